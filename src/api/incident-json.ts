@@ -1,0 +1,49 @@
+import type { Alert, Incident, IncidentWithDetails } from '../incidents/model.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public JSON form of an incident (times as ISO 8601 UTC). */
+export function incidentJson(i: Incident) {
+  return {
+    id: i.id,
+    key: i.key,
+    title: i.title,
+    severity: i.severity,
+    rule: i.rule,
+    status: i.status,
+    openedAt: iso(i.openedAt),
+    respondBy: iso(i.respondBy),
+    acknowledgedAt: iso(i.acknowledgedAt),
+    acknowledgedBy: i.acknowledgedBy,
+    resolvedAt: iso(i.resolvedAt),
+    resolvedBy: i.resolvedBy,
+    slaBreached: i.slaBreached,
+    receiver: i.receiver,
+    groupKey: i.groupKey,
+    groupLabels: i.groupLabels,
+    externalUrl: i.externalUrl,
+  };
+}
+
+function alertJson(a: Alert) {
+  return {
+    fingerprint: a.fingerprint,
+    status: a.status,
+    severity: a.severity,
+    rule: a.rule,
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAt: iso(a.startsAt),
+    endsAt: iso(a.endsAt),
+    generatorUrl: a.generatorUrl,
+  };
+}
+
+/** An incident with its alerts and timeline, for GET /api/incidents/:id. */
+export function incidentDetailsJson(i: IncidentWithDetails) {
+  return {
+    ...incidentJson(i),
+    alerts: i.alerts.map(alertJson),
+    timeline: i.timeline.map((t) => ({ at: iso(t.at), kind: t.kind, detail: t.detail })),
+  };
+}

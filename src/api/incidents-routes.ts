@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { IncidentService } from '../incidents/incident-service.js';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
+import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import type { IncidentStore } from '../store/store.js';
+import { requireToken } from '../http/require-token.js';
+import { incidentDetailsJson, incidentJson } from './incident-json.js';
+
+/** What the incident API needs. */
+export interface IncidentsRoutesOptions {
+  service: IncidentService;
+  store: IncidentStore;
+  token: string | undefined;
+}
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;
+
+const actionBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    by: { type: 'string', minLength: 1, maxLength: 200 },
+    note: { type: 'string', maxLength: 4000 },
+  },
+} as const;
+
+type ActionBody = { by?: string; note?: string } | null | undefined;
+
+/** /api: list, read, acknowledge and resolve incidents. Every route needs the API token. */
+export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoutesOptions) {
+  const { service, store } = opts;
+  app.addHook('onRequest', requireToken(opts.token, 'api', false));
+
+  app.get<{ Querystring: { status?: IncidentStatus; severity?: Severity; limit: number } }>(
+    '/incidents',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: INCIDENT_STATUSES },
+            severity: { type: 'string', enum: SEVERITIES },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const incidents = await store.listIncidents(req.query);
+      return { incidents: incidents.map(incidentJson) };
+    },
+  );
+
+  app.get<{ Params: { id: number } }>('/incidents/:id', { schema: { params: idParams } }, async (req, reply) => {
+    const incident = await store.getIncident(req.params.id);
+    if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    return incidentDetailsJson(incident);
+  });
+
+  for (const [action, run] of [
+    ['ack', service.acknowledge.bind(service)],
+    ['resolve', service.resolve.bind(service)],
+  ] as const) {
+    app.post<{ Params: { id: number }; Body: ActionBody }>(
+      `/incidents/:id/${action}`,
+      { schema: { params: idParams, body: actionBody } },
+      async (req, reply) => {
+        const result = await run(req.params.id, req.body?.by ?? 'api', req.body?.note);
+        if (!result.found) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+        return { ...incidentJson(result.incident), changed: result.changed };
+      },
+    );
+  }
+}

@@ -1,0 +1,101 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { incidentsRoutes } from './api/incidents-routes.js';
+import { systemClock, type Clock } from './clock.js';
+import type { TriageConfig } from './config/load-config.js';
+import { errorHandler } from './http/error-handler.js';
+import { IncidentService } from './incidents/incident-service.js';
+import { SlaScheduler } from './incidents/sla-scheduler.js';
+import { webhookRoute } from './ingest/webhook-route.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import type { IncidentStore } from './store/store.js';
+
+/** Settings of one app instance; secrets arrive here from the environment, never from files. */
+export interface AppConfig {
+  triage: TriageConfig;
+  webhookToken?: string | undefined;
+  apiToken?: string | undefined;
+}
+
+/** The adapters the app is built from; tests pass their own. */
+export interface AppDeps {
+  store: IncidentStore;
+  clock?: Clock;
+  logger?: FastifyBaseLogger;
+}
+
+/** What the app exposes to its process and to tests. */
+export interface Triage {
+  service: IncidentService;
+  scheduler: SlaScheduler;
+  metrics: Metrics;
+  store: IncidentStore;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    triage: Triage;
+  }
+}
+
+/**
+ * Wires the whole pipeline: webhook → classification → incident store → metrics, plus the API
+ * and the SLA scheduler. The app owns the store from here on: closing the app closes it.
+ */
+export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
+  const { triage } = config;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // A 4xx for a hostile key would make Alertmanager drop the group for good: strip, don't reject.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    bodyLimit: triage.server.bodyLimit,
+    requestTimeout: triage.server.requestTimeoutMs,
+    connectionTimeout: triage.server.connectionTimeoutMs,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const { store } = deps;
+  let metrics: Metrics;
+  const service = new IncidentService({
+    store,
+    clock,
+    classify: triage.classify,
+    sla: triage.sla,
+    onCommitted: (change) => metrics.observeChange(change),
+  });
+  metrics = createMetrics(() => store.counts(clock.now()));
+  const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);
+  app.decorate('triage', { service, scheduler, metrics, store });
+
+  app.setErrorHandler(errorHandler);
+
+  app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (req, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ready' };
+    } catch (err) {
+      req.log.warn({ err }, 'store not ready');
+      return reply.code(503).send({ status: 'unavailable', message: 'the incident store does not answer' });
+    }
+  });
+  app.get('/metrics', async (req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.addHook('onReady', async () => {
+    // Deadlines that passed while the service was down are marked before the first request.
+    await scheduler.tick().catch((err: unknown) => app.log.warn({ err }, 'initial SLA sweep failed; the scheduler will retry'));
+    scheduler.start();
+  });
+  app.addHook('onClose', async () => {
+    await scheduler.stop();
+    await store.close();
+  });
+  return app;
+}

@@ -1,0 +1,65 @@
+import { isSeverity, type Severity } from '../incidents/severity.js';
+import { matchAll, parseMatcher, type Labels, type Matcher } from './matcher.js';
+
+/** A classification rule from the config: the first rule whose matchers all match decides. */
+export interface ClassificationRuleSpec {
+  name: string;
+  severity: Severity;
+  matchers: string[];
+}
+
+/** The classification section of the config. */
+export interface ClassificationSpec {
+  /** Label a Prometheus rule can set to decide the severity outright. */
+  severityLabel: string;
+  defaultSeverity: Severity;
+  rules: ClassificationRuleSpec[];
+}
+
+/** The outcome for one alert: its severity and the name of what decided it. */
+export interface Classification {
+  severity: Severity;
+  rule: string;
+}
+
+/** Decides the severity of one alert from its labels. Pure, so it is table-tested. */
+export type Classifier = (labels: Labels) => Classification;
+
+export class RuleError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Names reported when no configured rule decided. */
+export const EXPLICIT_RULE = 'explicit-label';
+export const DEFAULT_RULE = 'default';
+
+/**
+ * Compiles the config's rules once. Throws RuleError naming the offending key
+ * (`rules[2].matchers[0]`) for a matcher that does not parse.
+ */
+export function compileClassifier(spec: ClassificationSpec): Classifier {
+  const rules = spec.rules.map((rule, i) => ({
+    name: rule.name,
+    severity: rule.severity,
+    matchers: rule.matchers.map((text, j): Matcher => {
+      try {
+        return parseMatcher(text);
+      } catch (err) {
+        throw new RuleError(`classification.rules[${i}].matchers[${j}]`, (err as Error).message);
+      }
+    }),
+  }));
+  return (labels) => {
+    const explicit = labels[spec.severityLabel]?.trim().toLowerCase();
+    if (isSeverity(explicit)) return { severity: explicit, rule: EXPLICIT_RULE };
+    for (const rule of rules) {
+      if (matchAll(rule.matchers, labels)) return { severity: rule.severity, rule: rule.name };
+    }
+    return { severity: spec.defaultSeverity, rule: DEFAULT_RULE };
+  };
+}

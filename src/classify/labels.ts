@@ -1,0 +1,18 @@
+import type { Labels } from '../classify/matcher.js';
+
+/** Keys that could reach an object's prototype; stripped rather than rejected (a 4xx would make Alertmanager drop the group). */
+const HOSTILE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Copies a label or annotation map into a null-prototype object, keeping only string values
+ * and dropping keys that could pollute prototypes.
+ */
+export function toLabels(value: unknown): Labels {
+  const out: Record<string, string> = Object.create(null);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && !HOSTILE_KEYS.has(k)) out[k] = v;
+    }
+  }
+  return out;
+}

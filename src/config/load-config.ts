@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { compileClassifier, RuleError, type ClassificationSpec, type Classifier } from '../classify/classifier.js';
+import { parseDuration } from '../incidents/duration.js';
+import type { SlaPolicy } from '../incidents/incident-machine.js';
+import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { TRIAGE_CONFIG_SCHEMA } from './config-schema.js';
+
+/** The validated contents of config/triage.yml. */
+export interface TriageConfig {
+  /** Where it was read from, for messages. */
+  file: string;
+  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number };
+  sla: SlaPolicy;
+  scheduler: { intervalMs: number };
+  classification: ClassificationSpec;
+  classify: Classifier;
+}
+
+/** A configuration problem; the message names the file (or variable) and the key at fault. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface RawConfig {
+  server?: { bodyLimit?: number | string; requestTimeout?: string; connectionTimeout?: string };
+  sla: Record<Severity, string>;
+  scheduler?: { interval?: string };
+  classification: { severityLabel?: string; defaultSeverity: Severity; rules: ClassificationSpec['rules'] };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validate = ajv.compile<RawConfig>(TRIAGE_CONFIG_SCHEMA);
+
+const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** Reads and validates a config file. Throws ConfigError naming the file and the offending key. */
+export function loadConfigFile(file: string): TriageConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set TRIAGE_CONFIG to its path`);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses and validates config text; `file` is only used in messages. */
+export function parseConfig(text: string, file: string): TriageConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(`${file}: invalid YAML: ${doc.errors[0]!.message}`);
+  }
+  const raw: unknown = doc.toJS();
+  if (!validate(raw)) throw new ConfigError(`${file}: ${describe(validate.errors ?? [])}`);
+
+  const sla = Object.fromEntries(SEVERITIES.map((s) => [s, durationAt(file, `sla.${s}`, raw.sla[s])])) as Record<Severity, number>;
+  for (const s of SEVERITIES) {
+    if (sla[s] <= 0) throw new ConfigError(`${file}: sla.${s}: must be longer than 0s`);
+  }
+  const classification: ClassificationSpec = {
+    severityLabel: raw.classification.severityLabel ?? 'triage_severity',
+    defaultSeverity: raw.classification.defaultSeverity,
+    rules: raw.classification.rules,
+  };
+  const names = new Set<string>();
+  classification.rules.forEach((r, i) => {
+    if (names.has(r.name)) throw new ConfigError(`${file}: classification.rules[${i}].name: "${r.name}" is used by an earlier rule`);
+    names.add(r.name);
+  });
+  let classify: Classifier;
+  try {
+    classify = compileClassifier(classification);
+  } catch (err) {
+    if (err instanceof RuleError) throw new ConfigError(`${file}: ${err.path}: ${err.message}`);
+    throw err;
+  }
+  return {
+    file,
+    server: {
+      bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
+      requestTimeoutMs: durationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
+      connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
+    },
+    sla,
+    scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },
+    classification,
+    classify,
+  };
+}
+
+function durationAt(file: string, key: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ConfigError(`${file}: ${key}: "${text}" is not a duration such as 30s, 5m or 1h30m`);
+  return ms;
+}
+
+function sizeAt(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const [, n, unit] = /^(\d+)([A-Za-z]*)$/.exec(value)!;
+  return Number(n) * SIZE_UNITS[unit || 'B']!;
+}
+
+/** Turns ajv's first errors into "classification.rules[2].severity: must be one of …". */
+function describe(errors: ErrorObject[]): string {
+  // The most specific error is the most useful one; anyOf branches repeat themselves.
+  const e = errors.find((x) => x.keyword !== 'anyOf') ?? errors[0]!;
+  let path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  let message = e.message ?? 'is invalid';
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    path = path ? `${path}.${extra}` : extra;
+    message = 'is not a known key';
+  } else if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    path = path ? `${path}.${missing}` : missing;
+    message = 'is required';
+  } else if (e.keyword === 'enum') {
+    message = `must be one of ${(e.params as { allowedValues: string[] }).allowedValues.join(', ')}`;
+  }
+  return `${path || '(top level)'}: ${message}`;
+}

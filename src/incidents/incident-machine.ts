@@ -1,0 +1,260 @@
+import type { Classifier } from '../classify/classifier.js';
+import { formatDuration } from './duration.js';
+import type {
+  Alert,
+  GroupNotification,
+  IncidentState,
+  IncidentChange,
+  IncomingAlert,
+  Incident,
+  TimelineEntry,
+} from './model.js';
+import { incidentKey } from './model.js';
+import { isMoreSevere, type Severity } from './severity.js';
+
+/** Response time promised for each severity, in milliseconds. */
+export type SlaPolicy = Readonly<Record<Severity, number>>;
+
+/** What the incident state machine needs besides the state: the time, the classifier and the SLA. */
+export interface DecisionContext {
+  now: number;
+  classify: Classifier;
+  sla: SlaPolicy;
+}
+
+/** Raised for a transition that the incident's state does not allow (e.g. acknowledging a resolved incident). */
+export class TransitionConflict extends Error {}
+
+const TITLE_MAX = 200;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Applies one Alertmanager notification to the group's active incident (or to none).
+ * `previous` is the group's most recently resolved incident: a firing alert it already saw,
+ * with the same startsAt, is a late re-delivery (repeat_interval, HA peer, retry), not a re-fire.
+ * Returns null when nothing changes, which is what makes re-deliveries harmless.
+ */
+export function applyNotification(
+  active: IncidentState | null,
+  previous: IncidentState | null,
+  n: GroupNotification,
+  ctx: DecisionContext,
+): IncidentChange | null {
+  return active ? updateIncident(active, n, ctx) : openIncident(previous, n, ctx);
+}
+
+function openIncident(previous: IncidentState | null, n: GroupNotification, ctx: DecisionContext): IncidentChange | null {
+  const fresh = n.alerts.filter((a) => !seenBefore(previous, a));
+  const firing = fresh.filter((a) => a.status === 'firing');
+  if (firing.length === 0) return null;
+
+  const alerts = fresh.map((a) => classified(a, ctx));
+  const worst = mostSevere(alerts.filter((a) => a.status === 'firing'))!;
+  const { now } = ctx;
+  const incident: Incident = {
+    id: null,
+    key: incidentKey(n.receiver, n.groupKey),
+    receiver: n.receiver,
+    groupKey: n.groupKey,
+    groupLabels: n.groupLabels,
+    externalUrl: n.externalUrl,
+    title: titleOf(n, firing),
+    severity: worst.severity,
+    rule: worst.rule,
+    status: 'open',
+    openedAt: now,
+    respondBy: now + ctx.sla[worst.severity],
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    slaBreached: false,
+    breachedAt: null,
+  };
+  const timeline: TimelineEntry[] = [
+    {
+      at: now,
+      kind: 'opened',
+      detail:
+        `Opened as ${worst.severity} by rule ${worst.rule} with ${firing.length} firing alert${firing.length === 1 ? '' : 's'}; ` +
+        `respond by ${iso(incident.respondBy)} (${formatDuration(ctx.sla[worst.severity])} SLA)`,
+    },
+  ];
+  noteTruncation(n, now, timeline);
+  return { incident, alerts, timeline };
+}
+
+function updateIncident(state: IncidentState, n: GroupNotification, ctx: DecisionContext): IncidentChange | null {
+  const { now } = ctx;
+  const incident: Incident = { ...state.incident };
+  const current = new Map(state.alerts);
+  const changed = new Map<string, Alert>();
+  const timeline: TimelineEntry[] = [];
+  const newlyFiring: Alert[] = [];
+
+  for (const a of n.alerts) {
+    const known = current.get(a.fingerprint);
+    let next: Alert | undefined;
+    if (!known) {
+      next = classified(a, ctx);
+      if (a.status === 'firing') newlyFiring.push(next);
+      timeline.push(alertEntry(next, now));
+    } else if (known.status === 'firing' && a.status === 'resolved' && a.startsAt >= known.startsAt) {
+      next = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
+      timeline.push(alertEntry(next, now));
+    } else if (a.status === 'firing' && a.startsAt > known.startsAt) {
+      // A new active period for the same series: a re-fire (or a newer startsAt for a firing one).
+      next = { ...classified(a, ctx) };
+      if (known.status === 'resolved') {
+        newlyFiring.push(next);
+        timeline.push(alertEntry(next, now));
+      }
+    }
+    // Anything else is a re-delivery or stale news: same status, or a resolved alert "firing" again
+    // with the startsAt it resolved with.
+    if (next) {
+      current.set(next.fingerprint, next);
+      changed.set(next.fingerprint, next);
+    }
+  }
+
+  const worst = mostSevere(newlyFiring);
+  if (worst && isMoreSevere(worst.severity, incident.severity)) {
+    const from = incident.severity;
+    incident.severity = worst.severity;
+    incident.rule = worst.rule;
+    let detail = `Severity raised from ${from} to ${worst.severity} by rule ${worst.rule} (alert ${worst.fingerprint})`;
+    if (incident.status === 'open' && !incident.slaBreached) {
+      const tightened = Math.min(incident.respondBy, now + ctx.sla[worst.severity]);
+      if (tightened < incident.respondBy) {
+        incident.respondBy = tightened;
+        detail += `; respond by ${iso(tightened)} (${formatDuration(ctx.sla[worst.severity])} SLA)`;
+      }
+    }
+    timeline.push({ at: now, kind: 'severity_raised', detail });
+  }
+
+  // Only alongside a real change: a re-delivery must leave the history as it was.
+  if (changed.size > 0) noteTruncation(n, now, timeline);
+
+  if (changed.size > 0 && [...current.values()].every((a) => a.status === 'resolved')) {
+    timeline.push(...checkBreach(incident, now));
+    incident.status = 'resolved';
+    incident.resolvedAt = now;
+    incident.resolvedBy = 'alertmanager';
+    timeline.push({ at: now, kind: 'resolved', detail: `Resolved automatically: all ${current.size} alerts resolved` });
+  }
+
+  if (timeline.length === 0 && changed.size === 0) return null;
+  return { incident, alerts: [...changed.values()], timeline };
+}
+
+/**
+ * Marks the incident breached when its deadline passed without a response. The entry is dated at
+ * the deadline itself, so a deadline that passed while the service was down is still reported
+ * at the time it was missed.
+ */
+export function checkBreach(incident: Incident, now: number): TimelineEntry[] {
+  if (incident.status !== 'open' || incident.slaBreached || now < incident.respondBy) return [];
+  incident.slaBreached = true;
+  incident.breachedAt = incident.respondBy;
+  const late = now - incident.respondBy;
+  return [
+    {
+      at: incident.respondBy,
+      kind: 'sla_breached',
+      detail:
+        `No acknowledgement within the ${incident.severity} response time (deadline ${iso(incident.respondBy)})` +
+        (late >= 60_000 ? `; detected ${formatDuration(late)} late` : ''),
+    },
+  ];
+}
+
+/** The scheduler's decision for an incident whose deadline may have passed. */
+export function sweepBreach(incident: Incident, now: number): IncidentChange | null {
+  const next = { ...incident };
+  const timeline = checkBreach(next, now);
+  return timeline.length ? { incident: next, alerts: [], timeline } : null;
+}
+
+/** An acknowledgement by a person. Idempotent: acknowledging twice changes nothing. */
+export function acknowledge(incident: Incident, by: string, note: string | undefined, now: number): IncidentChange | null {
+  if (incident.status === 'resolved') throw new TransitionConflict(`incident ${incident.id} is already resolved`);
+  if (incident.status === 'acknowledged') return null;
+  const next = { ...incident };
+  const timeline = checkBreach(next, now);
+  next.status = 'acknowledged';
+  next.acknowledgedAt = now;
+  next.acknowledgedBy = by;
+  timeline.push({ at: now, kind: 'acknowledged', detail: withNote(`Acknowledged by ${by}`, note) });
+  return { incident: next, alerts: [], timeline };
+}
+
+/**
+ * A resolution by a person. Resolving counts as the response when nobody acknowledged first.
+ * Idempotent: resolving a resolved incident changes nothing.
+ */
+export function resolve(incident: Incident, by: string, note: string | undefined, now: number): IncidentChange | null {
+  if (incident.status === 'resolved') return null;
+  const next = { ...incident };
+  const timeline = checkBreach(next, now);
+  if (next.acknowledgedAt === null) {
+    next.acknowledgedAt = now;
+    next.acknowledgedBy = by;
+    timeline.push({ at: now, kind: 'acknowledged', detail: `Acknowledged by ${by} when resolving` });
+  }
+  next.status = 'resolved';
+  next.resolvedAt = now;
+  next.resolvedBy = by;
+  timeline.push({ at: now, kind: 'resolved', detail: withNote(`Resolved by ${by}`, note) });
+  return { incident: next, alerts: [], timeline };
+}
+
+function withNote(text: string, note: string | undefined): string {
+  return note ? `${text}: ${note}` : text;
+}
+
+function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {
+  const old = previous?.alerts.get(a.fingerprint);
+  return old !== undefined && a.startsAt <= old.startsAt;
+}
+
+function classified(a: IncomingAlert, ctx: DecisionContext): Alert {
+  const { severity, rule } = ctx.classify(a.labels);
+  return { ...a, endsAt: a.status === 'resolved' ? (a.endsAt ?? ctx.now) : null, severity, rule };
+}
+
+function mostSevere(alerts: Alert[]): Alert | undefined {
+  let worst: Alert | undefined;
+  for (const a of alerts) if (!worst || isMoreSevere(a.severity, worst.severity)) worst = a;
+  return worst;
+}
+
+function alertEntry(a: Alert, now: number): TimelineEntry {
+  const name = a.labels['alertname'] ?? a.fingerprint;
+  return a.status === 'firing'
+    ? { at: now, kind: 'alert_firing', detail: `${name} (${a.fingerprint}) firing, ${a.severity} by rule ${a.rule}` }
+    : { at: now, kind: 'alert_resolved', detail: `${name} (${a.fingerprint}) resolved` };
+}
+
+function noteTruncation(n: GroupNotification, now: number, timeline: TimelineEntry[]): void {
+  if (n.truncatedAlerts > 0) {
+    timeline.push({
+      at: now,
+      kind: 'alerts_truncated',
+      detail: `Alertmanager left out ${n.truncatedAlerts} alerts of this group (max_alerts); set max_alerts: 0 to receive all`,
+    });
+  }
+}
+
+function titleOf(n: GroupNotification, firing: IncomingAlert[]): string {
+  const summary = n.commonAnnotations['summary'];
+  const name = n.groupLabels['alertname'] ?? n.commonLabels['alertname'] ?? firing[0]?.labels['alertname'] ?? 'Alert';
+  const others = Object.entries(n.groupLabels)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  let title = summary ? `${name}: ${summary}` : others ? `${name} (${others})` : name;
+  if (!summary && firing.length > 1) title += ` - ${firing.length} alerts`;
+  return title.length > TITLE_MAX ? `${title.slice(0, TITLE_MAX - 1)}…` : title;
+}

@@ -1,0 +1,111 @@
+import type { Labels } from '../classify/matcher.js';
+import type { Severity } from './severity.js';
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+export type AlertStatus = 'firing' | 'resolved';
+
+export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
+
+/** One alert of an incident, tracked by its Alertmanager fingerprint. Times are epoch milliseconds. */
+export interface Alert {
+  fingerprint: string;
+  status: AlertStatus;
+  labels: Labels;
+  annotations: Labels;
+  startsAt: number;
+  endsAt: number | null;
+  generatorUrl: string;
+  severity: Severity;
+  rule: string;
+}
+
+/** An incident: one Alertmanager group (groupKey + receiver) from first firing to resolution. */
+export interface Incident {
+  /** Null until the store has assigned one. */
+  id: number | null;
+  key: string;
+  receiver: string;
+  groupKey: string;
+  groupLabels: Labels;
+  externalUrl: string;
+  title: string;
+  severity: Severity;
+  rule: string;
+  status: IncidentStatus;
+  openedAt: number;
+  respondBy: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  slaBreached: boolean;
+  breachedAt: number | null;
+}
+
+export type TimelineKind =
+  | 'opened'
+  | 'alert_firing'
+  | 'alert_resolved'
+  | 'severity_raised'
+  | 'sla_breached'
+  | 'acknowledged'
+  | 'resolved'
+  | 'alerts_truncated';
+
+/** One entry of an incident's append-only history. */
+export interface TimelineEntry {
+  at: number;
+  kind: TimelineKind;
+  detail: string;
+}
+
+/** An incident with everything the store keeps about it. */
+export interface IncidentWithDetails extends Incident {
+  alerts: Alert[];
+  timeline: TimelineEntry[];
+}
+
+/** The current state the domain decides from: the incident and its alerts by fingerprint. */
+export interface IncidentState {
+  incident: Incident;
+  alerts: ReadonlyMap<string, Alert>;
+}
+
+/**
+ * What one decision changes: the incident's new state, the alerts added or changed, and
+ * the timeline entries to append. The store writes it in one transaction.
+ */
+export interface IncidentChange {
+  incident: Incident;
+  alerts: Alert[];
+  timeline: TimelineEntry[];
+}
+
+/** One alert as received in a webhook, already sanitized. */
+export interface IncomingAlert {
+  fingerprint: string;
+  status: AlertStatus;
+  labels: Labels;
+  annotations: Labels;
+  startsAt: number;
+  endsAt: number | null;
+  generatorUrl: string;
+}
+
+/** One Alertmanager notification for one group, as the domain sees it. */
+export interface GroupNotification {
+  receiver: string;
+  groupKey: string;
+  status: AlertStatus;
+  groupLabels: Labels;
+  commonLabels: Labels;
+  commonAnnotations: Labels;
+  externalUrl: string;
+  truncatedAlerts: number;
+  alerts: IncomingAlert[];
+}
+
+/** The incident key: Alertmanager's groupKey is only unique per receiver. */
+export function incidentKey(receiver: string, groupKey: string): string {
+  return `${receiver}/${groupKey}`;
+}

@@ -1,0 +1,17 @@
+/** Severity classes of the incident response plan, most severe first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+
+export type Severity = (typeof SEVERITIES)[number];
+
+export function isSeverity(value: unknown): value is Severity {
+  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+}
+
+/** Lower rank is more severe: critical = 0. */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export function isMoreSevere(a: Severity, b: Severity): boolean {
+  return severityRank(a) < severityRank(b);
+}

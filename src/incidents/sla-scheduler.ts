@@ -1,0 +1,62 @@
+import type { IncidentService } from './incident-service.js';
+
+/** Minimal logger the scheduler reports to. */
+export interface SchedulerLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Checks SLA deadlines on a fixed interval, outside any request. Driven by the store, not by
+ * in-memory timers per incident, so deadlines that passed while the service was down are found
+ * on the first tick after a start.
+ */
+export class SlaScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly service: IncidentService,
+    private readonly intervalMs: number,
+    private readonly log: SchedulerLogger,
+  ) {}
+
+  /** Starts the loop; the first pass runs one interval from now (the app runs one at startup itself). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(this.intervalMs);
+  }
+
+  /** Stops the loop and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; exposed so tests can fast-forward a fake clock and tick. */
+  async tick(): Promise<number> {
+    const changes = await this.service.sweepBreaches();
+    for (const c of changes) {
+      this.log.warn({ incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() }, 'SLA breached');
+    }
+    return changes.length;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ err }, 'SLA sweep failed; will retry'),
+        )
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.intervalMs);
+        });
+    }, delay);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,48 @@
+import { Ajv } from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import type { IncidentService } from '../incidents/incident-service.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { requireToken } from '../http/require-token.js';
+import { normalize } from './normalize.js';
+import { WEBHOOK_SCHEMA, type WebhookPayload } from './webhook-schema.js';
+
+/** What the webhook route needs. */
+export interface WebhookRouteOptions {
+  service: IncidentService;
+  metrics: Metrics;
+  token: string | undefined;
+  bodyLimit: number;
+}
+
+// Its own validator: Fastify's default coerces types, and a number where a label value belongs
+// should be reported, not silently turned into a string.
+const strictAjv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
+
+/** POST /webhook/alertmanager: answers 200 only once the notification's changes are committed. */
+export async function webhookRoute(app: FastifyInstance, opts: WebhookRouteOptions) {
+  const { service, metrics } = opts;
+  app.post<{ Body: WebhookPayload }>(
+    '/webhook/alertmanager',
+    {
+      bodyLimit: opts.bodyLimit,
+      schema: { body: WEBHOOK_SCHEMA },
+      validatorCompiler: ({ schema }) => strictAjv.compile(schema),
+      onRequest: requireToken(opts.token, 'webhook', true),
+      onResponse: async (req, reply) => {
+        metrics.webhookRequests.inc({ code: String(reply.statusCode) });
+        metrics.webhookDuration.observe(reply.elapsedTime / 1000);
+      },
+    },
+    async (req) => {
+      const notification = normalize(req.body);
+      for (const a of notification.alerts) metrics.alertsReceived.inc({ status: a.status });
+      if (notification.truncatedAlerts > 0) metrics.alertsTruncated.inc(notification.truncatedAlerts);
+      const change = await service.ingest(notification);
+      return {
+        status: 'ok',
+        changed: change !== null,
+        incident: change ? { id: change.incident.id, status: change.incident.status, severity: change.incident.severity } : null,
+      };
+    },
+  );
+}

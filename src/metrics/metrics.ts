@@ -1,0 +1,104 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IncidentChange } from '../incidents/model.js';
+import { SEVERITIES } from '../incidents/severity.js';
+import type { IncidentCounts } from '../store/store.js';
+
+/** Every metric the service exports, on its own registry (so tests and apps never share state). */
+export interface Metrics {
+  registry: Registry;
+  alertsReceived: Counter<'status'>;
+  alertsTruncated: Counter;
+  webhookRequests: Counter<'code'>;
+  webhookDuration: Histogram;
+  /** Counts the consequences of a committed incident change. */
+  observeChange(change: IncidentChange): void;
+}
+
+/**
+ * Builds the metrics. `counts` is asked on every scrape, so the open and breached gauges come from
+ * the store and are right after a restart.
+ */
+export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const opened = new Counter({ name: 'triage_incidents_opened_total', help: 'Incidents opened', labelNames: ['severity'], registers });
+  const resolved = new Counter({ name: 'triage_incidents_resolved_total', help: 'Incidents resolved', labelNames: ['severity'], registers });
+  const breaches = new Counter({
+    name: 'triage_sla_breaches_total',
+    help: 'Incidents whose response deadline passed without an acknowledgement',
+    labelNames: ['severity'],
+    registers,
+  });
+  const tta = new Histogram({
+    name: 'triage_time_to_acknowledge_seconds',
+    help: 'Time from an incident opening to its acknowledgement',
+    labelNames: ['severity'],
+    buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400],
+    registers,
+  });
+  for (const severity of SEVERITIES) {
+    // Zero series from the start, so rate() and increase() work from the first scrape.
+    opened.inc({ severity }, 0);
+    resolved.inc({ severity }, 0);
+    breaches.inc({ severity }, 0);
+    tta.zero({ severity });
+  }
+
+  let pending: Promise<IncidentCounts> | undefined;
+  // Both gauges are filled by one store query per scrape.
+  const snapshot = () => (pending ??= counts().finally(() => setImmediate(() => (pending = undefined))));
+  new Gauge({
+    name: 'triage_incidents_open',
+    help: 'Incidents not yet resolved',
+    labelNames: ['severity'],
+    registers,
+    async collect() {
+      const c = await snapshot();
+      for (const s of SEVERITIES) this.set({ severity: s }, c.open[s]);
+    },
+  });
+  new Gauge({
+    name: 'triage_incidents_breached_open',
+    help: 'Unresolved incidents past their response deadline without an acknowledgement',
+    labelNames: ['severity'],
+    registers,
+    async collect() {
+      const c = await snapshot();
+      for (const s of SEVERITIES) this.set({ severity: s }, c.breachedOpen[s]);
+    },
+  });
+
+  const alertsReceived = new Counter({ name: 'triage_alerts_received_total', help: 'Alerts received in webhooks', labelNames: ['status'], registers });
+  alertsReceived.inc({ status: 'firing' }, 0);
+  alertsReceived.inc({ status: 'resolved' }, 0);
+
+  return {
+    registry,
+    alertsReceived,
+    alertsTruncated: new Counter({
+      name: 'triage_alerts_truncated_total',
+      help: 'Alerts Alertmanager left out of webhooks because of max_alerts',
+      registers,
+    }),
+    webhookRequests: new Counter({ name: 'triage_webhook_requests_total', help: 'Webhook requests by HTTP status code', labelNames: ['code'], registers }),
+    webhookDuration: new Histogram({
+      name: 'triage_webhook_duration_seconds',
+      help: 'Time to answer a webhook, including the store commit',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    observeChange(change) {
+      const { incident } = change;
+      for (const t of change.timeline) {
+        if (t.kind === 'opened') opened.inc({ severity: incident.severity });
+        else if (t.kind === 'resolved') resolved.inc({ severity: incident.severity });
+        else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
+        else if (t.kind === 'acknowledged') {
+          tta.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { readEnv } from './config/env.js';
+import { ConfigError, loadConfigFile } from './config/load-config.js';
+import { openStore } from './store/open-store.js';
+
+/** Paths pino blanks out wherever they appear, so a token never reaches a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.webhookToken',
+  '*.apiToken',
+  'webhookToken',
+  'apiToken',
+  '*.password',
+];
+
+async function main(): Promise<void> {
+  const bootLog = pino({ redact: REDACT_PATHS });
+  let env;
+  let triage;
+  let store;
+  try {
+    env = readEnv(process.env);
+    triage = loadConfigFile(env.configPath);
+    store = openStore(env.databaseUrl);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      bootLog.fatal(`configuration error: ${err.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+
+  const logger = pino({ level: env.logLevel, redact: REDACT_PATHS });
+  for (const [name, value] of [['WEBHOOK_TOKEN', env.webhookToken], ['API_TOKEN', env.apiToken]] as const) {
+    if (!value) logger.warn(`${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`);
+  }
+
+  const app = buildApp({ triage, webhookToken: env.webhookToken, apiToken: env.apiToken }, { store, logger });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, closing the store');
+    // A hard deadline so a stuck connection cannot keep the process from exiting.
+    setTimeout(() => {
+      logger.error('graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ port: env.port, host: env.host });
+  logger.info(
+    { config: triage.file, store: env.databaseUrl ? env.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') : 'sqlite:./data/alert-triage.db', publicUrl: env.publicUrl },
+    'alert-triage ready',
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

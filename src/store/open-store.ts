@@ -1,0 +1,20 @@
+import { ConfigError } from '../config/load-config.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { IncidentStore } from './store.js';
+
+export const DEFAULT_SQLITE_PATH = './data/alert-triage.db';
+
+/** Opens the store DATABASE_URL names: unset for the default SQLite file, `sqlite:PATH` for another file. */
+export function openStore(databaseUrl: string | undefined): IncidentStore {
+  if (!databaseUrl) return new SqliteStore({ path: DEFAULT_SQLITE_PATH });
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/alert-triage.db');
+    return new SqliteStore({ path });
+  }
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: the PostgreSQL store is not supported yet; unset DATABASE_URL to use SQLite or set sqlite:PATH');
+  }
+  // Never echo the URL: it may carry a password.
+  throw new ConfigError('DATABASE_URL: unknown scheme; use sqlite:PATH (or leave it unset for ./data/alert-triage.db)');
+}

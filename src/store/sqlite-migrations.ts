@@ -1,0 +1,60 @@
+/**
+ * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
+ * add a new one. PRAGMA user_version records how many have run.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE incidents (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    key             TEXT    NOT NULL,
+    receiver        TEXT    NOT NULL,
+    group_key       TEXT    NOT NULL,
+    group_labels    TEXT    NOT NULL,
+    external_url    TEXT    NOT NULL,
+    title           TEXT    NOT NULL,
+    severity        TEXT    NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+    rule            TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+    opened_at       INTEGER NOT NULL,
+    respond_by      INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    resolved_at     INTEGER,
+    resolved_by     TEXT,
+    sla_breached    INTEGER NOT NULL DEFAULT 0,
+    breached_at     INTEGER
+  );
+  -- One active incident per group: this index is what makes opening an incident an idempotent upsert.
+  CREATE UNIQUE INDEX incidents_active_key ON incidents (key) WHERE status <> 'resolved';
+  CREATE INDEX incidents_resolved_key ON incidents (key, id) WHERE status = 'resolved';
+  CREATE INDEX incidents_overdue ON incidents (respond_by) WHERE status = 'open' AND sla_breached = 0;
+  CREATE INDEX incidents_opened ON incidents (opened_at);
+
+  CREATE TABLE alerts (
+    incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+    fingerprint   TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('firing', 'resolved')),
+    labels        TEXT    NOT NULL,
+    annotations   TEXT    NOT NULL,
+    starts_at     INTEGER NOT NULL,
+    ends_at       INTEGER,
+    generator_url TEXT    NOT NULL,
+    severity      TEXT    NOT NULL,
+    rule          TEXT    NOT NULL,
+    PRIMARY KEY (incident_id, fingerprint)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE timeline (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    at          INTEGER NOT NULL,
+    kind        TEXT    NOT NULL,
+    detail      TEXT    NOT NULL
+  );
+  CREATE INDEX timeline_incident ON timeline (incident_id, at, id);
+  CREATE TRIGGER timeline_append_only_update BEFORE UPDATE ON timeline
+    BEGIN SELECT RAISE(ABORT, 'timeline is append-only'); END;
+  CREATE TRIGGER timeline_append_only_delete BEFORE DELETE ON timeline
+    BEGIN SELECT RAISE(ABORT, 'timeline is append-only'); END;
+  `,
+];

@@ -1,0 +1,339 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { toLabels } from '../classify/labels.js';
+import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
+import { incidentKey } from '../incidents/model.js';
+import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import {
+  StoreUnavailableError,
+  type CommittedChange,
+  type IncidentCounts,
+  type IncidentDecider,
+  type IncidentFilter,
+  type IncidentStore,
+  type NotificationDecider,
+} from './store.js';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' for tests that need no file. */
+  path: string;
+  /** PRAGMA synchronous; FULL (the default) survives power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a write waits for a lock held by another connection before failing with 503. */
+  busyTimeoutMs?: number;
+}
+
+interface IncidentRow {
+  id: number;
+  key: string;
+  receiver: string;
+  group_key: string;
+  group_labels: string;
+  external_url: string;
+  title: string;
+  severity: Severity;
+  rule: string;
+  status: Incident['status'];
+  opened_at: number;
+  respond_by: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  sla_breached: number;
+  breached_at: number | null;
+}
+
+interface AlertRow {
+  fingerprint: string;
+  status: Alert['status'];
+  labels: string;
+  annotations: string;
+  starts_at: number;
+  ends_at: number | null;
+  generator_url: string;
+  severity: Severity;
+  rule: string;
+}
+
+// SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
+const TRANSIENT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL|INTERRUPT)/;
+
+/** The embedded default store: SQLite in WAL mode through better-sqlite3, one transaction per change. */
+export class SqliteStore implements IncidentStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.migrate();
+    const db = this.db;
+    this.stmt = {
+      active: db.prepare<[string], IncidentRow>(`SELECT * FROM incidents WHERE key = ? AND status <> 'resolved'`),
+      lastResolved: db.prepare<[string], IncidentRow>(
+        `SELECT * FROM incidents WHERE key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`,
+      ),
+      byId: db.prepare<[number], IncidentRow>(`SELECT * FROM incidents WHERE id = ?`),
+      alerts: db.prepare<[number], AlertRow>(`SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint`),
+      timeline: db.prepare<[number], { at: number; kind: TimelineEntry['kind']; detail: string }>(
+        `SELECT at, kind, detail FROM timeline WHERE incident_id = ? ORDER BY at, id`,
+      ),
+      insertIncident: db.prepare(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
+           opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at)
+         VALUES (@key, @receiver, @group_key, @group_labels, @external_url, @title, @severity, @rule, @status,
+           @opened_at, @respond_by, @acknowledged_at, @acknowledged_by, @resolved_at, @resolved_by, @sla_breached, @breached_at)`,
+      ),
+      updateIncident: db.prepare(
+        `UPDATE incidents SET title = @title, severity = @severity, rule = @rule, status = @status, respond_by = @respond_by,
+           acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, resolved_at = @resolved_at,
+           resolved_by = @resolved_by, sla_breached = @sla_breached, breached_at = @breached_at
+         WHERE id = @id`,
+      ),
+      upsertAlert: db.prepare(
+        `INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
+         VALUES (@incident_id, @fingerprint, @status, @labels, @annotations, @starts_at, @ends_at, @generator_url, @severity, @rule)
+         ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+           annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+           generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
+      ),
+      insertTimeline: db.prepare(`INSERT INTO timeline (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)`),
+      overdue: db.prepare<[number], IncidentRow>(
+        `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by`,
+      ),
+      countOpen: db.prepare<[], { severity: Severity; n: number }>(
+        `SELECT severity, count(*) AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+      ),
+      countBreachedOpen: db.prepare<[number], { severity: Severity; n: number }>(
+        `SELECT severity, count(*) AS n FROM incidents
+         WHERE status = 'open' AND respond_by <= ? GROUP BY severity`,
+      ),
+      ping: db.prepare(`SELECT 1`),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(SQLITE_MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null> {
+    return this.run(() => {
+      const key = incidentKey(n.receiver, n.groupKey);
+      const active = this.stmt.active.get(key);
+      const activeState = active ? this.state(active) : null;
+      // The last resolved incident is only consulted when a notification could open a new one.
+      const last = !active && n.alerts.some((a) => a.status === 'firing') ? this.stmt.lastResolved.get(key) : undefined;
+      const change = decide(activeState, last ? this.state(last) : null, n);
+      return change ? this.write(change) : null;
+    });
+  }
+
+  updateIncident(id: number, decide: IncidentDecider) {
+    return this.run(() => {
+      const row = this.stmt.byId.get(id);
+      if (!row) return undefined;
+      const incident = toIncident(row);
+      const change = decide(incident);
+      return change ? { incident: change.incident, change: this.write(change) } : { incident, change: null };
+    });
+  }
+
+  sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
+    return this.run(() => {
+      const out: CommittedChange[] = [];
+      for (const row of this.stmt.overdue.all(now)) {
+        const change = decide(toIncident(row));
+        if (change) out.push(this.write(change));
+      }
+      return out;
+    });
+  }
+
+  getIncident(id: number): Promise<IncidentWithDetails | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id);
+      if (!row) return undefined;
+      return {
+        ...toIncident(row),
+        alerts: this.stmt.alerts.all(id).map(toAlert),
+        timeline: this.stmt.timeline.all(id),
+      };
+    });
+  }
+
+  listIncidents(filter: IncidentFilter): Promise<Incident[]> {
+    return this.read(() => {
+      const where: string[] = [];
+      const params: Record<string, string | number> = { limit: filter.limit };
+      if (filter.status) {
+        where.push('status = @status');
+        params['status'] = filter.status;
+      }
+      if (filter.severity) {
+        where.push('severity = @severity');
+        params['severity'] = filter.severity;
+      }
+      const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+      return this.db.prepare<[Record<string, string | number>], IncidentRow>(sql).all(params).map(toIncident);
+    });
+  }
+
+  counts(now: number): Promise<IncidentCounts> {
+    return this.read(() => ({
+      open: bySeverity(this.stmt.countOpen.all()),
+      breachedOpen: bySeverity(this.stmt.countBreachedOpen.all(now)),
+    }));
+  }
+
+  ping(): Promise<void> {
+    return this.read(() => {
+      this.stmt.ping.get();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private state(row: IncidentRow): IncidentState {
+    return {
+      incident: toIncident(row),
+      alerts: new Map(this.stmt.alerts.all(row.id).map((r) => [r.fingerprint, toAlert(r)])),
+    };
+  }
+
+  private write(change: IncidentChange): CommittedChange {
+    const row = fromIncident(change.incident);
+    let id = change.incident.id;
+    if (id === null) {
+      id = Number(this.stmt.insertIncident.run(row).lastInsertRowid);
+    } else {
+      this.stmt.updateIncident.run({ ...row, id });
+    }
+    for (const a of change.alerts) this.stmt.upsertAlert.run(fromAlert(id, a));
+    for (const t of change.timeline) this.stmt.insertTimeline.run(id, t.at, t.kind, t.detail);
+    return { ...change, incident: { ...change.incident, id } };
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no deadlock upgrade). */
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.db.transaction(fn).immediate());
+    } catch (err) {
+      return Promise.reject(translate(err));
+    }
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(translate(err));
+    }
+  }
+}
+
+function translate(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && TRANSIENT.test(code)) {
+    return new StoreUnavailableError(`SQLite store unavailable (${code}): ${(err as Error).message}`, { cause: err });
+  }
+  if (err instanceof TypeError && /database connection is not open/.test(err.message)) {
+    return new StoreUnavailableError('SQLite store is closed', { cause: err });
+  }
+  return err;
+}
+
+function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
+  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const r of rows) out[r.severity] = r.n;
+  return out;
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id,
+    key: r.key,
+    receiver: r.receiver,
+    groupKey: r.group_key,
+    groupLabels: toLabels(JSON.parse(r.group_labels)),
+    externalUrl: r.external_url,
+    title: r.title,
+    severity: r.severity,
+    rule: r.rule,
+    status: r.status,
+    openedAt: r.opened_at,
+    respondBy: r.respond_by,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: r.resolved_at,
+    resolvedBy: r.resolved_by,
+    slaBreached: r.sla_breached === 1,
+    breachedAt: r.breached_at,
+  };
+}
+
+function fromIncident(i: Incident) {
+  return {
+    key: i.key,
+    receiver: i.receiver,
+    group_key: i.groupKey,
+    group_labels: JSON.stringify(i.groupLabels),
+    external_url: i.externalUrl,
+    title: i.title,
+    severity: i.severity,
+    rule: i.rule,
+    status: i.status,
+    opened_at: i.openedAt,
+    respond_by: i.respondBy,
+    acknowledged_at: i.acknowledgedAt,
+    acknowledged_by: i.acknowledgedBy,
+    resolved_at: i.resolvedAt,
+    resolved_by: i.resolvedBy,
+    sla_breached: i.slaBreached ? 1 : 0,
+    breached_at: i.breachedAt,
+  };
+}
+
+function toAlert(r: AlertRow): Alert {
+  return {
+    fingerprint: r.fingerprint,
+    status: r.status,
+    labels: toLabels(JSON.parse(r.labels)),
+    annotations: toLabels(JSON.parse(r.annotations)),
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    generatorUrl: r.generator_url,
+    severity: r.severity,
+    rule: r.rule,
+  };
+}
+
+function fromAlert(incidentId: number, a: Alert) {
+  return {
+    incident_id: incidentId,
+    fingerprint: a.fingerprint,
+    status: a.status,
+    labels: JSON.stringify(a.labels),
+    annotations: JSON.stringify(a.annotations),
+    starts_at: a.startsAt,
+    ends_at: a.endsAt,
+    generator_url: a.generatorUrl,
+    severity: a.severity,
+    rule: a.rule,
+  };
+}

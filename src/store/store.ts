@@ -1,0 +1,62 @@
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
+import type { Severity } from '../incidents/severity.js';
+
+/** Filters of GET /api/incidents. */
+export interface IncidentFilter {
+  status?: IncidentStatus;
+  severity?: Severity;
+  limit: number;
+}
+
+/** Counts by severity that the gauges are rebuilt from on every scrape. */
+export interface IncidentCounts {
+  open: Record<Severity, number>;
+  breachedOpen: Record<Severity, number>;
+}
+
+/** An incident as committed, with the change that was applied to it. */
+export interface CommittedChange extends IncidentChange {
+  incident: Incident & { id: number };
+}
+
+/**
+ * Decides the change for one notification from the group's active incident and its most
+ * recently resolved one. Runs inside the store's transaction, so it must be pure and quick.
+ */
+export type NotificationDecider = (
+  active: IncidentState | null,
+  previous: IncidentState | null,
+  notification: GroupNotification,
+) => IncidentChange | null;
+
+/** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
+export type IncidentDecider = (incident: Incident) => IncidentChange | null;
+
+/**
+ * Durable storage of incidents, their alerts and their append-only timeline.
+ * Implemented by the SQLite store and, later, the PostgreSQL one; both pass test/store/conformance.ts.
+ * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
+ * for a failure that a retry may cure.
+ */
+export interface IncidentStore {
+  /** Applies one notification in one transaction; null when nothing changed. */
+  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null>;
+  /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
+  updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
+  /** Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at or before `now`. */
+  sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
+  getIncident(id: number): Promise<IncidentWithDetails | undefined>;
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  counts(now: number): Promise<IncidentCounts>;
+  /** Resolves when the store can answer a query; for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A failure that may pass (disk full, database locked, connection lost): the webhook answers 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
