@@ -13,7 +13,9 @@ export interface Matcher {
   matches(labels: Labels): boolean;
 }
 
-export class MatcherSyntaxError extends Error {}
+export class MatcherSyntaxError extends Error {
+  override name = 'MatcherSyntaxError';
+}
 
 const MATCHER = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/s;
 

@@ -23,7 +23,9 @@ export interface DecisionContext {
 }
 
 /** Raised for a transition that the incident's state does not allow (e.g. acknowledging a resolved incident). */
-export class TransitionConflict extends Error {}
+export class TransitionConflict extends Error {
+  override name = 'TransitionConflict';
+}
 
 const TITLE_MAX = 200;
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppConfig } from '../src/app.js';
+import { ManualClock } from '../src/clock.js';
+import { loadConfigFile, type TriageConfig } from '../src/config/load-config.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { IncidentStore } from '../src/store/store.js';
+import type { WebhookPayload } from '../src/ingest/webhook-schema.js';
+
+/** Minimal view of a tap test that the helpers need. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export const WEBHOOK_TOKEN = 'test-webhook-token';
+export const API_TOKEN = 'test-api-token';
+export const T0 = Date.parse('2026-11-23T22:08:00Z');
+
+export const shippedConfig: TriageConfig = loadConfigFile(new URL('../config/triage.yml', import.meta.url).pathname);
+
+/** A real Alertmanager 0.25 capture from test/fixtures (headers and body). */
+export function fixture(name: string): { headers: Record<string, string>; body: WebhookPayload } {
+  return JSON.parse(readFileSync(new URL(`fixtures/alertmanager-0.25/${name}.json`, import.meta.url), 'utf8'));
+}
+
+/** A temporary directory removed when the test ends. */
+export function tempDir(t: Teardown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'alert-triage-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  clock: ManualClock;
+  store: IncidentStore;
+  dbPath: string;
+}
+
+/** Builds the app on a SQLite file in a temp dir (or `dbPath`), with a manual clock at T0. */
+export async function makeApp(
+  t: Teardown,
+  opts: { dbPath?: string; clock?: ManualClock; config?: Partial<AppConfig>; store?: IncidentStore } = {},
+): Promise<TestApp> {
+  const dbPath = opts.dbPath ?? join(tempDir(t), 'triage.db');
+  const clock = opts.clock ?? new ManualClock(T0);
+  const store = opts.store ?? new SqliteStore({ path: dbPath });
+  const app = buildApp(
+    { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, ...opts.config },
+    { store, clock },
+  );
+  t.teardown(() => app.close());
+  await app.ready();
+  return { app, clock, store, dbPath };
+}
+
+let seq = 0;
+
+/** One alert for a payload; `name` becomes alertname and, unless given, the fingerprint. */
+export function alert(
+  name: string,
+  extra: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string; fingerprint?: string } = {},
+): WebhookPayload['alerts'][number] {
+  const status = extra.status ?? 'firing';
+  return {
+    status,
+    labels: { alertname: name, ...extra.labels },
+    annotations: extra.annotations ?? { summary: `${name} summary` },
+    startsAt: extra.startsAt ?? '2026-11-23T22:07:46Z',
+    endsAt: extra.endsAt ?? (status === 'resolved' ? '2026-11-23T22:30:00Z' : '0001-01-01T00:00:00Z'),
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: extra.fingerprint ?? `fp-${name}-${JSON.stringify(extra.labels ?? {})}`,
+  };
+}
+
+/** A version 4 payload for one group. */
+export function payload(groupKey: string, alerts: WebhookPayload['alerts'], extra: Partial<WebhookPayload> = {}): WebhookPayload {
+  return {
+    receiver: 'triage',
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    alerts,
+    groupLabels: { alertname: alerts[0]?.labels['alertname'] ?? 'x' },
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+    ...extra,
+  };
+}
+
+export function uniqueGroup(): string {
+  return `{}:{alertname="g${++seq}"}`;
+}
+
+/** POSTs a webhook with the right token. */
+export function postWebhook(app: FastifyInstance, body: unknown, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/webhook/alertmanager',
+    headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, ...headers },
+    payload: body as object,
+  });
+}
+
+/** Calls the API with the right token. */
+export async function api(app: FastifyInstance, method: 'GET' | 'POST', url: string, body?: object) {
+  const res = await app.inject({ method, url, headers: { authorization: `Bearer ${API_TOKEN}` }, ...(body ? { payload: body } : {}) });
+  return { status: res.statusCode, body: res.json() };
+}
+
+/** Reads one metric sample from the app's /metrics text, or undefined if absent. */
+export async function metric(app: FastifyInstance, series: string): Promise<number | undefined> {
+  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  for (const line of res.body.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
