@@ -1,0 +1,165 @@
+import type { Test } from 'tap';
+import { toLabels } from '../../src/classify/labels.js';
+import { acknowledge, applyNotification, resolve, sweepBreach, type DecisionContext } from '../../src/incidents/incident-machine.js';
+import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
+import type { IncidentStore } from '../../src/store/store.js';
+import { shippedConfig } from '../helpers.js';
+
+const T0 = Date.parse('2026-11-23T22:08:00Z');
+const MIN = 60_000;
+
+function incoming(fp: string, name: string, status: 'firing' | 'resolved' = 'firing', startsAt = T0 - MIN): IncomingAlert {
+  return {
+    fingerprint: fp,
+    status,
+    labels: toLabels({ alertname: name, instance: `${fp}:9100` }),
+    annotations: toLabels({ summary: `${name} on ${fp}` }),
+    startsAt,
+    endsAt: status === 'resolved' ? T0 : null,
+    generatorUrl: 'http://prometheus/graph',
+  };
+}
+
+function group(key: string, alerts: IncomingAlert[]): GroupNotification {
+  return {
+    receiver: 'triage',
+    groupKey: key,
+    status: 'firing',
+    groupLabels: toLabels({ alertname: 'X' }),
+    commonLabels: toLabels({}),
+    commonAnnotations: toLabels({}),
+    externalUrl: 'http://am',
+    truncatedAlerts: 0,
+    alerts,
+  };
+}
+
+const decide = (now: number) => {
+  const ctx: DecisionContext = { now, classify: shippedConfig.classify, sla: shippedConfig.sla };
+  return (active: Parameters<typeof applyNotification>[0], previous: Parameters<typeof applyNotification>[1], n: GroupNotification) =>
+    applyNotification(active, previous, n, ctx);
+};
+
+/**
+ * The behaviour every IncidentStore must have. Each store's test file calls this with a factory
+ * that gives a fresh, empty store (and closes it at teardown).
+ */
+export function storeConformance(t: Test, makeStore: (t: Test) => Promise<IncidentStore>) {
+  t.test('opens, reads back with alerts and timeline, and assigns ids', async (t) => {
+    const store = await makeStore(t);
+    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0));
+    t.ok(c && c.incident.id > 0, 'has an id');
+    const got = (await store.getIncident(c!.incident.id))!;
+    t.equal(got.status, 'open');
+    t.equal(got.severity, 'high');
+    t.equal(got.openedAt, T0);
+    t.same(got.groupLabels, { alertname: 'X' });
+    t.same(got.alerts.map((a) => [a.fingerprint, a.status, a.severity]), [['a', 'firing', 'high'], ['b', 'firing', 'low']]);
+    t.same(got.alerts[0]!.annotations, { summary: 'ServiceDown on a' });
+    t.same(got.timeline.map((e) => e.kind), ['opened']);
+    t.equal(await store.getIncident(c!.incident.id + 1000), undefined);
+  });
+
+  t.test('a notification that changes nothing writes nothing', async (t) => {
+    const store = await makeStore(t);
+    const n = group('g1', [incoming('a', 'ServiceDown')]);
+    const first = await store.applyNotification(n, decide(T0));
+    t.equal(await store.applyNotification(n, decide(T0 + MIN)), null);
+    t.equal((await store.getIncident(first!.incident.id))!.timeline.length, 1);
+    t.equal((await store.listIncidents({ limit: 10 })).length, 1);
+  });
+
+  t.test('one active incident per key; a resolved one is offered as previous', async (t) => {
+    const store = await makeStore(t);
+    const a = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const b = await store.applyNotification(group('g1', [incoming('b', 'ServiceDown')]), decide(T0 + MIN));
+    t.equal(b!.incident.id, a!.incident.id, 'the second notification joins the active incident');
+    await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'resolved'), incoming('b', 'ServiceDown', 'resolved')]), decide(T0 + 2 * MIN));
+    // A late re-delivery of the old firing alert is recognised through `previous`.
+    t.equal(await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0 + 3 * MIN)), null);
+    const again = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'firing', T0 + 3 * MIN)]), decide(T0 + 4 * MIN));
+    t.not(again!.incident.id, a!.incident.id, 'a new incident after resolution');
+    t.equal((await store.getIncident(a!.incident.id))!.status, 'resolved');
+  });
+
+  t.test('a decision that throws leaves nothing behind', async (t) => {
+    const store = await makeStore(t);
+    await t.rejects(
+      store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    t.same(await store.listIncidents({ limit: 10 }), []);
+    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    await t.rejects(store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, 'x', undefined, T0)), { name: 'TransitionConflict' });
+    t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
+  });
+
+  t.test('updateIncident applies and reports; unknown ids are undefined', async (t) => {
+    const store = await makeStore(t);
+    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const id = c!.incident.id;
+    const r = await store.updateIncident(id, (i) => acknowledge(i, 'alice', 'looking', T0 + MIN));
+    t.equal(r!.incident.status, 'acknowledged');
+    t.ok(r!.change);
+    const again = await store.updateIncident(id, (i) => acknowledge(i, 'bob', undefined, T0 + 2 * MIN));
+    t.equal(again!.change, null);
+    t.equal(again!.incident.acknowledgedBy, 'alice');
+    await store.updateIncident(id, (i) => resolve(i, 'alice', undefined, T0 + 3 * MIN));
+    const got = (await store.getIncident(id))!;
+    t.same(got.timeline.map((e) => e.kind), ['opened', 'acknowledged', 'resolved']);
+    t.equal(got.acknowledgedAt, T0 + MIN);
+    t.equal(got.resolvedAt, T0 + 3 * MIN);
+    t.equal(await store.updateIncident(id + 1000, () => null), undefined);
+  });
+
+  t.test('sweepOverdue picks only open, unbreached incidents past their deadline', async (t) => {
+    const store = await makeStore(t);
+    const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), decide(T0)); // 5m
+    const high = await store.applyNotification(group('high', [incoming('a', 'ServiceDown')]), decide(T0)); // 1h
+    const acked = await store.applyNotification(group('acked', [incoming('a', 'DDoSAttack')]), decide(T0));
+    await store.updateIncident(acked!.incident.id, (i) => acknowledge(i, 'alice', undefined, T0 + MIN));
+    const now = T0 + 10 * MIN;
+    const swept = await store.sweepOverdue(now, (i) => sweepBreach(i, now));
+    t.same(swept.map((c) => c.incident.id), [crit!.incident.id]);
+    t.same(await store.sweepOverdue(now, (i) => sweepBreach(i, now)), [], 'not twice');
+    const got = (await store.getIncident(crit!.incident.id))!;
+    t.equal(got.slaBreached, true);
+    t.same(got.timeline.map((e) => e.kind), ['opened', 'sla_breached']);
+    t.equal((await store.getIncident(high!.incident.id))!.slaBreached, false);
+  });
+
+  t.test('lists newest first with filters and a limit; counts by severity', async (t) => {
+    const store = await makeStore(t);
+    const ids: number[] = [];
+    for (const [key, name] of [['a', 'DDoSAttack'], ['b', 'ServiceDown'], ['c', 'ServiceDown'], ['d', 'SlowAPI']] as const) {
+      ids.push((await store.applyNotification(group(key, [incoming('x', name)]), decide(T0)))!.incident.id);
+    }
+    await store.updateIncident(ids[2]!, (i) => resolve(i, 'alice', undefined, T0 + MIN));
+    await store.updateIncident(ids[1]!, (i) => acknowledge(i, 'alice', undefined, T0 + MIN));
+    t.same((await store.listIncidents({ limit: 10 })).map((i) => i.id), [...ids].reverse());
+    t.same((await store.listIncidents({ limit: 2 })).map((i) => i.id), [ids[3], ids[2]]);
+    t.same((await store.listIncidents({ limit: 10, severity: 'high' })).map((i) => i.id), [ids[2], ids[1]]);
+    t.same((await store.listIncidents({ limit: 10, status: 'open' })).map((i) => i.id), [ids[3], ids[0]]);
+    t.same((await store.listIncidents({ limit: 10, status: 'resolved', severity: 'high' })).map((i) => i.id), [ids[2]]);
+
+    const counts = await store.counts(T0 + 10 * MIN);
+    t.same(counts.open, { critical: 1, high: 1, medium: 0, low: 1 });
+    // Only the critical one is past its deadline without an acknowledgement.
+    t.same(counts.breachedOpen, { critical: 1, high: 0, medium: 0, low: 0 });
+  });
+
+  t.test('label maps come back without a prototype', async (t) => {
+    const store = await makeStore(t);
+    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const got = (await store.getIncident(c!.incident.id))!;
+    t.equal(Object.getPrototypeOf(got.alerts[0]!.labels), null);
+    t.equal(Object.getPrototypeOf(got.groupLabels), null);
+  });
+
+  t.test('ping answers', async (t) => {
+    const store = await makeStore(t);
+    await t.resolves(store.ping());
+  });
+}

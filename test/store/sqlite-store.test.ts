@@ -1,0 +1,96 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import t from 'tap';
+import { toLabels } from '../../src/classify/labels.js';
+import { applyNotification } from '../../src/incidents/incident-machine.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { shippedConfig, tempDir } from '../helpers.js';
+import { storeConformance } from './conformance.js';
+
+t.test('conformance', async (t) => {
+  storeConformance(t, async (t) => {
+    const store = new SqliteStore({ path: join(tempDir(t), 'c.db') });
+    t.teardown(() => store.close());
+    return store;
+  });
+});
+
+const n = {
+  receiver: 'r',
+  groupKey: 'g',
+  status: 'firing' as const,
+  groupLabels: toLabels({}),
+  commonLabels: toLabels({}),
+  commonAnnotations: toLabels({}),
+  externalUrl: '',
+  truncatedAlerts: 0,
+  alerts: [{ fingerprint: 'a', status: 'firing' as const, labels: toLabels({ alertname: 'ServiceDown' }), annotations: toLabels({}), startsAt: 1, endsAt: null, generatorUrl: '' }],
+};
+const decide = (now: number) => (a: Parameters<typeof applyNotification>[0], p: Parameters<typeof applyNotification>[1], x: typeof n) =>
+  applyNotification(a, p, x, { now, classify: shippedConfig.classify, sla: shippedConfig.sla });
+
+t.test('durable settings: WAL, synchronous FULL, migrations recorded', async (t) => {
+  const path = join(tempDir(t), 'd.db');
+  const store = new SqliteStore({ path });
+  await store.applyNotification(n, decide(1000));
+  await store.close();
+  const db = new Database(path);
+  t.teardown(() => db.close());
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.equal(db.pragma('user_version', { simple: true }), 1);
+  // Reopening runs no migration twice and keeps the data.
+  const again = new SqliteStore({ path });
+  t.teardown(() => again.close());
+  t.equal((await again.listIncidents({ limit: 5 })).length, 1);
+});
+
+t.test('synchronous defaults to FULL', async (t) => {
+  const path = join(tempDir(t), 's.db');
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  // Read through the store's own connection: synchronous is per connection.
+  const db = (store as unknown as { db: Database.Database }).db;
+  t.equal(db.pragma('synchronous', { simple: true }), 2, 'FULL');
+});
+
+t.test('the timeline is append-only in the database itself', async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  const store = new SqliteStore({ path });
+  await store.applyNotification(n, decide(1000));
+  await store.close();
+  const db = new Database(path);
+  t.teardown(() => db.close());
+  t.throws(() => db.prepare('UPDATE timeline SET detail = ?').run('rewritten'), /append-only/);
+  t.throws(() => db.prepare('DELETE FROM timeline').run(), /append-only/);
+});
+
+t.test('a locked database is reported as unavailable, not as a bug', async (t) => {
+  const path = join(tempDir(t), 'l.db');
+  const store = new SqliteStore({ path, busyTimeoutMs: 50 });
+  t.teardown(() => store.close());
+  const other = new Database(path);
+  t.teardown(() => other.close());
+  other.exec('BEGIN EXCLUSIVE');
+  await t.rejects(store.applyNotification(n, decide(1000)), { name: 'StoreUnavailableError', message: /SQLITE_BUSY/ });
+  other.exec('ROLLBACK');
+  t.ok(await store.applyNotification(n, decide(1000)), 'works again once the lock is gone');
+});
+
+t.test('DATABASE_URL', async (t) => {
+  const dir = tempDir(t);
+  const s = openStore(`sqlite:${join(dir, 'x.db')}`);
+  await s.ping();
+  await s.close();
+  t.throws(() => openStore('postgres://u:secret@127.0.0.1/test'), /PostgreSQL store is not supported yet/);
+  const err = (() => {
+    try {
+      openStore('mysql://u:secret@h/db');
+    } catch (e) {
+      return e as Error;
+    }
+  })();
+  t.match(err?.message, /unknown scheme/);
+  t.notMatch(err?.message, /secret/, 'the URL, which may hold a password, is not echoed');
+  t.throws(() => openStore('sqlite:'), /needs a file path/);
+});
