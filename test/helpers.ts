@@ -81,7 +81,7 @@ export function payload(groupKey: string, alerts: WebhookPayload['alerts'], extr
     receiver: 'triage',
     status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
     alerts,
-    groupLabels: { alertname: alerts[0]?.labels['alertname'] ?? 'x' },
+    groupLabels: { alertname: alerts[0]?.labels?.['alertname'] ?? 'x' },
     commonLabels: {},
     commonAnnotations: {},
     externalURL: 'http://alertmanager:9093',
