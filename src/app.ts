@@ -3,6 +3,7 @@ import { incidentsRoutes } from './api/incidents-routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler } from './http/error-handler.js';
+import { validatorCompiler } from './http/validator-compiler.js';
 import { IncidentService } from './incidents/incident-service.js';
 import { SlaScheduler } from './incidents/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
@@ -69,6 +70,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.decorate('triage', { service, scheduler, metrics, store });
 
   app.setErrorHandler(errorHandler);
+  app.setValidatorCompiler(validatorCompiler);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken });

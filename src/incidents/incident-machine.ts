@@ -250,7 +250,7 @@ function noteTruncation(n: GroupNotification, now: number, timeline: TimelineEnt
 }
 
 function titleOf(n: GroupNotification, firing: IncomingAlert[]): string {
-  const summary = n.commonAnnotations['summary'];
+  const summary = n.commonAnnotations['summary'] ?? (firing.length === 1 ? firing[0]!.annotations['summary'] : undefined);
   const name = n.groupLabels['alertname'] ?? n.commonLabels['alertname'] ?? firing[0]?.labels['alertname'] ?? 'Alert';
   const others = Object.entries(n.groupLabels)
     .filter(([k]) => k !== 'alertname')

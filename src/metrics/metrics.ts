@@ -46,16 +46,13 @@ export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
     tta.zero({ severity });
   }
 
-  let pending: Promise<IncidentCounts> | undefined;
-  // Both gauges are filled by one store query per scrape.
-  const snapshot = () => (pending ??= counts().finally(() => setImmediate(() => (pending = undefined))));
   new Gauge({
     name: 'triage_incidents_open',
     help: 'Incidents not yet resolved',
     labelNames: ['severity'],
     registers,
     async collect() {
-      const c = await snapshot();
+      const c = await counts();
       for (const s of SEVERITIES) this.set({ severity: s }, c.open[s]);
     },
   });
@@ -65,7 +62,7 @@ export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
     labelNames: ['severity'],
     registers,
     async collect() {
-      const c = await snapshot();
+      const c = await counts();
       for (const s of SEVERITIES) this.set({ severity: s }, c.breachedOpen[s]);
     },
   });

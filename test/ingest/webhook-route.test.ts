@@ -149,7 +149,7 @@ t.test('400 with a clear message for payloads that fail the schema', async (t) =
 t.test('fields newer Alertmanagers add are accepted', async (t) => {
   const { app } = await makeApp(t);
   const body = {
-    ...payload(uniqueGroup(), [{ ...alert('ServiceDown'), silencedBy: [], inhibitedBy: [] }]),
+    ...payload(uniqueGroup(), [{ ...alert('ServiceDown'), ...{ silencedBy: [], inhibitedBy: [] } }]),
     notification_reason: 'firing',
     routeLabels: { team: 'db' },
     groupId: 'abc',
@@ -242,8 +242,8 @@ t.test('hostile and malformed input never yields a 500 and never pollutes protot
     { ...payload(uniqueGroup(), [alert('X', { startsAt: '9999-99-99T99:99:99Z' })]) },
     { ...payload(uniqueGroup(), [alert('X', { endsAt: '' })]) },
     { ...payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T22:07:46.123456789Z' })]) },
-    { ...payload(uniqueGroup(), [{ ...alert('X'), labels: null }]) },
-    { ...payload(uniqueGroup(), [{ ...alert('X'), annotations: 'text' }]) },
+    { ...payload(uniqueGroup(), [{ ...alert('X'), labels: null as never }]) },
+    { ...payload(uniqueGroup(), [{ ...alert('X'), annotations: 'text' as never }]) },
     { ...payload(`\u0000${'k'.repeat(10000)}\u202e`, [alert('\u0000\ud800weird', { labels: { 'emoji🔥': '🔥' } })]) },
   ];
   const codes: number[] = [];

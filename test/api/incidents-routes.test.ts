@@ -1,0 +1,105 @@
+import t from 'tap';
+import { alert, api, API_TOKEN, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
+
+async function seeded(t: Parameters<typeof makeApp>[0]) {
+  const ctx = await makeApp(t);
+  for (const name of ['DDoSAttack', 'ServiceDown', 'SlowAPI', 'ServiceDown']) {
+    await postWebhook(ctx.app, payload(uniqueGroup(), [alert(name)]));
+  }
+  return ctx;
+}
+
+t.test('every /api route needs the API token, which is not the webhook token', async (t) => {
+  const { app } = await seeded(t);
+  for (const [method, url] of [
+    ['GET', '/api/incidents'],
+    ['GET', '/api/incidents/1'],
+    ['POST', '/api/incidents/1/ack'],
+    ['POST', '/api/incidents/1/resolve'],
+  ] as const) {
+    t.equal((await app.inject({ method, url })).statusCode, 401, `${method} ${url} without a token`);
+    t.equal((await app.inject({ method, url, headers: { authorization: 'Bearer test-webhook-token' } })).statusCode, 401, `${method} ${url} with the webhook token`);
+    t.equal((await app.inject({ method, url: `${url}?token=${API_TOKEN}` })).statusCode, 401, `${method} ${url} with the token in the URL`);
+  }
+  const basic = Buffer.from(`x:${API_TOKEN}`).toString('base64');
+  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Basic ${basic}` } })).statusCode, 401, 'bearer only');
+});
+
+t.test('lists newest first, filters by status and severity, limits', async (t) => {
+  const { app } = await seeded(t);
+  const all = (await api(app, 'GET', '/api/incidents')).body.incidents;
+  t.same(all.map((i: { id: number }) => i.id), [4, 3, 2, 1]);
+  t.match(all[3], { id: 1, severity: 'critical', status: 'open', rule: 'critical-by-name', slaBreached: false, openedAt: '2026-11-23T22:08:00.000Z', respondBy: '2026-11-23T22:13:00.000Z' });
+  t.same((await api(app, 'GET', '/api/incidents?severity=high')).body.incidents.map((i: { id: number }) => i.id), [4, 2]);
+  t.same((await api(app, 'GET', '/api/incidents?limit=1')).body.incidents.map((i: { id: number }) => i.id), [4]);
+  await api(app, 'POST', '/api/incidents/2/ack', { by: 'alice' });
+  t.same((await api(app, 'GET', '/api/incidents?status=acknowledged')).body.incidents.map((i: { id: number }) => i.id), [2]);
+  t.same((await api(app, 'GET', '/api/incidents?status=open&severity=high')).body.incidents.map((i: { id: number }) => i.id), [4]);
+  for (const q of ['status=closed', 'severity=urgent', 'limit=0', 'limit=abc', 'limit=100000', 'bogus=1']) {
+    const res = await api(app, 'GET', `/api/incidents?${q}`);
+    t.equal(res.status, 400, q);
+    t.type(res.body.message, 'string');
+  }
+});
+
+t.test('one incident with its alerts and timeline; 404 and 400 for bad ids', async (t) => {
+  const { app } = await seeded(t);
+  const got = await api(app, 'GET', '/api/incidents/1');
+  t.equal(got.status, 200);
+  t.match(got.body, {
+    id: 1,
+    title: 'DDoSAttack: DDoSAttack summary',
+    alerts: [{ fingerprint: String, status: 'firing', labels: { alertname: 'DDoSAttack' }, startsAt: '2026-11-23T22:07:46.000Z', endsAt: null }],
+    timeline: [{ kind: 'opened', at: '2026-11-23T22:08:00.000Z', detail: /Opened as critical/ }],
+  });
+  t.equal((await api(app, 'GET', '/api/incidents/99')).status, 404);
+  t.equal((await api(app, 'GET', '/api/incidents/abc')).status, 400);
+  t.equal((await api(app, 'GET', '/api/incidents/0')).status, 400);
+});
+
+t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
+  const { app, clock } = await seeded(t);
+  clock.advance(90_000);
+  const ack = await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice', note: 'looking' });
+  t.equal(ack.status, 200);
+  t.match(ack.body, { id: 1, status: 'acknowledged', acknowledgedBy: 'alice', acknowledgedAt: '2026-11-23T22:09:30.000Z', changed: true });
+  clock.advance(1000);
+  const again = await api(app, 'POST', '/api/incidents/1/ack', { by: 'bob' });
+  t.match(again.body, { status: 'acknowledged', acknowledgedBy: 'alice', changed: false });
+  t.equal(await metric(app, 'triage_time_to_acknowledge_seconds_count{severity="critical"}'), 1);
+  t.equal(await metric(app, 'triage_time_to_acknowledge_seconds_sum{severity="critical"}'), 90);
+
+  const res = await api(app, 'POST', '/api/incidents/1/resolve', { by: 'alice', note: 'blocked at the edge' });
+  t.match(res.body, { status: 'resolved', resolvedBy: 'alice', changed: true });
+  t.match((await api(app, 'POST', '/api/incidents/1/resolve', { by: 'bob' })).body, { resolvedBy: 'alice', changed: false });
+  const conflict = await api(app, 'POST', '/api/incidents/1/ack', { by: 'bob' });
+  t.equal(conflict.status, 409);
+  t.match(conflict.body.message, /already resolved/);
+
+  const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
+  t.match(timeline, [
+    { kind: 'opened' },
+    { kind: 'acknowledged', detail: 'Acknowledged by alice: looking' },
+    { kind: 'resolved', detail: 'Resolved by alice: blocked at the edge' },
+  ]);
+  t.equal(timeline.length, 3);
+  t.equal(await metric(app, 'triage_incidents_resolved_total{severity="critical"}'), 1);
+  t.equal(await metric(app, 'triage_incidents_open{severity="critical"}'), 0);
+});
+
+t.test('ack without a body, bad bodies, unknown incidents', async (t) => {
+  const { app } = await seeded(t);
+  const bare = await app.inject({ method: 'POST', url: '/api/incidents/2/ack', headers: { authorization: `Bearer ${API_TOKEN}` } });
+  t.equal(bare.statusCode, 200);
+  t.equal(bare.json().acknowledgedBy, 'api');
+  t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: '' })).status, 400);
+  t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: 42 })).status, 400);
+  t.equal((await api(app, 'POST', '/api/incidents/3/ack', { who: 'x' })).status, 400);
+  t.equal((await api(app, 'POST', '/api/incidents/99/ack', { by: 'x' })).status, 404);
+  t.equal((await api(app, 'POST', '/api/incidents/99/resolve', { by: 'x' })).status, 404);
+});
+
+t.test('without API_TOKEN the API is open (local trial)', async (t) => {
+  const { app } = await makeApp(t, { config: { apiToken: undefined } });
+  t.equal((await app.inject({ method: 'GET', url: '/api/incidents' })).statusCode, 200);
+});
