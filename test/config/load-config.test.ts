@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { readEnv } from '../../src/config/env.js';
+import { loadConfigFile, parseConfig } from '../../src/config/load-config.js';
+import { tempDir } from '../helpers.js';
+
+const shipped = readFileSync(new URL('../../config/triage.yml', import.meta.url), 'utf8');
+
+t.test('the shipped config loads with the plan defaults', async (t) => {
+  const c = parseConfig(shipped, 'config/triage.yml');
+  t.same(c.sla, { critical: 5 * 60_000, high: 3_600_000, medium: 4 * 3_600_000, low: 24 * 3_600_000 });
+  t.equal(c.server.bodyLimit, 10 * 1024 * 1024);
+  t.equal(c.classification.defaultSeverity, 'medium');
+  t.equal(c.classification.severityLabel, 'triage_severity');
+  t.ok(c.classification.rules.length > 10);
+});
+
+t.test('a bad file names the file and the key at fault', async (t) => {
+  const minimal = 'sla: {critical: 5m, high: 1h, medium: 4h, low: 24h}\nclassification: {defaultSeverity: low, rules: []}\n';
+  t.ok(parseConfig(minimal, 'f.yml'), 'a minimal file is enough');
+  const cases: [string, RegExp][] = [
+    ['sla: [1, 2', /^bad\.yml: invalid YAML/],
+    ['sla: {critical: 5m, high: 1h, medium: 4h}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.low: is required$/],
+    ['sla: {critical: soon, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.critical: must match pattern/],
+    ['sla: {critical: 0s, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.critical: must be longer than 0s$/],
+    [minimal.replace('defaultSeverity: low', 'defaultSeverity: urgent'), /^bad\.yml: classification\.defaultSeverity: must be one of critical, high, medium, low$/],
+    [minimal + 'slas: {}\n', /^bad\.yml: slas: is not a known key$/],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: b, severity: severe, matchers: ["x=y"]}]'),
+      /^bad\.yml: classification\.rules\[1\]\.severity: must be one of/,
+    ],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y", "x=~\\"(\\""]}]'),
+      /^bad\.yml: classification\.rules\[0\]\.matchers\[1\]: .*invalid regular expression/,
+    ],
+    [minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: []}]'), /^bad\.yml: classification\.rules\[0\]\.matchers: must NOT have fewer than 1 items$/],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: a, severity: low, matchers: ["x=z"]}]'),
+      /^bad\.yml: classification\.rules\[1\]\.name: "a" is used by an earlier rule$/,
+    ],
+    [minimal + 'server: {bodyLimit: huge}\n', /^bad\.yml: server\.bodyLimit/],
+    ['sla: {critical: 5m, critical: 6m, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: invalid YAML.*[Mm]ap keys must be unique/],
+    ['', /^bad\.yml: \(top level\): must be object$/],
+  ];
+  for (const [text, message] of cases) {
+    t.throws(() => parseConfig(text, 'bad.yml'), { name: 'ConfigError', message }, String(message));
+  }
+});
+
+t.test('a missing file says so and how to point at another', async (t) => {
+  t.throws(() => loadConfigFile('/nonexistent/triage.yml'), { name: 'ConfigError', message: /\/nonexistent\/triage\.yml: cannot read the config file \(ENOENT\); set TRIAGE_CONFIG/ });
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'ok.yml'), shipped);
+  t.equal(loadConfigFile(join(dir, 'ok.yml')).file, join(dir, 'ok.yml'));
+});
+
+t.test('environment', async (t) => {
+  const e = readEnv({});
+  t.match(e, { port: 9095, host: '0.0.0.0', configPath: 'config/triage.yml', databaseUrl: undefined, webhookToken: undefined, production: false });
+  t.match(readEnv({ PORT: '8080', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', DATABASE_URL: 'sqlite:x.db' }), { port: 8080, webhookToken: 'w', apiToken: 'a', databaseUrl: 'sqlite:x.db' });
+  t.throws(() => readEnv({ PORT: 'eighty' }), { name: 'ConfigError', message: /^PORT:/ });
+  t.throws(() => readEnv({ LOG_LEVEL: 'loud' }), { name: 'ConfigError', message: /^LOG_LEVEL:/ });
+  t.throws(() => readEnv({ NODE_ENV: 'production', API_TOKEN: 'a' }), { name: 'ConfigError', message: /^WEBHOOK_TOKEN: required when NODE_ENV=production/ });
+  t.throws(() => readEnv({ NODE_ENV: 'production' }), { message: /WEBHOOK_TOKEN and API_TOKEN/ });
+  t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }).production);
+});

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import { fixture, tempDir } from './helpers.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SECRET = 'very-secret-webhook-token-4242';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(r: Running, text: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!r.output().includes(text)) {
+    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`never saw "${text}" in:\n${r.output()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+t.test('serves, keeps secrets out of the log, shuts down on SIGTERM and keeps what it accepted', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const env = { PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, WEBHOOK_TOKEN: SECRET, API_TOKEN: 'api-secret-77', LOG_LEVEL: 'trace' };
+  const first = start(env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  await waitFor(first, 'alert-triage ready');
+  const base = `http://127.0.0.1:${port}`;
+  const res = await fetch(`${base}/webhook/alertmanager`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify(fixture('firing-two-alerts').body),
+  });
+  t.equal(res.status, 200);
+  t.equal((await fetch(`${base}/readyz`)).status, 200);
+  first.child.kill('SIGTERM');
+  t.equal(await first.exited, 0, 'exits cleanly');
+  t.match(first.output(), /shutting down/);
+  t.notMatch(first.output(), SECRET, 'the webhook token is never logged');
+  t.notMatch(first.output(), 'api-secret-77', 'the API token is never logged');
+
+  const second = start(env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  await waitFor(second, 'alert-triage ready');
+  const got = await fetch(`${base}/api/incidents/1`, { headers: { authorization: 'Bearer api-secret-77' } });
+  t.match(await got.json(), { id: 1, status: 'open', alerts: [{}, {}] });
+  second.child.kill('SIGTERM');
+  t.equal(await second.exited, 0);
+});
+
+t.test('without tokens it starts for a trial with a loud warning; production refuses', async (t) => {
+  const dir = tempDir(t);
+  const trial = start({ PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 'a.db')}` });
+  t.teardown(() => trial.child.kill('SIGKILL'));
+  await waitFor(trial, 'alert-triage ready');
+  t.match(trial.output(), /WEBHOOK_TOKEN is not set/);
+  t.match(trial.output(), /API_TOKEN is not set/);
+  trial.child.kill('SIGTERM');
+  await trial.exited;
+
+  const prod = start({ NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 'b.db')}` });
+  t.equal(await prod.exited, 78);
+  t.match(prod.output(), /WEBHOOK_TOKEN and API_TOKEN: required when NODE_ENV=production/);
+});
+
+t.test('a bad config file or DATABASE_URL stops it with a message naming the culprit', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'triage.yml');
+  writeFileSync(file, 'sla: {critical: 5m, high: 1h, medium: 4h, low: 24h}\nclassification: {defaultSeverity: severe, rules: []}\n');
+  const bad = start({ TRIAGE_CONFIG: file, PORT: String(await freePort()) });
+  t.equal(await bad.exited, 78);
+  t.match(bad.output(), `${file}: classification.defaultSeverity: must be one of critical, high, medium, low`);
+
+  const pg = start({ DATABASE_URL: 'postgres://triage:hunter2@127.0.0.1:5432/test', PORT: String(await freePort()) });
+  t.equal(await pg.exited, 78);
+  t.match(pg.output(), /PostgreSQL store is not supported yet/);
+  t.notMatch(pg.output(), 'hunter2');
+});
