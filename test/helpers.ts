@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppConfig } from '../src/app.js';
-import { ManualClock } from '../src/clock.js';
+import { ManualClock, type Clock } from '../src/clock.js';
 import { loadConfigFile, type TriageConfig } from '../src/config/load-config.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { IncidentStore } from '../src/store/store.js';
@@ -42,10 +43,11 @@ export interface TestApp {
 /** Builds the app on a SQLite file in a temp dir (or `dbPath`), with a manual clock at T0. */
 export async function makeApp(
   t: Teardown,
-  opts: { dbPath?: string; clock?: ManualClock; config?: Partial<AppConfig>; store?: IncidentStore } = {},
+  opts: { dbPath?: string; clock?: Clock; config?: Partial<AppConfig>; store?: IncidentStore } = {},
 ): Promise<TestApp> {
   const dbPath = opts.dbPath ?? join(tempDir(t), 'triage.db');
-  const clock = opts.clock ?? new ManualClock(T0);
+  // Tests that pass the system clock never call advance().
+  const clock = (opts.clock ?? new ManualClock(T0)) as ManualClock;
   const store = opts.store ?? new SqliteStore({ path: dbPath });
   const app = buildApp(
     { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, ...opts.config },
@@ -119,4 +121,16 @@ export async function metric(app: FastifyInstance, series: string): Promise<numb
     if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
   }
   return undefined;
+}
+
+/** A TCP port that was free a moment ago, for processes the tests start. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
+import { API_TOKEN, freePort, makeApp, tempDir, WEBHOOK_TOKEN } from '../helpers.js';
+import { systemClock } from '../../src/clock.js';
+
+const AM = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
+
+const skip = existsSync(AM)
+  ? false
+  : `needs a real Alertmanager at ${AM}: apt-get update && apt-get install -y prometheus-alertmanager (or set ALERTMANAGER_BIN)`;
+
+t.test('a real Alertmanager posts to the receiver: group, retry on 503, resolve', { skip }, async (t) => {
+  const dir = tempDir(t);
+  // The first two commits fail as a full disk would: Alertmanager must retry, not drop.
+  let failures = 2;
+  const real = new SqliteStore({ path: join(dir, 'e2e.db') });
+  const flaky: IncidentStore = Object.assign(Object.create(real) as IncidentStore, {
+    applyNotification: (...args: Parameters<IncidentStore['applyNotification']>) =>
+      failures-- > 0 ? Promise.reject(new StoreUnavailableError('simulated outage')) : real.applyNotification(...args),
+  });
+  const { app } = await makeApp(t, { store: flaky, clock: systemClock });
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+
+  const amPort = await freePort();
+  const config = join(dir, 'alertmanager.yml');
+  writeFileSync(
+    config,
+    `route:
+  receiver: triage
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: triage
+    webhook_configs:
+      - url: http://127.0.0.1:${port}/webhook/alertmanager
+        send_resolved: true
+        max_alerts: 0
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: ${WEBHOOK_TOKEN}
+`,
+  );
+  const am = spawn(AM, [
+    `--config.file=${config}`,
+    `--storage.path=${join(dir, 'am-data')}`,
+    `--web.listen-address=127.0.0.1:${amPort}`,
+    '--cluster.listen-address=',
+    '--log.level=warn',
+  ]);
+  let amLog = '';
+  am.stderr.on('data', (d) => (amLog += d));
+  t.teardown(() => {
+    am.kill('SIGKILL');
+  });
+  const amUrl = `http://127.0.0.1:${amPort}`;
+  await until(async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true, 'Alertmanager ready', () => amLog);
+
+  const startsAt = new Date().toISOString();
+  const post = async (alerts: object[]) => {
+    const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+    t.equal(res.status, 200, 'Alertmanager took the alerts');
+  };
+  const ddos = (instance: string, endsAt?: string) => ({
+    labels: { alertname: 'DDoSAttack', instance, severity: 'critical' },
+    annotations: { summary: `request flood on ${instance}`, runbook_url: 'https://runbooks.example/ddos' },
+    startsAt,
+    ...(endsAt ? { endsAt } : {}),
+    generatorURL: 'http://prometheus:9090/graph',
+  });
+  const disk = { labels: { alertname: 'LowDiskSpace', instance: 'db:9100' }, annotations: { summary: 'disk 85% full' }, startsAt };
+  await post([ddos('lb-1:443'), ddos('lb-2:443'), disk]);
+
+  const incidents = async () =>
+    (await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Bearer ${API_TOKEN}` } })).json().incidents as {
+      id: number;
+      title: string;
+      severity: string;
+      status: string;
+      key: string;
+    }[];
+  const details = async (id: number) => (await app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
+
+  await until(async () => (await incidents()).length === 2, 'two incidents, one per group', () => amLog);
+  t.ok(failures < 0, 'the simulated 503s happened and Alertmanager retried past them');
+  const list = await incidents();
+  const d = list.find((i) => i.title.startsWith('DDoSAttack'))!;
+  const low = list.find((i) => i.title.startsWith('LowDiskSpace'))!;
+  t.match(d, { severity: 'critical', status: 'open', key: /^triage\/\{\}:\{alertname="DDoSAttack"\}$/ });
+  t.match(low, { severity: 'low', status: 'open' });
+  await until(async () => (await details(d.id)).alerts.length === 2, 'both DDoS alerts in one incident');
+
+  // Resolve one DDoS alert, then the other: the incident resolves itself.
+  const now = new Date().toISOString();
+  await post([ddos('lb-1:443', now)]);
+  await until(async () => (await details(d.id)).alerts.some((a: { status: string }) => a.status === 'resolved'), 'one alert resolved');
+  t.equal((await details(d.id)).status, 'open');
+  await post([ddos('lb-2:443', new Date().toISOString())]);
+  await until(async () => (await details(d.id)).status === 'resolved', 'incident resolved');
+  const done = await details(d.id);
+  t.equal(done.resolvedBy, 'alertmanager');
+  t.same(done.alerts.map((a: { status: string }) => a.status), ['resolved', 'resolved']);
+
+  // Give Alertmanager a few more group intervals: nothing is opened twice.
+  await new Promise((r) => setTimeout(r, 3500));
+  t.equal((await incidents()).length, 2);
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, /triage_webhook_requests_total\{code="503"\} 2/);
+  t.match(metrics, /triage_incidents_opened_total\{severity="critical"\} 1/);
+});
+
+async function until(check: () => Promise<boolean>, what: string, log: () => string = () => '', ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}\n${log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
