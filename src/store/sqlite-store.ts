@@ -62,10 +62,28 @@ interface AlertRow {
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
 const TRANSIENT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL|INTERRUPT)/;
 
-/** The embedded default store: SQLite in WAL mode through better-sqlite3, one transaction per change. */
+interface PendingWrite {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The embedded default store: SQLite in WAL mode through better-sqlite3.
+ *
+ * Writes are group-committed: the writes requested during one turn of the event loop run in one
+ * transaction, each inside its own savepoint, and every caller's promise settles only after that
+ * transaction's COMMIT (and so its fsync) returned. One failing write rolls back to its savepoint
+ * and fails alone; a failed COMMIT fails them all. Durability per webhook is unchanged, and a
+ * burst of webhooks shares one fsync instead of paying one each.
+ */
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  private queue: PendingWrite[] = [];
+  private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -76,6 +94,18 @@ export class SqliteStore implements IncidentStore {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.migrate();
     const db = this.db;
+    const batch = db.transaction((fns: (() => unknown)[]) =>
+      fns.map((fn): Outcome => {
+        try {
+          // A nested better-sqlite3 transaction is a savepoint: a throw undoes this write only.
+          return { ok: true, value: db.transaction(fn)() };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    // IMMEDIATE: the write lock is taken up front, so another writer cannot force a rollback later.
+    this.commitBatch = batch.immediate;
     this.stmt = {
       active: db.prepare<[string], IncidentRow>(`SELECT * FROM incidents WHERE key = ? AND status <> 'resolved'`),
       lastResolved: db.prepare<[string], IncidentRow>(
@@ -206,6 +236,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   async close(): Promise<void> {
+    if (this.queue.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 
@@ -229,13 +260,27 @@ export class SqliteStore implements IncidentStore {
     return { ...change, incident: { ...change.incident, id } };
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so no deadlock upgrade). */
+  /** Queues `fn` for the next group commit; settles once that commit is durable (or failed). */
   private run<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queue.length === 0) setImmediate(() => this.flush());
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    let outcomes: Outcome[];
     try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
+      outcomes = this.commitBatch(batch.map((w) => w.fn));
     } catch (err) {
-      return Promise.reject(translate(err));
+      // The COMMIT (or BEGIN) failed: nothing of this batch is durable.
+      const failure = translate(err);
+      for (const w of batch) w.reject(failure);
+      return;
     }
+    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(translate(o.error))));
   }
 
   private read<T>(fn: () => T): Promise<T> {

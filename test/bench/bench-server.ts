@@ -1,0 +1,30 @@
+// One server for the benchmark, in its own process so the load generator does not share its
+// event loop. `bare`: a Fastify route with the same schema, auth and validator that does nothing.
+// `service`: the real app on a SQLite file with synchronous FULL.
+import Fastify from 'fastify';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.js';
+import { loadConfigFile } from '../../src/config/load-config.js';
+import { validatorCompiler } from '../../src/http/validator-compiler.js';
+import { requireToken } from '../../src/http/require-token.js';
+import { WEBHOOK_SCHEMA } from '../../src/ingest/webhook-schema.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+const [mode, dir] = process.argv.slice(2);
+const TOKEN = 'bench-token';
+const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
+
+const app =
+  mode === 'bare'
+    ? Fastify({ bodyLimit: triage.server.bodyLimit, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' })
+    : buildApp({ triage, webhookToken: TOKEN }, { store: new SqliteStore({ path: join(dir!, 'bench.db') }) });
+
+if (mode === 'bare') {
+  app.setValidatorCompiler(validatorCompiler);
+  app.post('/webhook/alertmanager', { schema: { body: WEBHOOK_SCHEMA }, onRequest: requireToken(TOKEN, 'webhook', true) }, async () => ({ status: 'ok' }));
+}
+
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address() as { port: number };
+process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

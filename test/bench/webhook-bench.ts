@@ -1,0 +1,103 @@
+// npm run bench: webhooks per second and p99 latency of the real service (b) against a bare
+// Fastify route with the same schema (a), measured in the same run, reported as the ratio b/a.
+// Every request is a new Alertmanager group, so the service opens (and commits) an incident each time.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+function body(alerts: number, n: number): string {
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  return JSON.stringify({
+    receiver: 'bench',
+    status: 'firing',
+    alerts: Array.from({ length: alerts }, (_, i) => ({
+      status: 'firing',
+      labels: { alertname: 'HighErrorRate', instance: `web-${i}:8080`, job: 'web', severity: 'warning', group: String(n) },
+      annotations: { summary: `5xx ratio above 5% on web-${i}`, runbook_url: 'https://runbooks.example/5xx' },
+      startsAt,
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus:9090/graph',
+      fingerprint: `${n.toString(16)}-${i}`,
+    })),
+    groupLabels: { alertname: 'HighErrorRate', group: String(n) },
+    commonLabels: { alertname: 'HighErrorRate', job: 'web' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    version: '4',
+    groupKey: `{}:{alertname="HighErrorRate",group="${n}"}`,
+    truncatedAlerts: 0,
+  });
+}
+
+async function startServer(mode: 'bare' | 'service', dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+interface Result {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(port: number, alerts: number): Promise<Result> {
+  // Every request is a group the server has not seen yet.
+  let next = Math.floor(Math.random() * 1e9);
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(alerts, next++) }) }],
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'alert-triage-bench-'));
+const rows: string[] = [];
+try {
+  for (const alerts of [5, 100]) {
+    const results: Record<string, Result> = {};
+    for (const mode of ['bare', 'service'] as const) {
+      const { child, port } = await startServer(mode, join(dir, `${mode}-${alerts}`));
+      try {
+        await load(port, alerts); // warm-up, discarded
+        results[mode] = await load(port, alerts);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+    const a = results['bare']!;
+    const b = results['service']!;
+    for (const [mode, r] of Object.entries(results)) {
+      if (r.errors || r.non2xx) throw new Error(`${mode} with ${alerts} alerts: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+    }
+    rows.push(
+      `| ${String(alerts).padStart(3)} alerts | ${a.rps.toFixed(0).padStart(6)} | ${a.p99.toFixed(1).padStart(6)} ms | ${b.rps.toFixed(0).padStart(6)} | ${b.p99
+        .toFixed(1)
+        .padStart(6)} ms | ${(b.rps / a.rps).toFixed(2)} |`,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`\n${CONNECTIONS} connections, ${DURATION}s per run, each request a new group (an incident opened and committed, synchronous FULL)\n`);
+console.log('| payload    | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a |');
+console.log('|------------|-------:|--------:|-------:|--------:|------:|');
+for (const r of rows) console.log(r);
