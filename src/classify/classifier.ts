@@ -54,7 +54,7 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
       }
     }),
   }));
-  return (labels) => {
+  const decide = (labels: Labels): Classification => {
     const explicit = labels[spec.severityLabel]?.trim().toLowerCase();
     if (isSeverity(explicit)) return { severity: explicit, rule: EXPLICIT_RULE };
     for (const rule of rules) {
@@ -62,4 +62,21 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
     }
     return { severity: spec.defaultSeverity, rule: DEFAULT_RULE };
   };
+
+  // The outcome depends only on the labels some matcher names, and an alert storm repeats the
+  // same few combinations (alertname, severity) across many instances: remember them.
+  const relevant = [...new Set([spec.severityLabel, ...rules.flatMap((r) => r.matchers.map((m) => m.name))])];
+  const cache = new Map<string, Classification>();
+  return (labels) => {
+    const key = relevant.map((name) => labels[name] ?? '').join('\u0000');
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = decide(labels);
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
 }
+
+const CACHE_LIMIT = 10_000;

@@ -29,7 +29,9 @@ export async function webhookRoute(app: FastifyInstance, opts: WebhookRouteOptio
     },
     async (req) => {
       const notification = normalize(req.body);
-      for (const a of notification.alerts) metrics.alertsReceived.inc({ status: a.status });
+      const firing = notification.alerts.filter((a) => a.status === 'firing').length;
+      if (firing > 0) metrics.alertsReceived.inc({ status: 'firing' }, firing);
+      if (notification.alerts.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, notification.alerts.length - firing);
       if (notification.truncatedAlerts > 0) metrics.alertsTruncated.inc(notification.truncatedAlerts);
       const change = await service.ingest(notification);
       return {

@@ -28,7 +28,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX incidents_active_key ON incidents (key) WHERE status <> 'resolved';
   CREATE INDEX incidents_resolved_key ON incidents (key, id) WHERE status = 'resolved';
   CREATE INDEX incidents_overdue ON incidents (respond_by) WHERE status = 'open' AND sla_breached = 0;
-  CREATE INDEX incidents_opened ON incidents (opened_at);
 
   CREATE TABLE alerts (
     incident_id   INTEGER NOT NULL REFERENCES incidents (id),

@@ -94,17 +94,17 @@ export class SqliteStore implements IncidentStore {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.migrate();
     const db = this.db;
+    // A nested better-sqlite3 transaction is a savepoint: a throw undoes that one write only.
+    const savepoint = db.transaction((fn: () => unknown) => fn());
     const batch = db.transaction((fns: (() => unknown)[]) =>
       fns.map((fn): Outcome => {
         try {
-          // A nested better-sqlite3 transaction is a savepoint: a throw undoes this write only.
-          return { ok: true, value: db.transaction(fn)() };
+          return { ok: true, value: savepoint(fn) };
         } catch (error) {
           return { ok: false, error };
         }
       }),
     );
-    // IMMEDIATE: the write lock is taken up front, so another writer cannot force a rollback later.
     this.commitBatch = batch.immediate;
     this.stmt = {
       active: db.prepare<[string], IncidentRow>(`SELECT * FROM incidents WHERE key = ? AND status <> 'resolved'`),
