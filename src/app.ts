@@ -57,7 +57,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const { store } = deps;
-  let metrics: Metrics;
+  const metrics = createMetrics(() => store.counts(clock.now()));
   const service = new IncidentService({
     store,
     clock,
@@ -65,7 +65,6 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     sla: triage.sla,
     onCommitted: (change) => metrics.observeChange(change),
   });
-  metrics = createMetrics(() => store.counts(clock.now()));
   const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);
   app.decorate('triage', { service, scheduler, metrics, store });
 

@@ -7,8 +7,11 @@ import { buildApp, type AppConfig } from '../src/app.js';
 import { ManualClock, type Clock } from '../src/clock.js';
 import { loadConfigFile, type TriageConfig } from '../src/config/load-config.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { IncidentStore } from '../src/store/store.js';
 import type { WebhookPayload } from '../src/ingest/webhook-schema.js';
+import { toLabels } from '../src/classify/labels.js';
+import { applyNotification, type DecisionContext } from '../src/incidents/incident-machine.js';
+import type { GroupNotification, IncomingAlert } from '../src/incidents/model.js';
+import type { IncidentStore, NotificationDecider } from '../src/store/store.js';
 
 /** Minimal view of a tap test that the helpers need. */
 export interface Teardown {
@@ -133,4 +136,43 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** One alert as the domain receives it, firing since a minute before T0 unless told otherwise. */
+export function incomingAlert(fp: string, name: string, status: 'firing' | 'resolved' = 'firing', startsAt = T0 - 60_000): IncomingAlert {
+  return {
+    fingerprint: fp,
+    status,
+    labels: toLabels({ alertname: name, instance: `${fp}:9100` }),
+    annotations: toLabels({ summary: `${name} on ${fp}` }),
+    startsAt,
+    endsAt: status === 'resolved' ? T0 : null,
+    generatorUrl: 'http://prometheus/graph',
+  };
+}
+
+/** One group notification as the domain receives it. */
+export function groupNotification(alerts: IncomingAlert[], extra: Partial<GroupNotification> = {}): GroupNotification {
+  return {
+    receiver: 'triage',
+    groupKey: '{}:{alertname="X"}',
+    status: 'firing',
+    groupLabels: toLabels({ alertname: 'X' }),
+    commonLabels: toLabels({}),
+    commonAnnotations: toLabels({}),
+    externalUrl: 'http://am',
+    truncatedAlerts: 0,
+    alerts,
+    ...extra,
+  };
+}
+
+/** The context the state machine decides in, with the shipped classification and SLA. */
+export function decisionContext(now = T0): DecisionContext {
+  return { now, classify: shippedConfig.classify, sla: shippedConfig.sla };
+}
+
+/** A store decider that runs the real state machine at `now`. */
+export function decider(now = T0): NotificationDecider {
+  return (active, previous, n) => applyNotification(active, previous, n, decisionContext(now));
 }

@@ -6,15 +6,8 @@ export type AlertStatus = 'firing' | 'resolved';
 
 export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 
-/** One alert of an incident, tracked by its Alertmanager fingerprint. Times are epoch milliseconds. */
-export interface Alert {
-  fingerprint: string;
-  status: AlertStatus;
-  labels: Labels;
-  annotations: Labels;
-  startsAt: number;
-  endsAt: number | null;
-  generatorUrl: string;
+/** One alert of an incident, tracked by its Alertmanager fingerprint, with what classified it. */
+export interface Alert extends IncomingAlert {
   severity: Severity;
   rule: string;
 }
@@ -81,7 +74,7 @@ export interface IncidentChange {
   timeline: TimelineEntry[];
 }
 
-/** One alert as received in a webhook, already sanitized. */
+/** One alert as received in a webhook, already sanitized. Times are epoch milliseconds; endsAt is null while firing. */
 export interface IncomingAlert {
   fingerprint: string;
   status: AlertStatus;

@@ -82,7 +82,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
   private readonly stmt;
-  private queue: PendingWrite[] = [];
+  private readonly queue: PendingWrite[] = [];
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
 
   constructor(options: SqliteStoreOptions) {
@@ -278,8 +278,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
+    const batch = this.queue.splice(0);
     let outcomes: Outcome[];
     try {
       outcomes = this.commitBatch(batch.map((w) => w.fn));

@@ -1,45 +1,12 @@
 import t from 'tap';
-import { toLabels } from '../../src/classify/labels.js';
-import {
-  acknowledge,
-  applyNotification,
-  resolve,
-  sweepBreach,
-  type DecisionContext,
-} from '../../src/incidents/incident-machine.js';
-import type { Alert, GroupNotification, IncidentChange, IncidentState, IncomingAlert } from '../../src/incidents/model.js';
-import { shippedConfig } from '../helpers.js';
+import { acknowledge, applyNotification, resolve, sweepBreach } from '../../src/incidents/incident-machine.js';
+import type { Alert, IncidentChange, IncidentState, IncomingAlert } from '../../src/incidents/model.js';
+import { decisionContext, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
-const T0 = Date.parse('2026-11-23T22:08:00Z');
 const MIN = 60_000;
-const ctx = (now = T0): DecisionContext => ({ now, classify: shippedConfig.classify, sla: shippedConfig.sla });
-
-function incoming(fp: string, name: string, status: 'firing' | 'resolved' = 'firing', startsAt = T0 - MIN): IncomingAlert {
-  return {
-    fingerprint: fp,
-    status,
-    labels: toLabels({ alertname: name }),
-    annotations: toLabels({}),
-    startsAt,
-    endsAt: status === 'resolved' ? T0 : null,
-    generatorUrl: '',
-  };
-}
-
-function notification(alerts: IncomingAlert[], extra: Partial<GroupNotification> = {}): GroupNotification {
-  return {
-    receiver: 'triage',
-    groupKey: '{}:{alertname="X"}',
-    status: 'firing',
-    groupLabels: toLabels({ alertname: 'X' }),
-    commonLabels: toLabels({}),
-    commonAnnotations: toLabels({}),
-    externalUrl: '',
-    truncatedAlerts: 0,
-    alerts,
-    ...extra,
-  };
-}
+const ctx = decisionContext;
+const incoming = incomingAlert;
+const notification = groupNotification;
 
 /** The state the store would hold after committing `change` (with id 1). */
 function stateAfter(prev: IncidentState | null, change: IncidentChange): IncidentState {

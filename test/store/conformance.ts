@@ -1,44 +1,13 @@
 import type { Test } from 'tap';
-import { toLabels } from '../../src/classify/labels.js';
-import { acknowledge, applyNotification, resolve, sweepBreach, type DecisionContext } from '../../src/incidents/incident-machine.js';
-import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
+import { acknowledge, resolve, sweepBreach } from '../../src/incidents/incident-machine.js';
+import type { IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore } from '../../src/store/store.js';
-import { shippedConfig } from '../helpers.js';
+import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
-const T0 = Date.parse('2026-11-23T22:08:00Z');
 const MIN = 60_000;
-
-function incoming(fp: string, name: string, status: 'firing' | 'resolved' = 'firing', startsAt = T0 - MIN): IncomingAlert {
-  return {
-    fingerprint: fp,
-    status,
-    labels: toLabels({ alertname: name, instance: `${fp}:9100` }),
-    annotations: toLabels({ summary: `${name} on ${fp}` }),
-    startsAt,
-    endsAt: status === 'resolved' ? T0 : null,
-    generatorUrl: 'http://prometheus/graph',
-  };
-}
-
-function group(key: string, alerts: IncomingAlert[]): GroupNotification {
-  return {
-    receiver: 'triage',
-    groupKey: key,
-    status: 'firing',
-    groupLabels: toLabels({ alertname: 'X' }),
-    commonLabels: toLabels({}),
-    commonAnnotations: toLabels({}),
-    externalUrl: 'http://am',
-    truncatedAlerts: 0,
-    alerts,
-  };
-}
-
-const decide = (now: number) => {
-  const ctx: DecisionContext = { now, classify: shippedConfig.classify, sla: shippedConfig.sla };
-  return (active: Parameters<typeof applyNotification>[0], previous: Parameters<typeof applyNotification>[1], n: GroupNotification) =>
-    applyNotification(active, previous, n, ctx);
-};
+const incoming = incomingAlert;
+const group = (key: string, alerts: IncomingAlert[]) => groupNotification(alerts, { groupKey: key });
+const decide = decider;
 
 /**
  * The behaviour every IncidentStore must have. Each store's test file calls this with a factory

@@ -1,12 +1,9 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import t from 'tap';
-import { toLabels } from '../../src/classify/labels.js';
-import { applyNotification } from '../../src/incidents/incident-machine.js';
-import type { GroupNotification } from '../../src/incidents/model.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { openStore } from '../../src/store/open-store.js';
-import { shippedConfig, tempDir } from '../helpers.js';
+import { decider, groupNotification, incomingAlert, tempDir } from '../helpers.js';
 import { storeConformance } from './conformance.js';
 
 t.test('conformance', async (t) => {
@@ -17,19 +14,8 @@ t.test('conformance', async (t) => {
   });
 });
 
-const n: GroupNotification = {
-  receiver: 'r',
-  groupKey: 'g',
-  status: 'firing',
-  groupLabels: toLabels({}),
-  commonLabels: toLabels({}),
-  commonAnnotations: toLabels({}),
-  externalUrl: '',
-  truncatedAlerts: 0,
-  alerts: [{ fingerprint: 'a', status: 'firing', labels: toLabels({ alertname: 'ServiceDown' }), annotations: toLabels({}), startsAt: 1, endsAt: null, generatorUrl: '' }],
-};
-const decide = (now: number) => (a: Parameters<typeof applyNotification>[0], p: Parameters<typeof applyNotification>[1], x: GroupNotification) =>
-  applyNotification(a, p, x, { now, classify: shippedConfig.classify, sla: shippedConfig.sla });
+const n = groupNotification([incomingAlert('a', 'ServiceDown')]);
+const decide = decider;
 
 t.test('durable settings: WAL, synchronous FULL, migrations recorded', async (t) => {
   const path = join(tempDir(t), 'd.db');
