@@ -72,7 +72,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
-  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: triage.sla, clock });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {

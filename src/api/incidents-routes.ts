@@ -5,12 +5,17 @@ import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import type { IncidentStore } from '../store/store.js';
 import { requireToken } from '../http/require-token.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';
+import type { Clock } from '../clock.js';
+import type { SlaPolicy } from '../incidents/incident-machine.js';
+import { renderReport } from '../incidents/report.js';
 
 /** What the incident API needs. */
 export interface IncidentsRoutesOptions {
   service: IncidentService;
   store: IncidentStore;
   token: string | undefined;
+  sla: SlaPolicy;
+  clock: Clock;
 }
 
 const idParams = {
@@ -30,7 +35,7 @@ const actionBody = {
 
 type ActionBody = { by?: string; note?: string } | null | undefined;
 
-/** /api: list, read, acknowledge and resolve incidents. Every route needs the API token. */
+/** /api: list, read, report on, acknowledge and resolve incidents. Every route needs the API token. */
 export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoutesOptions) {
   const { service, store } = opts;
   app.addHook('onRequest', requireToken(opts.token, 'api', false));
@@ -60,6 +65,12 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
     const incident = await store.getIncident(req.params.id);
     if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
     return incidentDetailsJson(incident);
+  });
+
+  app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
+    const incident = await store.getIncident(req.params.id);
+    if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla, opts.clock.now()));
   });
 
   for (const [action, run] of [
