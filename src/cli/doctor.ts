@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebClient } from '@slack/web-api';
+import nodemailer from 'nodemailer';
+import { parse } from 'yaml';
+import { readEnv } from '../config/env.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { formatDuration } from '../incidents/duration.js';
+import { SEVERITIES } from '../incidents/severity.js';
+import { openStore } from '../store/open-store.js';
+import { describeFetchError, receiverUrl, type Output } from './output.js';
+
+/** Options of `alert-triage doctor`. */
+export interface DoctorOptions {
+  url?: string | undefined;
+  /** Folder with prometheus_rules.yml and detection_rules/; default ./monitoring. */
+  monitoringDir?: string | undefined;
+}
+
+type Outcome = { ok: true; detail: string } | { ok: false; detail: string } | { skipped: string };
+
+const TIMEOUT_MS = 5000;
+
+/**
+ * The checklist's quick check (section 3.2): config, environment, store, Slack, SMTP, rule files
+ * and the running receiver, one line each. Returns the exit code: 1 if any check failed.
+ */
+export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  const checks: [string, () => Promise<Outcome>][] = [
+    ['config', async () => checkConfig(env)],
+    ['environment', async () => checkEnv(env)],
+    ['store', () => checkStore(env)],
+    ['slack', () => checkSlack(env)],
+    ['smtp', () => checkSmtp(env)],
+    ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
+    ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
+  ];
+  let failed = 0;
+  for (const [name, check] of checks) {
+    let outcome: Outcome;
+    try {
+      outcome = await check();
+    } catch (err) {
+      outcome = { ok: false, detail: (err as Error).message };
+    }
+    if ('skipped' in outcome) {
+      io.out(`- ${name}: ${outcome.skipped}`);
+    } else {
+      io.out(`${outcome.ok ? '✓' : '✗'} ${name}: ${outcome.detail}`);
+      if (!outcome.ok) failed++;
+    }
+  }
+  io.out(failed ? `${failed} check${failed === 1 ? '' : 's'} failed` : 'all checks passed');
+  return failed ? 1 : 0;
+}
+
+function checkConfig(env: NodeJS.ProcessEnv): Outcome {
+  const file = env['TRIAGE_CONFIG'] ?? 'config/triage.yml';
+  const c = loadConfigFile(file);
+  const sla = SEVERITIES.map((s) => `${s} ${formatDuration(c.sla[s])}`).join(', ');
+  return { ok: true, detail: `${file}: ${c.classification.rules.length} classification rules; SLA ${sla}` };
+}
+
+function checkEnv(env: NodeJS.ProcessEnv): Outcome {
+  const e = readEnv(env);
+  const missing = [['WEBHOOK_TOKEN', e.webhookToken], ['API_TOKEN', e.apiToken]].filter(([, v]) => !v).map(([k]) => k);
+  return { ok: true, detail: missing.length ? `${missing.join(' and ')} not set: fine for a trial, not for production` : 'tokens set' };
+}
+
+async function checkStore(env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const store = openStore(env['DATABASE_URL'] || undefined);
+  try {
+    await store.ping();
+    const counts = await store.counts(Date.now());
+    const open = SEVERITIES.reduce((n, s) => n + counts.open[s], 0);
+    return { ok: true, detail: `${env['DATABASE_URL'] ? env['DATABASE_URL'].replace(/\/\/[^@/]*@/, '//***@') : 'sqlite:./data/alert-triage.db'} answers; ${open} open incidents` };
+  } finally {
+    await store.close();
+  }
+}
+
+async function checkSlack(env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const token = env['SLACK_BOT_TOKEN'];
+  if (!token) return { skipped: 'not configured (SLACK_BOT_TOKEN unset)' };
+  const client = new WebClient(token, {
+    ...(env['SLACK_API_URL'] ? { slackApiUrl: env['SLACK_API_URL'] } : {}),
+    retryConfig: { retries: 0 },
+    timeout: TIMEOUT_MS,
+    rejectRateLimitedCalls: true,
+  });
+  try {
+    const r = await client.auth.test();
+    return { ok: true, detail: `auth.test ok: ${r.user ?? 'bot'} in ${r.team ?? 'workspace'}` };
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    return { ok: false, detail: `auth.test failed: ${code ?? (err as Error).message}` };
+  }
+}
+
+async function checkSmtp(env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const url = env['SMTP_URL'];
+  if (!url) return { skipped: 'not configured (SMTP_URL unset)' };
+  let where: string;
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port || (u.protocol === 'smtps:' ? 465 : 587)}`;
+  } catch {
+    return { ok: false, detail: 'SMTP_URL is not a URL such as smtp://user:pass@host:587' };
+  }
+  const transport = nodemailer.createTransport({ url, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
+  try {
+    await transport.verify();
+    return { ok: true, detail: `${where} accepts connections` };
+  } catch (err) {
+    // Never the URL itself: it may hold the password.
+    return { ok: false, detail: `${where}: ${(err as Error).message.replace(url, where)}` };
+  } finally {
+    transport.close();
+  }
+}
+
+function checkRules(dir: string): Outcome {
+  const files = [join(dir, 'prometheus_rules.yml')];
+  const detections = join(dir, 'detection_rules');
+  if (existsSync(detections)) files.push(...readdirSync(detections).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(detections, f)));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) return { ok: false, detail: `missing ${missing.join(', ')}` };
+  const promtool = spawnSync('promtool', ['check', 'rules', ...files], { encoding: 'utf8', timeout: 30_000 });
+  if (!promtool.error) {
+    if (promtool.status !== 0) return { ok: false, detail: `promtool check rules: ${(promtool.stdout + promtool.stderr).trim().split('\n').slice(-3).join(' ')}` };
+    const count = [...promtool.stdout.matchAll(/SUCCESS: (\d+) rules found/g)].reduce((n, m) => n + Number(m[1]), 0);
+    return { ok: true, detail: `promtool: ${count} rules load from ${files.length} files` };
+  }
+  // No promtool here: at least the files must parse and have the shape Prometheus expects.
+  let count = 0;
+  for (const f of files) {
+    const doc = parse(readFileSync(f, 'utf8')) as { groups?: { name?: string; rules?: { alert?: string; record?: string; expr?: unknown }[] }[] };
+    if (!Array.isArray(doc?.groups)) return { ok: false, detail: `${f}: no groups` };
+    for (const g of doc.groups) {
+      for (const r of g.rules ?? []) {
+        if (!(r.alert || r.record) || typeof r.expr !== 'string') return { ok: false, detail: `${f}: group ${g.name}: a rule without alert/record and expr` };
+        count++;
+      }
+    }
+  }
+  return { ok: true, detail: `${count} rules parse from ${files.length} files (install promtool for a full check)` };
+}
+
+async function checkReceiver(url: string): Promise<Outcome> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return res.ok ? { ok: true, detail: `${url} is ready` } : { ok: false, detail: `${url}/readyz answered ${res.status}` };
+  } catch (err) {
+    return { ok: false, detail: describeFetchError(err, url) };
+  }
+}

@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { SMTPServer } from 'smtp-server';
+import { main } from '../../src/cli/main.js';
+import { freePort, makeApp, tempDir } from '../helpers.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) } };
+}
+
+async function smtp(t: Parameters<typeof makeApp>[0], reject = false): Promise<number> {
+  const server = new SMTPServer({
+    authOptional: true,
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    onAuth: (auth, _session, cb) => (auth.password === 'hunter2' ? cb(null, { user: auth.username }) : cb(new Error('535 authentication failed'))),
+    onConnect: (_session, cb) => (reject ? cb(Object.assign(new Error('421 service not available'), { responseCode: 421 })) : cb()),
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return port;
+}
+
+t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
+  const dir = tempDir(t);
+  const { app } = await makeApp(t);
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  const slack = await new SlackApiServer('xoxb-good').start();
+  t.teardown(() => slack.stop());
+  const smtpPort = await smtp(t);
+  const { lines, io } = capture();
+  const code = await main(['doctor', '--url', `http://127.0.0.1:${port}`], {
+    DATABASE_URL: `sqlite:${join(dir, 'd.db')}`,
+    WEBHOOK_TOKEN: 'w',
+    API_TOKEN: 'a',
+    SLACK_BOT_TOKEN: 'xoxb-good',
+    SLACK_API_URL: slack.url,
+    SMTP_URL: `smtp://user:hunter2@127.0.0.1:${smtpPort}`,
+  }, io);
+  t.equal(code, 0, lines.join('\n'));
+  t.match(lines, [
+    /^✓ config: config\/triage\.yml: 16 classification rules; SLA critical 5m, high 1h, medium 4h, low 1d$/,
+    /^✓ environment: tokens set$/,
+    /^✓ store: sqlite:.*d\.db answers; 0 open incidents$/,
+    /^✓ slack: auth\.test ok: alert-triage in Acme$/,
+    /^✓ smtp: 127\.0\.0\.1:\d+ accepts connections$/,
+    /^✓ rules: /,
+    /^✓ receiver: http:\/\/127\.0\.0\.1:\d+ is ready$/,
+    'all checks passed',
+  ]);
+  t.same(slack.calls.map((c) => c.method), ['auth.test'], 'a real WebClient called auth.test');
+  t.notMatch(lines.join('\n'), 'hunter2', 'the SMTP password is never printed');
+});
+
+t.test('each broken part is a ✗ line with the reason, and the exit code is 1', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'bad.yml'), 'sla: {critical: 5m}\nclassification: {defaultSeverity: low, rules: []}\n');
+  const slack = await new SlackApiServer('xoxb-good').start();
+  t.teardown(() => slack.stop());
+  const smtpPort = await smtp(t, true);
+  const { lines, io } = capture();
+  const code = await main(['doctor', '--url', `http://127.0.0.1:${await freePort()}`, '--monitoring', join(dir, 'nowhere')], {
+    TRIAGE_CONFIG: join(dir, 'bad.yml'),
+    DATABASE_URL: 'postgres://u:p@127.0.0.1/test',
+    SLACK_BOT_TOKEN: 'xoxb-revoked',
+    SLACK_API_URL: slack.url,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  }, io);
+  t.equal(code, 1);
+  const text = lines.join('\n');
+  t.match(text, /✗ config: .*bad\.yml: sla\.high: is required/);
+  t.match(text, /✓ environment: WEBHOOK_TOKEN and API_TOKEN not set/);
+  t.match(text, /✗ store: DATABASE_URL: the PostgreSQL store is not supported yet/);
+  t.match(text, /✗ slack: auth\.test failed: invalid_auth/);
+  t.match(text, /✗ smtp: 127\.0\.0\.1:\d+: .*421/);
+  t.match(text, /✗ rules: missing .*nowhere\/prometheus_rules\.yml/);
+  t.match(text, /✗ receiver: nothing answers at http:\/\/127\.0\.0\.1:\d+ \(is alert-triage running\? use --url\)/);
+  t.match(text, /6 checks failed$/);
+});
+
+t.test('usage errors and help', async (t) => {
+  let c = capture();
+  t.equal(await main(['doctor', '--bogus'], {}, c.io), 2);
+  t.match(c.lines.join('\n'), /Unknown option '--bogus'[\s\S]*Usage: alert-triage doctor/);
+  c = capture();
+  t.equal(await main(['doctor', '--help'], {}, c.io), 0);
+  t.match(c.lines[0], /^Usage: alert-triage doctor/);
+  c = capture();
+  t.equal(await main(['frobnicate'], {}, c.io), 2);
+  t.match(c.lines.join('\n'), /unknown command "frobnicate"[\s\S]*Commands:/);
+  c = capture();
+  t.equal(await main([], {}, c.io), 0);
+  t.match(c.lines[0], /^Usage: alert-triage <command>/);
+});
