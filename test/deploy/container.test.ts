@@ -1,0 +1,102 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse } from 'yaml';
+import { freePort, makeApp, tempDir } from '../helpers.js';
+import { needs, ROOT, run } from '../monitoring/tools.js';
+
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+t.test('the Dockerfile: multi-stage, the same install and build as CI, non-root, volume, health check', async (t) => {
+  const froms = instructions.filter((l) => l.startsWith('FROM '));
+  t.equal(froms.length, 2, 'two stages');
+  for (const f of froms) t.match(f, /^FROM node:20-[a-z]+-slim/, 'Node 20 slim');
+  const runs = instructions.filter((l) => l.startsWith('RUN '));
+  t.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'installs with npm ci, as .ci/run does');
+  t.match(readFileSync(join(ROOT, '.ci/run'), 'utf8'), /\bnpm ci\b/);
+  t.ok(runs.some((r) => /npm run build && npm prune --omit=dev/.test(r)), 'builds, then drops dev dependencies');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  t.equal(pkg.scripts.prestart, 'npm run build', 'npm start runs the same build');
+  t.ok(instructions.includes('USER node'), 'runs as the unprivileged node user');
+  t.ok(instructions.includes('VOLUME ["/app/data"]'), 'the SQLite directory is a volume');
+  t.ok(instructions.includes('STOPSIGNAL SIGTERM'));
+  const cmd = JSON.parse(instructions.find((l) => l.startsWith('CMD '))!.slice(4));
+  t.same(cmd, ['node', 'dist/src/server.js']);
+  t.equal(pkg.scripts.start, 'node dist/src/server.js', 'the same entry point as npm start');
+  for (const copy of instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from='))) {
+    const sources = copy.split(/\s+/).slice(1, -1);
+    for (const s of sources) t.ok(existsSync(join(ROOT, s)), `COPY source ${s} exists`);
+  }
+});
+
+t.test("the Dockerfile's HEALTHCHECK command answers for a ready receiver and fails for a dead one", async (t) => {
+  const health = instructions.find((l) => l.startsWith('HEALTHCHECK '))!;
+  const argv = JSON.parse(health.slice(health.indexOf('CMD ') + 4)) as string[];
+  t.equal(argv[0], 'node');
+  t.match(argv.join(' '), /\/readyz/);
+  const { app } = await makeApp(t);
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  // Asynchronously: the receiver answering it runs in this process.
+  const probe = (p: number) =>
+    new Promise<number | null>((resolve) => execFile(process.execPath, argv.slice(1), { env: { PORT: String(p) }, timeout: 10_000 }, (err) => resolve(err ? ((err as { code?: number }).code ?? null) : 0)));
+  t.equal(await probe(port), 0, 'healthy');
+  t.equal(await probe(await freePort()), 1, 'unhealthy when nothing answers');
+});
+
+t.test('docker-compose.yml validates and describes the whole stack', { skip: needs('/usr/bin/docker-compose', 'docker-compose') }, async (t) => {
+  const dir = tempDir(t);
+  const envFile = join(dir, 'empty.env');
+  writeFileSync(envFile, '');
+  const compose = (args: string[], env: Record<string, string>) =>
+    spawnSync('docker-compose', ['--env-file', envFile, '-f', 'docker-compose.yml', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const tokens = { WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' };
+  const quiet = compose(['config', '-q'], tokens);
+  t.equal(quiet.status, 0, quiet.stderr);
+  const missing = compose(['config', '-q'], {});
+  t.not(missing.status, 0, 'refuses to run without the tokens');
+  t.match(missing.stderr, /set WEBHOOK_TOKEN in \.env/);
+
+  const config = parse(compose(['config'], tokens).stdout);
+  t.same(Object.keys(config.services).sort(), ['alert-triage', 'alertmanager', 'grafana', 'mailpit', 'postgres', 'prometheus']);
+  t.same(config.services.postgres.profiles, ['postgres'], 'PostgreSQL only starts with its profile');
+  const ports = (s: string) => (config.services[s].ports as { published: number | string }[]).map((p) => Number(p.published));
+  t.same(ports('alert-triage'), [9095]);
+  t.same(ports('prometheus'), [9090]);
+  t.same(ports('alertmanager'), [9093]);
+  t.same(ports('grafana'), [3000]);
+  t.ok(ports('mailpit').includes(8025), 'Mailpit web UI');
+  t.match(config.services['alert-triage'].environment, { WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', SMTP_URL: 'smtp://mailpit:1025' });
+  // docker-compose 1.x prints volumes as "source:target:mode", newer versions as objects.
+  const volumes = (service: string) =>
+    ((config.services[service].volumes ?? []) as (string | { source: string; target: string })[]).map((v) => {
+      if (typeof v !== 'string') return v;
+      const [source, target] = v.split(':') as [string, string];
+      return { source, target };
+    });
+  t.same(volumes('alert-triage'), [{ source: 'triage-data', target: '/app/data' }], 'the SQLite data lives in a named volume');
+  let binds = 0;
+  for (const service of Object.keys(config.services)) {
+    for (const v of volumes(service)) {
+      if (!v.source.startsWith('/')) continue;
+      binds++;
+      t.ok(existsSync(v.source), `${service}: bind mount ${v.source} exists`);
+    }
+  }
+  t.ok(binds >= 4, 'monitoring config is mounted into Prometheus, Alertmanager and Grafana');
+
+  // The files the stack mounts are themselves valid.
+  if (!needs('/usr/bin/promtool', 'prometheus')) t.equal(run('promtool', ['check', 'config', 'monitoring/prometheus.yml']).code, 0);
+  if (!needs('/usr/bin/amtool', 'prometheus-alertmanager')) t.equal(run('amtool', ['check-config', 'monitoring/alertmanager.yml']).code, 0);
+});
