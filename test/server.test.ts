@@ -92,3 +92,44 @@ t.test('a bad config file or DATABASE_URL stops it with a message naming the cul
   t.match(pg.output(), /PostgreSQL store is not supported yet/);
   t.notMatch(pg.output(), 'hunter2');
 });
+
+t.test('SIGTERM during a request: the request finishes and is committed, then the process exits', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const env = { PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, WEBHOOK_TOKEN: SECRET, API_TOKEN: 'api' };
+  const first = start(env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  await waitFor(first, 'alert-triage ready');
+
+  // Send the headers and half the body, signal, then the rest: the request is in flight.
+  const body = JSON.stringify(fixture('firing-two-alerts').body);
+  const { request } = await import('node:http');
+  const answer = new Promise<{ status: number | undefined; text: string }>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/webhook/alertmanager', headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.slice(0, 200));
+    setTimeout(() => {
+      first.child.kill('SIGTERM');
+      setTimeout(() => req.end(body.slice(200)), 300);
+    }, 200);
+  });
+  const res = await answer;
+  t.equal(res.status, 200, res.text);
+  t.equal(await first.exited, 0);
+  t.match(first.output(), /shutting down/);
+
+  const second = start(env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  await waitFor(second, 'alert-triage ready');
+  const got = await fetch(`http://127.0.0.1:${port}/api/incidents`, { headers: { authorization: 'Bearer api' } });
+  t.equal(((await got.json()) as { incidents: unknown[] }).incidents.length, 1, 'what was answered 200 is in the store');
+  second.child.kill('SIGTERM');
+  await second.exited;
+});
