@@ -1,0 +1,85 @@
+import { addDays, daysBetween, instantOf, wallTime, type WallTime } from './zoned-time.js';
+
+/** A dated override: `contact` is on call from `from` to `to` instead of the rotation. */
+export interface OncallOverride {
+  from: number;
+  to: number;
+  contact: string;
+}
+
+/** The on-call rotation from the config, with times already resolved to instants. */
+export interface Rotation {
+  /** Contact ids in order. */
+  members: string[];
+  /** Whole days per shift. */
+  lengthDays: number;
+  /** Local time of day of each handoff, in `timeZone`. */
+  handoff: { hour: number; minute: number };
+  timeZone: string;
+  /** The local date of the first handoff; members[0] starts then. */
+  start: { year: number; month: number; day: number };
+  overrides: OncallOverride[];
+}
+
+/** One stretch of on-call duty. */
+export interface Shift {
+  contact: string;
+  from: number;
+  until: number;
+  /** True when an override, not the rotation, put this person on call. */
+  override: boolean;
+}
+
+/**
+ * The rotation's shift at `ms`: shifts change at the handoff's local time in the rotation's zone,
+ * so a 09:00 handoff stays at 09:00 across DST changes (the shift that spans the change is an
+ * hour shorter or longer).
+ */
+export function rotationShiftAt(r: Rotation, ms: number): Shift {
+  const local = wallTime(ms, r.timeZone);
+  let days = daysBetween(r.start, local);
+  if (local.hour * 60 + local.minute < r.handoff.hour * 60 + r.handoff.minute) days -= 1;
+  const index = Math.floor(days / r.lengthDays);
+  const fromDate = addDays(r.start, index * r.lengthDays);
+  const untilDate = addDays(fromDate, r.lengthDays);
+  const at = (d: { year: number; month: number; day: number }): WallTime => ({ ...d, ...r.handoff });
+  return {
+    contact: r.members[((index % r.members.length) + r.members.length) % r.members.length]!,
+    from: instantOf(at(fromDate), r.timeZone),
+    until: instantOf(at(untilDate), r.timeZone),
+    override: false,
+  };
+}
+
+/** Who is on call at `ms`, overrides first (the last one listed wins where two overlap). */
+export function shiftAt(r: Rotation, ms: number): Shift {
+  const base = rotationShiftAt(r, ms);
+  for (let i = r.overrides.length - 1; i >= 0; i--) {
+    const o = r.overrides[i]!;
+    if (o.from <= ms && ms < o.to) {
+      // A later-listed override that starts inside this one takes over from its start.
+      const until = r.overrides.slice(i + 1).reduce((u, later) => (later.from > ms && later.from < u ? later.from : u), o.to);
+      return { contact: o.contact, from: o.from, until, override: true };
+    }
+  }
+  // An override starting before the rotation's next handoff ends this shift early.
+  return { ...base, until: nextBoundary(r, ms, base.until) };
+}
+
+function nextBoundary(r: Rotation, ms: number, handoff: number): number {
+  let next = handoff;
+  for (const o of r.overrides) {
+    if (o.from > ms && o.from < next) next = o.from;
+    if (o.to > ms && o.to < next) next = o.to;
+  }
+  return next;
+}
+
+/** Who is on call now and who comes next, with the handoff times. */
+export function oncallNow(r: Rotation, ms: number): { current: Shift; next: Shift } {
+  const current = shiftAt(r, ms);
+  let next = shiftAt(r, current.until);
+  // Skip boundaries that do not change the person (an override of the one already on call).
+  for (let i = 0; i < 10 && next.contact === current.contact; i++) next = shiftAt(r, next.until);
+  return { current, next };
+}
