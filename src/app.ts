@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { incidentsRoutes } from './api/incidents-routes.js';
+import { oncallRoutes } from './api/oncall-routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler } from './http/error-handler.js';
@@ -73,6 +74,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: triage.sla, clock });
+  app.register(oncallRoutes, { prefix: '/api', paging: triage.paging, clock, token: config.apiToken });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {

@@ -6,6 +6,7 @@ import { parseDuration } from '../incidents/duration.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
 import { TRIAGE_CONFIG_SCHEMA } from './config-schema.js';
+import { parsePaging, type PagingConfig, type RawPaging } from './paging-config.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -16,6 +17,7 @@ export interface TriageConfig {
   scheduler: { intervalMs: number };
   classification: ClassificationSpec;
   classify: Classifier;
+  paging: PagingConfig;
 }
 
 /** A configuration problem; the message names the file (or variable) and the key at fault. */
@@ -23,7 +25,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-interface RawConfig {
+interface RawConfig extends RawPaging {
   server?: { bodyLimit?: number | string; requestTimeout?: string; connectionTimeout?: string };
   sla: Record<Severity, string>;
   scheduler?: { interval?: string };
@@ -76,8 +78,12 @@ export function parseConfig(text: string, file: string): TriageConfig {
     if (err instanceof RuleError) throw new ConfigError(`${file}: ${err.path}: ${err.message}`);
     throw err;
   }
+  const paging = parsePaging(raw, (key, message) => {
+    throw new ConfigError(`${file}: ${key}: ${message}`);
+  });
   return {
     file,
+    paging,
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: durationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
