@@ -72,6 +72,9 @@ function openIncident(previous: IncidentState | null, n: GroupNotification, ctx:
     resolvedBy: null,
     slaBreached: false,
     breachedAt: null,
+    escalationStep: 0,
+    reminders: 0,
+    nextEscalationAt: null,
   };
   const timeline: TimelineEntry[] = [
     {

@@ -1,4 +1,5 @@
 import type { Labels } from '../classify/matcher.js';
+import type { PageRequest } from '../notify/page.js';
 import type { Severity } from './severity.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
@@ -33,6 +34,10 @@ export interface Incident {
   resolvedBy: string | null;
   slaBreached: boolean;
   breachedAt: number | null;
+  /** Escalation steps already taken, reminders already sent, and when the next one is due. */
+  escalationStep: number;
+  reminders: number;
+  nextEscalationAt: number | null;
 }
 
 export type TimelineKind =
@@ -43,7 +48,11 @@ export type TimelineKind =
   | 'sla_breached'
   | 'acknowledged'
   | 'resolved'
-  | 'alerts_truncated';
+  | 'alerts_truncated'
+  | 'escalated'
+  | 'reminder'
+  | 'paged'
+  | 'page_failed';
 
 /** One entry of an incident's append-only history. */
 export interface TimelineEntry {
@@ -72,6 +81,8 @@ export interface IncidentChange {
   incident: Incident;
   alerts: Alert[];
   timeline: TimelineEntry[];
+  /** Pages to put in the outbox in the same transaction. */
+  pages?: PageRequest[];
 }
 
 /** One alert as received in a webhook, already sanitized. Times are epoch milliseconds; endsAt is null while firing. */

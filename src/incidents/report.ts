@@ -12,6 +12,10 @@ const STEP: Record<TimelineKind, string> = {
   acknowledged: 'Response',
   resolved: 'Resolution',
   alerts_truncated: 'Note',
+  escalated: 'Escalation',
+  reminder: 'Reminder',
+  paged: 'Alerting',
+  page_failed: 'Alerting failed',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;

@@ -56,4 +56,40 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER timeline_append_only_delete BEFORE DELETE ON timeline
     BEGIN SELECT RAISE(ABORT, 'timeline is append-only'); END;
   `,
+  `
+  -- Paging: escalation state on the incident, the outbox, and the Slack message of each incident per channel.
+  ALTER TABLE incidents ADD COLUMN escalation_step INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN reminders INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN next_escalation_at INTEGER;
+  CREATE INDEX incidents_escalation ON incidents (next_escalation_at) WHERE status = 'open' AND next_escalation_at IS NOT NULL;
+
+  CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id     INTEGER NOT NULL REFERENCES incidents (id),
+    channel         TEXT    NOT NULL,
+    target          TEXT    NOT NULL,
+    event           TEXT    NOT NULL,
+    severity        TEXT    NOT NULL,
+    priority        INTEGER NOT NULL,
+    payload         TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'folded')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    maybe_sent      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    external_ref    TEXT,
+    last_error      TEXT
+  );
+  CREATE INDEX outbox_due ON outbox (next_attempt_at, priority, id) WHERE status = 'pending';
+  CREATE INDEX outbox_sending ON outbox (id) WHERE status = 'sending';
+
+  CREATE TABLE slack_messages (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    target      TEXT    NOT NULL,
+    channel_id  TEXT    NOT NULL,
+    ts          TEXT    NOT NULL,
+    PRIMARY KEY (incident_id, target)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -5,6 +5,7 @@ import { toLabels } from '../classify/labels.js';
 import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import type { OutboxEntry } from '../notify/page.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -14,6 +15,7 @@ import {
   type IncidentFilter,
   type IncidentStore,
   type NotificationDecider,
+  type PageOutcome,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -45,6 +47,24 @@ interface IncidentRow {
   resolved_by: string | null;
   sla_breached: number;
   breached_at: number | null;
+  escalation_step: number;
+  reminders: number;
+  next_escalation_at: number | null;
+}
+
+interface OutboxRow {
+  id: number;
+  incident_id: number;
+  channel: OutboxEntry['channel'];
+  target: string;
+  event: OutboxEntry['event'];
+  severity: Severity;
+  payload: string;
+  status: OutboxEntry['status'];
+  attempts: number;
+  maybe_sent: number;
+  next_attempt_at: number;
+  created_at: number;
 }
 
 interface AlertRow {
@@ -118,13 +138,40 @@ export class SqliteStore implements IncidentStore {
       ),
       insertIncident: db.prepare(
         `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
-           opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at,
+           escalation_step, reminders, next_escalation_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertPage: db.prepare(
+        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      ),
+      duePages: db.prepare<[number, number], OutboxRow>(
+        `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?`,
+      ),
+      claimPage: db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`),
+      recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1 WHERE status = 'sending'`),
+      pageSent: db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
+      pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
+      pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`),
+      pageById: db.prepare<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`),
+      queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
+        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
+      ),
+      slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(
+        `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ? AND target = ?`,
+      ),
+      saveSlackMessage: db.prepare(
+        `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      escalationDue: db.prepare<[number], IncidentRow>(
+        `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at`,
       ),
       updateIncident: db.prepare(
         `UPDATE incidents SET title = @title, severity = @severity, rule = @rule, status = @status, respond_by = @respond_by,
            acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, resolved_at = @resolved_at,
-           resolved_by = @resolved_by, sla_breached = @sla_breached, breached_at = @breached_at
+           resolved_by = @resolved_by, sla_breached = @sla_breached, breached_at = @breached_at,
+           escalation_step = @escalation_step, reminders = @reminders, next_escalation_at = @next_escalation_at
          WHERE id = @id`,
       ),
       upsertAlert: db.prepare(
@@ -228,6 +275,62 @@ export class SqliteStore implements IncidentStore {
     }));
   }
 
+  sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
+    return this.run(() => {
+      const out: CommittedChange[] = [];
+      for (const row of this.stmt.escalationDue.all(now)) {
+        const change = decide(toIncident(row));
+        if (change) out.push(this.write(change));
+      }
+      return out;
+    });
+  }
+
+  claimPages(now: number, limit: number): Promise<OutboxEntry[]> {
+    return this.run(() =>
+      this.stmt.duePages.all(now, limit).map((r) => {
+        this.stmt.claimPage.run(r.id);
+        return toPage({ ...r, status: 'sending', attempts: r.attempts + 1 });
+      }),
+    );
+  }
+
+  recoverInFlight(): Promise<number> {
+    return this.run(() => this.stmt.recoverPages.run().changes);
+  }
+
+  completePage(id: number, outcome: PageOutcome, now: number): Promise<void> {
+    return this.run(() => {
+      const page = this.stmt.pageById.get(id);
+      if (!page) return;
+      if (outcome.status === 'sent') this.stmt.pageSent.run(now, outcome.externalRef, id);
+      else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, id);
+      else this.stmt.pageFailed.run(outcome.error, id);
+      if (outcome.timeline) this.stmt.insertTimeline.run(page.incident_id, now, outcome.timeline.kind, outcome.timeline.detail);
+    });
+  }
+
+  slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined> {
+    return this.read(() => {
+      const r = this.stmt.slackMessage.get(incidentId, target);
+      return r ? { channelId: r.channel_id, ts: r.ts } : undefined;
+    });
+  }
+
+  saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void> {
+    return this.run(() => {
+      this.stmt.saveSlackMessage.run(incidentId, target, channelId, ts);
+    });
+  }
+
+  queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
+    return this.read(() => {
+      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+      for (const r of this.stmt.queueDepth.all()) out[r.channel] = r.n;
+      return out;
+    });
+  }
+
   ping(): Promise<void> {
     return this.read(() => {
       this.stmt.ping.get();
@@ -254,6 +357,7 @@ export class SqliteStore implements IncidentStore {
         this.stmt.insertIncident.run(
           row.key, row.receiver, row.group_key, row.group_labels, row.external_url, row.title, row.severity, row.rule, row.status,
           row.opened_at, row.respond_by, row.acknowledged_at, row.acknowledged_by, row.resolved_at, row.resolved_by, row.sla_breached, row.breached_at,
+          row.escalation_step, row.reminders, row.next_escalation_at,
         ).lastInsertRowid,
       );
     } else {
@@ -266,6 +370,12 @@ export class SqliteStore implements IncidentStore {
       );
     }
     for (const t of change.timeline) this.stmt.insertTimeline.run(id, t.at, t.kind, t.detail);
+    const createdAt = change.timeline[0]?.at ?? Date.now();
+    for (const p of change.pages ?? []) {
+      this.stmt.insertPage.run(
+        id, p.channel, p.target, p.event, p.severity, SEVERITIES.indexOf(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, note: p.note }), createdAt, createdAt,
+      );
+    }
     return { ...change, incident: { ...change.incident, id } };
   }
 
@@ -337,6 +447,9 @@ function toIncident(r: IncidentRow): Incident {
     resolvedBy: r.resolved_by,
     slaBreached: r.sla_breached === 1,
     breachedAt: r.breached_at,
+    escalationStep: r.escalation_step,
+    reminders: r.reminders,
+    nextEscalationAt: r.next_escalation_at,
   };
 }
 
@@ -359,6 +472,29 @@ function fromIncident(i: Incident) {
     resolved_by: i.resolvedBy,
     sla_breached: i.slaBreached ? 1 : 0,
     breached_at: i.breachedAt,
+    escalation_step: i.escalationStep,
+    reminders: i.reminders,
+    next_escalation_at: i.nextEscalationAt,
+  };
+}
+
+function toPage(r: OutboxRow): OutboxEntry {
+  const payload = JSON.parse(r.payload) as { mentions: string[]; recipients: string[]; note: string };
+  return {
+    id: r.id,
+    incidentId: r.incident_id,
+    channel: r.channel,
+    target: r.target,
+    event: r.event,
+    severity: r.severity,
+    mentions: payload.mentions,
+    recipients: payload.recipients,
+    note: payload.note,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    maybeSent: r.maybe_sent === 1,
   };
 }
 

@@ -1,4 +1,5 @@
-import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
+import type { ChannelName, OutboxEntry } from '../notify/page.js';
 import type { Severity } from '../incidents/severity.js';
 
 /** Filters of GET /api/incidents. */
@@ -45,13 +46,33 @@ export interface IncidentStore {
   updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
   /** Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at or before `now`. */
   sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
+  /** Applies a decision to each open incident whose next escalation is due at or before `now`. */
+  sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
   getIncident(id: number): Promise<IncidentWithDetails | undefined>;
+  /** Claims up to `limit` due pages, most severe first: they become `sending` until completed. */
+  claimPages(now: number, limit: number): Promise<OutboxEntry[]>;
+  /** Puts pages left `sending` by a process that died back in the queue, marked maybeSent. */
+  recoverInFlight(): Promise<number>;
+  /** Records how a send ended, with its timeline entry, in one transaction. */
+  completePage(id: number, outcome: PageOutcome, now: number): Promise<void>;
+  /** The Slack message that announced an incident in a channel, for chat.update and thread replies. */
+  slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
+  saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
+  /** Pages waiting or being sent, by channel. */
+  queueDepth(): Promise<Record<ChannelName, number>>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How one attempt to deliver a page ended. */
+export type PageOutcome = (
+  | { status: 'sent'; externalRef: string }
+  | { status: 'retry'; nextAttemptAt: number; error: string }
+  | { status: 'failed'; error: string }
+) & { timeline?: TimelineEntry };
 
 /** A failure that may pass (disk full, database locked, connection lost): the webhook answers 503. */
 export class StoreUnavailableError extends Error {

@@ -18,17 +18,17 @@ t.test('a real Alertmanager posts to the receiver: group, retry on 503, resolve'
   // The first two commits fail as a full disk would: Alertmanager must retry, not drop.
   let failures = 2;
   const real = new SqliteStore({ path: join(dir, 'e2e.db') });
-  const flaky: IncidentStore = {
-    applyNotification: (n, decide) =>
-      failures-- > 0 ? Promise.reject(new StoreUnavailableError('simulated outage')) : real.applyNotification(n, decide),
-    updateIncident: (id, decide) => real.updateIncident(id, decide),
-    sweepOverdue: (now, decide) => real.sweepOverdue(now, decide),
-    getIncident: (id) => real.getIncident(id),
-    listIncidents: (filter) => real.listIncidents(filter),
-    counts: (now) => real.counts(now),
-    ping: () => real.ping(),
-    close: () => real.close(),
-  };
+  const flaky = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'applyNotification') {
+        return (...args: Parameters<IncidentStore['applyNotification']>) =>
+          failures-- > 0 ? Promise.reject(new StoreUnavailableError('simulated outage')) : target.applyNotification(...args);
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+
   const { app } = await makeApp(t, { store: flaky, clock: systemClock });
   const port = await freePort();
   await app.listen({ port, host: '127.0.0.1' });

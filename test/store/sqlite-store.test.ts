@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { decider, groupNotification, incomingAlert, tempDir } from '../helpers.js';
 import { storeConformance } from './conformance.js';
@@ -25,7 +26,7 @@ t.test('durable settings: WAL, synchronous FULL, migrations recorded', async (t)
   const db = new Database(path);
   t.teardown(() => db.close());
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  t.equal(db.pragma('user_version', { simple: true }), 1);
+  t.equal(db.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length);
   // Reopening runs no migration twice and keeps the data.
   const again = new SqliteStore({ path });
   t.teardown(() => again.close());
@@ -80,4 +81,21 @@ t.test('DATABASE_URL', async (t) => {
   t.match(err?.message, /unknown scheme/);
   t.notMatch(err?.message, /secret/, 'the URL, which may hold a password, is not echoed');
   t.throws(() => openStore('sqlite:'), /needs a file path/);
+});
+
+t.test('a database from the first release is migrated in place and keeps its incidents', async (t) => {
+  const path = join(tempDir(t), 'old.db');
+  const old = new Database(path);
+  old.exec(SQLITE_MIGRATIONS[0]!);
+  old.pragma('user_version = 1');
+  old.prepare(
+    `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+     VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'high', 'x', 'open', 1000, 2000)`,
+  ).run();
+  old.close();
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const got = await store.getIncident(1);
+  t.match(got, { title: 'Old one', status: 'open', escalationStep: 0, reminders: 0, nextEscalationAt: null });
+  t.same(await store.queueDepth(), { slack: 0, email: 0 });
 });
