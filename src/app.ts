@@ -64,6 +64,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     classify: triage.classify,
     sla: triage.sla,
+    paging: triage.paging,
     onCommitted: (change) => metrics.observeChange(change),
   });
   const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);

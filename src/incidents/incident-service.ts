@@ -2,7 +2,9 @@ import type { Clock } from '../clock.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { GroupNotification, Incident } from './model.js';
 import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from './incident-machine.js';
-import type { CommittedChange, IncidentStore } from '../store/store.js';
+import type { PagingConfig } from '../config/paging-config.js';
+import { escalate, withPages } from '../escalate/paging-policy.js';
+import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */
 export interface IncidentServiceDeps {
@@ -10,6 +12,7 @@ export interface IncidentServiceDeps {
   clock: Clock;
   classify: Classifier;
   sla: SlaPolicy;
+  paging: PagingConfig;
   /** Called once for every committed change, after the commit (metrics, and later paging). */
   onCommitted?: (change: CommittedChange) => void;
 }
@@ -25,32 +28,47 @@ export class IncidentService {
   constructor(private readonly deps: IncidentServiceDeps) {}
 
   async ingest(n: GroupNotification): Promise<CommittedChange | null> {
-    const { store, clock, classify, sla } = this.deps;
-    const change = await store.applyNotification(n, (active, previous, notification) =>
-      applyNotification(active, previous, notification, { now: clock.now(), classify, sla }),
-    );
+    const { store, clock, classify, sla, paging } = this.deps;
+    const change = await store.applyNotification(n, (active, previous, notification) => {
+      const now = clock.now();
+      return withPages(applyNotification(active, previous, notification, { now, classify, sla }), paging, now);
+    });
     if (change) this.committed(change);
     return change;
   }
 
   acknowledge(id: number, by: string, note?: string): Promise<ActionResult> {
-    return this.act(id, (incident) => acknowledge(incident, by, note, this.deps.clock.now()));
+    return this.act(id, (incident, now) => acknowledge(incident, by, note, now));
   }
 
   resolve(id: number, by: string, note?: string): Promise<ActionResult> {
-    return this.act(id, (incident) => resolve(incident, by, note, this.deps.clock.now()));
+    return this.act(id, (incident, now) => resolve(incident, by, note, now));
   }
 
   /** Marks every incident whose deadline passed without an acknowledgement; returns how many. */
   async sweepBreaches(): Promise<CommittedChange[]> {
-    const now = this.deps.clock.now();
-    const changes = await this.deps.store.sweepOverdue(now, (incident) => sweepBreach(incident, now));
+    const { store, clock, paging } = this.deps;
+    const now = clock.now();
+    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now));
     for (const c of changes) this.committed(c);
     return changes;
   }
 
-  private async act(id: number, decide: Parameters<IncidentStore['updateIncident']>[1]): Promise<ActionResult> {
-    const result = await this.deps.store.updateIncident(id, decide);
+  /** Takes every escalation step and reminder that is due. */
+  async sweepEscalations(): Promise<CommittedChange[]> {
+    const { store, clock, paging } = this.deps;
+    const now = clock.now();
+    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now));
+    for (const c of changes) this.committed(c);
+    return changes;
+  }
+
+  private async act(id: number, decide: (incident: Incident, now: number) => ReturnType<IncidentDecider>): Promise<ActionResult> {
+    const { store, clock, paging } = this.deps;
+    const result = await store.updateIncident(id, (incident) => {
+      const now = clock.now();
+      return withPages(decide(incident, now), paging, now);
+    });
     if (!result) return { found: false };
     if (result.change) this.committed(result.change);
     return { found: true, incident: result.incident, changed: result.change !== null };

@@ -6,7 +6,7 @@ export interface SchedulerLogger {
 }
 
 /**
- * Checks SLA deadlines on a fixed interval, outside any request. Driven by the store, not by
+ * Checks SLA deadlines and escalations on a fixed interval, outside any request. Driven by the store, not by
  * in-memory timers per incident, so deadlines that passed while the service was down are found
  * on the first tick after a start.
  */
@@ -40,6 +40,11 @@ export class SlaScheduler {
     const changes = await this.service.sweepBreaches();
     for (const c of changes) {
       this.log.warn({ incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() }, 'SLA breached');
+    }
+    // After the breaches: a missed deadline makes the next escalation step due at once.
+    for (const c of await this.service.sweepEscalations()) {
+      const entry = c.timeline[0];
+      if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, entry.detail);
     }
     return changes.length;
   }

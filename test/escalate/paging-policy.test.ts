@@ -1,0 +1,80 @@
+import t from 'tap';
+import { escalate, resolveTargets, withPages } from '../../src/escalate/paging-policy.js';
+import { acknowledge, applyNotification, sweepBreach } from '../../src/incidents/incident-machine.js';
+import type { Incident } from '../../src/incidents/model.js';
+import { decisionContext, groupNotification, incomingAlert, shippedConfig } from '../helpers.js';
+
+const paging = shippedConfig.paging;
+const MIN = 60_000;
+// Wednesday 2026-03-25: alice is on call (see test/api/oncall-routes.test.ts).
+const T = Date.parse('2026-03-25T12:00:00Z');
+
+function opened(name: string): { incident: Incident; pages: NonNullable<ReturnType<typeof withPages>>['pages'] } {
+  const change = withPages(applyNotification(null, null, groupNotification([incomingAlert('a', name)]), decisionContext(T)), paging, T)!;
+  return { incident: { ...change.incident, id: 1 }, pages: change.pages };
+}
+
+t.test('targets: oncall is whoever is on call then; roles expand to their contacts', async (t) => {
+  t.same(resolveTargets(['oncall'], paging, T).map((c) => c.id), ['alice']);
+  t.same(resolveTargets(['oncall', 'security-lead', 'cto', 'devops'], paging, T).map((c) => c.id), ['alice', 'bob', 'carol', 'dan'], 'no one twice');
+  t.same(resolveTargets(['oncall'], paging, Date.parse('2026-03-30T07:00:00Z')).map((c) => c.id), ['carol'], 'after the handoff');
+});
+
+t.test('a new critical incident pages its channel, its people and their inboxes; escalation is scheduled', async (t) => {
+  const { incident, pages } = opened('DDoSAttack');
+  t.same(pages, [
+    { channel: 'slack', target: '#security-incident', event: 'opened', severity: 'critical', mentions: ['U0000000A01', 'U0000000B02'], recipients: [], note: '' },
+    { channel: 'email', target: 'alice@example.com, bob@example.com', event: 'opened', severity: 'critical', mentions: [], recipients: ['alice@example.com', 'bob@example.com'], note: '' },
+  ]);
+  t.equal(incident.nextEscalationAt, T + 5 * MIN, 'first step after 5m');
+});
+
+t.test('routing by severity: medium pages on-call in Slack only; low only posts to the channel', async (t) => {
+  t.same(opened('RateLimitSpike').pages!.map((p) => [p.channel, p.target, p.mentions]), [['slack', '#incidents', ['U0000000A01']]]);
+  const low = opened('LowDiskSpace');
+  t.same(low.pages!.map((p) => [p.channel, p.target, p.mentions]), [['slack', '#alerts', []]]);
+  t.equal(low.incident.nextEscalationAt, null, 'no steps and no reminders for low');
+});
+
+t.test('escalation: steps, a breach takes the next one at once, reminders with a cap, an ack stops it', async (t) => {
+  let { incident } = opened('DDoSAttack');
+  t.equal(escalate(incident, paging, T + 4 * MIN), null, 'not due yet');
+
+  // The SLA deadline (5m) passes: the breach makes the next step due now.
+  const breach = withPages(sweepBreach(incident, T + 5 * MIN), paging, T + 5 * MIN)!;
+  t.same(breach.pages!.map((p) => [p.event, p.target]), [['sla_breached', '#security-incident']]);
+  incident = breach.incident;
+  t.equal(incident.nextEscalationAt, T + 5 * MIN);
+
+  const step1 = escalate(incident, paging, T + 5 * MIN)!;
+  t.match(step1.timeline, [{ kind: 'escalated', detail: /^Escalated \(step 1 of 2, 5m without acknowledgement\): paging Alice Martin, Bob Chen$/ }]);
+  t.same(step1.pages!.map((p) => [p.channel, p.event, p.channel === 'slack' ? p.mentions : p.recipients]), [
+    ['slack', 'escalated', ['U0000000A01', 'U0000000B02']],
+    ['email', 'escalated', ['alice@example.com', 'bob@example.com']],
+  ]);
+  incident = step1.incident;
+  t.equal(incident.nextEscalationAt, T + 15 * MIN);
+  const step2 = escalate(incident, paging, T + 15 * MIN)!;
+  t.match(step2.timeline[0]!.detail, /step 2 of 2.*Bob Chen, Carol Diaz, Dan Okafor/);
+  incident = step2.incident;
+
+  // Then reminders every 5m, twelve at most.
+  let reminders = 0;
+  let now = T + 15 * MIN;
+  while (incident.nextEscalationAt !== null && reminders < 20) {
+    now = incident.nextEscalationAt;
+    const r = escalate(incident, paging, now)!;
+    t.equal(r.timeline[0]!.kind, 'reminder');
+    incident = r.incident;
+    reminders++;
+  }
+  t.equal(reminders, 12, 'capped at maxReminders');
+  t.equal(now, T + 15 * MIN + 12 * 5 * MIN);
+
+  // An acknowledgement clears the schedule: nothing more is due.
+  const fresh = opened('DDoSAttack').incident;
+  const ack = withPages(acknowledge(fresh, 'alice', undefined, T + MIN), paging, T + MIN)!;
+  t.equal(ack.incident.nextEscalationAt, null);
+  t.same(ack.pages!.map((p) => [p.channel, p.event]), [['slack', 'acknowledged']]);
+  t.equal(escalate(ack.incident, paging, T + 60 * MIN), null);
+});
