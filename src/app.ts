@@ -9,6 +9,9 @@ import { IncidentService } from './incidents/incident-service.js';
 import { SlaScheduler } from './incidents/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { Dispatcher, type DispatcherOptions } from './notify/dispatcher.js';
+import { createNotifiers, type ChannelSettings } from './notify/registry.js';
+import { slackActionsRoute } from './notify/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
@@ -16,6 +19,11 @@ export interface AppConfig {
   triage: TriageConfig;
   webhookToken?: string | undefined;
   apiToken?: string | undefined;
+  /** Slack and e-mail settings (SLACK_BOT_TOKEN, SMTP_URL, ...); without them pages are recorded as not sent. */
+  channels?: ChannelSettings;
+  slackSigningSecret?: string | undefined;
+  /** Pacing and retries of the outbox. */
+  dispatch?: DispatcherOptions;
 }
 
 /** The adapters the app is built from; tests pass their own. */
@@ -29,6 +37,7 @@ export interface AppDeps {
 export interface Triage {
   service: IncidentService;
   scheduler: SlaScheduler;
+  dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
 }
@@ -40,8 +49,8 @@ declare module 'fastify' {
 }
 
 /**
- * Wires the whole pipeline: webhook → classification → incident store → metrics, plus the API
- * and the SLA scheduler. The app owns the store from here on: closing the app closes it.
+ * Wires the whole pipeline: webhook → classification → incident store (with the pages each change
+ * calls for) → outbox dispatcher → Slack and e-mail, plus metrics, the API and the SLA scheduler. The app owns the store from here on: closing the app closes it.
  */
 export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   const { triage } = config;
@@ -58,7 +67,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const { store } = deps;
-  const metrics = createMetrics(() => store.counts(clock.now()));
+  const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth());
   const service = new IncidentService({
     store,
     clock,
@@ -68,7 +77,12 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     onCommitted: (change) => metrics.observeChange(change),
   });
   const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);
-  app.decorate('triage', { service, scheduler, metrics, store });
+  const notifiers = createNotifiers(config.channels ?? {}, {
+    get: (incidentId, target) => store.slackMessage(incidentId, target),
+    save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
+  });
+  const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
+  app.decorate('triage', { service, scheduler, dispatcher, metrics, store });
 
   app.setErrorHandler(errorHandler);
   app.setValidatorCompiler(validatorCompiler);
@@ -76,6 +90,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: triage.sla, clock });
   app.register(oncallRoutes, { prefix: '/api', paging: triage.paging, clock, token: config.apiToken });
+  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: triage.paging.contacts, now: () => Date.now() });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {
@@ -96,9 +111,12 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     // Deadlines that passed while the service was down are marked before the first request.
     await scheduler.tick().catch((err: unknown) => app.log.warn({ err }, 'initial SLA sweep failed; the scheduler will retry'));
     scheduler.start();
+    if (config.dispatch?.autoStart === false) await dispatcher.recover();
+    else await dispatcher.start();
   });
   app.addHook('onClose', async () => {
     await scheduler.stop();
+    await dispatcher.stop();
     await store.close();
   });
   return app;

@@ -14,6 +14,9 @@ export const REDACT_PATHS = [
   'webhookToken',
   'apiToken',
   '*.password',
+  '*.slackBotToken',
+  '*.slackSigningSecret',
+  '*.smtpUrl',
 ];
 
 async function main(): Promise<void> {
@@ -38,7 +41,19 @@ async function main(): Promise<void> {
     if (!value) logger.warn(`${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`);
   }
 
-  const app = buildApp({ triage, webhookToken: env.webhookToken, apiToken: env.apiToken }, { store, logger });
+  for (const [name, value] of [['SLACK_BOT_TOKEN', env.slackBotToken], ['SMTP_URL', env.smtpUrl]] as const) {
+    if (!value) logger.warn(`${name} is not set: pages for that channel are recorded as not sent.`);
+  }
+  const app = buildApp(
+    {
+      triage,
+      webhookToken: env.webhookToken,
+      apiToken: env.apiToken,
+      slackSigningSecret: env.slackSigningSecret,
+      channels: { slackBotToken: env.slackBotToken, slackApiUrl: env.slackApiUrl, smtpUrl: env.smtpUrl, emailFrom: env.emailFrom, publicUrl: env.publicUrl },
+    },
+    { store, logger },
+  );
 
   let closing = false;
   const shutdown = (signal: string) => {

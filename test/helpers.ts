@@ -53,7 +53,8 @@ export async function makeApp(
   const clock = (opts.clock ?? new ManualClock(T0)) as ManualClock;
   const store = opts.store ?? new SqliteStore({ path: dbPath });
   const app = buildApp(
-    { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, ...opts.config },
+    // The outbox loop is driven by the tests that page (dispatcher.tick() under the manual clock).
+    { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, dispatch: { autoStart: false }, ...opts.config },
     { store, clock },
   );
   t.teardown(() => app.close());

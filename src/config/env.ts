@@ -11,6 +11,11 @@ export interface EnvSettings {
   logLevel: string;
   publicUrl: string | undefined;
   production: boolean;
+  slackBotToken: string | undefined;
+  slackApiUrl: string | undefined;
+  slackSigningSecret: string | undefined;
+  smtpUrl: string | undefined;
+  emailFrom: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -32,6 +37,11 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     logLevel,
     publicUrl: env['PUBLIC_URL'] || undefined,
     production,
+    slackBotToken: env['SLACK_BOT_TOKEN'] || undefined,
+    slackApiUrl: env['SLACK_API_URL'] || undefined,
+    slackSigningSecret: env['SLACK_SIGNING_SECRET'] || undefined,
+    smtpUrl: env['SMTP_URL'] || undefined,
+    emailFrom: env['EMAIL_FROM'] || undefined,
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);

@@ -2,6 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IncidentChange } from '../incidents/model.js';
 import { SEVERITIES } from '../incidents/severity.js';
 import type { IncidentCounts } from '../store/store.js';
+import type { ChannelName } from '../notify/page.js';
+
+const CHANNELS: ChannelName[] = ['slack', 'email'];
 
 /** Every metric the service exports, on its own registry (so tests and apps never share state). */
 export interface Metrics {
@@ -10,6 +13,8 @@ export interface Metrics {
   alertsTruncated: Counter;
   webhookRequests: Counter<'code'>;
   webhookDuration: Histogram;
+  notifications: Counter<'channel' | 'outcome'>;
+  notificationLatency: Histogram<'channel'>;
   /** Counts the consequences of a committed incident change. */
   observeChange(change: IncidentChange): void;
 }
@@ -18,7 +23,7 @@ export interface Metrics {
  * Builds the metrics. `counts` is asked on every scrape, so the open and breached gauges come from
  * the store and are right after a restart.
  */
-export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
+export function createMetrics(counts: () => Promise<IncidentCounts>, queueDepth: () => Promise<Record<ChannelName, number>>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -71,6 +76,35 @@ export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
   // The answers a dashboard plots; a series born at 1 would hide its first request from rate().
   for (const code of ['200', '400', '401', '413', '503']) webhookRequests.inc({ code }, 0);
 
+  const escalations = new Counter({ name: 'triage_escalations_total', help: 'Escalation steps taken', labelNames: ['severity'], registers });
+  const notifications = new Counter({
+    name: 'triage_notifications_total',
+    help: 'Pages by channel and outcome: sent, retried, failed, skipped (channel not configured)',
+    labelNames: ['channel', 'outcome'],
+    registers,
+  });
+  for (const channel of CHANNELS) {
+    for (const outcome of ['sent', 'retried', 'failed', 'skipped']) notifications.inc({ channel, outcome }, 0);
+  }
+  for (const severity of SEVERITIES) escalations.inc({ severity }, 0);
+  const notificationLatency = new Histogram({
+    name: 'triage_notification_latency_seconds',
+    help: 'Time from the incident change to the delivery of its page',
+    labelNames: ['channel'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers,
+  });
+  new Gauge({
+    name: 'triage_notification_queue_depth',
+    help: 'Pages waiting in the outbox or being sent',
+    labelNames: ['channel'],
+    registers,
+    async collect() {
+      const depth = await queueDepth();
+      for (const channel of CHANNELS) this.set({ channel }, depth[channel]);
+    },
+  });
+
   const alertsReceived = new Counter({ name: 'triage_alerts_received_total', help: 'Alerts received in webhooks', labelNames: ['status'], registers });
   alertsReceived.inc({ status: 'firing' }, 0);
   alertsReceived.inc({ status: 'resolved' }, 0);
@@ -84,6 +118,8 @@ export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
       registers,
     }),
     webhookRequests,
+    notifications,
+    notificationLatency,
     webhookDuration: new Histogram({
       name: 'triage_webhook_duration_seconds',
       help: 'Time to answer a webhook, including the store commit',
@@ -96,6 +132,7 @@ export function createMetrics(counts: () => Promise<IncidentCounts>): Metrics {
         if (t.kind === 'opened') opened.inc({ severity: incident.severity });
         else if (t.kind === 'resolved') resolved.inc({ severity: incident.severity });
         else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
+        else if (t.kind === 'escalated') escalations.inc({ severity: incident.severity });
         else if (t.kind === 'acknowledged') {
           tta.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
         }

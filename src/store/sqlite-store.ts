@@ -153,6 +153,7 @@ export class SqliteStore implements IncidentStore {
       recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1 WHERE status = 'sending'`),
       pageSent: db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
       pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
+      pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?`),
       pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`),
       pageById: db.prepare<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`),
       queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
@@ -305,6 +306,7 @@ export class SqliteStore implements IncidentStore {
       if (!page) return;
       if (outcome.status === 'sent') this.stmt.pageSent.run(now, outcome.externalRef, id);
       else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, id);
+      else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
       else this.stmt.pageFailed.run(outcome.error, id);
       if (outcome.timeline) this.stmt.insertTimeline.run(page.incident_id, now, outcome.timeline.kind, outcome.timeline.detail);
     });

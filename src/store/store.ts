@@ -72,6 +72,8 @@ export type PageOutcome = (
   | { status: 'sent'; externalRef: string }
   | { status: 'retry'; nextAttemptAt: number; error: string }
   | { status: 'failed'; error: string }
+  /** Not attempted after all (the channel's rate limit): back to the queue, the attempt not counted. */
+  | { status: 'release'; nextAttemptAt: number }
 ) & { timeline?: TimelineEntry };
 
 /** A failure that may pass (disk full, database locked, connection lost): the webhook answers 503. */

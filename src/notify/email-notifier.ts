@@ -1,0 +1,98 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import { NotifyError, type Delivery, type Notifier, type PageContext } from './notifier.js';
+import { eventLine, facts, FIRST_STEPS, htmlEscape, SEVERITY_STYLE, subject } from './render.js';
+
+/** Settings of the e-mail channel, from the environment. */
+export interface EmailSettings {
+  /** SMTP_URL, e.g. smtp://user:pass@host:587. */
+  url: string | undefined;
+  /** EMAIL_FROM. */
+  from: string | undefined;
+  publicUrl?: string | undefined;
+  timeoutMs?: number;
+}
+
+/**
+ * Pages by e-mail through nodemailer. Its timeouts (minutes by default) are seconds here, so a
+ * stuck server cannot hold a page. Every message about an incident carries In-Reply-To and
+ * References to the incident's first message, and its own Message-ID derives from the outbox id,
+ * so the messages of an incident land in one thread and a resent page keeps its identity.
+ */
+export class EmailNotifier implements Notifier {
+  readonly channel = 'email' as const;
+  readonly notConfigured: string | undefined;
+  private readonly transport: Transporter | undefined;
+  private readonly domain: string;
+
+  constructor(private readonly settings: EmailSettings) {
+    this.notConfigured = !settings.url ? 'e-mail is not configured (SMTP_URL unset)' : !settings.from ? 'e-mail is not configured (EMAIL_FROM unset)' : undefined;
+    const t = settings.timeoutMs ?? 10_000;
+    this.transport = this.notConfigured ? undefined : nodemailer.createTransport({ url: settings.url, connectionTimeout: t, greetingTimeout: t, socketTimeout: t });
+    this.domain = (settings.from ?? 'alert-triage@localhost').split('@')[1]?.replace(/>$/, '') || 'localhost';
+  }
+
+  /** The Message-ID of the incident's thread root and of one page. */
+  threadId(incidentId: number): string {
+    return `<incident-${incidentId}@${this.domain}>`;
+  }
+
+  async send({ page, incident }: PageContext): Promise<Delivery> {
+    if (!this.transport) throw new NotifyError(this.notConfigured!, false);
+    const first = page.event === 'opened';
+    const messageId = first ? this.threadId(incident.id!) : `<page-${page.id}.incident-${incident.id}@${this.domain}>`;
+    const f = facts(incident);
+    const style = SEVERITY_STYLE[incident.severity];
+    const link = this.settings.publicUrl ? `${this.settings.publicUrl.replace(/\/+$/, '')}/api/incidents/${incident.id}/report` : undefined;
+    const steps = incident.status === 'resolved' ? [] : FIRST_STEPS[incident.severity];
+    const text = [
+      eventLine(page),
+      '',
+      subject(incident),
+      `Status: ${f.status}`,
+      `Respond by: ${f.respondBy}`,
+      `Alerts: ${f.alerts}`,
+      f.labels.length ? `Labels: ${f.labels.join(', ')}` : '',
+      f.summary && `Summary: ${f.summary}`,
+      f.description && `Description: ${f.description}`,
+      f.runbook ? `Runbook: ${f.runbook}` : '',
+      steps.length ? `\nFirst response:\n${steps.map((s, n) => `${n + 1}. ${s}`).join('\n')}` : '',
+      link ? `\nReport: ${link}` : '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n');
+    const row = (k: string, v: string) => `<tr><th align="left">${htmlEscape(k)}</th><td>${htmlEscape(v)}</td></tr>`;
+    const html = `<div style="border-left:6px solid ${style.color};padding-left:12px">
+<p><strong>${htmlEscape(eventLine(page))}</strong></p>
+<h2>${htmlEscape(`${style.label}: ${incident.title}`)}</h2>
+<table>${row('Incident', String(incident.id))}${row('Status', f.status)}${row('Respond by', f.respondBy)}${row('Alerts', f.alerts)}${f.labels.length ? row('Labels', f.labels.join(', ')) : ''}</table>
+${f.summary ? `<p><strong>${htmlEscape(f.summary)}</strong></p>` : ''}${f.description ? `<p>${htmlEscape(f.description)}</p>` : ''}
+${f.runbook ? `<p><a href="${htmlEscape(f.runbook)}">Runbook</a></p>` : ''}
+${steps.length ? `<h3>First response</h3><ol>${steps.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ol>` : ''}
+${link ? `<p><a href="${htmlEscape(link)}">Incident report</a></p>` : ''}
+</div>`;
+    try {
+      const info = await this.transport.sendMail({
+        from: this.settings.from,
+        to: page.recipients,
+        subject: subject(incident),
+        messageId,
+        ...(first ? {} : { inReplyTo: this.threadId(incident.id!), references: [this.threadId(incident.id!)] }),
+        headers: { 'X-Alert-Triage-Incident': String(incident.id), 'X-Alert-Triage-Page': String(page.id) },
+        text,
+        html,
+      });
+      const rejected = ((info.rejected ?? []) as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address));
+      return { externalRef: messageId, ...(rejected.length ? { rejected } : {}) };
+    } catch (err) {
+      const e = err as { responseCode?: number; code?: string; message: string; rejected?: unknown[] };
+      // SMTP 4xx is "try again later"; 5xx is final; no answer at all is worth retrying.
+      if (typeof e.responseCode === 'number') throw new NotifyError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode < 500);
+      if (e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE') throw new NotifyError(`SMTP ${e.code}: ${e.message}`, false);
+      throw new NotifyError(`SMTP unreachable: ${e.code ?? ''} ${e.message}`.trim(), true);
+    }
+  }
+
+  close(): void {
+    this.transport?.close();
+  }
+}

@@ -1,0 +1,53 @@
+import type { IncidentWithDetails } from '../incidents/model.js';
+import type { ChannelName, OutboxEntry } from './page.js';
+
+/** What a notifier needs to send one page: the page and the incident as it is now. */
+export interface PageContext {
+  page: OutboxEntry;
+  incident: IncidentWithDetails;
+}
+
+/** What came of a delivery. */
+export interface Delivery {
+  /** Where the message is (Slack channel:ts, or the e-mail Message-ID), for the outbox. */
+  externalRef: string;
+  /** Recipients the server refused while accepting the rest (e-mail). */
+  rejected?: string[];
+}
+
+/**
+ * A failed send, saying whether a retry makes sense: network errors, 5xx, SMTP 4xx and rate
+ * limits are retryable; bad credentials, unknown channels, SMTP 5xx are not.
+ */
+export class NotifyError extends Error {
+  override name = 'NotifyError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** The server's own Retry-After, when it gave one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** One incident of a digest, with the page that was folded into it. */
+export interface DigestItem {
+  page: OutboxEntry;
+  incident: IncidentWithDetails;
+}
+
+/** The contract every channel meets; notify/registry.ts is the only place that knows them all. */
+export interface Notifier {
+  readonly channel: ChannelName;
+  /** Why this channel cannot send (e.g. "SLACK_BOT_TOKEN unset"), or undefined when it can. */
+  readonly notConfigured: string | undefined;
+  send(ctx: PageContext): Promise<Delivery>;
+  /**
+   * After a crash during a send: the delivery if the channel already has this page (found by its
+   * outbox id), undefined if it does not or cannot tell.
+   */
+  findSent?(ctx: PageContext): Promise<Delivery | undefined>;
+  /** One message for many pages to the same target, when sending each would break the rate limit. */
+  sendDigest?(target: string, items: DigestItem[]): Promise<Delivery>;
+}

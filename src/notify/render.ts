@@ -1,0 +1,83 @@
+import type { IncidentWithDetails } from '../incidents/model.js';
+import type { Severity } from '../incidents/severity.js';
+import type { OutboxEntry, PageEvent } from './page.js';
+
+/** Colour and label of each severity, as the plan shows them. */
+export const SEVERITY_STYLE: Record<Severity, { label: string; emoji: string; color: string }> = {
+  critical: { label: 'CRITICAL', emoji: '🔴', color: '#D0021B' },
+  high: { label: 'HIGH', emoji: '🟠', color: '#F5A623' },
+  medium: { label: 'MEDIUM', emoji: '🟡', color: '#F8E71C' },
+  low: { label: 'LOW', emoji: '🟢', color: '#7ED321' },
+};
+
+/** The plan's first response steps for each severity. */
+export const FIRST_STEPS: Record<Severity, string[]> = {
+  critical: [
+    'STOP: take the affected systems offline',
+    'PRESERVE: save all logs before anything else changes',
+    'NOTIFY: alert the team in #security-incident',
+    'ASSESS: what was accessed, since when, and who is affected',
+  ],
+  high: [
+    'IDENTIFY: which service is down',
+    'RESTART: try a simple restart of that service',
+    'CHECK: is it a resource issue (disk, memory)?',
+    'NOTIFY: post a status update if it stays down over 15 minutes',
+  ],
+  medium: ['INVESTIGATE: which endpoint or query is slow', 'ANALYZE: look for slow queries', 'FIX: add an index or cache, restart if memory leaks'],
+  low: ['Check the logs of the service', 'Restart the container if needed', "Monitor; don't escalate unless a pattern emerges"],
+};
+
+const EVENT_TEXT: Record<PageEvent, string> = {
+  opened: 'New incident',
+  severity_raised: 'Severity raised',
+  sla_breached: 'Response deadline missed',
+  escalated: 'Escalated',
+  reminder: 'Still unacknowledged',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+};
+
+const KEY_LABELS = ['alertname', 'service', 'job', 'instance', 'category', 'namespace', 'severity'];
+
+/** Escapes text for Slack mrkdwn: &, < and > are the control characters; this also defuses <!channel> and <@U…>. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escapes text for HTML. */
+export function htmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** "[CRITICAL] title (incident 12)": the e-mail subject and the Slack fallback text. */
+export function subject(i: IncidentWithDetails): string {
+  return `[${SEVERITY_STYLE[i.severity].label}] ${i.title} (incident ${i.id})`;
+}
+
+/** The facts a page shows, as plain strings (escaped by each channel for its own markup). */
+export function facts(i: IncidentWithDetails) {
+  const firing = i.alerts.filter((a) => a.status === 'firing');
+  const shown = firing.length ? firing : i.alerts;
+  const first = shown[0];
+  const labels = first ? KEY_LABELS.filter((k) => first.labels[k]).map((k) => `${k}=${first.labels[k]}`) : [];
+  const runbook = shown.map((a) => a.annotations['runbook_url']).find((u) => u && /^https?:\/\//.test(u));
+  return {
+    status: i.status === 'open' ? (i.slaBreached ? 'open, deadline missed' : 'open') : i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy}` : `resolved by ${i.resolvedBy}`,
+    respondBy: utc(i.respondBy),
+    labels,
+    summary: first?.annotations['summary'] ?? '',
+    description: first?.annotations['description'] ?? '',
+    runbook,
+    alerts: `${firing.length} firing, ${i.alerts.length - firing.length} resolved`,
+  };
+}
+
+/** The one-line text of an event, for thread replies and the plain-text part. */
+export function eventLine(page: OutboxEntry): string {
+  return page.note ? `${EVENT_TEXT[page.event]}: ${page.note}` : EVENT_TEXT[page.event];
+}
+
+export { EVENT_TEXT };

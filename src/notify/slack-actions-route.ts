@@ -1,0 +1,75 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Contact } from '../config/paging-config.js';
+import type { IncidentService } from '../incidents/incident-service.js';
+import { TransitionConflict } from '../incidents/incident-machine.js';
+
+/** What the Slack interactivity route needs. */
+export interface SlackActionsOptions {
+  signingSecret: string | undefined;
+  service: IncidentService;
+  contacts: Contact[];
+  now: () => number;
+}
+
+const MAX_SKEW_S = 5 * 60;
+
+/**
+ * Checks Slack's request signature: v0 HMAC-SHA256 of `v0:timestamp:body` with the signing
+ * secret, compared in constant time, and refuses timestamps more than five minutes off (replays).
+ */
+export function verifySlackSignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: string, nowMs: number): boolean {
+  if (!timestamp || !signature || !/^\d+$/.test(timestamp)) return false;
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > MAX_SKEW_S) return false;
+  const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+interface BlockActionsPayload {
+  type?: string;
+  user?: { id?: string; username?: string; name?: string };
+  actions?: { action_id?: string; value?: string }[];
+}
+
+/**
+ * POST /slack/actions: the Acknowledge and Resolve buttons. The signature is checked before
+ * anything else is read; the action is applied as that Slack user, and the answer goes back well
+ * within Slack's three seconds (the message itself is updated through the outbox).
+ */
+export async function slackActionsRoute(app: FastifyInstance, opts: SlackActionsOptions) {
+  // The signature covers the raw body, so keep it as text.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  app.post<{ Body: string }>('/slack/actions', async (req, reply) => {
+    if (!opts.signingSecret) return reply.code(503).send({ error: 'Service Unavailable', message: 'Slack actions are not configured (SLACK_SIGNING_SECRET unset)' });
+    const body = typeof req.body === 'string' ? req.body : '';
+    const ts = req.headers['x-slack-request-timestamp'];
+    const sig = req.headers['x-slack-signature'];
+    if (!verifySlackSignature(opts.signingSecret, typeof ts === 'string' ? ts : undefined, typeof sig === 'string' ? sig : undefined, body, opts.now())) {
+      return reply.code(401).send({ error: 'Unauthorized', message: 'bad or stale Slack signature' });
+    }
+    let payload: BlockActionsPayload;
+    try {
+      payload = JSON.parse(new URLSearchParams(body).get('payload') ?? '') as BlockActionsPayload;
+    } catch {
+      return reply.code(400).send({ error: 'Bad Request', message: 'payload is not JSON' });
+    }
+    const action = payload.actions?.[0];
+    const id = Number(action?.value);
+    if (payload.type !== 'block_actions' || !action || !['ack', 'resolve'].includes(action.action_id ?? '') || !Number.isInteger(id)) {
+      return reply.code(200).send({ ok: true, ignored: true });
+    }
+    const slackId = payload.user?.id;
+    const contact = opts.contacts.find((c) => c.slack && c.slack === slackId);
+    const by = contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`;
+    try {
+      const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, by, 'from Slack') : await opts.service.resolve(id, by, 'from Slack');
+      if (!result.found) return reply.code(200).send({ ok: false, message: `no incident ${id}` });
+      return reply.code(200).send({ ok: true, incident: id, status: result.incident.status, changed: result.changed });
+    } catch (err) {
+      if (err instanceof TransitionConflict) return reply.code(200).send({ ok: false, message: err.message });
+      throw err;
+    }
+  });
+}

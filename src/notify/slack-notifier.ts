@@ -1,0 +1,193 @@
+import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
+import type { IncidentWithDetails } from '../incidents/model.js';
+import { SEVERITIES } from '../incidents/severity.js';
+import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
+import type { OutboxEntry } from './page.js';
+import { eventLine, facts, FIRST_STEPS, SEVERITY_STYLE, slackEscape, subject } from './render.js';
+
+/** Where the Slack notifier keeps the message that announced each incident in each channel. */
+export interface SlackThreads {
+  get(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
+  save(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
+}
+
+/** Settings of the Slack channel, from the environment. */
+export interface SlackSettings {
+  token: string | undefined;
+  /** SLACK_API_URL: another base URL for the Web API (a proxy, or the tests' server). */
+  apiUrl?: string | undefined;
+  /** PUBLIC_URL, to link each incident's report. */
+  publicUrl?: string | undefined;
+  timeoutMs?: number;
+}
+
+const METADATA_TYPE = 'alert_triage_page';
+// Errors Slack gives for requests that will never succeed as they are.
+const PERMANENT = new Set([
+  'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope',
+  'channel_not_found', 'not_in_channel', 'is_archived', 'msg_too_long', 'invalid_blocks', 'invalid_arguments', 'message_not_found', 'cant_update_message',
+]);
+
+/**
+ * Pages through Slack's Web API with the real @slack/web-api client. Its own retry policy (ten
+ * retries over half an hour, and a 429 that pauses every channel) is off: the outbox retries,
+ * per page and per channel. The first page of an incident in a channel is a message; later events
+ * update that message and reply in its thread.
+ */
+export class SlackNotifier implements Notifier {
+  readonly channel = 'slack' as const;
+  readonly notConfigured: string | undefined;
+  private readonly client: WebClient | undefined;
+
+  constructor(
+    private readonly settings: SlackSettings,
+    private readonly threads: SlackThreads,
+  ) {
+    this.notConfigured = settings.token ? undefined : 'Slack is not configured (SLACK_BOT_TOKEN unset)';
+    this.client = settings.token
+      ? new WebClient(settings.token, {
+          ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+          timeout: settings.timeoutMs ?? 10_000,
+        })
+      : undefined;
+  }
+
+  async send({ page, incident }: PageContext): Promise<Delivery> {
+    const client = this.requireClient();
+    const root = await this.threads.get(incident.id!, page.target);
+    const message = this.message(incident, page);
+    const metadata = { event_type: METADATA_TYPE, event_payload: { outbox_id: page.id, incident_id: incident.id! } };
+    if (!root) {
+      const r = await call(() => client.chat.postMessage({ channel: page.target, ...message, metadata }));
+      const channelId = String(r.channel);
+      const ts = String(r.ts);
+      await this.threads.save(incident.id!, page.target, channelId, ts);
+      return { externalRef: `${channelId}:${ts}` };
+    }
+    // The announcement shows the incident as it is now; the thread says what happened.
+    await call(() => client.chat.update({ channel: root.channelId, ts: root.ts, ...message }));
+    const reply = await call(() =>
+      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackEscape(eventLine(page))}`, metadata }),
+    );
+    return { externalRef: `${root.channelId}:${String(reply.ts)}` };
+  }
+
+  async findSent({ page, incident }: PageContext): Promise<Delivery | undefined> {
+    const client = this.requireClient();
+    const root = await this.threads.get(incident.id!, page.target);
+    const oldest = String(Math.floor(page.createdAt / 1000) - 60);
+    try {
+      const r = root
+        ? await client.conversations.replies({ channel: root.channelId, ts: root.ts, oldest, include_all_metadata: true, limit: 200 })
+        : await client.conversations.history({ channel: page.target, oldest, include_all_metadata: true, limit: 200 });
+      const found = (r.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: { outbox_id?: number } } }).metadata;
+        return meta?.event_type === METADATA_TYPE && meta.event_payload?.outbox_id === page.id;
+      });
+      if (!found) return undefined;
+      const channelId = root?.channelId ?? String((r as { channel?: string }).channel ?? page.target);
+      if (!root) await this.threads.save(incident.id!, page.target, channelId, String(found.ts));
+      return { externalRef: `${channelId}:${String(found.ts)}` };
+    } catch {
+      // No history scope (channels:history) or Slack unreachable: we cannot tell, so send.
+      return undefined;
+    }
+  }
+
+  async sendDigest(target: string, items: DigestItem[]): Promise<Delivery> {
+    const client = this.requireClient();
+    const counts = SEVERITIES.map((s) => [s, items.filter((i) => i.incident.severity === s).length] as const).filter(([, n]) => n > 0);
+    const worst = counts[0]![0];
+    const sorted = [...items].sort((a, b) => SEVERITIES.indexOf(a.incident.severity) - SEVERITIES.indexOf(b.incident.severity) || a.incident.id! - b.incident.id!);
+    const headline = `${items.length} incident updates: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`;
+    const lines = sorted.slice(0, 40).map(({ incident, page }) => `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackEscape(incident.title)} (${page.event.replace('_', ' ')})`);
+    if (sorted.length > 40) lines.push(`…and ${sorted.length - 40} more: see /api/incidents`);
+    const allMentions = [...new Set(items.flatMap((i) => i.page.mentions))];
+    const r = await call(() =>
+      client.chat.postMessage({
+        channel: target,
+        text: `${allMentions.map((m) => `<@${m}>`).join(' ')} ${headline}`.trim(),
+        attachments: [
+          {
+            color: SEVERITY_STYLE[worst].color,
+            fallback: headline,
+            blocks: [
+              { type: 'section', text: { type: 'mrkdwn', text: `*${headline}* (folded to stay within Slack's rate limit)` } },
+              { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } },
+            ],
+          },
+        ],
+        metadata: { event_type: METADATA_TYPE, event_payload: { outbox_ids: items.map((i) => i.page.id).join(',') } },
+      }),
+    );
+    return { externalRef: `${String(r.channel)}:${String(r.ts)}` };
+  }
+
+  private requireClient(): WebClient {
+    if (!this.client) throw new NotifyError(this.notConfigured!, false);
+    return this.client;
+  }
+
+  private link(i: IncidentWithDetails): string {
+    return this.settings.publicUrl ? `<${this.settings.publicUrl.replace(/\/+$/, '')}/api/incidents/${i.id}/report|#${i.id}>` : `#${i.id}`;
+  }
+
+  private message(i: IncidentWithDetails, page: OutboxEntry) {
+    const style = SEVERITY_STYLE[i.severity];
+    const f = facts(i);
+    const blocks: object[] = [
+      { type: 'header', text: { type: 'plain_text', text: `${style.emoji} ${style.label}: ${i.title}`.slice(0, 150) } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: `*Incident*\n${this.link(i)}` },
+          { type: 'mrkdwn', text: `*Status*\n${slackEscape(f.status)}` },
+          { type: 'mrkdwn', text: `*Respond by*\n${f.respondBy}` },
+          { type: 'mrkdwn', text: `*Alerts*\n${f.alerts}` },
+        ],
+      },
+    ];
+    if (f.labels.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: f.labels.map((l) => `\`${slackEscape(l).replace(/`/g, "'")}\``).join(' ') } });
+    const about = [f.summary && `*${slackEscape(f.summary)}*`, f.description && slackEscape(f.description), f.runbook && `<${slackEscape(f.runbook)}|Runbook>`].filter(Boolean).join('\n');
+    if (about) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: about.slice(0, 2900) } });
+    if (i.status !== 'resolved') {
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*First response*\n${FIRST_STEPS[i.severity].map((s, n) => `${n + 1}. ${s}`).join('\n')}` } });
+    }
+    if (page.mentions.length && page.event === 'opened') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Paging ${mentions(page).trim()}` } });
+    if (i.status !== 'resolved') {
+      blocks.push({
+        type: 'actions',
+        block_id: `incident-${i.id}`,
+        elements: [
+          ...(i.status === 'open' ? [{ type: 'button', action_id: 'ack', text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value: String(i.id) }] : []),
+          { type: 'button', action_id: 'resolve', text: { type: 'plain_text', text: 'Resolve' }, style: 'danger', value: String(i.id) },
+        ],
+      });
+    }
+    const text = `${page.event === 'opened' ? mentions(page) : ''}${slackEscape(subject(i))}: respond by ${f.respondBy}`;
+    return { text, attachments: [{ color: style.color, fallback: subject(i), blocks }] };
+  }
+}
+
+function mentions(page: OutboxEntry): string {
+  return page.mentions.length ? `${page.mentions.map((m) => `<@${m}>`).join(' ')} ` : '';
+}
+
+/** Runs one Web API call and turns its failure into a NotifyError that says whether to retry. */
+async function call(fn: () => Promise<WebAPICallResult>): Promise<WebAPICallResult & { channel?: string; ts?: string }> {
+  try {
+    return (await fn()) as WebAPICallResult & { channel?: string; ts?: string };
+  } catch (err) {
+    const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message: string };
+    if (e.code === ErrorCode.RateLimitedError) throw new NotifyError('Slack rate limit (429)', true, (e.retryAfter ?? 1) * 1000);
+    if (e.code === ErrorCode.PlatformError) {
+      const reason = e.data?.error ?? 'unknown_error';
+      throw new NotifyError(`Slack: ${reason}`, !PERMANENT.has(reason));
+    }
+    if (e.code === ErrorCode.HTTPError) throw new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408);
+    // Network errors, timeouts.
+    throw new NotifyError(`Slack unreachable: ${e.message}`, true);
+  }
+}
