@@ -138,7 +138,8 @@ export class SlackNotifier implements Notifier {
     const style = SEVERITY_STYLE[i.severity];
     const f = facts(i);
     const blocks: object[] = [
-      { type: 'header', text: { type: 'plain_text', text: `${style.emoji} ${style.label}: ${i.title}`.slice(0, 150) } },
+      // plain_text is never parsed for mentions; angle brackets are swapped anyway so no client ever does.
+      { type: 'header', text: { type: 'plain_text', text: `${style.emoji} ${style.label}: ${i.title.replace(/</g, '‹').replace(/>/g, '›')}`.slice(0, 150) } },
       {
         type: 'section',
         fields: [
@@ -167,7 +168,7 @@ export class SlackNotifier implements Notifier {
       });
     }
     const text = `${page.event === 'opened' ? mentions(page) : ''}${slackEscape(subject(i))}: respond by ${f.respondBy}`;
-    return { text, attachments: [{ color: style.color, fallback: subject(i), blocks }] };
+    return { text, attachments: [{ color: style.color, fallback: slackEscape(subject(i)), blocks }] };
   }
 }
 

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** One call the Slack-compatible server received. */
 export interface SlackCall {
@@ -7,39 +8,129 @@ export interface SlackCall {
   args: Record<string, unknown>;
 }
 
+/** A message as the server keeps it. */
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  attachments?: unknown;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  updates: number;
+}
+
+/** What the server should do with the next calls of a method. */
+export type Failure = { status: 429; retryAfter: number } | { status: 500 } | { error: string } | { hang: true; record?: boolean };
+
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
- * (point slackApiUrl / SLACK_API_URL at `url`). It records every call and answers auth.test
- * for `validToken`; anything else gets Slack's invalid_auth.
+ * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage,
+ * chat.update, conversations.history and conversations.replies, records every call, keeps the
+ * messages, and can answer 429 with Retry-After, 500, a Slack error, or not at all, on demand.
  */
 export class SlackApiServer {
   readonly calls: SlackCall[] = [];
+  readonly messages: SlackMessage[] = [];
+  private readonly failures = new Map<string, Failure[]>();
+  private readonly hanging: ServerResponse[] = [];
   private server: Server | undefined;
+  private seq = 0;
   url = '';
 
   constructor(readonly validToken: string) {}
 
-  async start(): Promise<this> {
-    this.server = createServer(async (req, res) => {
-      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
-      const args = await readArgs(req);
-      const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);
-      this.calls.push({ method, token, args });
-      res.setHeader('content-type', 'application/json');
-      if (token !== this.validToken) return res.end(JSON.stringify({ ok: false, error: 'invalid_auth' }));
-      if (method === 'auth.test') {
-        return res.end(JSON.stringify({ ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'alert-triage', team_id: 'T1', user_id: 'U1', bot_id: 'B1' }));
-      }
-      res.end(JSON.stringify({ ok: false, error: 'unknown_method' }));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as { port: number };
-    this.url = `http://127.0.0.1:${port}/api/`;
+  /** The next `times` calls of `method` fail as described. */
+  failNext(method: string, failure: Failure, times = 1): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array<Failure>(times).fill(failure)]);
+  }
+
+  /** Channel ID for a #name, stable like Slack's. */
+  static channelId(nameOrId: string): string {
+    return nameOrId.startsWith('#') ? `C${createHash('sha1').update(nameOrId).digest('hex').slice(0, 8).toUpperCase()}` : nameOrId;
+  }
+
+  /** Top-level messages and replies posted to a channel (by #name or ID). */
+  postedTo(channel: string): SlackMessage[] {
+    const id = SlackApiServer.channelId(channel);
+    return this.messages.filter((m) => m.channel === id);
+  }
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    const address = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${address.port}/api/`;
     return this;
   }
 
   async stop(): Promise<void> {
+    for (const r of this.hanging) r.destroy();
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
+    const args = await readArgs(req);
+    const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);
+    this.calls.push({ method, token, args });
+    const send = (status: number, body: object, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const failure = this.failures.get(method)?.shift();
+    if (failure) {
+      if ('hang' in failure) {
+        if (failure.record) this.apply(method, args);
+        this.hanging.push(res);
+        return;
+      }
+      if ('status' in failure && failure.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
+      if ('status' in failure) return send(500, { ok: false, error: 'internal_error' });
+      return send(200, { ok: false, error: failure.error });
+    }
+    if (token !== this.validToken) return send(200, { ok: false, error: 'invalid_auth' });
+    send(200, this.apply(method, args));
+  }
+
+  private apply(method: string, args: Record<string, unknown>): object {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'alert-triage', team_id: 'T1', user_id: 'U1', bot_id: 'B1' };
+      case 'chat.postMessage': {
+        const channel = SlackApiServer.channelId(String(args['channel']));
+        const ts = `${1_800_000_000 + ++this.seq}.000100`;
+        const m: SlackMessage = {
+          channel,
+          ts,
+          text: String(args['text'] ?? ''),
+          attachments: args['attachments'],
+          updates: 0,
+          ...(args['thread_ts'] ? { thread_ts: String(args['thread_ts']) } : {}),
+          ...(args['metadata'] ? { metadata: args['metadata'] as SlackMessage['metadata'] } : {}),
+        };
+        this.messages.push(m);
+        return { ok: true, channel, ts, message: m };
+      }
+      case 'chat.update': {
+        const m = this.messages.find((x) => x.channel === args['channel'] && x.ts === args['ts']);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.text = String(args['text'] ?? m.text);
+        m.attachments = args['attachments'] ?? m.attachments;
+        m.updates++;
+        return { ok: true, channel: m.channel, ts: m.ts };
+      }
+      case 'conversations.history': {
+        const channel = SlackApiServer.channelId(String(args['channel']));
+        return { ok: true, channel, messages: this.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse() };
+      }
+      case 'conversations.replies': {
+        const channel = String(args['channel']);
+        return { ok: true, messages: this.messages.filter((m) => m.channel === channel && (m.ts === args['ts'] || m.thread_ts === args['ts'])) };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
   }
 }
 
@@ -48,5 +139,17 @@ async function readArgs(req: IncomingMessage): Promise<Record<string, unknown>> 
   for await (const chunk of req) body += chunk;
   if (!body) return {};
   if ((req.headers['content-type'] ?? '').includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
-  return Object.fromEntries(new URLSearchParams(body));
+  // The Web API client form-encodes, with structured arguments as JSON strings.
+  return Object.fromEntries(
+    [...new URLSearchParams(body)].map(([k, v]) => {
+      if (/^[[{]/.test(v)) {
+        try {
+          return [k, JSON.parse(v)];
+        } catch {
+          return [k, v];
+        }
+      }
+      return [k, v];
+    }),
+  );
 }

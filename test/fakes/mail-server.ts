@@ -1,0 +1,61 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { freePort } from '../helpers.js';
+
+/** A message the SMTP server accepted, parsed. */
+export interface ReceivedMail {
+  rcptTo: string[];
+  mail: ParsedMail;
+}
+
+/**
+ * A real SMTP server (the smtp-server package) in the test process. It keeps what it receives
+ * and can refuse recipients or whole messages with a 4xx or 5xx on demand.
+ */
+export class MailServer {
+  readonly received: ReceivedMail[] = [];
+  /** Recipients refused with 550. */
+  readonly refuse = new Set<string>();
+  /** Answers for the next DATA commands, e.g. 451 or 554. */
+  readonly failData: number[] = [];
+  private server: SMTPServer | undefined;
+  port = 0;
+
+  async start(): Promise<this> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onRcptTo: (address, _session, cb) => {
+        if (this.refuse.has(address.address)) return cb(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
+        cb();
+      },
+      onData: (stream, session, cb) => {
+        const code = this.failData.shift();
+        if (code) {
+          stream.resume();
+          stream.on('end', () => cb(Object.assign(new Error(code >= 500 ? 'message rejected' : 'try again later'), { responseCode: code })));
+          return;
+        }
+        simpleParser(stream).then(
+          (mail) => {
+            this.received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
+            cb();
+          },
+          (err: Error) => cb(err),
+        );
+      },
+    });
+    this.port = await freePort();
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,248 @@
+import { createHmac } from 'node:crypto';
+import t from 'tap';
+import { alert, api, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { pagingApp, SIGNING_SECRET, slackText } from './paging-helpers.js';
+
+const MIN = 60_000;
+// At T0 (Monday 2026-11-23 22:08Z) the weekly rotation has dan on call.
+const DAN = 'U0000000D04';
+const ALICE = 'U0000000A01';
+const BOB = 'U0000000B02';
+
+t.test('a new critical incident: one Slack message with everything a responder needs, one e-mail', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  const res = await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack', { labels: { instance: 'lb-1', service: 'edge' }, annotations: { summary: 'flood on lb-1', description: '450 req/s rate-limited', runbook_url: 'https://runbooks.example.com/ddos' } })]));
+  t.equal(res.statusCode, 200);
+  for (let i = 0; i < 3; i++) await postWebhook(app, payload(`{}:{alertname="g${0}"}`, []));
+  await drain();
+
+  const posted = slack.postedTo('#security-incident');
+  t.equal(posted.length, 1, 'one message');
+  const m = posted[0]!;
+  const text = slackText(m);
+  t.match(m.text, `<@${DAN}> <@${ALICE}> <@${BOB}>`, 'mentions the on-call, the Security Lead and the CTO');
+  t.match(text, '[CRITICAL] DDoSAttack: flood on lb-1 (incident 1)');
+  t.match(text, '"color":"#D0021B"');
+  t.match(text, 'instance=lb-1');
+  t.match(text, '450 req/s rate-limited');
+  t.match(text, '<https://runbooks.example.com/ddos|Runbook>');
+  t.match(text, 'Respond by*\\n2026-11-23 22:13 UTC');
+  t.match(text, 'STOP: take the affected systems offline');
+  t.match(text, '"action_id":"ack"');
+  t.match(text, '"action_id":"resolve"');
+  t.match(text, 'https://triage.example.com/api/incidents/1/report');
+  t.match(m.metadata, { event_type: 'alert_triage_page', event_payload: { incident_id: 1 } });
+
+  t.equal(mail.received.length, 1, 'one e-mail');
+  const e = mail.received[0]!;
+  t.same(e.rcptTo.sort(), ['alice@example.com', 'bob@example.com', 'dan@example.com']);
+  t.equal(e.mail.subject, '[CRITICAL] DDoSAttack: flood on lb-1 (incident 1)');
+  t.equal(e.mail.messageId, '<incident-1@example.com>');
+  t.match(e.mail.text, /STOP: take the affected systems offline/);
+  t.match(e.mail.html, /<h2>CRITICAL: DDoSAttack: flood on lb-1<\/h2>/);
+
+  const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
+  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged').map((e: { detail: string }) => e.detail).sort(), [
+    /^E-mail to .*: opened$/,
+    /^Slack #security-incident: opened, mentioning 3$/,
+  ]);
+  t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="sent"}'), 1);
+  t.equal(await metric(app, 'triage_notifications_total{channel="email",outcome="sent"}'), 1);
+  t.equal(await metric(app, 'triage_notification_queue_depth{channel="slack"}'), 0);
+  t.equal(await metric(app, 'triage_notification_latency_seconds_count{channel="slack"}'), 1);
+});
+
+t.test('repeated webhooks page exactly once; medium goes to Slack only, low to the channel only', async (t) => {
+  const { app, slack, mail, drain, clock } = await pagingApp(t);
+  const medium = payload(uniqueGroup(), [alert('RateLimitSpike')]);
+  const low = payload(uniqueGroup(), [alert('LowDiskSpace')]);
+  for (let i = 0; i < 5; i++) {
+    await postWebhook(app, medium);
+    await postWebhook(app, low);
+    clock.advance(2000);
+    await drain();
+  }
+  t.equal(slack.postedTo('#incidents').length, 1);
+  t.match(slack.postedTo('#incidents')[0]!.text, `<@${DAN}>`);
+  t.equal(slack.postedTo('#alerts').length, 1);
+  t.notMatch(slack.postedTo('#alerts')[0]!.text, '<@', 'low mentions nobody');
+  t.equal(mail.received.length, 0, 'no e-mail below high');
+});
+
+t.test('acknowledge from the API updates the message, replies in its thread and stops escalation', async (t) => {
+  const { app, slack, drain, clock } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+  await drain();
+  clock.advance(2 * MIN);
+  await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice', note: 'on it' });
+  await drain();
+  const [root, reply] = slack.postedTo('#security-incident');
+  t.equal(root!.updates, 1, 'the announcement was updated');
+  t.match(slackText(root!), 'acknowledged by alice');
+  t.notMatch(slackText(root!), '"action_id":"ack"', 'no Acknowledge button once acknowledged');
+  t.equal(reply!.thread_ts, root!.ts);
+  t.match(reply!.text, 'Acknowledged: Acknowledged by alice: on it');
+
+  clock.advance(60 * MIN);
+  await app.triage.scheduler.tick();
+  await drain();
+  const kinds = (await api(app, 'GET', '/api/incidents/1')).body.timeline.map((e: { kind: string }) => e.kind);
+  t.notOk(kinds.includes('escalated') || kinds.includes('reminder'), 'nothing escalates after an acknowledgement');
+  t.equal(slack.postedTo('#security-incident').length, 2);
+});
+
+t.test('escalation under a fake clock: breach, steps, reminders, all delivered; an ack stops them', async (t) => {
+  const { app, slack, mail, settle, clock } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+  await settle();
+  clock.advance(5 * MIN);
+  await app.triage.scheduler.tick(); // breach, and the breach takes step 1 at once
+  await settle();
+  let thread = slack.postedTo('#security-incident').slice(1).map((m) => m.text);
+  t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> Escalated: Escalated \\(step 1 of 2`)]);
+  t.match(mail.received.at(-1)!.mail.inReplyTo, '<incident-1@example.com>', 'the escalation e-mail threads under the first one');
+  t.same(mail.received.at(-1)!.rcptTo.sort(), ['alice@example.com', 'bob@example.com']);
+
+  clock.advance(10 * MIN);
+  await app.triage.scheduler.tick();
+  await settle();
+  thread = slack.postedTo('#security-incident').slice(1).map((m) => m.text);
+  t.match(thread.at(-1), /Escalated \(step 2 of 2, 15m(1s)? without acknowledgement\): paging Bob Chen, Carol Diaz, Dan Okafor/);
+
+  clock.advance(5 * MIN);
+  await app.triage.scheduler.tick();
+  await settle();
+  t.match(slack.postedTo('#security-incident').at(-1)!.text, /Still unacknowledged: Reminder 1 of 12/);
+  t.equal(await metric(app, 'triage_escalations_total{severity="critical"}'), 2);
+
+  // Acknowledge from Slack's button this time.
+  const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: ALICE, username: 'alice' }, actions: [{ action_id: 'ack', value: '1' }] }))}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const res = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig }, payload: body });
+  t.equal(res.statusCode, 200);
+  t.match(res.json(), { ok: true, incident: 1, status: 'acknowledged' });
+  const before = slack.postedTo('#security-incident').length;
+  clock.advance(60 * MIN);
+  await app.triage.scheduler.tick();
+  await settle();
+  t.equal(slack.postedTo('#security-incident').length, before + 1, 'only the acknowledgement reply; no more reminders');
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.acknowledgedBy, 'Alice Martin', 'acknowledged as that Slack user');
+});
+
+t.test('Slack actions: bad, missing and stale signatures are refused before anything happens', async (t) => {
+  const { app } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
+  const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U9' }, actions: [{ action_id: 'resolve', value: '1' }] }))}`;
+  const sign = (ts: string, secret = SIGNING_SECRET, b = body) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${b}`).digest('hex')}`;
+  const now = String(Math.floor(Date.now() / 1000));
+  const stale = String(Math.floor(Date.now() / 1000) - 6 * 60);
+  const cases: [Record<string, string>, string][] = [
+    [{}, 'no signature'],
+    [{ 'x-slack-request-timestamp': now, 'x-slack-signature': sign(now, 'wrong-secret') }, 'wrong secret'],
+    [{ 'x-slack-request-timestamp': now, 'x-slack-signature': sign(now, SIGNING_SECRET, 'payload=other') }, 'signature of another body'],
+    [{ 'x-slack-request-timestamp': stale, 'x-slack-signature': sign(stale) }, 'older than five minutes'],
+    [{ 'x-slack-request-timestamp': now, 'x-slack-signature': 'v0=abc' }, 'malformed'],
+  ];
+  for (const [headers, why] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: body });
+    t.equal(res.statusCode, 401, why);
+  }
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'nothing was resolved');
+  const ok = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': now, 'x-slack-signature': sign(now) }, payload: body });
+  t.equal(ok.statusCode, 200);
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.resolvedBy, '@U9');
+});
+
+t.test('429 with Retry-After, then success: delivered once, after the wait', async (t) => {
+  const { app, slack, drain, clock } = await pagingApp(t);
+  slack.failNext('chat.postMessage', { status: 429, retryAfter: 3 });
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await drain();
+  t.equal(slack.postedTo('#incidents').length, 0, 'not yet');
+  t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="retried"}'), 1);
+  clock.advance(2000);
+  await drain();
+  t.equal(slack.postedTo('#incidents').length, 0, 'Retry-After is honoured');
+  clock.advance(1500);
+  await drain();
+  t.equal(slack.postedTo('#incidents').length, 1, 'delivered once');
+  t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 2, 'one 429, one success: the client itself did not retry');
+});
+
+t.test('a 500 is retried with backoff; a permanent error is recorded and not retried', async (t) => {
+  const { app, slack, drain, clock } = await pagingApp(t);
+  slack.failNext('chat.postMessage', { status: 500 }, 2);
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await drain();
+  clock.advance(1100); // first backoff 1s (jitter fixed at the middle), and the channel's 1.1s pacing
+  await drain();
+  t.equal(slack.postedTo('#incidents').length, 0);
+  clock.advance(2000); // second backoff: 2s
+  await drain();
+  t.equal(slack.postedTo('#incidents').length, 1);
+  t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 3, 'two 500s, one success');
+
+  slack.failNext('chat.postMessage', { error: 'channel_not_found' });
+  await postWebhook(app, payload(uniqueGroup(), [alert('LowDiskSpace')]));
+  await drain();
+  clock.advance(10 * MIN);
+  await drain();
+  t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#alerts').length, 1, 'tried once');
+  const timeline = (await api(app, 'GET', '/api/incidents/2')).body.timeline;
+  t.match(timeline.find((e: { kind: string }) => e.kind === 'page_failed'), { detail: 'Slack #alerts: Slack: channel_not_found (not retried)' });
+  t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="failed"}'), 1);
+});
+
+t.test('SMTP: a 4xx is retried, a 5xx is final, a refused recipient is recorded', async (t) => {
+  const { app, mail, drain, clock } = await pagingApp(t);
+  mail.failData.push(451);
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')])); // high: e-mail to dan and the devops role
+  await drain();
+  t.equal(mail.received.length, 0);
+  clock.advance(1000);
+  await drain();
+  t.equal(mail.received.length, 1, 'delivered on the retry');
+
+  mail.failData.push(554);
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'other' } })]));
+  await drain();
+  clock.advance(10 * MIN);
+  await drain();
+  t.equal(mail.received.length, 1, '5xx is not retried');
+  t.match((await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed').detail, /SMTP 554.*not retried/);
+
+  mail.refuse.add('carol@example.com');
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'third' } })]));
+  await drain();
+  t.equal(mail.received.length, 2);
+  t.notOk(mail.received[1]!.rcptTo.includes('carol@example.com'));
+  t.ok((await api(app, 'GET', '/api/incidents/3')).body.timeline.some((e: { kind: string; detail: string }) => e.kind === 'page_failed' && e.detail === 'E-mail to carol@example.com: rejected by the mail server'));
+});
+
+t.test('hostile label values arrive escaped', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: '<!channel>' }, annotations: { summary: 'ping <!here> & <@U999> <script>x</script>' } })]));
+  await drain();
+  const text = slackText(slack.postedTo('#incidents')[0]!);
+  t.notMatch(text, '<!channel>');
+  t.notMatch(text, '<!here>');
+  t.notMatch(text, '<@U999>');
+  t.match(text, '&lt;!here&gt; &amp; &lt;@U999&gt;');
+  t.match(mail.received[0]!.mail.html, '&lt;script&gt;x&lt;/script&gt;');
+  t.notMatch(mail.received[0]!.mail.html as string, '<script>');
+});
+
+t.test('without Slack or SMTP configured the service runs and records pages as not sent', async (t) => {
+  const { app, drain } = await pagingApp(t, { channels: {} });
+  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+  await drain();
+  const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_failed').map((e: { detail: string }) => e.detail);
+  t.match(failed.sort(), [/^E-mail to .*: not sent, e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)']);
+  t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
+});
+
+t.test('a channel id is stable', async (t) => {
+  t.equal(SlackApiServer.channelId('#incidents'), SlackApiServer.channelId('#incidents'));
+});
