@@ -1,38 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fixture, freePort, tempDir } from './helpers.js';
+import { start, waitFor } from './fakes/server-process.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const SECRET = 'very-secret-webhook-token-4242';
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(r: Running, text: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!r.output().includes(text)) {
-    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`never saw "${text}" in:\n${r.output()}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
 
 t.test('serves, keeps secrets out of the log, shuts down on SIGTERM and keeps what it accepted', async (t) => {
   const dir = tempDir(t);

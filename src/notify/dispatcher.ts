@@ -108,8 +108,9 @@ export class Dispatcher {
   private async slackTarget(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
     const free = Math.max(now, this.nextFree.get(target) ?? 0);
     if (free > now) {
-      // Paused (a 429, or the last message was just sent): come back when the channel is free.
-      await Promise.all(pages.map((p, i) => this.release(p, free + i * this.slackIntervalMs)));
+      // Paused (a 429, or the last message was just sent): all come back together when the channel
+      // is free, so a backlog is judged (and folded) as a whole rather than trickling out one by one.
+      await Promise.all(pages.map((p) => this.release(p, free)));
       return;
     }
     const budget = Math.floor(this.foldAfterMs / this.slackIntervalMs) + 1;

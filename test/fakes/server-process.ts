@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** A service process started by a test. */
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node src/server.ts` with only the given environment (and PATH). */
+export function start(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Waits until the process has printed `text`. */
+export async function waitFor(r: Running, text: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!r.output().includes(text)) {
+    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`never saw "${text}" in:\n${r.output()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
