@@ -5,6 +5,9 @@ import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
 import { API_TOKEN, freePort, makeApp, tempDir, WEBHOOK_TOKEN } from '../helpers.js';
+import { MailServer } from '../fakes/mail-server.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { SLACK_TOKEN } from '../notify/paging-helpers.js';
 import { systemClock } from '../../src/clock.js';
 
 const AM = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
@@ -29,7 +32,19 @@ t.test('a real Alertmanager posts to the receiver: group, retry on 503, resolve'
     },
   });
 
-  const { app } = await makeApp(t, { store: flaky, clock: systemClock });
+  // Real pages too: a Slack-API-compatible server and a real SMTP server, the outbox loop running.
+  const slack = await new SlackApiServer(SLACK_TOKEN).start();
+  t.teardown(() => slack.stop());
+  const mail = await new MailServer().start();
+  t.teardown(() => mail.stop());
+  const { app } = await makeApp(t, {
+    store: flaky,
+    clock: systemClock,
+    config: {
+      channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url, smtpUrl: mail.url, emailFrom: 'alert-triage@example.com' },
+      dispatch: { autoStart: true, pollMs: 100 },
+    },
+  });
   const port = await freePort();
   await app.listen({ port, host: '127.0.0.1' });
 
@@ -118,6 +133,19 @@ receivers:
   // Give Alertmanager a few more group intervals: nothing is opened twice.
   await new Promise((r) => setTimeout(r, 3500));
   t.equal((await incidents()).length, 2);
+
+  // The pages: the critical DDoS in #security-incident and by e-mail, the low disk alert in #alerts;
+  // one announcement each, then the resolution in the DDoS thread.
+  await until(async () => slack.postedTo('#security-incident').some((m) => /Resolved/.test(m.text)), 'the resolution in Slack');
+  const [announcement, ...thread] = slack.postedTo('#security-incident');
+  t.match(announcement!.text, /\[CRITICAL\] DDoSAttack/);
+  t.equal(announcement!.updates, 1, 'the announcement was updated to resolved');
+  t.match(thread.map((m) => m.text), [/Resolved: Resolved automatically/]);
+  t.equal(slack.postedTo('#alerts').length, 1);
+  t.match(slack.postedTo('#alerts')[0]!.text, /\[LOW\] LowDiskSpace/);
+  await until(async () => mail.received.length >= 1, 'the e-mail');
+  t.equal(mail.received.length, 1, 'one e-mail: for the critical incident');
+  t.match(mail.received[0]!.mail.subject, /^\[CRITICAL\] DDoSAttack/);
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(metrics, /triage_webhook_requests_total\{code="503"\} 2/);
   t.match(metrics, /triage_incidents_opened_total\{severity="critical"\} 1/);
