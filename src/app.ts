@@ -68,19 +68,21 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   const { store } = deps;
   const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth());
+  const notifiers = createNotifiers(config.channels ?? {}, {
+    get: (incidentId, target) => store.slackMessage(incidentId, target),
+    save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
+  });
+  const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const service = new IncidentService({
     store,
     clock,
     classify: triage.classify,
     sla: triage.sla,
     paging: triage.paging,
+    unconfigured,
     onCommitted: (change) => metrics.observeChange(change),
   });
   const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);
-  const notifiers = createNotifiers(config.channels ?? {}, {
-    get: (incidentId, target) => store.slackMessage(incidentId, target),
-    save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
-  });
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   app.decorate('triage', { service, scheduler, dispatcher, metrics, store });
 

@@ -36,6 +36,17 @@ export interface Shift {
  * hour shorter or longer).
  */
 export function rotationShiftAt(r: Rotation, ms: number): Shift {
+  // Every page asks who is on call; the answer only changes at a handoff.
+  const cached = lastShift.get(r);
+  if (cached && cached.from <= ms && ms < cached.until) return cached;
+  const shift = computeShift(r, ms);
+  lastShift.set(r, shift);
+  return shift;
+}
+
+const lastShift = new WeakMap<Rotation, Shift>();
+
+function computeShift(r: Rotation, ms: number): Shift {
   const local = wallTime(ms, r.timeZone);
   let days = daysBetween(r.start, local);
   if (local.hour * 60 + local.minute < r.handoff.hour * 60 + r.handoff.minute) days -= 1;

@@ -42,7 +42,7 @@ function nextEscalation(incident: Incident, paging: PagingConfig, now: number): 
  * functions of the change, the config and the time. Called inside the store transaction, so the
  * pages reach the outbox together with the change that caused them.
  */
-export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number): IncidentChange | null {
+export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number, unconfigured: Unconfigured = NONE): IncidentChange | null {
   if (!change) return null;
   const incident = { ...change.incident };
   const route = paging.routing[incident.severity];
@@ -73,7 +73,7 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
-  return { ...change, incident, pages: [...(change.pages ?? []), ...out] };
+  return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, unconfigured, now);
 }
 
 /**
@@ -81,7 +81,7 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
  * targets (or, after the last step, remind everyone paged so far), then schedule the next one.
  * Acknowledging or resolving clears the schedule, so nothing is due for those.
  */
-export function escalate(incident: Incident, paging: PagingConfig, now: number): IncidentChange | null {
+export function escalate(incident: Incident, paging: PagingConfig, now: number, unconfigured: Unconfigured = NONE): IncidentChange | null {
   if (incident.status !== 'open' || incident.nextEscalationAt === null || incident.nextEscalationAt > now) return null;
   const policy = paging.escalation[incident.severity];
   const route = paging.routing[incident.severity];
@@ -104,7 +104,27 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number):
   }
   // Steps that fell due while the service was down come one per sweep, not all at once.
   next.nextEscalationAt = nextEscalation(next, paging, now);
-  return { incident: next, alerts: [], timeline, pages: out };
+  return recordUnconfigured({ incident: next, alerts: [], timeline, pages: out }, unconfigured, now);
+}
+
+/** Channels that cannot send, with the reason ("Slack is not configured (SLACK_BOT_TOKEN unset)"). */
+export type Unconfigured = ReadonlyMap<PageRequest['channel'], string>;
+const NONE: Unconfigured = new Map();
+
+/**
+ * Pages for a channel that is not configured are decided all the same, but recorded at once as not
+ * sent (outbox and timeline), instead of waiting in the outbox for a channel that cannot send.
+ */
+function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, now: number): IncidentChange {
+  if (!unconfigured.size || !change.pages?.length) return change;
+  const timeline = [...change.timeline];
+  const pages = change.pages.map((p) => {
+    const reason = unconfigured.get(p.channel);
+    if (!reason) return p;
+    timeline.push({ at: now, kind: 'page_failed', detail: `${p.channel === 'slack' ? `Slack ${p.target}` : `E-mail to ${p.target}`}: not sent, ${reason}` });
+    return { ...p, notSent: reason };
+  });
+  return { ...change, timeline, pages };
 }
 
 function names(people: Contact[]): string {

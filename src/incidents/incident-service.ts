@@ -3,7 +3,7 @@ import type { Classifier } from '../classify/classifier.js';
 import type { GroupNotification, Incident } from './model.js';
 import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from './incident-machine.js';
 import type { PagingConfig } from '../config/paging-config.js';
-import { escalate, withPages } from '../escalate/paging-policy.js';
+import { escalate, withPages, type Unconfigured } from '../escalate/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */
@@ -13,6 +13,8 @@ export interface IncidentServiceDeps {
   classify: Classifier;
   sla: SlaPolicy;
   paging: PagingConfig;
+  /** Channels that cannot send and why; their pages are recorded as not sent. */
+  unconfigured?: Unconfigured;
   /** Called once for every committed change, after the commit (metrics, and later paging). */
   onCommitted?: (change: CommittedChange) => void;
 }
@@ -31,7 +33,7 @@ export class IncidentService {
     const { store, clock, classify, sla, paging } = this.deps;
     const change = await store.applyNotification(n, (active, previous, notification) => {
       const now = clock.now();
-      return withPages(applyNotification(active, previous, notification, { now, classify, sla }), paging, now);
+      return withPages(applyNotification(active, previous, notification, { now, classify, sla }), paging, now, this.deps.unconfigured);
     });
     if (change) this.committed(change);
     return change;
@@ -49,7 +51,7 @@ export class IncidentService {
   async sweepBreaches(): Promise<CommittedChange[]> {
     const { store, clock, paging } = this.deps;
     const now = clock.now();
-    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now));
+    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, this.deps.unconfigured));
     for (const c of changes) this.committed(c);
     return changes;
   }
@@ -58,7 +60,7 @@ export class IncidentService {
   async sweepEscalations(): Promise<CommittedChange[]> {
     const { store, clock, paging } = this.deps;
     const now = clock.now();
-    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now));
+    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now, this.deps.unconfigured));
     for (const c of changes) this.committed(c);
     return changes;
   }
@@ -67,7 +69,7 @@ export class IncidentService {
     const { store, clock, paging } = this.deps;
     const result = await store.updateIncident(id, (incident) => {
       const now = clock.now();
-      return withPages(decide(incident, now), paging, now);
+      return withPages(decide(incident, now), paging, now, this.deps.unconfigured);
     });
     if (!result) return { found: false };
     if (result.change) this.committed(result.change);

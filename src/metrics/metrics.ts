@@ -128,6 +128,7 @@ export function createMetrics(counts: () => Promise<IncidentCounts>, queueDepth:
     }),
     observeChange(change) {
       const { incident } = change;
+      for (const p of change.pages ?? []) if (p.notSent) notifications.inc({ channel: p.channel, outcome: 'skipped' });
       for (const t of change.timeline) {
         if (t.kind === 'opened') opened.inc({ severity: incident.severity });
         else if (t.kind === 'resolved') resolved.inc({ severity: incident.severity });

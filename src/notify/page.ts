@@ -22,6 +22,8 @@ export interface PageRequest {
   recipients: string[];
   /** Free text for the event (who acknowledged, which step). */
   note: string;
+  /** Set when the channel is not configured: the page is recorded as not sent, with this reason. */
+  notSent?: string;
 }
 
 /** A page as stored in the outbox. */

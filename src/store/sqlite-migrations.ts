@@ -1,11 +1,14 @@
 /**
+ * Ids are plain INTEGER PRIMARY KEYs (rowids): rows are never deleted, so they only grow, and
+ * AUTOINCREMENT would cost an extra write per insert on the webhook's path.
+ *
  * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
  * add a new one. PRAGMA user_version records how many have run.
  */
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE incidents (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              INTEGER PRIMARY KEY,
     key             TEXT    NOT NULL,
     receiver        TEXT    NOT NULL,
     group_key       TEXT    NOT NULL,
@@ -44,7 +47,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
 
   CREATE TABLE timeline (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY,
     incident_id INTEGER NOT NULL REFERENCES incidents (id),
     at          INTEGER NOT NULL,
     kind        TEXT    NOT NULL,
@@ -64,7 +67,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX incidents_escalation ON incidents (next_escalation_at) WHERE status = 'open' AND next_escalation_at IS NOT NULL;
 
   CREATE TABLE outbox (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              INTEGER PRIMARY KEY,
     incident_id     INTEGER NOT NULL REFERENCES incidents (id),
     channel         TEXT    NOT NULL,
     target          TEXT    NOT NULL,

@@ -143,8 +143,8 @@ export class SqliteStore implements IncidentStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertPage: db.prepare(
-        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       duePages: db.prepare<[number, number], OutboxRow>(
         `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?`,
@@ -375,7 +375,8 @@ export class SqliteStore implements IncidentStore {
     const createdAt = change.timeline[0]?.at ?? Date.now();
     for (const p of change.pages ?? []) {
       this.stmt.insertPage.run(
-        id, p.channel, p.target, p.event, p.severity, SEVERITIES.indexOf(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, note: p.note }), createdAt, createdAt,
+        id, p.channel, p.target, p.event, p.severity, SEVERITIES.indexOf(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, note: p.note }),
+        p.notSent ? 'failed' : 'pending', createdAt, createdAt, p.notSent ?? null,
       );
     }
     return { ...change, incident: { ...change.incident, id } };
