@@ -230,14 +230,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
-    return this.run(() => {
-      const out: CommittedChange[] = [];
-      for (const row of this.stmt.overdue.all(now)) {
-        const change = decide(toIncident(row));
-        if (change) out.push(this.write(change));
-      }
-      return out;
-    });
+    return this.sweep(this.stmt.overdue, now, decide);
   }
 
   getIncident(id: number): Promise<IncidentWithDetails | undefined> {
@@ -277,9 +270,14 @@ export class SqliteStore implements IncidentStore {
   }
 
   sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
+    return this.sweep(this.stmt.escalationDue, now, decide);
+  }
+
+  /** Applies `decide` to each incident `due` selects, in one transaction. */
+  private sweep(due: Database.Statement<[number], IncidentRow>, now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
     return this.run(() => {
       const out: CommittedChange[] = [];
-      for (const row of this.stmt.escalationDue.all(now)) {
+      for (const row of due.all(now)) {
         const change = decide(toIncident(row));
         if (change) out.push(this.write(change));
       }

@@ -127,6 +127,61 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(Object.getPrototypeOf(got.groupLabels), null);
   });
 
+  t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({
+      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], note: '', ...(notSent ? { notSent } : {}),
+    });
+    const low = await store.applyNotification(group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
+    const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
+    t.same(await store.queueDepth(), { slack: 2, email: 0 }, 'a page for an unconfigured channel is recorded as failed, not queued');
+
+    const claimed = await store.claimPages(T0, 10);
+    t.same(claimed.map((p) => [p.incidentId, p.target, p.status, p.attempts]), [[crit!.incident.id, '#sec', 'sending', 1], [low!.incident.id, '#alerts', 'sending', 1]], 'most severe first');
+    t.match(claimed[0], { mentions: ['U1'], maybeSent: false, createdAt: T0 });
+    t.same(await store.claimPages(T0, 10), [], 'claimed once');
+
+    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: { at: T0, kind: 'paged', detail: 'Slack #sec: opened' } }, T0);
+    await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0);
+    t.same(await store.claimPages(T0 + 4999, 10), [], 'not before its next attempt');
+    const again = await store.claimPages(T0 + 5000, 10);
+    t.same(again.map((p) => p.attempts), [2]);
+    await store.completePage(again[0]!.id, { status: 'release', nextAttemptAt: T0 + 6000 }, T0 + 5000);
+    const third = await store.claimPages(T0 + 6000, 10);
+    t.same(third.map((p) => p.attempts), [2], 'a release does not count as an attempt');
+
+    // The process dies now: the page stays "sending" until the next start recovers it.
+    t.equal(await store.recoverInFlight(), 1);
+    const recovered = await store.claimPages(T0 + 6000, 10);
+    t.match(recovered, [{ maybeSent: true }]);
+    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: { at: T0 + 6000, kind: 'page_failed', detail: 'Slack #alerts: invalid_auth' } }, T0 + 6000);
+    t.same(await store.queueDepth(), { slack: 0, email: 0 });
+    t.same((await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'paged']);
+    t.same((await store.getIncident(low!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'page_failed']);
+
+    t.equal(await store.slackMessage(crit!.incident.id, '#sec'), undefined);
+    await store.saveSlackMessage(crit!.incident.id, '#sec', 'C1', '1.0');
+    await store.saveSlackMessage(crit!.incident.id, '#sec', 'C1', '2.0');
+    t.same(await store.slackMessage(crit!.incident.id, '#sec'), { channelId: 'C1', ts: '1.0' }, 'the first announcement stays the thread root');
+  });
+
+  t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
+    const store = await makeStore(t);
+    const due = await store.applyNotification(group('a', [incoming('a', 'DDoSAttack')]), (a, p, n) => {
+      const c = decide(T0)(a, p, n)!;
+      return { ...c, incident: { ...c.incident, nextEscalationAt: T0 + 5 * MIN } };
+    });
+    await store.applyNotification(group('b', [incoming('a', 'DDoSAttack')]), decide(T0)); // nothing scheduled
+    t.same(await store.sweepEscalations(T0 + 4 * MIN, () => null), []);
+    const seen: number[] = [];
+    await store.sweepEscalations(T0 + 5 * MIN, (i) => {
+      seen.push(i.id!);
+      return { incident: { ...i, escalationStep: 1, nextEscalationAt: null }, alerts: [], timeline: [{ at: T0 + 5 * MIN, kind: 'escalated', detail: 'step 1' }] };
+    });
+    t.same(seen, [due!.incident.id]);
+    t.match(await store.getIncident(due!.incident.id), { escalationStep: 1, nextEscalationAt: null });
+  });
+
   t.test('ping answers', async (t) => {
     const store = await makeStore(t);
     await t.resolves(store.ping());
