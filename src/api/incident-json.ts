@@ -18,6 +18,7 @@ export function incidentJson(i: Incident) {
     resolvedAt: iso(i.resolvedAt),
     resolvedBy: i.resolvedBy,
     slaBreached: i.slaBreached,
+    escalation: { step: i.escalationStep, reminders: i.reminders, nextAt: iso(i.nextEscalationAt) },
     receiver: i.receiver,
     groupKey: i.groupKey,
     groupLabels: i.groupLabels,

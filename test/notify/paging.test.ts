@@ -74,9 +74,11 @@ t.test('acknowledge from the API updates the message, replies in its thread and 
   const { app, slack, drain, clock } = await pagingApp(t);
   await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
   await drain();
+  t.same((await api(app, 'GET', '/api/incidents/1')).body.escalation, { step: 0, reminders: 0, nextAt: '2026-11-23T22:13:00.000Z' });
   clock.advance(2 * MIN);
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice', note: 'on it' });
   await drain();
+  t.same((await api(app, 'GET', '/api/incidents/1')).body.escalation, { step: 0, reminders: 0, nextAt: null }, 'nothing pending after the ack');
   const [root, reply] = slack.postedTo('#security-incident');
   t.equal(root!.updates, 1, 'the announcement was updated');
   t.match(slackText(root!), 'acknowledged by alice');
