@@ -1,4 +1,4 @@
-import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { IncidentWithDetails } from '../incidents/model.js';
 import { SEVERITIES } from '../incidents/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
@@ -50,6 +50,8 @@ export class SlackNotifier implements Notifier {
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
           timeout: settings.timeoutMs ?? 10_000,
+          // Failures are reported by the dispatcher, in the service's own log and the incident's timeline.
+          logLevel: LogLevel.ERROR,
         })
       : undefined;
   }
