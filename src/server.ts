@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { readEnv } from './config/env.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
-import { openStore } from './store/open-store.js';
+import { describeDatabaseUrl, openStore } from './store/open-store.js';
 
 /** Paths pino blanks out wherever they appear, so a token never reaches a log line. */
 export const REDACT_PATHS = [
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
 
   await app.listen({ port: env.port, host: env.host });
   logger.info(
-    { config: triage.file, store: env.databaseUrl ? env.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') : 'sqlite:./data/alert-triage.db', publicUrl: env.publicUrl },
+    { config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl },
     'alert-triage ready',
   );
 }

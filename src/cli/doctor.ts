@@ -8,7 +8,7 @@ import { readEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../incidents/severity.js';
-import { openStore } from '../store/open-store.js';
+import { describeDatabaseUrl, openStore } from '../store/open-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 
 /** Options of `alert-triage doctor`. */
@@ -74,7 +74,7 @@ async function checkStore(env: NodeJS.ProcessEnv): Promise<Outcome> {
     await store.ping();
     const counts = await store.counts(Date.now());
     const open = SEVERITIES.reduce((n, s) => n + counts.open[s], 0);
-    return { ok: true, detail: `${env['DATABASE_URL'] ? env['DATABASE_URL'].replace(/\/\/[^@/]*@/, '//***@') : 'sqlite:./data/alert-triage.db'} answers; ${open} open incidents` };
+    return { ok: true, detail: `${describeDatabaseUrl(env['DATABASE_URL'] || undefined)} answers; ${open} open incidents` };
   } finally {
     await store.close();
   }

@@ -2,7 +2,7 @@ import type { Contact, PagingConfig, Route } from '../config/paging-config.js';
 import { ONCALL } from '../config/paging-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import type { Incident, IncidentChange, TimelineEntry } from '../incidents/model.js';
-import type { PageEvent, PageRequest } from '../notify/page.js';
+import { describeTarget, type PageEvent, type PageRequest } from '../notify/page.js';
 import { shiftAt } from './oncall.js';
 
 /** The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then). */
@@ -20,11 +20,11 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
   return [...out.values()];
 }
 
-function pages(event: PageEvent, incident: Incident, route: Route, people: Contact[], note: string, email = route.email): PageRequest[] {
+function pages(at: number, event: PageEvent, incident: Incident, route: Route, people: Contact[], note: string, email = route.email): PageRequest[] {
   const mentions = people.flatMap((p) => (p.slack ? [p.slack] : []));
   const recipients = people.flatMap((p) => (p.email ? [p.email] : []));
-  const out: PageRequest[] = route.channels.map((target) => ({ channel: 'slack', target, event, severity: incident.severity, mentions, recipients: [], note }));
-  if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, note });
+  const out: PageRequest[] = route.channels.map((target) => ({ channel: 'slack', target, event, severity: incident.severity, mentions, recipients: [], note, at }));
+  if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, note, at });
   return out;
 }
 
@@ -51,10 +51,10 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
   const routed = () => resolveTargets(route.notify, paging, now);
 
   if (kinds.has('opened')) {
-    out.push(...pages('opened', incident, route, routed(), ''));
+    out.push(...pages(now, 'opened', incident, route, routed(), ''));
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
   } else if (kinds.has('severity_raised')) {
-    out.push(...pages('severity_raised', incident, route, routed(), change.timeline.find((t) => t.kind === 'severity_raised')!.detail));
+    out.push(...pages(now, 'severity_raised', incident, route, routed(), change.timeline.find((t) => t.kind === 'severity_raised')!.detail));
     if (incident.status === 'open') {
       const next = nextEscalation(incident, paging, now);
       incident.nextEscalationAt = next === null ? incident.nextEscalationAt : Math.min(next, incident.nextEscalationAt ?? next);
@@ -62,14 +62,14 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
   }
   if (kinds.has('resolved')) {
     const t = change.timeline.find((x) => x.kind === 'resolved')!;
-    out.push(...pages('resolved', incident, route, [], t.detail, false));
+    out.push(...pages(now, 'resolved', incident, route, [], t.detail, false));
     incident.nextEscalationAt = null;
   } else if (kinds.has('acknowledged')) {
     const t = change.timeline.find((x) => x.kind === 'acknowledged')!;
-    out.push(...pages('acknowledged', incident, route, [], t.detail, false));
+    out.push(...pages(now, 'acknowledged', incident, route, [], t.detail, false));
     incident.nextEscalationAt = null;
   } else if (kinds.has('sla_breached') && incident.status === 'open') {
-    out.push(...pages('sla_breached', incident, route, routed(), `No acknowledgement by ${new Date(incident.respondBy).toISOString()}`, false));
+    out.push(...pages(now, 'sla_breached', incident, route, routed(), `No acknowledgement by ${new Date(incident.respondBy).toISOString()}`, false));
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
@@ -93,13 +93,13 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
     const people = resolveTargets(step.notify, paging, now);
     const detail = `Escalated (step ${incident.escalationStep + 1} of ${policy.steps.length}, ${formatDuration(now - incident.openedAt)} without acknowledgement): paging ${names(people)}`;
     timeline.push({ at: now, kind: 'escalated', detail });
-    out.push(...pages('escalated', next, route, people, detail, true));
+    out.push(...pages(now, 'escalated', next, route, people, detail, true));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now);
     const detail = `Reminder ${incident.reminders + 1} of ${policy.maxReminders}: still unacknowledged after ${formatDuration(now - incident.openedAt)}; paging ${names(people)}`;
     timeline.push({ at: now, kind: 'reminder', detail });
-    out.push(...pages('reminder', next, route, people, detail));
+    out.push(...pages(now, 'reminder', next, route, people, detail));
     next.reminders += 1;
   }
   // Steps that fell due while the service was down come one per sweep, not all at once.
@@ -121,7 +121,7 @@ function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, 
   const pages = change.pages.map((p) => {
     const reason = unconfigured.get(p.channel);
     if (!reason) return p;
-    timeline.push({ at: now, kind: 'page_failed', detail: `${p.channel === 'slack' ? `Slack ${p.target}` : `E-mail to ${p.target}`}: not sent, ${reason}` });
+    timeline.push({ at: now, kind: 'page_failed', detail: `${describeTarget(p)}: not sent, ${reason}` });
     return { ...p, notSent: reason };
   });
   return { ...change, timeline, pages };

@@ -3,7 +3,7 @@ import type { IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { IncidentStore, PageOutcome } from '../store/store.js';
 import { NotifyError, type Delivery, type Notifier } from './notifier.js';
-import type { ChannelName, OutboxEntry } from './page.js';
+import { describeTarget, type ChannelName, type OutboxEntry } from './page.js';
 
 /** Minimal logger the dispatcher reports to. */
 export interface DispatchLogger {
@@ -134,7 +134,7 @@ export class Dispatcher {
     try {
       const d = await notifier.sendDigest!(target, items);
       for (const { page } of items) {
-        await this.complete(page, { status: 'sent', externalRef: `digest ${d.externalRef}`, timeline: entry(now, 'paged', `Slack ${target}: in a digest of ${items.length} pages (alert storm)`) });
+        await this.complete(page, { status: 'sent', externalRef: `digest ${d.externalRef}`, timeline: [entry(now, 'paged', `Slack ${target}: in a digest of ${items.length} pages (alert storm)`)] });
       }
     } catch (err) {
       for (const { page } of items) await this.failed(page, err, now);
@@ -148,7 +148,7 @@ export class Dispatcher {
     if (!notifier || notifier.notConfigured || !incident) {
       const reason = notifier?.notConfigured ?? (incident ? `no notifier for ${page.channel}` : `incident ${page.incidentId} is gone`);
       this.metrics.notifications.inc({ channel: page.channel, outcome: 'skipped' });
-      await this.complete(page, { status: 'failed', error: reason, timeline: entry(now, 'page_failed', `${where(page)}: not sent, ${reason}`) });
+      await this.complete(page, { status: 'failed', error: reason, timeline: [entry(now, 'page_failed', `${describeTarget(page)}: not sent, ${reason}`)] });
       return;
     }
     try {
@@ -169,11 +169,12 @@ export class Dispatcher {
     const who = page.channel === 'slack' ? (page.mentions.length ? `, mentioning ${page.mentions.length}` : '') : '';
     this.metrics.notifications.inc({ channel: page.channel, outcome: 'sent' });
     this.metrics.notificationLatency.observe({ channel: page.channel }, Math.max(0, (now - page.createdAt) / 1000));
-    await this.complete(page, { status: 'sent', externalRef: d.externalRef, timeline: entry(now, 'paged', `${where(page)}: ${page.event.replace('_', ' ')}${who}${suffix}`) });
+    const timeline = [entry(now, 'paged', `${describeTarget(page)}: ${page.event.replace('_', ' ')}${who}${suffix}`)];
     for (const r of d.rejected ?? []) {
       this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
-      await this.store.completePage(page.id, { status: 'sent', externalRef: d.externalRef, timeline: entry(now, 'page_failed', `E-mail to ${r}: rejected by the mail server`) }, now);
+      timeline.push(entry(now, 'page_failed', `E-mail to ${r}: rejected by the mail server`));
     }
+    await this.complete(page, { status: 'sent', externalRef: d.externalRef, timeline });
   }
 
   private async failed(page: OutboxEntry, err: unknown, now: number): Promise<void> {
@@ -190,7 +191,7 @@ export class Dispatcher {
     const why = e.retryable ? `${e.message} (gave up after ${page.attempts} attempts)` : `${e.message} (not retried)`;
     this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: e.message }, 'page failed');
     this.metrics.notifications.inc({ channel: page.channel, outcome: 'failed' });
-    await this.complete(page, { status: 'failed', error: e.message, timeline: entry(now, 'page_failed', `${where(page)}: ${why}`) });
+    await this.complete(page, { status: 'failed', error: e.message, timeline: [entry(now, 'page_failed', `${describeTarget(page)}: ${why}`)] });
   }
 
   /** Back to the queue for later, without it counting as a failed attempt. */
@@ -218,8 +219,4 @@ export class Dispatcher {
 
 function entry(at: number, kind: TimelineEntry['kind'], detail: string): TimelineEntry {
   return { at, kind, detail };
-}
-
-function where(page: OutboxEntry): string {
-  return page.channel === 'slack' ? `Slack ${page.target}` : `E-mail to ${page.target}`;
 }

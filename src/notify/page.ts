@@ -22,17 +22,25 @@ export interface PageRequest {
   recipients: string[];
   /** Free text for the event (who acknowledged, which step). */
   note: string;
+  /** When the change that called for it was decided; delivery latency is measured from here. */
+  at: number;
   /** Set when the channel is not configured: the page is recorded as not sent, with this reason. */
   notSent?: string;
 }
 
+/** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
+export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
+  return page.channel === 'slack' ? `Slack ${page.target}` : `E-mail to ${page.target}`;
+}
+
 /** A page as stored in the outbox. */
-export interface OutboxEntry extends PageRequest {
+export interface OutboxEntry extends Omit<PageRequest, 'at' | 'notSent'> {
   id: number;
   incidentId: number;
   status: 'pending' | 'sending' | 'sent' | 'failed' | 'folded';
   attempts: number;
   nextAttemptAt: number;
+  /** The PageRequest's `at`. */
   createdAt: number;
   /** The process died while this was being sent: look for it in the channel before sending again. */
   maybeSent: boolean;

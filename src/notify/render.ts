@@ -80,4 +80,3 @@ export function eventLine(page: OutboxEntry): string {
   return page.note ? `${EVENT_TEXT[page.event]}: ${page.note}` : EVENT_TEXT[page.event];
 }
 
-export { EVENT_TEXT };

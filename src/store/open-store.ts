@@ -4,6 +4,11 @@ import type { IncidentStore } from './store.js';
 
 export const DEFAULT_SQLITE_PATH = './data/alert-triage.db';
 
+/** DATABASE_URL for logs and checks: the default spelled out, a password masked. */
+export function describeDatabaseUrl(databaseUrl: string | undefined): string {
+  return databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, '//***@') : `sqlite:${DEFAULT_SQLITE_PATH}`;
+}
+
 /** Opens the store DATABASE_URL names: unset for the default SQLite file, `sqlite:PATH` for another file. */
 export function openStore(databaseUrl: string | undefined): IncidentStore {
   if (!databaseUrl) return new SqliteStore({ path: DEFAULT_SQLITE_PATH });

@@ -306,7 +306,7 @@ export class SqliteStore implements IncidentStore {
       else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, id);
       else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
       else this.stmt.pageFailed.run(outcome.error, id);
-      if (outcome.timeline) this.stmt.insertTimeline.run(page.incident_id, now, outcome.timeline.kind, outcome.timeline.detail);
+      for (const t of outcome.timeline ?? []) this.stmt.insertTimeline.run(page.incident_id, t.at, t.kind, t.detail);
     });
   }
 
@@ -370,11 +370,10 @@ export class SqliteStore implements IncidentStore {
       );
     }
     for (const t of change.timeline) this.stmt.insertTimeline.run(id, t.at, t.kind, t.detail);
-    const createdAt = change.timeline[0]?.at ?? Date.now();
     for (const p of change.pages ?? []) {
       this.stmt.insertPage.run(
         id, p.channel, p.target, p.event, p.severity, SEVERITIES.indexOf(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, note: p.note }),
-        p.notSent ? 'failed' : 'pending', createdAt, createdAt, p.notSent ?? null,
+        p.notSent ? 'failed' : 'pending', p.at, p.at, p.notSent ?? null,
       );
     }
     return { ...change, incident: { ...change.incident, id } };

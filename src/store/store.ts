@@ -74,7 +74,7 @@ export type PageOutcome = (
   | { status: 'failed'; error: string }
   /** Not attempted after all (the channel's rate limit): back to the queue, the attempt not counted. */
   | { status: 'release'; nextAttemptAt: number }
-) & { timeline?: TimelineEntry };
+) & { timeline?: TimelineEntry[] };
 
 /** A failure that may pass (disk full, database locked, connection lost): the webhook answers 503. */
 export class StoreUnavailableError extends Error {

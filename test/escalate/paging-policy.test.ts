@@ -23,8 +23,8 @@ t.test('targets: oncall is whoever is on call then; roles expand to their contac
 t.test('a new critical incident pages its channel, its people and their inboxes; escalation is scheduled', async (t) => {
   const { incident, pages } = opened('DDoSAttack');
   t.same(pages, [
-    { channel: 'slack', target: '#security-incident', event: 'opened', severity: 'critical', mentions: ['U0000000A01', 'U0000000B02'], recipients: [], note: '' },
-    { channel: 'email', target: 'alice@example.com, bob@example.com', event: 'opened', severity: 'critical', mentions: [], recipients: ['alice@example.com', 'bob@example.com'], note: '' },
+    { channel: 'slack', target: '#security-incident', event: 'opened', severity: 'critical', mentions: ['U0000000A01', 'U0000000B02'], recipients: [], note: '', at: T },
+    { channel: 'email', target: 'alice@example.com, bob@example.com', event: 'opened', severity: 'critical', mentions: [], recipients: ['alice@example.com', 'bob@example.com'], note: '', at: T },
   ]);
   t.equal(incident.nextEscalationAt, T + 5 * MIN, 'first step after 5m');
 });

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
 import { alert, api, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
-import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { pagingApp, SIGNING_SECRET, slackText } from './paging-helpers.js';
 
 const MIN = 60_000;
@@ -243,8 +242,4 @@ t.test('without Slack or SMTP configured the service runs and records pages as n
   const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_failed').map((e: { detail: string }) => e.detail);
   t.match(failed.sort(), [/^E-mail to .*: not sent, e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)']);
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
-});
-
-t.test('a channel id is stable', async (t) => {
-  t.equal(SlackApiServer.channelId('#incidents'), SlackApiServer.channelId('#incidents'));
 });

@@ -20,8 +20,6 @@ t.test('a storm of 500 incidents on one channel: within the rate, most severe fi
   const elapsedS = (clock.now() - start) / 1000;
   const inChannel = slack.postedTo('#incidents');
   t.ok(inChannel.length <= Math.ceil(elapsedS / 1.0) + 1, `${inChannel.length} messages in ${elapsedS}s: at most one per second`);
-  const times = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#incidents');
-  t.ok(times.length >= 1);
 
   const digests = inChannel.filter((m) => /incident updates/.test(m.text));
   t.ok(digests.length >= 1, 'the backlog was folded into digests');

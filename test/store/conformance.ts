@@ -130,7 +130,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
     const store = await makeStore(t);
     const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({
-      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], note: '', ...(notSent ? { notSent } : {}),
+      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], note: '', at: T0, ...(notSent ? { notSent } : {}),
     });
     const low = await store.applyNotification(group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
     const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
@@ -141,7 +141,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.match(claimed[0], { mentions: ['U1'], maybeSent: false, createdAt: T0 });
     t.same(await store.claimPages(T0, 10), [], 'claimed once');
 
-    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: { at: T0, kind: 'paged', detail: 'Slack #sec: opened' } }, T0);
+    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, kind: 'paged', detail: 'Slack #sec: opened' }] }, T0);
     await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0);
     t.same(await store.claimPages(T0 + 4999, 10), [], 'not before its next attempt');
     const again = await store.claimPages(T0 + 5000, 10);
@@ -154,7 +154,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.recoverInFlight(), 1);
     const recovered = await store.claimPages(T0 + 6000, 10);
     t.match(recovered, [{ maybeSent: true }]);
-    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: { at: T0 + 6000, kind: 'page_failed', detail: 'Slack #alerts: invalid_auth' } }, T0 + 6000);
+    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, kind: 'page_failed', detail: 'Slack #alerts: invalid_auth' }] }, T0 + 6000);
     t.same(await store.queueDepth(), { slack: 0, email: 0 });
     t.same((await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'paged']);
     t.same((await store.getIncident(low!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'page_failed']);
