@@ -5,13 +5,13 @@ import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
-import { IncidentService } from './incidents/incident-service.js';
-import { SlaScheduler } from './incidents/sla-scheduler.js';
+import { IncidentService } from './service/incident-service.js';
+import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { Dispatcher, type DispatcherOptions } from './notify/dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './service/dispatcher.js';
 import { createNotifiers, type ChannelSettings } from './notify/registry.js';
-import { slackActionsRoute } from './notify/slack-actions-route.js';
+import { slackActionsRoute } from './api/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { IncidentService } from '../incidents/incident-service.js';
+import type { IncidentService } from '../service/incident-service.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
-import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { IncidentStore } from '../store/store.js';
 import { requireToken } from '../http/require-token.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';

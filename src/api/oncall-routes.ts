@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.js';
-import type { PagingConfig } from '../config/paging-config.js';
-import { oncallNow, type Shift } from '../escalate/oncall.js';
+import type { PagingConfig } from '../paging/paging-config.js';
+import { oncallNow, type Shift } from '../paging/oncall.js';
 import { requireToken } from '../http/require-token.js';
 
 /** What the on-call route needs. */

@@ -1,4 +1,4 @@
-import { isSeverity, type Severity } from '../incidents/severity.js';
+import { isSeverity, type Severity } from './severity.js';
 import { matchAll, parseMatcher, type Labels, type Matcher } from './matcher.js';
 
 /** A classification rule from the config: the first rule whose matchers all match decides. */

@@ -1,4 +1,4 @@
-import type { Labels } from '../classify/matcher.js';
+import type { Labels } from './matcher.js';
 
 /** Keys that could reach an object's prototype; stripped rather than rejected (a 4xx would make Alertmanager drop the group). */
 const HOSTILE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

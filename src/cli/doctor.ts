@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { readEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
-import { SEVERITIES } from '../incidents/severity.js';
+import { SEVERITIES } from '../classify/severity.js';
 import { describeDatabaseUrl, openStore } from '../store/open-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 

@@ -1,4 +1,4 @@
-import { SEVERITIES } from '../incidents/severity.js';
+import { SEVERITIES } from '../classify/severity.js';
 
 const duration = { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d|w))+$' } as const;
 const size = {

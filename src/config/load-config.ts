@@ -4,9 +4,9 @@ import { parseDocument } from 'yaml';
 import { compileClassifier, RuleError, type ClassificationSpec, type Classifier } from '../classify/classifier.js';
 import { parseDuration } from '../incidents/duration.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
-import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { TRIAGE_CONFIG_SCHEMA } from './config-schema.js';
-import { parsePaging, type PagingConfig, type RawPaging } from './paging-config.js';
+import { parsePaging, type PagingConfig, type RawPaging } from '../paging/paging-config.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {

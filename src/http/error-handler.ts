@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TransitionConflict } from '../incidents/incident-machine.js';
-import { PayloadError } from '../ingest/normalize.js';
+import { PayloadError } from './payload-error.js';
 import { StoreUnavailableError } from '../store/store.js';
 
 /** Seconds Alertmanager (or any client) is asked to wait before retrying after a 503. */

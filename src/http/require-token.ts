@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizationMatches } from '../ingest/auth.js';
+import { authorizationMatches } from './auth.js';
 
 /**
  * An onRequest hook that answers 401 unless the Authorization header carries `token`. Runs

@@ -10,7 +10,7 @@ import type {
   TimelineEntry,
 } from './model.js';
 import { incidentKey } from './model.js';
-import { isMoreSevere, type Severity } from './severity.js';
+import { isMoreSevere, type Severity } from '../classify/severity.js';
 
 /** Response time promised for each severity, in milliseconds. */
 export type SlaPolicy = Readonly<Record<Severity, number>>;

@@ -1,6 +1,6 @@
 import type { Labels } from '../classify/matcher.js';
-import type { PageRequest } from '../notify/page.js';
-import type { Severity } from './severity.js';
+import type { PageRequest } from './page.js';
+import type { Severity } from '../classify/severity.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 export type AlertStatus = 'firing' | 'resolved';

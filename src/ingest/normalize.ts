@@ -1,11 +1,7 @@
 import { toLabels } from '../classify/labels.js';
 import type { GroupNotification, IncomingAlert } from '../incidents/model.js';
+import { PayloadError } from '../http/payload-error.js';
 import type { WebhookPayload } from './webhook-schema.js';
-
-/** A payload that passed the schema but still cannot be taken (an unparseable time). */
-export class PayloadError extends Error {
-  override name = 'PayloadError';
-}
 
 /**
  * Turns a schema-valid payload into the domain's notification: times as epoch ms (Go's zero time

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { IncidentService } from '../incidents/incident-service.js';
+import type { IncidentService } from '../service/incident-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requireToken } from '../http/require-token.js';
 import { normalize } from './normalize.js';

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IncidentChange } from '../incidents/model.js';
-import { SEVERITIES } from '../incidents/severity.js';
+import { SEVERITIES } from '../classify/severity.js';
 import type { IncidentCounts } from '../store/store.js';
-import type { ChannelName } from '../notify/page.js';
+import type { ChannelName } from '../incidents/page.js';
 
 const CHANNELS: ChannelName[] = ['slack', 'email'];
 

@@ -1,6 +1,6 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
-import type { Severity } from '../incidents/severity.js';
-import type { OutboxEntry, PageEvent } from './page.js';
+import type { Severity } from '../classify/severity.js';
+import type { OutboxEntry, PageEvent } from '../incidents/page.js';
 
 /** Colour and label of each severity, as the plan shows them. */
 export const SEVERITY_STYLE: Record<Severity, { label: string; emoji: string; color: string }> = {

@@ -1,8 +1,8 @@
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { IncidentWithDetails } from '../incidents/model.js';
-import { SEVERITIES } from '../incidents/severity.js';
+import { SEVERITIES } from '../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
-import type { OutboxEntry } from './page.js';
+import type { OutboxEntry } from '../incidents/page.js';
 import { eventLine, facts, FIRST_STEPS, SEVERITY_STYLE, slackEscape, subject } from './render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */

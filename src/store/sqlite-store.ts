@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { toLabels } from '../classify/labels.js';
 import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import { SEVERITIES, type Severity } from '../incidents/severity.js';
-import type { OutboxEntry } from '../notify/page.js';
+import { SEVERITIES, type Severity } from '../classify/severity.js';
+import type { OutboxEntry } from '../incidents/page.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,

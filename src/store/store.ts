@@ -1,6 +1,6 @@
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
-import type { ChannelName, OutboxEntry } from '../notify/page.js';
-import type { Severity } from '../incidents/severity.js';
+import type { ChannelName, OutboxEntry } from '../incidents/page.js';
+import type { Severity } from '../classify/severity.js';
 
 /** Filters of GET /api/incidents. */
 export interface IncidentFilter {

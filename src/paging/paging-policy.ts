@@ -1,8 +1,8 @@
-import type { Contact, PagingConfig, Route } from '../config/paging-config.js';
-import { ONCALL } from '../config/paging-config.js';
+import type { Contact, PagingConfig, Route } from './paging-config.js';
+import { ONCALL } from './paging-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import type { Incident, IncidentChange, TimelineEntry } from '../incidents/model.js';
-import { describeTarget, type PageEvent, type PageRequest } from '../notify/page.js';
+import { describeTarget, type PageEvent, type PageRequest } from '../incidents/page.js';
 import { shiftAt } from './oncall.js';
 
 /** The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then). */

@@ -2,8 +2,8 @@ import type { Clock } from '../clock.js';
 import type { IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { IncidentStore, PageOutcome } from '../store/store.js';
-import { NotifyError, type Delivery, type Notifier } from './notifier.js';
-import { describeTarget, type ChannelName, type OutboxEntry } from './page.js';
+import { NotifyError, type Delivery, type Notifier } from '../notify/notifier.js';
+import { describeTarget, type ChannelName, type OutboxEntry } from '../incidents/page.js';
 
 /** Minimal logger the dispatcher reports to. */
 export interface DispatchLogger {

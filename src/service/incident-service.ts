@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Classifier } from '../classify/classifier.js';
-import type { GroupNotification, Incident } from './model.js';
-import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from './incident-machine.js';
-import type { PagingConfig } from '../config/paging-config.js';
-import { escalate, withPages, type Unconfigured } from '../escalate/paging-policy.js';
+import type { GroupNotification, Incident } from '../incidents/model.js';
+import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from '../incidents/incident-machine.js';
+import type { PagingConfig } from '../paging/paging-config.js';
+import { escalate, withPages, type Unconfigured } from '../paging/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */

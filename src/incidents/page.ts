@@ -1,4 +1,4 @@
-import type { Severity } from '../incidents/severity.js';
+import type { Severity } from '../classify/severity.js';
 
 /** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
 export type ChannelName = 'slack' | 'email';

@@ -1,8 +1,8 @@
-import { isTimeZone } from '../escalate/zoned-time.js';
-import { instantOf } from '../escalate/zoned-time.js';
-import type { Rotation } from '../escalate/oncall.js';
+import { isTimeZone } from './zoned-time.js';
+import { instantOf } from './zoned-time.js';
+import type { Rotation } from './oncall.js';
 import { parseDuration } from '../incidents/duration.js';
-import { SEVERITIES, type Severity } from '../incidents/severity.js';
+import { SEVERITIES, type Severity } from '../classify/severity.js';
 
 /** A person who can be paged, with the roles of the plan's Emergency Contacts table. */
 export interface Contact {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { oncallNow, shiftAt, type Rotation } from '../../src/escalate/oncall.js';
-import { instantOf, wallTime } from '../../src/escalate/zoned-time.js';
+import { oncallNow, shiftAt, type Rotation } from '../../src/paging/oncall.js';
+import { instantOf, wallTime } from '../../src/paging/zoned-time.js';
 
 const Z = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { escalate, resolveTargets, withPages } from '../../src/escalate/paging-policy.js';
+import { escalate, resolveTargets, withPages } from '../../src/paging/paging-policy.js';
 import { acknowledge, applyNotification, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { Incident } from '../../src/incidents/model.js';
 import { decisionContext, groupNotification, incomingAlert, shippedConfig } from '../helpers.js';

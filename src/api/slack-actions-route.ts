@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Contact } from '../config/paging-config.js';
-import type { IncidentService } from '../incidents/incident-service.js';
+import type { Contact } from '../paging/paging-config.js';
+import type { IncidentService } from '../service/incident-service.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
 
 /** What the Slack interactivity route needs. */
