@@ -92,7 +92,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: triage.sla, clock });
   app.register(oncallRoutes, { prefix: '/api', paging: triage.paging, clock, token: config.apiToken });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: triage.paging.contacts, now: () => Date.now() });
+  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: triage.paging.contacts, clock });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {

@@ -1,4 +1,6 @@
 import type { Alert, Incident, IncidentWithDetails } from '../incidents/model.js';
+import type { TimelineEntry } from '../incidents/timeline.js';
+import { describeEntry } from '../incidents/timeline-text.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -45,6 +47,15 @@ export function incidentDetailsJson(i: IncidentWithDetails) {
   return {
     ...incidentJson(i),
     alerts: i.alerts.map(alertJson),
-    timeline: i.timeline.map((t) => ({ at: iso(t.at), kind: t.kind, detail: t.detail })),
+    timeline: i.timeline.map(timelineJson),
   };
+}
+
+// Entry fields that are instants; they are shown as ISO 8601 like every other time.
+const INSTANTS = new Set(['respondBy']);
+
+/** One timeline entry: its kind, actor and typed fields, plus `detail`, the entry in words (what clients read before). */
+export function timelineJson(t: TimelineEntry) {
+  const fields = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, INSTANTS.has(k) && typeof v === 'number' ? iso(v) : v]));
+  return { ...fields, at: iso(t.at), detail: describeEntry(t) };
 }

@@ -81,7 +81,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
       `/incidents/:id/${action}`,
       { schema: { params: idParams, body: actionBody } },
       async (req, reply) => {
-        const result = await run(req.params.id, req.body?.by ?? 'api', req.body?.note);
+        const result = await run(req.params.id, { name: req.body?.by ?? 'api', via: 'api' }, req.body?.note);
         if (!result.found) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
         return { ...incidentJson(result.incident), changed: result.changed };
       },

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
 import type { Contact } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
@@ -9,7 +10,7 @@ export interface SlackActionsOptions {
   signingSecret: string | undefined;
   service: IncidentService;
   contacts: Contact[];
-  now: () => number;
+  clock: Clock;
 }
 
 const MAX_SKEW_S = 5 * 60;
@@ -46,7 +47,7 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     const body = typeof req.body === 'string' ? req.body : '';
     const ts = req.headers['x-slack-request-timestamp'];
     const sig = req.headers['x-slack-signature'];
-    if (!verifySlackSignature(opts.signingSecret, typeof ts === 'string' ? ts : undefined, typeof sig === 'string' ? sig : undefined, body, opts.now())) {
+    if (!verifySlackSignature(opts.signingSecret, typeof ts === 'string' ? ts : undefined, typeof sig === 'string' ? sig : undefined, body, opts.clock.now())) {
       return reply.code(401).send({ error: 'Unauthorized', message: 'bad or stale Slack signature' });
     }
     let payload: BlockActionsPayload;
@@ -62,9 +63,9 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     }
     const slackId = payload.user?.id;
     const contact = opts.contacts.find((c) => c.slack && c.slack === slackId);
-    const by = contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`;
+    const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };
     try {
-      const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, by, 'from Slack') : await opts.service.resolve(id, by, 'from Slack');
+      const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, who) : await opts.service.resolve(id, who);
       if (!result.found) return reply.code(200).send({ ok: false, message: `no incident ${id}` });
       return reply.code(200).send({ ok: true, incident: id, status: result.incident.status, changed: result.changed });
     } catch (err) {

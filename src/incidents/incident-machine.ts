@@ -1,16 +1,8 @@
 import type { Classifier } from '../classify/classifier.js';
-import { formatDuration } from './duration.js';
-import type {
-  Alert,
-  GroupNotification,
-  IncidentState,
-  IncidentChange,
-  IncomingAlert,
-  Incident,
-  TimelineEntry,
-} from './model.js';
-import { incidentKey } from './model.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
+import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
+import { incidentKey } from './model.js';
+import { actorOf, ALERTMANAGER, SYSTEM, type Responder, type TimelineEntry } from './timeline.js';
 
 /** Response time promised for each severity, in milliseconds. */
 export type SlaPolicy = Readonly<Record<Severity, number>>;
@@ -28,7 +20,6 @@ export class TransitionConflict extends Error {
 }
 
 const TITLE_MAX = 200;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Applies one Alertmanager notification to the group's active incident (or to none).
@@ -79,10 +70,13 @@ function openIncident(previous: IncidentState | null, n: GroupNotification, ctx:
   const timeline: TimelineEntry[] = [
     {
       at: now,
+      actor: ALERTMANAGER,
       kind: 'opened',
-      detail:
-        `Opened as ${worst.severity} by rule ${worst.rule} with ${firing.length} firing alert${firing.length === 1 ? '' : 's'}; ` +
-        `respond by ${iso(incident.respondBy)} (${formatDuration(ctx.sla[worst.severity])} SLA)`,
+      severity: worst.severity,
+      rule: worst.rule,
+      firing: firing.length,
+      respondBy: incident.respondBy,
+      slaMs: ctx.sla[worst.severity],
     },
   ];
   noteTruncation(n, now, timeline);
@@ -128,15 +122,15 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
     const from = incident.severity;
     incident.severity = worst.severity;
     incident.rule = worst.rule;
-    let detail = `Severity raised from ${from} to ${worst.severity} by rule ${worst.rule} (alert ${worst.fingerprint})`;
+    let tightenedTo: { respondBy: number; slaMs: number } | undefined;
     if (incident.status === 'open' && !incident.slaBreached) {
       const tightened = Math.min(incident.respondBy, now + ctx.sla[worst.severity]);
       if (tightened < incident.respondBy) {
         incident.respondBy = tightened;
-        detail += `; respond by ${iso(tightened)} (${formatDuration(ctx.sla[worst.severity])} SLA)`;
+        tightenedTo = { respondBy: tightened, slaMs: ctx.sla[worst.severity] };
       }
     }
-    timeline.push({ at: now, kind: 'severity_raised', detail });
+    timeline.push({ at: now, actor: ALERTMANAGER, kind: 'severity_raised', from, to: worst.severity, rule: worst.rule, fingerprint: worst.fingerprint, ...tightenedTo });
   }
 
   // Only alongside a real change: a re-delivery must leave the history as it was.
@@ -146,8 +140,8 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
     timeline.push(...checkBreach(incident, now));
     incident.status = 'resolved';
     incident.resolvedAt = now;
-    incident.resolvedBy = 'alertmanager';
-    timeline.push({ at: now, kind: 'resolved', detail: `Resolved automatically: all ${current.size} alerts resolved` });
+    incident.resolvedBy = ALERTMANAGER;
+    timeline.push({ at: now, actor: ALERTMANAGER, kind: 'resolved', by: ALERTMANAGER, via: ALERTMANAGER, alerts: current.size });
   }
 
   if (timeline.length === 0 && changed.size === 0) return null;
@@ -163,16 +157,7 @@ export function checkBreach(incident: Incident, now: number): TimelineEntry[] {
   if (incident.status !== 'open' || incident.slaBreached || now < incident.respondBy) return [];
   incident.slaBreached = true;
   incident.breachedAt = incident.respondBy;
-  const late = now - incident.respondBy;
-  return [
-    {
-      at: incident.respondBy,
-      kind: 'sla_breached',
-      detail:
-        `No acknowledgement within the ${incident.severity} response time (deadline ${iso(incident.respondBy)})` +
-        (late >= 60_000 ? `; detected ${formatDuration(late)} late` : ''),
-    },
-  ];
+  return [{ at: incident.respondBy, actor: SYSTEM, kind: 'sla_breached', severity: incident.severity, respondBy: incident.respondBy, lateMs: now - incident.respondBy }];
 }
 
 /** The scheduler's decision for an incident whose deadline may have passed. */
@@ -183,15 +168,15 @@ export function sweepBreach(incident: Incident, now: number): IncidentChange | n
 }
 
 /** An acknowledgement by a person. Idempotent: acknowledging twice changes nothing. */
-export function acknowledge(incident: Incident, by: string, note: string | undefined, now: number): IncidentChange | null {
+export function acknowledge(incident: Incident, who: Responder, note: string | undefined, now: number): IncidentChange | null {
   if (incident.status === 'resolved') throw new TransitionConflict(`incident ${incident.id} is already resolved`);
   if (incident.status === 'acknowledged') return null;
   const next = { ...incident };
   const timeline = checkBreach(next, now);
   next.status = 'acknowledged';
   next.acknowledgedAt = now;
-  next.acknowledgedBy = by;
-  timeline.push({ at: now, kind: 'acknowledged', detail: withNote(`Acknowledged by ${by}`, note) });
+  next.acknowledgedBy = who.name;
+  timeline.push({ at: now, actor: actorOf(who), kind: 'acknowledged', by: who.name, via: who.via, ...(note ? { note } : {}) });
   return { incident: next, alerts: [], timeline };
 }
 
@@ -199,24 +184,20 @@ export function acknowledge(incident: Incident, by: string, note: string | undef
  * A resolution by a person. Resolving counts as the response when nobody acknowledged first.
  * Idempotent: resolving a resolved incident changes nothing.
  */
-export function resolve(incident: Incident, by: string, note: string | undefined, now: number): IncidentChange | null {
+export function resolve(incident: Incident, who: Responder, note: string | undefined, now: number): IncidentChange | null {
   if (incident.status === 'resolved') return null;
   const next = { ...incident };
   const timeline = checkBreach(next, now);
   if (next.acknowledgedAt === null) {
     next.acknowledgedAt = now;
-    next.acknowledgedBy = by;
-    timeline.push({ at: now, kind: 'acknowledged', detail: `Acknowledged by ${by} when resolving` });
+    next.acknowledgedBy = who.name;
+    timeline.push({ at: now, actor: actorOf(who), kind: 'acknowledged', by: who.name, via: who.via, whenResolving: true });
   }
   next.status = 'resolved';
   next.resolvedAt = now;
-  next.resolvedBy = by;
-  timeline.push({ at: now, kind: 'resolved', detail: withNote(`Resolved by ${by}`, note) });
+  next.resolvedBy = who.name;
+  timeline.push({ at: now, actor: actorOf(who), kind: 'resolved', by: who.name, via: who.via, ...(note ? { note } : {}) });
   return { incident: next, alerts: [], timeline };
-}
-
-function withNote(text: string, note: string | undefined): string {
-  return note ? `${text}: ${note}` : text;
 }
 
 function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {
@@ -236,19 +217,15 @@ function mostSevere(alerts: Alert[]): Alert | undefined {
 }
 
 function alertEntry(a: Alert, now: number): TimelineEntry {
-  const name = a.labels['alertname'] ?? a.fingerprint;
+  const alertname = a.labels['alertname'] ?? a.fingerprint;
   return a.status === 'firing'
-    ? { at: now, kind: 'alert_firing', detail: `${name} (${a.fingerprint}) firing, ${a.severity} by rule ${a.rule}` }
-    : { at: now, kind: 'alert_resolved', detail: `${name} (${a.fingerprint}) resolved` };
+    ? { at: now, actor: ALERTMANAGER, kind: 'alert_firing', fingerprint: a.fingerprint, alertname, severity: a.severity, rule: a.rule }
+    : { at: now, actor: ALERTMANAGER, kind: 'alert_resolved', fingerprint: a.fingerprint, alertname };
 }
 
 function noteTruncation(n: GroupNotification, now: number, timeline: TimelineEntry[]): void {
   if (n.truncatedAlerts > 0) {
-    timeline.push({
-      at: now,
-      kind: 'alerts_truncated',
-      detail: `Alertmanager left out ${n.truncatedAlerts} alerts of this group (max_alerts); set max_alerts: 0 to receive all`,
-    });
+    timeline.push({ at: now, actor: ALERTMANAGER, kind: 'alerts_truncated', count: n.truncatedAlerts });
   }
 }
 

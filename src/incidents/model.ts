@@ -1,5 +1,6 @@
 import type { Labels } from '../classify/matcher.js';
 import type { PageRequest } from './page.js';
+import type { TimelineEntry } from './timeline.js';
 import type { Severity } from '../classify/severity.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
@@ -38,27 +39,6 @@ export interface Incident {
   escalationStep: number;
   reminders: number;
   nextEscalationAt: number | null;
-}
-
-export type TimelineKind =
-  | 'opened'
-  | 'alert_firing'
-  | 'alert_resolved'
-  | 'severity_raised'
-  | 'sla_breached'
-  | 'acknowledged'
-  | 'resolved'
-  | 'alerts_truncated'
-  | 'escalated'
-  | 'reminder'
-  | 'paged'
-  | 'page_failed';
-
-/** One entry of an incident's append-only history. */
-export interface TimelineEntry {
-  at: number;
-  kind: TimelineKind;
-  detail: string;
 }
 
 /** An incident with everything the store keeps about it. */

@@ -1,10 +1,5 @@
 import type { Severity } from '../classify/severity.js';
-
-/** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
-export type ChannelName = 'slack' | 'email';
-
-/** What happened to an incident that a page tells people about. */
-export type PageEvent = 'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved';
+import type { ChannelName, PageEvent, TimelineEntry } from './timeline.js';
 
 /**
  * One message to send, decided in the same transaction as the incident change that caused it
@@ -20,17 +15,12 @@ export interface PageRequest {
   mentions: string[];
   /** E-mail addresses. */
   recipients: string[];
-  /** Free text for the event (who acknowledged, which step). */
-  note: string;
+  /** The timeline entry the page tells about (who acknowledged, which step), or null for a new incident. */
+  cause: TimelineEntry | null;
   /** When the change that called for it was decided; delivery latency is measured from here. */
   at: number;
   /** Set when the channel is not configured: the page is recorded as not sent, with this reason. */
   notSent?: string;
-}
-
-/** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
-export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
-  return page.channel === 'slack' ? `Slack ${page.target}` : `E-mail to ${page.target}`;
 }
 
 /** A page as stored in the outbox. */
@@ -45,3 +35,16 @@ export interface OutboxEntry extends Omit<PageRequest, 'at' | 'notSent'> {
   /** The process died while this was being sent: look for it in the channel before sending again. */
   maybeSent: boolean;
 }
+
+/** How one attempt to deliver a page ended, with the timeline entries that record it. */
+export type PageOutcome = (
+  | { status: 'sent'; externalRef: string }
+  /** Delivered inside a digest (an alert storm): externalRef is the digest's. */
+  | { status: 'folded'; externalRef: string }
+  | { status: 'retry'; nextAttemptAt: number; error: string }
+  | { status: 'failed'; error: string }
+  /** Never attempted: the channel is not configured, or the incident is gone. Stored as failed. */
+  | { status: 'skipped'; error: string }
+  /** Not attempted after all (the channel's rate limit): back to the queue, the attempt not counted. */
+  | { status: 'release'; nextAttemptAt: number }
+) & { timeline?: TimelineEntry[] };

@@ -1,5 +1,7 @@
 import { formatDuration } from './duration.js';
-import type { IncidentWithDetails, TimelineKind } from './model.js';
+import type { IncidentWithDetails } from './model.js';
+import type { TimelineKind } from './timeline.js';
+import { describeEntry } from './timeline-text.js';
 import type { SlaPolicy } from './incident-machine.js';
 
 // The plan's report headings ("DOCUMENT" step) name each step of the response.
@@ -16,6 +18,8 @@ const STEP: Record<TimelineKind, string> = {
   reminder: 'Reminder',
   paged: 'Alerting',
   page_failed: 'Alerting failed',
+  note: 'Note',
+  checklist: 'Checklist',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -57,7 +61,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
     // Times alone read best; the date is repeated only when the incident crosses midnight.
     const stamp = d === day ? clock(t.at) : `${d} ${clock(t.at)}`;
     day = d;
-    out.push(`- ${stamp} - ${STEP[t.kind]}: ${escapeMarkdown(t.detail)}`);
+    out.push(`- ${stamp} - ${STEP[t.kind]}: ${escapeMarkdown(describeEntry(t))}`);
   }
   out.push('');
 

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IncidentChange } from '../incidents/model.js';
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import { SEVERITIES } from '../classify/severity.js';
 import type { IncidentCounts } from '../store/store.js';
-import type { ChannelName } from '../incidents/page.js';
+import type { ChannelName } from '../incidents/timeline.js';
 
 const CHANNELS: ChannelName[] = ['slack', 'email'];
 
@@ -17,13 +18,25 @@ export interface Metrics {
   notificationLatency: Histogram<'channel'>;
   /** Counts the consequences of a committed incident change. */
   observeChange(change: IncidentChange): void;
+  /** Counts how an attempt to deliver a page ended, once it is recorded. */
+  observePage(page: OutboxEntry, outcome: PageOutcome, now: number): void;
 }
+
+/** One call in flight shared by everyone who asks meanwhile: the gauges of one scrape read the store once. */
+function shared<T>(read: () => Promise<T>): () => Promise<T> {
+  let inflight: Promise<T> | undefined;
+  return () => (inflight ??= read().finally(() => (inflight = undefined)));
+}
+
+// The outbox outcomes the notifications counter counts, by the name it counts them under.
+const COUNTED: Partial<Record<PageOutcome['status'], string>> = { sent: 'sent', retry: 'retried', failed: 'failed', skipped: 'skipped' };
 
 /**
  * Builds the metrics. `counts` is asked on every scrape, so the open and breached gauges come from
  * the store and are right after a restart.
  */
-export function createMetrics(counts: () => Promise<IncidentCounts>, queueDepth: () => Promise<Record<ChannelName, number>>): Metrics {
+export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDepth: () => Promise<Record<ChannelName, number>>): Metrics {
+  const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -126,6 +139,11 @@ export function createMetrics(counts: () => Promise<IncidentCounts>, queueDepth:
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    observePage(page, outcome, now) {
+      if (outcome.status === 'sent') notificationLatency.observe({ channel: page.channel }, Math.max(0, (now - page.createdAt) / 1000));
+      const counted = COUNTED[outcome.status];
+      if (counted) notifications.inc({ channel: page.channel, outcome: counted });
+    },
     observeChange(change) {
       const { incident } = change;
       for (const p of change.pages ?? []) if (p.notSent) notifications.inc({ channel: p.channel, outcome: 'skipped' });

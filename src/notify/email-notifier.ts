@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { NotifyError, type Delivery, type Notifier, type PageContext } from './notifier.js';
-import { eventLine, facts, FIRST_STEPS, htmlEscape, SEVERITY_STYLE, subject } from './render.js';
+import { describePage } from '../incidents/timeline-text.js';
+import { facts, FIRST_STEPS, htmlEscape, reportUrl, SEVERITY_STYLE, subject } from './render.js';
 
 /** Settings of the e-mail channel, from the environment. */
 export interface EmailSettings {
@@ -42,10 +43,10 @@ export class EmailNotifier implements Notifier {
     const messageId = first ? this.threadId(incident.id!) : `<page-${page.id}.incident-${incident.id}@${this.domain}>`;
     const f = facts(incident);
     const style = SEVERITY_STYLE[incident.severity];
-    const link = this.settings.publicUrl ? `${this.settings.publicUrl.replace(/\/+$/, '')}/api/incidents/${incident.id}/report` : undefined;
+    const link = reportUrl(this.settings.publicUrl, incident.id);
     const steps = incident.status === 'resolved' ? [] : FIRST_STEPS[incident.severity];
     const text = [
-      eventLine(page),
+      describePage(page),
       '',
       subject(incident),
       `Status: ${f.status}`,
@@ -62,7 +63,7 @@ export class EmailNotifier implements Notifier {
       .join('\n');
     const row = (k: string, v: string) => `<tr><th align="left">${htmlEscape(k)}</th><td>${htmlEscape(v)}</td></tr>`;
     const html = `<div style="border-left:6px solid ${style.color};padding-left:12px">
-<p><strong>${htmlEscape(eventLine(page))}</strong></p>
+<p><strong>${htmlEscape(describePage(page))}</strong></p>
 <h2>${htmlEscape(`${style.label}: ${incident.title}`)}</h2>
 <table>${row('Incident', String(incident.id))}${row('Status', f.status)}${row('Respond by', f.respondBy)}${row('Alerts', f.alerts)}${f.labels.length ? row('Labels', f.labels.join(', ')) : ''}</table>
 ${f.summary ? `<p><strong>${htmlEscape(f.summary)}</strong></p>` : ''}${f.description ? `<p>${htmlEscape(f.description)}</p>` : ''}

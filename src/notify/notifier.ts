@@ -1,5 +1,6 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
-import type { ChannelName, OutboxEntry } from '../incidents/page.js';
+import type { OutboxEntry } from '../incidents/page.js';
+import type { ChannelName } from '../incidents/timeline.js';
 
 /** What a notifier needs to send one page: the page and the incident as it is now. */
 export interface PageContext {

@@ -1,6 +1,6 @@
 import { EmailNotifier } from './email-notifier.js';
 import type { Notifier } from './notifier.js';
-import type { ChannelName } from '../incidents/page.js';
+import type { ChannelName } from '../incidents/timeline.js';
 import { SlackNotifier, type SlackThreads } from './slack-notifier.js';
 
 /** The channel settings the registry reads, all from the environment. */

@@ -1,6 +1,5 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { Severity } from '../classify/severity.js';
-import type { OutboxEntry, PageEvent } from '../incidents/page.js';
 
 /** Colour and label of each severity, as the plan shows them. */
 export const SEVERITY_STYLE: Record<Severity, { label: string; emoji: string; color: string }> = {
@@ -26,16 +25,6 @@ export const FIRST_STEPS: Record<Severity, string[]> = {
   ],
   medium: ['INVESTIGATE: which endpoint or query is slow', 'ANALYZE: look for slow queries', 'FIX: add an index or cache, restart if memory leaks'],
   low: ['Check the logs of the service', 'Restart the container if needed', "Monitor; don't escalate unless a pattern emerges"],
-};
-
-const EVENT_TEXT: Record<PageEvent, string> = {
-  opened: 'New incident',
-  severity_raised: 'Severity raised',
-  sla_breached: 'Response deadline missed',
-  escalated: 'Escalated',
-  reminder: 'Still unacknowledged',
-  acknowledged: 'Acknowledged',
-  resolved: 'Resolved',
 };
 
 const KEY_LABELS = ['alertname', 'service', 'job', 'instance', 'category', 'namespace', 'severity'];
@@ -75,8 +64,8 @@ export function facts(i: IncidentWithDetails) {
   };
 }
 
-/** The one-line text of an event, for thread replies and the plain-text part. */
-export function eventLine(page: OutboxEntry): string {
-  return page.note ? `${EVENT_TEXT[page.event]}: ${page.note}` : EVENT_TEXT[page.event];
-}
 
+/** The incident report's address under PUBLIC_URL, linked from every page; undefined without PUBLIC_URL. */
+export function reportUrl(publicUrl: string | undefined, incidentId: number | null): string | undefined {
+  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/api/incidents/${incidentId}/report` : undefined;
+}

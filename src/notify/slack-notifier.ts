@@ -1,9 +1,10 @@
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { IncidentWithDetails } from '../incidents/model.js';
-import { SEVERITIES } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
 import type { OutboxEntry } from '../incidents/page.js';
-import { eventLine, facts, FIRST_STEPS, SEVERITY_STYLE, slackEscape, subject } from './render.js';
+import { describePage } from '../incidents/timeline-text.js';
+import { facts, FIRST_STEPS, reportUrl, SEVERITY_STYLE, slackEscape, subject } from './render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */
 export interface SlackThreads {
@@ -71,7 +72,7 @@ export class SlackNotifier implements Notifier {
     // The announcement shows the incident as it is now; the thread says what happened.
     await call(() => client.chat.update({ channel: root.channelId, ts: root.ts, ...message }));
     const reply = await call(() =>
-      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackEscape(eventLine(page))}`, metadata }),
+      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackEscape(describePage(page))}`, metadata }),
     );
     return { externalRef: `${root.channelId}:${String(reply.ts)}` };
   }
@@ -102,7 +103,7 @@ export class SlackNotifier implements Notifier {
     const client = this.requireClient();
     const counts = SEVERITIES.map((s) => [s, items.filter((i) => i.incident.severity === s).length] as const).filter(([, n]) => n > 0);
     const worst = counts[0]![0];
-    const sorted = [...items].sort((a, b) => SEVERITIES.indexOf(a.incident.severity) - SEVERITIES.indexOf(b.incident.severity) || a.incident.id! - b.incident.id!);
+    const sorted = [...items].sort((a, b) => severityRank(a.incident.severity) - severityRank(b.incident.severity) || a.incident.id! - b.incident.id!);
     const headline = `${items.length} incident updates: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`;
     const lines = sorted.slice(0, 40).map(({ incident, page }) => `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackEscape(incident.title)} (${page.event.replace('_', ' ')})`);
     if (sorted.length > 40) lines.push(`…and ${sorted.length - 40} more: see /api/incidents`);
@@ -133,7 +134,8 @@ export class SlackNotifier implements Notifier {
   }
 
   private link(i: IncidentWithDetails): string {
-    return this.settings.publicUrl ? `<${this.settings.publicUrl.replace(/\/+$/, '')}/api/incidents/${i.id}/report|#${i.id}>` : `#${i.id}`;
+    const url = reportUrl(this.settings.publicUrl, i.id);
+    return url ? `<${url}|#${i.id}>` : `#${i.id}`;
   }
 
   private message(i: IncidentWithDetails, page: OutboxEntry) {

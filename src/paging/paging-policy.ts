@@ -1,9 +1,10 @@
 import type { Contact, PagingConfig, Route } from './paging-config.js';
 import { ONCALL } from './paging-config.js';
-import { formatDuration } from '../incidents/duration.js';
-import type { Incident, IncidentChange, TimelineEntry } from '../incidents/model.js';
-import { describeTarget, type PageEvent, type PageRequest } from '../incidents/page.js';
+import type { Incident, IncidentChange } from '../incidents/model.js';
+import type { PageRequest } from '../incidents/page.js';
+import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
 import { shiftAt } from './oncall.js';
+import { pageTarget } from './outbox-policy.js';
 
 /** The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then). */
 export function resolveTargets(notify: string[], paging: PagingConfig, now: number): Contact[] {
@@ -20,12 +21,17 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
   return [...out.values()];
 }
 
-function pages(at: number, event: PageEvent, incident: Incident, route: Route, people: Contact[], note: string, email = route.email): PageRequest[] {
+function pages(at: number, event: PageEvent, incident: Incident, route: Route, people: Contact[], cause: TimelineEntry | null, email = route.email): PageRequest[] {
   const mentions = people.flatMap((p) => (p.slack ? [p.slack] : []));
   const recipients = people.flatMap((p) => (p.email ? [p.email] : []));
-  const out: PageRequest[] = route.channels.map((target) => ({ channel: 'slack', target, event, severity: incident.severity, mentions, recipients: [], note, at }));
-  if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, note, at });
+  const out: PageRequest[] = route.channels.map((target) => ({ channel: 'slack', target, event, severity: incident.severity, mentions, recipients: [], cause, at }));
+  if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, cause, at });
   return out;
+}
+
+/** The first entry of `kind` in a change's timeline. */
+function entryOf<K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kind: K): EntryOf<K> | undefined {
+  return timeline.find((t): t is EntryOf<K> => t.kind === kind);
 }
 
 /** When the incident's next escalation step or reminder is due, or null when there is none. */
@@ -46,30 +52,31 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
   if (!change) return null;
   const incident = { ...change.incident };
   const route = paging.routing[incident.severity];
-  const kinds = new Set(change.timeline.map((t) => t.kind));
   const out: PageRequest[] = [];
   const routed = () => resolveTargets(route.notify, paging, now);
+  const raised = entryOf(change.timeline, 'severity_raised');
+  const resolved = entryOf(change.timeline, 'resolved');
+  const acknowledged = entryOf(change.timeline, 'acknowledged');
+  const breached = entryOf(change.timeline, 'sla_breached');
 
-  if (kinds.has('opened')) {
-    out.push(...pages(now, 'opened', incident, route, routed(), ''));
+  if (entryOf(change.timeline, 'opened')) {
+    out.push(...pages(now, 'opened', incident, route, routed(), null));
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
-  } else if (kinds.has('severity_raised')) {
-    out.push(...pages(now, 'severity_raised', incident, route, routed(), change.timeline.find((t) => t.kind === 'severity_raised')!.detail));
+  } else if (raised) {
+    out.push(...pages(now, 'severity_raised', incident, route, routed(), raised));
     if (incident.status === 'open') {
       const next = nextEscalation(incident, paging, now);
       incident.nextEscalationAt = next === null ? incident.nextEscalationAt : Math.min(next, incident.nextEscalationAt ?? next);
     }
   }
-  if (kinds.has('resolved')) {
-    const t = change.timeline.find((x) => x.kind === 'resolved')!;
-    out.push(...pages(now, 'resolved', incident, route, [], t.detail, false));
+  if (resolved) {
+    out.push(...pages(now, 'resolved', incident, route, [], resolved, false));
     incident.nextEscalationAt = null;
-  } else if (kinds.has('acknowledged')) {
-    const t = change.timeline.find((x) => x.kind === 'acknowledged')!;
-    out.push(...pages(now, 'acknowledged', incident, route, [], t.detail, false));
+  } else if (acknowledged) {
+    out.push(...pages(now, 'acknowledged', incident, route, [], acknowledged, false));
     incident.nextEscalationAt = null;
-  } else if (kinds.has('sla_breached') && incident.status === 'open') {
-    out.push(...pages(now, 'sla_breached', incident, route, routed(), `No acknowledgement by ${new Date(incident.respondBy).toISOString()}`, false));
+  } else if (breached && incident.status === 'open') {
+    out.push(...pages(now, 'sla_breached', incident, route, routed(), breached, false));
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
@@ -89,17 +96,18 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   const timeline: TimelineEntry[] = [];
   const out: PageRequest[] = [];
   const step = policy.steps[incident.escalationStep];
+  const unackedMs = now - incident.openedAt;
   if (step) {
     const people = resolveTargets(step.notify, paging, now);
-    const detail = `Escalated (step ${incident.escalationStep + 1} of ${policy.steps.length}, ${formatDuration(now - incident.openedAt)} without acknowledgement): paging ${names(people)}`;
-    timeline.push({ at: now, kind: 'escalated', detail });
-    out.push(...pages(now, 'escalated', next, route, people, detail, true));
+    const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'escalated', step: incident.escalationStep + 1, steps: policy.steps.length, unackedMs, paged: paged(people) };
+    timeline.push(entry);
+    out.push(...pages(now, 'escalated', next, route, people, entry, true));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now);
-    const detail = `Reminder ${incident.reminders + 1} of ${policy.maxReminders}: still unacknowledged after ${formatDuration(now - incident.openedAt)}; paging ${names(people)}`;
-    timeline.push({ at: now, kind: 'reminder', detail });
-    out.push(...pages(now, 'reminder', next, route, people, detail));
+    const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'reminder', reminder: incident.reminders + 1, maxReminders: policy.maxReminders, unackedMs, paged: paged(people) };
+    timeline.push(entry);
+    out.push(...pages(now, 'reminder', next, route, people, entry));
     next.reminders += 1;
   }
   // Steps that fell due while the service was down come one per sweep, not all at once.
@@ -121,12 +129,12 @@ function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, 
   const pages = change.pages.map((p) => {
     const reason = unconfigured.get(p.channel);
     if (!reason) return p;
-    timeline.push({ at: now, kind: 'page_failed', detail: `${describeTarget(p)}: not sent, ${reason}` });
+    timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(p), outcome: 'skipped', reason });
     return { ...p, notSent: reason };
   });
   return { ...change, timeline, pages };
 }
 
-function names(people: Contact[]): string {
-  return people.length ? people.map((p) => p.name).join(', ') : 'nobody (no contact matches)';
+function paged(people: Contact[]): PagedPerson[] {
+  return people.map((p) => ({ id: p.id, name: p.name }));
 }

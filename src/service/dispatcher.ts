@@ -1,9 +1,20 @@
 import type { Clock } from '../clock.js';
-import type { IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
+import type { IncidentWithDetails } from '../incidents/model.js';
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { ChannelName } from '../incidents/timeline.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { IncidentStore, PageOutcome } from '../store/store.js';
-import { NotifyError, type Delivery, type Notifier } from '../notify/notifier.js';
-import { describeTarget, type ChannelName, type OutboxEntry } from '../incidents/page.js';
+import { NotifyError, type Notifier } from '../notify/notifier.js';
+import {
+  decideRetry,
+  DEFAULT_OUTBOX_POLICY,
+  failedOutcome,
+  foldedOutcome,
+  planSlackBatch,
+  sentOutcome,
+  skippedOutcome,
+  type OutboxPolicy,
+} from '../paging/outbox-policy.js';
+import type { IncidentStore } from '../store/store.js';
 
 /** Minimal logger the dispatcher reports to. */
 export interface DispatchLogger {
@@ -11,35 +22,25 @@ export interface DispatchLogger {
   error(obj: object, msg: string): void;
 }
 
-/** How the dispatcher paces and retries. */
-export interface DispatcherOptions {
-  /** Slack allows about one message per second per channel. */
-  slackIntervalMs?: number;
-  /** Pages to one Slack channel that would wait longer than this are folded into one digest. */
-  foldAfterMs?: number;
+/** How the dispatcher paces and retries (see paging/outbox-policy.ts), and how its loop runs. */
+export interface DispatcherOptions extends Partial<OutboxPolicy> {
   pollMs?: number;
-  /** Attempts before a retryable failure is given up as failed. */
-  maxAttempts?: number;
   /** For jitter; tests pass a fixed one. */
   random?: () => number;
   /** Start the loop with the app (default). Tests turn it off and call tick() under a fake clock. */
   autoStart?: boolean;
 }
 
-const MAX_BACKOFF_MS = 5 * 60_000;
-
 /**
- * Delivers the outbox. A loop driven by the database: it claims due pages (most severe first),
- * sends each through its channel's notifier, and records every outcome, with a timeline entry, in
- * the store. Transient failures come back later with exponential backoff and jitter (or the
- * server's Retry-After); permanent ones are recorded and not retried. Pages left mid-send by a
- * process that died are looked up in the channel before they are sent again.
+ * Delivers the outbox. A loop driven by the database, in the way of Alertmanager's notify stages:
+ * it claims due pages (most severe first), asks the outbox policy what to do with each channel's
+ * batch, sends through the channel's notifier, asks the policy whether a failure is retried, and
+ * records each outcome with its timeline entries in the store. Pages left mid-send by a process
+ * that died are looked up in the channel before they are sent again.
  */
 export class Dispatcher {
-  private readonly slackIntervalMs: number;
-  private readonly foldAfterMs: number;
+  private readonly policy: OutboxPolicy;
   private readonly pollMs: number;
-  private readonly maxAttempts: number;
   private readonly random: () => number;
   /** When each Slack channel may take its next message. */
   private readonly nextFree = new Map<string, number>();
@@ -55,11 +56,10 @@ export class Dispatcher {
     private readonly log: DispatchLogger,
     options: DispatcherOptions = {},
   ) {
-    this.slackIntervalMs = options.slackIntervalMs ?? 1100;
-    this.foldAfterMs = options.foldAfterMs ?? 3000;
-    this.pollMs = options.pollMs ?? 250;
-    this.maxAttempts = options.maxAttempts ?? 15;
-    this.random = options.random ?? Math.random;
+    const { pollMs, random, autoStart: _autoStart, ...policy } = options;
+    this.policy = { ...DEFAULT_OUTBOX_POLICY, ...policy };
+    this.pollMs = pollMs ?? 250;
+    this.random = random ?? Math.random;
   }
 
   /** Puts pages a dead process left mid-send back in the queue, then starts the loop. */
@@ -99,31 +99,26 @@ export class Dispatcher {
       if (p.channel === 'slack') bySlackTarget.set(p.target, [...(bySlackTarget.get(p.target) ?? []), p]);
       else work.push(this.deliver(p, incidents));
     }
-    for (const [target, group] of bySlackTarget) work.push(this.slackTarget(target, group, incidents, now));
+    for (const [target, batch] of bySlackTarget) work.push(this.slackBatch(target, batch, incidents, now));
     await Promise.all(work);
     return pages.length;
   }
 
-  /** Paces one Slack channel: one message per interval; a backlog beyond the budget becomes one digest. */
-  private async slackTarget(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
-    const free = Math.max(now, this.nextFree.get(target) ?? 0);
-    if (free > now) {
-      // Paused (a 429, or the last message was just sent): all come back together when the channel
-      // is free, so a backlog is judged (and folded) as a whole rather than trickling out one by one.
-      await Promise.all(pages.map((p) => this.release(p, free)));
+  private async slackBatch(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
+    const notifier = this.notifiers.get('slack');
+    const canDigest = Boolean(notifier?.sendDigest && !notifier.notConfigured);
+    const plan = planSlackBatch(pages, this.nextFree.get(target) ?? 0, now, this.policy, canDigest);
+    if (plan.action === 'wait') {
+      await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until })));
       return;
     }
-    const budget = Math.floor(this.foldAfterMs / this.slackIntervalMs) + 1;
-    const notifier = this.notifiers.get('slack')!;
-    if (pages.length > budget && notifier.sendDigest && !notifier.notConfigured) {
-      this.nextFree.set(target, now + this.slackIntervalMs);
-      await this.digest(notifier, target, pages, incidents, now);
+    this.nextFree.set(target, plan.nextFree);
+    if (plan.action === 'digest') {
+      await this.digest(notifier!, target, plan.pages, incidents, now);
       return;
     }
-    const [first, ...rest] = pages;
-    this.nextFree.set(target, now + this.slackIntervalMs);
-    await Promise.all(rest.map((p, i) => this.release(p, now + (i + 1) * this.slackIntervalMs)));
-    await this.deliver(first!, incidents);
+    await Promise.all(plan.later.map(({ page, at }) => this.record(page, { status: 'release', nextAttemptAt: at })));
+    await this.deliver(plan.page, incidents);
   }
 
   private async digest(notifier: Notifier, target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
@@ -133,9 +128,7 @@ export class Dispatcher {
     });
     try {
       const d = await notifier.sendDigest!(target, items);
-      for (const { page } of items) {
-        await this.complete(page, { status: 'sent', externalRef: `digest ${d.externalRef}`, timeline: [entry(now, 'paged', `Slack ${target}: in a digest of ${items.length} pages (alert storm)`)] });
-      }
+      for (const { page } of items) await this.record(page, foldedOutcome(page, d.externalRef, items.length, now));
     } catch (err) {
       for (const { page } of items) await this.failed(page, err, now);
     }
@@ -147,60 +140,32 @@ export class Dispatcher {
     const incident = incidents.get(page.incidentId);
     if (!notifier || notifier.notConfigured || !incident) {
       const reason = notifier?.notConfigured ?? (incident ? `no notifier for ${page.channel}` : `incident ${page.incidentId} is gone`);
-      this.metrics.notifications.inc({ channel: page.channel, outcome: 'skipped' });
-      await this.complete(page, { status: 'failed', error: reason, timeline: [entry(now, 'page_failed', `${describeTarget(page)}: not sent, ${reason}`)] });
+      await this.record(page, skippedOutcome(page, reason, now));
       return;
     }
     try {
-      if (page.maybeSent && notifier.findSent) {
-        const found = await notifier.findSent({ page, incident });
-        if (found) {
-          await this.sent(page, found, now, ' (found already delivered after a restart)');
-          return;
-        }
-      }
-      await this.sent(page, await notifier.send({ page, incident }), now, '');
+      const found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }) : undefined;
+      const delivery = found ?? (await notifier.send({ page, incident }));
+      for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
+      await this.record(page, sentOutcome(page, delivery, now, found !== undefined));
     } catch (err) {
       await this.failed(page, err, now);
     }
   }
 
-  private async sent(page: OutboxEntry, d: Delivery, now: number, suffix: string): Promise<void> {
-    const who = page.channel === 'slack' ? (page.mentions.length ? `, mentioning ${page.mentions.length}` : '') : '';
-    this.metrics.notifications.inc({ channel: page.channel, outcome: 'sent' });
-    this.metrics.notificationLatency.observe({ channel: page.channel }, Math.max(0, (now - page.createdAt) / 1000));
-    const timeline = [entry(now, 'paged', `${describeTarget(page)}: ${page.event.replace('_', ' ')}${who}${suffix}`)];
-    for (const r of d.rejected ?? []) {
-      this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
-      timeline.push(entry(now, 'page_failed', `E-mail to ${r}: rejected by the mail server`));
-    }
-    await this.complete(page, { status: 'sent', externalRef: d.externalRef, timeline });
-  }
-
   private async failed(page: OutboxEntry, err: unknown, now: number): Promise<void> {
-    const e = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
-    if (e.retryable && page.attempts < this.maxAttempts) {
-      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (page.attempts - 1)) * (0.8 + 0.4 * this.random());
-      const at = now + (e.retryAfterMs ?? backoff);
-      if (page.channel === 'slack' && e.retryAfterMs) this.nextFree.set(page.target, at);
-      this.metrics.notifications.inc({ channel: page.channel, outcome: 'retried' });
-      await this.complete(page, { status: 'retry', nextAttemptAt: at, error: e.message });
-      return;
-    }
-    const why = e.retryable ? `${e.message} (gave up after ${page.attempts} attempts)` : `${e.message} (not retried)`;
-    this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: e.message }, 'page failed');
-    this.metrics.notifications.inc({ channel: page.channel, outcome: 'failed' });
-    await this.complete(page, { status: 'failed', error: e.message, timeline: [entry(now, 'page_failed', `${describeTarget(page)}: ${why}`)] });
+    const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
+    const decision = decideRetry(page, failure, now, this.policy, this.random());
+    if (decision.retry && decision.pauseChannel && page.channel === 'slack') this.nextFree.set(page.target, decision.at);
+    if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
+    await this.record(page, failedOutcome(page, failure, decision, now));
   }
 
-  /** Back to the queue for later, without it counting as a failed attempt. */
-  private release(page: OutboxEntry, at: number): Promise<void> {
-    return this.complete(page, { status: 'release', nextAttemptAt: at });
-  }
-
-  private async complete(page: OutboxEntry, outcome: PageOutcome): Promise<void> {
-    await this.store.completePage(page.id, outcome, this.clock.now());
+  private async record(page: OutboxEntry, outcome: PageOutcome): Promise<void> {
+    const now = this.clock.now();
+    await this.store.completePage(page.id, outcome, now);
+    this.metrics.observePage(page, outcome, now);
   }
 
   private schedule(delay: number): void {
@@ -215,8 +180,4 @@ export class Dispatcher {
     }, delay);
     this.timer.unref();
   }
-}
-
-function entry(at: number, kind: TimelineEntry['kind'], detail: string): TimelineEntry {
-  return { at, kind, detail };
 }

@@ -5,6 +5,7 @@ import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } 
 import type { PagingConfig } from '../paging/paging-config.js';
 import { escalate, withPages, type Unconfigured } from '../paging/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
+import type { Responder } from '../incidents/timeline.js';
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */
 export interface IncidentServiceDeps {
@@ -15,7 +16,7 @@ export interface IncidentServiceDeps {
   paging: PagingConfig;
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
-  /** Called once for every committed change, after the commit (metrics, and later paging). */
+  /** Called once for every committed change, after the commit (metrics). */
   onCommitted?: (change: CommittedChange) => void;
 }
 
@@ -39,15 +40,17 @@ export class IncidentService {
     return change;
   }
 
-  acknowledge(id: number, by: string, note?: string): Promise<ActionResult> {
-    return this.act(id, (incident, now) => acknowledge(incident, by, note, now));
+  acknowledge(id: number, who: Responder, note?: string): Promise<ActionResult> {
+    const responder = this.identify(who);
+    return this.act(id, (incident, now) => acknowledge(incident, responder, note, now));
   }
 
-  resolve(id: number, by: string, note?: string): Promise<ActionResult> {
-    return this.act(id, (incident, now) => resolve(incident, by, note, now));
+  resolve(id: number, who: Responder, note?: string): Promise<ActionResult> {
+    const responder = this.identify(who);
+    return this.act(id, (incident, now) => resolve(incident, responder, note, now));
   }
 
-  /** Marks every incident whose deadline passed without an acknowledgement; returns how many. */
+  /** Marks every incident whose deadline passed without an acknowledgement; returns the committed changes. */
   async sweepBreaches(): Promise<CommittedChange[]> {
     const { store, clock, paging } = this.deps;
     const now = clock.now();
@@ -74,6 +77,13 @@ export class IncidentService {
     if (!result) return { found: false };
     if (result.change) this.committed(result.change);
     return { found: true, incident: result.incident, changed: result.change !== null };
+  }
+
+  /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */
+  private identify(who: Responder): Responder {
+    if (who.contact) return who;
+    const contact = this.deps.paging.contacts.find((c) => c.id === who.name || c.name === who.name);
+    return contact ? { ...who, contact: contact.id } : who;
   }
 
   private committed(change: CommittedChange): void {

@@ -1,3 +1,4 @@
+import { describeEntry } from '../incidents/timeline-text.js';
 import type { IncidentService } from './incident-service.js';
 
 /** Minimal logger the scheduler reports to. */
@@ -44,7 +45,7 @@ export class SlaScheduler {
     // After the breaches: a missed deadline makes the next escalation step due at once.
     for (const c of await this.service.sweepEscalations()) {
       const entry = c.timeline[0];
-      if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, entry.detail);
+      if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     }
     return changes.length;
   }

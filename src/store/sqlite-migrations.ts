@@ -1,3 +1,10 @@
+import type Database from 'better-sqlite3';
+import type { Severity } from '../classify/severity.js';
+import { fromLegacy } from './legacy-timeline.js';
+
+/** A migration: SQL, or a function for a step SQL alone cannot do. */
+export type Migration = string | ((db: Database.Database) => void);
+
 /**
  * Ids are plain INTEGER PRIMARY KEYs (rowids): rows are never deleted, so they only grow, and
  * AUTOINCREMENT would cost an extra write per insert on the webhook's path.
@@ -5,7 +12,7 @@
  * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
  * add a new one. PRAGMA user_version records how many have run.
  */
-export const SQLITE_MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE incidents (
     id              INTEGER PRIMARY KEY,
@@ -95,4 +102,49 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (incident_id, target)
   ) WITHOUT ROWID;
   `,
+  typedTimeline,
 ];
+
+const TIMELINE_SCHEMA = `
+  CREATE TABLE timeline (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    at          INTEGER NOT NULL,
+    kind        TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    data        TEXT    NOT NULL
+  );
+  CREATE INDEX timeline_incident ON timeline (incident_id, at, id);
+  CREATE TRIGGER timeline_append_only_update BEFORE UPDATE ON timeline
+    BEGIN SELECT RAISE(ABORT, 'timeline is append-only'); END;
+  CREATE TRIGGER timeline_append_only_delete BEFORE DELETE ON timeline
+    BEGIN SELECT RAISE(ABORT, 'timeline is append-only'); END;
+`;
+
+/**
+ * Migration 3: the timeline becomes typed data (kind, actor, and the kind's fields as JSON) instead
+ * of prose, and a waiting page carries the typed entry it tells about instead of a sentence. The
+ * append-only table is rebuilt rather than updated, so its triggers never have to be lifted.
+ */
+function typedTimeline(db: Database.Database): void {
+  const old = db.prepare<[], { id: number; incident_id: number; at: number; kind: string; detail: string }>(`SELECT * FROM timeline ORDER BY id`).all();
+  // The old table's index and triggers keep their names through the rename; the new table takes them.
+  db.exec(`ALTER TABLE timeline RENAME TO timeline_prose`);
+  db.exec(`DROP INDEX timeline_incident; DROP TRIGGER timeline_append_only_update; DROP TRIGGER timeline_append_only_delete`);
+  db.exec(TIMELINE_SCHEMA);
+  const insert = db.prepare(`INSERT INTO timeline (id, incident_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?, ?)`);
+  for (const row of old) {
+    const { at, kind, actor, ...fields } = fromLegacy(row.kind, row.detail, row.at);
+    insert.run(row.id, row.incident_id, at, kind, actor, JSON.stringify(fields));
+  }
+  db.exec(`DROP TABLE timeline_prose`);
+
+  const waiting = db
+    .prepare<[], { id: number; event: string; severity: Severity; payload: string; created_at: number }>(`SELECT id, event, severity, payload, created_at FROM outbox WHERE status IN ('pending', 'sending')`)
+    .all();
+  const update = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ?`);
+  for (const row of waiting) {
+    const { note, ...rest } = JSON.parse(row.payload) as { note?: string };
+    update.run(JSON.stringify({ ...rest, cause: note ? fromLegacy(row.event, note, row.created_at, row.severity) : null }), row.id);
+  }
+}

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { toLabels } from '../classify/labels.js';
-import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
+import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import type { TimelineEntry } from '../incidents/timeline.js';
 import { incidentKey } from '../incidents/model.js';
-import { SEVERITIES, type Severity } from '../classify/severity.js';
-import type { OutboxEntry } from '../incidents/page.js';
+import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -15,7 +16,6 @@ import {
   type IncidentFilter,
   type IncidentStore,
   type NotificationDecider,
-  type PageOutcome,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -65,6 +65,14 @@ interface OutboxRow {
   maybe_sent: number;
   next_attempt_at: number;
   created_at: number;
+}
+
+interface TimelineRow {
+  at: number;
+  kind: TimelineEntry['kind'];
+  actor: string;
+  /** The kind's own fields, as JSON. */
+  data: string;
 }
 
 interface AlertRow {
@@ -133,8 +141,8 @@ export class SqliteStore implements IncidentStore {
       ),
       byId: db.prepare<[number], IncidentRow>(`SELECT * FROM incidents WHERE id = ?`),
       alerts: db.prepare<[number], AlertRow>(`SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint`),
-      timeline: db.prepare<[number], { at: number; kind: TimelineEntry['kind']; detail: string }>(
-        `SELECT at, kind, detail FROM timeline WHERE incident_id = ? ORDER BY at, id`,
+      timeline: db.prepare<[number], TimelineRow>(
+        `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
       ),
       insertIncident: db.prepare(
         `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
@@ -151,7 +159,7 @@ export class SqliteStore implements IncidentStore {
       ),
       claimPage: db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`),
       recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1 WHERE status = 'sending'`),
-      pageSent: db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
+      pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
       pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
       pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?`),
       pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`),
@@ -182,7 +190,7 @@ export class SqliteStore implements IncidentStore {
            annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
            generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
       ),
-      insertTimeline: db.prepare(`INSERT INTO timeline (incident_id, at, kind, detail) VALUES (?, ?, ?, ?)`),
+      insertTimeline: db.prepare(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)`),
       overdue: db.prepare<[number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by`,
       ),
@@ -201,7 +209,9 @@ export class SqliteStore implements IncidentStore {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
       this.db.transaction(() => {
-        this.db.exec(SQLITE_MIGRATIONS[v]!);
+        const m = SQLITE_MIGRATIONS[v]!;
+        if (typeof m === 'string') this.db.exec(m);
+        else m(this.db);
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
     }
@@ -240,7 +250,7 @@ export class SqliteStore implements IncidentStore {
       return {
         ...toIncident(row),
         alerts: this.stmt.alerts.all(id).map(toAlert),
-        timeline: this.stmt.timeline.all(id),
+        timeline: this.stmt.timeline.all(id).map(toEntry),
       };
     });
   }
@@ -302,11 +312,11 @@ export class SqliteStore implements IncidentStore {
     return this.run(() => {
       const page = this.stmt.pageById.get(id);
       if (!page) return;
-      if (outcome.status === 'sent') this.stmt.pageSent.run(now, outcome.externalRef, id);
+      if (outcome.status === 'sent' || outcome.status === 'folded') this.stmt.pageSent.run(outcome.status, now, outcome.externalRef, id);
       else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, id);
       else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
       else this.stmt.pageFailed.run(outcome.error, id);
-      for (const t of outcome.timeline ?? []) this.stmt.insertTimeline.run(page.incident_id, t.at, t.kind, t.detail);
+      for (const t of outcome.timeline ?? []) this.insertEntry(page.incident_id, t);
     });
   }
 
@@ -342,6 +352,11 @@ export class SqliteStore implements IncidentStore {
     if (this.db.open) this.db.close();
   }
 
+  private insertEntry(incidentId: number, entry: TimelineEntry): void {
+    const { at, kind, actor, ...fields } = entry;
+    this.stmt.insertTimeline.run(incidentId, at, kind, actor, JSON.stringify(fields));
+  }
+
   private state(row: IncidentRow): IncidentState {
     return {
       incident: toIncident(row),
@@ -369,10 +384,10 @@ export class SqliteStore implements IncidentStore {
         id, a.fingerprint, a.status, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule,
       );
     }
-    for (const t of change.timeline) this.stmt.insertTimeline.run(id, t.at, t.kind, t.detail);
+    for (const t of change.timeline) this.insertEntry(id, t);
     for (const p of change.pages ?? []) {
       this.stmt.insertPage.run(
-        id, p.channel, p.target, p.event, p.severity, SEVERITIES.indexOf(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, note: p.note }),
+        id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), JSON.stringify({ mentions: p.mentions, recipients: p.recipients, cause: p.cause }),
         p.notSent ? 'failed' : 'pending', p.at, p.at, p.notSent ?? null,
       );
     }
@@ -479,7 +494,7 @@ function fromIncident(i: Incident) {
 }
 
 function toPage(r: OutboxRow): OutboxEntry {
-  const payload = JSON.parse(r.payload) as { mentions: string[]; recipients: string[]; note: string };
+  const payload = JSON.parse(r.payload) as { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
   return {
     id: r.id,
     incidentId: r.incident_id,
@@ -489,13 +504,17 @@ function toPage(r: OutboxRow): OutboxEntry {
     severity: r.severity,
     mentions: payload.mentions,
     recipients: payload.recipients,
-    note: payload.note,
+    cause: payload.cause,
     status: r.status,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     createdAt: r.created_at,
     maybeSent: r.maybe_sent === 1,
   };
+}
+
+function toEntry(r: TimelineRow): TimelineEntry {
+  return { ...(JSON.parse(r.data) as object), at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
 }
 
 function toAlert(r: AlertRow): Alert {

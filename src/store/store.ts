@@ -1,5 +1,6 @@
-import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails, TimelineEntry } from '../incidents/model.js';
-import type { ChannelName, OutboxEntry } from '../incidents/page.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { ChannelName } from '../incidents/timeline.js';
 import type { Severity } from '../classify/severity.js';
 
 /** Filters of GET /api/incidents. */
@@ -66,15 +67,6 @@ export interface IncidentStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** How one attempt to deliver a page ended. */
-export type PageOutcome = (
-  | { status: 'sent'; externalRef: string }
-  | { status: 'retry'; nextAttemptAt: number; error: string }
-  | { status: 'failed'; error: string }
-  /** Not attempted after all (the channel's rate limit): back to the queue, the attempt not counted. */
-  | { status: 'release'; nextAttemptAt: number }
-) & { timeline?: TimelineEntry[] };
 
 /** A failure that may pass (disk full, database locked, connection lost): the webhook answers 503. */
 export class StoreUnavailableError extends Error {

@@ -78,12 +78,18 @@ t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
 
   // Without Slack or SMTP configured the outbox adds page_failed entries; this test is about the rest.
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => !e.kind.startsWith('page'));
-  t.match(timeline, [
-    { kind: 'opened' },
-    { kind: 'acknowledged', detail: 'Acknowledged by alice: looking' },
-    { kind: 'resolved', detail: 'Resolved by alice: blocked at the edge' },
+  t.same(timeline, [
+    {
+      at: '2026-11-23T22:08:00.000Z', kind: 'opened', actor: 'alertmanager', severity: 'critical', rule: 'critical-by-name', firing: 1,
+      respondBy: '2026-11-23T22:13:00.000Z', slaMs: 300_000,
+      detail: 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23T22:13:00.000Z (5m SLA)',
+    },
+    // "alice" is a contact's id in the shipped config, so the actor is that contact.
+    { at: '2026-11-23T22:09:30.000Z', kind: 'acknowledged', actor: 'alice', by: 'alice', via: 'api', note: 'looking', detail: 'Acknowledged by alice: looking' },
+    { at: '2026-11-23T22:09:31.000Z', kind: 'resolved', actor: 'alice', by: 'alice', via: 'api', note: 'blocked at the edge', detail: 'Resolved by alice: blocked at the edge' },
   ]);
-  t.equal(timeline.length, 3);
+  const skipped = (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed');
+  t.match(skipped, { actor: 'system', channel: 'slack', target: '#security-incident', event: 'opened', outcome: 'skipped', reason: /SLACK_BOT_TOKEN unset/, detail: /^Slack #security-incident: not sent/ });
   t.equal(await metric(app, 'triage_incidents_resolved_total{severity="critical"}'), 1);
   t.equal(await metric(app, 'triage_incidents_open{severity="critical"}'), 0);
 });
@@ -93,6 +99,9 @@ t.test('ack without a body, bad bodies, unknown incidents', async (t) => {
   const bare = await app.inject({ method: 'POST', url: '/api/incidents/2/ack', headers: { authorization: `Bearer ${API_TOKEN}` } });
   t.equal(bare.statusCode, 200);
   t.equal(bare.json().acknowledgedBy, 'api');
+  t.match((await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'), { actor: 'api', by: 'api', via: 'api' });
+  await api(app, 'POST', '/api/incidents/3/ack', { by: 'Carol Diaz' });
+  t.match((await api(app, 'GET', '/api/incidents/3')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'), { actor: 'carol', by: 'Carol Diaz' }, "a contact's name is recorded as that contact");
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: '' })).status, 400);
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: 42 })).status, 400);
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { who: 'x' })).status, 400);

@@ -2,6 +2,7 @@ import t from 'tap';
 import { escalate, resolveTargets, withPages } from '../../src/paging/paging-policy.js';
 import { acknowledge, applyNotification, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { Incident } from '../../src/incidents/model.js';
+import { describeEntry } from '../../src/incidents/timeline-text.js';
 import { decisionContext, groupNotification, incomingAlert, shippedConfig } from '../helpers.js';
 
 const paging = shippedConfig.paging;
@@ -23,8 +24,8 @@ t.test('targets: oncall is whoever is on call then; roles expand to their contac
 t.test('a new critical incident pages its channel, its people and their inboxes; escalation is scheduled', async (t) => {
   const { incident, pages } = opened('DDoSAttack');
   t.same(pages, [
-    { channel: 'slack', target: '#security-incident', event: 'opened', severity: 'critical', mentions: ['U0000000A01', 'U0000000B02'], recipients: [], note: '', at: T },
-    { channel: 'email', target: 'alice@example.com, bob@example.com', event: 'opened', severity: 'critical', mentions: [], recipients: ['alice@example.com', 'bob@example.com'], note: '', at: T },
+    { channel: 'slack', target: '#security-incident', event: 'opened', severity: 'critical', mentions: ['U0000000A01', 'U0000000B02'], recipients: [], cause: null, at: T },
+    { channel: 'email', target: 'alice@example.com, bob@example.com', event: 'opened', severity: 'critical', mentions: [], recipients: ['alice@example.com', 'bob@example.com'], cause: null, at: T },
   ]);
   t.equal(incident.nextEscalationAt, T + 5 * MIN, 'first step after 5m');
 });
@@ -47,7 +48,9 @@ t.test('escalation: steps, a breach takes the next one at once, reminders with a
   t.equal(incident.nextEscalationAt, T + 5 * MIN);
 
   const step1 = escalate(incident, paging, T + 5 * MIN)!;
-  t.match(step1.timeline, [{ kind: 'escalated', detail: /^Escalated \(step 1 of 2, 5m without acknowledgement\): paging Alice Martin, Bob Chen$/ }]);
+  t.same(step1.timeline, [{ at: T + 5 * MIN, actor: 'system', kind: 'escalated', step: 1, steps: 2, unackedMs: 5 * MIN, paged: [{ id: 'alice', name: 'Alice Martin' }, { id: 'bob', name: 'Bob Chen' }] }]);
+  t.equal(describeEntry(step1.timeline[0]!), 'Escalated (step 1 of 2, 5m without acknowledgement): paging Alice Martin, Bob Chen');
+  t.same(step1.pages!.map((p) => p.cause), [step1.timeline[0], step1.timeline[0]], 'each page carries the entry it tells about');
   t.same(step1.pages!.map((p) => [p.channel, p.event, p.channel === 'slack' ? p.mentions : p.recipients]), [
     ['slack', 'escalated', ['U0000000A01', 'U0000000B02']],
     ['email', 'escalated', ['alice@example.com', 'bob@example.com']],
@@ -55,7 +58,7 @@ t.test('escalation: steps, a breach takes the next one at once, reminders with a
   incident = step1.incident;
   t.equal(incident.nextEscalationAt, T + 15 * MIN);
   const step2 = escalate(incident, paging, T + 15 * MIN)!;
-  t.match(step2.timeline[0]!.detail, /step 2 of 2.*Bob Chen, Carol Diaz, Dan Okafor/);
+  t.match(describeEntry(step2.timeline[0]!), /step 2 of 2.*Bob Chen, Carol Diaz, Dan Okafor/);
   incident = step2.incident;
 
   // Then reminders every 5m, twelve at most.
@@ -73,7 +76,7 @@ t.test('escalation: steps, a breach takes the next one at once, reminders with a
 
   // An acknowledgement clears the schedule: nothing more is due.
   const fresh = opened('DDoSAttack').incident;
-  const ack = withPages(acknowledge(fresh, 'alice', undefined, T + MIN), paging, T + MIN)!;
+  const ack = withPages(acknowledge(fresh, { name: 'alice', via: 'api' }, undefined, T + MIN), paging, T + MIN)!;
   t.equal(ack.incident.nextEscalationAt, null);
   t.same(ack.pages!.map((p) => [p.channel, p.event]), [['slack', 'acknowledged']]);
   t.equal(escalate(ack.incident, paging, T + 60 * MIN), null);

@@ -61,7 +61,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
     t.same(await store.listIncidents({ limit: 10 }), []);
     const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
-    await t.rejects(store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, 'x', undefined, T0)), { name: 'TransitionConflict' });
+    await t.rejects(store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, { name: 'x', via: 'api' }, undefined, T0)), { name: 'TransitionConflict' });
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
@@ -69,13 +69,13 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const store = await makeStore(t);
     const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
     const id = c!.incident.id;
-    const r = await store.updateIncident(id, (i) => acknowledge(i, 'alice', 'looking', T0 + MIN));
+    const r = await store.updateIncident(id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, 'looking', T0 + MIN));
     t.equal(r!.incident.status, 'acknowledged');
     t.ok(r!.change);
-    const again = await store.updateIncident(id, (i) => acknowledge(i, 'bob', undefined, T0 + 2 * MIN));
+    const again = await store.updateIncident(id, (i) => acknowledge(i, { name: 'bob', via: 'api' }, undefined, T0 + 2 * MIN));
     t.equal(again!.change, null);
     t.equal(again!.incident.acknowledgedBy, 'alice');
-    await store.updateIncident(id, (i) => resolve(i, 'alice', undefined, T0 + 3 * MIN));
+    await store.updateIncident(id, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + 3 * MIN));
     const got = (await store.getIncident(id))!;
     t.same(got.timeline.map((e) => e.kind), ['opened', 'acknowledged', 'resolved']);
     t.equal(got.acknowledgedAt, T0 + MIN);
@@ -88,7 +88,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), decide(T0)); // 5m
     const high = await store.applyNotification(group('high', [incoming('a', 'ServiceDown')]), decide(T0)); // 1h
     const acked = await store.applyNotification(group('acked', [incoming('a', 'DDoSAttack')]), decide(T0));
-    await store.updateIncident(acked!.incident.id, (i) => acknowledge(i, 'alice', undefined, T0 + MIN));
+    await store.updateIncident(acked!.incident.id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     const now = T0 + 10 * MIN;
     const swept = await store.sweepOverdue(now, (i) => sweepBreach(i, now));
     t.same(swept.map((c) => c.incident.id), [crit!.incident.id]);
@@ -105,8 +105,8 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     for (const [key, name] of [['a', 'DDoSAttack'], ['b', 'ServiceDown'], ['c', 'ServiceDown'], ['d', 'SlowAPI']] as const) {
       ids.push((await store.applyNotification(group(key, [incoming('x', name)]), decide(T0)))!.incident.id);
     }
-    await store.updateIncident(ids[2]!, (i) => resolve(i, 'alice', undefined, T0 + MIN));
-    await store.updateIncident(ids[1]!, (i) => acknowledge(i, 'alice', undefined, T0 + MIN));
+    await store.updateIncident(ids[2]!, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
+    await store.updateIncident(ids[1]!, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     t.same((await store.listIncidents({ limit: 10 })).map((i) => i.id), [...ids].reverse());
     t.same((await store.listIncidents({ limit: 2 })).map((i) => i.id), [ids[3], ids[2]]);
     t.same((await store.listIncidents({ limit: 10, severity: 'high' })).map((i) => i.id), [ids[2], ids[1]]);
@@ -130,7 +130,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
     const store = await makeStore(t);
     const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({
-      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], note: '', at: T0, ...(notSent ? { notSent } : {}),
+      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}),
     });
     const low = await store.applyNotification(group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
     const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
@@ -141,7 +141,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.match(claimed[0], { mentions: ['U1'], maybeSent: false, createdAt: T0 });
     t.same(await store.claimPages(T0, 10), [], 'claimed once');
 
-    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, kind: 'paged', detail: 'Slack #sec: opened' }] }, T0);
+    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' }] }, T0);
     await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0);
     t.same(await store.claimPages(T0 + 4999, 10), [], 'not before its next attempt');
     const again = await store.claimPages(T0 + 5000, 10);
@@ -154,9 +154,14 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.recoverInFlight(), 1);
     const recovered = await store.claimPages(T0 + 6000, 10);
     t.match(recovered, [{ maybeSent: true }]);
-    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, kind: 'page_failed', detail: 'Slack #alerts: invalid_auth' }] }, T0 + 6000);
+    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, actor: 'system', kind: 'page_failed', channel: 'slack', target: '#alerts', event: 'opened', recipients: ['U1'], outcome: 'failed', reason: 'Slack: invalid_auth' }] }, T0 + 6000);
     t.same(await store.queueDepth(), { slack: 0, email: 0 });
     t.same((await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'paged']);
+    t.same(
+      (await store.getIncident(crit!.incident.id))!.timeline[1],
+      { at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' },
+      'a typed entry comes back with every field',
+    );
     t.same((await store.getIncident(low!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'page_failed']);
 
     t.equal(await store.slackMessage(crit!.incident.id, '#sec'), undefined);
@@ -176,7 +181,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const seen: number[] = [];
     await store.sweepEscalations(T0 + 5 * MIN, (i) => {
       seen.push(i.id!);
-      return { incident: { ...i, escalationStep: 1, nextEscalationAt: null }, alerts: [], timeline: [{ at: T0 + 5 * MIN, kind: 'escalated', detail: 'step 1' }] };
+      return { incident: { ...i, escalationStep: 1, nextEscalationAt: null }, alerts: [], timeline: [{ at: T0 + 5 * MIN, actor: 'system', kind: 'escalated', step: 1, steps: 2, unackedMs: 5 * MIN, paged: [] }] };
     });
     t.same(seen, [due!.incident.id]);
     t.match(await store.getIncident(due!.incident.id), { escalationStep: 1, nextEscalationAt: null });

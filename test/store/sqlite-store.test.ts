@@ -6,6 +6,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { decider, groupNotification, incomingAlert, tempDir } from '../helpers.js';
 import { storeConformance } from './conformance.js';
+import { describeEntry } from '../../src/incidents/timeline-text.js';
 
 t.test('conformance', async (t) => {
   storeConformance(t, async (t) => {
@@ -49,7 +50,7 @@ t.test('the timeline is append-only in the database itself', async (t) => {
   await store.close();
   const db = new Database(path);
   t.teardown(() => db.close());
-  t.throws(() => db.prepare('UPDATE timeline SET detail = ?').run('rewritten'), /append-only/);
+  t.throws(() => db.prepare('UPDATE timeline SET data = ?').run('{}'), /append-only/);
   t.throws(() => db.prepare('DELETE FROM timeline').run(), /append-only/);
 });
 
@@ -86,7 +87,7 @@ t.test('DATABASE_URL', async (t) => {
 t.test('a database from the first release is migrated in place and keeps its incidents', async (t) => {
   const path = join(tempDir(t), 'old.db');
   const old = new Database(path);
-  old.exec(SQLITE_MIGRATIONS[0]!);
+  old.exec(SQLITE_MIGRATIONS[0] as string);
   old.pragma('user_version = 1');
   old.prepare(
     `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
@@ -98,4 +99,48 @@ t.test('a database from the first release is migrated in place and keeps its inc
   const got = await store.getIncident(1);
   t.match(got, { title: 'Old one', status: 'open', escalationStep: 0, reminders: 0, nextEscalationAt: null });
   t.same(await store.queueDepth(), { slack: 0, email: 0 });
+});
+
+t.test('migration 3 turns the prose timeline and the waiting pages into typed entries', async (t) => {
+  const path = join(tempDir(t), 'prose.db');
+  const old = new Database(path);
+  old.exec(SQLITE_MIGRATIONS[0] as string);
+  old.exec(SQLITE_MIGRATIONS[1] as string);
+  old.pragma('user_version = 2');
+  old.prepare(
+    `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+     VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 301000)`,
+  ).run();
+  // Sentences exactly as the previous release wrote them.
+  const rows: [string, string][] = [
+    ['opened', 'Opened as critical by rule critical-by-name with 2 firing alerts; respond by 2026-11-23T22:13:00.000Z (5m SLA)'],
+    ['acknowledged', 'Acknowledged by Alice Martin: from Slack'],
+    ['paged', 'Slack #security-incident: opened, mentioning 3'],
+    ['page_failed', 'E-mail to carol@example.com: rejected by the mail server'],
+    ['resolved', 'something this version never wrote'],
+  ];
+  const insert = old.prepare(`INSERT INTO timeline (incident_id, at, kind, detail) VALUES (1, ?, ?, ?)`);
+  rows.forEach(([kind, detail], i) => insert.run(1000 + i, kind, detail));
+  old.prepare(
+    `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
+     VALUES (1, 'slack', '#sec', 'sla_breached', 'critical', 0, ?, 'pending', 5000, 5000)`,
+  ).run(JSON.stringify({ mentions: ['U1'], recipients: [], note: 'No acknowledgement by 2026-11-23T22:13:00.000Z' }));
+  old.close();
+
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const got = (await store.getIncident(1))!;
+  t.same(got.timeline, [
+    { at: 1000, actor: 'alertmanager', kind: 'opened', severity: 'critical', rule: 'critical-by-name', firing: 2, respondBy: Date.parse('2026-11-23T22:13:00Z'), slaMs: 300_000 },
+    { at: 1001, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack' },
+    { at: 1002, actor: 'system', kind: 'paged', channel: 'slack', target: '#security-incident', event: 'opened', recipients: ['unknown', 'unknown', 'unknown'], outcome: 'sent' },
+    { at: 1003, actor: 'system', kind: 'page_failed', channel: 'email', target: 'carol@example.com', event: 'opened', recipients: ['carol@example.com'], outcome: 'rejected', reason: 'rejected by the mail server' },
+    { at: 1004, actor: 'system', kind: 'note', text: 'something this version never wrote' },
+  ]);
+  t.equal(describeEntry(got.timeline[2]!), 'Slack #security-incident: opened, mentioning 3', 'the same words as before');
+  const [page] = await store.claimPages(5000, 10);
+  t.same(page!.cause, { at: 5000, actor: 'system', kind: 'sla_breached', severity: 'critical', respondBy: Date.parse('2026-11-23T22:13:00Z'), lateMs: 0 });
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  t.throws(() => db.prepare(`SELECT detail FROM timeline`).all(), /no such column/, 'no prose is stored any more');
 });

@@ -1,0 +1,90 @@
+import { formatDuration } from './duration.js';
+import type { PageRequest } from './page.js';
+import type { PageEvent, PagedPerson, TimelineEntry } from './timeline.js';
+
+// The one place where timeline entries and page events become words: the JSON API's `detail`, the
+// report, Slack thread replies and e-mails all read from here.
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
+
+/** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
+export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
+  return page.channel === 'slack' ? `Slack ${page.target}` : `E-mail to ${page.target}`;
+}
+
+const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page' } as const;
+
+function names(people: PagedPerson[]): string {
+  return people.length ? people.map((p) => p.name).join(', ') : 'nobody (no contact matches)';
+}
+
+/** One timeline entry in words, e.g. "Acknowledged by Alice Martin: on it". */
+export function describeEntry(e: TimelineEntry): string {
+  switch (e.kind) {
+    case 'opened':
+      return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${iso(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
+    case 'alert_firing':
+      return `${e.alertname} (${e.fingerprint}) firing, ${e.severity} by rule ${e.rule}`;
+    case 'alert_resolved':
+      return `${e.alertname} (${e.fingerprint}) resolved`;
+    case 'severity_raised':
+      return (
+        `Severity raised from ${e.from} to ${e.to} by rule ${e.rule} (alert ${e.fingerprint})` +
+        (e.respondBy !== undefined && e.slaMs !== undefined ? `; respond by ${iso(e.respondBy)} (${formatDuration(e.slaMs)} SLA)` : '')
+      );
+    case 'sla_breached':
+      return (
+        `No acknowledgement within the ${e.severity} response time (deadline ${iso(e.respondBy)})` +
+        (e.lateMs >= 60_000 ? `; detected ${formatDuration(e.lateMs)} late` : '')
+      );
+    case 'acknowledged':
+      return e.whenResolving ? `Acknowledged by ${e.by}${VIA_TEXT[e.via]} when resolving` : withNote(`Acknowledged by ${e.by}${VIA_TEXT[e.via]}`, e.note);
+    case 'resolved':
+      return e.via === 'alertmanager' ? `Resolved automatically: all ${e.alerts ?? 0} alerts resolved` : withNote(`Resolved by ${e.by}${VIA_TEXT[e.via]}`, e.note);
+    case 'alerts_truncated':
+      return `Alertmanager left out ${e.count} alerts of this group (max_alerts); set max_alerts: 0 to receive all`;
+    case 'escalated':
+      return `Escalated (step ${e.step} of ${e.steps}, ${formatDuration(e.unackedMs)} without acknowledgement): paging ${names(e.paged)}`;
+    case 'reminder':
+      return `Reminder ${e.reminder} of ${e.maxReminders}: still unacknowledged after ${formatDuration(e.unackedMs)}; paging ${names(e.paged)}`;
+    case 'paged': {
+      if (e.outcome === 'folded') return `${describeTarget(e)}: in a digest of ${e.digestOf ?? 0} pages (alert storm)`;
+      const mentioning = e.channel === 'slack' && e.recipients.length ? `, mentioning ${e.recipients.length}` : '';
+      return `${describeTarget(e)}: ${e.event.replace('_', ' ')}${mentioning}${e.outcome === 'found' ? ' (found already delivered after a restart)' : ''}`;
+    }
+    case 'page_failed':
+      switch (e.outcome) {
+        case 'skipped':
+          return `${describeTarget(e)}: not sent, ${e.reason}`;
+        case 'rejected':
+          return `${describeTarget({ channel: e.channel, target: e.recipients.join(', ') })}: ${e.reason}`;
+        case 'gave_up':
+          return `${describeTarget(e)}: ${e.reason} (gave up after ${e.attempts ?? 0} attempts)`;
+        case 'failed':
+          return `${describeTarget(e)}: ${e.reason} (not retried)`;
+      }
+      break;
+    case 'note':
+      return e.text;
+    case 'checklist':
+      return withNote(`${e.state === 'done' ? 'Done' : e.state === 'undone' ? 'Not done' : 'Problem'}: ${e.step}`, e.note);
+  }
+  return '';
+}
+
+const EVENT_TEXT: Record<PageEvent, string> = {
+  opened: 'New incident',
+  severity_raised: 'Severity raised',
+  sla_breached: 'Response deadline missed',
+  escalated: 'Escalated',
+  reminder: 'Still unacknowledged',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+};
+
+/** The one-line text of a page's event, for Slack thread replies and e-mails. */
+export function describePage(page: Pick<PageRequest, 'event' | 'cause'>): string {
+  return page.cause ? `${EVENT_TEXT[page.event]}: ${describeEntry(page.cause)}` : EVENT_TEXT[page.event];
+}

@@ -1,0 +1,82 @@
+import type { Severity } from '../classify/severity.js';
+
+/** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
+export type ChannelName = 'slack' | 'email';
+
+/** How a person acted on an incident. */
+export type Via = 'api' | 'slack' | 'web';
+
+/** The actors that are not people: Alertmanager's notifications, and the service's own timers and outbox. */
+export const ALERTMANAGER = 'alertmanager';
+export const SYSTEM = 'system';
+
+/** A person paged by an escalation step or a reminder: the contact id and the name it had then. */
+export interface PagedPerson {
+  id: string;
+  name: string;
+}
+
+/**
+ * One entry of an incident's append-only history, as data: `kind` says which fields it has. Words
+ * are rendered late, by incidents/timeline-text.ts, so a page, a report or a metric can compute from
+ * the fields instead of parsing prose.
+ */
+export type TimelineEntry = {
+  at: number;
+  /** Who acted: a contact id where known, otherwise the name given, `alertmanager` or `system`. */
+  actor: string;
+} & (
+  | { kind: 'opened'; severity: Severity; rule: string; firing: number; respondBy: number; slaMs: number }
+  | { kind: 'alert_firing'; fingerprint: string; alertname: string; severity: Severity; rule: string }
+  | { kind: 'alert_resolved'; fingerprint: string; alertname: string }
+  /** respondBy and slaMs are set when the raise tightened the deadline. */
+  | { kind: 'severity_raised'; from: Severity; to: Severity; rule: string; fingerprint: string; respondBy?: number; slaMs?: number }
+  /** lateMs: how long after the deadline the miss was noticed (the service was down). */
+  | { kind: 'sla_breached'; severity: Severity; respondBy: number; lateMs: number }
+  /** whenResolving: nobody acknowledged, and resolving counted as the response. */
+  | { kind: 'acknowledged'; by: string; via: Via; note?: string; whenResolving?: boolean }
+  /** via alertmanager: every alert resolved (`alerts` of them). */
+  | { kind: 'resolved'; by: string; via: Via | typeof ALERTMANAGER; note?: string; alerts?: number }
+  | { kind: 'alerts_truncated'; count: number }
+  | { kind: 'escalated'; step: number; steps: number; unackedMs: number; paged: PagedPerson[] }
+  | { kind: 'reminder'; reminder: number; maxReminders: number; unackedMs: number; paged: PagedPerson[] }
+  /** recipients: Slack members mentioned, or e-mail addresses. `folded`: in a digest of `digestOf` pages. */
+  | { kind: 'paged'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PagedOutcome; digestOf?: number }
+  /** attempts: how many were made before giving up. */
+  | { kind: 'page_failed'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PageFailure; reason: string; attempts?: number }
+  | { kind: 'note'; text: string }
+  | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
+);
+
+export type TimelineKind = TimelineEntry['kind'];
+
+/** The entry of one kind, with its fields. */
+export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }>;
+
+/** What happened to an incident that a page tells people about. */
+export type PageEvent = Extract<TimelineKind, 'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved'>;
+
+/** sent; found already delivered (after a crash); folded into a digest. */
+export type PagedOutcome = 'sent' | 'found' | 'folded';
+
+/** skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries; rejected: one recipient refused. */
+export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected';
+
+export type ChecklistState = 'done' | 'undone' | 'problem';
+
+export const TIMELINE_KINDS: readonly TimelineKind[] = [
+  'opened', 'alert_firing', 'alert_resolved', 'severity_raised', 'sla_breached', 'acknowledged', 'resolved',
+  'alerts_truncated', 'escalated', 'reminder', 'paged', 'page_failed', 'note', 'checklist',
+];
+
+/** Who acts on an incident: the name shown, the contact id when the person is a known contact, and how. */
+export interface Responder {
+  name: string;
+  contact?: string | undefined;
+  via: Via;
+}
+
+/** The actor a responder is recorded as. */
+export function actorOf(r: Responder): string {
+  return r.contact ?? r.name;
+}

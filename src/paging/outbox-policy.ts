@@ -1,0 +1,98 @@
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import { SYSTEM, type TimelineEntry } from '../incidents/timeline.js';
+
+// The outbox's decisions, as pure functions of the pages, the policy and `now`: how a channel's due
+// pages go out (one now, the rest later, or one digest), whether a failure is retried and when, and
+// what each outcome records. The dispatcher loop only claims, calls these, delivers and records.
+
+/** How the outbox paces and retries. */
+export interface OutboxPolicy {
+  /** Slack allows about one message per second per channel. */
+  slackIntervalMs: number;
+  /** Pages to one Slack channel that would wait longer than this are folded into one digest. */
+  foldAfterMs: number;
+  /** Attempts before a retryable failure is given up as failed. */
+  maxAttempts: number;
+  /** The longest backoff between two attempts. */
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = { slackIntervalMs: 1100, foldAfterMs: 3000, maxAttempts: 15, maxBackoffMs: 5 * 60_000 };
+
+/** What to do with one Slack channel's due pages. `nextFree` is when the channel may take its next message. */
+export type BatchPlan =
+  /** The channel is paused (a 429, or a message just went out): every page comes back together then. */
+  | { action: 'wait'; until: number }
+  /** Too many to send one per interval within `foldAfterMs`: one message for all of them. */
+  | { action: 'digest'; pages: OutboxEntry[]; nextFree: number }
+  /** Send one now; the others come back one interval apart. */
+  | { action: 'send'; page: OutboxEntry; later: { page: OutboxEntry; at: number }[]; nextFree: number };
+
+/**
+ * Plans a Slack channel's batch: pages arrive most severe first, so the one sent now is the most
+ * severe, and a backlog beyond the budget is judged as a whole and folded into one digest.
+ */
+export function planSlackBatch(pages: readonly OutboxEntry[], nextFree: number, now: number, policy: OutboxPolicy, canDigest: boolean): BatchPlan {
+  if (nextFree > now) return { action: 'wait', until: nextFree };
+  const free = now + policy.slackIntervalMs;
+  const budget = Math.floor(policy.foldAfterMs / policy.slackIntervalMs) + 1;
+  if (pages.length > budget && canDigest) return { action: 'digest', pages: [...pages], nextFree: free };
+  const [first, ...rest] = pages;
+  return { action: 'send', page: first!, later: rest.map((page, i) => ({ page, at: now + (i + 1) * policy.slackIntervalMs })), nextFree: free };
+}
+
+/** A failed attempt as the policy sees it; notify's NotifyError is one. */
+export interface SendFailure {
+  message: string;
+  retryable: boolean;
+  /** The server's own Retry-After, when it gave one. */
+  retryAfterMs?: number | undefined;
+}
+
+/** Retry at `at` (and, for a server's Retry-After, pause the channel until then), or give up. */
+export type RetryDecision = { retry: true; at: number; pauseChannel: boolean } | { retry: false; gaveUp: boolean };
+
+/**
+ * Exponential backoff with jitter (1 s, 2 s, 4 s … capped), or the server's Retry-After; a permanent
+ * failure, or the last attempt, is not retried. `random` is in [0, 1): tests pass a fixed one.
+ */
+export function decideRetry(page: Pick<OutboxEntry, 'attempts'>, failure: SendFailure, now: number, policy: OutboxPolicy, random: number): RetryDecision {
+  if (!failure.retryable) return { retry: false, gaveUp: false };
+  if (page.attempts >= policy.maxAttempts) return { retry: false, gaveUp: true };
+  if (failure.retryAfterMs !== undefined) return { retry: true, at: now + failure.retryAfterMs, pauseChannel: true };
+  const backoff = Math.min(policy.maxBackoffMs, 1000 * 2 ** (page.attempts - 1)) * (0.8 + 0.4 * random);
+  return { retry: true, at: now + backoff, pauseChannel: false };
+}
+
+/** The fields a timeline entry about a page names it by. */
+export function pageTarget(page: Pick<OutboxEntry, 'channel' | 'target' | 'event' | 'mentions' | 'recipients'>) {
+  return { channel: page.channel, target: page.target, event: page.event, recipients: page.channel === 'slack' ? page.mentions : page.recipients };
+}
+
+/** A delivery: `found` when a page left mid-send by a crash turned out to be delivered already. */
+export function sentOutcome(page: OutboxEntry, delivery: { externalRef: string; rejected?: string[] | undefined }, now: number, found: boolean): PageOutcome {
+  const timeline: TimelineEntry[] = [{ at: now, actor: SYSTEM, kind: 'paged', ...pageTarget(page), outcome: found ? 'found' : 'sent' }];
+  for (const r of delivery.rejected ?? []) {
+    timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), recipients: [r], outcome: 'rejected', reason: 'rejected by the mail server' });
+  }
+  return { status: 'sent', externalRef: delivery.externalRef, timeline };
+}
+
+/** A page delivered inside a digest of `size` pages. */
+export function foldedOutcome(page: OutboxEntry, digestRef: string, size: number, now: number): PageOutcome {
+  return { status: 'folded', externalRef: `digest ${digestRef}`, timeline: [{ at: now, actor: SYSTEM, kind: 'paged', ...pageTarget(page), outcome: 'folded', digestOf: size }] };
+}
+
+/** A failed attempt, retried or not, as `decideRetry` decided. */
+export function failedOutcome(page: OutboxEntry, failure: SendFailure, decision: RetryDecision, now: number): PageOutcome {
+  if (decision.retry) return { status: 'retry', nextAttemptAt: decision.at, error: failure.message };
+  const entry: TimelineEntry = decision.gaveUp
+    ? { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'gave_up', reason: failure.message, attempts: page.attempts }
+    : { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'failed', reason: failure.message };
+  return { status: 'failed', error: failure.message, timeline: [entry] };
+}
+
+/** A page that cannot be attempted at all (its channel is not configured, or its incident is gone). */
+export function skippedOutcome(page: OutboxEntry, reason: string, now: number): PageOutcome {
+  return { status: 'skipped', error: reason, timeline: [{ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'skipped', reason }] };
+}
