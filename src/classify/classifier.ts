@@ -1,19 +1,21 @@
 import { isSeverity, type Severity } from './severity.js';
 import { matchAll, parseMatcher, type Labels, type Matcher } from './matcher.js';
+import type { ClassificationSection } from './classification-schema.js';
 
-/** A classification rule from the config: the first rule whose matchers all match decides. */
-export interface ClassificationRuleSpec {
-  name: string;
-  severity: Severity;
-  matchers: string[];
-}
+/** The classification section with its defaults filled in. */
+export type ClassificationSpec = ClassificationSection & { severityLabel: string };
 
-/** The classification section of the config. */
-export interface ClassificationSpec {
-  /** Label a Prometheus rule can set to decide the severity outright. */
-  severityLabel: string;
-  defaultSeverity: Severity;
-  rules: ClassificationRuleSpec[];
+/** The label that decides outright when the config names none. */
+export const DEFAULT_SEVERITY_LABEL = 'triage_severity';
+
+/** Builds the spec from the config's section: the defaults filled in, rule names checked. Throws RuleError naming the key. */
+export function classificationSpec(section: ClassificationSection): ClassificationSpec {
+  const names = new Set<string>();
+  section.rules.forEach((r, i) => {
+    if (names.has(r.name)) throw new RuleError(`classification.rules[${i}].name`, `"${r.name}" is used by an earlier rule`);
+    names.add(r.name);
+  });
+  return { ...section, severityLabel: section.severityLabel ?? DEFAULT_SEVERITY_LABEL };
 }
 
 /** The outcome for one alert: its severity and the name of what decided it. */

@@ -1,3 +1,5 @@
+import Type from 'typebox';
+
 /** Severity classes of the incident response plan, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
@@ -15,3 +17,6 @@ export function severityRank(s: Severity): number {
 export function isMoreSevere(a: Severity, b: Severity): boolean {
   return severityRank(a) < severityRank(b);
 }
+
+/** A severity as the config writes it, for the config's schema. */
+export const SeverityName = Type.Enum(SEVERITIES);

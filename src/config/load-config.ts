@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { compileClassifier, RuleError, type ClassificationSpec, type Classifier } from '../classify/classifier.js';
+import { classificationSpec, compileClassifier, RuleError, type ClassificationSpec, type Classifier } from '../classify/classifier.js';
 import { parseDuration } from '../incidents/duration.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
-import { TRIAGE_CONFIG_SCHEMA } from './config-schema.js';
-import { parsePaging, type PagingConfig, type RawPaging } from '../paging/paging-config.js';
+import { TriageConfigSchema, type RawConfig } from './config-schema.js';
+import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -25,15 +25,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-interface RawConfig extends RawPaging {
-  server?: { bodyLimit?: number | string; requestTimeout?: string; connectionTimeout?: string };
-  sla: Record<Severity, string>;
-  scheduler?: { interval?: string };
-  classification: { severityLabel?: string; defaultSeverity: Severity; rules: ClassificationSpec['rules'] };
-}
-
 const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile<RawConfig>(TRIAGE_CONFIG_SCHEMA);
+const validate = ajv.compile<RawConfig>(TriageConfigSchema);
 
 const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -61,18 +54,10 @@ export function parseConfig(text: string, file: string): TriageConfig {
   for (const s of SEVERITIES) {
     if (sla[s] <= 0) throw new ConfigError(`${file}: sla.${s}: must be longer than 0s`);
   }
-  const classification: ClassificationSpec = {
-    severityLabel: raw.classification.severityLabel ?? 'triage_severity',
-    defaultSeverity: raw.classification.defaultSeverity,
-    rules: raw.classification.rules,
-  };
-  const names = new Set<string>();
-  classification.rules.forEach((r, i) => {
-    if (names.has(r.name)) throw new ConfigError(`${file}: classification.rules[${i}].name: "${r.name}" is used by an earlier rule`);
-    names.add(r.name);
-  });
+  let classification: ClassificationSpec;
   let classify: Classifier;
   try {
+    classification = classificationSpec(raw.classification);
     classify = compileClassifier(classification);
   } catch (err) {
     if (err instanceof RuleError) throw new ConfigError(`${file}: ${err.path}: ${err.message}`);

@@ -1,3 +1,5 @@
+import Type from 'typebox';
+
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1000,
@@ -34,3 +36,6 @@ export function formatDuration(ms: number): string {
   }
   return parts.join('') || '0s';
 }
+
+/** A duration as the config writes it, for the config's schema; parseDuration reads it. */
+export const DurationText = Type.String({ pattern: '^([0-9]+(ms|s|m|h|d|w))+$' });

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IncidentService } from '../service/incident-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requireToken } from '../http/require-token.js';
 import { normalize } from './normalize.js';
-import { WEBHOOK_SCHEMA, type WebhookPayload } from './webhook-schema.js';
+import { WebhookSchema } from './webhook-schema.js';
 
 /** What the webhook route needs. */
 export interface WebhookRouteOptions {
@@ -14,13 +14,13 @@ export interface WebhookRouteOptions {
 }
 
 /** POST /webhook/alertmanager: answers 200 only once the notification's changes are committed. */
-export async function webhookRoute(app: FastifyInstance, opts: WebhookRouteOptions) {
+export const webhookRoute: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app, opts) => {
   const { service, metrics } = opts;
-  app.post<{ Body: WebhookPayload }>(
+  app.post(
     '/webhook/alertmanager',
     {
       bodyLimit: opts.bodyLimit,
-      schema: { body: WEBHOOK_SCHEMA },
+      schema: { body: WebhookSchema },
       onRequest: requireToken(opts.token, 'webhook', true),
       onResponse: async (req, reply) => {
         metrics.webhookRequests.inc({ code: String(reply.statusCode) });
@@ -41,4 +41,4 @@ export async function webhookRoute(app: FastifyInstance, opts: WebhookRouteOptio
       };
     },
   );
-}
+};

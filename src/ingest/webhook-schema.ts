@@ -1,59 +1,35 @@
-const labelMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+import Type, { type Static } from 'typebox';
+
+const LabelMap = Type.Record(Type.String(), Type.String());
+const Status = Type.Enum(['firing', 'resolved']);
 
 /**
- * Alertmanager's webhook payload, version 4. Extra fields are allowed: newer Alertmanagers add
- * some (notification_reason, routeLabels) and rejecting them would make Alertmanager drop the group.
+ * Alertmanager's webhook payload, version 4: one definition gives both the JSON schema the route
+ * validates with and the TypeScript type. Extra fields are allowed: newer Alertmanagers add some
+ * (notification_reason, routeLabels) and rejecting them would make Alertmanager drop the group.
  */
-export const WEBHOOK_SCHEMA = {
-  type: 'object',
-  required: ['version', 'groupKey', 'receiver', 'status', 'alerts'],
-  properties: {
-    version: { type: 'string', const: '4' },
-    groupKey: { type: 'string', minLength: 1 },
-    truncatedAlerts: { type: 'integer', minimum: 0 },
-    receiver: { type: 'string' },
-    status: { type: 'string', enum: ['firing', 'resolved'] },
-    groupLabels: labelMap,
-    commonLabels: labelMap,
-    commonAnnotations: labelMap,
-    externalURL: { type: 'string' },
-    alerts: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['status', 'labels', 'startsAt', 'fingerprint'],
-        properties: {
-          status: { type: 'string', enum: ['firing', 'resolved'] },
-          labels: labelMap,
-          annotations: labelMap,
-          startsAt: { type: 'string', minLength: 1 },
-          endsAt: { type: 'string' },
-          generatorURL: { type: 'string' },
-          fingerprint: { type: 'string', minLength: 1 },
-        },
-      },
-    },
-  },
-} as const;
+export const WebhookSchema = Type.Object({
+  version: Type.Literal('4'),
+  groupKey: Type.String({ minLength: 1 }),
+  truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0 })),
+  receiver: Type.String(),
+  status: Status,
+  groupLabels: Type.Optional(LabelMap),
+  commonLabels: Type.Optional(LabelMap),
+  commonAnnotations: Type.Optional(LabelMap),
+  externalURL: Type.Optional(Type.String()),
+  alerts: Type.Array(
+    Type.Object({
+      status: Status,
+      labels: LabelMap,
+      annotations: Type.Optional(LabelMap),
+      startsAt: Type.String({ minLength: 1 }),
+      endsAt: Type.Optional(Type.String()),
+      generatorURL: Type.Optional(Type.String()),
+      fingerprint: Type.String({ minLength: 1 }),
+    }),
+  ),
+});
 
 /** The payload as the schema guarantees it. */
-export interface WebhookPayload {
-  version: '4';
-  groupKey: string;
-  truncatedAlerts?: number;
-  receiver: string;
-  status: 'firing' | 'resolved';
-  groupLabels?: Record<string, string>;
-  commonLabels?: Record<string, string>;
-  commonAnnotations?: Record<string, string>;
-  externalURL?: string;
-  alerts: {
-    status: 'firing' | 'resolved';
-    labels: Record<string, string>;
-    annotations?: Record<string, string>;
-    startsAt: string;
-    endsAt?: string;
-    generatorURL?: string;
-    fingerprint: string;
-  }[];
-}
+export type WebhookPayload = Static<typeof WebhookSchema>;

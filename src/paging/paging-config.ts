@@ -1,6 +1,7 @@
 import { isTimeZone } from './zoned-time.js';
 import { instantOf } from './zoned-time.js';
 import type { Rotation } from './oncall.js';
+import type { RawPaging } from './paging-schema.js';
 import { parseDuration } from '../incidents/duration.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 
@@ -34,14 +35,6 @@ export interface PagingConfig {
   rotation: Rotation | null;
   routing: Record<Severity, Route>;
   escalation: Record<Severity, EscalationPolicy>;
-}
-
-/** The config file's paging sections as written. */
-export interface RawPaging {
-  contacts?: { id: string; name: string; email?: string; slack?: string; roles?: string[] }[];
-  oncall?: { timeZone: string; handoff: string; rotation: string; start: string; members: string[]; overrides?: { from: string; to: string; contact: string }[] };
-  routing?: Partial<Record<Severity, { channels?: string[]; notify?: string[]; email?: boolean }>>;
-  escalation?: Partial<Record<Severity, { steps?: { after: string; notify: string[] }[]; repeat?: string; maxReminders?: number }>>;
 }
 
 /** The plan's defaults: who is told about each severity when the config does not say. */

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { validatorCompiler } from '../../src/http/validator-compiler.js';
 import { requireToken } from '../../src/http/require-token.js';
-import { WEBHOOK_SCHEMA } from '../../src/ingest/webhook-schema.js';
+import { WebhookSchema } from '../../src/ingest/webhook-schema.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const [mode, dir] = process.argv.slice(2);
@@ -21,7 +21,7 @@ const app =
 
 if (mode === 'bare') {
   app.setValidatorCompiler(validatorCompiler);
-  app.post('/webhook/alertmanager', { schema: { body: WEBHOOK_SCHEMA }, onRequest: requireToken(TOKEN, 'webhook', true) }, async () => ({ status: 'ok' }));
+  app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async () => ({ status: 'ok' }));
 }
 
 await app.listen({ port: 0, host: '127.0.0.1' });

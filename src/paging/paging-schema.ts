@@ -1,0 +1,69 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { DurationText } from '../incidents/duration.js';
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' });
+const Targets = Type.Array(Id);
+
+/** One optional value per severity. */
+export function perSeverity<T extends TSchema>(schema: T) {
+  return Type.Object(
+    { critical: Type.Optional(schema), high: Type.Optional(schema), medium: Type.Optional(schema), low: Type.Optional(schema) },
+    { additionalProperties: false },
+  );
+}
+
+const ContactSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    email: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+    slack: Type.Optional(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' })),
+    roles: Type.Optional(Targets),
+  },
+  { additionalProperties: false },
+);
+
+const OncallSchema = Type.Object(
+  {
+    timeZone: Type.String({ minLength: 1 }),
+    handoff: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }),
+    rotation: Type.String({ pattern: '^[0-9]+(d|w)$' }),
+    start: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
+    members: Type.Array(Id, { minItems: 1 }),
+    overrides: Type.Optional(
+      Type.Array(Type.Object({ from: Type.String(), to: Type.String(), contact: Id }, { additionalProperties: false })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RouteSchema = Type.Object(
+  {
+    channels: Type.Optional(Type.Array(Type.String({ pattern: '^[#CG]' }))),
+    notify: Type.Optional(Targets),
+    email: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const EscalationSchema = Type.Object(
+  {
+    steps: Type.Optional(Type.Array(Type.Object({ after: DurationText, notify: Type.Array(Id, { minItems: 1 }) }, { additionalProperties: false }))),
+    repeat: Type.Optional(DurationText),
+    maxReminders: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The paging sections of config/triage.yml: who can be paged, the rotation, routing and escalation. */
+export const PagingSections = {
+  contacts: Type.Optional(Type.Array(ContactSchema)),
+  oncall: Type.Optional(OncallSchema),
+  routing: Type.Optional(perSeverity(RouteSchema)),
+  escalation: Type.Optional(perSeverity(EscalationSchema)),
+};
+
+const PagingSchema = Type.Object(PagingSections);
+
+/** The paging sections as written, which parsePaging turns into the paging domain's types. */
+export type RawPaging = Static<typeof PagingSchema>;
