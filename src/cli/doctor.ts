@@ -56,7 +56,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
 }
 
 function checkConfig(env: NodeJS.ProcessEnv): Outcome {
-  const file = env['TRIAGE_CONFIG'] ?? 'config/triage.yml';
+  const file = readEnv(env).configPath;
   const c = loadConfigFile(file);
   const sla = SEVERITIES.map((s) => `${s} ${formatDuration(c.sla[s])}`).join(', ');
   return { ok: true, detail: `${file}: ${c.classification.rules.length} classification rules; SLA ${sla}` };
@@ -69,22 +69,23 @@ function checkEnv(env: NodeJS.ProcessEnv): Outcome {
 }
 
 async function checkStore(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const store = openStore(env['DATABASE_URL'] || undefined);
+  const { databaseUrl } = readEnv(env);
+  const store = openStore(databaseUrl);
   try {
     await store.ping();
     const counts = await store.counts(Date.now());
     const open = SEVERITIES.reduce((n, s) => n + counts.open[s], 0);
-    return { ok: true, detail: `${describeDatabaseUrl(env['DATABASE_URL'] || undefined)} answers; ${open} open incidents` };
+    return { ok: true, detail: `${describeDatabaseUrl(databaseUrl)} answers; ${open} open incidents` };
   } finally {
     await store.close();
   }
 }
 
 async function checkSlack(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const token = env['SLACK_BOT_TOKEN'];
+  const { slackBotToken: token, slackApiUrl } = readEnv(env);
   if (!token) return { skipped: 'not configured (SLACK_BOT_TOKEN unset)' };
   const client = new WebClient(token, {
-    ...(env['SLACK_API_URL'] ? { slackApiUrl: env['SLACK_API_URL'] } : {}),
+    ...(slackApiUrl ? { slackApiUrl } : {}),
     retryConfig: { retries: 0 },
     timeout: TIMEOUT_MS,
     rejectRateLimitedCalls: true,
@@ -99,7 +100,7 @@ async function checkSlack(env: NodeJS.ProcessEnv): Promise<Outcome> {
 }
 
 async function checkSmtp(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const url = env['SMTP_URL'];
+  const url = readEnv(env).smtpUrl;
   if (!url) return { skipped: 'not configured (SMTP_URL unset)' };
   let where: string;
   try {

@@ -36,7 +36,7 @@ export type IncidentDecider = (incident: Incident) => IncidentChange | null;
 
 /**
  * Durable storage of incidents, their alerts and their append-only timeline.
- * Implemented by the SQLite store and, later, the PostgreSQL one; both pass test/store/conformance.ts.
+ * Every implementation passes test/store/conformance.ts; SQLite is the one today.
  * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
  * for a failure that a retry may cure.
  */
