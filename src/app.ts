@@ -13,10 +13,14 @@ import { Dispatcher, type DispatcherOptions } from './service/dispatcher.js';
 import { createNotifiers, type ChannelSettings } from './notify/registry.js';
 import { slackActionsRoute } from './api/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
+import { LiveConfig } from './service/live-config.js';
+import { reloadRoute } from './api/reload-route.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
   triage: TriageConfig;
+  /** Reads the config file again, for a reload (SIGHUP, POST /-/reload); without it a reload is refused. */
+  loadConfig?: () => TriageConfig;
   webhookToken?: string | undefined;
   apiToken?: string | undefined;
   /** Slack and e-mail settings (SLACK_BOT_TOKEN, SMTP_URL, ...); without them pages are recorded as not sent. */
@@ -40,6 +44,8 @@ export interface Triage {
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
+  /** The config in force; `config.reload()` re-reads the file. */
+  config: LiveConfig;
 }
 
 declare module 'fastify' {
@@ -73,26 +79,26 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
   });
   const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
+  const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
   const service = new IncidentService({
     store,
     clock,
-    classify: triage.classify,
-    sla: triage.sla,
-    paging: triage.paging,
+    settings: () => live.current,
     unconfigured,
     onCommitted: (change) => metrics.observeChange(change),
   });
-  const scheduler = new SlaScheduler(service, triage.scheduler.intervalMs, app.log);
+  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log);
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
-  app.decorate('triage', { service, scheduler, dispatcher, metrics, store });
+  app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setValidatorCompiler(validatorCompiler);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
-  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: triage.sla, clock });
-  app.register(oncallRoutes, { prefix: '/api', paging: triage.paging, clock, token: config.apiToken });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: triage.paging.contacts, clock });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: () => live.current.sla, clock });
+  app.register(oncallRoutes, { prefix: '/api', paging: () => live.current.paging, store, clock, token: config.apiToken });
+  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: () => live.current.paging.contacts, clock });
+  app.register(reloadRoute, { config: live, token: config.apiToken });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {

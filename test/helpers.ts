@@ -177,3 +177,26 @@ export function decisionContext(now = T0): DecisionContext {
 export function decider(now = T0): NotificationDecider {
   return (active, previous, n) => applyNotification(active, previous, n, decisionContext(now));
 }
+
+/** Two teams on top of the shipped config: payments (weekly, Paris; alice then bob) and platform (daily, New York; carol then dan). */
+export const TEAMS_YAML = `
+teams:
+  - id: payments
+    name: Payments
+    match: ['team="payments"']
+    oncall: { timeZone: Europe/Paris, handoff: "09:00", rotation: 1w, start: 2026-01-05, members: [alice, bob] }
+    routing:
+      critical: { channels: ["#payments"] }
+      high: { channels: ["#payments"], notify: [oncall], email: true }
+  - id: platform
+    name: Platform
+    match: ['team=~"platform|infra"']
+    oncall: { timeZone: America/New_York, handoff: "08:00", rotation: 1d, start: 2026-11-01, members: [carol, dan] }
+    escalation:
+      high: { steps: [{ after: 10m, notify: [cto] }], repeat: 30m, maxReminders: 2 }
+`;
+
+/** The shipped config file's text, with `extra` appended. */
+export function shippedConfigText(extra = ''): string {
+  return readFileSync(new URL('../config/triage.yml', import.meta.url), 'utf8') + extra;
+}

@@ -12,6 +12,7 @@ export function incidentJson(i: Incident) {
     title: i.title,
     severity: i.severity,
     rule: i.rule,
+    team: i.team,
     status: i.status,
     openedAt: iso(i.openedAt),
     respondBy: iso(i.respondBy),

@@ -14,7 +14,8 @@ export interface IncidentsRoutesOptions {
   service: IncidentService;
   store: IncidentStore;
   token: string | undefined;
-  sla: SlaPolicy;
+  /** The SLA in force, for the report. */
+  sla: () => SlaPolicy;
   clock: Clock;
 }
 
@@ -70,7 +71,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
     const incident = await store.getIncident(req.params.id);
     if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla, opts.clock.now()));
+    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla(), opts.clock.now()));
   });
 
   for (const [action, run] of [

@@ -1,30 +1,105 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import type { Clock } from '../clock.js';
-import type { PagingConfig } from '../paging/paging-config.js';
-import { oncallNow, type Shift } from '../paging/oncall.js';
 import { requireToken } from '../http/require-token.js';
+import { oncallNow, overridesOf, type RuntimeOverride, type Shift } from '../paging/oncall.js';
+import type { PagingConfig, PagingPolicy } from '../paging/paging-config.js';
+import type { IncidentStore } from '../store/store.js';
 
-/** What the on-call route needs. */
+/** What the on-call routes need. */
 export interface OncallRoutesOptions {
-  paging: PagingConfig;
+  /** The paging config in force. */
+  paging: () => PagingConfig;
+  store: IncidentStore;
   clock: Clock;
   token: string | undefined;
 }
 
-/** GET /api/oncall: who is on call now and who is next, with the handoff times. */
-export async function oncallRoutes(app: FastifyInstance, opts: OncallRoutesOptions) {
-  const { paging, clock } = opts;
-  const contact = (id: string) => {
+const iso = (ms: number) => new Date(ms).toISOString();
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 100 });
+// RFC 3339 with an offset: an override names an instant, whatever the server's zone.
+const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$' });
+
+const OverrideBody = Type.Object(
+  {
+    /** A team id; left out, the top level's rotation. */
+    team: Type.Optional(Id),
+    contact: Id,
+    from: Instant,
+    until: Instant,
+    /** Who makes it, for the log and the answer; "api" when left out. */
+    by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * GET /api/oncall[?team=ID]: who is on call now and next, with the handoff times, for the top
+ * level's rotation (plus every team's) or one team's. /api/oncall/overrides: overrides made at run
+ * time, stored in the database, so they win at once on every replica and survive restarts and reloads.
+ */
+export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = async (app, opts) => {
+  const { store, clock } = opts;
+  app.addHook('onRequest', requireToken(opts.token, 'api', false));
+
+  const contactJson = (paging: PagingConfig, id: string) => {
     const c = paging.contacts.find((x) => x.id === id);
     return { id, name: c?.name ?? id, email: c?.email ?? null, slack: c?.slack ?? null };
   };
-  const shift = (s: Shift) => ({ contact: contact(s.contact), from: new Date(s.from).toISOString(), until: new Date(s.until).toISOString(), override: s.override });
-  app.addHook('onRequest', requireToken(opts.token, 'api', false));
-  app.get('/oncall', async (req, reply) => {
-    const r = paging.rotation;
-    if (!r) return reply.code(404).send({ error: 'Not Found', message: 'no on-call rotation in the config (see "oncall" in config/triage.yml)' });
+  const rotationJson = (paging: PagingConfig, policy: PagingPolicy, overrides: RuntimeOverride[], now: number) => {
+    if (!policy.rotation) return { timeZone: null, at: iso(now), current: null, next: null };
+    const shift = (s: Shift) => ({ contact: contactJson(paging, s.contact), from: iso(s.from), until: iso(s.until), override: s.override });
+    const { current, next } = oncallNow(policy.rotation, now, overridesOf(overrides, policy.rotationOwner));
+    return { timeZone: policy.rotation.timeZone, at: iso(now), current: shift(current), next: shift(next) };
+  };
+  const overrideJson = (o: RuntimeOverride) => ({ id: o.id, team: o.team, contact: o.contact, from: iso(o.from), until: iso(o.to), by: o.by, createdAt: iso(o.createdAt) });
+  const badRequest = (message: string) => ({ error: 'Bad Request', message });
+
+  app.get('/oncall', { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } }, async (req, reply) => {
+    const paging = opts.paging();
     const now = clock.now();
-    const { current, next } = oncallNow(r, now);
-    return { timeZone: r.timeZone, at: new Date(now).toISOString(), current: shift(current), next: shift(next) };
+    const overrides = await store.listOverrides(now);
+    if (req.query.team !== undefined) {
+      const team = paging.teams.find((t) => t.id === req.query.team);
+      if (!team) return reply.code(404).send({ error: 'Not Found', message: `no team "${req.query.team}" in the config` });
+      return { team: team.id, ...rotationJson(paging, team, overrides, now) };
+    }
+    if (!paging.rotation && paging.teams.length === 0) {
+      return reply.code(404).send({ error: 'Not Found', message: 'no on-call rotation in the config (see "oncall" and "teams" in config/triage.yml)' });
+    }
+    return { ...rotationJson(paging, paging, overrides, now), teams: paging.teams.map((t) => ({ team: t.id, ...rotationJson(paging, t, overrides, now) })) };
   });
-}
+
+  app.get('/oncall/overrides', { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } }, async (req) => {
+    const all = await store.listOverrides(clock.now());
+    return { overrides: (req.query.team === undefined ? all : all.filter((o) => o.team === req.query.team)).map(overrideJson) };
+  });
+
+  app.post('/oncall/overrides', { schema: { body: OverrideBody } }, async (req, reply) => {
+    const paging = opts.paging();
+    const { team = null, contact, by = 'api' } = req.body;
+    const policy = team === null ? paging : paging.teams.find((t) => t.id === team);
+    if (!policy) return reply.code(400).send(badRequest(`team: no team "${team}" in the config`));
+    if (!policy.rotation) return reply.code(400).send(badRequest(team === null ? 'team: the config has no top-level on-call rotation; name a team' : `team: "${team}" has no on-call rotation`));
+    // A team without a rotation of its own uses the top level's: its overrides are the top level's too.
+    const owner = policy.rotationOwner;
+    if (!paging.contacts.some((c) => c.id === contact)) return reply.code(400).send(badRequest(`contact: no contact "${contact}" in the config`));
+    const from = Date.parse(req.body.from);
+    const until = Date.parse(req.body.until);
+    if (Number.isNaN(from) || Number.isNaN(until)) return reply.code(400).send(badRequest('from, until: not valid times'));
+    if (!(until > from)) return reply.code(400).send(badRequest('until: must be after from'));
+    const stored = await store.addOverride({ team: owner, contact, from, to: until, by, createdAt: clock.now() });
+    req.log.info({ override: stored.id, team: owner, contact, from: iso(from), until: iso(until), by }, 'on-call override added');
+    return reply.code(201).send(overrideJson(stored));
+  });
+
+  app.delete(
+    '/oncall/overrides/:id',
+    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), querystring: Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }) } },
+    async (req, reply) => {
+      if (!(await store.deleteOverride(req.params.id))) return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
+      req.log.info({ override: req.params.id, by: req.query.by ?? 'api' }, 'on-call override removed');
+      return reply.code(204).send();
+    },
+  );
+};

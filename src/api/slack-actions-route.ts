@@ -9,7 +9,8 @@ import { TransitionConflict } from '../incidents/incident-machine.js';
 export interface SlackActionsOptions {
   signingSecret: string | undefined;
   service: IncidentService;
-  contacts: Contact[];
+  /** The contacts in force, to act as the Slack user's contact. */
+  contacts: () => Contact[];
   clock: Clock;
 }
 
@@ -62,7 +63,7 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
       return reply.code(200).send({ ok: true, ignored: true });
     }
     const slackId = payload.user?.id;
-    const contact = opts.contacts.find((c) => c.slack && c.slack === slackId);
+    const contact = opts.contacts().find((c) => c.slack && c.slack === slackId);
     const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };
     try {
       const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, who) : await opts.service.resolve(id, who);

@@ -1,4 +1,5 @@
 import type { Classifier } from '../classify/classifier.js';
+import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
 import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
 import { incidentKey } from './model.js';
@@ -7,11 +8,15 @@ import { actorOf, ALERTMANAGER, SYSTEM, type Responder, type TimelineEntry } fro
 /** Response time promised for each severity, in milliseconds. */
 export type SlaPolicy = Readonly<Record<Severity, number>>;
 
-/** What the incident state machine needs besides the state: the time, the classifier and the SLA. */
+/** Which team a group belongs to, from label sets in order of precedence; null when none. */
+export type TeamRouter = (labelSets: Labels[]) => string | null;
+
+/** What the incident state machine needs besides the state: the time, the classifier, the SLA and the team router. */
 export interface DecisionContext {
   now: number;
   classify: Classifier;
   sla: SlaPolicy;
+  teamOf?: TeamRouter;
 }
 
 /** Raised for a transition that the incident's state does not allow (e.g. acknowledging a resolved incident). */
@@ -54,6 +59,8 @@ function openIncident(previous: IncidentState | null, n: GroupNotification, ctx:
     title: titleOf(n, firing),
     severity: worst.severity,
     rule: worst.rule,
+    // Decided once: an incident keeps its team through config reloads.
+    team: ctx.teamOf?.([n.commonLabels, ...fresh.map((a) => a.labels)]) ?? null,
     status: 'open',
     openedAt: now,
     respondBy: now + ctx.sla[worst.severity],

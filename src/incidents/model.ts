@@ -26,6 +26,8 @@ export interface Incident {
   title: string;
   severity: Severity;
   rule: string;
+  /** The team whose matchers selected the group when it opened; null for the top level's policy. */
+  team: string | null;
   status: IncidentStatus;
   openedAt: number;
   respondBy: number;

@@ -43,6 +43,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   out.push('| | |', '|---|---|');
   out.push(`| Incident | #${i.id} (\`${i.key.replace(/`/g, "'")}\`) |`);
   out.push(`| Severity | ${title(i.severity)}, chosen by rule \`${i.rule}\` |`);
+  if (i.team !== null) out.push(`| Team | ${escapeMarkdown(i.team)} |`);
   out.push(`| Status | ${i.status} |`);
   out.push(`| Detected | ${when(i.openedAt)} |`);
   out.push(`| Response deadline | ${when(i.respondBy)} (${formatDuration(sla[i.severity])} for ${i.severity}): ${slaVerdict(i, now)} |`);

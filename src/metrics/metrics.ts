@@ -20,6 +20,8 @@ export interface Metrics {
   observeChange(change: IncidentChange): void;
   /** Counts how an attempt to deliver a page ended, once it is recorded. */
   observePage(page: OutboxEntry, outcome: PageOutcome, now: number): void;
+  /** Records a config load or reload: whether it was taken, and when. */
+  observeReload(ok: boolean, now: number): void;
 }
 
 /** One call in flight shared by everyone who asks meanwhile: the gauges of one scrape read the store once. */
@@ -122,6 +124,13 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
   alertsReceived.inc({ status: 'firing' }, 0);
   alertsReceived.inc({ status: 'resolved' }, 0);
 
+  const reloadOk = new Gauge({ name: 'triage_config_last_reload_successful', help: 'Whether the last config (re)load was taken (1) or refused (0)', registers });
+  const reloadAt = new Gauge({
+    name: 'triage_config_last_reload_success_timestamp_seconds',
+    help: 'When the config in force was loaded',
+    registers,
+  });
+
   return {
     registry,
     alertsReceived,
@@ -139,6 +148,10 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    observeReload(ok, now) {
+      reloadOk.set(ok ? 1 : 0);
+      if (ok) reloadAt.set(now / 1000);
+    },
     observePage(page, outcome, now) {
       if (outcome.status === 'sent') notificationLatency.observe({ channel: page.channel }, Math.max(0, (now - page.createdAt) / 1000));
       const counted = COUNTED[outcome.status];

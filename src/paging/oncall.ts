@@ -7,6 +7,23 @@ export interface OncallOverride {
   contact: string;
 }
 
+/**
+ * An override made at run time (the API), stored in the database: for a team's rotation, or for
+ * the top level's when `team` is null.
+ */
+export interface RuntimeOverride extends OncallOverride {
+  id: number;
+  team: string | null;
+  /** Who made it. */
+  by: string;
+  createdAt: number;
+}
+
+/** The run-time overrides of one rotation, oldest first, so the newest wins where two overlap. */
+export function overridesOf(all: readonly RuntimeOverride[], team: string | null): RuntimeOverride[] {
+  return all.filter((o) => o.team === team).sort((a, b) => a.id - b.id);
+}
+
 /** The on-call rotation from the config, with times already resolved to instants. */
 export interface Rotation {
   /** Contact ids in order. */
@@ -62,24 +79,29 @@ function computeShift(r: Rotation, ms: number): Shift {
   };
 }
 
-/** Who is on call at `ms`, overrides first (the last one listed wins where two overlap). */
-export function shiftAt(r: Rotation, ms: number): Shift {
+/**
+ * Who is on call at `ms`, overrides first: the rotation's own (from the config), then `later` ones
+ * (made at run time), which win over the rotation and the config's overrides. Where two overlap
+ * the one listed last wins.
+ */
+export function shiftAt(r: Rotation, ms: number, later: readonly OncallOverride[] = []): Shift {
   const base = rotationShiftAt(r, ms);
-  for (let i = r.overrides.length - 1; i >= 0; i--) {
-    const o = r.overrides[i]!;
+  const overrides = later.length ? [...r.overrides, ...later] : r.overrides;
+  for (let i = overrides.length - 1; i >= 0; i--) {
+    const o = overrides[i]!;
     if (o.from <= ms && ms < o.to) {
       // A later-listed override that starts inside this one takes over from its start.
-      const until = r.overrides.slice(i + 1).reduce((u, later) => (later.from > ms && later.from < u ? later.from : u), o.to);
+      const until = overrides.slice(i + 1).reduce((u, next) => (next.from > ms && next.from < u ? next.from : u), o.to);
       return { contact: o.contact, from: o.from, until, override: true };
     }
   }
   // An override starting before the rotation's next handoff ends this shift early.
-  return { ...base, until: nextBoundary(r, ms, base.until) };
+  return { ...base, until: nextBoundary(overrides, ms, base.until) };
 }
 
-function nextBoundary(r: Rotation, ms: number, handoff: number): number {
+function nextBoundary(overrides: readonly OncallOverride[], ms: number, handoff: number): number {
   let next = handoff;
-  for (const o of r.overrides) {
+  for (const o of overrides) {
     if (o.from > ms && o.from < next) next = o.from;
     if (o.to > ms && o.to < next) next = o.to;
   }
@@ -87,10 +109,10 @@ function nextBoundary(r: Rotation, ms: number, handoff: number): number {
 }
 
 /** Who is on call now and who comes next, with the handoff times. */
-export function oncallNow(r: Rotation, ms: number): { current: Shift; next: Shift } {
-  const current = shiftAt(r, ms);
-  let next = shiftAt(r, current.until);
+export function oncallNow(r: Rotation, ms: number, later: readonly OncallOverride[] = []): { current: Shift; next: Shift } {
+  const current = shiftAt(r, ms, later);
+  let next = shiftAt(r, current.until, later);
   // Skip boundaries that do not change the person (an override of the one already on call).
-  for (let i = 0; i < 10 && next.contact === current.contact; i++) next = shiftAt(r, next.until);
+  for (let i = 0; i < 10 && next.contact === current.contact; i++) next = shiftAt(r, next.until, later);
   return { current, next };
 }

@@ -1,9 +1,9 @@
-import { isTimeZone } from './zoned-time.js';
-import { instantOf } from './zoned-time.js';
-import type { Rotation } from './oncall.js';
-import type { RawPaging } from './paging-schema.js';
-import { parseDuration } from '../incidents/duration.js';
+import { matchAll, parseMatcher, type Labels, type Matcher } from '../classify/matcher.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
+import { parseDuration } from '../incidents/duration.js';
+import type { Rotation } from './oncall.js';
+import type { RawEscalation, RawOncall, RawPaging, RawRouting } from './paging-schema.js';
+import { instantOf, isTimeZone } from './zoned-time.js';
 
 /** A person who can be paged, with the roles of the plan's Emergency Contacts table. */
 export interface Contact {
@@ -29,12 +29,26 @@ export interface EscalationPolicy {
   maxReminders: number;
 }
 
-/** Who gets paged, how and when (contacts, rotation, routing, escalation). */
-export interface PagingConfig {
-  contacts: Contact[];
+/** Whom an incident pages, how and when: the top level's, or its team's. `oncall` means this rotation. */
+export interface PagingPolicy {
   rotation: Rotation | null;
+  /** Whose run-time overrides apply to `rotation`: the team that owns it, or null for the top level's. */
+  rotationOwner: string | null;
   routing: Record<Severity, Route>;
   escalation: Record<Severity, EscalationPolicy>;
+}
+
+/** A team: incidents whose alerts its matchers select are paged by its own policy. */
+export interface Team extends PagingPolicy {
+  id: string;
+  name: string;
+  matchers: Matcher[];
+}
+
+/** Who gets paged, how and when (contacts, rotation, routing, escalation), and the teams, first match first. */
+export interface PagingConfig extends PagingPolicy {
+  contacts: Contact[];
+  teams: Team[];
 }
 
 /** The plan's defaults: who is told about each severity when the config does not say. */
@@ -45,13 +59,35 @@ const DEFAULT_ROUTING: Record<Severity, Route> = {
   low: { channels: ['#alerts'], notify: [], email: false },
 };
 
+/** Without an escalation section: no steps, three reminders fifteen minutes apart. */
+const DEFAULT_ESCALATION: Record<Severity, EscalationPolicy> = Object.fromEntries(
+  SEVERITIES.map((s): [Severity, EscalationPolicy] => [s, { steps: [], repeatMs: 15 * 60_000, maxReminders: 3 }]),
+) as Record<Severity, EscalationPolicy>;
+
 export const ONCALL = 'oncall';
 
+/** The team whose matchers select these labels: the group's common labels first, then each alert's; first team wins. */
+export function teamFor(teams: readonly Team[], labelSets: readonly Labels[]): Team | undefined {
+  for (const labels of labelSets) {
+    const team = teams.find((t) => matchAll(t.matchers, labels));
+    if (team) return team;
+  }
+  return undefined;
+}
+
+/** The policy that pages for an incident of `team` (or of no team). */
+export function policyFor(paging: PagingConfig, team: string | null): PagingPolicy {
+  return (team !== null && paging.teams.find((t) => t.id === team)) || paging;
+}
+
+type Fail = (key: string, message: string) => never;
+
 /**
- * Checks and resolves the paging sections. `fail(key, message)` throws the loader's error, so a
- * problem names the file and the key (`oncall.members[2]: no contact "zoe"`).
+ * Builds the paging domain from the config's paging sections, checking what the schema cannot:
+ * `fail(key, message)` throws the loader's error, so a problem names the file and the key
+ * (`oncall.members[2]: no contact "zoe"`).
  */
-export function parsePaging(raw: RawPaging, fail: (key: string, message: string) => never): PagingConfig {
+export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
   const contacts: Contact[] = (raw.contacts ?? []).map((c) => ({ id: c.id, name: c.name, email: c.email, slack: c.slack, roles: c.roles ?? [] }));
   const ids = new Set<string>();
   contacts.forEach((c, i) => {
@@ -59,59 +95,126 @@ export function parsePaging(raw: RawPaging, fail: (key: string, message: string)
     ids.add(c.id);
   });
   const roles = new Set(contacts.flatMap((c) => c.roles));
-  const checkTargets = (key: string, list: string[]) =>
-    list.forEach((target, i) => {
-      if (target !== ONCALL && !ids.has(target) && !roles.has(target)) fail(`${key}[${i}]`, `"${target}" is neither a contact id, a role of a contact, nor "oncall"`);
+  const known = { ids, roles };
+
+  const rotation = raw.oncall ? parseRotation(raw.oncall, 'oncall', ids, fail) : null;
+  const defaults: Record<Severity, Route> = Object.fromEntries(
+    SEVERITIES.map((s) => [s, { ...DEFAULT_ROUTING[s], notify: DEFAULT_ROUTING[s].notify.filter((t) => t === ONCALL || roles.has(t) || ids.has(t)) }]),
+  ) as Record<Severity, Route>;
+  const top: PagingPolicy = {
+    rotation,
+    rotationOwner: null,
+    routing: parseRouting(raw.routing, 'routing', defaults, rotation, known, fail),
+    escalation: parseEscalation(raw.escalation, 'escalation', DEFAULT_ESCALATION, known, fail),
+  };
+
+  const teamIds = new Set<string>();
+  const teams = (raw.teams ?? []).map((t, i): Team => {
+    const key = `teams[${i}]`;
+    if (teamIds.has(t.id)) fail(`${key}.id`, `"${t.id}" is used by an earlier team`);
+    teamIds.add(t.id);
+    const matchers = t.match.map((text, j) => {
+      try {
+        return parseMatcher(text);
+      } catch (err) {
+        return fail(`${key}.match[${j}]`, (err as Error).message);
+      }
     });
-
-  let rotation: Rotation | null = null;
-  if (raw.oncall) {
-    const o = raw.oncall;
-    if (!isTimeZone(o.timeZone)) fail('oncall.timeZone', `"${o.timeZone}" is not an IANA time zone such as Europe/Paris`);
-    o.members.forEach((m, i) => ids.has(m) || fail(`oncall.members[${i}]`, `no contact "${m}"`));
-    const [y, mo, d] = o.start.split('-').map(Number) as [number, number, number];
-    const [hour, minute] = o.handoff.split(':').map(Number) as [number, number];
-    const n = Number(o.rotation.slice(0, -1));
-    const lengthDays = o.rotation.endsWith('w') ? n * 7 : n;
-    if (lengthDays < 1) fail('oncall.rotation', 'must be at least 1d');
-    rotation = {
-      members: o.members,
-      lengthDays,
-      handoff: { hour, minute },
-      timeZone: o.timeZone,
-      start: { year: y, month: mo, day: d },
-      overrides: (o.overrides ?? []).map((ov, i) => {
-        if (!ids.has(ov.contact)) fail(`oncall.overrides[${i}].contact`, `no contact "${ov.contact}"`);
-        const from = instant(ov.from, o.timeZone) ?? fail(`oncall.overrides[${i}].from`, `"${ov.from}" is not a date-time such as 2026-12-24T09:00`);
-        const to = instant(ov.to, o.timeZone) ?? fail(`oncall.overrides[${i}].to`, `"${ov.to}" is not a date-time such as 2026-12-26T09:00`);
-        if (to <= from) fail(`oncall.overrides[${i}].to`, 'must be after from');
-        return { from, to, contact: ov.contact };
-      }),
+    const teamRotation = t.oncall ? parseRotation(t.oncall, `${key}.oncall`, ids, fail) : null;
+    // A team's "oncall" is its own rotation; without one it is the top level's.
+    const own = teamRotation ?? rotation;
+    return {
+      id: t.id,
+      name: t.name,
+      matchers,
+      rotation: own,
+      rotationOwner: teamRotation ? t.id : null,
+      routing: parseRouting(t.routing, `${key}.routing`, top.routing, own, known, fail),
+      escalation: parseEscalation(t.escalation, `${key}.escalation`, top.escalation, known, fail),
     };
-  }
+  });
+  return { contacts, ...top, teams };
+}
 
+function checkTargets(key: string, list: string[], known: { ids: Set<string>; roles: Set<string> }, fail: Fail): void {
+  list.forEach((target, i) => {
+    if (target !== ONCALL && !known.ids.has(target) && !known.roles.has(target)) fail(`${key}[${i}]`, `"${target}" is neither a contact id, a role of a contact, nor "oncall"`);
+  });
+}
+
+function parseRotation(o: RawOncall, key: string, ids: Set<string>, fail: Fail): Rotation {
+  if (!isTimeZone(o.timeZone)) fail(`${key}.timeZone`, `"${o.timeZone}" is not an IANA time zone such as Europe/Paris`);
+  o.members.forEach((m, i) => ids.has(m) || fail(`${key}.members[${i}]`, `no contact "${m}"`));
+  const [y, mo, d] = o.start.split('-').map(Number) as [number, number, number];
+  // The schema checks the shape; the calendar checks the day (2026-02-30 does not exist).
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) fail(`${key}.start`, `"${o.start}" is not a date`);
+  const [hour, minute] = o.handoff.split(':').map(Number) as [number, number];
+  const n = Number(o.rotation.slice(0, -1));
+  const lengthDays = o.rotation.endsWith('w') ? n * 7 : n;
+  if (lengthDays < 1) fail(`${key}.rotation`, 'must be at least 1d');
+  return {
+    members: o.members,
+    lengthDays,
+    handoff: { hour, minute },
+    timeZone: o.timeZone,
+    start: { year: y, month: mo, day: d },
+    overrides: (o.overrides ?? []).map((ov, i) => {
+      if (!ids.has(ov.contact)) fail(`${key}.overrides[${i}].contact`, `no contact "${ov.contact}"`);
+      const from = instant(ov.from, o.timeZone) ?? fail(`${key}.overrides[${i}].from`, `"${ov.from}" is not a date-time such as 2026-12-24T09:00`);
+      const to = instant(ov.to, o.timeZone) ?? fail(`${key}.overrides[${i}].to`, `"${ov.to}" is not a date-time such as 2026-12-26T09:00`);
+      if (to <= from) fail(`${key}.overrides[${i}].to`, 'must be after from');
+      return { from, to, contact: ov.contact };
+    }),
+  };
+}
+
+/** Routing per severity; what a severity leaves out comes from `base` (the plan's defaults, or the top level's for a team). */
+function parseRouting(
+  raw: RawRouting | undefined,
+  key: string,
+  base: Record<Severity, Route>,
+  rotation: Rotation | null,
+  known: { ids: Set<string>; roles: Set<string> },
+  fail: Fail,
+): Record<Severity, Route> {
   const routing = {} as Record<Severity, Route>;
+  for (const s of SEVERITIES) {
+    const r = raw?.[s];
+    routing[s] = { channels: r?.channels ?? base[s].channels, notify: r?.notify ?? base[s].notify, email: r?.email ?? base[s].email };
+    if (r?.notify) {
+      checkTargets(`${key}.${s}.notify`, r.notify, known, fail);
+      if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.${s}.notify`, '"oncall" needs an oncall rotation');
+    }
+  }
+  return routing;
+}
+
+/** Escalation per severity; what a severity leaves out comes from `base`. */
+function parseEscalation(
+  raw: RawEscalation | undefined,
+  key: string,
+  base: Record<Severity, EscalationPolicy>,
+  known: { ids: Set<string>; roles: Set<string> },
+  fail: Fail,
+): Record<Severity, EscalationPolicy> {
   const escalation = {} as Record<Severity, EscalationPolicy>;
   for (const s of SEVERITIES) {
-    const r = raw.routing?.[s];
-    routing[s] = {
-      channels: r?.channels ?? DEFAULT_ROUTING[s].channels,
-      notify: r?.notify ?? DEFAULT_ROUTING[s].notify.filter((t) => t === ONCALL || roles.has(t) || ids.has(t)),
-      email: r?.email ?? DEFAULT_ROUTING[s].email,
-    };
-    if (r?.notify) checkTargets(`routing.${s}.notify`, r.notify);
-    if (routing[s].notify.includes(ONCALL) && !rotation && r?.notify) fail(`routing.${s}.notify`, '"oncall" needs an oncall rotation');
-    const e = raw.escalation?.[s];
-    const steps = (e?.steps ?? []).map((step, i) => {
-      checkTargets(`escalation.${s}.steps[${i}].notify`, step.notify);
+    const e = raw?.[s];
+    const steps = e?.steps?.map((step, i) => {
+      checkTargets(`${key}.${s}.steps[${i}].notify`, step.notify, known, fail);
       return { afterMs: parseDuration(step.after)!, notify: step.notify };
     });
-    steps.forEach((step, i) => {
-      if (i > 0 && step.afterMs <= steps[i - 1]!.afterMs) fail(`escalation.${s}.steps[${i}].after`, 'must be later than the step before');
+    steps?.forEach((step, i) => {
+      if (i > 0 && step.afterMs <= steps[i - 1]!.afterMs) fail(`${key}.${s}.steps[${i}].after`, 'must be later than the step before');
     });
-    escalation[s] = { steps, repeatMs: parseDuration(e?.repeat ?? '15m')!, maxReminders: e?.maxReminders ?? 3 };
+    escalation[s] = {
+      steps: steps ?? base[s].steps,
+      repeatMs: e?.repeat !== undefined ? parseDuration(e.repeat)! : base[s].repeatMs,
+      maxReminders: e?.maxReminders ?? base[s].maxReminders,
+    };
   }
-  return { contacts, rotation, routing, escalation };
+  return escalation;
 }
 
 /** An ISO date-time; without an offset it is read as wall time in `timeZone`. */

@@ -1,17 +1,27 @@
-import type { Contact, PagingConfig, Route } from './paging-config.js';
-import { ONCALL } from './paging-config.js';
+import { ONCALL, policyFor, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
 import type { Incident, IncidentChange } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
-import { shiftAt } from './oncall.js';
+import { overridesOf, shiftAt, type RuntimeOverride } from './oncall.js';
 import { pageTarget } from './outbox-policy.js';
 
-/** The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then). */
-export function resolveTargets(notify: string[], paging: PagingConfig, now: number): Contact[] {
+/** What paging decisions read besides the config and the time. */
+export interface PagingFacts {
+  /** Channels that cannot send, and why. */
+  unconfigured?: Unconfigured;
+  /** On-call overrides made at run time (any rotation's; each rotation picks its own). */
+  overrides?: readonly RuntimeOverride[];
+}
+
+/**
+ * The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then in
+ * `policy`'s rotation: a team's, or the top level's).
+ */
+export function resolveTargets(notify: string[], paging: PagingConfig, now: number, policy: PagingPolicy = paging, overrides: readonly RuntimeOverride[] = []): Contact[] {
   const out = new Map<string, Contact>();
   for (const target of notify) {
     let ids: string[];
-    if (target === ONCALL) ids = paging.rotation ? [shiftAt(paging.rotation, now).contact] : [];
+    if (target === ONCALL) ids = policy.rotation ? [shiftAt(policy.rotation, now, overridesOf(overrides, policy.rotationOwner)).contact] : [];
     else ids = paging.contacts.filter((c) => c.id === target || c.roles.includes(target)).map((c) => c.id);
     for (const id of ids) {
       const c = paging.contacts.find((x) => x.id === id);
@@ -36,7 +46,7 @@ function entryOf<K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kin
 
 /** When the incident's next escalation step or reminder is due, or null when there is none. */
 function nextEscalation(incident: Incident, paging: PagingConfig, now: number): number | null {
-  const policy = paging.escalation[incident.severity];
+  const policy = policyFor(paging, incident.team).escalation[incident.severity];
   const step = policy.steps[incident.escalationStep];
   if (step) return Math.max(now, incident.openedAt + step.afterMs);
   if (incident.reminders < policy.maxReminders) return Math.max(now + policy.repeatMs, incident.respondBy);
@@ -48,12 +58,13 @@ function nextEscalation(incident: Incident, paging: PagingConfig, now: number): 
  * functions of the change, the config and the time. Called inside the store transaction, so the
  * pages reach the outbox together with the change that caused them.
  */
-export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number, unconfigured: Unconfigured = NONE): IncidentChange | null {
+export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number, facts: PagingFacts = {}): IncidentChange | null {
   if (!change) return null;
   const incident = { ...change.incident };
-  const route = paging.routing[incident.severity];
+  const policy = policyFor(paging, incident.team);
+  const route = policy.routing[incident.severity];
   const out: PageRequest[] = [];
-  const routed = () => resolveTargets(route.notify, paging, now);
+  const routed = () => resolveTargets(route.notify, paging, now, policy, facts.overrides);
   const raised = entryOf(change.timeline, 'severity_raised');
   const resolved = entryOf(change.timeline, 'resolved');
   const acknowledged = entryOf(change.timeline, 'acknowledged');
@@ -80,7 +91,7 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
-  return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, unconfigured, now);
+  return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, facts.unconfigured ?? NONE, now);
 }
 
 /**
@@ -88,23 +99,24 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
  * targets (or, after the last step, remind everyone paged so far), then schedule the next one.
  * Acknowledging or resolving clears the schedule, so nothing is due for those.
  */
-export function escalate(incident: Incident, paging: PagingConfig, now: number, unconfigured: Unconfigured = NONE): IncidentChange | null {
+export function escalate(incident: Incident, paging: PagingConfig, now: number, facts: PagingFacts = {}): IncidentChange | null {
   if (incident.status !== 'open' || incident.nextEscalationAt === null || incident.nextEscalationAt > now) return null;
-  const policy = paging.escalation[incident.severity];
-  const route = paging.routing[incident.severity];
+  const team = policyFor(paging, incident.team);
+  const policy = team.escalation[incident.severity];
+  const route = team.routing[incident.severity];
   const next = { ...incident };
   const timeline: TimelineEntry[] = [];
   const out: PageRequest[] = [];
   const step = policy.steps[incident.escalationStep];
   const unackedMs = now - incident.openedAt;
   if (step) {
-    const people = resolveTargets(step.notify, paging, now);
+    const people = resolveTargets(step.notify, paging, now, team, facts.overrides);
     const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'escalated', step: incident.escalationStep + 1, steps: policy.steps.length, unackedMs, paged: paged(people) };
     timeline.push(entry);
     out.push(...pages(now, 'escalated', next, route, people, entry, true));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
-    const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now);
+    const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);
     const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'reminder', reminder: incident.reminders + 1, maxReminders: policy.maxReminders, unackedMs, paged: paged(people) };
     timeline.push(entry);
     out.push(...pages(now, 'reminder', next, route, people, entry));
@@ -112,7 +124,7 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   }
   // Steps that fell due while the service was down come one per sweep, not all at once.
   next.nextEscalationAt = nextEscalation(next, paging, now);
-  return recordUnconfigured({ incident: next, alerts: [], timeline, pages: out }, unconfigured, now);
+  return recordUnconfigured({ incident: next, alerts: [], timeline, pages: out }, facts.unconfigured ?? NONE, now);
 }
 
 /** Channels that cannot send, with the reason ("Slack is not configured (SLACK_BOT_TOKEN unset)"). */

@@ -55,15 +55,33 @@ const EscalationSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The paging sections of config/triage.yml: who can be paged, the rotation, routing and escalation. */
+/** A team: the alerts its matchers select get its on-call, routing and escalation (missing severities inherit). */
+const TeamSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    /** Alertmanager matchers; all must hold. */
+    match: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    oncall: Type.Optional(OncallSchema),
+    routing: Type.Optional(perSeverity(RouteSchema)),
+    escalation: Type.Optional(perSeverity(EscalationSchema)),
+  },
+  { additionalProperties: false },
+);
+
+/** The paging sections of config/triage.yml: who can be paged, the rotation, routing and escalation, and the teams. */
 export const PagingSections = {
   contacts: Type.Optional(Type.Array(ContactSchema)),
   oncall: Type.Optional(OncallSchema),
   routing: Type.Optional(perSeverity(RouteSchema)),
   escalation: Type.Optional(perSeverity(EscalationSchema)),
+  teams: Type.Optional(Type.Array(TeamSchema)),
 };
 
 const PagingSchema = Type.Object(PagingSections);
 
 /** The paging sections as written, which parsePaging turns into the paging domain's types. */
 export type RawPaging = Static<typeof PagingSchema>;
+export type RawOncall = NonNullable<RawPaging['oncall']>;
+export type RawRouting = NonNullable<RawPaging['routing']>;
+export type RawEscalation = NonNullable<RawPaging['escalation']>;

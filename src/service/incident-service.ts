@@ -1,19 +1,25 @@
 import type { Clock } from '../clock.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { GroupNotification, Incident } from '../incidents/model.js';
-import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from '../incidents/incident-machine.js';
-import type { PagingConfig } from '../paging/paging-config.js';
-import { escalate, withPages, type Unconfigured } from '../paging/paging-policy.js';
+import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy, type TeamRouter } from '../incidents/incident-machine.js';
+import { teamFor, type PagingConfig } from '../paging/paging-config.js';
+import { escalate, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
 import type { Responder } from '../incidents/timeline.js';
+
+/** The parts of the config a decision reads. */
+export interface DecisionSettings {
+  classify: Classifier;
+  sla: SlaPolicy;
+  paging: PagingConfig;
+}
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */
 export interface IncidentServiceDeps {
   store: IncidentStore;
   clock: Clock;
-  classify: Classifier;
-  sla: SlaPolicy;
-  paging: PagingConfig;
+  /** The config in force, read at every decision, so a reload applies to the next one. */
+  settings: () => DecisionSettings;
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
   /** Called once for every committed change, after the commit (metrics). */
@@ -31,10 +37,13 @@ export class IncidentService {
   constructor(private readonly deps: IncidentServiceDeps) {}
 
   async ingest(n: GroupNotification): Promise<CommittedChange | null> {
-    const { store, clock, classify, sla, paging } = this.deps;
+    const { store, clock } = this.deps;
+    const { classify, sla, paging } = this.deps.settings();
+    const facts = await this.facts();
+    const teamOf: TeamRouter = (labelSets) => teamFor(paging.teams, labelSets)?.id ?? null;
     const change = await store.applyNotification(n, (active, previous, notification) => {
       const now = clock.now();
-      return withPages(applyNotification(active, previous, notification, { now, classify, sla }), paging, now, this.deps.unconfigured);
+      return withPages(applyNotification(active, previous, notification, { now, classify, sla, teamOf }), paging, now, facts);
     });
     if (change) this.committed(change);
     return change;
@@ -52,37 +61,48 @@ export class IncidentService {
 
   /** Marks every incident whose deadline passed without an acknowledgement; returns the committed changes. */
   async sweepBreaches(): Promise<CommittedChange[]> {
-    const { store, clock, paging } = this.deps;
+    const { store, clock } = this.deps;
+    const { paging } = this.deps.settings();
+    const facts = await this.facts();
     const now = clock.now();
-    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, this.deps.unconfigured));
+    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts));
     for (const c of changes) this.committed(c);
     return changes;
   }
 
   /** Takes every escalation step and reminder that is due. */
   async sweepEscalations(): Promise<CommittedChange[]> {
-    const { store, clock, paging } = this.deps;
+    const { store, clock } = this.deps;
+    const { paging } = this.deps.settings();
+    const facts = await this.facts();
     const now = clock.now();
-    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now, this.deps.unconfigured));
+    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts));
     for (const c of changes) this.committed(c);
     return changes;
   }
 
   private async act(id: number, decide: (incident: Incident, now: number) => ReturnType<IncidentDecider>): Promise<ActionResult> {
-    const { store, clock, paging } = this.deps;
+    const { store, clock } = this.deps;
+    const { paging } = this.deps.settings();
+    const facts = await this.facts();
     const result = await store.updateIncident(id, (incident) => {
       const now = clock.now();
-      return withPages(decide(incident, now), paging, now, this.deps.unconfigured);
+      return withPages(decide(incident, now), paging, now, facts);
     });
     if (!result) return { found: false };
     if (result.change) this.committed(result.change);
     return { found: true, incident: result.incident, changed: result.change !== null };
   }
 
+  /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
+  private async facts(): Promise<PagingFacts> {
+    return { unconfigured: this.deps.unconfigured, overrides: await this.deps.store.listOverrides(this.deps.clock.now()) };
+  }
+
   /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */
   private identify(who: Responder): Responder {
     if (who.contact) return who;
-    const contact = this.deps.paging.contacts.find((c) => c.id === who.name || c.name === who.name);
+    const contact = this.deps.settings().paging.contacts.find((c) => c.id === who.name || c.name === who.name);
     return contact ? { ...who, contact: contact.id } : who;
   }
 

@@ -18,7 +18,8 @@ export class SlaScheduler {
 
   constructor(
     private readonly service: IncidentService,
-    private readonly intervalMs: number,
+    /** Read before each wait, so a reload's new interval applies from the next pass. */
+    private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
   ) {}
 
@@ -26,7 +27,7 @@ export class SlaScheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(this.intervalMs);
+    this.schedule(this.intervalMs());
   }
 
   /** Stops the loop and waits for a tick in progress. */
@@ -60,7 +61,7 @@ export class SlaScheduler {
         )
         .finally(() => {
           this.running = undefined;
-          this.schedule(this.intervalMs);
+          this.schedule(this.intervalMs());
         });
     }, delay);
     this.timer.unref();

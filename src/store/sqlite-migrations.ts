@@ -103,6 +103,20 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   `,
   typedTimeline,
+  `
+  -- Teams: the team an incident was routed to when it opened, and on-call overrides made at run time.
+  ALTER TABLE incidents ADD COLUMN team TEXT;
+  CREATE TABLE oncall_overrides (
+    id         INTEGER PRIMARY KEY,
+    team       TEXT,
+    contact    TEXT    NOT NULL,
+    from_ms    INTEGER NOT NULL,
+    until_ms   INTEGER NOT NULL CHECK (until_ms > from_ms),
+    created_by TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX oncall_overrides_until ON oncall_overrides (until_ms);
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { toLabels } from '../classify/labels.js';
 import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
+import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
@@ -50,6 +51,17 @@ interface IncidentRow {
   escalation_step: number;
   reminders: number;
   next_escalation_at: number | null;
+  team: string | null;
+}
+
+interface OverrideRow {
+  id: number;
+  team: string | null;
+  contact: string;
+  from_ms: number;
+  until_ms: number;
+  created_by: string;
+  created_at: number;
 }
 
 interface OutboxRow {
@@ -147,8 +159,8 @@ export class SqliteStore implements IncidentStore {
       insertIncident: db.prepare(
         `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
            opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at,
-           escalation_step, reminders, next_escalation_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           escalation_step, reminders, next_escalation_at, team)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertPage: db.prepare(
         `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
@@ -202,6 +214,11 @@ export class SqliteStore implements IncidentStore {
          WHERE status = 'open' AND respond_by <= ? GROUP BY severity`,
       ),
       ping: db.prepare(`SELECT 1`),
+      overridesEndingAfter: db.prepare<[number], OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > ? ORDER BY id`),
+      insertOverride: db.prepare<[string | null, string, number, number, string, number]>(
+        `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteOverride: db.prepare<[number]>(`DELETE FROM oncall_overrides WHERE id = ?`),
     };
   }
 
@@ -341,6 +358,18 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
+    return this.read(() => this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride));
+  }
+
+  addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
+    return this.run(() => ({ ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) }));
+  }
+
+  deleteOverride(id: number): Promise<boolean> {
+    return this.run(() => this.stmt.deleteOverride.run(id).changes > 0);
+  }
+
   ping(): Promise<void> {
     return this.read(() => {
       this.stmt.ping.get();
@@ -372,7 +401,7 @@ export class SqliteStore implements IncidentStore {
         this.stmt.insertIncident.run(
           row.key, row.receiver, row.group_key, row.group_labels, row.external_url, row.title, row.severity, row.rule, row.status,
           row.opened_at, row.respond_by, row.acknowledged_at, row.acknowledged_by, row.resolved_at, row.resolved_by, row.sla_breached, row.breached_at,
-          row.escalation_step, row.reminders, row.next_escalation_at,
+          row.escalation_step, row.reminders, row.next_escalation_at, row.team,
         ).lastInsertRowid,
       );
     } else {
@@ -465,6 +494,7 @@ function toIncident(r: IncidentRow): Incident {
     escalationStep: r.escalation_step,
     reminders: r.reminders,
     nextEscalationAt: r.next_escalation_at,
+    team: r.team,
   };
 }
 
@@ -490,7 +520,12 @@ function fromIncident(i: Incident) {
     escalation_step: i.escalationStep,
     reminders: i.reminders,
     next_escalation_at: i.nextEscalationAt,
+    team: i.team,
   };
+}
+
+function toOverride(r: OverrideRow): RuntimeOverride {
+  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
 }
 
 function toPage(r: OutboxRow): OutboxEntry {

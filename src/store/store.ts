@@ -1,6 +1,7 @@
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import type { ChannelName } from '../incidents/timeline.js';
+import type { RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
 
 /** Filters of GET /api/incidents. */
@@ -63,6 +64,11 @@ export interface IncidentStore {
   queueDepth(): Promise<Record<ChannelName, number>>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
+  /** Run-time on-call overrides that end after `endingAfter`, oldest first. */
+  listOverrides(endingAfter: number): Promise<RuntimeOverride[]>;
+  addOverride(override: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride>;
+  /** False when there was no such override. */
+  deleteOverride(id: number): Promise<boolean>;
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

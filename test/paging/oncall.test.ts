@@ -1,5 +1,5 @@
 import t from 'tap';
-import { oncallNow, shiftAt, type Rotation } from '../../src/paging/oncall.js';
+import { oncallNow, overridesOf, shiftAt, type Rotation } from '../../src/paging/oncall.js';
 import { instantOf, wallTime } from '../../src/paging/zoned-time.js';
 
 const Z = (iso: string) => Date.parse(iso);
@@ -72,4 +72,23 @@ t.test('overrides take precedence and end shifts early; now and next', async (t)
   t.match(next, { contact: 'dana', from: Z('2026-03-28T12:00:00Z') });
   const later = oncallNow(r, Z('2026-03-28T19:00:00Z'));
   t.match(later, { current: { contact: 'bob' }, next: { contact: 'carol', from: Z('2026-03-29T07:00:00Z') } });
+});
+
+t.test('run-time overrides win over the rotation and the config\'s overrides, across the spring change', async (t) => {
+  const r: Rotation = { ...paris, overrides: [{ from: Z('2026-03-28T20:00:00Z'), to: Z('2026-03-29T12:00:00Z'), contact: 'dana' }] };
+  // "I'll take tonight": from Saturday 22:00 Paris (CET) to Sunday 09:00 Paris, which is CEST by then.
+  const tonight = { id: 1, team: null, contact: 'erin', from: Z('2026-03-28T21:00:00Z'), to: Z('2026-03-29T07:00:00Z'), by: 'erin', createdAt: 0 };
+  t.match(shiftAt(r, Z('2026-03-28T20:30:00Z'), [tonight]), { contact: 'dana', until: Z('2026-03-28T21:00:00Z') }, 'the config override until the run-time one starts');
+  t.match(shiftAt(r, Z('2026-03-29T01:30:00Z'), [tonight]), { contact: 'erin', from: Z('2026-03-28T21:00:00Z'), until: Z('2026-03-29T07:00:00Z'), override: true }, 'across the 02:00 jump');
+  t.match(shiftAt(r, Z('2026-03-29T07:00:00Z'), [tonight]), { contact: 'dana' }, 'then the config override again');
+  t.match(shiftAt(r, Z('2026-03-29T12:00:00Z'), [tonight]), { contact: 'carol', override: false }, 'and the rotation, handing off at 09:00 CEST');
+  const newer = { ...tonight, id: 2, contact: 'frank', from: Z('2026-03-29T03:00:00Z') };
+  t.match(shiftAt(r, Z('2026-03-29T04:00:00Z'), [tonight, newer]), { contact: 'frank' }, 'the newer of two run-time overrides wins');
+  t.match(oncallNow(r, Z('2026-03-28T20:30:00Z'), [tonight]), { current: { contact: 'dana' }, next: { contact: 'erin', from: Z('2026-03-28T21:00:00Z') } });
+});
+
+t.test('overridesOf picks one rotation\'s overrides, oldest first', async (t) => {
+  const o = (id: number, team: string | null) => ({ id, team, contact: 'x', from: 0, to: 1, by: 'api', createdAt: 0 });
+  t.same(overridesOf([o(3, 'payments'), o(1, null), o(2, 'payments')], 'payments').map((x) => x.id), [2, 3]);
+  t.same(overridesOf([o(3, 'payments'), o(1, null)], null).map((x) => x.id), [1]);
 });

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { parseConfig } from '../../src/config/load-config.js';
-import { shippedConfig } from '../helpers.js';
+import { toLabels } from '../../src/classify/labels.js';
+import { teamFor } from '../../src/paging/paging-config.js';
+import { shippedConfig, shippedConfigText, TEAMS_YAML } from '../helpers.js';
 
 const base = `sla: {critical: 5m, high: 1h, medium: 4h, low: 24h}
 classification: {defaultSeverity: low, rules: []}
@@ -49,4 +51,59 @@ t.test('mistakes name the file and key', async (t) => {
     [base.replace('slack: U0A1', 'slack: alice'), /^f\.yml: contacts\[0\]\.slack: must match pattern/],
   ];
   for (const [text, message] of cases) t.throws(() => parseConfig(text, 'f.yml'), { name: 'ConfigError', message }, String(message));
+});
+
+t.test('teams: their own rotation, and routing and escalation that inherit what they leave out', async (t) => {
+  const p = parseConfig(shippedConfigText(TEAMS_YAML), 'teams.yml').paging;
+  t.same(p.teams.map((x) => [x.id, x.name, x.matchers.map((m) => m.text)]), [['payments', 'Payments', ['team="payments"']], ['platform', 'Platform', ['team=~"platform|infra"']]]);
+  const [payments, platform] = p.teams;
+  t.match(payments!.rotation, { timeZone: 'Europe/Paris', members: ['alice', 'bob'], lengthDays: 7 });
+  t.equal(payments!.rotationOwner, 'payments');
+  t.same(payments!.routing.critical, { channels: ['#payments'], notify: ['oncall', 'security-lead', 'cto'], email: true }, 'a severity given in part takes the rest from the top level');
+  t.same(payments!.routing.high, { channels: ['#payments'], notify: ['oncall'], email: true });
+  t.same(payments!.routing.low, p.routing.low, 'a severity left out is the top level\'s');
+  t.same(payments!.escalation, p.escalation, 'no escalation section: the top level\'s');
+  t.same(platform!.escalation.high, { steps: [{ afterMs: 10 * 60_000, notify: ['cto'] }], repeatMs: 30 * 60_000, maxReminders: 2 });
+  t.same(platform!.escalation.critical, p.escalation.critical);
+  t.same(platform!.routing, p.routing);
+});
+
+t.test('a team without a rotation of its own pages the top level\'s on-call', async (t) => {
+  const p = parseConfig(shippedConfigText(`teams:\n  - {id: web, name: Web, match: ['service="web"'], routing: {medium: {channels: ["#web"]}}}\n`), 'f.yml').paging;
+  t.equal(p.teams[0]!.rotation, p.rotation);
+  t.equal(p.teams[0]!.rotationOwner, null, 'its overrides are the top level\'s');
+});
+
+t.test('bad teams are refused with the file and the key', async (t) => {
+  const team = (extra: string) => shippedConfigText(`teams:\n  - {id: payments, name: Payments, match: ['team="payments"']${extra}}\n`);
+  const oncallOf = (members: string, tz = 'Europe/Paris', start = '2026-01-05') => `, oncall: {timeZone: ${tz}, handoff: "09:00", rotation: 1w, start: ${start}, members: [${members}]}`;
+  const cases: [string, RegExp][] = [
+    [team(oncallOf('alice, zoe')), /^f\.yml: teams\[0\]\.oncall\.members\[1\]: no contact "zoe"$/],
+    [team(oncallOf('alice', 'Mars/Olympus')), /^f\.yml: teams\[0\]\.oncall\.timeZone: "Mars\/Olympus" is not an IANA time zone/],
+    [team(oncallOf('alice', 'Europe/Paris', '2026-02-30')), /^f\.yml: teams\[0\]\.oncall\.start: "2026-02-30" is not a date$/],
+    [team('') + `  - {id: payments, name: Again, match: ['x="y"']}\n`, /^f\.yml: teams\[1\]\.id: "payments" is used by an earlier team$/],
+    [team('').replace(`'team="payments"'`, `'team=~"(unclosed"'`), /^f\.yml: teams\[0\]\.match\[0\]: .*invalid regular expression/],
+    [team('').replace(`'team="payments"'`, `'not a matcher'`), /^f\.yml: teams\[0\]\.match\[0\]: "not a matcher" is not a matcher/],
+    [team(', routing: {high: {notify: [ceo]}}'), /^f\.yml: teams\[0\]\.routing\.high\.notify\[0\]: "ceo" is neither a contact id/],
+    [team(', escalation: {high: {steps: [{after: 10m, notify: [cto]}, {after: 5m, notify: [cto]}]}}'), /^f\.yml: teams\[0\]\.escalation\.high\.steps\[1\]\.after: must be later/],
+    [team('').replace('match: [\'team="payments"\']', 'match: []'), /^f\.yml: teams\[0\]\.match: must NOT have fewer than 1 items$/],
+    [shippedConfigText().replace('start: 2026-01-05', 'start: 2026-02-30'), /^f\.yml: oncall\.start: "2026-02-30" is not a date$/],
+  ];
+  for (const [text, message] of cases) t.throws(() => parseConfig(text, 'f.yml'), { name: 'ConfigError', message }, String(message));
+});
+
+t.test('teamFor: common labels first, then each alert\'s; the first team in the config that matches wins', async (t) => {
+  const { teams } = parseConfig(shippedConfigText(TEAMS_YAML), 'teams.yml').paging;
+  const L = (o: Record<string, string>) => toLabels(o);
+  const cases: [string, Record<string, string>[], string | undefined][] = [
+    ['common labels name the team', [{ team: 'payments' }], 'payments'],
+    ['a regex matcher', [{ team: 'infra' }], 'platform'],
+    ['no team label: the top level', [{ alertname: 'X' }], undefined],
+    ['common labels decide before any alert', [{ team: 'platform' }, { team: 'payments' }], 'platform'],
+    ['no common team: the first alert that names one', [{}, { team: 'nobody' }, { team: 'infra' }, { team: 'payments' }], 'platform'],
+    ['anchored: "payments-eu" is not "payments"', [{ team: 'payments-eu' }], undefined],
+  ];
+  for (const [name, sets, want] of cases) t.equal(teamFor(teams, sets.map(L))?.id, want, name);
+  const overlapping = parseConfig(shippedConfigText(`teams:\n  - {id: first, name: First, match: ['team=~".+"']}\n  - {id: second, name: Second, match: ['team="payments"']}\n`), 'f.yml').paging.teams;
+  t.equal(teamFor(overlapping, [L({ team: 'payments' })])?.id, 'first', 'first match wins, as in Alertmanager\'s routes');
 });

@@ -3,7 +3,10 @@ import { escalate, resolveTargets, withPages } from '../../src/paging/paging-pol
 import { acknowledge, applyNotification, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { Incident } from '../../src/incidents/model.js';
 import { describeEntry } from '../../src/incidents/timeline-text.js';
-import { decisionContext, groupNotification, incomingAlert, shippedConfig } from '../helpers.js';
+import { toLabels } from '../../src/classify/labels.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { teamFor } from '../../src/paging/paging-config.js';
+import { decisionContext, groupNotification, incomingAlert, shippedConfig, shippedConfigText, T0, TEAMS_YAML } from '../helpers.js';
 
 const paging = shippedConfig.paging;
 const MIN = 60_000;
@@ -80,4 +83,47 @@ t.test('escalation: steps, a breach takes the next one at once, reminders with a
   t.equal(ack.incident.nextEscalationAt, null);
   t.same(ack.pages!.map((p) => [p.channel, p.event]), [['slack', 'acknowledged']]);
   t.equal(escalate(ack.incident, paging, T + 60 * MIN), null);
+});
+
+t.test('teams: an incident is routed by its labels and paged by its team\'s on-call, routing and escalation', async (t) => {
+  const teams = parseConfig(shippedConfigText(TEAMS_YAML), 'teams.yml');
+  const ctx = { ...decisionContext(T0), teamOf: (sets: Parameters<typeof teamFor>[1]) => teamFor(teams.paging.teams, sets)?.id ?? null };
+  const open = (team: string | undefined, name = 'ServiceDown') => {
+    const alert = incomingAlert('a', name);
+    const labelled = { ...alert, labels: toLabels({ ...alert.labels, ...(team ? { team } : {}) }) };
+    return withPages(applyNotification(null, null, groupNotification([labelled]), ctx), teams.paging, T0)!;
+  };
+  // At T0 (Monday 2026-11-23 22:08Z) payments has alice on call, platform carol, the top level dan.
+  const payments = open('payments');
+  t.equal(payments.incident.team, 'payments');
+  t.same(payments.pages!.map((p) => [p.channel, p.target]), [['slack', '#payments'], ['email', 'alice@example.com']]);
+  const platform = open('infra');
+  t.equal(platform.incident.team, 'platform');
+  t.same(platform.pages!.map((p) => [p.channel, p.target]), [['slack', '#incidents'], ['email', 'carol@example.com, dan@example.com']], 'the top level\'s high route, with the team\'s on-call');
+  const none = open(undefined);
+  t.equal(none.incident.team, null);
+  t.same(none.pages!.map((p) => [p.channel, p.target]), [['slack', '#incidents'], ['email', 'dan@example.com, carol@example.com']], 'no team: exactly as before');
+
+  // The platform team escalates high after 10 minutes to the CTO; the top level has no high steps.
+  t.equal(platform.incident.nextEscalationAt, T0 + 10 * MIN);
+  const step = escalate({ ...platform.incident, id: 2 }, teams.paging, T0 + 10 * MIN)!;
+  t.match(step.timeline, [{ kind: 'escalated', step: 1, steps: 1, paged: [{ id: 'bob' }] }]);
+
+  // A run-time override for payments pages bob instead of alice; one for another rotation changes nothing here.
+  const overrides = [
+    { id: 1, team: 'payments', contact: 'bob', from: T0 - MIN, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 - MIN },
+    { id: 2, team: null, contact: 'alice', from: T0 - MIN, to: T0 + 60 * MIN, by: 'alice', createdAt: T0 - MIN },
+  ];
+  const alert = incomingAlert('b', 'ServiceDown');
+  const overridden = withPages(applyNotification(null, null, groupNotification([{ ...alert, labels: toLabels({ ...alert.labels, team: 'payments' }) }]), ctx), teams.paging, T0, { overrides })!;
+  t.same(overridden.pages!.map((p) => p.target), ['#payments', 'bob@example.com']);
+  const topOverridden = withPages(applyNotification(null, null, groupNotification([incomingAlert('c', 'ServiceDown')]), ctx), teams.paging, T0, { overrides })!;
+  t.same(topOverridden.pages!.map((p) => p.target), ['#incidents', 'alice@example.com, carol@example.com, dan@example.com'], 'the top level\'s override puts alice on call');
+});
+
+t.test('an incident keeps its team through a reload that removes the team: it falls back to the top level', async (t) => {
+  const incident = { ...opened('ServiceDown').incident, team: 'gone' };
+  const ack = withPages(acknowledge(incident, { name: 'alice', via: 'api' }, undefined, T + MIN), paging, T + MIN)!;
+  t.equal(ack.incident.team, 'gone', 'the team stays recorded');
+  t.same(ack.pages!.map((p) => p.target), ['#incidents'], 'paged by the top level\'s route');
 });
