@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const app = buildApp(
     {
       triage,
+      loadConfig: () => loadConfigFile(env.configPath),
       webhookToken: env.webhookToken,
       apiToken: env.apiToken,
       slackSigningSecret: env.slackSigningSecret,
@@ -74,6 +75,15 @@ async function main(): Promise<void> {
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Prometheus' convention: SIGHUP re-reads the config file; a bad file is refused and the running config kept.
+  process.on('SIGHUP', () => {
+    try {
+      const c = app.triage.config.reload();
+      logger.info({ config: c.file, teams: c.paging.teams.map((t) => t.id) }, 'config reloaded (SIGHUP)');
+    } catch (err) {
+      logger.error({ reason: (err as Error).message }, 'config reload refused (SIGHUP); the running config is kept');
+    }
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ port: env.port, host: env.host });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { fixture, freePort, tempDir } from './helpers.js';
+import { fixture, freePort, shippedConfigText, TEAMS_YAML, tempDir } from './helpers.js';
 import { start, waitFor } from './fakes/server-process.js';
 
 const SECRET = 'very-secret-webhook-token-4242';
@@ -104,4 +104,31 @@ t.test('SIGTERM during a request: the request finishes and is committed, then th
   t.equal(((await got.json()) as { incidents: unknown[] }).incidents.length, 1, 'what was answered 200 is in the store');
   second.child.kill('SIGTERM');
   await second.exited;
+});
+
+t.test('SIGHUP reloads the config file: a good file adds a team at once, a bad one is refused and the old config kept', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'triage.yml');
+  writeFileSync(file, shippedConfigText());
+  const port = await freePort();
+  const run = start({ TRIAGE_CONFIG: file, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'h.db')}`, API_TOKEN: 'api-77' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(run, 'alert-triage ready');
+  const oncall = (team: string) => fetch(`http://127.0.0.1:${port}/api/oncall?team=${team}`, { headers: { authorization: 'Bearer api-77' } });
+  t.equal((await oncall('payments')).status, 404, 'no such team yet');
+
+  writeFileSync(file, shippedConfigText(TEAMS_YAML));
+  run.child.kill('SIGHUP');
+  await waitFor(run, 'config reloaded (SIGHUP)');
+  t.equal((await oncall('payments')).status, 200, 'the new team answers without a restart');
+
+  writeFileSync(file, shippedConfigText('teams: [{id: x}]\n'));
+  run.child.kill('SIGHUP');
+  await waitFor(run, 'config reload refused (SIGHUP)');
+  t.match(run.output(), /teams\[0\]\.name: is required/);
+  t.equal((await oncall('payments')).status, 200, 'the running config is kept');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(metrics, 'triage_config_last_reload_successful 0');
+  run.child.kill('SIGTERM');
+  t.equal(await run.exited, 0);
 });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { doctor } from './doctor.js';
 import { fire, SCENARIOS, DEFAULT_SCENARIOS } from './fire.js';
+import { oncall } from './oncall.js';
 import { consoleOutput, UsageError, type Output } from './output.js';
 
 const USAGE = `Usage: alert-triage <command> [options]
@@ -8,8 +9,9 @@ const USAGE = `Usage: alert-triage <command> [options]
 Commands:
   doctor   check the config, the store, Slack, SMTP, the rule files and the running receiver
   fire     send test Alertmanager webhooks to a running receiver (a drill)
+  oncall   who is on call now and next, from the running receiver (overrides included)
 
-Both read the same environment and config as the service (TRIAGE_CONFIG, DATABASE_URL,
+All read the same environment and config as the service (TRIAGE_CONFIG, DATABASE_URL,
 WEBHOOK_TOKEN, SLACK_BOT_TOKEN, SMTP_URL, PORT, ...). Run "alert-triage <command> --help" for options.`;
 
 const DOCTOR_USAGE = `Usage: alert-triage doctor [--url URL] [--monitoring DIR]
@@ -27,6 +29,13 @@ WEBHOOK_TOKEN from the environment. Without --scenario: one event per severity o
   --resolve          send the same events as resolved, to clear the drill
   --url URL          the receiver (default http://127.0.0.1:$PORT, PORT default 9095)
   --receiver NAME    the Alertmanager receiver name to claim (default alert-triage)`;
+
+const ONCALL_USAGE = `Usage: alert-triage oncall [--team ID] [--url URL]
+
+Who is on call now and next: the top-level rotation and every team's, or one team's. Asks the
+running receiver, so overrides made at run time count; API_TOKEN from the environment.
+  --team ID          one team (an id from "teams" in the config)
+  --url URL          the receiver (default http://127.0.0.1:$PORT, PORT default 9095)`;
 
 /** Runs the command line; returns the process exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = consoleOutput): Promise<number> {
@@ -52,6 +61,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = 
         if (values.help) return help(io, FIRE_USAGE);
         return await fire({ url: values.url, scenarios: values.scenario ?? [], resolve: values.resolve ?? false, receiver: values.receiver ?? 'alert-triage' }, env, io);
       }
+      case 'oncall': {
+        const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, team: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+        if (values.help) return help(io, ONCALL_USAGE);
+        return await oncall({ url: values.url, team: values.team }, env, io);
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -64,7 +78,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = 
     // parseArgs reports unknown options and missing values with this code.
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`alert-triage: ${(err as Error).message}`);
-      io.err(command === 'fire' ? FIRE_USAGE : command === 'doctor' ? DOCTOR_USAGE : USAGE);
+      io.err(command === 'fire' ? FIRE_USAGE : command === 'doctor' ? DOCTOR_USAGE : command === 'oncall' ? ONCALL_USAGE : USAGE);
       return 2;
     }
     io.err(`alert-triage: ${(err as Error).message}`);

@@ -95,8 +95,9 @@ export function shiftAt(r: Rotation, ms: number, later: readonly OncallOverride[
       return { contact: o.contact, from: o.from, until, override: true };
     }
   }
-  // An override starting before the rotation's next handoff ends this shift early.
-  return { ...base, until: nextBoundary(overrides, ms, base.until) };
+  // An override ending after the handoff starts this shift late; one starting before the next handoff ends it early.
+  const from = overrides.reduce((f, o) => (o.to <= ms && o.to > f ? o.to : f), base.from);
+  return { ...base, from, until: nextBoundary(overrides, ms, base.until) };
 }
 
 function nextBoundary(overrides: readonly OncallOverride[], ms: number, handoff: number): number {

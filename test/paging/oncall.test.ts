@@ -81,7 +81,7 @@ t.test('run-time overrides win over the rotation and the config\'s overrides, ac
   t.match(shiftAt(r, Z('2026-03-28T20:30:00Z'), [tonight]), { contact: 'dana', until: Z('2026-03-28T21:00:00Z') }, 'the config override until the run-time one starts');
   t.match(shiftAt(r, Z('2026-03-29T01:30:00Z'), [tonight]), { contact: 'erin', from: Z('2026-03-28T21:00:00Z'), until: Z('2026-03-29T07:00:00Z'), override: true }, 'across the 02:00 jump');
   t.match(shiftAt(r, Z('2026-03-29T07:00:00Z'), [tonight]), { contact: 'dana' }, 'then the config override again');
-  t.match(shiftAt(r, Z('2026-03-29T12:00:00Z'), [tonight]), { contact: 'carol', override: false }, 'and the rotation, handing off at 09:00 CEST');
+  t.match(shiftAt(r, Z('2026-03-29T12:00:00Z'), [tonight]), { contact: 'carol', from: Z('2026-03-29T12:00:00Z'), override: false }, 'and the rotation, from the end of the override');
   const newer = { ...tonight, id: 2, contact: 'frank', from: Z('2026-03-29T03:00:00Z') };
   t.match(shiftAt(r, Z('2026-03-29T04:00:00Z'), [tonight, newer]), { contact: 'frank' }, 'the newer of two run-time overrides wins');
   t.match(oncallNow(r, Z('2026-03-28T20:30:00Z'), [tonight]), { current: { contact: 'dana' }, next: { contact: 'erin', from: Z('2026-03-28T21:00:00Z') } });
