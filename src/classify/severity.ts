@@ -3,8 +3,10 @@ import Type from 'typebox';
 /** Severity classes of the incident response plan, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
+/** A severity class of the plan. */
 export type Severity = (typeof SEVERITIES)[number];
 
+/** True for one of the plan's four severity names. */
 export function isSeverity(value: unknown): value is Severity {
   return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
 }
@@ -14,6 +16,7 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
 
+/** True when `a` is more severe than `b`. */
 export function isMoreSevere(a: Severity, b: Severity): boolean {
   return severityRank(a) < severityRank(b);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import nodemailer from 'nodemailer';
 import { parse } from 'yaml';
-import { readEnv } from '../config/env.js';
+import { readEnv, type EnvSettings } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../classify/severity.js';
@@ -27,12 +27,22 @@ const TIMEOUT_MS = 5000;
  * and the running receiver, one line each. Returns the exit code: 1 if any check failed.
  */
 export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  let settings: EnvSettings | undefined;
+  let envError: Error | undefined;
+  try {
+    settings = readEnv(env);
+  } catch (err) {
+    envError = err as Error;
+  }
+  // Checks that read settings wait for a valid environment; the environment check says what is wrong.
+  const withEnv = (check: (e: EnvSettings) => Outcome | Promise<Outcome>) => async (): Promise<Outcome> =>
+    settings ? check(settings) : { skipped: 'not checked: the environment is invalid (see "environment")' };
   const checks: [string, () => Promise<Outcome>][] = [
-    ['config', async () => checkConfig(env)],
-    ['environment', async () => checkEnv(env)],
-    ['store', () => checkStore(env)],
-    ['slack', () => checkSlack(env)],
-    ['smtp', () => checkSmtp(env)],
+    ['config', withEnv(checkConfig)],
+    ['environment', async () => (envError ? { ok: false, detail: envError.message } : checkEnv(settings!))],
+    ['store', withEnv(checkStore)],
+    ['slack', withEnv(checkSlack)],
+    ['smtp', withEnv(checkSmtp)],
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];
@@ -55,21 +65,19 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
   return failed ? 1 : 0;
 }
 
-function checkConfig(env: NodeJS.ProcessEnv): Outcome {
-  const file = readEnv(env).configPath;
+function checkConfig(env: EnvSettings): Outcome {
+  const file = env.configPath;
   const c = loadConfigFile(file);
   const sla = SEVERITIES.map((s) => `${s} ${formatDuration(c.sla[s])}`).join(', ');
   return { ok: true, detail: `${file}: ${c.classification.rules.length} classification rules; SLA ${sla}` };
 }
 
-function checkEnv(env: NodeJS.ProcessEnv): Outcome {
-  const e = readEnv(env);
+function checkEnv(e: EnvSettings): Outcome {
   const missing = [['WEBHOOK_TOKEN', e.webhookToken], ['API_TOKEN', e.apiToken]].filter(([, v]) => !v).map(([k]) => k);
   return { ok: true, detail: missing.length ? `${missing.join(' and ')} not set: fine for a trial, not for production` : 'tokens set' };
 }
 
-async function checkStore(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const { databaseUrl } = readEnv(env);
+async function checkStore({ databaseUrl }: EnvSettings): Promise<Outcome> {
   const store = openStore(databaseUrl);
   try {
     await store.ping();
@@ -81,8 +89,7 @@ async function checkStore(env: NodeJS.ProcessEnv): Promise<Outcome> {
   }
 }
 
-async function checkSlack(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const { slackBotToken: token, slackApiUrl } = readEnv(env);
+async function checkSlack({ slackBotToken: token, slackApiUrl }: EnvSettings): Promise<Outcome> {
   if (!token) return { skipped: 'not configured (SLACK_BOT_TOKEN unset)' };
   const client = new WebClient(token, {
     ...(slackApiUrl ? { slackApiUrl } : {}),
@@ -99,8 +106,7 @@ async function checkSlack(env: NodeJS.ProcessEnv): Promise<Outcome> {
   }
 }
 
-async function checkSmtp(env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const url = readEnv(env).smtpUrl;
+async function checkSmtp({ smtpUrl: url }: EnvSettings): Promise<Outcome> {
   if (!url) return { skipped: 'not configured (SMTP_URL unset)' };
   let where: string;
   try {

@@ -38,4 +38,4 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration as the config writes it, for the config's schema; parseDuration reads it. */
-export const DurationText = Type.String({ pattern: '^([0-9]+(ms|s|m|h|d|w))+$' });
+export const DurationText = Type.String({ pattern: DURATION.source });

@@ -86,5 +86,9 @@ const EVENT_TEXT: Record<PageEvent, string> = {
 
 /** The one-line text of a page's event, for Slack thread replies and e-mails. */
 export function describePage(page: Pick<PageRequest, 'event' | 'cause'>): string {
-  return page.cause ? `${EVENT_TEXT[page.event]}: ${describeEntry(page.cause)}` : EVENT_TEXT[page.event];
+  const { cause } = page;
+  if (!cause) return EVENT_TEXT[page.event];
+  // The headline already says the deadline was missed; the page only adds which deadline.
+  if (cause.kind === 'sla_breached') return `${EVENT_TEXT[page.event]}: No acknowledgement by ${iso(cause.respondBy)}`;
+  return `${EVENT_TEXT[page.event]}: ${describeEntry(cause)}`;
 }

@@ -25,6 +25,8 @@ export type TimelineEntry = {
   at: number;
   /** Who acted: a contact id where known, otherwise the name given, `alertmanager` or `system`. */
   actor: string;
+  /** Read back from the prose an earlier version wrote (store/legacy-timeline.ts): some fields are approximate. */
+  legacy?: true;
 } & (
   | { kind: 'opened'; severity: Severity; rule: string; firing: number; respondBy: number; slaMs: number }
   | { kind: 'alert_firing'; fingerprint: string; alertname: string; severity: Severity; rule: string }
@@ -48,6 +50,7 @@ export type TimelineEntry = {
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
 );
 
+/** What an entry records; each kind has its own fields. */
 export type TimelineKind = TimelineEntry['kind'];
 
 /** The entry of one kind, with its fields. */
@@ -62,12 +65,8 @@ export type PagedOutcome = 'sent' | 'found' | 'folded';
 /** skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries; rejected: one recipient refused. */
 export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected';
 
+/** A checklist step ticked, unticked, or marked as a problem (the plan's Verification Log ⚠️). */
 export type ChecklistState = 'done' | 'undone' | 'problem';
-
-export const TIMELINE_KINDS: readonly TimelineKind[] = [
-  'opened', 'alert_firing', 'alert_resolved', 'severity_raised', 'sla_breached', 'acknowledged', 'resolved',
-  'alerts_truncated', 'escalated', 'reminder', 'paged', 'page_failed', 'note', 'checklist',
-];
 
 /** Who acts on an incident: the name shown, the contact id when the person is a known contact, and how. */
 export interface Responder {

@@ -1,7 +1,9 @@
 import Type, { type Static } from 'typebox';
 
-const LabelMap = Type.Record(Type.String(), Type.String());
-const Status = Type.Enum(['firing', 'resolved']);
+// Written as plain JSON Schema: TypeBox's Record keys on the pattern "^.*$", which lets a key with a
+// newline through unchecked, and its Enum has no type, which words a wrong type worse.
+const LabelMap = Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } });
+const Status = Type.Unsafe<'firing' | 'resolved'>({ type: 'string', enum: ['firing', 'resolved'] });
 
 /**
  * Alertmanager's webhook payload, version 4: one definition gives both the JSON schema the route

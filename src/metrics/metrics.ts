@@ -34,7 +34,7 @@ function shared<T>(read: () => Promise<T>): () => Promise<T> {
 const COUNTED: Partial<Record<PageOutcome['status'], string>> = { sent: 'sent', retry: 'retried', failed: 'failed', skipped: 'skipped' };
 
 /**
- * Builds the metrics. `counts` is asked on every scrape, so the open and breached gauges come from
+ * Builds the metrics. `readCounts` is asked once per scrape, so the open and breached gauges come from
  * the store and are right after a restart.
  */
 export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDepth: () => Promise<Record<ChannelName, number>>): Metrics {

@@ -64,7 +64,6 @@ export function facts(i: IncidentWithDetails) {
   };
 }
 
-
 /** The incident report's address under PUBLIC_URL, linked from every page; undefined without PUBLIC_URL. */
 export function reportUrl(publicUrl: string | undefined, incidentId: number | null): string | undefined {
   return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/api/incidents/${incidentId}/report` : undefined;

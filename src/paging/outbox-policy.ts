@@ -17,6 +17,7 @@ export interface OutboxPolicy {
   maxBackoffMs: number;
 }
 
+/** One message per 1.1 s per Slack channel, fold after 3 s of backlog, 15 attempts, backoff capped at 5 minutes. */
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = { slackIntervalMs: 1100, foldAfterMs: 3000, maxAttempts: 15, maxBackoffMs: 5 * 60_000 };
 
 /** What to do with one Slack channel's due pages. `nextFree` is when the channel may take its next message. */

@@ -3,7 +3,7 @@ import type { IncidentWithDetails } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { NotifyError, type Notifier } from '../notify/notifier.js';
+import { NotifyError, type DigestItem, type Notifier } from '../notify/notifier.js';
 import {
   decideRetry,
   DEFAULT_OUTBOX_POLICY,
@@ -56,10 +56,15 @@ export class Dispatcher {
     private readonly log: DispatchLogger,
     options: DispatcherOptions = {},
   ) {
-    const { pollMs, random, autoStart: _autoStart, ...policy } = options;
-    this.policy = { ...DEFAULT_OUTBOX_POLICY, ...policy };
-    this.pollMs = pollMs ?? 250;
-    this.random = random ?? Math.random;
+    const d = DEFAULT_OUTBOX_POLICY;
+    this.policy = {
+      slackIntervalMs: options.slackIntervalMs ?? d.slackIntervalMs,
+      foldAfterMs: options.foldAfterMs ?? d.foldAfterMs,
+      maxAttempts: options.maxAttempts ?? d.maxAttempts,
+      maxBackoffMs: options.maxBackoffMs ?? d.maxBackoffMs,
+    };
+    this.pollMs = options.pollMs ?? 250;
+    this.random = options.random ?? Math.random;
   }
 
   /** Puts pages a dead process left mid-send back in the queue, then starts the loop. */
@@ -77,6 +82,7 @@ export class Dispatcher {
     return recovered;
   }
 
+  /** Stops the loop and waits for a pass in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -109,7 +115,7 @@ export class Dispatcher {
     const canDigest = Boolean(notifier?.sendDigest && !notifier.notConfigured);
     const plan = planSlackBatch(pages, this.nextFree.get(target) ?? 0, now, this.policy, canDigest);
     if (plan.action === 'wait') {
-      await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until })));
+      await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now)));
       return;
     }
     this.nextFree.set(target, plan.nextFree);
@@ -117,18 +123,20 @@ export class Dispatcher {
       await this.digest(notifier!, target, plan.pages, incidents, now);
       return;
     }
-    await Promise.all(plan.later.map(({ page, at }) => this.record(page, { status: 'release', nextAttemptAt: at })));
+    await Promise.all(plan.later.map(({ page, at }) => this.record(page, { status: 'release', nextAttemptAt: at }, now)));
     await this.deliver(plan.page, incidents);
   }
 
   private async digest(notifier: Notifier, target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
-    const items = pages.flatMap((page) => {
+    const items: DigestItem[] = [];
+    for (const page of pages) {
       const incident = incidents.get(page.incidentId);
-      return incident ? [{ page, incident }] : [];
-    });
+      if (incident) items.push({ page, incident });
+      else await this.record(page, skippedOutcome(page, `incident ${page.incidentId} is gone`, now), now);
+    }
     try {
       const d = await notifier.sendDigest!(target, items);
-      for (const { page } of items) await this.record(page, foldedOutcome(page, d.externalRef, items.length, now));
+      for (const { page } of items) await this.record(page, foldedOutcome(page, d.externalRef, items.length, now), now);
     } catch (err) {
       for (const { page } of items) await this.failed(page, err, now);
     }
@@ -140,14 +148,14 @@ export class Dispatcher {
     const incident = incidents.get(page.incidentId);
     if (!notifier || notifier.notConfigured || !incident) {
       const reason = notifier?.notConfigured ?? (incident ? `no notifier for ${page.channel}` : `incident ${page.incidentId} is gone`);
-      await this.record(page, skippedOutcome(page, reason, now));
+      await this.record(page, skippedOutcome(page, reason, now), now);
       return;
     }
     try {
       const found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }) : undefined;
       const delivery = found ?? (await notifier.send({ page, incident }));
       for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
-      await this.record(page, sentOutcome(page, delivery, now, found !== undefined));
+      await this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
     } catch (err) {
       await this.failed(page, err, now);
     }
@@ -159,13 +167,13 @@ export class Dispatcher {
     const decision = decideRetry(page, failure, now, this.policy, this.random());
     if (decision.retry && decision.pauseChannel && page.channel === 'slack') this.nextFree.set(page.target, decision.at);
     if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
-    await this.record(page, failedOutcome(page, failure, decision, now));
+    await this.record(page, failedOutcome(page, failure, decision, now), now);
   }
 
-  private async record(page: OutboxEntry, outcome: PageOutcome): Promise<void> {
-    const now = this.clock.now();
-    await this.store.completePage(page.id, outcome, now);
-    this.metrics.observePage(page, outcome, now);
+  /** Stores an outcome; `attemptedAt` is when the attempt began, which delivery latency is measured to. */
+  private async record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<void> {
+    await this.store.completePage(page.id, outcome, this.clock.now());
+    this.metrics.observePage(page, outcome, attemptedAt);
   }
 
   private schedule(delay: number): void {

@@ -1,13 +1,26 @@
-import type { Severity } from '../classify/severity.js';
+import { isSeverity, type Severity } from '../classify/severity.js';
 import { parseDuration } from '../incidents/duration.js';
 import { ALERTMANAGER, SYSTEM, type ChannelName, type PageEvent, type TimelineEntry } from '../incidents/timeline.js';
 
 // Before migration 3 the timeline was prose. These are the sentences that version wrote, read back
-// into typed entries; anything else is kept, word for word, as a note.
+// into typed entries marked `legacy`; anything else is kept, word for word, as a note. Where the
+// prose did not carry a field, the entry says the least it can: a person's id is their name, a
+// failed page's event is "opened", and Slack members mentioned are counted as "unknown" ones.
+// Migration 3 reads with this file: like the migration, it must not change.
 
 type Fields = { [key: string]: unknown };
 const time = (text: string | undefined) => (text ? Date.parse(text) : NaN);
-const ms = (text: string | undefined) => (text ? (parseDuration(text) ?? 0) : 0);
+/** A duration the sentence had (NaN when it does not parse), or 0 when it had none. */
+const ms = (text: string | undefined) => (text ? (parseDuration(text) ?? NaN) : 0);
+const SEVERITY_FIELDS = new Set(['severity', 'from', 'to']);
+const PAGE_EVENTS = new Set<string>(['opened', 'severity_raised', 'sla_breached', 'escalated', 'reminder', 'acknowledged', 'resolved'] satisfies PageEvent[]);
+
+/** True when every field holds what its kind allows: times and durations parsed, severities and events known. */
+function sound(fields: Fields): boolean {
+  return Object.entries(fields).every(
+    ([k, v]) => !(typeof v === 'number' && Number.isNaN(v)) && (!SEVERITY_FIELDS.has(k) || isSeverity(v)) && (k !== 'event' || PAGE_EVENTS.has(v as string)),
+  );
+}
 
 /** "Slack #x: …" or "E-mail to a@x, b@y: …": the destination, and the rest of the sentence. */
 function destination(detail: string): { channel: ChannelName; target: string; rest: string } | undefined {
@@ -50,7 +63,7 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
       if ((m = /^Resolved automatically: all (\d+) alerts resolved$/.exec(d)) && kind === 'resolved') {
         return { actor: ALERTMANAGER, by: ALERTMANAGER, via: ALERTMANAGER, alerts: Number(m[1]) };
       }
-      if ((m = new RegExp(`^${verb} by (.+) when resolving$`, 's').exec(d))) return { actor: m[1], by: m[1], via: 'api', whenResolving: true };
+      if ((m = new RegExp(`^${verb} by ([^:]+) when resolving$`, 's').exec(d))) return { actor: m[1], by: m[1], via: 'api', whenResolving: true };
       m = new RegExp(`^${verb} by (.+?)(?:: (.*))?$`, 's').exec(d);
       if (!m) return undefined;
       // The Slack buttons used to say so in the note.
@@ -97,6 +110,6 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
  */
 export function fromLegacy(kind: string, detail: string, at: number, severity?: Severity): TimelineEntry {
   const fields = parse(kind, detail, severity);
-  const valid = fields && !Object.values(fields).some((v) => typeof v === 'number' && Number.isNaN(v));
-  return (valid ? { at, kind, ...fields } : { at, actor: SYSTEM, kind: 'note', text: detail }) as TimelineEntry;
+  // The checks above make the cast true: every field of the kind is present and sound.
+  return (fields && sound(fields) ? { at, kind, ...fields, legacy: true } : { at, actor: SYSTEM, kind: 'note', text: detail, legacy: true }) as TimelineEntry;
 }

@@ -137,19 +137,25 @@ const TIMELINE_SCHEMA = `
 
 /**
  * Migration 3: the timeline becomes typed data (kind, actor, and the kind's fields as JSON) instead
- * of prose, and a waiting page carries the typed entry it tells about instead of a sentence. The
- * append-only table is rebuilt rather than updated, so its triggers never have to be lifted.
+ * of prose, and a waiting page carries the typed entry it tells about instead of a sentence. No row
+ * of the append-only table is ever updated: the old table is renamed, copied entry by entry into a
+ * new one (in batches, so a long history is never all in memory), and dropped. Like every released
+ * migration this one must not change, and neither may store/legacy-timeline.ts, which it reads with.
  */
 function typedTimeline(db: Database.Database): void {
-  const old = db.prepare<[], { id: number; incident_id: number; at: number; kind: string; detail: string }>(`SELECT * FROM timeline ORDER BY id`).all();
   // The old table's index and triggers keep their names through the rename; the new table takes them.
   db.exec(`ALTER TABLE timeline RENAME TO timeline_prose`);
   db.exec(`DROP INDEX timeline_incident; DROP TRIGGER timeline_append_only_update; DROP TRIGGER timeline_append_only_delete`);
   db.exec(TIMELINE_SCHEMA);
+  const batch = db.prepare<[number], { id: number; incident_id: number; at: number; kind: string; detail: string }>(
+    `SELECT * FROM timeline_prose WHERE id > ? ORDER BY id LIMIT 5000`,
+  );
   const insert = db.prepare(`INSERT INTO timeline (id, incident_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?, ?)`);
-  for (const row of old) {
-    const { at, kind, actor, ...fields } = fromLegacy(row.kind, row.detail, row.at);
-    insert.run(row.id, row.incident_id, at, kind, actor, JSON.stringify(fields));
+  for (let rows = batch.all(0); rows.length > 0; rows = batch.all(rows.at(-1)!.id)) {
+    for (const row of rows) {
+      const { at, kind, actor, ...fields } = fromLegacy(row.kind, row.detail, row.at);
+      insert.run(row.id, row.incident_id, at, kind, actor, JSON.stringify(fields));
+    }
   }
   db.exec(`DROP TABLE timeline_prose`);
 

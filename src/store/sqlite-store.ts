@@ -539,7 +539,8 @@ function toPage(r: OutboxRow): OutboxEntry {
     severity: r.severity,
     mentions: payload.mentions,
     recipients: payload.recipients,
-    cause: payload.cause,
+    // Pages settled before migration 3 kept their words in `note`; only waiting ones were converted.
+    cause: payload.cause ?? null,
     status: r.status,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,

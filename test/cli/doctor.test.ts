@@ -97,3 +97,17 @@ t.test('usage errors and help', async (t) => {
   t.equal(await main([], {}, c.io), 0);
   t.match(c.lines[0], /^Usage: alert-triage <command>/);
 });
+
+t.test('an invalid environment fails one check and holds back those that read it', async (t) => {
+  const { lines, io } = capture();
+  const code = await main(['doctor', '--url', 'http://127.0.0.1:1'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(tempDir(t), 'e.db')}` }, io);
+  t.equal(code, 1);
+  t.match(lines, [
+    /^- config: not checked: the environment is invalid/,
+    /^✗ environment: WEBHOOK_TOKEN and API_TOKEN: required when NODE_ENV=production$/,
+    /^- store: not checked/,
+    /^- slack: not checked/,
+    /^- smtp: not checked/,
+  ]);
+  t.notOk(lines.some((l) => /^✗ (config|store|slack|smtp)/.test(l)), 'the one cause is reported once');
+});

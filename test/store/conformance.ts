@@ -170,6 +170,29 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.slackMessage(crit!.incident.id, '#sec'), { channelId: 'C1', ts: '1.0' }, 'the first announcement stays the thread root');
   });
 
+  t.test('a page folded into a digest is done, like a sent one; a skipped one is failed; neither is queued', async (t) => {
+    const store = await makeStore(t);
+    const page = { channel: 'slack' as const, target: '#x', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 };
+    await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page, page] }));
+    const [one, two] = await store.claimPages(T0, 10);
+    await store.completePage(one!.id, { status: 'folded', externalRef: 'digest C1:9.0' }, T0);
+    await store.completePage(two!.id, { status: 'skipped', error: 'incident 1 is gone' }, T0);
+    t.same(await store.queueDepth(), { slack: 0, email: 0 });
+    t.same(await store.claimPages(T0 + 60 * MIN, 10), [], 'neither comes back');
+  });
+
+  t.test('run-time on-call overrides: added with an id, listed until they end, removed', async (t) => {
+    const store = await makeStore(t);
+    const a = await store.addOverride({ team: 'payments', contact: 'bob', from: T0, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 });
+    const b = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 10 * MIN, by: 'api', createdAt: T0 });
+    t.ok(a.id > 0 && b.id > a.id, 'ids grow');
+    t.same(await store.listOverrides(T0), [a, b]);
+    t.same(await store.listOverrides(T0 + 10 * MIN), [a], 'an override that ended is not listed');
+    t.equal(await store.deleteOverride(a.id), true);
+    t.equal(await store.deleteOverride(a.id), false);
+    t.same(await store.listOverrides(T0), [b]);
+  });
+
   t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
     const store = await makeStore(t);
     const due = await store.applyNotification(group('a', [incoming('a', 'DDoSAttack')]), (a, p, n) => {

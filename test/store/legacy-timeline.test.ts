@@ -39,13 +39,21 @@ t.test('every sentence the prose timeline wrote reads back as a typed entry that
 });
 
 t.test('what the old version cannot have written is kept word for word as a note', async (t) => {
-  for (const [kind, sentence] of [['opened', 'Opened somehow'], ['mystery', 'a kind nobody knows'], ['sla_breached', 'No acknowledgement by yesterday']] as const) {
-    t.same(fromLegacy(kind, sentence, AT), { at: AT, actor: 'system', kind: 'note', text: sentence }, kind);
+  const odd = [
+    ['opened', 'Opened somehow'],
+    ['mystery', 'a kind nobody knows'],
+    ['sla_breached', 'No acknowledgement by yesterday'],
+    ['opened', 'Opened as bogus by rule r with 1 firing alert; respond by 2026-11-23T22:13:00.000Z (5m SLA)'],
+    ['paged', 'Slack #x: weird words'],
+    ['sla_breached', 'No acknowledgement within the critical response time (deadline 2026-11-23T22:13:00.000Z); detected 90x late'],
+  ] as const;
+  for (const [kind, sentence] of odd) {
+    t.same(fromLegacy(kind, sentence, AT), { at: AT, actor: 'system', kind: 'note', text: sentence, legacy: true }, kind);
   }
 });
 
 t.test("Slack's buttons wrote their channel into the note; it becomes the via", async (t) => {
   const e = fromLegacy('acknowledged', 'Acknowledged by Alice Martin: from Slack', AT);
-  t.same(e, { at: AT, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack' });
+  t.same(e, { at: AT, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack', legacy: true });
   t.equal(describeEntry(e), 'Acknowledged by Alice Martin in Slack');
 });

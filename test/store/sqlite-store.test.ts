@@ -131,16 +131,19 @@ t.test('migration 3 turns the prose timeline and the waiting pages into typed en
   t.teardown(() => store.close());
   const got = (await store.getIncident(1))!;
   t.same(got.timeline, [
-    { at: 1000, actor: 'alertmanager', kind: 'opened', severity: 'critical', rule: 'critical-by-name', firing: 2, respondBy: Date.parse('2026-11-23T22:13:00Z'), slaMs: 300_000 },
-    { at: 1001, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack' },
-    { at: 1002, actor: 'system', kind: 'paged', channel: 'slack', target: '#security-incident', event: 'opened', recipients: ['unknown', 'unknown', 'unknown'], outcome: 'sent' },
-    { at: 1003, actor: 'system', kind: 'page_failed', channel: 'email', target: 'carol@example.com', event: 'opened', recipients: ['carol@example.com'], outcome: 'rejected', reason: 'rejected by the mail server' },
-    { at: 1004, actor: 'system', kind: 'note', text: 'something this version never wrote' },
+    { legacy: true, at: 1000, actor: 'alertmanager', kind: 'opened', severity: 'critical', rule: 'critical-by-name', firing: 2, respondBy: Date.parse('2026-11-23T22:13:00Z'), slaMs: 300_000 },
+    { legacy: true, at: 1001, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack' },
+    { legacy: true, at: 1002, actor: 'system', kind: 'paged', channel: 'slack', target: '#security-incident', event: 'opened', recipients: ['unknown', 'unknown', 'unknown'], outcome: 'sent' },
+    { legacy: true, at: 1003, actor: 'system', kind: 'page_failed', channel: 'email', target: 'carol@example.com', event: 'opened', recipients: ['carol@example.com'], outcome: 'rejected', reason: 'rejected by the mail server' },
+    { legacy: true, at: 1004, actor: 'system', kind: 'note', text: 'something this version never wrote' },
   ]);
   t.equal(describeEntry(got.timeline[2]!), 'Slack #security-incident: opened, mentioning 3', 'the same words as before');
   const [page] = await store.claimPages(5000, 10);
-  t.same(page!.cause, { at: 5000, actor: 'system', kind: 'sla_breached', severity: 'critical', respondBy: Date.parse('2026-11-23T22:13:00Z'), lateMs: 0 });
+  t.same(page!.cause, { at: 5000, actor: 'system', kind: 'sla_breached', severity: 'critical', respondBy: Date.parse('2026-11-23T22:13:00Z'), lateMs: 0, legacy: true });
   const db = new Database(path, { readonly: true });
   t.teardown(() => db.close());
   t.throws(() => db.prepare(`SELECT detail FROM timeline`).all(), /no such column/, 'no prose is stored any more');
+  t.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'timeline_incident'`).get(), 'the index is back');
+  t.same(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all(), [{ name: 'timeline_append_only_delete' }, { name: 'timeline_append_only_update' }], 'and the append-only triggers');
+  t.same(db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'timeline_prose%'`).all(), [], 'the old table is gone');
 });
