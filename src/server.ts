@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { readEnv } from './config/env.js';
+import { pagingProblems, readEnv } from './config/env.js';
+import { logSerializers } from './http/log-serializers.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { describeDatabaseUrl, openStore } from './store/open-store.js';
 
@@ -24,9 +25,12 @@ async function main(): Promise<void> {
   let env;
   let triage;
   let store;
+  let problems: string[];
   try {
     env = readEnv(process.env);
     triage = loadConfigFile(env.configPath);
+    problems = pagingProblems(env, triage.paging);
+    if (env.production && problems.length) throw new ConfigError(`${problems.join('; ')} (NODE_ENV=production refuses to start a pager that cannot page)`);
     store = openStore(env.databaseUrl);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -36,14 +40,12 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const logger = pino({ level: env.logLevel, redact: REDACT_PATHS });
+  const logger = pino({ level: env.logLevel, redact: REDACT_PATHS, serializers: logSerializers });
   for (const [name, value] of [['WEBHOOK_TOKEN', env.webhookToken], ['API_TOKEN', env.apiToken]] as const) {
     if (!value) logger.warn(`${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`);
   }
 
-  for (const [name, value] of [['SLACK_BOT_TOKEN', env.slackBotToken], ['SMTP_URL', env.smtpUrl]] as const) {
-    if (!value) logger.warn(`${name} is not set: pages for that channel are recorded as not sent.`);
-  }
+  for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);
   const app = buildApp(
     {
       triage,

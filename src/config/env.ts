@@ -1,3 +1,5 @@
+import { SEVERITIES } from '../classify/severity.js';
+import type { PagingConfig, Route } from '../paging/paging-config.js';
 import { ConfigError } from './load-config.js';
 
 /** Settings that come from the environment; the secrets live only here. */
@@ -48,4 +50,30 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     if (missing.length) throw new ConfigError(`${missing.join(' and ')}: required when NODE_ENV=production`);
   }
   return settings;
+}
+
+/**
+ * Paging settings that cannot work together, each message naming the variable (never its value:
+ * URLs may hold passwords). In production any of them stops the service; elsewhere they are loud
+ * warnings, so a trial runs without Slack or SMTP.
+ */
+export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[] {
+  const policies = [paging, ...paging.teams];
+  const routed = (test: (r: Route) => boolean) => policies.some((p) => SEVERITIES.some((s) => test(p.routing[s])));
+  const problems: string[] = [];
+  if (!env.slackBotToken && routed((r) => r.channels.length > 0)) problems.push('SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels: they would not be sent');
+  if (env.slackBotToken && !env.slackSigningSecret) problems.push("SLACK_SIGNING_SECRET: not set, so Slack's Acknowledge and Resolve buttons cannot work");
+  if (!env.smtpUrl && routed((r) => r.email && r.notify.length > 0)) problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
+  if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
+  if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
+  return problems;
+}
+
+function isSmtpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
