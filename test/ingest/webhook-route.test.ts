@@ -277,3 +277,19 @@ t.test('webhook metrics count alerts, codes and truncation', async (t) => {
   t.equal(await metric(app, 'triage_webhook_requests_total{code="200"}'), 2);
   t.equal(await metric(app, 'triage_webhook_duration_seconds_count'), 2);
 });
+
+t.test('a 1 MB alertname that made the backtracking regex run a minute is answered and classified', async (t) => {
+  const { app } = await makeApp(t);
+  const breach = 'breach'.repeat(170_000);
+  // With the trailing newline the shipped critical-by-name rule (.*(breach|…).*) does not match,
+  // as in Alertmanager (. stops at a newline): it falls to the default.
+  const withNewline = await postWebhook(app, payload(uniqueGroup(), [alert(`${breach}\n`, { fingerprint: 'nl' })]));
+  t.equal(withNewline.statusCode, 200);
+  t.match(withNewline.json(), { changed: true, incident: { severity: 'medium' } });
+  const plain = await postWebhook(app, payload(uniqueGroup(), [alert(breach, { fingerprint: 'plain' })]));
+  t.equal(plain.statusCode, 200);
+  t.match(plain.json(), { changed: true, incident: { severity: 'critical' } });
+  const got = (await api(app, 'GET', `/api/incidents/${plain.json().incident.id}`)).body;
+  t.equal(got.rule, 'critical-by-name');
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
+});
