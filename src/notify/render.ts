@@ -56,6 +56,8 @@ export function facts(i: IncidentWithDetails) {
   return {
     status: i.status === 'open' ? (i.slaBreached ? 'open, deadline missed' : 'open') : i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy}` : `resolved by ${i.resolvedBy}`,
     respondBy: utc(i.respondBy),
+    /** What decided the severity: a rule's name or the alert's own label (`label:severity=critical`). */
+    severity: `${SEVERITY_STYLE[i.severity].label}, by ${i.rule}`,
     labels,
     summary: first?.annotations['summary'] ?? '',
     description: first?.annotations['description'] ?? '',

@@ -149,6 +149,7 @@ export class SlackNotifier implements Notifier {
         fields: [
           { type: 'mrkdwn', text: `*Incident*\n${this.link(i)}` },
           { type: 'mrkdwn', text: `*Status*\n${slackEscape(f.status)}` },
+          { type: 'mrkdwn', text: `*Severity*\n${slackEscape(f.severity)}` },
           { type: 'mrkdwn', text: `*Respond by*\n${f.respondBy}` },
           { type: 'mrkdwn', text: `*Alerts*\n${f.alerts}` },
         ],

@@ -12,8 +12,11 @@ t.test('a real Alertmanager 0.25 capture opens one incident with both alerts', a
   const { body } = fixture('firing-two-alerts');
   const res = await postWebhook(app, body);
   t.equal(res.statusCode, 200);
-  t.match(res.json(), { status: 'ok', changed: true, incident: { id: 1, status: 'open', severity: 'high' } });
+  // DatabaseDown is a high by name, but the alerts declare severity="critical": never paged below that.
+  t.match(res.json(), { status: 'ok', changed: true, incident: { id: 1, status: 'open', severity: 'critical' } });
   const got = await api(app, 'GET', '/api/incidents/1');
+  t.match(got.body, { severity: 'critical', rule: 'label:severity=critical', respondBy: '2026-11-23T22:13:00.000Z' });
+  t.match(got.body.timeline[0], { kind: 'opened', rule: 'label:severity=critical', detail: /^Opened as critical by rule label:severity=critical/ });
   t.equal(got.body.key, 'incident/{}:{alertname="DatabaseDown"}');
   t.same(got.body.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort(), ['2c19d853f629360e', 'e3bf07dcd70cbf25']);
   t.equal(got.body.alerts.find((a: { fingerprint: string }) => a.fingerprint === '2c19d853f629360e').annotations.runbook_url, 'https://runbooks.example/db');
@@ -57,7 +60,7 @@ t.test('re-deliveries change nothing: retries, repeat_interval and an HA pair', 
   const list = (await api(app, 'GET', '/api/incidents')).body.incidents;
   t.equal(list.length, 1);
   t.equal(incidentKinds((await api(app, 'GET', '/api/incidents/1')).body.timeline).length, 1);
-  t.equal(await metric(app, 'triage_incidents_opened_total{severity="high"}'), 1);
+  t.equal(await metric(app, 'triage_incidents_opened_total{severity="critical"}'), 1);
 });
 
 t.test('auto-resolve, then a re-fire opens a new incident', async (t) => {

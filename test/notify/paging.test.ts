@@ -243,3 +243,16 @@ t.test('without Slack or SMTP configured the service runs and records pages as n
   t.match(failed.sort(), [/^E-mail to .*: not sent, e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)']);
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
 });
+
+t.test('an alert declaring severity="critical" is paged as critical, and the page says the label decided', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  // DatabaseDown is high by name; its own label says critical (the README's example).
+  await postWebhook(app, payload(uniqueGroup(), [alert('DatabaseDown', { labels: { instance: 'db:5432', severity: 'critical' } })]));
+  await drain();
+  const posted = slack.postedTo('#security-incident');
+  t.equal(posted.length, 1, 'announced where criticals go');
+  t.match(slackText(posted[0]!), '*Severity*\\nCRITICAL, by label:severity=critical');
+  t.equal(mail.received.length, 1);
+  t.match(mail.received[0]!.mail.text, /^Severity: CRITICAL, by label:severity=critical$/m);
+  t.match(mail.received[0]!.mail.html, '<th align="left">Severity</th><td>CRITICAL, by label:severity=critical</td>');
+});
