@@ -4,7 +4,7 @@ import type { GroupNotification, Incident } from '../incidents/model.js';
 import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import { escalate, withPages, type Unconfigured } from '../paging/paging-policy.js';
-import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
+import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
 import type { Responder } from '../incidents/timeline.js';
 
 /** What the incident service needs; the store is the only adapter and it comes in as an interface. */
@@ -30,14 +30,15 @@ export type ActionResult = { found: false } | { found: true; incident: Incident;
 export class IncidentService {
   constructor(private readonly deps: IncidentServiceDeps) {}
 
-  async ingest(n: GroupNotification): Promise<CommittedChange | null> {
+  /** Applies one Alertmanager notification; says what changed and which incident it concerns. */
+  async ingest(n: GroupNotification): Promise<NotificationOutcome> {
     const { store, clock, classify, sla, paging } = this.deps;
-    const change = await store.applyNotification(n, (active, previous, notification) => {
+    const outcome = await store.applyNotification(n, (active, previous, notification) => {
       const now = clock.now();
       return withPages(applyNotification(active, previous, notification, { now, classify, sla }), paging, now, this.deps.unconfigured);
     });
-    if (change) this.committed(change);
-    return change;
+    if (outcome.change) this.committed(outcome.change);
+    return outcome;
   }
 
   acknowledge(id: number, who: Responder, note?: string): Promise<ActionResult> {

@@ -16,6 +16,7 @@ import {
   type IncidentFilter,
   type IncidentStore,
   type NotificationDecider,
+  type NotificationOutcome,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -217,7 +218,7 @@ export class SqliteStore implements IncidentStore {
     }
   }
 
-  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null> {
+  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
     return this.run(() => {
       const key = incidentKey(n.receiver, n.groupKey);
       const active = this.stmt.active.get(key);
@@ -225,7 +226,13 @@ export class SqliteStore implements IncidentStore {
       // The last resolved incident is only consulted when a notification could open a new one.
       const last = !active && n.alerts.some((a) => a.status === 'firing') ? this.stmt.lastResolved.get(key) : undefined;
       const change = decide(activeState, last ? this.state(last) : null, n);
-      return change ? this.write(change) : null;
+      if (change) {
+        const committed = this.write(change);
+        return { change: committed, incident: committed.incident };
+      }
+      // Nothing changed (a re-delivery): still say which incident the notification is about.
+      const concerned = active ?? last ?? this.stmt.lastResolved.get(key);
+      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
     });
   }
 

@@ -21,6 +21,17 @@ export interface CommittedChange extends IncidentChange {
   incident: Incident & { id: number };
 }
 
+/** What one notification did to its group. */
+export interface NotificationOutcome {
+  /** The committed change; null when the notification changed nothing (a re-delivery). */
+  change: CommittedChange | null;
+  /**
+   * The incident the notification concerns, as it stands after it: the changed one, else the
+   * group's active incident, else its most recently resolved one; null when the group has none.
+   */
+  incident: (Incident & { id: number }) | null;
+}
+
 /**
  * Decides the change for one notification from the group's active incident and its most
  * recently resolved one. Runs inside the store's transaction, so it must be pure and quick.
@@ -41,8 +52,8 @@ export type IncidentDecider = (incident: Incident) => IncidentChange | null;
  * for a failure that a retry may cure.
  */
 export interface IncidentStore {
-  /** Applies one notification in one transaction; null when nothing changed. */
-  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null>;
+  /** Applies one notification in one transaction. */
+  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome>;
   /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
   updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
   /** Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at or before `now`. */
