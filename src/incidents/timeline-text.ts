@@ -84,7 +84,14 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   resolved: 'Resolved',
 };
 
-/** The one-line text of a page's event, for Slack thread replies and e-mails. */
+/**
+ * The one-line text of a page's event, for Slack thread replies and e-mails: "Response deadline
+ * missed: No acknowledgement within …", but "Acknowledged by alice: on it" where the entry already
+ * names the event, rather than saying it twice.
+ */
 export function describePage(page: Pick<PageRequest, 'event' | 'cause'>): string {
-  return page.cause ? `${EVENT_TEXT[page.event]}: ${describeEntry(page.cause)}` : EVENT_TEXT[page.event];
+  const event = EVENT_TEXT[page.event];
+  if (!page.cause) return event;
+  const entry = describeEntry(page.cause);
+  return entry.startsWith(event) ? entry : `${event}: ${entry}`;
 }
