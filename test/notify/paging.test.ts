@@ -256,3 +256,36 @@ t.test('an alert declaring severity="critical" is paged as critical, and the pag
   t.match(mail.received[0]!.mail.text, /^Severity: CRITICAL, by label:severity=critical$/m);
   t.match(mail.received[0]!.mail.html, '<th align="left">Severity</th><td>CRITICAL, by label:severity=critical</td>');
 });
+
+t.test('Slack formatting in annotations stays as typed, and a runbook_url cannot choose its link text', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  await postWebhook(
+    app,
+    payload(uniqueGroup(), [
+      alert('ServiceDown', {
+        labels: { instance: 'db_1' },
+        annotations: { summary: '*bold* _it_ ~s~ `code`', description: '> not a quote\n*also* plain', runbook_url: 'https://runbooks.example/x|Click here <now>' },
+      }),
+    ]),
+  );
+  await drain();
+  const m = slack.postedTo('#incidents')[0]!;
+  // What Slack reads as mrkdwn: the message text and the mrkdwn blocks (the header and the
+  // notification fallback are plain text, shown as written).
+  const mrkdwn: string[] = [m.text];
+  JSON.stringify(m.attachments, (_k, v: { type?: string; text?: string }) => {
+    if (v && v.type === 'mrkdwn' && typeof v.text === 'string') mrkdwn.push(v.text);
+    return v;
+  });
+  const text = mrkdwn.join('\n');
+  t.match(text, '∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ', 'the summary shows its characters, not formatting');
+  t.notMatch(text, '*bold*');
+  t.notMatch(text, '_it_');
+  t.notMatch(text, '~s~');
+  t.notMatch(text, '`code`');
+  t.match(text, '\u00ad&gt; not a quote', 'a leading > does not quote');
+  t.match(text, '<https://runbooks.example/x%7CClick%20here%20%3Cnow%3E|Runbook>', 'the link text is ours');
+  t.notMatch(text, '|Click here');
+  // E-mail is not mrkdwn: the same text arrives as written.
+  t.match(mail.received[0]!.mail.text, 'Summary: *bold* _it_ ~s~ `code`');
+});
