@@ -296,3 +296,26 @@ t.test('a 1 MB alertname that made the backtracking regex run a minute is answer
   t.equal(got.rule, 'critical-by-name');
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
 });
+
+t.test('times that are not RFC 3339 and absurd truncation counts get 400 with the field', async (t) => {
+  const { app } = await makeApp(t);
+  const cases: [unknown, number, RegExp | undefined][] = [
+    [payload(uniqueGroup(), [alert('X', { startsAt: '1' })]), 400, /^body\/alerts\/0\/startsAt is not an RFC 3339 time: "1"$/],
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23' })]), 400, /startsAt is not an RFC 3339 time/],
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T22:07:46' })]), 400, /startsAt is not an RFC 3339 time/],
+    [payload(uniqueGroup(), [alert('X', { status: 'resolved', endsAt: 'May 1' })]), 400, /^body\/alerts\/0\/endsAt is not an RFC 3339 time/],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1e308 }, 400, /truncatedAlerts must be <= 1000000000/],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1.5 }, 400, /truncatedAlerts must be integer/],
+    // Go's zero time still means "not set", and an offset is fine.
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T23:07:46+01:00', endsAt: '0001-01-01T00:00:00Z' })]), 200, undefined],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1_000_000_000 }, 200, undefined],
+  ];
+  for (const [body, code, message] of cases) {
+    const res = await postWebhook(app, body);
+    t.equal(res.statusCode, code, res.body);
+    if (message) t.match(res.json().message, message);
+  }
+  t.equal(await metric(app, 'triage_alerts_truncated_total'), 1_000_000_000);
+  const opened = (await api(app, 'GET', '/api/incidents')).body.incidents;
+  t.equal(opened.length, 2, 'nothing was stored for the refused ones');
+});
