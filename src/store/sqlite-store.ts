@@ -17,6 +17,7 @@ import {
   type IncidentStore,
   type NotificationDecider,
   type NotificationOutcome,
+  type AlertWindow,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -142,6 +143,10 @@ export class SqliteStore implements IncidentStore {
       ),
       byId: db.prepare<[number], IncidentRow>(`SELECT * FROM incidents WHERE id = ?`),
       alerts: db.prepare<[number], AlertRow>(`SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint`),
+      alertsWindow: db.prepare<[number, number, number], AlertRow>(
+        `SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint LIMIT ? OFFSET ?`,
+      ),
+      alertCount: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE incident_id = ?`),
       timeline: db.prepare<[number], TimelineRow>(
         `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
       ),
@@ -250,13 +255,16 @@ export class SqliteStore implements IncidentStore {
     return this.sweep(this.stmt.overdue, now, decide);
   }
 
-  getIncident(id: number): Promise<IncidentWithDetails | undefined> {
+  getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
     return this.read(() => {
       const row = this.stmt.byId.get(id);
       if (!row) return undefined;
+      // Only the window's rows are decoded (labels and annotations are JSON text).
+      const alerts = window ? this.stmt.alertsWindow.all(id, window.limit, window.offset) : this.stmt.alerts.all(id);
       return {
         ...toIncident(row),
-        alerts: this.stmt.alerts.all(id).map(toAlert),
+        alertCount: window ? this.stmt.alertCount.get(id)!.n : alerts.length,
+        alerts: alerts.map(toAlert),
         timeline: this.stmt.timeline.all(id).map(toEntry),
       };
     });

@@ -10,6 +10,12 @@ export interface IncidentFilter {
   limit: number;
 }
 
+/** A window of an incident's alerts: skip `offset`, read at most `limit`. */
+export interface AlertWindow {
+  offset: number;
+  limit: number;
+}
+
 /** Counts by severity that the gauges are rebuilt from on every scrape. */
 export interface IncidentCounts {
   open: Record<Severity, number>;
@@ -60,7 +66,11 @@ export interface IncidentStore {
   sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
   /** Applies a decision to each open incident whose next escalation is due at or before `now`. */
   sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
-  getIncident(id: number): Promise<IncidentWithDetails | undefined>;
+  /**
+   * One incident with its timeline and its alerts in start order (all of them, or the window asked
+   * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
+   */
+  getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
   /** Claims up to `limit` due pages, most severe first: they become `sending` until completed. */
   claimPages(now: number, limit: number): Promise<OutboxEntry[]>;
   /** Puts pages left `sending` by a process that died back in the queue, marked maybeSent. */

@@ -54,6 +54,22 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.match(await store.applyNotification(firing, decide(T0 + 4 * MIN)), { change: null, incident: { id, status: 'resolved' } }, 'a late firing re-delivery: the last resolved one');
   });
 
+  t.test('an incident is read whole or a window of its alerts at a time, in start order, with the count', async (t) => {
+    const store = await makeStore(t);
+    const alerts = Array.from({ length: 7 }, (_, i) => incoming(`fp${i}`, 'ServiceDown', 'firing', T0 - (7 - i) * MIN));
+    const id = (await apply(store, group('big', alerts), decide(T0)))!.incident.id;
+    const whole = (await store.getIncident(id))!;
+    t.equal(whole.alertCount, 7);
+    t.same(whole.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6']);
+    const first = (await store.getIncident(id, { offset: 0, limit: 3 }))!;
+    t.equal(first.alertCount, 7);
+    t.same(first.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2']);
+    t.same((await store.getIncident(id, { offset: 3, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp3', 'fp4', 'fp5']);
+    t.same((await store.getIncident(id, { offset: 6, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp6']);
+    t.same((await store.getIncident(id, { offset: 70, limit: 3 }))!.alerts, []);
+    t.same(first.timeline.map((e) => e.kind), ['opened'], 'the timeline comes along');
+  });
+
   t.test('one active incident per key; a resolved one is offered as previous', async (t) => {
     const store = await makeStore(t);
     const a = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
