@@ -101,6 +101,9 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
   const cache = new Map<string, Classification>();
   return (labels) => {
     const key = relevant.map((name) => labels[name] ?? '').join('\u0000');
+    // A hostile sender's megabyte labels are classified (in linear time) but not remembered, or
+    // ten thousand of them would hold gigabytes.
+    if (key.length > CACHE_KEY_LIMIT) return decide(labels);
     let hit = cache.get(key);
     if (!hit) {
       hit = decide(labels);
@@ -112,3 +115,4 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
 }
 
 const CACHE_LIMIT = 10_000;
+const CACHE_KEY_LIMIT = 4096;
