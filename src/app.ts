@@ -100,8 +100,11 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: () => live.current.paging.contacts, clock });
   app.register(reloadRoute, { config: live, token: config.apiToken });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (req, reply) => {
+  // Probes and scrapes arrive every few seconds and would bury the request log: their request lines
+  // are not logged (a route's logLevel is a threshold, so 'warn' keeps their warnings and errors).
+  const quiet = { logLevel: 'warn' } as const;
+  app.get('/healthz', quiet, async () => ({ status: 'ok' }));
+  app.get('/readyz', quiet, async (req, reply) => {
     try {
       await store.ping();
       return { status: 'ready' };
@@ -110,7 +113,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       return reply.code(503).send({ status: 'unavailable', message: 'the incident store does not answer' });
     }
   });
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', quiet, async (req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -43,10 +43,16 @@ function alertJson(a: Alert) {
   };
 }
 
-/** An incident with its alerts and timeline, for GET /api/incidents/:id. */
-export function incidentDetailsJson(i: IncidentWithDetails) {
+/**
+ * An incident with its timeline and one page of its alerts, for GET /api/incidents/:id:
+ * `alertCount` is the whole count and `alertsPage.nextOffset` the next page's alertsOffset (null on the last).
+ */
+export function incidentDetailsJson(i: IncidentWithDetails & { alertCount: number }, page: { offset: number; limit: number }) {
+  const next = page.offset + i.alerts.length;
   return {
     ...incidentJson(i),
+    alertCount: i.alertCount,
+    alertsPage: { offset: page.offset, limit: page.limit, nextOffset: next < i.alertCount ? next : null },
     alerts: i.alerts.map(alertJson),
     timeline: i.timeline.map(timelineJson),
   };

@@ -19,6 +19,10 @@ export interface IncidentsRoutesOptions {
   clock: Clock;
 }
 
+/** Alerts in one answer of GET /api/incidents/:id, unless alertsLimit asks otherwise (at most MAX_ALERTS_PAGE). */
+export const DEFAULT_ALERTS_PAGE = 500;
+export const MAX_ALERTS_PAGE = 5000;
+
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -62,11 +66,29 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
     },
   );
 
-  app.get<{ Params: { id: number } }>('/incidents/:id', { schema: { params: idParams } }, async (req, reply) => {
-    const incident = await store.getIncident(req.params.id);
-    if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-    return incidentDetailsJson(incident);
-  });
+  // An incident can hold 100,000 alerts (20 MB of JSON): the answer carries one page of them.
+  app.get<{ Params: { id: number }; Querystring: { alertsOffset: number; alertsLimit: number } }>(
+    '/incidents/:id',
+    {
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            alertsOffset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
+            alertsLimit: { type: 'integer', minimum: 1, maximum: MAX_ALERTS_PAGE, default: DEFAULT_ALERTS_PAGE },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const page = { offset: req.query.alertsOffset, limit: req.query.alertsLimit };
+      const incident = await store.getIncident(req.params.id, page);
+      if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+      return incidentDetailsJson(incident, page);
+    },
+  );
 
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
     const incident = await store.getIncident(req.params.id);

@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { Contact } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
+import { compileExact } from '../http/validator-compiler.js';
 
 /** What the Slack interactivity route needs. */
 export interface SlackActionsOptions {
@@ -28,10 +30,26 @@ export function verifySlackSignature(secret: string, timestamp: string | undefin
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-interface BlockActionsPayload {
-  type?: string;
-  user?: { id?: string; username?: string; name?: string };
-  actions?: { action_id?: string; value?: string }[];
+const Text = Type.String({ maxLength: 1000 });
+
+/**
+ * The part of a Slack interaction payload this route reads. Slack sends many more fields and other
+ * interaction types; those are allowed here and ignored below. A signed payload of another shape
+ * (null, a value that is not a string) is refused with 400 rather than read blindly.
+ */
+const InteractionPayload = Type.Object({
+  type: Text,
+  user: Type.Optional(Type.Object({ id: Type.Optional(Text), username: Type.Optional(Text), name: Type.Optional(Text) })),
+  actions: Type.Optional(Type.Array(Type.Object({ action_id: Type.Optional(Text), value: Type.Optional(Text) }))),
+});
+type InteractionPayload = Static<typeof InteractionPayload>;
+const isInteractionPayload = compileExact<InteractionPayload>(InteractionPayload);
+
+/** An incident id as our buttons write it: digits only, no sign, no leading zero, no spaces or exponent ("1.0", " 1 ", "0x10" are not ids). */
+export function parseIncidentId(value: string | undefined): number | undefined {
+  if (value === undefined || !/^[1-9][0-9]{0,15}$/.test(value)) return undefined;
+  const id = Number(value);
+  return Number.isSafeInteger(id) ? id : undefined;
 }
 
 /**
@@ -51,17 +69,23 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     if (!verifySlackSignature(opts.signingSecret, typeof ts === 'string' ? ts : undefined, typeof sig === 'string' ? sig : undefined, body, opts.clock.now())) {
       return reply.code(401).send({ error: 'Unauthorized', message: 'bad or stale Slack signature' });
     }
-    let payload: BlockActionsPayload;
+    let parsed: unknown;
     try {
-      payload = JSON.parse(new URLSearchParams(body).get('payload') ?? '') as BlockActionsPayload;
+      parsed = JSON.parse(new URLSearchParams(body).get('payload') ?? '');
     } catch {
       return reply.code(400).send({ error: 'Bad Request', message: 'payload is not JSON' });
     }
+    if (!isInteractionPayload(parsed)) {
+      const e = isInteractionPayload.errors?.[0];
+      return reply.code(400).send({ error: 'Bad Request', message: `payload${e?.instancePath ?? ''} ${e?.message ?? 'is not a Slack interaction'}` });
+    }
+    const payload = parsed;
     const action = payload.actions?.[0];
-    const id = Number(action?.value);
-    if (payload.type !== 'block_actions' || !action || !['ack', 'resolve'].includes(action.action_id ?? '') || !Number.isInteger(id)) {
+    if (payload.type !== 'block_actions' || !action || (action.action_id !== 'ack' && action.action_id !== 'resolve')) {
       return reply.code(200).send({ ok: true, ignored: true });
     }
+    const id = parseIncidentId(action.value);
+    if (id === undefined) return reply.code(200).send({ ok: false, message: `${JSON.stringify((action.value ?? '').slice(0, 40))} is not an incident id` });
     const slackId = payload.user?.id;
     const contact = opts.contacts().find((c) => c.slack && c.slack === slackId);
     const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };

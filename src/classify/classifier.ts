@@ -1,12 +1,22 @@
-import { isSeverity, type Severity } from './severity.js';
+import { isMoreSevere, isSeverity, type Severity } from './severity.js';
 import { matchAll, parseMatcher, type Labels, type Matcher } from './matcher.js';
 import type { ClassificationSection } from './classification-schema.js';
 
 /** The classification section with its defaults filled in. */
-export type ClassificationSpec = ClassificationSection & { severityLabel: string };
+export type ClassificationSpec = Omit<ClassificationSection, 'severityLabel' | 'severityLabels'> & {
+  severityLabel: string;
+  /** The declared-severity label and its table, keys trimmed and in lower case. */
+  severityLabels: { label: string; values: Readonly<Record<string, Severity>> };
+};
 
 /** The label that decides outright when the config names none. */
 export const DEFAULT_SEVERITY_LABEL = 'triage_severity';
+
+/** The conventional Prometheus `severity` values and what they mean in the plan, when the config gives no table. */
+export const DEFAULT_SEVERITY_LABELS = {
+  label: 'severity',
+  values: { critical: 'critical', error: 'high', warning: 'medium', info: 'low' },
+} as const satisfies ClassificationSpec['severityLabels'];
 
 /** Builds the spec from the config's section: the defaults filled in, rule names checked. Throws RuleError naming the key. */
 export function classificationSpec(section: ClassificationSection): ClassificationSpec {
@@ -15,7 +25,20 @@ export function classificationSpec(section: ClassificationSection): Classificati
     if (names.has(r.name)) throw new RuleError(`classification.rules[${i}].name`, `"${r.name}" is used by an earlier rule`);
     names.add(r.name);
   });
-  return { ...section, severityLabel: section.severityLabel ?? DEFAULT_SEVERITY_LABEL };
+  const values: Record<string, Severity> = Object.create(null);
+  for (const [value, severity] of Object.entries(section.severityLabels?.values ?? DEFAULT_SEVERITY_LABELS.values)) {
+    const key = value.trim().toLowerCase();
+    if (values[key] !== undefined && values[key] !== severity) {
+      throw new RuleError(`classification.severityLabels.values.${value}`, `"${key}" is already mapped to ${values[key]}`);
+    }
+    values[key] = severity;
+  }
+  const { severityLabels, ...rest } = section;
+  return {
+    ...rest,
+    severityLabel: section.severityLabel ?? DEFAULT_SEVERITY_LABEL,
+    severityLabels: { label: severityLabels?.label ?? DEFAULT_SEVERITY_LABELS.label, values },
+  };
 }
 
 /** The outcome for one alert: its severity and the name of what decided it. */
@@ -36,7 +59,7 @@ export class RuleError extends Error {
   }
 }
 
-/** Names reported when no configured rule decided. */
+/** Names reported when no configured rule decided; the declared severity label reports `label:severity=critical`. */
 export const EXPLICIT_RULE = 'explicit-label';
 export const DEFAULT_RULE = 'default';
 
@@ -56,21 +79,31 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
       }
     }),
   }));
+  const declaredBy = spec.severityLabels.label;
+  const declaredValues = new Map(Object.entries(spec.severityLabels.values));
   const decide = (labels: Labels): Classification => {
     const explicit = labels[spec.severityLabel]?.trim().toLowerCase();
     if (isSeverity(explicit)) return { severity: explicit, rule: EXPLICIT_RULE };
-    for (const rule of rules) {
-      if (matchAll(rule.matchers, labels)) return { severity: rule.severity, rule: rule.name };
-    }
-    return { severity: spec.defaultSeverity, rule: DEFAULT_RULE };
+    // What the alert says of itself (severity: critical): a rule may raise it, never lower it, so
+    // an alert-name rule cannot page a declared critical as high.
+    const value = labels[declaredBy]?.trim().toLowerCase() ?? '';
+    const severity = declaredValues.get(value);
+    const declared = severity && { severity, rule: `label:${declaredBy}=${value}` };
+    const matched = rules.find((rule) => matchAll(rule.matchers, labels));
+    if (!matched) return declared || { severity: spec.defaultSeverity, rule: DEFAULT_RULE };
+    if (declared && isMoreSevere(declared.severity, matched.severity)) return declared;
+    return { severity: matched.severity, rule: matched.name };
   };
 
   // The outcome depends only on the labels some matcher names, and an alert storm repeats the
   // same few combinations (alertname, severity) across many instances: remember them.
-  const relevant = [...new Set([spec.severityLabel, ...rules.flatMap((r) => r.matchers.map((m) => m.name))])];
+  const relevant = [...new Set([spec.severityLabel, declaredBy, ...rules.flatMap((r) => r.matchers.map((m) => m.name))])];
   const cache = new Map<string, Classification>();
   return (labels) => {
     const key = relevant.map((name) => labels[name] ?? '').join('\u0000');
+    // A hostile sender's megabyte labels are classified (in linear time) but not remembered, or
+    // ten thousand of them would hold gigabytes.
+    if (key.length > CACHE_KEY_LIMIT) return decide(labels);
     let hit = cache.get(key);
     if (!hit) {
       hit = decide(labels);
@@ -82,3 +115,4 @@ export function compileClassifier(spec: ClassificationSpec): Classifier {
 }
 
 const CACHE_LIMIT = 10_000;
+const CACHE_KEY_LIMIT = 4096;

@@ -84,11 +84,17 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   resolved: 'Resolved',
 };
 
-/** The one-line text of a page's event, for Slack thread replies and e-mails. */
+/**
+ * The one-line text of a page's event, for Slack thread replies and e-mails: "Response deadline
+ * missed: No acknowledgement by …", but "Acknowledged by alice: on it" where the entry already
+ * names the event, rather than saying it twice.
+ */
 export function describePage(page: Pick<PageRequest, 'event' | 'cause'>): string {
+  const event = EVENT_TEXT[page.event];
   const { cause } = page;
-  if (!cause) return EVENT_TEXT[page.event];
+  if (!cause) return event;
   // The headline already says the deadline was missed; the page only adds which deadline.
-  if (cause.kind === 'sla_breached') return `${EVENT_TEXT[page.event]}: No acknowledgement by ${iso(cause.respondBy)}`;
-  return `${EVENT_TEXT[page.event]}: ${describeEntry(cause)}`;
+  if (cause.kind === 'sla_breached') return `${event}: No acknowledgement by ${iso(cause.respondBy)}`;
+  const entry = describeEntry(cause);
+  return entry.startsWith(event) ? entry : `${event}: ${entry}`;
 }

@@ -33,11 +33,12 @@ export const webhookRoute: FastifyPluginAsyncTypebox<WebhookRouteOptions> = asyn
       if (firing > 0) metrics.alertsReceived.inc({ status: 'firing' }, firing);
       if (notification.alerts.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, notification.alerts.length - firing);
       if (notification.truncatedAlerts > 0) metrics.alertsTruncated.inc(notification.truncatedAlerts);
-      const change = await service.ingest(notification);
+      const { change, incident } = await service.ingest(notification);
       return {
         status: 'ok',
         changed: change !== null,
-        incident: change ? { id: change.incident.id, status: change.incident.status, severity: change.incident.severity } : null,
+        // A re-delivery changes nothing but still names its incident.
+        incident: incident ? { id: incident.id, status: incident.status, severity: incident.severity } : null,
       };
     },
   );

@@ -13,7 +13,8 @@ const Status = Type.Unsafe<'firing' | 'resolved'>({ type: 'string', enum: ['firi
 export const WebhookSchema = Type.Object({
   version: Type.Literal('4'),
   groupKey: Type.String({ minLength: 1 }),
-  truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0 })),
+  // A count of alerts left out; an absurd one (1e308) would stay in the counter for ever.
+  truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
   receiver: Type.String(),
   status: Status,
   groupLabels: Type.Optional(LabelMap),

@@ -50,6 +50,7 @@ export class EmailNotifier implements Notifier {
       '',
       subject(incident),
       `Status: ${f.status}`,
+      `Severity: ${f.severity}`,
       `Respond by: ${f.respondBy}`,
       `Alerts: ${f.alerts}`,
       f.labels.length ? `Labels: ${f.labels.join(', ')}` : '',
@@ -65,7 +66,7 @@ export class EmailNotifier implements Notifier {
     const html = `<div style="border-left:6px solid ${style.color};padding-left:12px">
 <p><strong>${htmlEscape(describePage(page))}</strong></p>
 <h2>${htmlEscape(`${style.label}: ${incident.title}`)}</h2>
-<table>${row('Incident', String(incident.id))}${row('Status', f.status)}${row('Respond by', f.respondBy)}${row('Alerts', f.alerts)}${f.labels.length ? row('Labels', f.labels.join(', ')) : ''}</table>
+<table>${row('Incident', String(incident.id))}${row('Status', f.status)}${row('Severity', f.severity)}${row('Respond by', f.respondBy)}${row('Alerts', f.alerts)}${f.labels.length ? row('Labels', f.labels.join(', ')) : ''}</table>
 ${f.summary ? `<p><strong>${htmlEscape(f.summary)}</strong></p>` : ''}${f.description ? `<p>${htmlEscape(f.description)}</p>` : ''}
 ${f.runbook ? `<p><a href="${htmlEscape(f.runbook)}">Runbook</a></p>` : ''}
 ${steps.length ? `<h3>First response</h3><ol>${steps.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ol>` : ''}

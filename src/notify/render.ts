@@ -34,6 +34,26 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+// Slack has no escape for its formatting characters (a backslash shows as a backslash), so text
+// from labels and annotations gets lookalikes that Slack does not read as markup: *bold*, _it_,
+// ~struck~ and `code` stay as typed, and a leading > does not quote.
+const MRKDWN_LOOKALIKES: Record<string, string> = { '*': '\u2217', _: '\u02cd', '~': '\u223c', '`': '\u02cb' };
+
+/** Escapes text that comes from alerts or people for a Slack mrkdwn field: slackEscape plus formatting characters. */
+export function slackText(text: string): string {
+  return slackEscape(text)
+    .replace(/[*_~`]/g, (c) => MRKDWN_LOOKALIKES[c]!)
+    .replace(/^&gt;/gm, '\u00ad&gt;');
+}
+
+/**
+ * A URL for Slack's `<url|text>`: `|` would end the URL and let the alert write the link text, and
+ * `<` `>` would end the link, so they are percent-encoded; `&` is written as Slack asks.
+ */
+export function slackUrl(url: string): string {
+  return url.replace(/[|<>\s]/g, (c) => encodeURIComponent(c)).replace(/&/g, '&amp;');
+}
+
 /** Escapes text for HTML. */
 export function htmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -56,6 +76,8 @@ export function facts(i: IncidentWithDetails) {
   return {
     status: i.status === 'open' ? (i.slaBreached ? 'open, deadline missed' : 'open') : i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy}` : `resolved by ${i.resolvedBy}`,
     respondBy: utc(i.respondBy),
+    /** What decided the severity: a rule's name or the alert's own label (`label:severity=critical`). */
+    severity: `${SEVERITY_STYLE[i.severity].label}, by ${i.rule}`,
     labels,
     summary: first?.annotations['summary'] ?? '',
     description: first?.annotations['description'] ?? '',

@@ -4,7 +4,7 @@ import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
 import type { OutboxEntry } from '../incidents/page.js';
 import { describePage } from '../incidents/timeline-text.js';
-import { facts, FIRST_STEPS, reportUrl, SEVERITY_STYLE, slackEscape, subject } from './render.js';
+import { facts, FIRST_STEPS, reportUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from './render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */
 export interface SlackThreads {
@@ -72,7 +72,7 @@ export class SlackNotifier implements Notifier {
     // The announcement shows the incident as it is now; the thread says what happened.
     await call(() => client.chat.update({ channel: root.channelId, ts: root.ts, ...message }));
     const reply = await call(() =>
-      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackEscape(describePage(page))}`, metadata }),
+      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackText(describePage(page))}`, metadata }),
     );
     return { externalRef: `${root.channelId}:${String(reply.ts)}` };
   }
@@ -105,7 +105,7 @@ export class SlackNotifier implements Notifier {
     const worst = counts[0]![0];
     const sorted = [...items].sort((a, b) => severityRank(a.incident.severity) - severityRank(b.incident.severity) || a.incident.id! - b.incident.id!);
     const headline = `${items.length} incident updates: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`;
-    const lines = sorted.slice(0, 40).map(({ incident, page }) => `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackEscape(incident.title)} (${page.event.replace('_', ' ')})`);
+    const lines = sorted.slice(0, 40).map(({ incident, page }) => `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackText(incident.title)} (${page.event.replace('_', ' ')})`);
     if (sorted.length > 40) lines.push(`…and ${sorted.length - 40} more: see /api/incidents`);
     const allMentions = [...new Set(items.flatMap((i) => i.page.mentions))];
     const r = await call(() =>
@@ -148,14 +148,15 @@ export class SlackNotifier implements Notifier {
         type: 'section',
         fields: [
           { type: 'mrkdwn', text: `*Incident*\n${this.link(i)}` },
-          { type: 'mrkdwn', text: `*Status*\n${slackEscape(f.status)}` },
+          { type: 'mrkdwn', text: `*Status*\n${slackText(f.status)}` },
+          { type: 'mrkdwn', text: `*Severity*\n${slackText(f.severity)}` },
           { type: 'mrkdwn', text: `*Respond by*\n${f.respondBy}` },
           { type: 'mrkdwn', text: `*Alerts*\n${f.alerts}` },
         ],
       },
     ];
     if (f.labels.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: f.labels.map((l) => `\`${slackEscape(l).replace(/`/g, "'")}\``).join(' ') } });
-    const about = [f.summary && `*${slackEscape(f.summary)}*`, f.description && slackEscape(f.description), f.runbook && `<${slackEscape(f.runbook)}|Runbook>`].filter(Boolean).join('\n');
+    const about = [f.summary && `*${slackText(f.summary)}*`, f.description && slackText(f.description), f.runbook && `<${slackUrl(f.runbook)}|Runbook>`].filter(Boolean).join('\n');
     if (about) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: about.slice(0, 2900) } });
     if (i.status !== 'resolved') {
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*First response*\n${FIRST_STEPS[i.severity].map((s, n) => `${n + 1}. ${s}`).join('\n')}` } });
@@ -171,7 +172,7 @@ export class SlackNotifier implements Notifier {
         ],
       });
     }
-    const text = `${page.event === 'opened' ? mentions(page) : ''}${slackEscape(subject(i))}: respond by ${f.respondBy}`;
+    const text = `${page.event === 'opened' ? mentions(page) : ''}${slackText(subject(i))}: respond by ${f.respondBy}`;
     return { text, attachments: [{ color: style.color, fallback: slackEscape(subject(i)), blocks }] };
   }
 }

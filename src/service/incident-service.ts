@@ -4,7 +4,7 @@ import type { GroupNotification, Incident } from '../incidents/model.js';
 import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy, type TeamRouter } from '../incidents/incident-machine.js';
 import { teamFor, type PagingConfig } from '../paging/paging-config.js';
 import { escalate, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
-import type { CommittedChange, IncidentDecider, IncidentStore } from '../store/store.js';
+import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
 import type { Responder } from '../incidents/timeline.js';
 
 /** The parts of the config a decision reads. */
@@ -36,17 +36,18 @@ export type ActionResult = { found: false } | { found: true; incident: Incident;
 export class IncidentService {
   constructor(private readonly deps: IncidentServiceDeps) {}
 
-  async ingest(n: GroupNotification): Promise<CommittedChange | null> {
+  /** Applies one Alertmanager notification; says what changed and which incident it concerns. */
+  async ingest(n: GroupNotification): Promise<NotificationOutcome> {
     const { store, clock } = this.deps;
     const { classify, sla, paging } = this.deps.settings();
     const facts = await this.facts();
     const teamOf: TeamRouter = (labelSets) => teamFor(paging.teams, labelSets)?.id ?? null;
-    const change = await store.applyNotification(n, (active, previous, notification) => {
+    const outcome = await store.applyNotification(n, (active, previous, notification) => {
       const now = clock.now();
       return withPages(applyNotification(active, previous, notification, { now, classify, sla, teamOf }), paging, now, facts);
     });
-    if (change) this.committed(change);
-    return change;
+    if (outcome.change) this.committed(outcome.change);
+    return outcome;
   }
 
   acknowledge(id: number, who: Responder, note?: string): Promise<ActionResult> {

@@ -17,6 +17,8 @@ import {
   type IncidentFilter,
   type IncidentStore,
   type NotificationDecider,
+  type NotificationOutcome,
+  type AlertWindow,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -153,6 +155,10 @@ export class SqliteStore implements IncidentStore {
       ),
       byId: db.prepare<[number], IncidentRow>(`SELECT * FROM incidents WHERE id = ?`),
       alerts: db.prepare<[number], AlertRow>(`SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint`),
+      alertsWindow: db.prepare<[number, number, number], AlertRow>(
+        `SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint LIMIT ? OFFSET ?`,
+      ),
+      alertCount: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE incident_id = ?`),
       timeline: db.prepare<[number], TimelineRow>(
         `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
       ),
@@ -234,7 +240,7 @@ export class SqliteStore implements IncidentStore {
     }
   }
 
-  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null> {
+  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
     return this.run(() => {
       const key = incidentKey(n.receiver, n.groupKey);
       const active = this.stmt.active.get(key);
@@ -242,7 +248,13 @@ export class SqliteStore implements IncidentStore {
       // The last resolved incident is only consulted when a notification could open a new one.
       const last = !active && n.alerts.some((a) => a.status === 'firing') ? this.stmt.lastResolved.get(key) : undefined;
       const change = decide(activeState, last ? this.state(last) : null, n);
-      return change ? this.write(change) : null;
+      if (change) {
+        const committed = this.write(change);
+        return { change: committed, incident: committed.incident };
+      }
+      // Nothing changed (a re-delivery): still say which incident the notification is about.
+      const concerned = active ?? last ?? this.stmt.lastResolved.get(key);
+      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
     });
   }
 
@@ -260,13 +272,16 @@ export class SqliteStore implements IncidentStore {
     return this.sweep(this.stmt.overdue, now, decide);
   }
 
-  getIncident(id: number): Promise<IncidentWithDetails | undefined> {
+  getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
     return this.read(() => {
       const row = this.stmt.byId.get(id);
       if (!row) return undefined;
+      // Only the window's rows are decoded (labels and annotations are JSON text).
+      const alerts = window ? this.stmt.alertsWindow.all(id, window.limit, window.offset) : this.stmt.alerts.all(id);
       return {
         ...toIncident(row),
-        alerts: this.stmt.alerts.all(id).map(toAlert),
+        alertCount: window ? this.stmt.alertCount.get(id)!.n : alerts.length,
+        alerts: alerts.map(toAlert),
         timeline: this.stmt.timeline.all(id).map(toEntry),
       };
     });

@@ -11,6 +11,12 @@ export interface IncidentFilter {
   limit: number;
 }
 
+/** A window of an incident's alerts: skip `offset`, read at most `limit`. */
+export interface AlertWindow {
+  offset: number;
+  limit: number;
+}
+
 /** Counts by severity that the gauges are rebuilt from on every scrape. */
 export interface IncidentCounts {
   open: Record<Severity, number>;
@@ -20,6 +26,17 @@ export interface IncidentCounts {
 /** An incident as committed, with the change that was applied to it. */
 export interface CommittedChange extends IncidentChange {
   incident: Incident & { id: number };
+}
+
+/** What one notification did to its group. */
+export interface NotificationOutcome {
+  /** The committed change; null when the notification changed nothing (a re-delivery). */
+  change: CommittedChange | null;
+  /**
+   * The incident the notification concerns, as it stands after it: the changed one, else the
+   * group's active incident, else its most recently resolved one; null when the group has none.
+   */
+  incident: (Incident & { id: number }) | null;
 }
 
 /**
@@ -42,15 +59,19 @@ export type IncidentDecider = (incident: Incident) => IncidentChange | null;
  * for a failure that a retry may cure.
  */
 export interface IncidentStore {
-  /** Applies one notification in one transaction; null when nothing changed. */
-  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<CommittedChange | null>;
+  /** Applies one notification in one transaction. */
+  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome>;
   /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
   updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
   /** Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at or before `now`. */
   sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
   /** Applies a decision to each open incident whose next escalation is due at or before `now`. */
   sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
-  getIncident(id: number): Promise<IncidentWithDetails | undefined>;
+  /**
+   * One incident with its timeline and its alerts in start order (all of them, or the window asked
+   * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
+   */
+  getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
   /** Claims up to `limit` due pages, most severe first: they become `sending` until completed. */
   claimPages(now: number, limit: number): Promise<OutboxEntry[]>;
   /** Puts pages left `sending` by a process that died back in the queue, marked maybeSent. */

@@ -113,3 +113,28 @@ t.test('without API_TOKEN the API is open (local trial)', async (t) => {
   const { app } = await makeApp(t, { config: { apiToken: undefined } });
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents' })).statusCode, 200);
 });
+
+t.test('a large incident answers one page of its alerts, with the count and the next page', async (t) => {
+  const { app } = await makeApp(t);
+  const alerts = Array.from({ length: 1200 }, (_, i) => alert('InstanceDown', { fingerprint: `fp${String(i).padStart(4, '0')}`, labels: { instance: `host-${i}` } }));
+  t.equal((await postWebhook(app, payload(uniqueGroup(), alerts))).statusCode, 200);
+  const first = (await api(app, 'GET', '/api/incidents/1')).body;
+  t.equal(first.alertCount, 1200);
+  t.equal(first.alerts.length, 500, 'the first 500 by default');
+  t.same(first.alertsPage, { offset: 0, limit: 500, nextOffset: 500 });
+  t.equal(first.alerts[0].fingerprint, 'fp0000');
+  const seen = new Set<string>(first.alerts.map((a: { fingerprint: string }) => a.fingerprint));
+  let next: number | null = first.alertsPage.nextOffset;
+  while (next !== null) {
+    const page = (await api(app, 'GET', `/api/incidents/1?alertsOffset=${next}&alertsLimit=300`)).body;
+    t.equal(page.alertCount, 1200);
+    for (const a of page.alerts) seen.add(a.fingerprint);
+    next = page.alertsPage.nextOffset;
+  }
+  t.equal(seen.size, 1200, 'paging reaches every alert once');
+  t.same((await api(app, 'GET', '/api/incidents/1?alertsOffset=1200')).body.alertsPage, { offset: 1200, limit: 500, nextOffset: null });
+  t.equal((await api(app, 'GET', '/api/incidents/1?alertsLimit=5000')).body.alerts.length, 1200);
+  for (const q of ['alertsLimit=0', 'alertsLimit=5001', 'alertsOffset=-1', 'alertsOffset=x', 'alerts=1']) {
+    t.equal((await api(app, 'GET', `/api/incidents/1?${q}`)).status, 400, q);
+  }
+});

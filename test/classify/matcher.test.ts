@@ -31,6 +31,12 @@ t.test('matches like Alertmanager', async (t) => {
     ['instance="db:5432"', true],
     ['instance=~"db:[0-9]+"', true],
     ['weird="a\\"b"', false],
+    // RE2 syntax and semantics, as Go's regexp reads them.
+    ['alertname=~"database(?i)DOWN"', false],
+    ['alertname=~"Database(?i)DOWN"', true],
+    ['alertname=~\\pLatabaseDown', true],
+    ['alertname=~\\pN+', false],
+    ['instance=~"db:[[:digit:]]+"', true],
   ];
   for (const [text, want] of table) t.equal(parseMatcher(text).matches(labels), want, text);
 });
@@ -47,4 +53,24 @@ t.test('rejects what Alertmanager rejects, with the matcher in the message', asy
     t.throws(() => parseMatcher(bad), { name: 'MatcherSyntaxError' }, bad);
   }
   t.throws(() => parseMatcher('a=~"("'), /invalid regular expression/);
+});
+
+t.test('refuses what RE2 refuses: lookarounds and backreferences', async (t) => {
+  for (const bad of ['a=~"(?=x)x"', 'a=~"x(?!y)"', 'a=~"(?<=x)y"', 'a=~"(?<!x)y"', 'a=~"(x)\\\\1"', 'a=~"x{1001}"']) {
+    t.throws(() => parseMatcher(bad), { name: 'MatcherSyntaxError', message: /invalid regular expression/ }, bad);
+  }
+});
+
+t.test('a newline is not matched by ., and $ is the end of the text, as in Go', async (t) => {
+  const m = parseMatcher('alertname=~"(?i).*breach.*"');
+  t.equal(m.matches(toLabels({ alertname: 'DataBreach' })), true);
+  t.equal(m.matches(toLabels({ alertname: 'DataBreach\n' })), false);
+  t.equal(parseMatcher('alertname=~"(?s).*breach.*"').matches(toLabels({ alertname: 'breach\n' })), true);
+});
+
+t.test('a 1 MB label is matched (in linear time: a backtracking engine took a minute)', async (t) => {
+  const m = parseMatcher('alertname=~"(?i).*(breach|exfiltration|ransomware|ddos).*"');
+  const long = 'breach'.repeat(170_000);
+  t.equal(m.matches(toLabels({ alertname: long })), true);
+  t.equal(m.matches(toLabels({ alertname: `${long}\n` })), false);
 });

@@ -34,6 +34,14 @@ t.test('a bad file names the file and the key at fault', async (t) => {
       minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y", "x=~\\"(\\""]}]'),
       /^bad\.yml: classification\.rules\[0\]\.matchers\[1\]: .*invalid regular expression/,
     ],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: b, severity: low, matchers: ["x=~\\"a(?!b)\\""]}]'),
+      /^bad\.yml: classification\.rules\[1\]\.matchers\[0\]: .*invalid regular expression.*\(\?!/,
+    ],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=~\\"(a)\\\\\\\\1\\""]}]'),
+      /^bad\.yml: classification\.rules\[0\]\.matchers\[0\]: .*invalid regular expression.*\\1/,
+    ],
     [minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: []}]'), /^bad\.yml: classification\.rules\[0\]\.matchers: must NOT have fewer than 1 items$/],
     [
       minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: a, severity: low, matchers: ["x=z"]}]'),

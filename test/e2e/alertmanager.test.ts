@@ -140,7 +140,7 @@ receivers:
   const [announcement, ...thread] = slack.postedTo('#security-incident');
   t.match(announcement!.text, /\[CRITICAL\] DDoSAttack/);
   t.equal(announcement!.updates, 1, 'the announcement was updated to resolved');
-  t.match(thread.map((m) => m.text), [/Resolved: Resolved automatically/]);
+  t.match(thread.map((m) => m.text), [/^(<@\w+> )*Resolved automatically/]);
   t.equal(slack.postedTo('#alerts').length, 1);
   t.match(slack.postedTo('#alerts')[0]!.text, /\[LOW\] LowDiskSpace/);
   await until(async () => mail.received.length >= 1, 'the e-mail');

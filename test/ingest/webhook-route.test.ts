@@ -12,8 +12,11 @@ t.test('a real Alertmanager 0.25 capture opens one incident with both alerts', a
   const { body } = fixture('firing-two-alerts');
   const res = await postWebhook(app, body);
   t.equal(res.statusCode, 200);
-  t.match(res.json(), { status: 'ok', changed: true, incident: { id: 1, status: 'open', severity: 'high' } });
+  // DatabaseDown is a high by name, but the alerts declare severity="critical": never paged below that.
+  t.match(res.json(), { status: 'ok', changed: true, incident: { id: 1, status: 'open', severity: 'critical' } });
   const got = await api(app, 'GET', '/api/incidents/1');
+  t.match(got.body, { severity: 'critical', rule: 'label:severity=critical', respondBy: '2026-11-23T22:13:00.000Z' });
+  t.match(got.body.timeline[0], { kind: 'opened', rule: 'label:severity=critical', detail: /^Opened as critical by rule label:severity=critical/ });
   t.equal(got.body.key, 'incident/{}:{alertname="DatabaseDown"}');
   t.same(got.body.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort(), ['2c19d853f629360e', 'e3bf07dcd70cbf25']);
   t.equal(got.body.alerts.find((a: { fingerprint: string }) => a.fingerprint === '2c19d853f629360e').annotations.runbook_url, 'https://runbooks.example/db');
@@ -50,14 +53,14 @@ t.test('re-deliveries change nothing: retries, repeat_interval and an HA pair', 
     clock.advance(60_000);
     const res = await postWebhook(app, body);
     t.equal(res.statusCode, 200);
-    t.equal(res.json().changed, false);
+    t.same(res.json(), { status: 'ok', changed: false, incident: { id: 1, status: 'open', severity: 'critical' } }, 'a re-delivery still names its incident');
   }
   // The second Alertmanager of an HA pair sends the same group with its own externalURL.
   t.equal((await postWebhook(app, { ...body, externalURL: 'http://am-2:9093' })).json().changed, false);
   const list = (await api(app, 'GET', '/api/incidents')).body.incidents;
   t.equal(list.length, 1);
   t.equal(incidentKinds((await api(app, 'GET', '/api/incidents/1')).body.timeline).length, 1);
-  t.equal(await metric(app, 'triage_incidents_opened_total{severity="high"}'), 1);
+  t.equal(await metric(app, 'triage_incidents_opened_total{severity="critical"}'), 1);
 });
 
 t.test('auto-resolve, then a re-fire opens a new incident', async (t) => {
@@ -70,8 +73,8 @@ t.test('auto-resolve, then a re-fire opens a new incident', async (t) => {
   t.equal(first.status, 'resolved');
   t.equal(first.resolvedBy, 'alertmanager');
   t.match(first.timeline.find((e: { kind: string }) => e.kind === 'resolved'), { detail: /Resolved automatically/ });
-  // Alertmanager repeats the resolved notification: still nothing new.
-  t.equal((await postWebhook(app, payload(key, [alert('ServiceDown', { status: 'resolved' })]))).json().changed, false);
+  // Alertmanager repeats the resolved notification: still nothing new, about the same incident.
+  t.same((await postWebhook(app, payload(key, [alert('ServiceDown', { status: 'resolved' })]))).json(), { status: 'ok', changed: false, incident: { id: 1, status: 'resolved', severity: 'high' } });
   clock.advance(600_000);
   const res = await postWebhook(app, payload(key, [alert('ServiceDown', { startsAt: '2026-11-23T22:20:00Z' })]));
   t.match(res.json(), { changed: true, incident: { id: 2, status: 'open' } });
@@ -276,4 +279,43 @@ t.test('webhook metrics count alerts, codes and truncation', async (t) => {
   t.equal(await metric(app, 'triage_alerts_truncated_total'), 3);
   t.equal(await metric(app, 'triage_webhook_requests_total{code="200"}'), 2);
   t.equal(await metric(app, 'triage_webhook_duration_seconds_count'), 2);
+});
+
+t.test('a 1 MB alertname that made the backtracking regex run a minute is answered and classified', async (t) => {
+  const { app } = await makeApp(t);
+  const breach = 'breach'.repeat(170_000);
+  // With the trailing newline the shipped critical-by-name rule (.*(breach|…).*) does not match,
+  // as in Alertmanager (. stops at a newline): it falls to the default.
+  const withNewline = await postWebhook(app, payload(uniqueGroup(), [alert(`${breach}\n`, { fingerprint: 'nl' })]));
+  t.equal(withNewline.statusCode, 200);
+  t.match(withNewline.json(), { changed: true, incident: { severity: 'medium' } });
+  const plain = await postWebhook(app, payload(uniqueGroup(), [alert(breach, { fingerprint: 'plain' })]));
+  t.equal(plain.statusCode, 200);
+  t.match(plain.json(), { changed: true, incident: { severity: 'critical' } });
+  const got = (await api(app, 'GET', `/api/incidents/${plain.json().incident.id}`)).body;
+  t.equal(got.rule, 'critical-by-name');
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
+});
+
+t.test('times that are not RFC 3339 and absurd truncation counts get 400 with the field', async (t) => {
+  const { app } = await makeApp(t);
+  const cases: [unknown, number, RegExp | undefined][] = [
+    [payload(uniqueGroup(), [alert('X', { startsAt: '1' })]), 400, /^body\/alerts\/0\/startsAt is not an RFC 3339 time: "1"$/],
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23' })]), 400, /startsAt is not an RFC 3339 time/],
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T22:07:46' })]), 400, /startsAt is not an RFC 3339 time/],
+    [payload(uniqueGroup(), [alert('X', { status: 'resolved', endsAt: 'May 1' })]), 400, /^body\/alerts\/0\/endsAt is not an RFC 3339 time/],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1e308 }, 400, /truncatedAlerts must be <= 1000000000/],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1.5 }, 400, /truncatedAlerts must be integer/],
+    // Go's zero time still means "not set", and an offset is fine.
+    [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T23:07:46+01:00', endsAt: '0001-01-01T00:00:00Z' })]), 200, undefined],
+    [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1_000_000_000 }, 200, undefined],
+  ];
+  for (const [body, code, message] of cases) {
+    const res = await postWebhook(app, body);
+    t.equal(res.statusCode, code, res.body);
+    if (message) t.match(res.json().message, message);
+  }
+  t.equal(await metric(app, 'triage_alerts_truncated_total'), 1_000_000_000);
+  const opened = (await api(app, 'GET', '/api/incidents')).body.incidents;
+  t.equal(opened.length, 2, 'nothing was stored for the refused ones');
 });

@@ -82,7 +82,7 @@ t.test('acknowledge from the API updates the message, replies in its thread and 
   t.match(slackText(root!), 'acknowledged by alice');
   t.notMatch(slackText(root!), '"action_id":"ack"', 'no Acknowledge button once acknowledged');
   t.equal(reply!.thread_ts, root!.ts);
-  t.match(reply!.text, 'Acknowledged: Acknowledged by alice: on it');
+  t.equal(reply!.text, 'Acknowledged by alice: on it', 'the event is said once');
 
   clock.advance(60 * MIN);
   await app.triage.scheduler.tick();
@@ -100,7 +100,7 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
   await app.triage.scheduler.tick(); // breach, and the breach takes step 1 at once
   await settle();
   let thread = slack.postedTo('#security-incident').slice(1).map((m) => m.text);
-  t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> Escalated: Escalated \\(step 1 of 2`)]);
+  t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> Escalated \\(step 1 of 2`)]);
   t.match(mail.received.at(-1)!.mail.inReplyTo, '<incident-1@example.com>', 'the escalation e-mail threads under the first one');
   t.same(mail.received.at(-1)!.rcptTo.sort(), ['alice@example.com', 'bob@example.com']);
 
@@ -242,4 +242,50 @@ t.test('without Slack or SMTP configured the service runs and records pages as n
   const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_failed').map((e: { detail: string }) => e.detail);
   t.match(failed.sort(), [/^E-mail to .*: not sent, e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)']);
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
+});
+
+t.test('an alert declaring severity="critical" is paged as critical, and the page says the label decided', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  // DatabaseDown is high by name; its own label says critical (the README's example).
+  await postWebhook(app, payload(uniqueGroup(), [alert('DatabaseDown', { labels: { instance: 'db:5432', severity: 'critical' } })]));
+  await drain();
+  const posted = slack.postedTo('#security-incident');
+  t.equal(posted.length, 1, 'announced where criticals go');
+  t.match(slackText(posted[0]!), '*Severity*\\nCRITICAL, by label:severity=critical');
+  t.equal(mail.received.length, 1);
+  t.match(mail.received[0]!.mail.text, /^Severity: CRITICAL, by label:severity=critical$/m);
+  t.match(mail.received[0]!.mail.html, '<th align="left">Severity</th><td>CRITICAL, by label:severity=critical</td>');
+});
+
+t.test('Slack formatting in annotations stays as typed, and a runbook_url cannot choose its link text', async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  await postWebhook(
+    app,
+    payload(uniqueGroup(), [
+      alert('ServiceDown', {
+        labels: { instance: 'db_1' },
+        annotations: { summary: '*bold* _it_ ~s~ `code`', description: '> not a quote\n*also* plain', runbook_url: 'https://runbooks.example/x|Click here <now>' },
+      }),
+    ]),
+  );
+  await drain();
+  const m = slack.postedTo('#incidents')[0]!;
+  // What Slack reads as mrkdwn: the message text and the mrkdwn blocks (the header and the
+  // notification fallback are plain text, shown as written).
+  const mrkdwn: string[] = [m.text];
+  JSON.stringify(m.attachments, (_k, v: { type?: string; text?: string }) => {
+    if (v && v.type === 'mrkdwn' && typeof v.text === 'string') mrkdwn.push(v.text);
+    return v;
+  });
+  const text = mrkdwn.join('\n');
+  t.match(text, '∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ', 'the summary shows its characters, not formatting');
+  t.notMatch(text, '*bold*');
+  t.notMatch(text, '_it_');
+  t.notMatch(text, '~s~');
+  t.notMatch(text, '`code`');
+  t.match(text, '\u00ad&gt; not a quote', 'a leading > does not quote');
+  t.match(text, '<https://runbooks.example/x%7CClick%20here%20%3Cnow%3E|Runbook>', 'the link text is ours');
+  t.notMatch(text, '|Click here');
+  // E-mail is not mrkdwn: the same text arrives as written.
+  t.match(mail.received[0]!.mail.text, 'Summary: *bold* _it_ ~s~ `code`');
 });

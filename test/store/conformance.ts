@@ -1,13 +1,15 @@
 import type { Test } from 'tap';
 import { acknowledge, resolve, sweepBreach } from '../../src/incidents/incident-machine.js';
-import type { IncomingAlert } from '../../src/incidents/model.js';
-import type { IncidentStore } from '../../src/store/store.js';
+import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
+import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
 const MIN = 60_000;
 const incoming = incomingAlert;
 const group = (key: string, alerts: IncomingAlert[]) => groupNotification(alerts, { groupKey: key });
 const decide = decider;
+/** The committed change of one notification, null when nothing changed. */
+const apply = async (store: IncidentStore, n: GroupNotification, d: NotificationDecider) => (await store.applyNotification(n, d)).change;
 
 /**
  * The behaviour every IncidentStore must have. Each store's test file calls this with a factory
@@ -16,7 +18,7 @@ const decide = decider;
 export function storeConformance(t: Test, makeStore: (t: Test) => Promise<IncidentStore>) {
   t.test('opens, reads back with alerts and timeline, and assigns ids', async (t) => {
     const store = await makeStore(t);
-    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0));
+    const c = await apply(store, group('g1', [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0));
     t.ok(c && c.incident.id > 0, 'has an id');
     const got = (await store.getIncident(c!.incident.id))!;
     t.equal(got.status, 'open');
@@ -32,21 +34,51 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('a notification that changes nothing writes nothing', async (t) => {
     const store = await makeStore(t);
     const n = group('g1', [incoming('a', 'ServiceDown')]);
-    const first = await store.applyNotification(n, decide(T0));
-    t.equal(await store.applyNotification(n, decide(T0 + MIN)), null);
+    const first = await apply(store, n, decide(T0));
+    t.equal(await apply(store, n, decide(T0 + MIN)), null);
     t.equal((await store.getIncident(first!.incident.id))!.timeline.length, 1);
     t.equal((await store.listIncidents({ limit: 10 })).length, 1);
   });
 
+  t.test('a notification that changes nothing still names the incident it concerns', async (t) => {
+    const store = await makeStore(t);
+    const firing = group('g1', [incoming('a', 'ServiceDown')]);
+    t.same(await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'resolved')]), decide(T0)), { change: null, incident: null }, 'a group never seen');
+    const opened = await store.applyNotification(firing, decide(T0));
+    t.match(opened, { change: { incident: { id: Number } }, incident: { id: opened.change!.incident.id, status: 'open', severity: 'high' } });
+    const id = opened.change!.incident.id;
+    t.match(await store.applyNotification(firing, decide(T0 + MIN)), { change: null, incident: { id, status: 'open', severity: 'high' } }, 'a re-delivery: the active incident');
+    const resolved = group('g1', [incoming('a', 'ServiceDown', 'resolved')]);
+    t.match(await store.applyNotification(resolved, decide(T0 + 2 * MIN)), { change: { incident: { id, status: 'resolved' } }, incident: { id, status: 'resolved' } });
+    t.match(await store.applyNotification(resolved, decide(T0 + 3 * MIN)), { change: null, incident: { id, status: 'resolved' } }, 'a resolved re-delivery: the last resolved one');
+    t.match(await store.applyNotification(firing, decide(T0 + 4 * MIN)), { change: null, incident: { id, status: 'resolved' } }, 'a late firing re-delivery: the last resolved one');
+  });
+
+  t.test('an incident is read whole or a window of its alerts at a time, in start order, with the count', async (t) => {
+    const store = await makeStore(t);
+    const alerts = Array.from({ length: 7 }, (_, i) => incoming(`fp${i}`, 'ServiceDown', 'firing', T0 - (7 - i) * MIN));
+    const id = (await apply(store, group('big', alerts), decide(T0)))!.incident.id;
+    const whole = (await store.getIncident(id))!;
+    t.equal(whole.alertCount, 7);
+    t.same(whole.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6']);
+    const first = (await store.getIncident(id, { offset: 0, limit: 3 }))!;
+    t.equal(first.alertCount, 7);
+    t.same(first.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2']);
+    t.same((await store.getIncident(id, { offset: 3, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp3', 'fp4', 'fp5']);
+    t.same((await store.getIncident(id, { offset: 6, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp6']);
+    t.same((await store.getIncident(id, { offset: 70, limit: 3 }))!.alerts, []);
+    t.same(first.timeline.map((e) => e.kind), ['opened'], 'the timeline comes along');
+  });
+
   t.test('one active incident per key; a resolved one is offered as previous', async (t) => {
     const store = await makeStore(t);
-    const a = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
-    const b = await store.applyNotification(group('g1', [incoming('b', 'ServiceDown')]), decide(T0 + MIN));
+    const a = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const b = await apply(store, group('g1', [incoming('b', 'ServiceDown')]), decide(T0 + MIN));
     t.equal(b!.incident.id, a!.incident.id, 'the second notification joins the active incident');
-    await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'resolved'), incoming('b', 'ServiceDown', 'resolved')]), decide(T0 + 2 * MIN));
+    await apply(store, group('g1', [incoming('a', 'ServiceDown', 'resolved'), incoming('b', 'ServiceDown', 'resolved')]), decide(T0 + 2 * MIN));
     // A late re-delivery of the old firing alert is recognised through `previous`.
-    t.equal(await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0 + 3 * MIN)), null);
-    const again = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'firing', T0 + 3 * MIN)]), decide(T0 + 4 * MIN));
+    t.equal(await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0 + 3 * MIN)), null);
+    const again = await apply(store, group('g1', [incoming('a', 'ServiceDown', 'firing', T0 + 3 * MIN)]), decide(T0 + 4 * MIN));
     t.not(again!.incident.id, a!.incident.id, 'a new incident after resolution');
     t.equal((await store.getIncident(a!.incident.id))!.status, 'resolved');
   });
@@ -54,20 +86,20 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('a decision that throws leaves nothing behind', async (t) => {
     const store = await makeStore(t);
     await t.rejects(
-      store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), () => {
+      apply(store, group('g1', [incoming('a', 'ServiceDown')]), () => {
         throw new Error('boom');
       }),
       /boom/,
     );
     t.same(await store.listIncidents({ limit: 10 }), []);
-    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
     await t.rejects(store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, { name: 'x', via: 'api' }, undefined, T0)), { name: 'TransitionConflict' });
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
   t.test('updateIncident applies and reports; unknown ids are undefined', async (t) => {
     const store = await makeStore(t);
-    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
     const id = c!.incident.id;
     const r = await store.updateIncident(id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, 'looking', T0 + MIN));
     t.equal(r!.incident.status, 'acknowledged');
@@ -85,9 +117,9 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('sweepOverdue picks only open, unbreached incidents past their deadline', async (t) => {
     const store = await makeStore(t);
-    const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), decide(T0)); // 5m
-    const high = await store.applyNotification(group('high', [incoming('a', 'ServiceDown')]), decide(T0)); // 1h
-    const acked = await store.applyNotification(group('acked', [incoming('a', 'DDoSAttack')]), decide(T0));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), decide(T0)); // 5m
+    const high = await apply(store, group('high', [incoming('a', 'ServiceDown')]), decide(T0)); // 1h
+    const acked = await apply(store, group('acked', [incoming('a', 'DDoSAttack')]), decide(T0));
     await store.updateIncident(acked!.incident.id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     const now = T0 + 10 * MIN;
     const swept = await store.sweepOverdue(now, (i) => sweepBreach(i, now));
@@ -103,7 +135,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const store = await makeStore(t);
     const ids: number[] = [];
     for (const [key, name] of [['a', 'DDoSAttack'], ['b', 'ServiceDown'], ['c', 'ServiceDown'], ['d', 'SlowAPI']] as const) {
-      ids.push((await store.applyNotification(group(key, [incoming('x', name)]), decide(T0)))!.incident.id);
+      ids.push((await apply(store, group(key, [incoming('x', name)]), decide(T0)))!.incident.id);
     }
     await store.updateIncident(ids[2]!, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     await store.updateIncident(ids[1]!, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
@@ -121,7 +153,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('label maps come back without a prototype', async (t) => {
     const store = await makeStore(t);
-    const c = await store.applyNotification(group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
+    const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
     const got = (await store.getIncident(c!.incident.id))!;
     t.equal(Object.getPrototypeOf(got.alerts[0]!.labels), null);
     t.equal(Object.getPrototypeOf(got.groupLabels), null);
@@ -132,8 +164,8 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({
       channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}),
     });
-    const low = await store.applyNotification(group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
-    const crit = await store.applyNotification(group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
+    const low = await apply(store, group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
     t.same(await store.queueDepth(), { slack: 2, email: 0 }, 'a page for an unconfigured channel is recorded as failed, not queued');
 
     const claimed = await store.claimPages(T0, 10);
@@ -195,11 +227,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
     const store = await makeStore(t);
-    const due = await store.applyNotification(group('a', [incoming('a', 'DDoSAttack')]), (a, p, n) => {
+    const due = await apply(store, group('a', [incoming('a', 'DDoSAttack')]), (a, p, n) => {
       const c = decide(T0)(a, p, n)!;
       return { ...c, incident: { ...c.incident, nextEscalationAt: T0 + 5 * MIN } };
     });
-    await store.applyNotification(group('b', [incoming('a', 'DDoSAttack')]), decide(T0)); // nothing scheduled
+    await apply(store, group('b', [incoming('a', 'DDoSAttack')]), decide(T0)); // nothing scheduled
     t.same(await store.sweepEscalations(T0 + 4 * MIN, () => null), []);
     const seen: number[] = [];
     await store.sweepEscalations(T0 + 5 * MIN, (i) => {
