@@ -29,3 +29,32 @@ t.test('probes and scrapes are not written to the request log; other requests ar
     'only the API request is logged',
   );
 });
+
+t.test('the request timeout holds against a body that trickles in', async (t) => {
+  const { makeApp, freePort } = await import('./helpers.js');
+  const triage = { ...shippedConfig, server: { ...shippedConfig.server, requestTimeoutMs: 2000 } };
+  const { app } = await makeApp(t, { config: { triage } });
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  const { connect } = await import('node:net');
+  const socket = connect(port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let answer = '';
+  let sent = 0;
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('data', (d) => (answer += d));
+  socket.write('POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer test-webhook-token\r\nContent-Length: 60\r\n\r\n');
+  // One byte every 500 ms: the whole body would take 30 s.
+  const drip = setInterval(() => {
+    if (sent < 60 && !socket.destroyed) {
+      socket.write('{');
+      sent++;
+    }
+  }, 500);
+  t.teardown(() => clearInterval(drip));
+  await closed;
+  clearInterval(drip);
+  // Node ends the request at the timeout; Fastify answers 408, or 400 when the body parser saw the cut first.
+  t.match(answer, /^HTTP\/1\.1 (408|400) /, 'answered with a 4xx, not left waiting');
+  t.ok(sent <= 12, `cut off after ${sent} of 60 bytes (about ${sent / 2} s, the timeout being 2 s), not when the body was complete`);
+});
