@@ -57,7 +57,8 @@ export function describeEntry(e: TimelineEntry): string {
     case 'page_failed':
       switch (e.outcome) {
         case 'skipped':
-          return `${describeTarget(e)}: not sent, ${e.reason}`;
+          // The same word as triage_notifications_total{outcome="skipped"}, so an operator finds one from the other.
+          return `${describeTarget(e)}: skipped (not sent): ${e.reason}`;
         case 'rejected':
           return `${describeTarget({ channel: e.channel, target: e.recipients.join(', ') })}: ${e.reason}`;
         case 'gave_up':

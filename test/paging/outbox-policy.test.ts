@@ -67,7 +67,7 @@ t.test('outcomes: what the outbox row and the timeline record, in words too', as
     { name: 'a retry records no entry yet', outcome: failedOutcome(slack, { message: 'Slack HTTP 500', retryable: true }, { retry: true, at: NOW + 1000, pauseChannel: false }, NOW), status: 'retry', words: [] },
     { name: 'permanent', outcome: failedOutcome(slack, { message: 'Slack: channel_not_found', retryable: false }, { retry: false, gaveUp: false }, NOW), status: 'failed', words: ['Slack #incidents: Slack: channel_not_found (not retried)'] },
     { name: 'out of attempts', outcome: failedOutcome(page(9, { attempts: 15 }), { message: 'Slack HTTP 500', retryable: true }, { retry: false, gaveUp: true }, NOW), status: 'failed', words: ['Slack #incidents: Slack HTTP 500 (gave up after 15 attempts)'] },
-    { name: 'channel not configured', outcome: skippedOutcome(email, 'e-mail is not configured (SMTP_URL unset)', NOW), status: 'skipped', words: ['E-mail to a@x, b@y: not sent, e-mail is not configured (SMTP_URL unset)'] },
+    { name: 'channel not configured', outcome: skippedOutcome(email, 'e-mail is not configured (SMTP_URL unset)', NOW), status: 'skipped', words: ['E-mail to a@x, b@y: skipped (not sent): e-mail is not configured (SMTP_URL unset)'] },
   ];
   for (const c of cases) {
     t.equal(c.outcome.status, c.status, `${c.name}: status`);
