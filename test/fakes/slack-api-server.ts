@@ -6,6 +6,8 @@ export interface SlackCall {
   method: string;
   token: string | undefined;
   args: Record<string, unknown>;
+  /** performance.now() when the call arrived (its body read), for the latency benchmark. */
+  at: number;
 }
 
 /** A message as the server keeps it. */
@@ -73,7 +75,7 @@ export class SlackApiServer {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
     const args = await readArgs(req);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);
-    this.calls.push({ method, token, args });
+    this.calls.push({ method, token, args, at: performance.now() });
     const send = (status: number, body: object, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
