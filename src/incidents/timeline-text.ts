@@ -67,6 +67,12 @@ export function describeEntry(e: TimelineEntry): string {
           return `${describeTarget(e)}: ${e.reason} (not retried)`;
       }
       break;
+    case 'page_retrying':
+      return (
+        `${describeTarget(e)}: attempt ${e.attempt} failed (${e.reason})` +
+        (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
+        `; retrying at ${iso(e.nextAttemptAt)}`
+      );
     case 'note':
       return e.text;
     case 'checklist':

@@ -44,6 +44,11 @@ export type TimelineEntry = {
   | { kind: 'paged'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PagedOutcome; digestOf?: number }
   /** attempts: how many were made before giving up. */
   | { kind: 'page_failed'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PageFailure; reason: string; attempts?: number }
+  /**
+   * Attempt `attempt` failed and another comes at `nextAttemptAt`. `unknownOutcome`: the answer was
+   * lost (a timeout, a reset), so the channel is searched for the page before it is sent again.
+   */
+  | { kind: 'page_retrying'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; attempt: number; nextAttemptAt: number; reason: string; unknownOutcome?: boolean }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
 );
@@ -66,7 +71,7 @@ export type ChecklistState = 'done' | 'undone' | 'problem';
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = [
   'opened', 'alert_firing', 'alert_resolved', 'severity_raised', 'sla_breached', 'acknowledged', 'resolved',
-  'alerts_truncated', 'escalated', 'reminder', 'paged', 'page_failed', 'note', 'checklist',
+  'alerts_truncated', 'escalated', 'reminder', 'paged', 'page_failed', 'page_retrying', 'note', 'checklist',
 ];
 
 /** Who acts on an incident: the name shown, the contact id when the person is a known contact, and how. */

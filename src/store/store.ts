@@ -50,9 +50,12 @@ export interface IncidentStore {
   /** Applies a decision to each open incident whose next escalation is due at or before `now`. */
   sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
   getIncident(id: number): Promise<IncidentWithDetails | undefined>;
-  /** Claims up to `limit` due pages, most severe first: they become `sending` until completed. */
-  claimPages(now: number, limit: number): Promise<OutboxEntry[]>;
-  /** Puts pages left `sending` by a process that died back in the queue, marked maybeSent. */
+  /**
+   * Claims up to `limit` due pages, most severe first: they become `sending` until completed. Pages
+   * to a `busy` target (`${channel}\n${target}`, a send to it is in flight) are left for later.
+   */
+  claimPages(now: number, limit: number, busy?: readonly string[]): Promise<OutboxEntry[]>;
+  /** Puts pages left `sending` by a process that died (or was stopped mid-send) back in the queue, marked maybeSent. */
   recoverInFlight(): Promise<number>;
   /** Records how a send ended, with its timeline entry, in one transaction. */
   completePage(id: number, outcome: PageOutcome, now: number): Promise<void>;
@@ -61,6 +64,8 @@ export interface IncidentStore {
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
   /** Pages waiting or being sent, by channel. */
   queueDepth(): Promise<Record<ChannelName, number>>;
+  /** Pages still to be delivered whose last attempt failed, by channel. */
+  retryingPages(): Promise<Record<ChannelName, number>>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
   /** Resolves when the store can answer a query; for /readyz. */
