@@ -21,8 +21,18 @@ export interface SlackMessage {
   updates: number;
 }
 
-/** What the server should do with the next calls of a method. */
-export type Failure = { status: 429; retryAfter: number } | { status: 500 } | { error: string } | { hang: true; record?: boolean };
+/**
+ * What the server should do with the next calls of a method. `record`: the message is stored all
+ * the same (Slack had it; only the answer is lost). `hang`: never answer; `reset`: drop the
+ * connection once the request is read; `delayMs`: answer, but that late.
+ */
+export type Failure =
+  | { status: 429; retryAfter: number }
+  | { status: 500 }
+  | { error: string }
+  | { hang: true; record?: boolean }
+  | { reset: true; record?: boolean }
+  | { delayMs: number; record?: boolean };
 
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
@@ -34,7 +44,8 @@ export class SlackApiServer {
   readonly calls: SlackCall[] = [];
   readonly messages: SlackMessage[] = [];
   private readonly failures = new Map<string, Failure[]>();
-  private readonly hanging: ServerResponse[] = [];
+  /** Requests held without an answer (hang), until the client gives up or the server stops. */
+  readonly hanging: ServerResponse[] = [];
   private server: Server | undefined;
   private seq = 0;
   url = '';
@@ -85,6 +96,16 @@ export class SlackApiServer {
       if ('hang' in failure) {
         if (failure.record) this.apply(method, args);
         this.hanging.push(res);
+        return;
+      }
+      if ('reset' in failure) {
+        if (failure.record) this.apply(method, args);
+        req.socket.destroy();
+        return;
+      }
+      if ('delayMs' in failure) {
+        const answer = failure.record ? this.apply(method, args) : { ok: false, error: 'internal_error' };
+        setTimeout(() => !res.destroyed && send(200, answer), failure.delayMs);
         return;
       }
       if ('status' in failure && failure.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
