@@ -6,7 +6,8 @@ import { pagingApp } from './paging-helpers.js';
 // Slack stores the message, but the answer is lost: the client's timeout (short here) fires, or the
 // connection drops after the request was written. The outcome is unknown, as after a crash, so the
 // retry looks the page up by its metadata and finds it instead of posting a second copy.
-const TIMEOUT_MS = 300;
+// Long enough that the fake has read (and stored) the request before the client gives up, even on a busy machine.
+const TIMEOUT_MS = 1500;
 
 async function lostAnswer(t: Test, failure: Failure) {
   const ctx = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
@@ -36,7 +37,7 @@ t.test('Slack stores the message but never answers: after the timeout the page i
 });
 
 t.test('Slack answers only after the client gave up: one message', async (t) => {
-  await lostAnswer(t, { delayMs: TIMEOUT_MS * 3, record: true });
+  await lostAnswer(t, { delayMs: TIMEOUT_MS + 1000, record: true });
 });
 
 t.test('the connection resets after the request was written: one message', async (t) => {
