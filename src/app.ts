@@ -78,22 +78,26 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const { store } = deps;
-  const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth());
+  const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth(), () => store.retryingPages());
   const notifiers = createNotifiers(config.channels ?? {}, {
     get: (incidentId, target) => store.slackMessage(incidentId, target),
     save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
   });
   const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
+  const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   const service = new IncidentService({
     store,
     clock,
     settings: () => live.current,
     unconfigured,
-    onCommitted: (change) => metrics.observeChange(change),
+    onCommitted: (change) => {
+      metrics.observeChange(change);
+      // The pages are committed: the dispatcher claims them now instead of at its next poll.
+      if (change.pages?.some((p) => !p.notSent)) dispatcher.wake();
+    },
   });
   const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log);
-  const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);

@@ -53,7 +53,14 @@ async function main(): Promise<void> {
       webhookToken: env.webhookToken,
       apiToken: env.apiToken,
       slackSigningSecret: env.slackSigningSecret,
-      channels: { slackBotToken: env.slackBotToken, slackApiUrl: env.slackApiUrl, smtpUrl: env.smtpUrl, emailFrom: env.emailFrom, publicUrl: env.publicUrl },
+      channels: {
+        slackBotToken: env.slackBotToken,
+        slackApiUrl: env.slackApiUrl,
+        slackTimeoutMs: env.slackTimeoutMs,
+        smtpUrl: env.smtpUrl,
+        emailFrom: env.emailFrom,
+        publicUrl: env.publicUrl,
+      },
     },
     { store, logger },
   );
@@ -63,11 +70,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, closing the store');
-    // A hard deadline so a stuck connection cannot keep the process from exiting.
+    // Pages in flight get a second, then are aborted (the dispatcher's stop). This hard deadline is
+    // only for a stuck connection, and stays well inside docker stop's 10 s before SIGKILL.
     setTimeout(() => {
       logger.error('graceful shutdown took too long; exiting');
       process.exit(1);
-    }, 10_000).unref();
+    }, 7_000).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

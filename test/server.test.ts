@@ -187,3 +187,50 @@ t.test('a token put in the URL is refused and never reaches the log', async (t) 
   run.child.kill('SIGTERM');
   await run.exited;
 });
+
+t.test('SIGTERM with a Slack call hanging: exits within its grace, leaves the page unknown, and the next start finds it instead of posting again', async (t) => {
+  const { SlackApiServer } = await import('./fakes/slack-api-server.js');
+  const slack = await new SlackApiServer('xoxb-t').start();
+  t.teardown(() => slack.stop());
+  // Slack stores the message but never answers, and the client would wait a full minute.
+  slack.failNext('chat.postMessage', { hang: true, record: true });
+  const dir = tempDir(t);
+  const port = await freePort();
+  const env = {
+    PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, WEBHOOK_TOKEN: SECRET, API_TOKEN: 'api',
+    SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: slack.url, SLACK_TIMEOUT: '60s',
+  };
+  const first = start(env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  await waitFor(first, 'alert-triage ready');
+  const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...fixture('firing-two-alerts').body, groupKey: '{}:{alertname="RateLimitSpike"}', alerts: fixture('firing-two-alerts').body.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: 'RateLimitSpike' } })) }),
+  });
+  t.equal(res.status, 200);
+  for (const deadline = Date.now() + 20_000; slack.hanging.length === 0; ) {
+    if (Date.now() > deadline) throw new Error('the Slack call never came');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const signalled = Date.now();
+  first.child.kill('SIGTERM');
+  t.equal(await first.exited, 0, 'a clean exit, not the hard deadline');
+  t.comment(`SIGTERM to exit with a Slack call hanging: ${Date.now() - signalled} ms`);
+  t.match(first.output(), /aborting them/);
+  t.notMatch(first.output(), /took too long/);
+
+  const second = start(env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  await waitFor(second, 'alert-triage ready');
+  let timeline: { kind: string; detail: string }[] = [];
+  for (const deadline = Date.now() + 20_000; !timeline.some((e) => e.kind === 'paged'); ) {
+    if (Date.now() > deadline) throw new Error('the page was never settled');
+    await new Promise((r) => setTimeout(r, 50));
+    timeline = ((await (await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } })).json()) as { timeline: typeof timeline }).timeline;
+  }
+  t.match(timeline.find((e) => e.kind === 'paged')!.detail, /found already delivered after a restart/);
+  t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
+  second.child.kill('SIGTERM');
+  t.equal(await second.exited, 0);
+});

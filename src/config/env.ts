@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../classify/severity.js';
 import type { PagingConfig, Route } from '../paging/paging-config.js';
+import { parseDuration } from '../incidents/duration.js';
 import { ConfigError } from './load-config.js';
 
 /** Settings that come from the environment; the secrets live only here. */
@@ -18,6 +19,8 @@ export interface EnvSettings {
   slackSigningSecret: string | undefined;
   smtpUrl: string | undefined;
   emailFrom: string | undefined;
+  /** SLACK_TIMEOUT: how long one Web API call may take (default 10s); a call cut off has an unknown outcome. */
+  slackTimeoutMs: number | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -29,6 +32,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const production = env['NODE_ENV'] === 'production';
+  const slackTimeoutMs = env['SLACK_TIMEOUT'] ? parseDuration(env['SLACK_TIMEOUT']) : undefined;
+  if (env['SLACK_TIMEOUT'] && !slackTimeoutMs) throw new ConfigError(`SLACK_TIMEOUT: "${env['SLACK_TIMEOUT']}" is not a duration such as 10s`);
   const settings: EnvSettings = {
     port,
     host: env['HOST'] ?? '0.0.0.0',
@@ -44,6 +49,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     slackSigningSecret: env['SLACK_SIGNING_SECRET'] || undefined,
     smtpUrl: env['SMTP_URL'] || undefined,
     emailFrom: env['EMAIL_FROM'] || undefined,
+    slackTimeoutMs,
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);

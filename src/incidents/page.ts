@@ -41,7 +41,8 @@ export type PageOutcome = (
   | { status: 'sent'; externalRef: string }
   /** Delivered inside a digest (an alert storm): externalRef is the digest's. */
   | { status: 'folded'; externalRef: string }
-  | { status: 'retry'; nextAttemptAt: number; error: string }
+  /** maybeSent: the outcome of this attempt is unknown; look the page up before sending it again. */
+  | { status: 'retry'; nextAttemptAt: number; error: string; maybeSent?: boolean }
   | { status: 'failed'; error: string }
   /** Never attempted: the channel is not configured, or the incident is gone. Stored as failed. */
   | { status: 'skipped'; error: string }

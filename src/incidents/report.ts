@@ -18,6 +18,7 @@ const STEP: Record<TimelineKind, string> = {
   reminder: 'Reminder',
   paged: 'Alerting',
   page_failed: 'Alerting failed',
+  page_retrying: 'Alerting retry',
   note: 'Note',
   checklist: 'Checklist',
 };

@@ -57,7 +57,8 @@ export function describeEntry(e: TimelineEntry): string {
     case 'page_failed':
       switch (e.outcome) {
         case 'skipped':
-          return `${describeTarget(e)}: not sent, ${e.reason}`;
+          // The same word as triage_notifications_total{outcome="skipped"}, so an operator finds one from the other.
+          return `${describeTarget(e)}: skipped (not sent): ${e.reason}`;
         case 'rejected':
           return `${describeTarget({ channel: e.channel, target: e.recipients.join(', ') })}: ${e.reason}`;
         case 'gave_up':
@@ -66,6 +67,12 @@ export function describeEntry(e: TimelineEntry): string {
           return `${describeTarget(e)}: ${e.reason} (not retried)`;
       }
       break;
+    case 'page_retrying':
+      return (
+        `${describeTarget(e)}: attempt ${e.attempt} failed (${e.reason})` +
+        (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
+        `; retrying at ${iso(e.nextAttemptAt)}`
+      );
     case 'note':
       return e.text;
     case 'checklist':

@@ -46,6 +46,11 @@ export type TimelineEntry = {
   | { kind: 'paged'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PagedOutcome; digestOf?: number }
   /** attempts: how many were made before giving up. */
   | { kind: 'page_failed'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PageFailure; reason: string; attempts?: number }
+  /**
+   * Attempt `attempt` failed and another comes at `nextAttemptAt`. `unknownOutcome`: the answer was
+   * lost (a timeout, a reset), so the channel is searched for the page before it is sent again.
+   */
+  | { kind: 'page_retrying'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; attempt: number; nextAttemptAt: number; reason: string; unknownOutcome?: boolean }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
 );

@@ -37,7 +37,11 @@ const COUNTED: Partial<Record<PageOutcome['status'], string>> = { sent: 'sent', 
  * Builds the metrics. `readCounts` is asked once per scrape, so the open and breached gauges come from
  * the store and are right after a restart.
  */
-export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDepth: () => Promise<Record<ChannelName, number>>): Metrics {
+export function createMetrics(
+  readCounts: () => Promise<IncidentCounts>,
+  queueDepth: () => Promise<Record<ChannelName, number>>,
+  retrying: () => Promise<Record<ChannelName, number>> = async () => ({ slack: 0, email: 0 }),
+): Metrics {
   const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -117,6 +121,17 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
     async collect() {
       const depth = await queueDepth();
       for (const channel of CHANNELS) this.set({ channel }, depth[channel]);
+    },
+  });
+
+  new Gauge({
+    name: 'triage_notifications_retrying',
+    help: 'Pages whose last attempt failed and that wait for another (from the first failure on)',
+    labelNames: ['channel'],
+    registers,
+    async collect() {
+      const n = await retrying();
+      for (const channel of CHANNELS) this.set({ channel }, n[channel]);
     },
   });
 

@@ -10,7 +10,7 @@ export interface EmailSettings {
   /** EMAIL_FROM. */
   from: string | undefined;
   publicUrl?: string | undefined;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -24,6 +24,8 @@ export class EmailNotifier implements Notifier {
   readonly notConfigured: string | undefined;
   private readonly transport: Transporter | undefined;
   private readonly domain: string;
+  /** Aborted at shutdown: every sendMail listens to it (nodemailer's `signal`, since 10.5). */
+  private readonly closing = new AbortController();
 
   constructor(private readonly settings: EmailSettings) {
     this.notConfigured = !settings.url ? 'e-mail is not configured (SMTP_URL unset)' : !settings.from ? 'e-mail is not configured (EMAIL_FROM unset)' : undefined;
@@ -82,16 +84,24 @@ ${link ? `<p><a href="${htmlEscape(link)}">Incident report</a></p>` : ''}
         headers: { 'X-Alert-Triage-Incident': String(incident.id), 'X-Alert-Triage-Page': String(page.id) },
         text,
         html,
-      });
+        signal: this.closing.signal,
+      } as Parameters<Transporter['sendMail']>[0]);
       const rejected = ((info.rejected ?? []) as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address));
       return { externalRef: messageId, ...(rejected.length ? { rejected } : {}) };
     } catch (err) {
       const e = err as { responseCode?: number; code?: string; message: string; rejected?: unknown[] };
+      // Aborted (shutdown), or the connection dropped mid-transaction: the server may have the message.
+      // SMTP has no lookup, so a retry may deliver it twice; the stable Message-ID lets clients fold the copies.
+      if (e.code === 'EABORT') throw new NotifyError('SMTP: aborted at shutdown', true, { maybeDelivered: true });
       // SMTP 4xx is "try again later"; 5xx is final; no answer at all is worth retrying.
       if (typeof e.responseCode === 'number') throw new NotifyError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode < 500);
       if (e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE') throw new NotifyError(`SMTP ${e.code}: ${e.message}`, false);
-      throw new NotifyError(`SMTP unreachable: ${e.code ?? ''} ${e.message}`.trim(), true);
+      throw new NotifyError(`SMTP unreachable: ${e.code ?? ''} ${e.message}`.trim(), true, { maybeDelivered: e.code !== 'ECONNECTION' && e.code !== 'EDNS' });
     }
+  }
+
+  abort(): void {
+    this.closing.abort(new Error('shutting down'));
   }
 
   close(): void {

@@ -16,19 +16,34 @@ export interface Delivery {
   rejected?: string[];
 }
 
+/** What else a NotifyError knows about the failed call. */
+export interface NotifyErrorDetails {
+  /** The server's own Retry-After, when it gave one. */
+  retryAfterMs?: number | undefined;
+  /**
+   * The request may have reached the server before the answer was lost (a timeout, a reset after
+   * it was written, an abort at shutdown): the outcome is unknown, as after a crash, so the page
+   * must be looked up before it is sent again.
+   */
+  maybeDelivered?: boolean | undefined;
+}
+
 /**
  * A failed send, saying whether a retry makes sense: network errors, 5xx, SMTP 4xx and rate
  * limits are retryable; bad credentials, unknown channels, SMTP 5xx are not.
  */
 export class NotifyError extends Error {
   override name = 'NotifyError';
+  readonly retryAfterMs: number | undefined;
+  readonly maybeDelivered: boolean;
   constructor(
     message: string,
     readonly retryable: boolean,
-    /** The server's own Retry-After, when it gave one. */
-    readonly retryAfterMs?: number,
+    details: NotifyErrorDetails = {},
   ) {
     super(message);
+    this.retryAfterMs = details.retryAfterMs;
+    this.maybeDelivered = details.maybeDelivered ?? false;
   }
 }
 
@@ -51,4 +66,9 @@ export interface Notifier {
   findSent?(ctx: PageContext): Promise<Delivery | undefined>;
   /** One message for many pages to the same target, when sending each would break the rate limit. */
   sendDigest?(target: string, items: DigestItem[]): Promise<Delivery>;
+  /**
+   * Shutdown: cancels every call in flight now and refuses new ones. The cancelled sends fail with
+   * `maybeDelivered`; their pages stay `sending` and are settled by the next start.
+   */
+  abort?(): void;
 }

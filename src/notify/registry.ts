@@ -10,12 +10,16 @@ export interface ChannelSettings {
   smtpUrl?: string | undefined;
   emailFrom?: string | undefined;
   publicUrl?: string | undefined;
+  /** How long one Slack call may take before its outcome is unknown (default 10 s). */
+  slackTimeoutMs?: number | undefined;
+  /** nodemailer's connection, greeting and socket timeouts (default 10 s). */
+  smtpTimeoutMs?: number | undefined;
 }
 
 /** The only place that knows every channel: a third channel is one file and one line here. */
 export function createNotifiers(s: ChannelSettings, threads: SlackThreads): Map<ChannelName, Notifier> {
   return new Map<ChannelName, Notifier>([
-    ['slack', new SlackNotifier({ token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl }, threads)],
-    ['email', new EmailNotifier({ url: s.smtpUrl, from: s.emailFrom, publicUrl: s.publicUrl })],
+    ['slack', new SlackNotifier({ token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl, timeoutMs: s.slackTimeoutMs }, threads)],
+    ['email', new EmailNotifier({ url: s.smtpUrl, from: s.emailFrom, publicUrl: s.publicUrl, timeoutMs: s.smtpTimeoutMs })],
   ]);
 }

@@ -19,7 +19,7 @@ export interface SlackSettings {
   apiUrl?: string | undefined;
   /** PUBLIC_URL, to link each incident's report. */
   publicUrl?: string | undefined;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 const METADATA_TYPE = 'alert_triage_page';
@@ -39,6 +39,8 @@ export class SlackNotifier implements Notifier {
   readonly channel = 'slack' as const;
   readonly notConfigured: string | undefined;
   private readonly client: WebClient | undefined;
+  /** Aborted at shutdown: every request of the client listens to it. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly settings: SlackSettings,
@@ -51,6 +53,8 @@ export class SlackNotifier implements Notifier {
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
           timeout: settings.timeoutMs ?? 10_000,
+          // The client has no per-call signal; this fetch adds ours to its timeout so shutdown can cut calls short.
+          fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, this.closing.signal]) : this.closing.signal }),
           // Failures are reported by the dispatcher, in the service's own log and the incident's timeline.
           logLevel: LogLevel.ERROR,
         })
@@ -93,10 +97,16 @@ export class SlackNotifier implements Notifier {
       const channelId = root?.channelId ?? String((r as { channel?: string }).channel ?? page.target);
       if (!root) await this.threads.save(incident.id!, page.target, channelId, String(found.ts));
       return { externalRef: `${channelId}:${String(found.ts)}` };
-    } catch {
-      // No history scope (channels:history) or Slack unreachable: we cannot tell, so send.
+    } catch (err) {
+      // Slack unreachable, rate-limited or failing: we cannot tell yet, so ask again later rather than risk a second copy.
+      if (!isRefusal(err)) throw toNotifyError(err);
+      // No history scope (channels:history) or another refusal: we can never tell, so send.
       return undefined;
     }
+  }
+
+  abort(): void {
+    this.closing.abort(new DOMException('shutting down', 'AbortError'));
   }
 
   async sendDigest(target: string, items: DigestItem[]): Promise<Delivery> {
@@ -186,14 +196,30 @@ async function call(fn: () => Promise<WebAPICallResult>): Promise<WebAPICallResu
   try {
     return (await fn()) as WebAPICallResult & { channel?: string; ts?: string };
   } catch (err) {
-    const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message: string };
-    if (e.code === ErrorCode.RateLimitedError) throw new NotifyError('Slack rate limit (429)', true, (e.retryAfter ?? 1) * 1000);
-    if (e.code === ErrorCode.PlatformError) {
-      const reason = e.data?.error ?? 'unknown_error';
-      throw new NotifyError(`Slack: ${reason}`, !PERMANENT.has(reason));
-    }
-    if (e.code === ErrorCode.HTTPError) throw new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408);
-    // Network errors, timeouts.
-    throw new NotifyError(`Slack unreachable: ${e.message}`, true);
+    throw toNotifyError(err);
   }
+}
+
+// Failures that happen before a request can have been written: Slack cannot have the message.
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/** Slack answered and refused the call itself (missing_scope, channel_not_found, ...): asking again will not help. */
+function isRefusal(err: unknown): boolean {
+  return (err as { code?: string }).code === ErrorCode.PlatformError;
+}
+
+function toNotifyError(err: unknown): NotifyError {
+  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message: string; original?: Error & { cause?: { code?: string } } };
+  if (e.code === ErrorCode.RateLimitedError) return new NotifyError('Slack rate limit (429)', true, { retryAfterMs: (e.retryAfter ?? 1) * 1000 });
+  if (e.code === ErrorCode.PlatformError) {
+    const reason = e.data?.error ?? 'unknown_error';
+    return new NotifyError(`Slack: ${reason}`, !PERMANENT.has(reason));
+  }
+  if (e.code === ErrorCode.HTTPError) return new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408);
+  // Network errors, timeouts, aborts. Unless the connection was never made, the request may have been
+  // written and Slack may have stored the message with only the answer lost: the outcome is unknown.
+  const original = e.original;
+  const cause = original?.cause?.code ?? (original as { code?: string } | undefined)?.code;
+  const reason = original?.name === 'TimeoutError' ? 'timed out' : original?.name === 'AbortError' ? 'aborted' : (cause ?? original?.message ?? e.message);
+  return new NotifyError(`Slack unreachable: ${reason}`, true, { maybeDelivered: !(cause && NEVER_SENT.has(cause)) });
 }

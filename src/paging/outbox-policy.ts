@@ -48,10 +48,15 @@ export interface SendFailure {
   retryable: boolean;
   /** The server's own Retry-After, when it gave one. */
   retryAfterMs?: number | undefined;
+  /** The request may have been delivered (a timeout, a reset after it was written): the outcome is unknown. */
+  maybeDelivered?: boolean | undefined;
 }
 
-/** Retry at `at` (and, for a server's Retry-After, pause the channel until then), or give up. */
-export type RetryDecision = { retry: true; at: number; pauseChannel: boolean } | { retry: false; gaveUp: boolean };
+/**
+ * Retry at `at` (and, for a server's Retry-After, pause the channel until then), or give up.
+ * `lookUp`: the attempt's outcome is unknown, so the retry first looks for the page in the channel.
+ */
+export type RetryDecision = { retry: true; at: number; pauseChannel: boolean; lookUp: boolean } | { retry: false; gaveUp: boolean };
 
 /**
  * Exponential backoff with jitter (1 s, 2 s, 4 s … capped), or the server's Retry-After; a permanent
@@ -60,9 +65,19 @@ export type RetryDecision = { retry: true; at: number; pauseChannel: boolean } |
 export function decideRetry(page: Pick<OutboxEntry, 'attempts'>, failure: SendFailure, now: number, policy: OutboxPolicy, random: number): RetryDecision {
   if (!failure.retryable) return { retry: false, gaveUp: false };
   if (page.attempts >= policy.maxAttempts) return { retry: false, gaveUp: true };
-  if (failure.retryAfterMs !== undefined) return { retry: true, at: now + failure.retryAfterMs, pauseChannel: true };
+  const lookUp = failure.maybeDelivered === true;
+  if (failure.retryAfterMs !== undefined) return { retry: true, at: now + failure.retryAfterMs, pauseChannel: true, lookUp };
   const backoff = Math.min(policy.maxBackoffMs, 1000 * 2 ** (page.attempts - 1)) * (0.8 + 0.4 * random);
-  return { retry: true, at: now + backoff, pauseChannel: false };
+  return { retry: true, at: now + backoff, pauseChannel: false, lookUp };
+}
+
+/**
+ * Whether a failed attempt gets its own `page_retrying` entry: the first three (so a retry shows at
+ * once and a flapping channel is visible), then every fifth. With 15 attempts that is at most five
+ * entries per page; the metrics count every attempt.
+ */
+export function recordsRetry(attempt: number): boolean {
+  return attempt <= 3 || attempt % 5 === 0;
 }
 
 /** The fields a timeline entry about a page names it by. */
@@ -86,7 +101,15 @@ export function foldedOutcome(page: OutboxEntry, digestRef: string, size: number
 
 /** A failed attempt, retried or not, as `decideRetry` decided. */
 export function failedOutcome(page: OutboxEntry, failure: SendFailure, decision: RetryDecision, now: number): PageOutcome {
-  if (decision.retry) return { status: 'retry', nextAttemptAt: decision.at, error: failure.message };
+  if (decision.retry) {
+    const outcome: PageOutcome = { status: 'retry', nextAttemptAt: decision.at, error: failure.message, maybeSent: decision.lookUp };
+    if (!recordsRetry(page.attempts)) return outcome;
+    const entry: TimelineEntry = {
+      at: now, actor: SYSTEM, kind: 'page_retrying', ...pageTarget(page), attempt: page.attempts, nextAttemptAt: decision.at, reason: failure.message,
+      ...(decision.lookUp ? { unknownOutcome: true } : {}),
+    };
+    return { ...outcome, timeline: [entry] };
+  }
   const entry: TimelineEntry = decision.gaveUp
     ? { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'gave_up', reason: failure.message, attempts: page.attempts }
     : { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'failed', reason: failure.message };

@@ -24,29 +24,49 @@ export interface DispatchLogger {
 
 /** How the dispatcher paces and retries (see paging/outbox-policy.ts), and how its loop runs. */
 export interface DispatcherOptions extends Partial<OutboxPolicy> {
+  /** The safety net: how often the loop claims when nothing woke it (a commit with pages wakes it at once). */
   pollMs?: number;
+  /** On shutdown, how long sends in flight may finish before they are aborted and left as unknown outcomes. */
+  shutdownGraceMs?: number;
   /** For jitter; tests pass a fixed one. */
   random?: () => number;
   /** Start the loop with the app (default). Tests turn it off and call tick() under a fake clock. */
   autoStart?: boolean;
 }
 
+/** A page's destination: sends to one target never overlap; different targets never wait for each other. */
+function targetKey(p: Pick<OutboxEntry, 'channel' | 'target'>): string {
+  return `${p.channel}\n${p.target}`;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /**
  * Delivers the outbox. A loop driven by the database, in the way of Alertmanager's notify stages:
  * it claims due pages (most severe first), asks the outbox policy what to do with each channel's
  * batch, sends through the channel's notifier, asks the policy whether a failure is retried, and
- * records each outcome with its timeline entries in the store. Pages left mid-send by a process
- * that died are looked up in the channel before they are sent again.
+ * records each outcome with its timeline entries in the store. Pages whose last send had an unknown
+ * outcome (a crash, a timeout, a reset) are looked up in the channel before they are sent again.
+ *
+ * Targets are independent: the loop does not wait for sends, it tracks them per target (a Slack
+ * channel, or one set of e-mail recipients) and keeps claiming for the others, so one hanging call
+ * delays only its own target, and one target never has two sends in flight (Slack's pacing holds).
  */
 export class Dispatcher {
   private readonly policy: OutboxPolicy;
   private readonly pollMs: number;
+  private readonly graceMs: number;
   private readonly random: () => number;
   /** When each Slack channel may take its next message. */
   private readonly nextFree = new Map<string, number>();
+  /** The delivery under way for each busy target. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private claiming: Promise<unknown> | undefined;
+  private wakeRequested = false;
   private stopped = true;
+  /** Shutdown cut the sends in flight short: their failures are not recorded, their pages stay `sending`. */
+  private aborted = false;
 
   constructor(
     private readonly store: IncidentStore,
@@ -64,6 +84,7 @@ export class Dispatcher {
       maxBackoffMs: options.maxBackoffMs ?? d.maxBackoffMs,
     };
     this.pollMs = options.pollMs ?? 250;
+    this.graceMs = options.shutdownGraceMs ?? 1000;
     this.random = options.random ?? Math.random;
   }
 
@@ -82,32 +103,72 @@ export class Dispatcher {
     return recovered;
   }
 
-  /** Stops the loop and waits for a pass in progress. */
+  /** Pages were committed: claim them now rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /**
+   * Stops claiming, lets the sends in flight finish for a short grace, then aborts them: an aborted
+   * send has an unknown outcome, so its page stays `sending` and the next start (or another replica)
+   * looks it up before sending it again. Resolves within about twice the grace.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    await this.claiming;
+    if (this.inFlight.size === 0) return;
+    const settled = Promise.all(this.inFlight.values());
+    if (await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)])) return;
+    this.aborted = true;
+    this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; they are checked for and settled at the next start');
+    for (const n of this.notifiers.values()) n.abort?.();
+    // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
+    await Promise.race([settled, sleep(this.graceMs)]);
   }
 
-  /** One pass over the due pages; returns how many were handled. Tests call it directly. */
+  /** One pass over the due pages, waiting for their deliveries; returns how many were handled. Tests call it directly. */
   async tick(): Promise<number> {
+    const { pages, deliveries } = await this.claim();
+    await Promise.all(deliveries);
+    return pages;
+  }
+
+  /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */
+  private async claim(): Promise<{ pages: number; deliveries: Promise<void>[] }> {
     const now = this.clock.now();
-    const pages = await this.store.claimPages(now, 500);
-    if (!pages.length) return 0;
+    const pages = await this.store.claimPages(now, 500, [...this.inFlight.keys()]);
+    if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
     for (const id of new Set(pages.map((p) => p.incidentId))) {
       const incident = await this.store.getIncident(id);
       if (incident) incidents.set(id, incident);
     }
-    const bySlackTarget = new Map<string, OutboxEntry[]>();
-    const work: Promise<void>[] = [];
-    for (const p of pages) {
-      if (p.channel === 'slack') bySlackTarget.set(p.target, [...(bySlackTarget.get(p.target) ?? []), p]);
-      else work.push(this.deliver(p, incidents));
+    const byTarget = new Map<string, OutboxEntry[]>();
+    for (const p of pages) byTarget.set(targetKey(p), [...(byTarget.get(targetKey(p)) ?? []), p]);
+    const deliveries: Promise<void>[] = [];
+    for (const [key, batch] of byTarget) {
+      const delivery = (batch[0]!.channel === 'slack' ? this.slackBatch(batch[0]!.target, batch, incidents, now) : this.oneByOne(batch, incidents))
+        .catch((err: unknown) => this.log.error({ err, target: batch[0]!.target }, 'outbox delivery failed; the pages are retried'))
+        .finally(() => {
+          this.inFlight.delete(key);
+          // Pages for this target that arrived while it was busy are due now.
+          this.wake();
+        });
+      this.inFlight.set(key, delivery);
+      deliveries.push(delivery);
     }
-    for (const [target, batch] of bySlackTarget) work.push(this.slackBatch(target, batch, incidents, now));
-    await Promise.all(work);
-    return pages.length;
+    return { pages: pages.length, deliveries };
+  }
+
+  /** One target's pages in turn (e-mail): never two sends in flight to the same recipients. */
+  private async oneByOne(pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>): Promise<void> {
+    for (const p of pages) await this.deliver(p, incidents);
   }
 
   private async slackBatch(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
@@ -131,9 +192,16 @@ export class Dispatcher {
     const items: DigestItem[] = [];
     for (const page of pages) {
       const incident = incidents.get(page.incidentId);
-      if (incident) items.push({ page, incident });
-      else await this.record(page, skippedOutcome(page, `incident ${page.incidentId} is gone`, now), now);
+      if (!incident) {
+        await this.record(page, skippedOutcome(page, `incident ${page.incidentId} is gone`, now), now);
+        continue;
+      }
+      // A page whose last send had an unknown outcome is looked for first, even in a storm.
+      const found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }).catch(() => undefined) : undefined;
+      if (found) await this.record(page, sentOutcome(page, found, now, true), now);
+      else items.push({ page, incident });
     }
+    if (!items.length) return;
     try {
       const d = await notifier.sendDigest!(target, items);
       for (const { page } of items) await this.record(page, foldedOutcome(page, d.externalRef, items.length, now), now);
@@ -143,6 +211,7 @@ export class Dispatcher {
   }
 
   private async deliver(page: OutboxEntry, incidents: Map<number, IncidentWithDetails>): Promise<void> {
+    if (this.aborted) return; // shutting down: left `sending`, settled at the next start
     const now = this.clock.now();
     const notifier = this.notifiers.get(page.channel);
     const incident = incidents.get(page.incidentId);
@@ -157,11 +226,15 @@ export class Dispatcher {
       for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
       await this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
     } catch (err) {
-      await this.failed(page, err, now);
+      await this.failed(page, err, this.clock.now());
     }
   }
 
   private async failed(page: OutboxEntry, err: unknown, now: number): Promise<void> {
+    if (this.aborted) {
+      this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'send aborted at shutdown; its outcome is unknown and is checked at the next start');
+      return;
+    }
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
     const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
     const decision = decideRetry(page, failure, now, this.policy, this.random());
@@ -178,12 +251,15 @@ export class Dispatcher {
 
   private schedule(delay: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.running = this.tick()
+      this.claiming = this.claim()
         .catch((err: unknown) => this.log.error({ err }, 'outbox pass failed; will retry'))
         .finally(() => {
-          this.running = undefined;
-          this.schedule(this.pollMs);
+          this.claiming = undefined;
+          const again = this.wakeRequested;
+          this.wakeRequested = false;
+          this.schedule(again ? 0 : this.pollMs);
         });
     }, delay);
     this.timer.unref();

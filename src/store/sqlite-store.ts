@@ -172,18 +172,25 @@ export class SqliteStore implements IncidentStore {
         `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      duePages: db.prepare<[number, number], OutboxRow>(
-        `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY priority, id LIMIT ?`,
+      // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
+      duePages: db.prepare<[number, string, number], OutboxRow>(
+        `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+           AND channel || char(10) || target NOT IN (SELECT value FROM json_each(?))
+         ORDER BY priority, id LIMIT ?`,
       ),
       claimPage: db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`),
       recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1 WHERE status = 'sending'`),
       pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
-      pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
+      // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
+      pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?) WHERE id = ?`),
       pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?`),
       pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`),
       pageById: db.prepare<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`),
       queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
         `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
+      ),
+      retrying: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
+        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`,
       ),
       slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(
         `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ? AND target = ?`,
@@ -327,9 +334,9 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
-  claimPages(now: number, limit: number): Promise<OutboxEntry[]> {
+  claimPages(now: number, limit: number, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      this.stmt.duePages.all(now, limit).map((r) => {
+      this.stmt.duePages.all(now, JSON.stringify(busy), limit).map((r) => {
         this.stmt.claimPage.run(r.id);
         return toPage({ ...r, status: 'sending', attempts: r.attempts + 1 });
       }),
@@ -345,7 +352,7 @@ export class SqliteStore implements IncidentStore {
       const page = this.stmt.pageById.get(id);
       if (!page) return;
       if (outcome.status === 'sent' || outcome.status === 'folded') this.stmt.pageSent.run(outcome.status, now, outcome.externalRef, id);
-      else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, id);
+      else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id);
       else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
       else this.stmt.pageFailed.run(outcome.error, id);
       for (const t of outcome.timeline ?? []) this.insertEntry(page.incident_id, t);
@@ -383,6 +390,14 @@ export class SqliteStore implements IncidentStore {
 
   deleteOverride(id: number): Promise<boolean> {
     return this.run(() => this.stmt.deleteOverride.run(id).changes > 0);
+  }
+
+  retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
+    return this.read(() => {
+      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+      for (const r of this.stmt.retrying.all()) out[r.channel] = r.n;
+      return out;
+    });
   }
 
   ping(): Promise<void> {

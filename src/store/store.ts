@@ -72,9 +72,12 @@ export interface IncidentStore {
    * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
    */
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
-  /** Claims up to `limit` due pages, most severe first: they become `sending` until completed. */
-  claimPages(now: number, limit: number): Promise<OutboxEntry[]>;
-  /** Puts pages left `sending` by a process that died back in the queue, marked maybeSent. */
+  /**
+   * Claims up to `limit` due pages, most severe first: they become `sending` until completed. Pages
+   * to a `busy` target (`${channel}\n${target}`, a send to it is in flight) are left for later.
+   */
+  claimPages(now: number, limit: number, busy?: readonly string[]): Promise<OutboxEntry[]>;
+  /** Puts pages left `sending` by a process that died (or was stopped mid-send) back in the queue, marked maybeSent. */
   recoverInFlight(): Promise<number>;
   /** Records how a send ended, with its timeline entry, in one transaction. */
   completePage(id: number, outcome: PageOutcome, now: number): Promise<void>;
@@ -83,6 +86,8 @@ export interface IncidentStore {
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
   /** Pages waiting or being sent, by channel. */
   queueDepth(): Promise<Record<ChannelName, number>>;
+  /** Pages still to be delivered whose last attempt failed, by channel. */
+  retryingPages(): Promise<Record<ChannelName, number>>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
   /** Run-time on-call overrides that end after `endingAfter`, oldest first. */

@@ -89,7 +89,7 @@ t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
     { at: '2026-11-23T22:09:31.000Z', kind: 'resolved', actor: 'alice', by: 'alice', via: 'api', note: 'blocked at the edge', detail: 'Resolved by alice: blocked at the edge' },
   ]);
   const skipped = (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed');
-  t.match(skipped, { actor: 'system', channel: 'slack', target: '#security-incident', event: 'opened', outcome: 'skipped', reason: /SLACK_BOT_TOKEN unset/, detail: /^Slack #security-incident: not sent/ });
+  t.match(skipped, { actor: 'system', channel: 'slack', target: '#security-incident', event: 'opened', outcome: 'skipped', reason: /SLACK_BOT_TOKEN unset/, detail: /^Slack #security-incident: skipped \(not sent\)/ });
   t.equal(await metric(app, 'triage_incidents_resolved_total{severity="critical"}'), 1);
   t.equal(await metric(app, 'triage_incidents_open{severity="critical"}'), 0);
 });

@@ -6,6 +6,8 @@ import { freePort } from '../helpers.js';
 export interface ReceivedMail {
   rcptTo: string[];
   mail: ParsedMail;
+  /** performance.now() when the message was accepted, for the latency benchmark. */
+  at: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class MailServer {
         }
         simpleParser(stream).then(
           (mail) => {
-            this.received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
+            this.received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, at: performance.now() });
             cb();
           },
           (err: Error) => cb(err),

@@ -6,6 +6,8 @@ export interface SlackCall {
   method: string;
   token: string | undefined;
   args: Record<string, unknown>;
+  /** performance.now() when the call arrived (its body read), for the latency benchmark. */
+  at: number;
 }
 
 /** A message as the server keeps it. */
@@ -19,8 +21,18 @@ export interface SlackMessage {
   updates: number;
 }
 
-/** What the server should do with the next calls of a method. */
-export type Failure = { status: 429; retryAfter: number } | { status: 500 } | { error: string } | { hang: true; record?: boolean };
+/**
+ * What the server should do with the next calls of a method. `record`: the message is stored all
+ * the same (Slack had it; only the answer is lost). `hang`: never answer; `reset`: drop the
+ * connection once the request is read; `delayMs`: answer, but that late.
+ */
+export type Failure =
+  | { status: 429; retryAfter: number }
+  | { status: 500 }
+  | { error: string }
+  | { hang: true; record?: boolean }
+  | { reset: true; record?: boolean }
+  | { delayMs: number; record?: boolean };
 
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
@@ -32,7 +44,8 @@ export class SlackApiServer {
   readonly calls: SlackCall[] = [];
   readonly messages: SlackMessage[] = [];
   private readonly failures = new Map<string, Failure[]>();
-  private readonly hanging: ServerResponse[] = [];
+  /** Requests held without an answer (hang), until the client gives up or the server stops. */
+  readonly hanging: ServerResponse[] = [];
   private server: Server | undefined;
   private seq = 0;
   url = '';
@@ -73,7 +86,7 @@ export class SlackApiServer {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
     const args = await readArgs(req);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);
-    this.calls.push({ method, token, args });
+    this.calls.push({ method, token, args, at: performance.now() });
     const send = (status: number, body: object, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
@@ -83,6 +96,16 @@ export class SlackApiServer {
       if ('hang' in failure) {
         if (failure.record) this.apply(method, args);
         this.hanging.push(res);
+        return;
+      }
+      if ('reset' in failure) {
+        if (failure.record) this.apply(method, args);
+        req.socket.destroy();
+        return;
+      }
+      if ('delayMs' in failure) {
+        const answer = failure.record ? this.apply(method, args) : { ok: false, error: 'internal_error' };
+        setTimeout(() => !res.destroyed && send(200, answer), failure.delayMs);
         return;
       }
       if ('status' in failure && failure.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });

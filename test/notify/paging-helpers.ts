@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import type { AppConfig } from '../../src/app.js';
+import type { ChannelSettings } from '../../src/notify/registry.js';
 import { makeApp, type TestApp } from '../helpers.js';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
@@ -16,8 +17,16 @@ export interface PagingApp extends TestApp {
   settle(): Promise<void>;
 }
 
-/** The app with real Slack (a compatible server on loopback) and real SMTP, under a manual clock. */
-export async function pagingApp(t: Test, config: Partial<AppConfig> = {}, opts: Parameters<typeof makeApp>[1] = {}): Promise<PagingApp> {
+/**
+ * The app with real Slack (a compatible server on loopback) and real SMTP, under a manual clock.
+ * `channels` adds to the channel settings (e.g. a short slackTimeoutMs); `config.channels` replaces them.
+ */
+export async function pagingApp(
+  t: Test,
+  config: Partial<AppConfig> = {},
+  opts: Parameters<typeof makeApp>[1] = {},
+  channels: Partial<ChannelSettings> = {},
+): Promise<PagingApp> {
   const slack = await new SlackApiServer(SLACK_TOKEN).start();
   t.teardown(() => slack.stop());
   const mail = await new MailServer().start();
@@ -25,7 +34,7 @@ export async function pagingApp(t: Test, config: Partial<AppConfig> = {}, opts: 
   const ctx = await makeApp(t, {
     ...opts,
     config: {
-      channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url, smtpUrl: mail.url, emailFrom: 'alert-triage@example.com', publicUrl: 'https://triage.example.com' },
+      channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url, smtpUrl: mail.url, emailFrom: 'alert-triage@example.com', publicUrl: 'https://triage.example.com', ...channels },
       slackSigningSecret: SIGNING_SECRET,
       dispatch: { autoStart: false, random: () => 0.5 },
       ...config,

@@ -235,13 +235,14 @@ t.test('hostile label values arrive escaped', async (t) => {
   t.notMatch(mail.received[0]!.mail.html as string, '<script>');
 });
 
-t.test('without Slack or SMTP configured the service runs and records pages as not sent', async (t) => {
+t.test('without Slack or SMTP configured the service runs and records pages as skipped, in the words of the metric', async (t) => {
   const { app, drain } = await pagingApp(t, { channels: {} });
   await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
   await drain();
   const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_failed').map((e: { detail: string }) => e.detail);
-  t.match(failed.sort(), [/^E-mail to .*: not sent, e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)']);
+  t.match(failed.sort(), [/^E-mail to .*: skipped \(not sent\): e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: skipped (not sent): Slack is not configured (SLACK_BOT_TOKEN unset)']);
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
+  t.equal(await metric(app, 'triage_notifications_total{channel="email",outcome="skipped"}'), 1);
 });
 
 t.test('an alert declaring severity="critical" is paged as critical, and the page says the label decided', async (t) => {

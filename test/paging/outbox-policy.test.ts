@@ -7,6 +7,7 @@ import {
   failedOutcome,
   foldedOutcome,
   planSlackBatch,
+  recordsRetry,
   sentOutcome,
   skippedOutcome,
 } from '../../src/paging/outbox-policy.js';
@@ -39,13 +40,18 @@ t.test('planSlackBatch: one now, the rest an interval apart, a backlog folded, a
 });
 
 t.test('decideRetry: exponential backoff with jitter, Retry-After, permanent failures, and the last attempt', async (t) => {
-  const cases: { name: string; attempts: number; failure: { message: string; retryable: boolean; retryAfterMs?: number }; random: number; want: object }[] = [
-    { name: 'first failure, middle jitter: 1 s', attempts: 1, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 1000, pauseChannel: false } },
-    { name: 'third failure: 4 s', attempts: 3, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 4000, pauseChannel: false } },
-    { name: 'jitter low end: 0.8 of it', attempts: 2, failure: { message: 'reset', retryable: true }, random: 0, want: { retry: true, at: NOW + 1600, pauseChannel: false } },
-    { name: 'capped at five minutes', attempts: 14, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 300_000, pauseChannel: false } },
-    { name: "the server's Retry-After wins, and pauses the channel", attempts: 1, failure: { message: '429', retryable: true, retryAfterMs: 3000 }, random: 0.5, want: { retry: true, at: NOW + 3000, pauseChannel: true } },
+  const cases: { name: string; attempts: number; failure: { message: string; retryable: boolean; retryAfterMs?: number; maybeDelivered?: boolean }; random: number; want: object }[] = [
+    { name: 'first failure, middle jitter: 1 s', attempts: 1, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 1000, pauseChannel: false, lookUp: false } },
+    { name: 'third failure: 4 s', attempts: 3, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 4000, pauseChannel: false, lookUp: false } },
+    { name: 'jitter low end: 0.8 of it', attempts: 2, failure: { message: 'reset', retryable: true }, random: 0, want: { retry: true, at: NOW + 1600, pauseChannel: false, lookUp: false } },
+    { name: 'capped at five minutes', attempts: 14, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: true, at: NOW + 300_000, pauseChannel: false, lookUp: false } },
+    { name: "the server's Retry-After wins, and pauses the channel", attempts: 1, failure: { message: '429', retryable: true, retryAfterMs: 3000 }, random: 0.5, want: { retry: true, at: NOW + 3000, pauseChannel: true, lookUp: false } },
     { name: 'permanent: not retried', attempts: 1, failure: { message: 'channel_not_found', retryable: false }, random: 0.5, want: { retry: false, gaveUp: false } },
+    {
+      name: 'a timeout: retried, looking the page up first',
+      attempts: 1, failure: { message: 'Slack unreachable: timed out', retryable: true, maybeDelivered: true }, random: 0.5,
+      want: { retry: true, at: NOW + 1000, pauseChannel: false, lookUp: true },
+    },
     { name: 'the 15th attempt failed: give up', attempts: 15, failure: { message: 'HTTP 500', retryable: true }, random: 0.5, want: { retry: false, gaveUp: true } },
   ];
   for (const c of cases) t.same(decideRetry({ attempts: c.attempts }, c.failure, NOW, POLICY, c.random), c.want, c.name);
@@ -64,15 +70,36 @@ t.test('outcomes: what the outbox row and the timeline record, in words too', as
       words: ['E-mail to a@x, b@y: escalated', 'E-mail to b@y: rejected by the mail server'],
     },
     { name: 'folded into a digest', outcome: foldedOutcome(slack, 'C1:2.0', 12, NOW), status: 'folded', words: ['Slack #incidents: in a digest of 12 pages (alert storm)'] },
-    { name: 'a retry records no entry yet', outcome: failedOutcome(slack, { message: 'Slack HTTP 500', retryable: true }, { retry: true, at: NOW + 1000, pauseChannel: false }, NOW), status: 'retry', words: [] },
+    {
+      name: 'a retry shows at once, with the attempt and the next try',
+      outcome: failedOutcome(slack, { message: 'Slack HTTP 500', retryable: true }, { retry: true, at: NOW + 1000, pauseChannel: false, lookUp: false }, NOW),
+      status: 'retry',
+      words: ['Slack #incidents: attempt 1 failed (Slack HTTP 500); retrying at 2026-11-23T22:08:01.000Z'],
+    },
+    {
+      name: 'an unknown outcome: retried after a lookup',
+      outcome: failedOutcome(slack, { message: 'Slack unreachable: timed out', retryable: true, maybeDelivered: true }, { retry: true, at: NOW + 1000, pauseChannel: false, lookUp: true }, NOW),
+      status: 'retry',
+      words: ['Slack #incidents: attempt 1 failed (Slack unreachable: timed out); the outcome is unknown, so the channel is checked for the page first; retrying at 2026-11-23T22:08:01.000Z'],
+    },
+    { name: 'the 4th failure is counted, not written', outcome: failedOutcome(page(9, { attempts: 4 }), { message: 'Slack HTTP 500', retryable: true }, { retry: true, at: NOW + 8000, pauseChannel: false, lookUp: false }, NOW), status: 'retry', words: [] },
     { name: 'permanent', outcome: failedOutcome(slack, { message: 'Slack: channel_not_found', retryable: false }, { retry: false, gaveUp: false }, NOW), status: 'failed', words: ['Slack #incidents: Slack: channel_not_found (not retried)'] },
     { name: 'out of attempts', outcome: failedOutcome(page(9, { attempts: 15 }), { message: 'Slack HTTP 500', retryable: true }, { retry: false, gaveUp: true }, NOW), status: 'failed', words: ['Slack #incidents: Slack HTTP 500 (gave up after 15 attempts)'] },
-    { name: 'channel not configured', outcome: skippedOutcome(email, 'e-mail is not configured (SMTP_URL unset)', NOW), status: 'skipped', words: ['E-mail to a@x, b@y: not sent, e-mail is not configured (SMTP_URL unset)'] },
+    { name: 'channel not configured', outcome: skippedOutcome(email, 'e-mail is not configured (SMTP_URL unset)', NOW), status: 'skipped', words: ['E-mail to a@x, b@y: skipped (not sent): e-mail is not configured (SMTP_URL unset)'] },
   ];
   for (const c of cases) {
     t.equal(c.outcome.status, c.status, `${c.name}: status`);
     t.same((c.outcome.timeline ?? []).map(describeEntry), c.words, `${c.name}: words`);
     t.ok((c.outcome.timeline ?? []).every((e) => e.actor === 'system' && e.at === NOW), `${c.name}: the system acted, now`);
   }
+  t.match(failedOutcome(slack, { message: 'reset', retryable: true, maybeDelivered: true }, { retry: true, at: NOW + 1000, pauseChannel: false, lookUp: true }, NOW), {
+    status: 'retry', maybeSent: true, timeline: [{ kind: 'page_retrying', channel: 'slack', target: '#incidents', event: 'opened', attempt: 1, nextAttemptAt: NOW + 1000, reason: 'reset', unknownOutcome: true }],
+  }, 'an unknown outcome marks the page maybeSent for the store');
   t.match(sentOutcome(email, { externalRef: '<m@x>' }, NOW, false).timeline, [{ kind: 'paged', channel: 'email', target: 'a@x, b@y', recipients: ['a@x', 'b@y'], event: 'escalated', outcome: 'sent' }]);
+});
+
+t.test('recordsRetry: the first three failures and every fifth get a timeline entry, so a page writes at most five', async (t) => {
+  const recorded = Array.from({ length: 15 }, (_, i) => i + 1).filter(recordsRetry);
+  t.same(recorded, [1, 2, 3, 5, 10, 15]);
+  t.ok(recorded.filter((a) => a < POLICY.maxAttempts).length <= 5, 'the 15th attempt gives up instead of retrying');
 });

@@ -159,6 +159,22 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(Object.getPrototypeOf(got.groupLabels), null);
   });
 
+  t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {
+    const store = await makeStore(t);
+    const page = (target: string) => ({ channel: 'slack' as const, target, event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 });
+    await store.applyNotification(group('busy', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('#a'), page('#b')] }));
+    const first = await store.claimPages(T0, 10, ['slack\n#a']);
+    t.same(first.map((p) => p.target), ['#b'], 'the page to the busy target waits');
+    t.same((await store.claimPages(T0, 10)).map((p) => p.target), ['#a'], 'and is claimed once the target is free');
+    t.same(await store.retryingPages(), { slack: 0, email: 0 });
+    await store.completePage(first[0]!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: 'Slack unreachable: timed out', maybeSent: true }, T0);
+    t.same(await store.retryingPages(), { slack: 1, email: 0 }, 'retrying from the first failure on');
+    const retried = await store.claimPages(T0 + 1000, 10);
+    t.match(retried, [{ target: '#b', maybeSent: true, attempts: 2 }]);
+    await store.completePage(retried[0]!.id, { status: 'retry', nextAttemptAt: T0 + 3000, error: 'Slack HTTP 500', maybeSent: false }, T0 + 1000);
+    t.match(await store.claimPages(T0 + 3000, 10), [{ maybeSent: true }], 'once unknown, looked up before every later attempt');
+  });
+
   t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
     const store = await makeStore(t);
     const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({

@@ -1,0 +1,35 @@
+import t from 'tap';
+import { alert, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { pagingApp } from './paging-helpers.js';
+
+async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// These run the dispatcher's own loop (not tick()): what is under test is that the loop does not wait.
+
+t.test('a hanging Slack call delays only its channel: an e-mail page for another incident is delivered meanwhile', async (t) => {
+  // The Slack call would hang for a minute; the loop must not wait for it.
+  const { app, slack, mail } = await pagingApp(t, { dispatch: { random: () => 0.5, shutdownGraceMs: 100 } }, {}, { slackTimeoutMs: 60_000 });
+  slack.failNext('chat.postMessage', { hang: true });
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')])); // medium: Slack #incidents only
+  await until('the Slack call to hang', () => slack.hanging.length === 1);
+
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')])); // high: Slack #incidents and e-mail
+  await until('the e-mail of the second incident', () => mail.received.length === 1);
+  t.equal(slack.hanging.length, 1, 'delivered while the Slack call still hangs');
+  t.match(mail.received[0]!.mail.subject, /\[HIGH\] ServiceDown/);
+  t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'the second page to the busy channel waits its turn: never two calls in flight to one channel');
+});
+
+t.test('a commit with pages wakes the dispatcher: with polling off, the page still leaves', async (t) => {
+  const { app, slack } = await pagingApp(t, { dispatch: { random: () => 0.5, pollMs: 3_600_000 } });
+  await new Promise((r) => setTimeout(r, 50)); // the loop's first pass at start is over
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await until('the page', () => slack.postedTo('#incidents').length === 1);
+  t.pass('delivered without a poll');
+});
