@@ -41,6 +41,10 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
   const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client also exports gauges named nodejs_active_{handles,requests,resources}_total, which
+  // `promtool check metrics` refuses (`_total` is for counters). They are the sums of the per-type
+  // gauges without the suffix (sum(nodejs_active_handles)), so they are dropped, not renamed.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const registers = [registry];
 
   const opened = new Counter({ name: 'triage_incidents_opened_total', help: 'Incidents opened', labelNames: ['severity'], registers });
@@ -58,12 +62,20 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
     buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400],
     registers,
   });
+  const ttr = new Histogram({
+    name: 'triage_time_to_resolve_seconds',
+    help: 'Time from an incident opening to its resolution (MTTR: _sum / _count)',
+    labelNames: ['severity'],
+    buckets: [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800],
+    registers,
+  });
   for (const severity of SEVERITIES) {
     // Zero series from the start, so rate() and increase() work from the first scrape.
     opened.inc({ severity }, 0);
     resolved.inc({ severity }, 0);
     breaches.inc({ severity }, 0);
     tta.zero({ severity });
+    ttr.zero({ severity });
   }
 
   new Gauge({
@@ -162,7 +174,10 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
       for (const p of change.pages ?? []) if (p.notSent) notifications.inc({ channel: p.channel, outcome: 'skipped' });
       for (const t of change.timeline) {
         if (t.kind === 'opened') opened.inc({ severity: incident.severity });
-        else if (t.kind === 'resolved') resolved.inc({ severity: incident.severity });
+        else if (t.kind === 'resolved') {
+          resolved.inc({ severity: incident.severity });
+          ttr.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
+        }
         else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
         else if (t.kind === 'escalated') escalations.inc({ severity: incident.severity });
         else if (t.kind === 'acknowledged') {
