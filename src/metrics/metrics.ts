@@ -121,6 +121,8 @@ export function createMetrics(readCounts: () => Promise<IncidentCounts>, queueDe
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers,
   });
+  // Zero series per channel, like the counters: rate() then sees the very first delivered page.
+  for (const channel of CHANNELS) notificationLatency.zero({ channel });
   new Gauge({
     name: 'triage_notification_queue_depth',
     help: 'Pages waiting in the outbox or being sent',
