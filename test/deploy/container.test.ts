@@ -17,7 +17,7 @@ const instructions = dockerfile
 t.test('the Dockerfile: multi-stage, the same install and build as CI, non-root, volume, health check', async (t) => {
   const froms = instructions.filter((l) => l.startsWith('FROM '));
   t.equal(froms.length, 2, 'two stages');
-  for (const f of froms) t.match(f, /^FROM node:20-[a-z]+-slim/, 'Node 20 slim');
+  for (const f of froms) t.match(f, /^FROM node:(22|24)-bookworm-slim\b/, 'a supported Node LTS (22 or 24), slim');
   const runs = instructions.filter((l) => l.startsWith('RUN '));
   t.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'installs with npm ci, as .ci/run does');
   t.match(readFileSync(join(ROOT, '.ci/run'), 'utf8'), /\bnpm ci\b/);
@@ -34,6 +34,25 @@ t.test('the Dockerfile: multi-stage, the same install and build as CI, non-root,
     const sources = copy.split(/\s+/).slice(1, -1);
     for (const s of sources) t.ok(existsSync(join(ROOT, s)), `COPY source ${s} exists`);
   }
+});
+
+t.test("engines lists the Node versions that are run: the image's and this machine's, and no end-of-life one beyond them", async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const engines = pkg.engines.node as string;
+  // A union of caret ranges ("^20.19.0 || ^22.11.0"): same major, at least that minor and patch.
+  t.match(engines, /^\^\d+\.\d+\.\d+( \|\| \^\d+\.\d+\.\d+)*$/, 'engines is a union of caret ranges');
+  const ranges = engines.split(' || ').map((r) => r.slice(1).split('.').map(Number));
+  const satisfies = (version: string) => {
+    const [major, minor, patch] = version.split('.').map(Number) as [number, number, number];
+    return ranges.some(([M, m, p]) => major === M && (minor > m! || (minor === m && patch >= p!)));
+  };
+  t.equal(lock.packages[''].engines.node, engines, 'the lock file says the same');
+  const imageMajors = instructions.filter((l) => l.startsWith('FROM ')).map((l) => /^FROM node:(\d+)-/.exec(l)![1]);
+  for (const major of new Set(imageMajors)) t.ok(satisfies(`${major}.11.0`), `the image's Node ${major} is declared`);
+  t.ok(satisfies(process.versions.node), `the Node running these tests (${process.versions.node}) is declared`);
+  for (const old of ['18.20.0', '20.0.0', '21.7.0']) t.notOk(satisfies(old), `${old} is not`);
+  t.notOk(satisfies('25.0.0'), 'nor a future major nobody has tested');
 });
 
 t.test("the Dockerfile's HEALTHCHECK command answers for a ready receiver and fails for a dead one", async (t) => {
