@@ -1,8 +1,9 @@
 # alert-triage: multi-stage build. The build stage installs and compiles exactly as CI does
 # (npm ci, then the TypeScript build that `npm start` runs); the runtime stage keeps only
 # production dependencies and runs as the unprivileged `node` user.
+# Node 22, an LTS (Node 20 reached end of life in April 2026); package.json's engines lists it.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary fits.
 RUN apt-get update \
@@ -14,7 +15,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     PORT=9095 \
     HOST=0.0.0.0

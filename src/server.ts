@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { pagingProblems, readEnv } from './config/env.js';
+import { isPlaceholderToken, pagingProblems, readEnv } from './config/env.js';
 import { logSerializers } from './http/log-serializers.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { describeDatabaseUrl, openStore } from './store/open-store.js';
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: env.logLevel, redact: REDACT_PATHS, serializers: logSerializers });
   for (const [name, value] of [['WEBHOOK_TOKEN', env.webhookToken], ['API_TOKEN', env.apiToken]] as const) {
     if (!value) logger.warn(`${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`);
+    else if (isPlaceholderToken(value)) logger.warn(`${name} is the demo stack's placeholder: anyone who reads docker-compose.yml can use it. Fine for a demo; set a real one (NODE_ENV=production requires it).`);
   }
 
   for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);

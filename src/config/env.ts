@@ -23,6 +23,11 @@ export interface EnvSettings {
   slackTimeoutMs: number | undefined;
 }
 
+/** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
+export function isPlaceholderToken(value: string | undefined): boolean {
+  return value !== undefined && /CHANGE-ME$/i.test(value);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and checks the environment. Throws ConfigError naming the variable at fault. */
@@ -54,6 +59,10 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
     if (missing.length) throw new ConfigError(`${missing.join(' and ')}: required when NODE_ENV=production`);
+    const placeholders = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => isPlaceholderToken(env[k]));
+    if (placeholders.length) {
+      throw new ConfigError(`${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`);
+    }
   }
   return settings;
 }

@@ -45,6 +45,10 @@ export function createMetrics(
   const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client also exports gauges named nodejs_active_{handles,requests,resources}_total, which
+  // `promtool check metrics` refuses (`_total` is for counters). They are the sums of the per-type
+  // gauges without the suffix (sum(nodejs_active_handles)), so they are dropped, not renamed.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const registers = [registry];
 
   const opened = new Counter({ name: 'triage_incidents_opened_total', help: 'Incidents opened', labelNames: ['severity'], registers });
@@ -62,12 +66,20 @@ export function createMetrics(
     buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400],
     registers,
   });
+  const ttr = new Histogram({
+    name: 'triage_time_to_resolve_seconds',
+    help: 'Time from an incident opening to its resolution (MTTR: _sum / _count)',
+    labelNames: ['severity'],
+    buckets: [60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800],
+    registers,
+  });
   for (const severity of SEVERITIES) {
     // Zero series from the start, so rate() and increase() work from the first scrape.
     opened.inc({ severity }, 0);
     resolved.inc({ severity }, 0);
     breaches.inc({ severity }, 0);
     tta.zero({ severity });
+    ttr.zero({ severity });
   }
 
   new Gauge({
@@ -113,6 +125,8 @@ export function createMetrics(
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers,
   });
+  // Zero series per channel, like the counters: rate() then sees the very first delivered page.
+  for (const channel of CHANNELS) notificationLatency.zero({ channel });
   new Gauge({
     name: 'triage_notification_queue_depth',
     help: 'Pages waiting in the outbox or being sent',
@@ -177,7 +191,10 @@ export function createMetrics(
       for (const p of change.pages ?? []) if (p.notSent) notifications.inc({ channel: p.channel, outcome: 'skipped' });
       for (const t of change.timeline) {
         if (t.kind === 'opened') opened.inc({ severity: incident.severity });
-        else if (t.kind === 'resolved') resolved.inc({ severity: incident.severity });
+        else if (t.kind === 'resolved') {
+          resolved.inc({ severity: incident.severity });
+          ttr.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
+        }
         else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
         else if (t.kind === 'escalated') escalations.inc({ severity: incident.severity });
         else if (t.kind === 'acknowledged') {

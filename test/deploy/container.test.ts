@@ -1,8 +1,9 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
+import { readEnv } from '../../src/config/env.js';
 import { freePort, makeApp, tempDir } from '../helpers.js';
 import { needs, ROOT, run } from '../monitoring/tools.js';
 
@@ -16,7 +17,7 @@ const instructions = dockerfile
 t.test('the Dockerfile: multi-stage, the same install and build as CI, non-root, volume, health check', async (t) => {
   const froms = instructions.filter((l) => l.startsWith('FROM '));
   t.equal(froms.length, 2, 'two stages');
-  for (const f of froms) t.match(f, /^FROM node:20-[a-z]+-slim/, 'Node 20 slim');
+  for (const f of froms) t.match(f, /^FROM node:(22|24)-bookworm-slim\b/, 'a supported Node LTS (22 or 24), slim');
   const runs = instructions.filter((l) => l.startsWith('RUN '));
   t.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'installs with npm ci, as .ci/run does');
   t.match(readFileSync(join(ROOT, '.ci/run'), 'utf8'), /\bnpm ci\b/);
@@ -33,6 +34,25 @@ t.test('the Dockerfile: multi-stage, the same install and build as CI, non-root,
     const sources = copy.split(/\s+/).slice(1, -1);
     for (const s of sources) t.ok(existsSync(join(ROOT, s)), `COPY source ${s} exists`);
   }
+});
+
+t.test("engines lists the Node versions that are run: the image's and this machine's, and no end-of-life one beyond them", async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const engines = pkg.engines.node as string;
+  // A union of caret ranges ("^20.19.0 || ^22.11.0"): same major, at least that minor and patch.
+  t.match(engines, /^\^\d+\.\d+\.\d+( \|\| \^\d+\.\d+\.\d+)*$/, 'engines is a union of caret ranges');
+  const ranges = engines.split(' || ').map((r) => r.slice(1).split('.').map(Number));
+  const satisfies = (version: string) => {
+    const [major, minor, patch] = version.split('.').map(Number) as [number, number, number];
+    return ranges.some(([M, m, p]) => major === M && (minor > m! || (minor === m && patch >= p!)));
+  };
+  t.equal(lock.packages[''].engines.node, engines, 'the lock file says the same');
+  const imageMajors = instructions.filter((l) => l.startsWith('FROM ')).map((l) => /^FROM node:(\d+)-/.exec(l)![1]);
+  for (const major of new Set(imageMajors)) t.ok(satisfies(`${major}.11.0`), `the image's Node ${major} is declared`);
+  t.ok(satisfies(process.versions.node), `the Node running these tests (${process.versions.node}) is declared`);
+  for (const old of ['18.20.0', '20.0.0', '21.7.0']) t.notOk(satisfies(old), `${old} is not`);
+  t.notOk(satisfies('25.0.0'), 'nor a future major nobody has tested');
 });
 
 t.test("the Dockerfile's HEALTHCHECK command answers for a ready receiver and fails for a dead one", async (t) => {
@@ -54,6 +74,8 @@ t.test('docker-compose.yml validates and describes the whole stack', { skip: nee
   const dir = tempDir(t);
   const envFile = join(dir, 'empty.env');
   writeFileSync(envFile, '');
+  // An empty --env-file and a bare environment: what a fresh clone without .env sees, even when
+  // the developer running the tests has a .env of their own.
   const compose = (args: string[], env: Record<string, string>) =>
     spawnSync('docker-compose', ['--env-file', envFile, '-f', 'docker-compose.yml', ...args], {
       cwd: ROOT,
@@ -64,20 +86,18 @@ t.test('docker-compose.yml validates and describes the whole stack', { skip: nee
   const tokens = { WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' };
   const quiet = compose(['config', '-q'], tokens);
   t.equal(quiet.status, 0, quiet.stderr);
-  const missing = compose(['config', '-q'], {});
-  t.not(missing.status, 0, 'refuses to run without the tokens');
-  t.match(missing.stderr, /set WEBHOOK_TOKEN in \.env/);
 
   const config = parse(compose(['config'], tokens).stdout);
   t.same(Object.keys(config.services).sort(), ['alert-triage', 'alertmanager', 'grafana', 'mailpit', 'postgres', 'prometheus']);
   t.same(config.services.postgres.profiles, ['postgres'], 'PostgreSQL only starts with its profile');
-  const ports = (s: string) => (config.services[s].ports as { published: number | string }[]).map((p) => Number(p.published));
+  const ports = (s: string) => publishedPorts(config.services[s].ports).map((p) => p.published);
   t.same(ports('alert-triage'), [9095]);
   t.same(ports('prometheus'), [9090]);
   t.same(ports('alertmanager'), [9093]);
   t.same(ports('grafana'), [3000]);
   t.ok(ports('mailpit').includes(8025), 'Mailpit web UI');
   t.match(config.services['alert-triage'].environment, { WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', SMTP_URL: 'smtp://mailpit:1025' });
+  t.equal(config.services.alertmanager.environment.WEBHOOK_TOKEN, 'w', 'Alertmanager sends the token the receiver expects');
   // docker-compose 1.x prints volumes as "source:target:mode", newer versions as objects.
   const volumes = (service: string) =>
     ((config.services[service].volumes ?? []) as (string | { source: string; target: string })[]).map((v) => {
@@ -100,3 +120,57 @@ t.test('docker-compose.yml validates and describes the whole stack', { skip: nee
   if (!needs('/usr/bin/promtool', 'prometheus')) t.equal(run('promtool', ['check', 'config', 'monitoring/prometheus.yml']).code, 0);
   if (!needs('/usr/bin/amtool', 'prometheus-alertmanager')) t.equal(run('amtool', ['check-config', 'monitoring/alertmanager.yml']).code, 0);
 });
+
+t.test('docker compose up on a fresh clone: demo tokens, loopback ports, health checks, read-only anonymous Grafana', { skip: needs('/usr/bin/docker-compose', 'docker-compose') }, async (t) => {
+  // A directory with nothing but the compose file: no .env, nothing in the environment but PATH.
+  const clone = tempDir(t);
+  copyFileSync(join(ROOT, 'docker-compose.yml'), join(clone, 'docker-compose.yml'));
+  const compose = (args: string[]) =>
+    spawnSync('docker-compose', args, { cwd: clone, env: { PATH: process.env['PATH'] ?? '' }, encoding: 'utf8', timeout: 60_000 });
+  const quiet = compose(['config', '-q']);
+  t.equal(quiet.status, 0, `docker-compose config without .env: ${quiet.stderr}`);
+  const out = compose(['--profile', 'postgres', 'config']);
+  t.equal(out.status, 0, out.stderr);
+  const config = parse(out.stdout);
+  const services = Object.keys(config.services);
+  t.ok(services.includes('postgres'), 'every service, the profile one too');
+
+  for (const name of services) {
+    const service = config.services[name];
+    for (const p of publishedPorts(service.ports)) t.equal(p.hostIp, '127.0.0.1', `${name}: port ${p.published} is published on 127.0.0.1 only`);
+    const test = service.healthcheck?.test as string[] | undefined;
+    t.ok(Array.isArray(test) && test[0] === 'CMD' && test.length > 1 && !service.healthcheck.disable, `${name} has a health check (${JSON.stringify(test)})`);
+  }
+
+  // The receiver's check is the image's own, so it probes the same /readyz the image does.
+  const imageCheck = JSON.parse(instructions.find((l) => l.startsWith('HEALTHCHECK '))!.replace(/^.*CMD /, '')) as string[];
+  t.match(config.services['alert-triage'].healthcheck.test.join(' '), /\/readyz/);
+  t.equal(config.services['alert-triage'].healthcheck.test[1], imageCheck[0], 'runs node, as the image does');
+
+  // Demo tokens, clearly marked, shared by Alertmanager and the receiver.
+  const env = config.services['alert-triage'].environment as Record<string, string>;
+  for (const k of ['WEBHOOK_TOKEN', 'API_TOKEN']) t.match(env[k], /^demo-.*-CHANGE-ME$/, `${k} is a marked demo token`);
+  t.equal(config.services.alertmanager.environment.WEBHOOK_TOKEN, env['WEBHOOK_TOKEN']);
+  t.match(config.services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD, /CHANGE-ME$/, 'a marked demo Grafana password');
+
+  // The demo is not production, and production with these tokens would refuse to start.
+  t.not(env['NODE_ENV'], 'production', 'the demo runs with NODE_ENV=development');
+  t.equal(readEnv(env).production, false);
+  t.throws(() => readEnv({ ...env, NODE_ENV: 'production' }), { name: 'ConfigError', message: /WEBHOOK_TOKEN and API_TOKEN: .*placeholder/ });
+  const { WEBHOOK_TOKEN: _w, API_TOKEN: _a, ...noTokens } = env;
+  t.throws(() => readEnv({ ...noTokens, NODE_ENV: 'production' }), { message: /required when NODE_ENV=production/ }, 'and missing tokens stay refused');
+
+  // Grafana: anonymous visitors are read-only viewers at most.
+  const grafana = config.services.grafana.environment as Record<string, string>;
+  if (grafana['GF_AUTH_ANONYMOUS_ENABLED'] === 'true') t.equal(grafana['GF_AUTH_ANONYMOUS_ORG_ROLE'], 'Viewer', 'anonymous access is Viewer only');
+  t.equal(grafana['GF_USERS_ALLOW_SIGN_UP'], 'false', 'nobody can sign up');
+});
+
+/** Published ports as docker-compose 1.x ("127.0.0.1:9095:9095/tcp") or 2.x (objects) prints them. */
+function publishedPorts(ports: (string | { host_ip?: string; published: string | number })[] | undefined): { hostIp: string; published: number }[] {
+  return (ports ?? []).map((p) => {
+    if (typeof p !== 'string') return { hostIp: p.host_ip ?? '0.0.0.0', published: Number(p.published) };
+    const parts = p.replace(/\/\w+$/, '').split(':');
+    return parts.length === 3 ? { hostIp: parts[0]!, published: Number(parts[1]) } : { hostIp: '0.0.0.0', published: Number(parts[0]) };
+  });
+}

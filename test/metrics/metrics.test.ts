@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createMetrics } from '../../src/metrics/metrics.js';
+import { alert, api, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
 
 t.test('one scrape reads the incident counts once, for both gauges', async (t) => {
   let reads = 0;
@@ -30,4 +31,24 @@ t.test('page outcomes are counted under the words of triage_notifications_total'
   const text = await metrics.registry.metrics();
   for (const outcome of ['sent', 'retried', 'failed', 'skipped']) t.match(text, `triage_notifications_total{channel="slack",outcome="${outcome}"} 1`, outcome);
   t.match(text, 'triage_notification_latency_seconds_sum{channel="slack"} 1.5', 'latency from the page being decided to its delivery');
+});
+
+t.test('time to resolve: observed once when an incident resolves, from its opening, under its severity', async (t) => {
+  const { app, clock } = await makeApp(t);
+  const group = uniqueGroup();
+  await postWebhook(app, payload(group, [alert('DDoSAttack')]));
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_count{severity="critical"}'), 0, 'the series exists before the first resolution');
+  clock.advance(25 * 60_000);
+  // Resolved by Alertmanager for the first, by hand for the second (which also counts as its acknowledgement).
+  await postWebhook(app, payload(group, [alert('DDoSAttack', { status: 'resolved' })]));
+  clock.advance(5 * 60_000);
+  t.equal((await api(app, 'POST', '/api/incidents/2/resolve', { by: 'bob' })).status, 200);
+  await api(app, 'POST', '/api/incidents/2/resolve', { by: 'bob' });
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_count{severity="critical"}'), 1);
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_sum{severity="critical"}'), 1500);
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_bucket{le="1800",severity="critical"}'), 1);
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_bucket{le="600",severity="critical"}'), 0);
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_count{severity="high"}'), 1, 'a repeated resolve is not counted again');
+  t.equal(await metric(app, 'triage_time_to_resolve_seconds_sum{severity="high"}'), 1800);
 });

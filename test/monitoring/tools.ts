@@ -5,11 +5,24 @@ import { existsSync } from 'node:fs';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * A Debian tool the test needs: `false` when present (the test runs), or the skip message that
- * says how to install it.
+ * Whether a missing tool is an error rather than a skip: CI sets `CI` (as .ci/run and most CI
+ * services do) and installs every tool, so there a skip could only hide a broken install.
  */
-export function needs(binary: string, debianPackage: string): false | string {
-  return existsSync(binary) ? false : `needs ${binary}: apt-get update && apt-get install -y ${debianPackage}`;
+export function toolsRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env['CI'];
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+/**
+ * A Debian tool the test needs: `false` when present (the test runs), or the skip message that
+ * says how to install it. Under CI (`toolsRequired`) a missing tool throws instead, which fails
+ * the test file with that message.
+ */
+export function needs(binary: string, debianPackage: string, env: NodeJS.ProcessEnv = process.env): false | string {
+  if (existsSync(binary)) return false;
+  const message = `needs ${binary}: apt-get update && apt-get install -y ${debianPackage}`;
+  if (toolsRequired(env)) throw new Error(`${message} (CI is set: a missing tool fails instead of skipping)`);
+  return message;
 }
 
 /** Runs a command in the repository root and returns its exit code and output. */
