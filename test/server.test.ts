@@ -206,7 +206,7 @@ t.test('SIGTERM with a Slack call hanging: exits within its grace, leaves the pa
   const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
     method: 'POST',
     headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...fixture('firing-two-alerts').body, groupKey: '{}:{alertname="RateLimitSpike"}', alerts: fixture('firing-two-alerts').body.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: 'RateLimitSpike' } })) }),
+    body: JSON.stringify({ ...fixture('firing-two-alerts').body, groupKey: '{}:{alertname="RateLimitSpike"}', alerts: fixture('firing-two-alerts').body.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: 'RateLimitSpike', severity: 'warning' } })) }),
   });
   t.equal(res.status, 200);
   for (const deadline = Date.now() + 20_000; slack.hanging.length === 0; ) {
