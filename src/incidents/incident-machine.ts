@@ -44,7 +44,7 @@ export function applyNotification(
 function openIncident(previous: IncidentState | null, n: GroupNotification, ctx: DecisionContext): IncidentChange | null {
   const fresh = n.alerts.filter((a) => !seenBefore(previous, a));
   const firing = fresh.filter((a) => a.status === 'firing');
-  if (firing.length === 0) return null;
+  if (firing.length === 0) return previous ? settleAlerts(previous, n, ctx.now) : null;
 
   const alerts = fresh.map((a) => classified(a, ctx));
   const worst = mostSevere(alerts.filter((a) => a.status === 'firing'))!;
@@ -153,6 +153,23 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
 
   if (timeline.length === 0 && changed.size === 0) return null;
   return { incident, alerts: [...changed.values()], timeline };
+}
+
+/**
+ * Alertmanager's "resolved" for alerts of an incident a person resolved while they still fired:
+ * the alerts are marked resolved (so the report stops listing them as firing), and nothing reopens.
+ */
+function settleAlerts(previous: IncidentState, n: GroupNotification, now: number): IncidentChange | null {
+  const alerts: Alert[] = [];
+  const timeline: TimelineEntry[] = [];
+  for (const a of n.alerts) {
+    const known = previous.alerts.get(a.fingerprint);
+    if (known?.status !== 'firing' || a.status !== 'resolved' || a.startsAt < known.startsAt) continue;
+    const settled: Alert = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
+    alerts.push(settled);
+    timeline.push(alertEntry(settled, now));
+  }
+  return alerts.length ? { incident: previous.incident, alerts, timeline } : null;
 }
 
 /**

@@ -39,6 +39,7 @@ export function escapeMarkdown(text: string): string {
  */
 export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now: number): string {
   const i = incident;
+  const detected = detectedAt(i);
   const out: string[] = [];
   out.push(`## Incident Report - ${when(i.openedAt).slice(0, 10)}: ${escapeMarkdown(i.title)}`, '');
   out.push('| | |', '|---|---|');
@@ -46,13 +47,13 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   out.push(`| Severity | ${title(i.severity)}, chosen by rule \`${i.rule}\` |`);
   if (i.team !== null) out.push(`| Team | ${escapeMarkdown(i.team)} |`);
   out.push(`| Status | ${i.status} |`);
-  out.push(`| Detected | ${when(i.openedAt)} |`);
+  out.push(`| Detected | ${when(detected)} (first alert started; received ${when(i.openedAt)}) |`);
   out.push(`| Response deadline | ${when(i.respondBy)} (${formatDuration(sla[i.severity])} for ${i.severity}): ${slaVerdict(i, now)} |`);
   out.push(
-    `| Acknowledged | ${i.acknowledgedAt === null ? 'not yet' : `${when(i.acknowledgedAt)} by ${escapeMarkdown(i.acknowledgedBy ?? 'unknown')}, ${formatDuration(i.acknowledgedAt - i.openedAt)} after detection`} |`,
+    `| Acknowledged | ${i.acknowledgedAt === null ? 'not yet' : `${when(i.acknowledgedAt)} by ${escapeMarkdown(i.acknowledgedBy ?? 'unknown')}, ${formatDuration(i.acknowledgedAt - detected)} after detection`} |`,
   );
   out.push(
-    `| Resolved | ${i.resolvedAt === null ? 'not yet' : `${when(i.resolvedAt)} by ${escapeMarkdown(i.resolvedBy ?? 'unknown')}, ${formatDuration(i.resolvedAt - i.openedAt)} after detection`} |`,
+    `| Resolved | ${i.resolvedAt === null ? 'not yet' : `${when(i.resolvedAt)} by ${escapeMarkdown(i.resolvedBy ?? 'unknown')}, ${formatDuration(i.resolvedAt - detected)} after detection`} |`,
   );
   out.push('');
 
@@ -87,6 +88,11 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   out.push('### Impact', '- X users affected', '- Y data records accessed', '- Z hours of downtime', '');
   out.push('### Prevention', '[What changed to prevent recurrence]', '');
   return out.join('\n');
+}
+
+/** When the problem was detected: the earliest alert's start (Prometheus saw it then), never after the incident opened. */
+export function detectedAt(i: IncidentWithDetails): number {
+  return i.alerts.reduce((d, a) => (a.startsAt > 0 && a.startsAt < d ? a.startsAt : d), i.openedAt);
 }
 
 function slaVerdict(i: IncidentWithDetails, now: number): string {

@@ -252,15 +252,16 @@ export class SqliteStore implements IncidentStore {
       const key = incidentKey(n.receiver, n.groupKey);
       const active = this.stmt.active.get(key);
       const activeState = active ? this.state(active) : null;
-      // The last resolved incident is only consulted when a notification could open a new one.
-      const last = !active && n.alerts.some((a) => a.status === 'firing') ? this.stmt.lastResolved.get(key) : undefined;
+      // Without an active incident the last resolved one is consulted: a firing alert it saw is a late
+      // re-delivery, and a resolved one may settle an alert that was still firing when a person resolved it.
+      const last = !active ? this.stmt.lastResolved.get(key) : undefined;
       const change = decide(activeState, last ? this.state(last) : null, n);
       if (change) {
         const committed = this.write(change);
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last ?? this.stmt.lastResolved.get(key);
+      const concerned = active ?? last;
       return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
     });
   }

@@ -23,11 +23,11 @@ t.test('the report tells the whole story of a real incident', async (t) => {
   t.match(md, /^## Incident Report - 2026-11-23: SlowAPI: SlowAPI summary\n/);
   t.match(md, '| Severity | Critical, chosen by rule `critical-by-name` |');
   t.match(md, '| Status | resolved |');
-  t.match(md, '| Detected | 2026-11-23 22:08:00 UTC |');
+  t.match(md, '| Detected | 2026-11-23 22:07:46 UTC (first alert started; received 2026-11-23 22:08:00 UTC) |', 'detection is when Prometheus saw it');
   // Raised to critical at 22:10, so the deadline tightened to 22:15; nobody acknowledged by then.
   t.match(md, '| Response deadline | 2026-11-23 22:15:00 UTC (5m for critical): **missed** |');
-  t.match(md, '| Acknowledged | 2026-11-23 22:17:00 UTC by alice, 9m after detection |');
-  t.match(md, '| Resolved | 2026-11-23 22:47:00 UTC by alertmanager, 39m after detection |');
+  t.match(md, '| Acknowledged | 2026-11-23 22:17:00 UTC by alice, 9m14s after detection |');
+  t.match(md, '| Resolved | 2026-11-23 22:47:00 UTC by alertmanager, 39m14s after detection |');
   const timeline = md.slice(md.indexOf('### Timeline'), md.indexOf('### Alerts'));
   t.match(timeline, /- 2026-11-23 22:08:00 - Detection: Opened as low by rule low-by-name/);
   t.match(timeline, /- 22:10:00 - Escalation: Severity raised from low to critical/);
@@ -47,4 +47,27 @@ t.test('an open incident reports a pending deadline; unknown ids are 404; the to
   t.match(md, '| Acknowledged | not yet |');
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents/9/report', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode, 404);
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents/1/report' })).statusCode, 401);
+});
+
+t.test("after a manual resolve, Alertmanager's later resolved settles the alerts and reopens nothing", async (t) => {
+  const { app, clock } = await makeApp(t);
+  const key = uniqueGroup();
+  const firing = alert('ServiceDown', { labels: { instance: 'web-1' } });
+  await postWebhook(app, payload(key, [firing]));
+  clock.advance(5 * MIN);
+  await api(app, 'POST', '/api/incidents/1/resolve', { by: 'alice', note: 'restarted' });
+  t.match((await api(app, 'GET', '/api/incidents/1')).body.alerts, [{ status: 'firing' }], 'still firing as far as Alertmanager said');
+
+  clock.advance(2 * MIN);
+  const res = await postWebhook(app, payload(key, [alert('ServiceDown', { status: 'resolved', labels: { instance: 'web-1' } })]));
+  t.match(res.json(), { changed: true, incident: { id: 1, status: 'resolved' } });
+  const got = (await api(app, 'GET', '/api/incidents/1')).body;
+  t.match(got, { status: 'resolved', resolvedBy: 'alice', alerts: [{ status: 'resolved', endsAt: '2026-11-23T22:30:00.000Z' }] });
+  t.match(got.timeline.at(-1), { kind: 'alert_resolved', actor: 'alertmanager' });
+  t.equal((await api(app, 'GET', '/api/incidents')).body.incidents.length, 1, 'no new incident');
+  const md = (await app.inject({ method: 'GET', url: '/api/incidents/1/report', headers: { authorization: `Bearer ${API_TOKEN}` } })).body;
+  t.match(md, /\| ServiceDown: ServiceDown summary \| instance=web-1 \| high \(high-by-name\) \| resolved \|/);
+
+  // The same firing alert delivered late (an HA peer) changes nothing either.
+  t.match((await postWebhook(app, payload(key, [firing]))).json(), { changed: false, incident: { id: 1 } });
 });
