@@ -58,3 +58,22 @@ t.test('the request timeout holds against a body that trickles in', async (t) =>
   t.match(answer, /^HTTP\/1\.1 (408|400) /, 'answered with a 4xx, not left waiting');
   t.ok(sent <= 12, `cut off after ${sent} of 60 bytes (about ${sent / 2} s, the timeout being 2 s), not when the body was complete`);
 });
+
+t.test('readiness says whether a write would succeed: another process holding the lock makes it 503, liveness stays up', async (t) => {
+  const { makeApp, postWebhook, payload, alert, uniqueGroup } = await import('./helpers.js');
+  const Database = (await import('better-sqlite3')).default;
+  const dbPath = join(tempDir(t), 'r.db');
+  const { app } = await makeApp(t, { dbPath, store: new SqliteStore({ path: dbPath, lockWaitMs: 300 }) });
+  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  const other = new Database(dbPath);
+  t.teardown(() => other.close());
+  other.exec('BEGIN EXCLUSIVE');
+  const ready = app.inject({ method: 'GET', url: '/readyz' });
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'alive while the probe waits');
+  t.equal((await ready).statusCode, 503, 'not ready: a write would fail');
+  const hook = await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
+  t.equal(hook.statusCode, 503);
+  t.equal(hook.headers['retry-after'], '5', 'Alertmanager is told to retry');
+  other.exec('ROLLBACK');
+  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again, no restart');
+});

@@ -117,6 +117,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX oncall_overrides_until ON oncall_overrides (until_ms);
   `,
+  `
+  -- Readiness writes here: a write that would fail (a full disk, a lock another process holds) fails
+  -- the probe too, where a read would still answer.
+  CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

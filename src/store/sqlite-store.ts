@@ -27,8 +27,13 @@ export interface SqliteStoreOptions {
   path: string;
   /** PRAGMA synchronous; FULL (the default) survives power loss. */
   synchronous?: 'FULL' | 'NORMAL';
-  /** How long a write waits for a lock held by another connection before failing with 503. */
+  /** How long one attempt waits for a lock inside SQLite, blocking the event loop: keep it short. */
   busyTimeoutMs?: number;
+  /**
+   * How long writes wait in all for a lock another process holds, retrying without blocking the
+   * event loop, before failing with StoreUnavailableError (503).
+   */
+  lockWaitMs?: number;
 }
 
 interface IncidentRow {
@@ -125,6 +130,9 @@ export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly queue: PendingWrite[] = [];
+  private readonly lockWaitMs: number;
+  /** A batch is waiting for another process's lock; new writes join its next attempt. */
+  private retrying = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
 
   constructor(options: SqliteStoreOptions) {
@@ -133,7 +141,10 @@ export class SqliteStore implements IncidentStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // SQLite's busy wait blocks the whole process; a short one here, and the rest is waited for
+    // asynchronously in flush(), so /healthz and reads keep answering while another process holds a lock.
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
+    this.lockWaitMs = options.lockWaitMs ?? 3000;
     this.migrate();
     const db = this.db;
     // A nested better-sqlite3 transaction is a savepoint: a throw undoes that one write only.
@@ -226,7 +237,7 @@ export class SqliteStore implements IncidentStore {
         `SELECT severity, count(*) AS n FROM incidents
          WHERE status = 'open' AND respond_by <= ? GROUP BY severity`,
       ),
-      ping: db.prepare(`SELECT 1`),
+      probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
       overridesEndingAfter: db.prepare<[number], OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > ? ORDER BY id`),
       insertOverride: db.prepare<[string | null, string, number, number, string, number]>(
         `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -401,9 +412,10 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  /** A real write through the group commit, so readiness says whether a write would succeed now. */
   ping(): Promise<void> {
-    return this.read(() => {
-      this.stmt.ping.get();
+    return this.run(() => {
+      this.stmt.probe.run();
     });
   }
 
@@ -457,18 +469,32 @@ export class SqliteStore implements IncidentStore {
   /** Queues `fn` for the next group commit; settles once that commit is durable (or failed). */
   private run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
+      if (this.queue.length === 0 && !this.retrying) setImmediate(() => this.flush());
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
   private flush(): void {
-    const batch = this.queue.splice(0);
+    this.commit(this.queue.splice(0), performance.now());
+  }
+
+  private commit(batch: PendingWrite[], since: number): void {
+    if (batch.length === 0) return;
     let outcomes: Outcome[];
     try {
       outcomes = this.commitBatch(batch.map((w) => w.fn));
     } catch (err) {
-      // The COMMIT (or BEGIN) failed: nothing of this batch is durable.
+      // Nothing of this batch is durable. Another process holding the lock may let go soon: try
+      // again shortly (the writes re-run their decisions on the state they then find), together
+      // with whatever was queued meanwhile, until lockWaitMs has passed.
+      if (isLocked(err) && this.db.open && performance.now() - since < this.lockWaitMs) {
+        this.retrying = true;
+        setTimeout(() => {
+          this.retrying = false;
+          this.commit([...batch, ...this.queue.splice(0)], since);
+        }, LOCK_RETRY_MS);
+        return;
+      }
       const failure = translate(err);
       for (const w of batch) w.reject(failure);
       return;
@@ -483,6 +509,13 @@ export class SqliteStore implements IncidentStore {
       return Promise.reject(translate(err));
     }
   }
+}
+
+const LOCK_RETRY_MS = 25;
+
+function isLocked(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
 }
 
 function translate(err: unknown): unknown {

@@ -56,14 +56,34 @@ t.test('the timeline is append-only in the database itself', async (t) => {
 
 t.test('a locked database is reported as unavailable, not as a bug', async (t) => {
   const path = join(tempDir(t), 'l.db');
-  const store = new SqliteStore({ path, busyTimeoutMs: 50 });
+  const store = new SqliteStore({ path, lockWaitMs: 300 });
   t.teardown(() => store.close());
   const other = new Database(path);
   t.teardown(() => other.close());
   other.exec('BEGIN EXCLUSIVE');
-  await t.rejects(store.applyNotification(n, decide(1000)), { name: 'StoreUnavailableError', message: /SQLITE_BUSY/ });
+  // While the write waits for the lock, the event loop is free: timers fire and reads answer.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  const write = store.applyNotification(n, decide(1000));
+  await t.rejects(store.ping(), { name: 'StoreUnavailableError', message: /SQLITE_BUSY/ }, 'the readiness probe fails too');
+  await t.rejects(write, { name: 'StoreUnavailableError', message: /SQLITE_BUSY/ });
+  clearInterval(timer);
+  t.ok(ticks >= 5, `the process kept running while it waited (${ticks} timer ticks in the wait)`);
   other.exec('ROLLBACK');
   t.ok(await store.applyNotification(n, decide(1000)), 'works again once the lock is gone');
+  await store.ping();
+});
+
+t.test('a lock that is let go within the wait is waited out: the write lands', async (t) => {
+  const path = join(tempDir(t), 'w.db');
+  const store = new SqliteStore({ path, lockWaitMs: 3000 });
+  t.teardown(() => store.close());
+  const other = new Database(path);
+  t.teardown(() => other.close());
+  other.exec('BEGIN EXCLUSIVE');
+  setTimeout(() => other.exec('ROLLBACK'), 200);
+  const outcome = await store.applyNotification(n, decide(1000));
+  t.ok(outcome.change, 'committed once the other process let go');
 });
 
 t.test('DATABASE_URL', async (t) => {
