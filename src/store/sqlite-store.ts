@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { toLabels } from '../classify/labels.js';
@@ -25,8 +26,15 @@ import {
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for tests that need no file. */
   path: string;
-  /** PRAGMA synchronous; FULL (the default) survives power loss. */
-  synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * How a commit is made durable before it is reported. `offloaded` (the default): SQLite writes
+   * the WAL without syncing (synchronous=NORMAL), and the store fdatasyncs the WAL file in libuv's
+   * thread pool, one sync for every commit made since the last one began, before any of them is
+   * answered: the same guarantee as synchronous=FULL (which syncs the WAL after each commit), off
+   * the event loop. `inline`: synchronous=FULL, the sync inside COMMIT on the event loop. `none`:
+   * no sync at all, for throwaway databases.
+   */
+  durability?: 'offloaded' | 'inline' | 'none';
   /** How long one attempt waits for a lock inside SQLite, blocking the event loop: keep it short. */
   busyTimeoutMs?: number;
   /**
@@ -134,12 +142,16 @@ export class SqliteStore implements IncidentStore {
   /** A batch is waiting for another process's lock; new writes join its next attempt. */
   private retrying = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
+  /** Syncs the WAL when durability is offloaded; undefined otherwise. */
+  private readonly wal: WalSync | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    const durability = options.path === ':memory:' ? 'none' : (options.durability ?? 'offloaded');
+    this.db.pragma(`synchronous = ${durability === 'inline' ? 'FULL' : 'NORMAL'}`);
+    this.wal = durability === 'offloaded' ? new WalSync(`${options.path}-wal`) : undefined;
     this.db.pragma('foreign_keys = ON');
     // SQLite's busy wait blocks the whole process; a short one here, and the rest is waited for
     // asynchronously in flush(), so /healthz and reads keep answering while another process holds a lock.
@@ -421,6 +433,7 @@ export class SqliteStore implements IncidentStore {
 
   async close(): Promise<void> {
     if (this.queue.length > 0) this.flush();
+    await this.wal?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -481,6 +494,7 @@ export class SqliteStore implements IncidentStore {
   private commit(batch: PendingWrite[], since: number): void {
     if (batch.length === 0) return;
     let outcomes: Outcome[];
+    const settle = (outcomes: Outcome[]) => outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(translate(o.error))));
     try {
       outcomes = this.commitBatch(batch.map((w) => w.fn));
     } catch (err) {
@@ -499,7 +513,18 @@ export class SqliteStore implements IncidentStore {
       for (const w of batch) w.reject(failure);
       return;
     }
-    outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(translate(o.error))));
+    if (!this.wal) {
+      settle(outcomes);
+      return;
+    }
+    // Committed, but reported only once the WAL holding the commit is on disk.
+    this.wal.durable().then(
+      () => settle(outcomes),
+      (err: unknown) => {
+        const failure = new StoreUnavailableError(`SQLite store unavailable: the WAL could not be synced (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+        for (const w of batch) w.reject(failure);
+      },
+    );
   }
 
   private read<T>(fn: () => T): Promise<T> {
@@ -512,6 +537,62 @@ export class SqliteStore implements IncidentStore {
 }
 
 const LOCK_RETRY_MS = 25;
+
+/**
+ * fdatasync of the WAL file in libuv's thread pool, shared: a caller's promise resolves after a
+ * sync that began after the call, so every commit before the call is on disk. Commits arriving
+ * while a sync runs share the next one.
+ */
+class WalSync {
+  private handle: FileHandle | undefined;
+  private inflight: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  durable(): Promise<void> {
+    if (!this.inflight) {
+      this.inflight = this.sync().finally(() => (this.inflight = undefined));
+      return this.inflight;
+    }
+    this.next ??= this.inflight.then(
+      () => {
+        this.next = undefined;
+        return this.durable();
+      },
+      () => {
+        this.next = undefined;
+        return this.durable();
+      },
+    );
+    return this.next;
+  }
+
+  async close(): Promise<void> {
+    await this.inflight?.catch(() => undefined);
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async sync(): Promise<void> {
+    if (!this.handle) {
+      this.handle = await open(this.path, 'r+');
+      // The file's directory entry must be on disk too, the first time.
+      const dir = await open(dirname(this.path), 'r');
+      await dir.sync().finally(() => dir.close());
+    }
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      // SQLite keeps its WAL while this connection is open; should the file have been replaced
+      // all the same, the next sync opens it afresh.
+      const stale = this.handle;
+      this.handle = undefined;
+      await stale.close().catch(() => undefined);
+      throw err;
+    }
+  }
+}
 
 function isLocked(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -19,7 +20,7 @@ t.test('conformance', async (t) => {
 const n = groupNotification([incomingAlert('a', 'ServiceDown')]);
 const decide = decider;
 
-t.test('durable settings: WAL, synchronous FULL, migrations recorded', async (t) => {
+t.test('durable settings: WAL, migrations recorded', async (t) => {
   const path = join(tempDir(t), 'd.db');
   const store = new SqliteStore({ path });
   await store.applyNotification(n, decide(1000));
@@ -34,13 +35,45 @@ t.test('durable settings: WAL, synchronous FULL, migrations recorded', async (t)
   t.equal((await again.listIncidents({ limit: 5 })).length, 1);
 });
 
-t.test('synchronous defaults to FULL', async (t) => {
+t.test('durability: the WAL is synced off the event loop, and no write is reported before its sync', async (t) => {
   const path = join(tempDir(t), 's.db');
   const store = new SqliteStore({ path });
   t.teardown(() => store.close());
   // Read through the store's own connection: synchronous is per connection.
   const db = (store as unknown as { db: Database.Database }).db;
-  t.equal(db.pragma('synchronous', { simple: true }), 2, 'FULL');
+  t.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL: SQLite does not sync inside COMMIT');
+
+  // Hold every fdatasync until the test lets go, and count them.
+  const probe = await open(path, 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const real = proto.datasync;
+  let syncs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  proto.datasync = async function (this: unknown) {
+    syncs++;
+    await gate;
+    return real.call(this);
+  };
+  t.teardown(() => {
+    proto.datasync = real;
+  });
+  let reported = false;
+  const write = store.applyNotification(n, decide(1000)).then(() => (reported = true));
+  const another = store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'other' }), decide(1000));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(reported, false, 'committed, but not reported while its WAL sync is pending');
+  t.equal((await store.listIncidents({ limit: 5 })).length, 2, 'both committed in one transaction');
+  t.equal(syncs, 1, 'one sync for the whole batch');
+  release();
+  await write;
+  await another;
+  t.equal(reported, true, 'reported once the sync returned');
+
+  const inline = new SqliteStore({ path: join(tempDir(t), 'i.db'), durability: 'inline' });
+  t.teardown(() => inline.close());
+  t.equal((inline as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 2, 'inline: synchronous FULL');
 });
 
 t.test('the timeline is append-only in the database itself', async (t) => {
