@@ -1,6 +1,7 @@
 // One server for the benchmark, in its own process so the load generator does not share its
 // event loop. `bare`: a Fastify route with the same schema, auth and validator that does nothing.
-// `service`: the real app on a SQLite file with synchronous FULL.
+// `service`: the real app on a SQLite file, durable (WAL synced before each answer), with Slack
+// and SMTP configured (BENCH_SLACK_URL, BENCH_SMTP_URL) so the outbox dispatcher runs as in production.
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -17,7 +18,14 @@ const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url
 const app =
   mode === 'bare'
     ? Fastify({ bodyLimit: triage.server.bodyLimit, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' })
-    : buildApp({ triage, webhookToken: TOKEN }, { store: new SqliteStore({ path: join(dir!, 'bench.db') }) });
+    : buildApp(
+        {
+          triage,
+          webhookToken: TOKEN,
+          channels: { slackBotToken: 'xoxb-bench', slackApiUrl: process.env['BENCH_SLACK_URL'], smtpUrl: process.env['BENCH_SMTP_URL'], emailFrom: 'bench@example.com' },
+        },
+        { store: new SqliteStore({ path: join(dir!, 'bench.db') }) },
+      );
 
 if (mode === 'bare') {
   app.setValidatorCompiler(validatorCompiler);

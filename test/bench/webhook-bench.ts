@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { MailServer } from '../fakes/mail-server.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
 
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
 // 16 concurrent groups is a busy Alertmanager; 64 is an alert storm.
@@ -37,10 +39,15 @@ function body(alerts: number, n: number): string {
   });
 }
 
+// The channels the service pages through live here, in the load generator's process, not the service's.
+const slack = await new SlackApiServer('xoxb-bench').start();
+const mail = await new MailServer().start();
+
 async function startServer(mode: 'bare' | 'service', dir: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
   });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
@@ -97,8 +104,10 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  await slack.stop();
+  await mail.stop();
 }
-console.log(`\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened and committed, synchronous FULL)\n`);
+console.log(`\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened, committed and synced to disk), Slack and SMTP configured\n`);
 console.log('| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
