@@ -26,6 +26,10 @@ export interface IncidentServiceDeps {
   onCommitted?: (change: CommittedChange) => void;
 }
 
+const SWEEP_CHUNK = 500;
+// A bound on one pass (500,000 incidents); the next pass takes the rest.
+const MAX_CHUNKS = 1000;
+
 /** The outcome of a person's action on one incident. */
 export type ActionResult = { found: false } | { found: true; incident: Incident; changed: boolean };
 
@@ -60,26 +64,40 @@ export class IncidentService {
     return this.act(id, (incident, now) => resolve(incident, responder, note, now));
   }
 
-  /** Marks every incident whose deadline passed without an acknowledgement; returns the committed changes. */
-  async sweepBreaches(): Promise<CommittedChange[]> {
-    const { store, clock } = this.deps;
+  /** Marks every incident whose deadline passed without an acknowledgement; `each` sees every committed change; returns how many. */
+  async sweepBreaches(each?: (change: CommittedChange) => void): Promise<number> {
     const { paging } = this.deps.settings();
-    const facts = await this.facts();
-    const now = clock.now();
-    const changes = await store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts));
-    for (const c of changes) this.committed(c);
-    return changes;
+    return this.sweep((store, now, facts, limit) => store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts), limit), each);
   }
 
-  /** Takes every escalation step and reminder that is due. */
-  async sweepEscalations(): Promise<CommittedChange[]> {
-    const { store, clock } = this.deps;
+  /** Takes every escalation step and reminder that is due; `each` sees every committed change; returns how many. */
+  async sweepEscalations(each?: (change: CommittedChange) => void): Promise<number> {
     const { paging } = this.deps.settings();
+    return this.sweep((store, now, facts, limit) => store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts), limit), each);
+  }
+
+  /**
+   * Runs a sweep in chunks of SWEEP_CHUNK incidents, one transaction each, so an alert storm that
+   * breaches 100,000 deadlines at once is never held in memory, nor in one transaction, at once.
+   * Every swept incident changes (it is breached, or its escalation moves on), so chunks end.
+   */
+  private async sweep(
+    chunk: (store: IncidentStore, now: number, facts: PagingFacts, limit: number) => Promise<CommittedChange[]>,
+    each: ((change: CommittedChange) => void) | undefined,
+  ): Promise<number> {
     const facts = await this.facts();
-    const now = clock.now();
-    const changes = await store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts));
-    for (const c of changes) this.committed(c);
-    return changes;
+    const now = this.deps.clock.now();
+    let total = 0;
+    for (let i = 0; i < MAX_CHUNKS; i++) {
+      const changes = await chunk(this.deps.store, now, facts, SWEEP_CHUNK);
+      for (const c of changes) {
+        this.committed(c);
+        each?.(c);
+      }
+      total += changes.length;
+      if (changes.length < SWEEP_CHUNK) break;
+    }
+    return total;
   }
 
   private async act(id: number, decide: (incident: Incident, now: number) => ReturnType<IncidentDecider>): Promise<ActionResult> {

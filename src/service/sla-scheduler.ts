@@ -39,16 +39,15 @@ export class SlaScheduler {
 
   /** One pass; exposed so tests can fast-forward a fake clock and tick. */
   async tick(): Promise<number> {
-    const changes = await this.service.sweepBreaches();
-    for (const c of changes) {
-      this.log.warn({ incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() }, 'SLA breached');
-    }
+    const breached = await this.service.sweepBreaches((c) =>
+      this.log.warn({ incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() }, 'SLA breached'),
+    );
     // After the breaches: a missed deadline makes the next escalation step due at once.
-    for (const c of await this.service.sweepEscalations()) {
+    await this.service.sweepEscalations((c) => {
       const entry = c.timeline[0];
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
-    }
-    return changes.length;
+    });
+    return breached;
   }
 
   private schedule(delay: number): void {

@@ -221,8 +221,8 @@ export class SqliteStore implements IncidentStore {
       saveSlackMessage: db.prepare(
         `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
-      escalationDue: db.prepare<[number], IncidentRow>(
-        `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at`,
+      escalationDue: db.prepare<[number, number], IncidentRow>(
+        `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?`,
       ),
       updateIncident: db.prepare(
         `UPDATE incidents SET title = @title, severity = @severity, rule = @rule, status = @status, respond_by = @respond_by,
@@ -239,8 +239,8 @@ export class SqliteStore implements IncidentStore {
            generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
       ),
       insertTimeline: db.prepare(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)`),
-      overdue: db.prepare<[number], IncidentRow>(
-        `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by`,
+      overdue: db.prepare<[number, number], IncidentRow>(
+        `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by LIMIT ?`,
       ),
       countOpen: db.prepare<[], { severity: Severity; n: number }>(
         `SELECT severity, count(*) AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
@@ -299,8 +299,8 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
-  sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
-    return this.sweep(this.stmt.overdue, now, decide);
+  sweepOverdue(now: number, decide: IncidentDecider, limit = -1): Promise<CommittedChange[]> {
+    return this.sweep(this.stmt.overdue, now, decide, limit);
   }
 
   getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
@@ -342,15 +342,15 @@ export class SqliteStore implements IncidentStore {
     }));
   }
 
-  sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
-    return this.sweep(this.stmt.escalationDue, now, decide);
+  sweepEscalations(now: number, decide: IncidentDecider, limit = -1): Promise<CommittedChange[]> {
+    return this.sweep(this.stmt.escalationDue, now, decide, limit);
   }
 
-  /** Applies `decide` to each incident `due` selects, in one transaction. */
-  private sweep(due: Database.Statement<[number], IncidentRow>, now: number, decide: IncidentDecider): Promise<CommittedChange[]> {
+  /** Applies `decide` to each incident `due` selects (at most `limit`; -1 for all), in one transaction. */
+  private sweep(due: Database.Statement<[number, number], IncidentRow>, now: number, decide: IncidentDecider, limit: number): Promise<CommittedChange[]> {
     return this.run(() => {
       const out: CommittedChange[] = [];
-      for (const row of due.all(now)) {
+      for (const row of due.all(now, limit)) {
         const change = decide(toIncident(row));
         if (change) out.push(this.write(change));
       }

@@ -63,10 +63,13 @@ export interface IncidentStore {
   applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome>;
   /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
   updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
-  /** Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at or before `now`. */
-  sweepOverdue(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
-  /** Applies a decision to each open incident whose next escalation is due at or before `now`. */
-  sweepEscalations(now: number, decide: IncidentDecider): Promise<CommittedChange[]>;
+  /**
+   * Applies a decision to each unresolved, unacknowledged, unbreached incident whose deadline is at
+   * or before `now`, earliest first, at most `limit` of them in this transaction.
+   */
+  sweepOverdue(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]>;
+  /** Applies a decision to each open incident whose next escalation is due at or before `now`, at most `limit`. */
+  sweepEscalations(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]>;
   /**
    * One incident with its timeline and its alerts in start order (all of them, or the window asked
    * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.

@@ -74,3 +74,15 @@ t.test('the scheduler loop runs by itself on its interval', async (t) => {
   }
   t.equal((await api(app, 'GET', '/api/incidents/1')).body.slaBreached, true);
 });
+
+t.test('a storm of deadlines is swept in chunks, every one of them in one pass', async (t) => {
+  const { app, clock } = await makeApp(t);
+  const posts: Promise<unknown>[] = [];
+  for (let i = 0; i < 1201; i++) posts.push(postWebhook(app, payload(`{}:{storm="${i}"}`, [alert('DDoSAttack', { labels: { instance: `i-${i}` } })])));
+  await Promise.all(posts);
+  clock.advance(5 * MIN);
+  t.equal(await app.triage.scheduler.tick(), 1201, 'three chunks of at most 500, one pass');
+  t.equal(await metric(app, 'triage_sla_breaches_total{severity="critical"}'), 1201);
+  t.equal(await metric(app, 'triage_incidents_breached_open{severity="critical"}'), 1201);
+  t.equal(await app.triage.scheduler.tick(), 0);
+});

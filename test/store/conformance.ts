@@ -115,6 +115,17 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.updateIncident(id + 1000, () => null), undefined);
   });
 
+  t.test('sweeps take at most `limit` incidents, earliest deadline first', async (t) => {
+    const store = await makeStore(t);
+    const first = await store.applyNotification(group('a', [incoming('a', 'DDoSAttack')]), decide(T0));
+    await store.applyNotification(group('b', [incoming('a', 'DDoSAttack')]), decide(T0 + MIN));
+    const now = T0 + 10 * MIN;
+    const one = await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1);
+    t.same(one.map((c) => c.incident.id), [first.change!.incident.id]);
+    t.equal((await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1)).length, 1, 'the next chunk takes the other');
+    t.same(await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1), []);
+  });
+
   t.test('sweepOverdue picks only open, unbreached incidents past their deadline', async (t) => {
     const store = await makeStore(t);
     const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), decide(T0)); // 5m
