@@ -28,6 +28,8 @@ export class MailServer {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // No reverse DNS of 127.0.0.1 on each connection: this machine has no resolver to ask.
+      disableReverseLookup: true,
       onRcptTo: (address, _session, cb) => {
         if (this.refuse.has(address.address)) return cb(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
         cb();
