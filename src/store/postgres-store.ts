@@ -57,6 +57,8 @@ export class SchemaTooNewError extends ConfigError {
 const MIGRATION_LOCK = 4_715_360_192_337_001n;
 const GROUP_LOCK_NAMESPACE = 4715;
 const INT8_OID = 20;
+/** NOTIFY channel of committed pages: every replica's dispatcher LISTENs on it. */
+const PAGES_CHANNEL = 'alert_triage_pages';
 // A deadlock or serialization failure says nothing about the data: run the transaction again.
 const MAX_ATTEMPTS = 8;
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -159,8 +161,14 @@ const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
  */
 export class PostgresStore implements IncidentStore {
   private closed = false;
+  private readonly pageListeners: (() => void)[] = [];
+  private listener: pg.Client | undefined;
+  private relisten: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: pg.PoolConfig,
+  ) {}
 
   /** Connects, migrates the schema (under an advisory lock, so replicas may start together) and returns the store. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -177,7 +185,43 @@ export class PostgresStore implements IncidentStore {
       await pool.end().catch(() => {});
       throw err instanceof ConfigError ? err : translate(err);
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, poolConfig(options));
+  }
+
+  /**
+   * LISTENs for committed pages on a connection of its own (a pooled one would be handed to other
+   * queries). A lost connection is opened again after a second; notifications sent meanwhile are
+   * missed, which the dispatcher's polling covers.
+   */
+  onPagesCommitted(listener: () => void): void {
+    this.pageListeners.push(listener);
+    if (this.pageListeners.length === 1) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const { max: _max, ...config } = this.config;
+    const client = new pg.Client({ ...config, query_timeout: undefined });
+    this.listener = client;
+    const retry = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => {});
+      if (!this.closed) this.relisten = setTimeout(() => void this.listen(), 1_000).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => {
+      for (const l of this.pageListeners) l();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PAGES_CHANNEL}`);
+      // Pages committed while the connection was down are not announced again: claim now.
+      for (const l of this.pageListeners) l();
+    } catch {
+      retry();
+    }
   }
 
   applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
@@ -358,7 +402,10 @@ export class PostgresStore implements IncidentStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    clearTimeout(this.relisten);
+    const listener = this.listener;
+    this.listener = undefined;
+    await Promise.all([this.pool.end(), listener?.end().catch(() => {})]);
   }
 
   private async state(c: Queryable, row: IncidentRow): Promise<IncidentState> {
@@ -419,6 +466,8 @@ export class PostgresStore implements IncidentStore {
     }
     await insertTimeline(c, id, change.timeline);
     const pages = change.pages ?? [];
+    // NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+    if (pages.some((p) => !p.notSent)) await c.query(`SELECT pg_notify('${PAGES_CHANNEL}', '')`);
     if (pages.length > 0) {
       await c.query(
         `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)

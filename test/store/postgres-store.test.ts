@@ -182,6 +182,33 @@ if ('skip' in db) {
     await store.ping();
   });
 
+  t.test('committed pages wake every replica (LISTEN/NOTIFY), also after its listening connection was dropped', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    let woken = 0;
+    b.onPagesCommitted(() => woken++);
+    const until = async (what: string, ok: () => boolean) => {
+      for (const deadline = Date.now() + 5_000; !ok(); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
+    await until('the listener', () => woken === 1); // it wakes once when it starts listening
+    const page = (notSent?: string): PageRequest => ({ channel: 'slack', target: '#x', event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}) });
+    await a.applyNotification(n('a', 'quiet'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page('not configured')] }));
+    await a.applyNotification(n('a', 'loud'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
+    await until('the notification', () => woken === 2);
+    await a.applyNotification(n('a', 'boom'), () => {
+      throw new Error('rolled back');
+    }).catch(() => {});
+    const c = await raw(t, schema);
+    await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+    await until('the listener again', () => woken === 3);
+    await a.applyNotification(n('a', 'again'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
+    await until('the notification after the reconnect', () => woken === 4);
+    await new Promise((r) => setTimeout(r, 200));
+    t.equal(woken, 4, 'a page not to send, and a rolled-back one, woke nobody');
+  });
+
   t.test('no server: 503 at run time, a clear start-up error without the password', async (t) => {
     const nowhere = 'postgres://triage:hunter2@127.0.0.1:1/x';
     await t.rejects(PostgresStore.open({ url: nowhere, connectTimeoutMs: 1000 }), { name: 'StoreUnavailableError', message: /ECONNREFUSED/ });
