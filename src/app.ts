@@ -97,6 +97,8 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       if (change.pages?.some((p) => !p.notSent)) dispatcher.wake();
     },
   });
+  // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
+  store.onPagesCommitted?.(() => dispatcher.wake());
   const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log);
   app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
 

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     triage = loadConfigFile(env.configPath);
     problems = pagingProblems(env, triage.paging);
     if (env.production && problems.length) throw new ConfigError(`${problems.join('; ')} (NODE_ENV=production refuses to start a pager that cannot page)`);
-    store = openStore(env.databaseUrl);
+    store = await openStore(env.databaseUrl, env.database);
   } catch (err) {
     if (err instanceof ConfigError) {
       bootLog.fatal(`configuration error: ${err.message}`);

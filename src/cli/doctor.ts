@@ -77,8 +77,8 @@ function checkEnv(e: EnvSettings): Outcome {
   return { ok: true, detail: missing.length ? `${missing.join(' and ')} not set: fine for a trial, not for production` : 'tokens set' };
 }
 
-async function checkStore({ databaseUrl }: EnvSettings): Promise<Outcome> {
-  const store = openStore(databaseUrl);
+async function checkStore({ databaseUrl, database }: EnvSettings): Promise<Outcome> {
+  const store = await openStore(databaseUrl, database);
   try {
     await store.ping();
     const counts = await store.counts(Date.now());

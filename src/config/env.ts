@@ -21,6 +21,8 @@ export interface EnvSettings {
   emailFrom: string | undefined;
   /** SLACK_TIMEOUT: how long one Web API call may take (default 10s); a call cut off has an unknown outcome. */
   slackTimeoutMs: number | undefined;
+  /** PostgreSQL pool: DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT (unset: the store's defaults). */
+  database: { poolSize: number | undefined; connectTimeoutMs: number | undefined; statementTimeoutMs: number | undefined };
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -39,6 +41,11 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const production = env['NODE_ENV'] === 'production';
   const slackTimeoutMs = env['SLACK_TIMEOUT'] ? parseDuration(env['SLACK_TIMEOUT']) : undefined;
   if (env['SLACK_TIMEOUT'] && !slackTimeoutMs) throw new ConfigError(`SLACK_TIMEOUT: "${env['SLACK_TIMEOUT']}" is not a duration such as 10s`);
+  const database = {
+    poolSize: positiveInteger(env, 'DATABASE_POOL_SIZE'),
+    connectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT'),
+    statementTimeoutMs: duration(env, 'DATABASE_STATEMENT_TIMEOUT'),
+  };
   const settings: EnvSettings = {
     port,
     host: env['HOST'] ?? '0.0.0.0',
@@ -55,6 +62,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     smtpUrl: env['SMTP_URL'] || undefined,
     emailFrom: env['EMAIL_FROM'] || undefined,
     slackTimeoutMs,
+    database,
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
@@ -65,6 +73,22 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     }
   }
   return settings;
+}
+
+function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (!text) return undefined;
+  const ms = parseDuration(text);
+  if (!ms) throw new ConfigError(`${name}: "${text}" is not a duration such as 5s`);
+  return ms;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: "${text}" is not a whole number of at least 1`);
+  return n;
 }
 
 /**

@@ -98,6 +98,13 @@ export interface IncidentStore {
   addOverride(override: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride>;
   /** False when there was no such override. */
   deleteOverride(id: number): Promise<boolean>;
+  /**
+   * Calls `listener` soon after any process (another replica too) commits pages to send, so that its
+   * dispatcher claims them at once instead of at its next poll. Optional: a store only one process
+   * uses (SQLite) leaves it out, and the in-process wake-up on commit is enough. Best effort: the
+   * dispatcher's polling stays the safety net.
+   */
+  onPagesCommitted?(listener: () => void): void;
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

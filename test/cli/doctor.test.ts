@@ -75,7 +75,8 @@ t.test('each broken part is a ✗ line with the reason, and the exit code is 1',
   const text = lines.join('\n');
   t.match(text, /✗ config: .*bad\.yml: sla\.high: is required/);
   t.match(text, /✓ environment: WEBHOOK_TOKEN and API_TOKEN not set/);
-  t.match(text, /✗ store: DATABASE_URL: the PostgreSQL store is not supported yet/);
+  t.match(text, /✗ store: DATABASE_URL: cannot open the PostgreSQL database postgres:\/\/\*\*\*@127\.0\.0\.1\/test \(/);
+  t.notMatch(text, 'u:p@', 'the password is masked');
   t.match(text, /✗ slack: auth\.test failed: invalid_auth/);
   t.match(text, /✗ smtp: 127\.0\.0\.1:\d+: .*421/);
   t.match(text, /✗ rules: missing .*nowhere\/prometheus_rules\.yml/);

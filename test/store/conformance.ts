@@ -115,6 +115,18 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.updateIncident(id + 1000, () => null), undefined);
   });
 
+  t.test("a resolved notification after a manual resolve settles the alerts of the resolved incident", async (t) => {
+    const store = await makeStore(t);
+    const opened = await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), decide(T0));
+    const id = opened.change!.incident.id;
+    await store.updateIncident(id, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
+    const settled = await store.applyNotification(group('g', [incoming('a', 'ServiceDown', 'resolved')]), decide(T0 + 2 * MIN));
+    t.equal(settled.change?.incident.id, id, 'the same incident, not a new one');
+    const got = (await store.getIncident(id))!;
+    t.match(got, { status: 'resolved', resolvedBy: 'alice', alerts: [{ status: 'resolved' }] });
+    t.same(await store.listIncidents({ limit: 5 }).then((l) => l.length), 1);
+  });
+
   t.test('sweeps take at most `limit` incidents, earliest deadline first', async (t) => {
     const store = await makeStore(t);
     const first = await store.applyNotification(group('a', [incoming('a', 'DDoSAttack')]), decide(T0));

@@ -1,0 +1,731 @@
+import pg from 'pg';
+import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
+import { toLabels } from '../classify/labels.js';
+import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import { ConfigError } from '../config/load-config.js';
+import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import { incidentKey } from '../incidents/model.js';
+import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { TimelineEntry } from '../incidents/timeline.js';
+import type { RuntimeOverride } from '../paging/oncall.js';
+import { PG_MIGRATIONS } from './postgres-migrations.js';
+import {
+  StoreUnavailableError,
+  type AlertWindow,
+  type CommittedChange,
+  type IncidentCounts,
+  type IncidentDecider,
+  type IncidentFilter,
+  type IncidentStore,
+  type NotificationDecider,
+  type NotificationOutcome,
+} from './store.js';
+
+/** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in the README). */
+export interface PostgresPoolSettings {
+  /** Connections per replica (default 10). */
+  poolSize?: number | undefined;
+  /** How long opening a connection, or waiting for a free one, may take (default 5 s). */
+  connectTimeoutMs?: number | undefined;
+  /** How long one statement may run on the server (default 5 s); the client gives up a second later. */
+  statementTimeoutMs?: number | undefined;
+}
+
+/** Options of the PostgreSQL store. */
+export interface PostgresStoreOptions extends PostgresPoolSettings {
+  /** postgres:// or postgresql:// URL; sslmode and sslrootcert are read as libpq reads them. */
+  url: string;
+  /** Keep the tables in this schema (created if missing) instead of the search_path's first; tests use one per case. */
+  schema?: string | undefined;
+}
+
+export const PG_DEFAULTS = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 5_000 } as const;
+
+/** The schema is newer than this code: a newer release migrated it, and running older code on it could corrupt it. */
+export class SchemaTooNewError extends ConfigError {
+  constructor(found: number, known: number) {
+    super(
+      `the PostgreSQL schema is at version ${found}, but this alert-triage knows versions up to ${known}: ` +
+        'a newer release has migrated this database; run that release (or a newer one), never an older one, against it',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+// The single-bigint advisory key space: one lock for migrations. Groups use the two-int4 key
+// space (which never overlaps it) under GROUP_LOCK_NAMESPACE.
+const MIGRATION_LOCK = 4_715_360_192_337_001n;
+const GROUP_LOCK_NAMESPACE = 4715;
+const INT8_OID = 20;
+/** NOTIFY channel of committed pages: every replica's dispatcher LISTENs on it. */
+const PAGES_CHANNEL = 'alert_triage_pages';
+// A deadlock or serialization failure says nothing about the data: run the transaction again.
+const MAX_ATTEMPTS = 8;
+const RETRYABLE = new Set(['40001', '40P01']);
+// SQLSTATEs about the server or the link, not our data: a retry (Alertmanager's, after a 503) may cure them.
+// 08 connection, 53 resources, 57P0x shutdown, 57014 statement timeout, 55P03 lock timeout,
+// 25006 read-only (a hot standby after a failover), 58 system I/O.
+const TRANSIENT_SQLSTATE = /^(08|53|57P0[1-4]|57014|55P03|25006|40001|40P01|58)/;
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Cannot use a pool after calling end/;
+
+/**
+ * The pg client config for a URL: TLS from sslmode with libpq's meaning (disable: none; prefer and
+ * require: encrypted, certificate not checked; verify-ca; verify-full), unless the URL chose
+ * node-postgres' own reading with uselibpqcompat. node-postgres cannot fall back to plaintext, so
+ * prefer behaves as require; without sslmode there is no TLS.
+ */
+export function postgresClientConfig(url: string): pg.ClientConfig {
+  const own = /[?&]uselibpqcompat=/i.test(url);
+  return toClientConfig(own ? parseConnectionString(url) : parseConnectionString(url, { useLibpqCompat: true }));
+}
+
+interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+interface IncidentRow {
+  id: number;
+  key: string;
+  receiver: string;
+  group_key: string;
+  group_labels: unknown;
+  external_url: string;
+  title: string;
+  severity: Severity;
+  rule: string;
+  status: Incident['status'];
+  opened_at: number;
+  respond_by: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  sla_breached: boolean;
+  breached_at: number | null;
+  escalation_step: number;
+  reminders: number;
+  next_escalation_at: number | null;
+  team: string | null;
+}
+
+interface AlertRow {
+  fingerprint: string;
+  status: Alert['status'];
+  labels: unknown;
+  annotations: unknown;
+  starts_at: number;
+  ends_at: number | null;
+  generator_url: string;
+  severity: Severity;
+  rule: string;
+}
+
+interface OutboxRow {
+  id: number;
+  incident_id: number;
+  channel: OutboxEntry['channel'];
+  target: string;
+  event: OutboxEntry['event'];
+  severity: Severity;
+  priority: number;
+  payload: { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
+  status: OutboxEntry['status'];
+  attempts: number;
+  maybe_sent: boolean;
+  next_attempt_at: number;
+  created_at: number;
+}
+
+interface OverrideRow {
+  id: number;
+  team: string | null;
+  contact: string;
+  from_ms: number;
+  until_ms: number;
+  created_by: string;
+  created_at: number;
+}
+
+const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
+
+/**
+ * The store for several replicas: PostgreSQL through a node-postgres pool.
+ *
+ * Every write is one transaction on one pooled connection (READ COMMITTED): the rows a decider reads
+ * are locked first (an advisory lock per group, FOR NO KEY UPDATE on the incident), the decider runs
+ * synchronously, and its change is written before COMMIT. Sweeps and claims lock with SKIP LOCKED,
+ * so two replicas never take the same incident or page. Deadlocks and serialization failures run
+ * the whole transaction again (deciders are pure, so that is safe); failures of the server or the
+ * link become StoreUnavailableError. Open it with PostgresStore.open, which runs the migrations.
+ */
+export class PostgresStore implements IncidentStore {
+  private closed = false;
+  private readonly pageListeners: (() => void)[] = [];
+  private listener: pg.Client | undefined;
+  private relisten: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: pg.PoolConfig,
+  ) {}
+
+  /** Connects, migrates the schema (under an advisory lock, so replicas may start together) and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new ConfigError(`PostgreSQL schema "${options.schema}" must be a plain lower-case identifier`);
+    }
+    const pool = new pg.Pool(poolConfig(options));
+    // An idle connection that the server closed (a restart, a failover) is dropped by the pool; the
+    // next query opens a new one. Without a listener the 'error' event would end the process.
+    pool.on('error', () => {});
+    try {
+      await migrate(pool, options.schema);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err instanceof ConfigError ? err : translate(err);
+    }
+    return new PostgresStore(pool, poolConfig(options));
+  }
+
+  /**
+   * LISTENs for committed pages on a connection of its own (a pooled one would be handed to other
+   * queries). A lost connection is opened again after a second; notifications sent meanwhile are
+   * missed, which the dispatcher's polling covers.
+   */
+  onPagesCommitted(listener: () => void): void {
+    this.pageListeners.push(listener);
+    if (this.pageListeners.length === 1) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const { max: _max, ...config } = this.config;
+    const client = new pg.Client({ ...config, query_timeout: undefined });
+    this.listener = client;
+    const retry = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => {});
+      if (!this.closed) this.relisten = setTimeout(() => void this.listen(), 1_000).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => {
+      for (const l of this.pageListeners) l();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PAGES_CHANNEL}`);
+      // Pages committed while the connection was down are not announced again: claim now.
+      for (const l of this.pageListeners) l();
+    } catch {
+      retry();
+    }
+  }
+
+  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
+    const key = incidentKey(n.receiver, n.groupKey);
+    return this.tx(async (c) => {
+      // Notifications of one group queue here, across replicas: the second reads what the first committed.
+      await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [GROUP_LOCK_NAMESPACE, key]);
+      const active = (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE`, [key])).rows[0];
+      const activeState = active ? await this.state(c, active) : null;
+      // The last resolved incident is only consulted when a notification could open a new one.
+      // As in SQLite: without an active incident the last resolved one is consulted, for late firing
+      // re-deliveries and for resolved alerts that settle a manually resolved incident.
+      const last = !active ? await this.lastResolved(c, key) : undefined;
+      const change = decide(activeState, last ? await this.state(c, last) : null, n);
+      if (change) {
+        const committed = await this.write(c, change);
+        return { change: committed, incident: committed.incident };
+      }
+      // Nothing changed (a re-delivery): still say which incident the notification is about.
+      const concerned = active ?? last ?? (await this.lastResolved(c, key));
+      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
+    });
+  }
+
+  updateIncident(id: number, decide: IncidentDecider) {
+    return this.tx(async (c) => {
+      const row = (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1 FOR NO KEY UPDATE`, [id])).rows[0];
+      if (!row) return undefined;
+      const incident = toIncident(row);
+      const change = decide(incident);
+      return change ? { incident: change.incident, change: await this.write(c, change) } : { incident, change: null };
+    });
+  }
+
+  sweepOverdue(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]> {
+    return this.sweep(`SELECT * FROM incidents WHERE status = 'open' AND NOT sla_breached AND respond_by <= $1 ORDER BY respond_by`, now, decide, limit);
+  }
+
+  sweepEscalations(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]> {
+    return this.sweep(
+      `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 ORDER BY next_escalation_at`,
+      now,
+      decide,
+      limit,
+    );
+  }
+
+  /**
+   * Applies `decide` to each incident `due` selects, in one transaction. Rows another transaction
+   * holds are skipped (the next sweep sees them); a row another replica changed meanwhile is checked
+   * again against `due` before it is locked, so a breach is recorded once across replicas.
+   */
+  private sweep(due: string, now: number, decide: IncidentDecider, limit: number | undefined): Promise<CommittedChange[]> {
+    return this.tx(async (c) => {
+      const out: CommittedChange[] = [];
+      // LIMIT NULL is no limit.
+      for (const row of (await c.query<IncidentRow>(`${due} LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`, [now, limit ?? null])).rows) {
+        const change = decide(toIncident(row));
+        if (change) out.push(await this.write(c, change));
+      }
+      return out;
+    });
+  }
+
+  getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
+    // One snapshot for the incident, its alerts and its timeline.
+    return this.tx(async (c) => {
+      const row = (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1`, [id])).rows[0];
+      if (!row) return undefined;
+      const alerts = window
+        ? (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3`, [id, window.limit, window.offset])).rows
+        : (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER}`, [id])).rows;
+      const alertCount = window
+        ? (await c.query<{ n: number }>(`SELECT count(*) AS n FROM alerts WHERE incident_id = $1`, [id])).rows[0]!.n
+        : alerts.length;
+      const timeline = (await c.query<TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = $1 ORDER BY at, id`, [id])).rows;
+      return { ...toIncident(row), alertCount, alerts: alerts.map(toAlert), timeline: timeline.map(toEntry) };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  listIncidents(filter: IncidentFilter): Promise<Incident[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+    if (filter.severity) where.push(`severity = $${params.push(filter.severity)}`);
+    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(filter.limit)}`;
+    return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
+  }
+
+  async counts(now: number): Promise<IncidentCounts> {
+    const rows = await this.query<{ severity: Severity; open: number; breached: number }>(
+      `SELECT severity, count(*) AS open, count(*) FILTER (WHERE status = 'open' AND respond_by <= $1) AS breached
+       FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+      [now],
+    );
+    return { open: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.open }))), breachedOpen: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.breached }))) };
+  }
+
+  claimPages(now: number, limit: number, busy: readonly string[] = []): Promise<OutboxEntry[]> {
+    // SKIP LOCKED: a page another replica is claiming right now is left to it, never handed out twice.
+    return this.tx(async (c) => {
+      const rows = (
+        await c.query<OutboxRow>(
+          `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1
+           FROM (SELECT id FROM outbox
+                 WHERE status = 'pending' AND next_attempt_at <= $1 AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
+                 ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+           WHERE o.id = due.id RETURNING o.*`,
+          [now, [...busy], limit],
+        )
+      ).rows;
+      return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
+    });
+  }
+
+  recoverInFlight(): Promise<number> {
+    return this.tx(async (c) => (await c.query(`UPDATE outbox SET status = 'pending', maybe_sent = true WHERE status = 'sending'`)).rowCount ?? 0);
+  }
+
+  completePage(id: number, outcome: PageOutcome, now: number): Promise<void> {
+    return this.tx(async (c) => {
+      const page = (await c.query<{ incident_id: number }>(`SELECT incident_id FROM outbox WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+      if (!page) return;
+      if (outcome.status === 'sent' || outcome.status === 'folded') {
+        await c.query(`UPDATE outbox SET status = $1, sent_at = $2, external_ref = $3, last_error = NULL WHERE id = $4`, [outcome.status, now, outcome.externalRef, id]);
+      } else if (outcome.status === 'retry') {
+        // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
+        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, maybe_sent = maybe_sent OR $3 WHERE id = $4`, [
+          outcome.nextAttemptAt, outcome.error, outcome.maybeSent === true, id,
+        ]);
+      } else if (outcome.status === 'release') {
+        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2`, [outcome.nextAttemptAt, id]);
+      } else {
+        await c.query(`UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2`, [outcome.error, id]);
+      }
+      await insertTimeline(c, page.incident_id, outcome.timeline ?? []);
+    });
+  }
+
+  async slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined> {
+    const [r] = await this.query<{ channel_id: string; ts: string }>(`SELECT channel_id, ts FROM slack_messages WHERE incident_id = $1 AND target = $2`, [incidentId, target]);
+    return r ? { channelId: r.channel_id, ts: r.ts } : undefined;
+  }
+
+  async saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void> {
+    // The first announcement stays the thread root, whichever replica saves second.
+    await this.query(`INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [incidentId, target, channelId, ts]);
+  }
+
+  async queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
+    return byChannel(await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`));
+  }
+
+  async retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
+    return byChannel(
+      await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`),
+    );
+  }
+
+  async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
+    return (await this.query<OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > $1 ORDER BY id`, [endingAfter])).map(toOverride);
+  }
+
+  async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
+    const [r] = await this.query<{ id: number }>(
+      `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [o.team, o.contact, o.from, o.to, o.by, o.createdAt],
+    );
+    return { ...o, id: r!.id };
+  }
+
+  async deleteOverride(id: number): Promise<boolean> {
+    return this.run(async () => ((await this.pool.query(`DELETE FROM oncall_overrides WHERE id = $1`, [id])).rowCount ?? 0) > 0);
+  }
+
+  /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
+  async ping(): Promise<void> {
+    const [r] = await this.query<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`);
+    if (r?.ro === 'on') throw new StoreUnavailableError('PostgreSQL store is read-only (a hot standby?): writes would fail');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.relisten);
+    const listener = this.listener;
+    this.listener = undefined;
+    await Promise.all([this.pool.end(), listener?.end().catch(() => {})]);
+  }
+
+  private async state(c: Queryable, row: IncidentRow): Promise<IncidentState> {
+    const alerts = (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER}`, [row.id])).rows;
+    return { incident: toIncident(row), alerts: new Map(alerts.map((r) => [r.fingerprint, toAlert(r)])) };
+  }
+
+  private async lastResolved(c: Queryable, key: string): Promise<IncidentRow | undefined> {
+    return (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`, [key])).rows[0];
+  }
+
+  /** Writes one change: the incident, its alerts, its timeline and its pages, each in one statement. */
+  private async write(c: Queryable, change: IncidentChange): Promise<CommittedChange> {
+    const i = change.incident;
+    const fields = [
+      i.title, i.severity, i.rule, i.status, i.respondBy, i.acknowledgedAt, i.acknowledgedBy, i.resolvedAt, i.resolvedBy,
+      i.slaBreached, i.breachedAt, i.escalationStep, i.reminders, i.nextEscalationAt,
+    ];
+    let id = i.id;
+    if (id === null) {
+      const r = await c.query<{ id: number }>(
+        `INSERT INTO incidents (title, severity, rule, status, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+           sla_breached, breached_at, escalation_step, reminders, next_escalation_at,
+           key, receiver, group_key, group_labels, external_url, opened_at, team)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+        [...fields, i.key, i.receiver, i.groupKey, JSON.stringify(i.groupLabels), i.externalUrl, i.openedAt, i.team],
+      );
+      id = r.rows[0]!.id;
+    } else {
+      await c.query(
+        `UPDATE incidents SET title = $1, severity = $2, rule = $3, status = $4, respond_by = $5, acknowledged_at = $6, acknowledged_by = $7,
+           resolved_at = $8, resolved_by = $9, sla_breached = $10, breached_at = $11, escalation_step = $12, reminders = $13, next_escalation_at = $14
+         WHERE id = $15`,
+        [...fields, id],
+      );
+    }
+    if (change.alerts.length > 0) {
+      // One statement for any number of alerts; a fingerprint twice in one change: the last one wins, as in SQLite.
+      const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
+      await c.query(
+        `INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
+         SELECT $1, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
+         FROM json_to_recordset($2::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
+           generator_url text, severity text, rule text)
+         ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+           annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+           generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
+        [
+          id,
+          JSON.stringify(
+            [...alerts.values()].map((a) => ({
+              fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
+              ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
+            })),
+          ),
+        ],
+      );
+    }
+    await insertTimeline(c, id, change.timeline);
+    const pages = change.pages ?? [];
+    // NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+    if (pages.some((p) => !p.notSent)) await c.query(`SELECT pg_notify('${PAGES_CHANNEL}', '')`);
+    if (pages.length > 0) {
+      await c.query(
+        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+         SELECT $1, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
+         FROM json_to_recordset($2::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
+           status text, at bigint, last_error text)
+         ORDER BY x.n`,
+        [
+          id,
+          JSON.stringify(
+            pages.map((p, n) => ({
+              n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
+              payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
+              at: p.at, last_error: p.notSent ?? null,
+            })),
+          ),
+        ],
+      );
+    }
+    return { ...change, incident: { ...i, id } };
+  }
+
+  /** One statement on any pooled connection. */
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.run(async () => (await this.pool.query<R>(sql, params)).rows);
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection and resolves after COMMIT. A deadlock or
+   * serialization failure runs it again from the start; anything else rolls back and is thrown.
+   */
+  private async tx<T>(work: (c: Queryable) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw translate(err);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query(begin);
+        const value = await work(client);
+        await client.query('COMMIT');
+        return value;
+      } catch (err) {
+        // A connection that cannot even roll back is not given back to the pool.
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        // An error from the link or the client (no SQLSTATE) may leave a query running: drop the connection.
+        if (!sqlState(err)) broken ??= err instanceof Error ? err : new Error(String(err));
+        if (retryable(err) && attempt < MAX_ATTEMPTS) {
+          await sleep(attempt * (5 + Math.random() * 20));
+          continue;
+        }
+        throw translate(err);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+}
+
+interface TimelineRow {
+  at: number;
+  kind: TimelineEntry['kind'];
+  actor: string;
+  data: object;
+}
+
+async function insertTimeline(c: Queryable, incidentId: number, entries: readonly TimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  // ORDER BY n: ids follow the order of the entries, which is how entries at the same time are ordered.
+  await c.query(
+    `INSERT INTO timeline (incident_id, at, kind, actor, data)
+     SELECT $1, x.at, x.kind, x.actor, x.data FROM json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`,
+    [incidentId, JSON.stringify(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })))],
+  );
+}
+
+function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
+  const base = postgresClientConfig(options.url);
+  const statementTimeoutMs = options.statementTimeoutMs ?? PG_DEFAULTS.statementTimeoutMs;
+  const searchPath = options.schema ? `-c search_path=${options.schema}` : undefined;
+  return {
+    ...base,
+    options: [base.options, searchPath].filter(Boolean).join(' ') || undefined,
+    max: options.poolSize ?? PG_DEFAULTS.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    // The server's timeout cannot fire when the link is cut: the client stops waiting a second later.
+    query_timeout: statementTimeoutMs + 1_000,
+    // A replica that stalls mid-transaction must not hold its row locks for long.
+    idle_in_transaction_session_timeout: Math.max(10_000, 2 * statementTimeoutMs),
+    keepAlive: true,
+    application_name: base.application_name ?? 'alert-triage',
+    // BIGINT (epoch milliseconds, ids, counts) as numbers: all of them stay far below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  };
+}
+
+/** Applies the migrations not yet applied, holding the migration lock so that replicas starting together take turns. */
+async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // Waiting for another replica's migrations, or running a long one, is not a statement to time out.
+    await client.query(`SET statement_timeout = 0`);
+    await client.query(`SELECT pg_advisory_lock($1)`, [MIGRATION_LOCK.toString()]);
+    try {
+      // Only what is missing is created: on a hot standby an up-to-date schema must open without a write.
+      const hasSchema = schema && (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount;
+      if (schema && !hasSchema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations') AS t`)).rows[0]!.t !== null;
+      if (!exists) await client.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      const current = (await client.query<{ v: number }>(`SELECT coalesce(max(version), 0) AS v FROM schema_migrations`)).rows[0]!.v;
+      if (current > PG_MIGRATIONS.length) throw new SchemaTooNewError(current, PG_MIGRATIONS.length);
+      for (let v = current; v < PG_MIGRATIONS.length; v++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(PG_MIGRATIONS[v]!);
+          await client.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      }
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock($1)`, [MIGRATION_LOCK.toString()]).catch((e: Error) => (broken = e));
+    }
+  } catch (err) {
+    if (!sqlState(err)) broken ??= err as Error;
+    throw err;
+  } finally {
+    // The session carries statement_timeout = 0: it is not given back to the pool.
+    client.release(broken ?? true);
+  }
+}
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function retryable(err: unknown): boolean {
+  const code = sqlState(err);
+  // 23505 on the active-key index: another replica opened the group first; a rerun joins its incident.
+  return code !== undefined && (RETRYABLE.has(code) || (code === '23505' && (err as { constraint?: string }).constraint === 'incidents_active_key'));
+}
+
+/** A failure that a retry may cure becomes StoreUnavailableError (503); anything else is thrown as it is. */
+function translate(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError || err instanceof ConfigError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/Cannot use a pool after calling end/.test(message)) return new StoreUnavailableError('PostgreSQL store is closed', { cause: err });
+  const state = sqlState(err);
+  if ((state && TRANSIENT_SQLSTATE.test(state)) || (typeof code === 'string' && TRANSIENT_NODE.has(code)) || (!state && TRANSIENT_MESSAGE.test(message))) {
+    return new StoreUnavailableError(`PostgreSQL store unavailable (${typeof code === 'string' ? code : 'connection'}): ${message}`, { cause: err });
+  }
+  return err;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
+  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const r of rows) out[r.severity] = r.n;
+  return out;
+}
+
+function byChannel(rows: { channel?: unknown; n?: unknown }[]): Record<OutboxEntry['channel'], number> {
+  const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+  for (const r of rows) out[r.channel as OutboxEntry['channel']] = r.n as number;
+  return out;
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id,
+    key: r.key,
+    receiver: r.receiver,
+    groupKey: r.group_key,
+    groupLabels: toLabels(r.group_labels),
+    externalUrl: r.external_url,
+    title: r.title,
+    severity: r.severity,
+    rule: r.rule,
+    status: r.status,
+    openedAt: r.opened_at,
+    respondBy: r.respond_by,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: r.resolved_at,
+    resolvedBy: r.resolved_by,
+    slaBreached: r.sla_breached,
+    breachedAt: r.breached_at,
+    escalationStep: r.escalation_step,
+    reminders: r.reminders,
+    nextEscalationAt: r.next_escalation_at,
+    team: r.team,
+  };
+}
+
+function toAlert(r: AlertRow): Alert {
+  return {
+    fingerprint: r.fingerprint,
+    status: r.status,
+    labels: toLabels(r.labels),
+    annotations: toLabels(r.annotations),
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    generatorUrl: r.generator_url,
+    severity: r.severity,
+    rule: r.rule,
+  };
+}
+
+function toPage(r: OutboxRow): OutboxEntry {
+  return {
+    id: r.id,
+    incidentId: r.incident_id,
+    channel: r.channel,
+    target: r.target,
+    event: r.event,
+    severity: r.severity,
+    mentions: r.payload.mentions,
+    recipients: r.payload.recipients,
+    cause: r.payload.cause ?? null,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    maybeSent: r.maybe_sent,
+  };
+}
+
+function toEntry(r: TimelineRow): TimelineEntry {
+  return { ...r.data, at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
+}
+
+function toOverride(r: OverrideRow): RuntimeOverride {
+  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
+}

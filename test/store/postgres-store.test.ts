@@ -1,0 +1,229 @@
+import pg from 'pg';
+import t, { type Test } from 'tap';
+import { acknowledge, sweepBreach } from '../../src/incidents/incident-machine.js';
+import type { PageRequest } from '../../src/incidents/page.js';
+import { openStore } from '../../src/store/open-store.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.js';
+import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres-store.js';
+import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
+import { storeConformance } from './conformance.js';
+import { testDatabase } from './postgres-test-db.js';
+
+const db = await testDatabase(t);
+if ('skip' in db) {
+  t.plan(0, db.skip);
+} else {
+  const url = db.url;
+  let schemas = 0;
+  /** A schema no other case uses: each case starts from an empty database. */
+  const freshSchema = () => `s${++schemas}`;
+  const open = async (tt: Test, options: Partial<PostgresStoreOptions> = {}) => {
+    const store = await PostgresStore.open({ url, poolSize: 4, ...options });
+    tt.teardown(() => store.close());
+    return store;
+  };
+  /** A plain client in `schema`, for what the store never does (tamper, inject faults, look). */
+  const raw = async (tt: Test, schema: string) => {
+    const c = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await c.connect();
+    tt.teardown(() => c.end());
+    return c;
+  };
+  const n = (fp: string, key = 'g') => groupNotification([incomingAlert(fp, 'ServiceDown')], { groupKey: key });
+
+  t.test('conformance', async (t) => {
+    storeConformance(t, (tt) => open(tt, { schema: freshSchema() }));
+  });
+
+  t.test('migrations are recorded once; reopening runs none again and keeps the data', async (t) => {
+    const schema = freshSchema();
+    const first = await PostgresStore.open({ url, schema });
+    await first.applyNotification(n('a'), decider(T0));
+    await first.close();
+    await first.close(); // twice is harmless
+    const again = await open(t, { schema });
+    t.equal((await again.listIncidents({ limit: 5 })).length, 1);
+    const c = await raw(t, schema);
+    t.same((await c.query(`SELECT version FROM schema_migrations ORDER BY version`)).rows.map((r) => r.version), PG_MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  t.test('replicas starting together on an empty database all come up', async (t) => {
+    const schema = freshSchema();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresStore.open({ url, schema, poolSize: 2 })));
+    t.teardown(() => Promise.all(stores.map((s) => s.close())));
+    for (const s of stores) await s.ping();
+    const c = await raw(t, schema);
+    t.equal((await c.query(`SELECT count(*)::int AS n FROM schema_migrations`)).rows[0].n, PG_MIGRATIONS.length, 'each migration ran once');
+  });
+
+  t.test('a schema newer than the code refuses to start, saying why', async (t) => {
+    const schema = freshSchema();
+    await (await PostgresStore.open({ url, schema })).close();
+    const c = await raw(t, schema);
+    await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [PG_MIGRATIONS.length + 1]);
+    await t.rejects(PostgresStore.open({ url, schema }), { name: 'SchemaTooNewError', message: /schema is at version \d+, but this alert-triage knows versions up to \d+/ });
+  });
+
+  t.test('the timeline is append-only in the database itself', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema });
+    await store.applyNotification(n('a'), decider(T0));
+    const c = await raw(t, schema);
+    await t.rejects(c.query(`UPDATE timeline SET actor = 'x'`), /append-only/);
+    await t.rejects(c.query(`DELETE FROM timeline`), /append-only/);
+    await t.rejects(c.query(`TRUNCATE timeline`), /append-only/);
+  });
+
+  t.test('the same new group from two replicas at once: one incident with every alert', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).applyNotification(n(`fp${i}`), decider(T0 + i))));
+    const ids = new Set(results.map((r) => r.incident!.id));
+    t.equal(ids.size, 1, 'one incident');
+    t.same(await a.listIncidents({ limit: 10 }).then((l) => l.length), 1);
+    const got = (await b.getIncident([...ids][0]!))!;
+    t.equal(got.alertCount, 24, 'no alert lost');
+    t.equal(got.timeline.filter((e) => e.kind === 'opened').length, 1, 'opened once');
+  });
+
+  t.test('an acknowledgement racing notifications on another replica is not lost, nor are the alerts', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    const id = (await a.applyNotification(n('first'), decider(T0))).incident!.id;
+    await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => a.applyNotification(n(`fp${i}`), decider(T0 + i))),
+      b.updateIncident(id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + 5)),
+    ]);
+    const got = (await b.getIncident(id))!;
+    t.equal(got.status, 'acknowledged');
+    t.equal(got.alertCount, 13);
+  });
+
+  t.test('concurrent claims from two replicas never hand one page to two claimers', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    const page = (i: number): PageRequest => ({ channel: 'slack', target: `#c${i}`, event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0 });
+    await a.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: Array.from({ length: 60 }, (_, i) => page(i)) }));
+    const claimed: number[] = [];
+    const claimer = async (s: PostgresStore) => {
+      for (let got = await s.claimPages(T0, 3); got.length > 0; got = await s.claimPages(T0, 3)) claimed.push(...got.map((p) => p.id));
+    };
+    await Promise.all([claimer(a), claimer(a), claimer(b), claimer(b)]);
+    t.equal(claimed.length, 60, 'every page claimed');
+    t.equal(new Set(claimed).size, 60, 'none twice');
+  });
+
+  t.test('sweeps on two replicas at once record each breach once', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    for (let i = 0; i < 10; i++) await a.applyNotification(groupNotification([incomingAlert('x', 'DDoSAttack')], { groupKey: `k${i}` }), decider(T0));
+    const now = T0 + 60 * 60_000;
+    const swept = await Promise.all([a, b, a, b].map((s) => s.sweepOverdue(now, (i) => sweepBreach(i, now))));
+    t.equal(swept.flat().length, 10);
+    const c = await raw(t, schema);
+    t.equal((await c.query(`SELECT count(*)::int AS n FROM timeline WHERE kind = 'sla_breached'`)).rows[0].n, 10);
+  });
+
+  t.test('serialization failures and deadlocks are retried inside the store; endless ones are 503', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema });
+    const c = await raw(t, schema);
+    // nextval is not rolled back with the transaction: the first calls fail, a later one passes.
+    await c.query(`CREATE SEQUENCE faults`);
+    await c.query(`CREATE TABLE fault_plan (code text, times int)`);
+    await c.query(`CREATE FUNCTION inject() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE p fault_plan; BEGIN
+        SELECT * INTO p FROM fault_plan LIMIT 1;
+        IF p.code IS NOT NULL AND nextval('faults') <= p.times THEN RAISE EXCEPTION 'injected' USING ERRCODE = p.code; END IF;
+        RETURN NEW;
+      END $$`);
+    await c.query(`CREATE TRIGGER inject BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION inject()`);
+    await c.query(`INSERT INTO fault_plan VALUES ('40001', 2)`);
+    t.ok((await store.applyNotification(n('a', 'g1'), decider(T0))).change, 'passes after two serialization failures');
+    await c.query(`UPDATE fault_plan SET code = '40P01', times = 4; ALTER SEQUENCE faults RESTART`);
+    t.ok((await store.applyNotification(n('a', 'g2'), decider(T0))).change, 'passes after two deadlocks');
+    await c.query(`UPDATE fault_plan SET code = '40P01', times = 1000; ALTER SEQUENCE faults RESTART`);
+    await t.rejects(store.applyNotification(n('a', 'g3'), decider(T0)), { name: 'StoreUnavailableError', message: /40P01/ });
+    await c.query(`UPDATE fault_plan SET code = '23514', times = 1000; ALTER SEQUENCE faults RESTART`);
+    await t.rejects(store.applyNotification(n('a', 'g4'), decider(T0)), { code: '23514' }, 'a data error is not retried nor disguised');
+    t.equal(Number((await c.query(`SELECT last_value FROM faults`)).rows[0].last_value), 1, 'it ran once');
+  });
+
+  t.test('a statement timeout is 503', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema, statementTimeoutMs: 200 });
+    const c = await raw(t, schema);
+    await c.query(`CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$`);
+    await c.query(`CREATE TRIGGER slow BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION slow()`);
+    await t.rejects(store.applyNotification(n('a'), decider(T0)), { name: 'StoreUnavailableError', message: /57014/ });
+    t.same(await store.listIncidents({ limit: 5 }), [], 'nothing half-written');
+  });
+
+  t.test('a read-only database (a hot standby) is 503, and /readyz would fail', async (t) => {
+    const schema = freshSchema();
+    await (await PostgresStore.open({ url, schema })).close();
+    const ro = new URL(url);
+    ro.searchParams.set('options', '-c default_transaction_read_only=on');
+    const store = await open(t, { url: ro.toString(), schema });
+    await t.rejects(store.applyNotification(n('a'), decider(T0)), { name: 'StoreUnavailableError', message: /25006/ });
+    await t.rejects(store.ping(), { name: 'StoreUnavailableError', message: /read-only/ });
+    t.same(await store.listIncidents({ limit: 5 }), [], 'reads still work');
+  });
+
+  t.test('connections the server drops are replaced without a restart', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema });
+    await store.applyNotification(n('a'), decider(T0));
+    const c = await raw(t, schema);
+    const killed = await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'alert-triage'`);
+    t.ok(killed.rowCount! > 0, 'the pool had connections');
+    await new Promise((r) => setTimeout(r, 100));
+    t.ok((await store.applyNotification(n('b'), decider(T0 + 1))).incident, 'writes again');
+    await store.ping();
+  });
+
+  t.test('committed pages wake every replica (LISTEN/NOTIFY), also after its listening connection was dropped', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    let woken = 0;
+    b.onPagesCommitted(() => woken++);
+    const until = async (what: string, ok: () => boolean) => {
+      for (const deadline = Date.now() + 5_000; !ok(); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
+    await until('the listener', () => woken === 1); // it wakes once when it starts listening
+    const page = (notSent?: string): PageRequest => ({ channel: 'slack', target: '#x', event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}) });
+    await a.applyNotification(n('a', 'quiet'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page('not configured')] }));
+    await a.applyNotification(n('a', 'loud'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
+    await until('the notification', () => woken === 2);
+    await a.applyNotification(n('a', 'boom'), () => {
+      throw new Error('rolled back');
+    }).catch(() => {});
+    const c = await raw(t, schema);
+    await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+    await until('the listener again', () => woken === 3);
+    await a.applyNotification(n('a', 'again'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
+    await until('the notification after the reconnect', () => woken === 4);
+    await new Promise((r) => setTimeout(r, 200));
+    t.equal(woken, 4, 'a page not to send, and a rolled-back one, woke nobody');
+  });
+
+  t.test('no server: 503 at run time, a clear start-up error without the password', async (t) => {
+    const nowhere = 'postgres://triage:hunter2@127.0.0.1:1/x';
+    await t.rejects(PostgresStore.open({ url: nowhere, connectTimeoutMs: 1000 }), { name: 'StoreUnavailableError', message: /ECONNREFUSED/ });
+    const err = await openStore(nowhere, { connectTimeoutMs: 1000 }).catch((e: Error) => e);
+    t.match(err, { name: 'ConfigError', message: /^DATABASE_URL: cannot open the PostgreSQL database postgres:\/\/\*\*\*@127\.0\.0\.1:1\/x \(ECONNREFUSED/ });
+    t.notMatch((err as Error).message, 'hunter2');
+    const store = await open(t, { schema: freshSchema() });
+    await store.close();
+    await t.rejects(store.listIncidents({ limit: 1 }), { name: 'StoreUnavailableError', message: /closed/ });
+  });
+
+  t.test('DATABASE_URL=postgres://… selects PostgreSQL', async (t) => {
+    const store = await openStore(url.replace(/^postgres:/, 'postgresql:'), { poolSize: 2 });
+    t.teardown(() => store.close());
+    t.ok(store instanceof PostgresStore);
+    await store.ping();
+  });
+}
