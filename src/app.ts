@@ -3,7 +3,7 @@ import { incidentsRoutes } from './api/incidents-routes.js';
 import { oncallRoutes } from './api/oncall-routes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
-import { errorHandler } from './http/error-handler.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
@@ -103,6 +103,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });

@@ -184,6 +184,10 @@ t.test('a token put in the URL is refused and never reaches the log', async (t) 
   t.equal(res.status, 401);
   await waitFor(run, 'request completed');
   t.match(run.output(), '/webhook/alertmanager?token=[redacted]&x=[redacted]');
+  const lost = await fetch(`http://127.0.0.1:${port}/nowhere?token=${SECRET}`);
+  t.equal(lost.status, 404);
+  t.notMatch(await lost.text(), SECRET, "nor an unknown route's answer");
+  await waitFor(run, '/nowhere?token=[redacted]');
   t.notMatch(run.output(), SECRET);
   run.child.kill('SIGTERM');
   await run.exited;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TransitionConflict } from '../incidents/incident-machine.js';
+import { redactUrl } from './log-serializers.js';
 import { PayloadError } from './payload-error.js';
 import { StoreUnavailableError } from '../store/store.js';
 
@@ -39,4 +40,9 @@ function httpReason(status: number): string {
       status
     ] ?? 'Client Error'
   );
+}
+
+/** 404 for a route that does not exist; the URL is named without its query values, which may hold a token. */
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({ error: 'Not Found', message: `no route ${req.method} ${redactUrl(req.url)}` });
 }

@@ -130,9 +130,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * Writes are group-committed: the writes requested during one turn of the event loop run in one
  * transaction, each inside its own savepoint, and every caller's promise settles only after that
- * transaction's COMMIT (and so its fsync) returned. One failing write rolls back to its savepoint
- * and fails alone; a failed COMMIT fails them all. Durability per webhook is unchanged, and a
- * burst of webhooks shares one fsync instead of paying one each.
+ * transaction is committed and on disk (the WAL synced: see `durability`). One failing write rolls
+ * back to its savepoint and fails alone; a failed COMMIT or sync fails them all. A burst of webhooks
+ * shares one fsync instead of paying one each.
  */
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
@@ -141,6 +141,8 @@ export class SqliteStore implements IncidentStore {
   private readonly lockWaitMs: number;
   /** A batch is waiting for another process's lock; new writes join its next attempt. */
   private retrying = false;
+  /** close() was called: no new writes. */
+  private closing = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
@@ -432,7 +434,8 @@ export class SqliteStore implements IncidentStore {
   }
 
   async close(): Promise<void> {
-    if (this.queue.length > 0) this.flush();
+    this.closing = true;
+    if (this.queue.length > 0 && !this.retrying) this.flush();
     await this.wal?.close();
     if (this.db.open) this.db.close();
   }
@@ -481,6 +484,10 @@ export class SqliteStore implements IncidentStore {
 
   /** Queues `fn` for the next group commit; settles once that commit is durable (or failed). */
   private run<T>(fn: () => T): Promise<T> {
+    if (this.closing) return Promise.reject(new StoreUnavailableError('SQLite store is closed'));
+    if (this.wal?.failure) {
+      return Promise.reject(new StoreUnavailableError(`SQLite store unavailable until restarted: a WAL sync failed (${(this.wal.failure as NodeJS.ErrnoException).code ?? this.wal.failure.message})`));
+    }
     return new Promise<T>((resolve, reject) => {
       if (this.queue.length === 0 && !this.retrying) setImmediate(() => this.flush());
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
@@ -547,10 +554,13 @@ class WalSync {
   private handle: FileHandle | undefined;
   private inflight: Promise<void> | undefined;
   private next: Promise<void> | undefined;
+  /** A sync that failed: nothing can be reported durable any more (see sync()). */
+  failure: Error | undefined;
 
   constructor(private readonly path: string) {}
 
   durable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (!this.inflight) {
       this.inflight = this.sync().finally(() => (this.inflight = undefined));
       return this.inflight;
@@ -568,8 +578,9 @@ class WalSync {
     return this.next;
   }
 
+  /** Waits for every sync asked for (their commits are answered after them), then lets go of the file. */
   async close(): Promise<void> {
-    await this.inflight?.catch(() => undefined);
+    while (this.inflight || this.next) await (this.next ?? this.inflight)!.catch(() => undefined);
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -584,11 +595,11 @@ class WalSync {
     try {
       await this.handle.datasync();
     } catch (err) {
-      // SQLite keeps its WAL while this connection is open; should the file have been replaced
-      // all the same, the next sync opens it afresh.
-      const stale = this.handle;
-      this.handle = undefined;
-      await stale.close().catch(() => undefined);
+      // After a failed fsync the kernel may have dropped the pages it could not write, and a later
+      // sync would not report it: from now on no commit can be called durable. The store stays
+      // unavailable (webhooks 503, readiness fails) until the process is restarted and SQLite
+      // recovers from what is really on disk.
+      this.failure = err as Error;
       throw err;
     }
   }

@@ -172,7 +172,7 @@ t.test('413 over the body limit', async (t) => {
 
 t.test('503 with Retry-After when the store cannot commit, and the retry lands', async (t) => {
   const dbPath = join(tempDir(t), 'locked.db');
-  const { app } = await makeApp(t, { dbPath, store: new SqliteStore({ path: dbPath, busyTimeoutMs: 50 }) });
+  const { app } = await makeApp(t, { dbPath, store: new SqliteStore({ path: dbPath, lockWaitMs: 300 }) });
   const other = new Database(dbPath);
   t.teardown(() => other.close());
   other.exec('BEGIN EXCLUSIVE');
@@ -181,7 +181,8 @@ t.test('503 with Retry-After when the store cannot commit, and the retry lands',
   t.equal(res.statusCode, 503);
   t.equal(res.headers['retry-after'], '5');
   t.match(res.json(), { error: 'Service Unavailable' });
-  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'reads still work in WAL mode');
+  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'not ready: a write would fail');
+  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).statusCode, 200, 'reads still work in WAL mode');
   other.exec('ROLLBACK');
   // What Alertmanager does next: retry the same notification.
   const retry = await postWebhook(app, body);

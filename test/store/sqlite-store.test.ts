@@ -66,10 +66,28 @@ t.test('durability: the WAL is synced off the event loop, and no write is report
   t.equal(reported, false, 'committed, but not reported while its WAL sync is pending');
   t.equal((await store.listIncidents({ limit: 5 })).length, 2, 'both committed in one transaction');
   t.equal(syncs, 1, 'one sync for the whole batch');
+  // A commit made while that sync runs waits for the next one: the first sync may not have seen it.
+  let late = false;
+  const third = store.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'third' }), decide(1000)).then(() => (late = true));
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal((await store.listIncidents({ limit: 5 })).length, 3, 'the third is committed');
+  let secondGate!: () => void;
+  const second = new Promise<void>((resolve) => (secondGate = resolve));
+  proto.datasync = async function (this: unknown) {
+    syncs++;
+    await second;
+    return real.call(this);
+  };
   release();
   await write;
   await another;
   t.equal(reported, true, 'reported once the sync returned');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(late, false, 'not answered by the sync that began before it');
+  t.equal(syncs, 2, 'a second sync began after it');
+  secondGate();
+  await third;
+  t.equal(late, true);
 
   const inline = new SqliteStore({ path: join(tempDir(t), 'i.db'), durability: 'inline' });
   t.teardown(() => inline.close());
@@ -195,4 +213,29 @@ t.test('migration 3 turns the prose timeline and the waiting pages into typed en
   t.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'timeline_incident'`).get(), 'the index is back');
   t.same(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all(), [{ name: 'timeline_append_only_delete' }, { name: 'timeline_append_only_update' }], 'and the append-only triggers');
   t.same(db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'timeline_prose%'`).all(), [], 'the old table is gone');
+});
+
+t.test('a failed WAL sync: the batch gets 503, and so does every later write until a restart', async (t) => {
+  const path = join(tempDir(t), 'f.db');
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const probe = await open(path, 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const real = proto.datasync;
+  proto.datasync = async () => {
+    throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+  };
+  t.teardown(() => {
+    proto.datasync = real;
+  });
+  await t.rejects(store.applyNotification(n, decide(1000)), { name: 'StoreUnavailableError', message: /EIO/ });
+  proto.datasync = real;
+  await t.rejects(store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'later' }), decide(1000)), { name: 'StoreUnavailableError', message: /until restarted/ });
+  await t.rejects(store.ping(), { name: 'StoreUnavailableError' }, 'readiness fails');
+  await store.close();
+  const again = new SqliteStore({ path });
+  t.teardown(() => again.close());
+  await again.ping();
+  t.ok(await again.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'after' }), decide(1000)), 'a restart recovers');
 });
