@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { isPlaceholderToken, pagingProblems, readEnv } from './config/env.js';
+import { isPlaceholderToken, pagingProblems, readEnv, type EnvSettings } from './config/env.js';
 import { logSerializers } from './http/log-serializers.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { describeDatabaseUrl, openStore } from './store/open-store.js';
@@ -26,11 +26,16 @@ async function main(): Promise<void> {
   let triage;
   let store;
   let problems: string[];
+  // Read at start and at every reload: in production a config that would page nobody is refused either way.
+  const load = (settings: EnvSettings) => {
+    const config = loadConfigFile(settings.configPath);
+    const found = pagingProblems(settings, config.paging);
+    if (settings.production && found.length) throw new ConfigError(`${found.join('; ')} (NODE_ENV=production refuses a pager that cannot page)`);
+    return { config, found };
+  };
   try {
     env = readEnv(process.env);
-    triage = loadConfigFile(env.configPath);
-    problems = pagingProblems(env, triage.paging);
-    if (env.production && problems.length) throw new ConfigError(`${problems.join('; ')} (NODE_ENV=production refuses to start a pager that cannot page)`);
+    ({ config: triage, found: problems } = load(env));
     store = await openStore(env.databaseUrl, env.database);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -50,7 +55,11 @@ async function main(): Promise<void> {
   const app = buildApp(
     {
       triage,
-      loadConfig: () => loadConfigFile(env.configPath),
+      loadConfig: () => {
+        const { config, found } = load(env);
+        for (const problem of found) logger.warn(`${problem} (NODE_ENV=production refuses this config)`);
+        return config;
+      },
       webhookToken: env.webhookToken,
       apiToken: env.apiToken,
       slackSigningSecret: env.slackSigningSecret,

@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { Clock } from '../clock.js';
 import { requireToken } from '../http/require-token.js';
 import { oncallNow, overridesOf, type RuntimeOverride, type Shift } from '../paging/oncall.js';
+import { parseOffsetDateTime } from '../paging/zoned-time.js';
 import type { PagingConfig, PagingPolicy } from '../paging/paging-config.js';
 import type { IncidentStore } from '../store/store.js';
 
@@ -81,12 +82,16 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
     const policy = team === null ? paging : paging.teams.find((t) => t.id === team);
     if (!policy) return reply.code(400).send(badRequest(`team: no team "${team}" in the config`));
     if (!policy.rotation) return reply.code(400).send(badRequest(team === null ? 'team: the config has no top-level on-call rotation; name a team' : `team: "${team}" has no on-call rotation`));
-    // A team without a rotation of its own uses the top level's: its overrides are the top level's too.
+    // A team without a rotation of its own shares the top level's: an override there is the top level's.
+    if (team !== null && policy.rotationOwner !== team) {
+      return reply.code(400).send(badRequest(`team: "${team}" has no rotation of its own; it pages the top-level on-call, so leave team out`));
+    }
     const owner = policy.rotationOwner;
     if (!paging.contacts.some((c) => c.id === contact)) return reply.code(400).send(badRequest(`contact: no contact "${contact}" in the config`));
-    const from = Date.parse(req.body.from);
-    const until = Date.parse(req.body.until);
-    if (Number.isNaN(from) || Number.isNaN(until)) return reply.code(400).send(badRequest('from, until: not valid times'));
+    const from = parseOffsetDateTime(req.body.from);
+    const until = parseOffsetDateTime(req.body.until);
+    if (from === undefined) return reply.code(400).send(badRequest(`from: "${req.body.from}" is not a time that exists`));
+    if (until === undefined) return reply.code(400).send(badRequest(`until: "${req.body.until}" is not a time that exists`));
     if (!(until > from)) return reply.code(400).send(badRequest('until: must be after from'));
     const stored = await store.addOverride({ team: owner, contact, from, to: until, by, createdAt: clock.now() });
     req.log.info({ override: stored.id, team: owner, contact, from: iso(from), until: iso(until), by }, 'on-call override added');

@@ -102,7 +102,9 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
   const problems: string[] = [];
   if (!env.slackBotToken && routed((r) => r.channels.length > 0)) problems.push('SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels: they would not be sent');
   if (env.slackBotToken && !env.slackSigningSecret) problems.push("SLACK_SIGNING_SECRET: not set, so Slack's Acknowledge and Resolve buttons cannot work");
-  if (!env.smtpUrl && routed((r) => r.email && r.notify.length > 0)) problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
+  // Escalation steps always page by e-mail as well.
+  const escalates = policies.some((p) => SEVERITIES.some((s) => p.escalation[s].steps.length > 0));
+  if (!env.smtpUrl && (routed((r) => r.email && r.notify.length > 0) || escalates)) problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
   return problems;

@@ -71,7 +71,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
     paging,
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
-      requestTimeoutMs: durationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
+      requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
       connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
     },
     sla,
@@ -79,6 +79,13 @@ export function parseConfig(text: string, file: string): TriageConfig {
     classification,
     classify,
   };
+}
+
+/** A duration that must be more than 0 (0 would switch a timeout off). */
+function positiveDurationAt(file: string, key: string, text: string): number {
+  const ms = durationAt(file, key, text);
+  if (ms <= 0) throw new ConfigError(`${file}: ${key}: must be longer than 0s`);
+  return ms;
 }
 
 function durationAt(file: string, key: string, text: string): number {

@@ -215,7 +215,11 @@ function toNotifyError(err: unknown): NotifyError {
     const reason = e.data?.error ?? 'unknown_error';
     return new NotifyError(`Slack: ${reason}`, !PERMANENT.has(reason));
   }
-  if (e.code === ErrorCode.HTTPError) return new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408);
+  if (e.code === ErrorCode.HTTPError) {
+    // A 502/503/504 or 408 may come from a proxy after Slack stored the message: look before resending.
+    const unknown = e.statusCode === undefined || e.statusCode === 408 || (e.statusCode >= 502 && e.statusCode <= 504);
+    return new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408, { maybeDelivered: unknown });
+  }
   // Network errors, timeouts, aborts. Unless the connection was never made, the request may have been
   // written and Slack may have stored the message with only the answer lost: the outcome is unknown.
   const original = e.original;

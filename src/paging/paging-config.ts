@@ -3,7 +3,7 @@ import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { parseDuration } from '../incidents/duration.js';
 import type { Rotation } from './oncall.js';
 import type { RawEscalation, RawOncall, RawPaging, RawRouting } from './paging-schema.js';
-import { instantOf, isTimeZone } from './zoned-time.js';
+import { instantOf, isCalendarDate, isTimeZone, parseOffsetDateTime } from './zoned-time.js';
 
 /** A person who can be paged, with the roles of the plan's Emergency Contacts table. */
 export interface Contact {
@@ -147,8 +147,7 @@ function parseRotation(o: RawOncall, key: string, ids: Set<string>, fail: Fail):
   o.members.forEach((m, i) => ids.has(m) || fail(`${key}.members[${i}]`, `no contact "${m}"`));
   const [y, mo, d] = o.start.split('-').map(Number) as [number, number, number];
   // The schema checks the shape; the calendar checks the day (2026-02-30 does not exist).
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) fail(`${key}.start`, `"${o.start}" is not a date`);
+  if (!isCalendarDate(y, mo, d)) fail(`${key}.start`, `"${o.start}" is not a date`);
   const [hour, minute] = o.handoff.split(':').map(Number) as [number, number];
   const n = Number(o.rotation.slice(0, -1));
   const lengthDays = o.rotation.endsWith('w') ? n * 7 : n;
@@ -219,12 +218,10 @@ function parseEscalation(
 
 /** An ISO date-time; without an offset it is read as wall time in `timeZone`. */
 function instant(text: string, timeZone: string): number | undefined {
-  if (/(Z|[+-]\d{2}:?\d{2})$/.test(text)) {
-    const ms = Date.parse(text);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
+  if (/(Z|[+-]\d{2}:?\d{2})$/.test(text)) return parseOffsetDateTime(text);
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
+  if (!isCalendarDate(y, mo, d) || h > 23 || mi > 59) return undefined;
   return instantOf({ year: y, month: mo, day: d, hour: h, minute: mi }, timeZone);
 }

@@ -21,7 +21,11 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
   const out = new Map<string, Contact>();
   for (const target of notify) {
     let ids: string[];
-    if (target === ONCALL) ids = policy.rotation ? [shiftAt(policy.rotation, now, overridesOf(overrides, policy.rotationOwner)).contact] : [];
+    if (target === ONCALL) {
+      // An override whose contact a reload removed is passed over: the rotation pages instead of nobody.
+      const own = overridesOf(overrides, policy.rotationOwner).filter((o) => paging.contacts.some((c) => c.id === o.contact));
+      ids = policy.rotation ? [shiftAt(policy.rotation, now, own).contact] : [];
+    }
     else ids = paging.contacts.filter((c) => c.id === target || c.roles.includes(target)).map((c) => c.id);
     for (const id of ids) {
       const c = paging.contacts.find((x) => x.id === id);

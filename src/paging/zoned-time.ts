@@ -89,3 +89,22 @@ export function addDays(d: { year: number; month: number; day: number }, n: numb
   const x = new Date(Date.UTC(d.year, d.month - 1, d.day + n));
   return { year: x.getUTCFullYear(), month: x.getUTCMonth() + 1, day: x.getUTCDate() };
 }
+
+/** True for a day that exists: 2026-02-30 does not (Date would quietly make it March 2). */
+export function isCalendarDate(year: number, month: number, day: number): boolean {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
+/**
+ * An RFC 3339 date-time with an offset ("2026-12-24T09:00:00+01:00", "…Z") as an instant, or
+ * undefined when it is not one or names a day or time that does not exist.
+ */
+export function parseOffsetDateTime(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s = 0, oh = 0, om = 0] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  if (!isCalendarDate(y!, mo!, d!) || h! > 23 || mi! > 59 || s > 59 || oh > 23 || om > 59) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -196,10 +196,22 @@ export class Dispatcher {
         await this.record(page, skippedOutcome(page, `incident ${page.incidentId} is gone`, now), now);
         continue;
       }
-      // A page whose last send had an unknown outcome is looked for first, even in a storm.
-      const found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }).catch(() => undefined) : undefined;
-      if (found) await this.record(page, sentOutcome(page, found, now, true), now);
-      else items.push({ page, incident });
+      // A page whose last send had an unknown outcome is looked for first, even in a storm; when the
+      // lookup itself fails, the page waits for a later try rather than risk a second copy.
+      if (page.maybeSent && notifier.findSent) {
+        let found;
+        try {
+          found = await notifier.findSent({ page, incident });
+        } catch (err) {
+          await this.failed(page, err, now);
+          continue;
+        }
+        if (found) {
+          await this.record(page, sentOutcome(page, found, now, true), now);
+          continue;
+        }
+      }
+      items.push({ page, incident });
     }
     if (!items.length) return;
     try {

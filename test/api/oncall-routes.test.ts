@@ -59,7 +59,8 @@ t.test('overrides: created (201, with an id), listed, applied at once, removed; 
     [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00Z', until: '2026-11-24T01:00:00Z' }, /until: must be after from/],
     [{ team: 'payments', contact: 'bob', from: 'tomorrow', until: '2026-11-24T01:00:00Z' }, /from/],
     [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00', until: '2026-11-24T02:00:00Z' }, /from/],
-    [{ team: 'payments', contact: 'bob', from: '2026-13-45T01:00:00Z', until: '2026-11-24T02:00:00Z' }, /not valid times/],
+    [{ team: 'payments', contact: 'bob', from: '2026-13-45T01:00:00Z', until: '2026-11-24T02:00:00Z' }, /from: .* is not a time that exists/],
+    [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00Z', until: '2026-02-30T09:00:00Z' }, /until: "2026-02-30T09:00:00Z" is not a time that exists/],
     [{ team: 'payments', contact: 'bob', until: '2026-11-24T02:00:00Z' }, /from/],
     [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00Z', until: '2026-11-24T02:00:00Z', extra: 1 }, /extra|additional/],
   ];

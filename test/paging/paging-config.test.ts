@@ -88,6 +88,7 @@ t.test('bad teams are refused with the file and the key', async (t) => {
     [team(', escalation: {high: {steps: [{after: 10m, notify: [cto]}, {after: 5m, notify: [cto]}]}}'), /^f\.yml: teams\[0\]\.escalation\.high\.steps\[1\]\.after: must be later/],
     [team('', '[]'), /^f\.yml: teams\[0\]\.match: must NOT have fewer than 1 items$/],
     [shippedConfigText().replace('start: 2026-01-05', 'start: 2026-02-30'), /^f\.yml: oncall\.start: "2026-02-30" is not a date$/],
+    [shippedConfigText().replace('overrides: []', 'overrides: [{from: "2026-02-30T09:00", to: "2026-03-02T09:00", contact: bob}]'), /^f\.yml: oncall\.overrides\[0\]\.from: "2026-02-30T09:00" is not a date-time/],
   ];
   for (const [text, message] of cases) t.throws(() => parseConfig(text, 'f.yml'), { name: 'ConfigError', message }, String(message));
 });

@@ -42,6 +42,16 @@ t.test('an override made through the API changes who the next page goes to', asy
   t.same(recipientsOfLast(), ['bob@example.com'], 'bob took tonight');
 });
 
+t.test("an override for a team that shares the top level's rotation is refused: it would be the top level's", async (t) => {
+  const { app, file, reload } = await teamsApp(t);
+  writeFileSync(file, shippedConfigText(TEAMS_YAML + "  - {id: web, name: Web, match: ['team=\"web\"']}\n"));
+  t.equal((await reload()).statusCode, 200);
+  const res = await api(app, 'POST', '/api/oncall/overrides', { team: 'web', contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z' });
+  t.equal(res.status, 400);
+  t.match(res.body.message, /"web" has no rotation of its own.*leave team out/);
+  t.equal((await api(app, 'POST', '/api/oncall/overrides', { contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z' })).status, 201, 'for the top level it is taken');
+});
+
 t.test('a broken file is refused with the old config still routing; a good one adding a team is paged right after', async (t) => {
   const { app, file, mail, drain, reload, recipientsOfLast } = await teamsApp(t);
   t.equal(await metric(app, 'triage_config_last_reload_successful'), 1);
