@@ -122,7 +122,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       return { status: 'ready' };
     } catch (err) {
       req.log.warn({ err }, 'store not ready');
-      return reply.code(503).send({ status: 'unavailable', message: 'the incident store does not answer' });
+      return reply.code(503).send({ status: 'unavailable', message: 'the incident store cannot take a write now' });
     }
   });
   app.get('/metrics', quiet, async (req, reply) => {
