@@ -1,0 +1,96 @@
+// The process and its configuration: SIGHUP reloads, refusing a pager that cannot page, an
+// unopenable database, tokens in URLs kept out of the log.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { freePort, shippedConfigText, TEAMS_YAML, tempDir } from './helpers.js';
+import { start, waitFor } from './fakes/server-process.js';
+
+const SECRET = 'very-secret-webhook-token-4242';
+
+
+t.test('SIGHUP reloads the config file: a good file adds a team at once, a bad one is refused and the old config kept', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'triage.yml');
+  writeFileSync(file, shippedConfigText());
+  const port = await freePort();
+  const run = start({ TRIAGE_CONFIG: file, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'h.db')}`, API_TOKEN: 'api-77' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(run, 'alert-triage ready');
+  const oncall = (team: string) => fetch(`http://127.0.0.1:${port}/api/oncall?team=${team}`, { headers: { authorization: 'Bearer api-77' } });
+  t.equal((await oncall('payments')).status, 404, 'no such team yet');
+
+  writeFileSync(file, shippedConfigText(TEAMS_YAML));
+  run.child.kill('SIGHUP');
+  await waitFor(run, 'config reloaded (SIGHUP)');
+  t.equal((await oncall('payments')).status, 200, 'the new team answers without a restart');
+
+  writeFileSync(file, shippedConfigText('teams: [{id: x}]\n'));
+  run.child.kill('SIGHUP');
+  await waitFor(run, 'config reload refused (SIGHUP)');
+  t.match(run.output(), /teams\[0\]\.name: is required/);
+  t.equal((await oncall('payments')).status, 200, 'the running config is kept');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(metrics, 'triage_config_last_reload_successful 0');
+  run.child.kill('SIGTERM');
+  t.equal(await run.exited, 0);
+});
+
+t.test('a pager that cannot page: production refuses to start and names each variable; a trial warns', async (t) => {
+  const dir = tempDir(t);
+  const tokens = { WEBHOOK_TOKEN: 'w-token-1', API_TOKEN: 'a-token-1' };
+  const prod = start({ ...tokens, NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 'p.db')}` });
+  t.equal(await prod.exited, 78);
+  t.match(prod.output(), /SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels/);
+  t.match(prod.output(), /SMTP_URL: not set, but the config routes pages to e-mail/);
+
+  const odd = start({
+    ...tokens,
+    NODE_ENV: 'production',
+    PORT: String(await freePort()),
+    DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
+    SLACK_BOT_TOKEN: 'xoxb-secret-999',
+    SMTP_URL: 'mail.example.com:hunter2',
+  });
+  t.equal(await odd.exited, 78);
+  t.match(odd.output(), /SLACK_SIGNING_SECRET: not set/);
+  t.match(odd.output(), /SMTP_URL: not a URL such as smtp:/);
+  t.match(odd.output(), /EMAIL_FROM: not set, but SMTP_URL is/);
+  t.notMatch(odd.output(), 'hunter2', 'the URL is never echoed');
+  t.notMatch(odd.output(), 'xoxb-secret-999');
+
+  const trial = start({ PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 't.db')}` });
+  t.teardown(() => trial.child.kill('SIGKILL'));
+  await waitFor(trial, 'alert-triage ready');
+  t.match(trial.output(), /SLACK_BOT_TOKEN: not set.*NODE_ENV=production refuses to start like this/);
+  trial.child.kill('SIGTERM');
+  await trial.exited;
+});
+
+t.test('a database file that cannot be opened: exit 78 and a message, not a stack trace', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'not-a-folder'), 'x');
+  const run = start({ PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 'not-a-folder', 'db.sqlite')}` });
+  t.equal(await run.exited, 78);
+  t.match(run.output(), /DATABASE_URL: cannot open the SQLite database .*not-a-folder\/db\.sqlite \((ENOTDIR|EEXIST)\)/);
+  t.notMatch(run.output(), /\n\s+at /, 'no stack trace');
+});
+
+t.test('a token put in the URL is refused and never reaches the log', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const run = start({ PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'u.db')}`, WEBHOOK_TOKEN: SECRET, LOG_LEVEL: 'info' });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  await waitFor(run, 'alert-triage ready');
+  const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager?token=${SECRET}&x=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  t.equal(res.status, 401);
+  await waitFor(run, 'request completed');
+  t.match(run.output(), '/webhook/alertmanager?token=[redacted]&x=[redacted]');
+  const lost = await fetch(`http://127.0.0.1:${port}/nowhere?token=${SECRET}`);
+  t.equal(lost.status, 404);
+  t.notMatch(await lost.text(), SECRET, "nor an unknown route's answer");
+  await waitFor(run, '/nowhere?token=[redacted]');
+  t.notMatch(run.output(), SECRET);
+  run.child.kill('SIGTERM');
+  await run.exited;
+});
