@@ -21,6 +21,7 @@ const STEP: Record<TimelineKind, string> = {
   page_retrying: 'Alerting retry',
   note: 'Note',
   checklist: 'Checklist',
+  review: 'Review',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
