@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../classify/severity.js';
 import type { PagingConfig, Route } from '../paging/paging-config.js';
 import { parseDuration } from '../incidents/duration.js';
+import { isIP } from 'node:net';
 import { ConfigError } from './load-config.js';
 
 /** Settings that come from the environment; the secrets live only here. */
@@ -21,6 +22,12 @@ export interface EnvSettings {
   emailFrom: string | undefined;
   /** SLACK_TIMEOUT: how long one Web API call may take (default 10s); a call cut off has an unknown outcome. */
   slackTimeoutMs: number | undefined;
+  /** SESSION_SECRET: signs the incident pages' cookies; unset outside production, one is made up at start. */
+  sessionSecret: string | undefined;
+  /** SESSION_TTL: how long a sign-in on the pages lasts (default 12h). */
+  sessionTtlMs: number | undefined;
+  /** AUTH_PROXY_HEADER and AUTH_PROXY_TRUSTED: sign-in by an authenticating proxy's header, believed only from those addresses. */
+  authProxy: { header: string; trusted: string[] } | undefined;
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -39,6 +46,12 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const production = env['NODE_ENV'] === 'production';
   const slackTimeoutMs = env['SLACK_TIMEOUT'] ? parseDuration(env['SLACK_TIMEOUT']) : undefined;
   if (env['SLACK_TIMEOUT'] && !slackTimeoutMs) throw new ConfigError(`SLACK_TIMEOUT: "${env['SLACK_TIMEOUT']}" is not a duration such as 10s`);
+  const sessionTtlMs = env['SESSION_TTL'] ? parseDuration(env['SESSION_TTL']) : undefined;
+  if (env['SESSION_TTL'] && !sessionTtlMs) throw new ConfigError(`SESSION_TTL: "${env['SESSION_TTL']}" is not a duration such as 12h`);
+  const sessionSecret = env['SESSION_SECRET'] || undefined;
+  // The value is never part of a message: it is a secret.
+  if (sessionSecret !== undefined && sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
+  const authProxy = readAuthProxy(env);
   const settings: EnvSettings = {
     port,
     host: env['HOST'] ?? '0.0.0.0',
@@ -55,6 +68,9 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     smtpUrl: env['SMTP_URL'] || undefined,
     emailFrom: env['EMAIL_FROM'] || undefined,
     slackTimeoutMs,
+    sessionSecret,
+    sessionTtlMs,
+    authProxy,
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
@@ -63,8 +79,30 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     if (placeholders.length) {
       throw new ConfigError(`${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`);
     }
+    if (sessionSecret === undefined) throw new ConfigError('SESSION_SECRET: required when NODE_ENV=production (sign-ins on the incident pages would end at every restart and work on one replica only)');
   }
   return settings;
+}
+
+function readAuthProxy(env: NodeJS.ProcessEnv): EnvSettings['authProxy'] {
+  const header = env['AUTH_PROXY_HEADER']?.trim();
+  const trusted = (env['AUTH_PROXY_TRUSTED'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!header) {
+    if (trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER (the header that names the user, e.g. X-Forwarded-Email) is not');
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9-]+$/.test(header)) throw new ConfigError(`AUTH_PROXY_HEADER: "${header}" is not a header name`);
+  // Without a list of proxies anyone could send the header and be whoever they like.
+  if (!trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER: the proxy addresses (IPs or CIDR ranges, comma-separated) the header is believed from');
+  for (const entry of trusted) {
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`AUTH_PROXY_TRUSTED: "${entry}" is not an IP address or a CIDR range`);
+    }
+  }
+  return { header, trusted };
 }
 
 /**
