@@ -92,12 +92,15 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   const { store } = deps;
   const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth(), () => store.retryingPages());
-  const notifiers = createNotifiers(config.channels ?? {}, {
+  // The live config is made below; the notifiers read the checklists through it at each send.
+  let current = (): TriageConfig => triage;
+  const notifiers = createNotifiers({ ...config.channels, checklists: () => current().checklists }, {
     get: (incidentId, target) => store.slackMessage(incidentId, target),
     save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
   });
   const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
+  current = () => live.current;
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   const service = new IncidentService({
     store,
