@@ -94,6 +94,9 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
     },
     // HSTS over plain HTTP means nothing, and on a trial at http://localhost it would only confuse.
     hsts: https,
+    // Not no-referrer: under it Chromium sends `Origin: null` with the pages' own form posts, which
+    // the origin check must refuse. same-origin still tells other sites (a generatorURL) nothing.
+    referrerPolicy: { policy: 'same-origin' },
   });
 
   const viewers = new WeakMap<FastifyRequest, Viewer>();
@@ -129,7 +132,19 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
     return sendHtml(reply, errorPage({ viewer: viewers.get(req), csrf: '', now: clock.now(), canSignOut: false }, status, message), status);
   });
 
-  // Who is there, before anything else; the pages need someone, except sign-in and the assets.
+  // A state-changing request from another origin is refused first, before anything else: a browser
+  // always says where a form came from, and a cross-site post may not even carry the session cookie.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    const origin = req.headers.origin;
+    const expected = ownOrigin ?? `${req.protocol}://${req.headers.host}`;
+    if ((origin !== undefined && origin !== expected) || req.headers['sec-fetch-site'] === 'cross-site') {
+      req.log.warn({ origin }, 'state-changing request from another origin refused');
+      return reply.send(Object.assign(new Error('request from another origin'), { statusCode: 403 }));
+    }
+  });
+
+  // Who is there; the pages need someone, except sign-in and the assets.
   app.addHook('onRequest', async (req, reply) => {
     const viewer = identify(req);
     if (viewer) viewers.set(req, viewer);
@@ -139,16 +154,10 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
     return reply.redirect(`/sign-in?next=${encodeURIComponent(next)}`, 303);
   });
 
-  // Every state-changing request: first its origin (a browser always says where a form came from),
-  // then the CSRF token of the form (after the body is parsed, where the token is).
+  // Then every state-changing request needs the CSRF token of its form (checked after the body is
+  // parsed, where the token is): a request without a browser's Origin header needs it all the same.
   app.addHook('preValidation', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
-    const origin = req.headers.origin;
-    const expected = ownOrigin ?? `${req.protocol}://${req.headers.host}`;
-    if ((origin && origin !== 'null' && origin !== expected) || req.headers['sec-fetch-site'] === 'cross-site' || origin === 'null') {
-      req.log.warn({ origin }, 'state-changing request from another origin refused');
-      return reply.send(Object.assign(new Error('request from another origin'), { statusCode: 403 }));
-    }
     await new Promise<void>((resolve) => app.csrfProtection(req, reply, () => resolve()));
     // csrfProtection answered 403 itself when the token is wrong; the handler must not run then.
     if (reply.sent) return reply;

@@ -88,6 +88,9 @@ t.test('CSRF: a form without the token, or from another origin, gets 403 and cha
   const crossOrigin = await c.post('/incidents/1/ack', {}, { origin: 'https://evil.example' });
   t.equal(crossOrigin.statusCode, 403, 'the right token from another origin');
   t.equal((await c.post('/incidents/1/ack', {}, { 'sec-fetch-site': 'cross-site' })).statusCode, 403);
+  t.equal((await c.post('/incidents/1/ack', {}, { origin: 'null' })).statusCode, 403, 'an opaque origin (a sandboxed frame) too');
+  const signedOut = await app.inject({ method: 'POST', url: '/incidents/1/ack', headers: { origin: 'https://evil.example' } });
+  t.equal(signedOut.statusCode, 403, 'refused before the sign-in redirect: a cross-site post may carry no cookie');
   // Another browser's session replayed without its CSRF cookie.
   const attacker = new WebClient(app);
   attacker.cookies.set('triage_session', c.cookies.get('triage_session')!);
@@ -216,7 +219,7 @@ t.test('the incident page: deadline, paging, alerts, silence link, timeline, lab
   t.notOk(/<script(?![^>]*src=)/.test(page), 'no inline script');
   t.notOk(/\sstyle=/.test(page), 'no inline style');
   t.equal(res.headers['x-content-type-options'], 'nosniff');
-  t.equal(res.headers['referrer-policy'], 'no-referrer');
+  t.equal(res.headers['referrer-policy'], 'same-origin', 'incident URLs do not leak to the links');
 
   const v1 = (await c.get('/incidents/1/live')).json().version;
   t.equal((await c.get('/incidents/1/live')).json().version, v1, 'stable while nothing changes');
