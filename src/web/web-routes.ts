@@ -74,7 +74,8 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   const cookieBase = { path: '/', httpOnly: true, sameSite: 'lax', secure: https, signed: true } as const;
 
   await app.register(cookie, { secret: opts.sessionSecret });
-  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // Room for three 10,000-character review fields even when every character is percent-encoded UTF-8.
+  await app.register(formbody, { bodyLimit: 512 * 1024 });
   await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: cookieBase, getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf });
   await app.register(helmet, {
     contentSecurityPolicy: {

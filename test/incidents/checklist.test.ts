@@ -50,3 +50,9 @@ t.test('status and review are read from the timeline, the latest entry standing'
   t.same(latestReview(timeline), { rootCause: 'A', impact: 'B', prevention: 'C', actor: 'carol', at: 5 });
   t.equal(latestReview([]), null);
 });
+
+t.test("the shipped config gives security risks the security checklist's sections 3 to 6", async (t) => {
+  const sections = checklistFor(shippedConfig.checklists, { severity: 'high', rule: 'security-risk' });
+  t.same(sections.map((s) => s.section), ['Detection and verification', 'Containment', 'Eradication and recovery', 'Post-incident documentation', 'After any incident']);
+  t.equal(checklistFor(shippedConfig.checklists, { severity: 'high', rule: 'service-down' })[0]!.steps[0], 'IDENTIFY: which service is down');
+});
