@@ -15,6 +15,9 @@ import { slackActionsRoute } from './api/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
 import { LiveConfig } from './service/live-config.js';
 import { reloadRoute } from './api/reload-route.js';
+import { randomBytes } from 'node:crypto';
+import { webRoutes } from './web/web-routes.js';
+import type { WebAuth } from './web/session.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
@@ -28,6 +31,16 @@ export interface AppConfig {
   slackSigningSecret?: string | undefined;
   /** Pacing and retries of the outbox. */
   dispatch?: DispatcherOptions;
+  /** The incident pages' sign-in; without it, the built-in form with a session secret made up at start. */
+  web?: WebConfig;
+}
+
+/** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
+export interface WebConfig {
+  /** Signs the session and CSRF cookies; secret, never logged. */
+  sessionSecret: string;
+  auth: WebAuth;
+  sessionTtlMs?: number | undefined;
 }
 
 /** The adapters the app is built from; tests pass their own. */
@@ -79,12 +92,15 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   const { store } = deps;
   const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth(), () => store.retryingPages());
-  const notifiers = createNotifiers(config.channels ?? {}, {
+  // The live config is made below; the notifiers read the checklists through it at each send.
+  let current = (): TriageConfig => triage;
+  const notifiers = createNotifiers({ ...config.channels, checklists: () => current().checklists }, {
     get: (incidentId, target) => store.slackMessage(incidentId, target),
     save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
   });
   const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
+  current = () => live.current;
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   const service = new IncidentService({
     store,
@@ -107,10 +123,22 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
-  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: () => live.current.sla, clock });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: () => live.current.sla, checklists: () => live.current.checklists, clock });
   app.register(oncallRoutes, { prefix: '/api', paging: () => live.current.paging, store, clock, token: config.apiToken });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: () => live.current.paging.contacts, clock });
   app.register(reloadRoute, { config: live, token: config.apiToken });
+  app.register(webRoutes, {
+    service,
+    store,
+    clock,
+    settings: () => live.current,
+    // A secret made up here signs everyone out at each restart; server.ts warns about it.
+    sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
+    apiToken: config.apiToken,
+    auth: config.web?.auth ?? { mode: 'form' },
+    publicUrl: config.channels?.publicUrl,
+    ...(config.web?.sessionTtlMs ? { sessionTtlMs: config.web.sessionTtlMs } : {}),
+  });
 
   // Probes and scrapes arrive every few seconds and would bury the request log: their request lines
   // are not logged (a route's logLevel is a threshold, so 'warn' keeps their warnings and errors).

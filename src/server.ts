@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { isPlaceholderToken, pagingProblems, readEnv, type EnvSettings } from './config/env.js';
 import { logSerializers } from './http/log-serializers.js';
@@ -18,6 +19,10 @@ export const REDACT_PATHS = [
   '*.slackBotToken',
   '*.slackSigningSecret',
   '*.smtpUrl',
+  '*.sessionSecret',
+  'sessionSecret',
+  'req.headers.cookie',
+  'headers.cookie',
 ];
 
 async function main(): Promise<void> {
@@ -51,6 +56,10 @@ async function main(): Promise<void> {
     else if (isPlaceholderToken(value)) logger.warn(`${name} is the demo stack's placeholder: anyone who reads docker-compose.yml can use it. Fine for a demo; set a real one (NODE_ENV=production requires it).`);
   }
 
+  if (!env.sessionSecret) {
+    logger.warn('SESSION_SECRET is not set: a secret was made up for this run, so web sign-ins end at every restart and work on this replica only. Set it (NODE_ENV=production requires it).');
+  }
+  if (env.authProxy) logger.info({ header: env.authProxy.header, trusted: env.authProxy.trusted }, 'web sign-in by an authenticating proxy');
   for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);
   const app = buildApp(
     {
@@ -70,6 +79,11 @@ async function main(): Promise<void> {
         smtpUrl: env.smtpUrl,
         emailFrom: env.emailFrom,
         publicUrl: env.publicUrl,
+      },
+      web: {
+        sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),
+        auth: env.authProxy ? { mode: 'proxy', ...env.authProxy } : { mode: 'form' },
+        sessionTtlMs: env.sessionTtlMs,
       },
     },
     { store, logger },

@@ -7,7 +7,7 @@ import t from 'tap';
 const LAYERS: string[][] = [
   ['server.ts'],
   ['app.ts'],
-  ['api', 'ingest'],
+  ['api', 'ingest', 'web'],
   ['service'],
   ['http', 'metrics', 'cli'],
   ['store'],

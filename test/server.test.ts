@@ -6,6 +6,11 @@ import t from 'tap';
 import { fixture, freePort, tempDir } from './helpers.js';
 import { start, waitFor } from './fakes/server-process.js';
 
+// This file starts the real service some fifteen times, each a new Node process loading TypeScript
+// through tsx: alone it takes about 70 s, beside the rest of the suite on a shared 2-core machine
+// over the default 120 s, which then cuts it off half-way.
+t.setTimeout(300_000);
+
 const SECRET = 'very-secret-webhook-token-4242';
 
 

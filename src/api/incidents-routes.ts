@@ -8,6 +8,7 @@ import { incidentDetailsJson, incidentJson } from './incident-json.js';
 import type { Clock } from '../clock.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import { renderReport } from '../incidents/report.js';
+import { checklistFor, type ChecklistConfig } from '../incidents/checklist.js';
 
 /** What the incident API needs. */
 export interface IncidentsRoutesOptions {
@@ -16,6 +17,8 @@ export interface IncidentsRoutesOptions {
   token: string | undefined;
   /** The SLA in force, for the report. */
   sla: () => SlaPolicy;
+  /** The checklists in force, for the report's checklist state. */
+  checklists: () => ChecklistConfig;
   clock: Clock;
 }
 
@@ -93,7 +96,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
     const incident = await store.getIncident(req.params.id);
     if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla(), opts.clock.now()));
+    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla(), opts.clock.now(), checklistFor(opts.checklists(), incident)));
   });
 
   for (const [action, run] of [

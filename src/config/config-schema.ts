@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { ClassificationSchema } from '../classify/classification-schema.js';
 import { DurationText } from '../incidents/duration.js';
 import { PagingSections } from '../paging/paging-schema.js';
+import { ChecklistsSchema } from '../incidents/checklist-schema.js';
 
 const Size = Type.Union([Type.Integer({ minimum: 1024 }), Type.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|kB|MB|GB)?$' })]);
 
@@ -21,6 +22,7 @@ export const TriageConfigSchema = Type.Object(
     scheduler: Type.Optional(Type.Object({ interval: Type.Optional(DurationText) }, { additionalProperties: false })),
     classification: ClassificationSchema,
     ...PagingSections,
+    checklists: Type.Optional(ChecklistsSchema),
   },
   { additionalProperties: false },
 );

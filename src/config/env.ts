@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../classify/severity.js';
 import type { PagingConfig, Route } from '../paging/paging-config.js';
 import { parseDuration } from '../incidents/duration.js';
+import { isIP } from 'node:net';
 import { ConfigError } from './load-config.js';
 
 /** Settings that come from the environment; the secrets live only here. */
@@ -23,6 +24,12 @@ export interface EnvSettings {
   slackTimeoutMs: number | undefined;
   /** PostgreSQL pool: DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT (unset: the store's defaults). */
   database: { poolSize: number | undefined; connectTimeoutMs: number | undefined; statementTimeoutMs: number | undefined };
+  /** SESSION_SECRET: signs the incident pages' cookies; unset outside production, one is made up at start. */
+  sessionSecret: string | undefined;
+  /** SESSION_TTL: how long a sign-in on the pages lasts (default 12h). */
+  sessionTtlMs: number | undefined;
+  /** AUTH_PROXY_HEADER and AUTH_PROXY_TRUSTED: sign-in by an authenticating proxy's header, believed only from those addresses. */
+  authProxy: { header: string; trusted: string[] } | undefined;
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -46,6 +53,12 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     connectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT'),
     statementTimeoutMs: duration(env, 'DATABASE_STATEMENT_TIMEOUT'),
   };
+  const sessionTtlMs = env['SESSION_TTL'] ? parseDuration(env['SESSION_TTL']) : undefined;
+  if (env['SESSION_TTL'] && !sessionTtlMs) throw new ConfigError(`SESSION_TTL: "${env['SESSION_TTL']}" is not a duration such as 12h`);
+  const sessionSecret = env['SESSION_SECRET'] || undefined;
+  // The value is never part of a message: it is a secret.
+  if (sessionSecret !== undefined && sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
+  const authProxy = readAuthProxy(env);
   const settings: EnvSettings = {
     port,
     host: env['HOST'] ?? '0.0.0.0',
@@ -63,6 +76,9 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     emailFrom: env['EMAIL_FROM'] || undefined,
     slackTimeoutMs,
     database,
+    sessionSecret,
+    sessionTtlMs,
+    authProxy,
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
@@ -71,6 +87,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     if (placeholders.length) {
       throw new ConfigError(`${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`);
     }
+    if (sessionSecret === undefined) throw new ConfigError('SESSION_SECRET: required when NODE_ENV=production (sign-ins on the incident pages would end at every restart and work on one replica only)');
   }
   return settings;
 }
@@ -89,6 +106,27 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefin
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: "${text}" is not a whole number of at least 1`);
   return n;
+}
+
+function readAuthProxy(env: NodeJS.ProcessEnv): EnvSettings['authProxy'] {
+  const header = env['AUTH_PROXY_HEADER']?.trim();
+  const trusted = (env['AUTH_PROXY_TRUSTED'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!header) {
+    if (trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER (the header that names the user, e.g. X-Forwarded-Email) is not');
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9-]+$/.test(header)) throw new ConfigError(`AUTH_PROXY_HEADER: "${header}" is not a header name`);
+  // Without a list of proxies anyone could send the header and be whoever they like.
+  if (!trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER: the proxy addresses (IPs or CIDR ranges, comma-separated) the header is believed from');
+  for (const entry of trusted) {
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`AUTH_PROXY_TRUSTED: "${entry}" is not an IP address or a CIDR range`);
+    }
+  }
+  return { header, trusted };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { SlaPolicy } from '../incidents/incident-machine.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { TriageConfigSchema, type RawConfig } from './config-schema.js';
 import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
+import { parseChecklists, type ChecklistConfig } from '../incidents/checklist.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -18,6 +19,8 @@ export interface TriageConfig {
   classification: ClassificationSpec;
   classify: Classifier;
   paging: PagingConfig;
+  /** The checklists responders tick on the incident page; the first section is the pages' first response. */
+  checklists: ChecklistConfig;
 }
 
 /** A configuration problem; the message names the file (or variable) and the key at fault. */
@@ -66,9 +69,13 @@ export function parseConfig(text: string, file: string): TriageConfig {
   const paging = parsePaging(raw, (key, message) => {
     throw new ConfigError(`${file}: ${key}: ${message}`);
   });
+  const checklists = parseChecklists(raw.checklists, raw.classification.rules.map((r) => r.name), (key, message) => {
+    throw new ConfigError(`${file}: ${key}: ${message}`);
+  });
   return {
     file,
     paging,
+    checklists,
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),

@@ -3,7 +3,8 @@ import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
 import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
 import { incidentKey } from './model.js';
-import { actorOf, ALERTMANAGER, SYSTEM, type Responder, type TimelineEntry } from './timeline.js';
+import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type Responder, type TimelineEntry } from './timeline.js';
+import type { Review } from './checklist.js';
 
 /** Response time promised for each severity, in milliseconds. */
 export type SlaPolicy = Readonly<Record<Severity, number>>;
@@ -222,6 +223,22 @@ export function resolve(incident: Incident, who: Responder, note: string | undef
   next.resolvedBy = who.name;
   timeline.push({ at: now, actor: actorOf(who), kind: 'resolved', by: who.name, via: who.via, ...(note ? { note } : {}) });
   return { incident: next, alerts: [], timeline };
+}
+
+/** A note by a person; notes, ticks and reviews are allowed after resolution too (the plan's post-incident steps). */
+export function addNote(incident: Incident, who: Responder, text: string, now: number): IncidentChange {
+  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'note', text }] };
+}
+
+/** A checklist step ticked, unticked or marked a problem; each is kept, so the timeline is the Verification Log. */
+export function markStep(incident: Incident, who: Responder, step: string, state: ChecklistState, note: string | undefined, now: number): IncidentChange {
+  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'checklist', step, state, ...(note ? { note } : {}) }] };
+}
+
+/** The post-incident fields saved; null when they are what the last save already said. */
+export function saveReview(incident: Incident, who: Responder, review: Review, previous: Review | null, now: number): IncidentChange | null {
+  if (previous && previous.rootCause === review.rootCause && previous.impact === review.impact && previous.prevention === review.prevention) return null;
+  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'review', ...review }] };
 }
 
 function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {

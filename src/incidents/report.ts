@@ -3,6 +3,7 @@ import type { IncidentWithDetails } from './model.js';
 import type { TimelineKind } from './timeline.js';
 import { describeEntry } from './timeline-text.js';
 import type { SlaPolicy } from './incident-machine.js';
+import { checklistStatus, latestReview, type ChecklistSection } from './checklist.js';
 
 // The plan's report headings ("DOCUMENT" step) name each step of the response.
 const STEP: Record<TimelineKind, string> = {
@@ -21,6 +22,7 @@ const STEP: Record<TimelineKind, string> = {
   page_retrying: 'Alerting retry',
   note: 'Note',
   checklist: 'Checklist',
+  review: 'Review',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -37,7 +39,7 @@ export function escapeMarkdown(text: string): string {
  * timeline, the severity and the rule that chose it, whether the deadline was kept, the times to
  * acknowledge and resolve, the alerts, and headings for the team to fill in.
  */
-export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now: number): string {
+export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now: number, checklist: ChecklistSection[] = []): string {
   const i = incident;
   const detected = detectedAt(i);
   const out: string[] = [];
@@ -84,9 +86,27 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   }
   out.push('');
 
-  out.push('### Root Cause', '[Describe what happened]', '');
-  out.push('### Impact', '- X users affected', '- Y data records accessed', '- Z hours of downtime', '');
-  out.push('### Prevention', '[What changed to prevent recurrence]', '');
+  if (checklist.length) {
+    // The Verification Log: each step as it stands, who marked it and when, ⚠️ with the problem.
+    const status = checklistStatus(i.timeline);
+    out.push('### Checklist');
+    for (const section of checklist) {
+      out.push(`#### ${escapeMarkdown(section.section)}`);
+      for (const step of section.steps) {
+        const st = status.get(step);
+        const by = st && st.state !== 'undone' ? ` (${escapeMarkdown(st.actor)}, ${when(st.at)})${st.note ? `: ${escapeMarkdown(st.note)}` : ''}` : '';
+        out.push(st?.state === 'problem' ? `- ⚠️ ${escapeMarkdown(step)}${by}` : `- [${st?.state === 'done' ? 'x' : ' '}] ${escapeMarkdown(step)}${by}`);
+      }
+    }
+    out.push('');
+  }
+
+  // The post-incident fields as the team last saved them; the plan's placeholders until then.
+  const review = latestReview(i.timeline);
+  const block = (text: string | undefined, placeholder: string[]) => (text ? text.split('\n').map(escapeMarkdown) : placeholder);
+  out.push('### Root Cause', ...block(review?.rootCause, ['[Describe what happened]']), '');
+  out.push('### Impact', ...block(review?.impact, ['- X users affected', '- Y data records accessed', '- Z hours of downtime']), '');
+  out.push('### Prevention', ...block(review?.prevention, ['[What changed to prevent recurrence]']), '');
   return out.join('\n');
 }
 

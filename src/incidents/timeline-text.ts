@@ -77,6 +77,8 @@ export function describeEntry(e: TimelineEntry): string {
       return e.text;
     case 'checklist':
       return withNote(`${e.state === 'done' ? 'Done' : e.state === 'undone' ? 'Not done' : 'Problem'}: ${e.step}`, e.note);
+    case 'review':
+      return `Post-incident review saved: root cause: ${e.rootCause || '(empty)'}; impact: ${e.impact || '(empty)'}; prevention: ${e.prevention || '(empty)'}`;
   }
   return '';
 }

@@ -53,6 +53,8 @@ export type TimelineEntry = {
   | { kind: 'page_retrying'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; attempt: number; nextAttemptAt: number; reason: string; unknownOutcome?: boolean }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
+  /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */
+  | { kind: 'review'; rootCause: string; impact: string; prevention: string }
 );
 
 /** What an entry records; each kind has its own fields. */

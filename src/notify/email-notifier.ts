@@ -1,7 +1,8 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { NotifyError, type Delivery, type Notifier, type PageContext } from './notifier.js';
+import type { ChecklistConfig } from '../incidents/checklist.js';
 import { describePage } from '../incidents/timeline-text.js';
-import { facts, FIRST_STEPS, htmlEscape, reportUrl, SEVERITY_STYLE, subject } from './render.js';
+import { facts, firstSteps, htmlEscape, incidentUrl, SEVERITY_STYLE, subject } from './render.js';
 
 /** Settings of the e-mail channel, from the environment. */
 export interface EmailSettings {
@@ -11,6 +12,8 @@ export interface EmailSettings {
   from: string | undefined;
   publicUrl?: string | undefined;
   timeoutMs?: number | undefined;
+  /** The checklists in force, whose first section is the page's first response; the plan's without it. */
+  checklists?: (() => ChecklistConfig) | undefined;
 }
 
 /**
@@ -49,8 +52,8 @@ export class EmailNotifier implements Notifier {
     const messageId = first ? this.threadId(incident.id!) : `<page-${page.id}.incident-${incident.id}@${this.domain}>`;
     const f = facts(incident);
     const style = SEVERITY_STYLE[incident.severity];
-    const link = reportUrl(this.settings.publicUrl, incident.id);
-    const steps = incident.status === 'resolved' ? [] : FIRST_STEPS[incident.severity];
+    const link = incidentUrl(this.settings.publicUrl, incident.id);
+    const steps = incident.status === 'resolved' ? [] : firstSteps(this.settings.checklists, incident);
     const text = [
       describePage(page),
       '',
@@ -64,7 +67,7 @@ export class EmailNotifier implements Notifier {
       f.description && `Description: ${f.description}`,
       f.runbook ? `Runbook: ${f.runbook}` : '',
       steps.length ? `\nFirst response:\n${steps.map((s, n) => `${n + 1}. ${s}`).join('\n')}` : '',
-      link ? `\nReport: ${link}` : '',
+      link ? `\nIncident page: ${link}` : '',
     ]
       .filter((l) => l !== '')
       .join('\n');
@@ -76,7 +79,7 @@ export class EmailNotifier implements Notifier {
 ${f.summary ? `<p><strong>${htmlEscape(f.summary)}</strong></p>` : ''}${f.description ? `<p>${htmlEscape(f.description)}</p>` : ''}
 ${f.runbook ? `<p><a href="${htmlEscape(f.runbook)}">Runbook</a></p>` : ''}
 ${steps.length ? `<h3>First response</h3><ol>${steps.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ol>` : ''}
-${link ? `<p><a href="${htmlEscape(link)}">Incident report</a></p>` : ''}
+${link ? `<p><a href="${htmlEscape(link)}">Open the incident</a></p>` : ''}
 </div>`;
     try {
       const info = await this.transport.sendMail({

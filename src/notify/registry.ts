@@ -1,3 +1,4 @@
+import type { ChecklistConfig } from '../incidents/checklist.js';
 import { EmailNotifier } from './email-notifier.js';
 import type { Notifier } from './notifier.js';
 import type { ChannelName } from '../incidents/timeline.js';
@@ -14,12 +15,14 @@ export interface ChannelSettings {
   slackTimeoutMs?: number | undefined;
   /** nodemailer's connection, greeting and socket timeouts (default 10 s). */
   smtpTimeoutMs?: number | undefined;
+  /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
+  checklists?: (() => ChecklistConfig) | undefined;
 }
 
 /** The only place that knows every channel: a third channel is one file and one line here. */
 export function createNotifiers(s: ChannelSettings, threads: SlackThreads): Map<ChannelName, Notifier> {
   return new Map<ChannelName, Notifier>([
-    ['slack', new SlackNotifier({ token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl, timeoutMs: s.slackTimeoutMs }, threads)],
-    ['email', new EmailNotifier({ url: s.smtpUrl, from: s.emailFrom, publicUrl: s.publicUrl, timeoutMs: s.smtpTimeoutMs })],
+    ['slack', new SlackNotifier({ token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl, timeoutMs: s.slackTimeoutMs, checklists: s.checklists }, threads)],
+    ['email', new EmailNotifier({ url: s.smtpUrl, from: s.emailFrom, publicUrl: s.publicUrl, timeoutMs: s.smtpTimeoutMs, checklists: s.checklists })],
   ]);
 }

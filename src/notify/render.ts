@@ -1,5 +1,6 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { Severity } from '../classify/severity.js';
+import { firstResponse, PLAN_CHECKLISTS, type ChecklistConfig } from '../incidents/checklist.js';
 
 /** Colour and label of each severity, as the plan shows them. */
 export const SEVERITY_STYLE: Record<Severity, { label: string; emoji: string; color: string }> = {
@@ -7,24 +8,6 @@ export const SEVERITY_STYLE: Record<Severity, { label: string; emoji: string; co
   high: { label: 'HIGH', emoji: '🟠', color: '#F5A623' },
   medium: { label: 'MEDIUM', emoji: '🟡', color: '#F8E71C' },
   low: { label: 'LOW', emoji: '🟢', color: '#7ED321' },
-};
-
-/** The plan's first response steps for each severity. */
-export const FIRST_STEPS: Record<Severity, string[]> = {
-  critical: [
-    'STOP: take the affected systems offline',
-    'PRESERVE: save all logs before anything else changes',
-    'NOTIFY: alert the team in #security-incident',
-    'ASSESS: what was accessed, since when, and who is affected',
-  ],
-  high: [
-    'IDENTIFY: which service is down',
-    'RESTART: try a simple restart of that service',
-    'CHECK: is it a resource issue (disk, memory)?',
-    'NOTIFY: post a status update if it stays down over 15 minutes',
-  ],
-  medium: ['INVESTIGATE: which endpoint or query is slow', 'ANALYZE: look for slow queries', 'FIX: add an index or cache, restart if memory leaks'],
-  low: ['Check the logs of the service', 'Restart the container if needed', "Monitor; don't escalate unless a pattern emerges"],
 };
 
 const KEY_LABELS = ['alertname', 'service', 'job', 'instance', 'category', 'namespace', 'severity'];
@@ -86,7 +69,15 @@ export function facts(i: IncidentWithDetails) {
   };
 }
 
-/** The incident report's address under PUBLIC_URL, linked from every page; undefined without PUBLIC_URL. */
-export function reportUrl(publicUrl: string | undefined, incidentId: number | null): string | undefined {
-  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/api/incidents/${incidentId}/report` : undefined;
+/**
+ * The incident's page under PUBLIC_URL, linked from every Slack and e-mail page: it opens in a
+ * browser (the Markdown report at /api/incidents/:id/report needs the API token). Undefined without PUBLIC_URL.
+ */
+export function incidentUrl(publicUrl: string | undefined, incidentId: number | null): string | undefined {
+  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}/incidents/${incidentId}` : undefined;
+}
+
+/** The first response a page shows: the first section of the incident's checklist, from the config in force. */
+export function firstSteps(checklists: (() => ChecklistConfig) | undefined, i: IncidentWithDetails): string[] {
+  return firstResponse(checklists?.() ?? PLAN_CHECKLISTS, i);
 }

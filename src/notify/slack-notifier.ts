@@ -1,10 +1,11 @@
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { IncidentWithDetails } from '../incidents/model.js';
+import type { ChecklistConfig } from '../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
 import type { OutboxEntry } from '../incidents/page.js';
 import { describePage } from '../incidents/timeline-text.js';
-import { facts, FIRST_STEPS, reportUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from './render.js';
+import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from './render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */
 export interface SlackThreads {
@@ -17,9 +18,11 @@ export interface SlackSettings {
   token: string | undefined;
   /** SLACK_API_URL: another base URL for the Web API (a proxy, or the tests' server). */
   apiUrl?: string | undefined;
-  /** PUBLIC_URL, to link each incident's report. */
+  /** PUBLIC_URL, to link each incident's page. */
   publicUrl?: string | undefined;
   timeoutMs?: number | undefined;
+  /** The checklists in force, whose first section is the page's first response; the plan's without it. */
+  checklists?: (() => ChecklistConfig) | undefined;
 }
 
 const METADATA_TYPE = 'alert_triage_page';
@@ -144,7 +147,7 @@ export class SlackNotifier implements Notifier {
   }
 
   private link(i: IncidentWithDetails): string {
-    const url = reportUrl(this.settings.publicUrl, i.id);
+    const url = incidentUrl(this.settings.publicUrl, i.id);
     return url ? `<${url}|#${i.id}>` : `#${i.id}`;
   }
 
@@ -169,7 +172,7 @@ export class SlackNotifier implements Notifier {
     const about = [f.summary && `*${slackText(f.summary)}*`, f.description && slackText(f.description), f.runbook && `<${slackUrl(f.runbook)}|Runbook>`].filter(Boolean).join('\n');
     if (about) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: about.slice(0, 2900) } });
     if (i.status !== 'resolved') {
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*First response*\n${FIRST_STEPS[i.severity].map((s, n) => `${n + 1}. ${s}`).join('\n')}` } });
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*First response*\n${firstSteps(this.settings.checklists, i).map((s, n) => `${n + 1}. ${slackText(s)}`).join('\n')}` } });
     }
     if (page.mentions.length && page.event === 'opened') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Paging ${mentions(page).trim()}` } });
     if (i.status !== 'resolved') {

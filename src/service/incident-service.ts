@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { GroupNotification, Incident } from '../incidents/model.js';
-import { acknowledge, applyNotification, resolve, sweepBreach, type SlaPolicy, type TeamRouter } from '../incidents/incident-machine.js';
+import { acknowledge, addNote, applyNotification, markStep, resolve, saveReview, sweepBreach, type SlaPolicy, type TeamRouter } from '../incidents/incident-machine.js';
 import { teamFor, type PagingConfig } from '../paging/paging-config.js';
 import { escalate, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
-import type { Responder } from '../incidents/timeline.js';
+import type { ChecklistState, Responder } from '../incidents/timeline.js';
+import { latestReview, type Review } from '../incidents/checklist.js';
 
 /** The parts of the config a decision reads. */
 export interface DecisionSettings {
@@ -62,6 +63,27 @@ export class IncidentService {
   resolve(id: number, who: Responder, note?: string): Promise<ActionResult> {
     const responder = this.identify(who);
     return this.act(id, (incident, now) => resolve(incident, responder, note, now));
+  }
+
+  /** Adds a person's note to the timeline. */
+  note(id: number, who: Responder, text: string): Promise<ActionResult> {
+    const responder = this.identify(who);
+    return this.act(id, (incident, now) => addNote(incident, responder, text, now));
+  }
+
+  /** Ticks, unticks or marks a problem on a checklist step. */
+  markStep(id: number, who: Responder, step: string, state: ChecklistState, note?: string): Promise<ActionResult> {
+    const responder = this.identify(who);
+    return this.act(id, (incident, now) => markStep(incident, responder, step, state, note, now));
+  }
+
+  /** Saves the post-incident fields; saving what already stands records nothing. */
+  async saveReview(id: number, who: Responder, review: Review): Promise<ActionResult> {
+    const responder = this.identify(who);
+    const current = await this.deps.store.getIncident(id, { offset: 0, limit: 1 });
+    if (!current) return { found: false };
+    const previous = latestReview(current.timeline);
+    return this.act(id, (incident, now) => saveReview(incident, responder, review, previous, now));
   }
 
   /** Marks every incident whose deadline passed without an acknowledgement; `each` sees every committed change; returns how many. */

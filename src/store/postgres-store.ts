@@ -307,7 +307,7 @@ export class PostgresStore implements IncidentStore {
     const params: unknown[] = [];
     if (filter.status) where.push(`status = $${params.push(filter.status)}`);
     if (filter.severity) where.push(`severity = $${params.push(filter.severity)}`);
-    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(filter.limit)}`;
+    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset ?? 0)}`;
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
   }
 

@@ -323,7 +323,7 @@ export class SqliteStore implements IncidentStore {
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
       const where: string[] = [];
-      const params: Record<string, string | number> = { limit: filter.limit };
+      const params: Record<string, string | number> = { limit: filter.limit, offset: filter.offset ?? 0 };
       if (filter.status) {
         where.push('status = @status');
         params['status'] = filter.status;
@@ -332,7 +332,7 @@ export class SqliteStore implements IncidentStore {
         where.push('severity = @severity');
         params['severity'] = filter.severity;
       }
-      const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+      const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
       return this.db.prepare<[Record<string, string | number>], IncidentRow>(sql).all(params).map(toIncident);
     });
   }

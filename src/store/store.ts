@@ -9,6 +9,8 @@ export interface IncidentFilter {
   status?: IncidentStatus;
   severity?: Severity;
   limit: number;
+  /** Newest-first incidents to skip, for the incident list's pages; 0 when left out. */
+  offset?: number;
 }
 
 /** A window of an incident's alerts: skip `offset`, read at most `limit`. */

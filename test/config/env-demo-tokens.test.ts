@@ -10,7 +10,7 @@ t.test("production refuses the demo stack's placeholder tokens, as it refuses mi
   });
   t.throws(() => readEnv({ ...demo, API_TOKEN: 'a-real-one', NODE_ENV: 'production' }), { message: /^WEBHOOK_TOKEN: / });
   t.throws(() => readEnv({ NODE_ENV: 'production' }), { message: /required when NODE_ENV=production/ }, 'missing tokens stay refused');
-  t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }).production, 'real tokens start');
+  t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', SESSION_SECRET: 's'.repeat(32) }).production, 'real tokens start');
   t.ok(isPlaceholderToken('demo-api-token-CHANGE-ME'));
   t.notOk(isPlaceholderToken('s3cr3t'));
   t.notOk(isPlaceholderToken(undefined));

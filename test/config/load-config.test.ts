@@ -71,5 +71,29 @@ t.test('environment', async (t) => {
   t.throws(() => readEnv({ LOG_LEVEL: 'loud' }), { name: 'ConfigError', message: /^LOG_LEVEL:/ });
   t.throws(() => readEnv({ NODE_ENV: 'production', API_TOKEN: 'a' }), { name: 'ConfigError', message: /^WEBHOOK_TOKEN: required when NODE_ENV=production/ });
   t.throws(() => readEnv({ NODE_ENV: 'production' }), { message: /WEBHOOK_TOKEN and API_TOKEN/ });
-  t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }).production);
+  t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', SESSION_SECRET: 's'.repeat(32) }).production);
+});
+
+t.test('the web settings from the environment: session secret, its lifetime, the authenticating proxy', async (t) => {
+  t.throws(() => readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }), { message: /^SESSION_SECRET: required when NODE_ENV=production/ });
+  t.equal(readEnv({}).sessionSecret, undefined, 'outside production it may be left out (server.ts makes one up and warns)');
+  let err: Error | undefined;
+  try {
+    readEnv({ SESSION_SECRET: 'short-secret-value' });
+  } catch (e) {
+    err = e as Error;
+  }
+  t.match(err?.message, /^SESSION_SECRET: must be at least 32 characters/);
+  t.notMatch(err?.message, 'short-secret-value', 'the value is never in a message');
+  t.equal(readEnv({ SESSION_TTL: '8h' }).sessionTtlMs, 8 * 3600_000);
+  t.throws(() => readEnv({ SESSION_TTL: 'soon' }), { message: /^SESSION_TTL: / });
+  t.same(readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: '10.0.0.5, 172.16.0.0/12,::1' }).authProxy, {
+    header: 'X-Forwarded-Email',
+    trusted: ['10.0.0.5', '172.16.0.0/12', '::1'],
+  });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email' }), { message: /^AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER/ });
+  t.throws(() => readEnv({ AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER/ });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: 'proxy.local' }), { message: /"proxy.local" is not an IP address or a CIDR range/ });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: '10.0.0.0/33' }), { message: /not an IP address or a CIDR range/ });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X Email', AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_HEADER: / });
 });

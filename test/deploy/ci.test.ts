@@ -48,3 +48,19 @@ t.test('CI turns a missing tool into a failure, with the variable the tests read
   t.ok(toolsRequired({ CI: exported?.[1] }), `CI=${exported?.[1]} makes the tests require their tools`);
   t.ok(ci.indexOf('export CI=') < ci.indexOf('npm test'), 'before the tests run');
 });
+
+t.test('CI installs every Debian package a test needs, so none of them skips there', async (t) => {
+  const install = commands.find((l) => /^apt-get install\b/.test(l)) ?? '';
+  const wanted = new Set<string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(join(ROOT, dir))) {
+      const path = join(dir, name);
+      if (statSync(join(ROOT, path)).isDirectory()) walk(path);
+      else if (name.endsWith('.ts') && name !== 'tools.test.ts') for (const m of readFileSync(join(ROOT, path), 'utf8').matchAll(/\bneeds\([^,()]+,\s*'([a-z0-9.+-]+)'/g)) wanted.add(m[1]!);
+    }
+  };
+  // tools.test.ts tests needs() itself, with made-up packages.
+  walk('test');
+  t.ok(wanted.has('chromium'), 'the browser tests need chromium');
+  for (const pkg of wanted) t.match(install, new RegExp(`\\s${pkg.replace(/[.+]/g, '\\$&')}(\\s|$)`), `.ci/run installs ${pkg}`);
+});

@@ -30,6 +30,7 @@ t.test('every kind in words', async (t) => {
     [{ ...base, actor: 'carol', kind: 'checklist', step: 'PRESERVE: save all logs', state: 'done' }, 'Done: PRESERVE: save all logs'],
     [{ ...base, actor: 'carol', kind: 'checklist', step: 'STOP', state: 'undone' }, 'Not done: STOP'],
     [{ ...base, actor: 'carol', kind: 'checklist', step: 'ASSESS', state: 'problem', note: 'no access logs' }, 'Problem: ASSESS: no access logs'],
+    [{ ...base, actor: 'carol', kind: 'review', rootCause: 'expired cert', impact: '', prevention: 'alert on expiry' }, 'Post-incident review saved: root cause: expired cert; impact: (empty); prevention: alert on expiry'],
   ];
   for (const [entry, words] of cases) t.equal(describeEntry(entry), words, entry.kind);
 });

@@ -29,7 +29,7 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.match(text, 'STOP: take the affected systems offline');
   t.match(text, '"action_id":"ack"');
   t.match(text, '"action_id":"resolve"');
-  t.match(text, 'https://triage.example.com/api/incidents/1/report');
+  t.match(text, '<https://triage.example.com/incidents/1|#1>', 'the incident page, which opens in a browser');
   t.match(m.metadata, { event_type: 'alert_triage_page', event_payload: { incident_id: 1 } });
 
   t.equal(mail.received.length, 1, 'one e-mail');
@@ -38,6 +38,8 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.equal(e.mail.subject, '[CRITICAL] DDoSAttack: flood on lb-1 (incident 1)');
   t.equal(e.mail.messageId, '<incident-1@example.com>');
   t.match(e.mail.text, /STOP: take the affected systems offline/);
+  t.match(e.mail.text, /Incident page: https:\/\/triage.example.com\/incidents\/1$/m);
+  t.match(e.mail.html, /<a href="https:\/\/triage.example.com\/incidents\/1">Open the incident<\/a>/);
   t.match(e.mail.html, /<h2>CRITICAL: DDoSAttack: flood on lb-1<\/h2>/);
 
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
@@ -289,4 +291,16 @@ t.test('Slack formatting in annotations stays as typed, and a runbook_url cannot
   t.notMatch(text, '|Click here');
   // E-mail is not mrkdwn: the same text arrives as written.
   t.match(mail.received[0]!.mail.text, 'Summary: *bold* _it_ ~s~ `code`');
+});
+
+t.test("first response comes from the incident's checklist: an error-budget alert does not get the breach playbook", async (t) => {
+  const { app, slack, mail, drain } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('CheckoutErrorBudgetBurn', { labels: { service: 'checkout', severity: 'critical' } })]));
+  await drain();
+  const text = slackText(slack.postedTo('#security-incident')[0]!);
+  t.match(text, 'IDENTIFY: which SLO burns, and since which deployment or change');
+  t.notMatch(text, /offline/i, 'no "take systems offline"');
+  const e = mail.received[0]!;
+  t.match(e.mail.text, /1\. IDENTIFY: which SLO burns/);
+  t.notMatch(e.mail.text, /offline/i);
 });

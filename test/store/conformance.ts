@@ -1,5 +1,5 @@
 import type { Test } from 'tap';
-import { acknowledge, resolve, sweepBreach } from '../../src/incidents/incident-machine.js';
+import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
@@ -154,6 +154,21 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal((await store.getIncident(high!.incident.id))!.slaBreached, false);
   });
 
+  t.test('keeps notes, checklist ticks and reviews as timeline entries, after resolution too', async (t) => {
+    const store = await makeStore(t);
+    const id = (await apply(store, group('n', [incoming('x', 'DDoSAttack')]), decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    await store.updateIncident(id, (i) => resolve(i, carol, undefined, T0 + MIN));
+    await store.updateIncident(id, (i) => addNote(i, carol, 'logs saved to /tmp', T0 + 2 * MIN));
+    await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE: save all logs', 'done', undefined, T0 + 3 * MIN));
+    await store.updateIncident(id, (i) => saveReview(i, carol, { rootCause: 'expired cert', impact: 'none', prevention: 'alert on expiry' }, null, T0 + 4 * MIN));
+    const got = (await store.getIncident(id))!;
+    t.equal(got.status, 'resolved', 'the incident itself is unchanged');
+    t.same(got.timeline.slice(-3).map((e) => [e.kind, e.actor, e.at]), [['note', 'carol', T0 + 2 * MIN], ['checklist', 'carol', T0 + 3 * MIN], ['review', 'carol', T0 + 4 * MIN]]);
+    t.match(got.timeline.at(-1), { rootCause: 'expired cert', impact: 'none', prevention: 'alert on expiry' });
+    t.match(got.timeline.at(-2), { step: 'PRESERVE: save all logs', state: 'done' });
+  });
+
   t.test('lists newest first with filters and a limit; counts by severity', async (t) => {
     const store = await makeStore(t);
     const ids: number[] = [];
@@ -164,6 +179,9 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     await store.updateIncident(ids[1]!, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     t.same((await store.listIncidents({ limit: 10 })).map((i) => i.id), [...ids].reverse());
     t.same((await store.listIncidents({ limit: 2 })).map((i) => i.id), [ids[3], ids[2]]);
+    t.same((await store.listIncidents({ limit: 2, offset: 2 })).map((i) => i.id), [ids[1], ids[0]], 'the next page');
+    t.same((await store.listIncidents({ limit: 2, offset: 4 })).map((i) => i.id), [], 'past the end');
+    t.same((await store.listIncidents({ limit: 1, offset: 1, severity: 'high' })).map((i) => i.id), [ids[1]], 'a page of a filtered list');
     t.same((await store.listIncidents({ limit: 10, severity: 'high' })).map((i) => i.id), [ids[2], ids[1]]);
     t.same((await store.listIncidents({ limit: 10, status: 'open' })).map((i) => i.id), [ids[3], ids[0]]);
     t.same((await store.listIncidents({ limit: 10, status: 'resolved', severity: 'high' })).map((i) => i.id), [ids[2]]);

@@ -1,0 +1,118 @@
+// The pages' stylesheet and script, served from /static/ (the Content-Security-Policy allows no
+// inline script or style). Kept as strings so the build needs no copy step.
+
+/** Mobile first: one column that fits 375 px, long label values wrap instead of scrolling sideways. */
+export const APP_CSS = `
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f6f7f9;overflow-wrap:anywhere;word-break:break-word}
+main{max-width:60rem;margin:0 auto;padding:.75rem}
+nav{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.5rem .75rem;background:#1b1f24;color:#fff}
+nav a{color:#fff}
+nav .who{flex:1 1 auto}
+h1{font-size:1.4rem;margin:.5rem 0}
+h2{font-size:1.15rem;margin:1.5rem 0 .5rem;border-bottom:1px solid #d0d4da}
+h3{font-size:1rem;margin:.75rem 0 .25rem}
+h4{font-size:.9rem;margin:.5rem 0 .25rem}
+ul,ol{padding-left:1.2rem}
+ul.incidents,ul.checklist,ul.alerts,ul.paging,ul.notes{list-style:none;padding:0}
+li.incident{background:#fff;border-left:6px solid #999;margin:.5rem 0;padding:.5rem .75rem;border-radius:4px}
+li.incident a{display:block;font-weight:600;text-decoration:none;color:inherit}
+.meta,.muted,.by{color:#57606a;font-size:.9rem}
+.sev-critical{border-color:#d0021b}.sev-high{border-color:#f5a623}.sev-medium{border-color:#c9b800}.sev-low{border-color:#5a9e1b}
+header.sev-critical,header.sev-high,header.sev-medium,header.sev-low{border-left:6px solid;padding-left:.75rem;background:#fff}
+.breached{color:#b00020;font-weight:700}
+.kept{color:#2c6e2f}
+.error{color:#b00020;font-weight:600}
+.warn{color:#8a5300}
+.status{font-weight:600}
+form{margin:.25rem 0}
+form.inline{display:inline-block;margin-right:.5rem}
+form.stack{display:flex;flex-direction:column;gap:.35rem;max-width:40rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.35rem .75rem;align-items:center}
+input,select,textarea,button{font:inherit;max-width:100%}
+input:not([type=checkbox]),textarea,select{width:100%;padding:.45rem;border:1px solid #8c959f;border-radius:4px;background:#fff}
+form.filters select{width:auto}
+button{padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;cursor:pointer}
+button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
+button.small{min-height:32px;padding:.2rem .6rem;font-size:.85rem}
+.actions{padding:.5rem 0}
+li.step{background:#fff;margin:.35rem 0;padding:.4rem .6rem;border-radius:4px}
+li.step.done{background:#eef8ee}
+li.step.problem{background:#fff4e0}
+.step-form{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
+.step-form input[type=checkbox]{width:1.4rem;height:1.4rem;flex:0 0 auto}
+.step-form label{flex:1 1 12rem}
+dl.labels{display:grid;grid-template-columns:minmax(5rem,max-content) 1fr;gap:.1rem .75rem;margin:0;font-size:.9rem}
+dl.labels dt{font-weight:600}
+dl.labels dd{margin:0}
+li.alert{background:#fff;padding:.5rem .75rem;margin:.5rem 0;border-radius:4px}
+ol.timeline li,ul.paging li,ul.notes li{margin:.3rem 0}
+code{font-size:.85rem}
+.pages{margin:1rem 0;display:flex;gap:1rem}
+`;
+
+/**
+ * Progressive enhancement only: the pages work without it. It ticks a step as soon as its box
+ * changes, counts deadlines down, and keeps the page current: every few seconds it asks the
+ * page's live URL for a version (read from the store, so a change made on another replica counts)
+ * and, when it moved, fetches the page again and swaps the parts marked data-live.
+ */
+export const APP_JS = `
+(function () {
+  'use strict';
+  function fmt(ms) {
+    var s = Math.round(Math.abs(ms) / 1000), out;
+    if (s < 60) out = s + 's';
+    else if (s < 3600) out = Math.floor(s / 60) + 'm';
+    else out = Math.floor(s / 3600) + 'h' + (Math.floor(s / 60) % 60 ? (Math.floor(s / 60) % 60) + 'm' : '');
+    return ms >= 0 ? 'in ' + out : out + ' ago';
+  }
+  function tick() {
+    var els = document.querySelectorAll('[data-deadline]');
+    for (var i = 0; i < els.length; i++) {
+      var left = Number(els[i].getAttribute('data-deadline')) - Date.now();
+      if (left <= 0) { els[i].textContent = 'breached'; els[i].className = 'breached'; els[i].removeAttribute('data-deadline'); }
+      else els[i].textContent = fmt(left);
+    }
+  }
+  function bindAutosubmit(root) {
+    var boxes = root.querySelectorAll('input[data-autosubmit]');
+    for (var i = 0; i < boxes.length; i++) {
+      boxes[i].addEventListener('change', function (ev) { var f = ev.target.form; if (f.requestSubmit) f.requestSubmit(); else f.submit(); });
+    }
+  }
+  var liveUrl = document.body.getAttribute('data-live-url');
+  var version = null, busy = false;
+  function refresh() {
+    return fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      .then(function (r) { if (!r.ok || r.redirected) throw new Error('page ' + r.status); return r.text(); })
+      .then(function (text) {
+        var doc = new DOMParser().parseFromString(text, 'text/html');
+        var parts = document.querySelectorAll('[data-live]');
+        for (var i = 0; i < parts.length; i++) {
+          var fresh = parts[i].id && doc.getElementById(parts[i].id);
+          if (fresh && !parts[i].contains(document.activeElement)) { parts[i].replaceWith(fresh); bindAutosubmit(fresh); }
+        }
+        tick();
+      });
+  }
+  function poll() {
+    if (busy || document.hidden) return;
+    busy = true;
+    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(function (r) { if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
+      .then(function (body) {
+        var changed = version !== null && body.version !== version;
+        version = body.version;
+        return changed ? refresh() : null;
+      })
+      .catch(function () {})
+      .then(function () { busy = false; });
+  }
+  bindAutosubmit(document);
+  tick();
+  setInterval(tick, 1000);
+  if (liveUrl) { poll(); setInterval(poll, 2000); }
+})();
+`;
