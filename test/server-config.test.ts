@@ -38,7 +38,7 @@ t.test('SIGHUP reloads the config file: a good file adds a team at once, a bad o
 
 t.test('a pager that cannot page: production refuses to start and names each variable; a trial warns', async (t) => {
   const dir = tempDir(t);
-  const tokens = { WEBHOOK_TOKEN: 'w-token-1', API_TOKEN: 'a-token-1' };
+  const tokens = { WEBHOOK_TOKEN: 'w-token-1', API_TOKEN: 'a-token-1', SESSION_SECRET: 's'.repeat(32) };
   const prod = start({ ...tokens, NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 'p.db')}` });
   t.equal(await prod.exited, 78);
   t.match(prod.output(), /SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels/);
@@ -63,6 +63,7 @@ t.test('a pager that cannot page: production refuses to start and names each var
   t.teardown(() => trial.child.kill('SIGKILL'));
   await waitFor(trial, 'alert-triage ready');
   t.match(trial.output(), /SLACK_BOT_TOKEN: not set.*NODE_ENV=production refuses to start like this/);
+  t.match(trial.output(), /SESSION_SECRET is not set: a secret was made up for this run/);
   trial.child.kill('SIGTERM');
   await trial.exited;
 });
