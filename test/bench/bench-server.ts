@@ -22,9 +22,11 @@ const app =
         {
           triage,
           webhookToken: TOKEN,
+          // BENCH_NO_DISPATCH=1: the outbox loop does not run, to see what delivery costs the webhook path.
+          ...(process.env['BENCH_NO_DISPATCH'] ? { dispatch: { autoStart: false } } : {}),
           channels: { slackBotToken: 'xoxb-bench', slackApiUrl: process.env['BENCH_SLACK_URL'], smtpUrl: process.env['BENCH_SMTP_URL'], emailFrom: 'bench@example.com' },
         },
-        { store: new SqliteStore({ path: join(dir!, 'bench.db') }) },
+        { store: new SqliteStore({ path: join(dir!, 'bench.db'), durability: (process.env['BENCH_DURABILITY'] as 'inline' | 'offloaded' | 'none' | undefined) ?? 'offloaded' }) },
       );
 
 if (mode === 'bare') {
