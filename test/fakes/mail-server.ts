@@ -20,6 +20,8 @@ export class MailServer {
   readonly refuse = new Set<string>();
   /** Answers for the next DATA commands, e.g. 451 or 554. */
   readonly failData: number[] = [];
+  /** Messages refused by a failData answer, parsed all the same: what a retry must repeat. */
+  readonly refused: ReceivedMail[] = [];
   private server: SMTPServer | undefined;
   port = 0;
 
@@ -37,8 +39,13 @@ export class MailServer {
       onData: (stream, session, cb) => {
         const code = this.failData.shift();
         if (code) {
-          stream.resume();
-          stream.on('end', () => cb(Object.assign(new Error(code >= 500 ? 'message rejected' : 'try again later'), { responseCode: code })));
+          simpleParser(stream).then(
+            (mail) => {
+              this.refused.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, at: performance.now() });
+              cb(Object.assign(new Error(code >= 500 ? 'message rejected' : 'try again later'), { responseCode: code }));
+            },
+            (err: Error) => cb(err),
+          );
           return;
         }
         simpleParser(stream).then(
