@@ -384,8 +384,13 @@ export class PostgresStore implements IncidentStore {
   paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
     // The channel's row is locked until commit: two replicas pacing one channel take turns.
     return this.tx(async (c) => {
-      await c.query(`INSERT INTO slack_pace (target, next_free) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [target]);
-      const [row] = (await c.query<{ next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = $1 FOR UPDATE`, [target])).rows;
+      // An upsert that changes nothing still locks the row (or creates it), and returns it in one round trip.
+      const [row] = (
+        await c.query<{ next_free: number }>(
+          `INSERT INTO slack_pace (target, next_free) VALUES ($1, 0) ON CONFLICT (target) DO UPDATE SET next_free = slack_pace.next_free RETURNING next_free`,
+          [target],
+        )
+      ).rows;
       const { nextFree, result } = decide(row!.next_free);
       await c.query(`UPDATE slack_pace SET next_free = $1 WHERE target = $2`, [nextFree, target]);
       return result;
