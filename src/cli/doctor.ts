@@ -9,6 +9,8 @@ import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../classify/severity.js';
 import { describeDatabaseUrl, openStore } from '../store/open-store.js';
+import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
+import { PG_DEFAULTS } from '../store/postgres-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 
 /** Options of `alert-triage doctor`. */
@@ -37,10 +39,22 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
   // Checks that read settings wait for a valid environment; the environment check says what is wrong.
   const withEnv = (check: (e: EnvSettings) => Outcome | Promise<Outcome>) => async (): Promise<Outcome> =>
     settings ? check(settings) : { skipped: 'not checked: the environment is invalid (see "environment")' };
+  // PostgreSQL gets a second line, its schema version, from what the store check read.
+  const postgres = isPostgresUrl(env['DATABASE_URL']);
+  let inspection: PostgresInspection | undefined;
   const checks: [string, () => Promise<Outcome>][] = [
     ['config', withEnv(checkConfig)],
     ['environment', async () => (envError ? { ok: false, detail: envError.message } : checkEnv(settings!))],
-    ['store', withEnv(checkStore)],
+    ...(postgres
+      ? ([
+          ['store', withEnv(async (e) => {
+            const r = await checkPostgres(e);
+            inspection = r.inspection;
+            return r.outcome;
+          })],
+          ['schema', withEnv(() => checkSchema(inspection))],
+        ] as [string, () => Promise<Outcome>][])
+      : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
     ['slack', withEnv(checkSlack)],
     ['smtp', withEnv(checkSmtp)],
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
@@ -87,6 +101,55 @@ async function checkStore({ databaseUrl, database }: EnvSettings): Promise<Outco
   } finally {
     await store.close();
   }
+}
+
+function isPostgresUrl(url: string | undefined): boolean {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * PostgreSQL is read, never migrated: one connection within DATABASE_CONNECT_TIMEOUT, then the
+ * schema version. A failure names the masked URL and the driver's code (a Node code such as
+ * ECONNREFUSED, or the SQLSTATE), never the password.
+ */
+async function checkPostgres({ databaseUrl, database }: EnvSettings): Promise<{ outcome: Outcome; inspection?: PostgresInspection }> {
+  const url = databaseUrl!;
+  const where = describeDatabaseUrl(url);
+  try {
+    const inspection = await inspectPostgres(url, database);
+    const open = inspection.openIncidents === undefined ? 'no incidents table yet' : `${inspection.openIncidents} open incidents`;
+    return { outcome: { ok: true, detail: `${where} answers; ${open}` }, inspection };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    let reason = (err as Error).message ?? String(err);
+    if (!code && /timeout/i.test(reason)) reason = `${reason} (DATABASE_CONNECT_TIMEOUT ${formatDuration(database.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs)})`;
+    const password = passwordOf(url);
+    if (password) reason = reason.split(password).join('***');
+    return { outcome: { ok: false, detail: `DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? code : 'no code'}: ${reason})` } };
+  }
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return decodeURIComponent(u.password) || u.searchParams.get('password') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The migrated version against the one this release knows: the service migrates forward at start-up and refuses a newer schema. */
+function checkSchema(inspection: PostgresInspection | undefined): Outcome {
+  if (!inspection) return { skipped: 'not checked: the database cannot be reached (see "store")' };
+  const { version, known } = inspection;
+  if (version === known) return { ok: true, detail: `version ${version}, the one this release knows` };
+  if (version < known) {
+    return { ok: true, detail: `not migrated yet (version ${version}, this release knows ${known}): the service migrates at start-up` };
+  }
+  return {
+    ok: false,
+    detail: `version ${version} is newer than this release (which knows up to ${known}): the service refuses to start on it; run that release or a newer one`,
+  };
 }
 
 async function checkSlack({ slackBotToken: token, slackApiUrl }: EnvSettings): Promise<Outcome> {

@@ -88,6 +88,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       throw new ConfigError(`${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`);
     }
     if (sessionSecret === undefined) throw new ConfigError('SESSION_SECRET: required when NODE_ENV=production (sign-ins on the incident pages would end at every restart and work on one replica only)');
+    // The `ha` profile's demo secret is shared by its replicas: fine for a demo, never for production.
+    if (isPlaceholderToken(sessionSecret)) throw new ConfigError("SESSION_SECRET: the demo stack's placeholder (…CHANGE-ME) is not a secret; set a real one when NODE_ENV=production");
   }
   return settings;
 }

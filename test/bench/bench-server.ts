@@ -2,6 +2,8 @@
 // event loop. `bare`: a Fastify route with the same schema, auth and validator that does nothing.
 // `service`: the real app on a SQLite file, durable (WAL synced before each answer), with Slack
 // and SMTP configured (BENCH_SLACK_URL, BENCH_SMTP_URL) so the outbox dispatcher runs as in production.
+// With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead (one replica per
+// process: start two on one database for two replicas).
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -9,14 +11,23 @@ import { loadConfigFile } from '../../src/config/load-config.js';
 import { validatorCompiler } from '../../src/http/validator-compiler.js';
 import { requireToken } from '../../src/http/require-token.js';
 import { WebhookSchema } from '../../src/ingest/webhook-schema.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const [mode, dir] = process.argv.slice(2);
 const TOKEN = 'bench-token';
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 
-const app =
+const postgresUrl = process.env['BENCH_DATABASE_URL'];
+const store =
   mode === 'bare'
+    ? undefined
+    : postgresUrl
+      ? await PostgresStore.open({ url: postgresUrl })
+      : new SqliteStore({ path: join(dir!, 'bench.db'), durability: (process.env['BENCH_DURABILITY'] as 'inline' | 'offloaded' | 'none' | undefined) ?? 'offloaded' });
+
+const app =
+  mode === 'bare' || !store
     ? Fastify({ bodyLimit: triage.server.bodyLimit, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' })
     : buildApp(
         {
@@ -26,7 +37,7 @@ const app =
           ...(process.env['BENCH_NO_DISPATCH'] ? { dispatch: { autoStart: false } } : {}),
           channels: { slackBotToken: 'xoxb-bench', slackApiUrl: process.env['BENCH_SLACK_URL'], smtpUrl: process.env['BENCH_SMTP_URL'], emailFrom: 'bench@example.com' },
         },
-        { store: new SqliteStore({ path: join(dir!, 'bench.db'), durability: (process.env['BENCH_DURABILITY'] as 'inline' | 'offloaded' | 'none' | undefined) ?? 'offloaded' }) },
+        { store },
       );
 
 if (mode === 'bare') {

@@ -88,8 +88,9 @@ t.test('docker-compose.yml validates and describes the whole stack', { skip: nee
   t.equal(quiet.status, 0, quiet.stderr);
 
   const config = parse(compose(['config'], tokens).stdout);
-  t.same(Object.keys(config.services).sort(), ['alert-triage', 'alertmanager', 'grafana', 'mailpit', 'postgres', 'prometheus']);
-  t.same(config.services.postgres.profiles, ['postgres'], 'PostgreSQL only starts with its profile');
+  const always = ['alert-triage', 'alertmanager', 'grafana', 'mailpit', 'prometheus'];
+  t.same(Object.keys(config.services).filter((s) => !config.services[s].profiles).sort(), always, 'the services without a profile');
+  t.same(config.services.postgres.profiles, ['postgres', 'ha'], 'PostgreSQL only starts with its profiles');
   const ports = (s: string) => publishedPorts(config.services[s].ports).map((p) => p.published);
   t.same(ports('alert-triage'), [9095]);
   t.same(ports('prometheus'), [9090]);
@@ -129,11 +130,14 @@ t.test('docker compose up on a fresh clone: demo tokens, loopback ports, health 
     spawnSync('docker-compose', args, { cwd: clone, env: { PATH: process.env['PATH'] ?? '' }, encoding: 'utf8', timeout: 60_000 });
   const quiet = compose(['config', '-q']);
   t.equal(quiet.status, 0, `docker-compose config without .env: ${quiet.stderr}`);
-  const out = compose(['--profile', 'postgres', 'config']);
+  const out = compose(['--profile', 'postgres', '--profile', 'ha', 'config']);
   t.equal(out.status, 0, out.stderr);
   const config = parse(out.stdout);
   const services = Object.keys(config.services);
   t.ok(services.includes('postgres'), 'every service, the profile one too');
+  t.ok(services.includes('alert-triage-lb'), "and the ha profile's");
+  const ha = compose(['--profile', 'ha', 'config', '-q']);
+  t.equal(ha.status, 0, `docker-compose --profile ha config without .env: ${ha.stderr}`);
 
   for (const name of services) {
     const service = config.services[name];
@@ -164,6 +168,76 @@ t.test('docker compose up on a fresh clone: demo tokens, loopback ports, health 
   const grafana = config.services.grafana.environment as Record<string, string>;
   if (grafana['GF_AUTH_ANONYMOUS_ENABLED'] === 'true') t.equal(grafana['GF_AUTH_ANONYMOUS_ORG_ROLE'], 'Viewer', 'anonymous access is Viewer only');
   t.equal(grafana['GF_USERS_ALLOW_SIGN_UP'], 'false', 'nobody can sign up');
+});
+
+t.test('the ha profile: two replicas on one PostgreSQL, one balancer in front of both, two clustered Alertmanagers posting to it', { skip: needs('/usr/bin/docker-compose', 'docker-compose') }, async (t) => {
+  const dir = tempDir(t);
+  const envFile = join(dir, 'empty.env');
+  writeFileSync(envFile, '');
+  const out = spawnSync('docker-compose', ['--env-file', envFile, '-f', 'docker-compose.yml', '--profile', 'ha', 'config'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.equal(out.status, 0, out.stderr);
+  const services = parse(out.stdout).services as Record<string, Record<string, any>>;
+  const inHa = Object.keys(services).filter((s) => services[s]!['profiles']?.includes('ha')).sort();
+  t.same(inHa, ['alert-triage-1', 'alert-triage-2', 'alert-triage-lb', 'alertmanager-1', 'alertmanager-2', 'postgres']);
+
+  // The replicas: the same image, the same database, the same secrets.
+  const replicas = ['alert-triage-1', 'alert-triage-2'].map((s) => services[s]!);
+  const pg = services['postgres']!['environment'] as Record<string, string>;
+  for (const r of replicas) {
+    t.equal(r['image'], services['alert-triage']!['image'], 'the image the demo builds');
+    const url = new URL(r['environment'].DATABASE_URL);
+    t.match(url.protocol, /^postgres(ql)?:$/, 'on PostgreSQL');
+    t.equal(url.hostname, 'postgres', 'the compose PostgreSQL');
+    t.equal(decodeURIComponent(url.username), pg['POSTGRES_USER']);
+    t.equal(decodeURIComponent(url.password), pg['POSTGRES_PASSWORD']);
+    t.equal(url.pathname, `/${pg['POSTGRES_DB']}`);
+    t.match(r['depends_on'], { postgres: { condition: 'service_healthy' } }, 'starts once PostgreSQL is healthy');
+    t.match(r['healthcheck'].test.join(' '), /\/readyz/);
+    t.same(publishedPorts(r['ports']), [], 'reached through the balancer only');
+    t.doesNotThrow(() => readEnv(r['environment']), 'a valid environment');
+  }
+  const [a, b] = replicas.map((r) => r['environment'] as Record<string, string>);
+  for (const k of ['DATABASE_URL', 'SESSION_SECRET', 'WEBHOOK_TOKEN', 'API_TOKEN', 'PUBLIC_URL']) t.equal(a![k], b![k], `both replicas have the same ${k}`);
+  t.ok(a!['SESSION_SECRET']!.length >= 32, 'a session secret the service accepts');
+  t.throws(() => readEnv({ ...a, NODE_ENV: 'production' }), { name: 'ConfigError' }, 'the demo secrets are refused in production');
+
+  // The balancer: haproxy, round robin over exactly the two replicas, each checked on /readyz.
+  const lb = services['alert-triage-lb']!;
+  const mount = (lb['volumes'] as (string | { source: string; target: string })[]).map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : v));
+  const cfgMount = mount.find((v) => v.target === '/usr/local/etc/haproxy/haproxy.cfg');
+  t.ok(cfgMount && existsSync(cfgMount.source), 'its config file is mounted');
+  const cfg = readFileSync(join(ROOT, 'deploy/ha/haproxy.cfg'), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  t.ok(cfg.includes('bind :9095'), 'listens on 9095');
+  t.same(publishedPorts(lb['ports']).map((p) => p.published), [9096], 'published beside the demo receiver');
+  t.ok(cfg.includes('balance roundrobin'));
+  t.ok(cfg.includes('option httpchk GET /readyz'), 'checks /readyz');
+  t.match(cfg.find((l) => l.startsWith('default-server ')), /\bcheck\b.*\bobserve layer4\b/, 'actively and passively');
+  const servers = cfg.filter((l) => l.startsWith('server ')).map((l) => l.split(/\s+/)[2]);
+  t.same(servers, ['alert-triage-1:9095', 'alert-triage-2:9095'], 'both replicas, on their port');
+
+  // Two Alertmanagers, each peering the other, both posting to the balancer.
+  const cmd = (s: string) => (services[s]!['entrypoint'] as string[]).join(' ');
+  for (const [self, peer] of [['alertmanager-1', 'alertmanager-2'], ['alertmanager-2', 'alertmanager-1']] as const) {
+    t.match(cmd(self), /--cluster\.listen-address=0\.0\.0\.0:9094\b/, `${self} listens for its peer`);
+    t.match(cmd(self), new RegExp(`--cluster\\.peer=${peer}:9094\\b`), `${self} peers ${peer}`);
+    t.match(cmd(self), /--config\.file=\/etc\/alertmanager\/alertmanager\.yml/);
+    const volumes = (services[self]!['volumes'] as (string | { source: string; target: string })[]).map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : v));
+    t.equal(volumes.find((v) => v.target === '/etc/alertmanager/alertmanager.yml')?.source, join(ROOT, 'deploy/ha/alertmanager.yml'));
+    t.equal(services[self]!['environment'].WEBHOOK_TOKEN, a!['WEBHOOK_TOKEN'], `${self} sends the token the replicas expect`);
+  }
+  const haAm = parse(readFileSync(join(ROOT, 'deploy/ha/alertmanager.yml'), 'utf8'));
+  const urls = haAm.receivers.flatMap((r: { webhook_configs?: { url: string }[] }) => (r.webhook_configs ?? []).map((w) => w.url));
+  t.same(urls, ['http://alert-triage-lb:9095/webhook/alertmanager'], 'the one webhook goes to the balancer');
+  // Nothing else differs from the demo's Alertmanager config.
+  const demo = parse(readFileSync(join(ROOT, 'monitoring/alertmanager.yml'), 'utf8'));
+  demo.receivers.find((r: { name: string }) => r.name === 'alert-triage').webhook_configs[0].url = urls[0];
+  t.same(haAm, demo, 'deploy/ha/alertmanager.yml is monitoring/alertmanager.yml but for the URL');
+  if (!needs('/usr/bin/amtool', 'prometheus-alertmanager')) t.equal(run('amtool', ['check-config', 'deploy/ha/alertmanager.yml']).code, 0);
 });
 
 /** Published ports as docker-compose 1.x ("127.0.0.1:9095:9095/tcp") or 2.x (objects) prints them. */

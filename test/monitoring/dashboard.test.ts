@@ -5,6 +5,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { alert, api, freePort, makeApp, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
 import { pagingApp } from '../notify/paging-helpers.js';
+import { replicaAggregationProblems } from './replica-aggregation.js';
 import { needs, ROOT } from './tools.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -14,6 +15,10 @@ const dashboard = JSON.parse(readFileSync(join(ROOT, 'monitoring/grafana/dashboa
   templating: { list: { name: string; type: string; query: string; datasource: { uid: string } }[] };
 };
 const targets = dashboard.panels.flatMap((p) => p.targets.map((target) => ({ panel: p.title, expr: target.expr })));
+
+t.test('with several replicas no panel counts a database gauge twice, and counters add up', async (t) => {
+  for (const { panel, expr } of targets) t.same(replicaAggregationProblems(expr), [], `${panel}: ${expr}`);
+});
 
 t.test('the dashboard is provisioned against the provisioned data source', async (t) => {
   const datasources = parse(readFileSync(join(ROOT, 'monitoring/grafana/provisioning/datasources/prometheus.yml'), 'utf8'));

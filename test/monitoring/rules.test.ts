@@ -4,6 +4,7 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { toLabels } from '../../src/classify/labels.js';
 import { shippedConfig } from '../helpers.js';
+import { replicaAggregationProblems } from './replica-aggregation.js';
 import { needs, ROOT, run } from './tools.js';
 
 interface Rule {
@@ -17,6 +18,16 @@ const RULE_FILES = ['monitoring/prometheus_rules.yml', 'monitoring/detection_rul
 const rules = RULE_FILES.flatMap((f) =>
   (parse(readFileSync(join(ROOT, f), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules.map((r) => ({ file: f, ...r }))),
 );
+
+t.test('with several replicas no rule counts a database gauge twice, and counters add up', async (t) => {
+  for (const r of rules) t.same(replicaAggregationProblems(r.expr), [], `${r.alert}: ${r.expr}`);
+  t.same(replicaAggregationProblems('sum by (severity) (triage_incidents_open)'), [
+    'triage_incidents_open is read from the database: aggregate it with max by (…), not sum',
+  ], 'the check itself catches a summed gauge');
+  t.same(replicaAggregationProblems('max(rate(triage_webhook_requests_total[5m]))'), [
+    'triage_webhook_requests_total counts per replica: aggregate its rate or increase with sum',
+  ], 'and a counter taken with max');
+});
 
 t.test('every alert says what it is and is classified the way its severity label says', async (t) => {
   t.ok(rules.length >= 20, `${rules.length} rules`);
