@@ -237,7 +237,7 @@ ${ports
   const list = await incidents(ports[0]!);
   t.same((await incidents(ports[1]!)).map((i) => i.id).sort(), list.map((i) => i.id).sort(), 'both replicas read the same incidents');
   t.equal(list.length, groups.length, 'one incident per group');
-  t.same(list.map((i) => i.title.split(' ')[0]).sort(), groups.map((g) => g.alertname).sort());
+  t.same(list.map((i) => i.title.split(' ')[0]).sort(), groups.map((g) => g.alertname).sort(), 'the incidents are the three groups');
   for (const g of groups) t.equal(list.filter((i) => i.key === `triage/{}:{alertname="${g.alertname}"}`).length, 1, `one incident for ${g.alertname}`);
 
   // One Slack message per incident, in the channel of its severity, once every page settled.
@@ -275,7 +275,7 @@ t.test('kill -9 of a replica in the middle of a Slack call: the other replica le
   await waitFor(a, 'alert-triage ready', 60_000);
 
   const res = await postWebhook(portA, group('RateLimitSpike', 'warning'));
-  t.equal(res.status, 200);
+  t.equal(res.status, 200, 'A took the webhook');
   await until(() => slack.hanging.length === 1, 'the Slack call hanging on replica A', 20_000, a.output);
   t.equal(slack.postedTo('#incidents').length, 1, 'Slack has the message; A never hears back');
 
@@ -285,20 +285,16 @@ t.test('kill -9 of a replica in the middle of a Slack call: the other replica le
   t.ok(incident, 'B reads the incident');
   const id = incident!.id;
 
-  // Longer than the 30 s lease: A, alive, keeps renewing it, so B must never take the page.
-  const leaseWatch = Date.now() + 35_000;
-  while (Date.now() < leaseWatch) {
-    const entries = await timeline(portB, id);
-    if (entries.some((e) => e.kind === 'paged')) {
-      t.fail(`B settled the page while A held a live lease (${Math.round((leaseWatch - Date.now()) / 1000)} s before the end of the watch): ${JSON.stringify(entries.filter((e) => e.kind === 'paged'))}`);
-      break;
-    }
-    if (slack.postedTo('#incidents').length !== 1) {
-      t.fail('a second message while A held the lease');
-      break;
-    }
+  // Longer than the 30 s lease: A, alive, keeps renewing it, so B must never take the page. The
+  // whole watch runs even after a violation, so the counts below are those of the full 35 s.
+  const watchStart = Date.now();
+  let takenEarly: string | undefined;
+  while (Date.now() - watchStart < 35_000) {
+    const paged = (await timeline(portB, id)).filter((e) => e.kind === 'paged');
+    if (paged.length && !takenEarly) takenEarly = `${Date.now() - watchStart} ms after B was ready: ${JSON.stringify(paged)}`;
     await new Promise((r) => setTimeout(r, 500));
   }
+  t.notOk(takenEarly, 'B leaves the page alone while A, alive, holds its lease', { takenEarly });
   t.equal(slack.postedTo('#incidents').length, 1, 'still exactly one message after 35 s');
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'B never called chat.postMessage');
   t.equal(a.child.exitCode, null, 'A is alive, its Slack call still hanging');
@@ -322,7 +318,7 @@ t.test('kill -9 of a replica in the middle of a Slack call: the other replica le
   t.ok(slack.calls.some((c) => c.method === 'conversations.history'), 'B looked in Slack before any resend');
 
   b.child.kill('SIGTERM');
-  t.equal(await b.exited, 0);
+  t.equal(await b.exited, 0, 'B exits cleanly');
 });
 
 t.test('the database cut under a running replica: 503 with Retry-After, /readyz fails, /healthz stays up; restored, it recovers by itself', async (t) => {
