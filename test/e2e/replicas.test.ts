@@ -256,6 +256,11 @@ ${ports
   }
   t.equal(slack.messages.length, groups.length, 'no other message');
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, groups.length, 'one chat.postMessage per incident');
+  // Counters count each event once across replicas: only the replica that did the work counts it.
+  const texts = await Promise.all(ports.map((p) => metricsText(base(p))));
+  const across = (name: string, ...labels: string[]) => texts.reduce((sum, text) => sum + total(text, name, ...labels), 0);
+  t.equal(across('triage_incidents_opened_total'), groups.length, 'incidents opened, summed over the replicas: one per group');
+  t.equal(across('triage_notifications_total', 'channel="slack"', 'outcome="sent"'), groups.length, 'Slack pages sent, summed over the replicas: one per incident');
 
   for (const am of ams) am.kill('SIGTERM');
   for (const r of replicas) r.child.kill('SIGTERM');
