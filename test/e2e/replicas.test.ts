@@ -155,12 +155,16 @@ ${ports
       `--cluster.listen-address=127.0.0.1:${amCluster[i]}`,
       `--cluster.advertise-address=127.0.0.1:${amCluster[i]}`,
       `--cluster.peer=127.0.0.1:${amCluster[1 - i]}`,
-      '--cluster.gossip-interval=100ms',
-      '--cluster.pushpull-interval=1s',
-      // The second peer waits position × peer-timeout, then skips what the first one's notification
-      // log (gossiped meanwhile) says is sent. Short, so both peers post, as an HA pair does when
-      // gossip is slow or a peer is cut off: the receiver must absorb that.
+      // Each peer skips a group that the other's notification log, gossiped, says is sent. Here
+      // that gossip is slow (10 s) and the second peer waits only 10 ms (position × peer-timeout)
+      // before it looks, so both peers post every group, as an HA pair does when gossip lags or
+      // a peer is cut off: the receiver has to absorb that. (With 100 ms gossip a run saw the second
+      // peer skip half the groups.) The membership itself is joined at once, without gossip.
+      '--cluster.gossip-interval=10s',
+      '--cluster.pushpull-interval=1m',
       '--cluster.peer-timeout=10ms',
+      // Settling is measured in gossip intervals: cut short, or the first notification waits a minute.
+      '--cluster.settle-timeout=2s',
       '--log.level=warn',
     ]);
     am.log = '';
