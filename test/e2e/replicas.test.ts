@@ -382,6 +382,9 @@ t.test('the database cut under a running replica: 503 with Retry-After, /readyz 
   const list = await incidents(port);
   t.equal(list.length, 3, 'one incident per group: the one before and the two refused during the cuts');
   t.equal(r.child.exitCode, null, 'the process never exited');
+  const text = await metricsText(base(port));
+  t.equal(total(text, 'triage_webhook_requests_total', 'code="500"'), 0, 'no webhook ever answered 500');
+  t.comment(`webhook answers: ${text.split('\n').filter((l) => l.startsWith('triage_webhook_requests_total{')).join('; ')}`);
   t.comment(`connections through the proxy: ${proxy.accepted}`);
   r.child.kill('SIGTERM');
   t.equal(await r.exited, 0, 'a clean exit after all that');
