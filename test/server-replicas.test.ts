@@ -48,7 +48,7 @@ t.test('SIGTERM with a Slack call hanging: exits within its grace, leaves the pa
     await new Promise((r) => setTimeout(r, 50));
     timeline = ((await (await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } })).json()) as { timeline: typeof timeline }).timeline;
   }
-  t.match(timeline.find((e) => e.kind === 'paged')!.detail, /found already delivered after a restart/);
+  t.match(timeline.find((e) => e.kind === 'paged')!.detail, /found already delivered, not sent again/);
   t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
   second.child.kill('SIGTERM');
   t.equal(await second.exited, 0);

@@ -52,7 +52,7 @@ export function describeEntry(e: TimelineEntry): string {
     case 'paged': {
       if (e.outcome === 'folded') return `${describeTarget(e)}: in a digest of ${e.digestOf ?? 0} pages (alert storm)`;
       const mentioning = e.channel === 'slack' && e.recipients.length ? `, mentioning ${e.recipients.length}` : '';
-      return `${describeTarget(e)}: ${e.event.replace('_', ' ')}${mentioning}${e.outcome === 'found' ? ' (found already delivered after a restart)' : ''}`;
+      return `${describeTarget(e)}: ${e.event.replace('_', ' ')}${mentioning}${e.outcome === 'found' ? ' (found already delivered, not sent again)' : ''}`;
     }
     case 'page_failed':
       switch (e.outcome) {

@@ -66,7 +66,7 @@ export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }
 /** What happened to an incident that a page tells people about. */
 export type PageEvent = Extract<TimelineKind, 'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved'>;
 
-/** sent; found already delivered (after a crash); folded into a digest. */
+/** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */
 export type PagedOutcome = 'sent' | 'found' | 'folded';
 
 /** skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries; rejected: one recipient refused. */

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
@@ -32,6 +34,18 @@ export interface DispatcherOptions extends Partial<OutboxPolicy> {
   random?: () => number;
   /** Start the loop with the app (default). Tests turn it off and call tick() under a fake clock. */
   autoStart?: boolean;
+  /**
+   * How long a claim on a page holds without renewal (default 30 s). The loop renews its leases every
+   * third of it while sends are in flight, so only a dispatcher that died or stalled loses them.
+   */
+  leaseMs?: number;
+  /** Who this dispatcher is in the leases it takes; unique per process by default. */
+  owner?: string;
+}
+
+/** A name no other process has: the host (a container's id), the pid, and a random part for a pid reused. */
+function defaultOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 /** A page's destination: sends to one target never overlap; different targets never wait for each other. */
@@ -50,18 +64,25 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *
  * Targets are independent: the loop does not wait for sends, it tracks them per target (a Slack
  * channel, or one set of e-mail recipients) and keeps claiming for the others, so one hanging call
- * delays only its own target, and one target never has two sends in flight (Slack's pacing holds).
+ * delays only its own target, and one target never has two sends in flight in this process.
+ *
+ * Several replicas share one outbox: a claim is a lease the loop renews while it sends, and a page
+ * whose lease ran out (its replica died) is taken over by another, as an unknown outcome. An outcome
+ * is recorded only while the lease is still held. Slack's pace per channel is kept in the store, so
+ * all replicas together post at most one message per interval to a channel.
  */
 export class Dispatcher {
   private readonly policy: OutboxPolicy;
   private readonly pollMs: number;
   private readonly graceMs: number;
   private readonly random: () => number;
-  /** When each Slack channel may take its next message. */
-  private readonly nextFree = new Map<string, number>();
+  private readonly leaseMs: number;
+  /** Who this dispatcher is in the leases it holds. */
+  readonly owner: string;
   /** The delivery under way for each busy target. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private claiming: Promise<unknown> | undefined;
   private wakeRequested = false;
   private stopped = true;
@@ -86,6 +107,8 @@ export class Dispatcher {
     this.pollMs = options.pollMs ?? 250;
     this.graceMs = options.shutdownGraceMs ?? 1000;
     this.random = options.random ?? Math.random;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.owner = options.owner ?? defaultOwner();
   }
 
   /** Puts pages a dead process left mid-send back in the queue, then starts the loop. */
@@ -94,13 +117,25 @@ export class Dispatcher {
     this.stopped = false;
     await this.recover();
     this.schedule(0);
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
   }
 
   /** Pages left `sending` by a process that died go back to the queue, to be looked up before resending. */
   async recover(): Promise<number> {
-    const recovered = await this.store.recoverInFlight();
-    if (recovered) this.log.warn({ pages: recovered }, 'pages were being sent when the process stopped; checking before sending them again');
+    const recovered = await this.store.recoverInFlight(this.clock.now());
+    if (recovered) this.log.warn({ pages: recovered }, 'pages were being sent when a process stopped; checking before sending them again');
     return recovered;
+  }
+
+  /** Keeps the leases of the sends in flight; a failure is only logged, and the next beat tries again. */
+  private async renew(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    try {
+      await this.store.renewLeases(this.owner, this.clock.now() + this.leaseMs);
+    } catch (err) {
+      this.log.warn({ err }, 'could not renew the leases of the pages being sent; another replica takes them over if this lasts');
+    }
   }
 
   /** Pages were committed: claim them now rather than at the next poll. */
@@ -121,15 +156,18 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     await this.claiming;
     if (this.inFlight.size === 0) return;
     const settled = Promise.all(this.inFlight.values());
     if (await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)])) return;
     this.aborted = true;
-    this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; they are checked for and settled at the next start');
+    this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; another replica or the next start checks for them and settles them');
     for (const n of this.notifiers.values()) n.abort?.();
     // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
     await Promise.race([settled, sleep(this.graceMs)]);
+    // End the leases now, so that another replica takes the pages over at once instead of in a lease.
+    await this.store.renewLeases(this.owner, this.clock.now()).catch((err: unknown) => this.log.warn({ err }, 'could not hand over the leases at shutdown; they run out by themselves'));
   }
 
   /** One pass over the due pages, waiting for their deliveries; returns how many were handled. Tests call it directly. */
@@ -142,7 +180,7 @@ export class Dispatcher {
   /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */
   private async claim(): Promise<{ pages: number; deliveries: Promise<void>[] }> {
     const now = this.clock.now();
-    const pages = await this.store.claimPages(now, 500, [...this.inFlight.keys()]);
+    const pages = await this.store.claimPages(now, 500, { owner: this.owner, until: now + this.leaseMs }, [...this.inFlight.keys()]);
     if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
     for (const id of new Set(pages.map((p) => p.incidentId))) {
@@ -174,12 +212,15 @@ export class Dispatcher {
   private async slackBatch(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
     const notifier = this.notifiers.get('slack');
     const canDigest = Boolean(notifier?.sendDigest && !notifier.notConfigured);
-    const plan = planSlackBatch(pages, this.nextFree.get(target) ?? 0, now, this.policy, canDigest);
+    // The channel's pace is shared with every replica: planned and taken in one store transaction.
+    const plan = await this.store.paceChannel(target, (nextFree) => {
+      const plan = planSlackBatch(pages, nextFree, now, this.policy, canDigest);
+      return { nextFree: plan.action === 'wait' ? nextFree : plan.nextFree, result: plan };
+    });
     if (plan.action === 'wait') {
       await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now)));
       return;
     }
-    this.nextFree.set(target, plan.nextFree);
     if (plan.action === 'digest') {
       await this.digest(notifier!, target, plan.pages, incidents, now);
       return;
@@ -250,15 +291,23 @@ export class Dispatcher {
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
     const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
     const decision = decideRetry(page, failure, now, this.policy, this.random());
-    if (decision.retry && decision.pauseChannel && page.channel === 'slack') this.nextFree.set(page.target, decision.at);
+    if (decision.retry && decision.pauseChannel && page.channel === 'slack') {
+      const until = decision.at;
+      await this.store.paceChannel(page.target, (nextFree) => ({ nextFree: Math.max(nextFree, until), result: undefined }));
+    }
     if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
     await this.record(page, failedOutcome(page, failure, decision, now), now);
   }
 
   /** Stores an outcome; `attemptedAt` is when the attempt began, which delivery latency is measured to. */
   private async record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<void> {
-    await this.store.completePage(page.id, outcome, this.clock.now());
-    this.metrics.observePage(page, outcome, attemptedAt);
+    if (await this.store.completePage(page.id, outcome, this.clock.now(), this.owner)) {
+      this.metrics.observePage(page, outcome, attemptedAt);
+      return;
+    }
+    // The lease ran out during the send (this process stalled, or lost the database for a while) and
+    // another replica took the page over: it looks the page up and records it, and counts it.
+    this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'page taken over by another replica while this one sent it; its outcome is left to that one');
   }
 
   private schedule(delay: number): void {

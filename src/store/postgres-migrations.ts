@@ -114,4 +114,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX oncall_overrides_until ON oncall_overrides (until_ms);
   `,
+  `
+  -- Several replicas: a page being sent is leased by the replica that claimed it; a lease that runs
+  -- out (its replica died) lets another replica take the page over. Pages a process left sending
+  -- before this version have no owner: their lease has run out already.
+  ALTER TABLE outbox ADD COLUMN claimed_by TEXT, ADD COLUMN lease_until BIGINT;
+  UPDATE outbox SET lease_until = 0 WHERE status = 'sending';
+  DROP INDEX outbox_sending;
+  CREATE INDEX outbox_lease ON outbox (lease_until, priority, id) WHERE status = 'sending';
+
+  -- Slack's pace of about one message per second per channel, shared by every replica.
+  CREATE TABLE slack_pace (
+    target    TEXT   PRIMARY KEY,
+    next_free BIGINT NOT NULL
+  );
+  `,
 ];

@@ -17,7 +17,9 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type Lease,
   type NotificationDecider,
+  type PaceDecider,
   type NotificationOutcome,
 } from './store.js';
 
@@ -135,6 +137,7 @@ interface OutboxRow {
   maybe_sent: boolean;
   next_attempt_at: number;
   created_at: number;
+  claimed_by: string | null;
 }
 
 interface OverrideRow {
@@ -320,44 +323,72 @@ export class PostgresStore implements IncidentStore {
     return { open: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.open }))), breachedOpen: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.breached }))) };
   }
 
-  claimPages(now: number, limit: number, busy: readonly string[] = []): Promise<OutboxEntry[]> {
+  claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     // SKIP LOCKED: a page another replica is claiming right now is left to it, never handed out twice.
+    // A page whose sender's lease ran out (that replica died or stalled) is taken over, maybe sent.
+    // SET reads the row as it was, so `o.status = 'sending'` tells a take-over.
     return this.tx(async (c) => {
       const rows = (
         await c.query<OutboxRow>(
-          `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1
+          `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
+             claimed_by = $4, lease_until = $5
            FROM (SELECT id FROM outbox
-                 WHERE status = 'pending' AND next_attempt_at <= $1 AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
+                 WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+                   AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
                  ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
            WHERE o.id = due.id RETURNING o.*`,
-          [now, [...busy], limit],
+          [now, [...busy], limit, lease.owner, lease.until],
         )
       ).rows;
       return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
     });
   }
 
-  recoverInFlight(): Promise<number> {
-    return this.tx(async (c) => (await c.query(`UPDATE outbox SET status = 'pending', maybe_sent = true WHERE status = 'sending'`)).rowCount ?? 0);
+  renewLeases(owner: string, until: number): Promise<number> {
+    return this.run(async () => (await this.pool.query(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2`, [until, owner])).rowCount ?? 0);
   }
 
-  completePage(id: number, outcome: PageOutcome, now: number): Promise<void> {
+  recoverInFlight(now: number): Promise<number> {
+    // Other replicas may be sending right now: only pages whose lease ran out are theirs no longer.
+    return this.tx(
+      async (c) =>
+        (await c.query(`UPDATE outbox SET status = 'pending', maybe_sent = true, claimed_by = NULL, lease_until = NULL WHERE status = 'sending' AND lease_until <= $1`, [now]))
+          .rowCount ?? 0,
+    );
+  }
+
+  completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
     return this.tx(async (c) => {
-      const page = (await c.query<{ incident_id: number }>(`SELECT incident_id FROM outbox WHERE id = $1 FOR UPDATE`, [id])).rows[0];
-      if (!page) return;
+      const page = (await c.query<{ incident_id: number }>(`SELECT incident_id FROM outbox WHERE id = $1 AND status = 'sending' AND claimed_by = $2 FOR UPDATE`, [id, owner]))
+        .rows[0];
+      // Its lease ran out and another replica took it over: that one records the outcome.
+      if (!page) return false;
+      const free = `claimed_by = NULL, lease_until = NULL`;
       if (outcome.status === 'sent' || outcome.status === 'folded') {
-        await c.query(`UPDATE outbox SET status = $1, sent_at = $2, external_ref = $3, last_error = NULL WHERE id = $4`, [outcome.status, now, outcome.externalRef, id]);
+        await c.query(`UPDATE outbox SET status = $1, sent_at = $2, external_ref = $3, last_error = NULL, ${free} WHERE id = $4`, [outcome.status, now, outcome.externalRef, id]);
       } else if (outcome.status === 'retry') {
         // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, maybe_sent = maybe_sent OR $3 WHERE id = $4`, [
+        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, maybe_sent = maybe_sent OR $3, ${free} WHERE id = $4`, [
           outcome.nextAttemptAt, outcome.error, outcome.maybeSent === true, id,
         ]);
       } else if (outcome.status === 'release') {
-        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2`, [outcome.nextAttemptAt, id]);
+        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = attempts - 1, ${free} WHERE id = $2`, [outcome.nextAttemptAt, id]);
       } else {
-        await c.query(`UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2`, [outcome.error, id]);
+        await c.query(`UPDATE outbox SET status = 'failed', last_error = $1, ${free} WHERE id = $2`, [outcome.error, id]);
       }
       await insertTimeline(c, page.incident_id, outcome.timeline ?? []);
+      return true;
+    });
+  }
+
+  paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
+    // The channel's row is locked until commit: two replicas pacing one channel take turns.
+    return this.tx(async (c) => {
+      await c.query(`INSERT INTO slack_pace (target, next_free) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [target]);
+      const [row] = (await c.query<{ next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = $1 FOR UPDATE`, [target])).rows;
+      const { nextFree, result } = decide(row!.next_free);
+      await c.query(`UPDATE slack_pace SET next_free = $1 WHERE target = $2`, [nextFree, target]);
+      return result;
     });
   }
 

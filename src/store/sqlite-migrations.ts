@@ -122,6 +122,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   -- the probe too, where a read would still answer.
   CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
   `,
+  `
+  -- Outbox leases, as on PostgreSQL: a page being sent is held by its dispatcher until lease_until,
+  -- renewed while the send is in flight. Pages left sending before this version have run out.
+  ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+  ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+  UPDATE outbox SET lease_until = 0 WHERE status = 'sending';
+  DROP INDEX outbox_sending;
+  CREATE INDEX outbox_lease ON outbox (lease_until, priority, id) WHERE status = 'sending';
+
+  -- When each Slack channel may take its next message: the pace survives a restart.
+  CREATE TABLE slack_pace (
+    target    TEXT    PRIMARY KEY,
+    next_free INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

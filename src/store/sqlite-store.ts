@@ -17,7 +17,9 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type Lease,
   type NotificationDecider,
+  type PaceDecider,
   type NotificationOutcome,
   type AlertWindow,
 } from './store.js';
@@ -92,6 +94,7 @@ interface OutboxRow {
   maybe_sent: number;
   next_attempt_at: number;
   created_at: number;
+  claimed_by: string | null;
 }
 
 interface TimelineRow {
@@ -198,18 +201,33 @@ export class SqliteStore implements IncidentStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
-      duePages: db.prepare<[number, string, number], OutboxRow>(
-        `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-           AND channel || char(10) || target NOT IN (SELECT value FROM json_each(?))
-         ORDER BY priority, id LIMIT ?`,
+      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index).
+      claimable: db.prepare<[{ now: number; busy: string; limit: number }], OutboxRow>(
+        `SELECT * FROM (
+           SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
+             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))
+           UNION ALL
+           SELECT * FROM outbox WHERE status = 'sending' AND lease_until <= @now
+             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy)))
+         ORDER BY priority, id LIMIT @limit`,
       ),
-      claimPage: db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`),
-      recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1 WHERE status = 'sending'`),
-      pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL WHERE id = ?`),
+      // A page taken over from an expired lease was maybe sent: its lookup comes first.
+      claimPage: db.prepare(
+        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
+           claimed_by = ?, lease_until = ? WHERE id = ?`,
+      ),
+      renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
+      // One process uses the file, so every page left sending belongs to a process that is gone.
+      recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1, claimed_by = NULL, lease_until = NULL WHERE status = 'sending'`),
+      pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
       // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-      pageRetry: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?) WHERE id = ?`),
-      pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?`),
-      pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`),
+      pageRetry: db.prepare(
+        `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?), claimed_by = NULL, lease_until = NULL WHERE id = ?`,
+      ),
+      pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
+      pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
+      paceOf: db.prepare<[string], { next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = ?`),
+      setPace: db.prepare(`INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`),
       pageById: db.prepare<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`),
       queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
         `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
@@ -360,28 +378,42 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
-  claimPages(now: number, limit: number, busy: readonly string[] = []): Promise<OutboxEntry[]> {
+  claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      this.stmt.duePages.all(now, JSON.stringify(busy), limit).map((r) => {
-        this.stmt.claimPage.run(r.id);
-        return toPage({ ...r, status: 'sending', attempts: r.attempts + 1 });
+      this.stmt.claimable.all({ now, busy: JSON.stringify(busy), limit }).map((r) => {
+        this.stmt.claimPage.run(lease.owner, lease.until, r.id);
+        return toPage({ ...r, status: 'sending', attempts: r.attempts + 1, maybe_sent: r.status === 'sending' ? 1 : r.maybe_sent });
       }),
     );
   }
 
-  recoverInFlight(): Promise<number> {
+  renewLeases(owner: string, until: number): Promise<number> {
+    return this.run(() => this.stmt.renewLeases.run(until, owner).changes);
+  }
+
+  recoverInFlight(_now: number): Promise<number> {
     return this.run(() => this.stmt.recoverPages.run().changes);
   }
 
-  completePage(id: number, outcome: PageOutcome, now: number): Promise<void> {
+  completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
     return this.run(() => {
       const page = this.stmt.pageById.get(id);
-      if (!page) return;
+      // Its lease ran out and another dispatcher took it over: that one records the outcome.
+      if (!page || page.status !== 'sending' || page.claimed_by !== owner) return false;
       if (outcome.status === 'sent' || outcome.status === 'folded') this.stmt.pageSent.run(outcome.status, now, outcome.externalRef, id);
       else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id);
       else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
       else this.stmt.pageFailed.run(outcome.error, id);
       for (const t of outcome.timeline ?? []) this.insertEntry(page.incident_id, t);
+      return true;
+    });
+  }
+
+  paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
+    return this.run(() => {
+      const { nextFree, result } = decide(this.stmt.paceOf.get(target)?.next_free ?? 0);
+      this.stmt.setPace.run(target, nextFree);
+      return result;
     });
   }
 

@@ -51,12 +51,27 @@ export type NotificationDecider = (
   notification: GroupNotification,
 ) => IncidentChange | null;
 
+/**
+ * A dispatcher's hold on the pages it claims: who it is (unique per process) and until when the
+ * claim stands unless renewed. A page whose lease has run out is another dispatcher's to take.
+ */
+export interface Lease {
+  owner: string;
+  until: number;
+}
+
+/**
+ * Decides, from when a Slack channel may take its next message (0: never used), what to do and
+ * when the channel is next free. Runs inside the store's transaction, so it must be pure and quick.
+ */
+export type PaceDecider<T> = (nextFree: number) => { nextFree: number; result: T };
+
 /** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
 export type IncidentDecider = (incident: Incident) => IncidentChange | null;
 
 /**
  * Durable storage of incidents, their alerts and their append-only timeline.
- * Every implementation passes test/store/conformance.ts; SQLite is the one today.
+ * Every implementation passes test/store/conformance.ts: SQLite (the embedded default) and PostgreSQL.
  * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
  * for a failure that a retry may cure.
  */
@@ -78,14 +93,31 @@ export interface IncidentStore {
    */
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
   /**
-   * Claims up to `limit` due pages, most severe first: they become `sending` until completed. Pages
-   * to a `busy` target (`${channel}\n${target}`, a send to it is in flight) are left for later.
+   * Claims up to `limit` pages, most severe first, under `lease`: the due pending ones, and the ones
+   * left `sending` under a lease that ran out by `now` (their sender died or stalled; such a page
+   * comes back maybeSent, so it is looked up before it is sent again). A page under a live lease is
+   * never handed out. Pages to a `busy` target (`${channel}\n${target}`, a send to it is in flight
+   * in this process) are left for later.
    */
-  claimPages(now: number, limit: number, busy?: readonly string[]): Promise<OutboxEntry[]>;
-  /** Puts pages left `sending` by a process that died (or was stopped mid-send) back in the queue, marked maybeSent. */
-  recoverInFlight(): Promise<number>;
-  /** Records how a send ended, with its timeline entry, in one transaction. */
-  completePage(id: number, outcome: PageOutcome, now: number): Promise<void>;
+  claimPages(now: number, limit: number, lease: Lease, busy?: readonly string[]): Promise<OutboxEntry[]>;
+  /** Moves the lease of every page `owner` is sending to `until` (a heartbeat; `now` at shutdown hands them over at once); returns how many. */
+  renewLeases(owner: string, until: number): Promise<number>;
+  /**
+   * Puts back in the queue, marked maybeSent, the pages whose sender is gone: those whose lease ran
+   * out by `now`, and, on a store only one process uses (SQLite), every page left `sending`, since
+   * the process that claimed it can only be this one's dead predecessor. Returns how many.
+   */
+  recoverInFlight(now: number): Promise<number>;
+  /**
+   * Records how a send ended, with its timeline entry, in one transaction, if `owner` still holds
+   * the page; false (and nothing written) when its lease ran out and another dispatcher took it over.
+   */
+  completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
+  /**
+   * Paces a Slack channel across every process: calls `decide` with when the channel may take its
+   * next message and stores the answer, in one transaction that holds the channel's row.
+   */
+  paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T>;
   /** The Slack message that announced an incident in a channel, for chat.update and thread replies. */
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;

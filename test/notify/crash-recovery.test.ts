@@ -62,7 +62,7 @@ t.test('killed (-9) while Slack was posting the page: after the restart it finds
   t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted twice');
   t.ok(slack.calls.some((c) => c.method === 'conversations.history'), 'looked in the channel first');
-  t.match(incident.timeline.find((e) => e.kind === 'paged')?.detail, /found already delivered after a restart/);
+  t.match(incident.timeline.find((e) => e.kind === 'paged')?.detail, /found already delivered, not sent again/);
 });
 
 t.test('killed (-9) before Slack had the page: after the restart it is sent, once', async (t) => {

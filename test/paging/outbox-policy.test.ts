@@ -62,7 +62,7 @@ t.test('outcomes: what the outbox row and the timeline record, in words too', as
   const email = page(8, { channel: 'email', target: 'a@x, b@y', mentions: [], recipients: ['a@x', 'b@y'], event: 'escalated' });
   const cases: { name: string; outcome: ReturnType<typeof sentOutcome>; status: string; words: string[] }[] = [
     { name: 'sent to Slack', outcome: sentOutcome(slack, { externalRef: 'C1:1.0' }, NOW, false), status: 'sent', words: ['Slack #incidents: opened, mentioning 2'] },
-    { name: 'found after a restart', outcome: sentOutcome(slack, { externalRef: 'C1:1.0' }, NOW, true), status: 'sent', words: ['Slack #incidents: opened, mentioning 2 (found already delivered after a restart)'] },
+    { name: 'found after an unknown outcome', outcome: sentOutcome(slack, { externalRef: 'C1:1.0' }, NOW, true), status: 'sent', words: ['Slack #incidents: opened, mentioning 2 (found already delivered, not sent again)'] },
     {
       name: 'e-mail with one recipient refused',
       outcome: sentOutcome(email, { externalRef: '<m@x>', rejected: ['b@y'] }, NOW, false),

@@ -10,6 +10,10 @@ const group = (key: string, alerts: IncomingAlert[]) => groupNotification(alerts
 const decide = decider;
 /** The committed change of one notification, null when nothing changed. */
 const apply = async (store: IncidentStore, n: GroupNotification, d: NotificationDecider) => (await store.applyNotification(n, d)).change;
+/** The dispatcher these tests play, and its lease from `now`. */
+const ME = 'replica-a';
+const LEASE_MS = 30_000;
+const lease = (now: number, owner = ME) => ({ owner, until: now + LEASE_MS });
 
 /**
  * The behaviour every IncidentStore must have. Each store's test file calls this with a factory
@@ -204,16 +208,16 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const store = await makeStore(t);
     const page = (target: string) => ({ channel: 'slack' as const, target, event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 });
     await store.applyNotification(group('busy', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('#a'), page('#b')] }));
-    const first = await store.claimPages(T0, 10, ['slack\n#a']);
+    const first = await store.claimPages(T0, 10, lease(T0), ['slack\n#a']);
     t.same(first.map((p) => p.target), ['#b'], 'the page to the busy target waits');
-    t.same((await store.claimPages(T0, 10)).map((p) => p.target), ['#a'], 'and is claimed once the target is free');
+    t.same((await store.claimPages(T0, 10, lease(T0))).map((p) => p.target), ['#a'], 'and is claimed once the target is free');
     t.same(await store.retryingPages(), { slack: 0, email: 0 });
-    await store.completePage(first[0]!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: 'Slack unreachable: timed out', maybeSent: true }, T0);
+    await store.completePage(first[0]!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: 'Slack unreachable: timed out', maybeSent: true }, T0, ME);
     t.same(await store.retryingPages(), { slack: 1, email: 0 }, 'retrying from the first failure on');
-    const retried = await store.claimPages(T0 + 1000, 10);
+    const retried = await store.claimPages(T0 + 1000, 10, lease(T0 + 1000));
     t.match(retried, [{ target: '#b', maybeSent: true, attempts: 2 }]);
-    await store.completePage(retried[0]!.id, { status: 'retry', nextAttemptAt: T0 + 3000, error: 'Slack HTTP 500', maybeSent: false }, T0 + 1000);
-    t.match(await store.claimPages(T0 + 3000, 10), [{ maybeSent: true }], 'once unknown, looked up before every later attempt');
+    await store.completePage(retried[0]!.id, { status: 'retry', nextAttemptAt: T0 + 3000, error: 'Slack HTTP 500', maybeSent: false }, T0 + 1000, ME);
+    t.match(await store.claimPages(T0 + 3000, 10, lease(T0 + 3000)), [{ maybeSent: true }], 'once unknown, looked up before every later attempt');
   });
 
   t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
@@ -225,25 +229,26 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
     t.same(await store.queueDepth(), { slack: 2, email: 0 }, 'a page for an unconfigured channel is recorded as failed, not queued');
 
-    const claimed = await store.claimPages(T0, 10);
+    const claimed = await store.claimPages(T0, 10, lease(T0));
     t.same(claimed.map((p) => [p.incidentId, p.target, p.status, p.attempts]), [[crit!.incident.id, '#sec', 'sending', 1], [low!.incident.id, '#alerts', 'sending', 1]], 'most severe first');
     t.match(claimed[0], { mentions: ['U1'], maybeSent: false, createdAt: T0 });
-    t.same(await store.claimPages(T0, 10), [], 'claimed once');
+    t.same(await store.claimPages(T0, 10, lease(T0)), [], 'claimed once');
 
-    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' }] }, T0);
-    await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0);
-    t.same(await store.claimPages(T0 + 4999, 10), [], 'not before its next attempt');
-    const again = await store.claimPages(T0 + 5000, 10);
+    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' }] }, T0, ME);
+    await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0, ME);
+    t.same(await store.claimPages(T0 + 4999, 10, lease(T0 + 4999)), [], 'not before its next attempt');
+    const again = await store.claimPages(T0 + 5000, 10, lease(T0 + 5000));
     t.same(again.map((p) => p.attempts), [2]);
-    await store.completePage(again[0]!.id, { status: 'release', nextAttemptAt: T0 + 6000 }, T0 + 5000);
-    const third = await store.claimPages(T0 + 6000, 10);
+    await store.completePage(again[0]!.id, { status: 'release', nextAttemptAt: T0 + 6000 }, T0 + 5000, ME);
+    const third = await store.claimPages(T0 + 6000, 10, lease(T0 + 6000));
     t.same(third.map((p) => p.attempts), [2], 'a release does not count as an attempt');
 
-    // The process dies now: the page stays "sending" until the next start recovers it.
-    t.equal(await store.recoverInFlight(), 1);
-    const recovered = await store.claimPages(T0 + 6000, 10);
+    // The process dies now: the page stays "sending" until its lease runs out, and is recovered then.
+    const expired = T0 + 6000 + LEASE_MS;
+    t.equal(await store.recoverInFlight(expired), 1);
+    const recovered = await store.claimPages(expired, 10, lease(expired));
     t.match(recovered, [{ maybeSent: true }]);
-    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, actor: 'system', kind: 'page_failed', channel: 'slack', target: '#alerts', event: 'opened', recipients: ['U1'], outcome: 'failed', reason: 'Slack: invalid_auth' }] }, T0 + 6000);
+    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, actor: 'system', kind: 'page_failed', channel: 'slack', target: '#alerts', event: 'opened', recipients: ['U1'], outcome: 'failed', reason: 'Slack: invalid_auth' }] }, T0 + 6000, ME);
     t.same(await store.queueDepth(), { slack: 0, email: 0 });
     t.same((await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'paged']);
     t.same(
@@ -259,15 +264,51 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.slackMessage(crit!.incident.id, '#sec'), { channelId: 'C1', ts: '1.0' }, 'the first announcement stays the thread root');
   });
 
+  t.test('leases: a live one is never taken; one that ran out is taken over as maybe sent, and only the holder records an outcome', async (t) => {
+    const store = await makeStore(t);
+    const page = (target: string) => ({ channel: 'slack' as const, target, event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 });
+    const c = await apply(store, group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('#a'), page('#b')] }));
+    const mine = await store.claimPages(T0, 10, lease(T0));
+    t.equal(mine.length, 2);
+    t.same(await store.claimPages(T0 + LEASE_MS - 1, 10, lease(T0 + LEASE_MS - 1, 'replica-b')), [], 'not while the lease holds');
+    t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS), 2, 'a heartbeat renews every page the owner sends');
+    t.equal(await store.renewLeases('replica-b', T0 + 2 * LEASE_MS), 0, 'and only its own');
+    t.same(await store.claimPages(T0 + LEASE_MS, 10, lease(T0 + LEASE_MS, 'replica-b')), [], 'a renewed lease holds past the first term');
+
+    // replica-a stalls past its renewed lease: replica-b takes both over, as unknown outcomes.
+    const late = T0 + 2 * LEASE_MS;
+    const taken = await store.claimPages(late, 10, lease(late, 'replica-b'));
+    t.match(taken, [{ target: '#a', status: 'sending', maybeSent: true, attempts: 2 }, { target: '#b', maybeSent: true, attempts: 2 }]);
+    const entry = (outcome: 'sent' | 'found') => ({ at: late, actor: 'system', kind: 'paged' as const, channel: 'slack' as const, target: '#a', event: 'opened' as const, recipients: [], outcome });
+    t.equal(await store.completePage(mine[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('sent')] }, late, ME), false, "the stalled one's outcome is not recorded");
+    t.equal(await store.completePage(mine[1]!.id, { status: 'retry', nextAttemptAt: late, error: 'Slack HTTP 500' }, late, ME), false);
+    t.same(await store.claimPages(late, 10, lease(late)), [], 'and its retry queued nothing');
+    t.equal(await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'), true);
+    t.equal(await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'), false, 'a page is recorded once');
+    t.same((await store.getIncident(c!.incident.id))!.timeline.map((e) => e.kind === 'paged' ? e.outcome : e.kind), ['opened', 'found'], 'one entry, the holder\'s');
+
+    // At shutdown a dispatcher ends its leases: the page is another's at once.
+    t.equal(await store.renewLeases('replica-b', late), 1);
+    t.match(await store.claimPages(late, 10, lease(late, 'replica-c')), [{ target: '#b', maybeSent: true }]);
+  });
+
+  t.test('Slack pace: each channel has its own next-free time, read and written in one step', async (t) => {
+    const store = await makeStore(t);
+    t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n + 1100, result: `a saw ${n}` })), 'a saw 0', 'a channel never used is free');
+    t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n + 1100, result: `a saw ${n}` })), 'a saw 1100');
+    t.equal(await store.paceChannel('#b', (n) => ({ nextFree: n, result: `b saw ${n}` })), 'b saw 0', 'channels do not share a pace');
+    t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n, result: n })), 2200);
+  });
+
   t.test('a page folded into a digest is done, like a sent one; a skipped one is failed; neither is queued', async (t) => {
     const store = await makeStore(t);
     const page = { channel: 'slack' as const, target: '#x', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 };
     await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page, page] }));
-    const [one, two] = await store.claimPages(T0, 10);
-    await store.completePage(one!.id, { status: 'folded', externalRef: 'digest C1:9.0' }, T0);
-    await store.completePage(two!.id, { status: 'skipped', error: 'incident 1 is gone' }, T0);
+    const [one, two] = await store.claimPages(T0, 10, lease(T0));
+    await store.completePage(one!.id, { status: 'folded', externalRef: 'digest C1:9.0' }, T0, ME);
+    await store.completePage(two!.id, { status: 'skipped', error: 'incident 1 is gone' }, T0, ME);
     t.same(await store.queueDepth(), { slack: 0, email: 0 });
-    t.same(await store.claimPages(T0 + 60 * MIN, 10), [], 'neither comes back');
+    t.same(await store.claimPages(T0 + 60 * MIN, 10, lease(T0 + 60 * MIN)), [], 'neither comes back');
   });
 
   t.test('run-time on-call overrides: added with an id, listed until they end, removed', async (t) => {

@@ -25,7 +25,7 @@ t.test('every sentence the prose timeline wrote reads back as a typed entry that
     ['reminder', 'Reminder 2 of 12: still unacknowledged after 25m; paging nobody (no contact matches)', { reminder: 2, maxReminders: 12, paged: [] }],
     ['paged', 'Slack #incidents: opened', { channel: 'slack', target: '#incidents', event: 'opened', outcome: 'sent' }],
     ['paged', 'Slack #incidents: severity raised, mentioning 2', { event: 'severity_raised', recipients: { length: 2 } }],
-    ['paged', 'E-mail to a@x, b@y: sla breached (found already delivered after a restart)', { channel: 'email', recipients: ['a@x', 'b@y'], event: 'sla_breached', outcome: 'found' }],
+    ['paged', 'E-mail to a@x, b@y: sla breached (found already delivered after a restart)', { channel: 'email', recipients: ['a@x', 'b@y'], event: 'sla_breached', outcome: 'found' }, 'E-mail to a@x, b@y: sla breached (found already delivered, not sent again)'],
     ['paged', 'Slack #incidents: in a digest of 40 pages (alert storm)', { outcome: 'folded', digestOf: 40 }],
     ['page_failed', 'Slack #alerts: not sent, Slack is not configured (SLACK_BOT_TOKEN unset)', { outcome: 'skipped', reason: 'Slack is not configured (SLACK_BOT_TOKEN unset)' }, 'Slack #alerts: skipped (not sent): Slack is not configured (SLACK_BOT_TOKEN unset)'],
     ['page_failed', 'Slack #alerts: Slack: channel_not_found (not retried)', { outcome: 'failed', reason: 'Slack: channel_not_found' }],

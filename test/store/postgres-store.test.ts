@@ -106,11 +106,35 @@ if ('skip' in db) {
     await a.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: Array.from({ length: 60 }, (_, i) => page(i)) }));
     const claimed: number[] = [];
     const claimer = async (s: PostgresStore) => {
-      for (let got = await s.claimPages(T0, 3); got.length > 0; got = await s.claimPages(T0, 3)) claimed.push(...got.map((p) => p.id));
+      const lease = { owner: `claimer-${Math.random()}`, until: T0 + 30_000 };
+      for (let got = await s.claimPages(T0, 3, lease); got.length > 0; got = await s.claimPages(T0, 3, lease)) claimed.push(...got.map((p) => p.id));
     };
     await Promise.all([claimer(a), claimer(a), claimer(b), claimer(b)]);
     t.equal(claimed.length, 60, 'every page claimed');
     t.equal(new Set(claimed).size, 60, 'none twice');
+  });
+
+  t.test('a starting replica recovers only the pages whose lease ran out, never a live one', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    const page: PageRequest = { channel: 'email', target: 'a@x', event: 'opened', severity: 'high', mentions: [], recipients: ['a@x'], cause: null, at: T0 };
+    await a.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page, { ...page, target: 'b@x' }] }));
+    const [live, dead] = await a.claimPages(T0, 10, { owner: 'a', until: T0 + 30_000 });
+    await a.renewLeases('a', T0 + 60_000);
+    t.same(await b.claimPages(T0 + 1, 10, { owner: 'b', until: T0 + 30_000 }), [], 'both are a\'s while their leases hold');
+    const c = await raw(t, schema);
+    await c.query(`UPDATE outbox SET claimed_by = 'gone', lease_until = $1 WHERE id = $2`, [T0 + 30_000, dead!.id]);
+    t.equal(await b.recoverInFlight(T0 + 30_000), 1, 'the dead replica\'s page');
+    t.match(await b.claimPages(T0 + 30_000, 10, { owner: 'b', until: T0 + 60_000 }), [{ id: dead!.id, maybeSent: true }]);
+    t.equal(await a.completePage(live!.id, { status: 'sent', externalRef: 'm1' }, T0 + 40_000, 'a'), true, 'the live one stayed with its sender');
+  });
+
+  t.test('two replicas pacing one Slack channel at once take turns: no next-free time is lost', async (t) => {
+    const schema = freshSchema();
+    const [a, b] = [await open(t, { schema }), await open(t, { schema })];
+    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).paceChannel('#incidents', (n) => ({ nextFree: n + 1100, result: n }))));
+    t.same([...seen].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i * 1100), 'each saw the one before it');
+    t.equal(await a.paceChannel('#incidents', (n) => ({ nextFree: n, result: n })), 22_000);
   });
 
   t.test('sweeps on two replicas at once record each breach once', async (t) => {

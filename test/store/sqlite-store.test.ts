@@ -151,6 +151,17 @@ t.test('DATABASE_URL', async (t) => {
   await t.rejects(openStore('sqlite:'), /needs a file path/);
 });
 
+t.test('one process per file: at start, every page left sending comes back, its lease not waited for', async (t) => {
+  const path = join(tempDir(t), 'r.db');
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const page = { channel: 'slack' as const, target: '#a', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: 1000 };
+  await store.applyNotification(n, (a, p, m) => ({ ...decide(1000)(a, p, m)!, pages: [page] }));
+  await store.claimPages(1000, 10, { owner: 'dead-predecessor', until: 31_000 });
+  t.equal(await store.recoverInFlight(2000), 1);
+  t.match(await store.claimPages(2000, 10, { owner: 'me', until: 32_000 }), [{ maybeSent: true, attempts: 2 }]);
+});
+
 t.test('a database from the first release is migrated in place and keeps its incidents', async (t) => {
   const path = join(tempDir(t), 'old.db');
   const old = new Database(path);
@@ -205,7 +216,7 @@ t.test('migration 3 turns the prose timeline and the waiting pages into typed en
     { legacy: true, at: 1004, actor: 'system', kind: 'note', text: 'something this version never wrote' },
   ]);
   t.equal(describeEntry(got.timeline[2]!), 'Slack #security-incident: opened, mentioning 3', 'the same words as before');
-  const [page] = await store.claimPages(5000, 10);
+  const [page] = await store.claimPages(5000, 10, { owner: 'test', until: 35_000 });
   t.same(page!.cause, { at: 5000, actor: 'system', kind: 'sla_breached', severity: 'critical', respondBy: Date.parse('2026-11-23T22:13:00Z'), lateMs: 0, legacy: true });
   const db = new Database(path, { readonly: true });
   t.teardown(() => db.close());
