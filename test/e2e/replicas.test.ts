@@ -228,7 +228,10 @@ ${ports
   );
   const [sentByPeer, okByReplica] = JSON.parse(last) as [number[], number[]];
   t.comment(`webhook notifications per Alertmanager: ${sentByPeer.join(', ')}; 200s per replica: ${okByReplica.join(', ')}`);
-  t.ok(sentByPeer.every((n) => n >= 2 * groups.length), 'both Alertmanagers posted every group to both replicas');
+  // Whether the second peer skips a group is Alertmanager's gossip timing, not ours: the settings
+  // above make it post all of them in practice, but only "both peers posted to both replicas" is
+  // asserted; that every replica had every group is asserted above.
+  t.ok(sentByPeer.every((n) => n >= 2), 'both Alertmanagers posted to both replicas');
   for (const [i, p] of ports.entries()) {
     const text = await metricsText(base(p));
     t.equal(total(text, 'triage_webhook_requests_total', 'code="500"'), 0, `replica ${i}: no 500`);
