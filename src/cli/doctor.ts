@@ -8,7 +8,7 @@ import { readEnv, type EnvSettings } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../classify/severity.js';
-import { describeDatabaseUrl, openStore } from '../store/open-store.js';
+import { describeDatabaseUrl, isPostgresUrl, openStore } from '../store/open-store.js';
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
@@ -101,10 +101,6 @@ async function checkStore({ databaseUrl, database }: EnvSettings): Promise<Outco
   } finally {
     await store.close();
   }
-}
-
-function isPostgresUrl(url: string | undefined): boolean {
-  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
 /**

@@ -47,6 +47,11 @@ function passwordOf(url: string): string | undefined {
   }
 }
 
+/** A DATABASE_URL that selects PostgreSQL. */
+export function isPostgresUrl(url: string | undefined): boolean {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
 /**
  * Opens the store DATABASE_URL names: unset for the default SQLite file, `sqlite:PATH` for another
  * file, `postgres://…` (or `postgresql://…`) for PostgreSQL, whose migrations run before it resolves.
@@ -58,7 +63,7 @@ export async function openStore(databaseUrl: string | undefined, postgres: Postg
     if (!path) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/alert-triage.db');
     return openSqlite(path);
   }
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgres(databaseUrl, postgres);
+  if (isPostgresUrl(databaseUrl)) return openPostgres(databaseUrl, postgres);
   // Never echo the URL: it may carry a password.
   throw new ConfigError('DATABASE_URL: unknown scheme; use sqlite:PATH, postgres://… (or leave it unset for ./data/alert-triage.db)');
 }
