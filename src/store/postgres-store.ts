@@ -482,51 +482,51 @@ export class PostgresStore implements IncidentStore {
         [...fields, id],
       );
     }
-    if (change.alerts.length > 0) {
-      // One statement for any number of alerts; a fingerprint twice in one change: the last one wins, as in SQLite.
-      const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
-      await c.query(
-        `INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
+    // The alerts, the timeline and the pages in one statement (one round trip): data-modifying CTEs
+    // all run, referenced or not. A fingerprint twice in one change: the last one wins, as in SQLite.
+    const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
+    const pages = change.pages ?? [];
+    await c.query(
+      `WITH alerts_written AS (
+         INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
          SELECT $1, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
          FROM json_to_recordset($2::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
            generator_url text, severity text, rule text)
          ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
            annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-           generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
-        [
-          id,
-          JSON.stringify(
-            [...alerts.values()].map((a) => ({
-              fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
-              ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
-            })),
-          ),
-        ],
-      );
-    }
-    await insertTimeline(c, id, change.timeline);
-    const pages = change.pages ?? [];
-    // NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
-    if (pages.some((p) => !p.notSent)) await c.query(`SELECT pg_notify('${PAGES_CHANNEL}', '')`);
-    if (pages.length > 0) {
-      await c.query(
-        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+           generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
+         RETURNING 1
+       ), timeline_written AS (
+         ${TIMELINE_INSERT.replace('$2', '$3')} RETURNING 1
+       ), pages_written AS (
+         INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
          SELECT $1, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
-         FROM json_to_recordset($2::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
+         FROM json_to_recordset($4::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
            status text, at bigint, last_error text)
-         ORDER BY x.n`,
-        [
-          id,
-          JSON.stringify(
-            pages.map((p, n) => ({
-              n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
-              payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
-              at: p.at, last_error: p.notSent ?? null,
-            })),
-          ),
-        ],
-      );
-    }
+         ORDER BY x.n
+         RETURNING 1
+       )
+       -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+       SELECT CASE WHEN $5::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END`,
+      [
+        id,
+        JSON.stringify(
+          [...alerts.values()].map((a) => ({
+            fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
+            ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
+          })),
+        ),
+        timelineJson(change.timeline),
+        JSON.stringify(
+          pages.map((p, n) => ({
+            n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
+            payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
+            at: p.at, last_error: p.notSent ?? null,
+          })),
+        ),
+        pages.some((p) => !p.notSent),
+      ],
+    );
     return { ...change, incident: { ...i, id } };
   }
 
@@ -585,14 +585,17 @@ interface TimelineRow {
   data: object;
 }
 
+// ORDER BY n: ids follow the order of the entries, which is how entries at the same time are ordered.
+const TIMELINE_INSERT = `INSERT INTO timeline (incident_id, at, kind, actor, data)
+  SELECT $1, x.at, x.kind, x.actor, x.data FROM json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
+
+function timelineJson(entries: readonly TimelineEntry[]): string {
+  return JSON.stringify(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
+}
+
 async function insertTimeline(c: Queryable, incidentId: number, entries: readonly TimelineEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  // ORDER BY n: ids follow the order of the entries, which is how entries at the same time are ordered.
-  await c.query(
-    `INSERT INTO timeline (incident_id, at, kind, actor, data)
-     SELECT $1, x.at, x.kind, x.actor, x.data FROM json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`,
-    [incidentId, JSON.stringify(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })))],
-  );
+  await c.query(TIMELINE_INSERT, [incidentId, timelineJson(entries)]);
 }
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
