@@ -289,20 +289,21 @@ export class PostgresStore implements IncidentStore {
     });
   }
 
-  getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
-    // One snapshot for the incident, its alerts and its timeline.
-    return this.tx(async (c) => {
-      const row = (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1`, [id])).rows[0];
-      if (!row) return undefined;
-      const alerts = window
-        ? (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3`, [id, window.limit, window.offset])).rows
-        : (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER}`, [id])).rows;
-      const alertCount = window
-        ? (await c.query<{ n: number }>(`SELECT count(*) AS n FROM alerts WHERE incident_id = $1`, [id])).rows[0]!.n
-        : alerts.length;
-      const timeline = (await c.query<TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = $1 ORDER BY at, id`, [id])).rows;
-      return { ...toIncident(row), alertCount, alerts: alerts.map(toAlert), timeline: timeline.map(toEntry) };
-    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  async getIncident(id: number, window?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined> {
+    // One statement, so one snapshot and one round trip, for the incident, its alerts and its
+    // timeline. LIMIT NULL is no limit; without a window the count is the alerts read.
+    const [r] = await this.query<{ incident: IncidentRow; alerts: AlertRow[]; alert_count: number | null; timeline: TimelineRow[] }>(
+      `SELECT row_to_json(i) AS incident,
+         (SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]')
+            FROM (SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3) a) AS alerts,
+         CASE WHEN $2::bigint IS NULL THEN NULL ELSE (SELECT count(*) FROM alerts WHERE incident_id = $1) END AS alert_count,
+         (SELECT coalesce(json_agg(json_build_object('at', t.at, 'kind', t.kind, 'actor', t.actor, 'data', t.data) ORDER BY t.at, t.id), '[]')
+            FROM timeline t WHERE t.incident_id = $1) AS timeline
+       FROM incidents i WHERE i.id = $1`,
+      [id, window?.limit ?? null, window?.offset ?? 0],
+    );
+    if (!r) return undefined;
+    return { ...toIncident(r.incident), alertCount: r.alert_count ?? r.alerts.length, alerts: r.alerts.map(toAlert), timeline: r.timeline.map(toEntry) };
   }
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
@@ -323,25 +324,21 @@ export class PostgresStore implements IncidentStore {
     return { open: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.open }))), breachedOpen: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.breached }))) };
   }
 
-  claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
+  async claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     // SKIP LOCKED: a page another replica is claiming right now is left to it, never handed out twice.
     // A page whose sender's lease ran out (that replica died or stalled) is taken over, maybe sent.
-    // SET reads the row as it was, so `o.status = 'sending'` tells a take-over.
-    return this.tx(async (c) => {
-      const rows = (
-        await c.query<OutboxRow>(
-          `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
-             claimed_by = $4, lease_until = $5
-           FROM (SELECT id FROM outbox
-                 WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
-                   AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
-                 ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
-           WHERE o.id = due.id RETURNING o.*`,
-          [now, [...busy], limit, lease.owner, lease.until],
-        )
-      ).rows;
-      return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
-    });
+    // SET reads the row as it was, so `o.status = 'sending'` tells a take-over. One statement: no BEGIN.
+    const rows = await this.statement<OutboxRow>(
+      `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
+         claimed_by = $4, lease_until = $5
+       FROM (SELECT id FROM outbox
+             WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+               AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
+             ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+       WHERE o.id = due.id RETURNING o.*`,
+      [now, [...busy], limit, lease.owner, lease.until],
+    );
+    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
   }
 
   renewLeases(owner: string, until: number): Promise<number> {
@@ -357,44 +354,47 @@ export class PostgresStore implements IncidentStore {
     );
   }
 
-  completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
-    return this.tx(async (c) => {
-      const page = (await c.query<{ incident_id: number }>(`SELECT incident_id FROM outbox WHERE id = $1 AND status = 'sending' AND claimed_by = $2 FOR UPDATE`, [id, owner]))
-        .rows[0];
-      // Its lease ran out and another replica took it over: that one records the outcome.
-      if (!page) return false;
-      const free = `claimed_by = NULL, lease_until = NULL`;
-      if (outcome.status === 'sent' || outcome.status === 'folded') {
-        await c.query(`UPDATE outbox SET status = $1, sent_at = $2, external_ref = $3, last_error = NULL, ${free} WHERE id = $4`, [outcome.status, now, outcome.externalRef, id]);
-      } else if (outcome.status === 'retry') {
-        // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, last_error = $2, maybe_sent = maybe_sent OR $3, ${free} WHERE id = $4`, [
-          outcome.nextAttemptAt, outcome.error, outcome.maybeSent === true, id,
-        ]);
-      } else if (outcome.status === 'release') {
-        await c.query(`UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = attempts - 1, ${free} WHERE id = $2`, [outcome.nextAttemptAt, id]);
-      } else {
-        await c.query(`UPDATE outbox SET status = 'failed', last_error = $1, ${free} WHERE id = $2`, [outcome.error, id]);
-      }
-      await insertTimeline(c, page.incident_id, outcome.timeline ?? []);
-      return true;
-    });
+  async completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
+    // The outcome and its timeline entries in one statement. A page whose lease ran out and that
+    // another replica took over matches nothing: that one records the outcome.
+    const params: unknown[] = [id, owner, timelineJson(outcome.timeline ?? [])];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    let set: string;
+    if (outcome.status === 'sent' || outcome.status === 'folded') {
+      set = `status = ${p(outcome.status)}, sent_at = ${p(now)}, external_ref = ${p(outcome.externalRef)}, last_error = NULL`;
+    } else if (outcome.status === 'retry') {
+      // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
+      set = `status = 'pending', next_attempt_at = ${p(outcome.nextAttemptAt)}, last_error = ${p(outcome.error)}, maybe_sent = maybe_sent OR ${p(outcome.maybeSent === true)}`;
+    } else if (outcome.status === 'release') {
+      set = `status = 'pending', next_attempt_at = ${p(outcome.nextAttemptAt)}, attempts = attempts - 1`;
+    } else {
+      set = `status = 'failed', last_error = ${p(outcome.error)}`;
+    }
+    const [row] = await this.statement<{ done: number }>(
+      `WITH page AS (
+         UPDATE outbox SET ${set}, claimed_by = NULL, lease_until = NULL
+         WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
+       ), entries AS (
+         ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
+       )
+       SELECT count(*)::int AS done FROM page`,
+      params,
+    );
+    return row!.done > 0;
   }
 
-  paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
-    // The channel's row is locked until commit: two replicas pacing one channel take turns.
-    return this.tx(async (c) => {
-      // An upsert that changes nothing still locks the row (or creates it), and returns it in one round trip.
-      const [row] = (
-        await c.query<{ next_free: number }>(
-          `INSERT INTO slack_pace (target, next_free) VALUES ($1, 0) ON CONFLICT (target) DO UPDATE SET next_free = slack_pace.next_free RETURNING next_free`,
-          [target],
-        )
-      ).rows;
-      const { nextFree, result } = decide(row!.next_free);
-      await c.query(`UPDATE slack_pace SET next_free = $1 WHERE target = $2`, [nextFree, target]);
-      return result;
-    });
+  async paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
+    // Compare and set, two round trips: read the channel's time, decide, and write only if nobody
+    // moved it meanwhile; if somebody did (another replica posted), decide again on the new time.
+    for (;;) {
+      const [row] = await this.statement<{ next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = $1`, [target]);
+      const { nextFree, result } = decide(row?.next_free ?? 0);
+      if (row && nextFree === row.next_free) return result;
+      const written = row
+        ? await this.statement(`UPDATE slack_pace SET next_free = $2 WHERE target = $1 AND next_free = $3 RETURNING 1`, [target, nextFree, row.next_free])
+        : await this.statement(`INSERT INTO slack_pace (target, next_free) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [target, nextFree]);
+      if (written.length > 0) return result;
+    }
   }
 
   async slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined> {
@@ -497,7 +497,7 @@ export class PostgresStore implements IncidentStore {
            generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
          RETURNING 1
        ), timeline_written AS (
-         ${TIMELINE_INSERT.replace('$2', '$3')} RETURNING 1
+         ${timelineInsert('$1', '$3')} RETURNING 1
        ), pages_written AS (
          INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
          SELECT $1, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
@@ -544,6 +544,24 @@ export class PostgresStore implements IncidentStore {
   }
 
   /**
+   * One statement on its own (autocommit: no BEGIN or COMMIT round trips), run again on a deadlock
+   * or serialization failure like a transaction.
+   */
+  private async statement<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        if (retryable(err) && attempt < MAX_ATTEMPTS) {
+          await sleep(attempt * (5 + Math.random() * 20));
+          continue;
+        }
+        throw translate(err);
+      }
+    }
+  }
+
+  /**
    * Runs `work` in one transaction on one pooled connection and resolves after COMMIT. A deadlock or
    * serialization failure runs it again from the start; anything else rolls back and is thrown.
    */
@@ -585,18 +603,21 @@ interface TimelineRow {
   data: object;
 }
 
-// ORDER BY n: ids follow the order of the entries, which is how entries at the same time are ordered.
-const TIMELINE_INSERT = `INSERT INTO timeline (incident_id, at, kind, actor, data)
-  SELECT $1, x.at, x.kind, x.actor, x.data FROM json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
+/**
+ * Inserts the timeline entries of the JSON parameter `json` (see timelineJson) for `incident`, an
+ * expression, taken from `from` when given (a CTE: no row there, nothing inserted). ORDER BY n: ids
+ * follow the order of the entries, which is how entries at the same time are ordered.
+ */
+function timelineInsert(incident: string, json: string, from?: string): string {
+  return `INSERT INTO timeline (incident_id, at, kind, actor, data)
+    SELECT ${incident}, x.at, x.kind, x.actor, x.data
+    FROM ${from ? `${from}, ` : ''}json_to_recordset(${json}::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
+}
 
 function timelineJson(entries: readonly TimelineEntry[]): string {
   return JSON.stringify(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
 
-async function insertTimeline(c: Queryable, incidentId: number, entries: readonly TimelineEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await c.query(TIMELINE_INSERT, [incidentId, timelineJson(entries)]);
-}
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const base = postgresClientConfig(options.url);

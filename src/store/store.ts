@@ -115,7 +115,8 @@ export interface IncidentStore {
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
   /**
    * Paces a Slack channel across every process: calls `decide` with when the channel may take its
-   * next message and stores the answer, in one transaction that holds the channel's row.
+   * next message and stores the answer, atomically: if another process moved the time meanwhile,
+   * `decide` runs again on the new one (so it must be pure), and only one of them takes a slot.
    */
   paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T>;
   /** The Slack message that announced an incident in a channel, for chat.update and thread replies. */
