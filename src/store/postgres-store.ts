@@ -151,6 +151,17 @@ interface OverrideRow {
 }
 
 const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
+/** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
+const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
+
+/** An incident row with its alerts (ALERTS_OF_I). */
+interface IncidentWithAlertsRow extends IncidentRow {
+  alert_rows: AlertRow[];
+}
+
+function stateOf(row: IncidentWithAlertsRow): IncidentState {
+  return { incident: toIncident(row), alerts: new Map(row.alert_rows.map((r) => [r.fingerprint, toAlert(r)])) };
+}
 
 /**
  * The store for several replicas: PostgreSQL through a node-postgres pool.
@@ -232,19 +243,23 @@ export class PostgresStore implements IncidentStore {
     return this.tx(async (c) => {
       // Notifications of one group queue here, across replicas: the second reads what the first committed.
       await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [GROUP_LOCK_NAMESPACE, key]);
-      const active = (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE`, [key])).rows[0];
-      const activeState = active ? await this.state(c, active) : null;
+      // Each incident is read with its alerts, in one round trip.
+      const active = (
+        await c.query<IncidentWithAlertsRow>(`SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE OF i`, [key])
+      ).rows[0];
       // The last resolved incident is only consulted when a notification could open a new one.
       // As in SQLite: without an active incident the last resolved one is consulted, for late firing
       // re-deliveries and for resolved alerts that settle a manually resolved incident.
-      const last = !active ? await this.lastResolved(c, key) : undefined;
-      const change = decide(activeState, last ? await this.state(c, last) : null, n);
+      const last = active
+        ? undefined
+        : (await c.query<IncidentWithAlertsRow>(`SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`, [key])).rows[0];
+      const change = decide(active ? stateOf(active) : null, last ? stateOf(last) : null, n);
       if (change) {
         const committed = await this.write(c, change);
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last ?? (await this.lastResolved(c, key));
+      const concerned = active ?? last;
       return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
     });
   }
@@ -446,15 +461,6 @@ export class PostgresStore implements IncidentStore {
     const listener = this.listener;
     this.listener = undefined;
     await Promise.all([this.pool.end(), listener?.end().catch(() => {})]);
-  }
-
-  private async state(c: Queryable, row: IncidentRow): Promise<IncidentState> {
-    const alerts = (await c.query<AlertRow>(`SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER}`, [row.id])).rows;
-    return { incident: toIncident(row), alerts: new Map(alerts.map((r) => [r.fingerprint, toAlert(r)])) };
-  }
-
-  private async lastResolved(c: Queryable, key: string): Promise<IncidentRow | undefined> {
-    return (await c.query<IncidentRow>(`SELECT * FROM incidents WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`, [key])).rows[0];
   }
 
   /** Writes one change: the incident, its alerts, its timeline and its pages, each in one statement. */
