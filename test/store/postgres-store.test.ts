@@ -137,6 +137,20 @@ if ('skip' in db) {
     t.equal(await a.paceChannel('#incidents', (n) => ({ nextFree: n, result: n })), 22_000);
   });
 
+  t.test('a running replica survives a newer release adding a column: its prepared statements are made again', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema, poolSize: 1 });
+    await store.applyNotification(n('a'), decider(T0));
+    t.ok(await store.getIncident(1), 'statements prepared on the one connection');
+    const c = await raw(t, schema);
+    await c.query(`ALTER TABLE incidents ADD COLUMN added_by_a_newer_release TEXT`);
+    await c.query(`ALTER TABLE alerts ADD COLUMN added_by_a_newer_release TEXT`);
+    const again = await store.applyNotification(n('b'), decider(T0 + 1));
+    t.equal(again.incident?.id, 1, 'the group is read again');
+    t.equal((await store.getIncident(1))!.alertCount, 2);
+    t.equal((await store.listIncidents({ limit: 5 })).length, 1);
+  });
+
   t.test('sweeps on two replicas at once record each breach once', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
