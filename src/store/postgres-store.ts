@@ -467,74 +467,71 @@ export class PostgresStore implements IncidentStore {
   /** Writes one change: the incident, its alerts, its timeline and its pages, each in one statement. */
   private async write(c: Queryable, change: IncidentChange): Promise<CommittedChange> {
     const i = change.incident;
-    const fields = [
-      i.title, i.severity, i.rule, i.status, i.respondBy, i.acknowledgedAt, i.acknowledgedBy, i.resolvedAt, i.resolvedBy,
-      i.slaBreached, i.breachedAt, i.escalationStep, i.reminders, i.nextEscalationAt,
-    ];
-    let id = i.id;
-    if (id === null) {
-      const r = await c.query<{ id: number }>(
-        `INSERT INTO incidents (title, severity, rule, status, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-           sla_breached, breached_at, escalation_step, reminders, next_escalation_at,
-           key, receiver, group_key, group_labels, external_url, opened_at, team)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
-        [...fields, i.key, i.receiver, i.groupKey, JSON.stringify(i.groupLabels), i.externalUrl, i.openedAt, i.team],
-      );
-      id = r.rows[0]!.id;
-    } else {
-      await c.query(
-        `UPDATE incidents SET title = $1, severity = $2, rule = $3, status = $4, respond_by = $5, acknowledged_at = $6, acknowledged_by = $7,
-           resolved_at = $8, resolved_by = $9, sla_breached = $10, breached_at = $11, escalation_step = $12, reminders = $13, next_escalation_at = $14
-         WHERE id = $15`,
-        [...fields, id],
-      );
-    }
-    // The alerts, the timeline and the pages in one statement (one round trip): data-modifying CTEs
-    // all run, referenced or not. A fingerprint twice in one change: the last one wins, as in SQLite.
+    // The incident, its alerts, its timeline entries and its pages in one statement (one round trip):
+    // data-modifying CTEs all run, referenced or not, and the children take the id from `incident`.
+    // $1-$4 are the children; the incident's fields follow. A fingerprint twice in one change: the
+    // last one wins, as in SQLite.
     const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
     const pages = change.pages ?? [];
-    await c.query(
-      `WITH alerts_written AS (
-         INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
-         SELECT $1, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
-         FROM json_to_recordset($2::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-           generator_url text, severity text, rule text)
-         ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-           annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-           generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
-         RETURNING 1
-       ), timeline_written AS (
-         ${timelineInsert('$1', '$3')} RETURNING 1
-       ), pages_written AS (
-         INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
-         SELECT $1, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
-         FROM json_to_recordset($4::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
-           status text, at bigint, last_error text)
-         ORDER BY x.n
-         RETURNING 1
-       )
-       -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
-       SELECT CASE WHEN $5::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END`,
-      [
-        id,
-        JSON.stringify(
-          [...alerts.values()].map((a) => ({
-            fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
-            ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
-          })),
-        ),
-        timelineJson(change.timeline),
-        JSON.stringify(
-          pages.map((p, n) => ({
-            n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
-            payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
-            at: p.at, last_error: p.notSent ?? null,
-          })),
-        ),
-        pages.some((p) => !p.notSent),
-      ],
-    );
-    return { ...change, incident: { ...i, id } };
+    const params: unknown[] = [
+      JSON.stringify(
+        [...alerts.values()].map((a) => ({
+          fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
+          ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
+        })),
+      ),
+      timelineJson(change.timeline),
+      JSON.stringify(
+        pages.map((p, n) => ({
+          n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
+          payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
+          at: p.at, last_error: p.notSent ?? null,
+        })),
+      ),
+      pages.some((p) => !p.notSent),
+    ];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    const fields: [string, unknown][] = [
+      ['title', i.title], ['severity', i.severity], ['rule', i.rule], ['status', i.status], ['respond_by', i.respondBy],
+      ['acknowledged_at', i.acknowledgedAt], ['acknowledged_by', i.acknowledgedBy], ['resolved_at', i.resolvedAt], ['resolved_by', i.resolvedBy],
+      ['sla_breached', i.slaBreached], ['breached_at', i.breachedAt], ['escalation_step', i.escalationStep], ['reminders', i.reminders],
+      ['next_escalation_at', i.nextEscalationAt],
+    ];
+    if (i.id === null) {
+      fields.push(['key', i.key], ['receiver', i.receiver], ['group_key', i.groupKey], ['group_labels', JSON.stringify(i.groupLabels)],
+        ['external_url', i.externalUrl], ['opened_at', i.openedAt], ['team', i.team]);
+    }
+    const incident =
+      i.id === null
+        ? `INSERT INTO incidents (${fields.map(([k]) => k).join(', ')}) VALUES (${fields.map(([, v]) => p(v)).join(', ')}) RETURNING id`
+        : `UPDATE incidents SET ${fields.map(([k, v]) => `${k} = ${p(v)}`).join(', ')} WHERE id = ${p(i.id)} RETURNING id`;
+    const [row] = (
+      await c.query<{ id: number }>(
+        `WITH incident AS (${incident}), alerts_written AS (
+           INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
+           SELECT incident.id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
+           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
+             generator_url text, severity text, rule text)
+           ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+             annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+             generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
+           RETURNING 1
+         ), timeline_written AS (
+           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), pages_written AS (
+           INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
+           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
+             status text, at bigint, last_error text)
+           ORDER BY x.n
+           RETURNING 1
+         )
+         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`,
+        params,
+      )
+    ).rows;
+    return { ...change, incident: { ...i, id: row!.id } };
   }
 
   /** One statement on any pooled connection. */
