@@ -581,6 +581,10 @@ export class PostgresStore implements IncidentStore {
       }
       const c: Queryable = { query: (text, values) => (values ? client.query(prepared(text, values)) : client.query(text)) };
       let broken: Error | undefined;
+      // A link that drops between two statements is reported as an 'error' event, which would end the
+      // process with nobody listening: note it, drop the connection; the next statement fails with it.
+      const lost = (err: Error) => (broken = err);
+      client.on('error', lost);
       try {
         return await work(c, client, (reason) => (broken = reason));
       } catch (err) {
@@ -594,6 +598,7 @@ export class PostgresStore implements IncidentStore {
         }
         throw translate(err);
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     }
