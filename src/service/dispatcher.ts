@@ -103,9 +103,15 @@ export class Dispatcher {
     return recovered;
   }
 
-  /** Pages were committed: claim them now rather than at the next poll. */
-  wake(): void {
+  /**
+   * Pages were committed: claim them now rather than at the next poll. `targets`, when given, are
+   * where the pages go: when each of them has a send in flight or is a paused Slack channel, there
+   * is nothing to claim now (the end of the send wakes the loop, and the pass after a pause is
+   * scheduled for its end), so a storm of commits to one channel does not run a pass per commit.
+   */
+  wake(targets?: readonly Pick<OutboxEntry, 'channel' | 'target'>[]): void {
     if (this.stopped) return;
+    if (targets?.length && targets.every((t) => this.waiting(t, this.clock.now()))) return;
     if (this.claiming) {
       this.wakeRequested = true;
       return;
@@ -265,6 +271,19 @@ export class Dispatcher {
     this.metrics.observePage(page, outcome, attemptedAt);
   }
 
+  /** A target that takes nothing now: a send to it is in flight, or it is a Slack channel still paused. */
+  private waiting(t: Pick<OutboxEntry, 'channel' | 'target'>, now: number): boolean {
+    return this.inFlight.has(targetKey(t)) || (t.channel === 'slack' && (this.nextFree.get(t.target) ?? 0) > now);
+  }
+
+  /** The poll interval, or less when a paused Slack channel may take its next message sooner. */
+  private nextPassIn(): number {
+    const now = this.clock.now();
+    let delay = this.pollMs;
+    for (const at of this.nextFree.values()) if (at > now) delay = Math.min(delay, at - now);
+    return delay;
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
@@ -275,7 +294,7 @@ export class Dispatcher {
           this.claiming = undefined;
           const again = this.wakeRequested;
           this.wakeRequested = false;
-          this.schedule(again ? 0 : this.pollMs);
+          this.schedule(again ? 0 : this.nextPassIn());
         });
     }, delay);
     this.timer.unref();
