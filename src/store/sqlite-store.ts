@@ -144,6 +144,8 @@ export class SqliteStore implements IncidentStore {
   /** close() was called: no new writes. */
   private closing = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
+  /** The run-time overrides ending after `endingAfter`, as read at `version` of the database (see listOverrides). */
+  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[] } | undefined;
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
 
@@ -257,6 +259,8 @@ export class SqliteStore implements IncidentStore {
         `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       deleteOverride: db.prepare<[number]>(`DELETE FROM oncall_overrides WHERE id = ?`),
+      // Changes when another connection (another process on this file) commits; not for this one's own commits.
+      dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
   }
 
@@ -407,15 +411,30 @@ export class SqliteStore implements IncidentStore {
   }
 
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    return this.read(() => this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride));
+    return this.read(() => {
+      // Every paging decision asks; the answer changes only with this store's own writes (which
+      // drop the copy) or another connection's commit (which changes data_version).
+      const version = this.stmt.dataVersion.get() as number;
+      const cached = this.overrides;
+      if (cached && cached.version === version && endingAfter >= cached.endingAfter) return cached.rows.filter((o) => o.to > endingAfter);
+      const rows = this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride);
+      this.overrides = { version, endingAfter, rows };
+      return [...rows];
+    });
   }
 
   addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    return this.run(() => ({ ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) }));
+    return this.run(() => {
+      this.overrides = undefined;
+      return { ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) };
+    });
   }
 
   deleteOverride(id: number): Promise<boolean> {
-    return this.run(() => this.stmt.deleteOverride.run(id).changes > 0);
+    return this.run(() => {
+      this.overrides = undefined;
+      return this.stmt.deleteOverride.run(id).changes > 0;
+    });
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
