@@ -36,12 +36,14 @@ const body = (n: number) => JSON.stringify({
     startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: `${n.toString(16)}-${i}`,
   })),
 });
-const r = await autocannon({
+const load = (duration: number) => autocannon({
   url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST',
   headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
-  connections, duration: seconds,
+  connections, duration,
   requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
 });
+await load(2); // warm-up
+const r = await load(seconds);
 console.log(`${r.requests.average} req/s, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx, ${r.errors} errors`);
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));

@@ -5,8 +5,15 @@ import { readFileSync } from 'node:fs';
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
 const [file, n = '40'] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+// LAST_MS: only the samples of the last so many milliseconds (the load, not the start-up).
+const lastMs = Number(process.env['LAST_MS'] ?? Infinity);
+const end = profile.timeDeltas.reduce((a, b) => a + b, 0);
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let at = 0;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (end - at <= lastMs * 1000) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
