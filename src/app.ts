@@ -110,7 +110,8 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     onCommitted: (change) => {
       metrics.observeChange(change);
       // The pages are committed: the dispatcher claims them now instead of at its next poll.
-      if (change.pages?.some((p) => !p.notSent)) dispatcher.wake();
+      const waiting = change.pages?.filter((p) => !p.notSent);
+      if (waiting?.length) dispatcher.wake(waiting);
     },
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).

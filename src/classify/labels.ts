@@ -10,7 +10,9 @@ const HOSTILE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export function toLabels(value: unknown): Labels {
   const out: Record<string, string> = Object.create(null);
   if (value && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) {
+    // Keys, not entries: no pair array per label, on a path that runs for every label of every alert.
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
       if (typeof v === 'string' && !HOSTILE_KEYS.has(k)) out[k] = v;
     }
   }

@@ -57,8 +57,20 @@ export function parseRfc3339(text: string): number | undefined {
   return date.getTime() - offset * 60_000;
 }
 
-function time(text: string, field: string): number | null {
+// Alertmanager sends the same few times many times over (every alert's endsAt "0001-01-01T00:00:00Z",
+// a group's shared startsAt): the last few parsed are remembered.
+const recentTimes = new Map<string, number | undefined>();
+
+function parseRemembered(text: string): number | undefined {
+  if (recentTimes.has(text)) return recentTimes.get(text);
   const ms = parseRfc3339(text);
+  if (recentTimes.size >= 64) recentTimes.clear();
+  if (text.length <= 64) recentTimes.set(text, ms);
+  return ms;
+}
+
+function time(text: string, field: string): number | null {
+  const ms = parseRemembered(text);
   if (ms === undefined) throw new PayloadError(`body/${field.replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/')} is not an RFC 3339 time: "${text.slice(0, 64)}"`);
   // Go's zero time (0001-01-01T00:00:00Z) is how Alertmanager says "no end yet".
   return ms <= 0 ? null : ms;

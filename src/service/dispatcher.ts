@@ -79,6 +79,12 @@ export class Dispatcher {
   private readonly leaseMs: number;
   /** Who this dispatcher is in the leases it holds. */
   readonly owner: string;
+  /**
+   * When each Slack channel may take its next message, as this replica last saw it in the store: a
+   * hint that spares claiming pages only to release them. The store's pace decides; another replica
+   * may have moved it further, and then the claim finds out.
+   */
+  private readonly paceHint = new Map<string, number>();
   /** The delivery under way for each busy target. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -138,9 +144,15 @@ export class Dispatcher {
     }
   }
 
-  /** Pages were committed: claim them now rather than at the next poll. */
-  wake(): void {
+  /**
+   * Pages were committed: claim them now rather than at the next poll. `targets`, when given, are
+   * where the pages go: when each of them has a send in flight or is a paused Slack channel, there
+   * is nothing to claim now (the end of the send wakes the loop, and the pass after a pause is
+   * scheduled for its end), so a storm of commits to one channel does not run a pass per commit.
+   */
+  wake(targets?: readonly Pick<OutboxEntry, 'channel' | 'target'>[]): void {
     if (this.stopped) return;
+    if (targets?.length && targets.every((t) => this.waiting(t, this.clock.now()))) return;
     if (this.claiming) {
       this.wakeRequested = true;
       return;
@@ -180,7 +192,10 @@ export class Dispatcher {
   /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */
   private async claim(): Promise<{ pages: number; deliveries: Promise<void>[] }> {
     const now = this.clock.now();
-    const pages = await this.store.claimPages(now, 500, { owner: this.owner, until: now + this.leaseMs }, [...this.inFlight.keys()]);
+    // A Slack channel that may not take a message yet (paced, or a 429) is left alone like a busy
+    // one: claiming its pages only to release them again cost two writes per page per pass in a storm.
+    const paused = [...this.paceHint].flatMap(([target, at]) => (at > now ? [targetKey({ channel: 'slack', target })] : []));
+    const pages = await this.store.claimPages(now, 500, { owner: this.owner, until: now + this.leaseMs }, [...this.inFlight.keys(), ...paused]);
     if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
     for (const id of new Set(pages.map((p) => p.incidentId))) {
@@ -212,11 +227,12 @@ export class Dispatcher {
   private async slackBatch(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
     const notifier = this.notifiers.get('slack');
     const canDigest = Boolean(notifier?.sendDigest && !notifier.notConfigured);
-    // The channel's pace is shared with every replica: planned and taken in one store transaction.
+    // The channel's pace is shared with every replica: planned against the store's time and taken atomically.
     const plan = await this.store.paceChannel(target, (nextFree) => {
       const plan = planSlackBatch(pages, nextFree, now, this.policy, canDigest);
       return { nextFree: plan.action === 'wait' ? nextFree : plan.nextFree, result: plan };
     });
+    this.paceHint.set(target, plan.action === 'wait' ? plan.until : plan.nextFree);
     if (plan.action === 'wait') {
       await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now)));
       return;
@@ -257,9 +273,10 @@ export class Dispatcher {
     if (!items.length) return;
     try {
       const d = await notifier.sendDigest!(target, items);
-      for (const { page } of items) await this.record(page, foldedOutcome(page, d.externalRef, items.length, now), now);
+      // Recorded together, so one group commit holds them all (one by one, a digest of 500 took 500 commits).
+      await Promise.all(items.map(({ page }) => this.record(page, foldedOutcome(page, d.externalRef, items.length, now), now)));
     } catch (err) {
-      for (const { page } of items) await this.failed(page, err, now);
+      await Promise.all(items.map(({ page }) => this.failed(page, err, now)));
     }
   }
 
@@ -293,7 +310,8 @@ export class Dispatcher {
     const decision = decideRetry(page, failure, now, this.policy, this.random());
     if (decision.retry && decision.pauseChannel && page.channel === 'slack') {
       const until = decision.at;
-      await this.store.paceChannel(page.target, (nextFree) => ({ nextFree: Math.max(nextFree, until), result: undefined }));
+      const paused = await this.store.paceChannel(page.target, (nextFree) => ({ nextFree: Math.max(nextFree, until), result: Math.max(nextFree, until) }));
+      this.paceHint.set(page.target, paused);
     }
     if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
     await this.record(page, failedOutcome(page, failure, decision, now), now);
@@ -310,6 +328,19 @@ export class Dispatcher {
     this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'page taken over by another replica while this one sent it; its outcome is left to that one');
   }
 
+  /** A target that takes nothing now: a send to it is in flight, or it is a Slack channel still paused. */
+  private waiting(t: Pick<OutboxEntry, 'channel' | 'target'>, now: number): boolean {
+    return this.inFlight.has(targetKey(t)) || (t.channel === 'slack' && (this.paceHint.get(t.target) ?? 0) > now);
+  }
+
+  /** The poll interval, or less when a paused Slack channel may take its next message sooner. */
+  private nextPassIn(): number {
+    const now = this.clock.now();
+    let delay = this.pollMs;
+    for (const at of this.paceHint.values()) if (at > now) delay = Math.min(delay, at - now);
+    return delay;
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
@@ -320,7 +351,7 @@ export class Dispatcher {
           this.claiming = undefined;
           const again = this.wakeRequested;
           this.wakeRequested = false;
-          this.schedule(again ? 0 : this.pollMs);
+          this.schedule(again ? 0 : this.nextPassIn());
         });
     }, delay);
     this.timer.unref();

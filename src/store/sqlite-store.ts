@@ -147,6 +147,8 @@ export class SqliteStore implements IncidentStore {
   /** close() was called: no new writes. */
   private closing = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
+  /** The run-time overrides ending after `endingAfter`, as read at `version` of the database (see listOverrides). */
+  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[] } | undefined;
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
 
@@ -275,6 +277,8 @@ export class SqliteStore implements IncidentStore {
         `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       deleteOverride: db.prepare<[number]>(`DELETE FROM oncall_overrides WHERE id = ?`),
+      // Changes when another connection (another process on this file) commits; not for this one's own commits.
+      dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
   }
 
@@ -327,11 +331,21 @@ export class SqliteStore implements IncidentStore {
     return this.read(() => {
       const row = this.stmt.byId.get(id);
       if (!row) return undefined;
+      if (!window) {
+        // Every alert (the dispatcher, the report): read and decoded when first used, not before. A
+        // digest of 500 pages names each incident by its title and never looks at its alerts, which
+        // cost 0.75 ms an incident to read and decode at 100 alerts.
+        const incident = toIncident(row) as IncidentWithDetails & { alertCount: number };
+        const alerts = lazy(incident, 'alerts', () => this.stmt.alerts.all(id).map(toAlert));
+        lazy(incident, 'alertCount', () => alerts().length);
+        lazy(incident, 'timeline', () => this.stmt.timeline.all(id).map(toEntry));
+        return incident;
+      }
       // Only the window's rows are decoded (labels and annotations are JSON text).
-      const alerts = window ? this.stmt.alertsWindow.all(id, window.limit, window.offset) : this.stmt.alerts.all(id);
+      const alerts = this.stmt.alertsWindow.all(id, window.limit, window.offset);
       return {
         ...toIncident(row),
-        alertCount: window ? this.stmt.alertCount.get(id)!.n : alerts.length,
+        alertCount: this.stmt.alertCount.get(id)!.n,
         alerts: alerts.map(toAlert),
         timeline: this.stmt.timeline.all(id).map(toEntry),
       };
@@ -439,15 +453,30 @@ export class SqliteStore implements IncidentStore {
   }
 
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    return this.read(() => this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride));
+    return this.read(() => {
+      // Every paging decision asks; the answer changes only with this store's own writes (which
+      // drop the copy) or another connection's commit (which changes data_version).
+      const version = this.stmt.dataVersion.get() as number;
+      const cached = this.overrides;
+      if (cached && cached.version === version && endingAfter >= cached.endingAfter) return cached.rows.filter((o) => o.to > endingAfter);
+      const rows = this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride);
+      this.overrides = { version, endingAfter, rows };
+      return [...rows];
+    });
   }
 
   addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    return this.run(() => ({ ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) }));
+    return this.run(() => {
+      this.overrides = undefined;
+      return { ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) };
+    });
   }
 
   deleteOverride(id: number): Promise<boolean> {
-    return this.run(() => this.stmt.deleteOverride.run(id).changes > 0);
+    return this.run(() => {
+      this.overrides = undefined;
+      return this.stmt.deleteOverride.run(id).changes > 0;
+    });
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
@@ -651,6 +680,32 @@ function translate(err: unknown): unknown {
     return new StoreUnavailableError('SQLite store is closed', { cause: err });
   }
   return err;
+}
+
+/**
+ * Defines `key` on `target` as a value computed by `load` on first read (and kept); an ordinary
+ * enumerable property to spreads, JSON and assignment. Returns the reader.
+ */
+function lazy<T extends object, K extends keyof T & string>(target: T, key: K, load: () => T[K]): () => T[K] {
+  let value: T[K];
+  let loaded = false;
+  const get = () => {
+    if (!loaded) {
+      value = load();
+      loaded = true;
+    }
+    return value;
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get,
+    set: (v: T[K]) => {
+      value = v;
+      loaded = true;
+    },
+  });
+  return get;
 }
 
 function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {

@@ -33,3 +33,22 @@ t.test('a commit with pages wakes the dispatcher: with polling off, the page sti
   await until('the page', () => slack.postedTo('#incidents').length === 1);
   t.pass('delivered without a poll');
 });
+
+t.test('pages for a paused Slack channel wait untouched in the outbox, and leave when the pause ends, with polling off', async (t) => {
+  const { app, slack, store, clock } = await pagingApp(t, { dispatch: { random: () => 0.5, pollMs: 3_600_000, slackIntervalMs: 300 } });
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')])); // medium: Slack #incidents only
+  await until('the first page', () => slack.postedTo('#incidents').length === 1);
+  // #incidents may take its next message 300 ms (of the manual clock) after the first.
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await new Promise((r) => setTimeout(r, 100));
+  const db = (store as unknown as { db: { prepare(sql: string): { all(): { status: string; attempts: number; next_attempt_at: number; created_at: number }[] } } }).db;
+  const waiting = db.prepare(`SELECT status, attempts, next_attempt_at, created_at FROM outbox WHERE id > 1 ORDER BY id`).all();
+  t.same(waiting.map((p) => [p.status, p.attempts, p.next_attempt_at === p.created_at]), [['pending', 0, true], ['pending', 0, true]], 'not claimed and released during the pause');
+  // The pass after the pause is scheduled for its end (polling would take an hour).
+  await until('both pages', () => {
+    clock.advance(50);
+    return slack.postedTo('#incidents').length === 3;
+  });
+  t.pass('delivered after the pause without a poll');
+});

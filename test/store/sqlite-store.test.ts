@@ -250,3 +250,22 @@ t.test('a failed WAL sync: the batch gets 503, and so does every later write unt
   await again.ping();
   t.ok(await again.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'after' }), decide(1000)), 'a restart recovers');
 });
+
+t.test('overrides are read once per change: an own write or another connection commit is seen at the next read', async (t) => {
+  const path = join(tempDir(t), 'o.db');
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const T0 = 1_800_000_000_000;
+  t.same(await store.listOverrides(T0), []);
+  const a = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0 });
+  t.same(await store.listOverrides(T0), [a], 'its own write');
+  t.same(await store.listOverrides(T0 + 60_000), [], 'ended by a later time');
+  t.same(await store.listOverrides(T0), [a], 'an earlier time after a later one reads again');
+  // Another process writing to the same file (the database is shared on disk, not only through this store).
+  const other = new Database(path);
+  t.teardown(() => other.close());
+  other.prepare(`INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (NULL, 'bob', ?, ?, 'cli', ?)`).run(T0, T0 + 120_000, T0);
+  t.same((await store.listOverrides(T0)).map((o) => o.contact), ['alice', 'bob'], "another connection's commit");
+  t.equal(await store.deleteOverride(a.id), true);
+  t.same((await store.listOverrides(T0)).map((o) => o.contact), ['bob'], 'its own delete');
+});

@@ -1,0 +1,70 @@
+// npx tsx test/bench/ab-bench.ts LABEL=DIR[:ENV=V,ENV=V] ...: the bench's bare route, then the
+// service from each given checkout (DIR holds test/bench/bench-server.ts; ENV for its knobs, e.g.
+// BENCH_NO_DISPATCH=1), interleaved in ROUNDS rounds under the same load (ALERTS, CONN, SECS).
+// Prints each one's req/s, its ratio to the bare route of the same round, and its CPU time per
+// request (all threads, from /proc) with the CPU ratio bare/service: on a machine shared with other
+// work, CPU per request moves far less than req/s does. Not a test: for comparing two versions.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { MailServer } from '../fakes/mail-server.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const alerts = Number(process.env['ALERTS'] ?? 5), connections = Number(process.env['CONN'] ?? 16), seconds = Number(process.env['SECS'] ?? 5), rounds = Number(process.env['ROUNDS'] ?? 2);
+const variants = process.argv.slice(2); // each "label=dir[:ENV=v,ENV=v]"
+const slack = await new SlackApiServer('xoxb-bench').start();
+const mail = await new MailServer().start();
+let next = Math.floor(Math.random() * 1e9);
+const body = (n: number) => JSON.stringify({
+  receiver: 'bench', status: 'firing', version: '4', groupKey: `{}:{alertname="HighErrorRate",group="${n}"}`, truncatedAlerts: 0,
+  groupLabels: { alertname: 'HighErrorRate', group: String(n) }, commonLabels: { alertname: 'HighErrorRate', job: 'web' }, commonAnnotations: {},
+  externalURL: 'http://alertmanager:9093',
+  alerts: Array.from({ length: alerts }, (_, i) => ({
+    status: 'firing', labels: { alertname: 'HighErrorRate', instance: `web-${i}:8080`, job: 'web', severity: 'warning', group: String(n) },
+    annotations: { summary: `5xx ratio above 5% on web-${i}`, runbook_url: 'https://runbooks.example/5xx' },
+    startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: `${n.toString(16)}-${i}`,
+  })),
+});
+const CLK = 100; // USER_HZ
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
+}
+const cpu: Record<string, number> = {};
+async function run(mode: string, root: string, env: Record<string, string>): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ab-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url } });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  const { port } = JSON.parse(line) as { port: number };
+  const go = (d: number) => autocannon({ url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' }, connections, duration: d, requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }] });
+  await go(2);
+  const c0 = cpuMs(child.pid!);
+  const r = await go(seconds);
+  cpu[mode] = ((cpuMs(child.pid!) - c0) * 1000) / (r.requests.total || 1);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(dir, { recursive: true, force: true });
+  if (r.non2xx || r.errors) console.log(`!! ${mode} ${root}: ${r.non2xx} non-2xx ${r.errors} errors`);
+  return r.requests.average;
+}
+const sums: Record<string, number[]> = {};
+for (let round = 0; round < rounds; round++) {
+  const bare = await run('bare', ROOT, {});
+  const bareCpu = cpu['bare']!;
+  const cells = [`bare ${bare.toFixed(0)} ${bareCpu.toFixed(0)}us`];
+  for (const v of variants) {
+    const [label, rest] = v.split('=', 2) as [string, string];
+    const [root, envs] = rest.split(':') as [string, string | undefined];
+    const env = Object.fromEntries((envs ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+    const rps = await run('service', root, env);
+    (sums[label] ??= []).push(rps / bare);
+    cells.push(`${label} ${rps.toFixed(0)} (${(rps / bare).toFixed(3)}) ${cpu['service']!.toFixed(0)}us cpu-ratio ${(bareCpu / cpu['service']!).toFixed(3)}`);
+  }
+  console.log(`${alerts} alerts, ${connections} conn, round ${round + 1}: ${cells.join(' | ')}`);
+}
+await slack.stop();
+await mail.stop();
