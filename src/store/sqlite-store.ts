@@ -148,7 +148,7 @@ export class SqliteStore implements IncidentStore {
   private closing = false;
   private readonly commitBatch: (fns: (() => unknown)[]) => Outcome[];
   /** The run-time overrides ending after `endingAfter`, as read at `version` of the database (see listOverrides). */
-  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[] } | undefined;
+  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
 
@@ -455,12 +455,21 @@ export class SqliteStore implements IncidentStore {
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
     return this.read(() => {
       // Every paging decision asks; the answer changes only with this store's own writes (which
-      // drop the copy) or another connection's commit (which changes data_version).
-      const version = this.stmt.dataVersion.get() as number;
+      // drop the copy) or another connection's commit (which changes data_version). Any statement
+      // outside a transaction, even that pragma, takes WAL read locks (system calls), so another
+      // connection's commit is looked for at most once per OVERRIDES_RECHECK_MS.
       const cached = this.overrides;
-      if (cached && cached.version === version && endingAfter >= cached.endingAfter) return cached.rows.filter((o) => o.to > endingAfter);
+      const at = performance.now();
+      if (cached && endingAfter >= cached.endingAfter) {
+        if (at - cached.checkedAt < OVERRIDES_RECHECK_MS) return cached.rows.filter((o) => o.to > endingAfter);
+        if (this.stmt.dataVersion.get() === cached.version) {
+          cached.checkedAt = at;
+          return cached.rows.filter((o) => o.to > endingAfter);
+        }
+      }
+      const version = this.stmt.dataVersion.get() as number;
       const rows = this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride);
-      this.overrides = { version, endingAfter, rows };
+      this.overrides = { version, endingAfter, rows, checkedAt: at };
       return [...rows];
     });
   }
@@ -605,6 +614,8 @@ export class SqliteStore implements IncidentStore {
 }
 
 const LOCK_RETRY_MS = 25;
+/** How stale the overrides may be after another process (not this store) changed them. */
+const OVERRIDES_RECHECK_MS = 1000;
 
 /**
  * fdatasync of the WAL file in libuv's thread pool, shared: a caller's promise resolves after a
