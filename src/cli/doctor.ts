@@ -8,7 +8,7 @@ import { readEnv, type EnvSettings } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../classify/severity.js';
-import { describeDatabaseUrl, isPostgresUrl, openStore } from '../store/open-store.js';
+import { describeDatabaseUrl, isPostgresUrl, openStore, passwordOf } from '../store/open-store.js';
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
@@ -122,15 +122,6 @@ async function checkPostgres({ databaseUrl, database }: EnvSettings): Promise<{ 
     const password = passwordOf(url);
     if (password) reason = reason.split(password).join('***');
     return { outcome: { ok: false, detail: `DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? code : 'no code'}: ${reason})` } };
-  }
-}
-
-function passwordOf(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return decodeURIComponent(u.password) || u.searchParams.get('password') || undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -38,7 +38,8 @@ async function openPostgres(url: string, settings: PostgresPoolSettings): Promis
   }
 }
 
-function passwordOf(url: string): string | undefined {
+/** The password a database URL carries (in its user part or as ?password=), to keep it out of messages. */
+export function passwordOf(url: string): string | undefined {
   try {
     const u = new URL(url);
     return decodeURIComponent(u.password) || u.searchParams.get('password') || undefined;
