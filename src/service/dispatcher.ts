@@ -55,6 +55,18 @@ function targetKey(p: Pick<OutboxEntry, 'channel' | 'target'>): string {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** How many outcomes of one batch are recorded at once. */
+const RECORD_CONCURRENCY = 16;
+
+/** Runs `fn` on every item, at most `limit` at a time. */
+async function inTurns<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /**
  * Delivers the outbox. A loop driven by the database, in the way of Alertmanager's notify stages:
  * it claims due pages (most severe first), asks the outbox policy what to do with each channel's
@@ -85,6 +97,8 @@ export class Dispatcher {
    * may have moved it further, and then the claim finds out.
    */
   private readonly paceHint = new Map<string, number>();
+  /** The pages of each target's delivery under way, whose leases the heartbeat renews. */
+  private readonly leased = new Map<string, number[]>();
   /** The delivery under way for each busy target. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -121,6 +135,7 @@ export class Dispatcher {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    this.aborted = false;
     await this.recover();
     this.schedule(0);
     this.heartbeat = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
@@ -134,11 +149,15 @@ export class Dispatcher {
     return recovered;
   }
 
-  /** Keeps the leases of the sends in flight; a failure is only logged, and the next beat tries again. */
+  /**
+   * Keeps the leases of the pages this process is delivering, and only those: a page dropped without
+   * an outcome must run out. A failure is only logged, and the next beat tries again.
+   */
   private async renew(): Promise<void> {
-    if (this.inFlight.size === 0) return;
+    const ids = [...this.leased.values()].flat();
+    if (ids.length === 0) return;
     try {
-      await this.store.renewLeases(this.owner, this.clock.now() + this.leaseMs);
+      await this.store.renewLeases(this.owner, this.clock.now() + this.leaseMs, ids);
     } catch (err) {
       this.log.warn({ err }, 'could not renew the leases of the pages being sent; another replica takes them over if this lasts');
     }
@@ -168,18 +187,28 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.heartbeat);
     await this.claiming;
-    if (this.inFlight.size === 0) return;
-    const settled = Promise.all(this.inFlight.values());
-    if (await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)])) return;
-    this.aborted = true;
-    this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; another replica or the next start checks for them and settles them');
-    for (const n of this.notifiers.values()) n.abort?.();
-    // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
-    await Promise.race([settled, sleep(this.graceMs)]);
-    // End the leases now, so that another replica takes the pages over at once instead of in a lease.
-    await this.store.renewLeases(this.owner, this.clock.now()).catch((err: unknown) => this.log.warn({ err }, 'could not hand over the leases at shutdown; they run out by themselves'));
+    // The heartbeat goes on through the grace: the sends still running keep their leases.
+    if (this.inFlight.size > 0) {
+      const settled = Promise.all(this.inFlight.values());
+      if (!(await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)]))) {
+        this.aborted = true;
+        this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; another replica or the next start checks for them and settles them');
+        for (const n of this.notifiers.values()) n.abort?.();
+        // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
+        await Promise.race([settled, sleep(this.graceMs)]);
+      }
+      // End the leases of whatever is left, so that another replica takes the pages over at once.
+      await this.handOver();
+    }
+    clearInterval(this.heartbeat);
+  }
+
+  /** Ends this process's leases (of `ids`, or all of them) now: another replica takes the pages over at once, as unknown outcomes. */
+  private async handOver(ids?: readonly number[]): Promise<void> {
+    await this.store
+      .renewLeases(this.owner, this.clock.now(), ids)
+      .catch((err: unknown) => this.log.warn({ err }, 'could not hand the leases over; they run out by themselves'));
   }
 
   /** One pass over the due pages, waiting for their deliveries; returns how many were handled. Tests call it directly. */
@@ -198,22 +227,37 @@ export class Dispatcher {
     const pages = await this.store.claimPages(now, 500, { owner: this.owner, until: now + this.leaseMs }, [...this.inFlight.keys(), ...paused]);
     if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
-    for (const id of new Set(pages.map((p) => p.incidentId))) {
-      const incident = await this.store.getIncident(id);
-      if (incident) incidents.set(id, incident);
+    try {
+      for (const id of new Set(pages.map((p) => p.incidentId))) {
+        const incident = await this.store.getIncident(id);
+        if (incident) incidents.set(id, incident);
+      }
+    } catch (err) {
+      // Claimed, but nothing will be sent: the pages are handed over rather than held for a lease.
+      await this.handOver(pages.map((p) => p.id));
+      throw err;
     }
     const byTarget = new Map<string, OutboxEntry[]>();
     for (const p of pages) byTarget.set(targetKey(p), [...(byTarget.get(targetKey(p)) ?? []), p]);
     const deliveries: Promise<void>[] = [];
     for (const [key, batch] of byTarget) {
+      const ids = batch.map((p) => p.id);
       const delivery = (batch[0]!.channel === 'slack' ? this.slackBatch(batch[0]!.target, batch, incidents, now) : this.oneByOne(batch, incidents))
-        .catch((err: unknown) => this.log.error({ err, target: batch[0]!.target }, 'outbox delivery failed; the pages are retried'))
+        .catch(async (err: unknown) => {
+          // Most likely the store failed mid-batch: pages without a recorded outcome may have been
+          // sent, so they are handed over (a page already recorded is not `sending` any more) and
+          // taken again as unknown outcomes, looked up before any resend.
+          this.log.error({ err, target: batch[0]!.target }, 'outbox delivery failed; its pages are looked up and retried');
+          await this.handOver(ids);
+        })
         .finally(() => {
           this.inFlight.delete(key);
+          this.leased.delete(key);
           // Pages for this target that arrived while it was busy are due now.
           this.wake();
         });
       this.inFlight.set(key, delivery);
+      this.leased.set(key, ids);
       deliveries.push(delivery);
     }
     return { pages: pages.length, deliveries };
@@ -234,14 +278,14 @@ export class Dispatcher {
     });
     this.paceHint.set(target, plan.action === 'wait' ? plan.until : plan.nextFree);
     if (plan.action === 'wait') {
-      await Promise.all(pages.map((p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now)));
+      await inTurns(pages, RECORD_CONCURRENCY, (p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now));
       return;
     }
     if (plan.action === 'digest') {
       await this.digest(notifier!, target, plan.pages, incidents, now);
       return;
     }
-    await Promise.all(plan.later.map(({ page, at }) => this.record(page, { status: 'release', nextAttemptAt: at }, now)));
+    await inTurns(plan.later, RECORD_CONCURRENCY, ({ page, at }) => this.record(page, { status: 'release', nextAttemptAt: at }, now));
     await this.deliver(plan.page, incidents);
   }
 
@@ -271,13 +315,19 @@ export class Dispatcher {
       items.push({ page, incident });
     }
     if (!items.length) return;
+    let d;
     try {
-      const d = await notifier.sendDigest!(target, items);
-      // Recorded together, so one group commit holds them all (one by one, a digest of 500 took 500 commits).
-      await Promise.all(items.map(({ page }) => this.record(page, foldedOutcome(page, d.externalRef, items.length, now), now)));
+      d = await notifier.sendDigest!(target, items);
     } catch (err) {
-      await Promise.all(items.map(({ page }) => this.failed(page, err, now)));
+      // One failure of one message: the channel is paused (on a 429) once, not once per page.
+      await inTurns(items, RECORD_CONCURRENCY, ({ page }, i) => this.failed(page, err, now, i === 0));
+      return;
     }
+    // Outside the try: a store failure now must not turn a delivered digest into a resend.
+    // Recorded several at a time, so a group commit holds many (one by one, 500 pages took 500
+    // commits) while a pool of database connections is not flooded.
+    const ref = d.externalRef;
+    await inTurns(items, RECORD_CONCURRENCY, ({ page }) => this.record(page, foldedOutcome(page, ref, items.length, now), now));
   }
 
   private async deliver(page: OutboxEntry, incidents: Map<number, IncidentWithDetails>): Promise<void> {
@@ -290,17 +340,22 @@ export class Dispatcher {
       await this.record(page, skippedOutcome(page, reason, now), now);
       return;
     }
+    let found, delivery;
     try {
-      const found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }) : undefined;
-      const delivery = found ?? (await notifier.send({ page, incident }));
-      for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
-      await this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
+      found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }) : undefined;
+      delivery = found ?? (await notifier.send({ page, incident }));
     } catch (err) {
       await this.failed(page, err, this.clock.now());
+      return;
     }
+    for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
+    // Outside the try: if the store fails now, the page was delivered; the batch hands its lease over
+    // and it is looked up, never sent again blindly.
+    await this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
   }
 
-  private async failed(page: OutboxEntry, err: unknown, now: number): Promise<void> {
+  /** Records a failed attempt; `pause`: a server's Retry-After pauses the Slack channel (once per message that failed). */
+  private async failed(page: OutboxEntry, err: unknown, now: number, pause = true): Promise<void> {
     if (this.aborted) {
       this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'send aborted at shutdown; its outcome is unknown and is checked at the next start');
       return;
@@ -308,7 +363,7 @@ export class Dispatcher {
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
     const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
     const decision = decideRetry(page, failure, now, this.policy, this.random());
-    if (decision.retry && decision.pauseChannel && page.channel === 'slack') {
+    if (pause && decision.retry && decision.pauseChannel && page.channel === 'slack') {
       const until = decision.at;
       const paused = await this.store.paceChannel(page.target, (nextFree) => ({ nextFree: Math.max(nextFree, until), result: Math.max(nextFree, until) }));
       this.paceHint.set(page.target, paused);

@@ -344,8 +344,11 @@ export class PostgresStore implements IncidentStore {
     // SKIP LOCKED: a page another replica is claiming right now is left to it, never handed out twice.
     // A page whose sender's lease ran out (that replica died or stalled) is taken over, maybe sent.
     // SET reads the row as it was, so `o.status = 'sending'` tells a take-over. One statement: no BEGIN.
+    // A page a replica of a release before leases is sending has no lease: it gets one from the first
+    // claim that sees it, so it is taken over one lease later if that replica never records it.
     const rows = await this.statement<OutboxRow>(
-      `UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
+      `WITH unleased AS (UPDATE outbox SET lease_until = $5 WHERE status = 'sending' AND lease_until IS NULL RETURNING 1)
+       UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
          claimed_by = $4, lease_until = $5
        FROM (SELECT id FROM outbox
              WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
@@ -357,8 +360,11 @@ export class PostgresStore implements IncidentStore {
     return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
   }
 
-  renewLeases(owner: string, until: number): Promise<number> {
-    return this.statement(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 RETURNING 1`, [until, owner]).then((rows) => rows.length);
+  async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
+    const rows = ids
+      ? await this.statement(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 AND id = ANY ($3::bigint[]) RETURNING 1`, [until, owner, [...ids]])
+      : await this.statement(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 RETURNING 1`, [until, owner]);
+    return rows.length;
   }
 
   recoverInFlight(now: number): Promise<number> {

@@ -219,6 +219,7 @@ export class SqliteStore implements IncidentStore {
            claimed_by = ?, lease_until = ? WHERE id = ?`,
       ),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
+      renewLeasesOf: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`),
       // One process uses the file, so every page left sending belongs to a process that is gone.
       recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1, claimed_by = NULL, lease_until = NULL WHERE status = 'sending'`),
       pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
@@ -401,8 +402,8 @@ export class SqliteStore implements IncidentStore {
     );
   }
 
-  renewLeases(owner: string, until: number): Promise<number> {
-    return this.run(() => this.stmt.renewLeases.run(until, owner).changes);
+  renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
+    return this.run(() => (ids ? this.stmt.renewLeasesOf.run(until, owner, JSON.stringify(ids)) : this.stmt.renewLeases.run(until, owner)).changes);
   }
 
   recoverInFlight(_now: number): Promise<number> {

@@ -100,8 +100,11 @@ export interface IncidentStore {
    * in this process) are left for later.
    */
   claimPages(now: number, limit: number, lease: Lease, busy?: readonly string[]): Promise<OutboxEntry[]>;
-  /** Moves the lease of every page `owner` is sending to `until` (a heartbeat; `now` at shutdown hands them over at once); returns how many. */
-  renewLeases(owner: string, until: number): Promise<number>;
+  /**
+   * Moves the lease of the pages `owner` is sending (those of `ids`, or all of them) to `until`: a
+   * heartbeat, or `now` to hand them over at once. Returns how many.
+   */
+  renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number>;
   /**
    * Puts back in the queue, marked maybeSent, the pages whose sender is gone: those whose lease ran
    * out by `now`, and, on a store only one process uses (SQLite), every page left `sending`, since

@@ -3,6 +3,7 @@
 // and the stalled replica's late outcome is not recorded; Slack's pace is shared by both.
 import t, { type Test } from 'tap';
 import { PostgresStore } from '../../src/store/postgres-store.js';
+import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
 import { alert, api, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
 import { pagingApp, SLACK_TOKEN } from '../notify/paging-helpers.js';
 import { testDatabase } from '../store/postgres-test-db.js';
@@ -15,8 +16,11 @@ if ('skip' in db) {
   let schemas = 0;
   const LEASE_MS = 30_000;
 
-  /** Replica A (with the fake Slack and SMTP servers) and replica B, on one fresh schema. */
-  async function twoReplicas(t: Test) {
+  /**
+   * Replica A (with the fake Slack and SMTP servers) and replica B, on one fresh schema. `faults`
+   * wraps A's store, for a database that fails at one precise step.
+   */
+  async function twoReplicas(t: Test, faults: (store: IncidentStore) => IncidentStore = (s) => s) {
     const schema = `replicas${++schemas}`;
     const open = async () => {
       const store = await PostgresStore.open({ url, schema, poolSize: 4 });
@@ -25,7 +29,7 @@ if ('skip' in db) {
     };
     const dispatch = { autoStart: false, random: () => 0.5, leaseMs: LEASE_MS };
     // A long client timeout: only the lease, never the timeout, can end A's hanging call here.
-    const a = await pagingApp(t, { dispatch: { ...dispatch, owner: 'replica-a' } }, { store: await open() }, { slackTimeoutMs: 120_000 });
+    const a = await pagingApp(t, { dispatch: { ...dispatch, owner: 'replica-a' } }, { store: faults(await open()) }, { slackTimeoutMs: 120_000 });
     const b = await makeApp(t, {
       store: await open(),
       clock: a.clock,
@@ -95,5 +99,45 @@ if ('skip' in db) {
     a.clock.advance(1100);
     await b.app.triage.dispatcher.tick();
     t.equal(a.slack.postedTo('#incidents').length, 2, 'and posts once the channel is free');
+  });
+
+  /** A's store, failing once at `method` when `when` says so; the real store otherwise. */
+  const failOnce = (method: 'completePage' | 'getIncident', when: (args: unknown[]) => boolean) => (store: IncidentStore): IncidentStore => {
+    let failed = false;
+    return new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          if (!failed && when(args)) {
+            failed = true;
+            return Promise.reject(new StoreUnavailableError('the database went away for a moment'));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  };
+
+  t.test('the database fails just after Slack took the page: the page is handed over and found, never posted again', async (t) => {
+    const { a } = await twoReplicas(t, failOnce('completePage', (args) => (args[1] as { status: string }).status === 'sent'));
+    await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+    await a.app.triage.dispatcher.tick();
+    t.equal(a.slack.postedTo('#incidents').length, 1, 'Slack has it');
+    // The failed batch ended its lease at once: the next pass (once the channel's pace allows) takes
+    // the page again, as an unknown outcome.
+    a.clock.advance(1100);
+    await a.app.triage.dispatcher.tick();
+    t.equal(a.slack.postedTo('#incidents').length, 1, 'exactly one message');
+    t.equal(a.slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted again');
+    t.match((await api(a.app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }]);
+  });
+
+  t.test('pages claimed but never delivered (reading the incident failed) are handed over, not held by the heartbeat', async (t) => {
+    const { a, b } = await twoReplicas(t, failOnce('getIncident', () => true));
+    await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+    await t.rejects(a.app.triage.dispatcher.tick(), StoreUnavailableError);
+    t.ok((await b.app.triage.dispatcher.tick()) >= 1, 'the other replica takes them at once');
+    t.equal(a.slack.postedTo('#incidents').length, 1, 'and delivers once');
   });
 }

@@ -273,6 +273,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.claimPages(T0 + LEASE_MS - 1, 10, lease(T0 + LEASE_MS - 1, 'replica-b')), [], 'not while the lease holds');
     t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS), 2, 'a heartbeat renews every page the owner sends');
     t.equal(await store.renewLeases('replica-b', T0 + 2 * LEASE_MS), 0, 'and only its own');
+    t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS, [mine[0]!.id]), 1, 'or only the pages it names');
     t.same(await store.claimPages(T0 + LEASE_MS, 10, lease(T0 + LEASE_MS, 'replica-b')), [], 'a renewed lease holds past the first term');
 
     // replica-a stalls past its renewed lease: replica-b takes both over, as unknown outcomes.

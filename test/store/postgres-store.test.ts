@@ -129,6 +129,19 @@ if ('skip' in db) {
     t.equal(await a.completePage(live!.id, { status: 'sent', externalRef: 'm1' }, T0 + 40_000, 'a'), true, 'the live one stayed with its sender');
   });
 
+  t.test('a page a release before leases left sending gets a lease from the first claim, and is taken over when it runs out', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema });
+    const page: PageRequest = { channel: 'slack', target: '#a', event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0 };
+    await store.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page] }));
+    const c = await raw(t, schema);
+    // What the previous release's claim wrote: sending, no owner, no lease.
+    await c.query(`UPDATE outbox SET status = 'sending', attempts = 1`);
+    t.same(await store.claimPages(T0, 10, { owner: 'new', until: T0 + 30_000 }), [], 'not taken at once: the old replica may be sending it');
+    t.equal((await c.query(`SELECT lease_until FROM outbox`)).rows[0].lease_until, String(T0 + 30_000), 'but given a lease');
+    t.match(await store.claimPages(T0 + 30_000, 10, { owner: 'new', until: T0 + 60_000 }), [{ maybeSent: true, attempts: 2 }], 'taken over when it runs out');
+  });
+
   t.test('two replicas pacing one Slack channel at once take turns: no next-free time is lost', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
