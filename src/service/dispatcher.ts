@@ -223,7 +223,11 @@ export class Dispatcher {
     const now = this.clock.now();
     // A Slack channel that may not take a message yet (paced, or a 429) is left alone like a busy
     // one: claiming its pages only to release them again cost two writes per page per pass in a storm.
-    const paused = [...this.paceHint].flatMap(([target, at]) => (at > now ? [targetKey({ channel: 'slack', target })] : []));
+    const paused: string[] = [];
+    for (const [target, at] of this.paceHint) {
+      if (at > now) paused.push(targetKey({ channel: 'slack', target }));
+      else this.paceHint.delete(target); // over: what is left is what this pass left alone
+    }
     const pages = await this.store.claimPages(now, 500, { owner: this.owner, until: now + this.leaseMs }, [...this.inFlight.keys(), ...paused]);
     if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
@@ -392,7 +396,8 @@ export class Dispatcher {
   private nextPassIn(): number {
     const now = this.clock.now();
     let delay = this.pollMs;
-    for (const at of this.paceHint.values()) if (at > now) delay = Math.min(delay, at - now);
+    // A pause that ended since the pass began (its pages were left alone) calls for a pass at once.
+    for (const at of this.paceHint.values()) delay = Math.min(delay, Math.max(0, at - now));
     return delay;
   }
 
