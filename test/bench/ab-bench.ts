@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { benchBody } from './bench-payload.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const alerts = Number(process.env['ALERTS'] ?? 5), connections = Number(process.env['CONN'] ?? 16), seconds = Number(process.env['SECS'] ?? 5), rounds = Number(process.env['ROUNDS'] ?? 2);
@@ -19,16 +20,7 @@ const variants = process.argv.slice(2); // each "label=dir[:ENV=v,ENV=v]"
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 let next = Math.floor(Math.random() * 1e9);
-const body = (n: number) => JSON.stringify({
-  receiver: 'bench', status: 'firing', version: '4', groupKey: `{}:{alertname="HighErrorRate",group="${n}"}`, truncatedAlerts: 0,
-  groupLabels: { alertname: 'HighErrorRate', group: String(n) }, commonLabels: { alertname: 'HighErrorRate', job: 'web' }, commonAnnotations: {},
-  externalURL: 'http://alertmanager:9093',
-  alerts: Array.from({ length: alerts }, (_, i) => ({
-    status: 'firing', labels: { alertname: 'HighErrorRate', instance: `web-${i}:8080`, job: 'web', severity: 'warning', group: String(n) },
-    annotations: { summary: `5xx ratio above 5% on web-${i}`, runbook_url: 'https://runbooks.example/5xx' },
-    startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: `${n.toString(16)}-${i}`,
-  })),
-});
+const body = (n: number) => benchBody(alerts, n);
 const CLK = 100; // USER_HZ
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { benchBody } from './bench-payload.js';
 
 const [alerts = 5, connections = 16, seconds = 10] = process.argv.slice(2).map(Number);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -26,16 +27,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDi
 const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
 const { port } = JSON.parse(line) as { port: number };
 let next = Math.floor(Math.random() * 1e9);
-const body = (n: number) => JSON.stringify({
-  receiver: 'bench', status: 'firing', version: '4', groupKey: `{}:{alertname="HighErrorRate",group="${n}"}`, truncatedAlerts: 0,
-  groupLabels: { alertname: 'HighErrorRate', group: String(n) }, commonLabels: { alertname: 'HighErrorRate', job: 'web' }, commonAnnotations: {},
-  externalURL: 'http://alertmanager:9093',
-  alerts: Array.from({ length: alerts }, (_, i) => ({
-    status: 'firing', labels: { alertname: 'HighErrorRate', instance: `web-${i}:8080`, job: 'web', severity: 'warning', group: String(n) },
-    annotations: { summary: `5xx ratio above 5% on web-${i}`, runbook_url: 'https://runbooks.example/5xx' },
-    startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: `${n.toString(16)}-${i}`,
-  })),
-});
+const body = (n: number) => benchBody(alerts, n);
 const load = (duration: number) => autocannon({
   url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST',
   headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },

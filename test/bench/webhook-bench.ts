@@ -13,35 +13,12 @@ import { createInterface } from 'node:readline';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { scratchDatabase, type ScratchDatabase } from '../store/postgres-test-db.js';
+import { benchBody } from './bench-payload.js';
 
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
 // 16 concurrent groups is a busy Alertmanager; 64 is an alert storm.
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '16,64').split(',').map(Number);
 const ROOT = new URL('../..', import.meta.url).pathname;
-
-function body(alerts: number, n: number): string {
-  const startsAt = new Date(Date.now() - 60_000).toISOString();
-  return JSON.stringify({
-    receiver: 'bench',
-    status: 'firing',
-    alerts: Array.from({ length: alerts }, (_, i) => ({
-      status: 'firing',
-      labels: { alertname: 'HighErrorRate', instance: `web-${i}:8080`, job: 'web', severity: 'warning', group: String(n) },
-      annotations: { summary: `5xx ratio above 5% on web-${i}`, runbook_url: 'https://runbooks.example/5xx' },
-      startsAt,
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus:9090/graph',
-      fingerprint: `${n.toString(16)}-${i}`,
-    })),
-    groupLabels: { alertname: 'HighErrorRate', group: String(n) },
-    commonLabels: { alertname: 'HighErrorRate', job: 'web' },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    version: '4',
-    groupKey: `{}:{alertname="HighErrorRate",group="${n}"}`,
-    truncatedAlerts: 0,
-  });
-}
 
 // The channels the service pages through live here, in the load generator's process, not the service's.
 const slack = await new SlackApiServer('xoxb-bench').start();
@@ -76,7 +53,7 @@ async function load(port: number, alerts: number, connections: number, duration:
     headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
     connections,
     duration,
-    requests: [{ setupRequest: (req) => ({ ...req, body: body(alerts, next++) }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, body: benchBody(alerts, next++) }) }],
   });
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
