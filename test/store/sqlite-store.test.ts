@@ -94,6 +94,34 @@ t.test('durability: the WAL is synced off the event loop, and no write is report
   t.equal((inline as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 2, 'inline: synchronous FULL');
 });
 
+t.test('one failing write in a group commit fails alone: the others commit once, nothing of it is kept', async (t) => {
+  const store = new SqliteStore({ path: join(tempDir(t), 'g.db') });
+  t.teardown(() => store.close());
+  let decided = 0;
+  const counting: typeof decide = (now) => (a, p, m) => {
+    decided++;
+    return decide(now)(a, p, m);
+  };
+  // Queued in the same turn: one batch, one transaction.
+  const first = store.applyNotification(groupNotification([incomingAlert('a', 'ServiceDown')], { groupKey: 'first' }), counting(1000));
+  const failing = store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'failing' }), (a, p, m) => {
+    // It writes, then throws: what it wrote must be undone, and only that.
+    const change = decide(1000)(a, p, m)!;
+    if (change.incident.id === null) return { ...change, alerts: [...change.alerts, { ...change.alerts[0]!, status: 'bogus' as 'firing' }] };
+    return change;
+  });
+  const third = store.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'third' }), counting(1000));
+  t.ok((await first).change, 'the write before it commits');
+  await t.rejects(failing, /CHECK constraint failed/, 'the failing write fails with its own error');
+  t.ok((await third).change, 'the write after it commits');
+  const all = await store.listIncidents({ limit: 10 });
+  t.same(all.map((i) => i.groupKey).sort(), ['first', 'third'], 'nothing of the failing write is kept, and no incident twice');
+  t.ok(decided >= 2, `the others decided again on the state they found (${decided} decisions)`);
+  // The next batch takes the fast path again.
+  t.ok((await store.applyNotification(groupNotification([incomingAlert('d', 'ServiceDown')], { groupKey: 'fourth' }), decide(1000))).change);
+  t.equal((await store.listIncidents({ limit: 10 })).length, 3);
+});
+
 t.test('the timeline is append-only in the database itself', async (t) => {
   const path = join(tempDir(t), 'a.db');
   const store = new SqliteStore({ path });
