@@ -7,7 +7,12 @@ import { WalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { decider, groupNotification, incomingAlert, tempDir } from '../helpers.js';
 
 const notification = (i: number) => groupNotification([incomingAlert(`a${i}`, 'ServiceDown'), incomingAlert(`b${i}`, 'ServiceDown')], { groupKey: `g${i}` });
-const internals = (store: SqliteStore) => store as unknown as { db: Database.Database; checkpointer: WalCheckpointer & { worker?: { terminate(): Promise<number> } } };
+interface CheckpointerInternals {
+  last: WalCheckpointer['last'];
+  told: boolean;
+  worker?: { terminate(): Promise<number> };
+}
+const internals = (store: SqliteStore) => store as unknown as { db: Database.Database; checkpointer: CheckpointerInternals };
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -28,7 +33,7 @@ t.test('the store never checkpoints inside a commit: a worker does, and the WAL 
   t.match(checkpointer.last, { ok: true, busy: 0 }, `the worker checkpointed (${JSON.stringify(checkpointer.last)})`);
   // Once every frame is back in the database, the next commit writes the WAL from its start. The
   // report must come after the last commit: one made before it may have been overtaken by commits.
-  const settled = () => !(checkpointer as unknown as { told: boolean }).told;
+  const settled = () => !checkpointer.told;
   await until('a report after the last commit, all frames checkpointed', () => settled() && checkpointer.last!.ok && (checkpointer.last as { log: number; checkpointed: number }).checkpointed === (checkpointer.last as { log: number }).log);
   const before = (checkpointer.last as { log: number }).log;
   await store.applyNotification(notification(1000), decider(1000));
