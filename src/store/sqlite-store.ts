@@ -10,7 +10,6 @@ import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
 import {
   StoreUnavailableError,
   type CommittedChange,
@@ -158,8 +157,6 @@ export class SqliteStore implements IncidentStore {
   private readonly wal: WalSync | undefined;
   /** upsertAlerts' statements, by row count. */
   private readonly upsertAlertStatements = new Map<number, Database.Statement<unknown[]>>();
-  /** Checkpoints the WAL off the event loop (a file, not ':memory:'). */
-  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -173,17 +170,6 @@ export class SqliteStore implements IncidentStore {
     // asynchronously in flush(), so /healthz and reads keep answering while another process holds a lock.
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
     this.lockWaitMs = options.lockWaitMs ?? 3000;
-    if (options.path !== ':memory:') {
-      // SQLite's own checkpoint would run inside a COMMIT on the event loop: a worker does it.
-      this.db.pragma('wal_autocheckpoint = 0');
-      // A WAL that grew in a burst is cut back when it starts again, not kept at its largest.
-      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      this.checkpointer = new WalCheckpointer(options.path, {
-        onFailure: () => {
-          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
-        },
-      });
-    }
     this.migrate();
     const db = this.db;
     // A nested better-sqlite3 transaction is a savepoint: a throw undoes that one write only.
@@ -306,7 +292,6 @@ export class SqliteStore implements IncidentStore {
         else m(this.db);
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
-      this.checkpointer?.committed();
     }
   }
 
@@ -523,7 +508,6 @@ export class SqliteStore implements IncidentStore {
     this.closing = true;
     if (this.queue.length > 0 && !this.retrying) this.flush();
     await this.wal?.close();
-    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -627,7 +611,6 @@ export class SqliteStore implements IncidentStore {
       for (const w of batch) w.reject(failure);
       return;
     }
-    this.checkpointer?.committed();
     if (!this.wal) {
       settle(outcomes);
       return;
@@ -668,9 +651,6 @@ export class SqliteStore implements IncidentStore {
 const LOCK_RETRY_MS = 25;
 /** 50 rows of 10 values: well under SQLite's 32,766 parameters, and at most 50 statements prepared. */
 const ALERT_ROWS_PER_STATEMENT = 50;
-const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
-/** SQLite's default, back in force on the store's connection if the checkpointer cannot run. */
-const SQLITE_AUTOCHECKPOINT = 1000;
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
 
