@@ -2,6 +2,7 @@
 // event loop. `bare`: a Fastify route with the same schema, auth and validator that does nothing.
 // `service`: the real app on a SQLite file, durable (WAL synced before each answer), with Slack
 // and SMTP configured (BENCH_SLACK_URL, BENCH_SMTP_URL) so the outbox dispatcher runs as in production.
+// BENCH_SQLITE_MEMORY=1 puts that database in memory (not durable: for analysis only).
 // With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead (one replica per
 // process: start two on one database for two replicas).
 import Fastify from 'fastify';
@@ -24,7 +25,11 @@ const store =
     ? undefined
     : postgresUrl
       ? await PostgresStore.open({ url: postgresUrl })
-      : new SqliteStore({ path: join(dir!, 'bench.db'), durability: (process.env['BENCH_DURABILITY'] as 'inline' | 'offloaded' | 'none' | undefined) ?? 'offloaded' });
+      : new SqliteStore({
+          // BENCH_SQLITE_MEMORY=1: an in-memory database, no file and no sync, to see what the disk costs.
+          path: process.env['BENCH_SQLITE_MEMORY'] ? ':memory:' : join(dir!, 'bench.db'),
+          durability: (process.env['BENCH_DURABILITY'] as 'inline' | 'offloaded' | 'none' | undefined) ?? 'offloaded',
+        });
 
 const app =
   mode === 'bare' || !store
