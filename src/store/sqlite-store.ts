@@ -133,10 +133,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * Writes are group-committed: the writes requested during one turn of the event loop run in one
  * transaction, and every caller's promise settles only after that transaction is committed and on
- * disk (the WAL synced: see `durability`). One failing write fails alone: the batch is rolled back
- * and run again with each write inside its own savepoint, so the others still commit (savepoints
- * only then: each one copies every page it touches first, a quarter of a write's cost). A failed
- * COMMIT or sync fails them all. A burst of webhooks shares one fsync instead of paying one each.
+ * disk (the WAL synced: see `durability`). One write that fails on its own fails alone: the batch
+ * is rolled back and run again with each write inside its own savepoint, so the others still commit
+ * (savepoints only then: each one copies every page it touches first, a quarter of a write's cost).
+ * A failed BEGIN, COMMIT or sync, or an error of the disk, fails them all. A burst of webhooks shares
+ * one fsync instead of paying one each.
  */
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
@@ -179,12 +180,24 @@ export class SqliteStore implements IncidentStore {
         try {
           return { ok: true, value: savepoint(fn) };
         } catch (error) {
+          // SQLite rolled the whole transaction back itself (an I/O error, a full disk): the writes
+          // after this one would each commit on their own. The batch fails instead.
+          if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
       }),
     );
     this.commitEach = each.immediate;
-    this.commitAll = db.transaction((fns: (() => unknown)[]) => fns.map((fn) => fn())).immediate;
+    // A write's own error is wrapped, to be told apart from a failed BEGIN or COMMIT.
+    this.commitAll = db.transaction((fns: (() => unknown)[]) =>
+      fns.map((fn) => {
+        try {
+          return fn();
+        } catch (error) {
+          throw new WriteFailed(error);
+        }
+      }),
+    ).immediate;
     this.stmt = {
       active: db.prepare<[string], IncidentRow>(`SELECT * FROM incidents WHERE key = ? AND status <> 'resolved'`),
       lastResolved: db.prepare<[string], IncidentRow>(
@@ -626,15 +639,18 @@ export class SqliteStore implements IncidentStore {
   }
 
   /**
-   * All writes in one transaction without savepoints; if one throws (not for a lock, which fails
-   * the whole batch anyway), the batch was rolled back and runs again with savepoints, its writes
-   * re-deciding on the state they find (as after a lock wait), so only the failing one fails.
+   * All writes in one transaction without savepoints. If one of them throws an error of its own (a
+   * constraint, a conflict, a bug), the batch was rolled back and runs again with savepoints, its
+   * writes re-deciding on the state they find (as after a lock wait), so only the failing one fails.
+   * A failed BEGIN or COMMIT, a lock, or an error of the environment (disk, I/O) fails the batch as
+   * a whole: the caller waits out a lock or answers 503.
    */
   private commitBatchOf(fns: (() => unknown)[]): Outcome[] {
     try {
       return this.commitAll(fns).map((value) => ({ ok: true, value }));
     } catch (err) {
-      if (isLocked(err) || !this.db.open) throw err;
+      if (!(err instanceof WriteFailed)) throw err;
+      if (isLocked(err.error) || isTransient(err.error) || !this.db.open) throw err.error;
       return this.commitEach(fns);
     }
   }
@@ -714,6 +730,16 @@ class WalSync {
   }
 }
 
+/** An error thrown by one write of a batch (not by BEGIN or COMMIT). */
+class WriteFailed {
+  constructor(readonly error: unknown) {}
+}
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && TRANSIENT.test(code);
+}
+
 function isLocked(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
@@ -721,7 +747,7 @@ function isLocked(err: unknown): boolean {
 
 function translate(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && TRANSIENT.test(code)) {
+  if (isTransient(err)) {
     return new StoreUnavailableError(`SQLite store unavailable (${code}): ${(err as Error).message}`, { cause: err });
   }
   if (err instanceof TypeError && /database connection is not open/.test(err.message)) {

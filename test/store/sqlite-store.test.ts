@@ -116,10 +116,29 @@ t.test('one failing write in a group commit fails alone: the others commit once,
   t.ok((await third).change, 'the write after it commits');
   const all = await store.listIncidents({ limit: 10 });
   t.same(all.map((i) => i.groupKey).sort(), ['first', 'third'], 'nothing of the failing write is kept, and no incident twice');
-  t.ok(decided >= 2, `the others decided again on the state they found (${decided} decisions)`);
+  t.ok(decided >= 2, `each of the others decided at least once (${decided} decisions: a batch that runs again decides again)`);
   // The next batch takes the fast path again.
   t.ok((await store.applyNotification(groupNotification([incomingAlert('d', 'ServiceDown')], { groupKey: 'fourth' }), decide(1000))).change);
   t.equal((await store.listIncidents({ limit: 10 })).length, 3);
+});
+
+t.test('a full disk in the middle of a group commit fails the whole batch with 503, and commits none of it', async (t) => {
+  const path = join(tempDir(t), 'full.db');
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const db = (store as unknown as { db: Database.Database }).db;
+  await store.applyNotification(n, decide(1000));
+  // Room for a few more pages only: a small write fits, a large one does not.
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages + 8}`);
+  const T0 = 1_800_000_000_000;
+  const override = (by: string) => ({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by, createdAt: T0 });
+  // Queued in the same turn: one batch.
+  const writes = [store.addOverride(override('first')), store.addOverride(override('x'.repeat(1_000_000))), store.addOverride(override('third'))];
+  for (const [i, w] of writes.entries()) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ }, `write ${i + 1} is answered 503`);
+  db.pragma('max_page_count = 4294967294');
+  t.same(await store.listOverrides(T0), [], 'none of the batch was committed, not even the writes around the large one');
+  t.ok(await store.addOverride(override('later')), 'with room again, writes go on');
 });
 
 t.test('the timeline is append-only in the database itself', async (t) => {
