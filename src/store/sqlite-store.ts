@@ -238,16 +238,27 @@ export class SqliteStore implements IncidentStore {
       renewLeasesOf: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`),
       // One process uses the file, so every page left sending belongs to a process that is gone.
       recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1, claimed_by = NULL, lease_until = NULL WHERE status = 'sending'`),
-      pageSent: db.prepare(`UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
-      // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-      pageRetry: db.prepare(
-        `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?), claimed_by = NULL, lease_until = NULL WHERE id = ?`,
+      // An outcome is recorded only by the page's holder (its lease may have run out and another taken
+      // it over): each UPDATE checks that itself and says which incident it was for, or nothing.
+      pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number }>(
+        `UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      pageRelease: db.prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
-      pageFailed: db.prepare(`UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL WHERE id = ?`),
+      // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
+      pageRetry: db.prepare<[number, string, number, number, string], { incident_id: number }>(
+        `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?), claimed_by = NULL, lease_until = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
+      ),
+      pageRelease: db.prepare<[number, number, string], { incident_id: number }>(
+        `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1, claimed_by = NULL, lease_until = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
+      ),
+      pageFailed: db.prepare<[string, number, string], { incident_id: number }>(
+        `UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
+      ),
       paceOf: db.prepare<[string], { next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = ?`),
       setPace: db.prepare(`INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`),
-      pageById: db.prepare<[number], OutboxRow>(`SELECT * FROM outbox WHERE id = ?`),
       queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
         `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
       ),
@@ -420,13 +431,16 @@ export class SqliteStore implements IncidentStore {
 
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
     return this.run(() => {
-      const page = this.stmt.pageById.get(id);
+      const page =
+        outcome.status === 'sent' || outcome.status === 'folded'
+          ? this.stmt.pageSent.get(outcome.status, now, outcome.externalRef, id, owner)
+          : outcome.status === 'retry'
+            ? this.stmt.pageRetry.get(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id, owner)
+            : outcome.status === 'release'
+              ? this.stmt.pageRelease.get(outcome.nextAttemptAt, id, owner)
+              : this.stmt.pageFailed.get(outcome.error, id, owner);
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
-      if (!page || page.status !== 'sending' || page.claimed_by !== owner) return false;
-      if (outcome.status === 'sent' || outcome.status === 'folded') this.stmt.pageSent.run(outcome.status, now, outcome.externalRef, id);
-      else if (outcome.status === 'retry') this.stmt.pageRetry.run(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id);
-      else if (outcome.status === 'release') this.stmt.pageRelease.run(outcome.nextAttemptAt, id);
-      else this.stmt.pageFailed.run(outcome.error, id);
+      if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
       return true;
     });
