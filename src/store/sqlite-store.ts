@@ -88,6 +88,7 @@ interface OutboxRow {
   target: string;
   event: OutboxEntry['event'];
   severity: Severity;
+  priority: number;
   payload: string;
   status: OutboxEntry['status'];
   attempts: number;
@@ -219,20 +220,19 @@ export class SqliteStore implements IncidentStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
-      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index).
-      claimable: db.prepare<[{ now: number; busy: string; limit: number }], OutboxRow>(
-        `SELECT * FROM (
-           SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
+      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
+      // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
+      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(
+        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
+           claimed_by = @owner, lease_until = @until
+         WHERE id IN (SELECT id FROM (
+           SELECT id, priority FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
              AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))
            UNION ALL
-           SELECT * FROM outbox WHERE status = 'sending' AND lease_until <= @now
+           SELECT id, priority FROM outbox WHERE status = 'sending' AND lease_until <= @now
              AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy)))
-         ORDER BY priority, id LIMIT @limit`,
-      ),
-      // A page taken over from an expired lease was maybe sent: its lookup comes first.
-      claimPage: db.prepare(
-        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
-           claimed_by = ?, lease_until = ? WHERE id = ?`,
+         ORDER BY priority, id LIMIT @limit)
+         RETURNING *`,
       ),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
       renewLeasesOf: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`),
@@ -414,10 +414,11 @@ export class SqliteStore implements IncidentStore {
 
   claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      this.stmt.claimable.all({ now, busy: JSON.stringify(busy), limit }).map((r) => {
-        this.stmt.claimPage.run(lease.owner, lease.until, r.id);
-        return toPage({ ...r, status: 'sending', attempts: r.attempts + 1, maybe_sent: r.status === 'sending' ? 1 : r.maybe_sent });
-      }),
+      // RETURNING gives the rows in no promised order: most severe first, then oldest.
+      this.stmt.claimPages
+        .all({ now, busy: JSON.stringify(busy), limit, owner: lease.owner, until: lease.until })
+        .sort((a, b) => a.priority - b.priority || a.id - b.id)
+        .map(toPage),
     );
   }
 
