@@ -432,19 +432,27 @@ export class SqliteStore implements IncidentStore {
 
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
     return this.run(() => {
-      const page =
-        outcome.status === 'sent' || outcome.status === 'folded'
-          ? this.stmt.pageSent.get(outcome.status, now, outcome.externalRef, id, owner)
-          : outcome.status === 'retry'
-            ? this.stmt.pageRetry.get(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id, owner)
-            : outcome.status === 'release'
-              ? this.stmt.pageRelease.get(outcome.nextAttemptAt, id, owner)
-              : this.stmt.pageFailed.get(outcome.error, id, owner);
+      const page = this.recordOutcome(id, outcome, now, owner);
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
       return true;
     });
+  }
+
+  /** Writes the outcome if `owner` still holds the page; says which incident the page is for, or undefined. */
+  private recordOutcome(id: number, outcome: PageOutcome, now: number, owner: string): { incident_id: number } | undefined {
+    switch (outcome.status) {
+      case 'sent':
+      case 'folded':
+        return this.stmt.pageSent.get(outcome.status, now, outcome.externalRef, id, owner);
+      case 'retry':
+        return this.stmt.pageRetry.get(outcome.nextAttemptAt, outcome.error, outcome.maybeSent ? 1 : 0, id, owner);
+      case 'release':
+        return this.stmt.pageRelease.get(outcome.nextAttemptAt, id, owner);
+      default:
+        return this.stmt.pageFailed.get(outcome.error, id, owner);
+    }
   }
 
   paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
