@@ -83,12 +83,14 @@ export const APP_JS = `
     }
   }
   var liveUrl = document.body.getAttribute('data-live-url');
-  var version = null, busy = false;
+  // The version the page was rendered at: a change between the render and the first poll counts.
+  var version = document.body.getAttribute('data-live-version'), busy = false;
   function refresh() {
     return fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (r) { if (!r.ok || r.redirected) throw new Error('page ' + r.status); return r.text(); })
       .then(function (text) {
         var doc = new DOMParser().parseFromString(text, 'text/html');
+        version = doc.body.getAttribute('data-live-version') || version;
         var parts = document.querySelectorAll('[data-live]');
         for (var i = 0; i < parts.length; i++) {
           var fresh = parts[i].id && doc.getElementById(parts[i].id);
@@ -103,9 +105,7 @@ export const APP_JS = `
     fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) { if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
       .then(function (body) {
-        var changed = version !== null && body.version !== version;
-        version = body.version;
-        return changed ? refresh() : null;
+        return body.version !== version ? refresh() : null;
       })
       .catch(function () {})
       .then(function () { busy = false; });

@@ -59,7 +59,13 @@ export interface PageContext {
   canSignOut: boolean;
 }
 
-function layout(title: string, ctx: PageContext, body: Html, live?: string): string {
+/** Where the page's script asks for the version of what it shows, and the version it was rendered at. */
+interface LiveCheck {
+  url: string;
+  version: string;
+}
+
+function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck): string {
   const nav = ctx.viewer
     ? html`<nav><a href="/incidents">Incidents</a><span class="who">Signed in as ${ctx.viewer.name}</span>${
         ctx.canSignOut ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>` : ''
@@ -68,7 +74,7 @@ function layout(title: string, ctx: PageContext, body: Html, live?: string): str
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · alert-triage</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
-<body${live ? html` data-live-url="${live}"` : ''}>${nav}<main>${body}</main></body></html>`.value;
+<body${live ? html` data-live-url="${live.url}" data-live-version="${live.version}"` : ''}>${nav}<main>${body}</main></body></html>`.value;
 }
 
 function hidden(csrf: string): Html {
@@ -111,7 +117,7 @@ export function listSearch(q: ListQuery, page = q.page): string {
 }
 
 /** /incidents: newest first, filters, pages. */
-export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, hasNext: boolean): string {
+export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, hasNext: boolean, version: string): string {
   const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
   const rows = incidents.map(
     (i) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="sev">${SEVERITY_LABEL[i.severity]}</span> <span class="title">${i.title}</span></a>
@@ -126,7 +132,7 @@ export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, 
 <nav class="pages">${q.page > 1 ? html`<a href="/incidents${listSearch(q, q.page - 1)}" rel="prev">Newer</a>` : ''} <span>Page ${q.page}</span> ${
     hasNext ? html`<a href="/incidents${listSearch(q, q.page + 1)}" rel="next">Older</a>` : ''
   }</nav>`;
-  return layout('Incidents', ctx, body, `/incidents/live${listSearch(q)}`);
+  return layout('Incidents', ctx, body, { url: `/incidents/live${listSearch(q)}`, version });
 }
 
 function labelList(labels: Record<string, string>): Html {
@@ -191,7 +197,7 @@ export interface IncidentView {
 }
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
-export function incidentPage(ctx: PageContext, view: IncidentView): string {
+export function incidentPage(ctx: PageContext, view: IncidentView, version: string): string {
   const { incident: i, checklist } = view;
   const review = latestReview(i.timeline);
   const notes = i.timeline.filter((e) => e.kind === 'note');
@@ -228,7 +234,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView): string {
 <section id="timeline" data-live><h2>Timeline</h2><ol class="timeline">${i.timeline.map(
     (e) => html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
   )}</ol></section>`;
-  return layout(i.title, ctx, body, `/incidents/${i.id}/live`);
+  return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
 }
 
 /** An error page for a person: the status and what to do. */

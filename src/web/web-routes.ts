@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { Clock } from '../clock.js';
 import { checklistFor, type ChecklistConfig } from '../incidents/checklist.js';
-import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus, type IncidentWithDetails } from '../incidents/model.js';
 import { authorizationMatches } from '../http/auth.js';
 import { errorHandler } from '../http/error-handler.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
@@ -219,12 +219,20 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
     const rows = await store.listIncidents({ status: q.status, severity: q.severity, limit: PAGE_SIZE + 1, offset: (q.page - 1) * PAGE_SIZE });
     return { incidents: rows.slice(0, PAGE_SIZE), hasNext: rows.length > PAGE_SIZE };
   };
+  // A page carries the version of what it shows, and the script compares the live URL's answer
+  // against that: a change committed between the page's render and the script's first poll is
+  // still seen as a change.
   const stamp = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
+  const listVersion = (incidents: Incident[], hasNext: boolean) => stamp([hasNext, incidents.map((i) => [i.id, i.status, i.severity, i.slaBreached, i.title])]);
+  const incidentVersion = (i: IncidentWithDetails & { alertCount: number }) => {
+    const last = i.timeline.at(-1);
+    return stamp([i.status, i.severity, i.slaBreached, i.alertCount, i.timeline.length, last?.at, last?.kind]);
+  };
 
   app.get<{ Querystring: ListQs }>('/incidents', { schema: { querystring: listQuery } }, async (req, reply) => {
     const q = listArgs(req.query);
     const { incidents, hasNext } = await fetchList(q);
-    return sendHtml(reply, listPage(ctx(req, reply), incidents, q, hasNext));
+    return sendHtml(reply, listPage(ctx(req, reply), incidents, q, hasNext, listVersion(incidents, hasNext)));
   });
 
   // What the script polls: a version of what the list shows, read from the store (so a change made
@@ -232,7 +240,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   app.get<{ Querystring: ListQs }>('/incidents/live', { schema: { querystring: listQuery } }, async (req, reply) => {
     const { incidents, hasNext } = await fetchList(listArgs(req.query));
     reply.header('cache-control', 'no-store');
-    return { version: stamp([hasNext, incidents.map((i) => [i.id, i.status, i.severity, i.slaBreached, i.title])]) };
+    return { version: listVersion(incidents, hasNext) };
   });
 
   app.get<{ Params: { id: number } }>('/incidents/:id', { schema: { params: idParams } }, async (req, reply) => {
@@ -240,15 +248,14 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
     if (!incident) return sendHtml(reply, errorPage(ctx(req, reply), 404, `There is no incident ${req.params.id}.`), 404);
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
-    return sendHtml(reply, incidentPage(ctx(req, reply), { incident, checklist: checklistFor(checklists, incident), team }));
+    return sendHtml(reply, incidentPage(ctx(req, reply), { incident, checklist: checklistFor(checklists, incident), team }, incidentVersion(incident)));
   });
 
   app.get<{ Params: { id: number } }>('/incidents/:id/live', { schema: { params: idParams } }, async (req, reply) => {
     const i = await store.getIncident(req.params.id, { offset: 0, limit: 1 });
     if (!i) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
     reply.header('cache-control', 'no-store');
-    const last = i.timeline.at(-1);
-    return { version: stamp([i.status, i.severity, i.slaBreached, i.alertCount, i.timeline.length, last?.at, last?.kind]) };
+    return { version: incidentVersion(i) };
   });
 
   const responder = (req: FastifyRequest) => {

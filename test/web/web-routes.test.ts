@@ -180,6 +180,8 @@ t.test('the list: newest first, filters, pages, countdown or breached', async (t
   clock.advance(6 * 60_000);
   t.match((await c.get('/incidents?severity=critical')).body, /class="breached">breached/);
   const v1 = (await c.get('/incidents/live?severity=critical')).json().version;
+  t.match((await c.get('/incidents?severity=critical')).body, `data-live-url="/incidents/live?severity=critical" data-live-version="${v1}"`, 'the page carries the version it shows');
+  // A change between the render and the script's first poll: the poll's answer differs from the page's.
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice' });
   t.not((await c.get('/incidents/live?severity=critical')).json().version, v1, 'the list version moves with a change made elsewhere');
 });
@@ -223,6 +225,7 @@ t.test('the incident page: deadline, paging, alerts, silence link, timeline, lab
 
   const v1 = (await c.get('/incidents/1/live')).json().version;
   t.equal((await c.get('/incidents/1/live')).json().version, v1, 'stable while nothing changes');
+  t.match(page, `data-live-url="/incidents/1/live" data-live-version="${v1}"`, 'the page carries the version it shows');
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice' });
   t.not((await c.get('/incidents/1/live')).json().version, v1);
   t.equal((await c.get('/incidents/999/live')).statusCode, 404);
