@@ -181,9 +181,12 @@ export class SqliteStore implements IncidentStore {
         try {
           return { ok: true, value: savepoint(fn) };
         } catch (error) {
-          // SQLite rolled the whole transaction back itself (an I/O error, a full disk): the writes
-          // after this one would each commit on their own. The batch fails instead.
-          if (!db.inTransaction) throw error;
+          // An error of the environment fails the batch, never this write alone. SQLite may have
+          // rolled the whole transaction back itself (an I/O error): the writes after this one would
+          // each commit on their own. Or it undid only this statement (a full disk in a multi-row
+          // INSERT, which keeps a statement journal): the transaction goes on, but the disk is as
+          // full for the writes after it.
+          if (!db.inTransaction || isTransient(error)) throw error;
           return { ok: false, error };
         }
       }),
@@ -782,17 +785,17 @@ class WriteFailed {
 }
 
 function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   return typeof code === 'string' && TRANSIENT.test(code);
 }
 
 function isLocked(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
 }
 
 function translate(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   if (isTransient(err)) {
     return new StoreUnavailableError(`SQLite store unavailable (${code}): ${(err as Error).message}`, { cause: err });
   }

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { toLabels } from '../../src/classify/labels.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { decider, groupNotification, incomingAlert, tempDir } from '../helpers.js';
@@ -146,6 +147,36 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
   db.pragma('max_page_count = 4294967294');
   t.same(await store.listOverrides(T0), [{ ...override('later'), id: 1 }], 'none of these three is stored: not the small write after the full disk either');
   t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), [n.groupKey], 'nor the failing incident');
+
+  // The same, with the full disk met by a multi-row INSERT (60 large alerts): SQLite undoes only that
+  // statement and the transaction goes on, so the writes after it would have committed.
+  db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 8}`);
+  const bogus2 = store.applyNotification(groupNotification([incomingAlert('z', 'ServiceDown')], { groupKey: 'bogus-2' }), (a, p, m) => {
+    const change = decide(1000)(a, p, m)!;
+    return { ...change, alerts: change.alerts.map((x) => ({ ...x, status: 'bogus' as 'firing' })) };
+  });
+  const large = Array.from({ length: 60 }, (_, i) => ({ ...incomingAlert(`large-${i}`, 'ServiceDown'), annotations: toLabels({ blob: 'x'.repeat(2000) }) }));
+  const rows = store.applyNotification(groupNotification(large, { groupKey: 'large' }), decide(1000));
+  const after = store.addOverride(override('after'));
+  for (const w of [bogus2, rows, after] as Promise<unknown>[]) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
+  db.pragma('max_page_count = 4294967294');
+  t.same((await store.listOverrides(T0)).map((o) => o.by), ['later'], 'the small write after the multi-row one is not stored either');
+  t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), [n.groupKey], 'nor either incident');
+});
+
+t.test('a write that throws something that is no Error still fails alone', async (t) => {
+  const store = new SqliteStore({ path: join(tempDir(t), 'odd.db') });
+  t.teardown(() => store.close());
+  const T0 = 1_800_000_000_000;
+  const first = store.applyNotification(groupNotification([incomingAlert('a', 'ServiceDown')], { groupKey: 'first' }), decide(1000));
+  const odd = store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'odd' }), () => {
+    throw undefined;
+  });
+  const third = store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'third', createdAt: T0 });
+  t.ok((await first).change, 'the write before it commits');
+  t.equal(await odd.then(() => 'committed', (err: unknown) => (err === undefined ? 'rejected with what it threw' : err)), 'rejected with what it threw');
+  t.ok(await third, 'the write after it commits');
+  t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), ['first']);
 });
 
 t.test('the timeline is append-only in the database itself', async (t) => {
