@@ -44,6 +44,12 @@ export class SlackNotifier implements Notifier {
   private readonly client: WebClient | undefined;
   /** Aborted at shutdown: every request of the client listens to it. */
   private readonly closing = new AbortController();
+  /**
+   * Conversation IDs by target. Posting takes a #name, but reading a channel's history takes its
+   * ID: learned from every answer to a post, and looked up by name when none was seen yet (after
+   * a restart, when the lookups matter most).
+   */
+  private readonly conversationIds = new Map<string, string>();
 
   constructor(
     private readonly settings: SlackSettings,
@@ -73,11 +79,17 @@ export class SlackNotifier implements Notifier {
       const r = await call(() => client.chat.postMessage({ channel: page.target, ...message, metadata }));
       const channelId = String(r.channel);
       const ts = String(r.ts);
-      await this.threads.save(incident.id!, page.target, channelId, ts);
+      this.conversationIds.set(page.target, channelId);
+      // Slack has the message now: a store that fails to keep its thread must not turn the page
+      // into a blind resend. The next page of the incident then starts a new thread instead.
+      await this.threads.save(incident.id!, page.target, channelId, ts).catch(() => undefined);
       return { externalRef: `${channelId}:${ts}` };
     }
-    // The announcement shows the incident as it is now; the thread says what happened.
-    await call(() => client.chat.update({ channel: root.channelId, ts: root.ts, ...message }));
+    // The announcement shows the incident as it is now; the thread says what happened. An
+    // announcement someone deleted (or can no longer be edited) does not stop the thread's news.
+    await call(() => client.chat.update({ channel: root.channelId, ts: root.ts, ...message })).catch((err: NotifyError) => {
+      if (!UPDATE_GONE.test(err.message)) throw err;
+    });
     const reply = await call(() =>
       client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackText(describePage(page))}`, metadata }),
     );
@@ -89,16 +101,21 @@ export class SlackNotifier implements Notifier {
     const root = await this.threads.get(incident.id!, page.target);
     const oldest = String(Math.floor(page.createdAt / 1000) - 60);
     try {
-      const r = root
-        ? await client.conversations.replies({ channel: root.channelId, ts: root.ts, oldest, include_all_metadata: true, limit: 200 })
-        : await client.conversations.history({ channel: page.target, oldest, include_all_metadata: true, limit: 200 });
-      const found = (r.messages ?? []).find((m) => {
-        const meta = (m as { metadata?: { event_type?: string; event_payload?: { outbox_id?: number } } }).metadata;
-        return meta?.event_type === METADATA_TYPE && meta.event_payload?.outbox_id === page.id;
-      });
+      // A thread reply is in the thread. The page may also have gone out as a top-level message:
+      // as the announcement (whose answer was lost while a later page of the incident started the
+      // thread), or folded into a digest.
+      if (root) {
+        const r = await client.conversations.replies({ channel: root.channelId, ts: root.ts, oldest, include_all_metadata: true, limit: 200 });
+        const found = (r.messages ?? []).find((m) => carries(m, page.id));
+        if (found) return { externalRef: `${root.channelId}:${String(found.ts)}` };
+      }
+      const channelId = root?.channelId ?? (await this.conversationId(page.target));
+      // A channel no lookup can name (no channels:read scope, or not a member): we can never tell, so send.
+      if (!channelId) return undefined;
+      const found = await this.searchHistory(channelId, oldest, page.id);
       if (!found) return undefined;
-      const channelId = root?.channelId ?? String((r as { channel?: string }).channel ?? page.target);
-      if (!root) await this.threads.save(incident.id!, page.target, channelId, String(found.ts));
+      // The announcement: later pages of the incident reply in its thread.
+      if (!root && !isDigest(found)) await this.threads.save(incident.id!, page.target, channelId, String(found.ts));
       return { externalRef: `${channelId}:${String(found.ts)}` };
     } catch (err) {
       // Slack unreachable, rate-limited or failing: we cannot tell yet, so ask again later rather than risk a second copy.
@@ -106,6 +123,38 @@ export class SlackNotifier implements Notifier {
       // No history scope (channels:history) or another refusal: we can never tell, so send.
       return undefined;
     }
+  }
+
+  /** The top-level message since `oldest` that carries page `id` (alone or in a digest), reading every page of the answer. */
+  private async searchHistory(channel: string, oldest: string, id: number): Promise<SlackMessage | undefined> {
+    const client = this.requireClient();
+    let cursor: string | undefined;
+    for (let n = 0; n < MAX_LOOKUP_PAGES; n++) {
+      const r = await client.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      const found = (r.messages ?? []).find((m) => carries(m, id));
+      if (found) return found;
+      cursor = r.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The ID of the conversation a target names (#name or an ID), or undefined when Slack names none. */
+  private async conversationId(target: string): Promise<string | undefined> {
+    const known = this.conversationIds.get(target);
+    if (known) return known;
+    if (!target.startsWith('#')) return target;
+    const client = this.requireClient();
+    let cursor: string | undefined;
+    for (let n = 0; n < MAX_LOOKUP_PAGES; n++) {
+      const r = await client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
+      for (const c of r.channels ?? []) if (c.name && c.id) this.conversationIds.set(`#${c.name}`, c.id);
+      const id = this.conversationIds.get(target);
+      if (id) return id;
+      cursor = r.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
   }
 
   abort(): void {
@@ -138,6 +187,7 @@ export class SlackNotifier implements Notifier {
         metadata: { event_type: METADATA_TYPE, event_payload: { outbox_ids: items.map((i) => i.page.id).join(',') } },
       }),
     );
+    this.conversationIds.set(target, String(r.channel));
     return { externalRef: `${String(r.channel)}:${String(r.ts)}` };
   }
 
@@ -189,6 +239,27 @@ export class SlackNotifier implements Notifier {
     return { text, attachments: [{ color: style.color, fallback: slackEscape(subject(i)), blocks }] };
   }
 }
+
+/** A message as conversations.history and conversations.replies give it, with our metadata. */
+type SlackMessage = { ts?: string; metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown; outbox_ids?: unknown } } };
+
+/** Whether a message is page `id`'s: its own (outbox_id) or a digest that folded it (outbox_ids). */
+function carries(m: object, id: number): boolean {
+  const meta = (m as SlackMessage).metadata;
+  if (meta?.event_type !== METADATA_TYPE) return false;
+  const p = meta.event_payload;
+  if (p?.outbox_id === id) return true;
+  return typeof p?.outbox_ids === 'string' && p.outbox_ids.split(',').includes(String(id));
+}
+
+function isDigest(m: SlackMessage): boolean {
+  return typeof m.metadata?.event_payload?.outbox_ids === 'string';
+}
+
+// How many pages of a listing a lookup reads at most (200 messages or 1,000 channels each).
+const MAX_LOOKUP_PAGES = 10;
+// chat.update refusals that mean the announcement is gone or frozen, not that the page cannot go.
+const UPDATE_GONE = /^Slack: (message_not_found|cant_update_message|edit_window_closed)$/;
 
 function mentions(page: OutboxEntry): string {
   return page.mentions.length ? `${page.mentions.map((m) => `<@${m}>`).join(' ')} ` : '';

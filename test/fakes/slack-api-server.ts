@@ -37,7 +37,7 @@ export type Failure =
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
  * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage,
- * chat.update, conversations.history and conversations.replies, records every call, keeps the
+ * chat.update, conversations.history, conversations.replies and conversations.list, records every call, keeps the
  * messages, and can answer 429 with Retry-After, 500, a Slack error, or not at all, on demand.
  */
 export class SlackApiServer {
@@ -60,6 +60,16 @@ export class SlackApiServer {
   /** Channel ID for a #name, stable like Slack's. */
   static channelId(nameOrId: string): string {
     return nameOrId.startsWith('#') ? `C${createHash('sha1').update(nameOrId).digest('hex').slice(0, 8).toUpperCase()}` : nameOrId;
+  }
+
+  /** The channels that exist, by ID: every channel ever posted to, or added here. */
+  readonly names = new Map<string, string>();
+
+  /** Makes a channel exist, as if created in Slack, and gives its ID. */
+  channel(nameOrId: string): string {
+    const id = SlackApiServer.channelId(nameOrId);
+    if (!this.names.has(id)) this.names.set(id, nameOrId.replace(/^#/, ''));
+    return id;
   }
 
   /** Top-level messages and replies posted to a channel (by #name or ID). */
@@ -121,7 +131,7 @@ export class SlackApiServer {
       case 'auth.test':
         return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'alert-triage', team_id: 'T1', user_id: 'U1', bot_id: 'B1' };
       case 'chat.postMessage': {
-        const channel = SlackApiServer.channelId(String(args['channel']));
+        const channel = this.channel(String(args['channel']));
         const ts = `${1_800_000_000 + ++this.seq}.000100`;
         const m: SlackMessage = {
           channel,
@@ -144,9 +154,14 @@ export class SlackApiServer {
         return { ok: true, channel: m.channel, ts: m.ts };
       }
       case 'conversations.history': {
-        const channel = SlackApiServer.channelId(String(args['channel']));
-        return { ok: true, channel, messages: this.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse() };
+        // As Slack: a conversation ID only (a #name is channel_not_found), newest first, and no
+        // `channel` in the answer.
+        const channel = String(args['channel']);
+        if (!this.names.has(channel)) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, messages: this.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse() };
       }
+      case 'conversations.list':
+        return { ok: true, channels: [...this.names].map(([id, name]) => ({ id, name })), response_metadata: { next_cursor: '' } };
       case 'conversations.replies': {
         const channel = String(args['channel']);
         return { ok: true, messages: this.messages.filter((m) => m.channel === channel && (m.ts === args['ts'] || m.thread_ts === args['ts'])) };
