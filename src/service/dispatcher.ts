@@ -59,7 +59,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const RECORD_CONCURRENCY = 16;
 
 /** Runs `fn` on every item, at most `limit` at a time. */
-async function inTurns<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+async function inTurns<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
@@ -267,9 +267,15 @@ export class Dispatcher {
     return { pages: pages.length, deliveries };
   }
 
-  /** One target's pages in turn (e-mail): never two sends in flight to the same recipients. */
+  /**
+   * One target's pages in turn (e-mail): never two sends in flight to the same recipients. A page
+   * found taken over by another replica means this process stalled past its leases, which ran out
+   * together: that replica holds the rest of the batch too, so none of it is sent from here.
+   */
   private async oneByOne(pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>): Promise<void> {
-    for (const p of pages) await this.deliver(p, incidents);
+    for (const p of pages) {
+      if (!(await this.deliver(p, incidents))) return;
+    }
   }
 
   private async slackBatch(target: string, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
@@ -334,35 +340,34 @@ export class Dispatcher {
     await inTurns(items, RECORD_CONCURRENCY, ({ page }) => this.record(page, foldedOutcome(page, ref, items.length, now), now));
   }
 
-  private async deliver(page: OutboxEntry, incidents: Map<number, IncidentWithDetails>): Promise<void> {
-    if (this.aborted) return; // shutting down: left `sending`, settled at the next start
+  /** Delivers one page and records its outcome; false when this process no longer holds it (or is aborting). */
+  private async deliver(page: OutboxEntry, incidents: Map<number, IncidentWithDetails>): Promise<boolean> {
+    if (this.aborted) return false; // shutting down: left `sending`, settled at the next start
     const now = this.clock.now();
     const notifier = this.notifiers.get(page.channel);
     const incident = incidents.get(page.incidentId);
     if (!notifier || notifier.notConfigured || !incident) {
       const reason = notifier?.notConfigured ?? (incident ? `no notifier for ${page.channel}` : `incident ${page.incidentId} is gone`);
-      await this.record(page, skippedOutcome(page, reason, now), now);
-      return;
+      return this.record(page, skippedOutcome(page, reason, now), now);
     }
     let found, delivery;
     try {
       found = page.maybeSent && notifier.findSent ? await notifier.findSent({ page, incident }) : undefined;
       delivery = found ?? (await notifier.send({ page, incident }));
     } catch (err) {
-      await this.failed(page, err, this.clock.now());
-      return;
+      return this.failed(page, err, this.clock.now());
     }
     for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the mail server');
     // Outside the try: if the store fails now, the page was delivered; the batch hands its lease over
     // and it is looked up, never sent again blindly.
-    await this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
+    return this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
   }
 
   /** Records a failed attempt; `pause`: a server's Retry-After pauses the Slack channel (once per message that failed). */
-  private async failed(page: OutboxEntry, err: unknown, now: number, pause = true): Promise<void> {
+  private async failed(page: OutboxEntry, err: unknown, now: number, pause = true): Promise<boolean> {
     if (this.aborted) {
       this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'send aborted at shutdown; its outcome is unknown and is checked at the next start');
-      return;
+      return false;
     }
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
     const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
@@ -373,18 +378,22 @@ export class Dispatcher {
       this.paceHint.set(page.target, paused);
     }
     if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
-    await this.record(page, failedOutcome(page, failure, decision, now), now);
+    return this.record(page, failedOutcome(page, failure, decision, now), now);
   }
 
-  /** Stores an outcome; `attemptedAt` is when the attempt began, which delivery latency is measured to. */
-  private async record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<void> {
+  /**
+   * Stores an outcome; `attemptedAt` is when the attempt began, which delivery latency is measured
+   * to. False when the page was no longer this process's to record.
+   */
+  private async record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<boolean> {
     if (await this.store.completePage(page.id, outcome, this.clock.now(), this.owner)) {
       this.metrics.observePage(page, outcome, attemptedAt);
-      return;
+      return true;
     }
     // The lease ran out during the send (this process stalled, or lost the database for a while) and
     // another replica took the page over: it looks the page up and records it, and counts it.
     this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'page taken over by another replica while this one sent it; its outcome is left to that one');
+    return false;
   }
 
   /** A target that takes nothing now: a send to it is in flight, or it is a Slack channel still paused. */
