@@ -169,6 +169,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     await scheduler.stop();
     await dispatcher.stop();
+    for (const n of notifiers.values()) n.close?.();
     await store.close();
   });
   return app;

@@ -71,4 +71,6 @@ export interface Notifier {
    * `maybeDelivered`; their pages stay `sending` and are settled by the next start.
    */
   abort?(): void;
+  /** Lets go of what the notifier keeps open (pooled SMTP connections), once nothing is sent any more. */
+  close?(): void;
 }

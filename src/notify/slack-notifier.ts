@@ -118,8 +118,12 @@ export class SlackNotifier implements Notifier {
       if (!root && !isDigest(found)) await this.threads.save(incident.id!, page.target, channelId, String(found.ts));
       return { externalRef: `${channelId}:${String(found.ts)}` };
     } catch (err) {
-      // Slack unreachable, rate-limited or failing: we cannot tell yet, so ask again later rather than risk a second copy.
-      if (!isRefusal(err)) throw toNotifyError(err);
+      // Slack unreachable, rate-limited or failing (or a proxy refusing the lookup): we cannot tell
+      // yet, so ask again later rather than risk a second copy. Never a reason to give the page up.
+      if (!isRefusal(err)) {
+        const e = toNotifyError(err);
+        throw e.retryable ? e : new NotifyError(`${e.message} (looking the page up)`, true, { retryAfterMs: e.retryAfterMs });
+      }
       // No history scope (channels:history) or another refusal: we can never tell, so send.
       return undefined;
     }

@@ -189,7 +189,8 @@ export class Dispatcher {
     clearTimeout(this.timer);
     await this.claiming;
     // The heartbeat goes on through the grace: the sends still running keep their leases.
-    if (this.inFlight.size > 0) {
+    const sending = this.inFlight.size > 0;
+    if (sending) {
       const settled = Promise.all(this.inFlight.values());
       if (!(await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)]))) {
         this.aborted = true;
@@ -198,10 +199,12 @@ export class Dispatcher {
         // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
         await Promise.race([settled, sleep(this.graceMs)]);
       }
-      // End the leases of whatever is left, so that another replica takes the pages over at once.
-      await this.handOver();
     }
+    // No renewal may land after the handover and extend a lease it just ended.
     clearInterval(this.heartbeat);
+    // End the leases of whatever is left (an aborted send leaves its page `sending`), so that
+    // another replica takes the pages over at once.
+    if (sending) await this.handOver();
   }
 
   /** Ends this process's leases (of `ids`, or all of them) now: another replica takes the pages over at once, as unknown outcomes. */
@@ -252,6 +255,7 @@ export class Dispatcher {
           // sent, so they are handed over (a page already recorded is not `sending` any more) and
           // taken again as unknown outcomes, looked up before any resend.
           this.log.error({ err, target: batch[0]!.target }, 'outbox delivery failed; its pages are looked up and retried');
+          this.leased.delete(key); // the heartbeat must not renew what is handed over
           await this.handOver(ids);
         })
         .finally(() => {

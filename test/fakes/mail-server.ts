@@ -24,6 +24,8 @@ export class MailServer {
   readonly refused: ReceivedMail[] = [];
   private server: SMTPServer | undefined;
   port = 0;
+  /** Client connections open now. */
+  open = 0;
 
   async start(): Promise<this> {
     this.server = new SMTPServer({
@@ -32,6 +34,13 @@ export class MailServer {
       logger: false,
       // No reverse DNS of 127.0.0.1 on each connection: this machine has no resolver to ask.
       disableReverseLookup: true,
+      onConnect: (_session, cb) => {
+        this.open++;
+        cb();
+      },
+      onClose: () => {
+        this.open--;
+      },
       onRcptTo: (address, _session, cb) => {
         if (this.refuse.has(address.address)) return cb(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
         cb();

@@ -28,7 +28,7 @@ export interface SlackMessage {
  */
 export type Failure =
   | { status: 429; retryAfter: number }
-  | { status: 500 }
+  | { status: 403 | 500 }
   | { error: string }
   | { hang: true; record?: boolean }
   | { reset: true; record?: boolean }
@@ -119,7 +119,7 @@ export class SlackApiServer {
         return;
       }
       if ('status' in failure && failure.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
-      if ('status' in failure) return send(500, { ok: false, error: 'internal_error' });
+      if ('status' in failure) return send(failure.status, { ok: false, error: failure.status === 403 ? 'forbidden' : 'internal_error' });
       return send(200, { ok: false, error: failure.error });
     }
     if (token !== this.validToken) return send(200, { ok: false, error: 'invalid_auth' });

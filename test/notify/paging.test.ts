@@ -304,3 +304,14 @@ t.test("first response comes from the incident's checklist: an error-budget aler
   t.match(e.mail.text, /1\. IDENTIFY: which SLO burns/);
   t.notMatch(e.mail.text, /offline/i);
 });
+
+t.test('closing the app closes its pooled SMTP connections', async (t) => {
+  const { app, mail, drain } = await pagingApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+  await drain();
+  t.equal(mail.received.length, 1);
+  t.ok(mail.open > 0, 'the pool keeps its connection open between pages');
+  await app.close();
+  for (let i = 0; i < 100 && mail.open > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(mail.open, 0, 'closed with the app, not left to a socket timeout');
+});

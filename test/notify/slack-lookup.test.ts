@@ -123,3 +123,21 @@ t.test('an announcement deleted in Slack does not stop the thread: the next page
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
   t.equal(timeline.filter((e: { kind: string }) => e.kind === 'page_failed').length, 0, 'nothing failed');
 });
+
+t.test('a lookup refused by a proxy (HTTP 403) is tried again later: the page is never given up for it', async (t) => {
+  const { app, slack, clock, drain } = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
+  slack.failNext('chat.postMessage', { hang: true, record: true });
+  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await drain();
+  clock.advance(2000);
+  slack.failNext('conversations.history', { status: 403 });
+  await drain();
+  let timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
+  t.equal(timeline.filter((e: { kind: string }) => e.kind === 'page_failed').length, 0, 'not failed');
+  t.match(timeline.filter((e: { kind: string }) => e.kind === 'page_retrying').at(-1), { detail: /looking the page up/ });
+  clock.advance(5000);
+  await drain();
+  timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
+  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }], 'found at the next try');
+  t.equal(slack.postedTo('#incidents').length, 1);
+});
