@@ -14,7 +14,7 @@ async function until(what: string, check: () => boolean, ms = 15_000): Promise<v
 
 t.test('a hanging Slack call delays only its channel: an e-mail page for another incident is delivered meanwhile', async (t) => {
   // The Slack call would hang for a minute; the loop must not wait for it.
-  const { app, slack, mail } = await pagingApp(t, { dispatch: { random: () => 0.5, shutdownGraceMs: 100 } }, {}, { slackTimeoutMs: 60_000 });
+  const { app, slack, mail, clock } = await pagingApp(t, { dispatch: { random: () => 0.5, shutdownGraceMs: 100 } }, {}, { slackTimeoutMs: 60_000 });
   slack.failNext('chat.postMessage', { hang: true });
   await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')])); // medium: Slack #incidents only
   await until('the Slack call to hang', () => slack.hanging.length === 1);
@@ -23,6 +23,10 @@ t.test('a hanging Slack call delays only its channel: an e-mail page for another
   await until('the e-mail of the second incident', () => mail.received.length === 1);
   t.equal(slack.hanging.length, 1, 'delivered while the Slack call still hangs');
   t.match(mail.received[0]!.mail.subject, /\[HIGH\] ServiceDown/);
+  // The channel's pace would let the second Slack page go now; only the call in flight holds it back.
+  clock.advance(10_000);
+  app.triage.dispatcher.wake();
+  await new Promise((r) => setTimeout(r, 300));
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'the second page to the busy channel waits its turn: never two calls in flight to one channel');
 });
 
