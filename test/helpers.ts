@@ -11,7 +11,7 @@ import type { WebhookPayload } from '../src/ingest/webhook-schema.js';
 import { toLabels } from '../src/classify/labels.js';
 import { applyNotification, type DecisionContext } from '../src/incidents/incident-machine.js';
 import type { GroupNotification, IncomingAlert } from '../src/incidents/model.js';
-import type { IncidentStore, NotificationDecider } from '../src/store/store.js';
+import { StoreUnavailableError, type IncidentStore, type NotificationDecider } from '../src/store/store.js';
 
 /** Minimal view of a tap test that the helpers need. */
 export interface Teardown {
@@ -199,4 +199,23 @@ teams:
 /** The shipped config file's text, with `extra` appended. */
 export function shippedConfigText(extra = ''): string {
   return readFileSync(new URL('../config/triage.yml', import.meta.url), 'utf8') + extra;
+}
+
+/** `store`, whose `method` fails once (503-style: the database went away) the first time `when` says so. */
+export function failingOnce(store: IncidentStore, method: keyof IncidentStore, when: (args: unknown[]) => boolean = () => true): IncidentStore {
+  let failed = false;
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (name !== method) return value.bind(target);
+      return (...args: unknown[]) => {
+        if (!failed && when(args)) {
+          failed = true;
+          return Promise.reject(new StoreUnavailableError('the database went away for a moment'));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }

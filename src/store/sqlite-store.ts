@@ -784,18 +784,23 @@ class WriteFailed {
   constructor(readonly error: unknown) {}
 }
 
+/** The error's code, if it has one: a write may throw anything, even undefined. */
+function codeOf(err: unknown): unknown {
+  return (err as { code?: unknown } | null | undefined)?.code;
+}
+
 function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
+  const code = codeOf(err);
   return typeof code === 'string' && TRANSIENT.test(code);
 }
 
 function isLocked(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
+  const code = codeOf(err);
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
 }
 
 function translate(err: unknown): unknown {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
+  const code = codeOf(err);
   if (isTransient(err)) {
     return new StoreUnavailableError(`SQLite store unavailable (${code}): ${(err as Error).message}`, { cause: err });
   }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
-import { alert, api, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
+import type { IncidentStore } from '../../src/store/store.js';
+import { alert, api, failingOnce, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
 import { pagingApp } from './paging-helpers.js';
 
 // How a page whose outcome is unknown is found in Slack before any resend, in the cases a review
@@ -10,32 +10,22 @@ import { pagingApp } from './paging-helpers.js';
 const TIMEOUT_MS = 1500;
 
 /** A SQLite store whose `method` fails once, the first time `when` says so. */
-function failingOnce(t: Test, method: keyof IncidentStore, when: (args: unknown[]) => boolean = () => true): IncidentStore {
-  const store = new SqliteStore({ path: join(tempDir(t), 'triage.db') });
-  let failed = false;
-  return new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      if (name !== method) return value.bind(target);
-      return (...args: unknown[]) => {
-        if (!failed && when(args)) {
-          failed = true;
-          return Promise.reject(new StoreUnavailableError('the database went away for a moment'));
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as unknown as IncidentStore;
+const storeFailingOnce = (t: Test, method: keyof IncidentStore, when?: (args: unknown[]) => boolean) =>
+  failingOnce(new SqliteStore({ path: join(tempDir(t), 'triage.db') }), method, when);
+
+/** The app, after an incident's first Slack page reached Slack but its answer was lost (the client timed out). */
+async function lostFirstPost(t: Test) {
+  const ctx = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
+  ctx.slack.failNext('chat.postMessage', { hang: true, record: true });
+  await postWebhook(ctx.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
+  await ctx.drain();
+  return ctx;
 }
 
 const digests = (messages: { text: string }[]) => messages.filter((m) => /incident updates/.test(m.text));
 
 t.test('a channel configured by #name is looked up by its ID (conversations.list), not by the name Slack refuses', async (t) => {
-  const { app, slack, clock, drain } = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
-  slack.failNext('chat.postMessage', { hang: true, record: true });
-  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
-  await drain();
+  const { app, slack, clock, drain } = await lostFirstPost(t);
   clock.advance(2000);
   await drain();
   t.equal(slack.postedTo('#incidents').length, 1, 'found, not posted again');
@@ -63,7 +53,7 @@ t.test('a digest whose answer was lost is found by any page it folded, not poste
 
 t.test('the store fails while a digest is recorded: the pages left over are found in it, not sent again', async (t) => {
   let folded = 0;
-  const store = failingOnce(t, 'completePage', (args) => (args[1] as { status: string }).status === 'folded' && ++folded === 2);
+  const store = storeFailingOnce(t, 'completePage', (args) => (args[1] as { status: string }).status === 'folded' && ++folded === 2);
   const { app, slack, clock, drain } = await pagingApp(t, {}, { store });
   for (let i = 0; i < 10; i++) await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike', { labels: { instance: `i${i}` } })]));
   await drain();
@@ -78,7 +68,7 @@ t.test('the store fails while a digest is recorded: the pages left over are foun
 });
 
 t.test('the store fails to keep the thread after Slack took the message: the page counts as sent', async (t) => {
-  const store = failingOnce(t, 'saveSlackMessage');
+  const store = storeFailingOnce(t, 'saveSlackMessage');
   const { app, slack, clock, drain } = await pagingApp(t, {}, { store });
   await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
   await drain();
@@ -91,10 +81,7 @@ t.test('the store fails to keep the thread after Slack took the message: the pag
 });
 
 t.test('an announcement whose answer was lost is found at the top of the channel after a later page started the thread', async (t) => {
-  const { app, slack, clock, drain } = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
-  slack.failNext('chat.postMessage', { hang: true, record: true });
-  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
-  await drain(); // the announcement: Slack has it, the answer is lost
+  const { app, slack, clock, drain } = await lostFirstPost(t); // the announcement: Slack has it, the answer is lost
   clock.advance(1100);
   slack.failNext('conversations.history', { status: 500 });
   await drain(); // its lookup fails: it waits again
@@ -125,10 +112,7 @@ t.test('an announcement deleted in Slack does not stop the thread: the next page
 });
 
 t.test('a lookup refused by a proxy (HTTP 403) is tried again later: the page is never given up for it', async (t) => {
-  const { app, slack, clock, drain } = await pagingApp(t, {}, {}, { slackTimeoutMs: TIMEOUT_MS });
-  slack.failNext('chat.postMessage', { hang: true, record: true });
-  await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
-  await drain();
+  const { app, slack, clock, drain } = await lostFirstPost(t);
   clock.advance(2000);
   slack.failNext('conversations.history', { status: 403 });
   await drain();

@@ -27,9 +27,8 @@ function recordingEmail(name: string, sends: string[], gate?: Promise<void>): No
 t.test('a replica that lost its leases mid-batch sends nothing more of that batch', async (t) => {
   const { app, store, clock } = await pagingApp(t);
   for (let i = 0; i < 3; i++) await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: `h${i}` } })]));
-  const emails = (await store.claimPages(clock.now(), 100, { owner: 'peek', until: 0 })).filter((p) => p.channel === 'email');
-  await store.renewLeases('peek', 0); // only looked: every page is due again at once
-  t.ok(emails.length >= 2, `a batch of ${emails.length} e-mail pages to one recipient list`);
+  const emails = (await store.queueDepth()).email;
+  t.ok(emails >= 2, `a batch of ${emails} e-mail pages to one recipient list`);
   const warnings: string[] = [];
   const log = { warn: (_o: object, m: string) => warnings.push(m), error: (_o: object, m: string) => warnings.push(m) };
   const sends: string[] = [];
@@ -46,7 +45,7 @@ t.test('a replica that lost its leases mid-batch sends nothing more of that batc
   await first;
   const byA = sends.filter((s) => s.startsWith('A:'));
   t.same(byA, [sends[0]], 'A sent only the page it had started before it stalled');
-  t.equal(sends.filter((s) => s.startsWith('B:')).length, emails.length, 'B sent the whole batch');
+  t.equal(sends.filter((s) => s.startsWith('B:')).length, emails, 'B sent the whole batch');
   t.ok(warnings.some((w) => /taken over by another replica/.test(w)), 'A says why it stopped');
   t.equal((await store.queueDepth()).email, 0, 'every e-mail page settled, once');
 });

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
-import { alert, api, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { alert, api, failingOnce, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
 import { pagingApp, SLACK_TOKEN } from '../notify/paging-helpers.js';
 import { testDatabase } from '../store/postgres-test-db.js';
 
@@ -101,26 +101,8 @@ if ('skip' in db) {
     t.equal(a.slack.postedTo('#incidents').length, 2, 'and posts once the channel is free');
   });
 
-  /** A's store, failing once at `method` when `when` says so; the real store otherwise. */
-  const failOnce = (method: 'completePage' | 'getIncident', when: (args: unknown[]) => boolean) => (store: IncidentStore): IncidentStore => {
-    let failed = false;
-    return new Proxy(store, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver) as unknown;
-        if (name !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-        return (...args: unknown[]) => {
-          if (!failed && when(args)) {
-            failed = true;
-            return Promise.reject(new StoreUnavailableError('the database went away for a moment'));
-          }
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-  };
-
   t.test('the database fails just after Slack took the page: the page is handed over and found, never posted again', async (t) => {
-    const { a } = await twoReplicas(t, failOnce('completePage', (args) => (args[1] as { status: string }).status === 'sent'));
+    const { a } = await twoReplicas(t, (store) => failingOnce(store, 'completePage', (args) => (args[1] as { status: string }).status === 'sent'));
     await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
     await a.app.triage.dispatcher.tick();
     t.equal(a.slack.postedTo('#incidents').length, 1, 'Slack has it');
@@ -134,7 +116,7 @@ if ('skip' in db) {
   });
 
   t.test('pages claimed but never delivered (reading the incident failed) are handed over, not held by the heartbeat', async (t) => {
-    const { a, b } = await twoReplicas(t, failOnce('getIncident', () => true));
+    const { a, b } = await twoReplicas(t, (store) => failingOnce(store, 'getIncident'));
     await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
     await t.rejects(a.app.triage.dispatcher.tick(), StoreUnavailableError);
     t.ok((await b.app.triage.dispatcher.tick()) >= 1, 'the other replica takes them at once');
