@@ -3,7 +3,8 @@
 // BENCH_NO_DISPATCH=1), interleaved in ROUNDS rounds under the same load (ALERTS, CONN, SECS).
 // Prints each one's req/s, its ratio to the bare route of the same round, and its CPU time per
 // request (all threads, from /proc) with the CPU ratio bare/service: on a machine shared with other
-// work, CPU per request moves far less than req/s does. Not a test: for comparing two versions.
+// work, CPU per request moves far less than req/s does. `main` is the share of the wall time the
+// main thread was on a CPU: near 1, the event loop is the limit. Not a test: for comparing versions.
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { benchBody } from './bench-payload.js';
+import { parseVariant } from './variant.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const alerts = Number(process.env['ALERTS'] ?? 5), connections = Number(process.env['CONN'] ?? 16), seconds = Number(process.env['SECS'] ?? 5), rounds = Number(process.env['ROUNDS'] ?? 2);
@@ -22,11 +24,12 @@ const mail = await new MailServer().start();
 let next = Math.floor(Math.random() * 1e9);
 const body = (n: number) => benchBody(alerts, n);
 const CLK = 100; // USER_HZ
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+function cpuMs(pid: number, main = false): number {
+  const f = readFileSync(main ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
 }
 const cpu: Record<string, number> = {};
+const mainBusy: Record<string, number> = {};
 async function run(mode: string, root: string, env: Record<string, string>): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ab-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url } });
@@ -35,8 +38,12 @@ async function run(mode: string, root: string, env: Record<string, string>): Pro
   const go = (d: number) => autocannon({ url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' }, connections, duration: d, requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }] });
   await go(2);
   const c0 = cpuMs(child.pid!);
+  const m0 = cpuMs(child.pid!, true);
+  const t0 = performance.now();
   const r = await go(seconds);
   cpu[mode] = ((cpuMs(child.pid!) - c0) * 1000) / (r.requests.total || 1);
+  // The main thread's share of the wall time: near 1, it is the limit.
+  mainBusy[mode] = (cpuMs(child.pid!, true) - m0) / (performance.now() - t0);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   rmSync(dir, { recursive: true, force: true });
@@ -47,14 +54,14 @@ const sums: Record<string, number[]> = {};
 for (let round = 0; round < rounds; round++) {
   const bare = await run('bare', ROOT, {});
   const bareCpu = cpu['bare']!;
-  const cells = [`bare ${bare.toFixed(0)} ${bareCpu.toFixed(0)}us`];
+  const cells = [`bare ${bare.toFixed(0)} ${bareCpu.toFixed(0)}us main ${mainBusy['bare']!.toFixed(2)}`];
   for (const v of variants) {
-    const [label, rest] = v.split('=', 2) as [string, string];
-    const [root, envs] = rest.split(':') as [string, string | undefined];
-    const env = Object.fromEntries((envs ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-    const rps = await run('service', root, env);
+    const { label, root, env } = parseVariant(v);
+    // BENCH_MODE=floor (or bare) in a variant's knobs runs that mode of bench-server instead of the service.
+    const mode = env['BENCH_MODE'] ?? 'service';
+    const rps = await run(mode, root, env);
     (sums[label] ??= []).push(rps / bare);
-    cells.push(`${label} ${rps.toFixed(0)} (${(rps / bare).toFixed(3)}) ${cpu['service']!.toFixed(0)}us cpu-ratio ${(bareCpu / cpu['service']!).toFixed(3)}`);
+    cells.push(`${label} ${rps.toFixed(0)} (${(rps / bare).toFixed(3)}) ${cpu[mode]!.toFixed(0)}us cpu-ratio ${(bareCpu / cpu[mode]!).toFixed(3)} main ${mainBusy[mode]!.toFixed(2)}`);
   }
   console.log(`${alerts} alerts, ${connections} conn, round ${round + 1}: ${cells.join(' | ')}`);
 }

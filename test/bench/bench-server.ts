@@ -2,6 +2,10 @@
 // event loop. `bare`: a Fastify route with the same schema, auth and validator that does nothing.
 // `service`: the real app on a SQLite file, durable (WAL synced before each answer), with Slack
 // and SMTP configured (BENCH_SLACK_URL, BENCH_SMTP_URL) so the outbox dispatcher runs as in production.
+// `floor`: the bare route plus what storing costs, for analysis: the body normalised and written by
+// the same store, durably, as the same rows the service writes for a new group (the incident, its
+// alerts, one timeline entry, one page), decided by a fixed function instead of the classifier and
+// paging policy, and no dispatcher. What the service cannot beat while it stores what it stores.
 // BENCH_SQLITE_MEMORY=1 puts that database in memory (not durable: for analysis only).
 // With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead (one replica per
 // process: start two on one database for two replicas).
@@ -11,7 +15,9 @@ import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { validatorCompiler } from '../../src/http/validator-compiler.js';
 import { requireToken } from '../../src/http/require-token.js';
-import { WebhookSchema } from '../../src/ingest/webhook-schema.js';
+import { WebhookSchema, type WebhookPayload } from '../../src/ingest/webhook-schema.js';
+import { normalize } from '../../src/ingest/normalize.js';
+import type { GroupNotification, IncidentChange } from '../../src/incidents/model.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -32,7 +38,7 @@ const store =
         });
 
 const app =
-  mode === 'bare' || !store
+  mode === 'bare' || mode === 'floor' || !store
     ? Fastify({ bodyLimit: triage.server.bodyLimit, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' })
     : buildApp(
         {
@@ -45,9 +51,30 @@ const app =
         { store },
       );
 
-if (mode === 'bare') {
+/** The rows the service writes for a group it has not seen, without classifying or paging. */
+function floorChange(n: GroupNotification): IncidentChange {
+  const now = Date.now();
+  const respondBy = now + 3_600_000;
+  return {
+    incident: {
+      id: null, key: `${n.receiver}/${n.groupKey}`, receiver: n.receiver, groupKey: n.groupKey, groupLabels: n.groupLabels, externalUrl: n.externalUrl,
+      title: n.commonLabels['alertname'] ?? n.groupKey, severity: 'medium', rule: 'floor', team: null, status: 'open', openedAt: now, respondBy,
+      acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, slaBreached: false, breachedAt: null,
+      escalationStep: 0, reminders: 0, nextEscalationAt: null,
+    },
+    alerts: n.alerts.map((a) => ({ ...a, severity: 'medium', rule: 'floor' })),
+    timeline: [{ at: now, kind: 'opened', actor: 'alertmanager', severity: 'medium', rule: 'floor', firing: n.alerts.length, respondBy, slaMs: respondBy - now }],
+    pages: [{ channel: 'slack', target: '#ops', event: 'opened', severity: 'medium', mentions: [], recipients: [], cause: null, at: now }],
+  };
+}
+
+if (mode === 'bare' || mode === 'floor') {
   app.setValidatorCompiler(validatorCompiler);
-  app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async () => ({ status: 'ok' }));
+  app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async (req) => {
+    if (mode === 'bare' || !store) return { status: 'ok' };
+    const { change, incident } = await store.applyNotification(normalize(req.body as WebhookPayload), (active, _last, n) => (active ? null : floorChange(n)));
+    return { status: 'ok', changed: change !== null, incident: incident ? { id: incident.id } : null };
+  });
 }
 
 await app.listen({ port: 0, host: '127.0.0.1' });

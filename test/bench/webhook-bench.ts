@@ -1,6 +1,9 @@
 // npm run bench: webhooks per second and p99 latency of the real service (b) against a bare
 // Fastify route with the same schema (a), measured in the same run, reported as the ratio b/a.
 // Every request is a new Alertmanager group, so the service opens (and commits) an incident each time.
+// (c), the storage floor: the bare route plus the same store's durable write of the same rows, decided
+// by a fixed function (no classifier, paging policy or dispatcher), as the ratio c/a: what the
+// service could reach if everything but storing its rows were free.
 // In the same run, when a PostgreSQL answers at TEST_DATABASE_URL: one replica on PostgreSQL and two
 // replicas on one PostgreSQL database (the same total connections, half to each), against the one
 // SQLite replica, as ratios. Each PostgreSQL measurement gets a fresh database, dropped after.
@@ -24,7 +27,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 
-async function startServer(mode: 'bare' | 'service', dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(mode: 'bare' | 'service' | 'floor', dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -124,12 +127,14 @@ try {
   for (const connections of CONNECTIONS) {
     for (const alerts of [5, 100]) {
       const results: Record<string, Result> = {};
-      const bare = await startServer('bare', join(dir, `bare-${alerts}-${connections}`));
-      try {
-        await load(bare.port, alerts, connections, Math.min(3, DURATION)); // warm-up, discarded
-        results['bare'] = await load(bare.port, alerts, connections, DURATION);
-      } finally {
-        await stop(bare.child);
+      for (const mode of ['bare', 'floor'] as const) {
+        const server = await startServer(mode, join(dir, `${mode}-${alerts}-${connections}`));
+        try {
+          await load(server.port, alerts, connections, Math.min(3, DURATION)); // warm-up, discarded
+          results[mode] = await load(server.port, alerts, connections, DURATION);
+        } finally {
+          await stop(server.child);
+        }
       }
       results['service'] = await measure(1, alerts, connections, join(dir, `service-${alerts}-${connections}`));
       if (postgres) {
@@ -147,7 +152,8 @@ try {
       }
       const a = results['bare']!;
       const b = results['service']!;
-      const cells = [`${alerts} alerts`, String(connections), ...fmt(a), ...fmt(b), (b.rps / a.rps).toFixed(2)];
+      const c = results['floor']!;
+      const cells = [`${alerts} alerts`, String(connections), ...fmt(a), ...fmt(b), (b.rps / a.rps).toFixed(2), c.rps.toFixed(0), (c.rps / a.rps).toFixed(2)];
       rows.push(`| ${cells.join(' | ')} |`);
       console.log(rows.at(-1));
       if (postgres) {
@@ -165,8 +171,8 @@ try {
   await mail.stop();
 }
 console.log(`\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened, committed and synced to disk), Slack and SMTP configured\n`);
-console.log('| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a | (c) storage floor req/s | ratio c/a |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
 if (postgres) {
   console.log('\nThe service on PostgreSQL (same total connections; two replicas get half each, p99 is the worse replica\'s) against one replica on SQLite (goal for two replicas: at least 0.8)\n');
