@@ -62,7 +62,11 @@ function floorChange(n: GroupNotification): IncidentChange {
       acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, slaBreached: false, breachedAt: null,
       escalationStep: 0, reminders: 0, nextEscalationAt: null,
     },
-    alerts: n.alerts.map((a) => ({ ...a, severity: 'medium', rule: 'floor' })),
+    // Field by field, as the domain builds them: a spread cost the floor 1 µs an alert.
+    alerts: n.alerts.map((a) => ({
+      fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt,
+      endsAt: a.endsAt, generatorUrl: a.generatorUrl, severity: 'medium', rule: 'floor',
+    })),
     timeline: [{ at: now, kind: 'opened', actor: 'alertmanager', severity: 'medium', rule: 'floor', firing: n.alerts.length, respondBy, slaMs: respondBy - now }],
     pages: [{ channel: 'slack', target: '#ops', event: 'opened', severity: 'medium', mentions: [], recipients: [], cause: null, at: now }],
   };

@@ -1,7 +1,8 @@
 // npx tsx test/bench/profile-run.ts [alerts] [connections] [seconds]: runs the bench's service
 // (test/bench/bench-server.ts) under `node --cpu-prof` with Slack and SMTP stand-ins, loads it like
 // `npm run bench` does, and leaves the .cpuprofile in PROFILE_DIR (default /tmp/prof) for
-// test/bench/profile-summary.ts. For finding where the webhook path spends its time.
+// test/bench/profile-summary.ts. For finding where the webhook path spends its time. BENCH_MODE=floor
+// profiles the storage floor instead (see bench-server.ts).
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ const profileDir = process.env['PROFILE_DIR'] ?? '/tmp/prof';
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-prof-'));
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'test/bench/bench-server.ts', 'service', dir], {
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'test/bench/bench-server.ts', process.env['BENCH_MODE'] ?? 'service', dir], {
   cwd: ROOT,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
