@@ -1,4 +1,4 @@
-import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient, type ConversationsHistoryResponse, type ConversationsListResponse, type WebAPICallResult } from '@slack/web-api';
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
@@ -131,14 +131,9 @@ export class SlackNotifier implements Notifier {
 
   /** The top-level message since `oldest` that carries page `id` (alone or in a digest), reading every page of the answer. */
   private async searchHistory(channel: string, oldest: string, id: number): Promise<SlackMessage | undefined> {
-    const client = this.requireClient();
-    let cursor: string | undefined;
-    for (let n = 0; n < MAX_LOOKUP_PAGES; n++) {
-      const r = await client.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
-      const found = (r.messages ?? []).find((m) => carries(m, id));
+    for await (const r of this.pages('conversations.history', { channel, oldest, include_all_metadata: true, limit: 200 })) {
+      const found = ((r as ConversationsHistoryResponse).messages ?? []).find((m) => carries(m, id));
       if (found) return found;
-      cursor = r.response_metadata?.next_cursor || undefined;
-      if (!cursor) return undefined;
     }
     return undefined;
   }
@@ -148,17 +143,21 @@ export class SlackNotifier implements Notifier {
     const known = this.conversationIds.get(target);
     if (known) return known;
     if (!target.startsWith('#')) return target;
-    const client = this.requireClient();
-    let cursor: string | undefined;
-    for (let n = 0; n < MAX_LOOKUP_PAGES; n++) {
-      const r = await client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const c of r.channels ?? []) if (c.name && c.id) this.conversationIds.set(`#${c.name}`, c.id);
+    for await (const r of this.pages('conversations.list', { types: 'public_channel,private_channel', exclude_archived: true, limit: 1000 })) {
+      for (const c of (r as ConversationsListResponse).channels ?? []) if (c.name && c.id) this.conversationIds.set(`#${c.name}`, c.id);
       const id = this.conversationIds.get(target);
       if (id) return id;
-      cursor = r.response_metadata?.next_cursor || undefined;
-      if (!cursor) return undefined;
     }
     return undefined;
+  }
+
+  /** The pages of a cursor-paginated listing, through the client's own paginate, at most MAX_LOOKUP_PAGES of them. */
+  private async *pages(method: string, options: Record<string, unknown>): AsyncGenerator<WebAPICallResult> {
+    let n = 0;
+    for await (const page of this.requireClient().paginate(method, options)) {
+      yield page;
+      if (++n >= MAX_LOOKUP_PAGES) return;
+    }
   }
 
   abort(): void {

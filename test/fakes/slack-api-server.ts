@@ -62,6 +62,16 @@ export class SlackApiServer {
     return nameOrId.startsWith('#') ? `C${createHash('sha1').update(nameOrId).digest('hex').slice(0, 8).toUpperCase()}` : nameOrId;
   }
 
+  /** At most this many items a page of a listing (history, channel list), whatever the client's `limit`: Slack may give fewer than asked. */
+  pageSize = Infinity;
+
+  /** One page of a listing, from the client's `cursor`, and the cursor of the next ('' at the end). */
+  private page<T>(all: T[], args: Record<string, unknown>): { items: T[]; next: string } {
+    const from = Number(args['cursor'] ?? 0) || 0;
+    const size = Math.min(Number(args['limit'] ?? 100) || 100, this.pageSize);
+    return { items: all.slice(from, from + size), next: from + size < all.length ? String(from + size) : '' };
+  }
+
   /** The channels that exist, by ID: every channel ever posted to, or added here. */
   readonly names = new Map<string, string>();
 
@@ -158,10 +168,14 @@ export class SlackApiServer {
         // `channel` in the answer.
         const channel = String(args['channel']);
         if (!this.names.has(channel)) return { ok: false, error: 'channel_not_found' };
-        return { ok: true, messages: this.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse() };
+        const { items, next } = this.page(this.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse(), args);
+        return { ok: true, messages: items, response_metadata: { next_cursor: next } };
       }
-      case 'conversations.list':
-        return { ok: true, channels: [...this.names].map(([id, name]) => ({ id, name })), response_metadata: { next_cursor: '' } };
+      case 'conversations.list': {
+        const all = [...this.names].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
+        const { items, next } = this.page(all, args);
+        return { ok: true, channels: items, response_metadata: { next_cursor: next } };
+      }
       case 'conversations.replies': {
         const channel = String(args['channel']);
         return { ok: true, messages: this.messages.filter((m) => m.channel === channel && (m.ts === args['ts'] || m.thread_ts === args['ts'])) };

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
 import type { IncidentStore } from '../../src/store/store.js';
 import { alert, api, failingOnce, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
 import { pagingApp } from './paging-helpers.js';
@@ -124,4 +125,20 @@ t.test('a lookup refused by a proxy (HTTP 403) is tried again later: the page is
   timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
   t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }], 'found at the next try');
   t.equal(slack.postedTo('#incidents').length, 1);
+});
+
+t.test('a lost page is found past the first page of the channel list and of the history, as Slack pages them', async (t) => {
+  const { app, slack, clock, drain } = await lostFirstPost(t);
+  // Slack gives listings a page at a time: #incidents comes on the third page of channels, and the
+  // lost announcement behind three newer messages, two to a page.
+  slack.pageSize = 2;
+  for (const name of ['#alpha', '#beta', '#ci', '#deploys']) slack.channel(name);
+  const channel = SlackApiServer.channelId('#incidents');
+  for (let i = 0; i < 3; i++) slack.messages.push({ channel, ts: `${1_900_000_000 + i}.000100`, text: `someone else ${i}`, updates: 0 });
+  clock.advance(2000);
+  await drain();
+  t.equal(slack.postedTo('#incidents').filter((m) => m.metadata?.event_payload['outbox_id'] === 1).length, 1, 'found, not posted again');
+  const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
+  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }]);
+  t.ok(slack.calls.filter((c) => c.method === 'conversations.history').length >= 2, 'the history was read past its first page');
 });
