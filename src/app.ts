@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
+import { wellFormedInput } from './http/well-formed-input.js';
 import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
@@ -122,6 +123,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
+  wellFormedInput(app);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: () => live.current.sla, checklists: () => live.current.checklists, clock });

@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ['config'],
   ['paging', 'notify'],
   ['incidents'],
-  ['classify', 'clock.ts'],
+  ['classify', 'clock.ts', 'well-formed.ts'],
 ];
 const SRC = new URL('../src/', import.meta.url).pathname;
 const level = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));

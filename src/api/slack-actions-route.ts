@@ -1,3 +1,4 @@
+import { wellFormedDeep } from '../well-formed.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
@@ -71,7 +72,7 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(new URLSearchParams(body).get('payload') ?? '');
+      parsed = wellFormedDeep(JSON.parse(new URLSearchParams(body).get('payload') ?? '') as unknown);
     } catch {
       return reply.code(400).send({ error: 'Bad Request', message: 'payload is not JSON' });
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { wellFormedDeep } from '../well-formed.js';
 import { classificationSpec, compileClassifier, RuleError, type ClassificationSpec, type Classifier } from '../classify/classifier.js';
 import { parseDuration } from '../incidents/duration.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
@@ -50,7 +51,8 @@ export function parseConfig(text: string, file: string): TriageConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(`${file}: invalid YAML: ${doc.errors[0]!.message}`);
   }
-  const raw: unknown = doc.toJS();
+  // Names and channels from the file reach the stores as text, so they are mended as a webhook is.
+  const raw: unknown = wellFormedDeep(doc.toJS());
   if (!validate(raw)) throw new ConfigError(`${file}: ${describe(validate.errors ?? [])}`);
 
   const sla = Object.fromEntries(SEVERITIES.map((s) => [s, durationAt(file, `sla.${s}`, raw.sla[s])])) as Record<Severity, number>;

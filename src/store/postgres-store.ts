@@ -1,3 +1,4 @@
+import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
@@ -480,14 +481,14 @@ export class PostgresStore implements IncidentStore {
     const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
     const pages = change.pages ?? [];
     const params: unknown[] = [
-      JSON.stringify(
+      wellFormedJson(
         [...alerts.values()].map((a) => ({
           fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
           ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
         })),
       ),
       timelineJson(change.timeline),
-      JSON.stringify(
+      wellFormedJson(
         pages.map((p, n) => ({
           n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
           payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
@@ -504,7 +505,7 @@ export class PostgresStore implements IncidentStore {
       ['next_escalation_at', i.nextEscalationAt],
     ];
     if (i.id === null) {
-      fields.push(['key', i.key], ['receiver', i.receiver], ['group_key', i.groupKey], ['group_labels', JSON.stringify(i.groupLabels)],
+      fields.push(['key', i.key], ['receiver', i.receiver], ['group_key', i.groupKey], ['group_labels', wellFormedJson(i.groupLabels)],
         ['external_url', i.externalUrl], ['opened_at', i.openedAt], ['team', i.team]);
     }
     const incident =
@@ -585,7 +586,9 @@ export class PostgresStore implements IncidentStore {
       } catch (err) {
         throw translate(err);
       }
-      const c: Queryable = { query: (text, values) => (values ? client.query(prepared(text, values)) : client.query(text)) };
+      const c: Queryable = { query: (text, values) => (values ? client.query(prepared(text, wellFormedDeep(values))) : client.query(text)) };
+      // Every parameter passes here: text PostgreSQL refuses for good (a NUL, a lone surrogate: 22021,
+      // 22P05) is mended (src/well-formed.ts). JSON parameters are written with wellFormedJson.
       let broken: Error | undefined;
       // A link that drops between two statements is reported as an 'error' event, which would end the
       // process with nobody listening: note it, drop the connection; the next statement fails with it.
@@ -631,7 +634,7 @@ function timelineInsert(incident: string, json: string, from?: string): string {
 }
 
 function timelineJson(entries: readonly TimelineEntry[]): string {
-  return JSON.stringify(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
+  return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
 
 

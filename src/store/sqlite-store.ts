@@ -1,3 +1,4 @@
+import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -303,6 +304,7 @@ export class SqliteStore implements IncidentStore {
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
+    for (const statement of Object.values(this.stmt)) mendingArguments(statement);
   }
 
   private migrate(): void {
@@ -388,7 +390,7 @@ export class SqliteStore implements IncidentStore {
         params['severity'] = filter.severity;
       }
       const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
-      return this.db.prepare<[Record<string, string | number>], IncidentRow>(sql).all(params).map(toIncident);
+      return mendingArguments(this.db.prepare<[Record<string, string | number>], IncidentRow>(sql)).all(params).map(toIncident);
     });
   }
 
@@ -419,7 +421,7 @@ export class SqliteStore implements IncidentStore {
     return this.run(() =>
       // RETURNING gives the rows in no promised order: most severe first, then oldest.
       this.stmt.claimPages
-        .all({ now, busy: JSON.stringify(busy), limit, owner: lease.owner, until: lease.until })
+        .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
         .sort((a, b) => a.priority - b.priority || a.id - b.id)
         .map(toPage),
     );
@@ -547,7 +549,7 @@ export class SqliteStore implements IncidentStore {
 
   private insertTimeline(incidentId: number, entries: readonly TimelineEntry[]): void {
     const values: unknown[] = [];
-    for (const { at, kind, actor, ...fields } of entries) values.push(incidentId, at, kind, actor, JSON.stringify(fields));
+    for (const { at, kind, actor, ...fields } of entries) values.push(incidentId, at, kind, actor, wellFormedJson(fields));
     this.insertRows(TIMELINE_ROWS, values);
   }
 
@@ -574,13 +576,13 @@ export class SqliteStore implements IncidentStore {
     }
     const alerts: unknown[] = [];
     for (const a of change.alerts) {
-      alerts.push(id, a.fingerprint, a.status, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule);
+      alerts.push(id, a.fingerprint, a.status, wellFormedJson(a.labels), wellFormedJson(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule);
     }
     this.insertRows(ALERT_ROWS, alerts);
     this.insertTimeline(id, change.timeline);
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
-      const payload = JSON.stringify({ mentions: p.mentions, recipients: p.recipients, cause: p.cause });
+      const payload = wellFormedJson({ mentions: p.mentions, recipients: p.recipients, cause: p.cause });
       pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), payload, p.notSent ? 'failed' : 'pending', p.at, p.at, p.notSent ?? null);
     }
     this.insertRows(PAGE_ROWS, pages);
@@ -607,7 +609,7 @@ export class SqliteStore implements IncidentStore {
     let statement = byCount.get(count);
     if (!statement) {
       const row = `(${Array.from({ length: shape.width }, () => '?').join(', ')})`;
-      statement = this.db.prepare<unknown[]>(`${shape.head} VALUES ${Array.from({ length: count }, () => row).join(', ')} ${shape.tail}`);
+      statement = mendingArguments(this.db.prepare<unknown[]>(`${shape.head} VALUES ${Array.from({ length: count }, () => row).join(', ')} ${shape.tail}`));
       byCount.set(count, statement);
     }
     return statement;
@@ -692,6 +694,19 @@ export class SqliteStore implements IncidentStore {
 }
 
 const LOCK_RETRY_MS = 25;
+/**
+ * `statement`, its arguments mended before they are bound (src/well-formed.ts): SQLite would keep a
+ * NUL or a lone surrogate that PostgreSQL refuses, and the two stores must hold the same text.
+ */
+function mendingArguments<S extends Database.Statement<never[], unknown>>(statement: S): S {
+  const s = statement as unknown as Record<'run' | 'get' | 'all' | 'iterate', (...args: unknown[]) => unknown>;
+  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+    const original = s[method].bind(statement);
+    s[method] = (...args: unknown[]) => original(...wellFormedDeep(args));
+  }
+  return statement;
+}
+
 /** 50 rows of at most 11 values: well under SQLite's 32,766 parameters, and at most 50 statements prepared a shape. */
 const ROWS_PER_STATEMENT = 50;
 
@@ -874,7 +889,7 @@ function fromIncident(i: Incident) {
     key: i.key,
     receiver: i.receiver,
     group_key: i.groupKey,
-    group_labels: JSON.stringify(i.groupLabels),
+    group_labels: wellFormedJson(i.groupLabels),
     external_url: i.externalUrl,
     title: i.title,
     severity: i.severity,

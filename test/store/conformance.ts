@@ -1,4 +1,5 @@
 import type { Test } from 'tap';
+import { toLabels } from '../../src/classify/labels.js';
 import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
@@ -339,6 +340,47 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     });
     t.same(seen, [due!.incident.id]);
     t.match(await store.getIncident(due!.incident.id), { escalationStep: 1, nextEscalationAt: null });
+  });
+
+  t.test('text with a NUL or a lone surrogate is stored with U+FFFD in its place, wherever it is', async (t) => {
+    // PostgreSQL refuses both for good (22021, 22P05) and SQLite keeps them: both stores must hold
+    // the same well-formed text, or a group would be answered 500 and retried forever.
+    const store = await makeStore(t);
+    const bad = 'a\u0000b\ud800c\udfffd';
+    const good = 'a\ufffdb\ufffdc\ufffdd';
+    const pair = 'ok \ud83d\udea8'; // a well-formed pair stays as it is
+    const alert = { ...incoming('a', 'ServiceDown'), labels: toLabels({ alertname: 'ServiceDown', [bad]: bad, pair }), annotations: toLabels({ [`k${bad}`]: `v${bad}` }) };
+    const n = groupNotification([alert], { groupKey: `{}:{x="${bad}"}`, receiver: bad, groupLabels: toLabels({ [bad]: bad }) });
+    const opened = await apply(store, n, decide(T0));
+    const id = opened!.incident.id;
+    const got = (await store.getIncident(id))!;
+    t.equal(got.groupKey, `{}:{x="${good}"}`);
+    t.equal(got.receiver, good);
+    t.same({ ...got.groupLabels }, { [good]: good });
+    t.same({ ...got.alerts[0]!.labels }, { alertname: 'ServiceDown', [good]: good, pair });
+    t.same({ ...got.alerts[0]!.annotations }, { [`k${good}`]: `v${good}` });
+
+    // The same group again, as its text was sent: found, not opened twice; a later notification applies.
+    t.equal(await apply(store, n, decide(T0 + MIN)), null, 'a re-delivery finds the incident it opened');
+    const resolvedN = { ...n, status: 'resolved' as const, alerts: [{ ...alert, status: 'resolved' as const, endsAt: T0 + MIN }] };
+    t.match(await apply(store, resolvedN, decide(T0 + 2 * MIN)), { incident: { id, status: 'resolved' } }, 'the group can still auto-resolve');
+
+    const noted = await store.updateIncident(id, (i) => addNote(i, { name: bad, via: 'web' }, `note ${bad}`, T0 + 3 * MIN));
+    t.ok(noted?.change, 'a note and its author');
+    const timeline = (await store.getIncident(id))!.timeline;
+    t.match(timeline.at(-1), { kind: 'note', actor: good, text: `note ${good}` });
+
+    const o = await store.addOverride({ team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0 });
+    t.match(await store.listOverrides(T0), [{ id: o.id, team: good, contact: good, by: good }], 'an override');
+
+    const page = { channel: 'slack' as const, target: `#${bad}`, event: 'opened' as const, severity: 'high' as const, mentions: [bad], recipients: [bad], cause: null, at: T0 };
+    await store.applyNotification(group('paged', [incoming('p', 'ServiceDown')]), (a, p, n2) => ({ ...decide(T0)(a, p, n2)!, pages: [page] }));
+    t.same(await store.claimPages(T0, 10, lease(T0), [`slack\n#${bad}`]), [], 'a busy target, named as it was sent, is still busy');
+    const [claimed] = await store.claimPages(T0, 10, lease(T0));
+    t.match(claimed, { target: `#${good}`, mentions: [good], recipients: [good] }, 'a page');
+    t.equal(await store.completePage(claimed!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: `Slack said ${bad}` }, T0, ME), true, 'an error text from a channel');
+    await store.saveSlackMessage(id, `#${bad}`, bad, bad);
+    t.same(await store.slackMessage(id, `#${bad}`), { channelId: good, ts: good }, 'a Slack message, found by the target as it was sent');
   });
 
   t.test('ping answers', async (t) => {

@@ -1,0 +1,87 @@
+/**
+ * Text that every store can hold. PostgreSQL refuses a NUL (U+0000) in text and JSON, and a lone
+ * surrogate (half of a UTF-16 pair, which no UTF-8 can encode); SQLite takes both. Rather than one
+ * store failing for good on input that will never succeed (a webhook answered 500 is retried by
+ * Alertmanager forever), text is made well formed at the edges where it enters: each NUL and each
+ * lone surrogate becomes U+FFFD, the replacement character. docs/configuration.md says so.
+ */
+
+export const REPLACEMENT = '\uFFFD';
+
+// isWellFormed/toWellFormed are ES2024 (V8 11.3, Node 20); the project's lib is ES2022.
+interface Es2024String {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/** True when `s` holds a NUL or a lone surrogate. Native scans: cheap on the hot path. */
+export function isIllFormed(s: string): boolean {
+  return s.includes('\0') || !(s as unknown as Es2024String).isWellFormed();
+}
+
+/** `s` with each NUL and each lone surrogate replaced by U+FFFD; `s` itself when it has none. */
+export function wellFormedText(s: string): string {
+  if (!isIllFormed(s)) return s;
+  return (s as unknown as Es2024String).toWellFormed().replaceAll('\0', REPLACEMENT);
+}
+
+/**
+ * `value` with every string in it, object keys included, made well formed. Copies only what
+ * changes: a value with nothing to mend is returned as it is, so the common case allocates nothing.
+ */
+export function wellFormedDeep<T>(value: T): T {
+  return mend(value) as T;
+}
+
+function mend(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormedText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const m = mend(v);
+      if (m !== v) (out ??= value.slice())[i] = m;
+    }
+    return out ?? value;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  // Only plain records: a Buffer, a Date or a Map is not text.
+  if (proto !== Object.prototype && proto !== null) return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  let changed = false;
+  const mended = entries.map(([k, v]) => {
+    const mk = wellFormedText(k);
+    const mv = mend(v);
+    if (mk !== k || mv !== v) changed = true;
+    return [mk, mv] as const;
+  });
+  if (!changed) return value;
+  const out = Object.create(proto) as Record<string, unknown>;
+  for (const [k, v] of mended) out[k] = v;
+  return out;
+}
+
+// In JSON text (JSON.stringify's output, where both arrive as escapes): \u0000, and a \uD800-\uDFFF
+// escape, which JSON.stringify writes only for a lone surrogate (a pair is written as itself). The
+// backslashes before it must be even in number, or the "\u" is text (an escaped backslash and "u").
+const ILL_FORMED_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})/g;
+
+/**
+ * JSON text of `value` that every store can hold: JSON.stringify with NUL and lone surrogates
+ * written as U+FFFD. One scan for "\u" when there is nothing to mend.
+ */
+export function wellFormedJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\u') ? json.replace(ILL_FORMED_ESCAPE, '$1\\ufffd') : json;
+}
+
+/**
+ * A JSON request body's parsed value, mended only when its text shows it needs it: NUL and lone
+ * surrogates can reach parsed JSON only as \u escapes (a raw NUL is invalid JSON, and a lone
+ * surrogate cannot be encoded in UTF-8), so a body without one costs a single scan.
+ */
+export function wellFormedParsedJson<T>(text: string, parsed: T): T {
+  ILL_FORMED_ESCAPE.lastIndex = 0;
+  return text.includes('\\u') && ILL_FORMED_ESCAPE.test(text) ? wellFormedDeep(parsed) : parsed;
+}
