@@ -10,8 +10,8 @@ import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { Dispatcher, type DispatcherOptions } from './service/dispatcher.js';
-import { createNotifiers, type ChannelSettings } from './notify/registry.js';
+import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
+import { CHANNELS, createNotifiers, type ChannelDefinition, type ChannelSettings } from './notify/registry.js';
 import { slackActionsRoute } from './api/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
 import { LiveConfig } from './service/live-config.js';
@@ -47,6 +47,8 @@ export interface WebConfig {
 /** The adapters the app is built from; tests pass their own. */
 export interface AppDeps {
   store: IncidentStore;
+  /** The channels pages can go to: notify/registry.ts's unless told (a test adds its own). */
+  channels?: readonly ChannelDefinition[];
   clock?: Clock;
   logger?: FastifyBaseLogger;
 }
@@ -92,16 +94,17 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const { store } = deps;
-  const metrics = createMetrics(() => store.counts(clock.now()), () => store.queueDepth(), () => store.retryingPages());
-  // The live config is made below; the notifiers read the checklists through it at each send.
-  let current = (): TriageConfig => triage;
-  const notifiers = createNotifiers({ ...config.channels, checklists: () => current().checklists }, {
-    get: (incidentId, target) => store.slackMessage(incidentId, target),
-    save: (incidentId, target, channelId, ts) => store.saveSlackMessage(incidentId, target, channelId, ts),
+  const channels = deps.channels ?? CHANNELS;
+  const metrics = createMetrics({
+    channels: channels.map((c) => c.name),
+    readCounts: () => store.counts(clock.now()),
+    queueDepth: () => store.queueDepth(),
+    retrying: () => store.retryingPages(),
   });
-  const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
-  current = () => live.current;
+  // The notifiers read the checklists in force at each send, so a reload applies.
+  const notifiers = createNotifiers({ ...config.channels, checklists: () => live.current.checklists }, store, channels);
+  const unconfigured = new Map([...notifiers].flatMap(([channel, n]) => (n.notConfigured ? [[channel, n.notConfigured] as const] : [])));
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   const service = new IncidentService({
     store,

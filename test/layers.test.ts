@@ -13,8 +13,9 @@ const LAYERS: string[][] = [
   ['store'],
   ['config'],
   ['paging', 'notify'],
+  ['outbox'],
   ['incidents'],
-  ['classify', 'clock.ts', 'well-formed.ts'],
+  ['classify', 'clock.ts', 'well-formed.ts', 'timed-loop.ts'],
 ];
 const SRC = new URL('../src/', import.meta.url).pathname;
 const level = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));

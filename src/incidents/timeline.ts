@@ -1,7 +1,8 @@
 import type { Severity } from '../classify/severity.js';
 
 /** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
-export type ChannelName = 'slack' | 'email';
+/** A channel's name, as notify/registry.ts lists them ('slack', 'email', ...). */
+export type ChannelName = string;
 
 /** How a person acted on an incident. */
 export type Via = 'api' | 'slack' | 'web';

@@ -1,11 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IncidentChange } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import { SEVERITIES } from '../classify/severity.js';
 import type { IncidentCounts } from '../store/store.js';
 import type { ChannelName } from '../incidents/timeline.js';
-
-const CHANNELS: ChannelName[] = ['slack', 'email'];
 
 /** Every metric the service exports, on its own registry (so tests and apps never share state). */
 export interface Metrics {
@@ -24,6 +22,12 @@ export interface Metrics {
   observeReload(ok: boolean, now: number): void;
 }
 
+/** Every known channel's value (0 when the store has none), and any other channel the store names. */
+function setByChannel(gauge: Gauge<'channel'>, channels: readonly ChannelName[], values: Partial<Record<ChannelName, number>>): void {
+  for (const channel of channels) gauge.set({ channel }, values[channel] ?? 0);
+  for (const [channel, n] of Object.entries(values)) if (!channels.includes(channel)) gauge.set({ channel }, n ?? 0);
+}
+
 /** One call in flight shared by everyone who asks meanwhile: the gauges of one scrape read the store once. */
 function shared<T>(read: () => Promise<T>): () => Promise<T> {
   let inflight: Promise<T> | undefined;
@@ -33,15 +37,20 @@ function shared<T>(read: () => Promise<T>): () => Promise<T> {
 // The outbox outcomes the notifications counter counts, by the name it counts them under.
 const COUNTED: Partial<Record<PageOutcome['status'], string>> = { sent: 'sent', retry: 'retried', failed: 'failed', skipped: 'skipped' };
 
-/**
- * Builds the metrics. `readCounts` is asked once per scrape, so the open and breached gauges come from
- * the store and are right after a restart.
- */
-export function createMetrics(
-  readCounts: () => Promise<IncidentCounts>,
-  queueDepth: () => Promise<Record<ChannelName, number>>,
-  retrying: () => Promise<Record<ChannelName, number>> = async () => ({ slack: 0, email: 0 }),
-): Metrics {
+/** What the metrics read from the rest of the service. */
+export interface MetricsSources {
+  /** The channels, as notify/registry.ts lists them: each gets its series from the start. */
+  channels: readonly ChannelName[];
+  /** Asked once per scrape, so the open and breached gauges come from the store and are right after a restart. */
+  readCounts: () => Promise<IncidentCounts>;
+  /** Pages waiting or being sent, by channel; a channel left out has none. */
+  queueDepth: () => Promise<Partial<Record<ChannelName, number>>>;
+  /** Pages whose last attempt failed, by channel; a channel left out has none. */
+  retrying?: () => Promise<Partial<Record<ChannelName, number>>>;
+}
+
+/** Builds the metrics. */
+export function createMetrics({ channels, readCounts, queueDepth, retrying = async () => ({}) }: MetricsSources): Metrics {
   const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -114,7 +123,7 @@ export function createMetrics(
     labelNames: ['channel', 'outcome'],
     registers,
   });
-  for (const channel of CHANNELS) {
+  for (const channel of channels) {
     for (const outcome of ['sent', 'retried', 'failed', 'skipped']) notifications.inc({ channel, outcome }, 0);
   }
   for (const severity of SEVERITIES) escalations.inc({ severity }, 0);
@@ -126,7 +135,7 @@ export function createMetrics(
     registers,
   });
   // Zero series per channel, like the counters: rate() then sees the very first delivered page.
-  for (const channel of CHANNELS) notificationLatency.zero({ channel });
+  for (const channel of channels) notificationLatency.zero({ channel });
   new Gauge({
     name: 'triage_notification_queue_depth',
     help: 'Pages waiting in the outbox or being sent',
@@ -134,7 +143,7 @@ export function createMetrics(
     registers,
     async collect() {
       const depth = await queueDepth();
-      for (const channel of CHANNELS) this.set({ channel }, depth[channel]);
+      setByChannel(this, channels, depth);
     },
   });
 
@@ -145,7 +154,7 @@ export function createMetrics(
     registers,
     async collect() {
       const n = await retrying();
-      for (const channel of CHANNELS) this.set({ channel }, n[channel]);
+      setByChannel(this, channels, n);
     },
   });
 

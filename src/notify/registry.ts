@@ -1,28 +1,22 @@
-import type { ChecklistConfig } from '../incidents/checklist.js';
-import { EmailNotifier } from './email-notifier.js';
-import type { Notifier } from './notifier.js';
 import type { ChannelName } from '../incidents/timeline.js';
-import { SlackNotifier, type SlackThreads } from './slack-notifier.js';
+import type { Notifier } from '../outbox/channel.js';
+import type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
+import { emailChannel } from './email/index.js';
+import { slackChannel } from './slack/index.js';
 
-/** The channel settings the registry reads, all from the environment. */
-export interface ChannelSettings {
-  slackBotToken?: string | undefined;
-  slackApiUrl?: string | undefined;
-  smtpUrl?: string | undefined;
-  emailFrom?: string | undefined;
-  publicUrl?: string | undefined;
-  /** How long one Slack call may take before its outcome is unknown (default 10 s). */
-  slackTimeoutMs?: number | undefined;
-  /** nodemailer's connection, greeting and socket timeouts (default 10 s). */
-  smtpTimeoutMs?: number | undefined;
-  /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
-  checklists?: (() => ChecklistConfig) | undefined;
-}
+export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
-/** The only place that knows every channel: a third channel is one file and one line here. */
-export function createNotifiers(s: ChannelSettings, threads: SlackThreads): Map<ChannelName, Notifier> {
-  return new Map<ChannelName, Notifier>([
-    ['slack', new SlackNotifier({ token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl, timeoutMs: s.slackTimeoutMs, checklists: s.checklists }, threads)],
-    ['email', new EmailNotifier({ url: s.smtpUrl, from: s.emailFrom, publicUrl: s.publicUrl, timeoutMs: s.smtpTimeoutMs, checklists: s.checklists })],
-  ]);
+/**
+ * The only place that knows every channel. A new channel is a folder under notify/ (its notifier
+ * and its definition) and one line here; the outbox, the store, the metrics and the pages take the
+ * list from here.
+ */
+export const CHANNELS: readonly ChannelDefinition[] = [
+  slackChannel,
+  emailChannel,
+];
+
+/** The notifiers of `channels` (the shipped ones unless told), by channel name. */
+export function createNotifiers(settings: ChannelSettings, state: ChannelState, channels: readonly ChannelDefinition[] = CHANNELS): Map<ChannelName, Notifier> {
+  return new Map(channels.map((c) => [c.name, c.create(settings, state)]));
 }

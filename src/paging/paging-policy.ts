@@ -3,7 +3,7 @@ import type { Incident, IncidentChange } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
 import { overridesOf, shiftAt, type RuntimeOverride } from './oncall.js';
-import { pageTarget } from './outbox-policy.js';
+import { pageTarget } from '../outbox/page.js';
 
 /** What paging decisions read besides the config and the time. */
 export interface PagingFacts {

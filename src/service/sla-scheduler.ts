@@ -1,4 +1,5 @@
 import { describeEntry } from '../incidents/timeline-text.js';
+import { TimedLoop } from '../timed-loop.js';
 import type { IncidentService } from './incident-service.js';
 
 /** Minimal logger the scheduler reports to. */
@@ -12,29 +13,25 @@ export interface SchedulerLogger {
  * on the first tick after a start.
  */
 export class SlaScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly loop: TimedLoop;
 
   constructor(
     private readonly service: IncidentService,
     /** Read before each wait, so a reload's new interval applies from the next pass. */
     private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
-  ) {}
+  ) {
+    this.loop = new TimedLoop(() => this.tick(), intervalMs, (err) => this.log.warn({ err }, 'SLA sweep failed; will retry'));
+  }
 
   /** Starts the loop; the first pass runs one interval from now (the app runs one at startup itself). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(this.intervalMs());
+    this.loop.start(this.intervalMs());
   }
 
   /** Stops the loop and waits for a tick in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass; exposed so tests can fast-forward a fake clock and tick. */
@@ -48,21 +45,5 @@ export class SlaScheduler {
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
     return breached;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then(
-          () => undefined,
-          (err: unknown) => this.log.warn({ err }, 'SLA sweep failed; will retry'),
-        )
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.intervalMs());
-        });
-    }, delay);
-    this.timer.unref();
   }
 }

@@ -7,7 +7,7 @@ import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js
 import { ConfigError } from '../config/load-config.js';
 import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
@@ -760,7 +760,7 @@ function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity,
 }
 
 function byChannel(rows: { channel?: unknown; n?: unknown }[]): Record<OutboxEntry['channel'], number> {
-  const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+  const out: Record<OutboxEntry['channel'], number> = {};
   for (const r of rows) out[r.channel as OutboxEntry['channel']] = r.n as number;
   return out;
 }

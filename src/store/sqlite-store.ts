@@ -9,7 +9,7 @@ import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
-import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -483,7 +483,7 @@ export class SqliteStore implements IncidentStore {
 
   queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
     return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+      const out: Record<OutboxEntry['channel'], number> = {};
       for (const r of this.stmt.queueDepth.all()) out[r.channel] = r.n;
       return out;
     });
@@ -527,7 +527,7 @@ export class SqliteStore implements IncidentStore {
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
     return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
+      const out: Record<OutboxEntry['channel'], number> = {};
       for (const r of this.stmt.retrying.all()) out[r.channel] = r.n;
       return out;
     });

@@ -1,5 +1,6 @@
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import type { Lease, OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
@@ -51,20 +52,8 @@ export type NotificationDecider = (
   notification: GroupNotification,
 ) => IncidentChange | null;
 
-/**
- * A dispatcher's hold on the pages it claims: who it is (unique per process) and until when the
- * claim stands unless renewed. A page whose lease has run out is another dispatcher's to take.
- */
-export interface Lease {
-  owner: string;
-  until: number;
-}
-
-/**
- * Decides, from when a Slack channel may take its next message (0: never used), what to do and
- * when the channel is next free. Runs inside the store's transaction, so it must be pure and quick.
- */
-export type PaceDecider<T> = (nextFree: number) => { nextFree: number; result: T };
+export type { Lease } from '../outbox/page.js';
+export type { PaceDecider } from '../outbox/ports.js';
 
 /** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
 export type IncidentDecider = (incident: Incident) => IncidentChange | null;
@@ -117,17 +106,17 @@ export interface IncidentStore {
    */
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
   /**
-   * Paces a Slack channel across every process: calls `decide` with when the channel may take its
-   * next message and stores the answer, atomically: if another process moved the time meanwhile,
-   * `decide` runs again on the new one (so it must be pure), and only one of them takes a slot.
+   * Paces a target (the outbox's targetKey) across every process: calls `decide` with when it may
+   * take its next message and stores the answer, atomically: if another process moved the time
+   * meanwhile, `decide` runs again on the new one (so it must be pure), and only one takes a slot.
    */
   paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T>;
   /** The Slack message that announced an incident in a channel, for chat.update and thread replies. */
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
-  /** Pages waiting or being sent, by channel. */
+  /** Pages waiting or being sent, by channel; a channel with none is left out. */
   queueDepth(): Promise<Record<ChannelName, number>>;
-  /** Pages still to be delivered whose last attempt failed, by channel. */
+  /** Pages still to be delivered whose last attempt failed, by channel; a channel with none is left out. */
   retryingPages(): Promise<Record<ChannelName, number>>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;

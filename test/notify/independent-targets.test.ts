@@ -39,7 +39,7 @@ t.test('a commit with pages wakes the dispatcher: with polling off, the page sti
 });
 
 t.test('pages for a paused Slack channel wait untouched in the outbox, and leave when the pause ends, with polling off', async (t) => {
-  const { app, slack, store, clock } = await pagingApp(t, { dispatch: { random: () => 0.5, pollMs: 3_600_000, slackIntervalMs: 300 } });
+  const { app, slack, store, clock } = await pagingApp(t, { dispatch: { random: () => 0.5, pollMs: 3_600_000 } }, {}, { slackIntervalMs: 300 });
   await postWebhook(app, payload(uniqueGroup(), [alert('RateLimitSpike')])); // medium: Slack #incidents only
   await until('the first page', () => slack.postedTo('#incidents').length === 1);
   // #incidents may take its next message 300 ms (of the manual clock) after the first.

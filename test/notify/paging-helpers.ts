@@ -47,7 +47,7 @@ export async function pagingApp(
     for (let i = 0; i < 10; i++) {
       await drain();
       const depth = await ctx.store.queueDepth();
-      if (depth.slack + depth.email === 0) return;
+      if (Object.values(depth).every((n) => n === 0)) return;
       ctx.clock.advance(1100);
     }
   };

@@ -1,26 +1,23 @@
-import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import { SYSTEM, type TimelineEntry } from '../incidents/timeline.js';
+import type { Pace } from './channel.js';
+import { pageTarget, type OutboxEntry, type PageOutcome } from './page.js';
 
 // The outbox's decisions, as pure functions of the pages, the policy and `now`: how a channel's due
 // pages go out (one now, the rest later, or one digest), whether a failure is retried and when, and
 // what each outcome records. The dispatcher loop only claims, calls these, delivers and records.
 
-/** How the outbox paces and retries. */
+/** How the outbox retries; how a channel is paced is the channel's own (its notifier's `pace`). */
 export interface OutboxPolicy {
-  /** Slack allows about one message per second per channel. */
-  slackIntervalMs: number;
-  /** Pages to one Slack channel that would wait longer than this are folded into one digest. */
-  foldAfterMs: number;
   /** Attempts before a retryable failure is given up as failed. */
   maxAttempts: number;
   /** The longest backoff between two attempts. */
   maxBackoffMs: number;
 }
 
-/** One message per 1.1 s per Slack channel, fold after 3 s of backlog, 15 attempts, backoff capped at 5 minutes. */
-export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = { slackIntervalMs: 1100, foldAfterMs: 3000, maxAttempts: 15, maxBackoffMs: 5 * 60_000 };
+/** 15 attempts, backoff capped at 5 minutes. */
+export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = { maxAttempts: 15, maxBackoffMs: 5 * 60_000 };
 
-/** What to do with one Slack channel's due pages. `nextFree` is when the channel may take its next message. */
+/** What to do with one paced target's due pages. `nextFree` is when the target may take its next message. */
 export type BatchPlan =
   /** The channel is paused (a 429, or a message just went out): every page comes back together then. */
   | { action: 'wait'; until: number }
@@ -30,16 +27,16 @@ export type BatchPlan =
   | { action: 'send'; page: OutboxEntry; later: { page: OutboxEntry; at: number }[]; nextFree: number };
 
 /**
- * Plans a Slack channel's batch: pages arrive most severe first, so the one sent now is the most
+ * Plans a paced target's batch: pages arrive most severe first, so the one sent now is the most
  * severe, and a backlog beyond the budget is judged as a whole and folded into one digest.
  */
-export function planSlackBatch(pages: readonly OutboxEntry[], nextFree: number, now: number, policy: OutboxPolicy, canDigest: boolean): BatchPlan {
+export function planPacedBatch(pages: readonly OutboxEntry[], nextFree: number, now: number, pace: Pace, canDigest: boolean): BatchPlan {
   if (nextFree > now) return { action: 'wait', until: nextFree };
-  const free = now + policy.slackIntervalMs;
-  const budget = Math.floor(policy.foldAfterMs / policy.slackIntervalMs) + 1;
+  const free = now + pace.intervalMs;
+  const budget = Math.floor(pace.foldAfterMs / pace.intervalMs) + 1;
   if (pages.length > budget && canDigest) return { action: 'digest', pages: [...pages], nextFree: free };
   const [first, ...rest] = pages;
-  return { action: 'send', page: first!, later: rest.map((page, i) => ({ page, at: now + (i + 1) * policy.slackIntervalMs })), nextFree: free };
+  return { action: 'send', page: first!, later: rest.map((page, i) => ({ page, at: now + (i + 1) * pace.intervalMs })), nextFree: free };
 }
 
 /** A failed attempt as the policy sees it; notify's NotifyError is one. */
@@ -78,11 +75,6 @@ export function decideRetry(page: Pick<OutboxEntry, 'attempts'>, failure: SendFa
  */
 export function recordsRetry(attempt: number): boolean {
   return attempt <= 3 || attempt % 5 === 0;
-}
-
-/** The fields a timeline entry about a page names it by. */
-export function pageTarget(page: Pick<OutboxEntry, 'channel' | 'target' | 'event' | 'mentions' | 'recipients'>) {
-  return { channel: page.channel, target: page.target, event: page.event, recipients: page.channel === 'slack' ? page.mentions : page.recipients };
 }
 
 /** A delivery: `found` when a page left mid-send by a crash turned out to be delivered already. */

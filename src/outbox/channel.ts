@@ -1,6 +1,6 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
-import type { OutboxEntry } from '../incidents/page.js';
 import type { ChannelName } from '../incidents/timeline.js';
+import type { OutboxEntry } from './page.js';
 
 /** What a notifier needs to send one page: the page and the incident as it is now. */
 export interface PageContext {
@@ -53,9 +53,26 @@ export interface DigestItem {
   incident: IncidentWithDetails;
 }
 
-/** The contract every channel meets; notify/registry.ts is the only place that knows them all. */
+/**
+ * How a channel that limits its rate takes its pages (Slack: about one message a second per
+ * channel): at most one message per `intervalMs` to one target, across every replica, and a
+ * backlog that would wait longer than `foldAfterMs` folded into one digest, when the notifier can
+ * send one.
+ */
+export interface Pace {
+  intervalMs: number;
+  foldAfterMs: number;
+}
+
+/**
+ * The contract every channel meets, and all the outbox knows of one: notify/registry.ts is the
+ * only place that knows them all. A channel that batches (Slack's digest) says so here, through
+ * `pace` and `sendDigest`, so that the outbox loop names no channel.
+ */
 export interface Notifier {
   readonly channel: ChannelName;
+  /** Paced delivery; without it, each target's pages go out one after the other. */
+  readonly pace?: Pace | undefined;
   /** Why this channel cannot send (e.g. "SLACK_BOT_TOKEN unset"), or undefined when it can. */
   readonly notConfigured: string | undefined;
   send(ctx: PageContext): Promise<Delivery>;

@@ -1,11 +1,11 @@
 import { ErrorCode, LogLevel, WebClient, type ConversationsHistoryResponse, type ConversationsListResponse, type WebAPICallResult } from '@slack/web-api';
-import type { IncidentWithDetails } from '../incidents/model.js';
-import type { ChecklistConfig } from '../incidents/checklist.js';
-import { SEVERITIES, severityRank } from '../classify/severity.js';
-import { NotifyError, type Delivery, type DigestItem, type Notifier, type PageContext } from './notifier.js';
-import type { OutboxEntry } from '../incidents/page.js';
-import { describePage } from '../incidents/timeline-text.js';
-import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from './render.js';
+import type { IncidentWithDetails } from '../../incidents/model.js';
+import type { ChecklistConfig } from '../../incidents/checklist.js';
+import { SEVERITIES, severityRank } from '../../classify/severity.js';
+import { NotifyError, type Delivery, type DigestItem, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
+import type { OutboxEntry } from '../../outbox/page.js';
+import { describePage } from '../../incidents/timeline-text.js';
+import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from '../render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */
 export interface SlackThreads {
@@ -23,7 +23,12 @@ export interface SlackSettings {
   timeoutMs?: number | undefined;
   /** The checklists in force, whose first section is the page's first response; the plan's without it. */
   checklists?: (() => ChecklistConfig) | undefined;
+  /** Another pace than Slack's (tests). */
+  pace?: Partial<Pace> | undefined;
 }
+
+/** Slack takes about one message a second per channel: one per 1.1 s, and a backlog of over 3 s folded into a digest. */
+export const SLACK_PACE: Pace = { intervalMs: 1100, foldAfterMs: 3000 };
 
 const METADATA_TYPE = 'alert_triage_page';
 // Errors Slack gives for requests that will never succeed as they are.
@@ -41,6 +46,7 @@ const PERMANENT = new Set([
 export class SlackNotifier implements Notifier {
   readonly channel = 'slack' as const;
   readonly notConfigured: string | undefined;
+  readonly pace: Pace;
   private readonly client: WebClient | undefined;
   /** Aborted at shutdown: every request of the client listens to it. */
   private readonly closing = new AbortController();
@@ -56,6 +62,7 @@ export class SlackNotifier implements Notifier {
     private readonly threads: SlackThreads,
   ) {
     this.notConfigured = settings.token ? undefined : 'Slack is not configured (SLACK_BOT_TOKEN unset)';
+    this.pace = { ...SLACK_PACE, ...settings.pace };
     this.client = settings.token
       ? new WebClient(settings.token, {
           ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),

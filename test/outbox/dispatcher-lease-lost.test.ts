@@ -2,8 +2,8 @@
 // while) finds, when it wakes, that another replica has taken its batch over. It must not go on
 // sending the pages it had not even started: that replica sends them, and e-mail has no lookup.
 import t from 'tap';
-import { Dispatcher } from '../../src/service/dispatcher.js';
-import type { Notifier, PageContext } from '../../src/notify/notifier.js';
+import { Dispatcher } from '../../src/outbox/dispatcher.js';
+import type { Notifier, PageContext } from '../../src/outbox/channel.js';
 import { alert, payload, postWebhook, uniqueGroup } from '../helpers.js';
 import { pagingApp } from '../notify/paging-helpers.js';
 
@@ -27,7 +27,7 @@ function recordingEmail(name: string, sends: string[], gate?: Promise<void>): No
 t.test('a replica that lost its leases mid-batch sends nothing more of that batch', async (t) => {
   const { app, store, clock } = await pagingApp(t);
   for (let i = 0; i < 3; i++) await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: `h${i}` } })]));
-  const emails = (await store.queueDepth()).email;
+  const emails = (await store.queueDepth()).email ?? 0;
   t.ok(emails >= 2, `a batch of ${emails} e-mail pages to one recipient list`);
   const warnings: string[] = [];
   const log = { warn: (_o: object, m: string) => warnings.push(m), error: (_o: object, m: string) => warnings.push(m) };
@@ -47,5 +47,5 @@ t.test('a replica that lost its leases mid-batch sends nothing more of that batc
   t.same(byA, [sends[0]], 'A sent only the page it had started before it stalled');
   t.equal(sends.filter((s) => s.startsWith('B:')).length, emails, 'B sent the whole batch');
   t.ok(warnings.some((w) => /taken over by another replica/.test(w)), 'A says why it stopped');
-  t.equal((await store.queueDepth()).email, 0, 'every e-mail page settled, once');
+  t.equal((await store.queueDepth()).email ?? 0, 0, 'every e-mail page settled, once');
 });

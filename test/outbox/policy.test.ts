@@ -1,16 +1,17 @@
 import t from 'tap';
-import type { OutboxEntry } from '../../src/incidents/page.js';
+import type { OutboxEntry } from '../../src/outbox/page.js';
 import { describeEntry } from '../../src/incidents/timeline-text.js';
 import {
   decideRetry,
   DEFAULT_OUTBOX_POLICY as POLICY,
   failedOutcome,
   foldedOutcome,
-  planSlackBatch,
+  planPacedBatch,
   recordsRetry,
   sentOutcome,
   skippedOutcome,
-} from '../../src/paging/outbox-policy.js';
+} from '../../src/outbox/policy.js';
+import { SLACK_PACE } from '../../src/notify/slack/slack-notifier.js';
 
 const NOW = Date.parse('2026-11-23T22:08:00Z');
 
@@ -22,7 +23,7 @@ function page(id: number, extra: Partial<OutboxEntry> = {}): OutboxEntry {
 }
 const pages = (n: number) => Array.from({ length: n }, (_, i) => page(i + 1));
 
-t.test('planSlackBatch: one now, the rest an interval apart, a backlog folded, a paused channel waits', async (t) => {
+t.test('planPacedBatch (Slack\'s pace): one now, the rest an interval apart, a backlog folded, a paused channel waits', async (t) => {
   // With 1.1 s per message and 3 s before folding, a channel takes 3 pages in turn; a 4th tips it into a digest.
   const cases: { name: string; batch: OutboxEntry[]; nextFree: number; canDigest: boolean; want: object }[] = [
     { name: 'a single page goes now', batch: pages(1), nextFree: 0, canDigest: true, want: { action: 'send', page: { id: 1 }, later: [], nextFree: NOW + 1100 } },
@@ -36,7 +37,7 @@ t.test('planSlackBatch: one now, the rest an interval apart, a backlog folded, a
     { name: 'the channel is free at exactly now', batch: pages(2), nextFree: NOW, canDigest: true, want: { action: 'send', page: { id: 1 } } },
     { name: 'paused (a 429, or a message just went out): all come back together', batch: pages(5), nextFree: NOW + 700, canDigest: true, want: { action: 'wait', until: NOW + 700 } },
   ];
-  for (const c of cases) t.match(planSlackBatch(c.batch, c.nextFree, NOW, POLICY, c.canDigest), c.want, c.name);
+  for (const c of cases) t.match(planPacedBatch(c.batch, c.nextFree, NOW, SLACK_PACE, c.canDigest), c.want, c.name);
 });
 
 t.test('decideRetry: exponential backoff with jitter, Retry-After, permanent failures, and the last attempt', async (t) => {

@@ -1,8 +1,8 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import { NotifyError, type Delivery, type Notifier, type PageContext } from './notifier.js';
-import type { ChecklistConfig } from '../incidents/checklist.js';
-import { describePage } from '../incidents/timeline-text.js';
-import { facts, firstSteps, htmlEscape, incidentUrl, SEVERITY_STYLE, subject } from './render.js';
+import { NotifyError, type Delivery, type Notifier, type PageContext } from '../../outbox/channel.js';
+import type { ChecklistConfig } from '../../incidents/checklist.js';
+import { describePage } from '../../incidents/timeline-text.js';
+import { facts, firstSteps, htmlEscape, incidentUrl, SEVERITY_STYLE, subject } from '../render.js';
 
 /** Settings of the e-mail channel, from the environment. */
 export interface EmailSettings {

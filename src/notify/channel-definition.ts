@@ -1,0 +1,35 @@
+import type { ChecklistConfig } from '../incidents/checklist.js';
+import type { ChannelName } from '../incidents/timeline.js';
+import type { Notifier } from '../outbox/channel.js';
+
+/** The channel settings, all from the environment (config/env.ts); each channel reads its own. */
+export interface ChannelSettings {
+  slackBotToken?: string | undefined;
+  slackApiUrl?: string | undefined;
+  smtpUrl?: string | undefined;
+  emailFrom?: string | undefined;
+  publicUrl?: string | undefined;
+  /** How long one Slack call may take before its outcome is unknown (default 10 s). */
+  slackTimeoutMs?: number | undefined;
+  /** Another pace for Slack than one message per 1.1 s a channel (tests). */
+  slackIntervalMs?: number | undefined;
+  /** nodemailer's connection, greeting and socket timeouts (default 10 s). */
+  smtpTimeoutMs?: number | undefined;
+  /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
+  checklists?: (() => ChecklistConfig) | undefined;
+}
+
+/**
+ * What a channel may keep in the store between sends: the message that announced an incident in a
+ * room (Slack's thread root), found again by incident and target. A store meets it as it is.
+ */
+export interface ChannelState {
+  slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
+  saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
+}
+
+/** One channel: its name in the routing, the outbox and the metrics, and how to make its notifier. */
+export interface ChannelDefinition {
+  name: ChannelName;
+  create(settings: ChannelSettings, state: ChannelState): Notifier;
+}
