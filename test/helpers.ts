@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppConfig } from '../src/app.js';
+import { buildApp, type AppConfig, type AppDeps } from '../src/app.js';
 import { ManualClock, type Clock } from '../src/clock.js';
 import { loadConfigFile, type TriageConfig } from '../src/config/load-config.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -46,7 +46,7 @@ export interface TestApp {
 /** Builds the app on a SQLite file in a temp dir (or `dbPath`), with a manual clock at T0. */
 export async function makeApp(
   t: Teardown,
-  opts: { dbPath?: string; clock?: Clock; config?: Partial<AppConfig>; store?: IncidentStore } = {},
+  opts: { dbPath?: string; clock?: Clock; config?: Partial<AppConfig>; store?: IncidentStore; channels?: AppDeps['channels'] } = {},
 ): Promise<TestApp> {
   const dbPath = opts.dbPath ?? join(tempDir(t), 'triage.db');
   // Tests that pass the system clock never call advance().
@@ -55,7 +55,7 @@ export async function makeApp(
   const app = buildApp(
     // The outbox loop is driven by the tests that page (dispatcher.tick() under the manual clock).
     { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, dispatch: { autoStart: false }, ...opts.config },
-    { store, clock },
+    { store, clock, ...(opts.channels ? { channels: opts.channels } : {}) },
   );
   t.teardown(() => app.close());
   await app.ready();

@@ -9,9 +9,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
+/** How words name a channel: "E-mail", else its name capitalised ("Slack", "Mattermost"). */
+export function channelLabel(channel: string): string {
+  return channel === 'email' ? 'E-mail' : channel.charAt(0).toUpperCase() + channel.slice(1);
+}
+
 /** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
 export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
-  return page.channel === 'slack' ? `Slack ${page.target}` : `E-mail to ${page.target}`;
+  return page.channel === 'email' ? `E-mail to ${page.target}` : `${channelLabel(page.channel)} ${page.target}`;
 }
 
 const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page' } as const;

@@ -11,12 +11,30 @@ export interface Contact {
   name: string;
   email?: string | undefined;
   slack?: string | undefined;
+  /** Addresses on other channels, by channel name. */
+  addresses?: Readonly<Record<string, string>> | undefined;
   roles: string[];
+}
+
+/** A room on some channel that a route announces incidents in. */
+export interface Room {
+  channel: string;
+  target: string;
+}
+
+/** How `contact` is reached, or mentioned, on `channel`: its Slack member ID, its e-mail, or its address there. */
+export function addressOn(contact: Contact, channel: string): string | undefined {
+  if (channel === 'slack') return contact.slack;
+  if (channel === 'email') return contact.email;
+  return contact.addresses?.[channel];
 }
 
 /** Where a new incident of one severity is announced and whom it pages. */
 export interface Route {
+  /** Slack channels (#name or ID). */
   channels: string[];
+  /** Rooms on other channels (`to:` in the config). */
+  to: Room[];
   /** Contact ids, roles, or `oncall` (whoever is on call at that moment). */
   notify: string[];
   email: boolean;
@@ -53,10 +71,10 @@ export interface PagingConfig extends PagingPolicy {
 
 /** The plan's defaults: who is told about each severity when the config does not say. */
 const DEFAULT_ROUTING: Record<Severity, Route> = {
-  critical: { channels: ['#security-incident'], notify: ['oncall', 'security-lead', 'cto'], email: true },
-  high: { channels: ['#incidents'], notify: ['oncall', 'devops'], email: true },
-  medium: { channels: ['#incidents'], notify: ['oncall'], email: false },
-  low: { channels: ['#alerts'], notify: [], email: false },
+  critical: { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true },
+  high: { channels: ['#incidents'], to: [], notify: ['oncall', 'devops'], email: true },
+  medium: { channels: ['#incidents'], to: [], notify: ['oncall'], email: false },
+  low: { channels: ['#alerts'], to: [], notify: [], email: false },
 };
 
 /** Without an escalation section: no steps, three reminders fifteen minutes apart. */
@@ -88,7 +106,7 @@ type Fail = (key: string, message: string) => never;
  * (`oncall.members[2]: no contact "zoe"`).
  */
 export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
-  const contacts: Contact[] = (raw.contacts ?? []).map((c) => ({ id: c.id, name: c.name, email: c.email, slack: c.slack, roles: c.roles ?? [] }));
+  const contacts: Contact[] = (raw.contacts ?? []).map((c) => ({ id: c.id, name: c.name, email: c.email, slack: c.slack, ...(c.addresses ? { addresses: c.addresses } : {}), roles: c.roles ?? [] }));
   const ids = new Set<string>();
   contacts.forEach((c, i) => {
     if (ids.has(c.id)) fail(`contacts[${i}].id`, `"${c.id}" is used by an earlier contact`);
@@ -180,7 +198,8 @@ function parseRouting(
   const routing = {} as Record<Severity, Route>;
   for (const s of SEVERITIES) {
     const r = raw?.[s];
-    routing[s] = { channels: r?.channels ?? base[s].channels, notify: r?.notify ?? base[s].notify, email: r?.email ?? base[s].email };
+    const to = r?.to?.map((text) => ({ channel: text.slice(0, text.indexOf(':')), target: text.slice(text.indexOf(':') + 1) }));
+    routing[s] = { channels: r?.channels ?? base[s].channels, to: to ?? base[s].to, notify: r?.notify ?? base[s].notify, email: r?.email ?? base[s].email };
     if (r?.notify) {
       checkTargets(`${key}.${s}.notify`, r.notify, known, fail);
       if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.${s}.notify`, '"oncall" needs an oncall rotation');

@@ -1,4 +1,4 @@
-import { ONCALL, policyFor, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
+import { addressOn, ONCALL, policyFor, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
 import type { Incident, IncidentChange } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
@@ -35,10 +35,16 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
   return [...out.values()];
 }
 
+/**
+ * The pages of one event: one to each room of the route (Slack's channels, then the `to:` rooms),
+ * mentioning the people paged by their address on that channel, and, when `email`, one e-mail to
+ * all of them.
+ */
 function pages(at: number, event: PageEvent, incident: Incident, route: Route, people: Contact[], cause: TimelineEntry | null, email = route.email): PageRequest[] {
-  const mentions = people.flatMap((p) => (p.slack ? [p.slack] : []));
-  const recipients = people.flatMap((p) => (p.email ? [p.email] : []));
-  const out: PageRequest[] = route.channels.map((target) => ({ channel: 'slack', target, event, severity: incident.severity, mentions, recipients: [], cause, at }));
+  const addresses = (channel: string) => people.flatMap((p) => addressOn(p, channel) ?? []);
+  const rooms = [...route.channels.map((target) => ({ channel: 'slack', target })), ...route.to];
+  const out: PageRequest[] = rooms.map(({ channel, target }) => ({ channel, target, event, severity: incident.severity, mentions: addresses(channel), recipients: [], cause, at }));
+  const recipients = addresses('email');
   if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, cause, at });
   return out;
 }
@@ -131,19 +137,22 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   return recordUnconfigured({ incident: next, alerts: [], timeline, pages: out }, facts.unconfigured ?? NONE, now);
 }
 
-/** Channels that cannot send, with the reason ("Slack is not configured (SLACK_BOT_TOKEN unset)"). */
-export type Unconfigured = ReadonlyMap<PageRequest['channel'], string>;
-const NONE: Unconfigured = new Map();
+/**
+ * Why a channel cannot send ("Slack is not configured (SLACK_BOT_TOKEN unset)", or no such
+ * channel), or undefined when it can.
+ */
+export type Unconfigured = (channel: PageRequest['channel']) => string | undefined;
+const NONE: Unconfigured = () => undefined;
 
 /**
  * Pages for a channel that is not configured are decided all the same, but recorded at once as not
  * sent (outbox and timeline), instead of waiting in the outbox for a channel that cannot send.
  */
 function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, now: number): IncidentChange {
-  if (!unconfigured.size || !change.pages?.length) return change;
+  if (!change.pages?.length || change.pages.every((p) => !unconfigured(p.channel))) return change;
   const timeline = [...change.timeline];
   const pages = change.pages.map((p) => {
-    const reason = unconfigured.get(p.channel);
+    const reason = unconfigured(p.channel);
     if (!reason) return p;
     timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(p), outcome: 'skipped', reason });
     return { ...p, notSent: reason };

@@ -18,6 +18,8 @@ const ContactSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     email: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
     slack: Type.Optional(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' })),
+    /** The contact's address on any other channel, by channel name (e.g. a Mattermost user). */
+    addresses: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.String({ minLength: 1 }))),
     roles: Type.Optional(Targets),
   },
   { additionalProperties: false },
@@ -40,6 +42,8 @@ const OncallSchema = Type.Object(
 const RouteSchema = Type.Object(
   {
     channels: Type.Optional(Type.Array(Type.String({ pattern: '^[#CG]' }))),
+    /** Rooms on any channel, as "channel:target" (e.g. "mattermost:town-square"). */
+    to: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*:.+$' }))),
     notify: Type.Optional(Targets),
     email: Type.Optional(Type.Boolean()),
   },

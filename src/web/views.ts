@@ -3,7 +3,7 @@ import { checklistStatus, latestReview, type ChecklistSection } from '../inciden
 import { formatDuration } from '../incidents/duration.js';
 import type { Alert, Incident, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import { describeEntry } from '../incidents/timeline-text.js';
+import { channelLabel, describeEntry } from '../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from './html.js';
 import type { Viewer } from './session.js';
 
@@ -161,7 +161,7 @@ function pagingItem(e: TimelineEntry): Html {
   else outcome = 'paging';
   const who =
     e.kind === 'paged' || e.kind === 'page_failed' || e.kind === 'page_retrying'
-      ? `${e.channel === 'slack' ? 'Slack' : 'E-mail'} ${e.target}${e.recipients.length ? ` (${e.recipients.join(', ')})` : ''}`
+      ? `${channelLabel(e.channel)} ${e.target}${e.recipients.length && e.recipients.join(', ') !== e.target ? ` (${e.recipients.join(', ')})` : ''}`
       : e.kind === 'escalated' || e.kind === 'reminder'
         ? e.paged.map((p) => p.name).join(', ') || 'nobody'
         : '';

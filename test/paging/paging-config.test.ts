@@ -16,16 +16,29 @@ t.test('the shipped paging config: contacts, a weekly rotation, the plan routing
   const p = shippedConfig.paging;
   t.equal(p.contacts.length, 4);
   t.match(p.rotation, { timeZone: 'Europe/Paris', lengthDays: 7, handoff: { hour: 9, minute: 0 }, members: ['carol', 'dan', 'alice'] });
-  t.same(p.routing.critical, { channels: ['#security-incident'], notify: ['oncall', 'security-lead', 'cto'], email: true });
-  t.same(p.routing.low, { channels: ['#alerts'], notify: [], email: false });
+  t.same(p.routing.critical, { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true });
+  t.same(p.routing.low, { channels: ['#alerts'], to: [], notify: [], email: false });
   t.same(p.escalation.critical.steps, [{ afterMs: 5 * 60_000, notify: ['security-lead', 'cto'] }, { afterMs: 15 * 60_000, notify: ['cto', 'devops'] }]);
   t.equal(p.escalation.critical.repeatMs, 5 * 60_000);
+});
+
+t.test('routing to rooms of any channel ("channel:target") and contacts\' addresses on it', async (t) => {
+  const p = parseConfig(
+    shippedConfigText()
+      .replace('high:     { channels: ["#incidents"],', 'high:     { channels: ["#incidents"], to: ["mattermost:town-square", "webhook:https://x.test/a:b"],')
+      .replace('    name: Bob Chen\n', '    name: Bob Chen\n    addresses: { mattermost: bchen }\n'),
+    'f.yml',
+  ).paging;
+  t.same(p.routing.high.to, [{ channel: 'mattermost', target: 'town-square' }, { channel: 'webhook', target: 'https://x.test/a:b' }], 'split at the first colon');
+  t.same(p.routing.medium.to, []);
+  t.same(p.contacts.find((c) => c.id === 'bob')!.addresses, { mattermost: 'bchen' });
+  t.throws(() => parseConfig(shippedConfigText().replace('high:     { channels: ["#incidents"],', 'high:     { channels: ["#incidents"], to: ["no-channel"],'), 'f.yml'), /routing\/high\/to\/0|routing\.high\.to/);
 });
 
 t.test('without paging sections: the plan defaults, no rotation', async (t) => {
   const p = parseConfig(base, 'f.yml').paging;
   t.equal(p.rotation, null);
-  t.same(p.routing.critical, { channels: ['#security-incident'], notify: ['oncall', 'security-lead', 'cto'], email: true });
+  t.same(p.routing.critical, { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true });
   t.same(p.routing.high.notify, ['oncall'], 'no contact has the devops role, so it is left out');
 });
 
@@ -59,8 +72,8 @@ t.test('teams: their own rotation, and routing and escalation that inherit what 
   const [payments, platform] = p.teams;
   t.match(payments!.rotation, { timeZone: 'Europe/Paris', members: ['alice', 'bob'], lengthDays: 7 });
   t.equal(payments!.rotationOwner, 'payments');
-  t.same(payments!.routing.critical, { channels: ['#payments'], notify: ['oncall', 'security-lead', 'cto'], email: true }, 'a severity given in part takes the rest from the top level');
-  t.same(payments!.routing.high, { channels: ['#payments'], notify: ['oncall'], email: true });
+  t.same(payments!.routing.critical, { channels: ['#payments'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true }, 'a severity given in part takes the rest from the top level');
+  t.same(payments!.routing.high, { channels: ['#payments'], to: [], notify: ['oncall'], email: true });
   t.same(payments!.routing.low, p.routing.low, 'a severity left out is the top level\'s');
   t.same(payments!.escalation, p.escalation, 'no escalation section: the top level\'s');
   t.same(platform!.escalation.high, { steps: [{ afterMs: 10 * 60_000, notify: ['cto'] }], repeatMs: 30 * 60_000, maxReminders: 2 });
