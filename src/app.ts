@@ -111,7 +111,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   const service = new IncidentService({
     store,
     clock,
-    settings: () => live.current,
+    config: live,
     unconfigured,
     onCommitted: (change) => {
       metrics.observeChange(change);
@@ -131,9 +131,9 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   wellFormedInput(app);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
-  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, sla: () => live.current.sla, checklists: () => live.current.checklists, clock });
-  app.register(oncallRoutes, { prefix: '/api', paging: () => live.current.paging, store, clock, token: config.apiToken });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, contacts: () => live.current.paging.contacts, clock });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
+  app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
+  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
   app.register(reloadRoute, { config: live, token: config.apiToken });
   app.register(webRoutes, {
     service,

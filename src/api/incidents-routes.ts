@@ -1,3 +1,4 @@
+import type { CurrentConfig } from '../service/live-config.js';
 import type { FastifyInstance } from 'fastify';
 import type { IncidentService } from '../service/incident-service.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
@@ -6,19 +7,16 @@ import type { IncidentStore } from '../store/store.js';
 import { requireToken } from '../http/require-token.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';
 import type { Clock } from '../clock.js';
-import type { SlaPolicy } from '../incidents/incident-machine.js';
 import { renderReport } from '../incidents/report.js';
-import { checklistFor, type ChecklistConfig } from '../incidents/checklist.js';
+import { checklistFor } from '../incidents/checklist.js';
 
 /** What the incident API needs. */
 export interface IncidentsRoutesOptions {
   service: IncidentService;
   store: IncidentStore;
   token: string | undefined;
-  /** The SLA in force, for the report. */
-  sla: () => SlaPolicy;
-  /** The checklists in force, for the report's checklist state. */
-  checklists: () => ChecklistConfig;
+  /** The config in force (a reload applies at once): the report's SLA and checklists. */
+  config: CurrentConfig;
   clock: Clock;
 }
 
@@ -96,7 +94,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
     const incident = await store.getIncident(req.params.id);
     if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.sla(), opts.clock.now(), checklistFor(opts.checklists(), incident)));
+    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.config.current.sla, opts.clock.now(), checklistFor(opts.config.current.checklists, incident)));
   });
 
   for (const [action, run] of [

@@ -1,3 +1,4 @@
+import type { CurrentConfig } from '../service/live-config.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Clock } from '../clock.js';
@@ -10,7 +11,8 @@ import type { IncidentStore } from '../store/store.js';
 /** What the on-call routes need. */
 export interface OncallRoutesOptions {
   /** The paging config in force. */
-  paging: () => PagingConfig;
+  /** The config in force (a reload applies at once): its paging sections. */
+  config: CurrentConfig;
   store: IncidentStore;
   clock: Clock;
   token: string | undefined;
@@ -57,7 +59,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
   const badRequest = (message: string) => ({ error: 'Bad Request', message });
 
   app.get('/oncall', { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } }, async (req, reply) => {
-    const paging = opts.paging();
+    const paging = opts.config.current.paging;
     const now = clock.now();
     const overrides = await store.listOverrides(now);
     if (req.query.team !== undefined) {
@@ -77,7 +79,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
   });
 
   app.post('/oncall/overrides', { schema: { body: OverrideBody } }, async (req, reply) => {
-    const paging = opts.paging();
+    const paging = opts.config.current.paging;
     const { team = null, contact, by = 'api' } = req.body;
     const policy = team === null ? paging : paging.teams.find((t) => t.id === team);
     if (!policy) return reply.code(400).send(badRequest(`team: no team "${team}" in the config`));

@@ -1,9 +1,9 @@
+import type { CurrentConfig } from '../service/live-config.js';
 import { wellFormedDeep } from '../well-formed.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import type { Clock } from '../clock.js';
-import type { Contact } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
 import { compileExact } from '../http/validator-compiler.js';
@@ -13,7 +13,8 @@ export interface SlackActionsOptions {
   signingSecret: string | undefined;
   service: IncidentService;
   /** The contacts in force, to act as the Slack user's contact. */
-  contacts: () => Contact[];
+  /** The config in force: its contacts, who a Slack user is. */
+  config: CurrentConfig;
   clock: Clock;
 }
 
@@ -88,7 +89,7 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     const id = parseIncidentId(action.value);
     if (id === undefined) return reply.code(200).send({ ok: false, message: `${JSON.stringify((action.value ?? '').slice(0, 40))} is not an incident id` });
     const slackId = payload.user?.id;
-    const contact = opts.contacts().find((c) => c.slack && c.slack === slackId);
+    const contact = opts.config.current.paging.contacts.find((c) => c.slack && c.slack === slackId);
     const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };
     try {
       const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, who) : await opts.service.resolve(id, who);

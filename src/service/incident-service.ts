@@ -19,8 +19,8 @@ export interface DecisionSettings {
 export interface IncidentServiceDeps {
   store: IncidentStore;
   clock: Clock;
-  /** The config in force, read at every decision, so a reload applies to the next one. */
-  settings: () => DecisionSettings;
+  /** The config in force (a LiveConfig), read at every decision, so a reload applies to the next one. */
+  config: { readonly current: DecisionSettings };
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
   /** Called once for every committed change, after the commit (metrics). */
@@ -44,7 +44,7 @@ export class IncidentService {
   /** Applies one Alertmanager notification; says what changed and which incident it concerns. */
   async ingest(n: GroupNotification): Promise<NotificationOutcome> {
     const { store, clock } = this.deps;
-    const { classify, sla, paging } = this.deps.settings();
+    const { classify, sla, paging } = this.deps.config.current;
     const facts = await this.facts();
     const teamOf: TeamRouter = (labelSets) => teamFor(paging.teams, labelSets)?.id ?? null;
     const outcome = await store.applyNotification(n, (active, previous, notification) => {
@@ -88,13 +88,13 @@ export class IncidentService {
 
   /** Marks every incident whose deadline passed without an acknowledgement; `each` sees every committed change; returns how many. */
   async sweepBreaches(each?: (change: CommittedChange) => void): Promise<number> {
-    const { paging } = this.deps.settings();
+    const { paging } = this.deps.config.current;
     return this.sweep((store, now, facts, limit) => store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts), limit), each);
   }
 
   /** Takes every escalation step and reminder that is due; `each` sees every committed change; returns how many. */
   async sweepEscalations(each?: (change: CommittedChange) => void): Promise<number> {
-    const { paging } = this.deps.settings();
+    const { paging } = this.deps.config.current;
     return this.sweep((store, now, facts, limit) => store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts), limit), each);
   }
 
@@ -124,7 +124,7 @@ export class IncidentService {
 
   private async act(id: number, decide: (incident: Incident, now: number) => ReturnType<IncidentDecider>): Promise<ActionResult> {
     const { store, clock } = this.deps;
-    const { paging } = this.deps.settings();
+    const { paging } = this.deps.config.current;
     const facts = await this.facts();
     const result = await store.updateIncident(id, (incident) => {
       const now = clock.now();
@@ -143,7 +143,7 @@ export class IncidentService {
   /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */
   private identify(who: Responder): Responder {
     if (who.contact) return who;
-    const contact = this.deps.settings().paging.contacts.find((c) => c.id === who.name || c.name === who.name);
+    const contact = this.deps.config.current.paging.contacts.find((c) => c.id === who.name || c.name === who.name);
     return contact ? { ...who, contact: contact.id } : who;
   }
 

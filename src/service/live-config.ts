@@ -10,7 +10,12 @@ export type ReloadObserver = (ok: boolean, at: number) => void;
  * the running config is kept. What was decided stays decided: an incident keeps its team, severity
  * and deadline. Settings the server was built with (body limit, timeouts) need a restart.
  */
-export class LiveConfig {
+/** The config in force, as code that reads it at each use sees it (a LiveConfig). */
+export interface CurrentConfig {
+  readonly current: TriageConfig;
+}
+
+export class LiveConfig implements CurrentConfig {
   private config: TriageConfig;
 
   constructor(

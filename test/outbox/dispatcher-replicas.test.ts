@@ -69,7 +69,7 @@ if ('skip' in db) {
     await stalled;
     const after = (await api(b.app, 'GET', '/api/incidents/1')).body.timeline;
     t.equal(after.filter((e: { kind: string }) => e.kind === 'paged' || e.kind === 'page_retrying' || e.kind === 'page_failed').length, 1, 'one outcome in the timeline, B\'s');
-    t.equal((await b.store.queueDepth()).slack, 0, 'nothing queued again for Slack');
+    t.equal((await b.store.queueDepth()).slack ?? 0, 0, 'nothing queued again for Slack');
     t.equal(await metric(b.app, sentMetric), 1, 'the replica that did the work counts it');
     t.not(await metric(a.app, sentMetric), 1, 'the stalled one does not');
   });
