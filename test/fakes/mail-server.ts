@@ -27,7 +27,8 @@ export class MailServer {
   /** Client connections open now. */
   open = 0;
 
-  async start(): Promise<this> {
+  /** Listens on `port` (a free one unless told); `onMail` hears each message accepted. */
+  async start(port?: number, onMail?: (m: ReceivedMail) => void): Promise<this> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -59,14 +60,16 @@ export class MailServer {
         }
         simpleParser(stream).then(
           (mail) => {
-            this.received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, at: performance.now() });
+            const received = { rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, at: performance.now() };
+            this.received.push(received);
+            onMail?.(received);
             cb();
           },
           (err: Error) => cb(err),
         );
       },
     });
-    this.port = await freePort();
+    this.port = port ?? (await freePort());
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     return this;
   }

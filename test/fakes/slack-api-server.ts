@@ -50,6 +50,9 @@ export class SlackApiServer {
   private seq = 0;
   url = '';
 
+  /** Hears each message posted, with the channel's #name when it was posted by name. */
+  onMessage: ((m: SlackMessage, channel: string) => void) | undefined;
+
   constructor(readonly validToken: string) {}
 
   /** The next `times` calls of `method` fail as described. */
@@ -153,6 +156,7 @@ export class SlackApiServer {
           ...(args['metadata'] ? { metadata: args['metadata'] as SlackMessage['metadata'] } : {}),
         };
         this.messages.push(m);
+        this.onMessage?.(m, this.names.has(channel) ? `#${this.names.get(channel)!}` : channel);
         return { ok: true, channel, ts, message: m };
       }
       case 'chat.update': {
