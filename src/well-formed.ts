@@ -30,11 +30,13 @@ export function wellFormedText(s: string): string {
  * changes: a value with nothing to mend is returned as it is, so the common case allocates nothing.
  */
 export function wellFormedDeep<T>(value: T): T {
-  return mend(value) as T;
+  return mapStrings(value, wellFormedText) as T;
 }
 
-function mend(value: unknown): unknown {
-  if (typeof value === 'string') return wellFormedText(value);
+/** `value` with `fn` applied to every string in it, keys included; copies only what changes. */
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
+  const mend = (v: unknown) => mapStrings(v, fn);
+  if (typeof value === 'string') return fn(value);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
@@ -51,7 +53,7 @@ function mend(value: unknown): unknown {
   const entries = Object.entries(value as Record<string, unknown>);
   let changed = false;
   const mended = entries.map(([k, v]) => {
-    const mk = wellFormedText(k);
+    const mk = fn(k);
     const mv = mend(v);
     if (mk !== k || mv !== v) changed = true;
     return [mk, mv] as const;
@@ -74,6 +76,26 @@ const ILL_FORMED_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89abcdefABCDEF][0-9
 export function wellFormedJson(value: unknown): string {
   const json = JSON.stringify(value);
   return json.includes('\\u') ? json.replace(ILL_FORMED_ESCAPE, '$1\\ufffd') : json;
+}
+
+// Bidirectional controls (embeddings, overrides, isolates, marks): text from an alert with U+202E
+// in it displays reversed ("gnp.exe" for "exe.png"), and the reversal runs on into what follows.
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const BIDI_CONTROLS_ALL = new RegExp(BIDI_CONTROLS.source, 'g');
+
+/** True when `s` holds a bidirectional control character. */
+export function hasBidiControls(s: string): boolean {
+  return BIDI_CONTROLS.test(s);
+}
+
+/** For plain-text channels: each bidirectional control written visibly, as "[U+202E]", so it acts on nothing. */
+export function showBidiControls(s: string): string {
+  return hasBidiControls(s) ? s.replace(BIDI_CONTROLS_ALL, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`) : s;
+}
+
+/** showBidiControls on every string of a message about to be sent (a Slack payload, an e-mail). */
+export function showBidiControlsDeep<T>(value: T): T {
+  return mapStrings(value, showBidiControls) as T;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { hasBidiControls, showBidiControls } from '../well-formed.js';
+
 // Server-side rendering with escaping by default: every value interpolated into `html` is escaped
 // unless it is itself the output of `html`. Labels and annotations come from whoever can reach
 // Alertmanager, so nothing reaches a page unescaped by accident.
@@ -17,18 +19,29 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 
-function render(value: unknown): string {
+/**
+ * Text with bidirectional controls (U+202E and the rest), which would display it reversed and run
+ * on into what follows: isolated in a <bdi> in a text node, so it cannot reorder the page around
+ * it; in an attribute, where no element can isolate it, written visibly ("[U+202E]").
+ */
+function escapeText(text: string, inTag: boolean): string {
+  if (!hasBidiControls(text)) return escapeHtml(text);
+  return inTag ? escapeHtml(showBidiControls(text)) : `<bdi>${escapeHtml(text)}</bdi>`;
+}
+
+function render(value: unknown, inTag: boolean): string {
   if (value instanceof Html) return value.value;
   if (value === null || value === undefined || value === false) return '';
-  if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
+  if (Array.isArray(value)) return value.map((v) => render(v, inTag)).join('');
+  return escapeText(String(value), inTag);
 }
 
 /** The tagged template: `html\`<p>${text}</p>\`` escapes `text`; nested `html` and arrays of it pass through. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    out += render(v) + strings[i + 1]!;
+    // Inside a tag (an attribute value) when the last "<" of the template so far comes after its last ">".
+    out += render(v, out.lastIndexOf('<') > out.lastIndexOf('>')) + strings[i + 1]!;
   });
   return new Html(out);
 }

@@ -237,6 +237,24 @@ t.test('hostile label values arrive escaped', async (t) => {
   t.notMatch(mail.received[0]!.mail.html as string, '<script>');
 });
 
+t.test('bidirectional controls in labels are shown, not obeyed, in Slack and e-mail', async (t) => {
+  const { app, slack, mail, drain, settle } = await pagingApp(t);
+  // "\u202Egnp.exe" displays as "exe.png": an override that would also reverse what follows it.
+  const id = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'host\u202Egnp.exe' }, annotations: { summary: 'file \u2067x\u2069 \u200F' } })]))).json().incident.id as number;
+  await drain();
+  await api(app, 'POST', `/api/incidents/${id}/ack`, { by: 'Eve \u202Eesrever', note: 'on it' });
+  await settle();
+  const messages = slack.postedTo('#incidents');
+  t.ok(messages.length >= 2, 'the announcement and the acknowledgement reply');
+  const all = messages.map((m) => JSON.stringify(m)).join('\n');
+  t.notOk(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/.test(JSON.parse(JSON.stringify(all))), 'no bidirectional control reaches Slack');
+  t.match(slackText(messages[0]!), 'host[U+202E]gnp.exe');
+  t.match(messages.at(-1)!.text, 'Eve [U+202E]esrever');
+  const m = mail.received[0]!.mail;
+  for (const part of [m.subject ?? '', m.text ?? '', String(m.html)]) t.notOk(/[\u202A-\u202E\u2066-\u2069\u200F]/.test(part), 'none in the e-mail');
+  t.match(m.text, 'file [U+2067]x[U+2069] [U+200F]');
+});
+
 t.test('without Slack or SMTP configured the service runs and records pages as skipped, in the words of the metric', async (t) => {
   const { app, drain } = await pagingApp(t, { channels: {} });
   await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));

@@ -17,3 +17,11 @@ t.test('only http and https become links', async (t) => {
   t.equal(safeHref('https://runbooks.example.com/a?b=1&c="2"'), 'https://runbooks.example.com/a?b=1&c=%222%22');
   t.equal(link('http://prometheus:9090/graph?g0.expr=up&x=<y>', 'graph').value, '<a href="http://prometheus:9090/graph?g0.expr=up&amp;x=%3Cy%3E" rel="noopener noreferrer">graph</a>');
 });
+
+t.test('bidirectional controls are isolated in text and shown in attributes', async (t) => {
+  const name = 'host\u202Egnp.exe';
+  t.equal(html`<p>${name} ok</p>`.value, '<p><bdi>host\u202Egnp.exe</bdi> ok</p>', 'a <bdi>: the reversal cannot run on into " ok"');
+  t.equal(html`<p title="${name}">x</p>`.value, '<p title="host[U+202E]gnp.exe">x</p>', 'no element can isolate an attribute');
+  t.equal(html`<p>${'plain'}</p>`.value, '<p>plain</p>', 'text without them is as it was');
+  t.equal(html`<p>${'<\u202E>'}</p>`.value, '<p><bdi>&lt;\u202E&gt;</bdi></p>', 'and still escaped');
+});

@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { NotifyError, type Delivery, type Notifier, type PageContext } from '../../outbox/channel.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { describePage } from '../../incidents/timeline-text.js';
+import { showBidiControls } from '../../well-formed.js';
 import { facts, firstSteps, htmlEscape, incidentUrl, SEVERITY_STYLE, subject } from '../render.js';
 
 /** Settings of the e-mail channel, from the environment. */
@@ -85,12 +86,13 @@ ${link ? `<p><a href="${htmlEscape(link)}">Open the incident</a></p>` : ''}
       const info = await this.transport.sendMail({
         from: this.settings.from,
         to: page.recipients,
-        subject: subject(incident),
+        // Bidirectional controls from labels are shown, not obeyed: nothing displays reversed.
+        subject: showBidiControls(subject(incident)),
         messageId,
         ...(first ? {} : { inReplyTo: this.threadId(incident.id!), references: [this.threadId(incident.id!)] }),
         headers: { 'X-Alert-Triage-Incident': String(incident.id), 'X-Alert-Triage-Page': String(page.id) },
-        text,
-        html,
+        text: showBidiControls(text),
+        html: showBidiControls(html),
         signal: this.closing.signal,
       } as Parameters<Transporter['sendMail']>[0]);
       const rejected = ((info.rejected ?? []) as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address));

@@ -5,6 +5,7 @@ import { SEVERITIES, severityRank } from '../../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
 import type { OutboxEntry } from '../../outbox/page.js';
 import { describePage } from '../../incidents/timeline-text.js';
+import { showBidiControls, showBidiControlsDeep } from '../../well-formed.js';
 import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from '../render.js';
 
 /** Where the Slack notifier keeps the message that announced each incident in each channel. */
@@ -80,7 +81,8 @@ export class SlackNotifier implements Notifier {
   async send({ page, incident }: PageContext): Promise<Delivery> {
     const client = this.requireClient();
     const root = await this.threads.get(incident.id!, page.target);
-    const message = this.message(incident, page);
+    // Bidirectional controls from labels are shown, not obeyed: nothing in Slack displays reversed.
+    const message = showBidiControlsDeep(this.message(incident, page));
     const metadata = { event_type: METADATA_TYPE, event_payload: { outbox_id: page.id, incident_id: incident.id! } };
     if (!root) {
       const r = await call(() => client.chat.postMessage({ channel: page.target, ...message, metadata }));
@@ -98,7 +100,7 @@ export class SlackNotifier implements Notifier {
       if (!UPDATE_GONE.test(err.message)) throw err;
     });
     const reply = await call(() =>
-      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: `${mentions(page)}${slackText(describePage(page))}`, metadata }),
+      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: showBidiControls(`${mentions(page)}${slackText(describePage(page))}`), metadata }),
     );
     return { externalRef: `${root.channelId}:${String(reply.ts)}` };
   }
@@ -181,7 +183,7 @@ export class SlackNotifier implements Notifier {
     if (sorted.length > 40) lines.push(`…and ${sorted.length - 40} more: see /api/incidents`);
     const allMentions = [...new Set(items.flatMap((i) => i.page.mentions))];
     const r = await call(() =>
-      client.chat.postMessage({
+      client.chat.postMessage(showBidiControlsDeep({
         channel: target,
         text: `${allMentions.map((m) => `<@${m}>`).join(' ')} ${headline}`.trim(),
         attachments: [
@@ -195,7 +197,7 @@ export class SlackNotifier implements Notifier {
           },
         ],
         metadata: { event_type: METADATA_TYPE, event_payload: { outbox_ids: items.map((i) => i.page.id).join(',') } },
-      }),
+      })),
     );
     this.conversationIds.set(target, String(r.channel));
     return { externalRef: `${String(r.channel)}:${String(r.ts)}` };
