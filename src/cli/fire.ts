@@ -54,6 +54,10 @@ export interface FireOptions {
   resolve: boolean;
   /** The Alertmanager receiver name the events claim to come from. */
   receiver: string;
+  /** A contact id to page instead of the drill route's people. */
+  to?: string | undefined;
+  /** Page the real route. */
+  live?: boolean;
 }
 
 /**
@@ -68,8 +72,11 @@ export async function fire(opts: FireOptions, env: NodeJS.ProcessEnv, io: Output
   const url = receiverUrl(opts.url, env);
   const token = env['WEBHOOK_TOKEN'];
   let failed = 0;
+  if (!opts.resolve) {
+    io.out(opts.live ? 'LIVE drill: the real route and escalation are paged' : opts.to ? `Drill: paging ${opts.to} only` : 'Drill: paging the drill route of the config (drill:), never the real one; --to CONTACT pages you, --live the real route');
+  }
   for (const name of names) {
-    const body = webhook(SCENARIOS[name]!, opts.resolve, opts.receiver, now);
+    const body = webhook(SCENARIOS[name]!, opts, now);
     let res: Response;
     try {
       res = await fetch(`${url}/webhook/alertmanager`, {
@@ -104,7 +111,7 @@ export async function fire(opts: FireOptions, env: NodeJS.ProcessEnv, io: Output
   return failed ? 1 : 0;
 }
 
-function webhook(s: Scenario, resolve: boolean, receiver: string, now: number) {
+function webhook(s: Scenario, { resolve, receiver, to, live }: FireOptions, now: number) {
   const status = resolve ? 'resolved' : 'firing';
   const at = new Date(now).toISOString();
   const alerts = s.instances.map((instance) => {
@@ -113,7 +120,7 @@ function webhook(s: Scenario, resolve: boolean, receiver: string, now: number) {
       status,
       labels,
       annotations: {
-        summary: `[DRILL] ${s.summary}`,
+        summary: s.summary,
         description: 'A test event from `alert-triage fire`: rehearse the response, then run `alert-triage fire --resolve`.',
         runbook_url: `https://runbooks.example.com/alert-triage/${s.labels['category']}`,
       },
@@ -123,7 +130,11 @@ function webhook(s: Scenario, resolve: boolean, receiver: string, now: number) {
       fingerprint: fingerprint(labels),
     };
   });
-  const groupLabels = { alertname: s.alertname, service: s.labels['service']! };
+  // The group labels say how the drill is paged (incidents/drill.ts); the key stays the same
+  // with or without them, so that --resolve clears what was fired.
+  const groupLabels: Record<string, string> = {
+    alertname: s.alertname, service: s.labels['service']!, drill: 'true', ...(live ? { drill_live: 'true' } : {}), ...(to ? { drill_notify: to } : {}),
+  };
   return {
     receiver,
     status,
@@ -133,7 +144,7 @@ function webhook(s: Scenario, resolve: boolean, receiver: string, now: number) {
     commonAnnotations: {},
     externalURL: 'http://alert-triage-fire',
     version: '4',
-    groupKey: `{}/{drill="true"}:{alertname="${s.alertname}", service="${groupLabels.service}"}`,
+    groupKey: `{}/{drill="true"}:{alertname="${s.alertname}", service="${groupLabels['service']}"}`,
     truncatedAlerts: 0,
   };
 }

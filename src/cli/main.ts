@@ -20,11 +20,14 @@ The incident checklist's quick check: one line per check, ✓ or ✗, exit code 
   --url URL          the running receiver (default http://127.0.0.1:$PORT, PORT default 9095)
   --monitoring DIR   where prometheus_rules.yml and detection_rules/ are (default ./monitoring)`;
 
-const FIRE_USAGE = `Usage: alert-triage fire [--scenario NAME]... [--resolve] [--url URL]
+const FIRE_USAGE = `Usage: alert-triage fire [--scenario NAME]... [--to CONTACT | --live] [--resolve] [--url URL]
 
 Sends synthetic Alertmanager webhooks (labelled drill="true") to a running receiver, with
 WEBHOOK_TOKEN from the environment. Without --scenario: one event per severity of the plan
-(${DEFAULT_SCENARIOS.join(', ')}).
+(${DEFAULT_SCENARIOS.join(', ')}). Every title and page says [DRILL]; drills count only in
+triage_drills_total. A drill pages the config's drill route, never the real one, unless told:
+  --to CONTACT       page this contact id (you) instead of the drill route's people
+  --live             page the real route and escalation, as for a real incident
   --scenario NAME    ${Object.keys(SCENARIOS).join(' | ')} (repeatable)
   --resolve          send the same events as resolved, to clear the drill
   --url URL          the receiver (default http://127.0.0.1:$PORT, PORT default 9095)
@@ -55,11 +58,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = 
             scenario: { type: 'string', multiple: true },
             resolve: { type: 'boolean' },
             receiver: { type: 'string' },
+            to: { type: 'string' },
+            live: { type: 'boolean' },
             help: { type: 'boolean', short: 'h' },
           },
         });
         if (values.help) return help(io, FIRE_USAGE);
-        return await fire({ url: values.url, scenarios: values.scenario ?? [], resolve: values.resolve ?? false, receiver: values.receiver ?? 'alert-triage' }, env, io);
+        if (values.to && values.live) throw new UsageError('--to and --live do not go together: --live pages the real route');
+        return await fire(
+          { url: values.url, scenarios: values.scenario ?? [], resolve: values.resolve ?? false, receiver: values.receiver ?? 'alert-triage', to: values.to, live: values.live ?? false },
+          env,
+          io,
+        );
       }
       case 'oncall': {
         const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, team: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

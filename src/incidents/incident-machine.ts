@@ -1,3 +1,4 @@
+import { DRILL_PREFIX, drillOf } from './drill.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
@@ -285,10 +286,11 @@ function titleOf(n: GroupNotification, firing: IncomingAlert[]): string {
   const summary = n.commonAnnotations['summary'] ?? (firing.length === 1 ? firing[0]!.annotations['summary'] : undefined);
   const name = n.groupLabels['alertname'] ?? n.commonLabels['alertname'] ?? firing[0]?.labels['alertname'] ?? 'Alert';
   const others = Object.entries(n.groupLabels)
-    .filter(([k]) => k !== 'alertname')
+    .filter(([k]) => k !== 'alertname' && !k.startsWith('drill'))
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   let title = summary ? `${name}: ${summary}` : others ? `${name} (${others})` : name;
   if (!summary && firing.length > 1) title += ` - ${firing.length} alerts`;
+  if (drillOf(n.groupLabels) && !title.startsWith(DRILL_PREFIX)) title = DRILL_PREFIX + title;
   return title.length > TITLE_MAX ? `${title.slice(0, TITLE_MAX - 1)}…` : title;
 }

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IncidentChange } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import { SEVERITIES } from '../classify/severity.js';
+import { drillOf } from '../incidents/drill.js';
 import type { IncidentCounts } from '../store/store.js';
 import type { ChannelName } from '../incidents/timeline.js';
 
@@ -127,6 +128,13 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     for (const outcome of ['sent', 'retried', 'failed', 'skipped']) notifications.inc({ channel, outcome }, 0);
   }
   for (const severity of SEVERITIES) escalations.inc({ severity }, 0);
+  const drills = new Counter({
+    name: 'triage_drills_total',
+    help: 'Drills opened (alert-triage fire); they count in no other incident metric, so a rehearsal never shows as a real incident',
+    labelNames: ['severity'],
+    registers,
+  });
+  for (const severity of SEVERITIES) drills.inc({ severity }, 0);
   const notificationLatency = new Histogram({
     name: 'triage_notification_latency_seconds',
     help: 'Time from the incident change to the delivery of its page',
@@ -198,6 +206,10 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     observeChange(change) {
       const { incident } = change;
       for (const p of change.pages ?? []) if (p.notSent) notifications.inc({ channel: p.channel, outcome: 'skipped' });
+      if (drillOf(incident.groupLabels)) {
+        if (change.timeline.some((t) => t.kind === 'opened')) drills.inc({ severity: incident.severity });
+        return;
+      }
       for (const t of change.timeline) {
         if (t.kind === 'opened') opened.inc({ severity: incident.severity });
         else if (t.kind === 'resolved') {

@@ -67,7 +67,12 @@ export interface Team extends PagingPolicy {
 export interface PagingConfig extends PagingPolicy {
   contacts: Contact[];
   teams: Team[];
+  /** Where a drill pages, whatever its severity and team, unless it is live (see incidents/drill.ts). */
+  drill: Route;
 }
+
+/** Without a drill section, a drill pages nobody but the person running it (fire --to). */
+const DEFAULT_DRILL_ROUTE: Route = { channels: [], to: [], notify: [], email: true };
 
 /** The plan's defaults: who is told about each severity when the config does not say. */
 const DEFAULT_ROUTING: Record<Severity, Route> = {
@@ -151,7 +156,8 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
       escalation: parseEscalation(t.escalation, `${key}.escalation`, top.escalation, known, fail),
     };
   });
-  return { contacts, ...top, teams };
+  const drill = raw.drill ? parseRoute(raw.drill, 'drill', DEFAULT_DRILL_ROUTE, rotation, known, fail) : DEFAULT_DRILL_ROUTE;
+  return { contacts, ...top, teams, drill };
 }
 
 function checkTargets(key: string, list: string[], known: { ids: Set<string>; roles: Set<string> }, fail: Fail): void {
@@ -198,14 +204,26 @@ function parseRouting(
   const routing = {} as Record<Severity, Route>;
   for (const s of SEVERITIES) {
     const r = raw?.[s];
-    const to = r?.to?.map((text) => ({ channel: text.slice(0, text.indexOf(':')), target: text.slice(text.indexOf(':') + 1) }));
-    routing[s] = { channels: r?.channels ?? base[s].channels, to: to ?? base[s].to, notify: r?.notify ?? base[s].notify, email: r?.email ?? base[s].email };
-    if (r?.notify) {
-      checkTargets(`${key}.${s}.notify`, r.notify, known, fail);
-      if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.${s}.notify`, '"oncall" needs an oncall rotation');
-    }
+    routing[s] = r ? parseRoute(r, `${key}.${s}`, base[s], rotation, known, fail) : base[s];
   }
   return routing;
+}
+
+/** One route; what it leaves out comes from `base`. */
+function parseRoute(
+  r: NonNullable<RawRouting['low']>,
+  key: string,
+  base: Route,
+  rotation: Rotation | null,
+  known: { ids: Set<string>; roles: Set<string> },
+  fail: Fail,
+): Route {
+  const to = r.to?.map((text) => ({ channel: text.slice(0, text.indexOf(':')), target: text.slice(text.indexOf(':') + 1) }));
+  if (r.notify) {
+    checkTargets(`${key}.notify`, r.notify, known, fail);
+    if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.notify`, '"oncall" needs an oncall rotation');
+  }
+  return { channels: r.channels ?? base.channels, to: to ?? base.to, notify: r.notify ?? base.notify, email: r.email ?? base.email };
 }
 
 /** Escalation per severity; what a severity leaves out comes from `base`. */

@@ -1,4 +1,5 @@
-import { addressOn, ONCALL, policyFor, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
+import { drillOf } from '../incidents/drill.js';
+import { addressOn, ONCALL, policyFor, type EscalationPolicy, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
 import type { Incident, IncidentChange } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
@@ -49,6 +50,21 @@ function pages(at: number, event: PageEvent, incident: Incident, route: Route, p
   return out;
 }
 
+/**
+ * The route and escalation an incident is paged by: its team's (or the top level's) for its
+ * severity; for a drill that is not live, the drill route, and every escalation step and reminder
+ * pages the drill's people instead (the person running it, with fire --to), never the real ones.
+ */
+function pagingOf(incident: Incident, paging: PagingConfig): { policy: PagingPolicy; route: Route; escalation: EscalationPolicy } {
+  const policy = policyFor(paging, incident.team);
+  const route = policy.routing[incident.severity];
+  const escalation = policy.escalation[incident.severity];
+  const drill = drillOf(incident.groupLabels);
+  if (!drill || drill.live) return { policy, route, escalation };
+  const notify = drill.notify ? [drill.notify] : paging.drill.notify;
+  return { policy, route: { ...paging.drill, notify }, escalation: { ...escalation, steps: escalation.steps.map((s) => ({ ...s, notify })) } };
+}
+
 /** The first entry of `kind` in a change's timeline. */
 function entryOf<K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kind: K): EntryOf<K> | undefined {
   return timeline.find((t): t is EntryOf<K> => t.kind === kind);
@@ -56,7 +72,7 @@ function entryOf<K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kin
 
 /** When the incident's next escalation step or reminder is due, or null when there is none. */
 function nextEscalation(incident: Incident, paging: PagingConfig, now: number): number | null {
-  const policy = policyFor(paging, incident.team).escalation[incident.severity];
+  const policy = pagingOf(incident, paging).escalation;
   const step = policy.steps[incident.escalationStep];
   if (step) return Math.max(now, incident.openedAt + step.afterMs);
   if (incident.reminders < policy.maxReminders) return Math.max(now + policy.repeatMs, incident.respondBy);
@@ -71,8 +87,7 @@ function nextEscalation(incident: Incident, paging: PagingConfig, now: number): 
 export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number, facts: PagingFacts = {}): IncidentChange | null {
   if (!change) return null;
   const incident = { ...change.incident };
-  const policy = policyFor(paging, incident.team);
-  const route = policy.routing[incident.severity];
+  const { policy, route } = pagingOf(incident, paging);
   const out: PageRequest[] = [];
   const routed = () => resolveTargets(route.notify, paging, now, policy, facts.overrides);
   const raised = entryOf(change.timeline, 'severity_raised');
@@ -111,9 +126,7 @@ export function withPages(change: IncidentChange | null, paging: PagingConfig, n
  */
 export function escalate(incident: Incident, paging: PagingConfig, now: number, facts: PagingFacts = {}): IncidentChange | null {
   if (incident.status !== 'open' || incident.nextEscalationAt === null || incident.nextEscalationAt > now) return null;
-  const team = policyFor(paging, incident.team);
-  const policy = team.escalation[incident.severity];
-  const route = team.routing[incident.severity];
+  const { policy: team, escalation: policy, route } = pagingOf(incident, paging);
   const next = { ...incident };
   const timeline: TimelineEntry[] = [];
   const out: PageRequest[] = [];

@@ -80,6 +80,8 @@ export const PagingSections = {
   routing: Type.Optional(perSeverity(RouteSchema)),
   escalation: Type.Optional(perSeverity(EscalationSchema)),
   teams: Type.Optional(Type.Array(TeamSchema)),
+  /** Where a drill (`alert-triage fire`) pages, unless it is run with --live or --to. */
+  drill: Type.Optional(RouteSchema),
 };
 
 const PagingSchema = Type.Object(PagingSections);

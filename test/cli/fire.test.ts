@@ -24,6 +24,7 @@ t.test('a drill: one incident per severity, then --resolve clears them', async (
   let c = capture();
   t.equal(await main(['fire', '--url', url], env, c.io), 0, c.lines.join('\n'));
   t.match(c.lines, [
+    /^Drill: paging the drill route of the config \(drill:\), never the real one/,
     /^✓ fired breach \(1 × DataExfiltrationSuspected\): incident #\d+ open \(critical\)$/,
     /^✓ fired service-down \(1 × TargetDown\): incident #\d+ open \(high\)$/,
     /^✓ fired auth-surge \(2 × AuthFailureSurge\): incident #\d+ open \(medium\)$/,
@@ -33,7 +34,7 @@ t.test('a drill: one incident per severity, then --resolve clears them', async (
   t.same(open.map((i: { severity: string }) => i.severity).sort(), ['critical', 'high', 'low', 'medium']);
   const one = (await api(app, 'GET', `/api/incidents/${open[0].id}`)).body;
   t.equal(one.alerts[0].labels.drill, 'true', 'marked as a drill');
-  t.match(one.alerts[0].annotations.summary, /^\[DRILL\] /);
+  t.match(one.title, /^\[DRILL\] /, 'its title says so, and with it every page');
 
   c = capture();
   t.equal(await main(['fire', '--url', url], env, c.io), 0);
@@ -51,8 +52,8 @@ t.test('named scenarios', async (t) => {
   t.equal(await main(['fire', '--scenario', 'ddos', '--scenario', 'disk', '--url', url], { WEBHOOK_TOKEN }, c.io), 0);
   const incidents = (await api(app, 'GET', '/api/incidents')).body.incidents;
   t.same(incidents.map((i: { title: string; severity: string }) => [i.severity, i.title]).sort(), [
-    ['critical', 'DDoSSuspected (service=edge) - 2 alerts'],
-    ['low', 'LowDiskSpace: [DRILL] /var on db-1 is 12% free'],
+    ['critical', '[DRILL] DDoSSuspected (service=edge) - 2 alerts'],
+    ['low', '[DRILL] LowDiskSpace: /var on db-1 is 12% free'],
   ]);
 });
 
@@ -63,10 +64,10 @@ t.test('clear errors: unknown scenario, wrong token, nothing listening', async (
   t.match(c.lines[0], /unknown scenario meteor; choose from breach, ddos, service-down, auth-surge, disk/);
   c = capture();
   t.equal(await main(['fire', '--url', url], { WEBHOOK_TOKEN: 'wrong' }, c.io), 1);
-  t.match(c.lines[0], /refused the credentials: set WEBHOOK_TOKEN/);
+  t.match(c.lines, [/^Drill: /, /refused the credentials: set WEBHOOK_TOKEN/], 'where the drill pages, then why it failed');
   c = capture();
   t.equal(await main(['fire', '--url', `http://127.0.0.1:${await freePort()}`], { WEBHOOK_TOKEN }, c.io), 1);
-  t.match(c.lines[0], /nothing answers at http:\/\/127\.0\.0\.1:\d+/);
+  t.match(c.lines[1], /nothing answers at http:\/\/127\.0\.0\.1:\d+/);
 });
 
 t.test('the installed command runs: npx alert-triage fire --help', async (t) => {
