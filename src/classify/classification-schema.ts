@@ -8,6 +8,8 @@ export const ClassificationRuleSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     severity: SeverityName,
+    /** What kind of incident the rule finds: its Critical playbook is the breach one (security) or the outage one (availability, the default). */
+    category: Type.Optional(Type.Union([Type.Literal('security'), Type.Literal('availability')])),
     matchers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   },
   { additionalProperties: false },

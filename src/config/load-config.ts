@@ -71,7 +71,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
   const paging = parsePaging(raw, (key, message) => {
     throw new ConfigError(`${file}: ${key}: ${message}`);
   });
-  const checklists = parseChecklists(raw.checklists, raw.classification.rules.map((r) => r.name), (key, message) => {
+  const checklists = parseChecklists(raw.checklists, raw.classification.rules, (key, message) => {
     throw new ConfigError(`${file}: ${key}: ${message}`);
   });
   return {

@@ -15,7 +15,10 @@ const Sections = Type.Array(ChecklistSectionSchema, { minItems: 1 });
  */
 export const ChecklistsSchema = Type.Object(
   {
+    /** A Critical found by a security rule: the plan's "Active Breach/Compromise". */
     critical: Type.Optional(Sections),
+    /** Any other Critical (a rule of category availability, or the severity label alone): an outage. */
+    criticalOutage: Type.Optional(Sections),
     high: Type.Optional(Sections),
     medium: Type.Optional(Sections),
     low: Type.Optional(Sections),

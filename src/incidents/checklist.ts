@@ -11,7 +11,12 @@ export interface ChecklistSection {
 
 /** The checklists in force: per severity, the closing list, and per classification rule. */
 export interface ChecklistConfig {
+  /** Critical's is the breach playbook, for the rules of `securityRules`. */
   bySeverity: Record<Severity, ChecklistSection[]>;
+  /** Every other Critical's: an outage is answered by restoring service, not by taking systems offline. */
+  criticalOutage: ChecklistSection[];
+  /** The classification rules of category security. */
+  securityRules: ReadonlySet<string>;
   afterAny: ChecklistSection;
   byRule: ReadonlyMap<string, ChecklistSection[]>;
 }
@@ -67,6 +72,25 @@ const PLAN: Record<Severity, ChecklistSection[]> = {
   ],
 };
 
+// The plan's Critical section is "Active Breach/Compromise"; a system that is down (no data
+// exposed) gets the plan's outage steps, at the Critical pace.
+const CRITICAL_OUTAGE: ChecklistSection[] = [
+  {
+    section: 'Outage response (immediately)',
+    steps: [
+      'IDENTIFY: which service is down, and what changed last',
+      'RESTART: try a simple restart of that service',
+      'CHECK: is it a resource issue (disk, memory)?',
+      'RESTORE: redeploy the service, or roll back the last change',
+      'NOTIFY: post a status update if it stays down over 15 minutes',
+    ],
+  },
+  {
+    section: 'Follow-up',
+    steps: ['CONFIRM: health checks and error rates are back to normal', 'RECORD: the timeline of the outage in this incident'],
+  },
+];
+
 const AFTER_ANY: ChecklistSection = {
   section: 'After any incident',
   steps: [
@@ -84,21 +108,27 @@ const AFTER_ANY: ChecklistSection = {
 };
 
 /** The plan's checklists, used where the config says nothing. */
-export const PLAN_CHECKLISTS: ChecklistConfig = { bySeverity: PLAN, afterAny: AFTER_ANY, byRule: new Map() };
+export const PLAN_CHECKLISTS: ChecklistConfig = { bySeverity: PLAN, criticalOutage: CRITICAL_OUTAGE, securityRules: new Set(), afterAny: AFTER_ANY, byRule: new Map() };
 
 /**
  * Builds the checklists from the config section, the plan's filling what it leaves out. `ruleNames`
  * are the classification rules: an override for a rule that does not exist is a typo, reported
  * through `fail` with its key.
  */
-export function parseChecklists(raw: RawChecklists | undefined, ruleNames: readonly string[], fail: (key: string, message: string) => never): ChecklistConfig {
+export function parseChecklists(
+  raw: RawChecklists | undefined,
+  rules: readonly { name: string; category?: 'security' | 'availability' | undefined }[],
+  fail: (key: string, message: string) => never,
+): ChecklistConfig {
+  const ruleNames = rules.map((r) => r.name);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, raw?.[s] ?? PLAN[s]])) as Record<Severity, ChecklistSection[]>;
+  const criticalOutage = raw?.criticalOutage ?? CRITICAL_OUTAGE;
   const byRule = new Map<string, ChecklistSection[]>();
   for (const [rule, sections] of Object.entries(raw?.rules ?? {})) {
     if (!ruleNames.includes(rule)) fail(`checklists.rules.${rule}`, `no classification rule is named "${rule}"`);
     byRule.set(rule, sections);
   }
-  for (const [key, sections] of [...SEVERITIES.map((s) => [s, bySeverity[s]] as const), ...byRule]) {
+  for (const [key, sections] of [...SEVERITIES.map((s) => [s, bySeverity[s]] as const), ['criticalOutage', criticalOutage] as const, ...byRule]) {
     const seen = new Set<string>();
     for (const step of [...sections, raw?.afterAny ?? AFTER_ANY].flatMap((s) => s.steps)) {
       // A step is identified by its text in the timeline: two steps with one text could not be told apart.
@@ -106,12 +136,19 @@ export function parseChecklists(raw: RawChecklists | undefined, ruleNames: reado
       seen.add(step);
     }
   }
-  return { bySeverity, afterAny: raw?.afterAny ?? AFTER_ANY, byRule };
+  const securityRules = new Set(rules.filter((r) => r.category === 'security').map((r) => r.name));
+  return { bySeverity, criticalOutage, securityRules, afterAny: raw?.afterAny ?? AFTER_ANY, byRule };
 }
 
-/** The response steps for an incident: its rule's override, else its severity's. */
+/**
+ * The response steps for an incident: its rule's override, else its severity's; a Critical gets
+ * the breach playbook only when a security rule found it, the outage one otherwise.
+ */
 export function responseSteps(config: ChecklistConfig, incident: Pick<Incident, 'severity' | 'rule'>): ChecklistSection[] {
-  return config.byRule.get(incident.rule) ?? config.bySeverity[incident.severity];
+  const own = config.byRule.get(incident.rule);
+  if (own) return own;
+  if (incident.severity === 'critical' && !config.securityRules.has(incident.rule)) return config.criticalOutage;
+  return config.bySeverity[incident.severity];
 }
 
 /** The whole checklist of an incident: the response steps, then the closing list. */

@@ -44,7 +44,7 @@ t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
   }, io);
   t.equal(code, 0, lines.join('\n'));
   t.match(lines, [
-    /^✓ config: config\/triage\.yml: 13 classification rules; SLA critical 5m, high 1h, medium 4h, low 1d$/,
+    /^✓ config: config\/triage\.yml: 14 classification rules; SLA critical 5m, high 1h, medium 4h, low 1d$/,
     /^✓ environment: tokens set$/,
     /^✓ store: sqlite:.*d\.db answers; 0 open incidents$/,
     /^✓ slack: auth\.test ok: alert-triage in Acme$/,
