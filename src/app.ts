@@ -15,6 +15,7 @@ import { CHANNELS, createNotifiers, type ChannelDefinition, type ChannelSettings
 import { slackActionsRoute } from './api/slack-actions-route.js';
 import type { IncidentStore } from './store/store.js';
 import { LiveConfig } from './service/live-config.js';
+import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
@@ -103,7 +104,11 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
   // The notifiers read the checklists in force at each send, so a reload applies.
-  const notifiers = createNotifiers({ ...config.channels, checklists: () => live.current.checklists }, store, channels);
+  const notifiers = createNotifiers(
+    { ...config.channels, checklists: () => live.current.checklists, timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone },
+    store,
+    channels,
+  );
   // A page to a channel that cannot send is recorded as not sent at once, rather than queued.
   const known = [...notifiers.keys()].join(', ');
   const unconfigured = (channel: string) => (notifiers.has(channel) ? notifiers.get(channel)!.notConfigured : `no channel "${channel}" (there are: ${known})`);

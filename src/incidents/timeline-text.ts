@@ -5,7 +5,22 @@ import type { PageEvent, PagedPerson, TimelineEntry } from './timeline.js';
 // The one place where timeline entries and page events become words: the JSON API's `detail`, the
 // report, Slack thread replies and e-mails all read from here.
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** How words show a time: each channel passes its own (Slack's date tokens, the team's zone by e-mail). */
+export type TimeFormat = (ms: number) => string;
+
+/** "2026-12-04 21:22 UTC": readable, with its zone; the default where no reader's zone is known. */
+export const readableUtc: TimeFormat = (ms) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** "Fri, 4 Dec 2026, 22:22 CET": a time in `timeZone` (an IANA name), with its zone. */
+export function zonedTime(timeZone: string): TimeFormat {
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  return (ms) => f.format(ms);
+}
+/** A review field as a sentence: "(empty)" when blank, and a full stop unless it ends with one already. */
+const sentence = (text: string) => {
+  const t = text.trim();
+  return !t ? '(empty).' : /[.!?…)]$/.test(t) ? t : `${t}.`;
+};
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
@@ -26,10 +41,10 @@ function names(people: PagedPerson[]): string {
 }
 
 /** One timeline entry in words, e.g. "Acknowledged by Alice Martin: on it". */
-export function describeEntry(e: TimelineEntry): string {
+export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc): string {
   switch (e.kind) {
     case 'opened':
-      return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${iso(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
+      return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
     case 'alert_firing':
       return `${e.alertname} (${e.fingerprint}) firing, ${e.severity} by rule ${e.rule}`;
     case 'alert_resolved':
@@ -37,11 +52,11 @@ export function describeEntry(e: TimelineEntry): string {
     case 'severity_raised':
       return (
         `Severity raised from ${e.from} to ${e.to} by rule ${e.rule} (alert ${e.fingerprint})` +
-        (e.respondBy !== undefined && e.slaMs !== undefined ? `; respond by ${iso(e.respondBy)} (${formatDuration(e.slaMs)} SLA)` : '')
+        (e.respondBy !== undefined && e.slaMs !== undefined ? `; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)` : '')
       );
     case 'sla_breached':
       return (
-        `No acknowledgement within the ${e.severity} response time (deadline ${iso(e.respondBy)})` +
+        `No acknowledgement within the ${e.severity} response time (deadline ${time(e.respondBy)})` +
         (e.lateMs >= 60_000 ? `; detected ${formatDuration(e.lateMs)} late` : '')
       );
     case 'acknowledged':
@@ -76,14 +91,15 @@ export function describeEntry(e: TimelineEntry): string {
       return (
         `${describeTarget(e)}: attempt ${e.attempt} failed (${e.reason})` +
         (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
-        `; retrying at ${iso(e.nextAttemptAt)}`
+        `; retrying at ${time(e.nextAttemptAt)}`
       );
     case 'note':
       return e.text;
     case 'checklist':
       return withNote(`${e.state === 'done' ? 'Done' : e.state === 'undone' ? 'Not done' : 'Problem'}: ${e.step}`, e.note);
     case 'review':
-      return `Post-incident review saved: root cause: ${e.rootCause || '(empty)'}; impact: ${e.impact || '(empty)'}; prevention: ${e.prevention || '(empty)'}`;
+      // Each field as a sentence of its own, so that its own punctuation ("cache).") does not run into the next label.
+      return `Post-incident review saved. Root cause: ${sentence(e.rootCause)} Impact: ${sentence(e.impact)} Prevention: ${sentence(e.prevention)}`.trimEnd();
   }
   return '';
 }
@@ -103,12 +119,12 @@ const EVENT_TEXT: Record<PageEvent, string> = {
  * missed: No acknowledgement by …", but "Acknowledged by alice: on it" where the entry already
  * names the event, rather than saying it twice.
  */
-export function describePage(page: Pick<PageRequest, 'event' | 'cause'>): string {
+export function describePage(page: Pick<PageRequest, 'event' | 'cause'>, time: TimeFormat = readableUtc): string {
   const event = EVENT_TEXT[page.event];
   const { cause } = page;
   if (!cause) return event;
   // The headline already says the deadline was missed; the page only adds which deadline.
-  if (cause.kind === 'sla_breached') return `${event}: No acknowledgement by ${iso(cause.respondBy)}`;
-  const entry = describeEntry(cause);
+  if (cause.kind === 'sla_breached') return `${event}: No acknowledgement by ${time(cause.respondBy)}`;
+  const entry = describeEntry(cause, time);
   return entry.startsWith(event) ? entry : `${event}: ${entry}`;
 }

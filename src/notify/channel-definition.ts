@@ -17,6 +17,8 @@ export interface ChannelSettings {
   smtpTimeoutMs?: number | undefined;
   /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
   checklists?: (() => ChecklistConfig) | undefined;
+  /** The IANA time zone of a team (its rotation's), for times in words; UTC when undefined. */
+  timeZoneOf?: ((team: string | null) => string | undefined) | undefined;
 }
 
 /**

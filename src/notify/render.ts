@@ -1,4 +1,5 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
+import { readableUtc, type TimeFormat } from '../incidents/timeline-text.js';
 import type { Severity } from '../classify/severity.js';
 import { firstResponse, PLAN_CHECKLISTS, type ChecklistConfig } from '../incidents/checklist.js';
 
@@ -42,7 +43,6 @@ export function htmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** "[CRITICAL] title (incident 12)": the e-mail subject and the Slack fallback text. */
 export function subject(i: IncidentWithDetails): string {
@@ -50,7 +50,7 @@ export function subject(i: IncidentWithDetails): string {
 }
 
 /** The facts a page shows, as plain strings (escaped by each channel for its own markup). */
-export function facts(i: IncidentWithDetails) {
+export function facts(i: IncidentWithDetails, time: TimeFormat = readableUtc) {
   const firing = i.alerts.filter((a) => a.status === 'firing');
   const shown = firing.length ? firing : i.alerts;
   const first = shown[0];
@@ -58,7 +58,7 @@ export function facts(i: IncidentWithDetails) {
   const runbook = shown.map((a) => a.annotations['runbook_url']).find((u) => u && /^https?:\/\//.test(u));
   return {
     status: i.status === 'open' ? (i.slaBreached ? 'open, deadline missed' : 'open') : i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy}` : `resolved by ${i.resolvedBy}`,
-    respondBy: utc(i.respondBy),
+    respondBy: time(i.respondBy),
     /** What decided the severity: a rule's name or the alert's own label (`label:severity=critical`). */
     severity: `${SEVERITY_STYLE[i.severity].label}, by ${i.rule}`,
     labels,

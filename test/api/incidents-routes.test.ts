@@ -82,7 +82,7 @@ t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
     {
       at: '2026-11-23T22:08:00.000Z', kind: 'opened', actor: 'alertmanager', severity: 'critical', rule: 'critical-by-name', firing: 1,
       respondBy: '2026-11-23T22:13:00.000Z', slaMs: 300_000,
-      detail: 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23T22:13:00.000Z (5m SLA)',
+      detail: 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23 22:13 UTC (5m SLA)',
     },
     // "alice" is a contact's id in the shipped config, so the actor is that contact.
     { at: '2026-11-23T22:09:30.000Z', kind: 'acknowledged', actor: 'alice', by: 'alice', via: 'api', note: 'looking', detail: 'Acknowledged by alice: looking' },

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
-import { alert, api, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { alert, api, metric, payload, postWebhook, uniqueGroup, T0 } from '../helpers.js';
 import { pagingApp, SIGNING_SECRET, slackText } from './paging-helpers.js';
 
 const MIN = 60_000;
@@ -25,7 +25,7 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.match(text, 'instance=lb-1');
   t.match(text, '450 req/s rate-limited');
   t.match(text, '<https://runbooks.example.com/ddos|Runbook>');
-  t.match(text, 'Respond by*\\n2026-11-23 22:13 UTC');
+  t.match(text, `Respond by*\\n<!date^${(T0 + 5 * 60_000) / 1000}^{date_short_pretty} {time}|2026-11-23 22:13 UTC>`, 'in each reader\'s zone, readable UTC as the fallback');
   t.match(text, 'STOP: take the affected systems offline');
   t.match(text, '"action_id":"ack"');
   t.match(text, '"action_id":"resolve"');
@@ -38,6 +38,7 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.equal(e.mail.subject, '[CRITICAL] DDoSAttack: flood on lb-1 (incident 1)');
   t.equal(e.mail.messageId, '<incident-1@example.com>');
   t.match(e.mail.text, /STOP: take the affected systems offline/);
+  t.match(e.mail.text, /Respond by: Mon, 23 Nov 2026, 23:13 CET$/m, "in the team's zone (the rotation's, Europe/Paris)");
   t.match(e.mail.text, /Incident page: https:\/\/triage.example.com\/incidents\/1$/m);
   t.match(e.mail.html, /<a href="https:\/\/triage.example.com\/incidents\/1">Open the incident<\/a>/);
   t.match(e.mail.html, /<h2>CRITICAL: DDoSAttack: flood on lb-1<\/h2>/);

@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { NotifyError, type Delivery, type Notifier, type PageContext } from '../../outbox/channel.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
-import { describePage } from '../../incidents/timeline-text.js';
+import { describePage, readableUtc, zonedTime } from '../../incidents/timeline-text.js';
 import { showBidiControls } from '../../well-formed.js';
 import { facts, firstSteps, htmlEscape, incidentUrl, SEVERITY_STYLE, subject } from '../render.js';
 
@@ -15,6 +15,8 @@ export interface EmailSettings {
   timeoutMs?: number | undefined;
   /** The checklists in force, whose first section is the page's first response; the plan's without it. */
   checklists?: (() => ChecklistConfig) | undefined;
+  /** The IANA time zone of a team (its rotation's), for times in words; UTC when undefined. */
+  timeZoneOf?: ((team: string | null) => string | undefined) | undefined;
 }
 
 /**
@@ -51,12 +53,15 @@ export class EmailNotifier implements Notifier {
     if (!this.transport) throw new NotifyError(this.notConfigured!, false);
     const first = page.event === 'opened';
     const messageId = first ? this.threadId(incident.id!) : `<page-${page.id}.incident-${incident.id}@${this.domain}>`;
-    const f = facts(incident);
+    // Times in the team's zone (its rotation's), so that the e-mail reads as the team's clock.
+    const zone = this.settings.timeZoneOf?.(incident.team);
+    const time = zone ? zonedTime(zone) : readableUtc;
+    const f = facts(incident, time);
     const style = SEVERITY_STYLE[incident.severity];
     const link = incidentUrl(this.settings.publicUrl, incident.id);
     const steps = incident.status === 'resolved' ? [] : firstSteps(this.settings.checklists, incident);
     const text = [
-      describePage(page),
+      describePage(page, time),
       '',
       subject(incident),
       `Status: ${f.status}`,
@@ -74,7 +79,7 @@ export class EmailNotifier implements Notifier {
       .join('\n');
     const row = (k: string, v: string) => `<tr><th align="left">${htmlEscape(k)}</th><td>${htmlEscape(v)}</td></tr>`;
     const html = `<div style="border-left:6px solid ${style.color};padding-left:12px">
-<p><strong>${htmlEscape(describePage(page))}</strong></p>
+<p><strong>${htmlEscape(describePage(page, time))}</strong></p>
 <h2>${htmlEscape(`${style.label}: ${incident.title}`)}</h2>
 <table>${row('Incident', String(incident.id))}${row('Status', f.status)}${row('Severity', f.severity)}${row('Respond by', f.respondBy)}${row('Alerts', f.alerts)}${f.labels.length ? row('Labels', f.labels.join(', ')) : ''}</table>
 ${f.summary ? `<p><strong>${htmlEscape(f.summary)}</strong></p>` : ''}${f.description ? `<p>${htmlEscape(f.description)}</p>` : ''}

@@ -4,7 +4,8 @@ import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../../classify/severity.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
 import type { OutboxEntry } from '../../outbox/page.js';
-import { describePage } from '../../incidents/timeline-text.js';
+import { randomBytes } from 'node:crypto';
+import { describePage, readableUtc, type TimeFormat } from '../../incidents/timeline-text.js';
 import { showBidiControls, showBidiControlsDeep } from '../../well-formed.js';
 import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from '../render.js';
 
@@ -32,6 +33,18 @@ export interface SlackSettings {
 export const SLACK_PACE: Pace = { intervalMs: 1100, foldAfterMs: 3000 };
 
 const METADATA_TYPE = 'alert_triage_page';
+
+/** A time as Slack shows it, in each reader's own zone ("Today at 9:22 PM"); the fallback is readable UTC. */
+export function slackDate(ms: number): string {
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${readableUtc(ms)}>`;
+}
+
+// Times in words that are escaped for mrkdwn afterwards are written as marks, made Slack dates once
+// escaped. The mark has a part no alert can guess, so a label cannot forge one.
+const MARK = `\u0001${randomBytes(6).toString('hex')}:`;
+const MARKS = new RegExp(`${MARK}(\\d{1,15})\u0001`, 'g');
+const markTime: TimeFormat = (ms) => `${MARK}${ms}\u0001`;
+const withSlackDates = (text: string) => text.replace(MARKS, (_, ms: string) => slackDate(Number(ms)));
 // Errors Slack gives for requests that will never succeed as they are.
 const PERMANENT = new Set([
   'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope',
@@ -100,7 +113,7 @@ export class SlackNotifier implements Notifier {
       if (!UPDATE_GONE.test(err.message)) throw err;
     });
     const reply = await call(() =>
-      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: showBidiControls(`${mentions(page)}${slackText(describePage(page))}`), metadata }),
+      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: showBidiControls(`${mentions(page)}${withSlackDates(slackText(describePage(page, markTime)))}`), metadata }),
     );
     return { externalRef: `${root.channelId}:${String(reply.ts)}` };
   }
@@ -225,7 +238,7 @@ export class SlackNotifier implements Notifier {
           { type: 'mrkdwn', text: `*Incident*\n${this.link(i)}` },
           { type: 'mrkdwn', text: `*Status*\n${slackText(f.status)}` },
           { type: 'mrkdwn', text: `*Severity*\n${slackText(f.severity)}` },
-          { type: 'mrkdwn', text: `*Respond by*\n${f.respondBy}` },
+          { type: 'mrkdwn', text: `*Respond by*\n${slackDate(i.respondBy)}` },
           { type: 'mrkdwn', text: `*Alerts*\n${f.alerts}` },
         ],
       },
@@ -247,7 +260,7 @@ export class SlackNotifier implements Notifier {
         ],
       });
     }
-    const text = `${page.event === 'opened' ? mentions(page) : ''}${slackText(subject(i))}: respond by ${f.respondBy}`;
+    const text = `${page.event === 'opened' ? mentions(page) : ''}${slackText(subject(i))}: respond by ${slackDate(i.respondBy)}`;
     return { text, attachments: [{ color: style.color, fallback: slackEscape(subject(i)), blocks }] };
   }
 }
