@@ -99,6 +99,7 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
   const changed = new Map<string, Alert>();
   const timeline: TimelineEntry[] = [];
   const newlyFiring: Alert[] = [];
+  const alertEntries: Alert[] = [];
 
   for (const a of n.alerts) {
     const known = current.get(a.fingerprint);
@@ -106,16 +107,16 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
     if (!known) {
       next = classified(a, ctx);
       if (a.status === 'firing') newlyFiring.push(next);
-      timeline.push(alertEntry(next, now));
+      alertEntries.push(next);
     } else if (known.status === 'firing' && a.status === 'resolved' && a.startsAt >= known.startsAt) {
       next = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
-      timeline.push(alertEntry(next, now));
+      alertEntries.push(next);
     } else if (a.status === 'firing' && a.startsAt > known.startsAt) {
       // A new active period for the same series: a re-fire (or a newer startsAt for a firing one).
       next = { ...classified(a, ctx) };
       if (known.status === 'resolved') {
         newlyFiring.push(next);
-        timeline.push(alertEntry(next, now));
+        alertEntries.push(next);
       }
     }
     // Anything else is a re-delivery or stale news: same status, or a resolved alert "firing" again
@@ -125,6 +126,8 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
       changed.set(next.fingerprint, next);
     }
   }
+
+  timeline.push(...alertEntriesOf(alertEntries, now));
 
   const worst = mostSevere(newlyFiring);
   if (worst && isMoreSevere(worst.severity, incident.severity)) {
@@ -169,8 +172,8 @@ function settleAlerts(previous: IncidentState, n: GroupNotification, now: number
     if (known?.status !== 'firing' || a.status !== 'resolved' || a.startsAt < known.startsAt) continue;
     const settled: Alert = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
     alerts.push(settled);
-    timeline.push(alertEntry(settled, now));
   }
+  timeline.push(...alertEntriesOf(alerts, now));
   return alerts.length ? { incident: previous.incident, alerts, timeline } : null;
 }
 
@@ -267,6 +270,27 @@ function mostSevere(alerts: Alert[]): Alert | undefined {
   let worst: Alert | undefined;
   for (const a of alerts) if (!worst || isMoreSevere(a.severity, worst.severity)) worst = a;
   return worst;
+}
+
+/** Above this many alerts changed by one notification, they get one summary entry instead of one each. */
+export const ALERT_ENTRIES_MAX = 10;
+
+/**
+ * The timeline entries of the alerts one notification changed: one each, or, for more than
+ * ALERT_ENTRIES_MAX, one that counts them (an alert storm of 40,000 must not write 40,000 entries
+ * that every read of the incident then carries). The alerts themselves are all kept, paged.
+ */
+function alertEntriesOf(alerts: readonly Alert[], now: number): TimelineEntry[] {
+  if (alerts.length <= ALERT_ENTRIES_MAX) return alerts.map((a) => alertEntry(a, now));
+  const byName = new Map<string, number>();
+  let firing = 0;
+  for (const a of alerts) {
+    if (a.status === 'firing') firing++;
+    const name = a.labels['alertname'] ?? a.fingerprint;
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+  }
+  const alertnames = [...byName].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 5).map(([alertname, count]) => ({ alertname, count }));
+  return [{ at: now, actor: ALERTMANAGER, kind: 'alerts_changed', firing, resolved: alerts.length - firing, alertnames }];
 }
 
 function alertEntry(a: Alert, now: number): TimelineEntry {

@@ -10,6 +10,7 @@ const STEP: Record<TimelineKind, string> = {
   opened: 'Detection',
   alert_firing: 'Alert firing',
   alert_resolved: 'Alert resolved',
+  alerts_changed: 'Alerts changed',
   severity_raised: 'Escalation',
   sla_breached: 'SLA missed',
   acknowledged: 'Response',

@@ -47,6 +47,10 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
       return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
     case 'alert_firing':
       return `${e.alertname} (${e.fingerprint}) firing, ${e.severity} by rule ${e.rule}`;
+    case 'alerts_changed': {
+      const counts = [e.firing ? `${plural(e.firing, 'alert')} firing` : '', e.resolved ? `${plural(e.resolved, 'alert')} resolved` : ''].filter(Boolean).join(', ');
+      return `${counts} (${e.alertnames.map((n) => `${n.alertname} ×${n.count}`).join(', ')}${e.firing + e.resolved > e.alertnames.reduce((s, n) => s + n.count, 0) ? ', …' : ''})`;
+    }
     case 'alert_resolved':
       return `${e.alertname} (${e.fingerprint}) resolved`;
     case 'severity_raised':

@@ -32,6 +32,8 @@ export type TimelineEntry = {
   | { kind: 'opened'; severity: Severity; rule: string; firing: number; respondBy: number; slaMs: number }
   | { kind: 'alert_firing'; fingerprint: string; alertname: string; severity: Severity; rule: string }
   | { kind: 'alert_resolved'; fingerprint: string; alertname: string }
+  /** Many alerts of one notification at once: one entry for all of them, so the timeline stays bounded. */
+  | { kind: 'alerts_changed'; firing: number; resolved: number; alertnames: { alertname: string; count: number }[] }
   /** respondBy and slaMs are set when the raise tightened the deadline. */
   | { kind: 'severity_raised'; from: Severity; to: Severity; rule: string; fingerprint: string; respondBy?: number; slaMs?: number }
   /** lateMs: how long after the deadline the miss was noticed (the service was down). */

@@ -156,3 +156,16 @@ t.test('truncation is noted when a notification changes something, not on re-del
   const state = stateAfter(null, opened);
   t.equal(applyNotification(state, null, notification([incoming('a', 'ServiceDown')], { truncatedAlerts: 7 }), ctx(T0 + MIN)), null);
 });
+
+t.test('many alerts changed by one notification: one entry that counts them, not one each', async (t) => {
+  const state = open([incoming('a', 'ServiceDown')]);
+  const many = Array.from({ length: 40 }, (_, i) => incoming(`d${i}`, i < 30 ? 'DiskFull' : 'CPUHigh'));
+  const change = applyNotification(state, null, groupNotification([incoming('a', 'ServiceDown'), ...many]), decisionContext(T0 + MIN))!;
+  t.equal(change.alerts.length, 40, 'every alert is kept');
+  const entries = change.timeline.filter((e) => e.kind.startsWith('alert'));
+  t.same(entries.map((e) => e.kind), ['alerts_changed']);
+  t.match(entries[0], { firing: 40, resolved: 0, alertnames: [{ alertname: 'DiskFull', count: 30 }, { alertname: 'CPUHigh', count: 10 }] });
+  t.equal(describeEntry(entries[0]!), '40 alerts firing (DiskFull ×30, CPUHigh ×10)');
+  const few = applyNotification(state, null, groupNotification([incoming('a', 'ServiceDown'), ...many.slice(0, 10)]), decisionContext(T0 + MIN))!;
+  t.equal(few.timeline.filter((e) => e.kind === 'alert_firing').length, 10, 'ten or fewer: one entry each, as before');
+});
