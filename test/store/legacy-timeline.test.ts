@@ -5,16 +5,17 @@ import { fromLegacy } from '../../src/store/legacy-timeline.js';
 const AT = Date.parse('2026-11-23T22:08:00Z');
 
 t.test('every sentence the prose timeline wrote reads back as a typed entry that says the same', async (t) => {
-  // The optional fourth element: how the entry reads now, where its words changed on purpose.
+  // The optional fourth element: how the entry reads now, where its words changed on purpose (times
+  // are readable now: '2026-11-23 22:13 UTC').
   const sentences: [string, string, object, string?][] = [
-    ['opened', 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23T22:13:00.000Z (5m SLA)', { actor: 'alertmanager', firing: 1, slaMs: 300_000 }],
-    ['opened', 'Opened as high by rule high-by-name with 2 firing alerts; respond by 2026-11-23T23:08:00.000Z (1h SLA)', { severity: 'high', firing: 2 }],
+    ['opened', 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23T22:13:00.000Z (5m SLA)', { actor: 'alertmanager', firing: 1, slaMs: 300_000 }, 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23 22:13 UTC (5m SLA)'],
+    ['opened', 'Opened as high by rule high-by-name with 2 firing alerts; respond by 2026-11-23T23:08:00.000Z (1h SLA)', { severity: 'high', firing: 2 }, 'Opened as high by rule high-by-name with 2 firing alerts; respond by 2026-11-23 23:08 UTC (1h SLA)'],
     ['alert_firing', 'DDoSAttack (c0ffee) firing, critical by rule critical-by-name', { alertname: 'DDoSAttack', fingerprint: 'c0ffee', severity: 'critical' }],
     ['alert_resolved', 'DDoSAttack (c0ffee) resolved', { alertname: 'DDoSAttack', fingerprint: 'c0ffee' }],
     ['severity_raised', 'Severity raised from low to critical by rule critical-by-name (alert c)', { from: 'low', to: 'critical', fingerprint: 'c' }],
-    ['severity_raised', 'Severity raised from low to critical by rule critical-by-name (alert c); respond by 2026-11-23T22:23:00.000Z (5m SLA)', { respondBy: Date.parse('2026-11-23T22:23:00Z'), slaMs: 300_000 }],
-    ['sla_breached', 'No acknowledgement within the critical response time (deadline 2026-11-23T22:13:00.000Z)', { actor: 'system', lateMs: 0 }],
-    ['sla_breached', 'No acknowledgement within the critical response time (deadline 2026-11-23T22:13:00.000Z); detected 1h55m late', { lateMs: 6_900_000 }],
+    ['severity_raised', 'Severity raised from low to critical by rule critical-by-name (alert c); respond by 2026-11-23T22:23:00.000Z (5m SLA)', { respondBy: Date.parse('2026-11-23T22:23:00Z'), slaMs: 300_000 }, 'Severity raised from low to critical by rule critical-by-name (alert c); respond by 2026-11-23 22:23 UTC (5m SLA)'],
+    ['sla_breached', 'No acknowledgement within the critical response time (deadline 2026-11-23T22:13:00.000Z)', { actor: 'system', lateMs: 0 }, 'No acknowledgement within the critical response time (deadline 2026-11-23 22:13 UTC)'],
+    ['sla_breached', 'No acknowledgement within the critical response time (deadline 2026-11-23T22:13:00.000Z); detected 1h55m late', { lateMs: 6_900_000 }, 'No acknowledgement within the critical response time (deadline 2026-11-23 22:13 UTC); detected 1h55m late'],
     ['acknowledged', 'Acknowledged by alice: on it', { actor: 'alice', by: 'alice', via: 'api', note: 'on it' }],
     ['acknowledged', 'Acknowledged by alice', { by: 'alice' }],
     ['acknowledged', 'Acknowledged by alice when resolving', { whenResolving: true }],
