@@ -87,8 +87,8 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     requestTimeout: triage.server.requestTimeoutMs,
     // Node enforces requestTimeout only when headersTimeout is no longer (it stays 60 s when the
     // request timeout is set after the server is made), and checks only every
-    // connectionsCheckingInterval (30 s by default): a body trickling in a byte at a time ran 82 s
-    // past a 30 s limit. Both set here, the limit holds to within a second.
+    // connectionsCheckingInterval (30 s by default), so a body trickling in a byte at a time ran far
+    // past the limit. Both set here, the limit holds to within a second.
     http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, triage.server.requestTimeoutMs) },
     connectionTimeout: triage.server.connectionTimeoutMs,
     return503OnClosing: true,

@@ -67,7 +67,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
     },
   );
 
-  // An incident can hold 100,000 alerts (20 MB of JSON): the answer carries one page of them.
+  // An incident can hold 100,000 alerts: the answer carries one page of them.
   app.get<{ Params: { id: number }; Querystring: { alertsOffset: number; alertsLimit: number } }>(
     '/incidents/:id',
     {

@@ -35,8 +35,7 @@ export function parseMatcher(text: string): Matcher {
     test = (v) => v === value;
   } else {
     // Alertmanager compiles "^(?:" + value + ")$" with Go's RE2. So do we, with an RE2 engine: it
-    // runs in time linear in the label's length (a backtracking RegExp took a minute on a 1 MB
-    // alertname), reads (?i) and the other inline flags itself, and refuses what Go refuses
+    // runs in time linear in the label's length (a backtracking RegExp does not), reads (?i) and the other inline flags itself, and refuses what Go refuses
     // (lookarounds, backreferences) so that a rule means here what it means in Alertmanager.
     let re: RE2JS;
     try {

@@ -36,8 +36,8 @@ export class EmailNotifier implements Notifier {
   constructor(private readonly settings: EmailSettings) {
     this.notConfigured = !settings.url ? 'e-mail is not configured (SMTP_URL unset)' : !settings.from ? 'e-mail is not configured (EMAIL_FROM unset)' : undefined;
     const t = settings.timeoutMs ?? 10_000;
-    // Pooled: a new SMTP connection (greeting, EHLO, maybe TLS) costs 100-250 ms even to a local
-    // server; a page on a kept connection goes out in a few. Idle connections close after socketTimeout.
+    // Pooled: a new SMTP connection (greeting, EHLO, maybe TLS) is slow even to a local server
+    // (docs/performance.md#page-latency). Idle connections close after socketTimeout.
     this.transport = this.notConfigured
       ? undefined
       : nodemailer.createTransport({ url: settings.url, pool: true, maxConnections: 3, connectionTimeout: t, greetingTimeout: t, socketTimeout: t });
