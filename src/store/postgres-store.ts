@@ -2,15 +2,15 @@ import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { toLabels } from '../classify/labels.js';
-import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import { severityRank, type Severity } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
-import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
+import { rowMappers, bySeverity, byChannel, type AlertRow, type ChannelCount, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -88,70 +88,6 @@ interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-interface IncidentRow {
-  id: number;
-  key: string;
-  receiver: string;
-  group_key: string;
-  group_labels: unknown;
-  external_url: string;
-  title: string;
-  severity: Severity;
-  rule: string;
-  status: Incident['status'];
-  opened_at: number;
-  respond_by: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  sla_breached: boolean;
-  breached_at: number | null;
-  escalation_step: number;
-  reminders: number;
-  next_escalation_at: number | null;
-  team: string | null;
-}
-
-interface AlertRow {
-  fingerprint: string;
-  status: Alert['status'];
-  labels: unknown;
-  annotations: unknown;
-  starts_at: number;
-  ends_at: number | null;
-  generator_url: string;
-  severity: Severity;
-  rule: string;
-}
-
-interface OutboxRow {
-  id: number;
-  incident_id: number;
-  channel: OutboxEntry['channel'];
-  target: string;
-  event: OutboxEntry['event'];
-  severity: Severity;
-  priority: number;
-  payload: { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
-  status: OutboxEntry['status'];
-  attempts: number;
-  maybe_sent: boolean;
-  next_attempt_at: number;
-  created_at: number;
-  claimed_by: string | null;
-}
-
-interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
 const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
 /** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
 const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
@@ -161,8 +97,12 @@ interface IncidentWithAlertsRow extends IncidentRow {
   alert_rows: AlertRow[];
 }
 
+/** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
+const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true };
+const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
+
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
-  return { incident: toIncident(row), alerts: new Map(row.alert_rows.map((r) => [r.fingerprint, toAlert(r)])) };
+  return toState(row, row.alert_rows);
 }
 
 /**
@@ -261,8 +201,7 @@ export class PostgresStore implements IncidentStore {
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last;
-      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
+      return unchanged(active ?? last);
     });
   }
 
@@ -358,7 +297,7 @@ export class PostgresStore implements IncidentStore {
        WHERE o.id = due.id RETURNING o.*`,
       [now, [...busy], limit, lease.owner, lease.until],
     );
-    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
+    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toOutboxEntry);
   }
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
@@ -431,12 +370,12 @@ export class PostgresStore implements IncidentStore {
   }
 
   async queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
-    return byChannel(await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`));
+    return byChannel(await this.query<ChannelCount>(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`));
   }
 
   async retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
     return byChannel(
-      await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`),
+      await this.query<ChannelCount>(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`),
     );
   }
 
@@ -615,13 +554,6 @@ export class PostgresStore implements IncidentStore {
 
 }
 
-interface TimelineRow {
-  at: number;
-  kind: TimelineEntry['kind'];
-  actor: string;
-  data: object;
-}
-
 /**
  * Inserts the timeline entries of the JSON parameter `json` (see timelineJson) for `incident`, an
  * expression, taken from `from` when given (a CTE: no row there, nothing inserted). ORDER BY n: ids
@@ -751,84 +683,4 @@ function translate(err: unknown): unknown {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
-  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const r of rows) out[r.severity] = r.n;
-  return out;
-}
-
-function byChannel(rows: { channel?: unknown; n?: unknown }[]): Record<OutboxEntry['channel'], number> {
-  const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
-  for (const r of rows) out[r.channel as OutboxEntry['channel']] = r.n as number;
-  return out;
-}
-
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    key: r.key,
-    receiver: r.receiver,
-    groupKey: r.group_key,
-    groupLabels: toLabels(r.group_labels),
-    externalUrl: r.external_url,
-    title: r.title,
-    severity: r.severity,
-    rule: r.rule,
-    status: r.status,
-    openedAt: r.opened_at,
-    respondBy: r.respond_by,
-    acknowledgedAt: r.acknowledged_at,
-    acknowledgedBy: r.acknowledged_by,
-    resolvedAt: r.resolved_at,
-    resolvedBy: r.resolved_by,
-    slaBreached: r.sla_breached,
-    breachedAt: r.breached_at,
-    escalationStep: r.escalation_step,
-    reminders: r.reminders,
-    nextEscalationAt: r.next_escalation_at,
-    team: r.team,
-  };
-}
-
-function toAlert(r: AlertRow): Alert {
-  return {
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(r.labels),
-    annotations: toLabels(r.annotations),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
-  };
-}
-
-function toPage(r: OutboxRow): OutboxEntry {
-  return {
-    id: r.id,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    target: r.target,
-    event: r.event,
-    severity: r.severity,
-    mentions: r.payload.mentions,
-    recipients: r.payload.recipients,
-    cause: r.payload.cause ?? null,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    maybeSent: r.maybe_sent,
-  };
-}
-
-function toEntry(r: TimelineRow): TimelineEntry {
-  return { ...r.data, at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
-}
-
-function toOverride(r: OverrideRow): RuntimeOverride {
-  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
 }

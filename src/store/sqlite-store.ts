@@ -3,13 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { toLabels } from '../classify/labels.js';
-import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
-import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import { severityRank, type Severity } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
+import { rowMappers, bySeverity, byChannel, type AlertRow, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -47,78 +47,6 @@ export interface SqliteStoreOptions {
   lockWaitMs?: number;
 }
 
-interface IncidentRow {
-  id: number;
-  key: string;
-  receiver: string;
-  group_key: string;
-  group_labels: string;
-  external_url: string;
-  title: string;
-  severity: Severity;
-  rule: string;
-  status: Incident['status'];
-  opened_at: number;
-  respond_by: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  sla_breached: number;
-  breached_at: number | null;
-  escalation_step: number;
-  reminders: number;
-  next_escalation_at: number | null;
-  team: string | null;
-}
-
-interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
-interface OutboxRow {
-  id: number;
-  incident_id: number;
-  channel: OutboxEntry['channel'];
-  target: string;
-  event: OutboxEntry['event'];
-  severity: Severity;
-  priority: number;
-  payload: string;
-  status: OutboxEntry['status'];
-  attempts: number;
-  maybe_sent: number;
-  next_attempt_at: number;
-  created_at: number;
-  claimed_by: string | null;
-}
-
-interface TimelineRow {
-  at: number;
-  kind: TimelineEntry['kind'];
-  actor: string;
-  /** The kind's own fields, as JSON. */
-  data: string;
-}
-
-interface AlertRow {
-  fingerprint: string;
-  status: Alert['status'];
-  labels: string;
-  annotations: string;
-  starts_at: number;
-  ends_at: number | null;
-  generator_url: string;
-  severity: Severity;
-  rule: string;
-}
-
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
 const TRANSIENT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL|INTERRUPT)/;
 
@@ -129,6 +57,10 @@ interface PendingWrite {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
+const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1 };
+const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -333,8 +265,7 @@ export class SqliteStore implements IncidentStore {
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last;
-      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
+      return unchanged(active ?? last);
     });
   }
 
@@ -423,7 +354,7 @@ export class SqliteStore implements IncidentStore {
       this.stmt.claimPages
         .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
         .sort((a, b) => a.priority - b.priority || a.id - b.id)
-        .map(toPage),
+        .map(toOutboxEntry),
     );
   }
 
@@ -482,11 +413,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
-    return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
-      for (const r of this.stmt.queueDepth.all()) out[r.channel] = r.n;
-      return out;
-    });
+    return this.read(() => byChannel(this.stmt.queueDepth.all()));
   }
 
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
@@ -526,11 +453,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
-    return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
-      for (const r of this.stmt.retrying.all()) out[r.channel] = r.n;
-      return out;
-    });
+    return this.read(() => byChannel(this.stmt.retrying.all()));
   }
 
   /** A real write through the group commit, so readiness says whether a write would succeed now. */
@@ -554,10 +477,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   private state(row: IncidentRow): IncidentState {
-    return {
-      incident: toIncident(row),
-      alerts: new Map(this.stmt.alerts.all(row.id).map((r) => [r.fingerprint, toAlert(r)])),
-    };
+    return toState(row, this.stmt.alerts.all(row.id));
   }
 
   private write(change: IncidentChange): CommittedChange {
@@ -851,39 +771,6 @@ function lazy<T extends object, K extends keyof T & string>(target: T, key: K, l
   return get;
 }
 
-function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
-  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const r of rows) out[r.severity] = r.n;
-  return out;
-}
-
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    key: r.key,
-    receiver: r.receiver,
-    groupKey: r.group_key,
-    groupLabels: toLabels(JSON.parse(r.group_labels)),
-    externalUrl: r.external_url,
-    title: r.title,
-    severity: r.severity,
-    rule: r.rule,
-    status: r.status,
-    openedAt: r.opened_at,
-    respondBy: r.respond_by,
-    acknowledgedAt: r.acknowledged_at,
-    acknowledgedBy: r.acknowledged_by,
-    resolvedAt: r.resolved_at,
-    resolvedBy: r.resolved_by,
-    slaBreached: r.sla_breached === 1,
-    breachedAt: r.breached_at,
-    escalationStep: r.escalation_step,
-    reminders: r.reminders,
-    nextEscalationAt: r.next_escalation_at,
-    team: r.team,
-  };
-}
-
 function fromIncident(i: Incident) {
   return {
     key: i.key,
@@ -907,48 +794,5 @@ function fromIncident(i: Incident) {
     reminders: i.reminders,
     next_escalation_at: i.nextEscalationAt,
     team: i.team,
-  };
-}
-
-function toOverride(r: OverrideRow): RuntimeOverride {
-  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
-}
-
-function toPage(r: OutboxRow): OutboxEntry {
-  const payload = JSON.parse(r.payload) as { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
-  return {
-    id: r.id,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    target: r.target,
-    event: r.event,
-    severity: r.severity,
-    mentions: payload.mentions,
-    recipients: payload.recipients,
-    // Pages settled before migration 3 kept their words in `note`; only waiting ones were converted.
-    cause: payload.cause ?? null,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    maybeSent: r.maybe_sent === 1,
-  };
-}
-
-function toEntry(r: TimelineRow): TimelineEntry {
-  return { ...(JSON.parse(r.data) as object), at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
-}
-
-function toAlert(r: AlertRow): Alert {
-  return {
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(JSON.parse(r.labels)),
-    annotations: toLabels(JSON.parse(r.annotations)),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
   };
 }
