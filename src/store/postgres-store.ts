@@ -10,7 +10,7 @@ import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
-import { rowMappers, bySeverity, byChannel, type AlertRow, type ChannelCount, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
+import { incidentWrites, rowMappers, bySeverity, byChannel, type AlertRow, type ChannelCount, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -98,7 +98,7 @@ interface IncidentWithAlertsRow extends IncidentRow {
 }
 
 /** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
-const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true };
+const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
@@ -436,47 +436,9 @@ export class PostgresStore implements IncidentStore {
       ),
       pages.some((p) => !p.notSent),
     ];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const fields: [string, unknown][] = [
-      ['title', i.title], ['severity', i.severity], ['rule', i.rule], ['status', i.status], ['respond_by', i.respondBy],
-      ['acknowledged_at', i.acknowledgedAt], ['acknowledged_by', i.acknowledgedBy], ['resolved_at', i.resolvedAt], ['resolved_by', i.resolvedBy],
-      ['sla_breached', i.slaBreached], ['breached_at', i.breachedAt], ['escalation_step', i.escalationStep], ['reminders', i.reminders],
-      ['next_escalation_at', i.nextEscalationAt],
-    ];
-    if (i.id === null) {
-      fields.push(['key', i.key], ['receiver', i.receiver], ['group_key', i.groupKey], ['group_labels', wellFormedJson(i.groupLabels)],
-        ['external_url', i.externalUrl], ['opened_at', i.openedAt], ['team', i.team]);
-    }
-    const incident =
-      i.id === null
-        ? `INSERT INTO incidents (${fields.map(([k]) => k).join(', ')}) VALUES (${fields.map(([, v]) => p(v)).join(', ')}) RETURNING id`
-        : `UPDATE incidents SET ${fields.map(([k, v]) => `${k} = ${p(v)}`).join(', ')} WHERE id = ${p(i.id)} RETURNING id`;
-    const [row] = (
-      await c.query<{ id: number }>(
-        `WITH incident AS (${incident}), alerts_written AS (
-           INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
-           SELECT incident.id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
-           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-             generator_url text, severity text, rule text)
-           ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-             annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-             generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
-           RETURNING 1
-         ), timeline_written AS (
-           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
-         ), pages_written AS (
-           INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
-           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
-           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
-             status text, at bigint, last_error text)
-           ORDER BY x.n
-           RETURNING 1
-         )
-         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
-         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`,
-        params,
-      )
-    ).rows;
+    if (i.id === null) params.push(...INCIDENT.insertValues(i));
+    else params.push(...INCIDENT.updateValues(i, i.id));
+    const [row] = (await c.query<{ id: number }>(i.id === null ? WRITE_OPENED : WRITE_UPDATED, params)).rows;
     return { ...change, incident: { ...i, id: row!.id } };
   }
 
@@ -569,6 +531,39 @@ function timelineJson(entries: readonly TimelineEntry[]): string {
   return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
 
+
+/** The incident's INSERT and UPDATE in write(), made from INCIDENT_COLUMNS: $1-$4 are the children, the incident's values follow. */
+const INCIDENT = incidentWrites(POSTGRES, 5);
+
+/**
+ * write()'s one statement, around `incident` (the incident's INSERT or UPDATE … RETURNING id): its
+ * alerts ($1), timeline entries ($2) and pages ($3) take the id from it; $4 says whether to NOTIFY.
+ */
+function writeStatement(incident: string): string {
+  return `WITH incident AS (${incident} RETURNING id), alerts_written AS (
+           INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
+           SELECT incident.id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
+           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
+             generator_url text, severity text, rule text)
+           ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+             annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+             generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
+           RETURNING 1
+         ), timeline_written AS (
+           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), pages_written AS (
+           INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
+           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
+             status text, at bigint, last_error text)
+           ORDER BY x.n
+           RETURNING 1
+         )
+         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`;
+}
+const WRITE_OPENED = writeStatement(INCIDENT.insert);
+const WRITE_UPDATED = writeStatement(INCIDENT.update);
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const base = postgresClientConfig(options.url);

@@ -4,6 +4,7 @@ import type { Alert, Incident, IncidentState } from '../incidents/model.js';
 import type { OutboxEntry } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
+import { wellFormedJson } from '../well-formed.js';
 import type { NotificationOutcome } from './store.js';
 
 /**
@@ -18,6 +19,10 @@ export interface Engine {
   json(value: unknown): unknown;
   /** A boolean column as read: 0 or 1 in SQLite, a boolean in PostgreSQL. */
   bool(value: unknown): boolean;
+  /** A boolean as bound: 1 or 0 in SQLite (better-sqlite3 binds no booleans), itself in PostgreSQL. */
+  boolParam(value: boolean): unknown;
+  /** The placeholder of the `n`th parameter of a statement, from 1: `?` in SQLite, `$n` in PostgreSQL. */
+  param(n: number): string;
 }
 
 /** A JSON column as the driver hands it over; Engine.json reads it. */
@@ -25,29 +30,96 @@ type JsonColumn = unknown;
 /** A boolean column as the driver hands it over; Engine.bool reads it. */
 type BoolColumn = unknown;
 
-export interface IncidentRow {
-  id: number;
-  key: string;
-  receiver: string;
-  group_key: string;
-  group_labels: JsonColumn;
-  external_url: string;
-  title: string;
-  severity: Severity;
-  rule: string;
-  status: Incident['status'];
-  opened_at: number;
-  respond_by: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  sla_breached: BoolColumn;
-  breached_at: number | null;
-  escalation_step: number;
-  reminders: number;
-  next_escalation_at: number | null;
-  team: string | null;
+/** A column's traits: `once`, written when the incident opens and never updated; `as`, stored other than as it is. */
+interface ColumnTraits {
+  readonly once?: true;
+  /** `labels`: a label map as JSON text (wellFormedJson); `boolean`: a boolean as the engine binds it (Engine.boolParam). */
+  readonly as?: 'labels' | 'boolean';
+}
+type IncidentField = Exclude<keyof Incident, 'id'>;
+type IncidentColumn = readonly [column: string, field: IncidentField, traits?: ColumnTraits];
+const ONCE = { once: true } as const;
+
+/**
+ * The columns of the incidents table besides its id, each with the Incident field it holds, in
+ * toIncident's order. Both engines' INSERT and UPDATE of an incident, with their values, and
+ * IncidentRow are made from this list: a new column is one line here and one in toIncident (the
+ * compiler asks for both once Incident has the field), plus a migration for each engine.
+ */
+export const INCIDENT_COLUMNS = [
+  ['key', 'key', ONCE],
+  ['receiver', 'receiver', ONCE],
+  ['group_key', 'groupKey', ONCE],
+  ['group_labels', 'groupLabels', { once: true, as: 'labels' }],
+  ['external_url', 'externalUrl', ONCE],
+  ['title', 'title'],
+  ['severity', 'severity'],
+  ['rule', 'rule'],
+  ['status', 'status'],
+  ['opened_at', 'openedAt', ONCE],
+  ['respond_by', 'respondBy'],
+  ['acknowledged_at', 'acknowledgedAt'],
+  ['acknowledged_by', 'acknowledgedBy'],
+  ['resolved_at', 'resolvedAt'],
+  ['resolved_by', 'resolvedBy'],
+  ['sla_breached', 'slaBreached', { as: 'boolean' }],
+  ['breached_at', 'breachedAt'],
+  ['escalation_step', 'escalationStep'],
+  ['reminders', 'reminders'],
+  ['next_escalation_at', 'nextEscalationAt'],
+  ['team', 'team', ONCE],
+] as const satisfies readonly IncidentColumn[];
+
+type ListedColumn = (typeof INCIDENT_COLUMNS)[number];
+// A field of Incident that has no column in INCIDENT_COLUMNS fails to compile here, by name.
+void ({} satisfies Record<Exclude<IncidentField, ListedColumn[1]>, never>);
+
+/** An incidents row: a column stored other than as it is (ColumnTraits.as) comes as the driver hands it over. */
+export type IncidentRow = { id: number } & {
+  -readonly [C in ListedColumn as C[0]]: C extends readonly [string, string, { as: string }] ? unknown : Incident[C[1]];
+};
+
+/**
+ * An incident's INSERT and UPDATE for one engine, made once from INCIDENT_COLUMNS, and their values
+ * in the order of their placeholders (positional: no object per write). `first` is the number of
+ * the first placeholder, for a statement with other parameters before these.
+ */
+export interface IncidentWrites {
+  /** INSERT INTO incidents (every column) VALUES (…); insertValues binds it. */
+  insert: string;
+  /** UPDATE incidents SET (every column but the `once` ones) WHERE id = …; updateValues binds it. */
+  update: string;
+  insertValues(i: Incident): unknown[];
+  updateValues(i: Incident, id: number): unknown[];
+}
+
+export function incidentWrites(e: Engine, first = 1): IncidentWrites {
+  const inserted: readonly IncidentColumn[] = INCIDENT_COLUMNS;
+  const updated = inserted.filter(([, , traits]) => !traits?.once);
+  const fields = (columns: readonly IncidentColumn[]) => columns.map(([, field]) => field);
+  const stored = (columns: readonly IncidentColumn[]) => columns.map(([, , traits]) => traits?.as);
+  const values = (fieldsOf: readonly IncidentField[], as: readonly ColumnTraits['as'][], i: Incident, out: unknown[]) => {
+    for (let n = 0; n < fieldsOf.length; n++) {
+      const v = i[fieldsOf[n]!];
+      const how = as[n];
+      out.push(how === undefined ? v : how === 'labels' ? wellFormedJson(v) : e.boolParam(v as boolean));
+    }
+    return out;
+  };
+  const insertFields = fields(inserted);
+  const insertStored = stored(inserted);
+  const updateFields = fields(updated);
+  const updateStored = stored(updated);
+  return {
+    insert: `INSERT INTO incidents (${inserted.map(([column]) => column).join(', ')}) VALUES (${inserted.map((_, n) => e.param(first + n)).join(', ')})`,
+    update: `UPDATE incidents SET ${updated.map(([column], n) => `${column} = ${e.param(first + n)}`).join(', ')} WHERE id = ${e.param(first + updated.length)}`,
+    insertValues: (i) => values(insertFields, insertStored, i, []),
+    updateValues: (i, id) => {
+      const out = values(updateFields, updateStored, i, []);
+      out.push(id);
+      return out;
+    },
+  };
 }
 
 export interface AlertRow {

@@ -9,7 +9,7 @@ import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
 import { severityRank, type Severity } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
-import { rowMappers, bySeverity, byChannel, type AlertRow, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
+import { incidentWrites, rowMappers, bySeverity, byChannel, type AlertRow, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -59,8 +59,10 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
-const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1 };
+const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1, boolParam: (b) => (b ? 1 : 0), param: () => '?' };
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
+/** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
+const INCIDENT = incidentWrites(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -149,12 +151,8 @@ export class SqliteStore implements IncidentStore {
       timeline: db.prepare<[number], TimelineRow>(
         `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
       ),
-      insertIncident: db.prepare(
-        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
-           opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at,
-           escalation_step, reminders, next_escalation_at, team)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
+      updateIncident: db.prepare<unknown[]>(INCIDENT.update),
       // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
       // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
       // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
@@ -209,13 +207,6 @@ export class SqliteStore implements IncidentStore {
       ),
       escalationDue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?`,
-      ),
-      updateIncident: db.prepare(
-        `UPDATE incidents SET title = @title, severity = @severity, rule = @rule, status = @status, respond_by = @respond_by,
-           acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, resolved_at = @resolved_at,
-           resolved_by = @resolved_by, sla_breached = @sla_breached, breached_at = @breached_at,
-           escalation_step = @escalation_step, reminders = @reminders, next_escalation_at = @next_escalation_at
-         WHERE id = @id`,
       ),
       overdue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by LIMIT ?`,
@@ -481,19 +472,9 @@ export class SqliteStore implements IncidentStore {
   }
 
   private write(change: IncidentChange): CommittedChange {
-    const row = fromIncident(change.incident);
     let id = change.incident.id;
-    if (id === null) {
-      id = Number(
-        this.stmt.insertIncident.run(
-          row.key, row.receiver, row.group_key, row.group_labels, row.external_url, row.title, row.severity, row.rule, row.status,
-          row.opened_at, row.respond_by, row.acknowledged_at, row.acknowledged_by, row.resolved_at, row.resolved_by, row.sla_breached, row.breached_at,
-          row.escalation_step, row.reminders, row.next_escalation_at, row.team,
-        ).lastInsertRowid,
-      );
-    } else {
-      this.stmt.updateIncident.run({ ...row, id });
-    }
+    if (id === null) id = Number(this.stmt.insertIncident.run(INCIDENT.insertValues(change.incident)).lastInsertRowid);
+    else this.stmt.updateIncident.run(INCIDENT.updateValues(change.incident, id));
     const alerts: unknown[] = [];
     for (const a of change.alerts) {
       alerts.push(id, a.fingerprint, a.status, wellFormedJson(a.labels), wellFormedJson(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule);
@@ -769,30 +750,4 @@ function lazy<T extends object, K extends keyof T & string>(target: T, key: K, l
     },
   });
   return get;
-}
-
-function fromIncident(i: Incident) {
-  return {
-    key: i.key,
-    receiver: i.receiver,
-    group_key: i.groupKey,
-    group_labels: wellFormedJson(i.groupLabels),
-    external_url: i.externalUrl,
-    title: i.title,
-    severity: i.severity,
-    rule: i.rule,
-    status: i.status,
-    opened_at: i.openedAt,
-    respond_by: i.respondBy,
-    acknowledged_at: i.acknowledgedAt,
-    acknowledged_by: i.acknowledgedBy,
-    resolved_at: i.resolvedAt,
-    resolved_by: i.resolvedBy,
-    sla_breached: i.slaBreached ? 1 : 0,
-    breached_at: i.breachedAt,
-    escalation_step: i.escalationStep,
-    reminders: i.reminders,
-    next_escalation_at: i.nextEscalationAt,
-    team: i.team,
-  };
 }
