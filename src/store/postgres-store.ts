@@ -2,7 +2,7 @@ import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { severityRank, type Severity } from '../classify/severity.js';
+import { severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
@@ -10,7 +10,30 @@ import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
-import { incidentWrites, rowMappers, bySeverity, byChannel, type AlertRow, type ChannelCount, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
+import {
+  ALERT_COLUMNS,
+  ALERT_INSERT,
+  ALERT_UPSERT,
+  OUTBOX_INSERT,
+  TIMELINE_INSERT,
+  byChannel,
+  incidentList,
+  incidentWrites,
+  overrideValues,
+  pagePayload,
+  pageStatus,
+  rowMappers,
+  sharedSql,
+  toCounts,
+  type AlertRow,
+  type ChannelCount,
+  type CountsRow,
+  type Engine,
+  type IncidentRow,
+  type OutboxRow,
+  type OverrideRow,
+  type TimelineRow,
+} from './rows.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -100,6 +123,7 @@ interface IncidentWithAlertsRow extends IncidentRow {
 /** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
 const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
+const SQL = sharedSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -263,21 +287,12 @@ export class PostgresStore implements IncidentStore {
   }
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-    if (filter.severity) where.push(`severity = $${params.push(filter.severity)}`);
-    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset ?? 0)}`;
+    const { sql, params } = incidentList(POSTGRES, filter);
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
   }
 
   async counts(now: number): Promise<IncidentCounts> {
-    const rows = await this.query<{ severity: Severity; open: number; breached: number }>(
-      `SELECT severity, count(*) AS open, count(*) FILTER (WHERE status = 'open' AND respond_by <= $1) AS breached
-       FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
-      [now],
-    );
-    return { open: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.open }))), breachedOpen: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.breached }))) };
+    return toCounts(await this.query<CountsRow>(SQL.counts, [now]));
   }
 
   async claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
@@ -349,7 +364,7 @@ export class PostgresStore implements IncidentStore {
     // Compare and set, two round trips: read the channel's time, decide, and write only if nobody
     // moved it meanwhile; if somebody did (another replica posted), decide again on the new time.
     for (;;) {
-      const [row] = await this.statement<{ next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = $1`, [target]);
+      const [row] = await this.statement<{ next_free: number }>(SQL.paceOf, [target]);
       const { nextFree, result } = decide(row?.next_free ?? 0);
       if (row && nextFree === row.next_free) return result;
       const written = row
@@ -360,39 +375,34 @@ export class PostgresStore implements IncidentStore {
   }
 
   async slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined> {
-    const [r] = await this.query<{ channel_id: string; ts: string }>(`SELECT channel_id, ts FROM slack_messages WHERE incident_id = $1 AND target = $2`, [incidentId, target]);
+    const [r] = await this.query<{ channel_id: string; ts: string }>(SQL.slackMessage, [incidentId, target]);
     return r ? { channelId: r.channel_id, ts: r.ts } : undefined;
   }
 
   async saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void> {
     // The first announcement stays the thread root, whichever replica saves second.
-    await this.query(`INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [incidentId, target, channelId, ts]);
+    await this.query(SQL.saveSlackMessage, [incidentId, target, channelId, ts]);
   }
 
   async queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
-    return byChannel(await this.query<ChannelCount>(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`));
+    return byChannel(await this.query<ChannelCount>(SQL.queueDepth));
   }
 
   async retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
-    return byChannel(
-      await this.query<ChannelCount>(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`),
-    );
+    return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
   async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    return (await this.query<OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > $1 ORDER BY id`, [endingAfter])).map(toOverride);
+    return (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
   }
 
   async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    const [r] = await this.query<{ id: number }>(
-      `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [o.team, o.contact, o.from, o.to, o.by, o.createdAt],
-    );
+    const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
     return { ...o, id: r!.id };
   }
 
   async deleteOverride(id: number): Promise<boolean> {
-    return (await this.statement(`DELETE FROM oncall_overrides WHERE id = $1 RETURNING id`, [id])).length > 0;
+    return (await this.statement(SQL.deleteOverride, [id])).length > 0;
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
@@ -430,7 +440,7 @@ export class PostgresStore implements IncidentStore {
       wellFormedJson(
         pages.map((p, n) => ({
           n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
-          payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
+          payload: pagePayload(p), status: pageStatus(p),
           at: p.at, last_error: p.notSent ?? null,
         })),
       ),
@@ -522,7 +532,7 @@ export class PostgresStore implements IncidentStore {
  * follow the order of the entries, which is how entries at the same time are ordered.
  */
 function timelineInsert(incident: string, json: string, from?: string): string {
-  return `INSERT INTO timeline (incident_id, at, kind, actor, data)
+  return `${TIMELINE_INSERT}
     SELECT ${incident}, x.at, x.kind, x.actor, x.data
     FROM ${from ? `${from}, ` : ''}json_to_recordset(${json}::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
 }
@@ -541,18 +551,16 @@ const INCIDENT = incidentWrites(POSTGRES, 5);
  */
 function writeStatement(incident: string): string {
   return `WITH incident AS (${incident} RETURNING id), alerts_written AS (
-           INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
-           SELECT incident.id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
+           ${ALERT_INSERT}
+           SELECT incident.id, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
            FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
              generator_url text, severity text, rule text)
-           ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-             annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-             generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
+           ${ALERT_UPSERT}
            RETURNING 1
          ), timeline_written AS (
            ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
          ), pages_written AS (
-           INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
+           ${OUTBOX_INSERT}
            SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
            FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
              status text, at bigint, last_error text)

@@ -1,11 +1,11 @@
 import { toLabels } from '../classify/labels.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { Alert, Incident, IncidentState } from '../incidents/model.js';
-import type { OutboxEntry } from '../incidents/page.js';
+import type { OutboxEntry, PageRequest } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { NotificationOutcome } from './store.js';
+import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
 
 /**
  * The row layer both stores share: the rows as the tables hold them, and their mapping to the
@@ -171,7 +171,7 @@ export interface OverrideRow {
 }
 
 /** What a page's payload column holds. */
-interface PagePayload {
+export interface PagePayload {
   mentions: string[];
   recipients: string[];
   cause: TimelineEntry | null;
@@ -259,23 +259,10 @@ export function rowMappers(e: Engine): RowMappers {
   };
 }
 
-/** A row of a count by severity. */
-export interface SeverityCount {
-  severity: Severity;
-  n: number;
-}
-
-/** A row of a count by channel. */
+/** A count by channel, a row of SHARED_SQL's queueDepth and retrying. */
 export interface ChannelCount {
   channel: OutboxEntry['channel'];
   n: number;
-}
-
-/** Counts by severity, every severity present (0 when no row names it). */
-export function bySeverity(rows: readonly SeverityCount[]): Record<Severity, number> {
-  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const r of rows) out[r.severity] = r.n;
-  return out;
 }
 
 /** Counts by channel, every channel present (0 when no row names it). */
@@ -283,4 +270,100 @@ export function byChannel(rows: readonly ChannelCount[]): Record<OutboxEntry['ch
   const out: Record<OutboxEntry['channel'], number> = { slack: 0, email: 0 };
   for (const r of rows) out[r.channel] = r.n;
   return out;
+}
+
+/** A row of SharedSql's counts. */
+export interface CountsRow {
+  severity: Severity;
+  open: number;
+  breached: number;
+}
+
+/** The counts by severity, every severity present (0 when no row names it). */
+export function toCounts(rows: readonly CountsRow[]): IncidentCounts {
+  const zeros = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const counts = { open: zeros(), breachedOpen: zeros() };
+  for (const r of rows) {
+    counts.open[r.severity] = r.open;
+    counts.breachedOpen[r.severity] = r.breached;
+  }
+  return counts;
+}
+
+/** The alerts table's columns after incident_id, in the order of both engines' inserts. */
+export const ALERT_COLUMNS = ['fingerprint', 'status', 'labels', 'annotations', 'starts_at', 'ends_at', 'generator_url', 'severity', 'rule'] as const;
+/** The head of both engines' insert of alerts (VALUES in SQLite, a SELECT in PostgreSQL follows), ALERT_UPSERT its tail. */
+export const ALERT_INSERT = `INSERT INTO alerts (incident_id, ${ALERT_COLUMNS.join(', ')})`;
+/** A later notification updates an alert the incident already holds. */
+export const ALERT_UPSERT = `ON CONFLICT (incident_id, fingerprint) DO UPDATE SET ${ALERT_COLUMNS.filter((c) => c !== 'fingerprint')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')}`;
+/** The head of both engines' insert of timeline entries: the kind's own fields go to `data`. */
+export const TIMELINE_INSERT = 'INSERT INTO timeline (incident_id, at, kind, actor, data)';
+/** The head of both engines' insert of pages. */
+export const OUTBOX_INSERT = 'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)';
+
+/** What a page's payload column holds (as JSON: wellFormedJson). */
+export function pagePayload(p: PageRequest): PagePayload {
+  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause };
+}
+
+/** A page for a channel that is not configured is recorded as failed at once, never queued. */
+export function pageStatus(p: PageRequest): OutboxEntry['status'] {
+  return p.notSent ? 'failed' : 'pending';
+}
+
+/** Statements that both engines run as they are, with the engine's placeholders. */
+export interface SharedSql {
+  /** CountsRow by severity of the unresolved incidents, and of the open ones past their deadline at $1. */
+  counts: string;
+  /** ChannelCount of the pages waiting or being sent. */
+  queueDepth: string;
+  /** ChannelCount of the pages still to deliver whose last attempt failed. */
+  retrying: string;
+  /** channel_id, ts of the Slack message of incident $1 in target $2. */
+  slackMessage: string;
+  /** Saves it (incident_id, target, channel_id, ts); the first one saved stays, the thread root. */
+  saveSlackMessage: string;
+  /** next_free of Slack target $1. */
+  paceOf: string;
+  /** OverrideRow of the overrides ending after $1, oldest first. */
+  overridesEndingAfter: string;
+  /** Inserts an override (overrideValues), RETURNING id. */
+  addOverride: string;
+  /** Deletes override $1, RETURNING id. */
+  deleteOverride: string;
+}
+
+export function sharedSql(e: Engine): SharedSql {
+  const p = e.param;
+  return {
+    counts: `SELECT severity, count(*) AS open, count(*) FILTER (WHERE status = 'open' AND respond_by <= ${p(1)}) AS breached
+       FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+    queueDepth: `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
+    retrying: `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`,
+    slackMessage: `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ${p(1)} AND target = ${p(2)}`,
+    saveSlackMessage: `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}) ON CONFLICT DO NOTHING`,
+    paceOf: `SELECT next_free FROM slack_pace WHERE target = ${p(1)}`,
+    overridesEndingAfter: `SELECT * FROM oncall_overrides WHERE until_ms > ${p(1)} ORDER BY id`,
+    addOverride: `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) RETURNING id`,
+    deleteOverride: `DELETE FROM oncall_overrides WHERE id = ${p(1)} RETURNING id`,
+  };
+}
+
+/** addOverride's values. */
+export function overrideValues(o: Omit<RuntimeOverride, 'id'>): unknown[] {
+  return [o.team, o.contact, o.from, o.to, o.by, o.createdAt];
+}
+
+/** The statement of listIncidents, newest first: the filter's conditions, then LIMIT and OFFSET. */
+export function incidentList(e: Engine, filter: IncidentFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const p = (value: unknown) => e.param(params.push(value));
+  if (filter.status) where.push(`status = ${p(filter.status)}`);
+  if (filter.severity) where.push(`severity = ${p(filter.severity)}`);
+  const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${p(filter.limit)} OFFSET ${p(filter.offset ?? 0)}`;
+  return { sql, params };
 }

@@ -7,9 +7,32 @@ import type { GroupNotification, Incident, IncidentChange, IncidentState, Incide
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
-import { severityRank, type Severity } from '../classify/severity.js';
+import { severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../incidents/page.js';
-import { incidentWrites, rowMappers, bySeverity, byChannel, type AlertRow, type Engine, type IncidentRow, type OutboxRow, type OverrideRow, type TimelineRow } from './rows.js';
+import {
+  ALERT_COLUMNS,
+  ALERT_INSERT,
+  ALERT_UPSERT,
+  OUTBOX_INSERT,
+  TIMELINE_INSERT,
+  byChannel,
+  incidentList,
+  incidentWrites,
+  overrideValues,
+  pagePayload,
+  pageStatus,
+  rowMappers,
+  sharedSql,
+  toCounts,
+  type AlertRow,
+  type ChannelCount,
+  type CountsRow,
+  type Engine,
+  type IncidentRow,
+  type OutboxRow,
+  type OverrideRow,
+  type TimelineRow,
+} from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -63,6 +86,7 @@ const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v ==
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
+const SQL = sharedSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -92,6 +116,8 @@ export class SqliteStore implements IncidentStore {
   private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
+  /** listIncidents' statements, by text. */
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
   /** insertRows' statements, by shape and row count. */
   private readonly rowsStatements = new Map<RowsInsert, Map<number, Database.Statement<unknown[]>>>();
 
@@ -191,39 +217,24 @@ export class SqliteStore implements IncidentStore {
         `UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      paceOf: db.prepare<[string], { next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = ?`),
+      paceOf: db.prepare<[string], { next_free: number }>(SQL.paceOf),
       setPace: db.prepare(`INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`),
-      queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
-        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
-      ),
-      retrying: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
-        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`,
-      ),
-      slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(
-        `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ? AND target = ?`,
-      ),
-      saveSlackMessage: db.prepare(
-        `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ),
+      queueDepth: db.prepare<[], ChannelCount>(SQL.queueDepth),
+      retrying: db.prepare<[], ChannelCount>(SQL.retrying),
+      slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(SQL.slackMessage),
+      saveSlackMessage: db.prepare<[number, string, string, string]>(SQL.saveSlackMessage),
       escalationDue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?`,
       ),
+      // sla_breached = 0, as the partial index incidents_overdue says it.
       overdue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by LIMIT ?`,
       ),
-      countOpen: db.prepare<[], { severity: Severity; n: number }>(
-        `SELECT severity, count(*) AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
-      ),
-      countBreachedOpen: db.prepare<[number], { severity: Severity; n: number }>(
-        `SELECT severity, count(*) AS n FROM incidents
-         WHERE status = 'open' AND respond_by <= ? GROUP BY severity`,
-      ),
+      counts: db.prepare<[number], CountsRow>(SQL.counts),
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
-      overridesEndingAfter: db.prepare<[number], OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > ? ORDER BY id`),
-      insertOverride: db.prepare<[string | null, string, number, number, string, number]>(
-        `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      deleteOverride: db.prepare<[number]>(`DELETE FROM oncall_overrides WHERE id = ?`),
+      overridesEndingAfter: db.prepare<[number], OverrideRow>(SQL.overridesEndingAfter),
+      addOverride: db.prepare<unknown[], { id: number }>(SQL.addOverride),
+      deleteOverride: db.prepare<[number], { id: number }>(SQL.deleteOverride),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
@@ -301,26 +312,16 @@ export class SqliteStore implements IncidentStore {
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
-      const where: string[] = [];
-      const params: Record<string, string | number> = { limit: filter.limit, offset: filter.offset ?? 0 };
-      if (filter.status) {
-        where.push('status = @status');
-        params['status'] = filter.status;
-      }
-      if (filter.severity) {
-        where.push('severity = @severity');
-        params['severity'] = filter.severity;
-      }
-      const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
-      return mendingArguments(this.db.prepare<[Record<string, string | number>], IncidentRow>(sql)).all(params).map(toIncident);
+      const { sql, params } = incidentList(SQLITE, filter);
+      // One statement for each combination of filters, prepared once.
+      let statement = this.listStatements.get(sql);
+      if (!statement) this.listStatements.set(sql, (statement = mendingArguments(this.db.prepare<unknown[], IncidentRow>(sql))));
+      return statement.all(params).map(toIncident);
     });
   }
 
   counts(now: number): Promise<IncidentCounts> {
-    return this.read(() => ({
-      open: bySeverity(this.stmt.countOpen.all()),
-      breachedOpen: bySeverity(this.stmt.countBreachedOpen.all(now)),
-    }));
+    return this.read(() => toCounts(this.stmt.counts.all(now)));
   }
 
   sweepEscalations(now: number, decide: IncidentDecider, limit = -1): Promise<CommittedChange[]> {
@@ -432,14 +433,14 @@ export class SqliteStore implements IncidentStore {
   addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
     return this.run(() => {
       this.overrides = undefined;
-      return { ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) };
+      return { ...o, id: this.stmt.addOverride.get(overrideValues(o))!.id };
     });
   }
 
   deleteOverride(id: number): Promise<boolean> {
     return this.run(() => {
       this.overrides = undefined;
-      return this.stmt.deleteOverride.run(id).changes > 0;
+      return this.stmt.deleteOverride.get(id) !== undefined;
     });
   }
 
@@ -483,8 +484,7 @@ export class SqliteStore implements IncidentStore {
     this.insertTimeline(id, change.timeline);
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
-      const payload = wellFormedJson({ mentions: p.mentions, recipients: p.recipients, cause: p.cause });
-      pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), payload, p.notSent ? 'failed' : 'pending', p.at, p.at, p.notSent ?? null);
+      pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), wellFormedJson(pagePayload(p)), pageStatus(p), p.at, p.at, p.notSent ?? null);
     }
     this.insertRows(PAGE_ROWS, pages);
     return { ...change, incident: { ...change.incident, id } };
@@ -618,20 +618,10 @@ interface RowsInsert {
   tail: string;
 }
 
-const ALERT_ROWS: RowsInsert = {
-  head: 'INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)',
-  width: 10,
-  // A later notification updates an alert it already holds.
-  tail: `ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-    annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-    generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
-};
-const TIMELINE_ROWS: RowsInsert = { head: 'INSERT INTO timeline (incident_id, at, kind, actor, data)', width: 5, tail: '' };
-const PAGE_ROWS: RowsInsert = {
-  head: 'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)',
-  width: 11,
-  tail: '',
-};
+// write() pushes the values of each row in the order of these heads' columns.
+const ALERT_ROWS: RowsInsert = { head: ALERT_INSERT, width: 1 + ALERT_COLUMNS.length, tail: ALERT_UPSERT };
+const TIMELINE_ROWS: RowsInsert = { head: TIMELINE_INSERT, width: 5, tail: '' };
+const PAGE_ROWS: RowsInsert = { head: OUTBOX_INSERT, width: 11, tail: '' };
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
 
