@@ -1,3 +1,10 @@
+/**
+ * The row layer both stores share: the rows as the tables hold them, their mapping to and from the
+ * domain's objects, and the statements the two engines run alike, written once. What the two
+ * drivers hand over differently is read through each engine's Engine value; what the engines do
+ * differently (transactions, locking, claims, how a change is written) stays in their own files.
+ * JSON is written with wellFormedJson, as every JSON column is (src/well-formed.ts).
+ */
 import { toLabels } from '../classify/labels.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { Alert, Incident, IncidentState } from '../incidents/model.js';
@@ -6,12 +13,6 @@ import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
 import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
-
-/**
- * The row layer both stores share: the rows as the tables hold them, and their mapping to the
- * domain's objects, written once. What the two drivers hand over differently is read through the
- * engine's Engine value.
- */
 
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
@@ -96,29 +97,31 @@ export interface IncidentWrites {
 export function incidentWrites(e: Engine, first = 1): IncidentWrites {
   const inserted: readonly IncidentColumn[] = INCIDENT_COLUMNS;
   const updated = inserted.filter(([, , traits]) => !traits?.once);
-  const fields = (columns: readonly IncidentColumn[]) => columns.map(([, field]) => field);
-  const stored = (columns: readonly IncidentColumn[]) => columns.map(([, , traits]) => traits?.as);
-  const values = (fieldsOf: readonly IncidentField[], as: readonly ColumnTraits['as'][], i: Incident, out: unknown[]) => {
-    for (let n = 0; n < fieldsOf.length; n++) {
-      const v = i[fieldsOf[n]!];
-      const how = as[n];
-      out.push(how === undefined ? v : how === 'labels' ? wellFormedJson(v) : e.boolParam(v as boolean));
-    }
-    return out;
-  };
-  const insertFields = fields(inserted);
-  const insertStored = stored(inserted);
-  const updateFields = fields(updated);
-  const updateStored = stored(updated);
+  const insertValues = valuesOf(e, inserted);
+  const updateValues = valuesOf(e, updated);
   return {
     insert: `INSERT INTO incidents (${inserted.map(([column]) => column).join(', ')}) VALUES (${inserted.map((_, n) => e.param(first + n)).join(', ')})`,
     update: `UPDATE incidents SET ${updated.map(([column], n) => `${column} = ${e.param(first + n)}`).join(', ')} WHERE id = ${e.param(first + updated.length)}`,
-    insertValues: (i) => values(insertFields, insertStored, i, []),
+    insertValues: (i) => insertValues(i, []),
     updateValues: (i, id) => {
-      const out = values(updateFields, updateStored, i, []);
+      const out = updateValues(i, []);
       out.push(id);
       return out;
     },
+  };
+}
+
+/** Pushes the values of `columns` of an incident to `out`, in their order, as the engine binds them. */
+function valuesOf(e: Engine, columns: readonly IncidentColumn[]): (i: Incident, out: unknown[]) => unknown[] {
+  const fields = columns.map(([, field]) => field);
+  const stored = columns.map(([, , traits]) => traits?.as);
+  return (i, out) => {
+    for (let n = 0; n < fields.length; n++) {
+      const value = i[fields[n]!];
+      const as = stored[n];
+      out.push(as === undefined ? value : as === 'labels' ? wellFormedJson(value) : e.boolParam(value as boolean));
+    }
+    return out;
   };
 }
 
@@ -259,7 +262,7 @@ export function rowMappers(e: Engine): RowMappers {
   };
 }
 
-/** A count by channel, a row of SHARED_SQL's queueDepth and retrying. */
+/** A count by channel, a row of SharedSql's queueDepth and retrying. */
 export interface ChannelCount {
   channel: OutboxEntry['channel'];
   n: number;
