@@ -2,15 +2,38 @@ import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { toLabels } from '../classify/labels.js';
-import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import { severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
-import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
+import {
+  ALERT_COLUMNS,
+  ALERT_INSERT,
+  ALERT_UPSERT,
+  OUTBOX_INSERT,
+  TIMELINE_INSERT,
+  byChannel,
+  incidentList,
+  incidentWrites,
+  overrideValues,
+  pagePayload,
+  pageStatus,
+  rowMappers,
+  sharedSql,
+  toCounts,
+  type AlertRow,
+  type ChannelCount,
+  type CountsRow,
+  type Engine,
+  type IncidentRow,
+  type OutboxRow,
+  type OverrideRow,
+  type TimelineRow,
+} from './rows.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -88,70 +111,6 @@ interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-interface IncidentRow {
-  id: number;
-  key: string;
-  receiver: string;
-  group_key: string;
-  group_labels: unknown;
-  external_url: string;
-  title: string;
-  severity: Severity;
-  rule: string;
-  status: Incident['status'];
-  opened_at: number;
-  respond_by: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  sla_breached: boolean;
-  breached_at: number | null;
-  escalation_step: number;
-  reminders: number;
-  next_escalation_at: number | null;
-  team: string | null;
-}
-
-interface AlertRow {
-  fingerprint: string;
-  status: Alert['status'];
-  labels: unknown;
-  annotations: unknown;
-  starts_at: number;
-  ends_at: number | null;
-  generator_url: string;
-  severity: Severity;
-  rule: string;
-}
-
-interface OutboxRow {
-  id: number;
-  incident_id: number;
-  channel: OutboxEntry['channel'];
-  target: string;
-  event: OutboxEntry['event'];
-  severity: Severity;
-  priority: number;
-  payload: { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
-  status: OutboxEntry['status'];
-  attempts: number;
-  maybe_sent: boolean;
-  next_attempt_at: number;
-  created_at: number;
-  claimed_by: string | null;
-}
-
-interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
 const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
 /** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
 const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
@@ -161,8 +120,13 @@ interface IncidentWithAlertsRow extends IncidentRow {
   alert_rows: AlertRow[];
 }
 
+/** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
+const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
+const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
+const SQL = sharedSql(POSTGRES);
+
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
-  return { incident: toIncident(row), alerts: new Map(row.alert_rows.map((r) => [r.fingerprint, toAlert(r)])) };
+  return toState(row, row.alert_rows);
 }
 
 /**
@@ -261,8 +225,7 @@ export class PostgresStore implements IncidentStore {
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last;
-      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
+      return unchanged(active ?? last);
     });
   }
 
@@ -324,21 +287,12 @@ export class PostgresStore implements IncidentStore {
   }
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-    if (filter.severity) where.push(`severity = $${params.push(filter.severity)}`);
-    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset ?? 0)}`;
+    const { sql, params } = incidentList(POSTGRES, filter);
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
   }
 
   async counts(now: number): Promise<IncidentCounts> {
-    const rows = await this.query<{ severity: Severity; open: number; breached: number }>(
-      `SELECT severity, count(*) AS open, count(*) FILTER (WHERE status = 'open' AND respond_by <= $1) AS breached
-       FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
-      [now],
-    );
-    return { open: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.open }))), breachedOpen: bySeverity(rows.map((r) => ({ severity: r.severity, n: r.breached }))) };
+    return toCounts(await this.query<CountsRow>(SQL.counts, [now]));
   }
 
   async claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
@@ -358,7 +312,7 @@ export class PostgresStore implements IncidentStore {
        WHERE o.id = due.id RETURNING o.*`,
       [now, [...busy], limit, lease.owner, lease.until],
     );
-    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toPage);
+    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toOutboxEntry);
   }
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
@@ -410,7 +364,7 @@ export class PostgresStore implements IncidentStore {
     // Compare and set, two round trips: read the channel's time, decide, and write only if nobody
     // moved it meanwhile; if somebody did (another replica posted), decide again on the new time.
     for (;;) {
-      const [row] = await this.statement<{ next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = $1`, [target]);
+      const [row] = await this.statement<{ next_free: number }>(SQL.paceOf, [target]);
       const { nextFree, result } = decide(row?.next_free ?? 0);
       if (row && nextFree === row.next_free) return result;
       const written = row
@@ -421,39 +375,34 @@ export class PostgresStore implements IncidentStore {
   }
 
   async slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined> {
-    const [r] = await this.query<{ channel_id: string; ts: string }>(`SELECT channel_id, ts FROM slack_messages WHERE incident_id = $1 AND target = $2`, [incidentId, target]);
+    const [r] = await this.query<{ channel_id: string; ts: string }>(SQL.slackMessage, [incidentId, target]);
     return r ? { channelId: r.channel_id, ts: r.ts } : undefined;
   }
 
   async saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void> {
     // The first announcement stays the thread root, whichever replica saves second.
-    await this.query(`INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [incidentId, target, channelId, ts]);
+    await this.query(SQL.saveSlackMessage, [incidentId, target, channelId, ts]);
   }
 
   async queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
-    return byChannel(await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`));
+    return byChannel(await this.query<ChannelCount>(SQL.queueDepth));
   }
 
   async retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
-    return byChannel(
-      await this.query(`SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`),
-    );
+    return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
   async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    return (await this.query<OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > $1 ORDER BY id`, [endingAfter])).map(toOverride);
+    return (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
   }
 
   async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    const [r] = await this.query<{ id: number }>(
-      `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [o.team, o.contact, o.from, o.to, o.by, o.createdAt],
-    );
+    const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
     return { ...o, id: r!.id };
   }
 
   async deleteOverride(id: number): Promise<boolean> {
-    return (await this.statement(`DELETE FROM oncall_overrides WHERE id = $1 RETURNING id`, [id])).length > 0;
+    return (await this.statement(SQL.deleteOverride, [id])).length > 0;
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
@@ -491,53 +440,15 @@ export class PostgresStore implements IncidentStore {
       wellFormedJson(
         pages.map((p, n) => ({
           n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
-          payload: { mentions: p.mentions, recipients: p.recipients, cause: p.cause }, status: p.notSent ? 'failed' : 'pending',
+          payload: pagePayload(p), status: pageStatus(p),
           at: p.at, last_error: p.notSent ?? null,
         })),
       ),
       pages.some((p) => !p.notSent),
     ];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const fields: [string, unknown][] = [
-      ['title', i.title], ['severity', i.severity], ['rule', i.rule], ['status', i.status], ['respond_by', i.respondBy],
-      ['acknowledged_at', i.acknowledgedAt], ['acknowledged_by', i.acknowledgedBy], ['resolved_at', i.resolvedAt], ['resolved_by', i.resolvedBy],
-      ['sla_breached', i.slaBreached], ['breached_at', i.breachedAt], ['escalation_step', i.escalationStep], ['reminders', i.reminders],
-      ['next_escalation_at', i.nextEscalationAt],
-    ];
-    if (i.id === null) {
-      fields.push(['key', i.key], ['receiver', i.receiver], ['group_key', i.groupKey], ['group_labels', wellFormedJson(i.groupLabels)],
-        ['external_url', i.externalUrl], ['opened_at', i.openedAt], ['team', i.team]);
-    }
-    const incident =
-      i.id === null
-        ? `INSERT INTO incidents (${fields.map(([k]) => k).join(', ')}) VALUES (${fields.map(([, v]) => p(v)).join(', ')}) RETURNING id`
-        : `UPDATE incidents SET ${fields.map(([k, v]) => `${k} = ${p(v)}`).join(', ')} WHERE id = ${p(i.id)} RETURNING id`;
-    const [row] = (
-      await c.query<{ id: number }>(
-        `WITH incident AS (${incident}), alerts_written AS (
-           INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)
-           SELECT incident.id, x.fingerprint, x.status, x.labels, x.annotations, x.starts_at, x.ends_at, x.generator_url, x.severity, x.rule
-           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-             generator_url text, severity text, rule text)
-           ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-             annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-             generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule
-           RETURNING 1
-         ), timeline_written AS (
-           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
-         ), pages_written AS (
-           INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)
-           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
-           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
-             status text, at bigint, last_error text)
-           ORDER BY x.n
-           RETURNING 1
-         )
-         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
-         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`,
-        params,
-      )
-    ).rows;
+    if (i.id === null) params.push(...INCIDENT.insertValues(i));
+    else params.push(...INCIDENT.updateValues(i, i.id));
+    const [row] = (await c.query<{ id: number }>(i.id === null ? WRITE_OPENED : WRITE_UPDATED, params)).rows;
     return { ...change, incident: { ...i, id: row!.id } };
   }
 
@@ -615,20 +526,13 @@ export class PostgresStore implements IncidentStore {
 
 }
 
-interface TimelineRow {
-  at: number;
-  kind: TimelineEntry['kind'];
-  actor: string;
-  data: object;
-}
-
 /**
  * Inserts the timeline entries of the JSON parameter `json` (see timelineJson) for `incident`, an
  * expression, taken from `from` when given (a CTE: no row there, nothing inserted). ORDER BY n: ids
  * follow the order of the entries, which is how entries at the same time are ordered.
  */
 function timelineInsert(incident: string, json: string, from?: string): string {
-  return `INSERT INTO timeline (incident_id, at, kind, actor, data)
+  return `${TIMELINE_INSERT}
     SELECT ${incident}, x.at, x.kind, x.actor, x.data
     FROM ${from ? `${from}, ` : ''}json_to_recordset(${json}::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
 }
@@ -637,6 +541,37 @@ function timelineJson(entries: readonly TimelineEntry[]): string {
   return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
 
+
+/** The incident's INSERT and UPDATE in write(), made from INCIDENT_COLUMNS: $1-$4 are the children, the incident's values follow. */
+const INCIDENT = incidentWrites(POSTGRES, 5);
+
+/**
+ * write()'s one statement, around `incident` (the incident's INSERT or UPDATE … RETURNING id): its
+ * alerts ($1), timeline entries ($2) and pages ($3) take the id from it; $4 says whether to NOTIFY.
+ */
+function writeStatement(incident: string): string {
+  return `WITH incident AS (${incident} RETURNING id), alerts_written AS (
+           ${ALERT_INSERT}
+           SELECT incident.id, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
+           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
+             generator_url text, severity text, rule text)
+           ${ALERT_UPSERT}
+           RETURNING 1
+         ), timeline_written AS (
+           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), pages_written AS (
+           ${OUTBOX_INSERT}
+           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
+           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
+             status text, at bigint, last_error text)
+           ORDER BY x.n
+           RETURNING 1
+         )
+         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`;
+}
+const WRITE_OPENED = writeStatement(INCIDENT.insert);
+const WRITE_UPDATED = writeStatement(INCIDENT.update);
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const base = postgresClientConfig(options.url);
@@ -751,84 +686,4 @@ function translate(err: unknown): unknown {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
-  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const r of rows) out[r.severity] = r.n;
-  return out;
-}
-
-function byChannel(rows: { channel?: unknown; n?: unknown }[]): Record<OutboxEntry['channel'], number> {
-  const out: Record<OutboxEntry['channel'], number> = {};
-  for (const r of rows) out[r.channel as OutboxEntry['channel']] = r.n as number;
-  return out;
-}
-
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    key: r.key,
-    receiver: r.receiver,
-    groupKey: r.group_key,
-    groupLabels: toLabels(r.group_labels),
-    externalUrl: r.external_url,
-    title: r.title,
-    severity: r.severity,
-    rule: r.rule,
-    status: r.status,
-    openedAt: r.opened_at,
-    respondBy: r.respond_by,
-    acknowledgedAt: r.acknowledged_at,
-    acknowledgedBy: r.acknowledged_by,
-    resolvedAt: r.resolved_at,
-    resolvedBy: r.resolved_by,
-    slaBreached: r.sla_breached,
-    breachedAt: r.breached_at,
-    escalationStep: r.escalation_step,
-    reminders: r.reminders,
-    nextEscalationAt: r.next_escalation_at,
-    team: r.team,
-  };
-}
-
-function toAlert(r: AlertRow): Alert {
-  return {
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(r.labels),
-    annotations: toLabels(r.annotations),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
-  };
-}
-
-function toPage(r: OutboxRow): OutboxEntry {
-  return {
-    id: r.id,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    target: r.target,
-    event: r.event,
-    severity: r.severity,
-    mentions: r.payload.mentions,
-    recipients: r.payload.recipients,
-    cause: r.payload.cause ?? null,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    maybeSent: r.maybe_sent,
-  };
-}
-
-function toEntry(r: TimelineRow): TimelineEntry {
-  return { ...r.data, at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
-}
-
-function toOverride(r: OverrideRow): RuntimeOverride {
-  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
 }

@@ -3,13 +3,36 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { toLabels } from '../classify/labels.js';
-import type { Alert, GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
+import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
-import { SEVERITIES, severityRank, type Severity } from '../classify/severity.js';
+import { severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import {
+  ALERT_COLUMNS,
+  ALERT_INSERT,
+  ALERT_UPSERT,
+  OUTBOX_INSERT,
+  TIMELINE_INSERT,
+  byChannel,
+  incidentList,
+  incidentWrites,
+  overrideValues,
+  pagePayload,
+  pageStatus,
+  rowMappers,
+  sharedSql,
+  toCounts,
+  type AlertRow,
+  type ChannelCount,
+  type CountsRow,
+  type Engine,
+  type IncidentRow,
+  type OutboxRow,
+  type OverrideRow,
+  type TimelineRow,
+} from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -47,78 +70,6 @@ export interface SqliteStoreOptions {
   lockWaitMs?: number;
 }
 
-interface IncidentRow {
-  id: number;
-  key: string;
-  receiver: string;
-  group_key: string;
-  group_labels: string;
-  external_url: string;
-  title: string;
-  severity: Severity;
-  rule: string;
-  status: Incident['status'];
-  opened_at: number;
-  respond_by: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  sla_breached: number;
-  breached_at: number | null;
-  escalation_step: number;
-  reminders: number;
-  next_escalation_at: number | null;
-  team: string | null;
-}
-
-interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
-interface OutboxRow {
-  id: number;
-  incident_id: number;
-  channel: OutboxEntry['channel'];
-  target: string;
-  event: OutboxEntry['event'];
-  severity: Severity;
-  priority: number;
-  payload: string;
-  status: OutboxEntry['status'];
-  attempts: number;
-  maybe_sent: number;
-  next_attempt_at: number;
-  created_at: number;
-  claimed_by: string | null;
-}
-
-interface TimelineRow {
-  at: number;
-  kind: TimelineEntry['kind'];
-  actor: string;
-  /** The kind's own fields, as JSON. */
-  data: string;
-}
-
-interface AlertRow {
-  fingerprint: string;
-  status: Alert['status'];
-  labels: string;
-  annotations: string;
-  starts_at: number;
-  ends_at: number | null;
-  generator_url: string;
-  severity: Severity;
-  rule: string;
-}
-
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
 const TRANSIENT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL|INTERRUPT)/;
 
@@ -129,6 +80,13 @@ interface PendingWrite {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
+const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1, boolParam: (b) => (b ? 1 : 0), param: () => '?' };
+const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
+/** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
+const INCIDENT = incidentWrites(SQLITE);
+const SQL = sharedSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -158,6 +116,8 @@ export class SqliteStore implements IncidentStore {
   private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
+  /** listIncidents' statements, by text. */
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
   /** insertRows' statements, by shape and row count. */
   private readonly rowsStatements = new Map<RowsInsert, Map<number, Database.Statement<unknown[]>>>();
 
@@ -217,12 +177,8 @@ export class SqliteStore implements IncidentStore {
       timeline: db.prepare<[number], TimelineRow>(
         `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
       ),
-      insertIncident: db.prepare(
-        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status,
-           opened_at, respond_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by, sla_breached, breached_at,
-           escalation_step, reminders, next_escalation_at, team)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
+      updateIncident: db.prepare<unknown[]>(INCIDENT.update),
       // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
       // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
       // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
@@ -261,46 +217,24 @@ export class SqliteStore implements IncidentStore {
         `UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      paceOf: db.prepare<[string], { next_free: number }>(`SELECT next_free FROM slack_pace WHERE target = ?`),
+      paceOf: db.prepare<[string], { next_free: number }>(SQL.paceOf),
       setPace: db.prepare(`INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`),
-      queueDepth: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
-        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
-      ),
-      retrying: db.prepare<[], { channel: OutboxEntry['channel']; n: number }>(
-        `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`,
-      ),
-      slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(
-        `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ? AND target = ?`,
-      ),
-      saveSlackMessage: db.prepare(
-        `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ),
+      queueDepth: db.prepare<[], ChannelCount>(SQL.queueDepth),
+      retrying: db.prepare<[], ChannelCount>(SQL.retrying),
+      slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(SQL.slackMessage),
+      saveSlackMessage: db.prepare<[number, string, string, string]>(SQL.saveSlackMessage),
       escalationDue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?`,
       ),
-      updateIncident: db.prepare(
-        `UPDATE incidents SET title = @title, severity = @severity, rule = @rule, status = @status, respond_by = @respond_by,
-           acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, resolved_at = @resolved_at,
-           resolved_by = @resolved_by, sla_breached = @sla_breached, breached_at = @breached_at,
-           escalation_step = @escalation_step, reminders = @reminders, next_escalation_at = @next_escalation_at
-         WHERE id = @id`,
-      ),
+      // sla_breached = 0, as the partial index incidents_overdue says it.
       overdue: db.prepare<[number, number], IncidentRow>(
         `SELECT * FROM incidents WHERE status = 'open' AND sla_breached = 0 AND respond_by <= ? ORDER BY respond_by LIMIT ?`,
       ),
-      countOpen: db.prepare<[], { severity: Severity; n: number }>(
-        `SELECT severity, count(*) AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
-      ),
-      countBreachedOpen: db.prepare<[number], { severity: Severity; n: number }>(
-        `SELECT severity, count(*) AS n FROM incidents
-         WHERE status = 'open' AND respond_by <= ? GROUP BY severity`,
-      ),
+      counts: db.prepare<[number], CountsRow>(SQL.counts),
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
-      overridesEndingAfter: db.prepare<[number], OverrideRow>(`SELECT * FROM oncall_overrides WHERE until_ms > ? ORDER BY id`),
-      insertOverride: db.prepare<[string | null, string, number, number, string, number]>(
-        `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      deleteOverride: db.prepare<[number]>(`DELETE FROM oncall_overrides WHERE id = ?`),
+      overridesEndingAfter: db.prepare<[number], OverrideRow>(SQL.overridesEndingAfter),
+      addOverride: db.prepare<unknown[], { id: number }>(SQL.addOverride),
+      deleteOverride: db.prepare<[number], { id: number }>(SQL.deleteOverride),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
@@ -333,8 +267,7 @@ export class SqliteStore implements IncidentStore {
         return { change: committed, incident: committed.incident };
       }
       // Nothing changed (a re-delivery): still say which incident the notification is about.
-      const concerned = active ?? last;
-      return { change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null };
+      return unchanged(active ?? last);
     });
   }
 
@@ -379,26 +312,16 @@ export class SqliteStore implements IncidentStore {
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
-      const where: string[] = [];
-      const params: Record<string, string | number> = { limit: filter.limit, offset: filter.offset ?? 0 };
-      if (filter.status) {
-        where.push('status = @status');
-        params['status'] = filter.status;
-      }
-      if (filter.severity) {
-        where.push('severity = @severity');
-        params['severity'] = filter.severity;
-      }
-      const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
-      return mendingArguments(this.db.prepare<[Record<string, string | number>], IncidentRow>(sql)).all(params).map(toIncident);
+      const { sql, params } = incidentList(SQLITE, filter);
+      // One statement for each combination of filters, prepared once.
+      let statement = this.listStatements.get(sql);
+      if (!statement) this.listStatements.set(sql, (statement = mendingArguments(this.db.prepare<unknown[], IncidentRow>(sql))));
+      return statement.all(params).map(toIncident);
     });
   }
 
   counts(now: number): Promise<IncidentCounts> {
-    return this.read(() => ({
-      open: bySeverity(this.stmt.countOpen.all()),
-      breachedOpen: bySeverity(this.stmt.countBreachedOpen.all(now)),
-    }));
+    return this.read(() => toCounts(this.stmt.counts.all(now)));
   }
 
   sweepEscalations(now: number, decide: IncidentDecider, limit = -1): Promise<CommittedChange[]> {
@@ -423,7 +346,7 @@ export class SqliteStore implements IncidentStore {
       this.stmt.claimPages
         .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
         .sort((a, b) => a.priority - b.priority || a.id - b.id)
-        .map(toPage),
+        .map(toOutboxEntry),
     );
   }
 
@@ -482,11 +405,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   queueDepth(): Promise<Record<OutboxEntry['channel'], number>> {
-    return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = {};
-      for (const r of this.stmt.queueDepth.all()) out[r.channel] = r.n;
-      return out;
-    });
+    return this.read(() => byChannel(this.stmt.queueDepth.all()));
   }
 
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
@@ -514,23 +433,19 @@ export class SqliteStore implements IncidentStore {
   addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
     return this.run(() => {
       this.overrides = undefined;
-      return { ...o, id: Number(this.stmt.insertOverride.run(o.team, o.contact, o.from, o.to, o.by, o.createdAt).lastInsertRowid) };
+      return { ...o, id: this.stmt.addOverride.get(overrideValues(o))!.id };
     });
   }
 
   deleteOverride(id: number): Promise<boolean> {
     return this.run(() => {
       this.overrides = undefined;
-      return this.stmt.deleteOverride.run(id).changes > 0;
+      return this.stmt.deleteOverride.get(id) !== undefined;
     });
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {
-    return this.read(() => {
-      const out: Record<OutboxEntry['channel'], number> = {};
-      for (const r of this.stmt.retrying.all()) out[r.channel] = r.n;
-      return out;
-    });
+    return this.read(() => byChannel(this.stmt.retrying.all()));
   }
 
   /** A real write through the group commit, so readiness says whether a write would succeed now. */
@@ -554,26 +469,13 @@ export class SqliteStore implements IncidentStore {
   }
 
   private state(row: IncidentRow): IncidentState {
-    return {
-      incident: toIncident(row),
-      alerts: new Map(this.stmt.alerts.all(row.id).map((r) => [r.fingerprint, toAlert(r)])),
-    };
+    return toState(row, this.stmt.alerts.all(row.id));
   }
 
   private write(change: IncidentChange): CommittedChange {
-    const row = fromIncident(change.incident);
     let id = change.incident.id;
-    if (id === null) {
-      id = Number(
-        this.stmt.insertIncident.run(
-          row.key, row.receiver, row.group_key, row.group_labels, row.external_url, row.title, row.severity, row.rule, row.status,
-          row.opened_at, row.respond_by, row.acknowledged_at, row.acknowledged_by, row.resolved_at, row.resolved_by, row.sla_breached, row.breached_at,
-          row.escalation_step, row.reminders, row.next_escalation_at, row.team,
-        ).lastInsertRowid,
-      );
-    } else {
-      this.stmt.updateIncident.run({ ...row, id });
-    }
+    if (id === null) id = Number(this.stmt.insertIncident.run(INCIDENT.insertValues(change.incident)).lastInsertRowid);
+    else this.stmt.updateIncident.run(INCIDENT.updateValues(change.incident, id));
     const alerts: unknown[] = [];
     for (const a of change.alerts) {
       alerts.push(id, a.fingerprint, a.status, wellFormedJson(a.labels), wellFormedJson(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule);
@@ -582,8 +484,7 @@ export class SqliteStore implements IncidentStore {
     this.insertTimeline(id, change.timeline);
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
-      const payload = wellFormedJson({ mentions: p.mentions, recipients: p.recipients, cause: p.cause });
-      pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), payload, p.notSent ? 'failed' : 'pending', p.at, p.at, p.notSent ?? null);
+      pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), wellFormedJson(pagePayload(p)), pageStatus(p), p.at, p.at, p.notSent ?? null);
     }
     this.insertRows(PAGE_ROWS, pages);
     return { ...change, incident: { ...change.incident, id } };
@@ -717,20 +618,10 @@ interface RowsInsert {
   tail: string;
 }
 
-const ALERT_ROWS: RowsInsert = {
-  head: 'INSERT INTO alerts (incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, severity, rule)',
-  width: 10,
-  // A later notification updates an alert it already holds.
-  tail: `ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-    annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-    generator_url = excluded.generator_url, severity = excluded.severity, rule = excluded.rule`,
-};
-const TIMELINE_ROWS: RowsInsert = { head: 'INSERT INTO timeline (incident_id, at, kind, actor, data)', width: 5, tail: '' };
-const PAGE_ROWS: RowsInsert = {
-  head: 'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)',
-  width: 11,
-  tail: '',
-};
+// write() pushes the values of each row in the order of these heads' columns.
+const ALERT_ROWS: RowsInsert = { head: ALERT_INSERT, width: 1 + ALERT_COLUMNS.length, tail: ALERT_UPSERT };
+const TIMELINE_ROWS: RowsInsert = { head: TIMELINE_INSERT, width: 5, tail: '' };
+const PAGE_ROWS: RowsInsert = { head: OUTBOX_INSERT, width: 11, tail: '' };
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
 
@@ -849,106 +740,4 @@ function lazy<T extends object, K extends keyof T & string>(target: T, key: K, l
     },
   });
   return get;
-}
-
-function bySeverity(rows: { severity: Severity; n: number }[]): Record<Severity, number> {
-  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const r of rows) out[r.severity] = r.n;
-  return out;
-}
-
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    key: r.key,
-    receiver: r.receiver,
-    groupKey: r.group_key,
-    groupLabels: toLabels(JSON.parse(r.group_labels)),
-    externalUrl: r.external_url,
-    title: r.title,
-    severity: r.severity,
-    rule: r.rule,
-    status: r.status,
-    openedAt: r.opened_at,
-    respondBy: r.respond_by,
-    acknowledgedAt: r.acknowledged_at,
-    acknowledgedBy: r.acknowledged_by,
-    resolvedAt: r.resolved_at,
-    resolvedBy: r.resolved_by,
-    slaBreached: r.sla_breached === 1,
-    breachedAt: r.breached_at,
-    escalationStep: r.escalation_step,
-    reminders: r.reminders,
-    nextEscalationAt: r.next_escalation_at,
-    team: r.team,
-  };
-}
-
-function fromIncident(i: Incident) {
-  return {
-    key: i.key,
-    receiver: i.receiver,
-    group_key: i.groupKey,
-    group_labels: wellFormedJson(i.groupLabels),
-    external_url: i.externalUrl,
-    title: i.title,
-    severity: i.severity,
-    rule: i.rule,
-    status: i.status,
-    opened_at: i.openedAt,
-    respond_by: i.respondBy,
-    acknowledged_at: i.acknowledgedAt,
-    acknowledged_by: i.acknowledgedBy,
-    resolved_at: i.resolvedAt,
-    resolved_by: i.resolvedBy,
-    sla_breached: i.slaBreached ? 1 : 0,
-    breached_at: i.breachedAt,
-    escalation_step: i.escalationStep,
-    reminders: i.reminders,
-    next_escalation_at: i.nextEscalationAt,
-    team: i.team,
-  };
-}
-
-function toOverride(r: OverrideRow): RuntimeOverride {
-  return { id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at };
-}
-
-function toPage(r: OutboxRow): OutboxEntry {
-  const payload = JSON.parse(r.payload) as { mentions: string[]; recipients: string[]; cause: TimelineEntry | null };
-  return {
-    id: r.id,
-    incidentId: r.incident_id,
-    channel: r.channel,
-    target: r.target,
-    event: r.event,
-    severity: r.severity,
-    mentions: payload.mentions,
-    recipients: payload.recipients,
-    // Pages settled before migration 3 kept their words in `note`; only waiting ones were converted.
-    cause: payload.cause ?? null,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    maybeSent: r.maybe_sent === 1,
-  };
-}
-
-function toEntry(r: TimelineRow): TimelineEntry {
-  return { ...(JSON.parse(r.data) as object), at: r.at, kind: r.kind, actor: r.actor } as TimelineEntry;
-}
-
-function toAlert(r: AlertRow): Alert {
-  return {
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(JSON.parse(r.labels)),
-    annotations: toLabels(JSON.parse(r.annotations)),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
-  };
 }

@@ -59,12 +59,10 @@ export type { PaceDecider } from '../outbox/ports.js';
 export type IncidentDecider = (incident: Incident) => IncidentChange | null;
 
 /**
- * Durable storage of incidents, their alerts and their append-only timeline.
- * Every implementation passes test/store/conformance.ts: SQLite (the embedded default) and PostgreSQL.
- * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
- * for a failure that a retry may cure.
+ * Incidents, their alerts and their append-only timeline: what notifications, people and sweeps
+ * change, and what the API and the metrics read.
  */
-export interface IncidentStore {
+export interface IncidentRecords {
   /** Applies one notification in one transaction. */
   applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome>;
   /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
@@ -81,6 +79,15 @@ export interface IncidentStore {
    * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
    */
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  counts(now: number): Promise<IncidentCounts>;
+}
+
+/**
+ * The durable outbox of pages: written with the change that asks for them (IncidentRecords), then
+ * claimed, leased and completed by the dispatchers.
+ */
+export interface OutboxStore {
   /**
    * Claims up to `limit` pages, most severe first, under `lease`: the due pending ones, and the ones
    * left `sending` under a lease that ran out by `now` (their sender died or stalled; such a page
@@ -105,6 +112,21 @@ export interface IncidentStore {
    * the page; false (and nothing written) when its lease ran out and another dispatcher took it over.
    */
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
+  /** Pages waiting or being sent, by channel; a channel with none is left out. */
+  queueDepth(): Promise<Record<ChannelName, number>>;
+  /** Pages still to be delivered whose last attempt failed, by channel; a channel with none is left out. */
+  retryingPages(): Promise<Record<ChannelName, number>>;
+  /**
+   * Calls `listener` soon after any process (another replica too) commits pages to send, so that its
+   * dispatcher claims them at once instead of at its next poll. Optional: a store only one process
+   * uses (SQLite) leaves it out, and the in-process wake-up on commit is enough. Best effort: the
+   * dispatcher's polling stays the safety net.
+   */
+  onPagesCommitted?(listener: () => void): void;
+}
+
+/** What the channels keep between sends: the pace of each paced target and the message that announced an incident. */
+export interface ChannelStateStore {
   /**
    * Paces a target (the outbox's targetKey) across every process: calls `decide` with when it may
    * take its next message and stores the answer, atomically: if another process moved the time
@@ -114,24 +136,26 @@ export interface IncidentStore {
   /** The Slack message that announced an incident in a channel, for chat.update and thread replies. */
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
-  /** Pages waiting or being sent, by channel; a channel with none is left out. */
-  queueDepth(): Promise<Record<ChannelName, number>>;
-  /** Pages still to be delivered whose last attempt failed, by channel; a channel with none is left out. */
-  retryingPages(): Promise<Record<ChannelName, number>>;
-  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
-  counts(now: number): Promise<IncidentCounts>;
+}
+
+/** Run-time on-call overrides (the on-call API and page). */
+export interface OverrideStore {
   /** Run-time on-call overrides that end after `endingAfter`, oldest first. */
   listOverrides(endingAfter: number): Promise<RuntimeOverride[]>;
   addOverride(override: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride>;
   /** False when there was no such override. */
   deleteOverride(id: number): Promise<boolean>;
-  /**
-   * Calls `listener` soon after any process (another replica too) commits pages to send, so that its
-   * dispatcher claims them at once instead of at its next poll. Optional: a store only one process
-   * uses (SQLite) leaves it out, and the in-process wake-up on commit is enough. Best effort: the
-   * dispatcher's polling stays the safety net.
-   */
-  onPagesCommitted?(listener: () => void): void;
+}
+
+/**
+ * Durable storage of incidents, their alerts and their append-only timeline, the outbox, the
+ * channels' state and the overrides: one object per engine, since a change and the pages it asks
+ * for commit in one transaction.
+ * Every implementation passes test/store/conformance.ts: SQLite (the embedded default) and PostgreSQL.
+ * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
+ * for a failure that a retry may cure.
+ */
+export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { toLabels } from '../../src/classify/labels.js';
 import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from '../../src/incidents/incident-machine.js';
-import type { GroupNotification, IncomingAlert } from '../../src/incidents/model.js';
+import type { GroupNotification, Incident, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
@@ -15,6 +15,13 @@ const apply = async (store: IncidentStore, n: GroupNotification, d: Notification
 const ME = 'replica-a';
 const LEASE_MS = 30_000;
 const lease = (now: number, owner = ME) => ({ owner, until: now + LEASE_MS });
+/** Every field of an incident, to compare incidents field by field. */
+const INCIDENT_FIELDS = [
+  'id', 'key', 'receiver', 'groupKey', 'groupLabels', 'externalUrl', 'title', 'severity', 'rule', 'team', 'status', 'openedAt', 'respondBy',
+  'acknowledgedAt', 'acknowledgedBy', 'resolvedAt', 'resolvedBy', 'slaBreached', 'breachedAt', 'escalationStep', 'reminders', 'nextEscalationAt',
+] as const satisfies readonly (keyof Incident)[];
+// A field of Incident missing from INCIDENT_FIELDS fails to compile here, by name.
+void ({} satisfies Record<Exclude<keyof Incident, (typeof INCIDENT_FIELDS)[number]>, never>);
 
 /**
  * The behaviour every IncidentStore must have. Each store's test file calls this with a factory
@@ -195,6 +202,49 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(counts.open, { critical: 1, high: 1, medium: 0, low: 1 });
     // Only the critical one is past its deadline without an acknowledgement.
     t.same(counts.breachedOpen, { critical: 1, high: 0, medium: 0, low: 0 });
+  });
+
+  t.test('every incident field is stored at opening and by an update, and every read gives it back alike', async (t) => {
+    const store = await makeStore(t);
+    const fieldsOf = (i: Incident): Incident => Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, k === 'groupLabels' ? { ...i[k] } : i[k]])) as unknown as Incident;
+    /** The incident as getIncident, listIncidents, the sweeps and the deciders of updateIncident and applyNotification see it. */
+    const reads = async (id: number, now: number) => {
+      const seen: Incident[] = [fieldsOf((await store.getIncident(id))!), fieldsOf((await store.listIncidents({ limit: 1 }))[0]!)];
+      await store.updateIncident(id, (i) => (seen.push(fieldsOf(i)), null));
+      await store.applyNotification(n, (active, previous) => (seen.push(fieldsOf((active ?? previous)!.incident)), null));
+      const swept = async (sweep: typeof store.sweepOverdue) => (await sweep.call(store, now, (i) => (seen.push(fieldsOf(i)), null)), undefined);
+      await swept(store.sweepOverdue);
+      await swept(store.sweepEscalations);
+      return seen;
+    };
+    const n = group('every', [incoming('a', 'ServiceDown')]);
+    // Every field away from what decide() would pick, and apart from the others, so that a column
+    // written from another field, or not written, shows.
+    const opening = {
+      title: 'first title', externalUrl: 'http://am/1', team: 'payments', respondBy: T0 + 5 * MIN, escalationStep: 1, reminders: 2,
+      nextEscalationAt: T0 + 6 * MIN, acknowledgedBy: null, resolvedBy: null, breachedAt: null, slaBreached: false,
+    };
+    const opened = await apply(store, n, (a, p, n) => {
+      const c = decide(T0)(a, p, n)!;
+      return { ...c, incident: { ...c.incident, ...opening } };
+    });
+    const id = opened!.incident.id;
+    const first = fieldsOf({ ...opened!.incident });
+    t.match(first, { id, key: String, receiver: String, groupKey: 'every', openedAt: T0, severity: 'high', status: 'open', ...opening });
+    const firstReads = await reads(id, T0 + 6 * MIN);
+    t.same(firstReads, Array.from({ length: 6 }, () => first), 'as opened, by every read');
+
+    const changed = {
+      title: 'second title', severity: 'critical', rule: 'second-rule', status: 'resolved', respondBy: T0 + 7 * MIN,
+      acknowledgedAt: T0 + 8 * MIN, acknowledgedBy: 'ann', resolvedAt: T0 + 9 * MIN, resolvedBy: 'bob', slaBreached: true,
+      breachedAt: T0 + 10 * MIN, escalationStep: 3, reminders: 4, nextEscalationAt: null,
+    } as const;
+    // The fields written when the incident opens are never rewritten, whatever a decision says.
+    const once = { key: 'other key', receiver: 'other', groupKey: 'other', groupLabels: toLabels({ other: 'y' }), externalUrl: 'http://other', openedAt: T0 - MIN, team: 'other' };
+    await store.updateIncident(id, (i) => ({ incident: { ...i, ...changed, ...once }, alerts: [], timeline: [] }));
+    const second = { ...first, ...changed };
+    const secondReads = await reads(id, T0 + 60 * MIN);
+    t.same(secondReads, Array.from({ length: 4 }, () => second), 'as updated, by every read (a resolved incident is swept by neither sweep)');
   });
 
   t.test('label maps come back without a prototype', async (t) => {

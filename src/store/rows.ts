@@ -1,0 +1,373 @@
+/**
+ * The row layer both stores share: the rows as the tables hold them, their mapping to and from the
+ * domain's objects, and the statements the two engines run alike, written once. What the two
+ * drivers hand over differently is read through each engine's Engine value; what the engines do
+ * differently (transactions, locking, claims, how a change is written) stays in their own files.
+ * JSON is written with wellFormedJson, as every JSON column is (src/well-formed.ts).
+ */
+import { toLabels } from '../classify/labels.js';
+import { SEVERITIES, type Severity } from '../classify/severity.js';
+import type { Alert, Incident, IncidentState } from '../incidents/model.js';
+import type { PageRequest } from '../incidents/page.js';
+import type { OutboxEntry } from '../outbox/page.js';
+import type { TimelineEntry } from '../incidents/timeline.js';
+import type { RuntimeOverride } from '../paging/oncall.js';
+import { wellFormedJson } from '../well-formed.js';
+import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
+
+/** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
+export interface Engine {
+  /** A JSON column as read: text in SQLite, already parsed by pg. */
+  json(value: unknown): unknown;
+  /** A boolean column as read: 0 or 1 in SQLite, a boolean in PostgreSQL. */
+  bool(value: unknown): boolean;
+  /** A boolean as bound: 1 or 0 in SQLite (better-sqlite3 binds no booleans), itself in PostgreSQL. */
+  boolParam(value: boolean): unknown;
+  /** The placeholder of the `n`th parameter of a statement, from 1: `?` in SQLite, `$n` in PostgreSQL. */
+  param(n: number): string;
+}
+
+/** A JSON column as the driver hands it over; Engine.json reads it. */
+type JsonColumn = unknown;
+/** A boolean column as the driver hands it over; Engine.bool reads it. */
+type BoolColumn = unknown;
+
+/** A column's traits: `once`, written when the incident opens and never updated; `as`, stored other than as it is. */
+interface ColumnTraits {
+  readonly once?: true;
+  /** `labels`: a label map as JSON text (wellFormedJson); `boolean`: a boolean as the engine binds it (Engine.boolParam). */
+  readonly as?: 'labels' | 'boolean';
+}
+type IncidentField = Exclude<keyof Incident, 'id'>;
+type IncidentColumn = readonly [column: string, field: IncidentField, traits?: ColumnTraits];
+const ONCE = { once: true } as const;
+
+/**
+ * The columns of the incidents table besides its id, each with the Incident field it holds, in
+ * toIncident's order. Both engines' INSERT and UPDATE of an incident, with their values, and
+ * IncidentRow are made from this list: a new column is one line here and one in toIncident (the
+ * compiler asks for both once Incident has the field), plus a migration for each engine.
+ */
+export const INCIDENT_COLUMNS = [
+  ['key', 'key', ONCE],
+  ['receiver', 'receiver', ONCE],
+  ['group_key', 'groupKey', ONCE],
+  ['group_labels', 'groupLabels', { once: true, as: 'labels' }],
+  ['external_url', 'externalUrl', ONCE],
+  ['title', 'title'],
+  ['severity', 'severity'],
+  ['rule', 'rule'],
+  ['status', 'status'],
+  ['opened_at', 'openedAt', ONCE],
+  ['respond_by', 'respondBy'],
+  ['acknowledged_at', 'acknowledgedAt'],
+  ['acknowledged_by', 'acknowledgedBy'],
+  ['resolved_at', 'resolvedAt'],
+  ['resolved_by', 'resolvedBy'],
+  ['sla_breached', 'slaBreached', { as: 'boolean' }],
+  ['breached_at', 'breachedAt'],
+  ['escalation_step', 'escalationStep'],
+  ['reminders', 'reminders'],
+  ['next_escalation_at', 'nextEscalationAt'],
+  ['team', 'team', ONCE],
+] as const satisfies readonly IncidentColumn[];
+
+type ListedColumn = (typeof INCIDENT_COLUMNS)[number];
+// A field of Incident that has no column in INCIDENT_COLUMNS fails to compile here, by name.
+void ({} satisfies Record<Exclude<IncidentField, ListedColumn[1]>, never>);
+
+/** An incidents row: a column stored other than as it is (ColumnTraits.as) comes as the driver hands it over. */
+export type IncidentRow = { id: number } & {
+  -readonly [C in ListedColumn as C[0]]: C extends readonly [string, string, { as: string }] ? unknown : Incident[C[1]];
+};
+
+/**
+ * An incident's INSERT and UPDATE for one engine, made once from INCIDENT_COLUMNS, and their values
+ * in the order of their placeholders (positional: no object per write). `first` is the number of
+ * the first placeholder, for a statement with other parameters before these.
+ */
+export interface IncidentWrites {
+  /** INSERT INTO incidents (every column) VALUES (…); insertValues binds it. */
+  insert: string;
+  /** UPDATE incidents SET (every column but the `once` ones) WHERE id = …; updateValues binds it. */
+  update: string;
+  insertValues(i: Incident): unknown[];
+  updateValues(i: Incident, id: number): unknown[];
+}
+
+export function incidentWrites(e: Engine, first = 1): IncidentWrites {
+  const inserted: readonly IncidentColumn[] = INCIDENT_COLUMNS;
+  const updated = inserted.filter(([, , traits]) => !traits?.once);
+  const insertValues = valuesOf(e, inserted);
+  const updateValues = valuesOf(e, updated);
+  return {
+    insert: `INSERT INTO incidents (${inserted.map(([column]) => column).join(', ')}) VALUES (${inserted.map((_, n) => e.param(first + n)).join(', ')})`,
+    update: `UPDATE incidents SET ${updated.map(([column], n) => `${column} = ${e.param(first + n)}`).join(', ')} WHERE id = ${e.param(first + updated.length)}`,
+    insertValues: (i) => insertValues(i, []),
+    updateValues: (i, id) => {
+      const out = updateValues(i, []);
+      out.push(id);
+      return out;
+    },
+  };
+}
+
+/** Pushes the values of `columns` of an incident to `out`, in their order, as the engine binds them. */
+function valuesOf(e: Engine, columns: readonly IncidentColumn[]): (i: Incident, out: unknown[]) => unknown[] {
+  const fields = columns.map(([, field]) => field);
+  const stored = columns.map(([, , traits]) => traits?.as);
+  return (i, out) => {
+    for (let n = 0; n < fields.length; n++) {
+      const value = i[fields[n]!];
+      const as = stored[n];
+      out.push(as === undefined ? value : as === 'labels' ? wellFormedJson(value) : e.boolParam(value as boolean));
+    }
+    return out;
+  };
+}
+
+export interface AlertRow {
+  fingerprint: string;
+  status: Alert['status'];
+  labels: JsonColumn;
+  annotations: JsonColumn;
+  starts_at: number;
+  ends_at: number | null;
+  generator_url: string;
+  severity: Severity;
+  rule: string;
+}
+
+export interface TimelineRow {
+  at: number;
+  kind: TimelineEntry['kind'];
+  actor: string;
+  /** The kind's own fields. */
+  data: JsonColumn;
+}
+
+export interface OutboxRow {
+  id: number;
+  incident_id: number;
+  channel: OutboxEntry['channel'];
+  target: string;
+  event: OutboxEntry['event'];
+  severity: Severity;
+  priority: number;
+  /** PagePayload. */
+  payload: JsonColumn;
+  status: OutboxEntry['status'];
+  attempts: number;
+  maybe_sent: BoolColumn;
+  next_attempt_at: number;
+  created_at: number;
+  claimed_by: string | null;
+}
+
+export interface OverrideRow {
+  id: number;
+  team: string | null;
+  contact: string;
+  from_ms: number;
+  until_ms: number;
+  created_by: string;
+  created_at: number;
+}
+
+/** What a page's payload column holds. */
+export interface PagePayload {
+  mentions: string[];
+  recipients: string[];
+  cause: TimelineEntry | null;
+}
+
+/** The mappers from rows to the domain's objects, for one engine. */
+export interface RowMappers {
+  toIncident(r: IncidentRow): Incident;
+  toAlert(r: AlertRow): Alert;
+  toEntry(r: TimelineRow): TimelineEntry;
+  toOutboxEntry(r: OutboxRow): OutboxEntry;
+  toOverride(r: OverrideRow): RuntimeOverride;
+  /** The state a decider reads: the incident and its alerts by fingerprint. */
+  toState(r: IncidentRow, alerts: readonly AlertRow[]): IncidentState;
+  /**
+   * The outcome of a notification that changed nothing (a re-delivery): it still names the incident
+   * it concerns, the group's active one, else its most recently resolved one (null when neither).
+   */
+  unchanged(concerned: IncidentRow | undefined): NotificationOutcome;
+}
+
+export function rowMappers(e: Engine): RowMappers {
+  const toIncident = (r: IncidentRow): Incident => ({
+    id: r.id,
+    key: r.key,
+    receiver: r.receiver,
+    groupKey: r.group_key,
+    groupLabels: toLabels(e.json(r.group_labels)),
+    externalUrl: r.external_url,
+    title: r.title,
+    severity: r.severity,
+    rule: r.rule,
+    status: r.status,
+    openedAt: r.opened_at,
+    respondBy: r.respond_by,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: r.resolved_at,
+    resolvedBy: r.resolved_by,
+    slaBreached: e.bool(r.sla_breached),
+    breachedAt: r.breached_at,
+    escalationStep: r.escalation_step,
+    reminders: r.reminders,
+    nextEscalationAt: r.next_escalation_at,
+    team: r.team,
+  });
+  const toAlert = (r: AlertRow): Alert => ({
+    fingerprint: r.fingerprint,
+    status: r.status,
+    labels: toLabels(e.json(r.labels)),
+    annotations: toLabels(e.json(r.annotations)),
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    generatorUrl: r.generator_url,
+    severity: r.severity,
+    rule: r.rule,
+  });
+  return {
+    toIncident,
+    toAlert,
+    toEntry: (r) => ({ ...(e.json(r.data) as object), at: r.at, kind: r.kind, actor: r.actor }) as TimelineEntry,
+    toOutboxEntry: (r) => {
+      const payload = e.json(r.payload) as PagePayload;
+      return {
+        id: r.id,
+        incidentId: r.incident_id,
+        channel: r.channel,
+        target: r.target,
+        event: r.event,
+        severity: r.severity,
+        mentions: payload.mentions,
+        recipients: payload.recipients,
+        // Pages settled before SQLite's migration 3 kept their words in `note`; only waiting ones were converted.
+        cause: payload.cause ?? null,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: r.next_attempt_at,
+        createdAt: r.created_at,
+        maybeSent: e.bool(r.maybe_sent),
+      };
+    },
+    toOverride: (r) => ({ id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at }),
+    toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
+    unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
+  };
+}
+
+/** A count by channel, a row of SharedSql's queueDepth and retrying. */
+export interface ChannelCount {
+  channel: OutboxEntry['channel'];
+  n: number;
+}
+
+/** Counts by channel, every channel present (0 when no row names it). */
+export function byChannel(rows: readonly ChannelCount[]): Record<OutboxEntry['channel'], number> {
+  const out: Record<OutboxEntry['channel'], number> = {};
+  for (const r of rows) out[r.channel] = r.n;
+  return out;
+}
+
+/** A row of SharedSql's counts. */
+export interface CountsRow {
+  severity: Severity;
+  open: number;
+  breached: number;
+}
+
+/** The counts by severity, every severity present (0 when no row names it). */
+export function toCounts(rows: readonly CountsRow[]): IncidentCounts {
+  const zeros = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const counts = { open: zeros(), breachedOpen: zeros() };
+  for (const r of rows) {
+    counts.open[r.severity] = r.open;
+    counts.breachedOpen[r.severity] = r.breached;
+  }
+  return counts;
+}
+
+/** The alerts table's columns after incident_id, in the order of both engines' inserts. */
+export const ALERT_COLUMNS = ['fingerprint', 'status', 'labels', 'annotations', 'starts_at', 'ends_at', 'generator_url', 'severity', 'rule'] as const;
+/** The head of both engines' insert of alerts (VALUES in SQLite, a SELECT in PostgreSQL follows), ALERT_UPSERT its tail. */
+export const ALERT_INSERT = `INSERT INTO alerts (incident_id, ${ALERT_COLUMNS.join(', ')})`;
+/** A later notification updates an alert the incident already holds. */
+export const ALERT_UPSERT = `ON CONFLICT (incident_id, fingerprint) DO UPDATE SET ${ALERT_COLUMNS.filter((c) => c !== 'fingerprint')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')}`;
+/** The head of both engines' insert of timeline entries: the kind's own fields go to `data`. */
+export const TIMELINE_INSERT = 'INSERT INTO timeline (incident_id, at, kind, actor, data)';
+/** The head of both engines' insert of pages. */
+export const OUTBOX_INSERT = 'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)';
+
+/** What a page's payload column holds (as JSON: wellFormedJson). */
+export function pagePayload(p: PageRequest): PagePayload {
+  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause };
+}
+
+/** A page for a channel that is not configured is recorded as failed at once, never queued. */
+export function pageStatus(p: PageRequest): OutboxEntry['status'] {
+  return p.notSent ? 'failed' : 'pending';
+}
+
+/** Statements that both engines run as they are, with the engine's placeholders. */
+export interface SharedSql {
+  /** CountsRow by severity of the unresolved incidents, and of the open ones past their deadline at $1. */
+  counts: string;
+  /** ChannelCount of the pages waiting or being sent. */
+  queueDepth: string;
+  /** ChannelCount of the pages still to deliver whose last attempt failed. */
+  retrying: string;
+  /** channel_id, ts of the Slack message of incident $1 in target $2. */
+  slackMessage: string;
+  /** Saves it (incident_id, target, channel_id, ts); the first one saved stays, the thread root. */
+  saveSlackMessage: string;
+  /** next_free of Slack target $1. */
+  paceOf: string;
+  /** OverrideRow of the overrides ending after $1, oldest first. */
+  overridesEndingAfter: string;
+  /** Inserts an override (overrideValues), RETURNING id. */
+  addOverride: string;
+  /** Deletes override $1, RETURNING id. */
+  deleteOverride: string;
+}
+
+export function sharedSql(e: Engine): SharedSql {
+  const p = e.param;
+  return {
+    counts: `SELECT severity, count(*) AS open, count(*) FILTER (WHERE status = 'open' AND respond_by <= ${p(1)}) AS breached
+       FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
+    queueDepth: `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel`,
+    retrying: `SELECT channel, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') AND last_error IS NOT NULL GROUP BY channel`,
+    slackMessage: `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ${p(1)} AND target = ${p(2)}`,
+    saveSlackMessage: `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}) ON CONFLICT DO NOTHING`,
+    paceOf: `SELECT next_free FROM slack_pace WHERE target = ${p(1)}`,
+    overridesEndingAfter: `SELECT * FROM oncall_overrides WHERE until_ms > ${p(1)} ORDER BY id`,
+    addOverride: `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) RETURNING id`,
+    deleteOverride: `DELETE FROM oncall_overrides WHERE id = ${p(1)} RETURNING id`,
+  };
+}
+
+/** addOverride's values. */
+export function overrideValues(o: Omit<RuntimeOverride, 'id'>): unknown[] {
+  return [o.team, o.contact, o.from, o.to, o.by, o.createdAt];
+}
+
+/** The statement of listIncidents, newest first: the filter's conditions, then LIMIT and OFFSET. */
+export function incidentList(e: Engine, filter: IncidentFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const p = (value: unknown) => e.param(params.push(value));
+  if (filter.status) where.push(`status = ${p(filter.status)}`);
+  if (filter.severity) where.push(`severity = ${p(filter.severity)}`);
+  const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${p(filter.limit)} OFFSET ${p(filter.offset ?? 0)}`;
+  return { sql, params };
+}
