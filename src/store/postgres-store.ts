@@ -48,7 +48,7 @@ import {
   type NotificationOutcome,
 } from './store.js';
 
-/** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in the README). */
+/** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
 export interface PostgresPoolSettings {
   /** Connections per replica (default 10). */
   poolSize?: number | undefined;
@@ -643,7 +643,7 @@ function sqlState(err: unknown): string | undefined {
 
 /**
  * A parameterised statement as a named prepared statement: PostgreSQL parses and plans it once per
- * connection instead of at every execution, which halves its work per webhook. The name is a hash
+ * connection instead of at every execution (docs/performance.md). The name is a hash
  * of the text, so one name never stands for two texts.
  */
 function prepared(text: string, values: unknown[]): pg.QueryConfig {

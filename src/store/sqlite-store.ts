@@ -95,7 +95,7 @@ const SQL = sharedSql(SQLITE);
  * transaction, and every caller's promise settles only after that transaction is committed and on
  * disk (the WAL synced: see `durability`). One write that fails on its own fails alone: the batch
  * is rolled back and run again with each write inside its own savepoint, so the others still commit
- * (savepoints only then: each one copies every page it touches first, a quarter of a write's cost).
+ * (savepoints only then: each one copies every page it touches first; docs/adr/0002-sqlite-group-commit.md).
  * A failed BEGIN, COMMIT or sync, or an error of the disk, fails them all. A burst of webhooks shares
  * one fsync instead of paying one each.
  */
@@ -292,7 +292,7 @@ export class SqliteStore implements IncidentStore {
       if (!window) {
         // Every alert (the dispatcher, the report): read and decoded when first used, not before. A
         // digest of 500 pages names each incident by its title and never looks at its alerts, which
-        // cost 0.75 ms an incident to read and decode at 100 alerts.
+        // are costly to read and decode (docs/performance.md).
         const incident = toIncident(row) as IncidentWithDetails & { alertCount: number };
         const alerts = lazy(incident, 'alerts', () => this.stmt.alerts.all(id).map(toAlert));
         lazy(incident, 'alertCount', () => alerts().length);
@@ -492,8 +492,8 @@ export class SqliteStore implements IncidentStore {
 
   /**
    * Inserts the rows in `values` (`shape.width` values each, positional: binding by name costs more
-   * per row), up to ROWS_PER_STATEMENT rows a statement. In the running service one statement per
-   * row cost 11-17 µs a row, most of it in the statement; 50 rows at once, 7-8 µs a row.
+   * per row), up to ROWS_PER_STATEMENT rows a statement: one statement per row costs about twice
+   * as much a row (measured in docs/adr/0002-sqlite-group-commit.md).
    */
   private insertRows(shape: RowsInsert, values: unknown[]): void {
     const rows = values.length / shape.width;
