@@ -16,7 +16,11 @@ import type { ActionResult, IncidentService } from '../service/incident-service.
 import type { IncidentStore } from '../store/store.js';
 import { APP_CSS, APP_JS } from './assets.js';
 import { decodeSession, encodeSession, trustedProxies, viewerFor, type Viewer, type WebAuth } from './session.js';
-import { errorPage, incidentPage, listPage, signInPage, type ListQuery, type PageContext } from './views.js';
+import { errorPage } from './views/error-page.js';
+import { listPage, type ListQuery } from './views/incident-list.js';
+import { incidentPage } from './views/incident-page.js';
+import type { PageContext } from './views/layout.js';
+import { signInPage } from './views/sign-in.js';
 
 /** What the incident pages need. */
 export interface WebRoutesOptions {
