@@ -9,7 +9,7 @@ import type { ListQs } from './schemas.js';
 const PAGE_SIZE = 50;
 
 /** The list's query string as the view takes it: "Any" ('') is no filter. */
-export const listArgs = (q: ListQs): ListQuery => ({ status: q.status || undefined, severity: q.severity || undefined, page: q.page });
+export const listArgs = (q: ListQs): ListQuery => ({ status: q.status || undefined, severity: q.severity || undefined, page: q.page ?? 1 });
 
 /** One page of the list, newest first. */
 export async function fetchList(store: IncidentStore, q: ListQuery) {

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fetchList, incidentVersion, listArgs, listVersion } from '../incident-reads.js';
-import { idParams, listQuery, type ListQs } from '../schemas.js';
+import { IdParams, ListQuerystring } from '../schemas.js';
 import type { WebRoutesOptions } from '../web-options.js';
 
 /**
@@ -8,19 +8,21 @@ import type { WebRoutesOptions } from '../web-options.js';
  * made through another replica shows too). When it differs from the page's, the script fetches the
  * page again and swaps its live parts.
  */
-export default async function liveUpdates(app: FastifyInstance, opts: WebRoutesOptions) {
+const liveUpdates: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { store } = opts;
 
-  app.get<{ Querystring: ListQs }>('/incidents/live', { schema: { querystring: listQuery } }, async (req, reply) => {
+  app.get('/incidents/live', { schema: { querystring: ListQuerystring } }, async (req, reply) => {
     const { incidents, hasNext } = await fetchList(store, listArgs(req.query));
     reply.header('cache-control', 'no-store');
     return { version: listVersion(incidents, hasNext) };
   });
 
-  app.get<{ Params: { id: number } }>('/incidents/:id/live', { schema: { params: idParams } }, async (req, reply) => {
+  app.get('/incidents/:id/live', { schema: { params: IdParams } }, async (req, reply) => {
     const i = await store.getIncident(req.params.id, { offset: 0, limit: 1 });
     if (!i) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
     reply.header('cache-control', 'no-store');
     return { version: incidentVersion(i) };
   });
-}
+};
+
+export default liveUpdates;

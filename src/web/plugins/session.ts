@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { authorizationMatches } from '../../http/auth.js';
 import { pageContext, sendHtml } from '../page-reply.js';
-import { csrfField } from '../schemas.js';
+import { SignInBody, SignInQuerystring } from '../schemas.js';
 import { decodeSession, encodeSession, trustedProxies, viewerFor, type Viewer } from '../session.js';
 import { errorPage } from '../views/error-page.js';
 import { signInPage } from '../views/sign-in.js';
@@ -28,7 +29,7 @@ function localPath(next: string | undefined): string {
  * for every request of the pages' scope (hence fastify-plugin); a page without one redirects to
  * sign-in. Plus the sign-in form and sign-out.
  */
-async function session(app: FastifyInstance, opts: WebRoutesOptions) {
+const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { clock } = opts;
   const ttl = opts.sessionTtlMs ?? DEFAULT_TTL;
   const trusted = opts.auth.mode === 'proxy' ? trustedProxies(opts.auth.trusted) : () => false;
@@ -59,27 +60,18 @@ async function session(app: FastifyInstance, opts: WebRoutesOptions) {
     return reply.redirect(`/sign-in?next=${encodeURIComponent(next)}`, 303);
   });
 
-  app.get<{ Querystring: { next?: string } }>(
+  app.get(
     '/sign-in',
-    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2000 } } } } },
+    { schema: { querystring: SignInQuerystring } },
     async (req, reply) => {
       if (req.viewer) return reply.redirect(localPath(req.query.next), 303);
       return sendHtml(reply, signInPage(pageContext(req, reply, opts), { proxy: opts.auth.mode === 'proxy', next: localPath(req.query.next), openTrial: opts.apiToken === undefined }));
     },
   );
 
-  app.post<{ Body: { name: string; token: string; next?: string; _csrf?: string } }>(
+  app.post(
     '/sign-in',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['name', 'token'],
-          additionalProperties: false,
-          properties: { name: { type: 'string', maxLength: 200 }, token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 }, ...csrfField },
-        },
-      },
-    },
+    { schema: { body: SignInBody } },
     async (req, reply) => {
       if (opts.auth.mode === 'proxy') return sendHtml(reply, errorPage(pageContext(req, reply, opts), 400, 'Sign in through the authenticating proxy.'), 400);
       const name = req.body.name.trim();
@@ -102,6 +94,6 @@ async function session(app: FastifyInstance, opts: WebRoutesOptions) {
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/sign-in', 303);
   });
-}
+};
 
 export default fp(session, { name: 'web-session', fastify: '5.x', dependencies: ['web-security'] });
