@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { authorizationMatches } from '../../http/auth.js';
+import { localPath } from '../local-path.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { SignInBody, SignInQuerystring } from '../schemas.js';
 import { decodeSession, encodeSession, trustedProxies, viewerFor, type Viewer } from '../session.js';
@@ -18,11 +19,6 @@ declare module 'fastify' {
 
 const SESSION_COOKIE = 'triage_session';
 const DEFAULT_TTL = 12 * 3600_000;
-
-/** A path on this site to go back to after signing in; anything else (another host, `//x`) is refused. */
-function localPath(next: string | undefined): string {
-  return next && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/incidents';
-}
 
 /**
  * Who is there: `req.viewer`, from the signed session cookie or the authenticating proxy's header,

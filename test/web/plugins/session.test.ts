@@ -2,6 +2,9 @@ import t from 'tap';
 import { api, makeApp } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
 
+/** A string for a test's message: TAP reads U+2028 and the like as line ends. */
+const show = (s: string | undefined) => (s === undefined ? 'undefined' : s.replace(/[^\x21-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
 t.test('signed out, a page redirects to sign-in; / goes to /incidents; the API keeps its bearer token', async (t) => {
   const { app } = await seeded(t);
   const root = await app.inject({ method: 'GET', url: '/' });
@@ -89,4 +92,43 @@ t.test('behind an authenticating proxy: the header names the user, only from the
   const untrusted = await makeApp(t, { config: { web: { ...web, auth: { ...web.auth, trusted: ['10.1.2.3'] } } } });
   const spoof = new WebClient(untrusted.app, { 'x-forwarded-email': 'carol@example.com' });
   t.equal((await spoof.get('/incidents')).statusCode, 303, 'the header from anyone else is ignored');
+});
+
+t.test('next= with characters a Location header cannot carry: percent-encoded as UTF-8, or /incidents; never a 500', async (t) => {
+  const { app } = await seeded(t);
+  const cases: [string, string][] = [
+    ['/ā', '/%C4%81'],
+    ['/é', '/%C3%A9'],
+    ['/incidents?q=日本#ü', '/incidents?q=%E6%97%A5%E6%9C%AC#%C3%BC'],
+    ['/😀', '/%F0%9F%98%80'],
+    ['/\ud800', '/%EF%BF%BD'],
+    ['/\u0000', '/incidents'],
+    ['/a\u0007b', '/incidents'],
+    ['/\u007f', '/incidents'],
+    ['/\u0085', '/incidents'],
+    ['/\u3000/evil.example', '/incidents'],
+    ['/incidents/1?x=%C4%81', '/incidents/1?x=%C4%81'],
+  ];
+  const c = new WebClient(app);
+  await c.get('/sign-in');
+  for (const [next, location] of cases) {
+    const r = await c.post('/sign-in', { name: 'x', token: 'test-api-token', next });
+    t.equal(r.statusCode, 303, `${show(next)}: signed in`);
+    t.equal(r.headers.location, location, `${show(next)} → ${location}`);
+  }
+  // Signed in already, /sign-in?next= redirects at once; and the form carries the safe value.
+  for (const [next, location] of cases.filter(([n]) => n !== '/\ud800')) {
+    const r = await c.get(`/sign-in?next=${encodeURIComponent(next)}`);
+    t.equal(r.statusCode, 303, `GET ${show(next)}`);
+    t.equal(r.headers.location, location, `GET ${show(next)} → ${location}`);
+  }
+  t.equal((await c.get('/sign-in?next=/%00')).headers.location, '/incidents', 'a raw %00 in the query');
+  const fresh = new WebClient(app);
+  const form = await fresh.get('/sign-in?next=/%C4%81');
+  t.equal(form.statusCode, 200);
+  t.match(form.body, '<input type="hidden" name="next" value="/%C4%81">', 'the form sends the encoded path');
+  for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example/']) {
+    const r = await fresh.get(`/sign-in?next=${encodeURIComponent(next)}`);
+    t.match(r.body, '<input type="hidden" name="next" value="/incidents">', `${next} is not offered`);
+  }
 });
