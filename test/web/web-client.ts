@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { API_TOKEN } from '../helpers.js';
+import { alert, API_TOKEN, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
 
 /** A browser-like client for app.inject: keeps cookies, reads the CSRF token from the last form, posts forms. */
 export class WebClient {
@@ -47,4 +47,11 @@ export class WebClient {
     await this.get('/sign-in');
     return this.post('/sign-in', { name, token, next: '/incidents' });
   }
+}
+
+/** An app with three incidents: 1 DDoSAttack (critical), 2 ServiceDown, 3 SlowAPI. */
+export async function seeded(t: Parameters<typeof makeApp>[0], config: Parameters<typeof makeApp>[1] = {}) {
+  const ctx = await makeApp(t, config);
+  for (const name of ['DDoSAttack', 'ServiceDown', 'SlowAPI']) await postWebhook(ctx.app, payload(uniqueGroup(), [alert(name)]));
+  return ctx;
 }

@@ -1,43 +1,10 @@
-import type { Severity } from '../classify/severity.js';
-import { checklistStatus, latestReview, type ChecklistSection } from '../incidents/checklist.js';
-import { formatDuration } from '../incidents/duration.js';
-import type { Alert, Incident, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
-import type { TimelineEntry } from '../incidents/timeline.js';
-import { channelLabel, describeEntry } from '../incidents/timeline-text.js';
-import { html, link, safeHref, type Html } from './html.js';
-import type { Viewer } from './session.js';
-
-// The pages, as functions of their data: no I/O here, so tests can render them directly.
-
-const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
-const STATUS_LABEL: Record<IncidentStatus, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
-
-const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** "in 4m" or "12m ago"; rounded to the minute past an hour, so it reads at a glance. */
-export function relative(ms: number, now: number): string {
-  const d = ms - now;
-  const abs = Math.abs(d) < 60_000 ? `${Math.max(0, Math.round(Math.abs(d) / 1000))}s` : formatDuration(Math.round(Math.abs(d) / 60_000) * 60_000);
-  return d >= 0 ? `in ${abs}` : `${abs} ago`;
-}
-
-/** What decided the severity, in words: a rule's name, or the alert's own label. */
-export function decidedBy(rule: string): string {
-  if (rule.startsWith('label:')) return `the alert's label ${rule.slice('label:'.length)}`;
-  if (rule === 'default') return 'the default severity (no rule matched)';
-  if (rule === 'explicit-label') return 'the triage_severity label';
-  return `rule ${rule}`;
-}
-
-/** The deadline as the list and the page show it: a countdown, "breached", or kept. */
-export function deadline(i: Incident, now: number): Html {
-  if (i.slaBreached || (i.acknowledgedAt === null && i.status !== 'resolved' && now >= i.respondBy)) {
-    return html`<span class="breached">breached</span>`;
-  }
-  if (i.acknowledgedAt !== null) return html`<span class="kept">responded</span>`;
-  return html`<time class="countdown" datetime="${iso(i.respondBy)}" data-deadline="${i.respondBy}">${relative(i.respondBy, now)}</time>`;
-}
+import { checklistStatus, latestReview, type ChecklistSection } from '../../incidents/checklist.js';
+import type { Alert, IncidentWithDetails } from '../../incidents/model.js';
+import type { TimelineEntry } from '../../incidents/timeline.js';
+import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
+import { html, link, safeHref, type Html } from '../html.js';
+import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
+import { hidden, layout, type PageContext } from './layout.js';
 
 /**
  * The address of Alertmanager's silence form for one alert, with its labels as equality matchers;
@@ -48,91 +15,6 @@ export function silenceUrl(externalUrl: string, labels: Record<string, string>):
   if (!base) return undefined;
   const matchers = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
   return `${base.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers.join(',')}}`)}`;
-}
-
-/** What every page shares: where the page is, who is signed in, and the CSRF token for its forms. */
-export interface PageContext {
-  viewer?: Viewer | undefined;
-  csrf: string;
-  now: number;
-  /** Sign-out is offered only with the built-in sign-in; behind a proxy it is the proxy's. */
-  canSignOut: boolean;
-}
-
-/** Where the page's script asks for the version of what it shows, and the version it was rendered at. */
-interface LiveCheck {
-  url: string;
-  version: string;
-}
-
-function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck): string {
-  const nav = ctx.viewer
-    ? html`<nav><a href="/incidents">Incidents</a><span class="who">Signed in as ${ctx.viewer.name}</span>${
-        ctx.canSignOut ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>` : ''
-      }</nav>`
-    : html``;
-  return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · alert-triage</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
-<body${live ? html` data-live-url="${live.url}" data-live-version="${live.version}"` : ''}>${nav}<main>${body}</main></body></html>`.value;
-}
-
-function hidden(csrf: string): Html {
-  return html`<input type="hidden" name="_csrf" value="${csrf}">`;
-}
-
-/** The sign-in page: the built-in form, or a word about the proxy. */
-export function signInPage(ctx: PageContext, opts: { proxy: boolean; next: string; error?: string; name?: string; openTrial?: boolean }): string {
-  if (opts.proxy) {
-    return layout('Sign in', ctx, html`<h1>Sign in</h1><p>This service signs people in through an authenticating proxy. Open it through the proxy's address.</p>`);
-  }
-  return layout(
-    'Sign in',
-    ctx,
-    html`<h1>Sign in</h1>
-${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
-${opts.openTrial ? html`<p class="warn">API_TOKEN is not set: any token signs in (a local trial).</p>` : ''}
-<form method="post" action="/sign-in" class="stack">${hidden(ctx.csrf)}<input type="hidden" name="next" value="${opts.next}">
-<label for="name">Your name</label><input id="name" name="name" required maxlength="200" autocomplete="name" value="${opts.name ?? ''}">
-<label for="token">API token</label><input id="token" name="token" type="password" required maxlength="1000" autocomplete="current-password">
-<button type="submit">Sign in</button></form>`,
-  );
-}
-
-/** The filters and page of the incident list. */
-export interface ListQuery {
-  status?: IncidentStatus | undefined;
-  severity?: Severity | undefined;
-  page: number;
-}
-
-/** The query string of a list page, for links and the live check. */
-export function listSearch(q: ListQuery, page = q.page): string {
-  const p = new URLSearchParams();
-  if (q.status) p.set('status', q.status);
-  if (q.severity) p.set('severity', q.severity);
-  if (page > 1) p.set('page', String(page));
-  const s = p.toString();
-  return s ? `?${s}` : '';
-}
-
-/** /incidents: newest first, filters, pages. */
-export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, hasNext: boolean, version: string): string {
-  const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
-  const rows = incidents.map(
-    (i) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="sev">${SEVERITY_LABEL[i.severity]}</span> <span class="title">${i.title}</span></a>
-<span class="meta"><span class="status">${STATUS_LABEL[i.status]}</span> · opened <time datetime="${iso(i.openedAt)}">${relative(i.openedAt, ctx.now)}</time> · deadline ${deadline(i, ctx.now)}</span></li>`,
-  );
-  const body = html`<h1>Incidents</h1>
-<form method="get" action="/incidents" class="filters">
-<label for="status">Status</label><select id="status" name="status">${option('', 'Any', q.status ?? '')}${(['open', 'acknowledged', 'resolved'] as const).map((s) => option(s, STATUS_LABEL[s], q.status))}</select>
-<label for="severity">Severity</label><select id="severity" name="severity">${option('', 'Any', q.severity ?? '')}${(['critical', 'high', 'medium', 'low'] as const).map((s) => option(s, SEVERITY_LABEL[s], q.severity))}</select>
-<button type="submit">Filter</button></form>
-<div id="incident-list" data-live>${rows.length ? html`<ul class="incidents">${rows}</ul>` : html`<p>No incidents${q.status || q.severity ? ' match these filters' : ''}.</p>`}</div>
-<nav class="pages">${q.page > 1 ? html`<a href="/incidents${listSearch(q, q.page - 1)}" rel="prev">Newer</a>` : ''} <span>Page ${q.page}</span> ${
-    hasNext ? html`<a href="/incidents${listSearch(q, q.page + 1)}" rel="next">Older</a>` : ''
-  }</nav>`;
-  return layout('Incidents', ctx, body, { url: `/incidents/live${listSearch(q)}`, version });
 }
 
 function labelList(labels: Record<string, string>): Html {
@@ -235,9 +117,4 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     (e) => html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
   )}</ol></section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
-}
-
-/** An error page for a person: the status and what to do. */
-export function errorPage(ctx: PageContext, status: number, message: string): string {
-  return layout(`Error ${status}`, ctx, html`<h1>${status === 404 ? 'Not found' : status === 403 ? 'Refused' : 'Cannot do that'}</h1><p class="error" role="alert">${message}</p><p><a href="/incidents">Back to the incidents</a></p>`);
 }

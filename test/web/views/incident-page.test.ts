@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decidedBy, relative, silenceUrl } from '../../src/web/views.js';
+import { silenceUrl } from '../../../src/web/views/incident-page.js';
 
 t.test("the silence link: Alertmanager's form with the alert's labels as matchers, URL-encoded", async (t) => {
   const url = silenceUrl('http://alertmanager:9093/', { alertname: 'Disk"Full', path: 'C:\\data', 'a&b': 'x y#z' })!;
@@ -9,12 +9,4 @@ t.test("the silence link: Alertmanager's form with the alert's labels as matcher
   t.equal(decodeURIComponent(filter), '{alertname="Disk\\"Full",path="C:\\\\data",a&b="x y#z"}');
   t.equal(silenceUrl('javascript:alert(1)//', { a: 'b' }), undefined);
   t.equal(silenceUrl('', { a: 'b' }), undefined);
-});
-
-t.test('words for the deadline and the decision', async (t) => {
-  t.equal(relative(5 * 60_000, 0), 'in 5m');
-  t.equal(relative(0, 90 * 60_000), '1h30m ago');
-  t.equal(relative(30_000, 0), 'in 30s');
-  t.equal(decidedBy('label:severity=critical'), "the alert's label severity=critical");
-  t.equal(decidedBy('ddos'), 'rule ddos');
 });

@@ -1,0 +1,62 @@
+import Type, { type Static } from 'typebox';
+import { SEVERITIES } from '../classify/severity.js';
+import { INCIDENT_STATUSES } from '../incidents/model.js';
+
+// The pages' path parameters, query strings and form bodies: one definition gives both the JSON
+// schema a route validates with and the type its handler reads.
+
+// A choice of strings as plain JSON Schema, with its type: TypeBox's Enum has none, which words a
+// wrong type worse (as in src/ingest/webhook-schema.ts).
+const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
+/** Every form carries its CSRF token (checked by the security plugin, not by the schema). */
+const Csrf = Type.Optional(Type.String({ maxLength: 500 }));
+
+/** /incidents/:id and what hangs below it. */
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+/** The list's filters and page; an empty value is what the filter form sends for "Any". */
+export const ListQuerystring = Type.Object(
+  {
+    status: Type.Optional(OneOf(['', ...INCIDENT_STATUSES])),
+    severity: Type.Optional(OneOf(['', ...SEVERITIES])),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ListQs = Static<typeof ListQuerystring>;
+
+/** Where to go after signing in. */
+export const SignInQuerystring = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
+
+export const SignInBody = Type.Object(
+  { name: Type.String({ maxLength: 200 }), token: Type.String({ maxLength: 1000 }), next: Type.Optional(Type.String({ maxLength: 2000 })), _csrf: Csrf },
+  { additionalProperties: false },
+);
+
+/** A form that is only its button (acknowledge, resolve). */
+export const ButtonBody = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
+
+export const NoteBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000 }), _csrf: Csrf }, { additionalProperties: false });
+
+/** A checklist step: ticked (done=on), unticked, or a problem with its note. */
+export const StepBody = Type.Object(
+  {
+    step: Type.String({ minLength: 1, maxLength: 300 }),
+    done: Type.Optional(OneOf(['on'])),
+    problem: Type.Optional(OneOf(['on'])),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    _csrf: Csrf,
+  },
+  { additionalProperties: false },
+);
+
+export const ReviewBody = Type.Object(
+  {
+    rootCause: Type.Optional(Type.String({ maxLength: 10_000 })),
+    impact: Type.Optional(Type.String({ maxLength: 10_000 })),
+    prevention: Type.Optional(Type.String({ maxLength: 10_000 })),
+    _csrf: Csrf,
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { api, makeApp } from '../../helpers.js';
+import { seeded, WebClient } from '../web-client.js';
+
+t.test('CSRF: a form without the token, or from another origin, gets 403 and changes nothing', async (t) => {
+  const { app } = await seeded(t);
+  const c = new WebClient(app);
+  await c.signIn();
+  await c.get('/incidents/1');
+  const noToken = await c.post('/incidents/1/ack', { _csrf: undefined });
+  t.equal(noToken.statusCode, 403);
+  t.match(noToken.body, /did not come from this site/);
+  t.equal((await c.post('/incidents/1/ack', { _csrf: 'forged' })).statusCode, 403);
+  const crossOrigin = await c.post('/incidents/1/ack', {}, { origin: 'https://evil.example' });
+  t.equal(crossOrigin.statusCode, 403, 'the right token from another origin');
+  t.equal((await c.post('/incidents/1/ack', {}, { 'sec-fetch-site': 'cross-site' })).statusCode, 403);
+  t.equal((await c.post('/incidents/1/ack', {}, { origin: 'null' })).statusCode, 403, 'an opaque origin (a sandboxed frame) too');
+  const signedOut = await app.inject({ method: 'POST', url: '/incidents/1/ack', headers: { origin: 'https://evil.example' } });
+  t.equal(signedOut.statusCode, 403, 'refused before the sign-in redirect: a cross-site post may carry no cookie');
+  // Another browser's session replayed without its CSRF cookie.
+  const attacker = new WebClient(app);
+  attacker.cookies.set('triage_session', c.cookies.get('triage_session')!);
+  t.equal((await attacker.post('/incidents/1/ack', { _csrf: c.csrf })).statusCode, 403);
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'nothing changed');
+  t.equal((await c.post('/sign-in', { name: 'x', token: 'test-api-token', _csrf: 'forged' })).statusCode, 403, 'sign-in is protected too');
+  const ok = await c.post('/incidents/1/ack', {}, { origin: 'http://localhost:80' });
+  t.equal(ok.statusCode, 303, 'the page itself may');
+});
+
+t.test('security headers: a CSP without inline script or style, nosniff, same-origin referrer; HSTS only over https', async (t) => {
+  const { app } = await seeded(t);
+  const c = new WebClient(app);
+  await c.signIn();
+  const res = await c.get('/incidents/1');
+  const page = res.body;
+  t.equal(res.headers['content-security-policy']?.includes("script-src 'self'"), true);
+  t.notOk(/<script(?![^>]*src=)/.test(page), 'no inline script');
+  t.notOk(/\sstyle=/.test(page), 'no inline style');
+  t.equal(res.headers['x-content-type-options'], 'nosniff');
+  t.equal(res.headers['referrer-policy'], 'same-origin', 'incident URLs do not leak to the links');
+  t.equal(res.headers['strict-transport-security'], undefined, 'no HSTS over plain http');
+  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).headers['content-security-policy'], undefined, 'the API is not in the pages’ scope');
+
+  const secure = await makeApp(t, { config: { channels: { publicUrl: 'https://triage.example.com' } } });
+  const s = new WebClient(secure.app, { origin: 'https://triage.example.com' });
+  t.match((await s.get('/sign-in')).headers['strict-transport-security'], /max-age=/);
+});
