@@ -32,6 +32,9 @@ export class ConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<RawConfig>(TriageConfigSchema);
 
+/** yaml's default, said here: a config shares a route or two by alias, never thousands of nodes. */
+const MAX_ALIAS_COUNT = 100;
+
 const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
 /** Reads and validates a config file. Throws ConfigError naming the file and the offending key. */
@@ -51,8 +54,18 @@ export function parseConfig(text: string, file: string): TriageConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(`${file}: invalid YAML: ${doc.errors[0]!.message}`);
   }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a plain ReferenceError for an alias bomb ("billion laughs"): a config error
+    // like any other, so a reload answers 400 and a start exits 78, each naming the file.
+    const message = (err as Error).message;
+    if (/alias count/i.test(message)) throw new ConfigError(`${file}: invalid YAML: too many aliases (maxAliasCount ${MAX_ALIAS_COUNT}): ${message}`);
+    throw new ConfigError(`${file}: invalid YAML: ${message}`);
+  }
   // Names and channels from the file reach the stores as text, so they are mended as a webhook is.
-  const raw: unknown = wellFormedDeep(doc.toJS());
+  raw = wellFormedDeep(raw);
   if (!validate(raw)) throw new ConfigError(`${file}: ${describe(validate.errors ?? [])}`);
 
   const sla = Object.fromEntries(SEVERITIES.map((s) => [s, durationAt(file, `sla.${s}`, raw.sla[s])])) as Record<Severity, number>;

@@ -1,3 +1,4 @@
+import { showBidiControls } from '../well-formed.js';
 import { formatDuration } from './duration.js';
 import type { IncidentWithDetails } from './model.js';
 import type { TimelineKind } from './timeline.js';
@@ -30,9 +31,111 @@ const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace(
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** Escapes text from alerts so it cannot break out of the report's Markdown (tables, links, HTML). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+// Escaping. Text from alerts, groupKeys, notes and reviews must stay text in the report, and the
+// report must stay readable: a backslash goes only where CommonMark/GFM would otherwise start
+// markup in that place, so `(5m SLA)`, `~12 minutes` and `container_memory_working_set` are left as
+// they are. Everywhere: a line ending (\n, \r\n or a lone \r) becomes a space, and `|` is escaped so
+// no text can end a table cell.
+
+const LINE_END = /\r\n|\r|\n/g;
+/** Outside the text (undefined) counts as punctuation: each call site puts a space or punctuation there. */
+const isSpace = (c: string | undefined) => c !== undefined && /[\t\n\f\r\p{Zs}]/u.test(c);
+const isPunct = (c: string | undefined) => c === undefined || /[\p{P}\p{S}]/u.test(c);
+const ASCII_PUNCT = /[!-/:-@[-`{-~]/;
+const ENTITY = /^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});/;
+
+/**
+ * Escapes text placed inside a line of the report (a heading, a table cell, a list item), after a
+ * space or punctuation. `force` names code points to escape whatever else holds (block markup).
+ *
+ * Emphasis (`*`, `_`) and strikethrough (`~`) need a closing delimiter run, so every run that can
+ * close is escaped, which alone makes them impossible, and an opening run is escaped too when a
+ * closer of its kind follows, for symmetry; a run that can do neither (`snake_case`, `5 * 3`,
+ * `~12 minutes`) is left alone. A link needs `](`. HTML needs `<` before a letter, `/`, `!` or `?`.
+ */
+export function escapeMarkdown(text: string, force: ReadonlySet<number> = new Set()): string {
+  const c = [...text.replace(LINE_END, ' ')];
+  const esc = c.map((_, i) => force.has(i));
+  const runs: { ch: string; from: number; to: number; open: boolean; close: boolean }[] = [];
+  for (let i = 0; i < c.length; ) {
+    const ch = c[i]!;
+    let j = i + 1;
+    if (ch === '*' || ch === '_' || ch === '~') {
+      while (c[j] === ch) j++;
+      const before = c[i - 1];
+      const after = c[j];
+      const left = !isSpace(after) && (!isPunct(after) || isSpace(before) || isPunct(before));
+      const right = !isSpace(before) && (!isPunct(before) || isSpace(after) || isPunct(after));
+      const underscore = ch === '_';
+      runs.push({ ch, from: i, to: j, open: left && (!underscore || !right || isPunct(before)), close: right && (!underscore || !left || isPunct(after)) });
+    } else if (ch === '`' || ch === '|') esc[i] = true;
+    else if (ch === '\\') esc[i] ||= c[i + 1] === undefined || ASCII_PUNCT.test(c[i + 1]!);
+    else if (ch === '<') esc[i] ||= /[A-Za-z/!?]/.test(c[i + 1] ?? '');
+    else if (ch === '&') esc[i] ||= ENTITY.test(c.slice(i, i + 40).join(''));
+    else if (ch === ']' && (c[i + 1] === '(' || c[i + 1] === '[')) {
+      esc[i] = true;
+      const open = c.lastIndexOf('[', i);
+      if (open >= 0) esc[open] = true;
+    }
+    i = j;
+  }
+  const mark = (r: (typeof runs)[number]) => {
+    for (let k = r.from; k < r.to; k++) esc[k] = true;
+  };
+  for (const [n, r] of runs.entries()) {
+    if (r.close || force.has(r.from)) mark(r);
+    else if (r.open && runs.some((later, m) => m > n && later.ch === r.ch && later.close)) mark(r);
+  }
+  return c.map((ch, i) => (esc[i] ? `\\${ch}` : ch)).join('');
+}
+
+/** Text ending a heading: a last run of `#` after a space would be taken for the closing sequence. */
+function escapeHeading(text: string): string {
+  const flat = text.replace(LINE_END, ' ');
+  const closing = /(^|[ \t])#+[ \t]*$/.exec(flat);
+  return escapeMarkdown(flat, closing ? new Set([[...flat.slice(0, closing.index + closing[1]!.length)].length]) : undefined);
+}
+
+/**
+ * One line of a review field, at the start of a line of the report. The team's lists stay lists
+ * (`- `, `* `, `+ `, `1. ` with text after them); what else would start a block is escaped: a
+ * heading, a quote, a fence, a thematic break or setext underline, a link definition.
+ */
+export function escapeMarkdownLine(line: string): string {
+  const lead = /^[ \t]*/.exec(line)![0];
+  const s = line.slice(lead.length);
+  const item = /^(?:[-*+]|\d{1,9}[.)])[ \t]+(?=\S)/.exec(s);
+  const thematic = /^([-*_])(?:[ \t]*\1){2,}[ \t]*$/.test(s);
+  if (item && !thematic) return lead + item[0] + escapeMarkdownLine(s.slice(item[0].length));
+  const force = new Set<number>();
+  if (thematic || /^(?:=+|-+)[ \t]*$/.test(s) || /^(?:#{1,6}(?:[ \t]|$)|>|~~~|\[|[-*+](?:[ \t]|$))/.test(s)) force.add(0);
+  const ordered = /^(\d{1,9})[.)](?:[ \t]|$)/.exec(s);
+  if (ordered) force.add(ordered[1]!.length);
+  return lead + escapeMarkdown(s, force);
+}
+
+/** The lines of a review field: each one a line of the report; no indentation that would make a code block. */
+function escapeBlock(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(LINE_END)) {
+    const prev = out.at(-1);
+    // After a heading or a blank line, four spaces would start an indented code block.
+    const line = prev === undefined || prev.trim() === '' ? raw.trimStart() : raw;
+    out.push(line.trim() === '' ? '' : escapeMarkdownLine(line));
+  }
+  return out;
+}
+
+/**
+ * A code span that shows `text` exactly: its fence is longer than any run of backticks inside, a
+ * line ending becomes a space, and `|` is escaped (GFM takes `\|` as `|` in a table cell, code
+ * spans included).
+ */
+function code(text: string): string {
+  const flat = text.replace(LINE_END, ' ').replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
+  const pad = /^`|`$/.test(flat) || (/^ .* $/.test(flat) && flat.trim() !== '') || flat === '' ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
 /**
@@ -44,10 +147,10 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   const i = incident;
   const detected = detectedAt(i);
   const out: string[] = [];
-  out.push(`## Incident Report - ${when(i.openedAt).slice(0, 10)}: ${escapeMarkdown(i.title)}`, '');
+  out.push(`## Incident Report - ${when(i.openedAt).slice(0, 10)}: ${escapeHeading(i.title)}`, '');
   out.push('| | |', '|---|---|');
-  out.push(`| Incident | #${i.id} (\`${i.key.replace(/`/g, "'")}\`) |`);
-  out.push(`| Severity | ${title(i.severity)}, chosen by rule \`${i.rule}\` |`);
+  out.push(`| Incident | #${i.id} (${code(i.key)}) |`);
+  out.push(`| Severity | ${title(i.severity)}, chosen by rule ${code(i.rule)} |`);
   if (i.team !== null) out.push(`| Team | ${escapeMarkdown(i.team)} |`);
   out.push(`| Status | ${i.status} |`);
   out.push(`| Detected | ${when(detected)} (first alert started; received ${when(i.openedAt)}) |`);
@@ -80,7 +183,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
       .join(', ');
     const summary = a.annotations['summary'] ? `: ${a.annotations['summary']}` : '';
     out.push(
-      `| ${escapeMarkdown((a.labels['alertname'] ?? a.fingerprint) + summary)} | ${escapeMarkdown(labels)} | ${a.severity} (${a.rule}) | ${a.status} | ${when(a.startsAt)} | ${
+      `| ${escapeMarkdown((a.labels['alertname'] ?? a.fingerprint) + summary)} | ${escapeMarkdown(labels)} | ${a.severity} (${escapeMarkdown(a.rule)}) | ${a.status} | ${when(a.startsAt)} | ${
         a.endsAt === null ? '' : when(a.endsAt)
       } |`,
     );
@@ -92,7 +195,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
     const status = checklistStatus(i.timeline);
     out.push('### Checklist');
     for (const section of checklist) {
-      out.push(`#### ${escapeMarkdown(section.section)}`);
+      out.push(`#### ${escapeHeading(section.section)}`);
       for (const step of section.steps) {
         const st = status.get(step);
         const by = st && st.state !== 'undone' ? ` (${escapeMarkdown(st.actor)}, ${when(st.at)})${st.note ? `: ${escapeMarkdown(st.note)}` : ''}` : '';
@@ -104,11 +207,12 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
 
   // The post-incident fields as the team last saved them; the plan's placeholders until then.
   const review = latestReview(i.timeline);
-  const block = (text: string | undefined, placeholder: string[]) => (text ? text.split('\n').map(escapeMarkdown) : placeholder);
+  const block = (text: string | undefined, placeholder: string[]) => (text ? escapeBlock(text) : placeholder);
   out.push('### Root Cause', ...block(review?.rootCause, ['[Describe what happened]']), '');
   out.push('### Impact', ...block(review?.impact, ['- X users affected', '- Y data records accessed', '- Z hours of downtime']), '');
   out.push('### Prevention', ...block(review?.prevention, ['[What changed to prevent recurrence]']), '');
-  return out.join('\n');
+  // Plain text: bidirectional controls from labels and notes are shown, not obeyed.
+  return showBidiControls(out.join('\n'));
 }
 
 /** When the problem was detected: the earliest alert's start (Prometheus saw it then), never after the incident opened. */

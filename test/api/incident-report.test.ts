@@ -35,7 +35,7 @@ t.test('the report tells the whole story of a real incident', async (t) => {
   t.match(timeline, /- 22:17:00 - Response: Acknowledged by alice: blocking at the edge/);
   t.match(timeline, /- 22:47:00 - Resolution: Resolved automatically: all 2 alerts resolved/);
   t.ok(timeline.indexOf('Escalation') < timeline.indexOf('SLA missed') && timeline.indexOf('SLA missed') < timeline.indexOf('Response'), 'in order');
-  t.match(md, '| DDoSAttack: flood \\<b\\>now\\</b\\> | instance=lb\\|1 | critical (critical-by-name) | resolved |', 'alert text is escaped');
+  t.match(md, '| DDoSAttack: flood \\<b>now\\</b> | instance=lb\\|1 | critical (critical-by-name) | resolved |', 'alert text is escaped');
   for (const heading of ['### Root Cause', '### Impact', '### Prevention']) t.match(md, heading);
 });
 

@@ -4,6 +4,7 @@ import t from 'tap';
 import { readEnv } from '../../src/config/env.js';
 import { loadConfigFile, parseConfig } from '../../src/config/load-config.js';
 import { tempDir } from '../helpers.js';
+import { aliasBomb } from './yaml-bomb.js';
 
 const shipped = readFileSync(new URL('../../config/triage.yml', import.meta.url), 'utf8');
 
@@ -96,4 +97,11 @@ t.test('the web settings from the environment: session secret, its lifetime, the
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: 'proxy.local' }), { message: /"proxy.local" is not an IP address or a CIDR range/ });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: '10.0.0.0/33' }), { message: /not an IP address or a CIDR range/ });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X Email', AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_HEADER: / });
+});
+
+t.test('a YAML alias bomb is a ConfigError naming the file, not a crash', async (t) => {
+  t.throws(() => parseConfig(aliasBomb(), 'bomb.yml'), { name: 'ConfigError', message: /^bomb\.yml: invalid YAML: too many aliases/ });
+  // A few aliases, as a config may use to share a route, are fine.
+  const shared = shipped + 'teams:\n  - {id: a, name: A, match: [\'team="a"\'], routing: {critical: &r {channels: ["#a"]}, high: *r}}\n';
+  t.ok(parseConfig(shared, 'ok.yml'));
 });
