@@ -42,7 +42,7 @@ t.test('the request timeout holds against a body that trickles in', async (t) =>
   let answer = '';
   let sent = 0;
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  socket.on('data', (d) => (answer += d));
+  socket.on('data', (d: Buffer) => (answer += d.toString()));
   socket.write('POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer test-webhook-token\r\nContent-Length: 60\r\n\r\n');
   // One byte every 500 ms: the whole body would take 30 s.
   const drip = setInterval(() => {

@@ -92,7 +92,7 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     const contact = opts.config.current.paging.contacts.find((c) => c.slack && c.slack === slackId);
     const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };
     try {
-      const result = action.action_id === 'ack' ? await opts.service.acknowledge(id, who) : await opts.service.resolve(id, who);
+      const result = await (action.action_id === 'ack' ? opts.service.acknowledge(id, who) : opts.service.resolve(id, who));
       if (!result.found) return reply.code(200).send({ ok: false, message: `no incident ${id}` });
       return reply.code(200).send({ ok: true, incident: id, status: result.incident.status, changed: result.changed });
     } catch (err) {

@@ -60,7 +60,7 @@ export class PageDelivery {
   }
 
   private async paced(notifier: Notifier, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
-    const plan = await this.pacer.plan(targetKey(pages[0]!), pages, now, notifier.pace!, Boolean(notifier.sendDigest));
+    const plan = await this.pacer.plan(targetKey(pages[0]!), pages, now, notifier.pace!, notifier.sendDigest !== undefined);
     if (plan.action === 'wait') {
       await inTurns(pages, RECORD_CONCURRENCY, (p) => this.record(p, { status: 'release', nextAttemptAt: plan.until }, now));
       return;

@@ -84,6 +84,7 @@ export const PagingSections = {
   drill: Type.Optional(RouteSchema),
 };
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- its type is what the parser returns
 const PagingSchema = Type.Object(PagingSections);
 
 /** The paging sections as written, which parsePaging turns into the paging domain's types. */

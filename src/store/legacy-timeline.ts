@@ -88,7 +88,7 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
       if (!m) return undefined;
       // Only the number of people mentioned was written down.
       const mentioned = Array.from({ length: Number(m[2] ?? 0) }, () => 'unknown');
-      return { ...base, ...(to.channel === 'slack' ? { recipients: mentioned } : {}), event: m[1]!.replace(' ', '_') as PageEvent, outcome: m[3] ? 'found' : 'sent' };
+      return { ...base, ...(to.channel === 'slack' ? { recipients: mentioned } : {}), event: m[1]!.replace(' ', '_'), outcome: m[3] ? 'found' : 'sent' };
     }
     case 'page_failed': {
       const to = destination(d);

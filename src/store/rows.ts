@@ -18,13 +18,13 @@ import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './stor
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
   /** A JSON column as read: text in SQLite, already parsed by pg. */
-  json(value: unknown): unknown;
+  json: (value: unknown) => unknown;
   /** A boolean column as read: 0 or 1 in SQLite, a boolean in PostgreSQL. */
-  bool(value: unknown): boolean;
+  bool: (value: unknown) => boolean;
   /** A boolean as bound: 1 or 0 in SQLite (better-sqlite3 binds no booleans), itself in PostgreSQL. */
-  boolParam(value: boolean): unknown;
+  boolParam: (value: boolean) => unknown;
   /** The placeholder of the `n`th parameter of a statement, from 1: `?` in SQLite, `$n` in PostgreSQL. */
-  param(n: number): string;
+  param: (n: number) => string;
 }
 
 /** A JSON column as the driver hands it over; Engine.json reads it. */
@@ -183,18 +183,18 @@ export interface PagePayload {
 
 /** The mappers from rows to the domain's objects, for one engine. */
 export interface RowMappers {
-  toIncident(r: IncidentRow): Incident;
-  toAlert(r: AlertRow): Alert;
-  toEntry(r: TimelineRow): TimelineEntry;
-  toOutboxEntry(r: OutboxRow): OutboxEntry;
-  toOverride(r: OverrideRow): RuntimeOverride;
+  toIncident: (r: IncidentRow) => Incident;
+  toAlert: (r: AlertRow) => Alert;
+  toEntry: (r: TimelineRow) => TimelineEntry;
+  toOutboxEntry: (r: OutboxRow) => OutboxEntry;
+  toOverride: (r: OverrideRow) => RuntimeOverride;
   /** The state a decider reads: the incident and its alerts by fingerprint. */
-  toState(r: IncidentRow, alerts: readonly AlertRow[]): IncidentState;
+  toState: (r: IncidentRow, alerts: readonly AlertRow[]) => IncidentState;
   /**
    * The outcome of a notification that changed nothing (a re-delivery): it still names the incident
    * it concerns, the group's active one, else its most recently resolved one (null when neither).
    */
-  unchanged(concerned: IncidentRow | undefined): NotificationOutcome;
+  unchanged: (concerned: IncidentRow | undefined) => NotificationOutcome;
 }
 
 export function rowMappers(e: Engine): RowMappers {

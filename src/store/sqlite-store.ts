@@ -152,8 +152,11 @@ export class SqliteStore implements IncidentStore {
         }
       }),
     );
+    // better-sqlite3's transaction variants are plain functions, bound to their database already.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     this.commitEach = each.immediate;
     // A write's own error is wrapped, to be told apart from a failed BEGIN or COMMIT.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- see commitEach
     this.commitAll = db.transaction((fns: (() => unknown)[]) =>
       fns.map((fn) => {
         try {
@@ -589,6 +592,7 @@ export class SqliteStore implements IncidentStore {
     try {
       return Promise.resolve(fn());
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- translate passes on what was thrown
       return Promise.reject(translate(err));
     }
   }

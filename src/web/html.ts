@@ -33,7 +33,9 @@ function render(value: unknown, inTag: boolean): string {
   if (value instanceof Html) return value.value;
   if (value === null || value === undefined || value === false) return '';
   if (Array.isArray(value)) return value.map((v) => render(v, inTag)).join('');
-  return escapeText(String(value), inTag);
+  // Numbers and booleans: what reaches a page from the views, never an object.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  return escapeText(typeof value === 'string' ? value : String(value), inTag);
 }
 
 /** The tagged template: `html\`<p>${text}</p>\`` escapes `text`; nested `html` and arrays of it pass through. */

@@ -37,7 +37,7 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
   });
-  const { port } = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))) as { port: number };
+  const { port } = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))) as { port: number };
   const base = `http://127.0.0.1:${port}`;
   const afterStart = rssMiB(child.pid!);
   await (await fetch(`${base}/metrics`)).text();

@@ -25,7 +25,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDi
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
 });
-const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
 const { port } = JSON.parse(line) as { port: number };
 let next = Math.floor(Math.random() * 1e9);
 const body = (n: number) => benchBody(alerts, n);

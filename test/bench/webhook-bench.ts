@@ -35,7 +35,7 @@ async function startServer(mode: 'bare' | 'service' | 'floor', dir: string, data
   });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
   });
   return { child, port: (JSON.parse(line) as { port: number }).port };
 }
@@ -151,7 +151,7 @@ try {
         }
       }
       const a = results['bare']!;
-      const b = results['service']!;
+      const b = results['service'];
       const c = results['floor']!;
       const cells = [`${alerts} alerts`, String(connections), ...fmt(a), ...fmt(b), (b.rps / a.rps).toFixed(2), c.rps.toFixed(0), (c.rps / a.rps).toFixed(2)];
       rows.push(`| ${cells.join(' | ')} |`);

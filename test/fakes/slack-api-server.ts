@@ -149,9 +149,10 @@ export class SlackApiServer {
         const m: SlackMessage = {
           channel,
           ts,
-          text: String(args['text'] ?? ''),
+          text: String((args['text'] as string | undefined) ?? ''),
           attachments: args['attachments'],
           updates: 0,
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Slack's thread_ts is text
           ...(args['thread_ts'] ? { thread_ts: String(args['thread_ts']) } : {}),
           ...(args['metadata'] ? { metadata: args['metadata'] as SlackMessage['metadata'] } : {}),
         };
@@ -162,7 +163,7 @@ export class SlackApiServer {
       case 'chat.update': {
         const m = this.messages.find((x) => x.channel === args['channel'] && x.ts === args['ts']);
         if (!m) return { ok: false, error: 'message_not_found' };
-        m.text = String(args['text'] ?? m.text);
+        m.text = String((args['text'] as string | undefined) ?? m.text);
         m.attachments = args['attachments'] ?? m.attachments;
         m.updates++;
         return { ok: true, channel: m.channel, ts: m.ts };

@@ -60,5 +60,5 @@ t.test('a page says its event once: thread replies and e-mails', async (t) => {
     ],
     [{ event: 'opened', cause: null }, 'New incident'],
   ];
-  for (const [page, want] of table) t.equal(describePage(page), want, `${page.event}: ${(page.cause as TimelineEntry | null)?.kind}`);
+  for (const [page, want] of table) t.equal(describePage(page), want, `${page.event}: ${(page.cause)?.kind}`);
 });

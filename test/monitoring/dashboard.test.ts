@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
-import { alert, api, freePort, makeApp, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
+import { alert, api, freePort, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
 import { pagingApp } from '../notify/paging-helpers.js';
 import { replicaAggregationProblems } from './replica-aggregation.js';
 import { needs, ROOT } from './tools.js';

@@ -26,7 +26,7 @@ async function lostFirstPost(t: Test) {
 const digests = (messages: { text: string }[]) => messages.filter((m) => /incident updates/.test(m.text));
 
 t.test('a channel configured by #name is looked up by its ID (conversations.list), not by the name Slack refuses', async (t) => {
-  const { app, slack, clock, drain } = await lostFirstPost(t);
+  const { slack, clock, drain } = await lostFirstPost(t);
   clock.advance(2000);
   await drain();
   t.equal(slack.postedTo('#incidents').length, 1, 'found, not posted again');

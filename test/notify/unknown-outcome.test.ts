@@ -88,7 +88,7 @@ t.test('e-mail: a retried page keeps its Message-ID (derived from the outbox id)
   t.equal(mail.refused.length, 1, 'one attempt refused with 451');
   const refusedId = mail.refused[0]!.mail.messageId;
   const page = mail.refused[0]!.mail.headers.get('x-alert-triage-page');
-  t.equal(refusedId, `<page-${String(page)}.incident-1@example.com>`, 'the outbox id names the message');
+  t.equal(refusedId, `<page-${String(page as unknown as number)}.incident-1@example.com>`, 'the outbox id names the message');
   const delivered = mail.received.filter((m) => m.mail.headers.get('x-alert-triage-page') === page);
   t.equal(delivered.length, 1, 'the retry delivered it');
   t.equal(delivered[0]!.mail.messageId, refusedId, 'with the same Message-ID as the refused attempt');

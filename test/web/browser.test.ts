@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { alert, API_TOKEN, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
 import { needs, ROOT } from '../monitoring/tools.js';

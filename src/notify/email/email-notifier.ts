@@ -99,7 +99,7 @@ ${link ? `<p><a href="${htmlEscape(link)}">Open the incident</a></p>` : ''}
         text: showBidiControls(text),
         html: showBidiControls(html),
         signal: this.closing.signal,
-      } as Parameters<Transporter['sendMail']>[0]);
+      });
       const rejected = ((info.rejected ?? []) as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address));
       return { externalRef: messageId, ...(rejected.length ? { rejected } : {}) };
     } catch (err) {

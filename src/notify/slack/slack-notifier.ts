@@ -293,7 +293,7 @@ function mentions(page: OutboxEntry): string {
 /** Runs one Web API call and turns its failure into a NotifyError that says whether to retry. */
 async function call(fn: () => Promise<WebAPICallResult>): Promise<WebAPICallResult & { channel?: string; ts?: string }> {
   try {
-    return (await fn()) as WebAPICallResult & { channel?: string; ts?: string };
+    return (await fn());
   } catch (err) {
     throw toNotifyError(err);
   }
