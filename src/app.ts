@@ -105,13 +105,18 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
   // The notifiers read the checklists in force at each send, so a reload applies.
   const notifiers = createNotifiers(
-    { ...config.channels, checklists: () => live.current.checklists, timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone },
+    {
+      ...config.channels,
+      checklists: () => live.current.checklists,
+      timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
+    },
     store,
     channels,
   );
   // A page to a channel that cannot send is recorded as not sent at once, rather than queued.
   const known = [...notifiers.keys()].join(', ');
-  const unconfigured = (channel: string) => (notifiers.has(channel) ? notifiers.get(channel)!.notConfigured : `no channel "${channel}" (there are: ${known})`);
+  const unconfigured = (channel: string) =>
+    notifiers.has(channel) ? notifiers.get(channel)!.notConfigured : `no channel "${channel}" (there are: ${known})`;
   const dispatcher = new Dispatcher(store, notifiers, clock, metrics, app.log, config.dispatch);
   const service = new IncidentService({
     store,

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const load = (settings: EnvSettings) => {
     const config = loadConfigFile(settings.configPath);
     const found = pagingProblems(settings, config.paging);
-    if (settings.production && found.length) throw new ConfigError(`${found.join('; ')} (NODE_ENV=production refuses a pager that cannot page)`);
+    if (settings.production && found.length)
+      throw new ConfigError(`${found.join('; ')} (NODE_ENV=production refuses a pager that cannot page)`);
     return { config, found };
   };
   try {
@@ -51,15 +52,27 @@ async function main(): Promise<void> {
   }
 
   const logger = pino({ level: env.logLevel, redact: REDACT_PATHS, serializers: logSerializers });
-  for (const [name, value] of [['WEBHOOK_TOKEN', env.webhookToken], ['API_TOKEN', env.apiToken]] as const) {
-    if (!value) logger.warn(`${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`);
-    else if (isPlaceholderToken(value)) logger.warn(`${name} is the demo stack's placeholder: anyone who reads docker-compose.yml can use it. Fine for a demo; set a real one (NODE_ENV=production requires it).`);
+  for (const [name, value] of [
+    ['WEBHOOK_TOKEN', env.webhookToken],
+    ['API_TOKEN', env.apiToken],
+  ] as const) {
+    if (!value)
+      logger.warn(
+        `${name} is not set: anyone who can reach this port can use it. Fine for a local trial; set it (NODE_ENV=production requires it).`,
+      );
+    else if (isPlaceholderToken(value))
+      logger.warn(
+        `${name} is the demo stack's placeholder: anyone who reads docker-compose.yml can use it. Fine for a demo; set a real one (NODE_ENV=production requires it).`,
+      );
   }
 
   if (!env.sessionSecret) {
-    logger.warn('SESSION_SECRET is not set: a secret was made up for this run, so web sign-ins end at every restart and work on this replica only. Set it (NODE_ENV=production requires it).');
+    logger.warn(
+      'SESSION_SECRET is not set: a secret was made up for this run, so web sign-ins end at every restart and work on this replica only. Set it (NODE_ENV=production requires it).',
+    );
   }
-  if (env.authProxy) logger.info({ header: env.authProxy.header, trusted: env.authProxy.trusted }, 'web sign-in by an authenticating proxy');
+  if (env.authProxy)
+    logger.info({ header: env.authProxy.header, trusted: env.authProxy.trusted }, 'web sign-in by an authenticating proxy');
   for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);
   const app = buildApp(
     {
@@ -121,10 +134,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ port: env.port, host: env.host });
-  logger.info(
-    { config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl },
-    'alert-triage ready',
-  );
+  logger.info({ config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl }, 'alert-triage ready');
 }
 
 main().catch((err: unknown) => {

@@ -20,7 +20,8 @@ t.test('probes and scrapes are not written to the request log; other requests ar
   const app = buildApp({ triage: shippedConfig, apiToken: API_TOKEN, dispatch: { autoStart: false } }, { store, logger });
   t.teardown(() => app.close());
   await app.ready();
-  for (const url of ['/healthz', '/readyz', '/metrics', '/healthz']) t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
+  for (const url of ['/healthz', '/readyz', '/metrics', '/healthz'])
+    t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode, 200);
   const requestLines = lines.filter((l) => l.msg === 'incoming request');
   t.same(
@@ -43,7 +44,9 @@ t.test('the request timeout holds against a body that trickles in', async (t) =>
   let sent = 0;
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.on('data', (d: Buffer) => (answer += d.toString()));
-  socket.write('POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer test-webhook-token\r\nContent-Length: 60\r\n\r\n');
+  socket.write(
+    'POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer test-webhook-token\r\nContent-Length: 60\r\n\r\n',
+  );
   // One byte every 500 ms: the whole body would take 30 s.
   const drip = setInterval(() => {
     if (sent < 60 && !socket.destroyed) {

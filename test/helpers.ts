@@ -67,7 +67,14 @@ let seq = 0;
 /** One alert for a payload; `name` becomes alertname and, unless given, the fingerprint. */
 export function alert(
   name: string,
-  extra: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string; fingerprint?: string } = {},
+  extra: {
+    status?: 'firing' | 'resolved';
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    startsAt?: string;
+    endsAt?: string;
+    fingerprint?: string;
+  } = {},
 ): WebhookPayload['alerts'][number] {
   const status = extra.status ?? 'firing';
   return {
@@ -202,7 +209,11 @@ export function shippedConfigText(extra = ''): string {
 }
 
 /** `store`, whose `method` fails once (503-style: the database went away) the first time `when` says so. */
-export function failingOnce(store: IncidentStore, method: keyof IncidentStore, when: (args: unknown[]) => boolean = () => true): IncidentStore {
+export function failingOnce(
+  store: IncidentStore,
+  method: keyof IncidentStore,
+  when: (args: unknown[]) => boolean = () => true,
+): IncidentStore {
   let failed = false;
   return new Proxy(store, {
     get(target, name, receiver) {

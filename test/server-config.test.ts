@@ -8,7 +8,6 @@ import { start, waitFor } from './fakes/server-process.js';
 
 const SECRET = 'very-secret-webhook-token-4242';
 
-
 t.test('SIGHUP reloads the config file: a good file adds a team at once, a bad one is refused and the old config kept', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'triage.yml');
@@ -17,7 +16,8 @@ t.test('SIGHUP reloads the config file: a good file adds a team at once, a bad o
   const run = start({ TRIAGE_CONFIG: file, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'h.db')}`, API_TOKEN: 'api-77' });
   t.teardown(() => run.child.kill('SIGKILL'));
   await waitFor(run, 'alert-triage ready');
-  const oncall = (team: string) => fetch(`http://127.0.0.1:${port}/api/oncall?team=${team}`, { headers: { authorization: 'Bearer api-77' } });
+  const oncall = (team: string) =>
+    fetch(`http://127.0.0.1:${port}/api/oncall?team=${team}`, { headers: { authorization: 'Bearer api-77' } });
   t.equal((await oncall('payments')).status, 404, 'no such team yet');
 
   writeFileSync(file, shippedConfigText(TEAMS_YAML));
@@ -83,7 +83,11 @@ t.test('a token put in the URL is refused and never reaches the log', async (t) 
   const run = start({ PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'u.db')}`, WEBHOOK_TOKEN: SECRET, LOG_LEVEL: 'info' });
   t.teardown(() => run.child.kill('SIGKILL'));
   await waitFor(run, 'alert-triage ready');
-  const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager?token=${SECRET}&x=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager?token=${SECRET}&x=1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   t.equal(res.status, 401);
   await waitFor(run, 'request completed');
   t.match(run.output(), '/webhook/alertmanager?token=[redacted]&x=[redacted]');

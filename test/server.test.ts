@@ -13,11 +13,16 @@ t.setTimeout(300_000);
 
 const SECRET = 'very-secret-webhook-token-4242';
 
-
 t.test('serves, keeps secrets out of the log, shuts down on SIGTERM and keeps what it accepted', async (t) => {
   const dir = tempDir(t);
   const port = await freePort();
-  const env = { PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, WEBHOOK_TOKEN: SECRET, API_TOKEN: 'api-secret-77', LOG_LEVEL: 'trace' };
+  const env = {
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+    WEBHOOK_TOKEN: SECRET,
+    API_TOKEN: 'api-secret-77',
+    LOG_LEVEL: 'trace',
+  };
   const first = start(env);
   t.teardown(() => first.child.kill('SIGKILL'));
   await waitFor(first, 'alert-triage ready');
@@ -87,7 +92,13 @@ t.test('SIGTERM during a request: the request finishes and is committed, then th
   const { request } = await import('node:http');
   const answer = new Promise<{ status: number | undefined; text: string }>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/webhook/alertmanager', headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/webhook/alertmanager',
+        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));

@@ -94,7 +94,9 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
     const incident = await store.getIncident(req.params.id);
     if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-    return reply.type('text/markdown; charset=utf-8').send(renderReport(incident, opts.config.current.sla, opts.clock.now(), checklistFor(opts.config.current.checklists, incident)));
+    return reply
+      .type('text/markdown; charset=utf-8')
+      .send(renderReport(incident, opts.config.current.sla, opts.clock.now(), checklistFor(opts.config.current.checklists, incident)));
   });
 
   for (const [action, run] of [

@@ -55,41 +55,72 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
     const { current, next } = oncallNow(policy.rotation, now, overridesOf(overrides, policy.rotationOwner));
     return { timeZone: policy.rotation.timeZone, at: iso(now), current: shift(current), next: shift(next) };
   };
-  const overrideJson = (o: RuntimeOverride) => ({ id: o.id, team: o.team, contact: o.contact, from: iso(o.from), until: iso(o.to), by: o.by, createdAt: iso(o.createdAt) });
+  const overrideJson = (o: RuntimeOverride) => ({
+    id: o.id,
+    team: o.team,
+    contact: o.contact,
+    from: iso(o.from),
+    until: iso(o.to),
+    by: o.by,
+    createdAt: iso(o.createdAt),
+  });
   const badRequest = (message: string) => ({ error: 'Bad Request', message });
 
-  app.get('/oncall', { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } }, async (req, reply) => {
-    const paging = opts.config.current.paging;
-    const now = clock.now();
-    const overrides = await store.listOverrides(now);
-    if (req.query.team !== undefined) {
-      const team = paging.teams.find((t) => t.id === req.query.team);
-      if (!team) return reply.code(404).send({ error: 'Not Found', message: `no team "${req.query.team}" in the config` });
-      return { team: team.id, ...rotationJson(paging, team, overrides, now) };
-    }
-    if (!paging.rotation && paging.teams.length === 0) {
-      return reply.code(404).send({ error: 'Not Found', message: 'no on-call rotation in the config (see "oncall" and "teams" in config/triage.yml)' });
-    }
-    return { ...rotationJson(paging, paging, overrides, now), teams: paging.teams.map((t) => ({ team: t.id, ...rotationJson(paging, t, overrides, now) })) };
-  });
+  app.get(
+    '/oncall',
+    { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } },
+    async (req, reply) => {
+      const paging = opts.config.current.paging;
+      const now = clock.now();
+      const overrides = await store.listOverrides(now);
+      if (req.query.team !== undefined) {
+        const team = paging.teams.find((t) => t.id === req.query.team);
+        if (!team) return reply.code(404).send({ error: 'Not Found', message: `no team "${req.query.team}" in the config` });
+        return { team: team.id, ...rotationJson(paging, team, overrides, now) };
+      }
+      if (!paging.rotation && paging.teams.length === 0) {
+        return reply
+          .code(404)
+          .send({ error: 'Not Found', message: 'no on-call rotation in the config (see "oncall" and "teams" in config/triage.yml)' });
+      }
+      return {
+        ...rotationJson(paging, paging, overrides, now),
+        teams: paging.teams.map((t) => ({ team: t.id, ...rotationJson(paging, t, overrides, now) })),
+      };
+    },
+  );
 
-  app.get('/oncall/overrides', { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } }, async (req) => {
-    const all = await store.listOverrides(clock.now());
-    return { overrides: (req.query.team === undefined ? all : all.filter((o) => o.team === req.query.team)).map(overrideJson) };
-  });
+  app.get(
+    '/oncall/overrides',
+    { schema: { querystring: Type.Object({ team: Type.Optional(Id) }, { additionalProperties: false }) } },
+    async (req) => {
+      const all = await store.listOverrides(clock.now());
+      return { overrides: (req.query.team === undefined ? all : all.filter((o) => o.team === req.query.team)).map(overrideJson) };
+    },
+  );
 
   app.post('/oncall/overrides', { schema: { body: OverrideBody } }, async (req, reply) => {
     const paging = opts.config.current.paging;
     const { team = null, contact, by = 'api' } = req.body;
     const policy = team === null ? paging : paging.teams.find((t) => t.id === team);
     if (!policy) return reply.code(400).send(badRequest(`team: no team "${team}" in the config`));
-    if (!policy.rotation) return reply.code(400).send(badRequest(team === null ? 'team: the config has no top-level on-call rotation; name a team' : `team: "${team}" has no on-call rotation`));
+    if (!policy.rotation)
+      return reply
+        .code(400)
+        .send(
+          badRequest(
+            team === null ? 'team: the config has no top-level on-call rotation; name a team' : `team: "${team}" has no on-call rotation`,
+          ),
+        );
     // A team without a rotation of its own shares the top level's: an override there is the top level's.
     if (team !== null && policy.rotationOwner !== team) {
-      return reply.code(400).send(badRequest(`team: "${team}" has no rotation of its own; it pages the top-level on-call, so leave team out`));
+      return reply
+        .code(400)
+        .send(badRequest(`team: "${team}" has no rotation of its own; it pages the top-level on-call, so leave team out`));
     }
     const owner = policy.rotationOwner;
-    if (!paging.contacts.some((c) => c.id === contact)) return reply.code(400).send(badRequest(`contact: no contact "${contact}" in the config`));
+    if (!paging.contacts.some((c) => c.id === contact))
+      return reply.code(400).send(badRequest(`contact: no contact "${contact}" in the config`));
     const from = parseOffsetDateTime(req.body.from);
     const until = parseOffsetDateTime(req.body.until);
     if (from === undefined) return reply.code(400).send(badRequest(`from: "${req.body.from}" is not a time that exists`));
@@ -102,9 +133,15 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
 
   app.delete(
     '/oncall/overrides/:id',
-    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), querystring: Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        querystring: Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+      },
+    },
     async (req, reply) => {
-      if (!(await store.deleteOverride(req.params.id))) return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
+      if (!(await store.deleteOverride(req.params.id)))
+        return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
       req.log.info({ override: req.params.id, by: req.query.by ?? 'api' }, 'on-call override removed');
       return reply.code(204).send();
     },

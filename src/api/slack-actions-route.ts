@@ -24,7 +24,13 @@ const MAX_SKEW_S = 5 * 60;
  * Checks Slack's request signature: v0 HMAC-SHA256 of `v0:timestamp:body` with the signing
  * secret, compared in constant time, and refuses timestamps more than five minutes off (replays).
  */
-export function verifySlackSignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: string, nowMs: number): boolean {
+export function verifySlackSignature(
+  secret: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  body: string,
+  nowMs: number,
+): boolean {
   if (!timestamp || !signature || !/^\d+$/.test(timestamp)) return false;
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > MAX_SKEW_S) return false;
   const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`);
@@ -61,14 +67,27 @@ export function parseIncidentId(value: string | undefined): number | undefined {
  */
 export async function slackActionsRoute(app: FastifyInstance, opts: SlackActionsOptions) {
   // The signature covers the raw body, so keep it as text.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.post<{ Body: string }>('/slack/actions', async (req, reply) => {
-    if (!opts.signingSecret) return reply.code(503).send({ error: 'Service Unavailable', message: 'Slack actions are not configured (SLACK_SIGNING_SECRET unset)' });
+    if (!opts.signingSecret)
+      return reply
+        .code(503)
+        .send({ error: 'Service Unavailable', message: 'Slack actions are not configured (SLACK_SIGNING_SECRET unset)' });
     const body = typeof req.body === 'string' ? req.body : '';
     const ts = req.headers['x-slack-request-timestamp'];
     const sig = req.headers['x-slack-signature'];
-    if (!verifySlackSignature(opts.signingSecret, typeof ts === 'string' ? ts : undefined, typeof sig === 'string' ? sig : undefined, body, opts.clock.now())) {
+    if (
+      !verifySlackSignature(
+        opts.signingSecret,
+        typeof ts === 'string' ? ts : undefined,
+        typeof sig === 'string' ? sig : undefined,
+        body,
+        opts.clock.now(),
+      )
+    ) {
       return reply.code(401).send({ error: 'Unauthorized', message: 'bad or stale Slack signature' });
     }
     let parsed: unknown;
@@ -79,7 +98,9 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     }
     if (!isInteractionPayload(parsed)) {
       const e = isInteractionPayload.errors?.[0];
-      return reply.code(400).send({ error: 'Bad Request', message: `payload${e?.instancePath ?? ''} ${e?.message ?? 'is not a Slack interaction'}` });
+      return reply
+        .code(400)
+        .send({ error: 'Bad Request', message: `payload${e?.instancePath ?? ''} ${e?.message ?? 'is not a Slack interaction'}` });
     }
     const payload = parsed;
     const action = payload.actions?.[0];
@@ -87,10 +108,15 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
       return reply.code(200).send({ ok: true, ignored: true });
     }
     const id = parseIncidentId(action.value);
-    if (id === undefined) return reply.code(200).send({ ok: false, message: `${JSON.stringify((action.value ?? '').slice(0, 40))} is not an incident id` });
+    if (id === undefined)
+      return reply.code(200).send({ ok: false, message: `${JSON.stringify((action.value ?? '').slice(0, 40))} is not an incident id` });
     const slackId = payload.user?.id;
     const contact = opts.config.current.paging.contacts.find((c) => c.slack && c.slack === slackId);
-    const who = { name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`, contact: contact?.id, via: 'slack' as const };
+    const who = {
+      name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`,
+      contact: contact?.id,
+      via: 'slack' as const,
+    };
     try {
       const result = await (action.action_id === 'ack' ? opts.service.acknowledge(id, who) : opts.service.resolve(id, who));
       if (!result.found) return reply.code(200).send({ ok: false, message: `no incident ${id}` });

@@ -47,11 +47,14 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
     ['environment', async () => (envError ? { ok: false, detail: envError.message } : checkEnv(settings!))],
     ...(postgres
       ? ([
-          ['store', withEnv(async (e) => {
-            const r = await checkPostgres(e);
-            inspection = r.inspection;
-            return r.outcome;
-          })],
+          [
+            'store',
+            withEnv(async (e) => {
+              const r = await checkPostgres(e);
+              inspection = r.inspection;
+              return r.outcome;
+            }),
+          ],
           ['schema', withEnv(() => checkSchema(inspection))],
         ] as [string, () => Promise<Outcome>][])
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
@@ -87,7 +90,12 @@ function checkConfig(env: EnvSettings): Outcome {
 }
 
 function checkEnv(e: EnvSettings): Outcome {
-  const missing = [['WEBHOOK_TOKEN', e.webhookToken], ['API_TOKEN', e.apiToken]].filter(([, v]) => !v).map(([k]) => k);
+  const missing = [
+    ['WEBHOOK_TOKEN', e.webhookToken],
+    ['API_TOKEN', e.apiToken],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   return { ok: true, detail: missing.length ? `${missing.join(' and ')} not set: fine for a trial, not for production` : 'tokens set' };
 }
 
@@ -118,10 +126,16 @@ async function checkPostgres({ databaseUrl, database }: EnvSettings): Promise<{ 
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     let reason = (err as Error).message ?? String(err);
-    if (!code && /timeout/i.test(reason)) reason = `${reason} (DATABASE_CONNECT_TIMEOUT ${formatDuration(database.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs)})`;
+    if (!code && /timeout/i.test(reason))
+      reason = `${reason} (DATABASE_CONNECT_TIMEOUT ${formatDuration(database.connectTimeoutMs ?? PG_DEFAULTS.connectTimeoutMs)})`;
     const password = passwordOf(url);
     if (password) reason = reason.split(password).join('***');
-    return { outcome: { ok: false, detail: `DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? code : 'no code'}: ${reason})` } };
+    return {
+      outcome: {
+        ok: false,
+        detail: `DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? code : 'no code'}: ${reason})`,
+      },
+    };
   }
 }
 
@@ -165,7 +179,12 @@ async function checkSmtp({ smtpUrl: url }: EnvSettings): Promise<Outcome> {
   } catch {
     return { ok: false, detail: 'SMTP_URL is not a URL such as smtp://user:pass@host:587' };
   }
-  const transport = nodemailer.createTransport({ url, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
+  const transport = nodemailer.createTransport({
+    url,
+    connectionTimeout: TIMEOUT_MS,
+    greetingTimeout: TIMEOUT_MS,
+    socketTimeout: TIMEOUT_MS,
+  });
   try {
     await transport.verify();
     return { ok: true, detail: `${where} accepts connections` };
@@ -180,23 +199,32 @@ async function checkSmtp({ smtpUrl: url }: EnvSettings): Promise<Outcome> {
 function checkRules(dir: string): Outcome {
   const files = [join(dir, 'prometheus_rules.yml')];
   const detections = join(dir, 'detection_rules');
-  if (existsSync(detections)) files.push(...readdirSync(detections).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(detections, f)));
+  if (existsSync(detections))
+    files.push(
+      ...readdirSync(detections)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => join(detections, f)),
+    );
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) return { ok: false, detail: `missing ${missing.join(', ')}` };
   const promtool = spawnSync('promtool', ['check', 'rules', ...files], { encoding: 'utf8', timeout: 30_000 });
   if (!promtool.error) {
-    if (promtool.status !== 0) return { ok: false, detail: `promtool check rules: ${(promtool.stdout + promtool.stderr).trim().split('\n').slice(-3).join(' ')}` };
+    if (promtool.status !== 0)
+      return { ok: false, detail: `promtool check rules: ${(promtool.stdout + promtool.stderr).trim().split('\n').slice(-3).join(' ')}` };
     const count = [...promtool.stdout.matchAll(/SUCCESS: (\d+) rules found/g)].reduce((n, m) => n + Number(m[1]), 0);
     return { ok: true, detail: `promtool: ${count} rules load from ${files.length} files` };
   }
   // No promtool here: at least the files must parse and have the shape Prometheus expects.
   let count = 0;
   for (const f of files) {
-    const doc = parse(readFileSync(f, 'utf8')) as { groups?: { name?: string; rules?: { alert?: string; record?: string; expr?: unknown }[] }[] };
+    const doc = parse(readFileSync(f, 'utf8')) as {
+      groups?: { name?: string; rules?: { alert?: string; record?: string; expr?: unknown }[] }[];
+    };
     if (!Array.isArray(doc?.groups)) return { ok: false, detail: `${f}: no groups` };
     for (const g of doc.groups) {
       for (const r of g.rules ?? []) {
-        if (!(r.alert || r.record) || typeof r.expr !== 'string') return { ok: false, detail: `${f}: group ${g.name}: a rule without alert/record and expr` };
+        if (!(r.alert || r.record) || typeof r.expr !== 'string')
+          return { ok: false, detail: `${f}: group ${g.name}: a rule without alert/record and expr` };
         count++;
       }
     }

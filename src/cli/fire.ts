@@ -73,7 +73,13 @@ export async function fire(opts: FireOptions, env: NodeJS.ProcessEnv, io: Output
   const token = env['WEBHOOK_TOKEN'];
   let failed = 0;
   if (!opts.resolve) {
-    io.out(opts.live ? 'LIVE drill: the real route and escalation are paged' : opts.to ? `Drill: paging ${opts.to} only` : 'Drill: paging the drill route of the config (drill:), never the real one; --to CONTACT pages you, --live the real route');
+    io.out(
+      opts.live
+        ? 'LIVE drill: the real route and escalation are paged'
+        : opts.to
+          ? `Drill: paging ${opts.to} only`
+          : 'Drill: paging the drill route of the config (drill:), never the real one; --to CONTACT pages you, --live the real route',
+    );
   }
   for (const name of names) {
     const body = webhook(SCENARIOS[name]!, opts, now);
@@ -81,7 +87,11 @@ export async function fire(opts: FireOptions, env: NodeJS.ProcessEnv, io: Output
     try {
       res = await fetch(`${url}/webhook/alertmanager`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'alert-triage-fire', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'alert-triage-fire',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(5000),
       });
@@ -133,7 +143,11 @@ function webhook(s: Scenario, { resolve, receiver, to, live }: FireOptions, now:
   // The group labels say how the drill is paged (incidents/drill.ts); the key stays the same
   // with or without them, so that --resolve clears what was fired.
   const groupLabels: Record<string, string> = {
-    alertname: s.alertname, service: s.labels['service']!, drill: 'true', ...(live ? { drill_live: 'true' } : {}), ...(to ? { drill_notify: to } : {}),
+    alertname: s.alertname,
+    service: s.labels['service']!,
+    drill: 'true',
+    ...(live ? { drill_live: 'true' } : {}),
+    ...(to ? { drill_notify: to } : {}),
   };
   return {
     receiver,

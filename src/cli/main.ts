@@ -46,7 +46,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = 
   try {
     switch (command) {
       case 'doctor': {
-        const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, monitoring: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: { url: { type: 'string' }, monitoring: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        });
         if (values.help) return help(io, DOCTOR_USAGE);
         return await doctor({ url: values.url, monitoringDir: values.monitoring }, env, io);
       }
@@ -66,13 +69,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output = 
         if (values.help) return help(io, FIRE_USAGE);
         if (values.to && values.live) throw new UsageError('--to and --live do not go together: --live pages the real route');
         return await fire(
-          { url: values.url, scenarios: values.scenario ?? [], resolve: values.resolve ?? false, receiver: values.receiver ?? 'alert-triage', to: values.to, live: values.live ?? false },
+          {
+            url: values.url,
+            scenarios: values.scenario ?? [],
+            resolve: values.resolve ?? false,
+            receiver: values.receiver ?? 'alert-triage',
+            to: values.to,
+            live: values.live ?? false,
+          },
           env,
           io,
         );
       }
       case 'oncall': {
-        const { values } = parseArgs({ args: rest, options: { url: { type: 'string' }, team: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: { url: { type: 'string' }, team: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        });
         if (values.help) return help(io, ONCALL_USAGE);
         return await oncall({ url: values.url, team: values.team }, env, io);
       }

@@ -18,7 +18,10 @@ export const TriageConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    sla: Type.Object({ critical: DurationText, high: DurationText, medium: DurationText, low: DurationText }, { additionalProperties: false }),
+    sla: Type.Object(
+      { critical: DurationText, high: DurationText, medium: DurationText, low: DurationText },
+      { additionalProperties: false },
+    ),
     scheduler: Type.Optional(Type.Object({ interval: Type.Optional(DurationText) }, { additionalProperties: false })),
     classification: ClassificationSchema,
     ...PagingSections,

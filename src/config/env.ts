@@ -47,7 +47,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const production = env['NODE_ENV'] === 'production';
   const slackTimeoutMs = env['SLACK_TIMEOUT'] ? parseDuration(env['SLACK_TIMEOUT']) : undefined;
-  if (env['SLACK_TIMEOUT'] && !slackTimeoutMs) throw new ConfigError(`SLACK_TIMEOUT: "${env['SLACK_TIMEOUT']}" is not a duration such as 10s`);
+  if (env['SLACK_TIMEOUT'] && !slackTimeoutMs)
+    throw new ConfigError(`SLACK_TIMEOUT: "${env['SLACK_TIMEOUT']}" is not a duration such as 10s`);
   const database = {
     poolSize: positiveInteger(env, 'DATABASE_POOL_SIZE'),
     connectTimeoutMs: duration(env, 'DATABASE_CONNECT_TIMEOUT'),
@@ -57,7 +58,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (env['SESSION_TTL'] && !sessionTtlMs) throw new ConfigError(`SESSION_TTL: "${env['SESSION_TTL']}" is not a duration such as 12h`);
   const sessionSecret = env['SESSION_SECRET'] || undefined;
   // The value is never part of a message: it is a secret.
-  if (sessionSecret !== undefined && sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
+  if (sessionSecret !== undefined && sessionSecret.length < 32)
+    throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
   const authProxy = readAuthProxy(env);
   const settings: EnvSettings = {
     port,
@@ -85,11 +87,19 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     if (missing.length) throw new ConfigError(`${missing.join(' and ')}: required when NODE_ENV=production`);
     const placeholders = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => isPlaceholderToken(env[k]));
     if (placeholders.length) {
-      throw new ConfigError(`${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`);
+      throw new ConfigError(
+        `${placeholders.join(' and ')}: the demo stack's placeholder (…CHANGE-ME) is not a token; set a real one when NODE_ENV=production`,
+      );
     }
-    if (sessionSecret === undefined) throw new ConfigError('SESSION_SECRET: required when NODE_ENV=production (sign-ins on the incident pages would end at every restart and work on one replica only)');
+    if (sessionSecret === undefined)
+      throw new ConfigError(
+        'SESSION_SECRET: required when NODE_ENV=production (sign-ins on the incident pages would end at every restart and work on one replica only)',
+      );
     // The `ha` profile's demo secret is shared by its replicas: fine for a demo, never for production.
-    if (isPlaceholderToken(sessionSecret)) throw new ConfigError("SESSION_SECRET: the demo stack's placeholder (…CHANGE-ME) is not a secret; set a real one when NODE_ENV=production");
+    if (isPlaceholderToken(sessionSecret))
+      throw new ConfigError(
+        "SESSION_SECRET: the demo stack's placeholder (…CHANGE-ME) is not a secret; set a real one when NODE_ENV=production",
+      );
   }
   return settings;
 }
@@ -112,14 +122,23 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefin
 
 function readAuthProxy(env: NodeJS.ProcessEnv): EnvSettings['authProxy'] {
   const header = env['AUTH_PROXY_HEADER']?.trim();
-  const trusted = (env['AUTH_PROXY_TRUSTED'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const trusted = (env['AUTH_PROXY_TRUSTED'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!header) {
-    if (trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER (the header that names the user, e.g. X-Forwarded-Email) is not');
+    if (trusted.length)
+      throw new ConfigError(
+        'AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER (the header that names the user, e.g. X-Forwarded-Email) is not',
+      );
     return undefined;
   }
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new ConfigError(`AUTH_PROXY_HEADER: "${header}" is not a header name`);
   // Without a list of proxies anyone could send the header and be whoever they like.
-  if (!trusted.length) throw new ConfigError('AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER: the proxy addresses (IPs or CIDR ranges, comma-separated) the header is believed from');
+  if (!trusted.length)
+    throw new ConfigError(
+      'AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER: the proxy addresses (IPs or CIDR ranges, comma-separated) the header is believed from',
+    );
   for (const entry of trusted) {
     const [ip, bits, extra] = entry.split('/');
     const family = isIP(ip ?? '');
@@ -140,11 +159,14 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
   const policies = [paging, ...paging.teams];
   const routed = (test: (r: Route) => boolean) => policies.some((p) => SEVERITIES.some((s) => test(p.routing[s])));
   const problems: string[] = [];
-  if (!env.slackBotToken && routed((r) => r.channels.length > 0)) problems.push('SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels: they would not be sent');
-  if (env.slackBotToken && !env.slackSigningSecret) problems.push("SLACK_SIGNING_SECRET: not set, so Slack's Acknowledge and Resolve buttons cannot work");
+  if (!env.slackBotToken && routed((r) => r.channels.length > 0))
+    problems.push('SLACK_BOT_TOKEN: not set, but the config routes pages to Slack channels: they would not be sent');
+  if (env.slackBotToken && !env.slackSigningSecret)
+    problems.push("SLACK_SIGNING_SECRET: not set, so Slack's Acknowledge and Resolve buttons cannot work");
   // Escalation steps always page by e-mail as well.
   const escalates = policies.some((p) => SEVERITIES.some((s) => p.escalation[s].steps.length > 0));
-  if (!env.smtpUrl && (routed((r) => r.email && r.notify.length > 0) || escalates)) problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
+  if (!env.smtpUrl && (routed((r) => r.email && r.notify.length > 0) || escalates))
+    problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
   return problems;

@@ -43,7 +43,9 @@ export function loadConfigFile(file: string): TriageConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set TRIAGE_CONFIG to its path`);
+    throw new ConfigError(
+      `${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set TRIAGE_CONFIG to its path`,
+    );
   }
   return parseConfig(text, file);
 }
@@ -61,7 +63,8 @@ export function parseConfig(text: string, file: string): TriageConfig {
     // yaml throws a plain ReferenceError for an alias bomb ("billion laughs"): a config error
     // like any other, so a reload answers 400 and a start exits 78, each naming the file.
     const message = (err as Error).message;
-    if (/alias count/i.test(message)) throw new ConfigError(`${file}: invalid YAML: too many aliases (maxAliasCount ${MAX_ALIAS_COUNT}): ${message}`);
+    if (/alias count/i.test(message))
+      throw new ConfigError(`${file}: invalid YAML: too many aliases (maxAliasCount ${MAX_ALIAS_COUNT}): ${message}`);
     throw new ConfigError(`${file}: invalid YAML: ${message}`);
   }
   // Names and channels from the file reach the stores as text, so they are mended as a webhook is.

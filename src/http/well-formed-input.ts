@@ -10,7 +10,9 @@ export function wellFormedInput(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    void parseJson(req, body as string, (err: Error | null, value?: unknown) => (err ? done(err, undefined) : done(null, wellFormedParsedJson(body as string, value))));
+    void parseJson(req, body as string, (err: Error | null, value?: unknown) =>
+      err ? done(err, undefined) : done(null, wellFormedParsedJson(body as string, value)),
+    );
   });
   app.addHook('preValidation', async (req) => {
     // A string body is a route's own raw text (Slack's signed form): the route mends what it decodes.

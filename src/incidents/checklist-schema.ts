@@ -3,7 +3,10 @@ import Type, { type Static } from 'typebox';
 const Steps = Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1 });
 
 /** One heading of a checklist with its steps, in order. */
-export const ChecklistSectionSchema = Type.Object({ section: Type.String({ minLength: 1, maxLength: 200 }), steps: Steps }, { additionalProperties: false });
+export const ChecklistSectionSchema = Type.Object(
+  { section: Type.String({ minLength: 1, maxLength: 200 }), steps: Steps },
+  { additionalProperties: false },
+);
 
 const Sections = Type.Array(ChecklistSectionSchema, { minItems: 1 });
 

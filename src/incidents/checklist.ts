@@ -35,15 +35,28 @@ const PLAN: Record<Severity, ChecklistSection[]> = {
     },
     {
       section: 'Containment (first hour)',
-      steps: ['REVOKE: invalidate all tokens and sessions', 'CHANGE: rotate all credentials', 'ISOLATE: disconnect from the internet if needed'],
+      steps: [
+        'REVOKE: invalidate all tokens and sessions',
+        'CHANGE: rotate all credentials',
+        'ISOLATE: disconnect from the internet if needed',
+      ],
     },
     {
       section: 'Investigation (first 24 hours)',
-      steps: ['ANALYZE: examine logs, recent deployments and modified files', 'AUDIT: check database integrity', 'FORENSICS: call in an external security firm if the breach is major'],
+      steps: [
+        'ANALYZE: examine logs, recent deployments and modified files',
+        'AUDIT: check database integrity',
+        'FORENSICS: call in an external security firm if the breach is major',
+      ],
     },
     {
       section: 'Recovery (hour 4+)',
-      steps: ['PATCH: fix the vulnerability', 'RESTORE: from a known-good backup', 'REBUILD: redeploy from scratch', 'RESTART: bring the system online and watch the health checks'],
+      steps: [
+        'PATCH: fix the vulnerability',
+        'RESTORE: from a known-good backup',
+        'REBUILD: redeploy from scratch',
+        'RESTART: bring the system online and watch the health checks',
+      ],
     },
   ],
   high: [
@@ -61,7 +74,11 @@ const PLAN: Record<Severity, ChecklistSection[]> = {
   medium: [
     {
       section: 'Response (4 hours)',
-      steps: ['INVESTIGATE: which endpoint or query is slow', 'ANALYZE: look for slow queries', 'FIX: add an index or cache, restart if memory leaks'],
+      steps: [
+        'INVESTIGATE: which endpoint or query is slow',
+        'ANALYZE: look for slow queries',
+        'FIX: add an index or cache, restart if memory leaks',
+      ],
     },
   ],
   low: [
@@ -108,7 +125,13 @@ const AFTER_ANY: ChecklistSection = {
 };
 
 /** The plan's checklists, used where the config says nothing. */
-export const PLAN_CHECKLISTS: ChecklistConfig = { bySeverity: PLAN, criticalOutage: CRITICAL_OUTAGE, securityRules: new Set(), afterAny: AFTER_ANY, byRule: new Map() };
+export const PLAN_CHECKLISTS: ChecklistConfig = {
+  bySeverity: PLAN,
+  criticalOutage: CRITICAL_OUTAGE,
+  securityRules: new Set(),
+  afterAny: AFTER_ANY,
+  byRule: new Map(),
+};
 
 /**
  * Builds the checklists from the config section, the plan's filling what it leaves out. `ruleNames`
@@ -128,7 +151,11 @@ export function parseChecklists(
     if (!ruleNames.includes(rule)) fail(`checklists.rules.${rule}`, `no classification rule is named "${rule}"`);
     byRule.set(rule, sections);
   }
-  for (const [key, sections] of [...SEVERITIES.map((s) => [s, bySeverity[s]] as const), ['criticalOutage', criticalOutage] as const, ...byRule]) {
+  for (const [key, sections] of [
+    ...SEVERITIES.map((s) => [s, bySeverity[s]] as const),
+    ['criticalOutage', criticalOutage] as const,
+    ...byRule,
+  ]) {
     const seen = new Set<string>();
     for (const step of [...sections, raw?.afterAny ?? AFTER_ANY].flatMap((s) => s.steps)) {
       // A step is identified by its text in the timeline: two steps with one text could not be told apart.

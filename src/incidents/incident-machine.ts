@@ -142,7 +142,16 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
         tightenedTo = { respondBy: tightened, slaMs: ctx.sla[worst.severity] };
       }
     }
-    timeline.push({ at: now, actor: ALERTMANAGER, kind: 'severity_raised', from, to: worst.severity, rule: worst.rule, fingerprint: worst.fingerprint, ...tightenedTo });
+    timeline.push({
+      at: now,
+      actor: ALERTMANAGER,
+      kind: 'severity_raised',
+      from,
+      to: worst.severity,
+      rule: worst.rule,
+      fingerprint: worst.fingerprint,
+      ...tightenedTo,
+    });
   }
 
   // Only alongside a real change: a re-delivery must leave the history as it was.
@@ -186,7 +195,16 @@ export function checkBreach(incident: Incident, now: number): TimelineEntry[] {
   if (incident.status !== 'open' || incident.slaBreached || now < incident.respondBy) return [];
   incident.slaBreached = true;
   incident.breachedAt = incident.respondBy;
-  return [{ at: incident.respondBy, actor: SYSTEM, kind: 'sla_breached', severity: incident.severity, respondBy: incident.respondBy, lateMs: now - incident.respondBy }];
+  return [
+    {
+      at: incident.respondBy,
+      actor: SYSTEM,
+      kind: 'sla_breached',
+      severity: incident.severity,
+      respondBy: incident.respondBy,
+      lateMs: now - incident.respondBy,
+    },
+  ];
 }
 
 /** The scheduler's decision for an incident whose deadline may have passed. */
@@ -235,13 +253,27 @@ export function addNote(incident: Incident, who: Responder, text: string, now: n
 }
 
 /** A checklist step ticked, unticked or marked a problem; each is kept, so the timeline is the Verification Log. */
-export function markStep(incident: Incident, who: Responder, step: string, state: ChecklistState, note: string | undefined, now: number): IncidentChange {
+export function markStep(
+  incident: Incident,
+  who: Responder,
+  step: string,
+  state: ChecklistState,
+  note: string | undefined,
+  now: number,
+): IncidentChange {
   return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'checklist', step, state, ...(note ? { note } : {}) }] };
 }
 
 /** The post-incident fields saved; null when they are what the last save already said. */
-export function saveReview(incident: Incident, who: Responder, review: Review, previous: Review | null, now: number): IncidentChange | null {
-  if (previous && previous.rootCause === review.rootCause && previous.impact === review.impact && previous.prevention === review.prevention) return null;
+export function saveReview(
+  incident: Incident,
+  who: Responder,
+  review: Review,
+  previous: Review | null,
+  now: number,
+): IncidentChange | null {
+  if (previous && previous.rootCause === review.rootCause && previous.impact === review.impact && previous.prevention === review.prevention)
+    return null;
   return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'review', ...review }] };
 }
 
@@ -289,7 +321,10 @@ function alertEntriesOf(alerts: readonly Alert[], now: number): TimelineEntry[] 
     const name = a.labels['alertname'] ?? a.fingerprint;
     byName.set(name, (byName.get(name) ?? 0) + 1);
   }
-  const alertnames = [...byName].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 5).map(([alertname, count]) => ({ alertname, count }));
+  const alertnames = [...byName]
+    .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+    .slice(0, 5)
+    .map(([alertname, count]) => ({ alertname, count }));
   return [{ at: now, actor: ALERTMANAGER, kind: 'alerts_changed', firing, resolved: alerts.length - firing, alertnames }];
 }
 

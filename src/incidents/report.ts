@@ -57,7 +57,7 @@ export function escapeMarkdown(text: string, force: ReadonlySet<number> = new Se
   const c = [...text.replace(LINE_END, ' ')];
   const esc = c.map((_, i) => force.has(i));
   const runs: { ch: string; from: number; to: number; open: boolean; close: boolean }[] = [];
-  for (let i = 0; i < c.length; ) {
+  for (let i = 0; i < c.length;) {
     const ch = c[i]!;
     let j = i + 1;
     if (ch === '*' || ch === '_' || ch === '~') {
@@ -67,7 +67,13 @@ export function escapeMarkdown(text: string, force: ReadonlySet<number> = new Se
       const left = !isSpace(after) && (!isPunct(after) || isSpace(before) || isPunct(before));
       const right = !isSpace(before) && (!isPunct(before) || isSpace(after) || isPunct(after));
       const underscore = ch === '_';
-      runs.push({ ch, from: i, to: j, open: left && (!underscore || !right || isPunct(before)), close: right && (!underscore || !left || isPunct(after)) });
+      runs.push({
+        ch,
+        from: i,
+        to: j,
+        open: left && (!underscore || !right || isPunct(before)),
+        close: right && (!underscore || !left || isPunct(after)),
+      });
     } else if (ch === '`' || ch === '|') esc[i] = true;
     else if (ch === '\\') esc[i] ||= c[i + 1] === undefined || ASCII_PUNCT.test(c[i + 1]!);
     else if (ch === '<') esc[i] ||= /[A-Za-z/!?]/.test(c[i + 1] ?? '');
@@ -198,8 +204,15 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
       out.push(`#### ${escapeHeading(section.section)}`);
       for (const step of section.steps) {
         const st = status.get(step);
-        const by = st && st.state !== 'undone' ? ` (${escapeMarkdown(st.actor)}, ${when(st.at)})${st.note ? `: ${escapeMarkdown(st.note)}` : ''}` : '';
-        out.push(st?.state === 'problem' ? `- ⚠️ ${escapeMarkdown(step)}${by}` : `- [${st?.state === 'done' ? 'x' : ' '}] ${escapeMarkdown(step)}${by}`);
+        const by =
+          st && st.state !== 'undone'
+            ? ` (${escapeMarkdown(st.actor)}, ${when(st.at)})${st.note ? `: ${escapeMarkdown(st.note)}` : ''}`
+            : '';
+        out.push(
+          st?.state === 'problem'
+            ? `- ⚠️ ${escapeMarkdown(step)}${by}`
+            : `- [${st?.state === 'done' ? 'x' : ' '}] ${escapeMarkdown(step)}${by}`,
+        );
       }
     }
     out.push('');

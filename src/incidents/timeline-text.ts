@@ -13,7 +13,16 @@ export const readableUtc: TimeFormat = (ms) => `${new Date(ms).toISOString().sli
 
 /** "Fri, 4 Dec 2026, 22:22 CET": a time in `timeZone` (an IANA name), with its zone. */
 export function zonedTime(timeZone: string): TimeFormat {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  });
   return (ms) => f.format(ms);
 }
 /** A review field as a sentence: "(empty)" when blank, and a full stop unless it ends with one already. */
@@ -48,7 +57,9 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
     case 'alert_firing':
       return `${e.alertname} (${e.fingerprint}) firing, ${e.severity} by rule ${e.rule}`;
     case 'alerts_changed': {
-      const counts = [e.firing ? `${plural(e.firing, 'alert')} firing` : '', e.resolved ? `${plural(e.resolved, 'alert')} resolved` : ''].filter(Boolean).join(', ');
+      const counts = [e.firing ? `${plural(e.firing, 'alert')} firing` : '', e.resolved ? `${plural(e.resolved, 'alert')} resolved` : '']
+        .filter(Boolean)
+        .join(', ');
       return `${counts} (${e.alertnames.map((n) => `${n.alertname} ×${n.count}`).join(', ')}${e.firing + e.resolved > e.alertnames.reduce((s, n) => s + n.count, 0) ? ', …' : ''})`;
     }
     case 'alert_resolved':
@@ -64,9 +75,13 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
         (e.lateMs >= 60_000 ? `; detected ${formatDuration(e.lateMs)} late` : '')
       );
     case 'acknowledged':
-      return e.whenResolving ? `Acknowledged by ${e.by}${VIA_TEXT[e.via]} when resolving` : withNote(`Acknowledged by ${e.by}${VIA_TEXT[e.via]}`, e.note);
+      return e.whenResolving
+        ? `Acknowledged by ${e.by}${VIA_TEXT[e.via]} when resolving`
+        : withNote(`Acknowledged by ${e.by}${VIA_TEXT[e.via]}`, e.note);
     case 'resolved':
-      return e.via === 'alertmanager' ? `Resolved automatically: all ${e.alerts ?? 0} alerts resolved` : withNote(`Resolved by ${e.by}${VIA_TEXT[e.via]}`, e.note);
+      return e.via === 'alertmanager'
+        ? `Resolved automatically: all ${e.alerts ?? 0} alerts resolved`
+        : withNote(`Resolved by ${e.by}${VIA_TEXT[e.via]}`, e.note);
     case 'alerts_truncated':
       return `Alertmanager left out ${e.count} alerts of this group (max_alerts); set max_alerts: 0 to receive all`;
     case 'escalated':

@@ -46,14 +46,41 @@ export type TimelineEntry = {
   | { kind: 'escalated'; step: number; steps: number; unackedMs: number; paged: PagedPerson[] }
   | { kind: 'reminder'; reminder: number; maxReminders: number; unackedMs: number; paged: PagedPerson[] }
   /** recipients: Slack members mentioned, or e-mail addresses. `folded`: in a digest of `digestOf` pages. */
-  | { kind: 'paged'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PagedOutcome; digestOf?: number }
+  | {
+      kind: 'paged';
+      channel: ChannelName;
+      target: string;
+      event: PageEvent;
+      recipients: string[];
+      outcome: PagedOutcome;
+      digestOf?: number;
+    }
   /** attempts: how many were made before giving up. */
-  | { kind: 'page_failed'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; outcome: PageFailure; reason: string; attempts?: number }
+  | {
+      kind: 'page_failed';
+      channel: ChannelName;
+      target: string;
+      event: PageEvent;
+      recipients: string[];
+      outcome: PageFailure;
+      reason: string;
+      attempts?: number;
+    }
   /**
    * Attempt `attempt` failed and another comes at `nextAttemptAt`. `unknownOutcome`: the answer was
    * lost (a timeout, a reset), so the channel is searched for the page before it is sent again.
    */
-  | { kind: 'page_retrying'; channel: ChannelName; target: string; event: PageEvent; recipients: string[]; attempt: number; nextAttemptAt: number; reason: string; unknownOutcome?: boolean }
+  | {
+      kind: 'page_retrying';
+      channel: ChannelName;
+      target: string;
+      event: PageEvent;
+      recipients: string[];
+      attempt: number;
+      nextAttemptAt: number;
+      reason: string;
+      unknownOutcome?: boolean;
+    }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */
@@ -67,7 +94,10 @@ export type TimelineKind = TimelineEntry['kind'];
 export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }>;
 
 /** What happened to an incident that a page tells people about. */
-export type PageEvent = Extract<TimelineKind, 'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved'>;
+export type PageEvent = Extract<
+  TimelineKind,
+  'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved'
+>;
 
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */
 export type PagedOutcome = 'sent' | 'found' | 'folded';

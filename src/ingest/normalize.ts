@@ -71,7 +71,10 @@ function parseRemembered(text: string): number | undefined {
 
 function time(text: string, field: string): number | null {
   const ms = parseRemembered(text);
-  if (ms === undefined) throw new PayloadError(`body/${field.replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/')} is not an RFC 3339 time: "${text.slice(0, 64)}"`);
+  if (ms === undefined)
+    throw new PayloadError(
+      `body/${field.replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/')} is not an RFC 3339 time: "${text.slice(0, 64)}"`,
+    );
   // Go's zero time (0001-01-01T00:00:00Z) is how Alertmanager says "no end yet".
   return ms <= 0 ? null : ms;
 }

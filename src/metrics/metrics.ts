@@ -58,11 +58,17 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
   // prom-client also exports gauges named nodejs_active_{handles,requests,resources}_total, which
   // `promtool check metrics` refuses (`_total` is for counters). They are the sums of the per-type
   // gauges without the suffix (sum(nodejs_active_handles)), so they are dropped, not renamed.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   const registers = [registry];
 
   const opened = new Counter({ name: 'triage_incidents_opened_total', help: 'Incidents opened', labelNames: ['severity'], registers });
-  const resolved = new Counter({ name: 'triage_incidents_resolved_total', help: 'Incidents resolved', labelNames: ['severity'], registers });
+  const resolved = new Counter({
+    name: 'triage_incidents_resolved_total',
+    help: 'Incidents resolved',
+    labelNames: ['severity'],
+    registers,
+  });
   const breaches = new Counter({
     name: 'triage_sla_breaches_total',
     help: 'Incidents whose response deadline passed without an acknowledgement',
@@ -113,11 +119,21 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     },
   });
 
-  const webhookRequests = new Counter({ name: 'triage_webhook_requests_total', help: 'Webhook requests by HTTP status code', labelNames: ['code'], registers });
+  const webhookRequests = new Counter({
+    name: 'triage_webhook_requests_total',
+    help: 'Webhook requests by HTTP status code',
+    labelNames: ['code'],
+    registers,
+  });
   // The answers a dashboard plots; a series born at 1 would hide its first request from rate().
   for (const code of ['200', '400', '401', '413', '503']) webhookRequests.inc({ code }, 0);
 
-  const escalations = new Counter({ name: 'triage_escalations_total', help: 'Escalation steps taken', labelNames: ['severity'], registers });
+  const escalations = new Counter({
+    name: 'triage_escalations_total',
+    help: 'Escalation steps taken',
+    labelNames: ['severity'],
+    registers,
+  });
   const notifications = new Counter({
     name: 'triage_notifications_total',
     help: 'Pages by channel and outcome: sent, retried, failed, skipped (channel not configured)',
@@ -166,11 +182,20 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     },
   });
 
-  const alertsReceived = new Counter({ name: 'triage_alerts_received_total', help: 'Alerts received in webhooks', labelNames: ['status'], registers });
+  const alertsReceived = new Counter({
+    name: 'triage_alerts_received_total',
+    help: 'Alerts received in webhooks',
+    labelNames: ['status'],
+    registers,
+  });
   alertsReceived.inc({ status: 'firing' }, 0);
   alertsReceived.inc({ status: 'resolved' }, 0);
 
-  const reloadOk = new Gauge({ name: 'triage_config_last_reload_successful', help: 'Whether the last config (re)load was taken (1) or refused (0)', registers });
+  const reloadOk = new Gauge({
+    name: 'triage_config_last_reload_successful',
+    help: 'Whether the last config (re)load was taken (1) or refused (0)',
+    registers,
+  });
   const reloadAt = new Gauge({
     name: 'triage_config_last_reload_success_timestamp_seconds',
     help: 'When the config in force was loaded',
@@ -215,8 +240,7 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
         else if (t.kind === 'resolved') {
           resolved.inc({ severity: incident.severity });
           ttr.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
-        }
-        else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
+        } else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
         else if (t.kind === 'escalated') escalations.inc({ severity: incident.severity });
         else if (t.kind === 'acknowledged') {
           tta.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));

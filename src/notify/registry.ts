@@ -11,12 +11,13 @@ export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel
  * and its definition) and one line here; the outbox, the store, the metrics and the pages take the
  * list from here.
  */
-export const CHANNELS: readonly ChannelDefinition[] = [
-  slackChannel,
-  emailChannel,
-];
+export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */
-export function createNotifiers(settings: ChannelSettings, state: ChannelState, channels: readonly ChannelDefinition[] = CHANNELS): Map<ChannelName, Notifier> {
+export function createNotifiers(
+  settings: ChannelSettings,
+  state: ChannelState,
+  channels: readonly ChannelDefinition[] = CHANNELS,
+): Map<ChannelName, Notifier> {
   return new Map(channels.map((c) => [c.name, c.create(settings, state)]));
 }

@@ -43,7 +43,6 @@ export function htmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-
 /** "[CRITICAL] title (incident 12)": the e-mail subject and the Slack fallback text. */
 export function subject(i: IncidentWithDetails): string {
   return `[${SEVERITY_STYLE[i.severity].label}] ${i.title} (incident ${i.id})`;
@@ -57,7 +56,14 @@ export function facts(i: IncidentWithDetails, time: TimeFormat = readableUtc) {
   const labels = first ? KEY_LABELS.filter((k) => first.labels[k]).map((k) => `${k}=${first.labels[k]}`) : [];
   const runbook = shown.map((a) => a.annotations['runbook_url']).find((u) => u && /^https?:\/\//.test(u));
   return {
-    status: i.status === 'open' ? (i.slaBreached ? 'open, deadline missed' : 'open') : i.status === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy}` : `resolved by ${i.resolvedBy}`,
+    status:
+      i.status === 'open'
+        ? i.slaBreached
+          ? 'open, deadline missed'
+          : 'open'
+        : i.status === 'acknowledged'
+          ? `acknowledged by ${i.acknowledgedBy}`
+          : `resolved by ${i.resolvedBy}`,
     respondBy: time(i.respondBy),
     /** What decided the severity: a rule's name or the alert's own label (`label:severity=critical`). */
     severity: `${SEVERITY_STYLE[i.severity].label}, by ${i.rule}`,

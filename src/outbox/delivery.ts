@@ -143,14 +143,21 @@ export class PageDelivery {
   /** Records a failed attempt; `pause`: a server's Retry-After pauses a paced target (once per message that failed). */
   private async failed(notifier: Notifier, page: OutboxEntry, err: unknown, now: number, pause = true): Promise<boolean> {
     if (this.aborted) {
-      this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'send aborted at shutdown; its outcome is unknown and is checked at the next start');
+      this.log.warn(
+        { page: page.id, incident: page.incidentId, channel: page.channel, target: page.target },
+        'send aborted at shutdown; its outcome is unknown and is checked at the next start',
+      );
       return false;
     }
     if (!(err instanceof NotifyError)) this.log.error({ err, page: page.id }, 'unexpected error while sending a page; will retry');
     const failure = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
     const decision = decideRetry(page, failure, now, this.policy, this.random());
     if (pause && decision.retry && decision.pauseChannel && notifier.pace) await this.pacer.pause(targetKey(page), decision.at);
-    if (!decision.retry) this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message }, 'page failed');
+    if (!decision.retry)
+      this.log.warn(
+        { page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message },
+        'page failed',
+      );
     return this.record(page, failedOutcome(page, failure, decision, now), now);
   }
 
@@ -166,7 +173,10 @@ export class PageDelivery {
       }
       // The lease ran out during the send (this process stalled, or lost the database for a while) and
       // another replica took the page over: it looks the page up and records it, and counts it.
-      this.log.warn({ page: page.id, incident: page.incidentId, channel: page.channel, target: page.target }, 'page taken over by another replica while this one sent it; its outcome is left to that one');
+      this.log.warn(
+        { page: page.id, incident: page.incidentId, channel: page.channel, target: page.target },
+        'page taken over by another replica while this one sent it; its outcome is left to that one',
+      );
       return false;
     });
   }

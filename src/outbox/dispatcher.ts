@@ -70,7 +70,10 @@ export class Dispatcher {
     options: DispatcherOptions = {},
   ) {
     const d = DEFAULT_OUTBOX_POLICY;
-    const policy: OutboxPolicy = { maxAttempts: options.maxAttempts ?? d.maxAttempts, maxBackoffMs: options.maxBackoffMs ?? d.maxBackoffMs };
+    const policy: OutboxPolicy = {
+      maxAttempts: options.maxAttempts ?? d.maxAttempts,
+      maxBackoffMs: options.maxBackoffMs ?? d.maxBackoffMs,
+    };
     this.pollMs = options.pollMs ?? 250;
     this.graceMs = options.shutdownGraceMs ?? 1000;
     this.owner = options.owner ?? defaultOwner();
@@ -128,7 +131,10 @@ export class Dispatcher {
       const settled = Promise.all(this.inFlight.values());
       if (!(await Promise.race([settled.then(() => true), sleep(this.graceMs).then(() => false)]))) {
         this.delivery.aborted = true;
-        this.log.warn({ targets: this.inFlight.size }, 'shutting down with pages in flight: aborting them; another replica or the next start checks for them and settles them');
+        this.log.warn(
+          { targets: this.inFlight.size },
+          'shutting down with pages in flight: aborting them; another replica or the next start checks for them and settles them',
+        );
         for (const n of this.notifiers.values()) n.abort?.();
         // A notifier that cannot abort is not waited for: its page stays `sending` all the same.
         await Promise.race([settled, sleep(this.graceMs)]);
@@ -151,7 +157,10 @@ export class Dispatcher {
   private async claim(): Promise<{ pages: number; deliveries: Promise<void>[] }> {
     const now = this.clock.now();
     // A paused target (paced, or a 429) is left alone like a busy one.
-    const pages = await this.store.claimPages(now, CLAIM_LIMIT, this.leases.from(now), [...this.inFlight.keys(), ...this.pacer.paused(now)]);
+    const pages = await this.store.claimPages(now, CLAIM_LIMIT, this.leases.from(now), [
+      ...this.inFlight.keys(),
+      ...this.pacer.paused(now),
+    ]);
     if (!pages.length) return { pages: 0, deliveries: [] };
     const incidents = new Map<number, IncidentWithDetails>();
     try {

@@ -46,7 +46,10 @@ export class Pacer {
 
   /** A server's Retry-After: the target takes nothing until `until`, in every replica. */
   async pause(key: string, until: number): Promise<void> {
-    const paused = await this.store.paceChannel(key, (nextFree) => ({ nextFree: Math.max(nextFree, until), result: Math.max(nextFree, until) }));
+    const paused = await this.store.paceChannel(key, (nextFree) => ({
+      nextFree: Math.max(nextFree, until),
+      result: Math.max(nextFree, until),
+    }));
     this.hint.set(key, paused);
   }
 }

@@ -44,5 +44,10 @@ export function targetKey(p: Pick<PageRequest, 'channel' | 'target'>): string {
 
 /** The fields a timeline entry about a page names it by: mentioned people in a room, or the recipients. */
 export function pageTarget(page: Pick<PageRequest, 'channel' | 'target' | 'event' | 'mentions' | 'recipients'>) {
-  return { channel: page.channel, target: page.target, event: page.event, recipients: page.mentions.length ? page.mentions : page.recipients };
+  return {
+    channel: page.channel,
+    target: page.target,
+    event: page.event,
+    recipients: page.mentions.length ? page.mentions : page.recipients,
+  };
 }

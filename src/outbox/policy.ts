@@ -59,7 +59,13 @@ export type RetryDecision = { retry: true; at: number; pauseChannel: boolean; lo
  * Exponential backoff with jitter (1 s, 2 s, 4 s … capped), or the server's Retry-After; a permanent
  * failure, or the last attempt, is not retried. `random` is in [0, 1): tests pass a fixed one.
  */
-export function decideRetry(page: Pick<OutboxEntry, 'attempts'>, failure: SendFailure, now: number, policy: OutboxPolicy, random: number): RetryDecision {
+export function decideRetry(
+  page: Pick<OutboxEntry, 'attempts'>,
+  failure: SendFailure,
+  now: number,
+  policy: OutboxPolicy,
+  random: number,
+): RetryDecision {
   if (!failure.retryable) return { retry: false, gaveUp: false };
   if (page.attempts >= policy.maxAttempts) return { retry: false, gaveUp: true };
   const lookUp = failure.maybeDelivered === true;
@@ -78,17 +84,34 @@ export function recordsRetry(attempt: number): boolean {
 }
 
 /** A delivery: `found` when a page left mid-send by a crash turned out to be delivered already. */
-export function sentOutcome(page: OutboxEntry, delivery: { externalRef: string; rejected?: string[] | undefined }, now: number, found: boolean): PageOutcome {
+export function sentOutcome(
+  page: OutboxEntry,
+  delivery: { externalRef: string; rejected?: string[] | undefined },
+  now: number,
+  found: boolean,
+): PageOutcome {
   const timeline: TimelineEntry[] = [{ at: now, actor: SYSTEM, kind: 'paged', ...pageTarget(page), outcome: found ? 'found' : 'sent' }];
   for (const r of delivery.rejected ?? []) {
-    timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), recipients: [r], outcome: 'rejected', reason: 'rejected by the mail server' });
+    timeline.push({
+      at: now,
+      actor: SYSTEM,
+      kind: 'page_failed',
+      ...pageTarget(page),
+      recipients: [r],
+      outcome: 'rejected',
+      reason: 'rejected by the mail server',
+    });
   }
   return { status: 'sent', externalRef: delivery.externalRef, timeline };
 }
 
 /** A page delivered inside a digest of `size` pages. */
 export function foldedOutcome(page: OutboxEntry, digestRef: string, size: number, now: number): PageOutcome {
-  return { status: 'folded', externalRef: `digest ${digestRef}`, timeline: [{ at: now, actor: SYSTEM, kind: 'paged', ...pageTarget(page), outcome: 'folded', digestOf: size }] };
+  return {
+    status: 'folded',
+    externalRef: `digest ${digestRef}`,
+    timeline: [{ at: now, actor: SYSTEM, kind: 'paged', ...pageTarget(page), outcome: 'folded', digestOf: size }],
+  };
 }
 
 /** A failed attempt, retried or not, as `decideRetry` decided. */
@@ -97,18 +120,36 @@ export function failedOutcome(page: OutboxEntry, failure: SendFailure, decision:
     const outcome: PageOutcome = { status: 'retry', nextAttemptAt: decision.at, error: failure.message, maybeSent: decision.lookUp };
     if (!recordsRetry(page.attempts)) return outcome;
     const entry: TimelineEntry = {
-      at: now, actor: SYSTEM, kind: 'page_retrying', ...pageTarget(page), attempt: page.attempts, nextAttemptAt: decision.at, reason: failure.message,
+      at: now,
+      actor: SYSTEM,
+      kind: 'page_retrying',
+      ...pageTarget(page),
+      attempt: page.attempts,
+      nextAttemptAt: decision.at,
+      reason: failure.message,
       ...(decision.lookUp ? { unknownOutcome: true } : {}),
     };
     return { ...outcome, timeline: [entry] };
   }
   const entry: TimelineEntry = decision.gaveUp
-    ? { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'gave_up', reason: failure.message, attempts: page.attempts }
+    ? {
+        at: now,
+        actor: SYSTEM,
+        kind: 'page_failed',
+        ...pageTarget(page),
+        outcome: 'gave_up',
+        reason: failure.message,
+        attempts: page.attempts,
+      }
     : { at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'failed', reason: failure.message };
   return { status: 'failed', error: failure.message, timeline: [entry] };
 }
 
 /** A page that cannot be attempted at all (its channel is not configured, or its incident is gone). */
 export function skippedOutcome(page: OutboxEntry, reason: string, now: number): PageOutcome {
-  return { status: 'skipped', error: reason, timeline: [{ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'skipped', reason }] };
+  return {
+    status: 'skipped',
+    error: reason,
+    timeline: [{ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'skipped', reason }],
+  };
 }

@@ -111,7 +111,14 @@ type Fail = (key: string, message: string) => never;
  * (`oncall.members[2]: no contact "zoe"`).
  */
 export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
-  const contacts: Contact[] = (raw.contacts ?? []).map((c) => ({ id: c.id, name: c.name, email: c.email, slack: c.slack, ...(c.addresses ? { addresses: c.addresses } : {}), roles: c.roles ?? [] }));
+  const contacts: Contact[] = (raw.contacts ?? []).map((c) => ({
+    id: c.id,
+    name: c.name,
+    email: c.email,
+    slack: c.slack,
+    ...(c.addresses ? { addresses: c.addresses } : {}),
+    roles: c.roles ?? [],
+  }));
   const ids = new Set<string>();
   contacts.forEach((c, i) => {
     if (ids.has(c.id)) fail(`contacts[${i}].id`, `"${c.id}" is used by an earlier contact`);
@@ -122,7 +129,10 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
 
   const rotation = raw.oncall ? parseRotation(raw.oncall, 'oncall', ids, fail) : null;
   const defaults: Record<Severity, Route> = Object.fromEntries(
-    SEVERITIES.map((s) => [s, { ...DEFAULT_ROUTING[s], notify: DEFAULT_ROUTING[s].notify.filter((t) => t === ONCALL || roles.has(t) || ids.has(t)) }]),
+    SEVERITIES.map((s) => [
+      s,
+      { ...DEFAULT_ROUTING[s], notify: DEFAULT_ROUTING[s].notify.filter((t) => t === ONCALL || roles.has(t) || ids.has(t)) },
+    ]),
   ) as Record<Severity, Route>;
   const top: PagingPolicy = {
     rotation,
@@ -162,7 +172,8 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
 
 function checkTargets(key: string, list: string[], known: { ids: Set<string>; roles: Set<string> }, fail: Fail): void {
   list.forEach((target, i) => {
-    if (target !== ONCALL && !known.ids.has(target) && !known.roles.has(target)) fail(`${key}[${i}]`, `"${target}" is neither a contact id, a role of a contact, nor "oncall"`);
+    if (target !== ONCALL && !known.ids.has(target) && !known.roles.has(target))
+      fail(`${key}[${i}]`, `"${target}" is neither a contact id, a role of a contact, nor "oncall"`);
   });
 }
 
@@ -184,7 +195,8 @@ function parseRotation(o: RawOncall, key: string, ids: Set<string>, fail: Fail):
     start: { year: y, month: mo, day: d },
     overrides: (o.overrides ?? []).map((ov, i) => {
       if (!ids.has(ov.contact)) fail(`${key}.overrides[${i}].contact`, `no contact "${ov.contact}"`);
-      const from = instant(ov.from, o.timeZone) ?? fail(`${key}.overrides[${i}].from`, `"${ov.from}" is not a date-time such as 2026-12-24T09:00`);
+      const from =
+        instant(ov.from, o.timeZone) ?? fail(`${key}.overrides[${i}].from`, `"${ov.from}" is not a date-time such as 2026-12-24T09:00`);
       const to = instant(ov.to, o.timeZone) ?? fail(`${key}.overrides[${i}].to`, `"${ov.to}" is not a date-time such as 2026-12-26T09:00`);
       if (to <= from) fail(`${key}.overrides[${i}].to`, 'must be after from');
       return { from, to, contact: ov.contact };

@@ -1,5 +1,14 @@
 import { drillOf } from '../incidents/drill.js';
-import { addressOn, ONCALL, policyFor, type EscalationPolicy, type Contact, type PagingConfig, type PagingPolicy, type Route } from './paging-config.js';
+import {
+  addressOn,
+  ONCALL,
+  policyFor,
+  type EscalationPolicy,
+  type Contact,
+  type PagingConfig,
+  type PagingPolicy,
+  type Route,
+} from './paging-config.js';
 import type { Incident, IncidentChange } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
@@ -18,7 +27,13 @@ export interface PagingFacts {
  * The people `notify` names at `now`: contact ids, roles, and `oncall` (whoever is on call then in
  * `policy`'s rotation: a team's, or the top level's).
  */
-export function resolveTargets(notify: string[], paging: PagingConfig, now: number, policy: PagingPolicy = paging, overrides: readonly RuntimeOverride[] = []): Contact[] {
+export function resolveTargets(
+  notify: string[],
+  paging: PagingConfig,
+  now: number,
+  policy: PagingPolicy = paging,
+  overrides: readonly RuntimeOverride[] = [],
+): Contact[] {
   const out = new Map<string, Contact>();
   for (const target of notify) {
     let ids: string[];
@@ -26,8 +41,7 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
       // An override whose contact a reload removed is passed over: the rotation pages instead of nobody.
       const own = overridesOf(overrides, policy.rotationOwner).filter((o) => paging.contacts.some((c) => c.id === o.contact));
       ids = policy.rotation ? [shiftAt(policy.rotation, now, own).contact] : [];
-    }
-    else ids = paging.contacts.filter((c) => c.id === target || c.roles.includes(target)).map((c) => c.id);
+    } else ids = paging.contacts.filter((c) => c.id === target || c.roles.includes(target)).map((c) => c.id);
     for (const id of ids) {
       const c = paging.contacts.find((x) => x.id === id);
       if (c) out.set(c.id, c);
@@ -41,12 +55,30 @@ export function resolveTargets(notify: string[], paging: PagingConfig, now: numb
  * mentioning the people paged by their address on that channel, and, when `email`, one e-mail to
  * all of them.
  */
-function pages(at: number, event: PageEvent, incident: Incident, route: Route, people: Contact[], cause: TimelineEntry | null, email = route.email): PageRequest[] {
+function pages(
+  at: number,
+  event: PageEvent,
+  incident: Incident,
+  route: Route,
+  people: Contact[],
+  cause: TimelineEntry | null,
+  email = route.email,
+): PageRequest[] {
   const addresses = (channel: string) => people.flatMap((p) => addressOn(p, channel) ?? []);
   const rooms = [...route.channels.map((target) => ({ channel: 'slack', target })), ...route.to];
-  const out: PageRequest[] = rooms.map(({ channel, target }) => ({ channel, target, event, severity: incident.severity, mentions: addresses(channel), recipients: [], cause, at }));
+  const out: PageRequest[] = rooms.map(({ channel, target }) => ({
+    channel,
+    target,
+    event,
+    severity: incident.severity,
+    mentions: addresses(channel),
+    recipients: [],
+    cause,
+    at,
+  }));
   const recipients = addresses('email');
-  if (email && recipients.length) out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, cause, at });
+  if (email && recipients.length)
+    out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, cause, at });
   return out;
 }
 
@@ -62,7 +94,11 @@ function pagingOf(incident: Incident, paging: PagingConfig): { policy: PagingPol
   const drill = drillOf(incident.groupLabels);
   if (!drill || drill.live) return { policy, route, escalation };
   const notify = drill.notify ? [drill.notify] : paging.drill.notify;
-  return { policy, route: { ...paging.drill, notify }, escalation: { ...escalation, steps: escalation.steps.map((s) => ({ ...s, notify })) } };
+  return {
+    policy,
+    route: { ...paging.drill, notify },
+    escalation: { ...escalation, steps: escalation.steps.map((s) => ({ ...s, notify })) },
+  };
 }
 
 /** The first entry of `kind` in a change's timeline. */
@@ -84,7 +120,12 @@ function nextEscalation(incident: Incident, paging: PagingConfig, now: number): 
  * functions of the change, the config and the time. Called inside the store transaction, so the
  * pages reach the outbox together with the change that caused them.
  */
-export function withPages(change: IncidentChange | null, paging: PagingConfig, now: number, facts: PagingFacts = {}): IncidentChange | null {
+export function withPages(
+  change: IncidentChange | null,
+  paging: PagingConfig,
+  now: number,
+  facts: PagingFacts = {},
+): IncidentChange | null {
   if (!change) return null;
   const incident = { ...change.incident };
   const { policy, route } = pagingOf(incident, paging);
@@ -134,13 +175,29 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   const unackedMs = now - incident.openedAt;
   if (step) {
     const people = resolveTargets(step.notify, paging, now, team, facts.overrides);
-    const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'escalated', step: incident.escalationStep + 1, steps: policy.steps.length, unackedMs, paged: paged(people) };
+    const entry: TimelineEntry = {
+      at: now,
+      actor: SYSTEM,
+      kind: 'escalated',
+      step: incident.escalationStep + 1,
+      steps: policy.steps.length,
+      unackedMs,
+      paged: paged(people),
+    };
     timeline.push(entry);
     out.push(...pages(now, 'escalated', next, route, people, entry, true));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);
-    const entry: TimelineEntry = { at: now, actor: SYSTEM, kind: 'reminder', reminder: incident.reminders + 1, maxReminders: policy.maxReminders, unackedMs, paged: paged(people) };
+    const entry: TimelineEntry = {
+      at: now,
+      actor: SYSTEM,
+      kind: 'reminder',
+      reminder: incident.reminders + 1,
+      maxReminders: policy.maxReminders,
+      unackedMs,
+      paged: paged(people),
+    };
     timeline.push(entry);
     out.push(...pages(now, 'reminder', next, route, people, entry));
     next.reminders += 1;

@@ -52,7 +52,9 @@ const RouteSchema = Type.Object(
 
 const EscalationSchema = Type.Object(
   {
-    steps: Type.Optional(Type.Array(Type.Object({ after: DurationText, notify: Type.Array(Id, { minItems: 1 }) }, { additionalProperties: false }))),
+    steps: Type.Optional(
+      Type.Array(Type.Object({ after: DurationText, notify: Type.Array(Id, { minItems: 1 }) }, { additionalProperties: false })),
+    ),
     repeat: Type.Optional(DurationText),
     maxReminders: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
   },

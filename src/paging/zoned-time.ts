@@ -41,7 +41,11 @@ export interface WallTime {
 
 /** The wall-clock time of an instant in a zone. */
 export function wallTime(ms: number, timeZone: string): WallTime & { second: number } {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
   return {
     year: Number(parts['year']),
     month: Number(parts['month']),

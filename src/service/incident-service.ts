@@ -1,7 +1,17 @@
 import type { Clock } from '../clock.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { GroupNotification, Incident } from '../incidents/model.js';
-import { acknowledge, addNote, applyNotification, markStep, resolve, saveReview, sweepBreach, type SlaPolicy, type TeamRouter } from '../incidents/incident-machine.js';
+import {
+  acknowledge,
+  addNote,
+  applyNotification,
+  markStep,
+  resolve,
+  saveReview,
+  sweepBreach,
+  type SlaPolicy,
+  type TeamRouter,
+} from '../incidents/incident-machine.js';
 import { teamFor, type PagingConfig } from '../paging/paging-config.js';
 import { escalate, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
 import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
@@ -89,13 +99,19 @@ export class IncidentService {
   /** Marks every incident whose deadline passed without an acknowledgement; `each` sees every committed change; returns how many. */
   async sweepBreaches(each?: (change: CommittedChange) => void): Promise<number> {
     const { paging } = this.deps.config.current;
-    return this.sweep((store, now, facts, limit) => store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts), limit), each);
+    return this.sweep(
+      (store, now, facts, limit) => store.sweepOverdue(now, (incident) => withPages(sweepBreach(incident, now), paging, now, facts), limit),
+      each,
+    );
   }
 
   /** Takes every escalation step and reminder that is due; `each` sees every committed change; returns how many. */
   async sweepEscalations(each?: (change: CommittedChange) => void): Promise<number> {
     const { paging } = this.deps.config.current;
-    return this.sweep((store, now, facts, limit) => store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts), limit), each);
+    return this.sweep(
+      (store, now, facts, limit) => store.sweepEscalations(now, (incident) => escalate(incident, paging, now, facts), limit),
+      each,
+    );
   }
 
   /**

@@ -21,7 +21,11 @@ export class SlaScheduler {
     private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
   ) {
-    this.loop = new TimedLoop(() => this.tick(), intervalMs, (err) => this.log.warn({ err }, 'SLA sweep failed; will retry'));
+    this.loop = new TimedLoop(
+      () => this.tick(),
+      intervalMs,
+      (err) => this.log.warn({ err }, 'SLA sweep failed; will retry'),
+    );
   }
 
   /** Starts the loop; the first pass runs one interval from now (the app runs one at startup itself). */
@@ -37,7 +41,10 @@ export class SlaScheduler {
   /** One pass; exposed so tests can fast-forward a fake clock and tick. */
   async tick(): Promise<number> {
     const breached = await this.service.sweepBreaches((c) =>
-      this.log.warn({ incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() }, 'SLA breached'),
+      this.log.warn(
+        { incident: c.incident.id, severity: c.incident.severity, respondBy: new Date(c.incident.respondBy).toISOString() },
+        'SLA breached',
+      ),
     );
     // After the breaches: a missed deadline makes the next escalation step due at once.
     await this.service.sweepEscalations((c) => {

@@ -13,12 +13,23 @@ const time = (text: string | undefined) => (text ? Date.parse(text) : NaN);
 /** A duration the sentence had (NaN when it does not parse), or 0 when it had none. */
 const ms = (text: string | undefined) => (text ? (parseDuration(text) ?? NaN) : 0);
 const SEVERITY_FIELDS = new Set(['severity', 'from', 'to']);
-const PAGE_EVENTS = new Set<string>(['opened', 'severity_raised', 'sla_breached', 'escalated', 'reminder', 'acknowledged', 'resolved'] satisfies PageEvent[]);
+const PAGE_EVENTS = new Set<string>([
+  'opened',
+  'severity_raised',
+  'sla_breached',
+  'escalated',
+  'reminder',
+  'acknowledged',
+  'resolved',
+] satisfies PageEvent[]);
 
 /** True when every field holds what its kind allows: times and durations parsed, severities and events known. */
 function sound(fields: Fields): boolean {
   return Object.entries(fields).every(
-    ([k, v]) => !(typeof v === 'number' && Number.isNaN(v)) && (!SEVERITY_FIELDS.has(k) || isSeverity(v)) && (k !== 'event' || PAGE_EVENTS.has(v as string)),
+    ([k, v]) =>
+      !(typeof v === 'number' && Number.isNaN(v)) &&
+      (!SEVERITY_FIELDS.has(k) || isSeverity(v)) &&
+      (k !== 'event' || PAGE_EVENTS.has(v as string)),
   );
 }
 
@@ -39,7 +50,9 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
   switch (kind) {
     case 'opened':
       m = /^Opened as (\w+) by rule (.+) with (\d+) firing alerts?; respond by (\S+) \((\w+) SLA\)$/s.exec(d);
-      return m ? { actor: ALERTMANAGER, severity: m[1], rule: m[2], firing: Number(m[3]), respondBy: time(m[4]), slaMs: ms(m[5]) } : undefined;
+      return m
+        ? { actor: ALERTMANAGER, severity: m[1], rule: m[2], firing: Number(m[3]), respondBy: time(m[4]), slaMs: ms(m[5]) }
+        : undefined;
     case 'alert_firing':
       m = /^(.*) \(([^()]*)\) firing, (\w+) by rule (.+)$/s.exec(d);
       return m ? { actor: ALERTMANAGER, alertname: m[1], fingerprint: m[2], severity: m[3], rule: m[4] } : undefined;
@@ -49,7 +62,14 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
     case 'severity_raised':
       m = /^Severity raised from (\w+) to (\w+) by rule (.+) \(alert ([^()]*)\)(?:; respond by (\S+) \((\w+) SLA\))?$/s.exec(d);
       return m
-        ? { actor: ALERTMANAGER, from: m[1], to: m[2], rule: m[3], fingerprint: m[4], ...(m[5] ? { respondBy: time(m[5]), slaMs: ms(m[6]) } : {}) }
+        ? {
+            actor: ALERTMANAGER,
+            from: m[1],
+            to: m[2],
+            rule: m[3],
+            fingerprint: m[4],
+            ...(m[5] ? { respondBy: time(m[5]), slaMs: ms(m[6]) } : {}),
+          }
         : undefined;
     case 'sla_breached':
       m = /^No acknowledgement within the (\w+) response time \(deadline (\S+)\)(?:; detected (\w+) late)?$/.exec(d);
@@ -63,7 +83,8 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
       if ((m = /^Resolved automatically: all (\d+) alerts resolved$/.exec(d)) && kind === 'resolved') {
         return { actor: ALERTMANAGER, by: ALERTMANAGER, via: ALERTMANAGER, alerts: Number(m[1]) };
       }
-      if ((m = new RegExp(`^${verb} by ([^:]+) when resolving$`, 's').exec(d))) return { actor: m[1], by: m[1], via: 'api', whenResolving: true };
+      if ((m = new RegExp(`^${verb} by ([^:]+) when resolving$`, 's').exec(d)))
+        return { actor: m[1], by: m[1], via: 'api', whenResolving: true };
       m = new RegExp(`^${verb} by (.+?)(?:: (.*))?$`, 's').exec(d);
       if (!m) return undefined;
       // The Slack buttons used to say so in the note.
@@ -78,25 +99,45 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
       return m ? { actor: SYSTEM, step: Number(m[1]), steps: Number(m[2]), unackedMs: ms(m[3]), paged: people(m[4]!) } : undefined;
     case 'reminder':
       m = /^Reminder (\d+) of (\d+): still unacknowledged after (\w+); paging (.*)$/s.exec(d);
-      return m ? { actor: SYSTEM, reminder: Number(m[1]), maxReminders: Number(m[2]), unackedMs: ms(m[3]), paged: people(m[4]!) } : undefined;
+      return m
+        ? { actor: SYSTEM, reminder: Number(m[1]), maxReminders: Number(m[2]), unackedMs: ms(m[3]), paged: people(m[4]!) }
+        : undefined;
     case 'paged': {
       const to = destination(d);
       if (!to) return undefined;
-      const base = { actor: SYSTEM, channel: to.channel, target: to.target, recipients: to.channel === 'email' ? to.target.split(', ') : [] };
-      if ((m = /^in a digest of (\d+) pages \(alert storm\)$/.exec(to.rest))) return { ...base, event: 'opened', outcome: 'folded', digestOf: Number(m[1]) };
+      const base = {
+        actor: SYSTEM,
+        channel: to.channel,
+        target: to.target,
+        recipients: to.channel === 'email' ? to.target.split(', ') : [],
+      };
+      if ((m = /^in a digest of (\d+) pages \(alert storm\)$/.exec(to.rest)))
+        return { ...base, event: 'opened', outcome: 'folded', digestOf: Number(m[1]) };
       m = /^([a-z ]+?)(?:, mentioning (\d+))?( \(found already delivered after a restart\))?$/.exec(to.rest);
       if (!m) return undefined;
       // Only the number of people mentioned was written down.
       const mentioned = Array.from({ length: Number(m[2] ?? 0) }, () => 'unknown');
-      return { ...base, ...(to.channel === 'slack' ? { recipients: mentioned } : {}), event: m[1]!.replace(' ', '_'), outcome: m[3] ? 'found' : 'sent' };
+      return {
+        ...base,
+        ...(to.channel === 'slack' ? { recipients: mentioned } : {}),
+        event: m[1]!.replace(' ', '_'),
+        outcome: m[3] ? 'found' : 'sent',
+      };
     }
     case 'page_failed': {
       const to = destination(d);
       if (!to) return undefined;
-      const base = { actor: SYSTEM, channel: to.channel, target: to.target, event: 'opened', recipients: to.channel === 'email' ? to.target.split(', ') : [] };
+      const base = {
+        actor: SYSTEM,
+        channel: to.channel,
+        target: to.target,
+        event: 'opened',
+        recipients: to.channel === 'email' ? to.target.split(', ') : [],
+      };
       if (to.rest === 'rejected by the mail server') return { ...base, outcome: 'rejected', reason: to.rest };
       if ((m = /^not sent, (.*)$/s.exec(to.rest))) return { ...base, outcome: 'skipped', reason: m[1] };
-      if ((m = /^(.*) \(gave up after (\d+) attempts\)$/s.exec(to.rest))) return { ...base, outcome: 'gave_up', reason: m[1], attempts: Number(m[2]) };
+      if ((m = /^(.*) \(gave up after (\d+) attempts\)$/s.exec(to.rest)))
+        return { ...base, outcome: 'gave_up', reason: m[1], attempts: Number(m[2]) };
       if ((m = /^(.*) \(not retried\)$/s.exec(to.rest))) return { ...base, outcome: 'failed', reason: m[1] };
       return undefined;
     }
@@ -111,5 +152,7 @@ function parse(kind: string, d: string, severity: Severity | undefined): Fields 
 export function fromLegacy(kind: string, detail: string, at: number, severity?: Severity): TimelineEntry {
   const fields = parse(kind, detail, severity);
   // The checks above make the cast true: every field of the kind is present and sound.
-  return (fields && sound(fields) ? { at, kind, ...fields, legacy: true } : { at, actor: SYSTEM, kind: 'note', text: detail, legacy: true }) as TimelineEntry;
+  return (
+    fields && sound(fields) ? { at, kind, ...fields, legacy: true } : { at, actor: SYSTEM, kind: 'note', text: detail, legacy: true }
+  ) as TimelineEntry;
 }

@@ -7,7 +7,9 @@ export const DEFAULT_SQLITE_PATH = './data/alert-triage.db';
 
 /** DATABASE_URL for logs and checks: the default spelled out, a password masked (in the authority or a query parameter). */
 export function describeDatabaseUrl(databaseUrl: string | undefined): string {
-  return databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***') : `sqlite:${DEFAULT_SQLITE_PATH}`;
+  return databaseUrl
+    ? databaseUrl.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&]password=)[^&]*/gi, '$1***')
+    : `sqlite:${DEFAULT_SQLITE_PATH}`;
 }
 
 /** A file that cannot be opened is a configuration problem: say which file and why, not a stack trace. */
@@ -16,7 +18,9 @@ function openSqlite(path: string): IncidentStore {
     return new SqliteStore({ path });
   } catch (err) {
     const code = (err as { code?: string }).code ?? (err as Error).message;
-    throw new ConfigError(`DATABASE_URL: cannot open the SQLite database ${path} (${code}); check that its folder exists and is writable, or set sqlite:PATH`);
+    throw new ConfigError(
+      `DATABASE_URL: cannot open the SQLite database ${path} (${code}); check that its folder exists and is writable, or set sqlite:PATH`,
+    );
   }
 }
 
@@ -34,7 +38,9 @@ async function openPostgres(url: string, settings: PostgresPoolSettings): Promis
     // Never echo a secret, whatever a driver puts in its message.
     const password = passwordOf(url);
     if (password) reason = reason.split(password).join('***');
-    throw new ConfigError(`DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? `${code}: ` : ''}${reason})`);
+    throw new ConfigError(
+      `DATABASE_URL: cannot open the PostgreSQL database ${where} (${typeof code === 'string' ? `${code}: ` : ''}${reason})`,
+    );
   }
 }
 

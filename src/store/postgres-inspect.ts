@@ -31,10 +31,15 @@ export async function inspectPostgres(url: string, settings: PostgresPoolSetting
   try {
     await client.connect();
     const table = (await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations') AS t`)).rows[0]!.t;
-    const version = table === null ? 0 : (await client.query<{ v: number }>(`SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations`)).rows[0]!.v;
+    const version =
+      table === null
+        ? 0
+        : (await client.query<{ v: number }>(`SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations`)).rows[0]!.v;
     const incidents = (await client.query<{ t: string | null }>(`SELECT to_regclass('incidents') AS t`)).rows[0]!.t;
     const openIncidents =
-      incidents === null ? undefined : (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM incidents WHERE status <> 'resolved'`)).rows[0]!.n;
+      incidents === null
+        ? undefined
+        : (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM incidents WHERE status <> 'resolved'`)).rows[0]!.n;
     return { version, known: PG_MIGRATIONS.length, openIncidents };
   } finally {
     await client.end().catch(() => {});

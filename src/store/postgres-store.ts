@@ -93,8 +93,18 @@ const RETRYABLE = new Set(['40001', '40P01']);
 // 08 connection, 53 resources, 57P0x shutdown, 57014 statement timeout, 55P03 lock timeout,
 // 25006 read-only (a hot standby after a failover), 58 system I/O.
 const TRANSIENT_SQLSTATE = /^(08|53|57P0[1-4]|57014|55P03|25006|40001|40P01|58)/;
-const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const TRANSIENT_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Cannot use a pool after calling end/;
+const TRANSIENT_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const TRANSIENT_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Cannot use a pool after calling end/;
 
 /**
  * The pg client config for a URL: TLS from sslmode with libpq's meaning (disable: none; prefer and
@@ -211,14 +221,22 @@ export class PostgresStore implements IncidentStore {
       await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [GROUP_LOCK_NAMESPACE, key]);
       // Each incident is read with its alerts, in one round trip.
       const active = (
-        await c.query<IncidentWithAlertsRow>(`SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE OF i`, [key])
+        await c.query<IncidentWithAlertsRow>(
+          `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE OF i`,
+          [key],
+        )
       ).rows[0];
       // The last resolved incident is only consulted when a notification could open a new one.
       // As in SQLite: without an active incident the last resolved one is consulted, for late firing
       // re-deliveries and for resolved alerts that settle a manually resolved incident.
       const last = active
         ? undefined
-        : (await c.query<IncidentWithAlertsRow>(`SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`, [key])).rows[0];
+        : (
+            await c.query<IncidentWithAlertsRow>(
+              `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`,
+              [key],
+            )
+          ).rows[0];
       const change = decide(active ? stateOf(active) : null, last ? stateOf(last) : null, n);
       if (change) {
         const committed = await this.write(c, change);
@@ -240,7 +258,12 @@ export class PostgresStore implements IncidentStore {
   }
 
   sweepOverdue(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]> {
-    return this.sweep(`SELECT * FROM incidents WHERE status = 'open' AND NOT sla_breached AND respond_by <= $1 ORDER BY respond_by`, now, decide, limit);
+    return this.sweep(
+      `SELECT * FROM incidents WHERE status = 'open' AND NOT sla_breached AND respond_by <= $1 ORDER BY respond_by`,
+      now,
+      decide,
+      limit,
+    );
   }
 
   sweepEscalations(now: number, decide: IncidentDecider, limit?: number): Promise<CommittedChange[]> {
@@ -283,7 +306,12 @@ export class PostgresStore implements IncidentStore {
       [id, window?.limit ?? null, window?.offset ?? 0],
     );
     if (!r) return undefined;
-    return { ...toIncident(r.incident), alertCount: r.alert_count ?? r.alerts.length, alerts: r.alerts.map(toAlert), timeline: r.timeline.map(toEntry) };
+    return {
+      ...toIncident(r.incident),
+      alertCount: r.alert_count ?? r.alerts.length,
+      alerts: r.alerts.map(toAlert),
+      timeline: r.timeline.map(toEntry),
+    };
   }
 
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
@@ -317,7 +345,10 @@ export class PostgresStore implements IncidentStore {
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
     const rows = ids
-      ? await this.statement(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 AND id = ANY ($3::bigint[]) RETURNING 1`, [until, owner, [...ids]])
+      ? await this.statement(
+          `UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 AND id = ANY ($3::bigint[]) RETURNING 1`,
+          [until, owner, [...ids]],
+        )
       : await this.statement(`UPDATE outbox SET lease_until = $1 WHERE status = 'sending' AND claimed_by = $2 RETURNING 1`, [until, owner]);
     return rows.length;
   }
@@ -326,8 +357,12 @@ export class PostgresStore implements IncidentStore {
     // Other replicas may be sending right now: only pages whose lease ran out are theirs no longer.
     return this.tx(
       async (c) =>
-        (await c.query(`UPDATE outbox SET status = 'pending', maybe_sent = true, claimed_by = NULL, lease_until = NULL WHERE status = 'sending' AND lease_until <= $1`, [now]))
-          .rowCount ?? 0,
+        (
+          await c.query(
+            `UPDATE outbox SET status = 'pending', maybe_sent = true, claimed_by = NULL, lease_until = NULL WHERE status = 'sending' AND lease_until <= $1`,
+            [now],
+          )
+        ).rowCount ?? 0,
     );
   }
 
@@ -368,8 +403,15 @@ export class PostgresStore implements IncidentStore {
       const { nextFree, result } = decide(row?.next_free ?? 0);
       if (row && nextFree === row.next_free) return result;
       const written = row
-        ? await this.statement(`UPDATE slack_pace SET next_free = $2 WHERE target = $1 AND next_free = $3 RETURNING 1`, [target, nextFree, row.next_free])
-        : await this.statement(`INSERT INTO slack_pace (target, next_free) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [target, nextFree]);
+        ? await this.statement(`UPDATE slack_pace SET next_free = $2 WHERE target = $1 AND next_free = $3 RETURNING 1`, [
+            target,
+            nextFree,
+            row.next_free,
+          ])
+        : await this.statement(`INSERT INTO slack_pace (target, next_free) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [
+            target,
+            nextFree,
+          ]);
       if (written.length > 0) return result;
     }
   }
@@ -432,16 +474,30 @@ export class PostgresStore implements IncidentStore {
     const params: unknown[] = [
       wellFormedJson(
         [...alerts.values()].map((a) => ({
-          fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, starts_at: a.startsAt,
-          ends_at: a.endsAt, generator_url: a.generatorUrl, severity: a.severity, rule: a.rule,
+          fingerprint: a.fingerprint,
+          status: a.status,
+          labels: a.labels,
+          annotations: a.annotations,
+          starts_at: a.startsAt,
+          ends_at: a.endsAt,
+          generator_url: a.generatorUrl,
+          severity: a.severity,
+          rule: a.rule,
         })),
       ),
       timelineJson(change.timeline),
       wellFormedJson(
         pages.map((p, n) => ({
-          n, channel: p.channel, target: p.target, event: p.event, severity: p.severity, priority: severityRank(p.severity),
-          payload: pagePayload(p), status: pageStatus(p),
-          at: p.at, last_error: p.notSent ?? null,
+          n,
+          channel: p.channel,
+          target: p.target,
+          event: p.event,
+          severity: p.severity,
+          priority: severityRank(p.severity),
+          payload: pagePayload(p),
+          status: pageStatus(p),
+          at: p.at,
+          last_error: p.notSent ?? null,
         })),
       ),
       pages.some((p) => !p.notSent),
@@ -497,7 +553,9 @@ export class PostgresStore implements IncidentStore {
       } catch (err) {
         throw translate(err);
       }
-      const c: Queryable = { query: (text, values) => (values ? client.query(prepared(text, wellFormedDeep(values))) : client.query(text)) };
+      const c: Queryable = {
+        query: (text, values) => (values ? client.query(prepared(text, wellFormedDeep(values))) : client.query(text)),
+      };
       // Every parameter passes here: text PostgreSQL refuses for good (a NUL, a lone surrogate: 22021,
       // 22P05) is mended (src/well-formed.ts). JSON parameters are written with wellFormedJson.
       let broken: Error | undefined;
@@ -523,7 +581,6 @@ export class PostgresStore implements IncidentStore {
       }
     }
   }
-
 }
 
 /**
@@ -540,7 +597,6 @@ function timelineInsert(incident: string, json: string, from?: string): string {
 function timelineJson(entries: readonly TimelineEntry[]): string {
   return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
-
 
 /** The incident's INSERT and UPDATE in write(), made from INCIDENT_COLUMNS: $1-$4 are the children, the incident's values follow. */
 const INCIDENT = incidentWrites(POSTGRES, 5);
@@ -610,7 +666,8 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void>
       const hasSchema = schema && (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount;
       if (schema && !hasSchema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations') AS t`)).rows[0]!.t !== null;
-      if (!exists) await client.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      if (!exists)
+        await client.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
       const current = (await client.query<{ v: number }>(`SELECT coalesce(max(version), 0) AS v FROM schema_migrations`)).rows[0]!.v;
       if (current > PG_MIGRATIONS.length) throw new SchemaTooNewError(current, PG_MIGRATIONS.length);
       for (let v = current; v < PG_MIGRATIONS.length; v++) {
@@ -668,7 +725,10 @@ function stalePlan(err: unknown): boolean {
 function retryable(err: unknown): boolean {
   const code = sqlState(err);
   // 23505 on the active-key index: another replica opened the group first; a rerun joins its incident.
-  return code !== undefined && (RETRYABLE.has(code) || (code === '23505' && (err as { constraint?: string }).constraint === 'incidents_active_key'));
+  return (
+    code !== undefined &&
+    (RETRYABLE.has(code) || (code === '23505' && (err as { constraint?: string }).constraint === 'incidents_active_key'))
+  );
 }
 
 /** A failure that a retry may cure becomes StoreUnavailableError (503); anything else is thrown as it is. */
@@ -678,8 +738,14 @@ function translate(err: unknown): unknown {
   const message = err instanceof Error ? err.message : String(err);
   if (/Cannot use a pool after calling end/.test(message)) return new StoreUnavailableError('PostgreSQL store is closed', { cause: err });
   const state = sqlState(err);
-  if ((state && TRANSIENT_SQLSTATE.test(state)) || (typeof code === 'string' && TRANSIENT_NODE.has(code)) || (!state && TRANSIENT_MESSAGE.test(message))) {
-    return new StoreUnavailableError(`PostgreSQL store unavailable (${typeof code === 'string' ? code : 'connection'}): ${message}`, { cause: err });
+  if (
+    (state && TRANSIENT_SQLSTATE.test(state)) ||
+    (typeof code === 'string' && TRANSIENT_NODE.has(code)) ||
+    (!state && TRANSIENT_MESSAGE.test(message))
+  ) {
+    return new StoreUnavailableError(`PostgreSQL store unavailable (${typeof code === 'string' ? code : 'connection'}): ${message}`, {
+      cause: err,
+    });
   }
   return err;
 }

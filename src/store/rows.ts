@@ -257,7 +257,15 @@ export function rowMappers(e: Engine): RowMappers {
         maybeSent: e.bool(r.maybe_sent),
       };
     },
-    toOverride: (r) => ({ id: r.id, team: r.team, contact: r.contact, from: r.from_ms, to: r.until_ms, by: r.created_by, createdAt: r.created_at }),
+    toOverride: (r) => ({
+      id: r.id,
+      team: r.team,
+      contact: r.contact,
+      from: r.from_ms,
+      to: r.until_ms,
+      by: r.created_by,
+      createdAt: r.created_at,
+    }),
     toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
     unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
   };
@@ -295,7 +303,17 @@ export function toCounts(rows: readonly CountsRow[]): IncidentCounts {
 }
 
 /** The alerts table's columns after incident_id, in the order of both engines' inserts. */
-export const ALERT_COLUMNS = ['fingerprint', 'status', 'labels', 'annotations', 'starts_at', 'ends_at', 'generator_url', 'severity', 'rule'] as const;
+export const ALERT_COLUMNS = [
+  'fingerprint',
+  'status',
+  'labels',
+  'annotations',
+  'starts_at',
+  'ends_at',
+  'generator_url',
+  'severity',
+  'rule',
+] as const;
 /** The head of both engines' insert of alerts (VALUES in SQLite, a SELECT in PostgreSQL follows), ALERT_UPSERT its tail. */
 export const ALERT_INSERT = `INSERT INTO alerts (incident_id, ${ALERT_COLUMNS.join(', ')})`;
 /** A later notification updates an alert the incident already holds. */
@@ -305,7 +323,8 @@ export const ALERT_UPSERT = `ON CONFLICT (incident_id, fingerprint) DO UPDATE SE
 /** The head of both engines' insert of timeline entries: the kind's own fields go to `data`. */
 export const TIMELINE_INSERT = 'INSERT INTO timeline (incident_id, at, kind, actor, data)';
 /** The head of both engines' insert of pages. */
-export const OUTBOX_INSERT = 'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)';
+export const OUTBOX_INSERT =
+  'INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at, last_error)';
 
 /** What a page's payload column holds (as JSON: wellFormedJson). */
 export function pagePayload(p: PageRequest): PagePayload {

@@ -180,7 +180,9 @@ function typedTimeline(db: Database.Database): void {
   db.exec(`DROP TABLE timeline_prose`);
 
   const waiting = db
-    .prepare<[], { id: number; event: string; severity: Severity; payload: string; created_at: number }>(`SELECT id, event, severity, payload, created_at FROM outbox WHERE status IN ('pending', 'sending')`)
+    .prepare<[], { id: number; event: string; severity: Severity; payload: string; created_at: number }>(
+      `SELECT id, event, severity, payload, created_at FROM outbox WHERE status IN ('pending', 'sending')`,
+    )
     .all();
   const update = db.prepare(`UPDATE outbox SET payload = ? WHERE id = ?`);
   for (const row of waiting) {

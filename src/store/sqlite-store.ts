@@ -177,9 +177,7 @@ export class SqliteStore implements IncidentStore {
         `SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint LIMIT ? OFFSET ?`,
       ),
       alertCount: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE incident_id = ?`),
-      timeline: db.prepare<[number], TimelineRow>(
-        `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`,
-      ),
+      timeline: db.prepare<[number], TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`),
       insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
       updateIncident: db.prepare<unknown[]>(INCIDENT.update),
       // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
@@ -198,9 +196,13 @@ export class SqliteStore implements IncidentStore {
          RETURNING *`,
       ),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
-      renewLeasesOf: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`),
+      renewLeasesOf: db.prepare(
+        `UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`,
+      ),
       // One process uses the file, so every page left sending belongs to a process that is gone.
-      recoverPages: db.prepare(`UPDATE outbox SET status = 'pending', maybe_sent = 1, claimed_by = NULL, lease_until = NULL WHERE status = 'sending'`),
+      recoverPages: db.prepare(
+        `UPDATE outbox SET status = 'pending', maybe_sent = 1, claimed_by = NULL, lease_until = NULL WHERE status = 'sending'`,
+      ),
       // An outcome is recorded only by the page's holder (its lease may have run out and another taken
       // it over): each UPDATE checks that itself and says which incident it was for, or nothing.
       pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number }>(
@@ -221,7 +223,9 @@ export class SqliteStore implements IncidentStore {
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
       paceOf: db.prepare<[string], { next_free: number }>(SQL.paceOf),
-      setPace: db.prepare(`INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`),
+      setPace: db.prepare(
+        `INSERT INTO slack_pace (target, next_free) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET next_free = excluded.next_free`,
+      ),
       queueDepth: db.prepare<[], ChannelCount>(SQL.queueDepth),
       retrying: db.prepare<[], ChannelCount>(SQL.retrying),
       slackMessage: db.prepare<[number, string], { channel_id: string; ts: string }>(SQL.slackMessage),
@@ -247,12 +251,14 @@ export class SqliteStore implements IncidentStore {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        const m = SQLITE_MIGRATIONS[v]!;
-        if (typeof m === 'string') this.db.exec(m);
-        else m(this.db);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          const m = SQLITE_MIGRATIONS[v]!;
+          if (typeof m === 'string') this.db.exec(m);
+          else m(this.db);
+          this.db.pragma(`user_version = ${v + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -332,7 +338,12 @@ export class SqliteStore implements IncidentStore {
   }
 
   /** Applies `decide` to each incident `due` selects (at most `limit`; -1 for all), in one transaction. */
-  private sweep(due: Database.Statement<[number, number], IncidentRow>, now: number, decide: IncidentDecider, limit: number): Promise<CommittedChange[]> {
+  private sweep(
+    due: Database.Statement<[number, number], IncidentRow>,
+    now: number,
+    decide: IncidentDecider,
+    limit: number,
+  ): Promise<CommittedChange[]> {
     return this.run(() => {
       const out: CommittedChange[] = [];
       for (const row of due.all(now, limit)) {
@@ -354,7 +365,9 @@ export class SqliteStore implements IncidentStore {
   }
 
   renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
-    return this.run(() => (ids ? this.stmt.renewLeasesOf.run(until, owner, JSON.stringify(ids)) : this.stmt.renewLeases.run(until, owner)).changes);
+    return this.run(
+      () => (ids ? this.stmt.renewLeasesOf.run(until, owner, JSON.stringify(ids)) : this.stmt.renewLeases.run(until, owner)).changes,
+    );
   }
 
   recoverInFlight(_now: number): Promise<number> {
@@ -481,13 +494,36 @@ export class SqliteStore implements IncidentStore {
     else this.stmt.updateIncident.run(INCIDENT.updateValues(change.incident, id));
     const alerts: unknown[] = [];
     for (const a of change.alerts) {
-      alerts.push(id, a.fingerprint, a.status, wellFormedJson(a.labels), wellFormedJson(a.annotations), a.startsAt, a.endsAt, a.generatorUrl, a.severity, a.rule);
+      alerts.push(
+        id,
+        a.fingerprint,
+        a.status,
+        wellFormedJson(a.labels),
+        wellFormedJson(a.annotations),
+        a.startsAt,
+        a.endsAt,
+        a.generatorUrl,
+        a.severity,
+        a.rule,
+      );
     }
     this.insertRows(ALERT_ROWS, alerts);
     this.insertTimeline(id, change.timeline);
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
-      pages.push(id, p.channel, p.target, p.event, p.severity, severityRank(p.severity), wellFormedJson(pagePayload(p)), pageStatus(p), p.at, p.at, p.notSent ?? null);
+      pages.push(
+        id,
+        p.channel,
+        p.target,
+        p.event,
+        p.severity,
+        severityRank(p.severity),
+        wellFormedJson(pagePayload(p)),
+        pageStatus(p),
+        p.at,
+        p.at,
+        p.notSent ?? null,
+      );
     }
     this.insertRows(PAGE_ROWS, pages);
     return { ...change, incident: { ...change.incident, id } };
@@ -513,7 +549,9 @@ export class SqliteStore implements IncidentStore {
     let statement = byCount.get(count);
     if (!statement) {
       const row = `(${Array.from({ length: shape.width }, () => '?').join(', ')})`;
-      statement = mendingArguments(this.db.prepare<unknown[]>(`${shape.head} VALUES ${Array.from({ length: count }, () => row).join(', ')} ${shape.tail}`));
+      statement = mendingArguments(
+        this.db.prepare<unknown[]>(`${shape.head} VALUES ${Array.from({ length: count }, () => row).join(', ')} ${shape.tail}`),
+      );
       byCount.set(count, statement);
     }
     return statement;
@@ -523,7 +561,11 @@ export class SqliteStore implements IncidentStore {
   private run<T>(fn: () => T): Promise<T> {
     if (this.closing) return Promise.reject(new StoreUnavailableError('SQLite store is closed'));
     if (this.wal?.failure) {
-      return Promise.reject(new StoreUnavailableError(`SQLite store unavailable until restarted: a WAL sync failed (${(this.wal.failure as NodeJS.ErrnoException).code ?? this.wal.failure.message})`));
+      return Promise.reject(
+        new StoreUnavailableError(
+          `SQLite store unavailable until restarted: a WAL sync failed (${(this.wal.failure as NodeJS.ErrnoException).code ?? this.wal.failure.message})`,
+        ),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       if (this.queue.length === 0 && !this.retrying) setImmediate(() => this.flush());
@@ -538,7 +580,8 @@ export class SqliteStore implements IncidentStore {
   private commit(batch: PendingWrite[], since: number): void {
     if (batch.length === 0) return;
     let outcomes: Outcome[];
-    const settle = (outcomes: Outcome[]) => outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(translate(o.error))));
+    const settle = (outcomes: Outcome[]) =>
+      outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(translate(o.error))));
     try {
       outcomes = this.commitBatchOf(batch.map((w) => w.fn));
     } catch (err) {
@@ -565,7 +608,10 @@ export class SqliteStore implements IncidentStore {
     this.wal.durable().then(
       () => settle(outcomes),
       (err: unknown) => {
-        const failure = new StoreUnavailableError(`SQLite store unavailable: the WAL could not be synced (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+        const failure = new StoreUnavailableError(
+          `SQLite store unavailable: the WAL could not be synced (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          { cause: err },
+        );
         for (const w of batch) w.reject(failure);
       },
     );

@@ -1,4 +1,11 @@
-import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentStatus, IncidentWithDetails } from '../incidents/model.js';
+import type {
+  GroupNotification,
+  Incident,
+  IncidentChange,
+  IncidentState,
+  IncidentStatus,
+  IncidentWithDetails,
+} from '../incidents/model.js';
 import type { Lease, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';

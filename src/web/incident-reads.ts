@@ -14,7 +14,12 @@ export const listArgs = (q: ListQs): ListQuery => ({ status: q.status || undefin
 /** One page of the list, newest first. */
 export async function fetchList(store: IncidentStore, q: ListQuery) {
   // One more than a page tells whether an older page exists, without counting them all.
-  const rows = await store.listIncidents({ status: q.status, severity: q.severity, limit: PAGE_SIZE + 1, offset: (q.page - 1) * PAGE_SIZE });
+  const rows = await store.listIncidents({
+    status: q.status,
+    severity: q.severity,
+    limit: PAGE_SIZE + 1,
+    offset: (q.page - 1) * PAGE_SIZE,
+  });
   return { incidents: rows.slice(0, PAGE_SIZE), hasNext: rows.length > PAGE_SIZE };
 }
 
@@ -24,7 +29,8 @@ export async function fetchList(store: IncidentStore, q: ListQuery) {
 const stamp = (parts: unknown) => createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 
 /** The version of a list page. */
-export const listVersion = (incidents: Incident[], hasNext: boolean) => stamp([hasNext, incidents.map((i) => [i.id, i.status, i.severity, i.slaBreached, i.title])]);
+export const listVersion = (incidents: Incident[], hasNext: boolean) =>
+  stamp([hasNext, incidents.map((i) => [i.id, i.status, i.severity, i.slaBreached, i.title])]);
 
 /** The version of an incident page. */
 export const incidentVersion = (i: IncidentWithDetails & { alertCount: number }) => {

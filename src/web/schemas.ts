@@ -30,7 +30,12 @@ export type ListQs = Static<typeof ListQuerystring>;
 export const SignInQuerystring = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });
 
 export const SignInBody = Type.Object(
-  { name: Type.String({ maxLength: 200 }), token: Type.String({ maxLength: 1000 }), next: Type.Optional(Type.String({ maxLength: 2000 })), _csrf: Csrf },
+  {
+    name: Type.String({ maxLength: 200 }),
+    token: Type.String({ maxLength: 1000 }),
+    next: Type.Optional(Type.String({ maxLength: 2000 })),
+    _csrf: Csrf,
+  },
   { additionalProperties: false },
 );
 

@@ -27,4 +27,5 @@ export interface WebRoutesOptions {
 export const servedOverHttps = (opts: Pick<WebRoutesOptions, 'publicUrl'>): boolean => opts.publicUrl?.startsWith('https:') ?? false;
 
 /** The session and CSRF cookies' attributes. */
-export const cookieBase = (opts: Pick<WebRoutesOptions, 'publicUrl'>) => ({ path: '/', httpOnly: true, sameSite: 'lax', secure: servedOverHttps(opts), signed: true }) as const;
+export const cookieBase = (opts: Pick<WebRoutesOptions, 'publicUrl'>) =>
+  ({ path: '/', httpOnly: true, sameSite: 'lax', secure: servedOverHttps(opts), signed: true }) as const;

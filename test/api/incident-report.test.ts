@@ -8,13 +8,25 @@ t.test('the report tells the whole story of a real incident', async (t) => {
   const key = uniqueGroup();
   await postWebhook(app, payload(key, [alert('SlowAPI', { labels: { instance: 'api-1' } })]));
   clock.advance(2 * MIN);
-  await postWebhook(app, payload(key, [alert('SlowAPI', { labels: { instance: 'api-1' } }), alert('DDoSAttack', { labels: { instance: 'lb|1' }, annotations: { summary: 'flood <b>now</b>' } })]));
+  await postWebhook(
+    app,
+    payload(key, [
+      alert('SlowAPI', { labels: { instance: 'api-1' } }),
+      alert('DDoSAttack', { labels: { instance: 'lb|1' }, annotations: { summary: 'flood <b>now</b>' } }),
+    ]),
+  );
   clock.advance(6 * MIN);
   await app.triage.scheduler.tick();
   clock.advance(MIN);
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice', note: 'blocking at the edge' });
   clock.advance(30 * MIN);
-  await postWebhook(app, payload(key, [alert('SlowAPI', { status: 'resolved', labels: { instance: 'api-1' } }), alert('DDoSAttack', { status: 'resolved', labels: { instance: 'lb|1' } })]));
+  await postWebhook(
+    app,
+    payload(key, [
+      alert('SlowAPI', { status: 'resolved', labels: { instance: 'api-1' } }),
+      alert('DDoSAttack', { status: 'resolved', labels: { instance: 'lb|1' } }),
+    ]),
+  );
 
   const res = await app.inject({ method: 'GET', url: '/api/incidents/1/report', headers: { authorization: `Bearer ${API_TOKEN}` } });
   t.equal(res.statusCode, 200);
@@ -23,7 +35,11 @@ t.test('the report tells the whole story of a real incident', async (t) => {
   t.match(md, /^## Incident Report - 2026-11-23: SlowAPI: SlowAPI summary\n/);
   t.match(md, '| Severity | Critical, chosen by rule `critical-by-name` |');
   t.match(md, '| Status | resolved |');
-  t.match(md, '| Detected | 2026-11-23 22:07:46 UTC (first alert started; received 2026-11-23 22:08:00 UTC) |', 'detection is when Prometheus saw it');
+  t.match(
+    md,
+    '| Detected | 2026-11-23 22:07:46 UTC (first alert started; received 2026-11-23 22:08:00 UTC) |',
+    'detection is when Prometheus saw it',
+  );
   // Raised to critical at 22:10, so the deadline tightened to 22:15; nobody acknowledged by then.
   t.match(md, '| Response deadline | 2026-11-23 22:15:00 UTC (5m for critical): **missed** |');
   t.match(md, '| Acknowledged | 2026-11-23 22:17:00 UTC by alice, 9m14s after detection |');
@@ -34,7 +50,10 @@ t.test('the report tells the whole story of a real incident', async (t) => {
   t.match(timeline, /- 22:15:00 - SLA missed:/);
   t.match(timeline, /- 22:17:00 - Response: Acknowledged by alice: blocking at the edge/);
   t.match(timeline, /- 22:47:00 - Resolution: Resolved automatically: all 2 alerts resolved/);
-  t.ok(timeline.indexOf('Escalation') < timeline.indexOf('SLA missed') && timeline.indexOf('SLA missed') < timeline.indexOf('Response'), 'in order');
+  t.ok(
+    timeline.indexOf('Escalation') < timeline.indexOf('SLA missed') && timeline.indexOf('SLA missed') < timeline.indexOf('Response'),
+    'in order',
+  );
   t.match(md, '| DDoSAttack: flood \\<b>now\\</b> | instance=lb\\|1 | critical (critical-by-name) | resolved |', 'alert text is escaped');
   for (const heading of ['### Root Cause', '### Impact', '### Prevention']) t.match(md, heading);
 });
@@ -45,7 +64,10 @@ t.test('an open incident reports a pending deadline; unknown ids are 404; the to
   const md = (await app.inject({ method: 'GET', url: '/api/incidents/1/report', headers: { authorization: `Bearer ${API_TOKEN}` } })).body;
   t.match(md, '(1h for high): pending |');
   t.match(md, '| Acknowledged | not yet |');
-  t.equal((await app.inject({ method: 'GET', url: '/api/incidents/9/report', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode, 404);
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/api/incidents/9/report', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode,
+    404,
+  );
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents/1/report' })).statusCode, 401);
 });
 

@@ -18,23 +18,54 @@ t.test('every /api route needs the API token, which is not the webhook token', a
     ['POST', '/api/incidents/1/resolve'],
   ] as const) {
     t.equal((await app.inject({ method, url })).statusCode, 401, `${method} ${url} without a token`);
-    t.equal((await app.inject({ method, url, headers: { authorization: 'Bearer test-webhook-token' } })).statusCode, 401, `${method} ${url} with the webhook token`);
+    t.equal(
+      (await app.inject({ method, url, headers: { authorization: 'Bearer test-webhook-token' } })).statusCode,
+      401,
+      `${method} ${url} with the webhook token`,
+    );
     t.equal((await app.inject({ method, url: `${url}?token=${API_TOKEN}` })).statusCode, 401, `${method} ${url} with the token in the URL`);
   }
   const basic = Buffer.from(`x:${API_TOKEN}`).toString('base64');
-  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Basic ${basic}` } })).statusCode, 401, 'bearer only');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Basic ${basic}` } })).statusCode,
+    401,
+    'bearer only',
+  );
 });
 
 t.test('lists newest first, filters by status and severity, limits', async (t) => {
   const { app } = await seeded(t);
   const all = (await api(app, 'GET', '/api/incidents')).body.incidents;
-  t.same(all.map((i: { id: number }) => i.id), [4, 3, 2, 1]);
-  t.match(all[3], { id: 1, severity: 'critical', status: 'open', rule: 'critical-by-name', slaBreached: false, openedAt: '2026-11-23T22:08:00.000Z', respondBy: '2026-11-23T22:13:00.000Z' });
-  t.same((await api(app, 'GET', '/api/incidents?severity=high')).body.incidents.map((i: { id: number }) => i.id), [4, 2]);
-  t.same((await api(app, 'GET', '/api/incidents?limit=1')).body.incidents.map((i: { id: number }) => i.id), [4]);
+  t.same(
+    all.map((i: { id: number }) => i.id),
+    [4, 3, 2, 1],
+  );
+  t.match(all[3], {
+    id: 1,
+    severity: 'critical',
+    status: 'open',
+    rule: 'critical-by-name',
+    slaBreached: false,
+    openedAt: '2026-11-23T22:08:00.000Z',
+    respondBy: '2026-11-23T22:13:00.000Z',
+  });
+  t.same(
+    (await api(app, 'GET', '/api/incidents?severity=high')).body.incidents.map((i: { id: number }) => i.id),
+    [4, 2],
+  );
+  t.same(
+    (await api(app, 'GET', '/api/incidents?limit=1')).body.incidents.map((i: { id: number }) => i.id),
+    [4],
+  );
   await api(app, 'POST', '/api/incidents/2/ack', { by: 'alice' });
-  t.same((await api(app, 'GET', '/api/incidents?status=acknowledged')).body.incidents.map((i: { id: number }) => i.id), [2]);
-  t.same((await api(app, 'GET', '/api/incidents?status=open&severity=high')).body.incidents.map((i: { id: number }) => i.id), [4]);
+  t.same(
+    (await api(app, 'GET', '/api/incidents?status=acknowledged')).body.incidents.map((i: { id: number }) => i.id),
+    [2],
+  );
+  t.same(
+    (await api(app, 'GET', '/api/incidents?status=open&severity=high')).body.incidents.map((i: { id: number }) => i.id),
+    [4],
+  );
   for (const q of ['status=closed', 'severity=urgent', 'limit=0', 'limit=abc', 'limit=100000', 'bogus=1']) {
     const res = await api(app, 'GET', `/api/incidents?${q}`);
     t.equal(res.status, 400, q);
@@ -49,7 +80,9 @@ t.test('one incident with its alerts and timeline; 404 and 400 for bad ids', asy
   t.match(got.body, {
     id: 1,
     title: 'DDoSAttack: DDoSAttack summary',
-    alerts: [{ fingerprint: String, status: 'firing', labels: { alertname: 'DDoSAttack' }, startsAt: '2026-11-23T22:07:46.000Z', endsAt: null }],
+    alerts: [
+      { fingerprint: String, status: 'firing', labels: { alertname: 'DDoSAttack' }, startsAt: '2026-11-23T22:07:46.000Z', endsAt: null },
+    ],
     timeline: [{ kind: 'opened', at: '2026-11-23T22:08:00.000Z', detail: /Opened as critical/ }],
   });
   t.equal((await api(app, 'GET', '/api/incidents/99')).status, 404);
@@ -80,16 +113,46 @@ t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => !e.kind.startsWith('page'));
   t.same(timeline, [
     {
-      at: '2026-11-23T22:08:00.000Z', kind: 'opened', actor: 'alertmanager', severity: 'critical', rule: 'critical-by-name', firing: 1,
-      respondBy: '2026-11-23T22:13:00.000Z', slaMs: 300_000,
+      at: '2026-11-23T22:08:00.000Z',
+      kind: 'opened',
+      actor: 'alertmanager',
+      severity: 'critical',
+      rule: 'critical-by-name',
+      firing: 1,
+      respondBy: '2026-11-23T22:13:00.000Z',
+      slaMs: 300_000,
       detail: 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23 22:13 UTC (5m SLA)',
     },
     // "alice" is a contact's id in the shipped config, so the actor is that contact.
-    { at: '2026-11-23T22:09:30.000Z', kind: 'acknowledged', actor: 'alice', by: 'alice', via: 'api', note: 'looking', detail: 'Acknowledged by alice: looking' },
-    { at: '2026-11-23T22:09:31.000Z', kind: 'resolved', actor: 'alice', by: 'alice', via: 'api', note: 'blocked at the edge', detail: 'Resolved by alice: blocked at the edge' },
+    {
+      at: '2026-11-23T22:09:30.000Z',
+      kind: 'acknowledged',
+      actor: 'alice',
+      by: 'alice',
+      via: 'api',
+      note: 'looking',
+      detail: 'Acknowledged by alice: looking',
+    },
+    {
+      at: '2026-11-23T22:09:31.000Z',
+      kind: 'resolved',
+      actor: 'alice',
+      by: 'alice',
+      via: 'api',
+      note: 'blocked at the edge',
+      detail: 'Resolved by alice: blocked at the edge',
+    },
   ]);
   const skipped = (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed');
-  t.match(skipped, { actor: 'system', channel: 'slack', target: '#security-incident', event: 'opened', outcome: 'skipped', reason: /SLACK_BOT_TOKEN unset/, detail: /^Slack #security-incident: skipped \(not sent\)/ });
+  t.match(skipped, {
+    actor: 'system',
+    channel: 'slack',
+    target: '#security-incident',
+    event: 'opened',
+    outcome: 'skipped',
+    reason: /SLACK_BOT_TOKEN unset/,
+    detail: /^Slack #security-incident: skipped \(not sent\)/,
+  });
   t.equal(await metric(app, 'triage_incidents_resolved_total{severity="critical"}'), 1);
   t.equal(await metric(app, 'triage_incidents_open{severity="critical"}'), 0);
 });
@@ -99,9 +162,16 @@ t.test('ack without a body, bad bodies, unknown incidents', async (t) => {
   const bare = await app.inject({ method: 'POST', url: '/api/incidents/2/ack', headers: { authorization: `Bearer ${API_TOKEN}` } });
   t.equal(bare.statusCode, 200);
   t.equal(bare.json().acknowledgedBy, 'api');
-  t.match((await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'), { actor: 'api', by: 'api', via: 'api' });
+  t.match(
+    (await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+    { actor: 'api', by: 'api', via: 'api' },
+  );
   await api(app, 'POST', '/api/incidents/3/ack', { by: 'Carol Diaz' });
-  t.match((await api(app, 'GET', '/api/incidents/3')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'), { actor: 'carol', by: 'Carol Diaz' }, "a contact's name is recorded as that contact");
+  t.match(
+    (await api(app, 'GET', '/api/incidents/3')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+    { actor: 'carol', by: 'Carol Diaz' },
+    "a contact's name is recorded as that contact",
+  );
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: '' })).status, 400);
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: 42 })).status, 400);
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { who: 'x' })).status, 400);
@@ -116,7 +186,9 @@ t.test('without API_TOKEN the API is open (local trial)', async (t) => {
 
 t.test('a large incident answers one page of its alerts, with the count and the next page', async (t) => {
   const { app } = await makeApp(t);
-  const alerts = Array.from({ length: 1200 }, (_, i) => alert('InstanceDown', { fingerprint: `fp${String(i).padStart(4, '0')}`, labels: { instance: `host-${i}` } }));
+  const alerts = Array.from({ length: 1200 }, (_, i) =>
+    alert('InstanceDown', { fingerprint: `fp${String(i).padStart(4, '0')}`, labels: { instance: `host-${i}` } }),
+  );
   t.equal((await postWebhook(app, payload(uniqueGroup(), alerts))).statusCode, 200);
   const first = (await api(app, 'GET', '/api/incidents/1')).body;
   t.equal(first.alertCount, 1200);

@@ -12,10 +12,20 @@ t.test('signed payloads of odd shapes get a 400 or a 200 that says no, never a 5
   const send = (body: string) => {
     const ts = String(Math.floor(clock.now() / 1000));
     const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-    return app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig }, payload: body });
+    return app.inject({
+      method: 'POST',
+      url: '/slack/actions',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig },
+      payload: body,
+    });
   };
   const form = (p: unknown) => `payload=${encodeURIComponent(typeof p === 'string' ? p : JSON.stringify(p))}`;
-  const button = (value: unknown, extra: object = {}) => ({ type: 'block_actions', user: { id: 'U9' }, actions: [{ action_id: 'resolve', value, ...extra }], ...extra });
+  const button = (value: unknown, extra: object = {}) => ({
+    type: 'block_actions',
+    user: { id: 'U9' },
+    actions: [{ action_id: 'resolve', value, ...extra }],
+    ...extra,
+  });
   const cases: [string, string, number, object][] = [
     ['payload=null', form('null'), 400, { message: /^payload must be object/ }],
     ['payload=1', form('1'), 400, { message: /^payload must be object/ }],
@@ -47,7 +57,11 @@ t.test('signed payloads of odd shapes get a 400 or a 200 that says no, never a 5
     t.equal(res.statusCode, code, `${why}: ${res.body}`);
     t.match(res.json(), want, why);
   }
-  t.same((await api(app, 'GET', '/api/incidents')).body.incidents.map((i: { status: string }) => i.status), ['open', 'open'], 'nothing was resolved');
+  t.same(
+    (await api(app, 'GET', '/api/incidents')).body.incidents.map((i: { status: string }) => i.status),
+    ['open', 'open'],
+    'nothing was resolved',
+  );
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
 
   const ok = await send(form(button('2')));
@@ -56,9 +70,21 @@ t.test('signed payloads of odd shapes get a 400 or a 200 that says no, never a 5
 
 t.test('incident ids are digits only', async (t) => {
   const table: [string | undefined, number | undefined][] = [
-    ['1', 1], ['42', 42], ['9007199254740991', 9007199254740991],
-    ['0', undefined], ['01', undefined], ['1.0', undefined], [' 1 ', undefined], ['0x10', undefined], ['1e3', undefined],
-    ['+1', undefined], ['-1', undefined], ['', undefined], [undefined, undefined], ['9007199254740993', undefined], ['١', undefined],
+    ['1', 1],
+    ['42', 42],
+    ['9007199254740991', 9007199254740991],
+    ['0', undefined],
+    ['01', undefined],
+    ['1.0', undefined],
+    [' 1 ', undefined],
+    ['0x10', undefined],
+    ['1e3', undefined],
+    ['+1', undefined],
+    ['-1', undefined],
+    ['', undefined],
+    [undefined, undefined],
+    ['9007199254740993', undefined],
+    ['١', undefined],
   ];
   for (const [value, want] of table) t.equal(parseIncidentId(value), want, JSON.stringify(value));
 });

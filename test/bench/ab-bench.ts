@@ -17,7 +17,10 @@ import { benchBody } from './bench-payload.js';
 import { parseVariant } from './variant.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const alerts = Number(process.env['ALERTS'] ?? 5), connections = Number(process.env['CONN'] ?? 16), seconds = Number(process.env['SECS'] ?? 5), rounds = Number(process.env['ROUNDS'] ?? 2);
+const alerts = Number(process.env['ALERTS'] ?? 5),
+  connections = Number(process.env['CONN'] ?? 16),
+  seconds = Number(process.env['SECS'] ?? 5),
+  rounds = Number(process.env['ROUNDS'] ?? 2);
 const variants = process.argv.slice(2); // each "label=dir[:ENV=v,ENV=v]"
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
@@ -25,17 +28,31 @@ let next = Math.floor(Math.random() * 1e9);
 const body = (n: number) => benchBody(alerts, n);
 const CLK = 100; // USER_HZ
 function cpuMs(pid: number, main = false): number {
-  const f = readFileSync(main ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const f = readFileSync(main ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]!
+    .split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
 }
 const cpu: Record<string, number> = {};
 const mainBusy: Record<string, number> = {};
 async function run(mode: string, root: string, env: Record<string, string>): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ab-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url } });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
+  });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   const { port } = JSON.parse(line) as { port: number };
-  const go = (d: number) => autocannon({ url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' }, connections, duration: d, requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }] });
+  const go = (d: number) =>
+    autocannon({
+      url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+      connections,
+      duration: d,
+      requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
+    });
   await go(2);
   const c0 = cpuMs(child.pid!);
   const m0 = cpuMs(child.pid!, true);
@@ -61,7 +78,9 @@ for (let round = 0; round < rounds; round++) {
     const mode = env['BENCH_MODE'] ?? 'service';
     const rps = await run(mode, root, env);
     (sums[label] ??= []).push(rps / bare);
-    cells.push(`${label} ${rps.toFixed(0)} (${(rps / bare).toFixed(3)}) ${cpu[mode]!.toFixed(0)}us cpu-ratio ${(bareCpu / cpu[mode]!).toFixed(3)} main ${mainBusy[mode]!.toFixed(2)}`);
+    cells.push(
+      `${label} ${rps.toFixed(0)} (${(rps / bare).toFixed(3)}) ${cpu[mode]!.toFixed(0)}us cpu-ratio ${(bareCpu / cpu[mode]!).toFixed(3)} main ${mainBusy[mode]!.toFixed(2)}`,
+    );
   }
   console.log(`${alerts} alerts, ${connections} conn, round ${round + 1}: ${cells.join(' | ')}`);
 }

@@ -46,7 +46,12 @@ const app =
           webhookToken: TOKEN,
           // BENCH_NO_DISPATCH=1: the outbox loop does not run, to see what delivery costs the webhook path.
           ...(process.env['BENCH_NO_DISPATCH'] ? { dispatch: { autoStart: false } } : {}),
-          channels: { slackBotToken: 'xoxb-bench', slackApiUrl: process.env['BENCH_SLACK_URL'], smtpUrl: process.env['BENCH_SMTP_URL'], emailFrom: 'bench@example.com' },
+          channels: {
+            slackBotToken: 'xoxb-bench',
+            slackApiUrl: process.env['BENCH_SLACK_URL'],
+            smtpUrl: process.env['BENCH_SMTP_URL'],
+            emailFrom: 'bench@example.com',
+          },
         },
         { store },
       );
@@ -57,17 +62,53 @@ function floorChange(n: GroupNotification): IncidentChange {
   const respondBy = now + 3_600_000;
   return {
     incident: {
-      id: null, key: `${n.receiver}/${n.groupKey}`, receiver: n.receiver, groupKey: n.groupKey, groupLabels: n.groupLabels, externalUrl: n.externalUrl,
-      title: n.commonLabels['alertname'] ?? n.groupKey, severity: 'medium', rule: 'floor', team: null, status: 'open', openedAt: now, respondBy,
-      acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, slaBreached: false, breachedAt: null,
-      escalationStep: 0, reminders: 0, nextEscalationAt: null,
+      id: null,
+      key: `${n.receiver}/${n.groupKey}`,
+      receiver: n.receiver,
+      groupKey: n.groupKey,
+      groupLabels: n.groupLabels,
+      externalUrl: n.externalUrl,
+      title: n.commonLabels['alertname'] ?? n.groupKey,
+      severity: 'medium',
+      rule: 'floor',
+      team: null,
+      status: 'open',
+      openedAt: now,
+      respondBy,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      slaBreached: false,
+      breachedAt: null,
+      escalationStep: 0,
+      reminders: 0,
+      nextEscalationAt: null,
     },
     // Field by field, as the domain builds them: a spread of each alert cost the floor about 5 µs an alert.
     alerts: n.alerts.map((a) => ({
-      fingerprint: a.fingerprint, status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt,
-      endsAt: a.endsAt, generatorUrl: a.generatorUrl, severity: 'medium', rule: 'floor',
+      fingerprint: a.fingerprint,
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      generatorUrl: a.generatorUrl,
+      severity: 'medium',
+      rule: 'floor',
     })),
-    timeline: [{ at: now, kind: 'opened', actor: 'alertmanager', severity: 'medium', rule: 'floor', firing: n.alerts.length, respondBy, slaMs: respondBy - now }],
+    timeline: [
+      {
+        at: now,
+        kind: 'opened',
+        actor: 'alertmanager',
+        severity: 'medium',
+        rule: 'floor',
+        firing: n.alerts.length,
+        respondBy,
+        slaMs: respondBy - now,
+      },
+    ],
     pages: [{ channel: 'slack', target: '#ops', event: 'opened', severity: 'medium', mentions: [], recipients: [], cause: null, at: now }],
   };
 }
@@ -76,7 +117,9 @@ if (mode === 'bare' || mode === 'floor') {
   app.setValidatorCompiler(validatorCompiler);
   app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async (req) => {
     if (mode === 'bare' || !store) return { status: 'ok' };
-    const { change, incident } = await store.applyNotification(normalize(req.body as WebhookPayload), (active, _last, n) => (active ? null : floorChange(n)));
+    const { change, incident } = await store.applyNotification(normalize(req.body as WebhookPayload), (active, _last, n) =>
+      active ? null : floorChange(n),
+    );
     return { status: 'ok', changed: change !== null, incident: incident ? { id: incident.id } : null };
   });
 }

@@ -17,7 +17,9 @@ function time<T>(fn: () => T): [T, number] {
 for (const suffix of ['\n', '']) {
   const name = `${'breach'.repeat(170_000)}${suffix}`;
   const [outcome, ms] = time(() => config.classify(toLabels({ alertname: name })));
-  console.log(`RE2, shipped rules, ${(name.length / 1e6).toFixed(2)} MB alertname${suffix ? ' + "\\n"' : ''}: ${outcome.severity} by ${outcome.rule} in ${ms.toFixed(1)} ms`);
+  console.log(
+    `RE2, shipped rules, ${(name.length / 1e6).toFixed(2)} MB alertname${suffix ? ' + "\\n"' : ''}: ${outcome.severity} by ${outcome.rule} in ${ms.toFixed(1)} ms`,
+  );
 }
 
 const old = new RegExp(`^(?:${PATTERN.slice(4)})$`, 'iu');

@@ -30,7 +30,12 @@ const app = buildApp(
     triage,
     webhookToken: TOKEN,
     dispatch: { autoStart: false },
-    channels: { slackBotToken: 'xoxb-bench', slackApiUrl: 'http://127.0.0.1:9/api/', smtpUrl: 'smtp://127.0.0.1:9', emailFrom: 'bench@example.com' },
+    channels: {
+      slackBotToken: 'xoxb-bench',
+      slackApiUrl: 'http://127.0.0.1:9/api/',
+      smtpUrl: 'smtp://127.0.0.1:9',
+      emailFrom: 'bench@example.com',
+    },
   },
   { store },
 );
@@ -43,7 +48,12 @@ async function one(): Promise<void> {
     await app.triage.service.ingest(normalize(JSON.parse(body)));
     return;
   }
-  const res = await app.inject({ method: 'POST', url: '/webhook/alertmanager', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, payload: body });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/webhook/alertmanager',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    payload: body,
+  });
   if (res.statusCode !== 200) throw new Error(`webhook answered ${res.statusCode}: ${res.body}`);
 }
 
@@ -67,7 +77,9 @@ try {
   await round(1000); // warm-up
   const rounds: number[] = [];
   for (let i = 0; i < 3; i++) rounds.push(await round((seconds * 1000) / 3));
-  console.log(`${alerts} alerts, ${clients} clients${inject ? ', through Fastify' : ''}: CPU µs per webhook ${rounds.map((r) => r.toFixed(0)).join(', ')}`);
+  console.log(
+    `${alerts} alerts, ${clients} clients${inject ? ', through Fastify' : ''}: CPU µs per webhook ${rounds.map((r) => r.toFixed(0)).join(', ')}`,
+  );
 } finally {
   await app.close();
   rmSync(dir, { recursive: true, force: true });

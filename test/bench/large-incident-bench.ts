@@ -14,7 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), 'alert-triage-bench-'));
 const store = new SqliteStore({ path: join(dir, 'triage.db') });
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 // One webhook of 100,000 alerts is about 30 MB: above the shipped body limit.
-const app = buildApp({ triage: { ...triage, server: { ...triage.server, bodyLimit: 256 * 1024 * 1024 } }, dispatch: { autoStart: false } }, { store });
+const app = buildApp(
+  { triage: { ...triage, server: { ...triage.server, bodyLimit: 256 * 1024 * 1024 } }, dispatch: { autoStart: false } },
+  { store },
+);
 await app.ready();
 const startsAt = new Date(Date.now() - 60_000).toISOString();
 const alerts = Array.from({ length: ALERTS }, (_, i) => ({
@@ -40,7 +43,13 @@ await time(`whole incident, as the route answered before (${ALERTS} alerts)`, as
   const incident = (await store.getIncident(id))!;
   return JSON.stringify(incidentDetailsJson(incident, { offset: 0, limit: ALERTS }));
 });
-await time('GET /api/incidents/:id now (first 500 alerts)', async () => (await app.inject({ method: 'GET', url: `/api/incidents/${id}` })).body);
-await time('GET /api/incidents/:id?alertsOffset=99500', async () => (await app.inject({ method: 'GET', url: `/api/incidents/${id}?alertsOffset=${ALERTS - 500}` })).body);
+await time(
+  'GET /api/incidents/:id now (first 500 alerts)',
+  async () => (await app.inject({ method: 'GET', url: `/api/incidents/${id}` })).body,
+);
+await time(
+  'GET /api/incidents/:id?alertsOffset=99500',
+  async () => (await app.inject({ method: 'GET', url: `/api/incidents/${id}?alertsOffset=${ALERTS - 500}` })).body,
+);
 await app.close();
 rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,9 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
   });
-  const { port } = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))) as { port: number };
+  const { port } = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))) as {
+    port: number;
+  };
   const base = `http://127.0.0.1:${port}`;
   const afterStart = rssMiB(child.pid!);
   await (await fetch(`${base}/metrics`)).text();
@@ -57,9 +59,24 @@ try {
         setupRequest: (req) => ({
           ...req,
           body: JSON.stringify({
-            version: '4', receiver: 'bench', status: 'firing', groupKey: `{}:{load="${n++}"}`, truncatedAlerts: 0, externalURL: 'http://am',
-            groupLabels: {}, commonLabels: {}, commonAnnotations: {},
-            alerts: [{ status: 'firing', labels: { alertname: 'HighErrorRate', severity: 'warning', n: String(n) }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: `load-${n}` }],
+            version: '4',
+            receiver: 'bench',
+            status: 'firing',
+            groupKey: `{}:{load="${n++}"}`,
+            truncatedAlerts: 0,
+            externalURL: 'http://am',
+            groupLabels: {},
+            commonLabels: {},
+            commonAnnotations: {},
+            alerts: [
+              {
+                status: 'firing',
+                labels: { alertname: 'HighErrorRate', severity: 'warning', n: String(n) },
+                annotations: {},
+                startsAt: new Date().toISOString(),
+                fingerprint: `load-${n}`,
+              },
+            ],
           }),
         }),
       },
@@ -69,7 +86,9 @@ try {
   child.kill('SIGTERM');
   await slack.stop();
   await mail.stop();
-  console.log(`${INCIDENTS} open incidents: RSS ${afterStart.toFixed(0)} MiB after start, ${afterReads.toFixed(0)} MiB after a scrape and a list, ${peak.toFixed(0)} MiB at the peak of 5 s of webhooks (16 connections)`);
+  console.log(
+    `${INCIDENTS} open incidents: RSS ${afterStart.toFixed(0)} MiB after start, ${afterReads.toFixed(0)} MiB after a scrape and a list, ${peak.toFixed(0)} MiB at the peak of 5 s of webhooks (16 connections)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -83,9 +83,26 @@ async function measure(label: string, databaseUrl: string, replicas = 1): Promis
         method: 'POST',
         headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
         body: JSON.stringify({
-          receiver: 'bench', status: 'firing', version: '4', groupKey: `{}:{alertname="DDoSAttack",n="${n}"}`, truncatedAlerts: 0,
-          groupLabels: { alertname: 'DDoSAttack', n: String(n) }, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093',
-          alerts: [{ status: 'firing', labels: { alertname: 'DDoSAttack', n: String(n) }, annotations: { summary: 'flood' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://p', fingerprint: `fp${n}` }],
+          receiver: 'bench',
+          status: 'firing',
+          version: '4',
+          groupKey: `{}:{alertname="DDoSAttack",n="${n}"}`,
+          truncatedAlerts: 0,
+          groupLabels: { alertname: 'DDoSAttack', n: String(n) },
+          commonLabels: {},
+          commonAnnotations: {},
+          externalURL: 'http://alertmanager:9093',
+          alerts: [
+            {
+              status: 'firing',
+              labels: { alertname: 'DDoSAttack', n: String(n) },
+              annotations: { summary: 'flood' },
+              startsAt: new Date().toISOString(),
+              endsAt: '0001-01-01T00:00:00Z',
+              generatorURL: 'http://p',
+              fingerprint: `fp${n}`,
+            },
+          ],
         }),
       });
       const answered = performance.now();
@@ -98,9 +115,14 @@ async function measure(label: string, databaseUrl: string, replicas = 1): Promis
       }
       await new Promise((r) => setTimeout(r, SPACING_MS));
     }
-    for (const [name, xs] of [['Slack call arrived', slackMs], ['e-mail accepted', mailMs]] as const) {
+    for (const [name, xs] of [
+      ['Slack call arrived', slackMs],
+      ['e-mail accepted', mailMs],
+    ] as const) {
       const s = [...xs].sort((a, b) => a - b);
-      console.log(`${label}: ${name}: n=${s.length} p50=${quantile(s, 0.5).toFixed(1)} ms p90=${quantile(s, 0.9).toFixed(1)} ms p99=${quantile(s, 0.99).toFixed(1)} ms`);
+      console.log(
+        `${label}: ${name}: n=${s.length} p50=${quantile(s, 0.5).toFixed(1)} ms p90=${quantile(s, 0.9).toFixed(1)} ms p99=${quantile(s, 0.99).toFixed(1)} ms`,
+      );
     }
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');

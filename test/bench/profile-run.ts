@@ -20,21 +20,36 @@ const profileDir = process.env['PROFILE_DIR'] ?? '/tmp/prof';
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-prof-'));
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'test/bench/bench-server.ts', process.env['BENCH_MODE'] ?? 'service', dir], {
-  cwd: ROOT,
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
-});
+const child = spawn(
+  process.execPath,
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profileDir}`,
+    '--import',
+    'tsx',
+    'test/bench/bench-server.ts',
+    process.env['BENCH_MODE'] ?? 'service',
+    dir,
+  ],
+  {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
+  },
+);
 const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
 const { port } = JSON.parse(line) as { port: number };
 let next = Math.floor(Math.random() * 1e9);
 const body = (n: number) => benchBody(alerts, n);
-const load = (duration: number) => autocannon({
-  url: `http://127.0.0.1:${port}/webhook/alertmanager`, method: 'POST',
-  headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
-  connections, duration,
-  requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
-});
+const load = (duration: number) =>
+  autocannon({
+    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+    connections,
+    duration,
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
+  });
 await load(2); // warm-up
 const r = await load(seconds);
 console.log(`${r.requests.average} req/s, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx, ${r.errors} errors`);

@@ -2,7 +2,12 @@
 // N largest of each, from a V8 CPU profile (node --cpu-prof).
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+  children?: number[];
+}
 const [file, n = '40'] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 // LAST_MS: only the samples of the last so many milliseconds (the load, not the start-up).
@@ -22,11 +27,19 @@ for (const node of profile.nodes) {
   const url = node.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|test)\//, '$1/');
   const fn = `${node.callFrame.functionName || '(anon)'} ${url}:${node.callFrame.lineNumber + 1}`;
   byFn.set(fn, (byFn.get(fn) ?? 0) + t);
-  const f = url.startsWith('node_modules/') ? url.split('/').slice(0, url.includes('/@') ? 3 : 2).join('/') : url || node.callFrame.functionName;
+  const f = url.startsWith('node_modules/')
+    ? url
+        .split('/')
+        .slice(0, url.includes('/@') ? 3 : 2)
+        .join('/')
+    : url || node.callFrame.functionName;
   byFile.set(f, (byFile.get(f) ?? 0) + t);
 }
 const show = (m: Map<string, number>) =>
-  [...m].sort((a, b) => b[1] - a[1]).slice(0, Number(n)).forEach(([k, v]) => console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`));
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(n))
+    .forEach(([k, v]) => console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`));
 console.log(`total ${(total / 1000).toFixed(0)} ms\n-- by file --`);
 show(byFile);
 console.log('-- by function --');

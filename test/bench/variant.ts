@@ -17,7 +17,12 @@ export function parseVariant(spec: string): Variant {
   const colon = rest.indexOf(':');
   const root = colon < 0 ? rest : rest.slice(0, colon);
   const env: Record<string, string> = {};
-  for (const knob of colon < 0 ? [] : rest.slice(colon + 1).split(',').filter(Boolean)) {
+  for (const knob of colon < 0
+    ? []
+    : rest
+        .slice(colon + 1)
+        .split(',')
+        .filter(Boolean)) {
     const at = knob.indexOf('=');
     if (at <= 0) throw new Error(`a knob is ENV=V, not ${JSON.stringify(knob)}`);
     env[knob.slice(0, at)] = knob.slice(at + 1);

@@ -27,11 +27,20 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 
-async function startServer(mode: 'bare' | 'service' | 'floor', dir: string, databaseUrl?: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(
+  mode: 'bare' | 'service' | 'floor',
+  dir: string,
+  databaseUrl?: string,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', mode, dir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url, ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}) },
+    env: {
+      ...process.env,
+      BENCH_SLACK_URL: slack.url,
+      BENCH_SMTP_URL: mail.url,
+      ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}),
+    },
   });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
@@ -153,13 +162,29 @@ try {
       const a = results['bare']!;
       const b = results['service'];
       const c = results['floor']!;
-      const cells = [`${alerts} alerts`, String(connections), ...fmt(a), ...fmt(b), (b.rps / a.rps).toFixed(2), c.rps.toFixed(0), (c.rps / a.rps).toFixed(2)];
+      const cells = [
+        `${alerts} alerts`,
+        String(connections),
+        ...fmt(a),
+        ...fmt(b),
+        (b.rps / a.rps).toFixed(2),
+        c.rps.toFixed(0),
+        (c.rps / a.rps).toFixed(2),
+      ];
       rows.push(`| ${cells.join(' | ')} |`);
       console.log(rows.at(-1));
       if (postgres) {
         const p1 = results['postgres, 1 replica']!;
         const p2 = results['postgres, 2 replicas']!;
-        const pgCells = [`${alerts} alerts`, String(connections), ...fmt(b), ...fmt(p1), (p1.rps / b.rps).toFixed(2), ...fmt(p2), (p2.rps / b.rps).toFixed(2)];
+        const pgCells = [
+          `${alerts} alerts`,
+          String(connections),
+          ...fmt(b),
+          ...fmt(p1),
+          (p1.rps / b.rps).toFixed(2),
+          ...fmt(p2),
+          (p2.rps / b.rps).toFixed(2),
+        ];
         pgRows.push(`| ${pgCells.join(' | ')} |`);
         console.log(pgRows.at(-1));
       }
@@ -170,13 +195,21 @@ try {
   await slack.stop();
   await mail.stop();
 }
-console.log(`\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened, committed and synced to disk), Slack and SMTP configured\n`);
-console.log('| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a | (c) storage floor req/s | ratio c/a |');
+console.log(
+  `\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened, committed and synced to disk), Slack and SMTP configured\n`,
+);
+console.log(
+  '| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a | (c) storage floor req/s | ratio c/a |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
 if (postgres) {
-  console.log('\nThe service on PostgreSQL (same total connections; two replicas get half each, p99 is the worse replica\'s) against one replica on SQLite (goal for two replicas: at least 0.8)\n');
-  console.log('| payload | connections | SQLite req/s | SQLite p99 | PG 1 replica req/s | PG 1 p99 | ratio PG1/SQLite | PG 2 replicas req/s | PG 2 p99 | ratio PG2/SQLite |');
+  console.log(
+    "\nThe service on PostgreSQL (same total connections; two replicas get half each, p99 is the worse replica's) against one replica on SQLite (goal for two replicas: at least 0.8)\n",
+  );
+  console.log(
+    '| payload | connections | SQLite req/s | SQLite p99 | PG 1 replica req/s | PG 1 p99 | ratio PG1/SQLite | PG 2 replicas req/s | PG 2 p99 | ratio PG2/SQLite |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of pgRows) console.log(r);
 }

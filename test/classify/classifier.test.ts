@@ -129,10 +129,15 @@ t.test('never below the declared severity label: the more severe of the label an
     [{ alertname: 'DatabaseDown', severity: 'critical' }, 'high', 'db-down'],
     [{ alertname: 'Custom', priority: 'p3' }, 'medium', 'default'],
   ];
-  for (const [labels, severity, rule] of customTable) t.same(custom(toLabels(labels)), { severity, rule }, `custom ${JSON.stringify(labels)}`);
+  for (const [labels, severity, rule] of customTable)
+    t.same(custom(toLabels(labels)), { severity, rule }, `custom ${JSON.stringify(labels)}`);
 
   const off = compileClassifier(classificationSpec({ defaultSeverity: 'medium', rules, severityLabels: { values: {} } }));
-  t.same(off(toLabels({ alertname: 'DatabaseDown', severity: 'critical' })), { severity: 'high', rule: 'db-down' }, 'values: {} turns it off');
+  t.same(
+    off(toLabels({ alertname: 'DatabaseDown', severity: 'critical' })),
+    { severity: 'high', rule: 'db-down' },
+    'values: {} turns it off',
+  );
 
   t.throws(
     () => classificationSpec({ defaultSeverity: 'low', rules: [], severityLabels: { values: { Critical: 'critical', critical: 'low' } } }),

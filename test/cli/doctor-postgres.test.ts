@@ -14,7 +14,11 @@ async function doctorLines(databaseUrl: string, extra: NodeJS.ProcessEnv = {}): 
   const lines: string[] = [];
   const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
   // The receiver is not what these cases check: it points at a closed port and fails on its own line.
-  const code = await main(['doctor', '--url', `http://127.0.0.1:${await freePort()}`], { DATABASE_URL: databaseUrl, WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', ...extra }, io);
+  const code = await main(
+    ['doctor', '--url', `http://127.0.0.1:${await freePort()}`],
+    { DATABASE_URL: databaseUrl, WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', ...extra },
+    io,
+  );
   return { code, lines };
 }
 
@@ -29,7 +33,10 @@ if ('skip' in db) {
   t.test('an empty database answers and is not migrated yet: the service migrates at start-up', async (t) => {
     const { lines } = await doctorLines(url);
     t.equal(line(lines, 'store'), `✓ store: ${masked} answers; no incidents table yet`, lines.join('\n'));
-    t.equal(line(lines, 'schema'), `✓ schema: not migrated yet (version 0, this release knows ${PG_MIGRATIONS.length}): the service migrates at start-up`);
+    t.equal(
+      line(lines, 'schema'),
+      `✓ schema: not migrated yet (version 0, this release knows ${PG_MIGRATIONS.length}): the service migrates at start-up`,
+    );
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     t.teardown(() => c.end());
@@ -64,7 +71,12 @@ t.test('nothing listens: the store line names the masked URL and the error code;
   const port = await freePort();
   const { code, lines } = await doctorLines(`postgres://triage:s3cret-pw@127.0.0.1:${port}/triage`, { DATABASE_CONNECT_TIMEOUT: '2s' });
   t.equal(code, 1);
-  t.match(line(lines, 'store'), new RegExp(`^✗ store: DATABASE_URL: cannot open the PostgreSQL database postgres://\\*\\*\\*@127\\.0\\.0\\.1:${port}/triage \\(ECONNREFUSED: `));
+  t.match(
+    line(lines, 'store'),
+    new RegExp(
+      `^✗ store: DATABASE_URL: cannot open the PostgreSQL database postgres://\\*\\*\\*@127\\.0\\.0\\.1:${port}/triage \\(ECONNREFUSED: `,
+    ),
+  );
   t.equal(line(lines, 'schema'), '- schema: not checked: the database cannot be reached (see "store")');
   t.notMatch(lines.join('\n'), 's3cret-pw', 'the password is never printed');
 });

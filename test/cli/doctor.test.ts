@@ -16,7 +16,8 @@ async function smtp(t: Parameters<typeof makeApp>[0], reject = false): Promise<n
     authOptional: true,
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
-    onAuth: (auth, _session, cb) => (auth.password === 'hunter2' ? cb(null, { user: auth.username }) : cb(new Error('535 authentication failed'))),
+    onAuth: (auth, _session, cb) =>
+      auth.password === 'hunter2' ? cb(null, { user: auth.username }) : cb(new Error('535 authentication failed')),
     onConnect: (_session, cb) => (reject ? cb(Object.assign(new Error('421 service not available'), { responseCode: 421 })) : cb()),
   });
   const port = await freePort();
@@ -34,14 +35,18 @@ t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
   t.teardown(() => slack.stop());
   const smtpPort = await smtp(t);
   const { lines, io } = capture();
-  const code = await main(['doctor', '--url', `http://127.0.0.1:${port}`], {
-    DATABASE_URL: `sqlite:${join(dir, 'd.db')}`,
-    WEBHOOK_TOKEN: 'w',
-    API_TOKEN: 'a',
-    SLACK_BOT_TOKEN: 'xoxb-good',
-    SLACK_API_URL: slack.url,
-    SMTP_URL: `smtp://user:hunter2@127.0.0.1:${smtpPort}`,
-  }, io);
+  const code = await main(
+    ['doctor', '--url', `http://127.0.0.1:${port}`],
+    {
+      DATABASE_URL: `sqlite:${join(dir, 'd.db')}`,
+      WEBHOOK_TOKEN: 'w',
+      API_TOKEN: 'a',
+      SLACK_BOT_TOKEN: 'xoxb-good',
+      SLACK_API_URL: slack.url,
+      SMTP_URL: `smtp://user:hunter2@127.0.0.1:${smtpPort}`,
+    },
+    io,
+  );
   t.equal(code, 0, lines.join('\n'));
   t.match(lines, [
     /^✓ config: config\/triage\.yml: 14 classification rules; SLA critical 5m, high 1h, medium 4h, low 1d$/,
@@ -53,7 +58,11 @@ t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
     /^✓ receiver: http:\/\/127\.0\.0\.1:\d+ is ready$/,
     'all checks passed',
   ]);
-  t.same(slack.calls.map((c) => c.method), ['auth.test'], 'a real WebClient called auth.test');
+  t.same(
+    slack.calls.map((c) => c.method),
+    ['auth.test'],
+    'a real WebClient called auth.test',
+  );
   t.notMatch(lines.join('\n'), 'hunter2', 'the SMTP password is never printed');
 });
 
@@ -64,13 +73,17 @@ t.test('each broken part is a ✗ line with the reason, and the exit code is 1',
   t.teardown(() => slack.stop());
   const smtpPort = await smtp(t, true);
   const { lines, io } = capture();
-  const code = await main(['doctor', '--url', `http://127.0.0.1:${await freePort()}`, '--monitoring', join(dir, 'nowhere')], {
-    TRIAGE_CONFIG: join(dir, 'bad.yml'),
-    DATABASE_URL: 'postgres://u:p@127.0.0.1/test',
-    SLACK_BOT_TOKEN: 'xoxb-revoked',
-    SLACK_API_URL: slack.url,
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-  }, io);
+  const code = await main(
+    ['doctor', '--url', `http://127.0.0.1:${await freePort()}`, '--monitoring', join(dir, 'nowhere')],
+    {
+      TRIAGE_CONFIG: join(dir, 'bad.yml'),
+      DATABASE_URL: 'postgres://u:p@127.0.0.1/test',
+      SLACK_BOT_TOKEN: 'xoxb-revoked',
+      SLACK_API_URL: slack.url,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    },
+    io,
+  );
   t.equal(code, 1);
   const text = lines.join('\n');
   t.match(text, /✗ config: .*bad\.yml: sla\.high: is required/);
@@ -101,7 +114,11 @@ t.test('usage errors and help', async (t) => {
 
 t.test('an invalid environment fails one check and holds back those that read it', async (t) => {
   const { lines, io } = capture();
-  const code = await main(['doctor', '--url', 'http://127.0.0.1:1'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(tempDir(t), 'e.db')}` }, io);
+  const code = await main(
+    ['doctor', '--url', 'http://127.0.0.1:1'],
+    { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(tempDir(t), 'e.db')}` },
+    io,
+  );
   t.equal(code, 1);
   t.match(lines, [
     /^- config: not checked: the environment is invalid/,
@@ -110,5 +127,8 @@ t.test('an invalid environment fails one check and holds back those that read it
     /^- slack: not checked/,
     /^- smtp: not checked/,
   ]);
-  t.notOk(lines.some((l) => /^✗ (config|store|slack|smtp)/.test(l)), 'the one cause is reported once');
+  t.notOk(
+    lines.some((l) => /^✗ (config|store|slack|smtp)/.test(l)),
+    'the one cause is reported once',
+  );
 });

@@ -10,11 +10,19 @@ function capture() {
 }
 
 t.test('alert-triage oncall asks the running receiver, overrides included; --team for one team', async (t) => {
-  const { app } = await makeApp(t, { clock: new ManualClock(T0), config: { triage: parseConfig(shippedConfigText(TEAMS_YAML), 'teams.yml') } });
+  const { app } = await makeApp(t, {
+    clock: new ManualClock(T0),
+    config: { triage: parseConfig(shippedConfigText(TEAMS_YAML), 'teams.yml') },
+  });
   const port = await freePort();
   await app.listen({ port, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
-  await api(app, 'POST', '/api/oncall/overrides', { team: 'payments', contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T07:00:00Z' });
+  await api(app, 'POST', '/api/oncall/overrides', {
+    team: 'payments',
+    contact: 'bob',
+    from: '2026-11-23T22:00:00Z',
+    until: '2026-11-24T07:00:00Z',
+  });
 
   let c = capture();
   t.equal(await main(['oncall', '--url', url], { API_TOKEN }, c.io), 0, c.lines.join('\n'));

@@ -23,9 +23,18 @@ t.test('a bad file names the file and the key at fault', async (t) => {
   const cases: [string, RegExp][] = [
     ['sla: [1, 2', /^bad\.yml: invalid YAML/],
     ['sla: {critical: 5m, high: 1h, medium: 4h}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.low: is required$/],
-    ['sla: {critical: soon, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.critical: must match pattern/],
-    ['sla: {critical: 0s, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: sla\.critical: must be longer than 0s$/],
-    [minimal.replace('defaultSeverity: low', 'defaultSeverity: urgent'), /^bad\.yml: classification\.defaultSeverity: must be one of critical, high, medium, low$/],
+    [
+      'sla: {critical: soon, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}',
+      /^bad\.yml: sla\.critical: must match pattern/,
+    ],
+    [
+      'sla: {critical: 0s, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}',
+      /^bad\.yml: sla\.critical: must be longer than 0s$/,
+    ],
+    [
+      minimal.replace('defaultSeverity: low', 'defaultSeverity: urgent'),
+      /^bad\.yml: classification\.defaultSeverity: must be one of critical, high, medium, low$/,
+    ],
     [minimal + 'slas: {}\n', /^bad\.yml: slas: is not a known key$/],
     [
       minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: b, severity: severe, matchers: ["x=y"]}]'),
@@ -36,20 +45,29 @@ t.test('a bad file names the file and the key at fault', async (t) => {
       /^bad\.yml: classification\.rules\[0\]\.matchers\[1\]: .*invalid regular expression/,
     ],
     [
-      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: b, severity: low, matchers: ["x=~\\"a(?!b)\\""]}]'),
+      minimal.replace(
+        'rules: []',
+        'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: b, severity: low, matchers: ["x=~\\"a(?!b)\\""]}]',
+      ),
       /^bad\.yml: classification\.rules\[1\]\.matchers\[0\]: .*invalid regular expression.*\(\?!/,
     ],
     [
       minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=~\\"(a)\\\\\\\\1\\""]}]'),
       /^bad\.yml: classification\.rules\[0\]\.matchers\[0\]: .*invalid regular expression.*\\1/,
     ],
-    [minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: []}]'), /^bad\.yml: classification\.rules\[0\]\.matchers: must NOT have fewer than 1 items$/],
+    [
+      minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: []}]'),
+      /^bad\.yml: classification\.rules\[0\]\.matchers: must NOT have fewer than 1 items$/,
+    ],
     [
       minimal.replace('rules: []', 'rules: [{name: a, severity: high, matchers: ["x=y"]}, {name: a, severity: low, matchers: ["x=z"]}]'),
       /^bad\.yml: classification\.rules\[1\]\.name: "a" is used by an earlier rule$/,
     ],
     [minimal + 'server: {bodyLimit: huge}\n', /^bad\.yml: server\.bodyLimit/],
-    ['sla: {critical: 5m, critical: 6m, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}', /^bad\.yml: invalid YAML.*[Mm]ap keys must be unique/],
+    [
+      'sla: {critical: 5m, critical: 6m, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}',
+      /^bad\.yml: invalid YAML.*[Mm]ap keys must be unique/,
+    ],
     ['', /^bad\.yml: \(top level\): must be object$/],
   ];
   for (const [text, message] of cases) {
@@ -58,7 +76,10 @@ t.test('a bad file names the file and the key at fault', async (t) => {
 });
 
 t.test('a missing file says so and how to point at another', async (t) => {
-  t.throws(() => loadConfigFile('/nonexistent/triage.yml'), { name: 'ConfigError', message: /\/nonexistent\/triage\.yml: cannot read the config file \(ENOENT\); set TRIAGE_CONFIG/ });
+  t.throws(() => loadConfigFile('/nonexistent/triage.yml'), {
+    name: 'ConfigError',
+    message: /\/nonexistent\/triage\.yml: cannot read the config file \(ENOENT\); set TRIAGE_CONFIG/,
+  });
   const dir = tempDir(t);
   writeFileSync(join(dir, 'ok.yml'), shipped);
   t.equal(loadConfigFile(join(dir, 'ok.yml')).file, join(dir, 'ok.yml'));
@@ -66,17 +87,34 @@ t.test('a missing file says so and how to point at another', async (t) => {
 
 t.test('environment', async (t) => {
   const e = readEnv({});
-  t.match(e, { port: 9095, host: '0.0.0.0', configPath: 'config/triage.yml', databaseUrl: undefined, webhookToken: undefined, production: false });
-  t.match(readEnv({ PORT: '8080', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', DATABASE_URL: 'sqlite:x.db' }), { port: 8080, webhookToken: 'w', apiToken: 'a', databaseUrl: 'sqlite:x.db' });
+  t.match(e, {
+    port: 9095,
+    host: '0.0.0.0',
+    configPath: 'config/triage.yml',
+    databaseUrl: undefined,
+    webhookToken: undefined,
+    production: false,
+  });
+  t.match(readEnv({ PORT: '8080', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', DATABASE_URL: 'sqlite:x.db' }), {
+    port: 8080,
+    webhookToken: 'w',
+    apiToken: 'a',
+    databaseUrl: 'sqlite:x.db',
+  });
   t.throws(() => readEnv({ PORT: 'eighty' }), { name: 'ConfigError', message: /^PORT:/ });
   t.throws(() => readEnv({ LOG_LEVEL: 'loud' }), { name: 'ConfigError', message: /^LOG_LEVEL:/ });
-  t.throws(() => readEnv({ NODE_ENV: 'production', API_TOKEN: 'a' }), { name: 'ConfigError', message: /^WEBHOOK_TOKEN: required when NODE_ENV=production/ });
+  t.throws(() => readEnv({ NODE_ENV: 'production', API_TOKEN: 'a' }), {
+    name: 'ConfigError',
+    message: /^WEBHOOK_TOKEN: required when NODE_ENV=production/,
+  });
   t.throws(() => readEnv({ NODE_ENV: 'production' }), { message: /WEBHOOK_TOKEN and API_TOKEN/ });
   t.ok(readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', SESSION_SECRET: 's'.repeat(32) }).production);
 });
 
 t.test('the web settings from the environment: session secret, its lifetime, the authenticating proxy', async (t) => {
-  t.throws(() => readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }), { message: /^SESSION_SECRET: required when NODE_ENV=production/ });
+  t.throws(() => readEnv({ NODE_ENV: 'production', WEBHOOK_TOKEN: 'w', API_TOKEN: 'a' }), {
+    message: /^SESSION_SECRET: required when NODE_ENV=production/,
+  });
   t.equal(readEnv({}).sessionSecret, undefined, 'outside production it may be left out (server.ts makes one up and warns)');
   let err: Error | undefined;
   try {
@@ -94,8 +132,12 @@ t.test('the web settings from the environment: session secret, its lifetime, the
   });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email' }), { message: /^AUTH_PROXY_TRUSTED: required with AUTH_PROXY_HEADER/ });
   t.throws(() => readEnv({ AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_TRUSTED: set, but AUTH_PROXY_HEADER/ });
-  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: 'proxy.local' }), { message: /"proxy.local" is not an IP address or a CIDR range/ });
-  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: '10.0.0.0/33' }), { message: /not an IP address or a CIDR range/ });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: 'proxy.local' }), {
+    message: /"proxy.local" is not an IP address or a CIDR range/,
+  });
+  t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X-Forwarded-Email', AUTH_PROXY_TRUSTED: '10.0.0.0/33' }), {
+    message: /not an IP address or a CIDR range/,
+  });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X Email', AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_HEADER: / });
 });
 

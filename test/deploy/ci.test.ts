@@ -14,7 +14,10 @@ const THIS_FILE = relative(ROOT, new URL(import.meta.url).pathname);
 
 t.test('CI kills nothing by name: no pkill or killall in CI, the tests or the service', async (t) => {
   const byName = /\b(pkill|killall)\b/;
-  t.notOk(commands.some((l) => byName.test(l)), '.ci/run');
+  t.notOk(
+    commands.some((l) => byName.test(l)),
+    '.ci/run',
+  );
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(join(ROOT, dir))) {
@@ -32,7 +35,7 @@ t.test("CI keeps the packages' daemons from starting with a policy-rc.d that for
   const install = commands.findIndex((l) => /^apt-get install\b/.test(l));
   const write = commands.findIndex((l) => /^printf .*>"\$POLICY_RC_D"$/.test(l));
   t.ok(install > 0 && write > 0 && write < install, 'the policy is written before apt-get install');
-  t.match(ci, /^POLICY_RC_D=\/usr\/sbin\/policy-rc\.d$/m, "where invoke-rc.d and deb-systemd-invoke look");
+  t.match(ci, /^POLICY_RC_D=\/usr\/sbin\/policy-rc\.d$/m, 'where invoke-rc.d and deb-systemd-invoke look');
   t.ok(commands.findIndex((l) => l === 'rm -f "$POLICY_RC_D"') > install, 'and removed after it');
   t.ok(commands.indexOf('if [ ! -e "$POLICY_RC_D" ]; then') < write, "a host's own policy is kept");
   // What the written policy answers: 101, "action forbidden by policy".
@@ -56,7 +59,8 @@ t.test('CI installs every Debian package a test needs, so none of them skips the
     for (const name of readdirSync(join(ROOT, dir))) {
       const path = join(dir, name);
       if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && name !== 'tools.test.ts') for (const m of readFileSync(join(ROOT, path), 'utf8').matchAll(/\bneeds\([^,()]+,\s*'([a-z0-9.+-]+)'/g)) wanted.add(m[1]!);
+      else if (name.endsWith('.ts') && name !== 'tools.test.ts')
+        for (const m of readFileSync(join(ROOT, path), 'utf8').matchAll(/\bneeds\([^,()]+,\s*'([a-z0-9.+-]+)'/g)) wanted.add(m[1]!);
     }
   };
   // tools.test.ts tests needs() itself, with made-up packages.

@@ -83,11 +83,19 @@ receivers:
     am.kill('SIGKILL');
   });
   const amUrl = `http://127.0.0.1:${amPort}`;
-  await until(async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true, 'Alertmanager ready', () => amLog);
+  await until(
+    async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true,
+    'Alertmanager ready',
+    () => amLog,
+  );
 
   const startsAt = new Date().toISOString();
   const post = async (alerts: object[]) => {
-    const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
     t.equal(res.status, 200, 'Alertmanager took the alerts');
   };
   const ddos = (instance: string, endsAt?: string) => ({
@@ -108,9 +116,14 @@ receivers:
       status: string;
       key: string;
     }[];
-  const details = async (id: number) => (await app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
+  const details = async (id: number) =>
+    (await app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
 
-  await until(async () => (await incidents()).length === 2, 'two incidents, one per group', () => amLog);
+  await until(
+    async () => (await incidents()).length === 2,
+    'two incidents, one per group',
+    () => amLog,
+  );
   t.ok(failures < 0, 'the simulated 503s happened and Alertmanager retried past them');
   const list = await incidents();
   const d = list.find((i) => i.title.startsWith('DDoSAttack'))!;
@@ -128,7 +141,10 @@ receivers:
   await until(async () => (await details(d.id)).status === 'resolved', 'incident resolved');
   const done = await details(d.id);
   t.equal(done.resolvedBy, 'alertmanager');
-  t.same(done.alerts.map((a: { status: string }) => a.status), ['resolved', 'resolved']);
+  t.same(
+    done.alerts.map((a: { status: string }) => a.status),
+    ['resolved', 'resolved'],
+  );
 
   // Give Alertmanager a few more group intervals: nothing is opened twice.
   await new Promise((r) => setTimeout(r, 3500));
@@ -140,7 +156,10 @@ receivers:
   const [announcement, ...thread] = slack.postedTo('#security-incident');
   t.match(announcement!.text, /\[CRITICAL\] DDoSAttack/);
   t.equal(announcement!.updates, 1, 'the announcement was updated to resolved');
-  t.match(thread.map((m) => m.text), [/^(<@\w+> )*Resolved automatically/]);
+  t.match(
+    thread.map((m) => m.text),
+    [/^(<@\w+> )*Resolved automatically/],
+  );
   t.equal(slack.postedTo('#alerts').length, 1);
   t.match(slack.postedTo('#alerts')[0]!.text, /\[LOW\] LowDiskSpace/);
   await until(async () => mail.received.length >= 1, 'the e-mail');

@@ -11,7 +11,9 @@ const TOKEN = 'xoxb-local-trial';
 const slack = new SlackApiServer(TOKEN);
 slack.onMessage = (m, channel) => console.log(`\n[slack ${channel}${m.thread_ts ? ' (thread)' : ''}] ${m.text}`);
 await slack.start(SLACK_PORT);
-const mail = await new MailServer().start(SMTP_PORT, (m) => console.log(`\n[e-mail to ${m.rcptTo.join(', ')}] ${m.mail.subject ?? ''}\n${(m.mail.text ?? '').slice(0, 600)}`));
+const mail = await new MailServer().start(SMTP_PORT, (m) =>
+  console.log(`\n[e-mail to ${m.rcptTo.join(', ')}] ${m.mail.subject ?? ''}\n${(m.mail.text ?? '').slice(0, 600)}`),
+);
 
 console.log(`Stand-ins running: Slack-compatible API at ${slack.url}, SMTP sink at ${mail.url}.
 In another terminal, start the service pointed at them:

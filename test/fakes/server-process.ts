@@ -31,4 +31,3 @@ export async function waitFor(r: Running, text: string, ms = 20_000): Promise<vo
     await new Promise((res) => setTimeout(res, 50));
   }
 }
-

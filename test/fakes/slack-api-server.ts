@@ -131,7 +131,8 @@ export class SlackApiServer {
         setTimeout(() => !res.destroyed && send(200, answer), failure.delayMs);
         return;
       }
-      if ('status' in failure && failure.status === 429) return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
+      if ('status' in failure && failure.status === 429)
+        return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
       if ('status' in failure) return send(failure.status, { ok: false, error: failure.status === 403 ? 'forbidden' : 'internal_error' });
       return send(200, { ok: false, error: failure.error });
     }
@@ -183,7 +184,10 @@ export class SlackApiServer {
       }
       case 'conversations.replies': {
         const channel = String(args['channel']);
-        return { ok: true, messages: this.messages.filter((m) => m.channel === channel && (m.ts === args['ts'] || m.thread_ts === args['ts'])) };
+        return {
+          ok: true,
+          messages: this.messages.filter((m) => m.channel === channel && (m.ts === args['ts'] || m.thread_ts === args['ts'])),
+        };
       }
       default:
         return { ok: false, error: 'unknown_method' };

@@ -16,7 +16,11 @@ async function edges(t: Test, store?: () => Promise<IncidentStore>) {
 
   t.test('a webhook with a NUL or a lone surrogate anywhere is taken, mended, and its group can still resolve', async (t) => {
     const app = await open(t);
-    const firing = alert('DataBreachExfiltration', { fingerprint: 'fp1', labels: { [BAD]: BAD, note: `x${BAD}` }, annotations: { [`summary${BAD}`]: BAD } });
+    const firing = alert('DataBreachExfiltration', {
+      fingerprint: 'fp1',
+      labels: { [BAD]: BAD, note: `x${BAD}` },
+      annotations: { [`summary${BAD}`]: BAD },
+    });
     const body = payload(`{}:{alertname="${BAD}"}`, [firing], { receiver: BAD, groupLabels: { [BAD]: BAD } });
     const res = await postWebhook(app, body);
     t.equal(res.statusCode, 200, res.body);
@@ -30,7 +34,11 @@ async function edges(t: Test, store?: () => Promise<IncidentStore>) {
     // An open group with such an alert added keeps taking its notifications.
     const second = alert('DataBreachExfiltration', { fingerprint: 'fp2', labels: { x: BAD } });
     t.equal((await postWebhook(app, { ...body, alerts: [firing, second] })).statusCode, 200);
-    const resolved = { ...body, status: 'resolved', alerts: [firing, second].map((a) => ({ ...a, status: 'resolved', endsAt: new Date(T0).toISOString() })) };
+    const resolved = {
+      ...body,
+      status: 'resolved',
+      alerts: [firing, second].map((a) => ({ ...a, status: 'resolved', endsAt: new Date(T0).toISOString() })),
+    };
     const r = await postWebhook(app, resolved);
     t.equal(r.statusCode, 200, r.body);
     t.match(r.json(), { incident: { id, status: 'resolved' } }, 'auto-resolved');
@@ -43,8 +51,16 @@ async function edges(t: Test, store?: () => Promise<IncidentStore>) {
     t.equal(ack.status, 200, JSON.stringify(ack.body));
     t.equal(ack.body.acknowledgedBy, GOOD);
     const timeline = (await api(app, 'GET', `/api/incidents/${id}`)).body.timeline as { kind: string; actor: string; note?: string }[];
-    t.match(timeline.find((e) => e.kind === 'acknowledged'), { actor: GOOD, note: `note ${GOOD}` });
-    const o = await api(app, 'POST', '/api/oncall/overrides', { contact: 'bob', from: new Date(T0).toISOString(), until: new Date(T0 + 3_600_000).toISOString(), by: BAD });
+    t.match(
+      timeline.find((e) => e.kind === 'acknowledged'),
+      { actor: GOOD, note: `note ${GOOD}` },
+    );
+    const o = await api(app, 'POST', '/api/oncall/overrides', {
+      contact: 'bob',
+      from: new Date(T0).toISOString(),
+      until: new Date(T0 + 3_600_000).toISOString(),
+      by: BAD,
+    });
     t.equal(o.status, 201, JSON.stringify(o.body));
     t.match((await api(app, 'GET', '/api/oncall/overrides')).body, { overrides: [{ by: GOOD }] });
   });

@@ -36,13 +36,34 @@ function incident(over: Partial<IncidentWithDetails> = {}): IncidentWithDetails 
     reminders: 0,
     nextEscalationAt: null,
     alerts: [alertOf('DatabaseDown')],
-    timeline: [{ at: T0, actor: 'alertmanager', kind: 'opened', severity: 'critical', rule: 'critical-by-name', firing: 1, respondBy: T0 + 5 * MIN, slaMs: 5 * MIN }],
+    timeline: [
+      {
+        at: T0,
+        actor: 'alertmanager',
+        kind: 'opened',
+        severity: 'critical',
+        rule: 'critical-by-name',
+        firing: 1,
+        respondBy: T0 + 5 * MIN,
+        slaMs: 5 * MIN,
+      },
+    ],
     ...over,
   };
 }
 
 function alertOf(name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Alert {
-  return { fingerprint: 'f1', status: 'firing', labels: { alertname: name, ...labels }, annotations, startsAt: T0 - MIN, endsAt: null, generatorUrl: '', severity: 'critical', rule: 'critical-by-name' };
+  return {
+    fingerprint: 'f1',
+    status: 'firing',
+    labels: { alertname: name, ...labels },
+    annotations,
+    startsAt: T0 - MIN,
+    endsAt: null,
+    generatorUrl: '',
+    severity: 'critical',
+    rule: 'critical-by-name',
+  };
 }
 
 const note = (text: string, at = T0 + MIN): TimelineEntry => ({ at, actor: 'alice', kind: 'note', text });
@@ -52,12 +73,23 @@ const lines = (md: string) => md.split(/\r\n|\r|\n/);
 /** The ATX headings (`#` … `######` then a space) and setext underlines (a line of `=` or `-` only). */
 const headings = (md: string) => lines(md).filter((l) => /^ {0,3}#{1,6}(\s|$)/.test(l) || /^ {0,3}(=+|-+)\s*$/.test(l));
 /** A table row's cells: split at each `|` that no backslash escapes (the outer pipes dropped). */
-const cells = (row: string) => row.replace(/^\|/, '').replace(/(?<!\\)\|$/, '').split(/(?<!\\)\|/);
+const cells = (row: string) =>
+  row
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '')
+    .split(/(?<!\\)\|/);
 /** Text outside code spans on each line (a code span shows `<` as text, so only the rest can carry raw HTML). */
 const outsideCode = (md: string) => md.replace(/(?<![\\`])(`+)(?!`)[^\r\n]*?(?<!`)\1(?!`)/g, '');
 const rawHtml = /(^|[^\\])<[A-Za-z/!?]/m;
 
-const REPORT_HEADINGS = ['## Incident Report - 2026-11-23: DatabaseDown', '### Timeline', '### Alerts', '### Root Cause', '### Impact', '### Prevention'];
+const REPORT_HEADINGS = [
+  '## Incident Report - 2026-11-23: DatabaseDown',
+  '### Timeline',
+  '### Alerts',
+  '### Root Cause',
+  '### Impact',
+  '### Prevention',
+];
 
 t.test('a newline in the groupKey makes neither a heading nor raw HTML', async (t) => {
   const key = 'web/{}:{alertname="DatabaseDown"}\n## Owned\n<script>alert(1)</script>\r\n| x | y |';
@@ -66,7 +98,11 @@ t.test('a newline in the groupKey makes neither a heading nor raw HTML', async (
   t.notMatch(outsideCode(md), rawHtml, 'no raw HTML');
   t.notMatch(md, /[\r]/, 'no carriage return left');
   const row = lines(md).find((l) => l.startsWith('| Incident |'));
-  t.equal(row, '| Incident | #1 (`web/{}:{alertname="DatabaseDown"} ## Owned <script>alert(1)</script> \\| x \\| y \\|`) |', 'the whole key in one code span on one row');
+  t.equal(
+    row,
+    '| Incident | #1 (`web/{}:{alertname="DatabaseDown"} ## Owned <script>alert(1)</script> \\| x \\| y \\|`) |',
+    'the whole key in one code span on one row',
+  );
   t.equal(cells(row!).length, 2);
 });
 
@@ -74,7 +110,11 @@ t.test('the common groupKey with a regex alternation stays in its table cell', a
   const key = 'web/{}/{severity=~"critical|high"}:{alertname="DatabaseDown"}';
   const md = renderReport(incident({ key, rule: 'by|pipe' }), SLA, T0);
   const row = lines(md).find((l) => l.startsWith('| Incident |'))!;
-  t.same(cells(row), [' Incident ', ' #1 (`web/{}/{severity=~"critical\\|high"}:{alertname="DatabaseDown"}`) '], 'two cells: the key is whole');
+  t.same(
+    cells(row),
+    [' Incident ', ' #1 (`web/{}/{severity=~"critical\\|high"}:{alertname="DatabaseDown"}`) '],
+    'two cells: the key is whole',
+  );
   t.same(cells(lines(md).find((l) => l.startsWith('| Severity |'))!), [' Severity ', ' Critical, chosen by rule `by\\|pipe` ']);
 });
 
@@ -93,7 +133,14 @@ t.test('a lone carriage return in an alert name, a note, a checklist step or a r
         ...incident().timeline,
         note('looked\r## Injected\r---\r<img src=x onerror=alert(1)>'),
         { at: T0 + 2 * MIN, actor: 'bob\r# Actor', kind: 'checklist', step: 'Check\r### Step', state: 'done', note: 'ok\r===' },
-        { at: T0 + 3 * MIN, actor: 'bob', kind: 'review', rootCause: 'line one\r# Fake Impact\r===\r```', impact: 'x\r\n---', prevention: '<script>alert(1)</script>\n> quoted' },
+        {
+          at: T0 + 3 * MIN,
+          actor: 'bob',
+          kind: 'review',
+          rootCause: 'line one\r# Fake Impact\r===\r```',
+          impact: 'x\r\n---',
+          prevention: '<script>alert(1)</script>\n> quoted',
+        },
       ],
     }),
     SLA,
@@ -102,7 +149,16 @@ t.test('a lone carriage return in an alert name, a note, a checklist step or a r
   );
   t.same(
     headings(md),
-    ['## Incident Report - 2026-11-23: Disk # Fake title', '### Timeline', '### Alerts', '### Checklist', '#### Steps # Section', '### Root Cause', '### Impact', '### Prevention'],
+    [
+      '## Incident Report - 2026-11-23: Disk # Fake title',
+      '### Timeline',
+      '### Alerts',
+      '### Checklist',
+      '#### Steps # Section',
+      '### Root Cause',
+      '### Impact',
+      '### Prevention',
+    ],
     'only the report’s own headings',
   );
   t.notMatch(md, /\r/, 'no carriage return left');
@@ -120,7 +176,13 @@ t.test('an ordinary report escapes nothing that is only text', async (t) => {
   const md = renderReport(
     incident({
       title: 'container_memory_working_set high (pod-1)',
-      alerts: [alertOf('KubeMemoryHigh', { metric: 'container_memory_working_set_bytes', pod: 'api-7d9f' }, { summary: 'usage 5 * 3 GiB, > 90% (was < 80%) & rising!' })],
+      alerts: [
+        alertOf(
+          'KubeMemoryHigh',
+          { metric: 'container_memory_working_set_bytes', pod: 'api-7d9f' },
+          { summary: 'usage 5 * 3 GiB, > 90% (was < 80%) & rising!' },
+        ),
+      ],
       timeline: [...incident().timeline, note('acknowledged ~12 minutes after the page; see {runbook} #42, C:\\tmp and a_b+c-d=e')],
     }),
     SLA,
@@ -159,9 +221,30 @@ t.test('bidirectional controls in the report are shown, not obeyed', async (t) =
   const { renderReport } = await import('../../src/incidents/report.js');
   const { shippedConfig, T0 } = await import('../helpers.js');
   const incident = {
-    id: 7, key: 'k', receiver: 'r', groupKey: 'g', groupLabels: {}, externalUrl: '', title: 'host\u202Egnp.exe down', severity: 'high' as const, rule: 'x', status: 'open' as const,
-    openedAt: T0, respondBy: T0 + 3_600_000, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, slaBreached: false, breachedAt: null,
-    escalationStep: 0, reminders: 0, nextEscalationAt: null, team: null, alerts: [], timeline: [],
+    id: 7,
+    key: 'k',
+    receiver: 'r',
+    groupKey: 'g',
+    groupLabels: {},
+    externalUrl: '',
+    title: 'host\u202Egnp.exe down',
+    severity: 'high' as const,
+    rule: 'x',
+    status: 'open' as const,
+    openedAt: T0,
+    respondBy: T0 + 3_600_000,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    slaBreached: false,
+    breachedAt: null,
+    escalationStep: 0,
+    reminders: 0,
+    nextEscalationAt: null,
+    team: null,
+    alerts: [],
+    timeline: [],
   };
   const text = renderReport(incident, shippedConfig.sla, T0);
   t.notOk(/[\u202A-\u202E\u2066-\u2069]/.test(text));

@@ -16,7 +16,10 @@ t.test('the scheduler marks a missed deadline once: timeline, counter and gauge'
   t.equal(await app.triage.scheduler.tick(), 0, 'only once');
   const got = (await api(app, 'GET', '/api/incidents/1')).body;
   t.equal(got.slaBreached, true);
-  t.match(got.timeline.find((e: { kind: string }) => e.kind === 'sla_breached'), { kind: 'sla_breached', at: '2026-11-23T22:13:00.000Z' });
+  t.match(
+    got.timeline.find((e: { kind: string }) => e.kind === 'sla_breached'),
+    { kind: 'sla_breached', at: '2026-11-23T22:13:00.000Z' },
+  );
   t.equal((await api(app, 'GET', '/api/incidents/2')).body.slaBreached, false);
   t.equal(await metric(app, 'triage_sla_breaches_total{severity="critical"}'), 1);
   t.equal(await metric(app, 'triage_incidents_breached_open{severity="critical"}'), 1);
@@ -53,7 +56,10 @@ t.test('after a restart, a deadline that passed while the service was down is fo
   // No tick by the test: the app sweeps before it reports ready.
   const got = (await api(second.app, 'GET', '/api/incidents/1')).body;
   t.equal(got.slaBreached, true);
-  t.match(got.timeline.find((e: { kind: string }) => e.kind === 'sla_breached'), { kind: 'sla_breached', at: '2026-11-23T22:13:00.000Z', detail: /detected 1h55m late/ });
+  t.match(
+    got.timeline.find((e: { kind: string }) => e.kind === 'sla_breached'),
+    { kind: 'sla_breached', at: '2026-11-23T22:13:00.000Z', detail: /detected 1h55m late/ },
+  );
   t.equal((await api(second.app, 'GET', '/api/incidents/2')).body.slaBreached, false, 'the low one has 24h');
   // Gauges come from the store, not from the memory of the first process.
   t.equal(await metric(second.app, 'triage_incidents_open{severity="critical"}'), 1);
@@ -78,7 +84,8 @@ t.test('the scheduler loop runs by itself on its interval', async (t) => {
 t.test('a storm of deadlines is swept in chunks, every one of them in one pass', async (t) => {
   const { app, clock } = await makeApp(t);
   const posts: Promise<unknown>[] = [];
-  for (let i = 0; i < 1201; i++) posts.push(postWebhook(app, payload(`{}:{storm="${i}"}`, [alert('DDoSAttack', { labels: { instance: `i-${i}` } })])));
+  for (let i = 0; i < 1201; i++)
+    posts.push(postWebhook(app, payload(`{}:{storm="${i}"}`, [alert('DDoSAttack', { labels: { instance: `i-${i}` } })])));
   await Promise.all(posts);
   clock.advance(5 * MIN);
   t.equal(await app.triage.scheduler.tick(), 1201, 'three chunks of at most 500, one pass');

@@ -1,7 +1,19 @@
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { alert, api, fixture, makeApp, metric, payload, postWebhook, shippedConfig, tempDir, uniqueGroup, WEBHOOK_TOKEN } from '../helpers.js';
+import {
+  alert,
+  api,
+  fixture,
+  makeApp,
+  metric,
+  payload,
+  postWebhook,
+  shippedConfig,
+  tempDir,
+  uniqueGroup,
+  WEBHOOK_TOKEN,
+} from '../helpers.js';
 import { join } from 'node:path';
 
 /** The incident's own history, without the page entries (no channel is configured in these tests). */
@@ -16,10 +28,17 @@ t.test('a real Alertmanager 0.25 capture opens one incident with both alerts', a
   t.match(res.json(), { status: 'ok', changed: true, incident: { id: 1, status: 'open', severity: 'critical' } });
   const got = await api(app, 'GET', '/api/incidents/1');
   t.match(got.body, { severity: 'critical', rule: 'label:severity=critical', respondBy: '2026-11-23T22:13:00.000Z' });
-  t.match(got.body.timeline[0], { kind: 'opened', rule: 'label:severity=critical', detail: /^Opened as critical by rule label:severity=critical/ });
+  t.match(got.body.timeline[0], {
+    kind: 'opened',
+    rule: 'label:severity=critical',
+    detail: /^Opened as critical by rule label:severity=critical/,
+  });
   t.equal(got.body.key, 'incident/{}:{alertname="DatabaseDown"}');
   t.same(got.body.alerts.map((a: { fingerprint: string }) => a.fingerprint).sort(), ['2c19d853f629360e', 'e3bf07dcd70cbf25']);
-  t.equal(got.body.alerts.find((a: { fingerprint: string }) => a.fingerprint === '2c19d853f629360e').annotations.runbook_url, 'https://runbooks.example/db');
+  t.equal(
+    got.body.alerts.find((a: { fingerprint: string }) => a.fingerprint === '2c19d853f629360e').annotations.runbook_url,
+    'https://runbooks.example/db',
+  );
 });
 
 t.test('mixed firing and resolved alerts in one payload (the fixture)', async (t) => {
@@ -53,7 +72,11 @@ t.test('re-deliveries change nothing: retries, repeat_interval and an HA pair', 
     clock.advance(60_000);
     const res = await postWebhook(app, body);
     t.equal(res.statusCode, 200);
-    t.same(res.json(), { status: 'ok', changed: false, incident: { id: 1, status: 'open', severity: 'critical' } }, 'a re-delivery still names its incident');
+    t.same(
+      res.json(),
+      { status: 'ok', changed: false, incident: { id: 1, status: 'open', severity: 'critical' } },
+      'a re-delivery still names its incident',
+    );
   }
   // The second Alertmanager of an HA pair sends the same group with its own externalURL.
   t.equal((await postWebhook(app, { ...body, externalURL: 'http://am-2:9093' })).json().changed, false);
@@ -72,9 +95,16 @@ t.test('auto-resolve, then a re-fire opens a new incident', async (t) => {
   const first = (await api(app, 'GET', '/api/incidents/1')).body;
   t.equal(first.status, 'resolved');
   t.equal(first.resolvedBy, 'alertmanager');
-  t.match(first.timeline.find((e: { kind: string }) => e.kind === 'resolved'), { detail: /Resolved automatically/ });
+  t.match(
+    first.timeline.find((e: { kind: string }) => e.kind === 'resolved'),
+    { detail: /Resolved automatically/ },
+  );
   // Alertmanager repeats the resolved notification: still nothing new, about the same incident.
-  t.same((await postWebhook(app, payload(key, [alert('ServiceDown', { status: 'resolved' })]))).json(), { status: 'ok', changed: false, incident: { id: 1, status: 'resolved', severity: 'high' } });
+  t.same((await postWebhook(app, payload(key, [alert('ServiceDown', { status: 'resolved' })]))).json(), {
+    status: 'ok',
+    changed: false,
+    incident: { id: 1, status: 'resolved', severity: 'high' },
+  });
   clock.advance(600_000);
   const res = await postWebhook(app, payload(key, [alert('ServiceDown', { startsAt: '2026-11-23T22:20:00Z' })]));
   t.match(res.json(), { changed: true, incident: { id: 2, status: 'open' } });
@@ -182,7 +212,11 @@ t.test('503 with Retry-After when the store cannot commit, and the retry lands',
   t.equal(res.headers['retry-after'], '5');
   t.match(res.json(), { error: 'Service Unavailable' });
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'not ready: a write would fail');
-  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).statusCode, 200, 'reads still work in WAL mode');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).statusCode,
+    200,
+    'reads still work in WAL mode',
+  );
   other.exec('ROLLBACK');
   // What Alertmanager does next: retry the same notification.
   const retry = await postWebhook(app, body);
@@ -238,8 +272,13 @@ t.test('hostile and malformed input never yields a 500 and never pollutes protot
     {},
     { version: '4' },
     payload(uniqueGroup(), [alert('Huge', { labels: { big: huge } })]),
-    payload(uniqueGroup(), [alert('ManyLabels', { labels: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`l${i}`, `v${i}`])) })]),
-    payload(uniqueGroup(), Array.from({ length: 2000 }, (_, i) => alert('Many', { fingerprint: `m${i}` }))),
+    payload(uniqueGroup(), [
+      alert('ManyLabels', { labels: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`l${i}`, `v${i}`])) }),
+    ]),
+    payload(
+      uniqueGroup(),
+      Array.from({ length: 2000 }, (_, i) => alert('Many', { fingerprint: `m${i}` })),
+    ),
     payload(uniqueGroup(), []),
     payload(uniqueGroup(), [alert('Dup', { fingerprint: 'same' }), alert('Dup', { fingerprint: 'same', status: 'resolved' })]),
     { ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: -1 },
@@ -304,7 +343,11 @@ t.test('times that are not RFC 3339 and absurd truncation counts get 400 with th
     [payload(uniqueGroup(), [alert('X', { startsAt: '1' })]), 400, /^body\/alerts\/0\/startsAt is not an RFC 3339 time: "1"$/],
     [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23' })]), 400, /startsAt is not an RFC 3339 time/],
     [payload(uniqueGroup(), [alert('X', { startsAt: '2026-11-23T22:07:46' })]), 400, /startsAt is not an RFC 3339 time/],
-    [payload(uniqueGroup(), [alert('X', { status: 'resolved', endsAt: 'May 1' })]), 400, /^body\/alerts\/0\/endsAt is not an RFC 3339 time/],
+    [
+      payload(uniqueGroup(), [alert('X', { status: 'resolved', endsAt: 'May 1' })]),
+      400,
+      /^body\/alerts\/0\/endsAt is not an RFC 3339 time/,
+    ],
     [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1e308 }, 400, /truncatedAlerts must be <= 1000000000/],
     [{ ...payload(uniqueGroup(), [alert('X')]), truncatedAlerts: 1.5 }, 400, /truncatedAlerts must be integer/],
     // Go's zero time still means "not set", and an offset is fine.

@@ -25,17 +25,36 @@ t.test('one scrape reads the incident counts once, for both gauges', async (t) =
 t.test('page outcomes are counted under the words of triage_notifications_total', async (t) => {
   const metrics = createMetrics({
     channels: ['slack', 'email'],
-    readCounts: async () => ({ open: { critical: 0, high: 0, medium: 0, low: 0 }, breachedOpen: { critical: 0, high: 0, medium: 0, low: 0 } }),
+    readCounts: async () => ({
+      open: { critical: 0, high: 0, medium: 0, low: 0 },
+      breachedOpen: { critical: 0, high: 0, medium: 0, low: 0 },
+    }),
     queueDepth: async () => ({}),
   });
-  const page = { id: 1, incidentId: 1, channel: 'slack' as const, target: '#x', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, status: 'sending' as const, attempts: 1, nextAttemptAt: 0, createdAt: 0, maybeSent: false };
+  const page = {
+    id: 1,
+    incidentId: 1,
+    channel: 'slack' as const,
+    target: '#x',
+    event: 'opened' as const,
+    severity: 'high' as const,
+    mentions: [],
+    recipients: [],
+    cause: null,
+    status: 'sending' as const,
+    attempts: 1,
+    nextAttemptAt: 0,
+    createdAt: 0,
+    maybeSent: false,
+  };
   metrics.observePage(page, { status: 'sent', externalRef: 'C:1' }, 1500);
   metrics.observePage(page, { status: 'retry', nextAttemptAt: 2000, error: 'x' }, 1500);
   metrics.observePage(page, { status: 'failed', error: 'x' }, 1500);
   metrics.observePage(page, { status: 'skipped', error: 'x' }, 1500);
   metrics.observePage(page, { status: 'release', nextAttemptAt: 2000 }, 1500);
   const text = await metrics.registry.metrics();
-  for (const outcome of ['sent', 'retried', 'failed', 'skipped']) t.match(text, `triage_notifications_total{channel="slack",outcome="${outcome}"} 1`, outcome);
+  for (const outcome of ['sent', 'retried', 'failed', 'skipped'])
+    t.match(text, `triage_notifications_total{channel="slack",outcome="${outcome}"} 1`, outcome);
   t.match(text, 'triage_notification_latency_seconds_sum{channel="slack"} 1.5', 'latency from the page being decided to its delivery');
 });
 
@@ -44,7 +63,11 @@ t.test('time to resolve: observed once when an incident resolves, from its openi
   const group = uniqueGroup();
   await postWebhook(app, payload(group, [alert('DDoSAttack')]));
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
-  t.equal(await metric(app, 'triage_time_to_resolve_seconds_count{severity="critical"}'), 0, 'the series exists before the first resolution');
+  t.equal(
+    await metric(app, 'triage_time_to_resolve_seconds_count{severity="critical"}'),
+    0,
+    'the series exists before the first resolution',
+  );
   clock.advance(25 * 60_000);
   // Resolved by Alertmanager for the first, by hand for the second (which also counts as its acknowledgement).
   await postWebhook(app, payload(group, [alert('DDoSAttack', { status: 'resolved' })]));

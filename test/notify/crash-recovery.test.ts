@@ -49,23 +49,35 @@ async function killDuringSend(t: Test, slackGotIt: boolean, databaseUrl?: string
   t.teardown(() => second.child.kill('SIGKILL'));
   await waitFor(second, 'alert-triage ready');
   // SQLite (one process per file) takes the page back at start; PostgreSQL when the 30 s lease runs out.
-  await until('the page to be settled', async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } });
-    return ((await r.json()) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'paged');
-  }, databaseUrl ? 60_000 : 20_000);
-  const incident = (await (await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } })).json()) as { timeline: { kind: string; detail: string }[] };
+  await until(
+    'the page to be settled',
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } });
+      return ((await r.json()) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'paged');
+    },
+    databaseUrl ? 60_000 : 20_000,
+  );
+  const incident = (await (
+    await fetch(`http://127.0.0.1:${port}/api/incidents/1`, { headers: { authorization: 'Bearer api' } })
+  ).json()) as { timeline: { kind: string; detail: string }[] };
   second.child.kill('SIGTERM');
   await second.exited;
   return { slack, incident };
 }
 
-t.test('killed (-9) while Slack was posting the page: after the restart it finds the page in the channel and does not post it again', async (t) => {
-  const { slack, incident } = await killDuringSend(t, true);
-  t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
-  t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted twice');
-  t.ok(slack.calls.some((c) => c.method === 'conversations.history'), 'looked in the channel first');
-  t.match(incident.timeline.find((e) => e.kind === 'paged')?.detail, /found already delivered, not sent again/);
-});
+t.test(
+  'killed (-9) while Slack was posting the page: after the restart it finds the page in the channel and does not post it again',
+  async (t) => {
+    const { slack, incident } = await killDuringSend(t, true);
+    t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
+    t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted twice');
+    t.ok(
+      slack.calls.some((c) => c.method === 'conversations.history'),
+      'looked in the channel first',
+    );
+    t.match(incident.timeline.find((e) => e.kind === 'paged')?.detail, /found already delivered, not sent again/);
+  },
+);
 
 t.test('killed (-9) before Slack had the page: after the restart it is sent, once', async (t) => {
   const { slack, incident } = await killDuringSend(t, false);

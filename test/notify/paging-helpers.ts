@@ -60,10 +60,21 @@ function expectations(t: Test, slack: SlackApiServer, mail: MailServer): Expecta
     if (strict && !checked) t.fail('expectations were declared but expect.nothingElse() was never called');
   });
   return {
-    slack: (channel, text) => take('a Slack message', slack.messages, (m) => m.channel === SlackApiServer.channelId(channel) && text.test(slackText(m)), `in ${channel} matching ${text}`),
+    slack: (channel, text) =>
+      take(
+        'a Slack message',
+        slack.messages,
+        (m) => m.channel === SlackApiServer.channelId(channel) && text.test(slackText(m)),
+        `in ${channel} matching ${text}`,
+      ),
     email: (to, subject) => {
       const want = [...to].sort().join(', ');
-      return take('an e-mail', mail.received, (m) => [...m.rcptTo].sort().join(', ') === want && subject.test(m.mail.subject ?? ''), `to ${want} matching ${subject}`);
+      return take(
+        'an e-mail',
+        mail.received,
+        (m) => [...m.rcptTo].sort().join(', ') === want && subject.test(m.mail.subject ?? ''),
+        `to ${want} matching ${subject}`,
+      );
     },
     nothingElse: () => {
       checked = true;
@@ -89,7 +100,14 @@ export async function pagingApp(
   const ctx = await makeApp(t, {
     ...opts,
     config: {
-      channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url, smtpUrl: mail.url, emailFrom: 'alert-triage@example.com', publicUrl: 'https://triage.example.com', ...channels },
+      channels: {
+        slackBotToken: SLACK_TOKEN,
+        slackApiUrl: slack.url,
+        smtpUrl: mail.url,
+        emailFrom: 'alert-triage@example.com',
+        publicUrl: 'https://triage.example.com',
+        ...channels,
+      },
       slackSigningSecret: SIGNING_SECRET,
       dispatch: { autoStart: false, random: () => 0.5 },
       ...config,

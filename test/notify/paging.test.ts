@@ -11,7 +11,15 @@ const BOB = 'U0000000B02';
 
 t.test('a new critical incident: one Slack message with everything a responder needs, one e-mail', async (t) => {
   const { app, slack, mail, drain } = await pagingApp(t);
-  const res = await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack', { labels: { instance: 'lb-1', service: 'edge' }, annotations: { summary: 'flood on lb-1', description: '450 req/s rate-limited', runbook_url: 'https://runbooks.example.com/ddos' } })]));
+  const res = await postWebhook(
+    app,
+    payload(uniqueGroup(), [
+      alert('DDoSAttack', {
+        labels: { instance: 'lb-1', service: 'edge' },
+        annotations: { summary: 'flood on lb-1', description: '450 req/s rate-limited', runbook_url: 'https://runbooks.example.com/ddos' },
+      }),
+    ]),
+  );
   t.equal(res.statusCode, 200);
   await drain();
 
@@ -25,7 +33,11 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.match(text, 'instance=lb-1');
   t.match(text, '450 req/s rate-limited');
   t.match(text, '<https://runbooks.example.com/ddos|Runbook>');
-  t.match(text, `Respond by*\\n<!date^${(T0 + 5 * 60_000) / 1000}^{date_short_pretty} {time}|2026-11-23 22:13 UTC>`, 'in each reader\'s zone, readable UTC as the fallback');
+  t.match(
+    text,
+    `Respond by*\\n<!date^${(T0 + 5 * 60_000) / 1000}^{date_short_pretty} {time}|2026-11-23 22:13 UTC>`,
+    "in each reader's zone, readable UTC as the fallback",
+  );
   t.match(text, 'STOP: take the affected systems offline');
   t.match(text, '"action_id":"ack"');
   t.match(text, '"action_id":"resolve"');
@@ -44,10 +56,13 @@ t.test('a new critical incident: one Slack message with everything a responder n
   t.match(e.mail.html, /<h2>CRITICAL: DDoSAttack: flood on lb-1<\/h2>/);
 
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged').map((e: { detail: string }) => e.detail).sort(), [
-    /^E-mail to .*: opened$/,
-    /^Slack #security-incident: opened, mentioning 3$/,
-  ]);
+  t.match(
+    timeline
+      .filter((e: { kind: string }) => e.kind === 'paged')
+      .map((e: { detail: string }) => e.detail)
+      .sort(),
+    [/^E-mail to .*: opened$/, /^Slack #security-incident: opened, mentioning 3$/],
+  );
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="sent"}'), 1);
   t.equal(await metric(app, 'triage_notifications_total{channel="email",outcome="sent"}'), 1);
   t.equal(await metric(app, 'triage_notification_queue_depth{channel="slack"}'), 0);
@@ -79,7 +94,11 @@ t.test('acknowledge from the API updates the message, replies in its thread and 
   clock.advance(2 * MIN);
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice', note: 'on it' });
   await drain();
-  t.same((await api(app, 'GET', '/api/incidents/1')).body.escalation, { step: 0, reminders: 0, nextAt: null }, 'nothing pending after the ack');
+  t.same(
+    (await api(app, 'GET', '/api/incidents/1')).body.escalation,
+    { step: 0, reminders: 0, nextAt: null },
+    'nothing pending after the ack',
+  );
   const [root, reply] = slack.postedTo('#security-incident');
   t.equal(root!.updates, 1, 'the announcement was updated');
   t.match(slackText(root!), 'acknowledged by alice');
@@ -102,7 +121,10 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
   clock.advance(5 * MIN);
   await app.triage.scheduler.tick(); // breach, and the breach takes step 1 at once
   await settle();
-  let thread = slack.postedTo('#security-incident').slice(1).map((m) => m.text);
+  let thread = slack
+    .postedTo('#security-incident')
+    .slice(1)
+    .map((m) => m.text);
   t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> Escalated \\(step 1 of 2`)]);
   t.match(mail.received.at(-1)!.mail.inReplyTo, '<incident-1@example.com>', 'the escalation e-mail threads under the first one');
   t.same(mail.received.at(-1)!.rcptTo.sort(), ['alice@example.com', 'bob@example.com']);
@@ -110,7 +132,10 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
   clock.advance(10 * MIN);
   await app.triage.scheduler.tick();
   await settle();
-  thread = slack.postedTo('#security-incident').slice(1).map((m) => m.text);
+  thread = slack
+    .postedTo('#security-incident')
+    .slice(1)
+    .map((m) => m.text);
   t.match(thread.at(-1), /Escalated \(step 2 of 2, 15m(1s)? without acknowledgement\): paging Bob Chen, Carol Diaz, Dan Okafor/);
 
   clock.advance(5 * MIN);
@@ -123,7 +148,12 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
   const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: ALICE, username: 'alice' }, actions: [{ action_id: 'ack', value: '1' }] }))}`;
   const ts = String(Math.floor(clock.now() / 1000));
   const sig = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig }, payload: body });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/slack/actions',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig },
+    payload: body,
+  });
   t.equal(res.statusCode, 200);
   t.match(res.json(), { ok: true, incident: 1, status: 'acknowledged' });
   const before = slack.postedTo('#security-incident').length;
@@ -138,7 +168,8 @@ t.test('Slack actions: bad, missing and stale signatures are refused before anyt
   const { app, clock } = await pagingApp(t);
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
   const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U9' }, actions: [{ action_id: 'resolve', value: '1' }] }))}`;
-  const sign = (ts: string, secret = SIGNING_SECRET, b = body) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${b}`).digest('hex')}`;
+  const sign = (ts: string, secret = SIGNING_SECRET, b = body) =>
+    `v0=${createHmac('sha256', secret).update(`v0:${ts}:${b}`).digest('hex')}`;
   // The route reads the app's clock, so signed times are the manual clock's, not the wall clock's.
   const now = String(Math.floor(clock.now() / 1000));
   const stale = String(Math.floor(clock.now() / 1000) - 6 * 60);
@@ -150,11 +181,21 @@ t.test('Slack actions: bad, missing and stale signatures are refused before anyt
     [{ 'x-slack-request-timestamp': now, 'x-slack-signature': 'v0=abc' }, 'malformed'],
   ];
   for (const [headers, why] of cases) {
-    const res = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: body });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/slack/actions',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: body,
+    });
     t.equal(res.statusCode, 401, why);
   }
   t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'nothing was resolved');
-  const ok = await app.inject({ method: 'POST', url: '/slack/actions', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': now, 'x-slack-signature': sign(now) }, payload: body });
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/slack/actions',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': now, 'x-slack-signature': sign(now) },
+    payload: body,
+  });
   t.equal(ok.statusCode, 200);
   t.equal((await api(app, 'GET', '/api/incidents/1')).body.resolvedBy, '@U9');
 });
@@ -195,7 +236,10 @@ t.test('a 500 is retried with backoff; a permanent error is recorded and not ret
   await drain();
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#alerts').length, 1, 'tried once');
   const timeline = (await api(app, 'GET', '/api/incidents/2')).body.timeline;
-  t.match(timeline.find((e: { kind: string }) => e.kind === 'page_failed'), { detail: 'Slack #alerts: Slack: channel_not_found (not retried)' });
+  t.match(
+    timeline.find((e: { kind: string }) => e.kind === 'page_failed'),
+    { detail: 'Slack #alerts: Slack: channel_not_found (not retried)' },
+  );
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="failed"}'), 1);
 });
 
@@ -215,19 +259,32 @@ t.test('SMTP: a 4xx is retried, a 5xx is final, a refused recipient is recorded'
   clock.advance(10 * MIN);
   await drain();
   t.equal(mail.received.length, 1, '5xx is not retried');
-  t.match((await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed').detail, /SMTP 554.*not retried/);
+  t.match(
+    (await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed').detail,
+    /SMTP 554.*not retried/,
+  );
 
   mail.refuse.add('carol@example.com');
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'third' } })]));
   await drain();
   t.equal(mail.received.length, 2);
   t.notOk(mail.received[1]!.rcptTo.includes('carol@example.com'));
-  t.ok((await api(app, 'GET', '/api/incidents/3')).body.timeline.some((e: { kind: string; detail: string }) => e.kind === 'page_failed' && e.detail === 'E-mail to carol@example.com: rejected by the mail server'));
+  t.ok(
+    (await api(app, 'GET', '/api/incidents/3')).body.timeline.some(
+      (e: { kind: string; detail: string }) =>
+        e.kind === 'page_failed' && e.detail === 'E-mail to carol@example.com: rejected by the mail server',
+    ),
+  );
 });
 
 t.test('hostile label values arrive escaped', async (t) => {
   const { app, slack, mail, drain } = await pagingApp(t);
-  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: '<!channel>' }, annotations: { summary: 'ping <!here> & <@U999> <script>x</script>' } })]));
+  await postWebhook(
+    app,
+    payload(uniqueGroup(), [
+      alert('ServiceDown', { labels: { instance: '<!channel>' }, annotations: { summary: 'ping <!here> & <@U999> <script>x</script>' } }),
+    ]),
+  );
   await drain();
   const text = slackText(slack.postedTo('#incidents')[0]!);
   t.notMatch(text, '<!channel>');
@@ -241,7 +298,14 @@ t.test('hostile label values arrive escaped', async (t) => {
 t.test('bidirectional controls in labels are shown, not obeyed, in Slack and e-mail', async (t) => {
   const { app, slack, mail, drain, settle } = await pagingApp(t);
   // "\u202Egnp.exe" displays as "exe.png": an override that would also reverse what follows it.
-  const id = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'host\u202Egnp.exe' }, annotations: { summary: 'file \u2067x\u2069 \u200F' } })]))).json().incident.id as number;
+  const id = (
+    await postWebhook(
+      app,
+      payload(uniqueGroup(), [
+        alert('ServiceDown', { labels: { instance: 'host\u202Egnp.exe' }, annotations: { summary: 'file \u2067x\u2069 \u200F' } }),
+      ]),
+    )
+  ).json().incident.id as number;
   await drain();
   await api(app, 'POST', `/api/incidents/${id}/ack`, { by: 'Eve \u202Eesrever', note: 'on it' });
   await settle();
@@ -252,7 +316,8 @@ t.test('bidirectional controls in labels are shown, not obeyed, in Slack and e-m
   t.match(slackText(messages[0]!), 'host[U+202E]gnp.exe');
   t.match(messages.at(-1)!.text, 'Eve [U+202E]esrever');
   const m = mail.received[0]!.mail;
-  for (const part of [m.subject ?? '', m.text ?? '', String(m.html)]) t.notOk(/[\u202A-\u202E\u2066-\u2069\u200F]/.test(part), 'none in the e-mail');
+  for (const part of [m.subject ?? '', m.text ?? '', String(m.html)])
+    t.notOk(/[\u202A-\u202E\u2066-\u2069\u200F]/.test(part), 'none in the e-mail');
   t.match(m.text, 'file [U+2067]x[U+2069] [U+200F]');
 });
 
@@ -260,8 +325,13 @@ t.test('without Slack or SMTP configured the service runs and records pages as s
   const { app, drain } = await pagingApp(t, { channels: {} });
   await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
   await drain();
-  const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_failed').map((e: { detail: string }) => e.detail);
-  t.match(failed.sort(), [/^E-mail to .*: skipped \(not sent\): e-mail is not configured \(SMTP_URL unset\)$/, 'Slack #security-incident: skipped (not sent): Slack is not configured (SLACK_BOT_TOKEN unset)']);
+  const failed = (await api(app, 'GET', '/api/incidents/1')).body.timeline
+    .filter((e: { kind: string }) => e.kind === 'page_failed')
+    .map((e: { detail: string }) => e.detail);
+  t.match(failed.sort(), [
+    /^E-mail to .*: skipped \(not sent\): e-mail is not configured \(SMTP_URL unset\)$/,
+    'Slack #security-incident: skipped (not sent): Slack is not configured (SLACK_BOT_TOKEN unset)',
+  ]);
   t.equal(await metric(app, 'triage_notifications_total{channel="slack",outcome="skipped"}'), 1);
   t.equal(await metric(app, 'triage_notifications_total{channel="email",outcome="skipped"}'), 1);
 });
@@ -286,7 +356,11 @@ t.test('Slack formatting in annotations stays as typed, and a runbook_url cannot
     payload(uniqueGroup(), [
       alert('ServiceDown', {
         labels: { instance: 'db_1' },
-        annotations: { summary: '*bold* _it_ ~s~ `code`', description: '> not a quote\n*also* plain', runbook_url: 'https://runbooks.example/x|Click here <now>' },
+        annotations: {
+          summary: '*bold* _it_ ~s~ `code`',
+          description: '> not a quote\n*also* plain',
+          runbook_url: 'https://runbooks.example/x|Click here <now>',
+        },
       }),
     ]),
   );
@@ -314,7 +388,10 @@ t.test('Slack formatting in annotations stays as typed, and a runbook_url cannot
 
 t.test("first response comes from the incident's checklist: an error-budget alert does not get the breach playbook", async (t) => {
   const { app, slack, mail, drain } = await pagingApp(t);
-  await postWebhook(app, payload(uniqueGroup(), [alert('CheckoutErrorBudgetBurn', { labels: { service: 'checkout', severity: 'critical' } })]));
+  await postWebhook(
+    app,
+    payload(uniqueGroup(), [alert('CheckoutErrorBudgetBurn', { labels: { service: 'checkout', severity: 'critical' } })]),
+  );
   await drain();
   const text = slackText(slack.postedTo('#security-incident')[0]!);
   t.match(text, 'IDENTIFY: which SLO burns, and since which deployment or change');

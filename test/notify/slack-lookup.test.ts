@@ -32,7 +32,10 @@ t.test('a channel configured by #name is looked up by its ID (conversations.list
   t.equal(slack.postedTo('#incidents').length, 1, 'found, not posted again');
   const history = slack.calls.filter((c) => c.method === 'conversations.history');
   t.ok(history.length > 0 && history.every((c) => /^C/.test(String(c.args['channel']))), 'history asked by conversation ID');
-  t.ok(slack.calls.some((c) => c.method === 'conversations.list'), 'the ID came from the channel list: no answer to a post was seen');
+  t.ok(
+    slack.calls.some((c) => c.method === 'conversations.list'),
+    'the ID came from the channel list: no answer to a post was seen',
+  );
 });
 
 t.test('a digest whose answer was lost is found by any page it folded, not posted again', async (t) => {
@@ -47,9 +50,14 @@ t.test('a digest whose answer was lost is found by any page it folded, not poste
   }
   t.equal(digests(slack.postedTo('#incidents')).length, 1, 'still one digest');
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted again');
-  const paged = (await Promise.all(Array.from({ length: 10 }, (_, i) => api(app, 'GET', `/api/incidents/${i + 1}`)))).flatMap((r) => r.body.timeline.filter((e: { kind: string }) => e.kind === 'paged'));
+  const paged = (await Promise.all(Array.from({ length: 10 }, (_, i) => api(app, 'GET', `/api/incidents/${i + 1}`)))).flatMap((r) =>
+    r.body.timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+  );
   t.equal(paged.length, 10, 'every page recorded as delivered');
-  t.ok(paged.every((e: { outcome: string }) => e.outcome === 'found'), 'each found in the digest');
+  t.ok(
+    paged.every((e: { outcome: string }) => e.outcome === 'found'),
+    'each found in the digest',
+  );
 });
 
 t.test('the store fails while a digest is recorded: the pages left over are found in it, not sent again', async (t) => {
@@ -65,7 +73,7 @@ t.test('the store fails while a digest is recorded: the pages left over are foun
   const messages = slack.postedTo('#incidents');
   const covered = messages.reduce((n, m) => n + (Number(/(\d+) incident updates/.exec(m.text)?.[1]) || 1), 0);
   t.equal(covered, 10, 'each of the 10 pages in exactly one message');
-  t.same((await store.queueDepth()), {}, 'and every page settled');
+  t.same(await store.queueDepth(), {}, 'and every page settled');
 });
 
 t.test('the store fails to keep the thread after Slack took the message: the page counts as sent', async (t) => {
@@ -77,7 +85,10 @@ t.test('the store fails to keep the thread after Slack took the message: the pag
   await drain();
   t.equal(slack.postedTo('#incidents').length, 1, 'one message');
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ channel: 'slack', outcome: 'sent' }]);
+  t.match(
+    timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+    [{ channel: 'slack', outcome: 'sent' }],
+  );
   t.equal(timeline.filter((e: { kind: string }) => e.kind === 'page_retrying').length, 0, 'no retry');
 });
 
@@ -95,7 +106,10 @@ t.test('an announcement whose answer was lost is found at the top of the channel
   const pageOne = slack.postedTo('#incidents').filter((m) => m.metadata?.event_payload['outbox_id'] === 1);
   t.equal(pageOne.length, 1, 'the announcement was delivered once');
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string; event?: string }) => e.kind === 'paged' && e.event === 'opened'), [{ outcome: 'found' }]);
+  t.match(
+    timeline.filter((e: { kind: string; event?: string }) => e.kind === 'paged' && e.event === 'opened'),
+    [{ outcome: 'found' }],
+  );
 });
 
 t.test('an announcement deleted in Slack does not stop the thread: the next page still reaches the channel', async (t) => {
@@ -123,7 +137,11 @@ t.test('a lookup refused by a proxy (HTTP 403) is tried again later: the page is
   clock.advance(5000);
   await drain();
   timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }], 'found at the next try');
+  t.match(
+    timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+    [{ outcome: 'found' }],
+    'found at the next try',
+  );
   t.equal(slack.postedTo('#incidents').length, 1);
 });
 
@@ -139,6 +157,9 @@ t.test('a lost page is found past the first page of the channel list and of the 
   await drain();
   t.equal(slack.postedTo('#incidents').filter((m) => m.metadata?.event_payload['outbox_id'] === 1).length, 1, 'found, not posted again');
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }]);
+  t.match(
+    timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+    [{ outcome: 'found' }],
+  );
   t.ok(slack.calls.filter((c) => c.method === 'conversations.history').length >= 2, 'the history was read past its first page');
 });

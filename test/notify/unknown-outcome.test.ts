@@ -18,16 +18,33 @@ async function lostAnswer(t: Test, failure: Failure) {
   t.equal(slack.postedTo('#incidents').length, 1, 'Slack has the message, the answer was lost');
 
   const retrying = (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'page_retrying');
-  t.match(retrying, [{ channel: 'slack', target: '#incidents', event: 'opened', attempt: 1, unknownOutcome: true, nextAttemptAt: String, detail: /^Slack #incidents: attempt 1 failed \(Slack unreachable: .*\); the outcome is unknown, so the channel is checked for the page first; retrying at / }]);
+  t.match(retrying, [
+    {
+      channel: 'slack',
+      target: '#incidents',
+      event: 'opened',
+      attempt: 1,
+      unknownOutcome: true,
+      nextAttemptAt: String,
+      detail:
+        /^Slack #incidents: attempt 1 failed \(Slack unreachable: .*\); the outcome is unknown, so the channel is checked for the page first; retrying at /,
+    },
+  ]);
   t.equal(await metric(app, 'triage_notifications_retrying{channel="slack"}'), 1, 'retrying, from the first failure on');
 
   clock.advance(2000);
   await drain();
   t.equal(slack.postedTo('#incidents').length, 1, 'exactly one message in the channel');
   t.equal(slack.calls.filter((c) => c.method === 'chat.postMessage').length, 1, 'never posted again');
-  t.ok(slack.calls.some((c) => c.method === 'conversations.history'), 'looked it up first');
+  t.ok(
+    slack.calls.some((c) => c.method === 'conversations.history'),
+    'looked it up first',
+  );
   const timeline = (await api(app, 'GET', '/api/incidents/1')).body.timeline;
-  t.match(timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'found' }]);
+  t.match(
+    timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+    [{ outcome: 'found' }],
+  );
   t.equal(await metric(app, 'triage_notifications_retrying{channel="slack"}'), 0);
   return ctx;
 }
@@ -57,7 +74,10 @@ t.test('a thread reply whose answer is lost is looked up in the thread, not post
   const [root, ...replies] = slack.postedTo('#incidents');
   t.equal(replies.length, 1, 'one reply in the thread');
   t.equal(replies[0]!.thread_ts, root!.ts);
-  t.ok(slack.calls.some((c) => c.method === 'conversations.replies'), 'looked in the thread first');
+  t.ok(
+    slack.calls.some((c) => c.method === 'conversations.replies'),
+    'looked in the thread first',
+  );
 });
 
 t.test('Slack lost the request itself (no message stored): the lookup finds nothing and it is sent, once', async (t) => {
@@ -69,7 +89,10 @@ t.test('Slack lost the request itself (no message stored): the lookup finds noth
   clock.advance(2000);
   await drain();
   t.equal(slack.postedTo('#incidents').length, 1, 'delivered once');
-  t.match((await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'paged'), [{ outcome: 'sent' }]);
+  t.match(
+    (await api(app, 'GET', '/api/incidents/1')).body.timeline.filter((e: { kind: string }) => e.kind === 'paged'),
+    [{ outcome: 'sent' }],
+  );
 });
 
 t.test('e-mail: a retried page keeps its Message-ID (derived from the outbox id), so a duplicate folds in the client', async (t) => {

@@ -35,8 +35,14 @@ t.test('a replica that lost its leases mid-batch sends nothing more of that batc
   let wake!: () => void;
   const stalled = new Promise<void>((resolve) => (wake = resolve));
   const options = { autoStart: false, random: () => 0.5, leaseMs: 30_000 };
-  const a = new Dispatcher(store, new Map([['email', recordingEmail('A', sends, stalled)]]), clock, app.triage.metrics, log, { ...options, owner: 'A' });
-  const b = new Dispatcher(store, new Map([['email', recordingEmail('B', sends)]]), clock, app.triage.metrics, log, { ...options, owner: 'B' });
+  const a = new Dispatcher(store, new Map([['email', recordingEmail('A', sends, stalled)]]), clock, app.triage.metrics, log, {
+    ...options,
+    owner: 'A',
+  });
+  const b = new Dispatcher(store, new Map([['email', recordingEmail('B', sends)]]), clock, app.triage.metrics, log, {
+    ...options,
+    owner: 'B',
+  });
   const first = a.tick();
   while (!sends.length) await new Promise((resolve) => setTimeout(resolve, 10));
   clock.advance(30_000); // A stalls in its first send for a whole lease
@@ -46,6 +52,9 @@ t.test('a replica that lost its leases mid-batch sends nothing more of that batc
   const byA = sends.filter((s) => s.startsWith('A:'));
   t.same(byA, [sends[0]], 'A sent only the page it had started before it stalled');
   t.equal(sends.filter((s) => s.startsWith('B:')).length, emails, 'B sent the whole batch');
-  t.ok(warnings.some((w) => /taken over by another replica/.test(w)), 'A says why it stopped');
+  t.ok(
+    warnings.some((w) => /taken over by another replica/.test(w)),
+    'A says why it stopped',
+  );
   t.equal((await store.queueDepth()).email ?? 0, 0, 'every e-mail page settled, once');
 });

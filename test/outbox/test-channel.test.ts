@@ -42,7 +42,8 @@ t.test('a channel registered in a test is routed, paged, paced, retried, counted
 
   // Two High incidents: two pages to the same loft. Slack and e-mail are not configured here.
   const first = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]))).json().incident.id as number;
-  const second = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'b' } })]))).json().incident.id as number;
+  const second = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { instance: 'b' } })]))).json().incident
+    .id as number;
   t.equal(await metric(app, 'triage_notification_queue_depth{channel="pigeon"}'), 2, 'both queued, counted under the new channel');
   t.equal(await metric(app, 'triage_notifications_total{channel="pigeon",outcome="sent"}'), 0, 'its series exist from the start');
 
@@ -61,9 +62,15 @@ t.test('a channel registered in a test is routed, paged, paced, retried, counted
   t.same(sent.map((s) => s.incident).sort(), [first, second].sort(), 'each page delivered once');
   t.ok(sent.every((s) => s.target === 'loft-1'));
   // High pages devops (Carol and Dan) and the on-call; only Carol has an address on this channel.
-  t.ok(sent.every((s) => s.mentions.includes('carol-perch') && s.mentions.every((m) => m.endsWith('-perch'))), 'mentions come from the contacts\' addresses on the channel');
+  t.ok(
+    sent.every((s) => s.mentions.includes('carol-perch') && s.mentions.every((m) => m.endsWith('-perch'))),
+    "mentions come from the contacts' addresses on the channel",
+  );
   const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
-  t.ok(gaps.every((g) => g >= 10_000), `at least 10 s between two messages to the loft (${gaps.join(', ')} ms)`);
+  t.ok(
+    gaps.every((g) => g >= 10_000),
+    `at least 10 s between two messages to the loft (${gaps.join(', ')} ms)`,
+  );
   t.equal(await metric(app, 'triage_notifications_total{channel="pigeon",outcome="sent"}'), 2);
   t.equal(await metric(app, 'triage_notification_queue_depth{channel="pigeon"}'), 0);
 
@@ -75,10 +82,16 @@ t.test('a channel registered in a test is routed, paged, paced, retried, counted
 });
 
 t.test('a route to a channel nobody registered: the page is recorded as not sent, naming it, never queued', async (t) => {
-  const triage = parseConfig(shippedConfigText().replace('high:     { channels: ["#incidents"],', 'high:     { channels: ["#incidents"], to: ["carrier:loft"],'), 'triage.yml');
+  const triage = parseConfig(
+    shippedConfigText().replace('high:     { channels: ["#incidents"],', 'high:     { channels: ["#incidents"], to: ["carrier:loft"],'),
+    'triage.yml',
+  );
   const { app, store } = await makeApp(t, { config: { triage } });
   const id = (await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]))).json().incident.id as number;
   t.same(await store.queueDepth(), {}, 'nothing waits for a channel that does not exist');
   const timeline = (await store.getIncident(id))!.timeline;
-  t.match(timeline.find((e) => e.kind === 'page_failed' && e.channel === 'carrier'), { outcome: 'skipped', reason: /no channel "carrier"/ });
+  t.match(
+    timeline.find((e) => e.kind === 'page_failed' && e.channel === 'carrier'),
+    { outcome: 'skipped', reason: /no channel "carrier"/ },
+  );
 });

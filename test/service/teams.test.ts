@@ -35,7 +35,13 @@ t.test("alerts labelled with a team page that team's on-call by e-mail; unlabell
 
 t.test('an override made through the API changes who the next page goes to', async (t) => {
   const { app, drain, recipientsOfLast } = await teamsApp(t);
-  const res = await api(app, 'POST', '/api/oncall/overrides', { team: 'payments', contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z', by: 'bob' });
+  const res = await api(app, 'POST', '/api/oncall/overrides', {
+    team: 'payments',
+    contact: 'bob',
+    from: '2026-11-23T22:00:00Z',
+    until: '2026-11-24T08:00:00Z',
+    by: 'bob',
+  });
   t.equal(res.status, 201);
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { labels: { team: 'payments' } })]));
   await drain();
@@ -44,12 +50,22 @@ t.test('an override made through the API changes who the next page goes to', asy
 
 t.test("an override for a team that shares the top level's rotation is refused: it would be the top level's", async (t) => {
   const { app, file, reload } = await teamsApp(t);
-  writeFileSync(file, shippedConfigText(TEAMS_YAML + "  - {id: web, name: Web, match: ['team=\"web\"']}\n"));
+  writeFileSync(file, shippedConfigText(TEAMS_YAML + '  - {id: web, name: Web, match: [\'team="web"\']}\n'));
   t.equal((await reload()).statusCode, 200);
-  const res = await api(app, 'POST', '/api/oncall/overrides', { team: 'web', contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z' });
+  const res = await api(app, 'POST', '/api/oncall/overrides', {
+    team: 'web',
+    contact: 'bob',
+    from: '2026-11-23T22:00:00Z',
+    until: '2026-11-24T08:00:00Z',
+  });
   t.equal(res.status, 400);
   t.match(res.body.message, /"web" has no rotation of its own.*leave team out/);
-  t.equal((await api(app, 'POST', '/api/oncall/overrides', { contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z' })).status, 201, 'for the top level it is taken');
+  t.equal(
+    (await api(app, 'POST', '/api/oncall/overrides', { contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-24T08:00:00Z' }))
+      .status,
+    201,
+    'for the top level it is taken',
+  );
 });
 
 t.test('a broken file is refused with the old config still routing; a good one adding a team is paged right after', async (t) => {
@@ -58,7 +74,7 @@ t.test('a broken file is refused with the old config still routing; a good one a
   const loadedAt = await metric(app, 'triage_config_last_reload_success_timestamp_seconds');
   t.equal(loadedAt, Date.parse('2026-11-23T22:08:00Z') / 1000);
 
-  writeFileSync(file, shippedConfigText(TEAMS_YAML + "  - {id: broken, name: Broken, match: ['team=~\"(\"']}\n"));
+  writeFileSync(file, shippedConfigText(TEAMS_YAML + '  - {id: broken, name: Broken, match: [\'team=~"("\']}\n'));
   const refused = await reload();
   t.equal(refused.statusCode, 400);
   t.match(refused.json().message, /reload refused, running config kept: .*triage\.yml: teams\[2\]\.match\[0\]: /);
@@ -68,7 +84,13 @@ t.test('a broken file is refused with the old config still routing; a good one a
   await drain();
   t.same(recipientsOfLast(), ['alice@example.com'], 'the old config still routes');
 
-  writeFileSync(file, shippedConfigText(TEAMS_YAML + "  - id: search\n    name: Search\n    match: ['team=\"search\"']\n    oncall: { timeZone: UTC, handoff: \"00:00\", rotation: 1d, start: 2026-11-23, members: [bob] }\n    routing: { high: { notify: [oncall], email: true } }\n"));
+  writeFileSync(
+    file,
+    shippedConfigText(
+      TEAMS_YAML +
+        '  - id: search\n    name: Search\n    match: [\'team="search"\']\n    oncall: { timeZone: UTC, handoff: "00:00", rotation: 1d, start: 2026-11-23, members: [bob] }\n    routing: { high: { notify: [oncall], email: true } }\n',
+    ),
+  );
   const ok = await reload();
   t.equal(ok.statusCode, 200);
   t.same(ok.json(), { status: 'reloaded', config: file, rules: ok.json().rules, teams: ['payments', 'platform', 'search'] });

@@ -17,8 +17,28 @@ const LEASE_MS = 30_000;
 const lease = (now: number, owner = ME) => ({ owner, until: now + LEASE_MS });
 /** Every field of an incident, to compare incidents field by field. */
 const INCIDENT_FIELDS = [
-  'id', 'key', 'receiver', 'groupKey', 'groupLabels', 'externalUrl', 'title', 'severity', 'rule', 'team', 'status', 'openedAt', 'respondBy',
-  'acknowledgedAt', 'acknowledgedBy', 'resolvedAt', 'resolvedBy', 'slaBreached', 'breachedAt', 'escalationStep', 'reminders', 'nextEscalationAt',
+  'id',
+  'key',
+  'receiver',
+  'groupKey',
+  'groupLabels',
+  'externalUrl',
+  'title',
+  'severity',
+  'rule',
+  'team',
+  'status',
+  'openedAt',
+  'respondBy',
+  'acknowledgedAt',
+  'acknowledgedBy',
+  'resolvedAt',
+  'resolvedBy',
+  'slaBreached',
+  'breachedAt',
+  'escalationStep',
+  'reminders',
+  'nextEscalationAt',
 ] as const satisfies readonly (keyof Incident)[];
 // A field of Incident missing from INCIDENT_FIELDS fails to compile here, by name.
 void ({} satisfies Record<Exclude<keyof Incident, (typeof INCIDENT_FIELDS)[number]>, never>);
@@ -37,9 +57,18 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(got.severity, 'high');
     t.equal(got.openedAt, T0);
     t.same(got.groupLabels, { alertname: 'X' });
-    t.same(got.alerts.map((a) => [a.fingerprint, a.status, a.severity]), [['a', 'firing', 'high'], ['b', 'firing', 'low']]);
+    t.same(
+      got.alerts.map((a) => [a.fingerprint, a.status, a.severity]),
+      [
+        ['a', 'firing', 'high'],
+        ['b', 'firing', 'low'],
+      ],
+    );
     t.same(got.alerts[0]!.annotations, { summary: 'ServiceDown on a' });
-    t.same(got.timeline.map((e) => e.kind), ['opened']);
+    t.same(
+      got.timeline.map((e) => e.kind),
+      ['opened'],
+    );
     t.equal(await store.getIncident(c!.incident.id + 1000), undefined);
   });
 
@@ -55,15 +84,37 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('a notification that changes nothing still names the incident it concerns', async (t) => {
     const store = await makeStore(t);
     const firing = group('g1', [incoming('a', 'ServiceDown')]);
-    t.same(await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'resolved')]), decide(T0)), { change: null, incident: null }, 'a group never seen');
+    t.same(
+      await store.applyNotification(group('g1', [incoming('a', 'ServiceDown', 'resolved')]), decide(T0)),
+      { change: null, incident: null },
+      'a group never seen',
+    );
     const opened = await store.applyNotification(firing, decide(T0));
-    t.match(opened, { change: { incident: { id: Number } }, incident: { id: opened.change!.incident.id, status: 'open', severity: 'high' } });
+    t.match(opened, {
+      change: { incident: { id: Number } },
+      incident: { id: opened.change!.incident.id, status: 'open', severity: 'high' },
+    });
     const id = opened.change!.incident.id;
-    t.match(await store.applyNotification(firing, decide(T0 + MIN)), { change: null, incident: { id, status: 'open', severity: 'high' } }, 'a re-delivery: the active incident');
+    t.match(
+      await store.applyNotification(firing, decide(T0 + MIN)),
+      { change: null, incident: { id, status: 'open', severity: 'high' } },
+      'a re-delivery: the active incident',
+    );
     const resolved = group('g1', [incoming('a', 'ServiceDown', 'resolved')]);
-    t.match(await store.applyNotification(resolved, decide(T0 + 2 * MIN)), { change: { incident: { id, status: 'resolved' } }, incident: { id, status: 'resolved' } });
-    t.match(await store.applyNotification(resolved, decide(T0 + 3 * MIN)), { change: null, incident: { id, status: 'resolved' } }, 'a resolved re-delivery: the last resolved one');
-    t.match(await store.applyNotification(firing, decide(T0 + 4 * MIN)), { change: null, incident: { id, status: 'resolved' } }, 'a late firing re-delivery: the last resolved one');
+    t.match(await store.applyNotification(resolved, decide(T0 + 2 * MIN)), {
+      change: { incident: { id, status: 'resolved' } },
+      incident: { id, status: 'resolved' },
+    });
+    t.match(
+      await store.applyNotification(resolved, decide(T0 + 3 * MIN)),
+      { change: null, incident: { id, status: 'resolved' } },
+      'a resolved re-delivery: the last resolved one',
+    );
+    t.match(
+      await store.applyNotification(firing, decide(T0 + 4 * MIN)),
+      { change: null, incident: { id, status: 'resolved' } },
+      'a late firing re-delivery: the last resolved one',
+    );
   });
 
   t.test('an incident is read whole or a window of its alerts at a time, in start order, with the count', async (t) => {
@@ -72,14 +123,30 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const id = (await apply(store, group('big', alerts), decide(T0)))!.incident.id;
     const whole = (await store.getIncident(id))!;
     t.equal(whole.alertCount, 7);
-    t.same(whole.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6']);
+    t.same(
+      whole.alerts.map((a) => a.fingerprint),
+      ['fp0', 'fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6'],
+    );
     const first = (await store.getIncident(id, { offset: 0, limit: 3 }))!;
     t.equal(first.alertCount, 7);
-    t.same(first.alerts.map((a) => a.fingerprint), ['fp0', 'fp1', 'fp2']);
-    t.same((await store.getIncident(id, { offset: 3, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp3', 'fp4', 'fp5']);
-    t.same((await store.getIncident(id, { offset: 6, limit: 3 }))!.alerts.map((a) => a.fingerprint), ['fp6']);
+    t.same(
+      first.alerts.map((a) => a.fingerprint),
+      ['fp0', 'fp1', 'fp2'],
+    );
+    t.same(
+      (await store.getIncident(id, { offset: 3, limit: 3 }))!.alerts.map((a) => a.fingerprint),
+      ['fp3', 'fp4', 'fp5'],
+    );
+    t.same(
+      (await store.getIncident(id, { offset: 6, limit: 3 }))!.alerts.map((a) => a.fingerprint),
+      ['fp6'],
+    );
     t.same((await store.getIncident(id, { offset: 70, limit: 3 }))!.alerts, []);
-    t.same(first.timeline.map((e) => e.kind), ['opened'], 'the timeline comes along');
+    t.same(
+      first.timeline.map((e) => e.kind),
+      ['opened'],
+      'the timeline comes along',
+    );
   });
 
   t.test('one active incident per key; a resolved one is offered as previous', async (t) => {
@@ -87,7 +154,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const a = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
     const b = await apply(store, group('g1', [incoming('b', 'ServiceDown')]), decide(T0 + MIN));
     t.equal(b!.incident.id, a!.incident.id, 'the second notification joins the active incident');
-    await apply(store, group('g1', [incoming('a', 'ServiceDown', 'resolved'), incoming('b', 'ServiceDown', 'resolved')]), decide(T0 + 2 * MIN));
+    await apply(
+      store,
+      group('g1', [incoming('a', 'ServiceDown', 'resolved'), incoming('b', 'ServiceDown', 'resolved')]),
+      decide(T0 + 2 * MIN),
+    );
     // A late re-delivery of the old firing alert is recognised through `previous`.
     t.equal(await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0 + 3 * MIN)), null);
     const again = await apply(store, group('g1', [incoming('a', 'ServiceDown', 'firing', T0 + 3 * MIN)]), decide(T0 + 4 * MIN));
@@ -105,7 +176,10 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
     t.same(await store.listIncidents({ limit: 10 }), []);
     const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
-    await t.rejects(store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, { name: 'x', via: 'api' }, undefined, T0)), { name: 'TransitionConflict' });
+    await t.rejects(
+      store.updateIncident(c!.incident.id, (i) => acknowledge({ ...i, status: 'resolved' }, { name: 'x', via: 'api' }, undefined, T0)),
+      { name: 'TransitionConflict' },
+    );
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
@@ -121,13 +195,16 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(again!.incident.acknowledgedBy, 'alice');
     await store.updateIncident(id, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + 3 * MIN));
     const got = (await store.getIncident(id))!;
-    t.same(got.timeline.map((e) => e.kind), ['opened', 'acknowledged', 'resolved']);
+    t.same(
+      got.timeline.map((e) => e.kind),
+      ['opened', 'acknowledged', 'resolved'],
+    );
     t.equal(got.acknowledgedAt, T0 + MIN);
     t.equal(got.resolvedAt, T0 + 3 * MIN);
     t.equal(await store.updateIncident(id + 1000, () => null), undefined);
   });
 
-  t.test("a resolved notification after a manual resolve settles the alerts of the resolved incident", async (t) => {
+  t.test('a resolved notification after a manual resolve settles the alerts of the resolved incident', async (t) => {
     const store = await makeStore(t);
     const opened = await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), decide(T0));
     const id = opened.change!.incident.id;
@@ -145,7 +222,10 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     await store.applyNotification(group('b', [incoming('a', 'DDoSAttack')]), decide(T0 + MIN));
     const now = T0 + 10 * MIN;
     const one = await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1);
-    t.same(one.map((c) => c.incident.id), [first.change!.incident.id]);
+    t.same(
+      one.map((c) => c.incident.id),
+      [first.change!.incident.id],
+    );
     t.equal((await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1)).length, 1, 'the next chunk takes the other');
     t.same(await store.sweepOverdue(now, (i) => sweepBreach(i, now), 1), []);
   });
@@ -158,11 +238,17 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     await store.updateIncident(acked!.incident.id, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     const now = T0 + 10 * MIN;
     const swept = await store.sweepOverdue(now, (i) => sweepBreach(i, now));
-    t.same(swept.map((c) => c.incident.id), [crit!.incident.id]);
+    t.same(
+      swept.map((c) => c.incident.id),
+      [crit!.incident.id],
+    );
     t.same(await store.sweepOverdue(now, (i) => sweepBreach(i, now)), [], 'not twice');
     const got = (await store.getIncident(crit!.incident.id))!;
     t.equal(got.slaBreached, true);
-    t.same(got.timeline.map((e) => e.kind), ['opened', 'sla_breached']);
+    t.same(
+      got.timeline.map((e) => e.kind),
+      ['opened', 'sla_breached'],
+    );
     t.equal((await store.getIncident(high!.incident.id))!.slaBreached, false);
   });
 
@@ -173,10 +259,19 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     await store.updateIncident(id, (i) => resolve(i, carol, undefined, T0 + MIN));
     await store.updateIncident(id, (i) => addNote(i, carol, 'logs saved to /tmp', T0 + 2 * MIN));
     await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE: save all logs', 'done', undefined, T0 + 3 * MIN));
-    await store.updateIncident(id, (i) => saveReview(i, carol, { rootCause: 'expired cert', impact: 'none', prevention: 'alert on expiry' }, null, T0 + 4 * MIN));
+    await store.updateIncident(id, (i) =>
+      saveReview(i, carol, { rootCause: 'expired cert', impact: 'none', prevention: 'alert on expiry' }, null, T0 + 4 * MIN),
+    );
     const got = (await store.getIncident(id))!;
     t.equal(got.status, 'resolved', 'the incident itself is unchanged');
-    t.same(got.timeline.slice(-3).map((e) => [e.kind, e.actor, e.at]), [['note', 'carol', T0 + 2 * MIN], ['checklist', 'carol', T0 + 3 * MIN], ['review', 'carol', T0 + 4 * MIN]]);
+    t.same(
+      got.timeline.slice(-3).map((e) => [e.kind, e.actor, e.at]),
+      [
+        ['note', 'carol', T0 + 2 * MIN],
+        ['checklist', 'carol', T0 + 3 * MIN],
+        ['review', 'carol', T0 + 4 * MIN],
+      ],
+    );
     t.match(got.timeline.at(-1), { rootCause: 'expired cert', impact: 'none', prevention: 'alert on expiry' });
     t.match(got.timeline.at(-2), { step: 'PRESERVE: save all logs', state: 'done' });
   });
@@ -184,19 +279,51 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
   t.test('lists newest first with filters and a limit; counts by severity', async (t) => {
     const store = await makeStore(t);
     const ids: number[] = [];
-    for (const [key, name] of [['a', 'DDoSAttack'], ['b', 'ServiceDown'], ['c', 'ServiceDown'], ['d', 'SlowAPI']] as const) {
+    for (const [key, name] of [
+      ['a', 'DDoSAttack'],
+      ['b', 'ServiceDown'],
+      ['c', 'ServiceDown'],
+      ['d', 'SlowAPI'],
+    ] as const) {
       ids.push((await apply(store, group(key, [incoming('x', name)]), decide(T0)))!.incident.id);
     }
     await store.updateIncident(ids[2]!, (i) => resolve(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
     await store.updateIncident(ids[1]!, (i) => acknowledge(i, { name: 'alice', via: 'api' }, undefined, T0 + MIN));
-    t.same((await store.listIncidents({ limit: 10 })).map((i) => i.id), [...ids].reverse());
-    t.same((await store.listIncidents({ limit: 2 })).map((i) => i.id), [ids[3], ids[2]]);
-    t.same((await store.listIncidents({ limit: 2, offset: 2 })).map((i) => i.id), [ids[1], ids[0]], 'the next page');
-    t.same((await store.listIncidents({ limit: 2, offset: 4 })).map((i) => i.id), [], 'past the end');
-    t.same((await store.listIncidents({ limit: 1, offset: 1, severity: 'high' })).map((i) => i.id), [ids[1]], 'a page of a filtered list');
-    t.same((await store.listIncidents({ limit: 10, severity: 'high' })).map((i) => i.id), [ids[2], ids[1]]);
-    t.same((await store.listIncidents({ limit: 10, status: 'open' })).map((i) => i.id), [ids[3], ids[0]]);
-    t.same((await store.listIncidents({ limit: 10, status: 'resolved', severity: 'high' })).map((i) => i.id), [ids[2]]);
+    t.same(
+      (await store.listIncidents({ limit: 10 })).map((i) => i.id),
+      [...ids].reverse(),
+    );
+    t.same(
+      (await store.listIncidents({ limit: 2 })).map((i) => i.id),
+      [ids[3], ids[2]],
+    );
+    t.same(
+      (await store.listIncidents({ limit: 2, offset: 2 })).map((i) => i.id),
+      [ids[1], ids[0]],
+      'the next page',
+    );
+    t.same(
+      (await store.listIncidents({ limit: 2, offset: 4 })).map((i) => i.id),
+      [],
+      'past the end',
+    );
+    t.same(
+      (await store.listIncidents({ limit: 1, offset: 1, severity: 'high' })).map((i) => i.id),
+      [ids[1]],
+      'a page of a filtered list',
+    );
+    t.same(
+      (await store.listIncidents({ limit: 10, severity: 'high' })).map((i) => i.id),
+      [ids[2], ids[1]],
+    );
+    t.same(
+      (await store.listIncidents({ limit: 10, status: 'open' })).map((i) => i.id),
+      [ids[3], ids[0]],
+    );
+    t.same(
+      (await store.listIncidents({ limit: 10, status: 'resolved', severity: 'high' })).map((i) => i.id),
+      [ids[2]],
+    );
 
     const counts = await store.counts(T0 + 10 * MIN);
     t.same(counts.open, { critical: 1, high: 1, medium: 0, low: 1 });
@@ -206,13 +333,17 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('every incident field is stored at opening and by an update, and every read gives it back alike', async (t) => {
     const store = await makeStore(t);
-    const fieldsOf = (i: Incident): Incident => Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, k === 'groupLabels' ? { ...i[k] } : i[k]])) as unknown as Incident;
+    const fieldsOf = (i: Incident): Incident =>
+      Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, k === 'groupLabels' ? { ...i[k] } : i[k]])) as unknown as Incident;
     /** The incident as getIncident, listIncidents, the sweeps and the deciders of updateIncident and applyNotification see it. */
     const reads = async (id: number, now: number) => {
       const seen: Incident[] = [fieldsOf((await store.getIncident(id))!), fieldsOf((await store.listIncidents({ limit: 1 }))[0]!)];
       await store.updateIncident(id, (i) => (seen.push(fieldsOf(i)), null));
       await store.applyNotification(n, (active, previous) => (seen.push(fieldsOf((active ?? previous)!.incident)), null));
-      const swept = async (sweep: 'sweepOverdue' | 'sweepEscalations') => (await store[sweep](now, (i) => (seen.push(fieldsOf(i)), null)), undefined);
+      const swept = async (sweep: 'sweepOverdue' | 'sweepEscalations') => (
+        await store[sweep](now, (i) => (seen.push(fieldsOf(i)), null)),
+        undefined
+      );
       await swept('sweepOverdue');
       await swept('sweepEscalations');
       return seen;
@@ -221,8 +352,17 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     // Every field away from what decide() would pick, and apart from the others, so that a column
     // written from another field, or not written, shows.
     const opening = {
-      title: 'first title', externalUrl: 'http://am/1', team: 'payments', respondBy: T0 + 5 * MIN, escalationStep: 1, reminders: 2,
-      nextEscalationAt: T0 + 6 * MIN, acknowledgedBy: null, resolvedBy: null, breachedAt: null, slaBreached: false,
+      title: 'first title',
+      externalUrl: 'http://am/1',
+      team: 'payments',
+      respondBy: T0 + 5 * MIN,
+      escalationStep: 1,
+      reminders: 2,
+      nextEscalationAt: T0 + 6 * MIN,
+      acknowledgedBy: null,
+      resolvedBy: null,
+      breachedAt: null,
+      slaBreached: false,
     };
     const opened = await apply(store, n, (a, p, n) => {
       const c = decide(T0)(a, p, n)!;
@@ -232,19 +372,46 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const first = fieldsOf({ ...opened!.incident });
     t.match(first, { id, key: String, receiver: String, groupKey: 'every', openedAt: T0, severity: 'high', status: 'open', ...opening });
     const firstReads = await reads(id, T0 + 6 * MIN);
-    t.same(firstReads, Array.from({ length: 6 }, () => first), 'as opened, by every read');
+    t.same(
+      firstReads,
+      Array.from({ length: 6 }, () => first),
+      'as opened, by every read',
+    );
 
     const changed = {
-      title: 'second title', severity: 'critical', rule: 'second-rule', status: 'resolved', respondBy: T0 + 7 * MIN,
-      acknowledgedAt: T0 + 8 * MIN, acknowledgedBy: 'ann', resolvedAt: T0 + 9 * MIN, resolvedBy: 'bob', slaBreached: true,
-      breachedAt: T0 + 10 * MIN, escalationStep: 3, reminders: 4, nextEscalationAt: null,
+      title: 'second title',
+      severity: 'critical',
+      rule: 'second-rule',
+      status: 'resolved',
+      respondBy: T0 + 7 * MIN,
+      acknowledgedAt: T0 + 8 * MIN,
+      acknowledgedBy: 'ann',
+      resolvedAt: T0 + 9 * MIN,
+      resolvedBy: 'bob',
+      slaBreached: true,
+      breachedAt: T0 + 10 * MIN,
+      escalationStep: 3,
+      reminders: 4,
+      nextEscalationAt: null,
     } as const;
     // The fields written when the incident opens are never rewritten, whatever a decision says.
-    const once = { key: 'other key', receiver: 'other', groupKey: 'other', groupLabels: toLabels({ other: 'y' }), externalUrl: 'http://other', openedAt: T0 - MIN, team: 'other' };
+    const once = {
+      key: 'other key',
+      receiver: 'other',
+      groupKey: 'other',
+      groupLabels: toLabels({ other: 'y' }),
+      externalUrl: 'http://other',
+      openedAt: T0 - MIN,
+      team: 'other',
+    };
     await store.updateIncident(id, (i) => ({ incident: { ...i, ...changed, ...once }, alerts: [], timeline: [] }));
     const second = { ...first, ...changed };
     const secondReads = await reads(id, T0 + 60 * MIN);
-    t.same(secondReads, Array.from({ length: 4 }, () => second), 'as updated, by every read (a resolved incident is swept by neither sweep)');
+    t.same(
+      secondReads,
+      Array.from({ length: 4 }, () => second),
+      'as updated, by every read (a resolved incident is swept by neither sweep)',
+    );
   });
 
   t.test('label maps come back without a prototype', async (t) => {
@@ -257,96 +424,255 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {
     const store = await makeStore(t);
-    const page = (target: string) => ({ channel: 'slack' as const, target, event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 });
-    await store.applyNotification(group('busy', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('#a'), page('#b')] }));
+    const page = (target: string) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity: 'high' as const,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+    });
+    await store.applyNotification(group('busy', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('#a'), page('#b')],
+    }));
     const first = await store.claimPages(T0, 10, lease(T0), ['slack\n#a']);
-    t.same(first.map((p) => p.target), ['#b'], 'the page to the busy target waits');
-    t.same((await store.claimPages(T0, 10, lease(T0))).map((p) => p.target), ['#a'], 'and is claimed once the target is free');
+    t.same(
+      first.map((p) => p.target),
+      ['#b'],
+      'the page to the busy target waits',
+    );
+    t.same(
+      (await store.claimPages(T0, 10, lease(T0))).map((p) => p.target),
+      ['#a'],
+      'and is claimed once the target is free',
+    );
     t.same(await store.retryingPages(), {});
-    await store.completePage(first[0]!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: 'Slack unreachable: timed out', maybeSent: true }, T0, ME);
+    await store.completePage(
+      first[0]!.id,
+      { status: 'retry', nextAttemptAt: T0 + 1000, error: 'Slack unreachable: timed out', maybeSent: true },
+      T0,
+      ME,
+    );
     t.same(await store.retryingPages(), { slack: 1 }, 'retrying from the first failure on');
     const retried = await store.claimPages(T0 + 1000, 10, lease(T0 + 1000));
     t.match(retried, [{ target: '#b', maybeSent: true, attempts: 2 }]);
-    await store.completePage(retried[0]!.id, { status: 'retry', nextAttemptAt: T0 + 3000, error: 'Slack HTTP 500', maybeSent: false }, T0 + 1000, ME);
-    t.match(await store.claimPages(T0 + 3000, 10, lease(T0 + 3000)), [{ maybeSent: true }], 'once unknown, looked up before every later attempt');
+    await store.completePage(
+      retried[0]!.id,
+      { status: 'retry', nextAttemptAt: T0 + 3000, error: 'Slack HTTP 500', maybeSent: false },
+      T0 + 1000,
+      ME,
+    );
+    t.match(
+      await store.claimPages(T0 + 3000, 10, lease(T0 + 3000)),
+      [{ maybeSent: true }],
+      'once unknown, looked up before every later attempt',
+    );
   });
 
   t.test('the outbox: pages written with the change, claimed most severe first, completed, recovered', async (t) => {
     const store = await makeStore(t);
     const page = (severity: 'critical' | 'low', target: string, notSent?: string) => ({
-      channel: 'slack' as const, target, event: 'opened' as const, severity, mentions: ['U1'], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}),
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: ['U1'],
+      recipients: [],
+      cause: null,
+      at: T0,
+      ...(notSent ? { notSent } : {}),
     });
-    const low = await apply(store, group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('low', '#alerts'), page('low', '#x', 'not configured')] }));
-    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('critical', '#sec')] }));
+    const low = await apply(store, group('low', [incoming('a', 'SlowAPI')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('low', '#alerts'), page('low', '#x', 'not configured')],
+    }));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#sec')],
+    }));
     t.same(await store.queueDepth(), { slack: 2 }, 'a page for an unconfigured channel is recorded as failed, not queued');
 
     const claimed = await store.claimPages(T0, 10, lease(T0));
-    t.same(claimed.map((p) => [p.incidentId, p.target, p.status, p.attempts]), [[crit!.incident.id, '#sec', 'sending', 1], [low!.incident.id, '#alerts', 'sending', 1]], 'most severe first');
+    t.same(
+      claimed.map((p) => [p.incidentId, p.target, p.status, p.attempts]),
+      [
+        [crit!.incident.id, '#sec', 'sending', 1],
+        [low!.incident.id, '#alerts', 'sending', 1],
+      ],
+      'most severe first',
+    );
     t.match(claimed[0], { mentions: ['U1'], maybeSent: false, createdAt: T0 });
     t.same(await store.claimPages(T0, 10, lease(T0)), [], 'claimed once');
 
-    await store.completePage(claimed[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [{ at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' }] }, T0, ME);
+    await store.completePage(
+      claimed[0]!.id,
+      {
+        status: 'sent',
+        externalRef: 'C1:1.0',
+        timeline: [
+          {
+            at: T0,
+            actor: 'system',
+            kind: 'paged',
+            channel: 'slack',
+            target: '#sec',
+            event: 'opened',
+            recipients: ['U1'],
+            outcome: 'sent',
+          },
+        ],
+      },
+      T0,
+      ME,
+    );
     await store.completePage(claimed[1]!.id, { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500' }, T0, ME);
     t.same(await store.claimPages(T0 + 4999, 10, lease(T0 + 4999)), [], 'not before its next attempt');
     const again = await store.claimPages(T0 + 5000, 10, lease(T0 + 5000));
-    t.same(again.map((p) => p.attempts), [2]);
+    t.same(
+      again.map((p) => p.attempts),
+      [2],
+    );
     await store.completePage(again[0]!.id, { status: 'release', nextAttemptAt: T0 + 6000 }, T0 + 5000, ME);
     const third = await store.claimPages(T0 + 6000, 10, lease(T0 + 6000));
-    t.same(third.map((p) => p.attempts), [2], 'a release does not count as an attempt');
+    t.same(
+      third.map((p) => p.attempts),
+      [2],
+      'a release does not count as an attempt',
+    );
 
     // The process dies now: the page stays "sending" until its lease runs out, and is recovered then.
     const expired = T0 + 6000 + LEASE_MS;
     t.equal(await store.recoverInFlight(expired), 1);
     const recovered = await store.claimPages(expired, 10, lease(expired));
     t.match(recovered, [{ maybeSent: true }]);
-    await store.completePage(recovered[0]!.id, { status: 'failed', error: 'invalid_auth', timeline: [{ at: T0 + 6000, actor: 'system', kind: 'page_failed', channel: 'slack', target: '#alerts', event: 'opened', recipients: ['U1'], outcome: 'failed', reason: 'Slack: invalid_auth' }] }, T0 + 6000, ME);
+    await store.completePage(
+      recovered[0]!.id,
+      {
+        status: 'failed',
+        error: 'invalid_auth',
+        timeline: [
+          {
+            at: T0 + 6000,
+            actor: 'system',
+            kind: 'page_failed',
+            channel: 'slack',
+            target: '#alerts',
+            event: 'opened',
+            recipients: ['U1'],
+            outcome: 'failed',
+            reason: 'Slack: invalid_auth',
+          },
+        ],
+      },
+      T0 + 6000,
+      ME,
+    );
     t.same(await store.queueDepth(), {});
-    t.same((await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'paged']);
+    t.same(
+      (await store.getIncident(crit!.incident.id))!.timeline.map((e) => e.kind),
+      ['opened', 'paged'],
+    );
     t.same(
       (await store.getIncident(crit!.incident.id))!.timeline[1],
       { at: T0, actor: 'system', kind: 'paged', channel: 'slack', target: '#sec', event: 'opened', recipients: ['U1'], outcome: 'sent' },
       'a typed entry comes back with every field',
     );
-    t.same((await store.getIncident(low!.incident.id))!.timeline.map((e) => e.kind), ['opened', 'page_failed']);
+    t.same(
+      (await store.getIncident(low!.incident.id))!.timeline.map((e) => e.kind),
+      ['opened', 'page_failed'],
+    );
 
     t.equal(await store.slackMessage(crit!.incident.id, '#sec'), undefined);
     await store.saveSlackMessage(crit!.incident.id, '#sec', 'C1', '1.0');
     await store.saveSlackMessage(crit!.incident.id, '#sec', 'C1', '2.0');
-    t.same(await store.slackMessage(crit!.incident.id, '#sec'), { channelId: 'C1', ts: '1.0' }, 'the first announcement stays the thread root');
+    t.same(
+      await store.slackMessage(crit!.incident.id, '#sec'),
+      { channelId: 'C1', ts: '1.0' },
+      'the first announcement stays the thread root',
+    );
   });
 
-  t.test('leases: a live one is never taken; one that ran out is taken over as maybe sent, and only the holder records an outcome', async (t) => {
-    const store = await makeStore(t);
-    const page = (target: string) => ({ channel: 'slack' as const, target, event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 });
-    const c = await apply(store, group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page('#a'), page('#b')] }));
-    const mine = await store.claimPages(T0, 10, lease(T0));
-    t.equal(mine.length, 2);
-    t.same(await store.claimPages(T0 + LEASE_MS - 1, 10, lease(T0 + LEASE_MS - 1, 'replica-b')), [], 'not while the lease holds');
-    t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS), 2, 'a heartbeat renews every page the owner sends');
-    t.equal(await store.renewLeases('replica-b', T0 + 2 * LEASE_MS), 0, 'and only its own');
-    t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS, [mine[0]!.id]), 1, 'or only the pages it names');
-    t.same(await store.claimPages(T0 + LEASE_MS, 10, lease(T0 + LEASE_MS, 'replica-b')), [], 'a renewed lease holds past the first term');
+  t.test(
+    'leases: a live one is never taken; one that ran out is taken over as maybe sent, and only the holder records an outcome',
+    async (t) => {
+      const store = await makeStore(t);
+      const page = (target: string) => ({
+        channel: 'slack' as const,
+        target,
+        event: 'opened' as const,
+        severity: 'high' as const,
+        mentions: [],
+        recipients: [],
+        cause: null,
+        at: T0,
+      });
+      const c = await apply(store, group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+        ...decide(T0)(a, p, n)!,
+        pages: [page('#a'), page('#b')],
+      }));
+      const mine = await store.claimPages(T0, 10, lease(T0));
+      t.equal(mine.length, 2);
+      t.same(await store.claimPages(T0 + LEASE_MS - 1, 10, lease(T0 + LEASE_MS - 1, 'replica-b')), [], 'not while the lease holds');
+      t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS), 2, 'a heartbeat renews every page the owner sends');
+      t.equal(await store.renewLeases('replica-b', T0 + 2 * LEASE_MS), 0, 'and only its own');
+      t.equal(await store.renewLeases(ME, T0 + 2 * LEASE_MS, [mine[0]!.id]), 1, 'or only the pages it names');
+      t.same(await store.claimPages(T0 + LEASE_MS, 10, lease(T0 + LEASE_MS, 'replica-b')), [], 'a renewed lease holds past the first term');
 
-    // replica-a stalls past its renewed lease: replica-b takes both over, as unknown outcomes.
-    const late = T0 + 2 * LEASE_MS;
-    const taken = await store.claimPages(late, 10, lease(late, 'replica-b'));
-    t.match(taken, [{ target: '#a', status: 'sending', maybeSent: true, attempts: 2 }, { target: '#b', maybeSent: true, attempts: 2 }]);
-    const entry = (outcome: 'sent' | 'found') => ({ at: late, actor: 'system', kind: 'paged' as const, channel: 'slack' as const, target: '#a', event: 'opened' as const, recipients: [], outcome });
-    t.equal(await store.completePage(mine[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('sent')] }, late, ME), false, "the stalled one's outcome is not recorded");
-    t.equal(await store.completePage(mine[1]!.id, { status: 'retry', nextAttemptAt: late, error: 'Slack HTTP 500' }, late, ME), false);
-    t.same(await store.claimPages(late, 10, lease(late)), [], 'and its retry queued nothing');
-    t.equal(await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'), true);
-    t.equal(await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'), false, 'a page is recorded once');
-    t.same((await store.getIncident(c!.incident.id))!.timeline.map((e) => e.kind === 'paged' ? e.outcome : e.kind), ['opened', 'found'], 'one entry, the holder\'s');
+      // replica-a stalls past its renewed lease: replica-b takes both over, as unknown outcomes.
+      const late = T0 + 2 * LEASE_MS;
+      const taken = await store.claimPages(late, 10, lease(late, 'replica-b'));
+      t.match(taken, [
+        { target: '#a', status: 'sending', maybeSent: true, attempts: 2 },
+        { target: '#b', maybeSent: true, attempts: 2 },
+      ]);
+      const entry = (outcome: 'sent' | 'found') => ({
+        at: late,
+        actor: 'system',
+        kind: 'paged' as const,
+        channel: 'slack' as const,
+        target: '#a',
+        event: 'opened' as const,
+        recipients: [],
+        outcome,
+      });
+      t.equal(
+        await store.completePage(mine[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('sent')] }, late, ME),
+        false,
+        "the stalled one's outcome is not recorded",
+      );
+      t.equal(await store.completePage(mine[1]!.id, { status: 'retry', nextAttemptAt: late, error: 'Slack HTTP 500' }, late, ME), false);
+      t.same(await store.claimPages(late, 10, lease(late)), [], 'and its retry queued nothing');
+      t.equal(
+        await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'),
+        true,
+      );
+      t.equal(
+        await store.completePage(taken[0]!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [entry('found')] }, late, 'replica-b'),
+        false,
+        'a page is recorded once',
+      );
+      t.same(
+        (await store.getIncident(c!.incident.id))!.timeline.map((e) => (e.kind === 'paged' ? e.outcome : e.kind)),
+        ['opened', 'found'],
+        "one entry, the holder's",
+      );
 
-    // At shutdown a dispatcher ends its leases: the page is another's at once.
-    t.equal(await store.renewLeases('replica-b', late), 1);
-    t.match(await store.claimPages(late, 10, lease(late, 'replica-c')), [{ target: '#b', maybeSent: true }]);
-  });
+      // At shutdown a dispatcher ends its leases: the page is another's at once.
+      t.equal(await store.renewLeases('replica-b', late), 1);
+      t.match(await store.claimPages(late, 10, lease(late, 'replica-c')), [{ target: '#b', maybeSent: true }]);
+    },
+  );
 
   t.test('Slack pace: each channel has its own next-free time, read and written in one step', async (t) => {
     const store = await makeStore(t);
-    t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n + 1100, result: `a saw ${n}` })), 'a saw 0', 'a channel never used is free');
+    t.equal(
+      await store.paceChannel('#a', (n) => ({ nextFree: n + 1100, result: `a saw ${n}` })),
+      'a saw 0',
+      'a channel never used is free',
+    );
     t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n + 1100, result: `a saw ${n}` })), 'a saw 1100');
     t.equal(await store.paceChannel('#b', (n) => ({ nextFree: n, result: `b saw ${n}` })), 'b saw 0', 'channels do not share a pace');
     t.equal(await store.paceChannel('#a', (n) => ({ nextFree: n, result: n })), 2200);
@@ -354,8 +680,20 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
 
   t.test('a page folded into a digest is done, like a sent one; a skipped one is failed; neither is queued', async (t) => {
     const store = await makeStore(t);
-    const page = { channel: 'slack' as const, target: '#x', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: T0 };
-    await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: [page, page] }));
+    const page = {
+      channel: 'slack' as const,
+      target: '#x',
+      event: 'opened' as const,
+      severity: 'high' as const,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+    };
+    await store.applyNotification(group('g', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page, page],
+    }));
     const [one, two] = await store.claimPages(T0, 10, lease(T0));
     await store.completePage(one!.id, { status: 'folded', externalRef: 'digest C1:9.0' }, T0, ME);
     await store.completePage(two!.id, { status: 'skipped', error: 'incident 1 is gone' }, T0, ME);
@@ -386,7 +724,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const seen: number[] = [];
     await store.sweepEscalations(T0 + 5 * MIN, (i) => {
       seen.push(i.id!);
-      return { incident: { ...i, escalationStep: 1, nextEscalationAt: null }, alerts: [], timeline: [{ at: T0 + 5 * MIN, actor: 'system', kind: 'escalated', step: 1, steps: 2, unackedMs: 5 * MIN, paged: [] }] };
+      return {
+        incident: { ...i, escalationStep: 1, nextEscalationAt: null },
+        alerts: [],
+        timeline: [{ at: T0 + 5 * MIN, actor: 'system', kind: 'escalated', step: 1, steps: 2, unackedMs: 5 * MIN, paged: [] }],
+      };
     });
     t.same(seen, [due!.incident.id]);
     t.match(await store.getIncident(due!.incident.id), { escalationStep: 1, nextEscalationAt: null });
@@ -399,7 +741,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const bad = 'a\u0000b\ud800c\udfffd';
     const good = 'a\ufffdb\ufffdc\ufffdd';
     const pair = 'ok \ud83d\udea8'; // a well-formed pair stays as it is
-    const alert = { ...incoming('a', 'ServiceDown'), labels: toLabels({ alertname: 'ServiceDown', [bad]: bad, pair }), annotations: toLabels({ [`k${bad}`]: `v${bad}` }) };
+    const alert = {
+      ...incoming('a', 'ServiceDown'),
+      labels: toLabels({ alertname: 'ServiceDown', [bad]: bad, pair }),
+      annotations: toLabels({ [`k${bad}`]: `v${bad}` }),
+    };
     const n = groupNotification([alert], { groupKey: `{}:{x="${bad}"}`, receiver: bad, groupLabels: toLabels({ [bad]: bad }) });
     const opened = await apply(store, n, decide(T0));
     const id = opened!.incident.id;
@@ -413,7 +759,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     // The same group again, as its text was sent: found, not opened twice; a later notification applies.
     t.equal(await apply(store, n, decide(T0 + MIN)), null, 'a re-delivery finds the incident it opened');
     const resolvedN = { ...n, status: 'resolved' as const, alerts: [{ ...alert, status: 'resolved' as const, endsAt: T0 + MIN }] };
-    t.match(await apply(store, resolvedN, decide(T0 + 2 * MIN)), { incident: { id, status: 'resolved' } }, 'the group can still auto-resolve');
+    t.match(
+      await apply(store, resolvedN, decide(T0 + 2 * MIN)),
+      { incident: { id, status: 'resolved' } },
+      'the group can still auto-resolve',
+    );
 
     const noted = await store.updateIncident(id, (i) => addNote(i, { name: bad, via: 'web' }, `note ${bad}`, T0 + 3 * MIN));
     t.ok(noted?.change, 'a note and its author');
@@ -423,12 +773,28 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const o = await store.addOverride({ team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0 });
     t.match(await store.listOverrides(T0), [{ id: o.id, team: good, contact: good, by: good }], 'an override');
 
-    const page = { channel: 'slack' as const, target: `#${bad}`, event: 'opened' as const, severity: 'high' as const, mentions: [bad], recipients: [bad], cause: null, at: T0 };
-    await store.applyNotification(group('paged', [incoming('p', 'ServiceDown')]), (a, p, n2) => ({ ...decide(T0)(a, p, n2)!, pages: [page] }));
+    const page = {
+      channel: 'slack' as const,
+      target: `#${bad}`,
+      event: 'opened' as const,
+      severity: 'high' as const,
+      mentions: [bad],
+      recipients: [bad],
+      cause: null,
+      at: T0,
+    };
+    await store.applyNotification(group('paged', [incoming('p', 'ServiceDown')]), (a, p, n2) => ({
+      ...decide(T0)(a, p, n2)!,
+      pages: [page],
+    }));
     t.same(await store.claimPages(T0, 10, lease(T0), [`slack\n#${bad}`]), [], 'a busy target, named as it was sent, is still busy');
     const [claimed] = await store.claimPages(T0, 10, lease(T0));
     t.match(claimed, { target: `#${good}`, mentions: [good], recipients: [good] }, 'a page');
-    t.equal(await store.completePage(claimed!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: `Slack said ${bad}` }, T0, ME), true, 'an error text from a channel');
+    t.equal(
+      await store.completePage(claimed!.id, { status: 'retry', nextAttemptAt: T0 + 1000, error: `Slack said ${bad}` }, T0, ME),
+      true,
+      'an error text from a channel',
+    );
     await store.saveSlackMessage(id, `#${bad}`, bad, bad);
     t.same(await store.slackMessage(id, `#${bad}`), { channelId: good, ts: good }, 'a Slack message, found by the target as it was sent');
   });

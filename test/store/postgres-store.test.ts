@@ -44,7 +44,10 @@ if ('skip' in db) {
     const again = await open(t, { schema });
     t.equal((await again.listIncidents({ limit: 5 })).length, 1);
     const c = await raw(t, schema);
-    t.same((await c.query(`SELECT version FROM schema_migrations ORDER BY version`)).rows.map((r) => r.version), PG_MIGRATIONS.map((_, i) => i + 1));
+    t.same(
+      (await c.query(`SELECT version FROM schema_migrations ORDER BY version`)).rows.map((r) => r.version),
+      PG_MIGRATIONS.map((_, i) => i + 1),
+    );
   });
 
   t.test('replicas starting together on an empty database all come up', async (t) => {
@@ -61,7 +64,10 @@ if ('skip' in db) {
     await (await PostgresStore.open({ url, schema })).close();
     const c = await raw(t, schema);
     await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [PG_MIGRATIONS.length + 1]);
-    await t.rejects(PostgresStore.open({ url, schema }), { name: 'SchemaTooNewError', message: /schema is at version \d+, but this alert-triage knows versions up to \d+/ });
+    await t.rejects(PostgresStore.open({ url, schema }), {
+      name: 'SchemaTooNewError',
+      message: /schema is at version \d+, but this alert-triage knows versions up to \d+/,
+    });
   });
 
   t.test('the timeline is append-only in the database itself', async (t) => {
@@ -77,7 +83,9 @@ if ('skip' in db) {
   t.test('the same new group from two replicas at once: one incident with every alert', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
-    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).applyNotification(n(`fp${i}`), decider(T0 + i))));
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).applyNotification(n(`fp${i}`), decider(T0 + i))),
+    );
     const ids = new Set(results.map((r) => r.incident!.id));
     t.equal(ids.size, 1, 'one incident');
     t.same(await a.listIncidents({ limit: 10 }).then((l) => l.length), 1);
@@ -102,12 +110,22 @@ if ('skip' in db) {
   t.test('concurrent claims from two replicas never hand one page to two claimers', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
-    const page = (i: number): PageRequest => ({ channel: 'slack', target: `#c${i}`, event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0 });
+    const page = (i: number): PageRequest => ({
+      channel: 'slack',
+      target: `#c${i}`,
+      event: 'opened',
+      severity: 'high',
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+    });
     await a.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: Array.from({ length: 60 }, (_, i) => page(i)) }));
     const claimed: number[] = [];
     const claimer = async (s: PostgresStore) => {
       const lease = { owner: `claimer-${Math.random()}`, until: T0 + 30_000 };
-      for (let got = await s.claimPages(T0, 3, lease); got.length > 0; got = await s.claimPages(T0, 3, lease)) claimed.push(...got.map((p) => p.id));
+      for (let got = await s.claimPages(T0, 3, lease); got.length > 0; got = await s.claimPages(T0, 3, lease))
+        claimed.push(...got.map((p) => p.id));
     };
     await Promise.all([claimer(a), claimer(a), claimer(b), claimer(b)]);
     t.equal(claimed.length, 60, 'every page claimed');
@@ -117,36 +135,72 @@ if ('skip' in db) {
   t.test('a starting replica recovers only the pages whose lease ran out, never a live one', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
-    const page: PageRequest = { channel: 'email', target: 'a@x', event: 'opened', severity: 'high', mentions: [], recipients: ['a@x'], cause: null, at: T0 };
+    const page: PageRequest = {
+      channel: 'email',
+      target: 'a@x',
+      event: 'opened',
+      severity: 'high',
+      mentions: [],
+      recipients: ['a@x'],
+      cause: null,
+      at: T0,
+    };
     await a.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page, { ...page, target: 'b@x' }] }));
     const [live, dead] = await a.claimPages(T0, 10, { owner: 'a', until: T0 + 30_000 });
     await a.renewLeases('a', T0 + 60_000);
-    t.same(await b.claimPages(T0 + 1, 10, { owner: 'b', until: T0 + 30_000 }), [], 'both are a\'s while their leases hold');
+    t.same(await b.claimPages(T0 + 1, 10, { owner: 'b', until: T0 + 30_000 }), [], "both are a's while their leases hold");
     const c = await raw(t, schema);
     await c.query(`UPDATE outbox SET claimed_by = 'gone', lease_until = $1 WHERE id = $2`, [T0 + 30_000, dead!.id]);
-    t.equal(await b.recoverInFlight(T0 + 30_000), 1, 'the dead replica\'s page');
+    t.equal(await b.recoverInFlight(T0 + 30_000), 1, "the dead replica's page");
     t.match(await b.claimPages(T0 + 30_000, 10, { owner: 'b', until: T0 + 60_000 }), [{ id: dead!.id, maybeSent: true }]);
-    t.equal(await a.completePage(live!.id, { status: 'sent', externalRef: 'm1' }, T0 + 40_000, 'a'), true, 'the live one stayed with its sender');
+    t.equal(
+      await a.completePage(live!.id, { status: 'sent', externalRef: 'm1' }, T0 + 40_000, 'a'),
+      true,
+      'the live one stayed with its sender',
+    );
   });
 
   t.test('a page a release before leases left sending gets a lease from the first claim, and is taken over when it runs out', async (t) => {
     const schema = freshSchema();
     const store = await open(t, { schema });
-    const page: PageRequest = { channel: 'slack', target: '#a', event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0 };
+    const page: PageRequest = {
+      channel: 'slack',
+      target: '#a',
+      event: 'opened',
+      severity: 'high',
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+    };
     await store.applyNotification(n('a'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page] }));
     const c = await raw(t, schema);
     // What the previous release's claim wrote: sending, no owner, no lease.
     await c.query(`UPDATE outbox SET status = 'sending', attempts = 1`);
-    t.same(await store.claimPages(T0, 10, { owner: 'new', until: T0 + 30_000 }), [], 'not taken at once: the old replica may be sending it');
+    t.same(
+      await store.claimPages(T0, 10, { owner: 'new', until: T0 + 30_000 }),
+      [],
+      'not taken at once: the old replica may be sending it',
+    );
     t.equal((await c.query(`SELECT lease_until FROM outbox`)).rows[0].lease_until, String(T0 + 30_000), 'but given a lease');
-    t.match(await store.claimPages(T0 + 30_000, 10, { owner: 'new', until: T0 + 60_000 }), [{ maybeSent: true, attempts: 2 }], 'taken over when it runs out');
+    t.match(
+      await store.claimPages(T0 + 30_000, 10, { owner: 'new', until: T0 + 60_000 }),
+      [{ maybeSent: true, attempts: 2 }],
+      'taken over when it runs out',
+    );
   });
 
   t.test('two replicas pacing one Slack channel at once take turns: no next-free time is lost', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
-    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).paceChannel('#incidents', (n) => ({ nextFree: n + 1100, result: n }))));
-    t.same([...seen].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i * 1100), 'each saw the one before it');
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).paceChannel('#incidents', (n) => ({ nextFree: n + 1100, result: n }))),
+    );
+    t.same(
+      [...seen].sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, i) => i * 1100),
+      'each saw the one before it',
+    );
     t.equal(await a.paceChannel('#incidents', (n) => ({ nextFree: n, result: n })), 22_000);
   });
 
@@ -167,7 +221,8 @@ if ('skip' in db) {
   t.test('sweeps on two replicas at once record each breach once', async (t) => {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
-    for (let i = 0; i < 10; i++) await a.applyNotification(groupNotification([incomingAlert('x', 'DDoSAttack')], { groupKey: `k${i}` }), decider(T0));
+    for (let i = 0; i < 10; i++)
+      await a.applyNotification(groupNotification([incomingAlert('x', 'DDoSAttack')], { groupKey: `k${i}` }), decider(T0));
     const now = T0 + 60 * 60_000;
     const swept = await Promise.all([a, b, a, b].map((s) => s.sweepOverdue(now, (i) => sweepBreach(i, now))));
     t.equal(swept.flat().length, 10);
@@ -226,7 +281,9 @@ if ('skip' in db) {
     const store = await open(t, { schema });
     await store.applyNotification(n('a'), decider(T0));
     const c = await raw(t, schema);
-    const killed = await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'alert-triage'`);
+    const killed = await c.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'alert-triage'`,
+    );
     t.ok(killed.rowCount! > 0, 'the pool had connections');
     await new Promise((r) => setTimeout(r, 100));
     t.ok((await store.applyNotification(n('b'), decider(T0 + 1))).incident, 'writes again');
@@ -244,13 +301,25 @@ if ('skip' in db) {
       }
     };
     await until('the listener', () => woken === 1); // it wakes once when it starts listening
-    const page = (notSent?: string): PageRequest => ({ channel: 'slack', target: '#x', event: 'opened', severity: 'high', mentions: [], recipients: [], cause: null, at: T0, ...(notSent ? { notSent } : {}) });
+    const page = (notSent?: string): PageRequest => ({
+      channel: 'slack',
+      target: '#x',
+      event: 'opened',
+      severity: 'high',
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+      ...(notSent ? { notSent } : {}),
+    });
     await a.applyNotification(n('a', 'quiet'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page('not configured')] }));
     await a.applyNotification(n('a', 'loud'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
     await until('the notification', () => woken === 2);
-    await a.applyNotification(n('a', 'boom'), () => {
-      throw new Error('rolled back');
-    }).catch(() => {});
+    await a
+      .applyNotification(n('a', 'boom'), () => {
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
     const c = await raw(t, schema);
     await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
     await until('the listener again', () => woken === 3);
@@ -262,9 +331,15 @@ if ('skip' in db) {
 
   t.test('no server: 503 at run time, a clear start-up error without the password', async (t) => {
     const nowhere = 'postgres://triage:hunter2@127.0.0.1:1/x';
-    await t.rejects(PostgresStore.open({ url: nowhere, connectTimeoutMs: 1000 }), { name: 'StoreUnavailableError', message: /ECONNREFUSED/ });
+    await t.rejects(PostgresStore.open({ url: nowhere, connectTimeoutMs: 1000 }), {
+      name: 'StoreUnavailableError',
+      message: /ECONNREFUSED/,
+    });
     const err = await openStore(nowhere, { connectTimeoutMs: 1000 }).catch((e: Error) => e);
-    t.match(err, { name: 'ConfigError', message: /^DATABASE_URL: cannot open the PostgreSQL database postgres:\/\/\*\*\*@127\.0\.0\.1:1\/x \(ECONNREFUSED/ });
+    t.match(err, {
+      name: 'ConfigError',
+      message: /^DATABASE_URL: cannot open the PostgreSQL database postgres:\/\/\*\*\*@127\.0\.0\.1:1\/x \(ECONNREFUSED/,
+    });
     t.notMatch((err as Error).message, 'hunter2');
     const store = await open(t, { schema: freshSchema() });
     await store.close();

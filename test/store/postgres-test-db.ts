@@ -6,7 +6,8 @@ import { toolsRequired } from '../monitoring/tools.js';
 /** The server the PostgreSQL tests use; each run makes its own database there and drops it after. */
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export const HOW = 'apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or set TEST_DATABASE_URL';
+export const HOW =
+  'apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or set TEST_DATABASE_URL';
 
 /** A database made for one run on the server at TEST_DATABASE_URL: its URL, and how to drop it. */
 export interface ScratchDatabase {
@@ -24,7 +25,9 @@ export async function scratchDatabase(prefix = 'alert_triage_test'): Promise<Scr
     await admin.connect();
   } catch (err) {
     await admin.end().catch(() => {});
-    return { unavailable: `no PostgreSQL answers at ${describeDatabaseUrl(TEST_DATABASE_URL)} (${(err as { code?: string }).code ?? (err as Error).message}): ${HOW}` };
+    return {
+      unavailable: `no PostgreSQL answers at ${describeDatabaseUrl(TEST_DATABASE_URL)} (${(err as { code?: string }).code ?? (err as Error).message}): ${HOW}`,
+    };
   }
   const name = `${prefix}_${process.pid}_${Date.now()}`;
   await admin.query(`CREATE DATABASE ${name}`);

@@ -69,7 +69,9 @@ t.test('durability: the WAL is synced off the event loop, and no write is report
   t.equal(syncs, 1, 'one sync for the whole batch');
   // A commit made while that sync runs waits for the next one: the first sync may not have seen it.
   let late = false;
-  const third = store.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'third' }), decide(1000)).then(() => (late = true));
+  const third = store
+    .applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'third' }), decide(1000))
+    .then(() => (late = true));
   await new Promise((r) => setTimeout(r, 50));
   t.equal((await store.listIncidents({ limit: 5 })).length, 3, 'the third is committed');
   let secondGate!: () => void;
@@ -103,7 +105,8 @@ t.test('one failing write in a group commit fails alone: the others commit once,
   const failing = store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'failing' }), (a, p, m) => {
     // It writes, then throws: what it wrote must be undone, and only that.
     const change = decide(1000)(a, p, m)!;
-    if (change.incident.id === null) return { ...change, alerts: [...change.alerts, { ...change.alerts[0]!, status: 'bogus' as 'firing' }] };
+    if (change.incident.id === null)
+      return { ...change, alerts: [...change.alerts, { ...change.alerts[0]!, status: 'bogus' as 'firing' }] };
     return change;
   });
   const third = store.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'third' }), decide(1000));
@@ -112,7 +115,9 @@ t.test('one failing write in a group commit fails alone: the others commit once,
   t.ok((await third).change, 'the write after it commits');
   const all = await store.listIncidents({ limit: 10 });
   t.same(all.map((i) => i.groupKey).sort(), ['first', 'third'], 'nothing of the failing write is kept, and no incident twice');
-  t.ok((await store.applyNotification(groupNotification([incomingAlert('d', 'ServiceDown')], { groupKey: 'fourth' }), decide(1000))).change);
+  t.ok(
+    (await store.applyNotification(groupNotification([incomingAlert('d', 'ServiceDown')], { groupKey: 'fourth' }), decide(1000))).change,
+  );
   t.equal((await store.listIncidents({ limit: 10 })).length, 3);
 });
 
@@ -128,8 +133,13 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
   const T0 = 1_800_000_000_000;
   const override = (by: string) => ({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by, createdAt: T0 });
   // Queued in the same turn: one batch.
-  const writes = [store.addOverride(override('first')), store.addOverride(override('x'.repeat(1_000_000))), store.addOverride(override('third'))];
-  for (const [i, w] of writes.entries()) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ }, `write ${i + 1} is answered 503`);
+  const writes = [
+    store.addOverride(override('first')),
+    store.addOverride(override('x'.repeat(1_000_000))),
+    store.addOverride(override('third')),
+  ];
+  for (const [i, w] of writes.entries())
+    await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ }, `write ${i + 1} is answered 503`);
   db.pragma('max_page_count = 4294967294');
   t.same(await store.listOverrides(T0), [], 'none of the batch was committed, not even the writes around the large one');
   t.ok(await store.addOverride(override('later')), 'with room again, writes go on');
@@ -145,8 +155,16 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
   // SQLite rolls the whole transaction back at the full disk: the batch fails as a whole, 503.
   for (const w of [bogus, ...mixed] as Promise<unknown>[]) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
   db.pragma('max_page_count = 4294967294');
-  t.same(await store.listOverrides(T0), [{ ...override('later'), id: 1 }], 'none of these three is stored: not the small write after the full disk either');
-  t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), [n.groupKey], 'nor the failing incident');
+  t.same(
+    await store.listOverrides(T0),
+    [{ ...override('later'), id: 1 }],
+    'none of these three is stored: not the small write after the full disk either',
+  );
+  t.same(
+    (await store.listIncidents({ limit: 10 })).map((i) => i.groupKey),
+    [n.groupKey],
+    'nor the failing incident',
+  );
 
   // The same, with the full disk met by a multi-row INSERT (60 large alerts): SQLite undoes only that
   // statement and the transaction goes on, so the writes after it would have committed.
@@ -155,13 +173,25 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
     const change = decide(1000)(a, p, m)!;
     return { ...change, alerts: change.alerts.map((x) => ({ ...x, status: 'bogus' as 'firing' })) };
   });
-  const large = Array.from({ length: 60 }, (_, i) => ({ ...incomingAlert(`large-${i}`, 'ServiceDown'), annotations: toLabels({ blob: 'x'.repeat(2000) }) }));
+  const large = Array.from({ length: 60 }, (_, i) => ({
+    ...incomingAlert(`large-${i}`, 'ServiceDown'),
+    annotations: toLabels({ blob: 'x'.repeat(2000) }),
+  }));
   const rows = store.applyNotification(groupNotification(large, { groupKey: 'large' }), decide(1000));
   const after = store.addOverride(override('after'));
-  for (const w of [bogus2, rows, after] as Promise<unknown>[]) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
+  for (const w of [bogus2, rows, after] as Promise<unknown>[])
+    await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
   db.pragma('max_page_count = 4294967294');
-  t.same((await store.listOverrides(T0)).map((o) => o.by), ['later'], 'the small write after the multi-row one is not stored either');
-  t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), [n.groupKey], 'nor either incident');
+  t.same(
+    (await store.listOverrides(T0)).map((o) => o.by),
+    ['later'],
+    'the small write after the multi-row one is not stored either',
+  );
+  t.same(
+    (await store.listIncidents({ limit: 10 })).map((i) => i.groupKey),
+    [n.groupKey],
+    'nor either incident',
+  );
 });
 
 t.test('a write that throws something that is no Error still fails alone', async (t) => {
@@ -174,9 +204,18 @@ t.test('a write that throws something that is no Error still fails alone', async
   });
   const third = store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'third', createdAt: T0 });
   t.ok((await first).change, 'the write before it commits');
-  t.equal(await odd.then(() => 'committed', (err: unknown) => (err === undefined ? 'rejected with what it threw' : err)), 'rejected with what it threw');
+  t.equal(
+    await odd.then(
+      () => 'committed',
+      (err: unknown) => (err === undefined ? 'rejected with what it threw' : err),
+    ),
+    'rejected with what it threw',
+  );
   t.ok(await third, 'the write after it commits');
-  t.same((await store.listIncidents({ limit: 10 })).map((i) => i.groupKey), ['first']);
+  t.same(
+    (await store.listIncidents({ limit: 10 })).map((i) => i.groupKey),
+    ['first'],
+  );
 });
 
 t.test('the timeline is append-only in the database itself', async (t) => {
@@ -240,7 +279,16 @@ t.test('one process per file: at start, every page left sending comes back, its 
   const path = join(tempDir(t), 'r.db');
   const store = new SqliteStore({ path });
   t.teardown(() => store.close());
-  const page = { channel: 'slack' as const, target: '#a', event: 'opened' as const, severity: 'high' as const, mentions: [], recipients: [], cause: null, at: 1000 };
+  const page = {
+    channel: 'slack' as const,
+    target: '#a',
+    event: 'opened' as const,
+    severity: 'high' as const,
+    mentions: [],
+    recipients: [],
+    cause: null,
+    at: 1000,
+  };
   await store.applyNotification(n, (a, p, m) => ({ ...decide(1000)(a, p, m)!, pages: [page] }));
   await store.claimPages(1000, 10, { owner: 'dead-predecessor', until: 31_000 });
   t.equal(await store.recoverInFlight(2000), 1);
@@ -252,10 +300,12 @@ t.test('a database from the first release is migrated in place and keeps its inc
   const old = new Database(path);
   old.exec(SQLITE_MIGRATIONS[0] as string);
   old.pragma('user_version = 1');
-  old.prepare(
-    `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+  old
+    .prepare(
+      `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
      VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'high', 'x', 'open', 1000, 2000)`,
-  ).run();
+    )
+    .run();
   old.close();
   const store = new SqliteStore({ path });
   t.teardown(() => store.close());
@@ -270,10 +320,12 @@ t.test('migration 3 turns the prose timeline and the waiting pages into typed en
   old.exec(SQLITE_MIGRATIONS[0] as string);
   old.exec(SQLITE_MIGRATIONS[1] as string);
   old.pragma('user_version = 2');
-  old.prepare(
-    `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+  old
+    .prepare(
+      `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
      VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 301000)`,
-  ).run();
+    )
+    .run();
   // Sentences exactly as the previous release wrote them.
   const rows: [string, string][] = [
     ['opened', 'Opened as critical by rule critical-by-name with 2 firing alerts; respond by 2026-11-23T22:13:00.000Z (5m SLA)'],
@@ -284,30 +336,75 @@ t.test('migration 3 turns the prose timeline and the waiting pages into typed en
   ];
   const insert = old.prepare(`INSERT INTO timeline (incident_id, at, kind, detail) VALUES (1, ?, ?, ?)`);
   rows.forEach(([kind, detail], i) => insert.run(1000 + i, kind, detail));
-  old.prepare(
-    `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
+  old
+    .prepare(
+      `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
      VALUES (1, 'slack', '#sec', 'sla_breached', 'critical', 0, ?, 'pending', 5000, 5000)`,
-  ).run(JSON.stringify({ mentions: ['U1'], recipients: [], note: 'No acknowledgement by 2026-11-23T22:13:00.000Z' }));
+    )
+    .run(JSON.stringify({ mentions: ['U1'], recipients: [], note: 'No acknowledgement by 2026-11-23T22:13:00.000Z' }));
   old.close();
 
   const store = new SqliteStore({ path });
   t.teardown(() => store.close());
   const got = (await store.getIncident(1))!;
   t.same(got.timeline, [
-    { legacy: true, at: 1000, actor: 'alertmanager', kind: 'opened', severity: 'critical', rule: 'critical-by-name', firing: 2, respondBy: Date.parse('2026-11-23T22:13:00Z'), slaMs: 300_000 },
+    {
+      legacy: true,
+      at: 1000,
+      actor: 'alertmanager',
+      kind: 'opened',
+      severity: 'critical',
+      rule: 'critical-by-name',
+      firing: 2,
+      respondBy: Date.parse('2026-11-23T22:13:00Z'),
+      slaMs: 300_000,
+    },
     { legacy: true, at: 1001, actor: 'Alice Martin', kind: 'acknowledged', by: 'Alice Martin', via: 'slack' },
-    { legacy: true, at: 1002, actor: 'system', kind: 'paged', channel: 'slack', target: '#security-incident', event: 'opened', recipients: ['unknown', 'unknown', 'unknown'], outcome: 'sent' },
-    { legacy: true, at: 1003, actor: 'system', kind: 'page_failed', channel: 'email', target: 'carol@example.com', event: 'opened', recipients: ['carol@example.com'], outcome: 'rejected', reason: 'rejected by the mail server' },
+    {
+      legacy: true,
+      at: 1002,
+      actor: 'system',
+      kind: 'paged',
+      channel: 'slack',
+      target: '#security-incident',
+      event: 'opened',
+      recipients: ['unknown', 'unknown', 'unknown'],
+      outcome: 'sent',
+    },
+    {
+      legacy: true,
+      at: 1003,
+      actor: 'system',
+      kind: 'page_failed',
+      channel: 'email',
+      target: 'carol@example.com',
+      event: 'opened',
+      recipients: ['carol@example.com'],
+      outcome: 'rejected',
+      reason: 'rejected by the mail server',
+    },
     { legacy: true, at: 1004, actor: 'system', kind: 'note', text: 'something this version never wrote' },
   ]);
   t.equal(describeEntry(got.timeline[2]!), 'Slack #security-incident: opened, mentioning 3', 'the same words as before');
   const [page] = await store.claimPages(5000, 10, { owner: 'test', until: 35_000 });
-  t.same(page!.cause, { at: 5000, actor: 'system', kind: 'sla_breached', severity: 'critical', respondBy: Date.parse('2026-11-23T22:13:00Z'), lateMs: 0, legacy: true });
+  t.same(page!.cause, {
+    at: 5000,
+    actor: 'system',
+    kind: 'sla_breached',
+    severity: 'critical',
+    respondBy: Date.parse('2026-11-23T22:13:00Z'),
+    lateMs: 0,
+    legacy: true,
+  });
   const db = new Database(path, { readonly: true });
   t.teardown(() => db.close());
   t.throws(() => db.prepare(`SELECT detail FROM timeline`).all(), /no such column/, 'no prose is stored any more');
   t.ok(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'timeline_incident'`).get(), 'the index is back');
-  t.same(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all(), [{ name: 'timeline_append_only_delete' }, { name: 'timeline_append_only_update' }], 'and the append-only triggers');
+  t.same(
+    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all(),
+    [{ name: 'timeline_append_only_delete' }, { name: 'timeline_append_only_update' }],
+    'and the append-only triggers',
+  );
   t.same(db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'timeline_prose%'`).all(), [], 'the old table is gone');
 });
 
@@ -327,31 +424,52 @@ t.test('a failed WAL sync: the batch gets 503, and so does every later write unt
   });
   await t.rejects(store.applyNotification(n, decide(1000)), { name: 'StoreUnavailableError', message: /EIO/ });
   proto.datasync = real;
-  await t.rejects(store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'later' }), decide(1000)), { name: 'StoreUnavailableError', message: /until restarted/ });
+  await t.rejects(store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'later' }), decide(1000)), {
+    name: 'StoreUnavailableError',
+    message: /until restarted/,
+  });
   await t.rejects(store.ping(), { name: 'StoreUnavailableError' }, 'readiness fails');
   await store.close();
   const again = new SqliteStore({ path });
   t.teardown(() => again.close());
   await again.ping();
-  t.ok(await again.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'after' }), decide(1000)), 'a restart recovers');
+  t.ok(
+    await again.applyNotification(groupNotification([incomingAlert('c', 'ServiceDown')], { groupKey: 'after' }), decide(1000)),
+    'a restart recovers',
+  );
 });
 
-t.test('overrides are read once per change: an own write is seen at the next read, another connection commit within a second', async (t) => {
-  const path = join(tempDir(t), 'o.db');
-  const store = new SqliteStore({ path });
-  t.teardown(() => store.close());
-  const T0 = 1_800_000_000_000;
-  t.same(await store.listOverrides(T0), []);
-  const a = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0 });
-  t.same(await store.listOverrides(T0), [a], 'its own write');
-  t.same(await store.listOverrides(T0 + 60_000), [], 'ended by a later time');
-  t.same(await store.listOverrides(T0), [a], 'an earlier time after a later one reads again');
-  // Another process writing to the same file (the database is shared on disk, not only through this store).
-  const other = new Database(path);
-  t.teardown(() => other.close());
-  other.prepare(`INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (NULL, 'bob', ?, ?, 'cli', ?)`).run(T0, T0 + 120_000, T0);
-  await new Promise((r) => setTimeout(r, 1100));
-  t.same((await store.listOverrides(T0)).map((o) => o.contact), ['alice', 'bob'], "another connection's commit, within a second");
-  t.equal(await store.deleteOverride(a.id), true);
-  t.same((await store.listOverrides(T0)).map((o) => o.contact), ['bob'], 'its own delete');
-});
+t.test(
+  'overrides are read once per change: an own write is seen at the next read, another connection commit within a second',
+  async (t) => {
+    const path = join(tempDir(t), 'o.db');
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    const T0 = 1_800_000_000_000;
+    t.same(await store.listOverrides(T0), []);
+    const a = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0 });
+    t.same(await store.listOverrides(T0), [a], 'its own write');
+    t.same(await store.listOverrides(T0 + 60_000), [], 'ended by a later time');
+    t.same(await store.listOverrides(T0), [a], 'an earlier time after a later one reads again');
+    // Another process writing to the same file (the database is shared on disk, not only through this store).
+    const other = new Database(path);
+    t.teardown(() => other.close());
+    other
+      .prepare(
+        `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at) VALUES (NULL, 'bob', ?, ?, 'cli', ?)`,
+      )
+      .run(T0, T0 + 120_000, T0);
+    await new Promise((r) => setTimeout(r, 1100));
+    t.same(
+      (await store.listOverrides(T0)).map((o) => o.contact),
+      ['alice', 'bob'],
+      "another connection's commit, within a second",
+    );
+    t.equal(await store.deleteOverride(a.id), true);
+    t.same(
+      (await store.listOverrides(T0)).map((o) => o.contact),
+      ['bob'],
+      'its own delete',
+    );
+  },
+);

@@ -30,7 +30,20 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
 
   const now = new Date().toISOString();
   // 1: an ordinary critical incident; 2: one for the replay; 3: one changed through the API.
-  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack', { startsAt: now, labels: { instance: 'lb-1:443', service: 'edge' }, annotations: { summary: 'Request flood on lb-1', runbook_url: 'https://runbooks.example.com/ddos' } })], { externalURL: 'http://alertmanager:9093' }));
+  await postWebhook(
+    app,
+    payload(
+      uniqueGroup(),
+      [
+        alert('DDoSAttack', {
+          startsAt: now,
+          labels: { instance: 'lb-1:443', service: 'edge' },
+          annotations: { summary: 'Request flood on lb-1', runbook_url: 'https://runbooks.example.com/ddos' },
+        }),
+      ],
+      { externalURL: 'http://alertmanager:9093' },
+    ),
+  );
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown', { startsAt: now })]));
   await postWebhook(app, payload(uniqueGroup(), [alert('HighErrorRate', { startsAt: now })]));
   // 4: hostile labels and annotations, long enough to test the phone width too.
@@ -38,7 +51,11 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
   const hostile = alert('DataExfiltration', {
     startsAt: now,
     labels: { service: evil, pod: `checkout-${'x'.repeat(120)}` },
-    annotations: { summary: evil, runbook_url: 'javascript:window.__xss=3', description: `" onmouseover="window.__xss=4" ${'y'.repeat(200)}` },
+    annotations: {
+      summary: evil,
+      runbook_url: 'javascript:window.__xss=3',
+      description: `" onmouseover="window.__xss=4" ${'y'.repeat(200)}`,
+    },
   });
   hostile.generatorURL = 'javascript:window.__xss=5';
   await postWebhook(app, payload(uniqueGroup(), [hostile], { externalURL: 'http://alertmanager:9093' }));
@@ -50,7 +67,16 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1024, height: 900 },
     });
   } catch (err) {
@@ -179,7 +205,10 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
     await page.setViewportSize({ width: 375, height: 812 });
     for (const path of ['/incidents', '/incidents/1', '/incidents/4', '/sign-in']) {
       await page.goto(`${base}${path}`);
-      t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), `${path}: scrollWidth ${await page.evaluate(() => document.documentElement.scrollWidth)} ≤ 375`);
+      t.ok(
+        await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+        `${path}: scrollWidth ${await page.evaluate(() => document.documentElement.scrollWidth)} ≤ 375`,
+      );
     }
     await page.goto(`${base}/incidents/1`);
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
@@ -187,5 +216,9 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
     t.pass(`screenshot written to ${SCREENSHOT}`);
   });
 
-  t.same(cspErrors.filter((e) => /Content Security Policy/i.test(e)), [], 'the page itself breaks no CSP rule');
+  t.same(
+    cspErrors.filter((e) => /Content Security Policy/i.test(e)),
+    [],
+    'the page itself breaks no CSP rule',
+  );
 });

@@ -7,7 +7,13 @@ t.test('a session holds the viewer until it expires; anything malformed is no se
   const v = decodeSession(encodeSession({ name: 'Carol Diaz', contact: 'carol' }, 2000), 1000);
   t.same(v, { name: 'Carol Diaz', contact: 'carol' });
   t.equal(decodeSession(encodeSession({ name: 'x' }, 1000), 1000), undefined, 'expired');
-  for (const bad of ['', 'not base64 json', Buffer.from('{"n":1,"e":9e15}').toString('base64url'), Buffer.from('{"n":"x"}').toString('base64url')]) t.equal(decodeSession(bad, 0), undefined);
+  for (const bad of [
+    '',
+    'not base64 json',
+    Buffer.from('{"n":1,"e":9e15}').toString('base64url'),
+    Buffer.from('{"n":"x"}').toString('base64url'),
+  ])
+    t.equal(decodeSession(bad, 0), undefined);
 });
 
 t.test('a name or e-mail is the contact it names, case-insensitively', async (t) => {

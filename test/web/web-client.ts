@@ -29,7 +29,11 @@ export class WebClient {
   }
 
   /** Posts a form as a browser does, with the CSRF token of the last page unless `fields._csrf` says otherwise. */
-  async post(url: string, fields: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  async post(
+    url: string,
+    fields: Record<string, string | undefined>,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     const form = new URLSearchParams();
     for (const [k, v] of Object.entries({ _csrf: this.csrf, ...fields })) if (v !== undefined) form.set(k, v);
     return this.keep(

@@ -34,13 +34,24 @@ export class EmailNotifier implements Notifier {
   private readonly closing = new AbortController();
 
   constructor(private readonly settings: EmailSettings) {
-    this.notConfigured = !settings.url ? 'e-mail is not configured (SMTP_URL unset)' : !settings.from ? 'e-mail is not configured (EMAIL_FROM unset)' : undefined;
+    this.notConfigured = !settings.url
+      ? 'e-mail is not configured (SMTP_URL unset)'
+      : !settings.from
+        ? 'e-mail is not configured (EMAIL_FROM unset)'
+        : undefined;
     const t = settings.timeoutMs ?? 10_000;
     // Pooled: a new SMTP connection (greeting, EHLO, maybe TLS) is slow even to a local server
     // (docs/performance.md#page-latency). Idle connections close after socketTimeout.
     this.transport = this.notConfigured
       ? undefined
-      : nodemailer.createTransport({ url: settings.url, pool: true, maxConnections: 3, connectionTimeout: t, greetingTimeout: t, socketTimeout: t });
+      : nodemailer.createTransport({
+          url: settings.url,
+          pool: true,
+          maxConnections: 3,
+          connectionTimeout: t,
+          greetingTimeout: t,
+          socketTimeout: t,
+        });
     this.domain = (settings.from ?? 'alert-triage@localhost').split('@')[1]?.replace(/>$/, '') || 'localhost';
   }
 
@@ -109,8 +120,11 @@ ${link ? `<p><a href="${htmlEscape(link)}">Open the incident</a></p>` : ''}
       if (e.code === 'EABORT') throw new NotifyError('SMTP: aborted at shutdown', true, { maybeDelivered: true });
       // SMTP 4xx is "try again later"; 5xx is final; no answer at all is worth retrying.
       if (typeof e.responseCode === 'number') throw new NotifyError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode < 500);
-      if (e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE') throw new NotifyError(`SMTP ${e.code}: ${e.message}`, false);
-      throw new NotifyError(`SMTP unreachable: ${e.code ?? ''} ${e.message}`.trim(), true, { maybeDelivered: e.code !== 'ECONNECTION' && e.code !== 'EDNS' });
+      if (e.code === 'EAUTH' || e.code === 'EENVELOPE' || e.code === 'EMESSAGE')
+        throw new NotifyError(`SMTP ${e.code}: ${e.message}`, false);
+      throw new NotifyError(`SMTP unreachable: ${e.code ?? ''} ${e.message}`.trim(), true, {
+        maybeDelivered: e.code !== 'ECONNECTION' && e.code !== 'EDNS',
+      });
     }
   }
 

@@ -7,9 +7,16 @@ export const slackChannel: ChannelDefinition = {
   create: (s, state) =>
     new SlackNotifier(
       {
-        token: s.slackBotToken, apiUrl: s.slackApiUrl, publicUrl: s.publicUrl, timeoutMs: s.slackTimeoutMs, checklists: s.checklists,
+        token: s.slackBotToken,
+        apiUrl: s.slackApiUrl,
+        publicUrl: s.publicUrl,
+        timeoutMs: s.slackTimeoutMs,
+        checklists: s.checklists,
         ...(s.slackIntervalMs !== undefined ? { pace: { intervalMs: s.slackIntervalMs } } : {}),
       },
-      { get: (incidentId, target) => state.slackMessage(incidentId, target), save: (incidentId, target, channelId, ts) => state.saveSlackMessage(incidentId, target, channelId, ts) },
+      {
+        get: (incidentId, target) => state.slackMessage(incidentId, target),
+        save: (incidentId, target, channelId, ts) => state.saveSlackMessage(incidentId, target, channelId, ts),
+      },
     ),
 };

@@ -1,4 +1,11 @@
-import { ErrorCode, LogLevel, WebClient, type ConversationsHistoryResponse, type ConversationsListResponse, type WebAPICallResult } from '@slack/web-api';
+import {
+  ErrorCode,
+  LogLevel,
+  WebClient,
+  type ConversationsHistoryResponse,
+  type ConversationsListResponse,
+  type WebAPICallResult,
+} from '@slack/web-api';
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../../classify/severity.js';
@@ -47,8 +54,21 @@ const markTime: TimeFormat = (ms) => `${MARK}${ms}\u0001`;
 const withSlackDates = (text: string) => text.replace(MARKS, (_, ms: string) => slackDate(Number(ms)));
 // Errors Slack gives for requests that will never succeed as they are.
 const PERMANENT = new Set([
-  'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope',
-  'channel_not_found', 'not_in_channel', 'is_archived', 'msg_too_long', 'invalid_blocks', 'invalid_arguments', 'message_not_found', 'cant_update_message',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'no_permission',
+  'missing_scope',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'msg_too_long',
+  'invalid_blocks',
+  'invalid_arguments',
+  'message_not_found',
+  'cant_update_message',
 ]);
 
 /**
@@ -84,7 +104,8 @@ export class SlackNotifier implements Notifier {
           rejectRateLimitedCalls: true,
           timeout: settings.timeoutMs ?? 10_000,
           // The client has no per-call signal; this fetch adds ours to its timeout so shutdown can cut calls short.
-          fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, this.closing.signal]) : this.closing.signal }),
+          fetch: (url, init) =>
+            fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, this.closing.signal]) : this.closing.signal }),
           // Failures are reported by the dispatcher, in the service's own log and the incident's timeline.
           logLevel: LogLevel.ERROR,
         })
@@ -113,7 +134,12 @@ export class SlackNotifier implements Notifier {
       if (!UPDATE_GONE.test(err.message)) throw err;
     });
     const reply = await call(() =>
-      client.chat.postMessage({ channel: root.channelId, thread_ts: root.ts, text: showBidiControls(`${mentions(page)}${withSlackDates(slackText(describePage(page, markTime)))}`), metadata }),
+      client.chat.postMessage({
+        channel: root.channelId,
+        thread_ts: root.ts,
+        text: showBidiControls(`${mentions(page)}${withSlackDates(slackText(describePage(page, markTime)))}`),
+        metadata,
+      }),
     );
     return { externalRef: `${root.channelId}:${String(reply.ts)}` };
   }
@@ -127,7 +153,13 @@ export class SlackNotifier implements Notifier {
       // as the announcement (whose answer was lost while a later page of the incident started the
       // thread), or folded into a digest.
       if (root) {
-        const r = await client.conversations.replies({ channel: root.channelId, ts: root.ts, oldest, include_all_metadata: true, limit: 200 });
+        const r = await client.conversations.replies({
+          channel: root.channelId,
+          ts: root.ts,
+          oldest,
+          include_all_metadata: true,
+          limit: 200,
+        });
         const found = (r.messages ?? []).find((m) => carries(m, page.id));
         if (found) return { externalRef: `${root.channelId}:${String(found.ts)}` };
       }
@@ -165,7 +197,11 @@ export class SlackNotifier implements Notifier {
     const known = this.conversationIds.get(target);
     if (known) return known;
     if (!target.startsWith('#')) return target;
-    for await (const r of this.pages('conversations.list', { types: 'public_channel,private_channel', exclude_archived: true, limit: 1000 })) {
+    for await (const r of this.pages('conversations.list', {
+      types: 'public_channel,private_channel',
+      exclude_archived: true,
+      limit: 1000,
+    })) {
       for (const c of (r as ConversationsListResponse).channels ?? []) if (c.name && c.id) this.conversationIds.set(`#${c.name}`, c.id);
       const id = this.conversationIds.get(target);
       if (id) return id;
@@ -190,27 +226,36 @@ export class SlackNotifier implements Notifier {
     const client = this.requireClient();
     const counts = SEVERITIES.map((s) => [s, items.filter((i) => i.incident.severity === s).length] as const).filter(([, n]) => n > 0);
     const worst = counts[0]![0];
-    const sorted = [...items].sort((a, b) => severityRank(a.incident.severity) - severityRank(b.incident.severity) || a.incident.id! - b.incident.id!);
+    const sorted = [...items].sort(
+      (a, b) => severityRank(a.incident.severity) - severityRank(b.incident.severity) || a.incident.id! - b.incident.id!,
+    );
     const headline = `${items.length} incident updates: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`;
-    const lines = sorted.slice(0, 40).map(({ incident, page }) => `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackText(incident.title)} (${page.event.replace('_', ' ')})`);
+    const lines = sorted
+      .slice(0, 40)
+      .map(
+        ({ incident, page }) =>
+          `${SEVERITY_STYLE[incident.severity].emoji} ${this.link(incident)} ${slackText(incident.title)} (${page.event.replace('_', ' ')})`,
+      );
     if (sorted.length > 40) lines.push(`…and ${sorted.length - 40} more: see /api/incidents`);
     const allMentions = [...new Set(items.flatMap((i) => i.page.mentions))];
     const r = await call(() =>
-      client.chat.postMessage(showBidiControlsDeep({
-        channel: target,
-        text: `${allMentions.map((m) => `<@${m}>`).join(' ')} ${headline}`.trim(),
-        attachments: [
-          {
-            color: SEVERITY_STYLE[worst].color,
-            fallback: headline,
-            blocks: [
-              { type: 'section', text: { type: 'mrkdwn', text: `*${headline}* (folded to stay within Slack's rate limit)` } },
-              { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } },
-            ],
-          },
-        ],
-        metadata: { event_type: METADATA_TYPE, event_payload: { outbox_ids: items.map((i) => i.page.id).join(',') } },
-      })),
+      client.chat.postMessage(
+        showBidiControlsDeep({
+          channel: target,
+          text: `${allMentions.map((m) => `<@${m}>`).join(' ')} ${headline}`.trim(),
+          attachments: [
+            {
+              color: SEVERITY_STYLE[worst].color,
+              fallback: headline,
+              blocks: [
+                { type: 'section', text: { type: 'mrkdwn', text: `*${headline}* (folded to stay within Slack's rate limit)` } },
+                { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } },
+              ],
+            },
+          ],
+          metadata: { event_type: METADATA_TYPE, event_payload: { outbox_ids: items.map((i) => i.page.id).join(',') } },
+        }),
+      ),
     );
     this.conversationIds.set(target, String(r.channel));
     return { externalRef: `${String(r.channel)}:${String(r.ts)}` };
@@ -231,7 +276,10 @@ export class SlackNotifier implements Notifier {
     const f = facts(i);
     const blocks: object[] = [
       // plain_text is never parsed for mentions; angle brackets are swapped anyway so no client ever does.
-      { type: 'header', text: { type: 'plain_text', text: `${style.emoji} ${style.label}: ${i.title.replace(/</g, '‹').replace(/>/g, '›')}`.slice(0, 150) } },
+      {
+        type: 'header',
+        text: { type: 'plain_text', text: `${style.emoji} ${style.label}: ${i.title.replace(/</g, '‹').replace(/>/g, '›')}`.slice(0, 150) },
+      },
       {
         type: 'section',
         fields: [
@@ -243,19 +291,48 @@ export class SlackNotifier implements Notifier {
         ],
       },
     ];
-    if (f.labels.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: f.labels.map((l) => `\`${slackEscape(l).replace(/`/g, "'")}\``).join(' ') } });
-    const about = [f.summary && `*${slackText(f.summary)}*`, f.description && slackText(f.description), f.runbook && `<${slackUrl(f.runbook)}|Runbook>`].filter(Boolean).join('\n');
+    if (f.labels.length)
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: f.labels.map((l) => `\`${slackEscape(l).replace(/`/g, "'")}\``).join(' ') },
+      });
+    const about = [
+      f.summary && `*${slackText(f.summary)}*`,
+      f.description && slackText(f.description),
+      f.runbook && `<${slackUrl(f.runbook)}|Runbook>`,
+    ]
+      .filter(Boolean)
+      .join('\n');
     if (about) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: about.slice(0, 2900) } });
     if (i.status !== 'resolved') {
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*First response*\n${firstSteps(this.settings.checklists, i).map((s, n) => `${n + 1}. ${slackText(s)}`).join('\n')}` } });
+      blocks.push({
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*First response*\n${firstSteps(this.settings.checklists, i)
+            .map((s, n) => `${n + 1}. ${slackText(s)}`)
+            .join('\n')}`,
+        },
+      });
     }
-    if (page.mentions.length && page.event === 'opened') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Paging ${mentions(page).trim()}` } });
+    if (page.mentions.length && page.event === 'opened')
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Paging ${mentions(page).trim()}` } });
     if (i.status !== 'resolved') {
       blocks.push({
         type: 'actions',
         block_id: `incident-${i.id}`,
         elements: [
-          ...(i.status === 'open' ? [{ type: 'button', action_id: 'ack', text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value: String(i.id) }] : []),
+          ...(i.status === 'open'
+            ? [
+                {
+                  type: 'button',
+                  action_id: 'ack',
+                  text: { type: 'plain_text', text: 'Acknowledge' },
+                  style: 'primary',
+                  value: String(i.id),
+                },
+              ]
+            : []),
           { type: 'button', action_id: 'resolve', text: { type: 'plain_text', text: 'Resolve' }, style: 'danger', value: String(i.id) },
         ],
       });
@@ -293,7 +370,7 @@ function mentions(page: OutboxEntry): string {
 /** Runs one Web API call and turns its failure into a NotifyError that says whether to retry. */
 async function call(fn: () => Promise<WebAPICallResult>): Promise<WebAPICallResult & { channel?: string; ts?: string }> {
   try {
-    return (await fn());
+    return await fn();
   } catch (err) {
     throw toNotifyError(err);
   }
@@ -308,8 +385,16 @@ function isRefusal(err: unknown): boolean {
 }
 
 function toNotifyError(err: unknown): NotifyError {
-  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number; message: string; original?: Error & { cause?: { code?: string } } };
-  if (e.code === ErrorCode.RateLimitedError) return new NotifyError('Slack rate limit (429)', true, { retryAfterMs: (e.retryAfter ?? 1) * 1000 });
+  const e = err as {
+    code?: string;
+    data?: { error?: string };
+    retryAfter?: number;
+    statusCode?: number;
+    message: string;
+    original?: Error & { cause?: { code?: string } };
+  };
+  if (e.code === ErrorCode.RateLimitedError)
+    return new NotifyError('Slack rate limit (429)', true, { retryAfterMs: (e.retryAfter ?? 1) * 1000 });
   if (e.code === ErrorCode.PlatformError) {
     const reason = e.data?.error ?? 'unknown_error';
     return new NotifyError(`Slack: ${reason}`, !PERMANENT.has(reason));
@@ -317,12 +402,21 @@ function toNotifyError(err: unknown): NotifyError {
   if (e.code === ErrorCode.HTTPError) {
     // A 502/503/504 or 408 may come from a proxy after Slack stored the message: look before resending.
     const unknown = e.statusCode === undefined || e.statusCode === 408 || (e.statusCode >= 502 && e.statusCode <= 504);
-    return new NotifyError(`Slack HTTP ${e.statusCode ?? ''}`.trim(), e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408, { maybeDelivered: unknown });
+    return new NotifyError(
+      `Slack HTTP ${e.statusCode ?? ''}`.trim(),
+      e.statusCode === undefined || e.statusCode >= 500 || e.statusCode === 408,
+      { maybeDelivered: unknown },
+    );
   }
   // Network errors, timeouts, aborts. Unless the connection was never made, the request may have been
   // written and Slack may have stored the message with only the answer lost: the outcome is unknown.
   const original = e.original;
   const cause = original?.cause?.code ?? (original as { code?: string } | undefined)?.code;
-  const reason = original?.name === 'TimeoutError' ? 'timed out' : original?.name === 'AbortError' ? 'aborted' : (cause ?? original?.message ?? e.message);
+  const reason =
+    original?.name === 'TimeoutError'
+      ? 'timed out'
+      : original?.name === 'AbortError'
+        ? 'aborted'
+        : (cause ?? original?.message ?? e.message);
   return new NotifyError(`Slack unreachable: ${reason}`, true, { maybeDelivered: !(cause && NEVER_SENT.has(cause)) });
 }

@@ -11,7 +11,8 @@ import type { WebRoutesOptions } from '../web-options.js';
 const incidentActions: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { service, store } = opts;
   const ctx = (req: FastifyRequest, reply: FastifyReply) => pageContext(req, reply, opts);
-  const notFound = (req: FastifyRequest, reply: FastifyReply, id: number) => sendHtml(reply, errorPage(ctx(req, reply), 404, `There is no incident ${id}.`), 404);
+  const notFound = (req: FastifyRequest, reply: FastifyReply, id: number) =>
+    sendHtml(reply, errorPage(ctx(req, reply), 404, `There is no incident ${id}.`), 404);
 
   const responder = (req: FastifyRequest) => {
     // The session plugin let no request without a viewer this far.
@@ -41,7 +42,8 @@ const incidentActions: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app,
     const incident = await store.getIncident(req.params.id, { offset: 0, limit: 1 });
     if (!incident) return notFound(req, reply, req.params.id);
     const steps = checklistFor(opts.settings().checklists, incident).flatMap((s) => s.steps);
-    if (!steps.includes(req.body.step)) return sendHtml(reply, errorPage(ctx(req, reply), 400, `"${req.body.step}" is not a step of this incident's checklist.`), 400);
+    if (!steps.includes(req.body.step))
+      return sendHtml(reply, errorPage(ctx(req, reply), 400, `"${req.body.step}" is not a step of this incident's checklist.`), 400);
     const note = req.body.note?.trim() || undefined;
     if (req.body.problem && !note) return sendHtml(reply, errorPage(ctx(req, reply), 400, 'Say what the problem is.'), 400);
     const state = req.body.problem ? 'problem' : req.body.done ? 'done' : 'undone';

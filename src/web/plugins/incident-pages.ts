@@ -27,7 +27,14 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
     if (!incident) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
-    return sendHtml(reply, incidentPage(pageContext(req, reply, opts), { incident, checklist: checklistFor(checklists, incident), team }, incidentVersion(incident)));
+    return sendHtml(
+      reply,
+      incidentPage(
+        pageContext(req, reply, opts),
+        { incident, checklist: checklistFor(checklists, incident), team },
+        incidentVersion(incident),
+      ),
+    );
   });
 };
 

@@ -18,7 +18,11 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(cookie, { secret: opts.sessionSecret });
   // Room for three 10,000-character review fields even when every character is percent-encoded UTF-8.
   await app.register(formbody, { bodyLimit: 512 * 1024 });
-  await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: cookieBase(opts), getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: cookieBase(opts),
+    getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf,
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,

@@ -56,35 +56,39 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     return reply.redirect(`/sign-in?next=${encodeURIComponent(next)}`, 303);
   });
 
-  app.get(
-    '/sign-in',
-    { schema: { querystring: SignInQuerystring } },
-    async (req, reply) => {
-      if (req.viewer) return reply.redirect(localPath(req.query.next), 303);
-      return sendHtml(reply, signInPage(pageContext(req, reply, opts), { proxy: opts.auth.mode === 'proxy', next: localPath(req.query.next), openTrial: opts.apiToken === undefined }));
-    },
-  );
+  app.get('/sign-in', { schema: { querystring: SignInQuerystring } }, async (req, reply) => {
+    if (req.viewer) return reply.redirect(localPath(req.query.next), 303);
+    return sendHtml(
+      reply,
+      signInPage(pageContext(req, reply, opts), {
+        proxy: opts.auth.mode === 'proxy',
+        next: localPath(req.query.next),
+        openTrial: opts.apiToken === undefined,
+      }),
+    );
+  });
 
-  app.post(
-    '/sign-in',
-    { schema: { body: SignInBody } },
-    async (req, reply) => {
-      if (opts.auth.mode === 'proxy') return sendHtml(reply, errorPage(pageContext(req, reply, opts), 400, 'Sign in through the authenticating proxy.'), 400);
-      const name = req.body.name.trim();
-      const next = localPath(req.body.next);
-      // The same constant-time check as the API's bearer token.
-      const tokenOk = opts.apiToken === undefined || authorizationMatches(`Bearer ${req.body.token}`, opts.apiToken, false);
-      if (!name || !tokenOk) {
-        req.log.warn({ name }, 'web sign-in refused');
-        const error = name ? 'Wrong API token: nobody is signed in.' : 'Your name is required.';
-        return sendHtml(reply, signInPage(pageContext(req, reply, opts), { proxy: false, next, error, name, openTrial: opts.apiToken === undefined }), 401);
-      }
-      const viewer = viewerFor(contacts(), name);
-      reply.setCookie(SESSION_COOKIE, encodeSession(viewer, clock.now() + ttl), { ...cookieBase(opts), maxAge: Math.floor(ttl / 1000) });
-      req.log.info({ name: viewer.name, contact: viewer.contact }, 'signed in on the web');
-      return reply.redirect(next, 303);
-    },
-  );
+  app.post('/sign-in', { schema: { body: SignInBody } }, async (req, reply) => {
+    if (opts.auth.mode === 'proxy')
+      return sendHtml(reply, errorPage(pageContext(req, reply, opts), 400, 'Sign in through the authenticating proxy.'), 400);
+    const name = req.body.name.trim();
+    const next = localPath(req.body.next);
+    // The same constant-time check as the API's bearer token.
+    const tokenOk = opts.apiToken === undefined || authorizationMatches(`Bearer ${req.body.token}`, opts.apiToken, false);
+    if (!name || !tokenOk) {
+      req.log.warn({ name }, 'web sign-in refused');
+      const error = name ? 'Wrong API token: nobody is signed in.' : 'Your name is required.';
+      return sendHtml(
+        reply,
+        signInPage(pageContext(req, reply, opts), { proxy: false, next, error, name, openTrial: opts.apiToken === undefined }),
+        401,
+      );
+    }
+    const viewer = viewerFor(contacts(), name);
+    reply.setCookie(SESSION_COOKIE, encodeSession(viewer, clock.now() + ttl), { ...cookieBase(opts), maxAge: Math.floor(ttl / 1000) });
+    req.log.info({ name: viewer.name, contact: viewer.contact }, 'signed in on the web');
+    return reply.redirect(next, 303);
+  });
 
   app.post('/sign-out', async (_req, reply) => {
     reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -17,7 +17,8 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 /** "in 4m" or "12m ago"; rounded to the minute past an hour, so it reads at a glance. */
 export function relative(ms: number, now: number): string {
   const d = ms - now;
-  const abs = Math.abs(d) < 60_000 ? `${Math.max(0, Math.round(Math.abs(d) / 1000))}s` : formatDuration(Math.round(Math.abs(d) / 60_000) * 60_000);
+  const abs =
+    Math.abs(d) < 60_000 ? `${Math.max(0, Math.round(Math.abs(d) / 1000))}s` : formatDuration(Math.round(Math.abs(d) / 60_000) * 60_000);
   return d >= 0 ? `in ${abs}` : `${abs} ago`;
 }
 

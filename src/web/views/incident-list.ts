@@ -23,9 +23,12 @@ export function listSearch(q: ListQuery, page = q.page): string {
 
 /** /incidents: newest first, filters, pages. */
 export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, hasNext: boolean, version: string): string {
-  const option = (value: string, label: string, current: string | undefined) => html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
+  const option = (value: string, label: string, current: string | undefined) =>
+    html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
   const rows = incidents.map(
-    (i) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="sev">${SEVERITY_LABEL[i.severity]}</span> <span class="title">${i.title}</span></a>
+    (
+      i,
+    ) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="sev">${SEVERITY_LABEL[i.severity]}</span> <span class="title">${i.title}</span></a>
 <span class="meta"><span class="status">${STATUS_LABEL[i.status]}</span> · opened <time datetime="${iso(i.openedAt)}">${relative(i.openedAt, ctx.now)}</time> · deadline ${deadline(i, ctx.now)}</span></li>`,
   );
   const body = html`<h1>Incidents</h1>

@@ -56,17 +56,18 @@ function checklistBlock(incident: IncidentWithDetails, sections: ChecklistSectio
   const status = checklistStatus(incident.timeline);
   let n = 0;
   return html`${sections.map(
-    (s) => html`<h3>${s.section}</h3><ul class="checklist">${s.steps.map((step) => {
-      n += 1;
-      const st = status.get(step);
-      const done = st?.state === 'done';
-      const id = `step-${n}`;
-      return html`<li class="step ${st?.state ?? 'undone'}"><form method="post" action="/incidents/${incident.id}/checklist" class="step-form">${hidden(csrf)}<input type="hidden" name="step" value="${step}">
+    (s) =>
+      html`<h3>${s.section}</h3><ul class="checklist">${s.steps.map((step) => {
+        n += 1;
+        const st = status.get(step);
+        const done = st?.state === 'done';
+        const id = `step-${n}`;
+        return html`<li class="step ${st?.state ?? 'undone'}"><form method="post" action="/incidents/${incident.id}/checklist" class="step-form">${hidden(csrf)}<input type="hidden" name="step" value="${step}">
 <input type="checkbox" id="${id}" name="done" value="on"${done ? html` checked` : ''} data-autosubmit><label for="${id}">${step}</label> <button type="submit" class="small">Update</button></form>
 ${st && st.state !== 'undone' ? html`<p class="by">${STATE_MARK[st.state]} ${st.state === 'done' ? 'done' : 'problem'} by ${st.actor}, <time datetime="${iso(st.at)}">${utc(st.at)}</time>${st.note ? html`: ${st.note}` : ''}</p>` : ''}
 <details><summary>Report a problem</summary><form method="post" action="/incidents/${incident.id}/checklist" class="stack">${hidden(csrf)}<input type="hidden" name="step" value="${step}"><input type="hidden" name="problem" value="on">
 <label for="${id}-problem">Problem with this step</label><input id="${id}-problem" name="note" required maxlength="2000"><button type="submit">Mark as a problem</button></form></details></li>`;
-    })}</ul>`,
+      })}</ul>`,
   )}`;
 }
 
@@ -86,7 +87,9 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   const paging = i.timeline.filter((e) => PAGING_KINDS.has(e.kind));
   const csrf = ctx.csrf;
   const actions = html`${i.status === 'open' ? html`<form method="post" action="/incidents/${i.id}/ack" class="inline">${hidden(csrf)}<button type="submit" class="primary">Acknowledge</button></form>` : ''}${
-    i.status !== 'resolved' ? html`<form method="post" action="/incidents/${i.id}/resolve" class="inline">${hidden(csrf)}<button type="submit">Resolve</button></form>` : ''
+    i.status !== 'resolved'
+      ? html`<form method="post" action="/incidents/${i.id}/resolve" class="inline">${hidden(csrf)}<button type="submit">Resolve</button></form>`
+      : ''
   }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
@@ -99,7 +102,9 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
 <section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
-    notes.length ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>` : html`<p class="muted">No notes yet.</p>`
+    notes.length
+      ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>`
+      : html`<p class="muted">No notes yet.</p>`
   }</div>
 <form method="post" action="/incidents/${i.id}/notes" class="stack">${hidden(csrf)}<label for="note">Note</label><textarea id="note" name="text" required maxlength="4000" rows="3"></textarea><button type="submit">Add note</button></form></section>
 <section id="review"><h2>Post-incident review</h2><div id="review-saved" data-live>${
@@ -111,10 +116,13 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
 <button type="submit">Save</button></form></section>
 <section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${
-    i.alertCount > i.alerts.length ? html`<p class="muted">Showing the first ${i.alerts.length} of ${i.alertCount}; the API has them all.</p>` : ''
+    i.alertCount > i.alerts.length
+      ? html`<p class="muted">Showing the first ${i.alerts.length} of ${i.alertCount}; the API has them all.</p>`
+      : ''
   }</section>
 <section id="timeline" data-live><h2>Timeline</h2><ol class="timeline">${i.timeline.map(
-    (e) => html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
+    (e) =>
+      html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
   )}</ol></section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
 }

@@ -22,7 +22,9 @@ export interface LiveCheck {
 export function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck): string {
   const nav = ctx.viewer
     ? html`<nav><a href="/incidents">Incidents</a><span class="who">Signed in as ${ctx.viewer.name}</span>${
-        ctx.canSignOut ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>` : ''
+        ctx.canSignOut
+          ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>`
+          : ''
       }</nav>`
     : html``;
   return html`<!doctype html>

@@ -2,9 +2,16 @@ import { html } from '../html.js';
 import { hidden, layout, type PageContext } from './layout.js';
 
 /** The sign-in page: the built-in form, or a word about the proxy. */
-export function signInPage(ctx: PageContext, opts: { proxy: boolean; next: string; error?: string; name?: string; openTrial?: boolean }): string {
+export function signInPage(
+  ctx: PageContext,
+  opts: { proxy: boolean; next: string; error?: string; name?: string; openTrial?: boolean },
+): string {
   if (opts.proxy) {
-    return layout('Sign in', ctx, html`<h1>Sign in</h1><p>This service signs people in through an authenticating proxy. Open it through the proxy's address.</p>`);
+    return layout(
+      'Sign in',
+      ctx,
+      html`<h1>Sign in</h1><p>This service signs people in through an authenticating proxy. Open it through the proxy's address.</p>`,
+    );
   }
   return layout(
     'Sign in',

@@ -9,21 +9,67 @@ t.test('acknowledge, resolve, note, checklist and review act as the signed-in us
   await c.get('/incidents/1');
   t.equal((await c.post('/incidents/1/ack', {})).headers.location, '/incidents/1');
   t.equal((await c.post('/incidents/1/notes', { text: 'logs saved' })).headers.location, '/incidents/1#notes');
-  t.equal((await c.post('/incidents/1/checklist', { step: 'PRESERVE: save all logs before anything else changes', done: 'on' })).statusCode, 303);
-  t.equal((await c.post('/incidents/1/checklist', { step: 'PRESERVE: save all logs before anything else changes' })).statusCode, 303, 'untick');
-  t.equal((await c.post('/incidents/1/checklist', { step: 'ASSESS: what was accessed, since when, and who is affected', problem: 'on', note: 'no access logs' })).statusCode, 303);
-  t.equal((await c.post('/incidents/1/review', { rootCause: 'expired cert\r\nsecond line', impact: 'checkout down 20 min', prevention: 'alert on expiry' })).statusCode, 303);
-  t.equal((await c.post('/incidents/1/review', { rootCause: 'expired cert\r\nsecond line', impact: 'checkout down 20 min', prevention: 'alert on expiry' })).statusCode, 303, 'the same again');
+  t.equal(
+    (await c.post('/incidents/1/checklist', { step: 'PRESERVE: save all logs before anything else changes', done: 'on' })).statusCode,
+    303,
+  );
+  t.equal(
+    (await c.post('/incidents/1/checklist', { step: 'PRESERVE: save all logs before anything else changes' })).statusCode,
+    303,
+    'untick',
+  );
+  t.equal(
+    (
+      await c.post('/incidents/1/checklist', {
+        step: 'ASSESS: what was accessed, since when, and who is affected',
+        problem: 'on',
+        note: 'no access logs',
+      })
+    ).statusCode,
+    303,
+  );
+  t.equal(
+    (
+      await c.post('/incidents/1/review', {
+        rootCause: 'expired cert\r\nsecond line',
+        impact: 'checkout down 20 min',
+        prevention: 'alert on expiry',
+      })
+    ).statusCode,
+    303,
+  );
+  t.equal(
+    (
+      await c.post('/incidents/1/review', {
+        rootCause: 'expired cert\r\nsecond line',
+        impact: 'checkout down 20 min',
+        prevention: 'alert on expiry',
+      })
+    ).statusCode,
+    303,
+    'the same again',
+  );
   t.equal((await c.post('/incidents/1/resolve', {})).statusCode, 303);
   const i = (await api(app, 'GET', '/api/incidents/1')).body;
   t.equal(i.acknowledgedBy, 'Carol Diaz');
   const mine = i.timeline.filter((e: { actor: string }) => e.actor === 'carol');
   t.same(
     mine.map((e: { kind: string; via?: string; state?: string }) => [e.kind, e.via ?? e.state ?? '']),
-    [['acknowledged', 'web'], ['note', ''], ['checklist', 'done'], ['checklist', 'undone'], ['checklist', 'problem'], ['review', ''], ['resolved', 'web']],
+    [
+      ['acknowledged', 'web'],
+      ['note', ''],
+      ['checklist', 'done'],
+      ['checklist', 'undone'],
+      ['checklist', 'problem'],
+      ['review', ''],
+      ['resolved', 'web'],
+    ],
     'every action is recorded with the contact as actor; saving the same review twice records it once',
   );
-  t.match(mine[4], { note: 'no access logs', detail: 'Problem: ASSESS: what was accessed, since when, and who is affected: no access logs' });
+  t.match(mine[4], {
+    note: 'no access logs',
+    detail: 'Problem: ASSESS: what was accessed, since when, and who is affected: no access logs',
+  });
   t.match(mine[5], { rootCause: 'expired cert\nsecond line' });
 
   const page = (await c.get('/incidents/1')).body;
@@ -48,7 +94,11 @@ t.test('a bad form gets a clear 4xx', async (t) => {
   const notAStep = await c.post('/incidents/1/checklist', { step: 'Drop the database', done: 'on' });
   t.equal(notAStep.statusCode, 400);
   t.match(notAStep.body, /is not a step of this incident&#39;s checklist/);
-  t.equal((await c.post('/incidents/1/checklist', { step: 'Root cause identified', problem: 'on' })).statusCode, 400, 'a problem needs a note');
+  t.equal(
+    (await c.post('/incidents/1/checklist', { step: 'Root cause identified', problem: 'on' })).statusCode,
+    400,
+    'a problem needs a note',
+  );
   t.equal((await c.post('/incidents/1/notes', { text: '   ' })).statusCode, 400);
   t.equal((await c.post('/incidents/1/notes', { text: 'x'.repeat(5000) })).statusCode, 400);
   t.equal((await c.post('/incidents/999/ack', {})).statusCode, 404);

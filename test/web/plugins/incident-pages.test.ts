@@ -21,10 +21,16 @@ t.test('the list: newest first, filters, pages, countdown or breached', async (t
   t.equal(first.match(/<li class="incident/g)?.length, 50);
   t.match(first, /href="\/incidents\?page=2" rel="next">Older/);
   const second = (await c.get('/incidents?page=2')).body;
-  t.same([...second.matchAll(/href="\/incidents\/(\d+)"/g)].map((m) => Number(m[1])), [5, 4, 3, 2, 1].filter((n) => n <= 5));
+  t.same(
+    [...second.matchAll(/href="\/incidents\/(\d+)"/g)].map((m) => Number(m[1])),
+    [5, 4, 3, 2, 1].filter((n) => n <= 5),
+  );
   t.match(second, /rel="prev">Newer/);
   const crit = (await c.get('/incidents?severity=critical&status=')).body;
-  t.same([...crit.matchAll(/href="\/incidents\/(\d+)"/g)].map((m) => Number(m[1])), [1]);
+  t.same(
+    [...crit.matchAll(/href="\/incidents\/(\d+)"/g)].map((m) => Number(m[1])),
+    [1],
+  );
   t.match(crit, /data-deadline="\d+">in 5m/);
   t.match(crit, /<option value="critical" selected>/);
   clock.advance(6 * 60_000);
@@ -35,9 +41,18 @@ t.test('the incident page: deadline, paging, alerts, silence link, timeline, lab
   const { app } = await makeApp(t);
   await postWebhook(
     app,
-    payload(uniqueGroup(), [alert('DDoSAttack', { labels: { instance: 'lb:443', job: 'edge' }, annotations: { summary: 'Traffic spike', runbook_url: 'https://runbooks.example/ddos' } })], {
-      externalURL: 'http://alertmanager:9093',
-    }),
+    payload(
+      uniqueGroup(),
+      [
+        alert('DDoSAttack', {
+          labels: { instance: 'lb:443', job: 'edge' },
+          annotations: { summary: 'Traffic spike', runbook_url: 'https://runbooks.example/ddos' },
+        }),
+      ],
+      {
+        externalURL: 'http://alertmanager:9093',
+      },
+    ),
   );
   const c = new WebClient(app);
   await c.signIn();
@@ -51,9 +66,22 @@ t.test('the incident page: deadline, paging, alerts, silence link, timeline, lab
   t.match(page, /<a href="http:\/\/prometheus:9090\/graph" rel="noopener noreferrer">generator URL<\/a>/);
   const silence = /href="(http:\/\/alertmanager:9093\/#\/silences\/new\?filter=[^"]+)"/.exec(page)?.[1];
   t.ok(silence, 'a silence link');
-  t.equal(decodeURIComponent(new URL(silence!.replace(/&amp;/g, '&')).hash.split('filter=')[1]!), '{alertname="DDoSAttack",instance="lb:443",job="edge"}');
+  t.equal(
+    decodeURIComponent(new URL(silence!.replace(/&amp;/g, '&')).hash.split('filter=')[1]!),
+    '{alertname="DDoSAttack",instance="lb:443",job="edge"}',
+  );
   t.match(page, /Opened as critical by rule critical-by-name/);
-  for (const text of ['>Acknowledge</button>', '>Resolve</button>', '>Add note</button>', '>Save</button>', '<label for="note">Note</label>', '<label for="root-cause">Root cause</label>', 'Immediate actions (first 5 minutes)', 'After any incident', 'STOP: take the affected systems offline']) {
+  for (const text of [
+    '>Acknowledge</button>',
+    '>Resolve</button>',
+    '>Add note</button>',
+    '>Save</button>',
+    '<label for="note">Note</label>',
+    '<label for="root-cause">Root cause</label>',
+    'Immediate actions (first 5 minutes)',
+    'After any incident',
+    'STOP: take the affected systems offline',
+  ]) {
     t.ok(page.includes(text), text);
   }
   // Every field has a visible label.
@@ -61,13 +89,15 @@ t.test('the incident page: deadline, paging, alerts, silence link, timeline, lab
   const inputs = page.match(/<(?:input|textarea|select)(?![^>]*type="hidden")[^>]*>/g)!;
   t.equal(ids.length, inputs.length, 'every field has an id');
   for (const id of ids) t.ok(page.includes(`<label for="${id}">`), `a label for ${id}`);
-
 });
 
 t.test('hostile labels and annotations stay inert', async (t) => {
   const { app } = await makeApp(t);
   const evil = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'';
-  const a = alert('Breach', { labels: { service: evil, category: 'data-breach' }, annotations: { summary: evil, runbook_url: 'javascript:alert(3)', description: '<a href="javascript:alert(4)">x</a>' } });
+  const a = alert('Breach', {
+    labels: { service: evil, category: 'data-breach' },
+    annotations: { summary: evil, runbook_url: 'javascript:alert(3)', description: '<a href="javascript:alert(4)">x</a>' },
+  });
   a.generatorURL = 'javascript:alert(5)';
   await postWebhook(app, payload(uniqueGroup(), [a], { externalURL: 'javascript:alert(6)//' }));
   const c = new WebClient(app);

@@ -7,7 +7,11 @@ t.test("the list's live version: carried by the page, moved by a change made els
   const c = new WebClient(app);
   await c.signIn();
   const v1 = (await c.get('/incidents/live?severity=critical')).json().version;
-  t.match((await c.get('/incidents?severity=critical')).body, `data-live-url="/incidents/live?severity=critical" data-live-version="${v1}"`, 'the page carries the version it shows');
+  t.match(
+    (await c.get('/incidents?severity=critical')).body,
+    `data-live-url="/incidents/live?severity=critical" data-live-version="${v1}"`,
+    'the page carries the version it shows',
+  );
   // A change between the render and the script's first poll: the poll's answer differs from the page's.
   await api(app, 'POST', '/api/incidents/1/ack', { by: 'alice' });
   t.not((await c.get('/incidents/live?severity=critical')).json().version, v1, 'the list version moves with a change made elsewhere');

@@ -39,7 +39,13 @@ t.test('security headers: a CSP without inline script or style, nosniff, same-or
   t.equal(res.headers['x-content-type-options'], 'nosniff');
   t.equal(res.headers['referrer-policy'], 'same-origin', 'incident URLs do not leak to the links');
   t.equal(res.headers['strict-transport-security'], undefined, 'no HSTS over plain http');
-  t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).headers['content-security-policy'], undefined, 'the API is not in the pages’ scope');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: 'Bearer test-api-token' } })).headers[
+      'content-security-policy'
+    ],
+    undefined,
+    'the API is not in the pages’ scope',
+  );
 
   const secure = await makeApp(t, { config: { channels: { publicUrl: 'https://triage.example.com' } } });
   const s = new WebClient(secure.app, { origin: 'https://triage.example.com' });

@@ -3,7 +3,8 @@ import { api, makeApp } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
 
 /** A string for a test's message: TAP reads U+2028 and the like as line ends. */
-const show = (s: string | undefined) => (s === undefined ? 'undefined' : s.replace(/[^\x21-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+const show = (s: string | undefined) =>
+  s === undefined ? 'undefined' : s.replace(/[^\x21-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 t.test('signed out, a page redirects to sign-in; / goes to /incidents; the API keeps its bearer token', async (t) => {
   const { app } = await seeded(t);
@@ -20,7 +21,12 @@ t.test('signed out, a page redirects to sign-in; / goes to /incidents; the API k
   const c = new WebClient(app);
   const form = await c.get('/sign-in');
   t.equal(form.statusCode, 200);
-  for (const text of ['<label for="name">Your name</label>', '<label for="token">API token</label>', '<button type="submit">Sign in</button>']) t.ok(form.body.includes(text), text);
+  for (const text of [
+    '<label for="name">Your name</label>',
+    '<label for="token">API token</label>',
+    '<button type="submit">Sign in</button>',
+  ])
+    t.ok(form.body.includes(text), text);
   const home = await c.signIn();
   t.equal(home.statusCode, 303);
   t.equal(home.headers.location, '/incidents');
@@ -31,7 +37,9 @@ t.test('the session cookie: HttpOnly, SameSite=Lax, signed; Secure when PUBLIC_U
   const { app } = await seeded(t);
   const c = new WebClient(app);
   const res = await c.signIn();
-  const cookie = (res.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean; value: string }[]).find((k) => k.name === 'triage_session')!;
+  const cookie = (res.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean; value: string }[]).find(
+    (k) => k.name === 'triage_session',
+  )!;
   t.ok(cookie.httpOnly);
   t.equal(cookie.sameSite, 'Lax');
   t.notOk(cookie.secure, 'not over plain http');
@@ -55,7 +63,10 @@ t.test('the session cookie: HttpOnly, SameSite=Lax, signed; Secure when PUBLIC_U
   const secure = await makeApp(t, { config: { channels: { publicUrl: 'https://triage.example.com' } } });
   const s = new WebClient(secure.app, { origin: 'https://triage.example.com' });
   const signed = await s.signIn();
-  t.ok((signed.cookies as { name: string; secure?: boolean }[]).every((k) => k.secure), 'Secure with an https PUBLIC_URL');
+  t.ok(
+    (signed.cookies as { name: string; secure?: boolean }[]).every((k) => k.secure),
+    'Secure with an https PUBLIC_URL',
+  );
 });
 
 t.test('a wrong token shows an error and signs nobody in; next= only goes to a local path', async (t) => {
@@ -74,7 +85,10 @@ t.test('a wrong token shows an error and signs nobody in; next= only goes to a l
 });
 
 t.test('behind an authenticating proxy: the header names the user, only from the proxy', async (t) => {
-  const web = { sessionSecret: 'x'.repeat(32), auth: { mode: 'proxy', header: 'X-Forwarded-Email', trusted: ['127.0.0.1', '10.0.0.0/8'] } } as const;
+  const web = {
+    sessionSecret: 'x'.repeat(32),
+    auth: { mode: 'proxy', header: 'X-Forwarded-Email', trusted: ['127.0.0.1', '10.0.0.0/8'] },
+  } as const;
   const { app } = await seeded(t, { config: { web } });
   const proxied = new WebClient(app, { 'x-forwarded-email': 'carol@example.com' });
   const page = await proxied.get('/incidents/1');
@@ -82,7 +96,10 @@ t.test('behind an authenticating proxy: the header names the user, only from the
   t.match(page.body, /Signed in as Carol Diaz/);
   t.notOk(page.body.includes('Sign out'), 'sign-out is the proxy’s');
   t.equal((await proxied.post('/incidents/1/ack', {})).statusCode, 303);
-  t.match((await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'), { kind: 'acknowledged', actor: 'carol', by: 'Carol Diaz', via: 'web' });
+  t.match(
+    (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+    { kind: 'acknowledged', actor: 'carol', by: 'Carol Diaz', via: 'web' },
+  );
 
   const stranger = new WebClient(app, { 'x-forwarded-email': 'eve@example.com' });
   t.match((await stranger.get('/incidents')).body, /Signed in as eve@example.com/, 'an e-mail that is no contact is its own name');
