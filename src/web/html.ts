@@ -20,13 +20,15 @@ export function escapeHtml(text: string): string {
 }
 
 /**
- * Text with bidirectional controls (U+202E and the rest), which would display it reversed and run
- * on into what follows: isolated in a <bdi> in a text node, so it cannot reorder the page around
- * it; in an attribute, where no element can isolate it, written visibly ("[U+202E]").
+ * Text with bidirectional controls (U+202E and the rest), which would display it reversed ("evil"
+ * as "live") and run on into what follows: each control is written visibly ("[U+202E]"), so it
+ * acts on nothing, and in a text node the value is isolated in a <bdi> as well, so that no other
+ * direction in it can reorder the page around it.
  */
 function escapeText(text: string, inTag: boolean): string {
   if (!hasBidiControls(text)) return escapeHtml(text);
-  return inTag ? escapeHtml(showBidiControls(text)) : `<bdi>${escapeHtml(text)}</bdi>`;
+  const shown = escapeHtml(showBidiControls(text));
+  return inTag ? shown : `<bdi>${shown}</bdi>`;
 }
 
 function render(value: unknown, inTag: boolean): string {

@@ -33,10 +33,14 @@ t.test('only http and https become links', async (t) => {
   );
 });
 
-t.test('bidirectional controls are isolated in text and shown in attributes', async (t) => {
+t.test('bidirectional controls are shown, not obeyed, and isolated in text', async (t) => {
   const name = 'host\u202Egnp.exe';
-  t.equal(html`<p>${name} ok</p>`.value, '<p><bdi>host\u202Egnp.exe</bdi> ok</p>', 'a <bdi>: the reversal cannot run on into " ok"');
+  t.equal(
+    html`<p>${name} ok</p>`.value,
+    '<p><bdi>host[U+202E]gnp.exe</bdi> ok</p>',
+    'shown, not obeyed, and isolated: nothing runs on into " ok"',
+  );
   t.equal(html`<p title="${name}">x</p>`.value, '<p title="host[U+202E]gnp.exe">x</p>', 'no element can isolate an attribute');
   t.equal(html`<p>${'plain'}</p>`.value, '<p>plain</p>', 'text without them is as it was');
-  t.equal(html`<p>${'<\u202E>'}</p>`.value, '<p><bdi>&lt;\u202E&gt;</bdi></p>', 'and still escaped');
+  t.equal(html`<p>${'<\u202E>'}</p>`.value, '<p><bdi>&lt;[U+202E]&gt;</bdi></p>', 'and still escaped');
 });
