@@ -1,5 +1,5 @@
 import type { RawPeople } from './people-schema.js';
-import type { Identity } from './person.js';
+import type { Identity, Person, SignInMethod } from './person.js';
 import { higherRole, type Role } from './role.js';
 
 /** Who may do what, from the `people` section and the contacts' `access`. */
@@ -22,7 +22,7 @@ export interface PersonRecord {
 
 export const DEFAULT_PEOPLE: PeopleConfig = {
   defaultRole: 'responder',
-  unknown: 'refuse',
+  unknown: 'none',
   emailClaim: 'email',
   allowUnverifiedEmail: false,
   groupsClaim: 'groups',
@@ -62,4 +62,13 @@ export function roleOf(people: PeopleConfig, contacts: readonly PersonRecord[], 
 /** The identity of a contact of the config. */
 export function identityOfContact(c: PersonRecord, groups: readonly string[] = []): Identity {
   return { key: c.id, contact: c.id, name: c.name, email: c.email ?? null, groups };
+}
+
+/**
+ * The person acting, with their role now. The shared API_TOKEN (and the built-in form, which
+ * checks it) is the admin's: whoever holds it can do everything through the API anyway.
+ */
+export function personOf(people: PeopleConfig, contacts: readonly PersonRecord[], who: Identity, via: SignInMethod): Person {
+  const role = via === 'api-token' || via === 'form' ? 'admin' : roleOf(people, contacts, who);
+  return { ...who, role, via };
 }

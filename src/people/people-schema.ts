@@ -14,7 +14,7 @@ export const PeopleSchema = Type.Object(
     defaultRole: Type.Optional(RoleText),
     /**
      * Someone the identity provider knows but the config does not: `refuse` (told why, not signed in),
-     * `none` (signed in with no role: they see who they are and whom to ask), or a role.
+     * `none` (the default: signed in with no role, they see who they are and whom to ask), or a role.
      */
     unknown: Type.Optional(Type.Union([Type.Literal('refuse'), Type.Literal('none'), RoleText])),
     /** The ID token claim that holds the e-mail address a contact is matched by (default `email`). */

@@ -17,14 +17,31 @@ t.test('CSRF: a form without the token, or from another origin, gets 403 and cha
   t.equal((await c.post('/incidents/1/ack', {}, { origin: 'null' })).statusCode, 403, 'an opaque origin (a sandboxed frame) too');
   const signedOut = await app.inject({ method: 'POST', url: '/incidents/1/ack', headers: { origin: 'https://evil.example' } });
   t.equal(signedOut.statusCode, 403, 'refused before the sign-in redirect: a cross-site post may carry no cookie');
-  // Another browser's session replayed without its CSRF cookie.
-  const attacker = new WebClient(app);
-  attacker.cookies.set('triage_session', c.cookies.get('triage_session')!);
-  t.equal((await attacker.post('/incidents/1/ack', { _csrf: c.csrf })).statusCode, 403);
+  // The token is bound to the session (issue 20): another person's token with this session is refused.
+  const other = new WebClient(app);
+  await other.signIn('Dan Okafor');
+  await other.get('/incidents/1');
+  t.not(other.csrf, c.csrf, 'each session has its own token');
+  t.equal((await c.post('/incidents/1/ack', { _csrf: other.csrf })).statusCode, 403, "one user's session with another user's CSRF token");
   t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'nothing changed');
   t.equal((await c.post('/sign-in', { name: 'x', token: 'test-api-token', _csrf: 'forged' })).statusCode, 403, 'sign-in is protected too');
   const ok = await c.post('/incidents/1/ack', {}, { origin: 'http://localhost:80' });
   t.equal(ok.statusCode, 303, 'the page itself may');
+});
+
+t.test('CSRF: a token from before sign-in is refused after it (it was bound to the pre-session cookie)', async (t) => {
+  const { app } = await seeded(t);
+  const c = new WebClient(app);
+  await c.get('/sign-in');
+  const before = c.csrf;
+  t.ok(before, 'the sign-in form has a token');
+  t.equal((await c.post('/sign-in', { name: 'Carol Diaz', token: 'test-api-token', next: '/incidents' })).statusCode, 303);
+  const stale = await c.post('/incidents/1/ack', { _csrf: before });
+  t.equal(stale.statusCode, 403, 'the token from before sign-in');
+  t.match(stale.body, /did not come from this site/);
+  await c.get('/incidents/1');
+  t.not(c.csrf, before, 'a new token once signed in');
+  t.equal((await c.post('/incidents/1/ack', {})).statusCode, 303, "the session's own token");
 });
 
 t.test('security headers: a CSP without inline script or style, nosniff, same-origin referrer; HSTS only over https', async (t) => {

@@ -77,9 +77,11 @@ t.test('a wrong token shows an error and signs nobody in; next= only goes to a l
   t.match(res.body, /Wrong API token: nobody is signed in/);
   t.notOk(c.cookies.has('triage_session'));
   t.notOk(res.body.includes('test-api-token'), 'no secret in the page');
-  await c.get('/sign-in');
   for (const next of ['//evil.example', 'https://evil.example/', '/\\evil.example']) {
-    const r = await c.post('/sign-in', { name: 'x', token: 'test-api-token', next });
+    // A fresh browser each time: a signed-in one's form token is its session's (issue 20).
+    const fresh = new WebClient(app);
+    await fresh.get('/sign-in');
+    const r = await fresh.post('/sign-in', { name: 'x', token: 'test-api-token', next });
     t.equal(r.headers.location, '/incidents', `${next} is not followed`);
   }
 });
@@ -93,7 +95,7 @@ t.test('behind an authenticating proxy: the header names the user, only from the
   const proxied = new WebClient(app, { 'x-forwarded-email': 'carol@example.com' });
   const page = await proxied.get('/incidents/1');
   t.equal(page.statusCode, 200, 'inject comes from 127.0.0.1, a trusted proxy');
-  t.match(page.body, /Signed in as Carol Diaz/);
+  t.match(page.body, /Signed in as <a href="\/me">Carol Diaz<\/a>/);
   t.notOk(page.body.includes('Sign out'), 'sign-out is the proxy’s');
   t.equal((await proxied.post('/incidents/1/ack', {})).statusCode, 303);
   t.match(
@@ -101,8 +103,12 @@ t.test('behind an authenticating proxy: the header names the user, only from the
     { kind: 'acknowledged', actor: 'carol', by: 'Carol Diaz', via: 'web' },
   );
 
+  // Someone the config does not know is signed in with no role by default (people.unknown: none), and told so.
   const stranger = new WebClient(app, { 'x-forwarded-email': 'eve@example.com' });
-  t.match((await stranger.get('/incidents')).body, /Signed in as eve@example.com/, 'an e-mail that is no contact is its own name');
+  const refused = await stranger.get('/incidents');
+  t.equal(refused.statusCode, 403, 'no role: no incidents');
+  t.match(refused.body, /This needs the viewer role \(read incidents\); eve@example.com has no role/);
+  t.match(refused.body, /Signed in as <a href="\/me">eve@example.com<\/a>/, 'an e-mail that is no contact is its own name');
   t.equal((await new WebClient(app).get('/incidents')).statusCode, 303, 'no header: sign-in');
   t.match((await new WebClient(app).get('/sign-in')).body, /authenticating proxy/);
 
@@ -126,9 +132,11 @@ t.test('next= with characters a Location header cannot carry: percent-encoded as
     ['/\u3000/evil.example', '/incidents'],
     ['/incidents/1?x=%C4%81', '/incidents/1?x=%C4%81'],
   ];
-  const c = new WebClient(app);
-  await c.get('/sign-in');
+  let c = new WebClient(app);
   for (const [next, location] of cases) {
+    // A fresh browser each time: a signed-in one's form token is its session's (issue 20).
+    c = new WebClient(app);
+    await c.get('/sign-in');
     const r = await c.post('/sign-in', { name: 'x', token: 'test-api-token', next });
     t.equal(r.statusCode, 303, `${show(next)}: signed in`);
     t.equal(r.headers.location, location, `${show(next)} → ${location}`);
