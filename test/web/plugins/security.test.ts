@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import t from 'tap';
 import { api, makeApp } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
@@ -67,4 +68,38 @@ t.test('security headers: a CSP without inline script or style, nosniff, same-or
   const secure = await makeApp(t, { config: { channels: { publicUrl: 'https://triage.example.com' } } });
   const s = new WebClient(secure.app, { origin: 'https://triage.example.com' });
   t.match((await s.get('/sign-in')).headers['strict-transport-security'], /max-age=/);
+});
+
+t.test('bodies: forms up to 512 KiB, no JSON at all; a large body is refused before it is read, also before sign-in', async (t) => {
+  const { app } = await seeded(t);
+  const c = new WebClient(app);
+  await c.signIn();
+  await c.get('/incidents/1');
+  const big = await c.post('/incidents/1/notes', { text: 'x'.repeat(600 * 1024) });
+  t.equal(big.statusCode, 413, 'a form over 512 KiB');
+  t.match(big.body, /larger than 512 KiB/);
+  // 8 MiB of JSON to the unauthenticated sign-in: refused by its Content-Length, unparsed.
+  const json = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'x'.repeat(8 * 1024 * 1024), token: 'y' }),
+  });
+  t.equal(json.statusCode, 413, 'a large JSON sign-in');
+  const small = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'x', token: 'y' }),
+  });
+  t.equal(small.statusCode, 415, 'the pages take no JSON at all');
+  t.match(small.body, /take forms only/);
+  const chunked = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+    payload: Readable.from([Buffer.alloc(600 * 1024, 'a')]),
+  });
+  t.equal(chunked.statusCode, 413, 'a chunked form without a length stops at 512 KiB');
+  t.equal((await api(app, 'POST', '/api/incidents/1/ack', { by: 'x' })).status, 200, 'the API still takes JSON');
 });
