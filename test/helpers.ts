@@ -251,5 +251,13 @@ export function capturedLog(): { logger: NonNullable<AppDeps['logger']>; text: (
   });
   const logger = pino({ level: 'trace' }, sink) as unknown as NonNullable<AppDeps['logger']>;
   const text = () => chunks.join('');
-  return { logger, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
