@@ -15,8 +15,7 @@ const triage = {
 };
 
 /** A browser signed in through the trusted proxy's header as `email` (the proxy mode gives each person their own role). */
-const proxied = (app: FastifyInstance, email: string) =>
-  new WebClient(app, { 'x-forwarded-email': email });
+const proxied = (app: FastifyInstance, email: string) => new WebClient(app, { 'x-forwarded-email': email });
 const web = { sessionSecret: 'x'.repeat(32), auth: { mode: 'proxy', header: 'X-Forwarded-Email', trusted: ['127.0.0.1'] } } as const;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
