@@ -24,6 +24,15 @@ t.test('CSRF: a form without the token, or from another origin, gets 403 and cha
   await other.get('/incidents/1');
   t.not(other.csrf, c.csrf, 'each session has its own token');
   t.equal((await c.post('/incidents/1/ack', { _csrf: other.csrf })).statusCode, 403, "one user's session with another user's CSRF token");
+  // Cookie tossing: this session with another browser's CSRF cookie and that browser's token.
+  const tossed = new WebClient(app);
+  tossed.cookies.set('triage_session', c.cookies.get('triage_session')!);
+  if (other.cookies.has('_csrf')) tossed.cookies.set('_csrf', other.cookies.get('_csrf')!);
+  t.equal(
+    (await tossed.post('/incidents/1/ack', { _csrf: other.csrf })).statusCode,
+    403,
+    "one session with another user's CSRF cookie and token",
+  );
   t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'nothing changed');
   t.equal((await c.post('/sign-in', { name: 'x', token: 'test-api-token', _csrf: 'forged' })).statusCode, 403, 'sign-in is protected too');
   const ok = await c.post('/incidents/1/ack', {}, { origin: 'http://localhost:80' });
