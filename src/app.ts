@@ -123,6 +123,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     config: live,
     unconfigured,
+    takesReviews: (channel) => channels.some((c) => c.name === channel && c.takesReviews === true),
     onCommitted: (change) => {
       metrics.observeChange(change);
       // The pages are committed: the dispatcher claims them now instead of at its next poll.

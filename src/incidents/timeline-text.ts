@@ -131,6 +131,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  review: 'Post-incident review saved',
 };
 
 /**
