@@ -108,6 +108,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     {
       ...config.channels,
       checklists: () => live.current.checklists,
+      now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
     },
     store,

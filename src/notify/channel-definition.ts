@@ -33,6 +33,8 @@ export interface ChannelSettings {
   outgoingWebhooks?: Readonly<Record<string, { url: string; secret: string }>> | undefined;
   /** How long one HTTP call of those channels may take before its outcome is unknown (default 10 s). */
   httpTimeoutMs?: number | undefined;
+  /** The service's clock (signatures' timestamps). */
+  now?: (() => number) | undefined;
   /** Other paces for those channels (tests), by channel name. */
   paces?: Readonly<Record<string, Partial<Pace>>> | undefined;
 }

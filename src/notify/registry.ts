@@ -5,6 +5,7 @@ import { emailChannel } from './email/index.js';
 import { ntfyChannel } from './ntfy/index.js';
 import { slackChannel } from './slack/index.js';
 import { teamsChannel } from './teams/index.js';
+import { webhookChannel } from './webhook/index.js';
 
 export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
@@ -13,7 +14,7 @@ export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel
  * and its definition) and one line here; the outbox, the store, the metrics and the pages take the
  * list from here.
  */
-export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel, teamsChannel, ntfyChannel];
+export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel, teamsChannel, ntfyChannel, webhookChannel];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */
 export function createNotifiers(
