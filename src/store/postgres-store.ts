@@ -2,7 +2,7 @@ import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
@@ -17,6 +17,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   overrideValues,
@@ -47,6 +48,9 @@ import {
   type PaceDecider,
   type NotificationOutcome,
 } from './store.js';
+
+/** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
+const SEVERITY_RANKS = SEVERITIES.map(severityRank);
 
 /** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
 export interface PostgresPoolSettings {
@@ -329,18 +333,27 @@ export class PostgresStore implements IncidentStore {
     // SET reads the row as it was, so `o.status = 'sending'` tells a take-over. One statement: no BEGIN.
     // A page a replica of a release before leases is sending has no lease: it gets one from the first
     // claim that sees it, so it is taken over one lease later if that replica never records it.
+    // Most severe first across the whole queue, then the longest due: each severity's due pages are
+    // one range of the index outbox_claim, read in order and cut at the limit (the LATERAL), so a
+    // claim reads about as many rows as it takes however deep the queue. The candidates are then
+    // locked in that order; one a replica claimed meanwhile is skipped or re-checked by FOR UPDATE.
+    const notBusy = `NOT (channel || E'\\n' || target = ANY ($2::text[]))`;
     const rows = await this.statement<OutboxRow>(
       `WITH unleased AS (UPDATE outbox SET lease_until = $5 WHERE status = 'sending' AND lease_until IS NULL RETURNING 1)
        UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
          claimed_by = $4, lease_until = $5
        FROM (SELECT id FROM outbox
-             WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
-               AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
-             ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+             WHERE id IN (SELECT c.id FROM unnest($6::int[]) AS r (rank) CROSS JOIN LATERAL (
+                            SELECT id FROM outbox WHERE status = 'pending' AND priority = r.rank AND next_attempt_at <= $1 AND ${notBusy}
+                            ORDER BY next_attempt_at, id LIMIT $3) c
+                          UNION ALL
+                          SELECT id FROM outbox WHERE status = 'sending' AND lease_until <= $1 AND ${notBusy})
+               AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+             ORDER BY priority, next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
        WHERE o.id = due.id RETURNING o.*`,
-      [now, [...busy], limit, lease.owner, lease.until],
+      [now, [...busy], limit, lease.owner, lease.until, SEVERITY_RANKS],
     );
-    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toOutboxEntry);
+    return rows.sort(claimOrder).map(toOutboxEntry);
   }
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {

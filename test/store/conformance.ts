@@ -595,6 +595,79 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
   });
 
+  t.test('the outbox: a Critical committed after 5,000 waiting Lows is claimed first; then by severity, then by due time', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'high' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    // 5,000 Lows waiting, each to its own channel (so none waits for another's send), due over the
+    // last 5 s; the oldest is the first Low written.
+    const lows = Array.from({ length: 5000 }, (_, i) => page('low', `#low-${i}`, T0 - 5000 + i));
+    await apply(store, group('lows', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: lows }));
+    // Two Highs: the one written later was due earlier, and goes first.
+    await apply(store, group('high-1', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-late', T0)],
+    }));
+    await apply(store, group('high-2', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-early', T0 - 9000)],
+    }));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#sec', T0)],
+    }));
+
+    const [first] = await store.claimPages(T0, 1, lease(T0));
+    t.match(first, { incidentId: crit!.incident.id, severity: 'critical', target: '#sec' }, 'the Critical, with a claim of one');
+    const next = await store.claimPages(T0, 4, lease(T0));
+    t.same(
+      next.map((p) => p.target),
+      ['#high-early', '#high-late', '#low-0', '#low-1'],
+      'then the Highs, the longest due first, then the Lows in the order they fell due',
+    );
+    const rest = await store.claimPages(T0, 10_000, lease(T0));
+    t.equal(rest.length, 4998, 'every other Low once');
+    t.same(
+      rest.slice(0, 2).map((p) => p.target),
+      ['#low-2', '#low-3'],
+    );
+  });
+
+  t.test('the outbox: a page not due yet is not claimed however severe; a busy target is passed over in the severity scan', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    await apply(store, group('g', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#later', T0 + 1000), page('critical', '#busy', T0), page('low', '#free', T0)],
+    }));
+    t.same(
+      (await store.claimPages(T0, 10, lease(T0), ['slack\n#busy'])).map((p) => p.target),
+      ['#free'],
+    );
+    t.same(
+      (await store.claimPages(T0 + 1000, 10, lease(T0 + 1000))).map((p) => p.target),
+      ['#busy', '#later'],
+      'both Criticals once due and free, the longest due first',
+    );
+  });
+
   t.test(
     'leases: a live one is never taken; one that ran out is taken over as maybe sent, and only the holder records an outcome',
     async (t) => {
