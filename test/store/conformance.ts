@@ -183,6 +183,39 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
+  t.test(
+    'notifications arriving together (a group commit): each group once, repeats in turn, a throwing decision fails alone',
+    async (t) => {
+      const store = await makeStore(t);
+      // 30 groups, each notified twice at once (as two Alertmanagers of a pair do), the second with one
+      // more alert; and one whose decision throws, among them.
+      const first = Array.from({ length: 30 }, (_, i) => apply(store, group(`g${i}`, [incoming('a', 'ServiceDown')]), decide(T0)));
+      const second = Array.from({ length: 30 }, (_, i) =>
+        apply(store, group(`g${i}`, [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0 + MIN)),
+      );
+      const throwing = apply(store, group('boom', [incoming('a', 'ServiceDown')]), () => {
+        throw new Error('boom');
+      });
+      const [opened, updated] = await Promise.all([Promise.all(first), Promise.all(second), t.rejects(throwing, /boom/)]);
+      t.ok(
+        opened.every((c) => c?.incident.id),
+        'every first notification opened its group',
+      );
+      t.same(
+        updated.map((c) => c?.incident.id),
+        opened.map((c) => c!.incident.id),
+        'every second one updated the incident the first opened',
+      );
+      const listed = await store.listIncidents({ limit: 100 });
+      t.equal(listed.length, 30, 'one incident per group, none for the one that threw');
+      const one = (await store.getIncident(opened[7]!.incident.id))!;
+      t.same(
+        one.alerts.map((a) => a.fingerprint),
+        ['a', 'b'],
+      );
+    },
+  );
+
   t.test('updateIncident applies and reports; unknown ids are undefined', async (t) => {
     const store = await makeStore(t);
     const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
