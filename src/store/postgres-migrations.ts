@@ -162,4 +162,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_tokens_person ON api_tokens (person);
   `,
+  `
+  -- Claims take the most severe pages first across the whole queue, then the longest due: each
+  -- severity's due pages are one range of this index, read in order, however deep the queue.
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
+  `,
 ];
