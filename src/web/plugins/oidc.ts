@@ -112,7 +112,7 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
         expectedNonce: flow.n,
         idTokenExpected: true,
       });
-      claims = (tokens.claims() ?? {});
+      claims = tokens.claims() ?? {};
     } catch (err) {
       opts.limiters.signInByAddress.fail(req.ip);
       const refusedByProvider = err instanceof oidc.AuthorizationResponseError;
