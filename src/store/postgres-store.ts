@@ -349,6 +349,11 @@ export class PostgresStore implements IncidentStore {
     };
   }
 
+  async incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    const [row] = await this.query<IncidentRow & { version: number }>(`SELECT * FROM incidents WHERE id = $1`, [id]);
+    return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+  }
+
   async incidentVersion(id: number): Promise<number | undefined> {
     return (await this.query<{ version: number }>(SQL.version, [id]))[0]?.version;
   }

@@ -363,6 +363,13 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+    });
+  }
+
   incidentVersion(id: number): Promise<number | undefined> {
     return this.read(() => this.stmt.version.get(id));
   }

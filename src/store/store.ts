@@ -129,6 +129,8 @@ export interface IncidentRecords {
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
   /** One incident without its timeline: a window of its alerts, their count and its version; reads no timeline entry. */
   incidentHead(id: number, alerts: AlertWindow): Promise<IncidentHead | undefined>;
+  /** The incident's row alone, with its version: no alert, no timeline entry. */
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined>;
   /** The incident's version alone (IncidentHead.version), one row: what a live page polls. Undefined when there is no such incident. */
   incidentVersion(id: number): Promise<number | undefined>;
   /** A page of the timeline, newest first (see TimelineQuery); reads at most `limit` + 1 entries. */

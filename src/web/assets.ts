@@ -102,10 +102,11 @@ export const APP_JS = `
   function poll() {
     if (busy || document.hidden) return;
     busy = true;
-    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
+    // The version this page has: an incident's live URL answers 304, no body, while it stands.
+    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json', 'if-none-match': '"' + version + '"' } })
+      .then(function (r) { if (r.status === 304) return null; if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
       .then(function (body) {
-        return body.version !== version ? refresh() : null;
+        return body && body.version !== version ? refresh() : null;
       })
       .catch(function () {})
       .then(function () { busy = false; });

@@ -357,6 +357,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       ['x'],
     );
     t.notOk('timeline' in head, 'no timeline');
+    const row = (await store.incident(id))!;
+    t.equal(row.version, head.version);
+    t.equal(row.title, head.title);
+    t.notOk('alerts' in row || 'timeline' in row, 'the row alone');
+    t.equal(await store.incident(id + 1000), undefined);
     t.equal(await store.incidentVersion(id + 1000), undefined);
     t.equal(await store.incidentHead(id + 1000, { offset: 0, limit: 1 }), undefined);
   });
