@@ -9,6 +9,7 @@ import { incidentDetailsJson, incidentJson, timelinePageJson } from './incident-
 import { CURSOR_PATTERN, parseCursor } from '../http/timeline-cursor.js';
 import type { Clock } from '../clock.js';
 import { renderReport } from '../incidents/report.js';
+import { readReportInput } from '../service/report-reads.js';
 import { checklistFor } from '../incidents/checklist.js';
 
 /** What the incident API needs. */
@@ -123,11 +124,13 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   );
 
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
-    const incident = await store.getIncident(req.params.id);
-    if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    // Bounded reads, and a report that summarises beyond REPORT_LIMITS, whatever the incident holds.
+    const input = await readReportInput(store, req.params.id);
+    if (!input) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    const { sla, checklists } = opts.config.current;
     return reply
       .type('text/markdown; charset=utf-8')
-      .send(renderReport(incident, opts.config.current.sla, opts.clock.now(), checklistFor(opts.config.current.checklists, incident)));
+      .send(renderReport(input, sla, opts.clock.now(), checklistFor(checklists, input.incident)));
   });
 
   for (const [action, run] of [
