@@ -160,6 +160,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       FROM timeline WHERE kind = 'checklist')
     WHERE latest = 1;
   CREATE INDEX timeline_kind ON timeline (incident_id, kind, at, id);
+  -- A window of the alerts in start order without sorting them all (PostgreSQL has had it from the start).
+  CREATE INDEX alerts_window ON alerts (incident_id, starts_at, fingerprint);
   `,
 ];
 

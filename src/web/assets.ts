@@ -50,6 +50,7 @@ li.alert{background:#fff;padding:.5rem .75rem;margin:.5rem 0;border-radius:4px}
 ol.timeline li,ul.paging li,ul.notes li{margin:.3rem 0}
 code{font-size:.85rem}
 .pages{margin:1rem 0;display:flex;gap:1rem}
+ol.timeline{list-style:none;padding-left:0}
 `;
 
 /**

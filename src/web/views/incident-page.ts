@@ -127,8 +127,8 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
 <button type="submit">Save</button></form></section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
-<section id="timeline" data-live><h2>Timeline</h2>${timelineBlock(view)}</section>`;
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
+<section id="timeline" data-live><h2>Timeline</h2><p class="muted">${view.before === undefined ? 'Newest first.' : 'Older entries, newest first.'}</p>${timelineBlock(view)}</section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
 }
 
@@ -141,15 +141,22 @@ function pageUrl(id: number, q: { before?: string | null; alerts?: number }, anc
   return `/incidents/${id}${query ? `?${query}` : ''}#${anchor}`;
 }
 
-/** Which alerts are shown of how many, and links to the next and previous ones, the timeline's page kept. */
+/** Which alerts are shown of how many, when not all of them. */
+function alertRange(view: IncidentView): Html {
+  const { incident: i, alertsFrom } = view;
+  if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
+  const shown = i.alerts.length ? `${alertsFrom + 1}–${alertsFrom + i.alerts.length}` : 'none';
+  return html`<p class="muted">Showing alerts ${shown} of ${i.alertCount}.</p>`;
+}
+
+/** Links to the next and previous alerts, the timeline's page kept. */
 function alertPages(view: IncidentView): Html {
   const { incident: i, alertsFrom } = view;
   if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
   const before = view.before ?? null;
-  const shown = i.alerts.length ? `${alertsFrom + 1}–${alertsFrom + i.alerts.length}` : 'none';
   const previous = alertsFrom > 0 ? Math.max(0, alertsFrom - ALERTS_SHOWN) : undefined;
   const next = alertsFrom + i.alerts.length < i.alertCount ? alertsFrom + ALERTS_SHOWN : undefined;
-  return html`<p class="muted">Showing alerts ${shown} of ${i.alertCount}.</p><p class="pages">${
+  return html`<p class="pages">${
     previous !== undefined
       ? html`<a href="${pageUrl(i.id, { before, alerts: previous }, 'alerts')}" rel="prev">Previous ${ALERTS_SHOWN} alerts</a>`
       : ''
