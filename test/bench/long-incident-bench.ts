@@ -67,10 +67,12 @@ async function measure(label: string, fn: () => Promise<{ body: string; status: 
   runs.sort((a, b) => a - b);
   console.log(`${label}: ${status}, ${mb(size)}, median ${runs[1]!.toFixed(1)} ms`);
 }
-const get = (url: string, headers: Record<string, string> = {}) => async () => {
-  const r = await web.get(url, headers);
-  return { body: r.body, status: r.statusCode };
-};
+const get =
+  (url: string, headers: Record<string, string> = {}) =>
+  async () => {
+    const r = await web.get(url, headers);
+    return { body: r.body, status: r.statusCode };
+  };
 const apiGet = (url: string) => async () => {
   const r = await app.inject({ method: 'GET', url, headers: auth });
   return { body: r.body, status: r.statusCode };
