@@ -117,6 +117,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     {
       ...config.channels,
       checklists: () => live.current.checklists,
+      now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
     },
     store,
@@ -132,6 +133,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     config: live,
     unconfigured,
+    takesReviews: (channel) => channels.some((c) => c.name === channel && c.takesReviews === true),
     onCommitted: (change) => {
       metrics.observeChange(change);
       // The pages are committed: the dispatcher claims them now instead of at its next poll.

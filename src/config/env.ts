@@ -3,9 +3,11 @@ import type { PagingConfig, Route } from '../paging/paging-config.js';
 import { parseDuration } from '../incidents/duration.js';
 import { isIP } from 'node:net';
 import { ConfigError } from './load-config.js';
+import { channelProblems, readChannelEnv, type ChannelEnv } from './channel-env.js';
 
 /** Settings that come from the environment; the secrets live only here. */
-export interface EnvSettings {
+/** Teams, Mattermost, ntfy and outgoing webhooks have their own variables (config/channel-env.ts). */
+export interface EnvSettings extends ChannelEnv {
   port: number;
   host: string;
   databaseUrl: string | undefined;
@@ -96,6 +98,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     authProxy,
     oidc,
     tokenForm,
+    ...readChannelEnv(env),
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
@@ -184,6 +187,7 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
     problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
+  problems.push(...channelProblems(env, paging));
   return problems;
 }
 

@@ -41,6 +41,8 @@ export interface Route {
   /** Contact ids, roles, or `oncall` (whoever is on call at that moment). */
   notify: string[];
   email: boolean;
+  /** Push each paged person's own ntfy topic (contact `addresses: { ntfy: topic }`), one page each. */
+  ntfy: boolean;
 }
 
 /** What happens while nobody acknowledges. */
@@ -75,14 +77,14 @@ export interface PagingConfig extends PagingPolicy {
 }
 
 /** Without a drill section, a drill pages nobody but the person running it (fire --to). */
-const DEFAULT_DRILL_ROUTE: Route = { channels: [], to: [], notify: [], email: true };
+const DEFAULT_DRILL_ROUTE: Route = { channels: [], to: [], notify: [], email: true, ntfy: false };
 
 /** The plan's defaults: who is told about each severity when the config does not say. */
 const DEFAULT_ROUTING: Record<Severity, Route> = {
-  critical: { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true },
-  high: { channels: ['#incidents'], to: [], notify: ['oncall', 'devops'], email: true },
-  medium: { channels: ['#incidents'], to: [], notify: ['oncall'], email: false },
-  low: { channels: ['#alerts'], to: [], notify: [], email: false },
+  critical: { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true, ntfy: false },
+  high: { channels: ['#incidents'], to: [], notify: ['oncall', 'devops'], email: true, ntfy: false },
+  medium: { channels: ['#incidents'], to: [], notify: ['oncall'], email: false, ntfy: false },
+  low: { channels: ['#alerts'], to: [], notify: [], email: false, ntfy: false },
 };
 
 /** Without an escalation section: no steps, three reminders fifteen minutes apart. */
@@ -239,7 +241,13 @@ function parseRoute(
     checkTargets(`${key}.notify`, r.notify, known, fail);
     if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.notify`, '"oncall" needs an oncall rotation');
   }
-  return { channels: r.channels ?? base.channels, to: to ?? base.to, notify: r.notify ?? base.notify, email: r.email ?? base.email };
+  return {
+    channels: r.channels ?? base.channels,
+    to: to ?? base.to,
+    notify: r.notify ?? base.notify,
+    email: r.email ?? base.email,
+    ntfy: r.ntfy ?? base.ntfy,
+  };
 }
 
 /** Escalation per severity; what a severity leaves out comes from `base`. */

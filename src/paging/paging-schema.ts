@@ -49,6 +49,8 @@ const RouteSchema = Type.Object(
     to: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*:.+$' }))),
     notify: Type.Optional(Targets),
     email: Type.Optional(Type.Boolean()),
+    /** Push each paged person's own ntfy topic (their `addresses: { ntfy: … }`). */
+    ntfy: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

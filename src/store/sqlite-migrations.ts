@@ -170,6 +170,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX api_tokens_person ON api_tokens (person);
   `,
   `
+  -- Claims take the most severe pages first across the whole queue, then the longest due: each
+  -- severity's due pages are one range of this index, read in order, however deep the queue.
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
+  `,
+  `
   -- Bounded reads of a long incident (docs/performance.md): a version that moves on every change,
   -- so that a live page polls one row; each checklist step's latest mark, one row a step, so that
   -- a tick neither reads nor grows what a page reads; and the timeline by kind, newest first, so

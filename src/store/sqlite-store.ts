@@ -7,7 +7,7 @@ import type { GroupNotification, Incident, IncidentChange, IncidentState, Incide
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import {
   ALERT_COLUMNS,
@@ -16,6 +16,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   overrideValues,
@@ -60,6 +61,29 @@ import {
   type TimelinePage,
   type TimelineQuery,
 } from './store.js';
+
+/**
+ * The claim: most severe first across the whole queue, then the longest due, then the oldest; at
+ * most @limit pages, in one statement. Each severity's due pages are a range of the index
+ * outbox_claim (priority, next_attempt_at, id), read in order and cut at @limit, so a claim reads
+ * about as many rows as it takes however deep the queue (a Critical behind 5,000 waiting Lows is
+ * found at once, and Lows retrying later are never read). Pages whose sender's lease ran out are
+ * taken over, as maybe sent (their lookup comes first). busy: a JSON array of "channel\ntarget"
+ * keys whose pages are not claimed (a send to them is in flight).
+ */
+function claimSql(): string {
+  const notBusy = `channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))`;
+  const due = SEVERITIES.map(
+    (s) => `SELECT * FROM (SELECT id, priority, next_attempt_at FROM outbox
+        WHERE status = 'pending' AND priority = ${severityRank(s)} AND next_attempt_at <= @now AND ${notBusy}
+        ORDER BY next_attempt_at, id LIMIT @limit)`,
+  );
+  const expired = `SELECT id, priority, next_attempt_at FROM outbox WHERE status = 'sending' AND lease_until <= @now AND ${notBusy}`;
+  return `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
+       claimed_by = @owner, lease_until = @until
+     WHERE id IN (SELECT id FROM (${[...due, expired].join('\n UNION ALL ')}) ORDER BY priority, next_attempt_at, id LIMIT @limit)
+     RETURNING *`;
+}
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -203,21 +227,7 @@ export class SqliteStore implements IncidentStore {
       timeline: db.prepare<[number], TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`),
       insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
       updateIncident: db.prepare<unknown[]>(INCIDENT.update),
-      // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
-      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
-      // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
-      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(
-        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
-           claimed_by = @owner, lease_until = @until
-         WHERE id IN (SELECT id FROM (
-           SELECT id, priority FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))
-           UNION ALL
-           SELECT id, priority FROM outbox WHERE status = 'sending' AND lease_until <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy)))
-         ORDER BY priority, id LIMIT @limit)
-         RETURNING *`,
-      ),
+      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(claimSql()),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
       renewLeasesOf: db.prepare(
         `UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`,
@@ -464,10 +474,9 @@ export class SqliteStore implements IncidentStore {
 
   claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      // RETURNING gives the rows in no promised order: most severe first, then oldest.
       this.stmt.claimPages
         .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
-        .sort((a, b) => a.priority - b.priority || a.id - b.id)
+        .sort(claimOrder)
         .map(toOutboxEntry),
     );
   }

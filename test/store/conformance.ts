@@ -183,6 +183,39 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
+  t.test(
+    'notifications arriving together (a group commit): each group once, repeats in turn, a throwing decision fails alone',
+    async (t) => {
+      const store = await makeStore(t);
+      // 30 groups, each notified twice at once (as two Alertmanagers of a pair do), the second with one
+      // more alert; and one whose decision throws, among them.
+      const first = Array.from({ length: 30 }, (_, i) => apply(store, group(`g${i}`, [incoming('a', 'ServiceDown')]), decide(T0)));
+      const second = Array.from({ length: 30 }, (_, i) =>
+        apply(store, group(`g${i}`, [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0 + MIN)),
+      );
+      const throwing = apply(store, group('boom', [incoming('a', 'ServiceDown')]), () => {
+        throw new Error('boom');
+      });
+      const [opened, updated] = await Promise.all([Promise.all(first), Promise.all(second), t.rejects(throwing, /boom/)]);
+      t.ok(
+        opened.every((c) => c?.incident.id),
+        'every first notification opened its group',
+      );
+      t.same(
+        updated.map((c) => c?.incident.id),
+        opened.map((c) => c!.incident.id),
+        'every second one updated the incident the first opened',
+      );
+      const listed = await store.listIncidents({ limit: 100 });
+      t.equal(listed.length, 30, 'one incident per group, none for the one that threw');
+      const one = (await store.getIncident(opened[7]!.incident.id))!;
+      t.same(
+        one.alerts.map((a) => a.fingerprint),
+        ['a', 'b'],
+      );
+    },
+  );
+
   t.test('updateIncident applies and reports; unknown ids are undefined', async (t) => {
     const store = await makeStore(t);
     const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
@@ -726,6 +759,79 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       await store.slackMessage(crit!.incident.id, '#sec'),
       { channelId: 'C1', ts: '1.0' },
       'the first announcement stays the thread root',
+    );
+  });
+
+  t.test('the outbox: a Critical committed after 5,000 waiting Lows is claimed first; then by severity, then by due time', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'high' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    // 5,000 Lows waiting, each to its own channel (so none waits for another's send), due over the
+    // last 5 s; the oldest is the first Low written.
+    const lows = Array.from({ length: 5000 }, (_, i) => page('low', `#low-${i}`, T0 - 5000 + i));
+    await apply(store, group('lows', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: lows }));
+    // Two Highs: the one written later was due earlier, and goes first.
+    await apply(store, group('high-1', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-late', T0)],
+    }));
+    await apply(store, group('high-2', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-early', T0 - 9000)],
+    }));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#sec', T0)],
+    }));
+
+    const [first] = await store.claimPages(T0, 1, lease(T0));
+    t.match(first, { incidentId: crit!.incident.id, severity: 'critical', target: '#sec' }, 'the Critical, with a claim of one');
+    const next = await store.claimPages(T0, 4, lease(T0));
+    t.same(
+      next.map((p) => p.target),
+      ['#high-early', '#high-late', '#low-0', '#low-1'],
+      'then the Highs, the longest due first, then the Lows in the order they fell due',
+    );
+    const rest = await store.claimPages(T0, 10_000, lease(T0));
+    t.equal(rest.length, 4998, 'every other Low once');
+    t.same(
+      rest.slice(0, 2).map((p) => p.target),
+      ['#low-2', '#low-3'],
+    );
+  });
+
+  t.test('the outbox: a page not due yet is not claimed however severe; a busy target is passed over in the severity scan', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    await apply(store, group('g', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#later', T0 + 1000), page('critical', '#busy', T0), page('low', '#free', T0)],
+    }));
+    t.same(
+      (await store.claimPages(T0, 10, lease(T0), ['slack\n#busy'])).map((p) => p.target),
+      ['#free'],
+    );
+    t.same(
+      (await store.claimPages(T0 + 1000, 10, lease(T0 + 1000))).map((p) => p.target),
+      ['#busy', '#later'],
+      'both Criticals once due and free, the longest due first',
     );
   });
 
