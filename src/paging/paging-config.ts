@@ -1,3 +1,4 @@
+import type { Role } from '../people/role.js';
 import { matchAll, parseMatcher, type Labels, type Matcher } from '../classify/matcher.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { parseDuration } from '../incidents/duration.js';
@@ -14,6 +15,8 @@ export interface Contact {
   /** Addresses on other channels, by channel name. */
   addresses?: Readonly<Record<string, string>> | undefined;
   roles: string[];
+  /** What this person may do on the pages and the API (default: people.defaultRole). */
+  access?: Role | undefined;
 }
 
 /** A room on some channel that a route announces incidents in. */
@@ -120,6 +123,7 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     slack: c.slack,
     ...(c.addresses ? { addresses: c.addresses } : {}),
     roles: c.roles ?? [],
+    ...(c.access ? { access: c.access } : {}),
   }));
   const ids = new Set<string>();
   contacts.forEach((c, i) => {
