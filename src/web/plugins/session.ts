@@ -147,7 +147,9 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     reply.setCookie(SESSION_COOKIE, id, { ...cookieOpts, maxAge: Math.floor(ttl / 1000) });
     reply.clearCookie(PRE_COOKIE, cookieOpts);
     const p = person(who, via);
-    req.log.info({ audit: 'sign-in', person: p.key, contact: p.contact, role: p.role, via }, 'signed in');
+    // A name typed into the form that is no contact is never logged: it may be a token typed in the wrong field.
+    const logged = via === 'form' && p.contact === null ? '[a name that is no contact]' : p.key;
+    req.log.info({ audit: 'sign-in', person: logged, contact: p.contact, role: p.role, via }, 'signed in');
   }
   app.decorate('startSession', startSession);
 
