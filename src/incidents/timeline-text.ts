@@ -112,6 +112,8 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
         (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
         `; retrying at ${time(e.nextAttemptAt)}`
       );
+    case 'unpaged':
+      return `Paged nobody: ${e.route} sends to no channel and notifies no one, and no escalation step pages anyone (counted in triage_incidents_unpaged_total)`;
     case 'note':
       return e.text;
     case 'checklist':

@@ -81,6 +81,8 @@ export type TimelineEntry = {
       reason: string;
       unknownOutcome?: boolean;
     }
+  /** The incident paged nobody: `route` (the config key, or `drill`) reaches no one, and no escalation step does. */
+  | { kind: 'unpaged'; route: string }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */

@@ -33,20 +33,23 @@ function alertItem(a: Alert, externalUrl: string, now: number): Html {
   }</p></li>`;
 }
 
-const PAGING_KINDS = new Set<TimelineEntry['kind']>(['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder']);
+const PAGING_KINDS = new Set<TimelineEntry['kind']>(['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder', 'unpaged']);
 
 function pagingItem(e: TimelineEntry): Html {
   let outcome = '';
   if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
   else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : 'failed';
   else if (e.kind === 'page_retrying') outcome = 'retrying';
+  else if (e.kind === 'unpaged') outcome = 'not sent';
   else outcome = 'paging';
   const who =
     e.kind === 'paged' || e.kind === 'page_failed' || e.kind === 'page_retrying'
       ? `${channelLabel(e.channel)} ${e.target}${e.recipients.length && e.recipients.join(', ') !== e.target ? ` (${e.recipients.join(', ')})` : ''}`
       : e.kind === 'escalated' || e.kind === 'reminder'
         ? e.paged.map((p) => p.name).join(', ') || 'nobody'
-        : '';
+        : e.kind === 'unpaged'
+          ? 'Nobody'
+          : '';
   return html`<li class="page-${outcome.replace(' ', '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
 }
 
