@@ -318,3 +318,28 @@ export function routesReachingNobody(paging: PagingConfig): string[] {
   }
   return out;
 }
+
+/**
+ * The config keys whose pages go to `channel` ('slack', 'email', or any `to:` room's channel): the
+ * top level's and each team's routing, their escalation steps (which page by e-mail, and in the
+ * route's rooms), and the drill route. `doctor` names them when that channel is not configured.
+ */
+export function routesUsing(paging: PagingConfig, channel: string): string[] {
+  const rooms = (r: Route) => (channel === 'slack' && r.channels.length > 0) || r.to.some((room) => room.channel === channel);
+  const mails = (r: Route) => channel === 'email' && r.email && r.notify.length > 0;
+  const out: string[] = [];
+  const policies: [string, PagingPolicy][] = [['', paging], ...paging.teams.map((t, i): [string, PagingPolicy] => [`teams[${i}].`, t])];
+  for (const [prefix, policy] of policies) {
+    for (const s of SEVERITIES) {
+      // What a team inherits from the top level is the very same object: named once, at the top.
+      const route = policy.routing[s];
+      const inherited = prefix !== '' && route === paging.routing[s];
+      if (!inherited && (rooms(route) || mails(route))) out.push(`${prefix}routing.${s}`);
+      const steps = policy.escalation[s].steps;
+      if (channel === 'email' && !(prefix !== '' && steps === paging.escalation[s].steps))
+        steps.forEach((step, i) => step.notify.length && out.push(`${prefix}escalation.${s}.steps[${i}]`));
+    }
+  }
+  if (rooms(paging.drill) || mails(paging.drill)) out.push('drill');
+  return out;
+}
