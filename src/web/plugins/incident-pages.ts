@@ -6,11 +6,16 @@ import { IdParams, ListQuerystring } from '../schemas.js';
 import { errorPage } from '../views/error-page.js';
 import { listPage } from '../views/incident-list.js';
 import { incidentPage } from '../views/incident-page.js';
+import { renderReport } from '../../incidents/report.js';
+import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
 
 const ALERTS_SHOWN = 100;
 
-/** What a person reads: / (to the list), /incidents (newest first, filters, pages) and /incidents/:id. */
+/**
+ * What a person reads: / (to the list), /incidents (newest first, filters, pages), /incidents/:id,
+ * and its report (/incidents/:id/report as a page, /incidents/:id/report.md to download).
+ */
 const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { store } = opts;
 
@@ -19,7 +24,8 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
   app.get('/incidents', { schema: { querystring: ListQuerystring } }, async (req, reply) => {
     const q = listArgs(req.query);
     const { incidents, hasNext } = await fetchList(store, q);
-    return sendHtml(reply, listPage(pageContext(req, reply, opts), incidents, q, hasNext, listVersion(incidents, hasNext)));
+    const teams = new Map(opts.settings().paging.teams.map((t) => [t.id, t.name]));
+    return sendHtml(reply, listPage(pageContext(req, reply, opts), incidents, q, hasNext, listVersion(incidents, hasNext), teams));
   });
 
   app.get('/incidents/:id', { schema: { params: IdParams } }, async (req, reply) => {
@@ -35,6 +41,28 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
         incidentVersion(incident),
       ),
     );
+  });
+
+  // The report the API serves (GET /api/incidents/:id/report), for people signed in to the pages.
+  const report = async (id: number) => {
+    const incident = await store.getIncident(id);
+    if (!incident) return undefined;
+    const { sla, checklists } = opts.settings();
+    return { incident, text: renderReport(incident, sla, opts.clock.now(), checklistFor(checklists, incident)) };
+  };
+  app.get('/incidents/:id/report', { schema: { params: IdParams } }, async (req, reply) => {
+    const r = await report(req.params.id);
+    if (!r) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+    return sendHtml(reply, reportPage(pageContext(req, reply, opts), req.params.id, r.incident.title, r.text));
+  });
+  app.get('/incidents/:id/report.md', { schema: { params: IdParams } }, async (req, reply) => {
+    const r = await report(req.params.id);
+    if (!r) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+    return reply
+      .type('text/markdown; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${reportFileName(req.params.id)}"`)
+      .header('cache-control', 'no-store')
+      .send(r.text);
   });
 };
 

@@ -47,11 +47,11 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
 
   app.decorateRequest('viewer', undefined);
 
-  // The pages need someone, except sign-in and the assets.
+  // The pages need someone, except sign-in and the assets (the icon included).
   app.addHook('onRequest', async (req, reply) => {
     req.viewer = identify(req);
     const path = req.url.split('?')[0]!;
-    if (req.viewer || path === '/sign-in' || path.startsWith('/static/')) return;
+    if (req.viewer || path === '/sign-in' || path === '/favicon.ico' || path.startsWith('/static/')) return;
     const next = req.method === 'GET' ? req.url : '/incidents';
     return reply.redirect(`/sign-in?next=${encodeURIComponent(next)}`, 303);
   });
