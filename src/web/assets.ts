@@ -40,7 +40,8 @@ form.filters select{width:auto}
 button{padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;cursor:pointer}
 button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 button.small{min-height:32px;padding:.2rem .6rem;font-size:.85rem}
-.actions{padding:.5rem 0}
+.actions{padding:.5rem 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.actions form.inline{margin:0}
 li.step{background:#fff;margin:.35rem 0;padding:.4rem .6rem;border-radius:4px}
 li.step.done{background:#eef8ee}
 li.step.problem{background:#fff4e0}
