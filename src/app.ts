@@ -6,6 +6,7 @@ import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { wellFormedInput } from './http/well-formed-input.js';
+import { drainRefusedBodies } from './http/refused-body.js';
 import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
@@ -139,6 +140,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
+  drainRefusedBodies(app, triage.server.bodyLimit);
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
