@@ -31,7 +31,7 @@ t.test(
 
     const trial = start({ TRIAGE_CONFIG: file, PORT: String(await freePort()), DATABASE_URL: `sqlite:${join(dir, 't.db')}` });
     t.teardown(() => trial.child.kill('SIGKILL'));
-    await waitFor(trial, 'alert-triage ready');
+    await waitFor(trial, 'alert-triage ready', 90_000);
     t.match(
       trial.output(),
       /"level":40.*routing\.critical and escalation\.critical: a critical incident would page nobody.*NODE_ENV=production refuses/,
@@ -48,7 +48,7 @@ t.test(
     const port = await freePort();
     const running = start({ ...prodEnv, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'r.db')}` });
     t.teardown(() => running.child.kill('SIGKILL'));
-    await waitFor(running, 'alert-triage ready');
+    await waitFor(running, 'alert-triage ready', 90_000);
     writeFileSync(file, PAGES_NOBODY);
     const res = await fetch(`http://127.0.0.1:${port}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer a-token-1' } });
     t.equal(res.status, 400);
