@@ -52,7 +52,7 @@ details.section{margin:.5rem 0}
 details.section>summary{cursor:pointer;padding:.5rem .25rem;font-weight:600;min-height:44px}
 details.problem>summary{cursor:pointer;font-size:.9rem;color:#57606a;padding:.25rem 0}
 .js .nojs{display:none}
-a.button{display:inline-flex;align-items:center;padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;color:inherit;text-decoration:none;vertical-align:top}
+a.link-button{display:inline-flex;align-items:center;padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;color:inherit;text-decoration:none;vertical-align:top}
 .report{background:#fff;padding:.5rem .75rem;border-radius:4px}
 .report h2{font-size:1.2rem}
 .table-scroll{overflow-x:auto;margin:.5rem 0}

@@ -111,7 +111,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
-<div class="actions">${actions}<a class="button" href="/incidents/${i.id}/report">Report</a></div></header>
+<div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div></header>
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
 <section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${
     i.alertCount > i.alerts.length

@@ -16,7 +16,7 @@ export function reportFileName(id: number): string {
 /** /incidents/:id/report: the report as a page, readable on a phone (wide tables scroll within themselves), with its download. */
 export function reportPage(ctx: PageContext, id: number, title: string, report: string): string {
   const body = html`<p><a href="/incidents/${id}">← Incident #${id}</a></p>
-<p class="actions"><a class="button" href="/incidents/${id}/report.md" download="${reportFileName(id)}">Download Markdown</a></p>
+<p class="actions"><a class="link-button" href="/incidents/${id}/report.md" download="${reportFileName(id)}">Download Markdown</a></p>
 <article class="report">${new Html(
     markdown
       .render(report)

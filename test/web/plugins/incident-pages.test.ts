@@ -228,7 +228,7 @@ t.test('the report: a link on the page, an HTML view (escaped) and a Markdown do
   );
   t.match((await c.get('/incidents/1/report.md')).headers.location, /^\/sign-in/);
   await c.signIn();
-  t.match((await c.get('/incidents/1')).body, /<a class="button" href="\/incidents\/1\/report">Report<\/a>/);
+  t.match((await c.get('/incidents/1')).body, /<a class="link-button" href="\/incidents\/1\/report">Report<\/a>/);
 
   const view = await c.get('/incidents/1/report');
   t.equal(view.statusCode, 200);
@@ -238,7 +238,7 @@ t.test('the report: a link on the page, an HTML view (escaped) and a Markdown do
   t.match(view.body, /<h3>Timeline<\/h3>/);
   t.notMatch(view.body, '<script>alert', 'hostile text is never markup');
   t.match(view.body, '&lt;script&gt;alert(1)&lt;/script&gt;');
-  t.match(view.body, /<a class="button" href="\/incidents\/1\/report.md" download="incident-1-report.md">Download Markdown<\/a>/);
+  t.match(view.body, /<a class="link-button" href="\/incidents\/1\/report.md" download="incident-1-report.md">Download Markdown<\/a>/);
 
   const md = await c.get('/incidents/1/report.md');
   t.equal(md.statusCode, 200);
