@@ -12,6 +12,7 @@ import { routesUsing } from '../paging/paging-config.js';
 import { describeDatabaseUrl, isPostgresUrl, openStore, passwordOf } from '../store/open-store.js';
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
+import { channelChecks } from './doctor-channels.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 
 /** Options of `alert-triage doctor`. */
@@ -61,6 +62,8 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
     ['slack', withEnv((e) => unconfiguredButRouted(e, 'slack', 'SLACK_BOT_TOKEN') ?? checkSlack(e))],
     ['smtp', withEnv((e) => unconfiguredButRouted(e, 'email', 'SMTP_URL') ?? checkSmtp(e))],
+    // Teams, Mattermost, ntfy and webhooks: a line each when configured or routed to.
+    ...(settings ? channelChecks(settings) : []),
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];

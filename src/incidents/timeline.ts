@@ -80,6 +80,8 @@ export type TimelineEntry = {
       nextAttemptAt: number;
       reason: string;
       unknownOutcome?: boolean;
+      /** With unknownOutcome: the channel keeps no history to search (Teams, e-mail, webhooks), so the page is sent again. */
+      noLookup?: boolean;
     }
   /** The incident paged nobody: `route` (the config key, or `drill`) reaches no one, and no escalation step does. */
   | { kind: 'unpaged'; route: string }
