@@ -6,6 +6,7 @@ import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { wellFormedInput } from './http/well-formed-input.js';
+import { drainRefusedBodies } from './http/refused-body.js';
 import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
@@ -156,6 +157,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
+  drainRefusedBodies(app, triage.server.bodyLimit);
   actingPerson(app);
 
   // Who is acting on the API: a personal token's maker, or API_TOKEN's admin (docs/people.md).

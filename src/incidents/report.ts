@@ -81,6 +81,7 @@ const STEP: Record<TimelineKind, string> = {
   paged: 'Alerting',
   page_failed: 'Alerting failed',
   page_retrying: 'Alerting retry',
+  unpaged: 'Alerting failed',
   note: 'Note',
   checklist: 'Checklist',
   review: 'Review',

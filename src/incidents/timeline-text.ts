@@ -119,6 +119,8 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
           : '') +
         `; retrying at ${time(e.nextAttemptAt)}`
       );
+    case 'unpaged':
+      return `Paged nobody: ${e.route} sends to no channel and notifies no one, and no escalation step pages anyone (counted in triage_incidents_unpaged_total)`;
     case 'note':
       return e.text;
     case 'checklist':

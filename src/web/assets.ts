@@ -17,6 +17,10 @@ h4{font-size:.9rem;margin:.5rem 0 .25rem}
 ul,ol{padding-left:1.2rem}
 ul.incidents,ul.checklist,ul.alerts,ul.paging,ul.notes{list-style:none;padding:0}
 li.incident{background:#fff;border-left:6px solid #999;margin:.5rem 0;padding:.5rem .75rem;border-radius:4px}
+li.incident.sev-critical{border-left-color:#b00020}li.incident.sev-high{border-left-color:#e07000}li.incident.sev-medium{border-left-color:#b59a00}li.incident.sev-low{border-left-color:#3d7d1a}
+.badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.85rem;font-weight:700;line-height:1.5}
+.badge.sev-critical{background:#b00020;color:#fff}.badge.sev-high{background:#e07000;color:#1b1f24}.badge.sev-medium{background:#f2d600;color:#1b1f24}.badge.sev-low{background:#d8ecd0;color:#1b4d0c}
+.number{color:#57606a;font-weight:600}
 li.incident a{display:block;font-weight:600;text-decoration:none;color:inherit}
 .meta,.muted,.by{color:#57606a;font-size:.9rem}
 .sev-critical{border-color:#d0021b}.sev-high{border-color:#f5a623}.sev-medium{border-color:#c9b800}.sev-low{border-color:#5a9e1b}
@@ -36,13 +40,25 @@ form.filters select{width:auto}
 button{padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;cursor:pointer}
 button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 button.small{min-height:32px;padding:.2rem .6rem;font-size:.85rem}
-.actions{padding:.5rem 0}
+.actions{padding:.5rem 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.actions form.inline{margin:0}
 li.step{background:#fff;margin:.35rem 0;padding:.4rem .6rem;border-radius:4px}
 li.step.done{background:#eef8ee}
 li.step.problem{background:#fff4e0}
-.step-form{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
-.step-form input[type=checkbox]{width:1.4rem;height:1.4rem;flex:0 0 auto}
-.step-form label{flex:1 1 12rem}
+.step-row{display:flex;align-items:flex-start;gap:.5rem}
+.step-row input[type=checkbox]{width:1.4rem;height:1.4rem;flex:0 0 auto;margin:.1rem 0 0}
+.step-row label{flex:1 1 auto}
+details.section{margin:.5rem 0}
+details.section>summary{cursor:pointer;padding:.5rem .25rem;font-weight:600;min-height:44px}
+details.problem>summary{cursor:pointer;font-size:.9rem;color:#57606a;padding:.25rem 0}
+.js .nojs{display:none}
+a.link-button{display:inline-flex;align-items:center;padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;color:inherit;text-decoration:none;vertical-align:top}
+.report{background:#fff;padding:.5rem .75rem;border-radius:4px}
+.report h2{font-size:1.2rem}
+.table-scroll{overflow-x:auto;margin:.5rem 0}
+.report table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+.report th,.report td{border:1px solid #d0d4da;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:normal;word-break:normal}
+.report td{min-width:6rem}
 dl.labels{display:grid;grid-template-columns:minmax(5rem,max-content) 1fr;gap:.1rem .75rem;margin:0;font-size:.9rem}
 dl.labels dt{font-weight:600}
 dl.labels dd{margin:0}
@@ -82,10 +98,27 @@ export const APP_JS = `
       else els[i].textContent = fmt(left);
     }
   }
+  // A checklist box is sent alone as soon as it changes (the one step's form), so the whole
+  // checklist's "Save checklist" button, which is for pages without this script, is hidden.
+  document.documentElement.className += ' js';
+  function field(form, name, value) {
+    var input = document.createElement('input');
+    input.type = 'hidden'; input.name = name; input.value = value;
+    form.appendChild(input);
+  }
+  function sendStep(box) {
+    var save = box.form, f = document.createElement('form');
+    f.method = 'post'; f.action = save.getAttribute('data-step-action'); f.hidden = true;
+    field(f, '_csrf', save.querySelector('input[name=_csrf]').value);
+    field(f, 'step', box.getAttribute('data-step'));
+    if (box.checked) field(f, 'done', 'on');
+    document.body.appendChild(f);
+    f.submit();
+  }
   function bindAutosubmit(root) {
-    var boxes = root.querySelectorAll('input[data-autosubmit]');
+    var boxes = root.querySelectorAll('input[data-step]');
     for (var i = 0; i < boxes.length; i++) {
-      boxes[i].addEventListener('change', function (ev) { var f = ev.target.form; if (f.requestSubmit) f.requestSubmit(); else f.submit(); });
+      boxes[i].addEventListener('change', function (ev) { sendStep(ev.target); });
     }
   }
   var liveUrl = document.body.getAttribute('data-live-url');
@@ -123,3 +156,12 @@ export const APP_JS = `
   if (liveUrl) { poll(); setInterval(poll, 2000); }
 })();
 `;
+
+/**
+ * /favicon.ico: a 32×32 red square with a white "!" (a PNG inside an ICO, 172 bytes), so that the
+ * browser's own request for it is not a 404 in every log.
+ */
+export const FAVICON_ICO = Buffer.from(
+  'AAABAAEAICAAAAEAIACWAAAAFgAAAIlQTkcNChoKAAAADUlIRFIAAAAgAAAAIAgGAAAAc3p69AAAAF1JREFUeNpjYMABNjAo/KcmZiAGUNtSkhxDL8uxOoLelmM4YmQ7gFzN6IBsR4w6YNQBow4YdcCoA0YdMGQdQLUqedQBo4lwwB1AbruQGg4YbZYPnq7ZoOicDlT3HABGSnPKJLtMvgAAAABJRU5ErkJggg==',
+  'base64',
+);

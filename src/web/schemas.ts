@@ -67,6 +67,18 @@ export const StepBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** One field or a repeated one: a form sends a list as the same name again and again. */
+const Steps = Type.Union([Type.String({ maxLength: 300 }), Type.Array(Type.String({ maxLength: 300 }), { maxItems: 200 })]);
+
+/**
+ * The whole checklist, saved with one button (without the script): every step shown (`shown`), those
+ * ticked now (`done`), and those that were ticked when the page was rendered (`was`).
+ */
+export const ChecklistBody = Type.Object(
+  { shown: Steps, done: Type.Optional(Steps), was: Type.Optional(Steps), _csrf: Csrf },
+  { additionalProperties: false },
+);
+
 export const ReviewBody = Type.Object(
   {
     rootCause: Type.Optional(Type.String({ maxLength: 10_000 })),

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
+import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { IncidentStore } from '../store/store.js';
@@ -13,7 +14,7 @@ export interface WebRoutesOptions {
   store: IncidentStore;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
-  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig };
+  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };
   /** Signs the session and CSRF cookies (SESSION_SECRET); never logged or shown. */
   sessionSecret: string;
   /** The built-in sign-in checks this token (API_TOKEN); without it any token signs in (local trial). */

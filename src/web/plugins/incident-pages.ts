@@ -6,9 +6,15 @@ import { IdParams, IncidentQuerystring, ListQuerystring } from '../schemas.js';
 import { errorPage } from '../views/error-page.js';
 import { listPage } from '../views/incident-list.js';
 import { incidentPage } from '../views/incident-page.js';
+import { renderReport } from '../../incidents/report.js';
+import { readReportInput } from '../../service/report-reads.js';
+import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
 
-/** What a person reads: / (to the list), /incidents (newest first, filters, pages) and /incidents/:id. */
+/**
+ * What a person reads: / (to the list), /incidents (newest first, filters, pages), /incidents/:id,
+ * and its report (/incidents/:id/report as a page, /incidents/:id/report.md to download).
+ */
 const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { store } = opts;
 
@@ -17,7 +23,8 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
   app.get('/incidents', { schema: { querystring: ListQuerystring } }, async (req, reply) => {
     const q = listArgs(req.query);
     const { incidents, hasNext } = await fetchList(store, q);
-    return sendHtml(reply, listPage(pageContext(req, reply, opts), incidents, q, hasNext, listVersion(incidents, hasNext)));
+    const teams = new Map(opts.settings().paging.teams.map((t) => [t.id, t.name]));
+    return sendHtml(reply, listPage(pageContext(req, reply, opts), incidents, q, hasNext, listVersion(incidents, hasNext), teams));
   });
 
   app.get('/incidents/:id', { schema: { params: IdParams, querystring: IncidentQuerystring } }, async (req, reply) => {
@@ -34,6 +41,28 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
         String(incident.version),
       ),
     );
+  });
+
+  // The report the API serves (GET /api/incidents/:id/report, the same bounded reads), for people signed in to the pages.
+  const report = async (id: number) => {
+    const input = await readReportInput(store, id);
+    if (!input) return undefined;
+    const { sla, checklists } = opts.settings();
+    return { title: input.incident.title, text: renderReport(input, sla, opts.clock.now(), checklistFor(checklists, input.incident)) };
+  };
+  app.get('/incidents/:id/report', { schema: { params: IdParams } }, async (req, reply) => {
+    const r = await report(req.params.id);
+    if (!r) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+    return sendHtml(reply, reportPage(pageContext(req, reply, opts), req.params.id, r.title, r.text));
+  });
+  app.get('/incidents/:id/report.md', { schema: { params: IdParams } }, async (req, reply) => {
+    const r = await report(req.params.id);
+    if (!r) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+    return reply
+      .type('text/markdown; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${reportFileName(req.params.id)}"`)
+      .header('cache-control', 'no-store')
+      .send(r.text);
   });
 };
 

@@ -34,7 +34,7 @@ const PRE_COOKIE = 'triage_pre';
 const DEFAULT_TTL = 12 * 3600_000;
 
 /** Paths open without a role: signing in and out, the assets, and one's own page. */
-const OPEN = (path: string) => path === '/sign-in' || path.startsWith('/static/') || path.startsWith('/auth/');
+const OPEN = (path: string) => path === '/sign-in' || path === '/favicon.ico' || path.startsWith('/static/') || path.startsWith('/auth/');
 const NO_ROLE_NEEDED = (path: string) => path === '/me' || path.startsWith('/me/') || path === '/sign-out';
 
 export const sessionHashOf = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');

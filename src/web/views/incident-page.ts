@@ -41,34 +41,47 @@ function pagingItem(e: TimelineEntry): Html {
   if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
   else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : 'failed';
   else if (e.kind === 'page_retrying') outcome = 'retrying';
+  else if (e.kind === 'unpaged') outcome = 'not sent';
   else outcome = 'paging';
   const who =
     e.kind === 'paged' || e.kind === 'page_failed' || e.kind === 'page_retrying'
       ? `${channelLabel(e.channel)} ${e.target}${e.recipients.length && e.recipients.join(', ') !== e.target ? ` (${e.recipients.join(', ')})` : ''}`
       : e.kind === 'escalated' || e.kind === 'reminder'
         ? e.paged.map((p) => p.name).join(', ') || 'nobody'
-        : '';
+        : e.kind === 'unpaged'
+          ? 'Nobody'
+          : '';
   return html`<li class="page-${outcome.replace(' ', '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
 }
 
 const STATE_MARK = { done: '✅', problem: '⚠️', undone: '' } as const;
 
+/**
+ * The checklist, one <details> per section with only the current one open: the first section with
+ * a step not done yet (none once all are done). The boxes belong to one form and its one "Save
+ * checklist" button, which saves only what the viewer changed since the page was rendered (`was`),
+ * so that it never undoes a tick someone else made meanwhile. With the script, a box is sent as
+ * soon as it changes and the button is hidden. "Report a problem" is a form of its own per step.
+ */
 function checklistBlock(incident: IncidentHead, status: ReadonlyMap<string, StepStatus>, sections: ChecklistSection[], csrf: string): Html {
+  const current = sections.findIndex((s) => s.steps.some((step) => status.get(step)?.state !== 'done'));
+  const formId = 'checklist-save';
   let n = 0;
-  return html`${sections.map(
-    (s) =>
-      html`<h3>${s.section}</h3><ul class="checklist">${s.steps.map((step) => {
+  return html`${sections.map((s, k) => {
+    const done = s.steps.filter((step) => status.get(step)?.state === 'done').length;
+    return html`<details class="section"${k === current ? html` open` : ''}><summary><span class="section-name">${s.section}</span> <span class="muted">${done} of ${s.steps.length} done</span></summary><ul class="checklist">${s.steps.map(
+      (step) => {
         n += 1;
         const st = status.get(step);
-        const done = st?.state === 'done';
+        const ticked = st?.state === 'done';
         const id = `step-${n}`;
-        return html`<li class="step ${st?.state ?? 'undone'}"><form method="post" action="/incidents/${incident.id}/checklist" class="step-form">${hidden(csrf)}<input type="hidden" name="step" value="${step}">
-<input type="checkbox" id="${id}" name="done" value="on"${done ? html` checked` : ''} data-autosubmit><label for="${id}">${step}</label> <button type="submit" class="small">Update</button></form>
+        return html`<li class="step ${st?.state ?? 'undone'}"><div class="step-row"><input type="hidden" form="${formId}" name="shown" value="${step}">${ticked ? html`<input type="hidden" form="${formId}" name="was" value="${step}">` : ''}<input type="checkbox" id="${id}" form="${formId}" name="done" value="${step}"${ticked ? html` checked` : ''} data-step="${step}"><label for="${id}">${step}</label></div>
 ${st && st.state !== 'undone' ? html`<p class="by">${STATE_MARK[st.state]} ${st.state === 'done' ? 'done' : 'problem'} by ${st.actor}, <time datetime="${iso(st.at)}">${utc(st.at)}</time>${st.note ? html`: ${st.note}` : ''}</p>` : ''}
-<details><summary>Report a problem</summary><form method="post" action="/incidents/${incident.id}/checklist" class="stack">${hidden(csrf)}<input type="hidden" name="step" value="${step}"><input type="hidden" name="problem" value="on">
+<details class="problem"><summary>Report a problem</summary><form method="post" action="/incidents/${incident.id}/checklist" class="stack">${hidden(csrf)}<input type="hidden" name="step" value="${step}"><input type="hidden" name="problem" value="on">
 <label for="${id}-problem">Problem with this step</label><input id="${id}-problem" name="note" required maxlength="2000"><button type="submit">Mark as a problem</button></form></details></li>`;
-      })}</ul>`,
-  )}`;
+      },
+    )}</ul></details>`;
+  })}<form id="${formId}" method="post" action="/incidents/${incident.id}/checklist/save" class="nojs" data-step-action="/incidents/${incident.id}/checklist">${hidden(csrf)}<button type="submit">Save checklist</button></form>`;
 }
 
 /** Everything /incidents/:id shows: each part bounded, whatever the length of the timeline (web/incident-reads.ts). */
@@ -108,8 +121,9 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
-<div class="actions">${actions}</div></header>
+<div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div></header>
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>${view.paging.older ? html`<p class="muted">The latest ${paging.length}; earlier pages are in the timeline.</p>` : ''}` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
 <section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
@@ -123,11 +137,10 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     review ? html`<p class="muted">Saved by ${review.actor}, ${utc(review.at)}</p>` : html`<p class="muted">Not written yet.</p>`
   }</div>
 <form method="post" action="/incidents/${i.id}/review" class="stack">${hidden(csrf)}
-<label for="root-cause">Root cause</label><textarea id="root-cause" name="rootCause" maxlength="10000" rows="3">${review?.rootCause ?? ''}</textarea>
+<label for="root-cause">Root cause of the incident</label><textarea id="root-cause" name="rootCause" maxlength="10000" rows="3">${review?.rootCause ?? ''}</textarea>
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
-<button type="submit">Save</button></form></section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
+<button type="submit">Save review</button></form></section>
 <section id="timeline" data-live><h2>Timeline</h2><p class="muted">${view.before === undefined ? 'Newest first.' : 'Older entries, newest first.'}</p>${timelineBlock(view)}</section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
 }

@@ -32,7 +32,7 @@ export function layout(title: string, ctx: PageContext, body: Html, live?: LiveC
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · alert-triage</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+<title>${title} · alert-triage</title><link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
 <body${live ? html` data-live-url="${live.url}" data-live-version="${live.version}"` : ''}>${nav}<main>${body}</main></body></html>`.value;
 }
 
