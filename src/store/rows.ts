@@ -11,7 +11,6 @@ import type { Alert, Incident, IncidentState } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import type { OutboxEntry } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
 import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
 
@@ -164,16 +163,6 @@ export interface OutboxRow {
   claimed_by: string | null;
 }
 
-export interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
 /** What a page's payload column holds. */
 export interface PagePayload {
   mentions: string[];
@@ -187,7 +176,6 @@ export interface RowMappers {
   toAlert: (r: AlertRow) => Alert;
   toEntry: (r: TimelineRow) => TimelineEntry;
   toOutboxEntry: (r: OutboxRow) => OutboxEntry;
-  toOverride: (r: OverrideRow) => RuntimeOverride;
   /** The state a decider reads: the incident and its alerts by fingerprint. */
   toState: (r: IncidentRow, alerts: readonly AlertRow[]) => IncidentState;
   /**
@@ -257,15 +245,6 @@ export function rowMappers(e: Engine): RowMappers {
         maybeSent: e.bool(r.maybe_sent),
       };
     },
-    toOverride: (r) => ({
-      id: r.id,
-      team: r.team,
-      contact: r.contact,
-      from: r.from_ms,
-      to: r.until_ms,
-      by: r.created_by,
-      createdAt: r.created_at,
-    }),
     toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
     unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
   };
@@ -350,12 +329,6 @@ export interface SharedSql {
   saveSlackMessage: string;
   /** next_free of Slack target $1. */
   paceOf: string;
-  /** OverrideRow of the overrides ending after $1, oldest first. */
-  overridesEndingAfter: string;
-  /** Inserts an override (overrideValues), RETURNING id. */
-  addOverride: string;
-  /** Deletes override $1, RETURNING id. */
-  deleteOverride: string;
 }
 
 export function sharedSql(e: Engine): SharedSql {
@@ -368,16 +341,7 @@ export function sharedSql(e: Engine): SharedSql {
     slackMessage: `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ${p(1)} AND target = ${p(2)}`,
     saveSlackMessage: `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}) ON CONFLICT DO NOTHING`,
     paceOf: `SELECT next_free FROM slack_pace WHERE target = ${p(1)}`,
-    overridesEndingAfter: `SELECT * FROM oncall_overrides WHERE until_ms > ${p(1)} ORDER BY id`,
-    addOverride: `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) RETURNING id`,
-    deleteOverride: `DELETE FROM oncall_overrides WHERE id = ${p(1)} RETURNING id`,
   };
-}
-
-/** addOverride's values. */
-export function overrideValues(o: Omit<RuntimeOverride, 'id'>): unknown[] {
-  return [o.team, o.contact, o.from, o.to, o.by, o.createdAt];
 }
 
 /** The statement of listIncidents, newest first: the filter's conditions, then LIMIT and OFFSET. */
