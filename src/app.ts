@@ -156,6 +156,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(reloadRoute, { config: live, token: config.apiToken });
   app.register(webRoutes, {
     service,
+    oncall,
     store,
     clock,
     settings: () => live.current,

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import {
   MAX_OPEN_OVERRIDES,
@@ -158,13 +159,18 @@ export class OncallService {
     for (const id of [q.contact, q.asked])
       if (!this.paging.contacts.some((c) => c.id === id)) return refuse(400, `no contact "${id}" in the config`);
     if (q.contact === q.asked) return refuse(400, 'a request needs two different people');
-    // A cover asks the person covered; whoever asks must be one of the two, or an admin.
-    if (!actor.admin && actor.contact !== q.contact && actor.contact !== q.asked)
-      return refuse(403, 'only one of the two people, or an admin, may ask for this');
+    // A cover may be asked by anyone: the person covered decides. A swap only by one of the two, or an admin.
+    if (q.kind === 'swap' && !actor.admin && actor.contact !== q.contact && actor.contact !== q.asked)
+      return refuse(403, 'only one of the two people, or an admin, may ask for a swap');
     for (const [from, to] of [[q.from, q.to], ...(q.kind === 'swap' ? [[q.swapFrom ?? 0, q.swapTo ?? 0]] : [])] as [number, number][]) {
       const problem = overrideProblem(from, to, now);
       if (problem) return refuse(400, problem);
     }
+    // Each shift named must be its person's then: a cover, asked's; a swap, contact's and asked's.
+    const holder = async (at: number) => (await this.schedule(r, at, at + 1))[0]?.contact;
+    const coverer = q.kind === 'cover' ? q.asked : q.contact;
+    if ((await holder(q.from)) !== coverer) return refuse(400, `${this.nameOf(coverer)} is not on call then`);
+    if (q.kind === 'swap' && (await holder(q.swapFrom ?? 0)) !== q.asked) return refuse(400, `${this.nameOf(q.asked)} is not on call then`);
     const made = await this.deps.store.addOncallRequest({ team: r.owner, ...q, requestedBy: actor.name, createdAt: now });
     return { ok: true, value: made };
   }
@@ -205,4 +211,14 @@ export class OncallService {
       'the contact was removed from the config',
     );
   }
+}
+
+/** A calendar feed's secret token (shown once) and the SHA-256 that is stored instead. */
+export function newFeedToken(): { token: string; hash: string } {
+  const token = randomBytes(24).toString('base64url');
+  return { token, hash: hashFeedToken(token) };
+}
+
+export function hashFeedToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

@@ -3,6 +3,7 @@ import errorPages from './plugins/error-pages.js';
 import incidentActions from './plugins/incident-actions.js';
 import incidentPages from './plugins/incident-pages.js';
 import liveUpdates from './plugins/live-updates.js';
+import oncallPages from './plugins/oncall-pages.js';
 import security from './plugins/security.js';
 import session from './plugins/session.js';
 import staticAssets from './plugins/static-assets.js';
@@ -26,4 +27,5 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(incidentPages, opts);
   await app.register(incidentActions, opts);
   await app.register(liveUpdates, opts);
+  await app.register(oncallPages, opts);
 }

@@ -31,11 +31,17 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { incident, checklist: checklistFor(checklists, incident), team },
+        { incident, checklist: checklistFor(checklists, incident), team, oncallHref: oncallHref(paging, incident.team) },
         incidentVersion(incident),
       ),
     );
   });
 };
+
+/** The on-call page for an incident's team: its own rotation's, else the top level's. */
+function oncallHref(paging: { teams: readonly { id: string; rotationOwner: string | null }[] }, team: string | null): string {
+  const own = team !== null && paging.teams.find((t) => t.id === team)?.rotationOwner === team;
+  return own ? `/oncall/${encodeURIComponent(team)}` : '/oncall';
+}
 
 export default incidentPages;
