@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { incidentsRoutes } from './api/incidents-routes.js';
+import { calendarFeedRoute } from './api/calendar-feed-route.js';
 import { oncallRoutes } from './api/oncall-routes.js';
 import { OncallService } from './service/oncall-service.js';
 import { systemClock, type Clock } from './clock.js';
@@ -152,6 +153,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
   app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, token: config.apiToken });
+  app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
   app.register(reloadRoute, { config: live, token: config.apiToken });
   app.register(webRoutes, {
