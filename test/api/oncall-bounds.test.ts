@@ -143,3 +143,49 @@ t.test('the decision reads the overrides in force by index, not by scanning the 
   const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ p1: 0 }) as { detail: string }[];
   t.match(plan.map((p) => p.detail).join('\n'), /USING INDEX oncall_overrides_(until|from)/);
 });
+
+t.test(
+  'shift export: who was on call when over a range, as CSV in the rotation zone, across a DST change (issue 23 point 8)',
+  async (t) => {
+    const { app } = await makeApp(t, { config: { triage: teamsConfig } });
+    // Payments over March 2026: Paris goes to summer time on the 29th; an override for a night.
+    const made = await api(app, 'POST', '/api/oncall/overrides', {
+      team: 'payments',
+      contact: 'bob',
+      from: '2026-11-24T19:00+01:00',
+      until: '2026-11-25T09:00+01:00',
+      by: 'bob',
+    });
+    t.equal(made.status, 201);
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/oncall/shifts?team=payments&from=2026-03-16T00:00%2B01:00&until=2026-04-06T09:00%2B02:00&format=csv',
+      headers: auth,
+    });
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /^text\/csv/);
+    t.match(res.headers['content-disposition'], /attachment; filename="oncall-payments-2026-03-15-2026-04-06\.csv"/);
+    t.same(res.body.split('\r\n'), [
+      'rotation,contact,name,from_utc,until_utc,from_local (Europe/Paris),until_local (Europe/Paris),hours,override,override_by,covers',
+      // Bob's week of 9 March, cut to the range: 9 hours.
+      'payments,bob,Bob Chen,2026-03-15T23:00:00.000Z,2026-03-16T08:00:00.000Z,2026-03-16 00:00,2026-03-16 09:00,9,no,,',
+      'payments,alice,Alice Martin,2026-03-16T08:00:00.000Z,2026-03-23T08:00:00.000Z,2026-03-16 09:00,2026-03-23 09:00,168,no,,',
+      // The week of the change to summer time: 09:00 to 09:00, an hour shorter.
+      'payments,bob,Bob Chen,2026-03-23T08:00:00.000Z,2026-03-30T07:00:00.000Z,2026-03-23 09:00,2026-03-30 09:00,167,no,,',
+      'payments,alice,Alice Martin,2026-03-30T07:00:00.000Z,2026-04-06T07:00:00.000Z,2026-03-30 09:00,2026-04-06 09:00,168,no,,',
+      '',
+    ]);
+    const json = await api(app, 'GET', '/api/oncall/shifts?team=payments&from=2026-11-24T00:00Z&until=2026-11-26T00:00Z');
+    t.match(json.body, {
+      timeZone: 'Europe/Paris',
+      shifts: [
+        { contact: { id: 'alice' }, until: '2026-11-24T18:00:00.000Z', override: false },
+        { contact: { id: 'bob' }, from: '2026-11-24T18:00:00.000Z', until: '2026-11-25T08:00:00.000Z', override: true, overrideBy: 'bob' },
+        { contact: { id: 'alice' }, from: '2026-11-25T08:00:00.000Z', until: '2026-11-26T00:00:00.000Z' },
+      ],
+    });
+    const bad = await api(app, 'GET', '/api/oncall/shifts?from=2026-01-01T00:00Z&until=2027-06-01T00:00Z');
+    t.equal(bad.status, 400);
+    t.equal(bad.body.message, 'the range may span at most 366 days: ask for several');
+  },
+);
