@@ -1,9 +1,9 @@
 import type { CurrentConfig } from '../service/live-config.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { Clock } from '../clock.js';
-import { requireToken } from '../http/require-token.js';
+import { assertRole } from '../http/acting-person.js';
 import type { RuntimeOverride, Shift } from '../paging/oncall.js';
 import { OFFSET_DATE_TIME, parseOffsetDateTime, wallTime } from '../paging/zoned-time.js';
 import type { PagingConfig } from '../paging/paging-config.js';
@@ -17,7 +17,8 @@ export interface OncallRoutesOptions {
   store: IncidentStore;
   oncall: OncallService;
   clock: Clock;
-  token: string | undefined;
+  /** Sets `req.person` from the bearer token, or answers 401. */
+  auth: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -75,9 +76,24 @@ function csvField(v: string | number): string {
  */
 export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = async (app, opts) => {
   const { store, clock, oncall } = opts;
-  app.addHook('onRequest', requireToken(opts.token, 'api', false));
-  // The API token's holder is the operator: an admin (People's personal tokens will say who).
-  const apiActor = (by: string | undefined): Actor => ({ name: by ?? 'api', admin: true });
+  app.addHook('onRequest', opts.auth);
+  app.addHook('preHandler', async (req) => {
+    // Reading needs a viewer; every change a responder at least (for anyone else, an admin: see mayActFor).
+    assertRole(req, req.method === 'GET' ? 'viewer' : 'responder');
+  });
+  /**
+   * The person acting, as the on-call service sees them. Automation on API_TOKEN may name whom it
+   * acts for (`by`); anyone else is recorded as themselves.
+   */
+  const apiActor = (req: FastifyRequest, by: string | undefined): Actor => {
+    const p = req.person!;
+    return { name: p.via === 'api-token' ? (by ?? p.name) : p.name, contact: p.contact ?? undefined, admin: p.role === 'admin' };
+  };
+  const audit = (req: FastifyRequest, action: string, fields: object) =>
+    req.log.info(
+      { audit: req.person?.role === 'admin' ? 'admin' : 'override', action, person: req.person?.key, ...fields },
+      `on-call ${action.replace('-', ' ')}`,
+    );
 
   const contactJson = (paging: PagingConfig, id: string) => {
     const c = paging.contacts.find((x) => x.id === id);
@@ -176,18 +192,24 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
   );
 
   app.post('/oncall/overrides', { schema: { body: OverrideBody } }, async (req, reply) => {
+    // A responder takes overrides for themselves; for anyone else it is an admin's (docs/people.md).
+    assertRole(req, req.person?.contact === req.body.contact ? 'responder' : 'admin');
     const r = rotationFor(req.body.team, true);
     if (typeof r === 'string') return reply.code(400).send(badRequest(r));
     const from = instantOf('from', req.body.from);
     if (typeof from === 'string') return reply.code(400).send(badRequest(from));
     const until = instantOf('until', req.body.until);
     if (typeof until === 'string') return reply.code(400).send(badRequest(until));
-    const outcome = await oncall.addOverride(apiActor(req.body.by), r, { contact: req.body.contact, from, to: until });
+    const outcome = await oncall.addOverride(apiActor(req, req.body.by), r, { contact: req.body.contact, from, to: until });
     if (outcome.ok)
-      req.log.info(
-        { override: outcome.value.id, team: r.owner, contact: req.body.contact, by: outcome.value.by },
-        'on-call override added',
-      );
+      audit(req, 'override-added', {
+        override: outcome.value.id,
+        team: r.owner,
+        contact: req.body.contact,
+        from: iso(from),
+        until: iso(until),
+        by: outcome.value.by,
+      });
     return send(reply, outcome, overrideJson, 201);
   });
 
@@ -195,14 +217,20 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
   app.post('/oncall/overrides/:id/end', { schema: { params: IdParams, querystring: ByQuery } }, async (req, reply) => {
-    const outcome = await oncall.endOverride(apiActor(req.query.by), req.params.id);
+    const outcome = await oncall.endOverride(apiActor(req, req.query.by), req.params.id);
+    if (outcome.ok) audit(req, 'override-ended', { override: req.params.id, by: apiActor(req, req.query.by).name });
     return send(reply, outcome, overrideJson);
   });
 
   app.delete('/oncall/overrides/:id', { schema: { params: IdParams, querystring: ByQuery } }, async (req, reply) => {
-    if (!(await store.deleteOverride(req.params.id, req.query.by ?? 'api', clock.now())))
+    const override = await store.getOverride(req.params.id);
+    if (!override) return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
+    const actor = apiActor(req, req.query.by);
+    // Its contact or the person it covers removes it; anyone else needs the admin role.
+    if (!actor.admin && actor.contact !== override.contact && actor.contact !== override.covers) assertRole(req, 'admin');
+    if (!(await store.deleteOverride(req.params.id, actor.name, clock.now())))
       return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
-    req.log.info({ override: req.params.id, by: req.query.by ?? 'api' }, 'on-call override removed');
+    audit(req, 'override-removed', { override: req.params.id, by: actor.name });
     return reply.code(204).send();
   });
 

@@ -33,6 +33,8 @@ export interface IncidentServiceDeps {
   config: { readonly current: DecisionSettings };
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
+  /** Channels told of a saved review too (the channel definitions' `takesReviews`). */
+  takesReviews?: PagingFacts['takesReviews'];
   /** Called once for every committed change, after the commit (metrics). */
   onCommitted?: (change: CommittedChange) => void;
 }
@@ -153,8 +155,12 @@ export class IncidentService {
 
   /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
   private async facts(): Promise<PagingFacts> {
-    // Only the overrides in force now: an indexed read, whatever the number planned ahead.
-    return { unconfigured: this.deps.unconfigured, overrides: await this.deps.store.overridesAt(this.deps.clock.now()) };
+    return {
+      unconfigured: this.deps.unconfigured,
+      // Only the overrides in force now: an indexed read, whatever the number planned ahead.
+      overrides: await this.deps.store.overridesAt(this.deps.clock.now()),
+      ...(this.deps.takesReviews ? { takesReviews: this.deps.takesReviews } : {}),
+    };
   }
 
   /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */

@@ -5,7 +5,7 @@ import type { Shift } from '../../paging/oncall.js';
 import { addDays, instantOf, wallTime } from '../../paging/zoned-time.js';
 import { newFeedToken, type Actor, type Outcome, type RotationView } from '../../service/oncall-service.js';
 import { pageContext, sendHtml } from '../page-reply.js';
-import type { Viewer } from '../session.js';
+import { assertRole } from '../../http/acting-person.js';
 import { errorPage } from '../views/error-page.js';
 import { oncallPage, type FeedView, type ShiftView } from '../views/oncall-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
@@ -61,12 +61,10 @@ const DONE: Record<string, string> = {
   revoked: 'The feed is revoked: its address no longer answers.',
 };
 
-/**
- * Who the signed-in viewer is as an actor on the rotations. Everyone acts for themselves only for
- * now; People (issue 20) brings the admin role, and this is the one place that will read it.
- */
-export function webActor(viewer: Viewer): Actor {
-  return { name: viewer.name, contact: viewer.contact, admin: false };
+/** The person acting as the on-call service sees them: an admin may change anyone's shifts (see mayActFor). */
+export function webActor(req: FastifyRequest): Actor {
+  const p = req.person!;
+  return { name: p.name, contact: p.contact ?? undefined, admin: p.role === 'admin' };
 }
 
 /**
@@ -76,6 +74,10 @@ export function webActor(viewer: Viewer): Actor {
  */
 const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { oncall, store, clock } = opts;
+  // Changing who is on call needs the responder role; reading, and one's own calendar feeds, the viewer role.
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'POST' && !req.url.startsWith('/oncall/feeds')) assertRole(req, 'responder');
+  });
   const hrefOf = (r: RotationView) => (r.id ? `/oncall/${encodeURIComponent(r.id)}` : '/oncall');
   const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
     sendHtml(reply, errorPage(pageContext(req, reply, opts), status, message), status);
@@ -113,7 +115,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     const now = clock.now();
     const shifts = (await oncall.schedule(r, now, now + weeks * WEEK)).map(shiftView);
     const requests = viewer.contact ? (await store.pendingOncallRequests(viewer.contact)).filter((q) => q.team === r.owner) : [];
-    const feeds: FeedView[] = (await store.calendarFeeds(viewer.name)).map((f) => ({
+    const feeds: FeedView[] = (await store.calendarFeeds(req.person!.key)).map((f) => ({
       feed: f,
       label: f.scope === 'contact' ? `${oncall.nameOf(f.subject)}'s shifts` : `${oncall.rotation(f.subject)?.name ?? f.subject}'s shifts`,
     }));
@@ -164,7 +166,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     if (!me) return fail(req, reply, 403, 'Only a contact of the config can be on call; sign in with your contact name.');
     // The shift from now on when it has begun.
     const from = Math.max(Number(req.body.from), clock.now());
-    const outcome = await oncall.addOverride(webActor(req.viewer!), r, {
+    const outcome = await oncall.addOverride(webActor(req), r, {
       contact: me,
       from,
       to: Number(req.body.until),
@@ -179,7 +181,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     const me = req.viewer!.contact;
     if (!me) return fail(req, reply, 403, 'Only a contact of the config can be on call; sign in with your contact name.');
     const { from, to } = tonight(r, clock.now());
-    const outcome = await oncall.addOverride(webActor(req.viewer!), r, { contact: me, from, to, covers: req.body.covers });
+    const outcome = await oncall.addOverride(webActor(req), r, { contact: me, from, to, covers: req.body.covers });
     return after(req, reply, r, outcome, 'taken');
   });
 
@@ -190,7 +192,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     if (!contact) return fail(req, reply, 400, 'Choose who covers.');
     const from = Math.max(Number(req.body.from), clock.now());
     const until = Number(req.body.until);
-    const actor = webActor(req.viewer!);
+    const actor = webActor(req);
     // The person covered (or whoever covers, or an admin) decides at once; anyone else asks the person covered.
     if (actor.admin || actor.contact === covers || actor.contact === contact) {
       const outcome = await oncall.addOverride(actor, r, { contact, from, to: until, covers });
@@ -214,7 +216,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     const me = req.viewer!.contact;
     if (!me) return fail(req, reply, 403, 'Only a contact of the config can swap shifts.');
     const [from, to] = req.body.mine.split('-').map(Number) as [number, number];
-    const outcome = await oncall.request(webActor(req.viewer!), r, {
+    const outcome = await oncall.request(webActor(req), r, {
       kind: 'swap',
       contact: me,
       asked: req.body.asked,
@@ -230,13 +232,13 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     const r = rotationOr404(req, reply, req.body.rotation);
     if (!r) return reply;
     const status = ({ accept: 'accepted', decline: 'declined', cancel: 'cancelled' } as const)[req.params.answer];
-    return after(req, reply, r, await oncall.answer(webActor(req.viewer!), req.params.id, status), req.params.answer);
+    return after(req, reply, r, await oncall.answer(webActor(req), req.params.id, status), req.params.answer);
   });
 
   app.post('/oncall/overrides/:id/end', { schema: { params: IdParams, body: RotationBody } }, async (req, reply) => {
     const r = rotationOr404(req, reply, req.body.rotation);
     if (!r) return reply;
-    return after(req, reply, r, await oncall.endOverride(webActor(req.viewer!), req.params.id), 'ended');
+    return after(req, reply, r, await oncall.endOverride(webActor(req), req.params.id), 'ended');
   });
 
   app.post('/oncall/feeds', { schema: { body: FeedBody } }, async (req, reply) => {
@@ -249,7 +251,8 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
       tokenHash: hash,
       scope: req.body.scope,
       subject: req.body.scope === 'contact' ? viewer.contact! : r.id,
-      createdBy: viewer.name,
+      // Filed under the person's stable key, as their sessions and tokens are (for /me).
+      createdBy: req.person!.key,
       createdAt: clock.now(),
     });
     req.log.info({ scope: req.body.scope, by: viewer.name }, 'calendar feed made');
@@ -261,7 +264,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
   app.post('/oncall/feeds/:id/revoke', { schema: { params: IdParams, body: RotationBody } }, async (req, reply) => {
     const r = rotationOr404(req, reply, req.body.rotation);
     if (!r) return reply;
-    if (!(await store.revokeCalendarFeed(req.params.id, req.viewer!.name, clock.now())))
+    if (!(await store.revokeCalendarFeed(req.params.id, req.person!.key, clock.now())))
       return fail(req, reply, 404, `You have no feed ${req.params.id}.`);
     return reply.redirect(`${hrefOf(r)}?done=revoked`, 303);
   });
