@@ -67,7 +67,7 @@ li.shift.mine{background:#f1f8ff}
 .shift-actions{display:flex;flex-wrap:wrap;gap:.25rem .5rem;margin-top:.35rem}
 .shift-actions form{margin:0}
 .shift-actions label{font-size:.85rem}
-.shift-actions select{width:auto;max-width:14rem;padding:.2rem}
+.shift-actions select{width:auto;max-width:100%;padding:.2rem}
 code.feed-url{display:block;background:#fff;padding:.4rem;border:1px solid #d0d4da;border-radius:4px}
 ol.log li{margin:.25rem 0}
 `;

@@ -156,3 +156,30 @@ t.test('the incident page links who is on call for its team', async (t) => {
   t.match((await web.get('/incidents/1')).body, /<a href="\/oncall\/payments">who is on call for this team<\/a>/);
   t.match((await web.get('/incidents/2')).body, /<a href="\/oncall">who is on call for incidents<\/a>/);
 });
+
+t.test('a viewer sees the rotation but may not change it; an admin puts anyone on call at once', async (t) => {
+  const triage = {
+    ...teamsConfig,
+    paging: {
+      ...teamsConfig.paging,
+      contacts: teamsConfig.paging.contacts.map((c) =>
+        c.id === 'dan' ? { ...c, access: 'viewer' as const } : c.id === 'carol' ? { ...c, access: 'admin' as const } : c,
+      ),
+    },
+  };
+  const { app } = await makeApp(t, { config: { triage, web } });
+  const dan = await as(app, 'Dan Okafor');
+  const page = await dan.get('/oncall/payments');
+  t.equal(page.statusCode, 200, 'a viewer reads');
+  const from = /name="from" value="(\d+)"/.exec(page.body)![1]!;
+  const until = /name="until" value="(\d+)"/.exec(page.body)![1]!;
+  const refused = await dan.post('/oncall/take', { rotation: 'payments', from, until, covers: 'alice' });
+  t.equal(refused.statusCode, 403);
+  t.match(refused.body, /responder role/);
+  const carol = await as(app, 'Carol Diaz');
+  const cover = await carol.post('/oncall/cover', { rotation: 'payments', from, until, covers: 'alice', contact: 'bob' });
+  t.equal(cover.statusCode, 303, 'an admin decides at once');
+  t.match((await api(app, 'GET', '/api/oncall?team=payments')).body, {
+    current: { contact: { id: 'bob' }, overrideBy: 'Carol Diaz', covers: 'alice' },
+  });
+});
