@@ -163,6 +163,33 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX api_tokens_person ON api_tokens (person);
   `,
   `
+  -- Claims take the most severe pages first across the whole queue, then the longest due: each
+  -- severity's due pages are one range of this index, read in order, however deep the queue.
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
+  `,
+  `
+  -- Bounded reads of a long incident (docs/performance.md): a version that moves on every change,
+  -- so that a live page polls one row; each checklist step's latest mark, one row a step, so that
+  -- a tick neither reads nor grows what a page reads; and the timeline by kind, newest first, so
+  -- that the notes, the pages sent and the latest review are read without the rest.
+  ALTER TABLE incidents ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+  CREATE TABLE checklist_steps (
+    incident_id BIGINT NOT NULL REFERENCES incidents (id),
+    step        TEXT   NOT NULL,
+    state       TEXT   NOT NULL,
+    actor       TEXT   NOT NULL,
+    at          BIGINT NOT NULL,
+    note        TEXT,
+    PRIMARY KEY (incident_id, step)
+  );
+  INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT DISTINCT ON (incident_id, data->>'step') incident_id, data->>'step', data->>'state', actor, at, data->>'note'
+    FROM timeline WHERE kind = 'checklist'
+    ORDER BY incident_id, data->>'step', at DESC, id DESC;
+  CREATE INDEX timeline_kind ON timeline (incident_id, kind, at, id);
+  `,
+  `
   -- On-call you can plan (issue 23). Overrides: whose shift one takes over, and void instead of
   -- deleted (a reload that removes its contact, a removal: the log keeps what was). The decision
   -- reads the overrides in force at an instant: from_ms and until_ms are both indexed. The on-call

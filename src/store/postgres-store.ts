@@ -1,9 +1,9 @@
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
-import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
+import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
@@ -19,6 +19,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   pagePayload,
@@ -33,7 +34,12 @@ import {
   type IncidentRow,
   type OutboxRow,
   type TimelineRow,
+  type StepRow,
+  type AlertNameRow,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -52,7 +58,14 @@ import {
   type NotificationOutcome,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
+
+/** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
+const SEVERITY_RANKS = SEVERITIES.map(severityRank);
 
 /** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
 export interface PostgresPoolSettings {
@@ -131,13 +144,46 @@ const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
 /** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
 const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
 
+/**
+ * The state each group of $1 is decided on, in one read: its active incident, locked for the write,
+ * or else its most recently resolved one (for late re-deliveries, and resolved alerts that settle a
+ * manually resolved incident), each with its alerts.
+ */
+const READ_GROUPS = `WITH active AS (
+    SELECT * FROM incidents WHERE key = ANY ($1::text[]) AND status <> 'resolved' FOR NO KEY UPDATE
+  ), last AS (
+    SELECT DISTINCT ON (key) * FROM incidents
+    WHERE key = ANY ($1::text[]) AND status = 'resolved' AND key NOT IN (SELECT key FROM active)
+    ORDER BY key, id DESC
+  )
+  SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM (SELECT * FROM active UNION ALL SELECT * FROM last) i`;
+
+/** At most this many notifications in one group commit. */
+const GROUP_COMMIT_MAX = 64;
+
+/** A notification waiting for its group commit. */
+interface Arrival {
+  n: GroupNotification;
+  key: string;
+  decide: NotificationDecider;
+  resolve: (outcome: NotificationOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
 /** An incident row with its alerts (ALERTS_OF_I). */
 interface IncidentWithAlertsRow extends IncidentRow {
   alert_rows: AlertRow[];
 }
 
 /** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
-const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
+const POSTGRES: Engine = {
+  json: (v) => v,
+  bool: (v) => v === true,
+  boolParam: (b) => b,
+  param: (n) => `$${n}`,
+  oneOf: (expr, n) => `${expr} = ANY ($${n}::text[])`,
+  listParam: (values) => [...values],
+};
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
 const ONCALL = oncallRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
@@ -160,6 +206,8 @@ function stateOf(row: IncidentWithAlertsRow): IncidentState {
 export class PostgresStore implements IncidentStore {
   private closed = false;
   private readonly pageListeners: (() => void)[] = [];
+  /** The notifications of this turn of the event loop, committed together (applyNotification). */
+  private readonly arrivals: Arrival[] = [];
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
 
@@ -222,37 +270,104 @@ export class PostgresStore implements IncidentStore {
     }
   }
 
+  /**
+   * Group commit, as on SQLite (docs/adr/0004-postgres-group-commit.md): the notifications that
+   * arrive during one turn of the event loop are applied in one transaction, in a few round trips
+   * whatever their number (one lock statement, one read, a write per change, COMMIT) instead of six
+   * each. Two of the same group in one turn go in turns, the second deciding on what the first wrote.
+   */
   applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
-    const key = incidentKey(n.receiver, n.groupKey);
-    return this.tx(async (c) => {
-      // Notifications of one group queue here, across replicas: the second reads what the first committed.
-      await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [GROUP_LOCK_NAMESPACE, key]);
-      // Each incident is read with its alerts, in one round trip.
-      const active = (
-        await c.query<IncidentWithAlertsRow>(
-          `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE OF i`,
-          [key],
-        )
-      ).rows[0];
-      // The last resolved incident is only consulted when a notification could open a new one.
-      // As in SQLite: without an active incident the last resolved one is consulted, for late firing
-      // re-deliveries and for resolved alerts that settle a manually resolved incident.
-      const last = active
-        ? undefined
-        : (
-            await c.query<IncidentWithAlertsRow>(
-              `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`,
-              [key],
-            )
-          ).rows[0];
-      const change = decide(active ? stateOf(active) : null, last ? stateOf(last) : null, n);
-      if (change) {
-        const committed = await this.write(c, change);
-        return { change: committed, incident: committed.incident };
-      }
-      // Nothing changed (a re-delivery): still say which incident the notification is about.
-      return unchanged(active ?? last);
+    return new Promise((resolve, reject) => {
+      // As PostgreSQL stores it (NUL and lone surrogates mended), so that it finds its own rows.
+      this.arrivals.push({ n, key: wellFormedText(incidentKey(n.receiver, n.groupKey)), decide, resolve, reject });
+      if (this.arrivals.length === 1) setImmediate(() => this.flushArrivals());
     });
+  }
+
+  /** Splits this turn's notifications into batches (one per group each, at most GROUP_COMMIT_MAX) and runs them. */
+  private flushArrivals(): void {
+    let rest = this.arrivals.splice(0);
+    const rounds: Arrival[][] = [];
+    while (rest.length) {
+      const keys = new Set<string>();
+      const round: Arrival[] = [];
+      const later: Arrival[] = [];
+      for (const a of rest) {
+        if (keys.has(a.key)) later.push(a);
+        else {
+          keys.add(a.key);
+          round.push(a);
+        }
+      }
+      rounds.push(round);
+      rest = later;
+    }
+    // Rounds one after the other (a group's second notification after its first); the batches of a
+    // round together, each on its own connection.
+    void rounds.reduce(
+      (previous, round) =>
+        previous.then(() => {
+          const batches: Promise<void>[] = [];
+          for (let i = 0; i < round.length; i += GROUP_COMMIT_MAX) batches.push(this.applyBatch(round.slice(i, i + GROUP_COMMIT_MAX)));
+          return Promise.all(batches).then(() => undefined);
+        }),
+      Promise.resolve(),
+    );
+  }
+
+  /**
+   * One transaction for the batch: every group's lock, in key order (two replicas' batches take
+   * them in the same order), then every group's active incident (locked) or last resolved one in one
+   * read, each decision, and each change's one-statement write. A decider that throws fails its own
+   * notification only; a write that fails rolls the batch back, and its notifications run again one
+   * by one, so that only the failing one fails.
+   */
+  private async applyBatch(batch: Arrival[]): Promise<void> {
+    const failed = new Map<Arrival, unknown>();
+    try {
+      const outcomes = await this.tx(async (c) => {
+        failed.clear();
+        const keys = batch.map((a) => a.key);
+        // Notifications of one group queue here, across replicas: the second reads what the first committed.
+        // In the order of the locks' own numbers, so that two batches never wait for each other in a cycle.
+        await c.query(
+          `SELECT count(pg_advisory_xact_lock($1, h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) l`,
+          [GROUP_LOCK_NAMESPACE, keys],
+        );
+        const states = new Map<string, IncidentWithAlertsRow>();
+        for (const row of (await c.query<IncidentWithAlertsRow>(READ_GROUPS, [keys])).rows) states.set(row.key, row);
+        const out = new Map<Arrival, NotificationOutcome>();
+        for (const a of batch) {
+          const row = states.get(a.key);
+          const active = row && row.status !== 'resolved' ? row : undefined;
+          const last = active ? undefined : row;
+          let change;
+          try {
+            change = a.decide(active ? stateOf(active) : null, last ? stateOf(last) : null, a.n);
+          } catch (err) {
+            failed.set(a, err);
+            continue;
+          }
+          if (change) {
+            const committed = await this.write(c, change);
+            out.set(a, { change: committed, incident: committed.incident });
+          } else {
+            // Nothing changed (a re-delivery): still say which incident the notification is about.
+            out.set(a, unchanged(active ?? last));
+          }
+        }
+        return out;
+      });
+      for (const a of batch) {
+        const outcome = outcomes.get(a);
+        if (outcome) a.resolve(outcome);
+        else a.reject(failed.get(a));
+      }
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else if (err instanceof StoreUnavailableError) for (const a of batch) a.reject(err);
+      else await Promise.all(batch.map((a) => this.applyBatch([a])));
+    }
   }
 
   updateIncident(id: number, decide: IncidentDecider) {
@@ -322,6 +437,64 @@ export class PostgresStore implements IncidentStore {
     };
   }
 
+  async incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    // One statement, so one snapshot: the incident, its count and the window of its alerts.
+    const [r] = await this.query<{ incident: IncidentRow & { version: number }; alerts: AlertRow[]; alert_count: number }>(
+      `SELECT row_to_json(i) AS incident,
+         (SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]')
+            FROM (SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3) a) AS alerts,
+         (SELECT count(*) FROM alerts WHERE incident_id = $1) AS alert_count
+       FROM incidents i WHERE i.id = $1`,
+      [id, window.limit, window.offset],
+    );
+    if (!r) return undefined;
+    return {
+      ...(toIncident(r.incident) as Incident & { id: number }),
+      version: r.incident.version,
+      alertCount: r.alert_count,
+      alerts: r.alerts.map(toAlert),
+    };
+  }
+
+  async incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    const [row] = await this.query<IncidentRow & { version: number }>(`SELECT * FROM incidents WHERE id = $1`, [id]);
+    return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+  }
+
+  async incidentVersion(id: number): Promise<number | undefined> {
+    return (await this.query<{ version: number }>(SQL.version, [id]))[0]?.version;
+  }
+
+  async timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    const params: unknown[] = [id, q.before?.at ?? Number.MAX_SAFE_INTEGER, q.before?.id ?? Number.MAX_SAFE_INTEGER, q.limit + 1];
+    if (q.kinds) params.push(POSTGRES.listParam(q.kinds));
+    return timelinePageOf(await this.query<Required<TimelineRow>>(SQL.timelinePage(q.kinds !== undefined), params), q.limit, toEntry);
+  }
+
+  async timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return (await this.query<TimelineRow>(SQL.timelineHead, [id, limit])).map(toEntry);
+  }
+
+  async timelineCount(id: number): Promise<number> {
+    return (await this.query<{ n: number }>(SQL.timelineCount, [id]))[0]!.n;
+  }
+
+  async checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return toSteps(await this.query<StepRow>(SQL.steps, [id]));
+  }
+
+  async alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    const [[totals], byName] = await Promise.all([
+      this.query<{ count: number; firing: number; earliest: number | null }>(SQL.alertTotals, [id]),
+      this.query<AlertNameRow>(
+        `SELECT coalesce(labels->>'alertname', fingerprint) AS alertname, count(*) AS count, count(*) FILTER (WHERE status = 'firing') AS firing
+         FROM alerts WHERE incident_id = $1 GROUP BY 1 ORDER BY count(*) DESC, coalesce(labels->>'alertname', fingerprint) COLLATE "C" LIMIT $2`,
+        [id, limit],
+      ),
+    ]);
+    return { count: totals!.count, firing: totals!.firing, earliestStart: totals!.earliest, byName };
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const { sql, params } = incidentList(POSTGRES, filter);
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
@@ -337,18 +510,27 @@ export class PostgresStore implements IncidentStore {
     // SET reads the row as it was, so `o.status = 'sending'` tells a take-over. One statement: no BEGIN.
     // A page a replica of a release before leases is sending has no lease: it gets one from the first
     // claim that sees it, so it is taken over one lease later if that replica never records it.
+    // Most severe first across the whole queue, then the longest due: each severity's due pages are
+    // one range of the index outbox_claim, read in order and cut at the limit (the LATERAL), so a
+    // claim reads about as many rows as it takes however deep the queue. The candidates are then
+    // locked in that order; one a replica claimed meanwhile is skipped or re-checked by FOR UPDATE.
+    const notBusy = `NOT (channel || E'\\n' || target = ANY ($2::text[]))`;
     const rows = await this.statement<OutboxRow>(
       `WITH unleased AS (UPDATE outbox SET lease_until = $5 WHERE status = 'sending' AND lease_until IS NULL RETURNING 1)
        UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
          claimed_by = $4, lease_until = $5
        FROM (SELECT id FROM outbox
-             WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
-               AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
-             ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+             WHERE id IN (SELECT c.id FROM unnest($6::int[]) AS r (rank) CROSS JOIN LATERAL (
+                            SELECT id FROM outbox WHERE status = 'pending' AND priority = r.rank AND next_attempt_at <= $1 AND ${notBusy}
+                            ORDER BY next_attempt_at, id LIMIT $3) c
+                          UNION ALL
+                          SELECT id FROM outbox WHERE status = 'sending' AND lease_until <= $1 AND ${notBusy})
+               AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+             ORDER BY priority, next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
        WHERE o.id = due.id RETURNING o.*`,
-      [now, [...busy], limit, lease.owner, lease.until],
+      [now, [...busy], limit, lease.owner, lease.until, SEVERITY_RANKS],
     );
-    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toOutboxEntry);
+    return rows.sort(claimOrder).map(toOutboxEntry);
   }
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
@@ -396,6 +578,8 @@ export class PostgresStore implements IncidentStore {
          WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
        ), entries AS (
          ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
+       ), versioned AS (
+         UPDATE incidents SET version = version + 1 FROM page WHERE incidents.id = page.incident_id RETURNING 1
        )
        SELECT count(*)::int AS done FROM page`,
       params,
@@ -731,6 +915,15 @@ function writeStatement(incident: string): string {
            RETURNING 1
          ), timeline_written AS (
            ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), steps_written AS (
+           -- Each step's latest mark (one per step and change: the last one of the change wins).
+           INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+           SELECT DISTINCT ON (x.data->>'step') incident.id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
+           FROM incident, json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
+           WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
+           ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+             WHERE excluded.at >= checklist_steps.at
+           RETURNING 1
          ), pages_written AS (
            ${OUTBOX_INSERT}
            SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error

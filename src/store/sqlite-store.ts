@@ -8,7 +8,7 @@ import type { TimelineEntry } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { driveSync, oncallRecords, type Op } from './oncall-records.js';
 import { incidentKey } from '../incidents/model.js';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import {
   ALERT_COLUMNS,
@@ -17,6 +17,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   pagePayload,
@@ -31,7 +32,13 @@ import {
   type IncidentRow,
   type OutboxRow,
   type TimelineRow,
+  type StepRow,
+  type AlertNameRow,
+  stepValues,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
@@ -52,7 +59,34 @@ import {
   type AlertWindow,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
+
+/**
+ * The claim: most severe first across the whole queue, then the longest due, then the oldest; at
+ * most @limit pages, in one statement. Each severity's due pages are a range of the index
+ * outbox_claim (priority, next_attempt_at, id), read in order and cut at @limit, so a claim reads
+ * about as many rows as it takes however deep the queue (a Critical behind 5,000 waiting Lows is
+ * found at once, and Lows retrying later are never read). Pages whose sender's lease ran out are
+ * taken over, as maybe sent (their lookup comes first). busy: a JSON array of "channel\ntarget"
+ * keys whose pages are not claimed (a send to them is in flight).
+ */
+function claimSql(): string {
+  const notBusy = `channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))`;
+  const due = SEVERITIES.map(
+    (s) => `SELECT * FROM (SELECT id, priority, next_attempt_at FROM outbox
+        WHERE status = 'pending' AND priority = ${severityRank(s)} AND next_attempt_at <= @now AND ${notBusy}
+        ORDER BY next_attempt_at, id LIMIT @limit)`,
+  );
+  const expired = `SELECT id, priority, next_attempt_at FROM outbox WHERE status = 'sending' AND lease_until <= @now AND ${notBusy}`;
+  return `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
+       claimed_by = @owner, lease_until = @until
+     WHERE id IN (SELECT id FROM (${[...due, expired].join('\n UNION ALL ')}) ORDER BY priority, next_attempt_at, id LIMIT @limit)
+     RETURNING *`;
+}
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -88,7 +122,14 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
-const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1, boolParam: (b) => (b ? 1 : 0), param: () => '?' };
+const SQLITE: Engine = {
+  json: (v) => JSON.parse(v as string),
+  bool: (v) => v === 1,
+  boolParam: (b) => (b ? 1 : 0),
+  param: () => '?',
+  oneOf: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  listParam: (values) => JSON.stringify(values),
+};
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
 /** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
 const ONCALL = oncallRecords((n) => `$p${n}`);
@@ -196,21 +237,7 @@ export class SqliteStore implements IncidentStore {
       timeline: db.prepare<[number], TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`),
       insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
       updateIncident: db.prepare<unknown[]>(INCIDENT.update),
-      // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
-      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
-      // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
-      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(
-        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
-           claimed_by = @owner, lease_until = @until
-         WHERE id IN (SELECT id FROM (
-           SELECT id, priority FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))
-           UNION ALL
-           SELECT id, priority FROM outbox WHERE status = 'sending' AND lease_until <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy)))
-         ORDER BY priority, id LIMIT @limit)
-         RETURNING *`,
-      ),
+      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(claimSql()),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
       renewLeasesOf: db.prepare(
         `UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`,
@@ -257,6 +284,20 @@ export class SqliteStore implements IncidentStore {
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
+      version: db.prepare<[number], number>(SQL.version).pluck(),
+      bumpVersion: db.prepare<[number]>(SQL.bumpVersion),
+      steps: db.prepare<[number], StepRow>(SQL.steps),
+      stepUpsert: db.prepare<unknown[]>(SQL.stepUpsert),
+      timelinePage: db.prepare<[number, number, number, number], Required<TimelineRow>>(SQL.timelinePage(false)),
+      // SQLite numbers `?` as they appear: the kinds come before the limit.
+      timelinePageOf: db.prepare<[number, number, number, string, number], Required<TimelineRow>>(SQL.timelinePage(true)),
+      timelineHead: db.prepare<[number, number], TimelineRow>(SQL.timelineHead),
+      timelineCount: db.prepare<[number], number>(SQL.timelineCount).pluck(),
+      alertTotals: db.prepare<[number], { count: number; firing: number; earliest: number | null }>(SQL.alertTotals),
+      alertNames: db.prepare<[number, number], AlertNameRow>(
+        `SELECT coalesce(json_extract(labels, '$.alertname'), fingerprint) AS alertname, count(*) AS count, sum(status = 'firing') AS firing
+         FROM alerts WHERE incident_id = ? GROUP BY 1 ORDER BY count DESC, alertname LIMIT ?`,
+      ),
     };
     for (const statement of Object.values(this.stmt)) mendingArguments(statement);
     this.people = {
@@ -348,6 +389,61 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      if (!row) return undefined;
+      return {
+        ...(toIncident(row) as Incident & { id: number }),
+        version: row.version,
+        alertCount: this.stmt.alertCount.get(id)!.n,
+        alerts: this.stmt.alertsWindow.all(id, window.limit, window.offset).map(toAlert),
+      };
+    });
+  }
+
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+    });
+  }
+
+  incidentVersion(id: number): Promise<number | undefined> {
+    return this.read(() => this.stmt.version.get(id));
+  }
+
+  timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    return this.read(() => {
+      const at = q.before?.at ?? Number.MAX_SAFE_INTEGER;
+      const before = q.before?.id ?? Number.MAX_SAFE_INTEGER;
+      // One more than a page says whether an older one exists.
+      const rows = q.kinds
+        ? this.stmt.timelinePageOf.all(id, at, before, SQLITE.listParam(q.kinds) as string, q.limit + 1)
+        : this.stmt.timelinePage.all(id, at, before, q.limit + 1);
+      return timelinePageOf(rows, q.limit, toEntry);
+    });
+  }
+
+  timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return this.read(() => this.stmt.timelineHead.all(id, limit).map(toEntry));
+  }
+
+  timelineCount(id: number): Promise<number> {
+    return this.read(() => this.stmt.timelineCount.get(id)!);
+  }
+
+  checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return this.read(() => toSteps(this.stmt.steps.all(id)));
+  }
+
+  alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    return this.read(() => {
+      const totals = this.stmt.alertTotals.get(id)!;
+      return { count: totals.count, firing: totals.firing, earliestStart: totals.earliest, byName: this.stmt.alertNames.all(id, limit) };
+    });
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
       const { sql, params } = incidentList(SQLITE, filter);
@@ -385,10 +481,9 @@ export class SqliteStore implements IncidentStore {
 
   claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      // RETURNING gives the rows in no promised order: most severe first, then oldest.
       this.stmt.claimPages
         .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
-        .sort((a, b) => a.priority - b.priority || a.id - b.id)
+        .sort(claimOrder)
         .map(toOutboxEntry),
     );
   }
@@ -409,6 +504,7 @@ export class SqliteStore implements IncidentStore {
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
+      this.stmt.bumpVersion.run(page.incident_id);
       return true;
     });
   }
@@ -656,6 +752,8 @@ export class SqliteStore implements IncidentStore {
     }
     this.insertRows(ALERT_ROWS, alerts);
     this.insertTimeline(id, change.timeline);
+    const steps = stepValues(id, change.timeline);
+    for (let n = 0; n < steps.length; n += 6) this.stmt.stepUpsert.run(...steps.slice(n, n + 6));
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
       pages.push(

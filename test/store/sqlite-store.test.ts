@@ -36,6 +36,22 @@ t.test('durable settings: WAL, migrations recorded', async (t) => {
   t.equal((await again.listIncidents({ limit: 5 })).length, 1);
 });
 
+t.test('the claim reads each severity as one range of the index outbox_claim, never the whole queue', async (t) => {
+  const store = new SqliteStore({ path: ':memory:' });
+  t.teardown(() => store.close());
+  const { db, stmt } = store as unknown as { db: Database.Database; stmt: { claimPages: Database.Statement } };
+  const plan = (
+    db.prepare(`EXPLAIN QUERY PLAN ${stmt.claimPages.source}`).all({ now: 1, busy: '[]', limit: 500, owner: 'x', until: 2 }) as {
+      detail: string;
+    }[]
+  ).map((r) => r.detail);
+  t.equal(plan.filter((d) => d === 'SEARCH outbox USING INDEX outbox_claim (priority=? AND next_attempt_at<?)').length, 4, plan.join('\n'));
+  t.notOk(
+    plan.some((d) => /^SCAN outbox\b/.test(d)),
+    'no scan of the table',
+  );
+});
+
 t.test('durability: the WAL is synced off the event loop, and no write is reported before its sync', async (t) => {
   const path = join(tempDir(t), 's.db');
   const store = new SqliteStore({ path });
@@ -488,5 +504,42 @@ t.test(
       ['bob'],
       'its own delete',
     );
+  },
+);
+
+t.test(
+  "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
+  async (t) => {
+    const path = join(tempDir(t), 'before-bounded.db');
+    const old = new Database(path);
+    // Every migration before the bounded-reads one (later ones may follow it).
+    const bounded = SQLITE_MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE checklist_steps'));
+    for (const m of SQLITE_MIGRATIONS.slice(0, bounded)) {
+      if (typeof m === 'string') old.exec(m);
+      else m(old);
+    }
+    old.pragma(`user_version = ${bounded}`);
+    old
+      .prepare(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+     VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
+      )
+      .run();
+    const entry = old.prepare(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (1, ?, 'checklist', ?, ?)`);
+    entry.run(3000, 'lee', JSON.stringify({ step: 'STOP', state: 'done' }));
+    entry.run(4000, 'carol', JSON.stringify({ step: 'STOP', state: 'problem', note: 'remote' }));
+    entry.run(4000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'done' }));
+    entry.run(5000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'undone' }));
+    old.close();
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    t.same(
+      await store.checklistState(1),
+      new Map([
+        ['STOP', { state: 'problem', actor: 'carol', at: 4000, note: 'remote' }],
+        ['PRESERVE', { state: 'undone', actor: 'lee', at: 5000 }],
+      ]),
+    );
+    t.equal(await store.incidentVersion(1), 1);
   },
 );
