@@ -74,6 +74,8 @@ export interface PagingConfig extends PagingPolicy {
   teams: Team[];
   /** Where a drill pages, whatever its severity and team, unless it is live (see incidents/drill.ts). */
   drill: Route;
+  /** How far ahead the on-call calendar feeds reach. */
+  calendarHorizonMs: number;
 }
 
 /** Without a drill section, a drill pages nobody but the person running it (fire --to). */
@@ -173,7 +175,9 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     };
   });
   const drill = raw.drill ? parseRoute(raw.drill, 'drill', DEFAULT_DRILL_ROUTE, rotation, known, fail) : DEFAULT_DRILL_ROUTE;
-  return { contacts, ...top, teams, drill };
+  const calendarHorizonMs = raw.calendar?.horizon !== undefined ? parseDuration(raw.calendar.horizon)! : 90 * 86_400_000;
+  if (calendarHorizonMs < 86_400_000 || calendarHorizonMs > 731 * 86_400_000) fail('calendar.horizon', 'must be between 1d and 731d');
+  return { contacts, ...top, teams, drill, calendarHorizonMs };
 }
 
 function checkTargets(key: string, list: string[], known: { ids: Set<string>; roles: Set<string> }, fail: Fail): void {

@@ -209,7 +209,10 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   const step = policy.steps[incident.escalationStep];
   const unackedMs = now - incident.openedAt;
   if (step) {
-    const people = resolveTargets(step.notify, paging, now, team, facts.overrides);
+    // The step's people, and whoever is on call now when the route pages the on-call: mentioned in
+    // Slack at opening, they get the step's e-mail as well (an override's on-call included).
+    const oncall = route.notify.includes(ONCALL) ? [ONCALL] : [];
+    const people = resolveTargets([...step.notify, ...oncall], paging, now, team, facts.overrides);
     const entry: TimelineEntry = {
       at: now,
       actor: SYSTEM,

@@ -9,7 +9,8 @@ import type { GroupNotification, Incident, IncidentChange, IncidentState, Incide
 import { incidentKey } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
+import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
+import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
 import {
   ALERT_COLUMNS,
@@ -21,7 +22,6 @@ import {
   claimOrder,
   incidentList,
   incidentWrites,
-  overrideValues,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -33,7 +33,6 @@ import {
   type Engine,
   type IncidentRow,
   type OutboxRow,
-  type OverrideRow,
   type TimelineRow,
   type StepRow,
   type AlertNameRow,
@@ -49,6 +48,10 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type CalendarFeed,
+  type NewCalendarFeed,
+  type OverridePage,
+  type RequestDecision,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -155,9 +158,6 @@ const READ_GROUPS = `WITH active AS (
   )
   SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM (SELECT * FROM active UNION ALL SELECT * FROM last) i`;
 
-/** How stale the overrides may be after another replica changed them. */
-const OVERRIDES_RECHECK_MS = 1000;
-
 /** At most this many notifications in one group commit. */
 const GROUP_COMMIT_MAX = 64;
 
@@ -184,7 +184,8 @@ const POSTGRES: Engine = {
   oneOf: (expr, n) => `${expr} = ANY ($${n}::text[])`,
   listParam: (values) => [...values],
 };
-const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
+const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
+const ONCALL = oncallRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 
@@ -205,9 +206,6 @@ function stateOf(row: IncidentWithAlertsRow): IncidentState {
 export class PostgresStore implements IncidentStore {
   private closed = false;
   private readonly pageListeners: (() => void)[] = [];
-  /** The run-time overrides ending after `endingAfter`, as read at `at` (performance.now(); see listOverrides). */
-  private overrides: { endingAfter: number; rows: RuntimeOverride[]; at: number } | undefined;
-  private overridesGeneration = 0;
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
   private readonly arrivals: Arrival[] = [];
   private listener: pg.Client | undefined;
@@ -628,44 +626,70 @@ export class PostgresStore implements IncidentStore {
     return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
-  /**
-   * Every paging decision asks (once per webhook); the answer changes only by this store's own writes,
-   * which drop the copy, or another replica's, seen within OVERRIDES_RECHECK_MS (as on SQLite).
-   */
-  async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    const cached = this.overrides;
-    const at = performance.now();
-    if (cached && endingAfter >= cached.endingAfter && at - cached.at < OVERRIDES_RECHECK_MS)
-      return cached.rows.filter((o) => o.to > endingAfter);
-    const generation = this.overridesGeneration;
-    const rows = (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
-    // A write of this store's since the read began: the rows read may be older than it.
-    if (generation === this.overridesGeneration) this.overrides = { endingAfter, rows, at };
-    return [...rows];
+  overridesAt(at: number): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.overridesAt(at));
+  }
+  overridesBetween(from: number, to: number): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.overridesBetween(from, to));
+  }
+  listOverrides(page: OverridePage): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.listOverrides(page));
+  }
+  getOverride(id: number): Promise<RuntimeOverride | undefined> {
+    return this.oncallRead(ONCALL.getOverride(id));
+  }
+  addOverride(o: NewOverride, maxOpen: number, at: number): Promise<RuntimeOverride | undefined> {
+    // The bound is counted and kept under a lock per rotation, so two replicas cannot both add the last one.
+    return this.oncallWrite(ONCALL.addOverride(o, maxOpen, at), `oncall:${o.team ?? ''}`);
+  }
+  endOverride(id: number, at: number, by: string): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.endOverride(id, at, by), `override:${id}`);
+  }
+  deleteOverride(id: number, by: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.deleteOverride(id, by, at), `override:${id}`);
+  }
+  voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]> {
+    return this.oncallWrite(ONCALL.voidOverrides(keep, at, reason), 'oncall:void');
+  }
+  oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
+    return this.oncallRead(ONCALL.oncallLog(q));
+  }
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  }
+  getOncallRequest(id: number): Promise<OncallRequest | undefined> {
+    return this.oncallRead(ONCALL.getOncallRequest(id));
+  }
+  pendingOncallRequests(contact: string): Promise<OncallRequest[]> {
+    return this.oncallRead(ONCALL.pendingOncallRequests(contact));
+  }
+  decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined> {
+    return this.oncallWrite(ONCALL.decideOncallRequest(id, d), `oncall:${id}`);
+  }
+  addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed> {
+    return this.oncallWrite(ONCALL.addCalendarFeed(f));
+  }
+  calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined> {
+    return this.oncallRead(ONCALL.calendarFeedByHash(hash));
+  }
+  calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
+    return this.oncallRead(ONCALL.calendarFeeds(createdBy));
+  }
+  revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
   }
 
-  async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    this.dropOverrides();
-    try {
-      const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
-      return { ...o, id: r!.id };
-    } finally {
-      this.dropOverrides();
-    }
+  /** An on-call read, its statements on one pooled connection. */
+  private oncallRead<T>(op: Op<T>): Promise<T> {
+    return this.onConnection((c) => driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows));
   }
 
-  async deleteOverride(id: number): Promise<boolean> {
-    this.dropOverrides();
-    try {
-      return (await this.statement(SQL.deleteOverride, [id])).length > 0;
-    } finally {
-      this.dropOverrides();
-    }
-  }
-
-  private dropOverrides(): void {
-    this.overrides = undefined;
-    this.overridesGeneration++;
+  /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
+  private oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
+    return this.tx(async (c) => {
+      if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
+      return driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
+    });
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */

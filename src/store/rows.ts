@@ -12,7 +12,6 @@ import type { PageRequest } from '../incidents/page.js';
 import type { OutboxEntry } from '../outbox/page.js';
 import type { ChecklistState, TimelineEntry } from '../incidents/timeline.js';
 import type { StepStatus } from '../incidents/checklist.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
 import type { IncidentCounts, IncidentFilter, NotificationOutcome, TimelinePage } from './store.js';
 
@@ -172,16 +171,6 @@ export interface OutboxRow {
   claimed_by: string | null;
 }
 
-export interface OverrideRow {
-  id: number;
-  team: string | null;
-  contact: string;
-  from_ms: number;
-  until_ms: number;
-  created_by: string;
-  created_at: number;
-}
-
 /** A row of checklist_steps: a step's latest mark. */
 export interface StepRow {
   step: string;
@@ -239,7 +228,6 @@ export interface RowMappers {
   toAlert: (r: AlertRow) => Alert;
   toEntry: (r: TimelineRow) => TimelineEntry;
   toOutboxEntry: (r: OutboxRow) => OutboxEntry;
-  toOverride: (r: OverrideRow) => RuntimeOverride;
   /** The state a decider reads: the incident and its alerts by fingerprint. */
   toState: (r: IncidentRow, alerts: readonly AlertRow[]) => IncidentState;
   /**
@@ -309,15 +297,6 @@ export function rowMappers(e: Engine): RowMappers {
         maybeSent: e.bool(r.maybe_sent),
       };
     },
-    toOverride: (r) => ({
-      id: r.id,
-      team: r.team,
-      contact: r.contact,
-      from: r.from_ms,
-      to: r.until_ms,
-      by: r.created_by,
-      createdAt: r.created_at,
-    }),
     toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
     unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
   };
@@ -402,12 +381,6 @@ export interface SharedSql {
   saveSlackMessage: string;
   /** next_free of Slack target $1. */
   paceOf: string;
-  /** OverrideRow of the overrides ending after $1, oldest first. */
-  overridesEndingAfter: string;
-  /** Inserts an override (overrideValues), RETURNING id. */
-  addOverride: string;
-  /** Deletes override $1, RETURNING id. */
-  deleteOverride: string;
   /** The version of incident $1. */
   version: string;
   /** Moves the version of incident $1 on (a change written without an update of the incident: a page's outcome). */
@@ -436,10 +409,6 @@ export function sharedSql(e: Engine): SharedSql {
     slackMessage: `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ${p(1)} AND target = ${p(2)}`,
     saveSlackMessage: `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}) ON CONFLICT DO NOTHING`,
     paceOf: `SELECT next_free FROM slack_pace WHERE target = ${p(1)}`,
-    overridesEndingAfter: `SELECT * FROM oncall_overrides WHERE until_ms > ${p(1)} ORDER BY id`,
-    addOverride: `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) RETURNING id`,
-    deleteOverride: `DELETE FROM oncall_overrides WHERE id = ${p(1)} RETURNING id`,
     version: `SELECT version FROM incidents WHERE id = ${p(1)}`,
     bumpVersion: `UPDATE incidents SET version = version + 1 WHERE id = ${p(1)}`,
     steps: `SELECT step, state, actor, at, note FROM checklist_steps WHERE incident_id = ${p(1)}`,
@@ -456,11 +425,6 @@ export function sharedSql(e: Engine): SharedSql {
     alertTotals: `SELECT count(*) AS count, count(*) FILTER (WHERE status = 'firing') AS firing, min(starts_at) FILTER (WHERE starts_at > 0) AS earliest
        FROM alerts WHERE incident_id = ${p(1)}`,
   };
-}
-
-/** addOverride's values. */
-export function overrideValues(o: Omit<RuntimeOverride, 'id'>): unknown[] {
-  return [o.team, o.contact, o.from, o.to, o.by, o.createdAt];
 }
 
 /** The statement of listIncidents, newest first: the filter's conditions, then LIMIT and OFFSET. */

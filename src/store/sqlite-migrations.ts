@@ -201,6 +201,53 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   -- A window of the alerts in start order without sorting them all (PostgreSQL has had it from the start).
   CREATE INDEX alerts_window ON alerts (incident_id, starts_at, fingerprint);
   `,
+  `
+  -- On-call you can plan (issue 23). Overrides: whose shift one takes over, and void instead of
+  -- deleted (a reload that removes its contact, a removal: the log keeps what was). The decision
+  -- reads the overrides in force at an instant: from_ms and until_ms are both indexed. The on-call
+  -- log: every change, with who. Requests another person answers (cover, swap). Calendar feeds: the
+  -- SHA-256 of each secret token, never the token.
+  ALTER TABLE oncall_overrides ADD COLUMN covers TEXT;
+  ALTER TABLE oncall_overrides ADD COLUMN void_reason TEXT;
+  CREATE INDEX oncall_overrides_from ON oncall_overrides (from_ms);
+  CREATE TABLE oncall_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    team        TEXT,
+    actor       TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    override_id INTEGER,
+    data        TEXT    NOT NULL
+  );
+  CREATE INDEX oncall_log_team ON oncall_log ((COALESCE(team, '')), id);
+  CREATE TABLE oncall_requests (
+    id            INTEGER PRIMARY KEY,
+    team          TEXT,
+    kind          TEXT    NOT NULL CHECK (kind IN ('cover', 'swap')),
+    contact       TEXT    NOT NULL,
+    asked         TEXT    NOT NULL,
+    from_ms       INTEGER NOT NULL,
+    until_ms      INTEGER NOT NULL CHECK (until_ms > from_ms),
+    swap_from_ms  INTEGER,
+    swap_until_ms INTEGER,
+    requested_by  TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'cancelled')),
+    created_at    INTEGER NOT NULL,
+    decided_at    INTEGER,
+    decided_by    TEXT
+  );
+  CREATE INDEX oncall_requests_pending ON oncall_requests (asked) WHERE status = 'pending';
+  CREATE TABLE calendar_feeds (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT    NOT NULL UNIQUE,
+    scope      TEXT    NOT NULL CHECK (scope IN ('contact', 'team')),
+    subject    TEXT    NOT NULL,
+    created_by TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE INDEX calendar_feeds_creator ON calendar_feeds (created_by);
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

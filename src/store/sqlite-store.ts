@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
+import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
+import { driveSync, oncallRecords, type Op } from './oncall-records.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
@@ -19,7 +20,6 @@ import {
   claimOrder,
   incidentList,
   incidentWrites,
-  overrideValues,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -31,7 +31,6 @@ import {
   type Engine,
   type IncidentRow,
   type OutboxRow,
-  type OverrideRow,
   type TimelineRow,
   type StepRow,
   type AlertNameRow,
@@ -49,6 +48,10 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type CalendarFeed,
+  type NewCalendarFeed,
+  type OverridePage,
+  type RequestDecision,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -127,7 +130,9 @@ const SQLITE: Engine = {
   oneOf: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
   listParam: (values) => JSON.stringify(values),
 };
-const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
+const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
+/** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
+const ONCALL = oncallRecords((n) => `$p${n}`);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
@@ -159,8 +164,13 @@ export class SqliteStore implements IncidentStore {
   private readonly commitAll: (fns: (() => unknown)[]) => unknown[];
   /** Runs a batch in one transaction, each write in a savepoint: a throw undoes that write only. */
   private readonly commitEach: (fns: (() => unknown)[]) => Outcome[];
-  /** The run-time overrides ending after `endingAfter`, as read at `version` of the database (see listOverrides). */
-  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
+  /**
+   * The run-time overrides in force from `from` until `until` (the next start or end), as read at
+   * `version` of the database (see overridesAt).
+   */
+  private overrides: { version: number; from: number; until: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
+  /** The on-call records' statements, by text. */
+  private readonly oncallStatements = new Map<string, Database.Statement<unknown[], Record<string, unknown>>>();
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
   /** listIncidents' statements, by text. */
@@ -272,9 +282,6 @@ export class SqliteStore implements IncidentStore {
       ),
       counts: db.prepare<[number], CountsRow>(SQL.counts),
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
-      overridesEndingAfter: db.prepare<[number], OverrideRow>(SQL.overridesEndingAfter),
-      addOverride: db.prepare<unknown[], { id: number }>(SQL.addOverride),
-      deleteOverride: db.prepare<[number], { id: number }>(SQL.deleteOverride),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
       version: db.prepare<[number], number>(SQL.version).pluck(),
@@ -542,39 +549,99 @@ export class SqliteStore implements IncidentStore {
     return this.read(() => byChannel(this.stmt.queueDepth.all()));
   }
 
-  listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
+  overridesAt(at: number): Promise<RuntimeOverride[]> {
     return this.read(() => {
-      // Every paging decision asks; the answer changes only with this store's own writes (which
-      // drop the copy) or another connection's commit (which changes data_version). Any statement
-      // outside a transaction, even that pragma, takes WAL read locks (system calls), so another
-      // connection's commit is looked for at most once per OVERRIDES_RECHECK_MS.
+      // Every paging decision asks; the answer changes only at an override's start or end, with this
+      // store's own writes (which drop the copy) or another connection's commit (which changes
+      // data_version). Any statement outside a transaction, even that pragma, takes WAL read locks
+      // (system calls), so another connection's commit is looked for at most once per OVERRIDES_RECHECK_MS.
       const cached = this.overrides;
-      const at = performance.now();
-      if (cached && endingAfter >= cached.endingAfter) {
-        if (at - cached.checkedAt < OVERRIDES_RECHECK_MS) return cached.rows.filter((o) => o.to > endingAfter);
+      const now = performance.now();
+      if (cached && at >= cached.from && at < cached.until) {
+        if (now - cached.checkedAt < OVERRIDES_RECHECK_MS) return [...cached.rows];
         if (this.stmt.dataVersion.get() === cached.version) {
-          cached.checkedAt = at;
-          return cached.rows.filter((o) => o.to > endingAfter);
+          cached.checkedAt = now;
+          return [...cached.rows];
         }
       }
       const version = this.stmt.dataVersion.get() as number;
-      const rows = this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride);
-      this.overrides = { version, endingAfter, rows, checkedAt: at };
+      const rows = this.oncall(ONCALL.overridesAt(at));
+      const next = this.oncall(ONCALL.nextOverrideStart(at)) ?? Infinity;
+      const until = Math.min(next, ...rows.map((o) => o.to));
+      this.overrides = { version, from: at, until, rows, checkedAt: now };
       return [...rows];
     });
   }
 
-  addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    return this.run(() => {
-      this.overrides = undefined;
-      return { ...o, id: this.stmt.addOverride.get(overrideValues(o))!.id };
+  overridesBetween(from: number, to: number): Promise<RuntimeOverride[]> {
+    return this.read(() => this.oncall(ONCALL.overridesBetween(from, to)));
+  }
+  listOverrides(page: OverridePage): Promise<RuntimeOverride[]> {
+    return this.read(() => this.oncall(ONCALL.listOverrides(page)));
+  }
+  getOverride(id: number): Promise<RuntimeOverride | undefined> {
+    return this.read(() => this.oncall(ONCALL.getOverride(id)));
+  }
+  addOverride(o: NewOverride, maxOpen: number, at: number): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.addOverride(o, maxOpen, at));
+  }
+  endOverride(id: number, at: number, by: string): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.endOverride(id, at, by));
+  }
+  deleteOverride(id: number, by: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.deleteOverride(id, by, at));
+  }
+  voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]> {
+    return this.oncallWrite(ONCALL.voidOverrides(keep, at, reason));
+  }
+  oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
+    return this.read(() => this.oncall(ONCALL.oncallLog(q)));
+  }
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  }
+  getOncallRequest(id: number): Promise<OncallRequest | undefined> {
+    return this.read(() => this.oncall(ONCALL.getOncallRequest(id)));
+  }
+  pendingOncallRequests(contact: string): Promise<OncallRequest[]> {
+    return this.read(() => this.oncall(ONCALL.pendingOncallRequests(contact)));
+  }
+  decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined> {
+    return this.oncallWrite(ONCALL.decideOncallRequest(id, d));
+  }
+  addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed> {
+    return this.oncallWrite(ONCALL.addCalendarFeed(f));
+  }
+  calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined> {
+    return this.read(() => this.oncall(ONCALL.calendarFeedByHash(hash)));
+  }
+  calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
+    return this.read(() => this.oncall(ONCALL.calendarFeeds(createdBy)));
+  }
+  revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
+  }
+
+  /** Runs an on-call operation's statements here and now (inside a write of the group commit, or as a read). */
+  private oncall<T>(op: Op<T>): T {
+    return driveSync(op, ({ sql, params }) => {
+      let statement = this.oncallStatements.get(sql);
+      if (!statement) {
+        statement = mendingArguments(this.db.prepare<unknown[], Record<string, unknown>>(sql));
+        this.oncallStatements.set(sql, statement);
+      }
+      const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
+      if (statement.reader) return statement.all(named);
+      statement.run(named);
+      return [];
     });
   }
 
-  deleteOverride(id: number): Promise<boolean> {
+  /** An on-call operation that writes: one write of the group commit; the overrides' copy is dropped. */
+  private oncallWrite<T>(op: Op<T>): Promise<T> {
     return this.run(() => {
       this.overrides = undefined;
-      return this.stmt.deleteOverride.get(id) !== undefined;
+      return this.oncall(op);
     });
   }
 

@@ -72,6 +72,21 @@ ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-i
 code.secret{display:block;padding:.5rem;background:#fff;border:1px dashed #57606a;user-select:all}
 a.button{display:inline-block;padding:.6rem 1rem;border-radius:4px;background:#0b57d0;color:#fff;text-decoration:none;font-weight:600}
 ol.timeline{list-style:none;padding-left:0}
+nav.rotations{display:flex;flex-wrap:wrap;gap:.25rem 1rem;background:none;color:inherit;padding:0 0 .5rem}
+nav.rotations a{color:#0b57d0}
+p.now{font-size:1.1rem;background:#fff;padding:.6rem .75rem;border-radius:4px;border-left:6px solid #2c6e2f}
+ul.shifts,ul.requests,ul.feeds{list-style:none;padding:0}
+li.shift{background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px;border-left:6px solid #8c959f}
+li.shift.override{border-left-color:#8a5300}
+li.shift.mine{background:#f1f8ff}
+.badge{display:inline-block;font-size:.8rem;background:#fff4e0;color:#6b4100;border-radius:3px;padding:0 .35rem;margin-left:.35rem}
+.yours{color:#57606a;font-size:.85rem}
+.shift-actions{display:flex;flex-wrap:wrap;gap:.25rem .5rem;margin-top:.35rem}
+.shift-actions form{margin:0}
+.shift-actions label{font-size:.85rem}
+.shift-actions select{width:auto;max-width:100%;padding:.2rem}
+code.feed-url{display:block;background:#fff;padding:.4rem;border:1px solid #d0d4da;border-radius:4px}
+ol.log li{margin:.25rem 0}
 `;
 
 /**
@@ -150,7 +165,28 @@ export const APP_JS = `
       .catch(function () {})
       .then(function () { busy = false; });
   }
+  // Times shown in a rotation's zone get the browser's own beside them when its zone differs.
+  function localTimes() {
+    var els = document.querySelectorAll('time[data-zone]'), zone, f;
+    if (!els.length) return;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      f = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    } catch (e) { return; }
+    var differs = false;
+    for (var i = 0; i < els.length; i++) {
+      if (els[i].getAttribute('data-zone') === zone) continue;
+      differs = true;
+      var span = document.createElement('span');
+      span.className = 'yours';
+      span.textContent = ' (yours: ' + f.format(new Date(els[i].getAttribute('datetime'))).replace(',', '') + ')';
+      els[i].after(span);
+    }
+    var note = document.getElementById('viewer-zone');
+    if (note) note.textContent = differs ? 'Yours, in ' + zone + ', in brackets.' : 'Your browser is in that zone too.';
+  }
   bindAutosubmit(document);
+  localTimes();
   tick();
   setInterval(tick, 1000);
   if (liveUrl) { poll(); setInterval(poll, 2000); }

@@ -3,6 +3,7 @@ import type { ChecklistConfig } from '../incidents/checklist.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
+import type { OncallService } from '../service/oncall-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -11,6 +12,8 @@ import type { WebAuth } from './session.js';
 /** What the incident pages need; every plugin of src/web/plugins/ gets the same options. */
 export interface WebRoutesOptions {
   service: IncidentService;
+  /** The rotations' schedules and changes (the /oncall pages). */
+  oncall: OncallService;
   store: IncidentStore;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */

@@ -941,16 +941,137 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.claimPages(T0 + 60 * MIN, 10, lease(T0 + 60 * MIN)), [], 'neither comes back');
   });
 
-  t.test('run-time on-call overrides: added with an id, listed until they end, removed', async (t) => {
+  t.test('run-time on-call overrides: added with an id and a log entry, paged, ended, removed, bounded', async (t) => {
     const store = await makeStore(t);
-    const a = await store.addOverride({ team: 'payments', contact: 'bob', from: T0, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 });
-    const b = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 10 * MIN, by: 'api', createdAt: T0 });
-    t.ok(a.id > 0 && b.id > a.id, 'ids grow');
-    t.same(await store.listOverrides(T0), [a, b]);
-    t.same(await store.listOverrides(T0 + 10 * MIN), [a], 'an override that ended is not listed');
-    t.equal(await store.deleteOverride(a.id), true);
-    t.equal(await store.deleteOverride(a.id), false);
-    t.same(await store.listOverrides(T0), [b]);
+    const o = (team: string | null, contact: string, from: number, to: number, by = 'api') => ({
+      team,
+      contact,
+      from,
+      to,
+      by,
+      createdAt: T0,
+      covers: null,
+    });
+    const a = (await store.addOverride(o('payments', 'bob', T0, T0 + 60 * MIN, 'bob'), 500, T0))!;
+    const b = (await store.addOverride({ ...o(null, 'alice', T0, T0 + 10 * MIN), covers: 'dan' }, 500, T0))!;
+    const c = (await store.addOverride(o('payments', 'carol', T0 + 30 * MIN, T0 + 90 * MIN), 500, T0))!;
+    t.ok(a.id > 0 && b.id > a.id && c.id > b.id, 'ids grow');
+    t.same(await store.listOverrides({ endingAfter: T0, limit: 10 }), [a, b, c]);
+    t.same(await store.listOverrides({ endingAfter: T0 + 10 * MIN, limit: 10 }), [a, c], 'an override that ended is not listed');
+    t.same(await store.listOverrides({ endingAfter: T0, limit: 2 }), [a, b], 'a page');
+    t.same(await store.listOverrides({ endingAfter: T0, afterId: b.id, limit: 2 }), [c], 'the next page');
+    t.same(await store.listOverrides({ endingAfter: T0, team: null, limit: 10 }), [b], "the top level's");
+    t.same(await store.listOverrides({ endingAfter: T0, team: 'payments', limit: 10 }), [a, c], "a team's");
+
+    t.same(await store.overridesAt(T0 + 5 * MIN), [a, b], 'in force at an instant: not c, which starts later');
+    t.same(await store.overridesAt(T0 + 40 * MIN), [a, c]);
+    t.same(await store.overridesAt(T0 + 100 * MIN), []);
+    t.same(await store.overridesBetween(T0 + 70 * MIN, T0 + 80 * MIN), [c]);
+    t.same(await store.getOverride(b.id), b);
+
+    t.same(await store.endOverride(a.id, T0 + 20 * MIN, 'bob'), { ...a, to: T0 + 20 * MIN }, 'ended early');
+    t.same(await store.overridesAt(T0 + 25 * MIN), [], 'no longer in force');
+    t.equal(await store.endOverride(a.id, T0 + 30 * MIN, 'bob'), undefined, 'it had ended');
+    t.equal(await store.deleteOverride(c.id, 'carol', T0 + 21 * MIN), true);
+    t.equal(await store.deleteOverride(c.id, 'carol', T0 + 21 * MIN), false);
+    t.same(await store.overridesAt(T0 + 40 * MIN), [], 'removed');
+    t.same(await store.getOverride(c.id), undefined);
+
+    t.equal(await store.addOverride(o('payments', 'dan', T0, T0 + MIN), 0, T0), undefined, 'a full rotation takes no more');
+    const d = (await store.addOverride(o('payments', 'dan', T0 + 50 * MIN, T0 + 70 * MIN), 1, T0 + 40 * MIN))!;
+    t.ok(d, 'ended and removed ones do not count');
+    t.equal(await store.addOverride(o('payments', 'dan', T0 + 80 * MIN, T0 + 90 * MIN), 1, T0 + 40 * MIN), undefined, 'one open of one');
+    t.ok(await store.addOverride(o(null, 'dan', T0 + 80 * MIN, T0 + 90 * MIN), 1, T0 + 40 * MIN), 'another rotation has its own bound');
+
+    t.same(
+      (await store.voidOverrides(['bob', 'alice', 'carol'], T0 + 45 * MIN, 'gone')).map((x) => x.id),
+      [d.id, d.id + 1],
+      "dan's are void",
+    );
+    t.same(await store.overridesAt(T0 + 60 * MIN), []);
+
+    const log = await store.oncallLog({ team: 'payments', limit: 20 });
+    t.same(
+      log.map((e) => [e.kind, e.actor, e.overrideId]),
+      [
+        ['override_voided', 'config', d.id],
+        ['override_added', 'api', d.id],
+        ['override_removed', 'carol', c.id],
+        ['override_ended', 'bob', a.id],
+        ['override_added', 'api', c.id],
+        ['override_added', 'bob', a.id],
+      ],
+      'every change, newest first, with who',
+    );
+    t.match(log[0], { team: 'payments', at: T0 + 45 * MIN, data: { contact: 'dan', reason: 'gone' } });
+    t.same(
+      (await store.oncallLog({ team: null, limit: 20 })).map((e) => e.kind),
+      ['override_voided', 'override_added', 'override_added'],
+    );
+    t.equal((await store.oncallLog({ limit: 3 })).length, 3);
+  });
+
+  t.test('on-call requests: made, answered once; an acceptance makes its overrides in the same transaction', async (t) => {
+    const store = await makeStore(t);
+    const q = await store.addOncallRequest({
+      team: 'payments',
+      kind: 'swap',
+      contact: 'alice',
+      asked: 'bob',
+      from: T0,
+      to: T0 + 60 * MIN,
+      swapFrom: T0 + 120 * MIN,
+      swapTo: T0 + 180 * MIN,
+      requestedBy: 'Alice Martin',
+      createdAt: T0,
+    });
+    t.match(q, { status: 'pending', decidedAt: null });
+    t.same(await store.getOncallRequest(q.id), q);
+    t.same(await store.pendingOncallRequests('bob'), [q]);
+    t.same(await store.pendingOncallRequests('alice'), [q]);
+    const base = { team: 'payments', by: 'Bob Chen', createdAt: T0 + MIN };
+    const overrides = [
+      { ...base, contact: 'bob', from: T0, to: T0 + 60 * MIN, covers: 'alice' },
+      { ...base, contact: 'alice', from: T0 + 120 * MIN, to: T0 + 180 * MIN, covers: 'bob' },
+    ];
+    const done = await store.decideOncallRequest(q.id, { status: 'accepted', by: 'Bob Chen', at: T0 + MIN, overrides, maxOpen: 500 });
+    t.match(done?.request, { status: 'accepted', decidedBy: 'Bob Chen', decidedAt: T0 + MIN });
+    t.same(
+      done?.overrides.map((o) => [o.contact, o.covers]),
+      [
+        ['bob', 'alice'],
+        ['alice', 'bob'],
+      ],
+    );
+    t.equal(
+      await store.decideOncallRequest(q.id, { status: 'declined', by: 'Bob Chen', at: T0 + 2 * MIN, overrides: [], maxOpen: 500 }),
+      undefined,
+      'answered once',
+    );
+    t.same(await store.pendingOncallRequests('bob'), []);
+    t.same(
+      (await store.oncallLog({ team: 'payments', limit: 10 })).map((e) => e.kind),
+      ['request_accepted', 'override_added', 'override_added', 'request_made'],
+    );
+  });
+
+  t.test('calendar feeds: found by the hash of their token until revoked, by whoever made them', async (t) => {
+    const store = await makeStore(t);
+    const f = await store.addCalendarFeed({ tokenHash: 'h1', scope: 'contact', subject: 'bob', createdBy: 'Bob Chen', createdAt: T0 });
+    await store.addCalendarFeed({ tokenHash: 'h2', scope: 'team', subject: '', createdBy: 'Bob Chen', createdAt: T0 });
+    t.same(await store.calendarFeedByHash('h1'), f);
+    t.equal(await store.calendarFeedByHash('nope'), undefined);
+    t.same(
+      (await store.calendarFeeds('Bob Chen')).map((x) => x.tokenHash),
+      ['h1', 'h2'],
+    );
+    t.equal(await store.revokeCalendarFeed(f.id, 'Alice Martin', T0), false, "not someone else's");
+    t.equal(await store.revokeCalendarFeed(f.id, 'Bob Chen', T0), true);
+    t.equal(await store.calendarFeedByHash('h1'), undefined, 'revoked');
+    t.same(
+      (await store.calendarFeeds('Bob Chen')).map((x) => x.tokenHash),
+      ['h2'],
+    );
   });
 
   t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
@@ -1010,8 +1131,12 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const timeline = (await store.getIncident(id))!.timeline;
     t.match(timeline.at(-1), { kind: 'note', actor: good, text: `note ${good}` });
 
-    const o = await store.addOverride({ team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0 });
-    t.match(await store.listOverrides(T0), [{ id: o.id, team: good, contact: good, by: good }], 'an override');
+    const o = (await store.addOverride(
+      { team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0, covers: bad },
+      500,
+      T0,
+    ))!;
+    t.match(await store.overridesAt(T0), [{ id: o.id, team: good, contact: good, by: good, covers: good }], 'an override');
 
     const page = {
       channel: 'slack' as const,

@@ -37,7 +37,7 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { ...read, checklist: checklistFor(checklists, incident), team },
+        { ...read, checklist: checklistFor(checklists, incident), team, oncallHref: oncallHref(paging, incident.team) },
         String(incident.version),
       ),
     );
@@ -65,5 +65,11 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
       .send(r.text);
   });
 };
+
+/** The on-call page for an incident's team: its own rotation's, else the top level's. */
+function oncallHref(paging: { teams: readonly { id: string; rotationOwner: string | null }[] }, team: string | null): string {
+  const own = team !== null && paging.teams.find((t) => t.id === team)?.rotationOwner === team;
+  return own ? `/oncall/${encodeURIComponent(team)}` : '/oncall';
+}
 
 export default incidentPages;

@@ -101,6 +101,8 @@ export interface IncidentView {
   checklist: ChecklistSection[];
   /** The team's name, when a team's matchers selected the incident. */
   team?: string | undefined;
+  /** The on-call page of the incident's team (its own rotation's, else the top level's). */
+  oncallHref?: string | undefined;
 }
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
@@ -116,7 +118,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
-<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''}</p>
+<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · <a href="${view.oncallHref ?? '/oncall'}">who is on call for ${view.team ? 'this team' : 'incidents'}</a></p>
 <p><span class="status">${STATUS_LABEL[i.status]}</span>${i.acknowledgedBy ? html` · acknowledged by ${i.acknowledgedBy} ${relative(i.acknowledgedAt!, ctx.now)}` : ''}${
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
