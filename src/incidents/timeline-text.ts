@@ -35,15 +35,16 @@ const withNote = (text: string, note: string | undefined) => (note ? `${text}: $
 
 /** How words name a channel: "E-mail", else its name capitalised ("Slack", "Mattermost"). */
 export function channelLabel(channel: string): string {
-  return channel === 'email' ? 'E-mail' : channel.charAt(0).toUpperCase() + channel.slice(1);
+  return CHANNEL_LABELS[channel] ?? channel.charAt(0).toUpperCase() + channel.slice(1);
 }
+const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', sms: 'Text', voice: 'Call' };
 
 /** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
 export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
   return page.channel === 'email' ? `E-mail to ${page.target}` : `${channelLabel(page.channel)} ${page.target}`;
 }
 
-const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page' } as const;
+const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page', sms: ' by text message', phone: ' by phone (a key pressed)' } as const;
 
 function names(people: PagedPerson[]): string {
   return people.length ? people.map((p) => p.name).join(', ') : 'nobody (no contact matches)';
@@ -104,6 +105,8 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
           return `${describeTarget(e)}: ${e.reason} (gave up after ${e.attempts ?? 0} attempts)`;
         case 'failed':
           return `${describeTarget(e)}: ${e.reason} (not retried)`;
+        case 'stopped':
+          return `${describeTarget(e)}: not sent, ${e.reason} before it was due`;
       }
       break;
     case 'page_retrying':

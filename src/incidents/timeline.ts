@@ -5,7 +5,7 @@ import type { Severity } from '../classify/severity.js';
 export type ChannelName = string;
 
 /** How a person acted on an incident. */
-export type Via = 'api' | 'slack' | 'web';
+export type Via = 'api' | 'slack' | 'web' | 'sms' | 'phone';
 
 /** The actors that are not people: Alertmanager's notifications, and the service's own timers and outbox. */
 export const ALERTMANAGER = 'alertmanager';
@@ -102,8 +102,12 @@ export type PageEvent = Extract<
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */
 export type PagedOutcome = 'sent' | 'found' | 'folded';
 
-/** skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries; rejected: one recipient refused. */
-export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected';
+/**
+ * skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries;
+ * rejected: one recipient refused; stopped: a call or text not sent because the incident was
+ * acknowledged or resolved before it was due.
+ */
+export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected' | 'stopped';
 
 /** A checklist step ticked, unticked, or marked as a problem (the plan's Verification Log ⚠️). */
 export type ChecklistState = 'done' | 'undone' | 'problem';

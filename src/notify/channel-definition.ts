@@ -25,7 +25,7 @@ export interface ChannelSettings {
  * What a channel may keep in the store between sends: the message that announced an incident in a
  * room (Slack's thread root), found again by incident and target. A store meets it as it is.
  */
-export interface ChannelState {
+export interface ChannelState extends PhoneRecords {
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
 }
@@ -34,4 +34,34 @@ export interface ChannelState {
 export interface ChannelDefinition {
   name: ChannelName;
   create(settings: ChannelSettings, state: ChannelState): Notifier;
+}
+
+/**
+ * A call or text as a phone channel placed it, by the provider's id (Twilio's CallSid or
+ * MessageSid): whom it reached, for which page and incidents (a digest text covers several), and
+ * its latest status (queued, ringing, answered, key 4, no-answer, delivered, STOP, ...).
+ */
+export interface PhoneMessage {
+  sid: string;
+  channel: ChannelName;
+  to: string;
+  contact: string;
+  pageId: number | null;
+  incidentIds: number[];
+  at: number;
+  status: string;
+  updatedAt: number;
+}
+
+/** What the phone channels and their inbound routes keep in the store (store/store.ts's ContactStore meets it). */
+export interface PhoneRecords {
+  /** Records a call or text placed; saving a sid again changes nothing. */
+  savePhoneMessage(m: PhoneMessage): Promise<void>;
+  phoneMessage(sid: string): Promise<PhoneMessage | undefined>;
+  /** The latest status of a call or text (a status callback, a key pressed). */
+  setPhoneStatus(sid: string, status: string, at: number): Promise<void>;
+  /** Calls or texts to `to` on `channel` placed at or after `since`, newest first. */
+  phoneMessagesTo(channel: ChannelName, to: string, since: number): Promise<PhoneMessage[]>;
+  /** The pace of a from-number, shared by every replica (see OutboxStore.paceChannel). */
+  paceChannel<T>(target: string, decide: (nextFree: number) => { nextFree: number; result: T }): Promise<T>;
 }

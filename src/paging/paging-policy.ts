@@ -14,6 +14,8 @@ import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
 import { overridesOf, shiftAt, type RuntimeOverride } from './oncall.js';
 import { pageTarget } from '../outbox/page.js';
+import { reachOn, type PersonSettings } from './contact-methods.js';
+import { effectiveRules, personalSteps } from './notification-rules.js';
 
 /** What paging decisions read besides the config and the time. */
 export interface PagingFacts {
@@ -21,6 +23,8 @@ export interface PagingFacts {
   unconfigured?: Unconfigured;
   /** On-call overrides made at run time (any rotation's; each rotation picks its own). */
   overrides?: readonly RuntimeOverride[];
+  /** What people keep in the store: their own numbers and rules, and the methods that failed for good. */
+  people?: ReadonlyMap<string, PersonSettings>;
 }
 
 /**
@@ -83,6 +87,44 @@ function pages(
 }
 
 /**
+ * The pages of each person's notification rules for one event (a text now, a call in a minute),
+ * each due at its own time: their own rules when they set some, the team's otherwise. A method
+ * the person has no address for is passed over (the others reach them); one that failed for good
+ * (a STOP reply) is recorded as not sent, saying why.
+ */
+function personalPages(
+  at: number,
+  event: PageEvent,
+  incident: Incident,
+  policy: PagingPolicy,
+  people: Contact[],
+  cause: TimelineEntry | null,
+  facts: PagingFacts,
+): PageRequest[] {
+  const out: PageRequest[] = [];
+  for (const person of people) {
+    const settings = facts.people?.get(person.id);
+    for (const { step, lastOfMethod } of personalSteps(effectiveRules(policy.rules, settings?.rules), incident.severity)) {
+      const reach = reachOn(person, step.method, settings);
+      if (!reach) continue;
+      out.push({
+        channel: step.method,
+        target: reach.address ?? person.id,
+        event,
+        severity: incident.severity,
+        mentions: [],
+        recipients: [person.id],
+        cause,
+        at: at + step.afterMs,
+        personal: { contact: person.id, lastOfMethod },
+        ...('skipped' in reach ? { notSent: reach.skipped } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/**
  * The route and escalation an incident is paged by: its team's (or the top level's) for its
  * severity; for a drill that is not live, the drill route, and every escalation step and reminder
  * pages the drill's people instead (the person running it, with fire --to), never the real ones.
@@ -137,10 +179,15 @@ export function withPages(
   const breached = entryOf(change.timeline, 'sla_breached');
 
   if (entryOf(change.timeline, 'opened')) {
-    out.push(...pages(now, 'opened', incident, route, routed(), null));
+    const people = routed();
+    out.push(...pages(now, 'opened', incident, route, people, null), ...personalPages(now, 'opened', incident, policy, people, null, facts));
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
   } else if (raised) {
-    out.push(...pages(now, 'severity_raised', incident, route, routed(), raised));
+    const people = routed();
+    out.push(
+      ...pages(now, 'severity_raised', incident, route, people, raised),
+      ...personalPages(now, 'severity_raised', incident, policy, people, raised, facts),
+    );
     if (incident.status === 'open') {
       const next = nextEscalation(incident, paging, now);
       incident.nextEscalationAt = next === null ? incident.nextEscalationAt : Math.min(next, incident.nextEscalationAt ?? next);
@@ -185,7 +232,7 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
       paged: paged(people),
     };
     timeline.push(entry);
-    out.push(...pages(now, 'escalated', next, route, people, entry, true));
+    out.push(...pages(now, 'escalated', next, route, people, entry, true), ...personalPages(now, 'escalated', next, team, people, entry, facts));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);
@@ -219,10 +266,10 @@ const NONE: Unconfigured = () => undefined;
  * sent (outbox and timeline), instead of waiting in the outbox for a channel that cannot send.
  */
 function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, now: number): IncidentChange {
-  if (!change.pages?.length || change.pages.every((p) => !unconfigured(p.channel))) return change;
+  if (!change.pages?.length || change.pages.every((p) => !p.notSent && !unconfigured(p.channel))) return change;
   const timeline = [...change.timeline];
   const pages = change.pages.map((p) => {
-    const reason = unconfigured(p.channel);
+    const reason = p.notSent ?? unconfigured(p.channel);
     if (!reason) return p;
     timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(p), outcome: 'skipped', reason });
     return { ...p, notSent: reason };
