@@ -17,6 +17,8 @@ import type { IncidentStore } from './store/store.js';
 import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
+import { twilioRoutes } from './api/twilio-routes.js';
+import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
 import type { WebAuth } from './web/session.js';
@@ -109,6 +111,10 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       ...config.channels,
       checklists: () => live.current.checklists,
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
+      now: () => clock.now(),
+      // A number that will never take a page (a STOP, an invalid number) is skipped until fixed.
+      markMethodFailed: (contact, method, address, reason, at) =>
+        store.updateContactSettings(contact, (s) => ({ settings: markFailed(s, method, address, reason, at), result: undefined })),
     },
     store,
     channels,
@@ -145,6 +151,15 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
   app.register(reloadRoute, { config: live, token: config.apiToken });
+  app.register(twilioRoutes, {
+    authToken: config.channels?.twilioAuthToken,
+    publicUrl: config.channels?.publicUrl,
+    service,
+    store,
+    clock,
+    contacts: () => live.current.paging.contacts,
+    observe: (channel, outcome) => metrics.observePhone(channel, outcome),
+  });
   app.register(webRoutes, {
     service,
     store,

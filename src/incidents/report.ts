@@ -22,6 +22,7 @@ const STEP: Record<TimelineKind, string> = {
   paged: 'Alerting',
   page_failed: 'Alerting failed',
   page_retrying: 'Alerting retry',
+  phone: 'Phone',
   note: 'Note',
   checklist: 'Checklist',
   review: 'Review',

@@ -1,6 +1,6 @@
 import { formatDuration } from './duration.js';
 import type { PageRequest } from './page.js';
-import type { PageEvent, PagedPerson, TimelineEntry } from './timeline.js';
+import type { PageEvent, PagedPerson, PhoneOutcome, TimelineEntry } from './timeline.js';
 
 // The one place where timeline entries and page events become words: the JSON API's `detail`, the
 // report, Slack thread replies and e-mails all read from here.
@@ -43,6 +43,21 @@ const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', sms: 'Text', v
 export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
   return page.channel === 'email' ? `E-mail to ${page.target}` : `${channelLabel(page.channel)} ${page.target}`;
 }
+
+const PHONE_TEXT: Record<PhoneOutcome, string> = {
+  ringing: 'ringing',
+  answered: 'answered',
+  key_pressed: 'key pressed:',
+  no_answer: 'no answer',
+  busy: 'busy',
+  failed: 'failed',
+  hung_up: 'answered, hung up without a key',
+  delivered: 'delivered',
+  undelivered: 'not delivered',
+  replied: 'replied',
+  stop: 'replied STOP: texts to this number are skipped until START',
+  start: 'replied START: texts resume',
+};
 
 const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page', sms: ' by text message', phone: ' by phone (a key pressed)' } as const;
 
@@ -115,6 +130,10 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
         (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
         `; retrying at ${time(e.nextAttemptAt)}`
       );
+    case 'phone':
+      return `${channelLabel(e.channel)} to ${e.name ?? e.contact} (${e.to}): ${PHONE_TEXT[e.outcome]}${e.digit ? ` ${e.digit}` : ''}${e.detail ? ` (${e.detail})` : ''}${
+        e.escalating ? '; the escalation moves on now' : ''
+      }`;
     case 'note':
       return e.text;
     case 'checklist':

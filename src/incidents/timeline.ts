@@ -81,6 +81,12 @@ export type TimelineEntry = {
       reason: string;
       unknownOutcome?: boolean;
     }
+  /**
+   * What came of a call or text after it was placed (Twilio's status callbacks, a key pressed, a
+   * reply): `contact` is the person behind the number. `escalating`: an unanswered last call moves
+   * the escalation on at once.
+   */
+  | { kind: 'phone'; channel: ChannelName; to: string; contact: string; name?: string; outcome: PhoneOutcome; digit?: string; escalating?: boolean; detail?: string }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */
@@ -108,6 +114,24 @@ export type PagedOutcome = 'sent' | 'found' | 'folded';
  * acknowledged or resolved before it was due.
  */
 export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected' | 'stopped';
+
+/**
+ * A call: ringing, answered, key_pressed (digit), no_answer, busy, failed, hung_up (answered, no key).
+ * A text: delivered, undelivered, replied, stop (the person replied STOP: texts are skipped until START), start.
+ */
+export type PhoneOutcome =
+  | 'ringing'
+  | 'answered'
+  | 'key_pressed'
+  | 'no_answer'
+  | 'busy'
+  | 'failed'
+  | 'hung_up'
+  | 'delivered'
+  | 'undelivered'
+  | 'replied'
+  | 'stop'
+  | 'start';
 
 /** A checklist step ticked, unticked, or marked as a problem (the plan's Verification Log ⚠️). */
 export type ChecklistState = 'done' | 'undone' | 'problem';

@@ -17,6 +17,23 @@ export interface ChannelSettings {
   smtpTimeoutMs?: number | undefined;
   /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
   checklists?: (() => ChecklistConfig) | undefined;
+  /** Twilio (the sms and voice channels): TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY/SECRET, TWILIO_FROM, TWILIO_API_URL. */
+  twilioAccountSid?: string | undefined;
+  twilioAuthToken?: string | undefined;
+  twilioApiKey?: string | undefined;
+  twilioApiSecret?: string | undefined;
+  twilioApiUrl?: string | undefined;
+  twilioFrom?: string | undefined;
+  twilioVoiceFrom?: string | undefined;
+  twilioTimeoutMs?: number | undefined;
+  /** Another pace per from-number than one request a second (tests: 0). */
+  twilioFromIntervalMs?: number | undefined;
+  /** Another pace per person than a text every 30 s and a call a minute (tests). */
+  phoneIntervalMs?: number | undefined;
+  /** Marks a person's number failed for good (a STOP, an invalid number): wired by app.ts to the store. */
+  markMethodFailed?: ((contact: string, method: string, address: string, reason: string, at: number) => Promise<void>) | undefined;
+  /** The service's clock, for what channels record (when a text went). */
+  now?: (() => number) | undefined;
   /** The IANA time zone of a team (its rotation's), for times in words; UTC when undefined. */
   timeZoneOf?: ((team: string | null) => string | undefined) | undefined;
 }

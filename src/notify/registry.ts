@@ -3,6 +3,7 @@ import type { Notifier } from '../outbox/channel.js';
 import type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 import { emailChannel } from './email/index.js';
 import { slackChannel } from './slack/index.js';
+import { smsChannel, voiceChannel } from './twilio/index.js';
 
 export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
@@ -11,7 +12,7 @@ export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel
  * and its definition) and one line here; the outbox, the store, the metrics and the pages take the
  * list from here.
  */
-export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel];
+export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel, smsChannel, voiceChannel];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */
 export function createNotifiers(

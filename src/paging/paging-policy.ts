@@ -280,3 +280,16 @@ function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, 
 function paged(people: Contact[]): PagedPerson[] {
   return people.map((p) => ({ id: p.id, name: p.name }));
 }
+
+/**
+ * What a call's or text's outcome does to its incident: the entry in the timeline, and, for an
+ * unanswered last call of a person's rules (or 5 pressed), the next escalation step due now
+ * rather than at its time. An incident acknowledged or resolved meanwhile, or past its last step
+ * and reminder, only records the outcome.
+ */
+export function phoneOutcome(incident: Incident, entry: EntryOf<'phone'>, escalateNow: boolean, now: number): IncidentChange {
+  const next = { ...incident };
+  const moves = escalateNow && incident.status === 'open' && incident.nextEscalationAt !== null && incident.nextEscalationAt > now;
+  if (moves) next.nextEscalationAt = now;
+  return { incident: next, alerts: [], timeline: [{ ...entry, at: now, ...(moves ? { escalating: true } : {}) }] };
+}
