@@ -64,11 +64,14 @@ export function digestText(items: readonly PhoneIncident[], url: string | undefi
 export function callSpeech(items: readonly PhoneIncident[]): string {
   if (items.length === 1) {
     const i = items[0]!;
-    return `${SEVERITY_STYLE[i.severity].label} incident ${i.id}. ${gsm7(i.title).replace(/[<>&]/g, ' ')}.`;
+    // Words, not capitals: a speech engine may spell CRITICAL out letter by letter.
+    return `${spoken(i.severity)} incident ${i.id}. ${gsm7(i.title)}.`;
   }
   const critical = items.filter((i) => i.severity === 'critical').length;
   return `${items.length} new incidents${critical ? `, ${critical} of them critical` : ''}.`;
 }
+
+const spoken = (s: Severity) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const CALL_MENU = 'Press 4 to acknowledge, 6 to resolve, 5 to escalate to the next person, or 1 to hear this again.';
 
