@@ -112,10 +112,12 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   };
 
   /** Acknowledges or resolves each incident; what happened, in words for a text or a call. */
-  const act = async (action: 'ack' | 'resolve', ids: number[], who: Responder): Promise<string> => {
+  const act = async (action: 'ack' | 'resolve', ids: number[], who: Responder, onlyOpen = false): Promise<string> => {
     const done: number[] = [];
     const notes: string[] = [];
     for (const id of ids) {
+      // "4" alone: the incidents of the recent texts that still wait, the others passed over in silence.
+      if (onlyOpen && (await store.getIncident(id, { offset: 0, limit: 0 }))?.status !== 'open') continue;
       try {
         const r = action === 'ack' ? await service.acknowledge(id, who) : await service.resolve(id, who);
         if (!r.found) notes.push(`no incident ${id}`);
@@ -128,7 +130,12 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     }
     const verb = action === 'ack' ? 'Acknowledged' : 'Resolved';
     const head = done.length ? `${verb} ${done.length === 1 ? `incident ${done[0]}` : `${done.length} incidents: ${done.map((i) => `#${i}`).join(' ')}`}.` : '';
-    return [head, ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`)].join(' ').slice(0, 300) || 'Nothing to do.';
+    return (
+      [head, ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`)]
+        .filter(Boolean)
+        .join(' ')
+        .slice(0, 300) || 'Nothing to do: every incident of the recent texts was already acknowledged.'
+    );
   };
 
   const callQuery = (q: Record<string, string | undefined>, extra: Record<string, string> = {}) =>
@@ -230,7 +237,8 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     if (!contact) return xml(reply, messageTwiml('This number is not on the on-call list; nothing was changed.'));
     const r = parseReply(form['Body'] ?? '');
     const now = clock.now();
-    const last = (await store.phoneMessagesTo('sms', from, now - 24 * 3_600_000))[0];
+    const recent = await store.phoneMessagesTo('sms', from, now - 3_600_000);
+    const last = recent[0] ?? (await store.phoneMessagesTo('sms', from, now - 24 * 3_600_000))[0];
     if (r.action === 'stop' || r.action === 'start') {
       const reason = 'replied STOP';
       await store.updateContactSettings(contact.id, (s) => ({
@@ -242,9 +250,11 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
       return xml(reply, messageTwiml(undefined));
     }
     if (r.action === 'help') return xml(reply, messageTwiml(HELP_TEXT));
-    const ids = r.incident !== undefined ? [r.incident] : (last?.incidentIds ?? []);
+    // "4" alone: every incident of the texts of the last hour (a storm's digests), or of the last text.
+    const ids =
+      r.incident !== undefined ? [r.incident] : [...new Set((recent.length ? recent : last ? [last] : []).flatMap((m) => m.incidentIds))].sort((a, b) => a - b);
     if (!ids.length) return xml(reply, messageTwiml(`No recent text to act on. ${HELP_TEXT}`));
-    const text = await act(r.action, ids, { name: contact.name, contact: contact.id, via: 'sms' });
+    const text = await act(r.action, ids, { name: contact.name, contact: contact.id, via: 'sms' }, r.incident === undefined);
     return xml(reply, messageTwiml(text));
   });
 }
