@@ -57,9 +57,10 @@ export type PersonalRules = Partial<NotificationRules>;
 export function personalRulesProblem(team: NotificationRules, personal: PersonalRules): string | undefined {
   const mine = personal.critical;
   if (!mine) return undefined;
-  if (!mine.length && team.critical.length) return 'Critical cannot be silenced: keep at least the team\u2019s steps';
+  if (!mine.length && team.critical.some((s) => !ROUTED_METHODS.has(s.method))) return 'Critical cannot be silenced: keep at least the team\u2019s steps';
   const left = [...mine];
-  for (const step of ordered(team.critical)) {
+  // Slack and e-mail come with the route whatever the person's rules say.
+  for (const step of ordered(team.critical).filter((s) => !ROUTED_METHODS.has(s.method))) {
     // Each team step is met by one personal step of the same method at the same time or sooner.
     const i = left.findIndex((s) => s.method === step.method && s.afterMs <= step.afterMs);
     if (i < 0) return `Critical must keep ${step.method} at ${formatDuration(step.afterMs)} or sooner (the team\u2019s rule)`;

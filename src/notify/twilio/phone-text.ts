@@ -34,9 +34,12 @@ export function gsm7(text: string): string {
 
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`.replace('…', '.'));
 
-/** "[CRITICAL] #123 Payments API down. Reply 4 123 to ack, 6 123 to resolve. https://…/incidents/123": one segment, the title cut to fit. */
+/**
+ * "CRITICAL #123 Payments API down. Reply 4 123 to ack, 6 123 to resolve. https://…/incidents/123":
+ * one segment, the title cut to fit (no brackets: GSM-7 keeps them in its extension table, two characters each).
+ */
 export function pageText(i: PhoneIncident, url: string | undefined): string {
-  const head = `[${SEVERITY_STYLE[i.severity].label.toUpperCase()}] #${i.id} `;
+  const head = `${SEVERITY_STYLE[i.severity].label.toUpperCase()} #${i.id} `;
   const tail = ` Reply 4 ${i.id} to ack, 6 ${i.id} to resolve.${url ? ` ${url}` : ''}`;
   const title = gsm7(i.title).trim();
   return head + cut(title, Math.max(10, SEGMENT - head.length - tail.length)) + tail;

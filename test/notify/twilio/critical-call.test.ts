@@ -16,7 +16,7 @@ t.test('a Critical texts at once and calls a minute later; 4 on the call acknowl
   const text = p.twilio.messages[0]!;
   t.equal(text.to, PHONES.carol, 'to the on-call');
   t.equal(text.from, FROM);
-  t.match(text.body, new RegExp(`^\\[CRITICAL\\] #${id} PaymentsApiDown.* Reply 4 ${id} to ack, 6 ${id} to resolve\\. https://triage\\.example\\.com/incidents/${id}$`));
+  t.match(text.body, new RegExp(`^CRITICAL #${id} PaymentsApiDown.* Reply 4 ${id} to ack, 6 ${id} to resolve\\. https://triage\\.example\\.com/incidents/${id}$`));
   t.ok(text.body.length <= 160, `one segment (${text.body.length} characters)`);
   t.equal(p.twilio.calls.length, 0, 'no call yet');
 
