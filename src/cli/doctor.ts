@@ -12,6 +12,7 @@ import { describeDatabaseUrl, isPostgresUrl, openStore, passwordOf } from '../st
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
+import { TwilioApi } from '../notify/twilio/twilio-api.js';
 
 /** Options of `alert-triage doctor`. */
 export interface DoctorOptions {
@@ -60,6 +61,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
     ['slack', withEnv(checkSlack)],
     ['smtp', withEnv(checkSmtp)],
+    ['twilio', withEnv(checkTwilio)],
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];
@@ -167,6 +169,24 @@ async function checkSlack({ slackBotToken: token, slackApiUrl }: EnvSettings): P
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
     return { ok: false, detail: `auth.test failed: ${code ?? (err as Error).message}` };
+  }
+}
+
+/** One read-only call, GET Accounts/{sid}.json: the credentials work and the account is active. Never prints a secret. */
+async function checkTwilio({ twilio, publicUrl }: EnvSettings): Promise<Outcome> {
+  if (!twilio.accountSid) return { skipped: 'not configured (TWILIO_ACCOUNT_SID unset)' };
+  if (!twilio.authToken && !(twilio.apiKey && twilio.apiSecret))
+    return { ok: false, detail: 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) unset' };
+  const api = new TwilioApi({ ...twilio, accountSid: twilio.accountSid, timeoutMs: TIMEOUT_MS });
+  try {
+    const a = await api.account();
+    if (a.status !== 'active') return { ok: false, detail: `account ${a.sid} is ${a.status}, not active` };
+    const missing = [!twilio.from ? 'TWILIO_FROM unset: no texts or calls' : '', !publicUrl ? 'PUBLIC_URL unset: no calls' : '', !twilio.authToken ? 'TWILIO_AUTH_TOKEN unset: replies and keys refused' : '']
+      .filter(Boolean)
+      .join('; ');
+    return missing ? { ok: false, detail: `account ${a.sid} active, but ${missing}` } : { ok: true, detail: `account ${a.sid} active; texts and calls from ${twilio.from}` };
+  } catch (err) {
+    return { ok: false, detail: `GET Accounts/{sid}.json failed: ${(err as Error).message}` };
   }
 }
 

@@ -15,6 +15,8 @@ const GSM7 = new Set(
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
 );
 export const SEGMENT = 160;
+/** GSM-7 keeps these in its extension table (two characters each): a plain look-alike keeps the text short ("[DRILL]" is "(DRILL)"). */
+const LOOKALIKE: Record<string, string> = { '[': '(', ']': ')', '{': '(', '}': ')', '|': '/', '\\': '/', '~': '-', '^': '', '€': 'EUR' };
 
 /**
  * Text as GSM-7 can carry it, so that a page stays one segment: accents dropped where GSM-7 lacks
@@ -24,6 +26,7 @@ export function gsm7(text: string): string {
   let out = '';
   for (const ch of text.replace(/\s+/g, ' ')) {
     if (GSM7.has(ch)) out += ch;
+    else if (ch in LOOKALIKE) out += LOOKALIKE[ch];
     else {
       const plain = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
       out += [...plain].every((c) => GSM7.has(c)) && plain ? plain : '?';
