@@ -88,7 +88,14 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   };
 
   /** Records an outcome on every incident of the call or text; `escalate` moves their escalation on. */
-  const outcome = async (channel: string, ids: number[], to: string, contact: string, o: PhoneOutcome, extra: { digit?: string; escalate?: boolean; detail?: string } = {}) => {
+  const outcome = async (
+    channel: string,
+    ids: number[],
+    to: string,
+    contact: string,
+    o: PhoneOutcome,
+    extra: { digit?: string; escalate?: boolean; detail?: string } = {},
+  ) => {
     opts.observe(channel, o);
     const name = contactOf(contact)?.name;
     for (const id of ids) {
@@ -129,12 +136,12 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
       }
     }
     const verb = action === 'ack' ? 'Acknowledged' : 'Resolved';
-    const head = done.length ? `${verb} ${done.length === 1 ? `incident ${done[0]}` : `${done.length} incidents: ${done.map((i) => `#${i}`).join(' ')}`}.` : '';
+    const head = done.length
+      ? `${verb} ${done.length === 1 ? `incident ${done[0]}` : `${done.length} incidents: ${done.map((i) => `#${i}`).join(' ')}`}.`
+      : '';
     return (
-      [head, ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`)]
-        .filter(Boolean)
-        .join(' ')
-        .slice(0, 300) || 'Nothing to do: every incident of the recent texts was already acknowledged.'
+      [head, ...notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`)].filter(Boolean).join(' ').slice(0, 300) ||
+      'Nothing to do: every incident of the recent texts was already acknowledged.'
     );
   };
 
@@ -174,7 +181,8 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     const digit = (form['Digits'] ?? '').slice(0, 1);
     const to = form['To'] ?? '';
     if (form['CallSid']) await store.setPhoneStatus(form['CallSid'], `key ${digit}`, clock.now());
-    if (digit === '1') return xml(reply, menuTwiml(callSpeech(await phoneIncidents(ids)), `${base}/twilio/voice/key?${callQuery(q)}`, undefined));
+    if (digit === '1')
+      return xml(reply, menuTwiml(callSpeech(await phoneIncidents(ids)), `${base}/twilio/voice/key?${callQuery(q)}`, undefined));
     if (!contact) return xml(reply, sayTwiml('This number is not a known contact. Nothing was changed. Goodbye.'));
     const who: Responder = { name: contact.name, contact: contact.id, via: 'phone' };
     if (digit === '4' || digit === '6') {
@@ -223,7 +231,14 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     if (sid && known?.status !== status) await store.setPhoneStatus(sid, status, clock.now());
     if (o && known?.status !== status) {
       const code = form['ErrorCode'];
-      await outcome('sms', idsOf(q['incidents']), form['To'] ?? known?.to ?? '', q['contact'] ?? known?.contact ?? '', o, code ? { detail: `Twilio error ${code}` } : {});
+      await outcome(
+        'sms',
+        idsOf(q['incidents']),
+        form['To'] ?? known?.to ?? '',
+        q['contact'] ?? known?.contact ?? '',
+        o,
+        code ? { detail: `Twilio error ${code}` } : {},
+      );
     }
     return reply.code(204).send();
   });
@@ -252,7 +267,9 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     if (r.action === 'help') return xml(reply, messageTwiml(HELP_TEXT));
     // "4" alone: every incident of the texts of the last hour (a storm's digests), or of the last text.
     const ids =
-      r.incident !== undefined ? [r.incident] : [...new Set((recent.length ? recent : last ? [last] : []).flatMap((m) => m.incidentIds))].sort((a, b) => a - b);
+      r.incident !== undefined
+        ? [r.incident]
+        : [...new Set((recent.length ? recent : last ? [last] : []).flatMap((m) => m.incidentIds))].sort((a, b) => a - b);
     if (!ids.length) return xml(reply, messageTwiml(`No recent text to act on. ${HELP_TEXT}`));
     const text = await act(r.action, ids, { name: contact.name, contact: contact.id, via: 'sms' }, r.incident === undefined);
     return xml(reply, messageTwiml(text));

@@ -181,10 +181,16 @@ async function checkTwilio({ twilio, publicUrl }: EnvSettings): Promise<Outcome>
   try {
     const a = await api.account();
     if (a.status !== 'active') return { ok: false, detail: `account ${a.sid} is ${a.status}, not active` };
-    const missing = [!twilio.from ? 'TWILIO_FROM unset: no texts or calls' : '', !publicUrl ? 'PUBLIC_URL unset: no calls' : '', !twilio.authToken ? 'TWILIO_AUTH_TOKEN unset: replies and keys refused' : '']
+    const missing = [
+      !twilio.from ? 'TWILIO_FROM unset: no texts or calls' : '',
+      !publicUrl ? 'PUBLIC_URL unset: no calls' : '',
+      !twilio.authToken ? 'TWILIO_AUTH_TOKEN unset: replies and keys refused' : '',
+    ]
       .filter(Boolean)
       .join('; ');
-    return missing ? { ok: false, detail: `account ${a.sid} active, but ${missing}` } : { ok: true, detail: `account ${a.sid} active; texts and calls from ${twilio.from}` };
+    return missing
+      ? { ok: false, detail: `account ${a.sid} active, but ${missing}` }
+      : { ok: true, detail: `account ${a.sid} active; texts and calls from ${twilio.from}` };
   } catch (err) {
     return { ok: false, detail: `GET Accounts/{sid}.json failed: ${(err as Error).message}` };
   }

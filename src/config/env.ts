@@ -194,9 +194,12 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
   const phones = paging.contacts.some((c) => c.phone || c.addresses?.['sms'] || c.addresses?.['voice']);
-  if (phones && !env.twilio.accountSid) problems.push('TWILIO_ACCOUNT_SID: not set, but contacts have phone numbers: calls and texts would not be sent');
+  if (phones && !env.twilio.accountSid)
+    problems.push('TWILIO_ACCOUNT_SID: not set, but contacts have phone numbers: calls and texts would not be sent');
   if (env.twilio.accountSid && !env.twilio.authToken)
-    problems.push('TWILIO_AUTH_TOKEN: not set, so the signature of Twilio\'s callbacks cannot be checked: replies and keypresses are refused');
+    problems.push(
+      "TWILIO_AUTH_TOKEN: not set, so the signature of Twilio's callbacks cannot be checked: replies and keypresses are refused",
+    );
   if (env.twilio.accountSid && !env.publicUrl) problems.push('PUBLIC_URL: not set, but Twilio is: calls need it to fetch what they say');
   return problems;
 }

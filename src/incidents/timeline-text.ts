@@ -59,7 +59,13 @@ const PHONE_TEXT: Record<PhoneOutcome, string> = {
   start: 'replied START: texts resume',
 };
 
-const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page', sms: ' by text message', phone: ' by phone (a key pressed)' } as const;
+const VIA_TEXT = {
+  api: '',
+  slack: ' in Slack',
+  web: ' on the incident page',
+  sms: ' by text message',
+  phone: ' by phone (a key pressed)',
+} as const;
 
 function names(people: PagedPerson[]): string {
   return people.length ? people.map((p) => p.name).join(', ') : 'nobody (no contact matches)';

@@ -86,7 +86,17 @@ export type TimelineEntry = {
    * reply): `contact` is the person behind the number. `escalating`: an unanswered last call moves
    * the escalation on at once.
    */
-  | { kind: 'phone'; channel: ChannelName; to: string; contact: string; name?: string; outcome: PhoneOutcome; digit?: string; escalating?: boolean; detail?: string }
+  | {
+      kind: 'phone';
+      channel: ChannelName;
+      to: string;
+      contact: string;
+      name?: string;
+      outcome: PhoneOutcome;
+      digit?: string;
+      escalating?: boolean;
+      detail?: string;
+    }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */

@@ -6,7 +6,6 @@ import { E164, personalRulesProblem, type NotificationRules, type PersonalRules 
 // number, a STOP reply), and their own notification rules. Pure functions over one document per
 // person, so that /me, the Twilio routes and the paging decisions share one set of rules.
 
-
 /** One way to reach a person that they added, or one that failed. */
 export interface ContactMethod {
   /** A channel name from the registry: sms, voice, ntfy, ... */
@@ -53,12 +52,21 @@ export function reachOn(contact: Contact, method: string, settings: PersonSettin
     if (!failed) return { address };
     lastFailure = { address, reason: failed.reason };
   }
-  return lastFailure ? { address: lastFailure.address, skipped: `${method} ${lastFailure.address} failed: ${lastFailure.reason}` } : undefined;
+  return lastFailure
+    ? { address: lastFailure.address, skipped: `${method} ${lastFailure.address} failed: ${lastFailure.reason}` }
+    : undefined;
 }
 
 /** Adds (or re-adds) a number of the person's own, with the code that must come back before it is paged. */
-export function addMethod(s: PersonSettings, method: string, address: string, code: string, now: number): PersonSettings | { problem: string } {
-  if ((method === 'sms' || method === 'voice') && !E164.test(address)) return { problem: `${address} is not an E.164 number such as +33612345678` };
+export function addMethod(
+  s: PersonSettings,
+  method: string,
+  address: string,
+  code: string,
+  now: number,
+): PersonSettings | { problem: string } {
+  if ((method === 'sms' || method === 'voice') && !E164.test(address))
+    return { problem: `${address} is not an E.164 number such as +33612345678` };
   const rest = s.methods.filter((m) => !same(m, method, address));
   const added: ContactMethod = { method, address, addedAt: now, pending: { code, expiresAt: now + VERIFY_TTL_MS, attempts: 0 } };
   return { ...s, methods: [...rest, added] };

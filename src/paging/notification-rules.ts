@@ -57,7 +57,8 @@ export type PersonalRules = Partial<NotificationRules>;
 export function personalRulesProblem(team: NotificationRules, personal: PersonalRules): string | undefined {
   const mine = personal.critical;
   if (!mine) return undefined;
-  if (!mine.length && team.critical.some((s) => !ROUTED_METHODS.has(s.method))) return 'Critical cannot be silenced: keep at least the team\u2019s steps';
+  if (!mine.length && team.critical.some((s) => !ROUTED_METHODS.has(s.method)))
+    return 'Critical cannot be silenced: keep at least the team\u2019s steps';
   const left = [...mine];
   // Slack and e-mail come with the route whatever the person's rules say.
   for (const step of ordered(team.critical).filter((s) => !ROUTED_METHODS.has(s.method))) {

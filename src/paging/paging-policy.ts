@@ -180,7 +180,10 @@ export function withPages(
 
   if (entryOf(change.timeline, 'opened')) {
     const people = routed();
-    out.push(...pages(now, 'opened', incident, route, people, null), ...personalPages(now, 'opened', incident, policy, people, null, facts));
+    out.push(
+      ...pages(now, 'opened', incident, route, people, null),
+      ...personalPages(now, 'opened', incident, policy, people, null, facts),
+    );
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
   } else if (raised) {
     const people = routed();
@@ -232,7 +235,10 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
       paged: paged(people),
     };
     timeline.push(entry);
-    out.push(...pages(now, 'escalated', next, route, people, entry, true), ...personalPages(now, 'escalated', next, team, people, entry, facts));
+    out.push(
+      ...pages(now, 'escalated', next, route, people, entry, true),
+      ...personalPages(now, 'escalated', next, team, people, entry, facts),
+    );
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);

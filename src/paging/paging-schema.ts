@@ -65,10 +65,9 @@ const EscalationSchema = Type.Object(
 
 /** How a page reaches each person, by severity: an ordered list of steps (a channel name, and when after the event). */
 const RulesSchema = perSeverity(
-  Type.Array(
-    Type.Object({ method: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), after: DurationText }, { additionalProperties: false }),
-    { maxItems: 20 },
-  ),
+  Type.Array(Type.Object({ method: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), after: DurationText }, { additionalProperties: false }), {
+    maxItems: 20,
+  }),
 );
 
 /** A team: the alerts its matchers select get its on-call, routing and escalation (missing severities inherit). */

@@ -104,7 +104,12 @@ export class IncidentService {
    */
   async phoneOutcome(id: number, entry: EntryOf<'phone'>, escalateNow = false): Promise<ActionResult> {
     const result = await this.act(id, (incident, now) => phoneOutcome(incident, entry, escalateNow, now));
-    if (escalateNow && result.found && result.incident.nextEscalationAt !== null && result.incident.nextEscalationAt <= this.deps.clock.now())
+    if (
+      escalateNow &&
+      result.found &&
+      result.incident.nextEscalationAt !== null &&
+      result.incident.nextEscalationAt <= this.deps.clock.now()
+    )
       await this.sweepEscalations();
     return result;
   }
@@ -177,7 +182,10 @@ export class IncidentService {
 
   /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
   private async facts(): Promise<PagingFacts> {
-    const [overrides, people] = await Promise.all([this.deps.store.listOverrides(this.deps.clock.now()), this.deps.store.allContactSettings()]);
+    const [overrides, people] = await Promise.all([
+      this.deps.store.listOverrides(this.deps.clock.now()),
+      this.deps.store.allContactSettings(),
+    ]);
     return { unconfigured: this.deps.unconfigured, overrides, people };
   }
 

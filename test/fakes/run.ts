@@ -47,7 +47,8 @@ lines.on('line', (line) => {
     if (verb === 'answer' && call) said(await twilio.answer(call));
     else if (verb === 'press' && call) said(await twilio.press(call, rest[0] ?? ''));
     else if (verb === 'ring-out' && call) await twilio.ringOut(call);
-    else if (verb === 'reply' && rest.length >= 2) console.log(`[reply] ${(await twilio.reply(rest[0]!, rest.slice(1).join(' '))).messages.join(' ')}`);
+    else if (verb === 'reply' && rest.length >= 2)
+      console.log(`[reply] ${(await twilio.reply(rest[0]!, rest.slice(1).join(' '))).messages.join(' ')}`);
     else console.log('answer | press <key> | ring-out | reply <from number> <text>');
   };
   run().catch((err: unknown) => console.log(`[phone] ${(err as Error).message}`));

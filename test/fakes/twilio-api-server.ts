@@ -20,10 +20,18 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
 }
 
 /** Where the stand-in sends what Twilio would send to the service; by default over HTTP, tests may pass app.inject. */
-export type Transport = (url: string, form: Record<string, string>, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
+export type Transport = (
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string>,
+) => Promise<{ status: number; body: string }>;
 
 export const httpTransport: Transport = async (url, form, headers) => {
-  const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
   return { status: res.status, body: await res.text() };
 };
 
@@ -66,14 +74,25 @@ export interface Twiml {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 export function parseTwiml(xml: string): Twiml {
   const says = [...xml.matchAll(/<Say[^>]*>([\s\S]*?)<\/Say>/g)].map((m) => unescape(m[1]!));
   const g = /<Gather\b[^>]*\baction="([^"]*)"/.exec(xml);
   const r = /<Redirect[^>]*>([\s\S]*?)<\/Redirect>/.exec(xml);
   const messages = [...xml.matchAll(/<Message[^>]*>([\s\S]*?)<\/Message>/g)].map((m) => unescape(m[1]!));
-  return { says, gather: g ? { action: unescape(g[1]!) } : undefined, redirect: r ? unescape(r[1]!) : undefined, messages, hangup: /<Hangup\s*\/>/.test(xml) };
+  return {
+    says,
+    gather: g ? { action: unescape(g[1]!) } : undefined,
+    redirect: r ? unescape(r[1]!) : undefined,
+    messages,
+    hangup: /<Hangup\s*\/>/.test(xml),
+  };
 }
 
 /** Twilio's date format in its JSON (RFC 2822). */
@@ -125,7 +144,10 @@ export class TwilioApiServer {
 
   /** Posts `form` to the service, signed as Twilio signs it. */
   async post(url: string, form: Record<string, string>, signature?: string): Promise<{ status: number; body: string }> {
-    return this.transport(url, form, { 'x-twilio-signature': signature ?? twilioSignature(this.authToken, url, form), 'user-agent': 'TwilioProxy/1.1' });
+    return this.transport(url, form, {
+      'x-twilio-signature': signature ?? twilioSignature(this.authToken, url, form),
+      'user-agent': 'TwilioProxy/1.1',
+    });
   }
 
   // ---- the phone side: what a test makes the person do ----
@@ -162,7 +184,15 @@ export class TwilioApiServer {
     for (const s of ['sent', status]) {
       m.status = s;
       if (m.statusCallback)
-        await this.post(m.statusCallback, { AccountSid: this.accountSid, MessageSid: m.sid, SmsSid: m.sid, MessageStatus: s, SmsStatus: s, To: m.to, From: m.from });
+        await this.post(m.statusCallback, {
+          AccountSid: this.accountSid,
+          MessageSid: m.sid,
+          SmsSid: m.sid,
+          MessageStatus: s,
+          SmsStatus: s,
+          To: m.to,
+          From: m.from,
+        });
     }
   }
 
@@ -192,7 +222,15 @@ export class TwilioApiServer {
 
   /** Fetches TwiML as Twilio does (a signed POST), following a <Redirect> as it would. */
   private async fetchTwiml(call: FakeCall, url: string, extra: Record<string, string>): Promise<Twiml> {
-    const r = await this.post(url, { AccountSid: this.accountSid, CallSid: call.sid, CallStatus: 'in-progress', To: call.to, From: call.from, Direction: 'outbound-api', ...extra });
+    const r = await this.post(url, {
+      AccountSid: this.accountSid,
+      CallSid: call.sid,
+      CallStatus: 'in-progress',
+      To: call.to,
+      From: call.from,
+      Direction: 'outbound-api',
+      ...extra,
+    });
     if (r.status !== 200) throw new Error(`TwiML at ${url} answered ${r.status}: ${r.body}`);
     const twiml = parseTwiml(r.body);
     call.heard.push(...twiml.says);
@@ -229,7 +267,10 @@ export class TwilioApiServer {
       const from = url.searchParams.get('From');
       const size = Number(url.searchParams.get('PageSize') ?? 50);
       const all = (kind === 'Messages' ? this.messages : this.calls).filter((r) => (!to || r.to === to) && (!from || r.from === from));
-      const page = [...all].sort((a, b) => b.dateCreated - a.dateCreated).slice(0, size).map((r) => this.resource(r));
+      const page = [...all]
+        .sort((a, b) => b.dateCreated - a.dateCreated)
+        .slice(0, size)
+        .map((r) => this.resource(r));
       return json(200, { [kind === 'Messages' ? 'messages' : 'calls']: page, page: 0, page_size: size, next_page_uri: null });
     }
     if (req.method !== 'POST') return error(405, 20004, 'Method not allowed');
@@ -237,15 +278,26 @@ export class TwilioApiServer {
     const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
     const to = form['To'] ?? '';
     const from = form['From'] ?? '';
-    if (!/^\+[1-9][0-9]{6,14}$/.test(to)) return error(400, kind === 'Messages' ? 21211 : 13224, `The 'To' number ${to} is not a valid phone number.`);
-    if (!this.numbers.includes(from)) return error(400, kind === 'Messages' ? 21606 : 21210, `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination.`);
+    if (!/^\+[1-9][0-9]{6,14}$/.test(to))
+      return error(400, kind === 'Messages' ? 21211 : 13224, `The 'To' number ${to} is not a valid phone number.`);
+    if (!this.numbers.includes(from))
+      return error(
+        400,
+        kind === 'Messages' ? 21606 : 21210,
+        `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination.`,
+      );
     if (kind === 'Messages' && !form['Body']) return error(400, 21602, 'Message body is required.');
     if (kind === 'Messages' && this.stopped.has(to)) return error(400, 21610, 'Attempt to send to unsubscribed recipient');
     if (kind === 'Calls' && !form['Url']) return error(400, 21205, 'Url parameter is required.');
 
     const failure = this.failures.get(kind)?.shift();
     if (failure && !('hang' in failure))
-      return error(failure.status, failure.code ?? (failure.status === 429 ? 20429 : 20500), failure.message ?? 'failure on demand', failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : {});
+      return error(
+        failure.status,
+        failure.code ?? (failure.status === 429 ? 20429 : 20500),
+        failure.message ?? 'failure on demand',
+        failure.retryAfter ? { 'retry-after': String(failure.retryAfter) } : {},
+      );
     const created = kind === 'Messages' ? this.createMessage(form) : this.createCall(form);
     if (failure) {
       // Twilio took it; the answer is lost.
@@ -297,7 +349,9 @@ export class TwilioApiServer {
       status: r.status,
       date_created: rfc2822(r.dateCreated),
       date_updated: rfc2822(r.dateCreated),
-      ...('body' in r ? { body: r.body, num_segments: String(Math.ceil(r.body.length / 160)), direction: 'outbound-api', date_sent: null } : { direction: 'outbound-api', start_time: null }),
+      ...('body' in r
+        ? { body: r.body, num_segments: String(Math.ceil(r.body.length / 160)), direction: 'outbound-api', date_sent: null }
+        : { direction: 'outbound-api', start_time: null }),
       uri: `/2010-04-01/Accounts/${this.accountSid}/${'body' in r ? 'Messages' : 'Calls'}/${r.sid}.json`,
     };
   }

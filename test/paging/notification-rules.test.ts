@@ -1,10 +1,19 @@
 import t from 'tap';
 import { DEFAULT_RULES, effectiveRules, personalRulesProblem, personalSteps } from '../../src/paging/notification-rules.js';
-import { addMethod, markFailed, markWorking, NO_SETTINGS, reachOn, setRules, verifyMethod, type PersonSettings } from '../../src/paging/contact-methods.js';
+import {
+  addMethod,
+  markFailed,
+  markWorking,
+  NO_SETTINGS,
+  reachOn,
+  setRules,
+  verifyMethod,
+  type PersonSettings,
+} from '../../src/paging/contact-methods.js';
 
 const M = 60_000;
 
-t.test("the shipped defaults follow the plan: Critical calls, High texts, Medium and Low never ring a phone", async (t) => {
+t.test('the shipped defaults follow the plan: Critical calls, High texts, Medium and Low never ring a phone', async (t) => {
   t.same(personalSteps(DEFAULT_RULES, 'critical'), [
     { step: { method: 'sms', afterMs: 0 }, lastOfMethod: true },
     { step: { method: 'voice', afterMs: M }, lastOfMethod: false },
@@ -20,8 +29,31 @@ t.test('a person may tighten their rules but never turn a Critical into silence'
     ['nothing of their own', {}, undefined],
     ['a Critical silenced', { critical: [] }, /cannot be silenced/],
     ['a Critical without its calls', { critical: [{ method: 'sms', afterMs: 0 }] }, /must keep voice at 1m/],
-    ['the call later than the team’s', { critical: [{ method: 'slack', afterMs: 0 }, { method: 'sms', afterMs: 0 }, { method: 'voice', afterMs: 2 * M }, { method: 'voice', afterMs: 5 * M }] }, /voice at 1m/],
-    ['sooner and more', { critical: [{ method: 'slack', afterMs: 0 }, { method: 'sms', afterMs: 0 }, { method: 'voice', afterMs: 0 }, { method: 'voice', afterMs: 2 * M }, { method: 'ntfy', afterMs: 0 }] }, undefined],
+    [
+      'the call later than the team’s',
+      {
+        critical: [
+          { method: 'slack', afterMs: 0 },
+          { method: 'sms', afterMs: 0 },
+          { method: 'voice', afterMs: 2 * M },
+          { method: 'voice', afterMs: 5 * M },
+        ],
+      },
+      /voice at 1m/,
+    ],
+    [
+      'sooner and more',
+      {
+        critical: [
+          { method: 'slack', afterMs: 0 },
+          { method: 'sms', afterMs: 0 },
+          { method: 'voice', afterMs: 0 },
+          { method: 'voice', afterMs: 2 * M },
+          { method: 'ntfy', afterMs: 0 },
+        ],
+      },
+      undefined,
+    ],
     ['High loosened (allowed)', { high: [] }, undefined],
     ['a new channel as a method', { medium: [{ method: 'ntfy', afterMs: 0 }] }, undefined],
   ];
@@ -31,10 +63,18 @@ t.test('a person may tighten their rules but never turn a Critical into silence'
     else t.equal(found, undefined, name);
   }
   t.same(effectiveRules(DEFAULT_RULES, { critical: [] }), DEFAULT_RULES, 'rules that loosen a Critical do not apply');
-  t.same(effectiveRules(DEFAULT_RULES, { high: [{ method: 'voice', afterMs: 2 * M }, { method: 'sms', afterMs: 0 }] }).high, [
-    { method: 'sms', afterMs: 0 },
-    { method: 'voice', afterMs: 2 * M },
-  ]);
+  t.same(
+    effectiveRules(DEFAULT_RULES, {
+      high: [
+        { method: 'voice', afterMs: 2 * M },
+        { method: 'sms', afterMs: 0 },
+      ],
+    }).high,
+    [
+      { method: 'sms', afterMs: 0 },
+      { method: 'voice', afterMs: 2 * M },
+    ],
+  );
   t.match(setRules(NO_SETTINGS, DEFAULT_RULES, { critical: [] }), { problem: /silenced/ });
 });
 
@@ -62,5 +102,9 @@ t.test('a number added by a person is paged only once verified; a failed one is 
 
   let tries = addMethod(NO_SETTINGS, 'sms', '+33622222222', '111111', 0) as PersonSettings;
   for (let i = 0; i < 5; i++) tries = verifyMethod(tries, 'sms', '+33622222222', '999999', 1).settings;
-  t.match(verifyMethod(tries, 'sms', '+33622222222', '111111', 2), { verified: false, problem: /expired/ }, 'five wrong tries end the code');
+  t.match(
+    verifyMethod(tries, 'sms', '+33622222222', '111111', 2),
+    { verified: false, problem: /expired/ },
+    'five wrong tries end the code',
+  );
 });

@@ -763,18 +763,27 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       (await store.phoneMessagesTo('sms', '+33600000003', T0)).map((x) => x.sid),
       ['SM2', 'SM1'],
     );
-    t.same((await store.phoneMessagesTo('sms', '+33600000003', T0 + 1)).map((x) => x.sid), ['SM2']);
+    t.same(
+      (await store.phoneMessagesTo('sms', '+33600000003', T0 + 1)).map((x) => x.sid),
+      ['SM2'],
+    );
     t.same(await store.phoneMessagesTo('voice', '+33600000003', 0), []);
   });
 
   t.test('contact settings: one document per person, changed atomically', async (t) => {
     const store = await makeStore(t);
     t.equal(await store.contactSettings('carol'), undefined);
-    const r = await store.updateContactSettings('carol', (s) => ({ settings: { ...s, methods: [...s.methods, { method: 'sms', address: '+336', failed: { reason: 'STOP', at: 1 } }] }, result: 'saved' }));
+    const r = await store.updateContactSettings('carol', (s) => ({
+      settings: { ...s, methods: [...s.methods, { method: 'sms', address: '+336', failed: { reason: 'STOP', at: 1 } }] },
+      result: 'saved',
+    }));
     t.equal(r, 'saved');
     await Promise.all(
       ['a', 'b', 'c'].map((x) =>
-        store.updateContactSettings('carol', (s) => ({ settings: { ...s, methods: [...s.methods, { method: 'ntfy', address: x }] }, result: undefined })),
+        store.updateContactSettings('carol', (s) => ({
+          settings: { ...s, methods: [...s.methods, { method: 'ntfy', address: x }] },
+          result: undefined,
+        })),
       ),
     );
     const s = (await store.contactSettings('carol'))!;

@@ -133,9 +133,13 @@ export class PhoneNotifier implements Notifier {
         this.s.capPerHour ?? TEXTS_PER_HOUR,
       );
       if (!allowed.ok)
-        throw new NotifyError(`at most ${this.s.capPerHour ?? TEXTS_PER_HOUR} texts an hour to one person; the rest wait for one digest`, true, {
-          retryAfterMs: allowed.until - this.now(),
-        });
+        throw new NotifyError(
+          `at most ${this.s.capPerHour ?? TEXTS_PER_HOUR} texts an hour to one person; the rest wait for one digest`,
+          true,
+          {
+            retryAfterMs: allowed.until - this.now(),
+          },
+        );
     }
     const query = new URLSearchParams({
       incidents: idsParam(ids),
@@ -151,7 +155,12 @@ export class PhoneNotifier implements Notifier {
       if (this.channel === 'sms') {
         const url = items.length === 1 ? incidentUrl(base, items[0]!.id) : base ? `${base}/incidents` : undefined;
         const body = items.length === 1 ? pageText(items[0]!, url) : digestText(items, url);
-        r = await api.createMessage({ to, from: this.from!, body, statusCallback: base ? `${base}/twilio/sms/status?${query.toString()}` : undefined });
+        r = await api.createMessage({
+          to,
+          from: this.from!,
+          body,
+          statusCallback: base ? `${base}/twilio/sms/status?${query.toString()}` : undefined,
+        });
       } else {
         r = await api.createCall({
           to,
@@ -163,7 +172,13 @@ export class PhoneNotifier implements Notifier {
     } catch (err) {
       if (err instanceof TwilioError && err.code !== undefined && NUMBER_FAILURES.has(err.code)) {
         // The number will never take this page: marked failed for the person, skipped until fixed.
-        await this.state.markMethodFailed?.(contact, this.channel, to, `${NUMBER_FAILURES.get(err.code)!} (Twilio ${err.code})`, this.now());
+        await this.state.markMethodFailed?.(
+          contact,
+          this.channel,
+          to,
+          `${NUMBER_FAILURES.get(err.code)!} (Twilio ${err.code})`,
+          this.now(),
+        );
       }
       throw err;
     }

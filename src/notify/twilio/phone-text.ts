@@ -83,10 +83,7 @@ export const CALL_MENU = 'Press 4 to acknowledge, 6 to resolve, 5 to escalate to
 
 /** What a reply by text asks for. */
 export type Reply =
-  | { action: 'ack' | 'resolve'; incident?: number | undefined }
-  | { action: 'stop' }
-  | { action: 'start' }
-  | { action: 'help' };
+  { action: 'ack' | 'resolve'; incident?: number | undefined } | { action: 'stop' } | { action: 'start' } | { action: 'help' };
 
 // Twilio's own opt-out and opt-in keywords: it answers them itself and blocks texts after a STOP.
 const STOP = /^(stop|stopall|unsubscribe|cancel|end|quit|revoke|optout)$/i;

@@ -85,7 +85,13 @@ export class TwilioApi {
   }
 
   /** POST Calls.json: Twilio fetches the TwiML at `url` when the call is answered. */
-  createCall(p: { to: string; from: string; url: string; statusCallback?: string | undefined; timeoutS?: number }): Promise<TwilioResource> {
+  createCall(p: {
+    to: string;
+    from: string;
+    url: string;
+    statusCallback?: string | undefined;
+    timeoutS?: number;
+  }): Promise<TwilioResource> {
     return this.request('POST', '/Calls.json', {
       To: p.to,
       From: p.from,
@@ -121,10 +127,15 @@ export class TwilioApi {
     for (const c of this.controllers) c.abort();
   }
 
-  private async request<T = TwilioResource>(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[] | undefined>): Promise<T> {
+  private async request<T = TwilioResource>(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: Record<string, string | string[] | undefined>,
+  ): Promise<T> {
     if (this.aborted) throw new NotifyError('shutting down', true);
     const body = new URLSearchParams();
-    for (const [k, v] of Object.entries(form ?? {})) for (const one of v === undefined ? [] : Array.isArray(v) ? v : [v]) body.append(k, one);
+    for (const [k, v] of Object.entries(form ?? {}))
+      for (const one of v === undefined ? [] : Array.isArray(v) ? v : [v]) body.append(k, one);
     const controller = new AbortController();
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -145,7 +156,9 @@ export class TwilioApi {
     } catch (err) {
       // The request may have reached Twilio (a timeout, a reset after it was written): a POST's
       // outcome is unknown, so the page is looked up before it is placed again.
-      const reason = controller.signal.aborted ? `no answer from Twilio within ${this.timeoutMs} ms` : `Twilio unreachable: ${(err as Error).message}`;
+      const reason = controller.signal.aborted
+        ? `no answer from Twilio within ${this.timeoutMs} ms`
+        : `Twilio unreachable: ${(err as Error).message}`;
       throw new TwilioError(reason, true, 0, undefined, { maybeDelivered: method === 'POST' });
     } finally {
       clearTimeout(timer);
@@ -172,11 +185,14 @@ export class TwilioApi {
     if (res.status === 429) {
       const after = Number(res.headers.get('retry-after'));
       return Promise.reject(
-        new TwilioError(`rate limited by Twilio: ${message}`, true, 429, code, { retryAfterMs: Number.isFinite(after) && after > 0 ? after * 1000 : 1000 }),
+        new TwilioError(`rate limited by Twilio: ${message}`, true, 429, code, {
+          retryAfterMs: Number.isFinite(after) && after > 0 ? after * 1000 : 1000,
+        }),
       );
     }
     // A 5xx may come after Twilio took the request: looked up before it is placed again.
-    if (res.status >= 500) throw new TwilioError(`Twilio failed: ${message}`, true, res.status, code, { maybeDelivered: method === 'POST' });
+    if (res.status >= 500)
+      throw new TwilioError(`Twilio failed: ${message}`, true, res.status, code, { maybeDelivered: method === 'POST' });
     throw new TwilioError(`Twilio refused: ${message}`, false, res.status, code);
   }
 }

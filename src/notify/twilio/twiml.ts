@@ -42,7 +42,12 @@ export function messageTwiml(text: string | undefined): string {
  * validateRequest, which also tries the URL with and without its default port, as Twilio may sign
  * either).
  */
-export function validTwilioSignature(authToken: string, signature: string | undefined, url: string, params: Record<string, string>): boolean {
+export function validTwilioSignature(
+  authToken: string,
+  signature: string | undefined,
+  url: string,
+  params: Record<string, string>,
+): boolean {
   if (!signature) return false;
   return validateRequest(authToken, signature, url, params);
 }

@@ -48,8 +48,8 @@ function pagingItem(e: TimelineEntry): Html {
       : e.kind === 'phone'
         ? `${channelLabel(e.channel)} ${e.to} (${e.name ?? e.contact})`
         : e.kind === 'escalated' || e.kind === 'reminder'
-        ? e.paged.map((p) => p.name).join(', ') || 'nobody'
-        : '';
+          ? e.paged.map((p) => p.name).join(', ') || 'nobody'
+          : '';
   return html`<li class="page-${outcome.replace(/[^a-z0-9]+/g, '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
 }
 

@@ -16,7 +16,12 @@ t.test('a Critical texts at once and calls a minute later; 4 on the call acknowl
   const text = p.twilio.messages[0]!;
   t.equal(text.to, PHONES.carol, 'to the on-call');
   t.equal(text.from, FROM);
-  t.match(text.body, new RegExp(`^CRITICAL #${id} PaymentsApiDown.* Reply 4 ${id} to ack, 6 ${id} to resolve\\. https://triage\\.example\\.com/incidents/${id}$`));
+  t.match(
+    text.body,
+    new RegExp(
+      `^CRITICAL #${id} PaymentsApiDown.* Reply 4 ${id} to ack, 6 ${id} to resolve\\. https://triage\\.example\\.com/incidents/${id}$`,
+    ),
+  );
   t.ok(text.body.length <= 160, `one segment (${text.body.length} characters)`);
   t.equal(p.twilio.calls.length, 0, 'no call yet');
 
@@ -28,7 +33,10 @@ t.test('a Critical texts at once and calls a minute later; 4 on the call acknowl
   t.equal(call.to, PHONES.carol);
 
   const menu = await p.twilio.answer(call);
-  t.match(menu.says.join(' '), new RegExp(`Critical incident ${id}\\. PaymentsApiDown.*Press 4 to acknowledge, 6 to resolve, 5 to escalate`));
+  t.match(
+    menu.says.join(' '),
+    new RegExp(`Critical incident ${id}\\. PaymentsApiDown.*Press 4 to acknowledge, 6 to resolve, 5 to escalate`),
+  );
   t.ok(menu.gather, 'the menu waits for a key');
   const after = await p.twilio.press(call, '4');
   t.match(after.says.join(' '), new RegExp(`Acknowledged incident ${id}`));
@@ -41,7 +49,10 @@ t.test('a Critical texts at once and calls a minute later; 4 on the call acknowl
     { by: 'Carol Diaz', via: 'phone', actor: 'carol' },
     'acknowledged by the person behind the number, by phone',
   );
-  t.match(incident.timeline.filter((e) => e.kind === 'phone').map((e) => e.kind === 'phone' && e.outcome), ['ringing', 'answered', 'key_pressed']);
+  t.match(
+    incident.timeline.filter((e) => e.kind === 'phone').map((e) => e.kind === 'phone' && e.outcome),
+    ['ringing', 'answered', 'key_pressed'],
+  );
 
   await p.drain();
   const announced = p.slack.messages.find((m) => m.channel !== undefined && /PaymentsApiDown/.test(m.text) && !m.thread_ts)!;
@@ -72,8 +83,14 @@ t.test('an unanswered last call moves the escalation on to the next step at once
   await p.twilio.ringOut(p.twilio.calls[1]!, 'busy');
   incident = (await p.store.getIncident(id))!;
   t.equal(incident.escalationStep, 1, 'the last call unanswered: step 1 (due at 10 minutes) is taken now');
-  t.match(incident.timeline.find((e) => e.kind === 'phone' && e.outcome === 'busy'), { escalating: true, contact: 'carol', name: 'Carol Diaz' });
-  t.match(incident.timeline.find((e) => e.kind === 'escalated'), { step: 1, paged: [{ id: 'bob' }] });
+  t.match(
+    incident.timeline.find((e) => e.kind === 'phone' && e.outcome === 'busy'),
+    { escalating: true, contact: 'carol', name: 'Carol Diaz' },
+  );
+  t.match(
+    incident.timeline.find((e) => e.kind === 'escalated'),
+    { step: 1, paged: [{ id: 'bob' }] },
+  );
   await p.drain();
   t.ok(
     p.twilio.messages.some((m) => m.to === PHONES.bob && m.body.includes(`#${id} `)),

@@ -28,7 +28,10 @@ t.test('doctor: one GET of the account proves the credentials; a wrong token fai
   });
   const good = capture();
   await main(['doctor', '--url', 'http://127.0.0.1:1'], env(AUTH_TOKEN), good.io);
-  t.match(good.lines.find((l) => l.includes('twilio:')), `✓ twilio: account ${ACCOUNT_SID} active; texts and calls from ${FROM}`);
+  t.match(
+    good.lines.find((l) => l.includes('twilio:')),
+    `✓ twilio: account ${ACCOUNT_SID} active; texts and calls from ${FROM}`,
+  );
   t.same(
     twilio.requests.map((r) => `${r.method} ${r.path}`),
     [`GET /2010-04-01/Accounts/${ACCOUNT_SID}.json`],

@@ -68,7 +68,11 @@ async function killDuringCall(t: Test, databaseUrl?: string) {
   const second = replica ?? (await launch(portB));
   const incident = async () =>
     (await (await fetch(`http://127.0.0.1:${portB}/api/incidents/1`, { headers: { authorization: 'Bearer api' } })).json()) as Timeline;
-  await until('the call page to be settled', async () => (await incident()).timeline.some((e) => e.kind === 'paged' && e.channel === 'voice'), 70_000);
+  await until(
+    'the call page to be settled',
+    async () => (await incident()).timeline.some((e) => e.kind === 'paged' && e.channel === 'voice'),
+    70_000,
+  );
   const final = await incident();
   second.child.kill('SIGTERM');
   await second.exited;

@@ -41,15 +41,20 @@ export async function phoneApp(t: Test, opts: { edit?: (text: string) => string;
   const twilio = await new TwilioApiServer(ACCOUNT_SID, AUTH_TOKEN, [FROM]).start();
   t.teardown(() => twilio.stop());
   const triage = parseConfig(phoneConfigText(opts.edit), 'triage.yml');
-  const app = await pagingApp(t, { triage }, {}, {
-    twilioAccountSid: ACCOUNT_SID,
-    twilioAuthToken: AUTH_TOKEN,
-    twilioApiUrl: twilio.url,
-    twilioFrom: FROM,
-    twilioFromIntervalMs: 0,
-    twilioTimeoutMs: opts.timeoutMs ?? 2000,
-    publicUrl: PUBLIC_URL,
-  });
+  const app = await pagingApp(
+    t,
+    { triage },
+    {},
+    {
+      twilioAccountSid: ACCOUNT_SID,
+      twilioAuthToken: AUTH_TOKEN,
+      twilioApiUrl: twilio.url,
+      twilioFrom: FROM,
+      twilioFromIntervalMs: 0,
+      twilioTimeoutMs: opts.timeoutMs ?? 2000,
+      publicUrl: PUBLIC_URL,
+    },
+  );
   twilio.now = () => app.clock.now();
   twilio.smsUrl = `${PUBLIC_URL}/twilio/sms`;
   twilio.transport = injectTransport(app);

@@ -39,11 +39,18 @@ t.test('a page is one GSM-7 segment whatever the title', async (t) => {
 });
 
 t.test('a digest says how many, how many critical, and fits one segment', async (t) => {
-  const items = Array.from({ length: 50 }, (_, i) => ({ id: 1000 + i, severity: i < 3 ? ('critical' as const) : ('high' as const), title: `t${i}` }));
+  const items = Array.from({ length: 50 }, (_, i) => ({
+    id: 1000 + i,
+    severity: i < 3 ? ('critical' as const) : ('high' as const),
+    title: `t${i}`,
+  }));
   const text = digestText(items, 'https://triage.example.com/incidents');
   t.match(text, /^50 new incidents \(3 critical\); reply 4 to acknowledge all\. #1000 #1001 #1002 #1003 .* …/);
   t.ok(text.length <= SEGMENT, `${text.length} characters`);
-  t.equal(digestText(items.slice(3, 10), undefined), '7 new incidents; reply 4 to acknowledge all. #1003 #1004 #1005 #1006 #1007 #1008 #1009');
+  t.equal(
+    digestText(items.slice(3, 10), undefined),
+    '7 new incidents; reply 4 to acknowledge all. #1003 #1004 #1005 #1006 #1007 #1008 #1009',
+  );
 });
 
 t.test('replies', async (t) => {
@@ -75,7 +82,12 @@ t.test('at most `cap` texts in any hour; the next slot is when the oldest of the
     ['under the cap', [now - 10, now - 20], 3, { ok: true }],
     ['at the cap', [now - 30 * 60_000, now - 20, now - 10], 3, { ok: false, until: now - 30 * 60_000 + H }],
     ['older texts do not count', [now - H - 1, now - 2 * H, now - 10], 3, { ok: true }],
-    ['over the cap (several replicas): the slot is when enough have left', [now - 50 * 60_000, now - 40 * 60_000, now - 30, now - 20], 3, { ok: false, until: now - 40 * 60_000 + H }],
+    [
+      'over the cap (several replicas): the slot is when enough have left',
+      [now - 50 * 60_000, now - 40 * 60_000, now - 30, now - 20],
+      3,
+      { ok: false, until: now - 40 * 60_000 + H },
+    ],
   ];
   for (const [name, sent, cap, want] of table) t.same(textAllowance(sent, now, cap), want, name);
 });

@@ -19,7 +19,10 @@ t.test('"4 123" by text acknowledges incident 123 and says so; "6 123" resolves 
   t.same(ack.messages, [`Acknowledged incident ${id}.`]);
   let incident = (await p.store.getIncident(id))!;
   t.equal(incident.status, 'acknowledged');
-  t.match(incident.timeline.find((e) => e.kind === 'acknowledged'), { by: 'Carol Diaz', via: 'sms', actor: 'carol' });
+  t.match(
+    incident.timeline.find((e) => e.kind === 'acknowledged'),
+    { by: 'Carol Diaz', via: 'sms', actor: 'carol' },
+  );
 
   t.same((await p.twilio.reply(PHONES.carol, `ack ${id}`)).messages, [`${id} was already acknowledged.`], 'again: nothing to do, said so');
   t.same((await p.twilio.reply(PHONES.carol, `6 ${id}`)).messages, [`Resolved incident ${id}.`]);
@@ -62,8 +65,24 @@ t.test('a reply with a missing or wrong signature gets 403 and changes nothing',
     payload: new URLSearchParams(form).toString(),
   });
   t.equal(unsigned.statusCode, 403, 'unsigned');
-  for (const path of ['/twilio/voice/answer?incidents=1&contact=carol', '/twilio/voice/key?incidents=1&contact=carol', '/twilio/voice/status', '/twilio/sms/status'])
-    t.equal((await p.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'Digits=4' })).statusCode, 403, `${path} unsigned`);
+  for (const path of [
+    '/twilio/voice/answer?incidents=1&contact=carol',
+    '/twilio/voice/key?incidents=1&contact=carol',
+    '/twilio/voice/status',
+    '/twilio/sms/status',
+  ])
+    t.equal(
+      (
+        await p.app.inject({
+          method: 'POST',
+          url: path,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'Digits=4',
+        })
+      ).statusCode,
+      403,
+      `${path} unsigned`,
+    );
   const incident = (await p.store.getIncident(id))!;
   t.equal(incident.status, 'open', 'nothing changed');
   t.notOk(incident.timeline.some((e) => e.kind === 'acknowledged' || e.kind === 'phone'));
@@ -76,8 +95,13 @@ t.test('"4" alone acknowledges every incident of the last text; STOP skips later
   t.same((await p.twilio.reply(PHONES.carol, '4')).messages, [`Acknowledged incident ${a}.`]);
 
   t.same((await p.twilio.reply(PHONES.carol, 'STOP')).messages, [], 'Twilio answers STOP itself');
-  t.match((await p.store.contactSettings('carol'))!.methods, [{ method: 'sms', address: PHONES.carol, failed: { reason: 'replied STOP' } }]);
-  t.match((await p.store.getIncident(a))!.timeline.find((e) => e.kind === 'phone' && e.outcome === 'stop'), { contact: 'carol' });
+  t.match((await p.store.contactSettings('carol'))!.methods, [
+    { method: 'sms', address: PHONES.carol, failed: { reason: 'replied STOP' } },
+  ]);
+  t.match(
+    (await p.store.getIncident(a))!.timeline.find((e) => e.kind === 'phone' && e.outcome === 'stop'),
+    { contact: 'carol' },
+  );
   const b = (await postWebhook(p.app, high('B'))).json().incident.id as number;
   await p.settle();
   t.equal(p.twilio.messages.filter((m) => m.to === PHONES.carol).length, 1, 'no text after STOP');
@@ -91,7 +115,10 @@ t.test('"4" alone acknowledges every incident of the last text; STOP skips later
   t.same((await p.store.contactSettings('carol'))?.methods ?? [], [], 'START clears it');
   const c = (await postWebhook(p.app, high('C'))).json().incident.id as number;
   await p.fastForward(60_000); // one text every 30 s at most to one person
-  t.ok(p.twilio.messages.some((m) => m.to === PHONES.carol && m.body.includes(`#${c} `)), 'texts resume');
+  t.ok(
+    p.twilio.messages.some((m) => m.to === PHONES.carol && m.body.includes(`#${c} `)),
+    'texts resume',
+  );
 });
 
 t.test('a text refused by Twilio as unsubscribed (21610) marks the number failed; its status callbacks are counted', async (t) => {
@@ -99,10 +126,13 @@ t.test('a text refused by Twilio as unsubscribed (21610) marks the number failed
   p.twilio.stopped.add(PHONES.carol); // STOP sent straight to Twilio, never seen by the service
   const id = (await postWebhook(p.app, high())).json().incident.id as number;
   await p.drain();
-  t.match((await p.store.getIncident(id))!.timeline.find((e) => e.kind === 'page_failed' && e.channel === 'sms'), {
-    outcome: 'failed',
-    reason: /unsubscribed recipient/,
-  });
+  t.match(
+    (await p.store.getIncident(id))!.timeline.find((e) => e.kind === 'page_failed' && e.channel === 'sms'),
+    {
+      outcome: 'failed',
+      reason: /unsubscribed recipient/,
+    },
+  );
   t.match((await p.store.contactSettings('carol'))!.methods, [{ method: 'sms', failed: { reason: /replied STOP \(Twilio 21610\)/ } }]);
 
   p.twilio.stopped.delete(PHONES.carol);
@@ -111,6 +141,9 @@ t.test('a text refused by Twilio as unsubscribed (21610) marks the number failed
   await p.fastForward(60_000);
   const m = p.twilio.messages.find((x) => x.body.includes(`#${next} `))!;
   await p.twilio.deliver(m);
-  t.match((await p.store.getIncident(next))!.timeline.find((e) => e.kind === 'phone'), { outcome: 'delivered', channel: 'sms' });
+  t.match(
+    (await p.store.getIncident(next))!.timeline.find((e) => e.kind === 'phone'),
+    { outcome: 'delivered', channel: 'sms' },
+  );
   t.equal(await metric(p.app, 'triage_phone_outcomes_total{channel="sms",outcome="delivered"}'), 1);
 });

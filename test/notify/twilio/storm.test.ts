@@ -9,7 +9,10 @@ t.test('50 High incidents in a minute give a handful of texts, and "4" acknowled
   const p = await phoneApp(t);
   const ids: number[] = [];
   for (let i = 0; i < 50; i++) {
-    ids.push((await postWebhook(p.app, payload(uniqueGroup(), [alert(`Disk${i}`, { labels: { severity: 'error' } })]))).json().incident.id as number);
+    ids.push(
+      (await postWebhook(p.app, payload(uniqueGroup(), [alert(`Disk${i}`, { labels: { severity: 'error' } })]))).json().incident
+        .id as number,
+    );
     if (i % 10 === 0) await p.drain();
     p.clock.advance(1000);
   }
@@ -18,7 +21,10 @@ t.test('50 High incidents in a minute give a handful of texts, and "4" acknowled
   t.ok(texts.length >= 2 && texts.length <= 5, `a handful of texts (${texts.length}), not 50`);
   const digest = texts.find((m) => /new incidents/.test(m.body))!;
   t.match(digest.body, /^\d+ new incidents; reply 4 to acknowledge all\. #\d+/);
-  t.ok(texts.every((m) => m.body.length <= 160), 'each one segment');
+  t.ok(
+    texts.every((m) => m.body.length <= 160),
+    'each one segment',
+  );
 
   const answer = await p.twilio.reply(PHONES.carol, '4');
   t.match(answer.messages[0], /^Acknowledged 50 incidents: #\d+/, 'every incident of the texts of the last hour');
