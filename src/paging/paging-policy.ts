@@ -113,7 +113,8 @@ function personalPages(
         event,
         severity: incident.severity,
         mentions: [],
-        recipients: [person.id],
+        // The timeline and the incident page name the person behind the number.
+        recipients: [person.name],
         cause,
         at: at + step.afterMs,
         personal: { contact: person.id, lastOfMethod },

@@ -212,5 +212,5 @@ export class PhoneNotifier implements Notifier {
 
 /** Whose phone a page rings: the person of its rule step. */
 function contactOf(page: Pick<OutboxEntry, 'personal' | 'recipients'>): string {
-  return page.personal?.contact ?? page.recipients[0] ?? 'unknown';
+  return page.personal?.contact ?? 'unknown';
 }

@@ -37,7 +37,8 @@ const PAGING_KINDS = new Set<TimelineEntry['kind']>(['paged', 'page_failed', 'pa
 
 function pagingItem(e: TimelineEntry): Html {
   let outcome = '';
-  if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
+  // A call is placed, not delivered: whether it was answered shows in its own entries.
+  if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : e.channel === 'voice' ? 'placed' : 'delivered';
   else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : e.outcome === 'stopped' ? 'stopped' : 'failed';
   else if (e.kind === 'page_retrying') outcome = 'retrying';
   else if (e.kind === 'phone') outcome = e.outcome === 'key_pressed' ? `key ${e.digit ?? ''} pressed` : e.outcome.replace('_', ' ');
