@@ -33,11 +33,13 @@ const sentence = (text: string) => {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
-/** How words name a channel: "E-mail", else its name capitalised ("Slack", "Mattermost"). */
+// Names written their own way; any other channel's name is capitalised ("Slack", "Mattermost", "Teams").
+const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', ntfy: 'ntfy', sms: 'Text', voice: 'Call' };
+
+/** How words name a channel: "E-mail", "ntfy", else its name capitalised ("Slack", "Mattermost"). */
 export function channelLabel(channel: string): string {
   return CHANNEL_LABELS[channel] ?? channel.charAt(0).toUpperCase() + channel.slice(1);
 }
-const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', sms: 'Text', voice: 'Call' };
 
 /** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
 export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): string {
@@ -159,6 +161,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  review: 'Post-incident review saved',
 };
 
 /**

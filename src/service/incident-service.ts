@@ -34,6 +34,8 @@ export interface IncidentServiceDeps {
   config: { readonly current: DecisionSettings };
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
+  /** Channels told of a saved review too (the channel definitions' `takesReviews`). */
+  takesReviews?: PagingFacts['takesReviews'];
   /** Called once for every committed change, after the commit (metrics). */
   onCommitted?: (change: CommittedChange) => void;
 }
@@ -186,7 +188,12 @@ export class IncidentService {
       this.deps.store.listOverrides(this.deps.clock.now()),
       this.deps.store.allContactSettings(),
     ]);
-    return { unconfigured: this.deps.unconfigured, overrides, people };
+    return {
+      unconfigured: this.deps.unconfigured,
+      overrides,
+      people,
+      ...(this.deps.takesReviews ? { takesReviews: this.deps.takesReviews } : {}),
+    };
   }
 
   /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */
