@@ -45,8 +45,10 @@ receiver.onEvent = (e) => console.log(`\n[webhook ${e.type}] ${e.key} ${JSON.str
 
 const twilio = await new TwilioApiServer(TWILIO_SID, TWILIO_TOKEN, [TWILIO_FROM]).start(TWILIO_PORT);
 twilio.smsUrl = `${SERVICE_URL}/twilio/sms`;
-twilio.onMessage = (m) =>
-  console.log(`Stand-ins running: Slack-compatible API at ${slack.url}, SMTP sink at ${mail.url}, Teams Workflows at ${teams.url},
+twilio.onMessage = (m) => console.log(`\n[text to ${m.to}] ${m.body}`);
+twilio.onCall = (c) => console.log(`\n[call to ${c.to}] type "answer", then "press 4" (or 6, 5, 1); or "ring-out"`);
+
+console.log(`Stand-ins running: Slack-compatible API at ${slack.url}, SMTP sink at ${mail.url}, Teams Workflows at ${teams.url},
 Mattermost at ${mattermost.url}, ntfy at ${ntfy.url}, webhook receiver at ${receiver.url},
 Twilio at ${twilio.url}.
 In another terminal, start the service pointed at them:
