@@ -20,6 +20,8 @@ import type { IncidentStore } from './store/store.js';
 import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
+import { twilioRoutes } from './api/twilio-routes.js';
+import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
 import type { WebAuth } from './web/session.js';
@@ -122,6 +124,9 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       checklists: () => live.current.checklists,
       now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
+      // A number that will never take a page (a STOP, an invalid number) is skipped until fixed.
+      markMethodFailed: (contact, method, address, reason, at) =>
+        store.updateContactSettings(contact, (s) => ({ settings: markFailed(s, method, address, reason, at), result: undefined })),
     },
     store,
     channels,
@@ -188,6 +193,15 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
   app.register(reloadRoute, { config: live, auth: apiAuth });
+  app.register(twilioRoutes, {
+    authToken: config.channels?.twilioAuthToken,
+    publicUrl: config.channels?.publicUrl,
+    service,
+    store,
+    clock,
+    contacts: () => live.current.paging.contacts,
+    observe: (channel, outcome) => metrics.observePhone(channel, outcome),
+  });
   app.register(webRoutes, {
     service,
     oncall,

@@ -14,6 +14,7 @@ import { inspectPostgres, type PostgresInspection } from '../store/postgres-insp
 import { PG_DEFAULTS } from '../store/postgres-store.js';
 import { channelChecks } from './doctor-channels.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
+import { TwilioApi } from '../notify/twilio/twilio-api.js';
 
 /** Options of `alert-triage doctor`. */
 export interface DoctorOptions {
@@ -64,6 +65,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
     ['smtp', withEnv((e) => unconfiguredButRouted(e, 'email', 'SMTP_URL') ?? checkSmtp(e))],
     // Teams, Mattermost, ntfy and webhooks: a line each when configured or routed to.
     ...(settings ? channelChecks(settings) : []),
+    ['twilio', withEnv(checkTwilio)],
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];
@@ -191,6 +193,30 @@ async function checkSlack({ slackBotToken: token, slackApiUrl }: EnvSettings): P
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
     return { ok: false, detail: `auth.test failed: ${code ?? (err as Error).message}` };
+  }
+}
+
+/** One read-only call, GET Accounts/{sid}.json: the credentials work and the account is active. Never prints a secret. */
+async function checkTwilio({ twilio, publicUrl }: EnvSettings): Promise<Outcome> {
+  if (!twilio.accountSid) return { skipped: 'not configured (TWILIO_ACCOUNT_SID unset)' };
+  if (!twilio.authToken && !(twilio.apiKey && twilio.apiSecret))
+    return { ok: false, detail: 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET) unset' };
+  const api = new TwilioApi({ ...twilio, accountSid: twilio.accountSid, timeoutMs: TIMEOUT_MS });
+  try {
+    const a = await api.account();
+    if (a.status !== 'active') return { ok: false, detail: `account ${a.sid} is ${a.status}, not active` };
+    const missing = [
+      !twilio.from ? 'TWILIO_FROM unset: no texts or calls' : '',
+      !publicUrl ? 'PUBLIC_URL unset: no calls' : '',
+      !twilio.authToken ? 'TWILIO_AUTH_TOKEN unset: replies and keys refused' : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    return missing
+      ? { ok: false, detail: `account ${a.sid} active, but ${missing}` }
+      : { ok: true, detail: `account ${a.sid} active; texts and calls from ${twilio.from}` };
+  } catch (err) {
+    return { ok: false, detail: `GET Accounts/{sid}.json failed: ${(err as Error).message}` };
   }
 }
 

@@ -24,6 +24,16 @@ export interface EnvSettings extends ChannelEnv {
   emailFrom: string | undefined;
   /** SLACK_TIMEOUT: how long one Web API call may take (default 10s); a call cut off has an unknown outcome. */
   slackTimeoutMs: number | undefined;
+  /** Twilio, for calls and texts (docs/phone.md): secrets, never logged. */
+  twilio: {
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    apiKey: string | undefined;
+    apiSecret: string | undefined;
+    apiUrl: string | undefined;
+    from: string | undefined;
+    voiceFrom: string | undefined;
+  };
   /** PostgreSQL pool: DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT (unset: the store's defaults). */
   database: { poolSize: number | undefined; connectTimeoutMs: number | undefined; statementTimeoutMs: number | undefined };
   /** SESSION_SECRET: signs the incident pages' cookies; unset outside production, one is made up at start. */
@@ -67,6 +77,19 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (sessionSecret !== undefined && sessionSecret.length < 32)
     throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
   const authProxy = readAuthProxy(env);
+  const twilio = {
+    accountSid: env['TWILIO_ACCOUNT_SID'] || undefined,
+    authToken: env['TWILIO_AUTH_TOKEN'] || undefined,
+    apiKey: env['TWILIO_API_KEY'] || undefined,
+    apiSecret: env['TWILIO_API_SECRET'] || undefined,
+    apiUrl: env['TWILIO_API_URL'] || undefined,
+    from: env['TWILIO_FROM'] || undefined,
+    voiceFrom: env['TWILIO_VOICE_FROM'] || undefined,
+  };
+  for (const key of ['TWILIO_FROM', 'TWILIO_VOICE_FROM'] as const) {
+    const n = env[key];
+    if (n && !/^\+[1-9][0-9]{6,14}$/.test(n)) throw new ConfigError(`${key}: "${n}" is not an E.164 number such as +15017122661`);
+  }
   const oidc = readOidc(env, production);
   if (oidc && !env['PUBLIC_URL'])
     throw new ConfigError('PUBLIC_URL: required with OIDC_ISSUER (the identity provider sends people back to PUBLIC_URL/auth/callback)');
@@ -92,6 +115,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     smtpUrl: env['SMTP_URL'] || undefined,
     emailFrom: env['EMAIL_FROM'] || undefined,
     slackTimeoutMs,
+    twilio,
     database,
     sessionSecret,
     sessionTtlMs,
@@ -188,6 +212,14 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
   problems.push(...channelProblems(env, paging));
+  const phones = paging.contacts.some((c) => c.phone || c.addresses?.['sms'] || c.addresses?.['voice']);
+  if (phones && !env.twilio.accountSid)
+    problems.push('TWILIO_ACCOUNT_SID: not set, but contacts have phone numbers: calls and texts would not be sent');
+  if (env.twilio.accountSid && !env.twilio.authToken)
+    problems.push(
+      "TWILIO_AUTH_TOKEN: not set, so the signature of Twilio's callbacks cannot be checked: replies and keypresses are refused",
+    );
+  if (env.twilio.accountSid && !env.publicUrl) problems.push('PUBLIC_URL: not set, but Twilio is: calls need it to fetch what they say');
   return problems;
 }
 

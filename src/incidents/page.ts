@@ -17,8 +17,16 @@ export interface PageRequest {
   recipients: string[];
   /** The timeline entry the page tells about (who acknowledged, which step), or null for a new incident. */
   cause: TimelineEntry | null;
-  /** When the change that called for it was decided; delivery latency is measured from here. */
+  /**
+   * When the page is due: when the change that called for it was decided, or later for a step of a
+   * person's notification rules (a call a minute after the text). Delivery latency is measured from here.
+   */
   at: number;
+  /**
+   * A page of a person's notification rules (a text, a call) rather than of a room: whose it is, and
+   * whether it is the last step on its method, after which an unanswered call moves the escalation on.
+   */
+  personal?: { contact: string; lastOfMethod: boolean } | undefined;
   /** Set when the channel is not configured: the page is recorded as not sent, with this reason. */
   notSent?: string;
 }

@@ -82,6 +82,7 @@ const STEP: Record<TimelineKind, string> = {
   page_failed: 'Alerting failed',
   page_retrying: 'Alerting retry',
   unpaged: 'Alerting failed',
+  phone: 'Phone',
   note: 'Note',
   checklist: 'Checklist',
   review: 'Review',

@@ -1,6 +1,6 @@
 import { formatDuration } from './duration.js';
 import type { PageRequest } from './page.js';
-import type { PageEvent, PagedPerson, TimelineEntry } from './timeline.js';
+import type { PageEvent, PagedPerson, PhoneOutcome, TimelineEntry } from './timeline.js';
 
 // The one place where timeline entries and page events become words: the JSON API's `detail`, the
 // report, Slack thread replies and e-mails all read from here.
@@ -34,7 +34,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
 // Names written their own way; any other channel's name is capitalised ("Slack", "Mattermost", "Teams").
-const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', ntfy: 'ntfy' };
+const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', ntfy: 'ntfy', sms: 'Text', voice: 'Call' };
 
 /** How words name a channel: "E-mail", "ntfy", else its name capitalised ("Slack", "Mattermost"). */
 export function channelLabel(channel: string): string {
@@ -46,7 +46,28 @@ export function describeTarget(page: Pick<PageRequest, 'channel' | 'target'>): s
   return page.channel === 'email' ? `E-mail to ${page.target}` : `${channelLabel(page.channel)} ${page.target}`;
 }
 
-const VIA_TEXT = { api: '', slack: ' in Slack', web: ' on the incident page' } as const;
+const PHONE_TEXT: Record<PhoneOutcome, string> = {
+  ringing: 'ringing',
+  answered: 'answered',
+  key_pressed: 'key pressed:',
+  no_answer: 'no answer',
+  busy: 'busy',
+  failed: 'failed',
+  hung_up: 'answered, hung up without a key',
+  delivered: 'delivered',
+  undelivered: 'not delivered',
+  replied: 'replied',
+  stop: 'replied STOP: texts to this number are skipped until START',
+  start: 'replied START: texts resume',
+};
+
+const VIA_TEXT = {
+  api: '',
+  slack: ' in Slack',
+  web: ' on the incident page',
+  sms: ' by text message',
+  phone: ' by phone (a key pressed)',
+} as const;
 
 function names(people: PagedPerson[]): string {
   return people.length ? people.map((p) => p.name).join(', ') : 'nobody (no contact matches)';
@@ -107,6 +128,8 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
           return `${describeTarget(e)}: ${e.reason} (gave up after ${e.attempts ?? 0} attempts)`;
         case 'failed':
           return `${describeTarget(e)}: ${e.reason} (not retried)`;
+        case 'stopped':
+          return `${describeTarget(e)}: not sent, ${e.reason} before it was due`;
       }
       break;
     case 'page_retrying':
@@ -121,6 +144,10 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
       );
     case 'unpaged':
       return `Paged nobody: ${e.route} sends to no channel and notifies no one, and no escalation step pages anyone (counted in triage_incidents_unpaged_total)`;
+    case 'phone':
+      return `${channelLabel(e.channel)} to ${e.name ?? e.contact} (${e.to}): ${PHONE_TEXT[e.outcome]}${e.digit ? ` ${e.digit}` : ''}${e.detail ? ` (${e.detail})` : ''}${
+        e.escalating ? '; the escalation moves on now' : ''
+      }`;
     case 'note':
       return e.text;
     case 'checklist':

@@ -5,7 +5,7 @@ import type { Severity } from '../classify/severity.js';
 export type ChannelName = string;
 
 /** How a person acted on an incident. */
-export type Via = 'api' | 'slack' | 'web';
+export type Via = 'api' | 'slack' | 'web' | 'sms' | 'phone';
 
 /** The actors that are not people: Alertmanager's notifications, and the service's own timers and outbox. */
 export const ALERTMANAGER = 'alertmanager';
@@ -85,6 +85,22 @@ export type TimelineEntry = {
     }
   /** The incident paged nobody: `route` (the config key, or `drill`) reaches no one, and no escalation step does. */
   | { kind: 'unpaged'; route: string }
+  /**
+   * What came of a call or text after it was placed (Twilio's status callbacks, a key pressed, a
+   * reply): `contact` is the person behind the number. `escalating`: an unanswered last call moves
+   * the escalation on at once.
+   */
+  | {
+      kind: 'phone';
+      channel: ChannelName;
+      to: string;
+      contact: string;
+      name?: string;
+      outcome: PhoneOutcome;
+      digit?: string;
+      escalating?: boolean;
+      detail?: string;
+    }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */
@@ -106,8 +122,30 @@ export type PageEvent = Extract<
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */
 export type PagedOutcome = 'sent' | 'found' | 'folded';
 
-/** skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries; rejected: one recipient refused. */
-export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected';
+/**
+ * skipped: the channel is not configured; failed: a permanent error; gave_up: out of retries;
+ * rejected: one recipient refused; stopped: a call or text not sent because the incident was
+ * acknowledged or resolved before it was due.
+ */
+export type PageFailure = 'skipped' | 'failed' | 'gave_up' | 'rejected' | 'stopped';
+
+/**
+ * A call: ringing, answered, key_pressed (digit), no_answer, busy, failed, hung_up (answered, no key).
+ * A text: delivered, undelivered, replied, stop (the person replied STOP: texts are skipped until START), start.
+ */
+export type PhoneOutcome =
+  | 'ringing'
+  | 'answered'
+  | 'key_pressed'
+  | 'no_answer'
+  | 'busy'
+  | 'failed'
+  | 'hung_up'
+  | 'delivered'
+  | 'undelivered'
+  | 'replied'
+  | 'stop'
+  | 'start';
 
 /** A checklist step ticked, unticked, or marked as a problem (the plan's Verification Log ⚠️). */
 export type ChecklistState = 'done' | 'undone' | 'problem';

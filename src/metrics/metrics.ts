@@ -4,7 +4,7 @@ import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import { SEVERITIES } from '../classify/severity.js';
 import { drillOf } from '../incidents/drill.js';
 import type { IncidentCounts } from '../store/store.js';
-import type { ChannelName } from '../incidents/timeline.js';
+import type { ChannelName, PhoneOutcome } from '../incidents/timeline.js';
 
 /** Every metric the service exports, on its own registry (so tests and apps never share state). */
 export interface Metrics {
@@ -21,6 +21,8 @@ export interface Metrics {
   observePage(page: OutboxEntry, outcome: PageOutcome, now: number): void;
   /** Records a config load or reload: whether it was taken, and when. */
   observeReload(ok: boolean, now: number): void;
+  /** Counts what came of a call or text (answered, key_pressed, no_answer, delivered, stop, ...). */
+  observePhone(channel: ChannelName, outcome: PhoneOutcome): void;
 }
 
 /** Every known channel's value (0 when the store has none), and any other channel the store names. */
@@ -209,9 +211,19 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     registers,
   });
 
+  const phoneOutcomes = new Counter({
+    name: 'triage_phone_outcomes_total',
+    help: 'What came of calls and texts after they were placed (Twilio status callbacks, keys pressed, replies), by channel and outcome',
+    labelNames: ['channel', 'outcome'],
+    registers,
+  });
+
   return {
     registry,
     alertsReceived,
+    observePhone(channel, outcome) {
+      phoneOutcomes.inc({ channel, outcome });
+    },
     alertsTruncated: new Counter({
       name: 'triage_alerts_truncated_total',
       help: 'Alerts Alertmanager left out of webhooks because of max_alerts',

@@ -17,6 +17,21 @@ export interface ChannelSettings {
   smtpTimeoutMs?: number | undefined;
   /** The checklists in force (read at each send, so a reload applies), for the pages' first response. */
   checklists?: (() => ChecklistConfig) | undefined;
+  /** Twilio (the sms and voice channels): TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY/SECRET, TWILIO_FROM, TWILIO_API_URL. */
+  twilioAccountSid?: string | undefined;
+  twilioAuthToken?: string | undefined;
+  twilioApiKey?: string | undefined;
+  twilioApiSecret?: string | undefined;
+  twilioApiUrl?: string | undefined;
+  twilioFrom?: string | undefined;
+  twilioVoiceFrom?: string | undefined;
+  twilioTimeoutMs?: number | undefined;
+  /** Another pace per from-number than one request a second (tests: 0). */
+  twilioFromIntervalMs?: number | undefined;
+  /** Another pace per person than a text every 30 s and a call a minute (tests). */
+  phoneIntervalMs?: number | undefined;
+  /** Marks a person's number failed for good (a STOP, an invalid number): wired by app.ts to the store. */
+  markMethodFailed?: ((contact: string, method: string, address: string, reason: string, at: number) => Promise<void>) | undefined;
   /** The IANA time zone of a team (its rotation's), for times in words; UTC when undefined. */
   timeZoneOf?: ((team: string | null) => string | undefined) | undefined;
   /** TEAMS_WEBHOOK_URL_<ROOM>: each Teams room's Workflows URL (a secret), by the room's variable suffix. */
@@ -33,7 +48,7 @@ export interface ChannelSettings {
   outgoingWebhooks?: Readonly<Record<string, { url: string; secret: string }>> | undefined;
   /** How long one HTTP call of those channels may take before its outcome is unknown (default 10 s). */
   httpTimeoutMs?: number | undefined;
-  /** The service's clock (signatures' timestamps). */
+  /** The service's clock (signatures' timestamps, when a text went). */
   now?: (() => number) | undefined;
   /** Other paces for those channels (tests), by channel name. */
   paces?: Readonly<Record<string, Partial<Pace>>> | undefined;
@@ -43,7 +58,7 @@ export interface ChannelSettings {
  * What a channel may keep in the store between sends: the message that announced an incident in a
  * room (Slack's thread root), found again by incident and target. A store meets it as it is.
  */
-export interface ChannelState {
+export interface ChannelState extends PhoneRecords {
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
 }
@@ -54,4 +69,34 @@ export interface ChannelDefinition {
   /** Told of a saved post-incident review as well as of the paging events (outgoing webhooks). */
   takesReviews?: boolean;
   create(settings: ChannelSettings, state: ChannelState): Notifier;
+}
+
+/**
+ * A call or text as a phone channel placed it, by the provider's id (Twilio's CallSid or
+ * MessageSid): whom it reached, for which page and incidents (a digest text covers several), and
+ * its latest status (queued, ringing, answered, key 4, no-answer, delivered, STOP, ...).
+ */
+export interface PhoneMessage {
+  sid: string;
+  channel: ChannelName;
+  to: string;
+  contact: string;
+  pageId: number | null;
+  incidentIds: number[];
+  at: number;
+  status: string;
+  updatedAt: number;
+}
+
+/** What the phone channels and their inbound routes keep in the store (store/store.ts's ContactStore meets it). */
+export interface PhoneRecords {
+  /** Records a call or text placed; saving a sid again changes nothing. */
+  savePhoneMessage(m: PhoneMessage): Promise<void>;
+  phoneMessage(sid: string): Promise<PhoneMessage | undefined>;
+  /** The latest status of a call or text (a status callback, a key pressed). */
+  setPhoneStatus(sid: string, status: string, at: number): Promise<void>;
+  /** Calls or texts to `to` on `channel` placed at or after `since`, newest first. */
+  phoneMessagesTo(channel: ChannelName, to: string, since: number): Promise<PhoneMessage[]>;
+  /** The pace of a from-number, shared by every replica (see OutboxStore.paceChannel). */
+  paceChannel<T>(target: string, decide: (nextFree: number) => { nextFree: number; result: T }): Promise<T>;
 }

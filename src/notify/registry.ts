@@ -7,6 +7,7 @@ import { ntfyChannel } from './ntfy/index.js';
 import { slackChannel } from './slack/index.js';
 import { teamsChannel } from './teams/index.js';
 import { webhookChannel } from './webhook/index.js';
+import { smsChannel, voiceChannel } from './twilio/index.js';
 
 export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
@@ -22,6 +23,8 @@ export const CHANNELS: readonly ChannelDefinition[] = [
   mattermostChannel,
   ntfyChannel,
   webhookChannel,
+  smsChannel,
+  voiceChannel,
 ];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */

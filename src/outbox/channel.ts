@@ -73,6 +73,12 @@ export interface Notifier {
   readonly channel: ChannelName;
   /** Paced delivery; without it, each target's pages go out one after the other. */
   readonly pace?: Pace | undefined;
+  /**
+   * A channel that wakes a person (a call, a text): its pages about an incident still to act on
+   * (opened, raised, escalated) are not sent once the incident is acknowledged or resolved, wherever
+   * that happened; the timeline says they were stopped.
+   */
+  readonly wakes?: boolean;
   /** Why this channel cannot send (e.g. "SLACK_BOT_TOKEN unset"), or undefined when it can. */
   readonly notConfigured: string | undefined;
   /**

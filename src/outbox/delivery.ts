@@ -4,7 +4,16 @@ import type { ChannelName } from '../incidents/timeline.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier } from './channel.js';
 import { targetKey, type OutboxEntry, type PageOutcome } from './page.js';
 import type { Pacer } from './pacing.js';
-import { decideRetry, failedOutcome, foldedOutcome, sentOutcome, skippedOutcome, type OutboxPolicy } from './policy.js';
+import {
+  decideRetry,
+  failedOutcome,
+  foldedOutcome,
+  sentOutcome,
+  skippedOutcome,
+  stoppedBy,
+  stoppedOutcome,
+  type OutboxPolicy,
+} from './policy.js';
 import type { OutboxLogger, OutboxStore, PageObserver } from './ports.js';
 
 /** How many outcomes of one batch are recorded at once. */
@@ -42,8 +51,15 @@ export class PageDelivery {
   ) {}
 
   /** Delivers one target's claimed pages, as its channel takes them: paced, or one after the other. */
-  async batch(pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
-    const notifier = this.notifiers.get(pages[0]!.channel);
+  async batch(all: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
+    const notifier = this.notifiers.get(all[0]!.channel);
+    const pages: OutboxEntry[] = [];
+    for (const p of all) {
+      const stop = notifier?.wakes ? stoppedBy(p, incidents.get(p.incidentId)) : undefined;
+      if (stop) await this.record(p, stoppedOutcome(p, stop, now), now);
+      else pages.push(p);
+    }
+    if (!pages.length) return;
     if (notifier?.pace && !notifier.notConfigured) await this.paced(notifier, pages, incidents, now);
     else await this.oneByOne(pages, incidents);
   }

@@ -1,3 +1,4 @@
+import type { IncidentWithDetails } from '../incidents/model.js';
 import { SYSTEM, type TimelineEntry } from '../incidents/timeline.js';
 import type { Pace } from './channel.js';
 import { pageTarget, type OutboxEntry, type PageOutcome } from './page.js';
@@ -158,5 +159,29 @@ export function skippedOutcome(page: OutboxEntry, reason: string, now: number): 
     status: 'skipped',
     error: reason,
     timeline: [{ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'skipped', reason }],
+  };
+}
+
+/** The events that call a person to act; once the incident is acknowledged or resolved, a page about one would wake them for nothing. */
+const CALLS_TO_ACT: ReadonlySet<string> = new Set(['opened', 'severity_raised', 'sla_breached', 'escalated', 'reminder']);
+
+/**
+ * Why a page that wakes a person is no longer to be sent ("acknowledged by Alice Martin"), or
+ * undefined while the incident still waits for someone.
+ */
+export function stoppedBy(page: OutboxEntry, incident: IncidentWithDetails | undefined): string | undefined {
+  if (!incident || incident.status === 'open' || !CALLS_TO_ACT.has(page.event)) return undefined;
+  const last = [...incident.timeline].reverse().find((e) => e.kind === 'acknowledged' || e.kind === 'resolved');
+  if (last?.kind === 'acknowledged') return `acknowledged by ${last.by}`;
+  if (last?.kind === 'resolved') return last.via === 'alertmanager' ? 'resolved (every alert resolved)' : `resolved by ${last.by}`;
+  return incident.status;
+}
+
+/** A page stopped before it went out, because the incident was acknowledged or resolved meanwhile. */
+export function stoppedOutcome(page: OutboxEntry, reason: string, now: number): PageOutcome {
+  return {
+    status: 'skipped',
+    error: `stopped: ${reason}`,
+    timeline: [{ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(page), outcome: 'stopped', reason }],
   };
 }

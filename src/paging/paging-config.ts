@@ -3,7 +3,8 @@ import { matchAll, parseMatcher, type Labels, type Matcher } from '../classify/m
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { parseDuration } from '../incidents/duration.js';
 import type { Rotation } from './oncall.js';
-import type { RawEscalation, RawOncall, RawPaging, RawRouting } from './paging-schema.js';
+import type { RawEscalation, RawOncall, RawPaging, RawRouting, RawRules } from './paging-schema.js';
+import { DEFAULT_RULES, E164, ordered, type NotificationRules } from './notification-rules.js';
 import { instantOf, isCalendarDate, isTimeZone, parseOffsetDateTime } from './zoned-time.js';
 
 /** A person who can be paged, with the roles of the plan's Emergency Contacts table. */
@@ -12,6 +13,8 @@ export interface Contact {
   name: string;
   email?: string | undefined;
   slack?: string | undefined;
+  /** The number calls and texts go to (E.164), unless `addresses` names one for sms or voice. */
+  phone?: string | undefined;
   /** Addresses on other channels, by channel name. */
   addresses?: Readonly<Record<string, string>> | undefined;
   roles: string[];
@@ -29,6 +32,7 @@ export interface Room {
 export function addressOn(contact: Contact, channel: string): string | undefined {
   if (channel === 'slack') return contact.slack;
   if (channel === 'email') return contact.email;
+  if (channel === 'sms' || channel === 'voice') return contact.addresses?.[channel] ?? contact.phone;
   return contact.addresses?.[channel];
 }
 
@@ -59,6 +63,8 @@ export interface PagingPolicy {
   rotationOwner: string | null;
   routing: Record<Severity, Route>;
   escalation: Record<Severity, EscalationPolicy>;
+  /** How a page reaches each person paged, unless they set their own (notification-rules.ts). */
+  rules: NotificationRules;
 }
 
 /** A team: incidents whose alerts its matchers select are paged by its own policy. */
@@ -123,6 +129,7 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     name: c.name,
     email: c.email,
     slack: c.slack,
+    ...(c.phone ? { phone: c.phone } : {}),
     ...(c.addresses ? { addresses: c.addresses } : {}),
     roles: c.roles ?? [],
     ...(c.access ? { access: c.access } : {}),
@@ -131,6 +138,11 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
   contacts.forEach((c, i) => {
     if (ids.has(c.id)) fail(`contacts[${i}].id`, `"${c.id}" is used by an earlier contact`);
     ids.add(c.id);
+    for (const method of ['sms', 'voice']) {
+      const number = c.addresses?.[method];
+      if (number !== undefined && !E164.test(number))
+        fail(`contacts[${i}].addresses.${method}`, `"${number}" is not an E.164 number such as +33612345678`);
+    }
   });
   const roles = new Set(contacts.flatMap((c) => c.roles));
   const known = { ids, roles };
@@ -147,6 +159,7 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     rotationOwner: null,
     routing: parseRouting(raw.routing, 'routing', defaults, rotation, known, fail),
     escalation: parseEscalation(raw.escalation, 'escalation', DEFAULT_ESCALATION, known, fail),
+    rules: parseRules(raw.notificationRules, DEFAULT_RULES),
   };
 
   const teamIds = new Set<string>();
@@ -172,6 +185,7 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
       rotationOwner: teamRotation ? t.id : null,
       routing: parseRouting(t.routing, `${key}.routing`, top.routing, own, known, fail),
       escalation: parseEscalation(t.escalation, `${key}.escalation`, top.escalation, known, fail),
+      rules: parseRules(t.notificationRules, top.rules),
     };
   });
   const drill = raw.drill ? parseRoute(raw.drill, 'drill', DEFAULT_DRILL_ROUTE, rotation, known, fail) : DEFAULT_DRILL_ROUTE;
@@ -279,6 +293,16 @@ function parseEscalation(
     };
   }
   return escalation;
+}
+
+/** Notification rules per severity; a severity left out keeps `base`'s (the plan's defaults, or the top level's for a team). */
+function parseRules(raw: RawRules | undefined, base: NotificationRules): NotificationRules {
+  const rules = { ...base };
+  for (const s of SEVERITIES) {
+    const steps = raw?.[s];
+    if (steps) rules[s] = ordered(steps.map((step) => ({ method: step.method, afterMs: parseDuration(step.after)! })));
+  }
+  return rules;
 }
 
 /** An ISO date-time; without an offset it is read as wall time in `timeZone`. */

@@ -15,6 +15,8 @@ import type { PageRequest } from '../incidents/page.js';
 import { SYSTEM, type EntryOf, type PageEvent, type PagedPerson, type TimelineEntry } from '../incidents/timeline.js';
 import { overridesOf, shiftAt, type RuntimeOverride } from './oncall.js';
 import { pageTarget } from '../outbox/page.js';
+import { reachOn, type PersonSettings } from './contact-methods.js';
+import { effectiveRules, personalSteps } from './notification-rules.js';
 
 /** What paging decisions read besides the config and the time. */
 export interface PagingFacts {
@@ -24,6 +26,8 @@ export interface PagingFacts {
   overrides?: readonly RuntimeOverride[];
   /** Channels that are told of a saved post-incident review too (outgoing webhooks); none unless told. */
   takesReviews?: (channel: PageRequest['channel']) => boolean;
+  /** What people keep in the store: their own numbers and rules, and the methods that failed for good. */
+  people?: ReadonlyMap<string, PersonSettings>;
 }
 
 /**
@@ -94,6 +98,45 @@ function pages(
 }
 
 /**
+ * The pages of each person's notification rules for one event (a text now, a call in a minute),
+ * each due at its own time: their own rules when they set some, the team's otherwise. A method
+ * the person has no address for is passed over (the others reach them); one that failed for good
+ * (a STOP reply) is recorded as not sent, saying why.
+ */
+function personalPages(
+  at: number,
+  event: PageEvent,
+  incident: Incident,
+  policy: PagingPolicy,
+  people: Contact[],
+  cause: TimelineEntry | null,
+  facts: PagingFacts,
+): PageRequest[] {
+  const out: PageRequest[] = [];
+  for (const person of people) {
+    const settings = facts.people?.get(person.id);
+    for (const { step, lastOfMethod } of personalSteps(effectiveRules(policy.rules, settings?.rules), incident.severity)) {
+      const reach = reachOn(person, step.method, settings);
+      if (!reach) continue;
+      out.push({
+        channel: step.method,
+        target: reach.address ?? person.id,
+        event,
+        severity: incident.severity,
+        mentions: [],
+        // The timeline and the incident page name the person behind the number.
+        recipients: [person.name],
+        cause,
+        at: at + step.afterMs,
+        personal: { contact: person.id, lastOfMethod },
+        ...('skipped' in reach ? { notSent: reach.skipped } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/**
  * The route and escalation an incident is paged by: its team's (or the top level's) for its
  * severity; for a drill that is not live, the drill route, and every escalation step and reminder
  * pages the drill's people instead (the person running it, with fire --to), never the real ones.
@@ -150,7 +193,11 @@ export function withPages(
 
   const timeline = [...change.timeline];
   if (entryOf(change.timeline, 'opened')) {
-    out.push(...pages(now, 'opened', incident, route, routed(), null));
+    const people = routed();
+    out.push(
+      ...pages(now, 'opened', incident, route, people, null),
+      ...personalPages(now, 'opened', incident, policy, people, null, facts),
+    );
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
     // Nothing to send now and no escalation step that could: said in the timeline (and counted),
     // rather than an incident that silently pages nobody.
@@ -161,7 +208,11 @@ export function withPages(
       timeline.push({ at: now, actor: SYSTEM, kind: 'unpaged', route: key });
     }
   } else if (raised) {
-    out.push(...pages(now, 'severity_raised', incident, route, routed(), raised));
+    const people = routed();
+    out.push(
+      ...pages(now, 'severity_raised', incident, route, people, raised),
+      ...personalPages(now, 'severity_raised', incident, policy, people, raised, facts),
+    );
     if (incident.status === 'open') {
       const next = nextEscalation(incident, paging, now);
       incident.nextEscalationAt = next === null ? incident.nextEscalationAt : Math.min(next, incident.nextEscalationAt ?? next);
@@ -223,7 +274,10 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
       paged: paged(people),
     };
     timeline.push(entry);
-    out.push(...pages(now, 'escalated', next, route, people, entry, true, true));
+    out.push(
+      ...pages(now, 'escalated', next, route, people, entry, true, true),
+      ...personalPages(now, 'escalated', next, team, people, entry, facts),
+    );
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);
@@ -257,10 +311,10 @@ const NONE: Unconfigured = () => undefined;
  * sent (outbox and timeline), instead of waiting in the outbox for a channel that cannot send.
  */
 function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, now: number): IncidentChange {
-  if (!change.pages?.length || change.pages.every((p) => !unconfigured(p.channel))) return change;
+  if (!change.pages?.length || change.pages.every((p) => !p.notSent && !unconfigured(p.channel))) return change;
   const timeline = [...change.timeline];
   const pages = change.pages.map((p) => {
-    const reason = unconfigured(p.channel);
+    const reason = p.notSent ?? unconfigured(p.channel);
     if (!reason) return p;
     timeline.push({ at: now, actor: SYSTEM, kind: 'page_failed', ...pageTarget(p), outcome: 'skipped', reason });
     return { ...p, notSent: reason };
@@ -270,4 +324,17 @@ function recordUnconfigured(change: IncidentChange, unconfigured: Unconfigured, 
 
 function paged(people: Contact[]): PagedPerson[] {
   return people.map((p) => ({ id: p.id, name: p.name }));
+}
+
+/**
+ * What a call's or text's outcome does to its incident: the entry in the timeline, and, for an
+ * unanswered last call of a person's rules (or 5 pressed), the next escalation step due now
+ * rather than at its time. An incident acknowledged or resolved meanwhile, or past its last step
+ * and reminder, only records the outcome.
+ */
+export function phoneOutcome(incident: Incident, entry: EntryOf<'phone'>, escalateNow: boolean, now: number): IncidentChange {
+  const next = { ...incident };
+  const moves = escalateNow && incident.status === 'open' && incident.nextEscalationAt !== null && incident.nextEscalationAt > now;
+  if (moves) next.nextEscalationAt = now;
+  return { incident: next, alerts: [], timeline: [{ ...entry, at: now, ...(moves ? { escalating: true } : {}) }] };
 }

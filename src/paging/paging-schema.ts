@@ -19,6 +19,8 @@ const ContactSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     email: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
     slack: Type.Optional(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' })),
+    /** The number calls and texts go to (E.164), unless addresses.sms or addresses.voice say otherwise. */
+    phone: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
     /** The contact's address on any other channel, by channel name (e.g. a Mattermost user). */
     addresses: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.String({ minLength: 1 }))),
     roles: Type.Optional(Targets),
@@ -66,6 +68,13 @@ const EscalationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** How a page reaches each person, by severity: an ordered list of steps (a channel name, and when after the event). */
+const RulesSchema = perSeverity(
+  Type.Array(Type.Object({ method: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), after: DurationText }, { additionalProperties: false }), {
+    maxItems: 20,
+  }),
+);
+
 /** A team: the alerts its matchers select get its on-call, routing and escalation (missing severities inherit). */
 const TeamSchema = Type.Object(
   {
@@ -76,6 +85,7 @@ const TeamSchema = Type.Object(
     oncall: Type.Optional(OncallSchema),
     routing: Type.Optional(perSeverity(RouteSchema)),
     escalation: Type.Optional(perSeverity(EscalationSchema)),
+    notificationRules: Type.Optional(RulesSchema),
   },
   { additionalProperties: false },
 );
@@ -87,6 +97,8 @@ export const PagingSections = {
   routing: Type.Optional(perSeverity(RouteSchema)),
   escalation: Type.Optional(perSeverity(EscalationSchema)),
   teams: Type.Optional(Type.Array(TeamSchema)),
+  /** The team's default notification rules (each person may tighten their own); see paging/notification-rules.ts. */
+  notificationRules: Type.Optional(RulesSchema),
   /** Where a drill (`alert-triage fire`) pages, unless it is run with --live or --to. */
   drill: Type.Optional(RouteSchema),
   /** The on-call calendar feeds: how far ahead they reach (default 90d). */
@@ -101,3 +113,4 @@ export type RawPaging = Static<typeof PagingSchema>;
 export type RawOncall = NonNullable<RawPaging['oncall']>;
 export type RawRouting = NonNullable<RawPaging['routing']>;
 export type RawEscalation = NonNullable<RawPaging['escalation']>;
+export type RawRules = NonNullable<RawPaging['notificationRules']>;

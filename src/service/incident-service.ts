@@ -13,9 +13,10 @@ import {
   type TeamRouter,
 } from '../incidents/incident-machine.js';
 import { teamFor, type PagingConfig } from '../paging/paging-config.js';
-import { escalate, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
+import { escalate, phoneOutcome, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
+import type { Contact } from '../paging/paging-config.js';
 import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
-import type { ChecklistState, Responder } from '../incidents/timeline.js';
+import type { ChecklistState, EntryOf, Responder } from '../incidents/timeline.js';
 import { latestReview, type Review } from '../incidents/checklist.js';
 
 /** The parts of the config a decision reads. */
@@ -98,6 +99,34 @@ export class IncidentService {
     return this.act(id, (incident, now) => saveReview(incident, responder, review, previous, now));
   }
 
+  /**
+   * Records what came of a call or text (a status callback, a key, a reply); `escalateNow` makes
+   * the incident's next escalation step due at once (an unanswered last call, or 5 pressed), and
+   * takes it now rather than at the scheduler's next pass.
+   */
+  async phoneOutcome(id: number, entry: EntryOf<'phone'>, escalateNow = false): Promise<ActionResult> {
+    const result = await this.act(id, (incident, now) => phoneOutcome(incident, entry, escalateNow, now));
+    if (
+      escalateNow &&
+      result.found &&
+      result.incident.nextEscalationAt !== null &&
+      result.incident.nextEscalationAt <= this.deps.clock.now()
+    )
+      await this.sweepEscalations();
+    return result;
+  }
+
+  /** The contact a phone number belongs to: a number in the config, or one the person added and verified. */
+  async contactByNumber(number: string, method: string): Promise<Contact | undefined> {
+    const { contacts } = this.deps.config.current.paging;
+    const configured = contacts.find((c) => (c.addresses?.[method] ?? c.phone) === number || c.phone === number);
+    if (configured) return configured;
+    for (const [id, settings] of await this.deps.store.allContactSettings()) {
+      if (settings.methods.some((m) => m.address === number && m.verifiedAt !== undefined)) return contacts.find((c) => c.id === id);
+    }
+    return undefined;
+  }
+
   /** Marks every incident whose deadline passed without an acknowledgement; `each` sees every committed change; returns how many. */
   async sweepBreaches(each?: (change: CommittedChange) => void): Promise<number> {
     const { paging } = this.deps.config.current;
@@ -155,10 +184,12 @@ export class IncidentService {
 
   /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
   private async facts(): Promise<PagingFacts> {
+    // Only the overrides in force now: an indexed read, whatever the number planned ahead.
+    const [overrides, people] = await Promise.all([this.deps.store.overridesAt(this.deps.clock.now()), this.deps.store.allContactSettings()]);
     return {
       unconfigured: this.deps.unconfigured,
-      // Only the overrides in force now: an indexed read, whatever the number planned ahead.
-      overrides: await this.deps.store.overridesAt(this.deps.clock.now()),
+      overrides,
+      people,
       ...(this.deps.takesReviews ? { takesReviews: this.deps.takesReviews } : {}),
     };
   }

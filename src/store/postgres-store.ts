@@ -1,5 +1,16 @@
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
+import {
+  contactSql,
+  phoneMessageValues,
+  settingsText,
+  toPhoneMessage,
+  toSettings,
+  type ContactSettingsRow,
+  type PhoneMessageRow,
+} from './contact-rows.js';
+import type { PhoneMessage } from '../notify/channel-definition.js';
+import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
@@ -184,6 +195,7 @@ const POSTGRES: Engine = {
   oneOf: (expr, n) => `${expr} = ANY ($${n}::text[])`,
   listParam: (values) => [...values],
 };
+const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
 const ONCALL = oncallRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
@@ -677,6 +689,45 @@ export class PostgresStore implements IncidentStore {
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
+  }
+
+  async savePhoneMessage(m: PhoneMessage): Promise<void> {
+    await this.statement(CONTACT_SQL.savePhoneMessage, phoneMessageValues(m));
+  }
+
+  async phoneMessage(sid: string): Promise<PhoneMessage | undefined> {
+    const [r] = await this.query<PhoneMessageRow>(CONTACT_SQL.phoneMessage, [sid]);
+    return r ? toPhoneMessage(r) : undefined;
+  }
+
+  async setPhoneStatus(sid: string, status: string, at: number): Promise<void> {
+    await this.statement(CONTACT_SQL.setPhoneStatus, [status, at, sid, at]);
+  }
+
+  async phoneMessagesTo(channel: string, to: string, since: number): Promise<PhoneMessage[]> {
+    return (await this.query<PhoneMessageRow>(CONTACT_SQL.phoneMessagesTo, [channel, to, since])).map(toPhoneMessage);
+  }
+
+  async contactSettings(contact: string): Promise<PersonSettings | undefined> {
+    const [r] = await this.query<ContactSettingsRow>(CONTACT_SQL.settingsOf, [contact]);
+    return r ? toSettings(r) : undefined;
+  }
+
+  async allContactSettings(): Promise<Map<string, PersonSettings>> {
+    return new Map((await this.query<ContactSettingsRow>(CONTACT_SQL.allSettings)).map((r) => [r.contact, toSettings(r)]));
+  }
+
+  async updateContactSettings<T>(contact: string, change: (s: PersonSettings) => { settings?: PersonSettings; result: T }): Promise<T> {
+    // Compare and set on the version, as paceChannel: another replica's write in between runs `change` again.
+    for (;;) {
+      const [r] = await this.statement<ContactSettingsRow>(CONTACT_SQL.settingsOf, [contact]);
+      const { settings, result } = change(r ? toSettings(r) : NO_SETTINGS);
+      if (!settings) return result;
+      const written = r
+        ? await this.statement(CONTACT_SQL.updateSettings, [settingsText(settings), contact, r.version])
+        : await this.statement(CONTACT_SQL.insertSettings, [contact, settingsText(settings)]);
+      if (written.length > 0) return result;
+    }
   }
 
   /** An on-call read, its statements on one pooled connection. */

@@ -220,6 +220,8 @@ export interface PagePayload {
   mentions: string[];
   recipients: string[];
   cause: TimelineEntry | null;
+  /** A step of a person's notification rules (PageRequest.personal). */
+  personal?: { contact: string; lastOfMethod: boolean };
 }
 
 /** The mappers from rows to the domain's objects, for one engine. */
@@ -290,6 +292,7 @@ export function rowMappers(e: Engine): RowMappers {
         recipients: payload.recipients,
         // Pages settled before SQLite's migration 3 kept their words in `note`; only waiting ones were converted.
         cause: payload.cause ?? null,
+        ...(payload.personal ? { personal: payload.personal } : {}),
         status: r.status,
         attempts: r.attempts,
         nextAttemptAt: r.next_attempt_at,
@@ -359,7 +362,7 @@ export const OUTBOX_INSERT =
 
 /** What a page's payload column holds (as JSON: wellFormedJson). */
 export function pagePayload(p: PageRequest): PagePayload {
-  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause };
+  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause, ...(p.personal ? { personal: p.personal } : {}) };
 }
 
 /** A page for a channel that is not configured is recorded as failed at once, never queued. */

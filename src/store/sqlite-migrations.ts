@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Severity } from '../classify/severity.js';
 import { fromLegacy } from './legacy-timeline.js';
-
 /** A migration: SQL, or a function for a step SQL alone cannot do. */
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -247,6 +246,31 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     revoked_at INTEGER
   );
   CREATE INDEX calendar_feeds_creator ON calendar_feeds (created_by);
+  `,
+  `
+  -- Calls and texts the phone channels placed, by the provider's id: the inbound routes find the
+  -- page, the person and the incidents of a status callback or a reply here, and a lookup after a
+  -- lost answer tells a call of this page from another page's.
+  CREATE TABLE phone_messages (
+    sid          TEXT   PRIMARY KEY,
+    channel      TEXT   NOT NULL,
+    to_number    TEXT   NOT NULL,
+    contact      TEXT   NOT NULL,
+    page_id      BIGINT,
+    incident_ids TEXT   NOT NULL,
+    sent_at      BIGINT NOT NULL,
+    status       TEXT   NOT NULL,
+    updated_at   BIGINT NOT NULL
+  );
+  CREATE INDEX phone_messages_to ON phone_messages (channel, to_number, sent_at);
+
+  -- What each person keeps of how they are reached: their numbers (verified), failures (a STOP
+  -- reply), their own notification rules. One JSON document, versioned for compare-and-set.
+  CREATE TABLE contact_settings (
+    contact  TEXT   PRIMARY KEY,
+    settings TEXT   NOT NULL,
+    version  BIGINT NOT NULL
+  );
   `,
 ];
 

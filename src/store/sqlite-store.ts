@@ -42,6 +42,17 @@ import type { StepStatus } from '../incidents/checklist.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
+  contactSql,
+  phoneMessageValues,
+  settingsText,
+  toPhoneMessage,
+  toSettings,
+  type ContactSettingsRow,
+  type PhoneMessageRow,
+} from './contact-rows.js';
+import type { PhoneMessage } from '../notify/channel-definition.js';
+import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
+import {
   StoreUnavailableError,
   type CommittedChange,
   type IncidentCounts,
@@ -175,6 +186,7 @@ export class SqliteStore implements IncidentStore {
   private readonly wal: WalSync | undefined;
   /** listIncidents' statements, by text. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
+  private readonly contactStatements = new Map<string, Database.Statement<unknown[]>>();
   /** insertRows' statements, by shape and row count. */
   private readonly rowsStatements = new Map<RowsInsert, Map<number, Database.Statement<unknown[]>>>();
 
@@ -707,6 +719,60 @@ export class SqliteStore implements IncidentStore {
     return this.read(() => byChannel(this.stmt.retrying.all()));
   }
 
+  savePhoneMessage(m: PhoneMessage): Promise<void> {
+    return this.run(() => {
+      this.contactStmt('savePhoneMessage').run(phoneMessageValues(m));
+    });
+  }
+
+  phoneMessage(sid: string): Promise<PhoneMessage | undefined> {
+    return this.read(() => {
+      const r = this.contactStmt('phoneMessage').get(sid) as PhoneMessageRow | undefined;
+      return r ? toPhoneMessage(r) : undefined;
+    });
+  }
+
+  setPhoneStatus(sid: string, status: string, at: number): Promise<void> {
+    return this.run(() => {
+      this.contactStmt('setPhoneStatus').run(status, at, sid, at);
+    });
+  }
+
+  phoneMessagesTo(channel: string, to: string, since: number): Promise<PhoneMessage[]> {
+    return this.read(() => (this.contactStmt('phoneMessagesTo').all(channel, to, since) as PhoneMessageRow[]).map(toPhoneMessage));
+  }
+
+  contactSettings(contact: string): Promise<PersonSettings | undefined> {
+    return this.read(() => {
+      const r = this.contactStmt('settingsOf').get(contact) as ContactSettingsRow | undefined;
+      return r ? toSettings(r) : undefined;
+    });
+  }
+
+  allContactSettings(): Promise<Map<string, PersonSettings>> {
+    return this.read(() => new Map((this.contactStmt('allSettings').all() as ContactSettingsRow[]).map((r) => [r.contact, toSettings(r)])));
+  }
+
+  updateContactSettings<T>(contact: string, change: (s: PersonSettings) => { settings?: PersonSettings; result: T }): Promise<T> {
+    // Writes here are serialised in one transaction each: the read and the write cannot be split.
+    return this.run(() => {
+      const r = this.contactStmt('settingsOf').get(contact) as ContactSettingsRow | undefined;
+      const { settings, result } = change(r ? toSettings(r) : NO_SETTINGS);
+      if (settings) {
+        if (r) this.contactStmt('updateSettings').run(settingsText(settings), contact, r.version);
+        else this.contactStmt('insertSettings').run(contact, settingsText(settings));
+      }
+      return result;
+    });
+  }
+
+  /** The contact statements, prepared at first use. */
+  private contactStmt(name: keyof ReturnType<typeof contactSql>): Database.Statement<unknown[]> {
+    let stmt = this.contactStatements.get(name);
+    if (!stmt) this.contactStatements.set(name, (stmt = this.db.prepare(CONTACT_SQL[name])));
+    return stmt;
+  }
+
   /** A real write through the group commit, so readiness says whether a write would succeed now. */
   ping(): Promise<void> {
     return this.run(() => {
@@ -917,6 +983,7 @@ interface RowsInsert {
 const ALERT_ROWS: RowsInsert = { head: ALERT_INSERT, width: 1 + ALERT_COLUMNS.length, tail: ALERT_UPSERT };
 const TIMELINE_ROWS: RowsInsert = { head: TIMELINE_INSERT, width: 5, tail: '' };
 const PAGE_ROWS: RowsInsert = { head: OUTBOX_INSERT, width: 11, tail: '' };
+const CONTACT_SQL = contactSql(SQLITE);
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
 

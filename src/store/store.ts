@@ -11,6 +11,8 @@ import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
+import type { PhoneRecords } from '../notify/channel-definition.js';
+import type { PersonSettings } from '../paging/contact-methods.js';
 import type { Identity, SignInMethod } from '../people/person.js';
 import type { Alert } from '../incidents/model.js';
 import type { StepStatus } from '../incidents/checklist.js';
@@ -270,6 +272,19 @@ export interface OverrideStore {
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean>;
 }
 
+/** What people keep about how they are reached (paging/contact-methods.ts), and the calls and texts placed. */
+export interface ContactStore extends Omit<PhoneRecords, 'paceChannel'> {
+  contactSettings(contact: string): Promise<PersonSettings | undefined>;
+  /** Every person's settings, by contact id: what a paging decision reads. */
+  allContactSettings(): Promise<Map<string, PersonSettings>>;
+  /**
+   * Reads one person's settings (NO_SETTINGS when none), lets `change` decide, and writes its answer
+   * atomically: if another process wrote meanwhile, `change` runs again on the new settings (so it
+   * must be pure). `settings` undefined writes nothing.
+   */
+  updateContactSettings<T>(contact: string, change: (s: PersonSettings) => { settings?: PersonSettings; result: T }): Promise<T>;
+}
+
 /** A signed-in browser: the cookie holds a random id, the store only its SHA-256 (`idHash`). */
 export interface SessionRecord {
   idHash: string;
@@ -325,7 +340,7 @@ export interface PeopleStore {
  * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
  * for a failure that a retry may cure.
  */
-export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore {
+export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore, ContactStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

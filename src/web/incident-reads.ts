@@ -40,7 +40,7 @@ export const NOTES_SHOWN = 20;
 export const PAGING_SHOWN = 20;
 export const ALERTS_SHOWN = 100;
 
-const PAGING_KINDS = ['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder', 'unpaged'] as const;
+const PAGING_KINDS = ['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder', 'unpaged', 'phone'] as const;
 
 /**
  * What an incident page shows, each part read on its own and bounded, whatever the length of the

@@ -54,6 +54,7 @@ t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
     /^✓ store: sqlite:.*d\.db answers; 0 open incidents$/,
     /^✓ slack: auth\.test ok: alert-triage in Acme$/,
     /^✓ smtp: 127\.0\.0\.1:\d+ accepts connections$/,
+    /^- twilio: not configured \(TWILIO_ACCOUNT_SID unset\)$/,
     /^✓ rules: /,
     /^✓ receiver: http:\/\/127\.0\.0\.1:\d+ is ready$/,
     'all checks passed',

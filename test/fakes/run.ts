@@ -1,7 +1,9 @@
 // npm run fakes: the stand-ins the tests use, for a local trial without a Slack workspace, a mail
-// server, Teams, Mattermost or ntfy. It starts a Slack-compatible server, an SMTP sink, a Teams
-// Workflows trigger, a Mattermost API, an ntfy server and a webhook receiver, prints the environment
-// that points the service at them, and prints every message they receive. Ctrl-C stops them.
+// server, Teams, Mattermost, ntfy or Twilio. It starts a Slack-compatible server, an SMTP sink, a
+// Teams Workflows trigger, a Mattermost API, an ntfy server, a webhook receiver and a Twilio
+// stand-in, prints the environment that points the service at them, and prints every message they
+// receive. Typed lines answer the phone: `answer`, `press 4`, `ring-out`, `reply +33600000003 4 12`.
+// Ctrl-C stops them.
 import { randomBytes } from 'node:crypto';
 import { MailServer } from './mail-server.js';
 import { MattermostServer } from './mattermost-server.js';
@@ -9,12 +11,19 @@ import { NtfyServer } from './ntfy-server.js';
 import { SlackApiServer } from './slack-api-server.js';
 import { cardText, TeamsWorkflowsServer } from './teams-workflows-server.js';
 import { WebhookReceiver } from './webhook-receiver.js';
+import { createInterface } from 'node:readline';
+import { TwilioApiServer } from './twilio-api-server.js';
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const TOKEN = 'xoxb-local-trial';
 const MM_TOKEN = 'mm-local-trial';
 const NTFY_TOKEN = 'tk_localtrial';
 const HOOK_SECRET = randomBytes(16).toString('hex');
+const TWILIO_PORT = Number(process.env['FAKES_TWILIO_PORT'] ?? 4590);
+const TWILIO_SID = 'AC0000000000000000000000000000trial';
+const TWILIO_TOKEN = 'twilio-local-trial';
+const TWILIO_FROM = '+15005550006';
+const SERVICE_URL = process.env['PUBLIC_URL'] ?? 'http://localhost:8080';
 
 const slack = new SlackApiServer(TOKEN);
 slack.onMessage = (m, channel) => console.log(`\n[slack ${channel}${m.thread_ts ? ' (thread)' : ''}] ${m.text}`);
@@ -34,23 +43,50 @@ ntfy.onMessage = (m) => console.log(`\n[ntfy ${m.topic} p${m.priority ?? 3}] ${m
 const receiver = await (await WebhookReceiver.create(HOOK_SECRET)).start(port('FAKES_WEBHOOK_PORT', 4584));
 receiver.onEvent = (e) => console.log(`\n[webhook ${e.type}] ${e.key} ${JSON.stringify(e.body['summary'])}`);
 
+const twilio = await new TwilioApiServer(TWILIO_SID, TWILIO_TOKEN, [TWILIO_FROM]).start(TWILIO_PORT);
+twilio.smsUrl = `${SERVICE_URL}/twilio/sms`;
+twilio.onMessage = (m) => console.log(`\n[text to ${m.to}] ${m.body}`);
+twilio.onCall = (c) => console.log(`\n[call to ${c.to}] type "answer", then "press 4" (or 6, 5, 1); or "ring-out"`);
+
 console.log(`Stand-ins running: Slack-compatible API at ${slack.url}, SMTP sink at ${mail.url}, Teams Workflows at ${teams.url},
-Mattermost at ${mattermost.url}, ntfy at ${ntfy.url}, webhook receiver at ${receiver.url}.
+Mattermost at ${mattermost.url}, ntfy at ${ntfy.url}, webhook receiver at ${receiver.url},
+Twilio at ${twilio.url}.
 In another terminal, start the service pointed at them:
 
   SLACK_BOT_TOKEN=${TOKEN} SLACK_API_URL=${slack.url} SMTP_URL=${mail.url} EMAIL_FROM=alert-triage@localhost \\
   TEAMS_WEBHOOK_URL_INCIDENTS='${teamsUrl}' \\
   MATTERMOST_URL=${mattermost.url} MATTERMOST_BOT_TOKEN=${MM_TOKEN} NTFY_URL=${ntfy.url} NTFY_TOKEN=${NTFY_TOKEN} \\
   OUTGOING_WEBHOOK_URL_TRIAL=${receiver.url}/hook OUTGOING_WEBHOOK_SECRET_TRIAL=${HOOK_SECRET} \\
-  PUBLIC_URL=http://localhost:8080 npm start
+  TWILIO_ACCOUNT_SID=${TWILIO_SID} TWILIO_AUTH_TOKEN=${TWILIO_TOKEN} TWILIO_API_URL=${twilio.url} TWILIO_FROM=${TWILIO_FROM} \\
+  PUBLIC_URL=${SERVICE_URL} npm start
 
 with routes that name them, e.g. in config/triage.yml:
   high: { channels: ["#incidents"], to: ["teams:incidents", "mattermost:ops/incidents", "ntfy:ops", "webhook:trial"], ... }
 
 then send it a test page (npx alert-triage fire --help). Every page is printed here. Ctrl-C stops.`);
 
+// The phone in the terminal: the latest call is answered, keyed or rung out; a text is replied to.
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const [verb, ...rest] = line.trim().split(/\s+/);
+  const call = twilio.calls.at(-1);
+  const said = (tw: { says: string[] }) => console.log(`[call says] ${tw.says.join(' ')}`);
+  const run = async () => {
+    if (verb === 'answer' && call) said(await twilio.answer(call));
+    else if (verb === 'press' && call) said(await twilio.press(call, rest[0] ?? ''));
+    else if (verb === 'ring-out' && call) await twilio.ringOut(call);
+    else if (verb === 'reply' && rest.length >= 2)
+      console.log(`[reply] ${(await twilio.reply(rest[0]!, rest.slice(1).join(' '))).messages.join(' ')}`);
+    else console.log('answer | press <key> | ring-out | reply <from number> <text>');
+  };
+  run().catch((err: unknown) => console.log(`[phone] ${(err as Error).message}`));
+});
+
 const stop = () => {
-  void Promise.all([slack.stop(), mail.stop(), teams.stop(), mattermost.stop(), ntfy.stop(), receiver.stop()]).then(() => process.exit(0));
+  lines.close();
+  void Promise.all([slack.stop(), mail.stop(), teams.stop(), mattermost.stop(), ntfy.stop(), receiver.stop(), twilio.stop()]).then(() =>
+    process.exit(0),
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

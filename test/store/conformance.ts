@@ -1074,6 +1074,85 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
   });
 
+  t.test('a page of a person’s rules is due at its own time and keeps whose it is', async (t) => {
+    const store = await makeStore(t);
+    const phone = (at: number, lastOfMethod: boolean) => ({
+      channel: 'voice',
+      target: '+33600000003',
+      event: 'opened' as const,
+      severity: 'critical' as const,
+      mentions: [],
+      recipients: ['carol'],
+      cause: null,
+      at,
+      personal: { contact: 'carol', lastOfMethod },
+    });
+    await apply(store, group('p', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [phone(T0 + MIN, false), phone(T0 + 5 * MIN, true)],
+    }));
+    t.same(await store.claimPages(T0, 10, lease(T0)), [], 'nothing due before its time');
+    const [first] = await store.claimPages(T0 + MIN, 10, lease(T0 + MIN));
+    t.match(first, { channel: 'voice', target: '+33600000003', personal: { contact: 'carol', lastOfMethod: false }, createdAt: T0 + MIN });
+    await store.completePage(first!.id, { status: 'sent', externalRef: 'CA1' }, T0 + MIN, ME);
+    t.equal((await store.claimPages(T0 + 5 * MIN, 10, lease(T0 + 5 * MIN)))[0]?.personal?.lastOfMethod, true);
+  });
+
+  t.test('calls and texts placed: saved once by sid, their latest status, listed by number newest first', async (t) => {
+    const store = await makeStore(t);
+    const m = (sid: string, at: number, to = '+33600000003') => ({
+      sid,
+      channel: 'sms',
+      to,
+      contact: 'carol',
+      pageId: 7,
+      incidentIds: [1, 2],
+      at,
+      status: 'queued',
+      updatedAt: at,
+    });
+    await store.savePhoneMessage(m('SM1', T0));
+    await store.savePhoneMessage({ ...m('SM1', T0 + 5), status: 'other' });
+    await store.savePhoneMessage(m('SM2', T0 + MIN));
+    await store.savePhoneMessage(m('SM3', T0 + 2 * MIN, '+33600000004'));
+    t.same(await store.phoneMessage('SM1'), m('SM1', T0), 'the first save stands');
+    t.equal(await store.phoneMessage('SMx'), undefined);
+    await store.setPhoneStatus('SM1', 'delivered', T0 + 10);
+    await store.setPhoneStatus('SM1', 'sent', T0 + 9); // late, out of order: ignored
+    t.match(await store.phoneMessage('SM1'), { status: 'delivered', updatedAt: T0 + 10 });
+    t.same(
+      (await store.phoneMessagesTo('sms', '+33600000003', T0)).map((x) => x.sid),
+      ['SM2', 'SM1'],
+    );
+    t.same(
+      (await store.phoneMessagesTo('sms', '+33600000003', T0 + 1)).map((x) => x.sid),
+      ['SM2'],
+    );
+    t.same(await store.phoneMessagesTo('voice', '+33600000003', 0), []);
+  });
+
+  t.test('contact settings: one document per person, changed atomically', async (t) => {
+    const store = await makeStore(t);
+    t.equal(await store.contactSettings('carol'), undefined);
+    const r = await store.updateContactSettings('carol', (s) => ({
+      settings: { ...s, methods: [...s.methods, { method: 'sms', address: '+336', failed: { reason: 'STOP', at: 1 } }] },
+      result: 'saved',
+    }));
+    t.equal(r, 'saved');
+    await Promise.all(
+      ['a', 'b', 'c'].map((x) =>
+        store.updateContactSettings('carol', (s) => ({
+          settings: { ...s, methods: [...s.methods, { method: 'ntfy', address: x }] },
+          result: undefined,
+        })),
+      ),
+    );
+    const s = (await store.contactSettings('carol'))!;
+    t.same(s.methods.map((m) => m.address).sort(), ['+336', 'a', 'b', 'c'], 'no write lost to another');
+    t.equal(await store.updateContactSettings('dan', () => ({ result: 1 })), 1, 'no settings: nothing written');
+    t.same([...(await store.allContactSettings()).keys()], ['carol']);
+  });
+
   t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
     const store = await makeStore(t);
     const due = await apply(store, group('a', [incoming('a', 'DDoSAttack')]), (a, p, n) => {

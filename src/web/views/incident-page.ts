@@ -38,20 +38,24 @@ function alertItem(a: Alert, externalUrl: string, now: number): Html {
 
 function pagingItem(e: TimelineEntry): Html {
   let outcome = '';
-  if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
-  else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : 'failed';
+  // A call is placed, not delivered: whether it was answered shows in its own entries.
+  if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : e.channel === 'voice' ? 'placed' : 'delivered';
+  else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : e.outcome === 'stopped' ? 'stopped' : 'failed';
   else if (e.kind === 'page_retrying') outcome = 'retrying';
   else if (e.kind === 'unpaged') outcome = 'not sent';
+  else if (e.kind === 'phone') outcome = e.outcome === 'key_pressed' ? `key ${e.digit ?? ''} pressed` : e.outcome.replace('_', ' ');
   else outcome = 'paging';
   const who =
     e.kind === 'paged' || e.kind === 'page_failed' || e.kind === 'page_retrying'
       ? `${channelLabel(e.channel)} ${e.target}${e.recipients.length && e.recipients.join(', ') !== e.target ? ` (${e.recipients.join(', ')})` : ''}`
-      : e.kind === 'escalated' || e.kind === 'reminder'
-        ? e.paged.map((p) => p.name).join(', ') || 'nobody'
-        : e.kind === 'unpaged'
-          ? 'Nobody'
-          : '';
-  return html`<li class="page-${outcome.replace(' ', '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
+      : e.kind === 'phone'
+        ? `${channelLabel(e.channel)} ${e.to} (${e.name ?? e.contact})`
+        : e.kind === 'escalated' || e.kind === 'reminder'
+          ? e.paged.map((p) => p.name).join(', ') || 'nobody'
+          : e.kind === 'unpaged'
+            ? 'Nobody'
+            : '';
+  return html`<li class="page-${outcome.replace(/[^a-z0-9]+/g, '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
 }
 
 const STATE_MARK = { done: '✅', problem: '⚠️', undone: '' } as const;

@@ -1,0 +1,216 @@
+import type { IncidentWithDetails } from '../../incidents/model.js';
+import { NotifyError, type Delivery, type DigestItem, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
+import type { OutboxEntry } from '../../outbox/page.js';
+import { incidentUrl } from '../render.js';
+import type { PhoneMessage, PhoneRecords } from '../channel-definition.js';
+import { digestText, pageText, textAllowance, TEXTS_PER_HOUR, type PhoneIncident } from './phone-text.js';
+import { NUMBER_FAILURES, TwilioApi, TwilioError, type TwilioCredentials } from './twilio-api.js';
+
+export type PhoneChannel = 'sms' | 'voice';
+
+/** Settings of the phone channels, from the environment. */
+export interface PhoneSettings extends Partial<TwilioCredentials> {
+  /** The number texts come from (TWILIO_FROM), and calls unless voiceFrom is set. */
+  from?: string | undefined;
+  voiceFrom?: string | undefined;
+  /** PUBLIC_URL: where Twilio fetches a call's words and posts statuses; the link in a text. */
+  publicUrl?: string | undefined;
+  /** At most one request a from-number per this many ms, across every replica (Twilio's 1 a second on a long code). */
+  fromIntervalMs?: number | undefined;
+  /** Another pace per person than the channel's (tests). */
+  pace?: Partial<Pace> | undefined;
+  capPerHour?: number | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** What the phone channels keep: the calls and texts they placed, and a number that failed for good. */
+export interface PhoneState extends PhoneRecords {
+  markMethodFailed?: MarkMethodFailed | undefined;
+}
+
+/** Marks a person's method failed for good (paging/contact-methods.ts markFailed, wired by app.ts). */
+export type MarkMethodFailed = (contact: string, method: string, address: string, reason: string, at: number) => Promise<void>;
+
+/**
+ * One person's phone at a time: a text every 30 s at most, a call every minute (a call lasts about
+ * that long), and what comes meanwhile folded into one text or call ("7 new incidents; reply 4 to
+ * acknowledge all").
+ */
+export const PHONE_PACE: Record<PhoneChannel, Pace> = {
+  sms: { intervalMs: 30_000, foldAfterMs: 0 },
+  voice: { intervalMs: 60_000, foldAfterMs: 0 },
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The phone number of an incident list in a URL: ids joined by dots. */
+export const idsParam = (ids: readonly number[]) => ids.join('.');
+
+/**
+ * Texts (Messages.json) or calls (Calls.json) through Twilio, one person's number a target. A page
+ * whose answer was lost is looked up in Twilio's list of recent messages or calls to that number
+ * before it is placed again, so a timeout never rings a phone twice.
+ */
+export class PhoneNotifier implements Notifier {
+  readonly wakes = true;
+  readonly pace: Pace;
+  readonly notConfigured: string | undefined;
+  private readonly api: TwilioApi | undefined;
+  private readonly from: string | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    readonly channel: PhoneChannel,
+    private readonly s: PhoneSettings,
+    private readonly state: PhoneState,
+  ) {
+    this.pace = { ...PHONE_PACE[channel], ...s.pace };
+    this.from = channel === 'voice' ? (s.voiceFrom ?? s.from) : s.from;
+    this.now = s.now ?? Date.now;
+    this.notConfigured = !s.accountSid
+      ? 'Twilio is not configured (TWILIO_ACCOUNT_SID unset)'
+      : !s.authToken && !(s.apiKey && s.apiSecret)
+        ? 'Twilio is not configured (TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET, unset)'
+        : !this.from
+          ? `Twilio is not configured (${channel === 'voice' ? 'TWILIO_VOICE_FROM or ' : ''}TWILIO_FROM unset)`
+          : channel === 'voice' && !s.publicUrl
+            ? 'calls need PUBLIC_URL (Twilio fetches what the call says from it)'
+            : undefined;
+    this.api = this.notConfigured ? undefined : new TwilioApi(s as TwilioCredentials);
+  }
+
+  send({ page, incident }: PageContext): Promise<Delivery> {
+    return this.place(page.target, contactOf(page), [page], [incident]);
+  }
+
+  sendDigest(target: string, items: DigestItem[]): Promise<Delivery> {
+    return this.place(
+      target,
+      contactOf(items[0]!.page),
+      items.map((i) => i.page),
+      items.map((i) => i.incident),
+    );
+  }
+
+  async findSent({ page, incident }: PageContext): Promise<Delivery | undefined> {
+    const api = this.requireApi();
+    let recent;
+    try {
+      recent = await api.recent(this.channel === 'sms' ? 'Messages' : 'Calls', page.target, this.from!);
+    } catch (err) {
+      // Twilio unreachable: we cannot tell yet, so ask again later rather than risk a second call.
+      const e = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
+      throw new NotifyError(`${e.message} (looking the page up)`, true, { retryAfterMs: e.retryAfterMs });
+    }
+    // The page became due at createdAt; a minute of slack for clocks that disagree.
+    const since = page.createdAt - 60_000;
+    for (const r of recent) {
+      const created = r.date_created ? Date.parse(r.date_created) : NaN;
+      if (!(created >= since)) continue;
+      // Another page's call or text to the same number is not this one.
+      const known = await this.state.phoneMessage(r.sid);
+      if (known && known.pageId !== page.id) continue;
+      if (this.channel === 'sms' && !(r.body ?? '').includes(`#${incident.id} `)) continue;
+      if (!known) await this.record(r.sid, r.status, page.target, contactOf(page), page.id, [incident.id!]);
+      return { externalRef: r.sid };
+    }
+    return undefined;
+  }
+
+  abort(): void {
+    this.api?.abort();
+  }
+
+  private async place(to: string, contact: string, pages: OutboxEntry[], incidents: IncidentWithDetails[]): Promise<Delivery> {
+    const api = this.requireApi();
+    const items: PhoneIncident[] = incidents.map((i) => ({ id: i.id!, severity: i.severity, title: i.title }));
+    const ids = items.map((i) => i.id);
+    const pageId = pages.length === 1 ? pages[0]!.id : null;
+    if (this.channel === 'sms') {
+      const allowed = textAllowance(
+        (await this.state.phoneMessagesTo('sms', to, this.now() - 3_600_000)).map((m) => m.at),
+        this.now(),
+        this.s.capPerHour ?? TEXTS_PER_HOUR,
+      );
+      if (!allowed.ok)
+        throw new NotifyError(
+          `at most ${this.s.capPerHour ?? TEXTS_PER_HOUR} texts an hour to one person; the rest wait for one digest`,
+          true,
+          {
+            retryAfterMs: allowed.until - this.now(),
+          },
+        );
+    }
+    const query = new URLSearchParams({
+      incidents: idsParam(ids),
+      contact,
+      ...(pageId !== null ? { page: String(pageId) } : {}),
+      // The last call of the person's rules: unanswered, it moves the escalation on.
+      ...(pages.some((p) => p.personal?.lastOfMethod) ? { last: '1' } : {}),
+    });
+    const base = this.s.publicUrl?.replace(/\/+$/, '');
+    await this.paceFrom();
+    let r;
+    try {
+      if (this.channel === 'sms') {
+        const url = items.length === 1 ? incidentUrl(base, items[0]!.id) : base ? `${base}/incidents` : undefined;
+        const body = items.length === 1 ? pageText(items[0]!, url) : digestText(items, url);
+        r = await api.createMessage({
+          to,
+          from: this.from!,
+          body,
+          statusCallback: base ? `${base}/twilio/sms/status?${query.toString()}` : undefined,
+        });
+      } else {
+        r = await api.createCall({
+          to,
+          from: this.from!,
+          url: `${base}/twilio/voice/answer?${query.toString()}`,
+          statusCallback: `${base}/twilio/voice/status?${query.toString()}`,
+        });
+      }
+    } catch (err) {
+      if (err instanceof TwilioError && err.code !== undefined && NUMBER_FAILURES.has(err.code)) {
+        // The number will never take this page: marked failed for the person, skipped until fixed.
+        await this.state.markMethodFailed?.(
+          contact,
+          this.channel,
+          to,
+          `${NUMBER_FAILURES.get(err.code)!} (Twilio ${err.code})`,
+          this.now(),
+        );
+      }
+      throw err;
+    }
+    await this.record(r.sid, r.status, to, contact, pageId, ids);
+    return { externalRef: r.sid };
+  }
+
+  private record(sid: string, status: string, to: string, contact: string, pageId: number | null, incidentIds: number[]): Promise<void> {
+    const now = this.now();
+    const m: PhoneMessage = { sid, channel: this.channel, to, contact, pageId, incidentIds, at: now, status, updatedAt: now };
+    return this.state.savePhoneMessage(m);
+  }
+
+  /** Waits for the from-number's next slot, shared by every replica through the store. */
+  private async paceFrom(): Promise<void> {
+    const interval = this.s.fromIntervalMs ?? 1000;
+    if (interval <= 0) return;
+    const now = this.now();
+    const slot = await this.state.paceChannel(`twilio-from\n${this.from!}`, (nextFree) => {
+      const at = Math.max(now, nextFree);
+      return { nextFree: at + interval, result: at };
+    });
+    if (slot > now) await sleep(slot - now);
+  }
+
+  private requireApi(): TwilioApi {
+    if (!this.api) throw new NotifyError(this.notConfigured ?? 'Twilio is not configured', false);
+    return this.api;
+  }
+}
+
+/** Whose phone a page rings: the person of its rule step. */
+function contactOf(page: Pick<OutboxEntry, 'personal' | 'recipients'>): string {
+  return page.personal?.contact ?? 'unknown';
+}
