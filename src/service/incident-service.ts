@@ -185,7 +185,10 @@ export class IncidentService {
   /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
   private async facts(): Promise<PagingFacts> {
     // Only the overrides in force now: an indexed read, whatever the number planned ahead.
-    const [overrides, people] = await Promise.all([this.deps.store.overridesAt(this.deps.clock.now()), this.deps.store.allContactSettings()]);
+    const [overrides, people] = await Promise.all([
+      this.deps.store.overridesAt(this.deps.clock.now()),
+      this.deps.store.allContactSettings(),
+    ]);
     return {
       unconfigured: this.deps.unconfigured,
       overrides,
