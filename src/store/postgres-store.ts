@@ -253,7 +253,7 @@ export class PostgresStore implements IncidentStore {
   }
 
   /**
-   * Group commit, as on SQLite (docs/adr/0004-postgres-group-commit.md): the notifications that
+   * Group commit, as on SQLite (docs/adr/0002-sqlite-group-commit.md): the notifications that
    * arrive during one turn of the event loop are applied in one transaction, in a few round trips
    * whatever their number (one lock statement, one read, a write per change, COMMIT) instead of six
    * each. Two of the same group in one turn go in turns, the second deciding on what the first wrote.
