@@ -3,6 +3,7 @@ import { ClassificationSchema } from '../classify/classification-schema.js';
 import { DurationText } from '../incidents/duration.js';
 import { PagingSections } from '../paging/paging-schema.js';
 import { ChecklistsSchema } from '../incidents/checklist-schema.js';
+import { PeopleSchema } from '../people/people-schema.js';
 
 const Size = Type.Union([Type.Integer({ minimum: 1024 }), Type.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|kB|MB|GB)?$' })]);
 
@@ -26,6 +27,7 @@ export const TriageConfigSchema = Type.Object(
     classification: ClassificationSchema,
     ...PagingSections,
     checklists: Type.Optional(ChecklistsSchema),
+    people: Type.Optional(PeopleSchema),
   },
   { additionalProperties: false },
 );

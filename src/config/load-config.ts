@@ -9,6 +9,7 @@ import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { TriageConfigSchema, type RawConfig } from './config-schema.js';
 import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
 import { parseChecklists, type ChecklistConfig } from '../incidents/checklist.js';
+import { parsePeople, type PeopleConfig } from '../people/people-config.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -22,6 +23,8 @@ export interface TriageConfig {
   paging: PagingConfig;
   /** The checklists responders tick on the incident page; the first section is the pages' first response. */
   checklists: ChecklistConfig;
+  /** Who may do what: the default role, people unknown to the config, roles from identity-provider groups. */
+  people: PeopleConfig;
 }
 
 /** A configuration problem; the message names the file (or variable) and the key at fault. */
@@ -94,6 +97,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
     file,
     paging,
     checklists,
+    people: parsePeople(raw.people),
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),

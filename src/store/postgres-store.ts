@@ -1,3 +1,4 @@
+import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -47,6 +48,8 @@ import {
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
+  type ApiTokenRecord,
+  type SessionRecord,
 } from './store.js';
 
 /** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
@@ -167,6 +170,7 @@ interface IncidentWithAlertsRow extends IncidentRow {
 const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
 const SQL = sharedSql(POSTGRES);
+const PEOPLE = peopleSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -589,6 +593,61 @@ export class PostgresStore implements IncidentStore {
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.statement(PEOPLE.createSession, sessionValues(session));
+  }
+
+  async getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    const [r] = await this.query<SessionRow>(PEOPLE.session, [idHash, now]);
+    return r ? toSession(r) : undefined;
+  }
+
+  async endSession(idHash: string, personKey?: string): Promise<boolean> {
+    const rows =
+      personKey === undefined
+        ? await this.statement(PEOPLE.endSession, [idHash])
+        : await this.statement(PEOPLE.endSessionOf, [idHash, personKey]);
+    return rows.length > 0;
+  }
+
+  async listSessions(personKey: string, now: number): Promise<SessionRecord[]> {
+    return (await this.query<SessionRow>(PEOPLE.sessionsOf, [personKey, now])).map(toSession);
+  }
+
+  async endSessionsOf(personKey: string): Promise<number> {
+    return (await this.statement(PEOPLE.endSessionsOf, [personKey])).length;
+  }
+
+  async sweepSessions(now: number): Promise<number> {
+    return (await this.statement(PEOPLE.sweepSessions, [now])).length;
+  }
+
+  async createApiToken(token: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): Promise<ApiTokenRecord> {
+    const [r] = await this.statement<{ id: number }>(PEOPLE.createApiToken, apiTokenValues(token));
+    return { ...token, id: Number(r!.id), lastUsedAt: null };
+  }
+
+  async apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+    const [r] = await this.query<ApiTokenRow>(PEOPLE.apiTokenByHash, [hash]);
+    return r ? toApiToken(r) : undefined;
+  }
+
+  async listApiTokens(personKey: string): Promise<ApiTokenRecord[]> {
+    return (await this.query<ApiTokenRow>(PEOPLE.apiTokensOf, [personKey])).map(toApiToken);
+  }
+
+  async revokeApiToken(id: number, personKey?: string): Promise<boolean> {
+    const rows =
+      personKey === undefined
+        ? await this.statement(PEOPLE.revokeApiToken, [id])
+        : await this.statement(PEOPLE.revokeApiTokenOf, [id, personKey]);
+    return rows.length > 0;
+  }
+
+  async touchApiToken(id: number, at: number): Promise<void> {
+    await this.statement(PEOPLE.touchApiToken, [at, id]);
+  }
+
   async ping(): Promise<void> {
     const [r] = await this.query<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`);
     if (r?.ro === 'on') throw new StoreUnavailableError('PostgreSQL store is read-only (a hot standby?): writes would fail');

@@ -35,6 +35,7 @@ import {
   type TimelineRow,
 } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
   StoreUnavailableError,
   type CommittedChange,
@@ -47,6 +48,8 @@ import {
   type PaceDecider,
   type NotificationOutcome,
   type AlertWindow,
+  type ApiTokenRecord,
+  type SessionRecord,
 } from './store.js';
 
 /**
@@ -111,6 +114,7 @@ const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchan
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
+const PEOPLE = peopleSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -126,6 +130,8 @@ const SQL = sharedSql(SQLITE);
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** The sessions' and tokens' statements (people-rows.ts). */
+  private readonly people;
   private readonly queue: PendingWrite[] = [];
   private readonly lockWaitMs: number;
   /** A batch is waiting for another process's lock; new writes join its next attempt. */
@@ -256,6 +262,22 @@ export class SqliteStore implements IncidentStore {
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
     for (const statement of Object.values(this.stmt)) mendingArguments(statement);
+    this.people = {
+      createSession: db.prepare<unknown[]>(PEOPLE.createSession),
+      session: db.prepare<[string, number], SessionRow>(PEOPLE.session),
+      endSession: db.prepare<[string], { id_hash: string }>(PEOPLE.endSession),
+      endSessionOf: db.prepare<[string, string], { id_hash: string }>(PEOPLE.endSessionOf),
+      sessionsOf: db.prepare<[string, number], SessionRow>(PEOPLE.sessionsOf),
+      endSessionsOf: db.prepare<[string], { id_hash: string }>(PEOPLE.endSessionsOf),
+      sweepSessions: db.prepare<[number], { id_hash: string }>(PEOPLE.sweepSessions),
+      createApiToken: db.prepare<unknown[], { id: number }>(PEOPLE.createApiToken),
+      apiTokenByHash: db.prepare<[string], ApiTokenRow>(PEOPLE.apiTokenByHash),
+      apiTokensOf: db.prepare<[string], ApiTokenRow>(PEOPLE.apiTokensOf),
+      revokeApiTokenOf: db.prepare<[number, string], { id: number }>(PEOPLE.revokeApiTokenOf),
+      revokeApiToken: db.prepare<[number], { id: number }>(PEOPLE.revokeApiToken),
+      touchApiToken: db.prepare<[number, number]>(PEOPLE.touchApiToken),
+    };
+    for (const statement of Object.values(this.people)) mendingArguments(statement as Database.Statement<unknown[]>);
   }
 
   private migrate(): void {
@@ -466,6 +488,64 @@ export class SqliteStore implements IncidentStore {
     return this.run(() => {
       this.overrides = undefined;
       return this.stmt.deleteOverride.get(id) !== undefined;
+    });
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.run(() => {
+      this.people.createSession.run(sessionValues(session));
+    });
+  }
+
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    return this.read(() => {
+      const r = this.people.session.get(idHash, now);
+      return r ? toSession(r) : undefined;
+    });
+  }
+
+  endSession(idHash: string, personKey?: string): Promise<boolean> {
+    return this.run(() =>
+      personKey === undefined ? this.people.endSession.all(idHash).length > 0 : this.people.endSessionOf.all(idHash, personKey).length > 0,
+    );
+  }
+
+  listSessions(personKey: string, now: number): Promise<SessionRecord[]> {
+    return this.read(() => this.people.sessionsOf.all(personKey, now).map(toSession));
+  }
+
+  endSessionsOf(personKey: string): Promise<number> {
+    return this.run(() => this.people.endSessionsOf.all(personKey).length);
+  }
+
+  sweepSessions(now: number): Promise<number> {
+    return this.run(() => this.people.sweepSessions.all(now).length);
+  }
+
+  createApiToken(token: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): Promise<ApiTokenRecord> {
+    return this.run(() => ({ ...token, id: this.people.createApiToken.get(apiTokenValues(token))!.id, lastUsedAt: null }));
+  }
+
+  apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+    return this.read(() => {
+      const r = this.people.apiTokenByHash.get(hash);
+      return r ? toApiToken(r) : undefined;
+    });
+  }
+
+  listApiTokens(personKey: string): Promise<ApiTokenRecord[]> {
+    return this.read(() => this.people.apiTokensOf.all(personKey).map(toApiToken));
+  }
+
+  revokeApiToken(id: number, personKey?: string): Promise<boolean> {
+    return this.run(() =>
+      personKey === undefined ? this.people.revokeApiToken.all(id).length > 0 : this.people.revokeApiTokenOf.all(id, personKey).length > 0,
+    );
+  }
+
+  touchApiToken(id: number, at: number): Promise<void> {
+    return this.run(() => {
+      this.people.touchApiToken.run(at, id);
     });
   }
 

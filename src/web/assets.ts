@@ -50,6 +50,11 @@ li.alert{background:#fff;padding:.5rem .75rem;margin:.5rem 0;border-radius:4px}
 ol.timeline li,ul.paging li,ul.notes li{margin:.3rem 0}
 code{font-size:.85rem}
 .pages{margin:1rem 0;display:flex;gap:1rem}
+ul.rows{list-style:none;padding:0}
+ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px}
+.notice{background:#eef4ff;border:1px solid #0b57d0;border-radius:4px;padding:.25rem .75rem;margin:.5rem 0}
+code.secret{display:block;padding:.5rem;background:#fff;border:1px dashed #57606a;user-select:all}
+a.button{display:inline-block;padding:.6rem 1rem;border-radius:4px;background:#0b57d0;color:#fff;text-decoration:none;font-weight:600}
 `;
 
 /**

@@ -905,6 +905,57 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.slackMessage(id, `#${bad}`), { channelId: good, ts: good }, 'a Slack message, found by the target as it was sent');
   });
 
+  t.test('web sessions: read until they expire or end, listed per person, ended all at once, swept', async (t) => {
+    const store = await makeStore(t);
+    const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: 'carol@example.com', groups: ['sre'] };
+    const dave = { key: 'email:dave@example.com', contact: null, name: 'Dave', email: 'dave@example.com', groups: [] };
+    const session = (idHash: string, person: typeof carol | typeof dave, createdAt: number, ttl = 60 * MIN) =>
+      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox' }) as const;
+    await store.createSession(session('c1', carol, T0));
+    await store.createSession(session('c2', carol, T0 + MIN));
+    await store.createSession(session('d1', dave, T0, 5 * MIN));
+    t.same(await store.getSession('c1', T0 + 1), session('c1', carol, T0), 'read back whole');
+    t.equal(await store.getSession('nope', T0), undefined);
+    t.equal(await store.getSession('d1', T0 + 5 * MIN), undefined, 'expired at its expiry, even before a sweep');
+    t.same(
+      (await store.listSessions('carol', T0 + 2 * MIN)).map((s) => s.idHash),
+      ['c2', 'c1'],
+      'newest first',
+    );
+    t.equal(await store.endSession('c1', 'email:dave@example.com'), false, "one person cannot end another's session");
+    t.equal(await store.endSession('c1', 'carol'), true);
+    t.equal(await store.getSession('c1', T0 + 1), undefined, 'ended');
+    t.equal(await store.endSession('c1'), false, 'ended once');
+    await store.createSession(session('c3', carol, T0 + 2 * MIN));
+    t.equal(await store.endSessionsOf('carol'), 2, "an admin ends all of a person's sessions");
+    t.same(await store.listSessions('carol', T0), []);
+    t.equal(await store.sweepSessions(T0 + 5 * MIN), 1, 'the expired one is swept');
+    t.equal(await store.sweepSessions(T0 + 5 * MIN), 0);
+    t.same(dave.groups, [], 'an empty group list round-trips');
+  });
+
+  t.test('personal API tokens: found by hash, listed, touched, revoked by their owner only', async (t) => {
+    const store = await makeStore(t);
+    const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: null, groups: [] };
+    const made = await store.createApiToken({ prefix: 'tri_abc', hash: 'h1', person: carol, label: 'laptop', createdAt: T0 });
+    t.ok(made.id > 0);
+    t.equal(made.lastUsedAt, null);
+    t.same(await store.apiTokenByHash('h1'), made);
+    t.equal(await store.apiTokenByHash('h2'), undefined);
+    await store.touchApiToken(made.id, T0 + MIN);
+    t.equal((await store.apiTokenByHash('h1'))!.lastUsedAt, T0 + MIN, 'last used');
+    const other = await store.createApiToken({ prefix: 'tri_def', hash: 'h2', person: carol, label: 'ci', createdAt: T0 + 1 });
+    t.same(
+      (await store.listApiTokens('carol')).map((x) => x.label),
+      ['laptop', 'ci'],
+    );
+    t.equal(await store.revokeApiToken(made.id, 'dave'), false, "not someone else's");
+    t.equal(await store.revokeApiToken(made.id, 'carol'), true);
+    t.equal(await store.apiTokenByHash('h1'), undefined, 'a revoked token is gone');
+    t.equal(await store.revokeApiToken(other.id), true, 'an admin revokes any');
+    t.same(await store.listApiTokens('carol'), []);
+  });
+
   t.test('ping answers', async (t) => {
     const store = await makeStore(t);
     await t.resolves(store.ping());
