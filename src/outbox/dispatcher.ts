@@ -162,21 +162,30 @@ export class Dispatcher {
       ...this.pacer.paused(now),
     ]);
     if (!pages.length) return { pages: 0, deliveries: [] };
-    const incidents = new Map<number, IncidentWithDetails>();
-    try {
-      for (const id of new Set(pages.map((p) => p.incidentId))) {
-        const incident = await this.store.getIncident(id);
-        if (incident) incidents.set(id, incident);
-      }
-    } catch (err) {
-      // Claimed, but nothing will be sent: the pages are handed over rather than held for a lease.
-      await this.leases.handOver(pages.map((p) => p.id));
-      throw err;
-    }
+    // Targets in the order of their most severe page (pages come most severe first), each delivery
+    // started as soon as its own incidents are read: a Critical's send does not wait for the
+    // incidents of the 499 Lows claimed with it.
     const byTarget = new Map<string, OutboxEntry[]>();
-    for (const p of pages) byTarget.set(targetKey(p), [...(byTarget.get(targetKey(p)) ?? []), p]);
+    for (const p of pages) {
+      const batch = byTarget.get(targetKey(p));
+      if (batch) batch.push(p);
+      else byTarget.set(targetKey(p), [p]);
+    }
+    const incidents = new Map<number, IncidentWithDetails>();
     const deliveries: Promise<void>[] = [];
-    for (const [key, batch] of byTarget) {
+    const targets = [...byTarget];
+    for (const [n, [key, batch]] of targets.entries()) {
+      try {
+        for (const id of new Set(batch.map((p) => p.incidentId))) {
+          if (incidents.has(id)) continue;
+          const incident = await this.store.getIncident(id);
+          if (incident) incidents.set(id, incident);
+        }
+      } catch (err) {
+        // Claimed, but nothing will be sent: the pages not started are handed over rather than held for a lease.
+        await this.leases.handOver(targets.slice(n).flatMap(([, b]) => b.map((p) => p.id)));
+        throw err;
+      }
       const ids = batch.map((p) => p.id);
       const delivery = this.delivery
         .batch(batch, incidents, now)
