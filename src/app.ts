@@ -1,11 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { incidentsRoutes } from './api/incidents-routes.js';
+import { calendarFeedRoute } from './api/calendar-feed-route.js';
 import { oncallRoutes } from './api/oncall-routes.js';
+import { OncallService } from './service/oncall-service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { wellFormedInput } from './http/well-formed-input.js';
+import { drainRefusedBodies } from './http/refused-body.js';
 import { IncidentService } from './service/incident-service.js';
 import { SlaScheduler } from './service/sla-scheduler.js';
 import { webhookRoute } from './ingest/webhook-route.js';
@@ -143,6 +146,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
   store.onPagesCommitted?.(() => dispatcher.wake());
+  const oncall = new OncallService({ store, clock, config: live });
+  // Removed contacts are never on call: their overrides are void from the reload on (and the log says so).
+  const voidRemoved = () =>
+    oncall.voidRemovedContacts().then(
+      (gone) => gone.length && app.log.warn({ overrides: gone.map((o) => o.id) }, 'on-call overrides of removed contacts made void'),
+      (err: unknown) => app.log.warn({ err }, 'could not make the overrides of removed contacts void; they are ignored all the same'),
+    );
+  live.onReload(() => void voidRemoved());
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
@@ -156,6 +167,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
+  drainRefusedBodies(app, triage.server.bodyLimit);
   actingPerson(app);
 
   // Who is acting on the API: a personal token's maker, or API_TOKEN's admin (docs/people.md).
@@ -171,12 +183,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, auth: apiAuth, config: live, clock });
-  app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, auth: apiAuth });
+  app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, auth: apiAuth });
   app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
+  app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
   app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(webRoutes, {
     service,
+    oncall,
     store,
     clock,
     settings: () => live.current,
@@ -211,6 +225,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
 
   app.addHook('onReady', async () => {
     // Deadlines that passed while the service was down are marked before the first request.
+    await voidRemoved();
     await scheduler.tick().catch((err: unknown) => app.log.warn({ err }, 'initial SLA sweep failed; the scheduler will retry'));
     scheduler.start();
     if (config.dispatch?.autoStart === false) await dispatcher.recover();

@@ -5,6 +5,7 @@ import { isPlaceholderToken, pagingProblems, readEnv, type EnvSettings } from '.
 import { logSerializers } from './http/log-serializers.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { describeDatabaseUrl, openStore } from './store/open-store.js';
+import { routesReachingNobody } from './paging/paging-config.js';
 
 /** Paths pino blanks out wherever they appear, so a token never reaches a log line. */
 export const REDACT_PATHS = [
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   // Read at start and at every reload: in production a config that would page nobody is refused either way.
   const load = (settings: EnvSettings) => {
     const config = loadConfigFile(settings.configPath);
-    const found = pagingProblems(settings, config.paging);
+    const found = [...pagingProblems(settings, config.paging), ...routesReachingNobody(config.paging)];
     if (settings.production && found.length)
       throw new ConfigError(`${found.join('; ')} (NODE_ENV=production refuses a pager that cannot page)`);
     return { config, found };

@@ -8,9 +8,11 @@ import { readEnv, type EnvSettings } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { formatDuration } from '../incidents/duration.js';
 import { SEVERITIES } from '../classify/severity.js';
+import { routesUsing } from '../paging/paging-config.js';
 import { describeDatabaseUrl, isPostgresUrl, openStore, passwordOf } from '../store/open-store.js';
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
+import { channelChecks } from './doctor-channels.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 
 /** Options of `alert-triage doctor`. */
@@ -58,8 +60,10 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
           ['schema', withEnv(() => checkSchema(inspection))],
         ] as [string, () => Promise<Outcome>][])
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
-    ['slack', withEnv(checkSlack)],
-    ['smtp', withEnv(checkSmtp)],
+    ['slack', withEnv((e) => unconfiguredButRouted(e, 'slack', 'SLACK_BOT_TOKEN') ?? checkSlack(e))],
+    ['smtp', withEnv((e) => unconfiguredButRouted(e, 'email', 'SMTP_URL') ?? checkSmtp(e))],
+    // Teams, Mattermost, ntfy and webhooks: a line each when configured or routed to.
+    ...(settings ? channelChecks(settings) : []),
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];
@@ -150,6 +154,26 @@ function checkSchema(inspection: PostgresInspection | undefined): Outcome {
   return {
     ok: false,
     detail: `version ${version} is newer than this release (which knows up to ${known}): the service refuses to start on it; run that release or a newer one`,
+  };
+}
+
+/**
+ * A channel that is not configured is a failure when the routing sends to it: those pages would be
+ * recorded as not sent. The line names the routes (config keys) that will not be delivered.
+ */
+function unconfiguredButRouted(e: EnvSettings, channel: string, variable: 'SLACK_BOT_TOKEN' | 'SMTP_URL'): Outcome | undefined {
+  if (variable === 'SLACK_BOT_TOKEN' ? e.slackBotToken : e.smtpUrl) return undefined;
+  let routes: string[];
+  try {
+    routes = routesUsing(loadConfigFile(e.configPath).paging, channel);
+  } catch {
+    return undefined; // The config check says what is wrong with the file.
+  }
+  if (!routes.length) return undefined;
+  const list = routes.length > 1 ? `${routes.slice(0, -1).join(', ')} and ${routes.at(-1)}` : routes[0];
+  return {
+    ok: false,
+    detail: `not configured (${variable} unset), but ${list} ${routes.length > 1 ? 'send' : 'sends'} to it: those pages will not be delivered`,
   };
 }
 

@@ -50,12 +50,29 @@ export async function oncall(opts: OncallOptions, env: NodeJS.ProcessEnv, io: Ou
   const rotations = opts.team ? [body] : [...(body.timeZone ? [body] : []), ...(body.teams ?? [])];
   for (const r of rotations) {
     io.out(`${r.team ?? '(top level)'} — ${r.timeZone ?? 'no rotation'}`);
-    if (r.current) io.out(`  now:  ${describe(r.current)}`);
-    if (r.next) io.out(`  next: ${describe(r.next)}`);
+    // Times in the rotation's zone, which the heading names.
+    const at = r.timeZone ? wallClock(r.timeZone) : (iso: string) => iso;
+    if (r.current) io.out(`  now:  ${describe(r.current, at)}`);
+    if (r.next) io.out(`  next: ${describe(r.next, at)}`);
   }
   return 0;
 }
 
-function describe(s: ShiftJson): string {
-  return `${s.contact.name} (${s.contact.id}) from ${s.from} until ${s.until}${s.override ? ', override' : ''}`;
+/** "Mon 23 Nov 2026, 09:00", the wall time in `timeZone`. */
+function wallClock(timeZone: string): (iso: string) => string {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return (iso) => f.format(Date.parse(iso));
+}
+
+function describe(s: ShiftJson, at: (iso: string) => string): string {
+  return `${s.contact.name} (${s.contact.id}) from ${at(s.from)} until ${at(s.until)}${s.override ? ', override' : ''}`;
 }

@@ -46,15 +46,17 @@ export function bearerAuth(opts: BearerAuthOptions) {
     const header = req.headers.authorization;
     const presented = /^bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
     const prefix = presented === undefined ? undefined : personalTokenPrefix(presented);
-    const wait = limiters.bearerByAddress.retryAfter(address) ?? (prefix ? limiters.bearerByAccount.retryAfter(prefix) : undefined);
-    if (wait !== undefined) {
+    const tooMany = (wait: number) => {
       req.log.warn({ audit: 'bearer-limited', address, token: prefix }, 'too many wrong API tokens; answering 429');
       return reply
         .code(429)
         .header('retry-after', String(wait))
         .send({ error: 'Too Many Requests', message: `too many wrong tokens from here; retry in ${wait} s` });
-    }
+    };
     if (prefix) {
+      // A personal token's secret is 256 random bits: a found one is let through even while its
+      // address or prefix is limited, so that nobody can lock a person out by guessing under their
+      // (public) prefix, or everyone behind one proxy address by sending wrong tokens.
       const found = await opts.store.apiTokenByHash(tokenHash(presented!));
       if (found) {
         const { people, contacts } = opts.people();
@@ -67,13 +69,24 @@ export function bearerAuth(opts: BearerAuthOptions) {
       // A local trial without API_TOKEN: the API is open, as the server's startup warning says.
       req.person = API_TOKEN_PERSON;
       return;
-    } else if (authorizationMatches(header, opts.apiToken, false)) {
-      req.person = API_TOKEN_PERSON;
-      return;
+    } else {
+      // API_TOKEN is chosen by people and may be weak: guesses stay limited, the right one included.
+      const wait = limiters.bearerByAddress.retryAfter(address);
+      if (wait !== undefined) return tooMany(wait);
+      if (authorizationMatches(header, opts.apiToken, false)) {
+        req.person = API_TOKEN_PERSON;
+        return;
+      }
     }
-    limiters.bearerByAddress.fail(address);
-    if (prefix) limiters.bearerByAccount.fail(prefix);
-    if (header !== undefined) req.log.warn({ audit: 'bearer-refused', address, token: prefix }, 'wrong API token');
+    const wait = limiters.bearerByAddress.retryAfter(address) ?? (prefix ? limiters.bearerByAccount.retryAfter(prefix) : undefined);
+    if (wait !== undefined) return tooMany(wait);
+    // A request with no Authorization at all guesses nothing: it is not counted, so that nobody can
+    // lock out every client behind one address by sending bare requests.
+    if (header !== undefined) {
+      limiters.bearerByAddress.fail(address);
+      if (prefix) limiters.bearerByAccount.fail(prefix);
+      req.log.warn({ audit: 'bearer-refused', address, token: prefix }, 'wrong API token');
+    }
     reply.header('www-authenticate', `Bearer realm="${opts.realm}"`);
     return reply.code(401).send({ error: 'Unauthorized', message: `missing or wrong credentials for ${opts.realm}` });
   };

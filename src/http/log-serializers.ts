@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 
-/** A URL for the log: the path, and each query parameter's name with its value blanked, since a token may have been put there. */
+/** A URL for the log: the path, and each query parameter's name with its value blanked, since a token may have been put there; a calendar feed's path blanked. */
 export function redactUrl(url: string): string {
+  // A calendar feed's secret is its path (calendar apps send no header).
+  if (url.startsWith('/calendar/')) return '/calendar/[redacted]';
   const q = url.indexOf('?');
   if (q < 0) return url;
   const names = url

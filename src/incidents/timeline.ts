@@ -80,7 +80,11 @@ export type TimelineEntry = {
       nextAttemptAt: number;
       reason: string;
       unknownOutcome?: boolean;
+      /** With unknownOutcome: the channel keeps no history to search (Teams, e-mail, webhooks), so the page is sent again. */
+      noLookup?: boolean;
     }
+  /** The incident paged nobody: `route` (the config key, or `drill`) reaches no one, and no escalation step does. */
+  | { kind: 'unpaged'; route: string }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */

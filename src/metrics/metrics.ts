@@ -151,6 +151,13 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     registers,
   });
   for (const severity of SEVERITIES) drills.inc({ severity }, 0);
+  const unpaged = new Counter({
+    name: 'triage_incidents_unpaged_total',
+    help: 'Incidents that paged nobody when they opened: their route has no channel and no one to notify, and no escalation step',
+    labelNames: ['severity'],
+    registers,
+  });
+  for (const severity of SEVERITIES) unpaged.inc({ severity }, 0);
   const notificationLatency = new Histogram({
     name: 'triage_notification_latency_seconds',
     help: 'Time from the incident change to the delivery of its page',
@@ -241,6 +248,7 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
           resolved.inc({ severity: incident.severity });
           ttr.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));
         } else if (t.kind === 'sla_breached') breaches.inc({ severity: incident.severity });
+        else if (t.kind === 'unpaged') unpaged.inc({ severity: incident.severity });
         else if (t.kind === 'escalated') escalations.inc({ severity: incident.severity });
         else if (t.kind === 'acknowledged') {
           tta.observe({ severity: incident.severity }, Math.max(0, (t.at - incident.openedAt) / 1000));

@@ -17,11 +17,66 @@ export interface RuntimeOverride extends OncallOverride {
   /** Who made it. */
   by: string;
   createdAt: number;
+  /** Whose shift it takes over, when it was taken from a shift (the page's "Take this shift"); null otherwise. */
+  covers: string | null;
 }
 
-/** The run-time overrides of one rotation, oldest first, so the newest wins where two overlap. */
-export function overridesOf(all: readonly RuntimeOverride[], team: string | null): RuntimeOverride[] {
-  return all.filter((o) => o.team === team).sort((a, b) => a.id - b.id);
+/** A run-time override about to be stored. */
+export type NewOverride = Omit<RuntimeOverride, 'id'>;
+
+/**
+ * The run-time overrides of one rotation, oldest first, so the newest wins where two overlap; when
+ * `contacts` is given, those whose contact is not one of them (a reload removed it) are left out, so
+ * that nobody removed is ever on call.
+ */
+export function overridesOf(all: readonly RuntimeOverride[], team: string | null, contacts?: readonly { id: string }[]): RuntimeOverride[] {
+  return all.filter((o) => o.team === team && (!contacts || contacts.some((c) => c.id === o.contact))).sort((a, b) => a.id - b.id);
+}
+
+/** What an entry of the on-call log records. */
+export type OncallLogKind =
+  | 'override_added'
+  | 'override_ended'
+  | 'override_removed'
+  | 'override_voided'
+  | 'request_made'
+  | 'request_accepted'
+  | 'request_declined'
+  | 'request_cancelled';
+
+/** One change to who is on call, with who made it: the on-call log, as an incident has its timeline. */
+export interface OncallLogEntry {
+  id: number;
+  at: number;
+  /** The rotation's owner: a team id, or null for the top level's. */
+  team: string | null;
+  actor: string;
+  kind: OncallLogKind;
+  overrideId: number | null;
+  /** What changed, in fields (contact, from, to, reason, request…). */
+  data: Readonly<Record<string, string | number | null>>;
+}
+
+/**
+ * A request that someone else answers: `cover` (contact takes `asked`'s shift from `from` to `to`,
+ * once `asked` accepts) or `swap` (contact takes `asked`'s shift from swapFrom to swapTo, and
+ * `asked` takes contact's from `from` to `to`).
+ */
+export interface OncallRequest {
+  id: number;
+  team: string | null;
+  kind: 'cover' | 'swap';
+  contact: string;
+  asked: string;
+  from: number;
+  to: number;
+  swapFrom: number | null;
+  swapTo: number | null;
+  requestedBy: string;
+  status: 'pending' | 'accepted' | 'declined' | 'cancelled';
+  createdAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
 }
 
 /** The on-call rotation from the config, with times already resolved to instants. */
@@ -45,6 +100,8 @@ export interface Shift {
   until: number;
   /** True when an override, not the rotation, put this person on call. */
   override: boolean;
+  /** The override that did (a run-time one carries its id, who made it and whose shift it covers). */
+  taken?: OncallOverride | RuntimeOverride;
 }
 
 /**
@@ -92,7 +149,7 @@ export function shiftAt(r: Rotation, ms: number, later: readonly OncallOverride[
     if (o.from <= ms && ms < o.to) {
       // A later-listed override that starts inside this one takes over from its start.
       const until = overrides.slice(i + 1).reduce((u, next) => (next.from > ms && next.from < u ? next.from : u), o.to);
-      return { contact: o.contact, from: o.from, until, override: true };
+      return { contact: o.contact, from: o.from, until, override: true, taken: o };
     }
   }
   // An override ending after the handoff starts this shift late; one starting before the next handoff ends it early.
@@ -116,4 +173,34 @@ export function oncallNow(r: Rotation, ms: number, later: readonly OncallOverrid
   // Skip boundaries that do not change the person (an override of the one already on call).
   for (let i = 0; i < 10 && next.contact === current.contact; i++) next = shiftAt(r, next.until, later);
   return { current, next };
+}
+
+/**
+ * The shifts from `from` to `to`, one after the other, overrides applied: the schedule of a page,
+ * a feed or an export. At most `max` shifts (a bound for the caller's horizon).
+ */
+export function shiftsBetween(r: Rotation, from: number, to: number, later: readonly OncallOverride[] = [], max = 2000): Shift[] {
+  const out: Shift[] = [];
+  for (let at = from; at < to && out.length < max;) {
+    const s = shiftAt(r, at, later);
+    const prev = out.at(-1);
+    // A boundary that changes nothing (the same person, the same reason) is not a new shift.
+    if (prev && prev.contact === s.contact && prev.override === s.override && prev.taken === s.taken) prev.until = s.until;
+    else out.push({ ...s });
+    at = s.until;
+  }
+  return out;
+}
+
+/** What bounds a run-time override (issue 23): it ends within two years, and a rotation holds at most MAX_OPEN_OVERRIDES not yet ended. */
+export const MAX_OVERRIDE_AHEAD_MS = 731 * 86_400_000;
+export const MAX_OPEN_OVERRIDES = 500;
+
+/** Why an override from `from` to `to` cannot be made at `now`, in words, or undefined when it can. */
+export function overrideProblem(from: number, to: number, now: number): string | undefined {
+  if (!(to > from)) return 'until must be after from';
+  if (to <= now) return 'until is in the past: that override would already have ended';
+  if (from < now - 366 * 86_400_000) return 'from is more than a year ago';
+  if (to > now + MAX_OVERRIDE_AHEAD_MS) return 'until must be within two years from now';
+  return undefined;
 }

@@ -74,6 +74,8 @@ export interface PagingConfig extends PagingPolicy {
   teams: Team[];
   /** Where a drill pages, whatever its severity and team, unless it is live (see incidents/drill.ts). */
   drill: Route;
+  /** How far ahead the on-call calendar feeds reach. */
+  calendarHorizonMs: number;
 }
 
 /** Without a drill section, a drill pages nobody but the person running it (fire --to). */
@@ -173,7 +175,9 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     };
   });
   const drill = raw.drill ? parseRoute(raw.drill, 'drill', DEFAULT_DRILL_ROUTE, rotation, known, fail) : DEFAULT_DRILL_ROUTE;
-  return { contacts, ...top, teams, drill };
+  const calendarHorizonMs = raw.calendar?.horizon !== undefined ? parseDuration(raw.calendar.horizon)! : 90 * 86_400_000;
+  if (calendarHorizonMs < 86_400_000 || calendarHorizonMs > 731 * 86_400_000) fail('calendar.horizon', 'must be between 1d and 731d');
+  return { contacts, ...top, teams, drill, calendarHorizonMs };
 }
 
 function checkTargets(key: string, list: string[], known: { ids: Set<string>; roles: Set<string> }, fail: Fail): void {
@@ -285,4 +289,73 @@ function instant(text: string, timeZone: string): number | undefined {
   const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
   if (!isCalendarDate(y, mo, d) || h > 23 || mi > 59) return undefined;
   return instantOf({ year: y, month: mo, day: d, hour: h, minute: mi }, timeZone);
+}
+
+/** The config key of the route an incident of `team` and `severity` is paged by (`routing.critical`, `teams[0].routing.high`). */
+export function routeKey(paging: PagingConfig, team: string | null, severity: Severity): string {
+  const i = team === null ? -1 : paging.teams.findIndex((t) => t.id === team);
+  return i < 0 ? `routing.${severity}` : `teams[${i}].routing.${severity}`;
+}
+
+/**
+ * The severities that must reach someone: a Critical or High that pages nobody is an outage of the
+ * pager itself (issue 19, point 3).
+ */
+export const MUST_PAGE: readonly Severity[] = ['critical', 'high'];
+
+/**
+ * The routes of `MUST_PAGE` severities, the top level's and each team's, that can reach nobody: no
+ * room (Slack channel or `to:`), nobody with an e-mail address to notify (or `email: false`), and no
+ * escalation step naming anyone with one (steps page by e-mail). Each names its keys, for the
+ * loader's refusal in production and its warning elsewhere. A channel that is routed to but not
+ * configured is another check's (config/env.ts pagingProblems, `doctor`).
+ */
+export function routesReachingNobody(paging: PagingConfig): string[] {
+  const policies: [string, PagingPolicy][] = [['', paging], ...paging.teams.map((t, i): [string, PagingPolicy] => [`teams[${i}].`, t])];
+  const reachable = (notify: string[], policy: PagingPolicy) =>
+    notify.some((target) =>
+      target === ONCALL
+        ? (policy.rotation?.members ?? []).some((id) => paging.contacts.some((c) => c.id === id && c.email))
+        : paging.contacts.some((c) => (c.id === target || c.roles.includes(target)) && c.email),
+    );
+  const out: string[] = [];
+  for (const [prefix, policy] of policies) {
+    for (const severity of MUST_PAGE) {
+      const route = policy.routing[severity];
+      const steps = policy.escalation[severity].steps;
+      if (route.channels.length || route.to.length) continue;
+      if (route.email && reachable(route.notify, policy)) continue;
+      if (steps.some((s) => reachable(s.notify, policy))) continue;
+      out.push(
+        `${prefix}routing.${severity} and ${prefix}escalation.${severity}: a ${severity} incident would page nobody ` +
+          '(no channel, nobody with an e-mail address to notify, no escalation step)',
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * The config keys whose pages go to `channel` ('slack', 'email', or any `to:` room's channel): the
+ * top level's and each team's routing, their escalation steps (which page by e-mail, and in the
+ * route's rooms), and the drill route. `doctor` names them when that channel is not configured.
+ */
+export function routesUsing(paging: PagingConfig, channel: string): string[] {
+  const rooms = (r: Route) => (channel === 'slack' && r.channels.length > 0) || r.to.some((room) => room.channel === channel);
+  const mails = (r: Route) => channel === 'email' && r.email && r.notify.length > 0;
+  const out: string[] = [];
+  const policies: [string, PagingPolicy][] = [['', paging], ...paging.teams.map((t, i): [string, PagingPolicy] => [`teams[${i}].`, t])];
+  for (const [prefix, policy] of policies) {
+    for (const s of SEVERITIES) {
+      // What a team inherits from the top level is the very same object: named once, at the top.
+      const route = policy.routing[s];
+      const inherited = prefix !== '' && route === paging.routing[s];
+      if (!inherited && (rooms(route) || mails(route))) out.push(`${prefix}routing.${s}`);
+      const steps = policy.escalation[s].steps;
+      if (channel === 'email' && !(prefix !== '' && steps === paging.escalation[s].steps))
+        steps.forEach((step, i) => step.notify.length && out.push(`${prefix}escalation.${s}.steps[${i}]`));
+    }
+  }
+  if (rooms(paging.drill) || mails(paging.drill)) out.push('drill');
+  return out;
 }

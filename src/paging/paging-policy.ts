@@ -3,6 +3,7 @@ import {
   addressOn,
   ONCALL,
   policyFor,
+  routeKey,
   type EscalationPolicy,
   type Contact,
   type PagingConfig,
@@ -147,9 +148,18 @@ export function withPages(
   const breached = entryOf(change.timeline, 'sla_breached');
   const review = entryOf(change.timeline, 'review');
 
+  const timeline = [...change.timeline];
   if (entryOf(change.timeline, 'opened')) {
     out.push(...pages(now, 'opened', incident, route, routed(), null));
     incident.nextEscalationAt = nextEscalation(incident, paging, now);
+    // Nothing to send now and no escalation step that could: said in the timeline (and counted),
+    // rather than an incident that silently pages nobody.
+    const { escalation } = pagingOf(incident, paging);
+    const laterSomeone = escalation.steps.some((s) => resolveTargets(s.notify, paging, now, policy, facts.overrides).some((c) => c.email));
+    if (!out.length && !laterSomeone) {
+      const key = drillOf(incident.groupLabels)?.live === false ? 'drill' : routeKey(paging, incident.team, incident.severity);
+      timeline.push({ at: now, actor: SYSTEM, kind: 'unpaged', route: key });
+    }
   } else if (raised) {
     out.push(...pages(now, 'severity_raised', incident, route, routed(), raised));
     if (incident.status === 'open') {
@@ -182,7 +192,7 @@ export function withPages(
         false,
       ),
     );
-  return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, facts.unconfigured ?? NONE, now);
+  return recordUnconfigured({ ...change, incident, timeline, pages: [...(change.pages ?? []), ...out] }, facts.unconfigured ?? NONE, now);
 }
 
 /**
@@ -199,7 +209,10 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
   const step = policy.steps[incident.escalationStep];
   const unackedMs = now - incident.openedAt;
   if (step) {
-    const people = resolveTargets(step.notify, paging, now, team, facts.overrides);
+    // The step's people, and whoever is on call now when the route pages the on-call: mentioned in
+    // Slack at opening, they get the step's e-mail as well (an override's on-call included).
+    const oncall = route.notify.includes(ONCALL) ? [ONCALL] : [];
+    const people = resolveTargets([...step.notify, ...oncall], paging, now, team, facts.overrides);
     const entry: TimelineEntry = {
       at: now,
       actor: SYSTEM,

@@ -89,6 +89,8 @@ export const PagingSections = {
   teams: Type.Optional(Type.Array(TeamSchema)),
   /** Where a drill (`alert-triage fire`) pages, unless it is run with --live or --to. */
   drill: Type.Optional(RouteSchema),
+  /** The on-call calendar feeds: how far ahead they reach (default 90d). */
+  calendar: Type.Optional(Type.Object({ horizon: Type.Optional(DurationText) }, { additionalProperties: false })),
 };
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- its type is what the parser returns

@@ -100,12 +100,15 @@ export function isCalendarDate(year: number, month: number, day: number): boolea
   return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
 
+/** The shape of an RFC 3339 date-time with an offset (whether the day and time exist is checked apart). */
+export const OFFSET_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
 /**
  * An RFC 3339 date-time with an offset ("2026-12-24T09:00:00+01:00", "…Z") as an instant, or
  * undefined when it is not one or names a day or time that does not exist.
  */
 export function parseOffsetDateTime(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/.exec(text);
+  const m = OFFSET_DATE_TIME.exec(text);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s = 0, oh = 0, om = 0] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x))) as number[];
   if (!isCalendarDate(y!, mo!, d!) || h! > 23 || mi! > 59 || s > 59 || oh > 23 || om > 59) return undefined;

@@ -17,6 +17,7 @@ export interface CurrentConfig {
 
 export class LiveConfig implements CurrentConfig {
   private config: TriageConfig;
+  private readonly listeners: ((config: TriageConfig) => void)[] = [];
 
   constructor(
     initial: TriageConfig,
@@ -43,6 +44,12 @@ export class LiveConfig implements CurrentConfig {
       throw err;
     }
     this.observe(true, this.clock.now());
+    for (const listener of this.listeners) listener(this.config);
     return this.config;
+  }
+
+  /** Calls `listener` after each reload that took (e.g. the on-call overrides of removed contacts are made void). */
+  onReload(listener: (config: TriageConfig) => void): void {
+    this.listeners.push(listener);
   }
 }

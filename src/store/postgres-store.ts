@@ -9,7 +9,8 @@ import type { GroupNotification, Incident, IncidentChange, IncidentState, Incide
 import { incidentKey } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
+import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
+import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
 import {
   ALERT_COLUMNS,
@@ -21,7 +22,6 @@ import {
   claimOrder,
   incidentList,
   incidentWrites,
-  overrideValues,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -33,9 +33,13 @@ import {
   type Engine,
   type IncidentRow,
   type OutboxRow,
-  type OverrideRow,
   type TimelineRow,
+  type StepRow,
+  type AlertNameRow,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -44,12 +48,20 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type CalendarFeed,
+  type NewCalendarFeed,
+  type OverridePage,
+  type RequestDecision,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
 
 /** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
@@ -146,9 +158,6 @@ const READ_GROUPS = `WITH active AS (
   )
   SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM (SELECT * FROM active UNION ALL SELECT * FROM last) i`;
 
-/** How stale the overrides may be after another replica changed them. */
-const OVERRIDES_RECHECK_MS = 1000;
-
 /** At most this many notifications in one group commit. */
 const GROUP_COMMIT_MAX = 64;
 
@@ -167,8 +176,16 @@ interface IncidentWithAlertsRow extends IncidentRow {
 }
 
 /** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
-const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
-const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
+const POSTGRES: Engine = {
+  json: (v) => v,
+  bool: (v) => v === true,
+  boolParam: (b) => b,
+  param: (n) => `$${n}`,
+  oneOf: (expr, n) => `${expr} = ANY ($${n}::text[])`,
+  listParam: (values) => [...values],
+};
+const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
+const ONCALL = oncallRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 
@@ -189,9 +206,6 @@ function stateOf(row: IncidentWithAlertsRow): IncidentState {
 export class PostgresStore implements IncidentStore {
   private closed = false;
   private readonly pageListeners: (() => void)[] = [];
-  /** The run-time overrides ending after `endingAfter`, as read at `at` (performance.now(); see listOverrides). */
-  private overrides: { endingAfter: number; rows: RuntimeOverride[]; at: number } | undefined;
-  private overridesGeneration = 0;
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
   private readonly arrivals: Arrival[] = [];
   private flushScheduled = false;
@@ -434,6 +448,64 @@ export class PostgresStore implements IncidentStore {
     };
   }
 
+  async incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    // One statement, so one snapshot: the incident, its count and the window of its alerts.
+    const [r] = await this.query<{ incident: IncidentRow & { version: number }; alerts: AlertRow[]; alert_count: number }>(
+      `SELECT row_to_json(i) AS incident,
+         (SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]')
+            FROM (SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3) a) AS alerts,
+         (SELECT count(*) FROM alerts WHERE incident_id = $1) AS alert_count
+       FROM incidents i WHERE i.id = $1`,
+      [id, window.limit, window.offset],
+    );
+    if (!r) return undefined;
+    return {
+      ...(toIncident(r.incident) as Incident & { id: number }),
+      version: r.incident.version,
+      alertCount: r.alert_count,
+      alerts: r.alerts.map(toAlert),
+    };
+  }
+
+  async incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    const [row] = await this.query<IncidentRow & { version: number }>(`SELECT * FROM incidents WHERE id = $1`, [id]);
+    return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+  }
+
+  async incidentVersion(id: number): Promise<number | undefined> {
+    return (await this.query<{ version: number }>(SQL.version, [id]))[0]?.version;
+  }
+
+  async timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    const params: unknown[] = [id, q.before?.at ?? Number.MAX_SAFE_INTEGER, q.before?.id ?? Number.MAX_SAFE_INTEGER, q.limit + 1];
+    if (q.kinds) params.push(POSTGRES.listParam(q.kinds));
+    return timelinePageOf(await this.query<Required<TimelineRow>>(SQL.timelinePage(q.kinds !== undefined), params), q.limit, toEntry);
+  }
+
+  async timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return (await this.query<TimelineRow>(SQL.timelineHead, [id, limit])).map(toEntry);
+  }
+
+  async timelineCount(id: number): Promise<number> {
+    return (await this.query<{ n: number }>(SQL.timelineCount, [id]))[0]!.n;
+  }
+
+  async checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return toSteps(await this.query<StepRow>(SQL.steps, [id]));
+  }
+
+  async alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    const [[totals], byName] = await Promise.all([
+      this.query<{ count: number; firing: number; earliest: number | null }>(SQL.alertTotals, [id]),
+      this.query<AlertNameRow>(
+        `SELECT coalesce(labels->>'alertname', fingerprint) AS alertname, count(*) AS count, count(*) FILTER (WHERE status = 'firing') AS firing
+         FROM alerts WHERE incident_id = $1 GROUP BY 1 ORDER BY count(*) DESC, coalesce(labels->>'alertname', fingerprint) COLLATE "C" LIMIT $2`,
+        [id, limit],
+      ),
+    ]);
+    return { count: totals!.count, firing: totals!.firing, earliestStart: totals!.earliest, byName };
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const { sql, params } = incidentList(POSTGRES, filter);
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
@@ -517,6 +589,8 @@ export class PostgresStore implements IncidentStore {
          WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
        ), entries AS (
          ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
+       ), versioned AS (
+         UPDATE incidents SET version = version + 1 FROM page WHERE incidents.id = page.incident_id RETURNING 1
        )
        SELECT count(*)::int AS done FROM page`,
       params,
@@ -563,44 +637,70 @@ export class PostgresStore implements IncidentStore {
     return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
-  /**
-   * Every paging decision asks (once per webhook); the answer changes only by this store's own writes,
-   * which drop the copy, or another replica's, seen within OVERRIDES_RECHECK_MS (as on SQLite).
-   */
-  async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    const cached = this.overrides;
-    const at = performance.now();
-    if (cached && endingAfter >= cached.endingAfter && at - cached.at < OVERRIDES_RECHECK_MS)
-      return cached.rows.filter((o) => o.to > endingAfter);
-    const generation = this.overridesGeneration;
-    const rows = (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
-    // A write of this store's since the read began: the rows read may be older than it.
-    if (generation === this.overridesGeneration) this.overrides = { endingAfter, rows, at };
-    return [...rows];
+  overridesAt(at: number): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.overridesAt(at));
+  }
+  overridesBetween(from: number, to: number): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.overridesBetween(from, to));
+  }
+  listOverrides(page: OverridePage): Promise<RuntimeOverride[]> {
+    return this.oncallRead(ONCALL.listOverrides(page));
+  }
+  getOverride(id: number): Promise<RuntimeOverride | undefined> {
+    return this.oncallRead(ONCALL.getOverride(id));
+  }
+  addOverride(o: NewOverride, maxOpen: number, at: number): Promise<RuntimeOverride | undefined> {
+    // The bound is counted and kept under a lock per rotation, so two replicas cannot both add the last one.
+    return this.oncallWrite(ONCALL.addOverride(o, maxOpen, at), `oncall:${o.team ?? ''}`);
+  }
+  endOverride(id: number, at: number, by: string): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.endOverride(id, at, by), `override:${id}`);
+  }
+  deleteOverride(id: number, by: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.deleteOverride(id, by, at), `override:${id}`);
+  }
+  voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]> {
+    return this.oncallWrite(ONCALL.voidOverrides(keep, at, reason), 'oncall:void');
+  }
+  oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
+    return this.oncallRead(ONCALL.oncallLog(q));
+  }
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  }
+  getOncallRequest(id: number): Promise<OncallRequest | undefined> {
+    return this.oncallRead(ONCALL.getOncallRequest(id));
+  }
+  pendingOncallRequests(contact: string): Promise<OncallRequest[]> {
+    return this.oncallRead(ONCALL.pendingOncallRequests(contact));
+  }
+  decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined> {
+    return this.oncallWrite(ONCALL.decideOncallRequest(id, d), `oncall:${id}`);
+  }
+  addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed> {
+    return this.oncallWrite(ONCALL.addCalendarFeed(f));
+  }
+  calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined> {
+    return this.oncallRead(ONCALL.calendarFeedByHash(hash));
+  }
+  calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
+    return this.oncallRead(ONCALL.calendarFeeds(createdBy));
+  }
+  revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
   }
 
-  async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    this.dropOverrides();
-    try {
-      const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
-      return { ...o, id: r!.id };
-    } finally {
-      this.dropOverrides();
-    }
+  /** An on-call read, its statements on one pooled connection. */
+  private oncallRead<T>(op: Op<T>): Promise<T> {
+    return this.onConnection((c) => driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows));
   }
 
-  async deleteOverride(id: number): Promise<boolean> {
-    this.dropOverrides();
-    try {
-      return (await this.statement(SQL.deleteOverride, [id])).length > 0;
-    } finally {
-      this.dropOverrides();
-    }
-  }
-
-  private dropOverrides(): void {
-    this.overrides = undefined;
-    this.overridesGeneration++;
+  /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
+  private oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
+    return this.tx(async (c) => {
+      if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
+      return driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
+    });
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
@@ -826,6 +926,15 @@ function writeStatement(incident: string): string {
            RETURNING 1
          ), timeline_written AS (
            ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), steps_written AS (
+           -- Each step's latest mark (one per step and change: the last one of the change wins).
+           INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+           SELECT DISTINCT ON (x.data->>'step') incident.id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
+           FROM incident, json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
+           WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
+           ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+             WHERE excluded.at >= checklist_steps.at
+           RETURNING 1
          ), pages_written AS (
            ${OUTBOX_INSERT}
            SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error

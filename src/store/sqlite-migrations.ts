@@ -175,6 +175,79 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   DROP INDEX outbox_due;
   CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
   `,
+  `
+  -- Bounded reads of a long incident (docs/performance.md): a version that moves on every change,
+  -- so that a live page polls one row; each checklist step's latest mark, one row a step, so that
+  -- a tick neither reads nor grows what a page reads; and the timeline by kind, newest first, so
+  -- that the notes, the pages sent and the latest review are read without the rest.
+  ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE checklist_steps (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    step        TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    note        TEXT,
+    PRIMARY KEY (incident_id, step)
+  ) WITHOUT ROWID;
+  INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT incident_id, step, state, actor, at, note FROM (
+      SELECT incident_id, json_extract(data, '$.step') AS step, json_extract(data, '$.state') AS state, actor, at,
+        json_extract(data, '$.note') AS note,
+        row_number() OVER (PARTITION BY incident_id, json_extract(data, '$.step') ORDER BY at DESC, id DESC) AS latest
+      FROM timeline WHERE kind = 'checklist')
+    WHERE latest = 1;
+  CREATE INDEX timeline_kind ON timeline (incident_id, kind, at, id);
+  -- A window of the alerts in start order without sorting them all (PostgreSQL has had it from the start).
+  CREATE INDEX alerts_window ON alerts (incident_id, starts_at, fingerprint);
+  `,
+  `
+  -- On-call you can plan (issue 23). Overrides: whose shift one takes over, and void instead of
+  -- deleted (a reload that removes its contact, a removal: the log keeps what was). The decision
+  -- reads the overrides in force at an instant: from_ms and until_ms are both indexed. The on-call
+  -- log: every change, with who. Requests another person answers (cover, swap). Calendar feeds: the
+  -- SHA-256 of each secret token, never the token.
+  ALTER TABLE oncall_overrides ADD COLUMN covers TEXT;
+  ALTER TABLE oncall_overrides ADD COLUMN void_reason TEXT;
+  CREATE INDEX oncall_overrides_from ON oncall_overrides (from_ms);
+  CREATE TABLE oncall_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    team        TEXT,
+    actor       TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    override_id INTEGER,
+    data        TEXT    NOT NULL
+  );
+  CREATE INDEX oncall_log_team ON oncall_log ((COALESCE(team, '')), id);
+  CREATE TABLE oncall_requests (
+    id            INTEGER PRIMARY KEY,
+    team          TEXT,
+    kind          TEXT    NOT NULL CHECK (kind IN ('cover', 'swap')),
+    contact       TEXT    NOT NULL,
+    asked         TEXT    NOT NULL,
+    from_ms       INTEGER NOT NULL,
+    until_ms      INTEGER NOT NULL CHECK (until_ms > from_ms),
+    swap_from_ms  INTEGER,
+    swap_until_ms INTEGER,
+    requested_by  TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'cancelled')),
+    created_at    INTEGER NOT NULL,
+    decided_at    INTEGER,
+    decided_by    TEXT
+  );
+  CREATE INDEX oncall_requests_pending ON oncall_requests (asked) WHERE status = 'pending';
+  CREATE TABLE calendar_feeds (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT    NOT NULL UNIQUE,
+    scope      TEXT    NOT NULL CHECK (scope IN ('contact', 'team')),
+    subject    TEXT    NOT NULL,
+    created_by TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE INDEX calendar_feeds_creator ON calendar_feeds (created_by);
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

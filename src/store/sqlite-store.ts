@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
+import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
+import { driveSync, oncallRecords, type Op } from './oncall-records.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
@@ -19,7 +20,6 @@ import {
   claimOrder,
   incidentList,
   incidentWrites,
-  overrideValues,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -31,9 +31,14 @@ import {
   type Engine,
   type IncidentRow,
   type OutboxRow,
-  type OverrideRow,
   type TimelineRow,
+  type StepRow,
+  type AlertNameRow,
+  stepValues,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
@@ -43,6 +48,10 @@ import {
   type IncidentDecider,
   type IncidentFilter,
   type IncidentStore,
+  type CalendarFeed,
+  type NewCalendarFeed,
+  type OverridePage,
+  type RequestDecision,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -50,6 +59,10 @@ import {
   type AlertWindow,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
 
 /**
@@ -109,8 +122,17 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
-const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1, boolParam: (b) => (b ? 1 : 0), param: () => '?' };
-const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
+const SQLITE: Engine = {
+  json: (v) => JSON.parse(v as string),
+  bool: (v) => v === 1,
+  boolParam: (b) => (b ? 1 : 0),
+  param: () => '?',
+  oneOf: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  listParam: (values) => JSON.stringify(values),
+};
+const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
+/** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
+const ONCALL = oncallRecords((n) => `$p${n}`);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
@@ -142,8 +164,13 @@ export class SqliteStore implements IncidentStore {
   private readonly commitAll: (fns: (() => unknown)[]) => unknown[];
   /** Runs a batch in one transaction, each write in a savepoint: a throw undoes that write only. */
   private readonly commitEach: (fns: (() => unknown)[]) => Outcome[];
-  /** The run-time overrides ending after `endingAfter`, as read at `version` of the database (see listOverrides). */
-  private overrides: { version: number; endingAfter: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
+  /**
+   * The run-time overrides in force from `from` until `until` (the next start or end), as read at
+   * `version` of the database (see overridesAt).
+   */
+  private overrides: { version: number; from: number; until: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
+  /** The on-call records' statements, by text. */
+  private readonly oncallStatements = new Map<string, Database.Statement<unknown[], Record<string, unknown>>>();
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
   /** listIncidents' statements, by text. */
@@ -255,11 +282,22 @@ export class SqliteStore implements IncidentStore {
       ),
       counts: db.prepare<[number], CountsRow>(SQL.counts),
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
-      overridesEndingAfter: db.prepare<[number], OverrideRow>(SQL.overridesEndingAfter),
-      addOverride: db.prepare<unknown[], { id: number }>(SQL.addOverride),
-      deleteOverride: db.prepare<[number], { id: number }>(SQL.deleteOverride),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
+      version: db.prepare<[number], number>(SQL.version).pluck(),
+      bumpVersion: db.prepare<[number]>(SQL.bumpVersion),
+      steps: db.prepare<[number], StepRow>(SQL.steps),
+      stepUpsert: db.prepare<unknown[]>(SQL.stepUpsert),
+      timelinePage: db.prepare<[number, number, number, number], Required<TimelineRow>>(SQL.timelinePage(false)),
+      // SQLite numbers `?` as they appear: the kinds come before the limit.
+      timelinePageOf: db.prepare<[number, number, number, string, number], Required<TimelineRow>>(SQL.timelinePage(true)),
+      timelineHead: db.prepare<[number, number], TimelineRow>(SQL.timelineHead),
+      timelineCount: db.prepare<[number], number>(SQL.timelineCount).pluck(),
+      alertTotals: db.prepare<[number], { count: number; firing: number; earliest: number | null }>(SQL.alertTotals),
+      alertNames: db.prepare<[number, number], AlertNameRow>(
+        `SELECT coalesce(json_extract(labels, '$.alertname'), fingerprint) AS alertname, count(*) AS count, sum(status = 'firing') AS firing
+         FROM alerts WHERE incident_id = ? GROUP BY 1 ORDER BY count DESC, alertname LIMIT ?`,
+      ),
     };
     for (const statement of Object.values(this.stmt)) mendingArguments(statement);
     this.people = {
@@ -351,6 +389,61 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      if (!row) return undefined;
+      return {
+        ...(toIncident(row) as Incident & { id: number }),
+        version: row.version,
+        alertCount: this.stmt.alertCount.get(id)!.n,
+        alerts: this.stmt.alertsWindow.all(id, window.limit, window.offset).map(toAlert),
+      };
+    });
+  }
+
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+    });
+  }
+
+  incidentVersion(id: number): Promise<number | undefined> {
+    return this.read(() => this.stmt.version.get(id));
+  }
+
+  timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    return this.read(() => {
+      const at = q.before?.at ?? Number.MAX_SAFE_INTEGER;
+      const before = q.before?.id ?? Number.MAX_SAFE_INTEGER;
+      // One more than a page says whether an older one exists.
+      const rows = q.kinds
+        ? this.stmt.timelinePageOf.all(id, at, before, SQLITE.listParam(q.kinds) as string, q.limit + 1)
+        : this.stmt.timelinePage.all(id, at, before, q.limit + 1);
+      return timelinePageOf(rows, q.limit, toEntry);
+    });
+  }
+
+  timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return this.read(() => this.stmt.timelineHead.all(id, limit).map(toEntry));
+  }
+
+  timelineCount(id: number): Promise<number> {
+    return this.read(() => this.stmt.timelineCount.get(id)!);
+  }
+
+  checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return this.read(() => toSteps(this.stmt.steps.all(id)));
+  }
+
+  alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    return this.read(() => {
+      const totals = this.stmt.alertTotals.get(id)!;
+      return { count: totals.count, firing: totals.firing, earliestStart: totals.earliest, byName: this.stmt.alertNames.all(id, limit) };
+    });
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
       const { sql, params } = incidentList(SQLITE, filter);
@@ -411,6 +504,7 @@ export class SqliteStore implements IncidentStore {
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
+      this.stmt.bumpVersion.run(page.incident_id);
       return true;
     });
   }
@@ -455,39 +549,99 @@ export class SqliteStore implements IncidentStore {
     return this.read(() => byChannel(this.stmt.queueDepth.all()));
   }
 
-  listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
+  overridesAt(at: number): Promise<RuntimeOverride[]> {
     return this.read(() => {
-      // Every paging decision asks; the answer changes only with this store's own writes (which
-      // drop the copy) or another connection's commit (which changes data_version). Any statement
-      // outside a transaction, even that pragma, takes WAL read locks (system calls), so another
-      // connection's commit is looked for at most once per OVERRIDES_RECHECK_MS.
+      // Every paging decision asks; the answer changes only at an override's start or end, with this
+      // store's own writes (which drop the copy) or another connection's commit (which changes
+      // data_version). Any statement outside a transaction, even that pragma, takes WAL read locks
+      // (system calls), so another connection's commit is looked for at most once per OVERRIDES_RECHECK_MS.
       const cached = this.overrides;
-      const at = performance.now();
-      if (cached && endingAfter >= cached.endingAfter) {
-        if (at - cached.checkedAt < OVERRIDES_RECHECK_MS) return cached.rows.filter((o) => o.to > endingAfter);
+      const now = performance.now();
+      if (cached && at >= cached.from && at < cached.until) {
+        if (now - cached.checkedAt < OVERRIDES_RECHECK_MS) return [...cached.rows];
         if (this.stmt.dataVersion.get() === cached.version) {
-          cached.checkedAt = at;
-          return cached.rows.filter((o) => o.to > endingAfter);
+          cached.checkedAt = now;
+          return [...cached.rows];
         }
       }
       const version = this.stmt.dataVersion.get() as number;
-      const rows = this.stmt.overridesEndingAfter.all(endingAfter).map(toOverride);
-      this.overrides = { version, endingAfter, rows, checkedAt: at };
+      const rows = this.oncall(ONCALL.overridesAt(at));
+      const next = this.oncall(ONCALL.nextOverrideStart(at)) ?? Infinity;
+      const until = Math.min(next, ...rows.map((o) => o.to));
+      this.overrides = { version, from: at, until, rows, checkedAt: now };
       return [...rows];
     });
   }
 
-  addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    return this.run(() => {
-      this.overrides = undefined;
-      return { ...o, id: this.stmt.addOverride.get(overrideValues(o))!.id };
+  overridesBetween(from: number, to: number): Promise<RuntimeOverride[]> {
+    return this.read(() => this.oncall(ONCALL.overridesBetween(from, to)));
+  }
+  listOverrides(page: OverridePage): Promise<RuntimeOverride[]> {
+    return this.read(() => this.oncall(ONCALL.listOverrides(page)));
+  }
+  getOverride(id: number): Promise<RuntimeOverride | undefined> {
+    return this.read(() => this.oncall(ONCALL.getOverride(id)));
+  }
+  addOverride(o: NewOverride, maxOpen: number, at: number): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.addOverride(o, maxOpen, at));
+  }
+  endOverride(id: number, at: number, by: string): Promise<RuntimeOverride | undefined> {
+    return this.oncallWrite(ONCALL.endOverride(id, at, by));
+  }
+  deleteOverride(id: number, by: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.deleteOverride(id, by, at));
+  }
+  voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]> {
+    return this.oncallWrite(ONCALL.voidOverrides(keep, at, reason));
+  }
+  oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
+    return this.read(() => this.oncall(ONCALL.oncallLog(q)));
+  }
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  }
+  getOncallRequest(id: number): Promise<OncallRequest | undefined> {
+    return this.read(() => this.oncall(ONCALL.getOncallRequest(id)));
+  }
+  pendingOncallRequests(contact: string): Promise<OncallRequest[]> {
+    return this.read(() => this.oncall(ONCALL.pendingOncallRequests(contact)));
+  }
+  decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined> {
+    return this.oncallWrite(ONCALL.decideOncallRequest(id, d));
+  }
+  addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed> {
+    return this.oncallWrite(ONCALL.addCalendarFeed(f));
+  }
+  calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined> {
+    return this.read(() => this.oncall(ONCALL.calendarFeedByHash(hash)));
+  }
+  calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
+    return this.read(() => this.oncall(ONCALL.calendarFeeds(createdBy)));
+  }
+  revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
+    return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
+  }
+
+  /** Runs an on-call operation's statements here and now (inside a write of the group commit, or as a read). */
+  private oncall<T>(op: Op<T>): T {
+    return driveSync(op, ({ sql, params }) => {
+      let statement = this.oncallStatements.get(sql);
+      if (!statement) {
+        statement = mendingArguments(this.db.prepare<unknown[], Record<string, unknown>>(sql));
+        this.oncallStatements.set(sql, statement);
+      }
+      const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
+      if (statement.reader) return statement.all(named);
+      statement.run(named);
+      return [];
     });
   }
 
-  deleteOverride(id: number): Promise<boolean> {
+  /** An on-call operation that writes: one write of the group commit; the overrides' copy is dropped. */
+  private oncallWrite<T>(op: Op<T>): Promise<T> {
     return this.run(() => {
       this.overrides = undefined;
-      return this.stmt.deleteOverride.get(id) !== undefined;
+      return this.oncall(op);
     });
   }
 
@@ -598,6 +752,8 @@ export class SqliteStore implements IncidentStore {
     }
     this.insertRows(ALERT_ROWS, alerts);
     this.insertTimeline(id, change.timeline);
+    const steps = stepValues(id, change.timeline);
+    for (let n = 0; n < steps.length; n += 6) this.stmt.stepUpsert.run(...steps.slice(n, n + 6));
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
       pages.push(

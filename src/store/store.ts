@@ -9,9 +9,12 @@ import type {
 import type { Lease, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
-import type { RuntimeOverride } from '../paging/oncall.js';
+import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
 import type { Identity, SignInMethod } from '../people/person.js';
+import type { Alert } from '../incidents/model.js';
+import type { StepStatus } from '../incidents/checklist.js';
+import type { TimelineEntry, TimelineKind } from '../incidents/timeline.js';
 
 /** Filters of GET /api/incidents. */
 export interface IncidentFilter {
@@ -26,6 +29,44 @@ export interface IncidentFilter {
 export interface AlertWindow {
   offset: number;
   limit: number;
+}
+
+/** Where a page of the timeline ends: the oldest entry shown (its time and its row id); the next page is older. */
+export interface TimelineCursor {
+  at: number;
+  id: number;
+}
+
+/** A page of an incident's timeline, newest first: at most `limit` entries older than `before` (the newest when left out), of `kinds` only if given. */
+export interface TimelineQuery {
+  before?: TimelineCursor | undefined;
+  limit: number;
+  kinds?: readonly TimelineKind[] | undefined;
+}
+
+/** The entries of a TimelineQuery in time order (oldest first), and the cursor of the next older page, null when there is none. */
+export interface TimelinePage {
+  entries: TimelineEntry[];
+  older: TimelineCursor | null;
+}
+
+/** An incident without its timeline, as the pages and the API read it: one window of its alerts, their count, and its version. */
+export type IncidentHead = Incident & {
+  id: number;
+  /** Moves on every committed change to the incident, its alerts, its timeline or its checklist: the live pages poll it. */
+  version: number;
+  alertCount: number;
+  alerts: Alert[];
+};
+
+/** What a bounded report reads of an incident's alerts: counts, the earliest start, and the most frequent names. */
+export interface AlertSummary {
+  count: number;
+  firing: number;
+  /** The earliest positive startsAt, null when no alert has one. */
+  earliestStart: number | null;
+  /** The `limit` most frequent alertnames (the fingerprint where an alert has none), most frequent first. */
+  byName: { alertname: string; count: number; firing: number }[];
 }
 
 /** Counts by severity that the gauges are rebuilt from on every scrape. */
@@ -87,6 +128,22 @@ export interface IncidentRecords {
    * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
    */
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
+  /** One incident without its timeline: a window of its alerts, their count and its version; reads no timeline entry. */
+  incidentHead(id: number, alerts: AlertWindow): Promise<IncidentHead | undefined>;
+  /** The incident's row alone, with its version: no alert, no timeline entry. */
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined>;
+  /** The incident's version alone (IncidentHead.version), one row: what a live page polls. Undefined when there is no such incident. */
+  incidentVersion(id: number): Promise<number | undefined>;
+  /** A page of the timeline, newest first (see TimelineQuery); reads at most `limit` + 1 entries. */
+  timelinePage(id: number, query: TimelineQuery): Promise<TimelinePage>;
+  /** The oldest `limit` entries, in time order. */
+  timelineHead(id: number, limit: number): Promise<TimelineEntry[]>;
+  /** How many entries the timeline holds. */
+  timelineCount(id: number): Promise<number>;
+  /** Where each checklist step that was ever marked stands (its latest mark), kept as marks are written: one row a step. */
+  checklistState(id: number): Promise<Map<string, StepStatus>>;
+  /** The alerts' counts and their `limit` most frequent names. */
+  alertSummary(id: number, limit: number): Promise<AlertSummary>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
 }
@@ -146,13 +203,71 @@ export interface ChannelStateStore {
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
 }
 
-/** Run-time on-call overrides (the on-call API and page). */
+/** A page of the run-time overrides not yet ended at `endingAfter`, by id. */
+export interface OverridePage {
+  endingAfter: number;
+  /** One rotation's: a team id, or null for the top level's; every rotation's when left out. */
+  team?: string | null;
+  /** The last id of the page before. */
+  afterId?: number;
+  limit: number;
+}
+
+/** The answer to a pending on-call request, with the overrides an acceptance makes. */
+export interface RequestDecision {
+  status: 'accepted' | 'declined' | 'cancelled';
+  by: string;
+  at: number;
+  overrides: NewOverride[];
+  /** The per-rotation bound on open overrides (an override beyond it is not made). */
+  maxOpen: number;
+}
+
+/** A calendar feed's secret URL: only the SHA-256 of its token is stored. */
+export interface CalendarFeed {
+  id: number;
+  tokenHash: string;
+  /** One person's shifts (subject: a contact id) or a team's (subject: a team id, '' for the top level's). */
+  scope: 'contact' | 'team';
+  subject: string;
+  /** Who made it (the viewer's name); they alone list and revoke it. */
+  createdBy: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+export type NewCalendarFeed = Omit<CalendarFeed, 'id' | 'revokedAt'>;
+
+/**
+ * Run-time on-call records (the on-call API and pages): overrides, the on-call log that every change
+ * of them writes in the same transaction, requests that another person answers, calendar feeds.
+ */
 export interface OverrideStore {
-  /** Run-time on-call overrides that end after `endingAfter`, oldest first. */
-  listOverrides(endingAfter: number): Promise<RuntimeOverride[]>;
-  addOverride(override: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride>;
-  /** False when there was no such override. */
-  deleteOverride(id: number): Promise<boolean>;
+  /** The overrides in force at `at`, oldest first: what a paging decision reads (an index, not a scan). */
+  overridesAt(at: number): Promise<RuntimeOverride[]>;
+  /** The overrides that overlap [from, to), oldest first (the schedule, the feeds). */
+  overridesBetween(from: number, to: number): Promise<RuntimeOverride[]>;
+  /** A page of the overrides not yet ended, by id. */
+  listOverrides(page: OverridePage): Promise<RuntimeOverride[]>;
+  getOverride(id: number): Promise<RuntimeOverride | undefined>;
+  /** Stores it and its log entry; undefined when its rotation has `maxOpen` overrides not yet ended at `at`. */
+  addOverride(override: NewOverride, maxOpen: number, at: number): Promise<RuntimeOverride | undefined>;
+  /** Ends it at `at` (one not started yet is cancelled); undefined when there is no live override `id` that ends later. */
+  endOverride(id: number, at: number, by: string): Promise<RuntimeOverride | undefined>;
+  /** Removes it (kept as void, with its log entry). False when there was no such override. */
+  deleteOverride(id: number, by: string, at: number): Promise<boolean>;
+  /** Marks void, with `reason`, the overrides not yet ended whose contact is not in `keep`; returns them. */
+  voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]>;
+  /** The newest entries of the on-call log, newest first: one rotation's, or all. */
+  oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]>;
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest>;
+  getOncallRequest(id: number): Promise<OncallRequest | undefined>;
+  pendingOncallRequests(contact: string): Promise<OncallRequest[]>;
+  /** Answers a pending request (once: undefined when it was answered already). */
+  decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined>;
+  addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed>;
+  calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined>;
+  calendarFeeds(createdBy: string): Promise<CalendarFeed[]>;
+  revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean>;
 }
 
 /** A signed-in browser: the cookie holds a random id, the store only its SHA-256 (`idHash`). */

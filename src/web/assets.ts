@@ -17,6 +17,10 @@ h4{font-size:.9rem;margin:.5rem 0 .25rem}
 ul,ol{padding-left:1.2rem}
 ul.incidents,ul.checklist,ul.alerts,ul.paging,ul.notes{list-style:none;padding:0}
 li.incident{background:#fff;border-left:6px solid #999;margin:.5rem 0;padding:.5rem .75rem;border-radius:4px}
+li.incident.sev-critical{border-left-color:#b00020}li.incident.sev-high{border-left-color:#e07000}li.incident.sev-medium{border-left-color:#b59a00}li.incident.sev-low{border-left-color:#3d7d1a}
+.badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.85rem;font-weight:700;line-height:1.5}
+.badge.sev-critical{background:#b00020;color:#fff}.badge.sev-high{background:#e07000;color:#1b1f24}.badge.sev-medium{background:#f2d600;color:#1b1f24}.badge.sev-low{background:#d8ecd0;color:#1b4d0c}
+.number{color:#57606a;font-weight:600}
 li.incident a{display:block;font-weight:600;text-decoration:none;color:inherit}
 .meta,.muted,.by{color:#57606a;font-size:.9rem}
 .sev-critical{border-color:#d0021b}.sev-high{border-color:#f5a623}.sev-medium{border-color:#c9b800}.sev-low{border-color:#5a9e1b}
@@ -36,13 +40,25 @@ form.filters select{width:auto}
 button{padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;cursor:pointer}
 button.primary{background:#0b57d0;color:#fff;border-color:#0b57d0}
 button.small{min-height:32px;padding:.2rem .6rem;font-size:.85rem}
-.actions{padding:.5rem 0}
+.actions{padding:.5rem 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.actions form.inline{margin:0}
 li.step{background:#fff;margin:.35rem 0;padding:.4rem .6rem;border-radius:4px}
 li.step.done{background:#eef8ee}
 li.step.problem{background:#fff4e0}
-.step-form{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
-.step-form input[type=checkbox]{width:1.4rem;height:1.4rem;flex:0 0 auto}
-.step-form label{flex:1 1 12rem}
+.step-row{display:flex;align-items:flex-start;gap:.5rem}
+.step-row input[type=checkbox]{width:1.4rem;height:1.4rem;flex:0 0 auto;margin:.1rem 0 0}
+.step-row label{flex:1 1 auto}
+details.section{margin:.5rem 0}
+details.section>summary{cursor:pointer;padding:.5rem .25rem;font-weight:600;min-height:44px}
+details.problem>summary{cursor:pointer;font-size:.9rem;color:#57606a;padding:.25rem 0}
+.js .nojs{display:none}
+a.link-button{display:inline-flex;align-items:center;padding:.5rem 1rem;border:1px solid #57606a;border-radius:4px;background:#fff;min-height:44px;color:inherit;text-decoration:none;vertical-align:top}
+.report{background:#fff;padding:.5rem .75rem;border-radius:4px}
+.report h2{font-size:1.2rem}
+.table-scroll{overflow-x:auto;margin:.5rem 0}
+.report table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+.report th,.report td{border:1px solid #d0d4da;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:normal;word-break:normal}
+.report td{min-width:6rem}
 dl.labels{display:grid;grid-template-columns:minmax(5rem,max-content) 1fr;gap:.1rem .75rem;margin:0;font-size:.9rem}
 dl.labels dt{font-weight:600}
 dl.labels dd{margin:0}
@@ -55,6 +71,22 @@ ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-i
 .notice{background:#eef4ff;border:1px solid #0b57d0;border-radius:4px;padding:.25rem .75rem;margin:.5rem 0}
 code.secret{display:block;padding:.5rem;background:#fff;border:1px dashed #57606a;user-select:all}
 a.button{display:inline-block;padding:.6rem 1rem;border-radius:4px;background:#0b57d0;color:#fff;text-decoration:none;font-weight:600}
+ol.timeline{list-style:none;padding-left:0}
+nav.rotations{display:flex;flex-wrap:wrap;gap:.25rem 1rem;background:none;color:inherit;padding:0 0 .5rem}
+nav.rotations a{color:#0b57d0}
+p.now{font-size:1.1rem;background:#fff;padding:.6rem .75rem;border-radius:4px;border-left:6px solid #2c6e2f}
+ul.shifts,ul.requests,ul.feeds{list-style:none;padding:0}
+li.shift{background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px;border-left:6px solid #8c959f}
+li.shift.override{border-left-color:#8a5300}
+li.shift.mine{background:#f1f8ff}
+.badge{display:inline-block;font-size:.8rem;background:#fff4e0;color:#6b4100;border-radius:3px;padding:0 .35rem;margin-left:.35rem}
+.yours{color:#57606a;font-size:.85rem}
+.shift-actions{display:flex;flex-wrap:wrap;gap:.25rem .5rem;margin-top:.35rem}
+.shift-actions form{margin:0}
+.shift-actions label{font-size:.85rem}
+.shift-actions select{width:auto;max-width:100%;padding:.2rem}
+code.feed-url{display:block;background:#fff;padding:.4rem;border:1px solid #d0d4da;border-radius:4px}
+ol.log li{margin:.25rem 0}
 `;
 
 /**
@@ -81,10 +113,27 @@ export const APP_JS = `
       else els[i].textContent = fmt(left);
     }
   }
+  // A checklist box is sent alone as soon as it changes (the one step's form), so the whole
+  // checklist's "Save checklist" button, which is for pages without this script, is hidden.
+  document.documentElement.className += ' js';
+  function field(form, name, value) {
+    var input = document.createElement('input');
+    input.type = 'hidden'; input.name = name; input.value = value;
+    form.appendChild(input);
+  }
+  function sendStep(box) {
+    var save = box.form, f = document.createElement('form');
+    f.method = 'post'; f.action = save.getAttribute('data-step-action'); f.hidden = true;
+    field(f, '_csrf', save.querySelector('input[name=_csrf]').value);
+    field(f, 'step', box.getAttribute('data-step'));
+    if (box.checked) field(f, 'done', 'on');
+    document.body.appendChild(f);
+    f.submit();
+  }
   function bindAutosubmit(root) {
-    var boxes = root.querySelectorAll('input[data-autosubmit]');
+    var boxes = root.querySelectorAll('input[data-step]');
     for (var i = 0; i < boxes.length; i++) {
-      boxes[i].addEventListener('change', function (ev) { var f = ev.target.form; if (f.requestSubmit) f.requestSubmit(); else f.submit(); });
+      boxes[i].addEventListener('change', function (ev) { sendStep(ev.target); });
     }
   }
   var liveUrl = document.body.getAttribute('data-live-url');
@@ -107,17 +156,48 @@ export const APP_JS = `
   function poll() {
     if (busy || document.hidden) return;
     busy = true;
-    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
+    // The version this page has: an incident's live URL answers 304, no body, while it stands.
+    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json', 'if-none-match': '"' + version + '"' } })
+      .then(function (r) { if (r.status === 304) return null; if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
       .then(function (body) {
-        return body.version !== version ? refresh() : null;
+        return body && body.version !== version ? refresh() : null;
       })
       .catch(function () {})
       .then(function () { busy = false; });
   }
+  // Times shown in a rotation's zone get the browser's own beside them when its zone differs.
+  function localTimes() {
+    var els = document.querySelectorAll('time[data-zone]'), zone, f;
+    if (!els.length) return;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      f = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    } catch (e) { return; }
+    var differs = false;
+    for (var i = 0; i < els.length; i++) {
+      if (els[i].getAttribute('data-zone') === zone) continue;
+      differs = true;
+      var span = document.createElement('span');
+      span.className = 'yours';
+      span.textContent = ' (yours: ' + f.format(new Date(els[i].getAttribute('datetime'))).replace(',', '') + ')';
+      els[i].after(span);
+    }
+    var note = document.getElementById('viewer-zone');
+    if (note) note.textContent = differs ? 'Yours, in ' + zone + ', in brackets.' : 'Your browser is in that zone too.';
+  }
   bindAutosubmit(document);
+  localTimes();
   tick();
   setInterval(tick, 1000);
   if (liveUrl) { poll(); setInterval(poll, 2000); }
 })();
 `;
+
+/**
+ * /favicon.ico: a 32×32 red square with a white "!" (a PNG inside an ICO, 172 bytes), so that the
+ * browser's own request for it is not a 404 in every log.
+ */
+export const FAVICON_ICO = Buffer.from(
+  'AAABAAEAICAAAAEAIACWAAAAFgAAAIlQTkcNChoKAAAADUlIRFIAAAAgAAAAIAgGAAAAc3p69AAAAF1JREFUeNpjYMABNjAo/KcmZiAGUNtSkhxDL8uxOoLelmM4YmQ7gFzN6IBsR4w6YNQBow4YdcCoA0YdMGQdQLUqedQBo4lwwB1AbruQGg4YbZYPnq7ZoOicDlT3HABGSnPKJLtMvgAAAABJRU5ErkJggg==',
+  'base64',
+);

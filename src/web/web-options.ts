@@ -1,7 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
+import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
+import type { OncallService } from '../service/oncall-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -10,10 +12,12 @@ import type { WebAuth } from './session.js';
 /** What the incident pages need; every plugin of src/web/plugins/ gets the same options. */
 export interface WebRoutesOptions {
   service: IncidentService;
+  /** The rotations' schedules and changes (the /oncall pages). */
+  oncall: OncallService;
   store: IncidentStore;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
-  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig };
+  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };
   /** Signs the session and CSRF cookies (SESSION_SECRET); never logged or shown. */
   sessionSecret: string;
   /** The built-in sign-in checks this token (API_TOKEN); without it any token signs in (local trial). */

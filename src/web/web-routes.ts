@@ -5,6 +5,7 @@ import incidentPages from './plugins/incident-pages.js';
 import liveUpdates from './plugins/live-updates.js';
 import me from './plugins/me.js';
 import oidcSignIn from './plugins/oidc.js';
+import oncallPages from './plugins/oncall-pages.js';
 import security from './plugins/security.js';
 import session from './plugins/session.js';
 import staticAssets from './plugins/static-assets.js';
@@ -30,4 +31,5 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(incidentActions, opts);
   await app.register(liveUpdates, opts);
   await app.register(me, opts);
+  await app.register(oncallPages, opts);
 }

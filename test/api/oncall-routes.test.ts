@@ -86,6 +86,7 @@ t.test('overrides: created (201, with an id), listed, applied at once, removed; 
     until: '2026-11-24T07:00:00.000Z',
     by: 'bob',
     createdAt: '2026-11-23T22:08:00.000Z',
+    covers: null,
   });
   t.match((await api(app, 'GET', '/api/oncall?team=payments')).body, {
     current: { contact: { id: 'bob' }, override: true, until: '2026-11-24T07:00:00.000Z' },
@@ -109,8 +110,11 @@ t.test('overrides: created (201, with an id), listed, applied at once, removed; 
   const bad: [object, RegExp][] = [
     [{ team: 'nobody', contact: 'bob', from: '2026-11-24T00:00:00Z', until: '2026-11-24T01:00:00Z' }, /no team "nobody"/],
     [{ team: 'payments', contact: 'zoe', from: '2026-11-24T00:00:00Z', until: '2026-11-24T01:00:00Z' }, /no contact "zoe"/],
-    [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00Z', until: '2026-11-24T01:00:00Z' }, /until: must be after from/],
-    [{ team: 'payments', contact: 'bob', from: 'tomorrow', until: '2026-11-24T01:00:00Z' }, /from/],
+    [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00Z', until: '2026-11-24T01:00:00Z' }, /until must be after from/],
+    [
+      { team: 'payments', contact: 'bob', from: 'tonight', until: '2026-11-24T01:00:00Z' },
+      /^from must be a date and time with an offset, like 2026-12-24T18:00\+01:00$/,
+    ],
     [{ team: 'payments', contact: 'bob', from: '2026-11-24T01:00:00', until: '2026-11-24T02:00:00Z' }, /from/],
     [
       { team: 'payments', contact: 'bob', from: '2026-13-45T01:00:00Z', until: '2026-11-24T02:00:00Z' },

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { SMTPServer } from 'smtp-server';
@@ -131,4 +131,51 @@ t.test('an invalid environment fails one check and holds back those that read it
     lines.some((l) => /^✗ (config|store|slack|smtp)/.test(l)),
     'the one cause is reported once',
   );
+});
+
+t.test('a channel the routing sends to but that is not configured is a ✗ line naming the routes that will not be delivered', async (t) => {
+  const dir = tempDir(t);
+  const run = async (env: Record<string, string>) => {
+    const { lines, io } = capture();
+    const code = await main(
+      ['doctor', '--url', 'http://127.0.0.1:1'],
+      { DATABASE_URL: `sqlite:${join(dir, 'd.db')}`, WEBHOOK_TOKEN: 'w', API_TOKEN: 'a', ...env },
+      io,
+    );
+    return { code, lines };
+  };
+  // The shipped config posts every severity to Slack, and e-mails Critical and High and their escalation steps.
+  const shipped = await run({});
+  t.equal(shipped.code, 1);
+  t.match(shipped.lines, [
+    /^✓ config/,
+    /^✓ environment/,
+    /^✓ store/,
+    /^✗ slack: not configured \(SLACK_BOT_TOKEN unset\), but routing\.critical, routing\.high, routing\.medium and routing\.low send to it: those pages will not be delivered$/,
+    /^✗ smtp: not configured \(SMTP_URL unset\), but routing\.critical, escalation\.critical\.steps\[0\], escalation\.critical\.steps\[1\], routing\.high, escalation\.high\.steps\[0\] .*send to it: those pages will not be delivered$/,
+  ]);
+
+  // A team with rooms of its own is named too; what it inherits is named once, at the top level.
+  const file = join(dir, 'teams.yml');
+  writeFileSync(
+    file,
+    `sla: {critical: 5m, high: 1h, medium: 4h, low: 24h}
+classification: {defaultSeverity: low, rules: []}
+contacts: [{id: alice, name: Alice, email: alice@example.com}]
+routing:
+  critical: {channels: [], notify: [alice], email: true}
+  high: {channels: [], notify: [alice], email: true}
+  medium: {channels: []}
+  low: {channels: []}
+teams:
+  - {id: payments, name: Payments, match: ['team="payments"'], routing: {critical: {channels: ["#payments"]}}}
+`,
+  );
+  const teams = await run({ TRIAGE_CONFIG: file, SMTP_URL: 'smtp://127.0.0.1:1' });
+  t.match(teams.lines.join('\n'), /^✗ slack: not configured \(SLACK_BOT_TOKEN unset\), but teams\[0\]\.routing\.critical sends to it: /m);
+
+  // Nothing routed to Slack: not configured is neutral, as before.
+  writeFileSync(file, readFileSync(file, 'utf8').replace('channels: ["#payments"]', 'channels: []'));
+  const none = await run({ TRIAGE_CONFIG: file, SMTP_URL: 'smtp://127.0.0.1:1' });
+  t.match(none.lines.join('\n'), /^- slack: not configured \(SLACK_BOT_TOKEN unset\)$/m);
 });

@@ -27,15 +27,16 @@ t.test('alert-triage oncall asks the running receiver, overrides included; --tea
   let c = capture();
   t.equal(await main(['oncall', '--url', url], { API_TOKEN }, c.io), 0, c.lines.join('\n'));
   t.same(c.lines, [
+    // Times in each rotation's zone, as the heading says (UTC under a Europe/Berlin-style heading was issue 23's finding).
     '(top level) — Europe/Paris',
-    '  now:  Dan Okafor (dan) from 2026-11-23T08:00:00.000Z until 2026-11-30T08:00:00.000Z',
-    '  next: Alice Martin (alice) from 2026-11-30T08:00:00.000Z until 2026-12-07T08:00:00.000Z',
+    '  now:  Dan Okafor (dan) from Mon, 23 Nov 2026, 09:00 until Mon, 30 Nov 2026, 09:00',
+    '  next: Alice Martin (alice) from Mon, 30 Nov 2026, 09:00 until Mon, 7 Dec 2026, 09:00',
     'payments — Europe/Paris',
-    '  now:  Bob Chen (bob) from 2026-11-23T22:00:00.000Z until 2026-11-24T07:00:00.000Z, override',
-    '  next: Alice Martin (alice) from 2026-11-24T07:00:00.000Z until 2026-11-30T08:00:00.000Z',
+    '  now:  Bob Chen (bob) from Mon, 23 Nov 2026, 23:00 until Tue, 24 Nov 2026, 08:00, override',
+    '  next: Alice Martin (alice) from Tue, 24 Nov 2026, 08:00 until Mon, 30 Nov 2026, 09:00',
     'platform — America/New_York',
-    '  now:  Carol Diaz (carol) from 2026-11-23T13:00:00.000Z until 2026-11-24T13:00:00.000Z',
-    '  next: Dan Okafor (dan) from 2026-11-24T13:00:00.000Z until 2026-11-25T13:00:00.000Z',
+    '  now:  Carol Diaz (carol) from Mon, 23 Nov 2026, 08:00 until Tue, 24 Nov 2026, 08:00',
+    '  next: Dan Okafor (dan) from Tue, 24 Nov 2026, 08:00 until Wed, 25 Nov 2026, 08:00',
   ]);
 
   c = capture();

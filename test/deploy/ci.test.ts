@@ -68,3 +68,16 @@ t.test('CI installs every Debian package a test needs, so none of them skips the
   t.ok(wanted.has('chromium'), 'the browser tests need chromium');
   for (const pkg of wanted) t.match(install, new RegExp(`\\s${pkg.replace(/[.+]/g, '\\$&')}(\\s|$)`), `.ci/run installs ${pkg}`);
 });
+
+t.test('CI runs the suite on Node 22 LTS as well, with better-sqlite3 built against its headers', async (t) => {
+  t.ok(
+    commands.indexOf('.ci/node22') > commands.indexOf('npm ci && npm test'),
+    '.ci/run calls .ci/node22 after the suite on the host Node',
+  );
+  const node22 = readFileSync(join(ROOT, '.ci/node22'), 'utf8');
+  t.ok(statSync(join(ROOT, '.ci/node22')).mode & 0o111, 'executable');
+  t.match(node22, /npm install --no-save [^\n]*"node@\$NODE22_VERSION"/, "the npm registry's node package");
+  t.match(node22, /npm_config_nodedir="\$dist" npm rebuild better-sqlite3/, 'compiled against that Node, from its own headers');
+  t.match(node22, /^npx tap "\$@"$/m, 'then the suite');
+  t.match(node22, /^trap restore EXIT$/m, "and the host Node's build of better-sqlite3 is put back, even on failure");
+});

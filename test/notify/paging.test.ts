@@ -125,9 +125,10 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
     .postedTo('#security-incident')
     .slice(1)
     .map((m) => m.text);
-  t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> Escalated \\(step 1 of 2`)]);
+  // The step's people, and the on-call (dan), whom the critical route pages: the step's e-mail reaches him too.
+  t.match(thread, [/Response deadline missed/, new RegExp(`^<@${ALICE}> <@${BOB}> <@${DAN}> Escalated \\(step 1 of 2`)]);
   t.match(mail.received.at(-1)!.mail.inReplyTo, '<incident-1@example.com>', 'the escalation e-mail threads under the first one');
-  t.same(mail.received.at(-1)!.rcptTo.sort(), ['alice@example.com', 'bob@example.com']);
+  t.same(mail.received.at(-1)!.rcptTo.sort(), ['alice@example.com', 'bob@example.com', 'dan@example.com']);
 
   clock.advance(10 * MIN);
   await app.triage.scheduler.tick();

@@ -128,7 +128,7 @@ t.test("run-time overrides win over the rotation and the config's overrides, acr
 });
 
 t.test("overridesOf picks one rotation's overrides, oldest first", async (t) => {
-  const o = (id: number, team: string | null) => ({ id, team, contact: 'x', from: 0, to: 1, by: 'api', createdAt: 0 });
+  const o = (id: number, team: string | null) => ({ id, team, contact: 'x', from: 0, to: 1, by: 'api', createdAt: 0, covers: null });
   t.same(
     overridesOf([o(3, 'payments'), o(1, null), o(2, 'payments')], 'payments').map((x) => x.id),
     [2, 3],

@@ -192,8 +192,8 @@ t.test("teams: an incident is routed by its labels and paged by its team's on-ca
 
   // A run-time override for payments pages bob instead of alice; one for another rotation changes nothing here.
   const overrides = [
-    { id: 1, team: 'payments', contact: 'bob', from: T0 - MIN, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 - MIN },
-    { id: 2, team: null, contact: 'alice', from: T0 - MIN, to: T0 + 60 * MIN, by: 'alice', createdAt: T0 - MIN },
+    { id: 1, team: 'payments', contact: 'bob', from: T0 - MIN, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 - MIN, covers: null },
+    { id: 2, team: null, contact: 'alice', from: T0 - MIN, to: T0 + 60 * MIN, by: 'alice', createdAt: T0 - MIN, covers: null },
   ];
   const alert = incomingAlert('b', 'ServiceDown');
   const overridden = withPages(

@@ -112,3 +112,23 @@ t.test('/-/reload needs the API token and refuses without a file to read', async
   t.equal(res.statusCode, 400);
   t.match(res.json().message, /started without a config file/);
 });
+
+t.test("whoever an override puts on call gets the escalation's e-mail too, not only a Slack mention (issue 23 point 7)", async (t) => {
+  // Medium pages the on-call in Slack only; its escalation step (after 4h, devops: carol and dan)
+  // pages by e-mail. Bob took the top level's shift: he was mentioned in Slack, and the escalation
+  // e-mail went to the others, not to him.
+  const { app, drain, fastForward, expect } = await teamsApp(t);
+  t.equal(
+    (await api(app, 'POST', '/api/oncall/overrides', { contact: 'bob', from: '2026-11-23T22:00:00Z', until: '2026-11-25T08:00:00Z' }))
+      .status,
+    201,
+  );
+  await postWebhook(app, payload(uniqueGroup(), [alert('CacheSlow', { labels: { triage_severity: 'medium' } })]));
+  await drain();
+  expect.slack('#incidents', /^<@U0000000B02> \[MEDIUM\] CacheSlow/);
+  await fastForward(4 * 3600_000 + 60_000, 60_000);
+  expect.slack('#incidents', /<@U0000000B02> Response deadline missed/);
+  expect.slack('#incidents', /Escalated \(step 1 of 1/);
+  expect.email(['bob@example.com', 'carol@example.com', 'dan@example.com'], /\[MEDIUM\] CacheSlow/);
+  expect.nothingElse();
+});

@@ -309,6 +309,140 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.match(got.timeline.at(-2), { step: 'PRESERVE: save all logs', state: 'done' });
   });
 
+  t.test('the timeline is read a page at a time, newest first, by a cursor; the whole of it only on purpose', async (t) => {
+    const store = await makeStore(t);
+    const id = (await apply(store, group('long', [incoming('x', 'DDoSAttack')]), decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    // Two entries at one instant: the row id orders them, and the cursor must not lose either.
+    for (let n = 1; n <= 24; n++) await store.updateIncident(id, (i) => addNote(i, carol, `note ${n}`, T0 + Math.ceil(n / 2) * MIN));
+    await store.updateIncident(id, (i) => acknowledge(i, carol, undefined, T0 + 13 * MIN));
+    const all = (await store.getIncident(id))!.timeline;
+    t.ok(all.length > 25 && all.length <= 30);
+    t.equal(await store.timelineCount(id), all.length);
+
+    const newest = await store.timelinePage(id, { limit: 10 });
+    t.same(newest.entries, all.slice(-10), 'the newest ten, in time order');
+    t.ok(newest.older, 'a cursor to the older ones');
+    const pages = [newest.entries];
+    for (let older = newest.older; older;) {
+      const page = await store.timelinePage(id, { before: older, limit: 10 });
+      t.ok(page.entries.length <= 10);
+      pages.unshift(page.entries);
+      older = page.older;
+    }
+    t.equal(pages.length, 3);
+    t.same(pages.flat(), all, 'every entry once, in order, when the cursors are followed');
+    t.same(await store.timelinePage(id, { limit: all.length }), { entries: all, older: null }, 'no cursor when nothing is older');
+
+    const notes = await store.timelinePage(id, { limit: 5, kinds: ['note'] });
+    t.same(
+      notes.entries.map((e) => (e.kind === 'note' ? e.text : e.kind)),
+      ['note 20', 'note 21', 'note 22', 'note 23', 'note 24'],
+      'of some kinds only',
+    );
+    const olderNotes = await store.timelinePage(id, { limit: 30, kinds: ['note'], before: notes.older! });
+    t.equal(olderNotes.entries.length, 19);
+    t.equal(olderNotes.older, null);
+    t.same((await store.timelinePage(id, { limit: 1, kinds: ['review'] })).entries, [], 'a kind never written: nothing');
+
+    t.same(await store.timelineHead(id, 2), all.slice(0, 2), 'the oldest entries');
+    t.same(await store.timelinePage(id + 1000, { limit: 10 }), { entries: [], older: null });
+  });
+
+  t.test('the version moves on with every committed change and only then; the head reads no timeline', async (t) => {
+    const store = await makeStore(t);
+    const n = group('versioned', [incoming('x', 'DDoSAttack')]);
+    const id = (await apply(store, n, decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    const versions = [(await store.incidentVersion(id))!];
+    const moved = async (what: string) => {
+      const v = (await store.incidentVersion(id))!;
+      t.ok(v > versions.at(-1)!, `${what} moves the version on`);
+      versions.push(v);
+    };
+    await store.applyNotification(n, decide(T0 + MIN));
+    t.equal(await store.incidentVersion(id), versions[0], 'a re-delivery that changes nothing leaves it');
+    await apply(store, group('versioned', [incoming('y', 'SlowAPI')]), decide(T0 + MIN));
+    await moved('a new alert');
+    await store.updateIncident(id, (i) => addNote(i, carol, 'looking', T0 + 2 * MIN));
+    await moved('a note');
+    await store.updateIncident(id, (i) => markStep(i, carol, 'STOP', 'done', undefined, T0 + 3 * MIN));
+    await moved('a tick');
+    await store.updateIncident(id, () => null);
+    t.equal(await store.incidentVersion(id), versions.at(-1), 'a decision that changes nothing leaves it');
+
+    await store.updateIncident(id, (i) => ({
+      ...addNote(i, carol, 'paging', T0 + 4 * MIN),
+      pages: [
+        { channel: 'slack', target: '#sec', event: 'opened', severity: 'critical', mentions: [], recipients: [], cause: null, at: T0 },
+      ],
+    }));
+    await moved('a change with a page');
+    const [page] = await store.claimPages(T0 + 4 * MIN, 10, lease(T0 + 4 * MIN));
+    await store.completePage(page!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [] }, T0 + 4 * MIN, ME);
+    await moved("a page's outcome");
+
+    const head = (await store.incidentHead(id, { offset: 0, limit: 1 }))!;
+    t.equal(head.version, versions.at(-1));
+    t.equal(head.alertCount, 2);
+    t.same(
+      head.alerts.map((a) => a.fingerprint),
+      ['x'],
+    );
+    t.notOk('timeline' in head, 'no timeline');
+    const row = (await store.incident(id))!;
+    t.equal(row.version, head.version);
+    t.equal(row.title, head.title);
+    t.notOk('alerts' in row || 'timeline' in row, 'the row alone');
+    t.equal(await store.incident(id + 1000), undefined);
+    t.equal(await store.incidentVersion(id + 1000), undefined);
+    t.equal(await store.incidentHead(id + 1000, { offset: 0, limit: 1 }), undefined);
+  });
+
+  t.test("each checklist step's latest mark is kept as it is written, one row a step", async (t) => {
+    const store = await makeStore(t);
+    const id = (await apply(store, group('steps', [incoming('x', 'DDoSAttack')]), decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    const lee = { name: 'Lee', via: 'api' } as const;
+    t.same(await store.checklistState(id), new Map());
+    await store.updateIncident(id, (i) => markStep(i, carol, 'STOP', 'done', undefined, T0 + MIN));
+    await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE', 'done', undefined, T0 + 2 * MIN));
+    await store.updateIncident(id, (i) => markStep(i, lee, 'STOP', 'problem', 'the switch is remote', T0 + 3 * MIN));
+    await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE', 'undone', undefined, T0 + 4 * MIN));
+    t.same(
+      await store.checklistState(id),
+      new Map([
+        ['STOP', { state: 'problem', actor: 'Lee', at: T0 + 3 * MIN, note: 'the switch is remote' }],
+        ['PRESERVE', { state: 'undone', actor: 'carol', at: T0 + 4 * MIN }],
+      ]),
+    );
+    t.equal((await store.timelinePage(id, { limit: 10, kinds: ['checklist'] })).entries.length, 4, 'every mark stays in the timeline');
+    t.same(await store.checklistState(id + 1000), new Map());
+  });
+
+  t.test('the alerts summarised: counts, the earliest start, the most frequent names', async (t) => {
+    const store = await makeStore(t);
+    const alerts = [
+      ...Array.from({ length: 5 }, (_, n) => incoming(`d${n}`, 'DiskFull', 'firing', T0 - (n + 1) * MIN)),
+      ...Array.from({ length: 3 }, (_, n) => incoming(`s${n}`, 'SlowAPI', n === 0 ? 'resolved' : 'firing')),
+      incoming('c', 'CpuHigh'),
+    ];
+    const id = (await apply(store, group('summary', alerts), decide(T0)))!.incident.id;
+    t.same(await store.alertSummary(id, 2), {
+      count: 9,
+      firing: alerts.filter((a) => a.status === 'firing').length,
+      earliestStart: T0 - 5 * MIN,
+      byName: [
+        { alertname: 'DiskFull', count: 5, firing: 5 },
+        {
+          alertname: 'SlowAPI',
+          count: 3,
+          firing: alerts.filter((a) => a.labels['alertname'] === 'SlowAPI' && a.status === 'firing').length,
+        },
+      ],
+    });
+  });
+
   t.test('lists newest first with filters and a limit; counts by severity', async (t) => {
     const store = await makeStore(t);
     const ids: number[] = [];
@@ -807,16 +941,137 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.same(await store.claimPages(T0 + 60 * MIN, 10, lease(T0 + 60 * MIN)), [], 'neither comes back');
   });
 
-  t.test('run-time on-call overrides: added with an id, listed until they end, removed', async (t) => {
+  t.test('run-time on-call overrides: added with an id and a log entry, paged, ended, removed, bounded', async (t) => {
     const store = await makeStore(t);
-    const a = await store.addOverride({ team: 'payments', contact: 'bob', from: T0, to: T0 + 60 * MIN, by: 'bob', createdAt: T0 });
-    const b = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 10 * MIN, by: 'api', createdAt: T0 });
-    t.ok(a.id > 0 && b.id > a.id, 'ids grow');
-    t.same(await store.listOverrides(T0), [a, b]);
-    t.same(await store.listOverrides(T0 + 10 * MIN), [a], 'an override that ended is not listed');
-    t.equal(await store.deleteOverride(a.id), true);
-    t.equal(await store.deleteOverride(a.id), false);
-    t.same(await store.listOverrides(T0), [b]);
+    const o = (team: string | null, contact: string, from: number, to: number, by = 'api') => ({
+      team,
+      contact,
+      from,
+      to,
+      by,
+      createdAt: T0,
+      covers: null,
+    });
+    const a = (await store.addOverride(o('payments', 'bob', T0, T0 + 60 * MIN, 'bob'), 500, T0))!;
+    const b = (await store.addOverride({ ...o(null, 'alice', T0, T0 + 10 * MIN), covers: 'dan' }, 500, T0))!;
+    const c = (await store.addOverride(o('payments', 'carol', T0 + 30 * MIN, T0 + 90 * MIN), 500, T0))!;
+    t.ok(a.id > 0 && b.id > a.id && c.id > b.id, 'ids grow');
+    t.same(await store.listOverrides({ endingAfter: T0, limit: 10 }), [a, b, c]);
+    t.same(await store.listOverrides({ endingAfter: T0 + 10 * MIN, limit: 10 }), [a, c], 'an override that ended is not listed');
+    t.same(await store.listOverrides({ endingAfter: T0, limit: 2 }), [a, b], 'a page');
+    t.same(await store.listOverrides({ endingAfter: T0, afterId: b.id, limit: 2 }), [c], 'the next page');
+    t.same(await store.listOverrides({ endingAfter: T0, team: null, limit: 10 }), [b], "the top level's");
+    t.same(await store.listOverrides({ endingAfter: T0, team: 'payments', limit: 10 }), [a, c], "a team's");
+
+    t.same(await store.overridesAt(T0 + 5 * MIN), [a, b], 'in force at an instant: not c, which starts later');
+    t.same(await store.overridesAt(T0 + 40 * MIN), [a, c]);
+    t.same(await store.overridesAt(T0 + 100 * MIN), []);
+    t.same(await store.overridesBetween(T0 + 70 * MIN, T0 + 80 * MIN), [c]);
+    t.same(await store.getOverride(b.id), b);
+
+    t.same(await store.endOverride(a.id, T0 + 20 * MIN, 'bob'), { ...a, to: T0 + 20 * MIN }, 'ended early');
+    t.same(await store.overridesAt(T0 + 25 * MIN), [], 'no longer in force');
+    t.equal(await store.endOverride(a.id, T0 + 30 * MIN, 'bob'), undefined, 'it had ended');
+    t.equal(await store.deleteOverride(c.id, 'carol', T0 + 21 * MIN), true);
+    t.equal(await store.deleteOverride(c.id, 'carol', T0 + 21 * MIN), false);
+    t.same(await store.overridesAt(T0 + 40 * MIN), [], 'removed');
+    t.same(await store.getOverride(c.id), undefined);
+
+    t.equal(await store.addOverride(o('payments', 'dan', T0, T0 + MIN), 0, T0), undefined, 'a full rotation takes no more');
+    const d = (await store.addOverride(o('payments', 'dan', T0 + 50 * MIN, T0 + 70 * MIN), 1, T0 + 40 * MIN))!;
+    t.ok(d, 'ended and removed ones do not count');
+    t.equal(await store.addOverride(o('payments', 'dan', T0 + 80 * MIN, T0 + 90 * MIN), 1, T0 + 40 * MIN), undefined, 'one open of one');
+    t.ok(await store.addOverride(o(null, 'dan', T0 + 80 * MIN, T0 + 90 * MIN), 1, T0 + 40 * MIN), 'another rotation has its own bound');
+
+    t.same(
+      (await store.voidOverrides(['bob', 'alice', 'carol'], T0 + 45 * MIN, 'gone')).map((x) => x.id),
+      [d.id, d.id + 1],
+      "dan's are void",
+    );
+    t.same(await store.overridesAt(T0 + 60 * MIN), []);
+
+    const log = await store.oncallLog({ team: 'payments', limit: 20 });
+    t.same(
+      log.map((e) => [e.kind, e.actor, e.overrideId]),
+      [
+        ['override_voided', 'config', d.id],
+        ['override_added', 'api', d.id],
+        ['override_removed', 'carol', c.id],
+        ['override_ended', 'bob', a.id],
+        ['override_added', 'api', c.id],
+        ['override_added', 'bob', a.id],
+      ],
+      'every change, newest first, with who',
+    );
+    t.match(log[0], { team: 'payments', at: T0 + 45 * MIN, data: { contact: 'dan', reason: 'gone' } });
+    t.same(
+      (await store.oncallLog({ team: null, limit: 20 })).map((e) => e.kind),
+      ['override_voided', 'override_added', 'override_added'],
+    );
+    t.equal((await store.oncallLog({ limit: 3 })).length, 3);
+  });
+
+  t.test('on-call requests: made, answered once; an acceptance makes its overrides in the same transaction', async (t) => {
+    const store = await makeStore(t);
+    const q = await store.addOncallRequest({
+      team: 'payments',
+      kind: 'swap',
+      contact: 'alice',
+      asked: 'bob',
+      from: T0,
+      to: T0 + 60 * MIN,
+      swapFrom: T0 + 120 * MIN,
+      swapTo: T0 + 180 * MIN,
+      requestedBy: 'Alice Martin',
+      createdAt: T0,
+    });
+    t.match(q, { status: 'pending', decidedAt: null });
+    t.same(await store.getOncallRequest(q.id), q);
+    t.same(await store.pendingOncallRequests('bob'), [q]);
+    t.same(await store.pendingOncallRequests('alice'), [q]);
+    const base = { team: 'payments', by: 'Bob Chen', createdAt: T0 + MIN };
+    const overrides = [
+      { ...base, contact: 'bob', from: T0, to: T0 + 60 * MIN, covers: 'alice' },
+      { ...base, contact: 'alice', from: T0 + 120 * MIN, to: T0 + 180 * MIN, covers: 'bob' },
+    ];
+    const done = await store.decideOncallRequest(q.id, { status: 'accepted', by: 'Bob Chen', at: T0 + MIN, overrides, maxOpen: 500 });
+    t.match(done?.request, { status: 'accepted', decidedBy: 'Bob Chen', decidedAt: T0 + MIN });
+    t.same(
+      done?.overrides.map((o) => [o.contact, o.covers]),
+      [
+        ['bob', 'alice'],
+        ['alice', 'bob'],
+      ],
+    );
+    t.equal(
+      await store.decideOncallRequest(q.id, { status: 'declined', by: 'Bob Chen', at: T0 + 2 * MIN, overrides: [], maxOpen: 500 }),
+      undefined,
+      'answered once',
+    );
+    t.same(await store.pendingOncallRequests('bob'), []);
+    t.same(
+      (await store.oncallLog({ team: 'payments', limit: 10 })).map((e) => e.kind),
+      ['request_accepted', 'override_added', 'override_added', 'request_made'],
+    );
+  });
+
+  t.test('calendar feeds: found by the hash of their token until revoked, by whoever made them', async (t) => {
+    const store = await makeStore(t);
+    const f = await store.addCalendarFeed({ tokenHash: 'h1', scope: 'contact', subject: 'bob', createdBy: 'Bob Chen', createdAt: T0 });
+    await store.addCalendarFeed({ tokenHash: 'h2', scope: 'team', subject: '', createdBy: 'Bob Chen', createdAt: T0 });
+    t.same(await store.calendarFeedByHash('h1'), f);
+    t.equal(await store.calendarFeedByHash('nope'), undefined);
+    t.same(
+      (await store.calendarFeeds('Bob Chen')).map((x) => x.tokenHash),
+      ['h1', 'h2'],
+    );
+    t.equal(await store.revokeCalendarFeed(f.id, 'Alice Martin', T0), false, "not someone else's");
+    t.equal(await store.revokeCalendarFeed(f.id, 'Bob Chen', T0), true);
+    t.equal(await store.calendarFeedByHash('h1'), undefined, 'revoked');
+    t.same(
+      (await store.calendarFeeds('Bob Chen')).map((x) => x.tokenHash),
+      ['h2'],
+    );
   });
 
   t.test('sweepEscalations picks open incidents whose next escalation is due', async (t) => {
@@ -876,8 +1131,12 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const timeline = (await store.getIncident(id))!.timeline;
     t.match(timeline.at(-1), { kind: 'note', actor: good, text: `note ${good}` });
 
-    const o = await store.addOverride({ team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0 });
-    t.match(await store.listOverrides(T0), [{ id: o.id, team: good, contact: good, by: good }], 'an override');
+    const o = (await store.addOverride(
+      { team: bad, contact: bad, from: T0, to: T0 + 60 * MIN, by: bad, createdAt: T0, covers: bad },
+      500,
+      T0,
+    ))!;
+    t.match(await store.overridesAt(T0), [{ id: o.id, team: good, contact: good, by: good, covers: good }], 'an override');
 
     const page = {
       channel: 'slack' as const,

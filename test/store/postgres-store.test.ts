@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { acknowledge, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { PageRequest } from '../../src/incidents/page.js';
 import { openStore } from '../../src/store/open-store.js';
+import { oncallRecords, type Statement } from '../../src/store/oncall-records.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres-store.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
@@ -35,6 +36,27 @@ if ('skip' in db) {
     storeConformance(t, (tt) => open(tt, { schema: freshSchema() }));
   });
 
+  t.test('the overrides in force at an instant are read by index: 10,000 planned ahead are not scanned', async (t) => {
+    const schema = freshSchema();
+    const store = await open(t, { schema });
+    const c = await raw(t, schema);
+    // 10,000 overrides of the hostile tester, each an hour, one after the other, all in the future.
+    await c.query(
+      `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
+       SELECT 'payments', 'bob', $1::bigint + i::bigint * 3600000, $1::bigint + (i::bigint + 1) * 3600000, 'api', $1::bigint FROM generate_series(1, 10000) AS i`,
+      [T0],
+    );
+    await c.query('ANALYZE oncall_overrides');
+    const { sql } = oncallRecords((k) => `$${k}`)
+      .overridesAt(T0)
+      .next().value as Statement;
+    const plan = (await c.query(`EXPLAIN ${sql}`, [T0])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    t.match(plan, /Index (Only )?Scan|Bitmap Index Scan/, plan);
+    t.notMatch(plan, /Seq Scan/, 'not the whole table');
+    t.same(await store.overridesAt(T0), [], 'none in force yet');
+    t.equal((await store.overridesAt(T0 + 3600000 * 5 + 1)).length, 1, 'one in force an hour in');
+  });
+
   t.test('migrations are recorded once; reopening runs none again and keeps the data', async (t) => {
     const schema = freshSchema();
     const first = await PostgresStore.open({ url, schema });
@@ -50,6 +72,42 @@ if ('skip' in db) {
     );
   });
 
+  t.test(
+    "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
+    async (t) => {
+      const schema = freshSchema();
+      const c = await raw(t, schema);
+      await c.query(`CREATE SCHEMA ${schema}`);
+      await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      // Every migration before the bounded-reads one (later ones may follow it).
+      const bounded = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE checklist_steps'));
+      for (const [v, m] of PG_MIGRATIONS.slice(0, bounded).entries()) {
+        await c.query(m);
+        await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
+      }
+      await c.query(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+       VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
+      );
+      for (const [at, actor, data] of [
+        [3000, 'lee', { step: 'STOP', state: 'done' }],
+        [4000, 'carol', { step: 'STOP', state: 'problem', note: 'remote' }],
+        [4000, 'lee', { step: 'PRESERVE', state: 'done' }],
+        [5000, 'lee', { step: 'PRESERVE', state: 'undone' }],
+      ] as const) {
+        await c.query(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (1, $1, 'checklist', $2, $3)`, [at, actor, data]);
+      }
+      const store = await open(t, { schema });
+      t.same(
+        await store.checklistState(1),
+        new Map([
+          ['STOP', { state: 'problem', actor: 'carol', at: 4000, note: 'remote' }],
+          ['PRESERVE', { state: 'undone', actor: 'lee', at: 5000 }],
+        ]),
+      );
+      t.equal(await store.incidentVersion(1), 1);
+    },
+  );
   t.test('two replicas share sessions: a sign-in on one is seen by the other, and a sign-out on either ends it on both', async (t) => {
     const schema = freshSchema();
     const a = await open(t, { schema });

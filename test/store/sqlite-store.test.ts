@@ -147,18 +147,18 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
   const pages = db.pragma('page_count', { simple: true }) as number;
   db.pragma(`max_page_count = ${pages + 8}`);
   const T0 = 1_800_000_000_000;
-  const override = (by: string) => ({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by, createdAt: T0 });
+  const override = (by: string) => ({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by, createdAt: T0, covers: null });
   // Queued in the same turn: one batch.
   const writes = [
-    store.addOverride(override('first')),
-    store.addOverride(override('x'.repeat(1_000_000))),
-    store.addOverride(override('third')),
+    store.addOverride(override('first'), 500, T0),
+    store.addOverride(override('x'.repeat(1_000_000)), 500, T0),
+    store.addOverride(override('third'), 500, T0),
   ];
   for (const [i, w] of writes.entries())
     await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ }, `write ${i + 1} is answered 503`);
   db.pragma('max_page_count = 4294967294');
-  t.same(await store.listOverrides(T0), [], 'none of the batch was committed, not even the writes around the large one');
-  t.ok(await store.addOverride(override('later')), 'with room again, writes go on');
+  t.same(await store.overridesAt(T0), [], 'none of the batch was committed, not even the writes around the large one');
+  t.ok(await store.addOverride(override('later'), 500, T0), 'with room again, writes go on');
 
   // A write failing on its own sends the batch to its savepoint run; a full disk there still leaves
   // what was answered and what is stored in agreement.
@@ -167,12 +167,12 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
     const change = decide(1000)(a, p, m)!;
     return { ...change, alerts: change.alerts.map((x) => ({ ...x, status: 'bogus' as 'firing' })) };
   });
-  const mixed = [store.addOverride(override('y'.repeat(1_000_000))), store.addOverride(override('small'))];
+  const mixed = [store.addOverride(override('y'.repeat(1_000_000)), 500, T0), store.addOverride(override('small'), 500, T0)];
   // SQLite rolls the whole transaction back at the full disk: the batch fails as a whole, 503.
   for (const w of [bogus, ...mixed] as Promise<unknown>[]) await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
   db.pragma('max_page_count = 4294967294');
   t.same(
-    await store.listOverrides(T0),
+    await store.overridesAt(T0),
     [{ ...override('later'), id: 1 }],
     'none of these three is stored: not the small write after the full disk either',
   );
@@ -194,12 +194,12 @@ t.test('a full disk in the middle of a group commit fails the whole batch with 5
     annotations: toLabels({ blob: 'x'.repeat(2000) }),
   }));
   const rows = store.applyNotification(groupNotification(large, { groupKey: 'large' }), decide(1000));
-  const after = store.addOverride(override('after'));
+  const after = store.addOverride(override('after'), 500, T0);
   for (const w of [bogus2, rows, after] as Promise<unknown>[])
     await t.rejects(w, { name: 'StoreUnavailableError', message: /SQLITE_FULL/ });
   db.pragma('max_page_count = 4294967294');
   t.same(
-    (await store.listOverrides(T0)).map((o) => o.by),
+    (await store.overridesAt(T0)).map((o) => o.by),
     ['later'],
     'the small write after the multi-row one is not stored either',
   );
@@ -218,7 +218,11 @@ t.test('a write that throws something that is no Error still fails alone', async
   const odd = store.applyNotification(groupNotification([incomingAlert('b', 'ServiceDown')], { groupKey: 'odd' }), () => {
     throw undefined;
   });
-  const third = store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'third', createdAt: T0 });
+  const third = store.addOverride(
+    { team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'third', createdAt: T0, covers: null },
+    500,
+    T0,
+  );
   t.ok((await first).change, 'the write before it commits');
   t.equal(
     await odd.then(
@@ -462,11 +466,24 @@ t.test(
     const store = new SqliteStore({ path });
     t.teardown(() => store.close());
     const T0 = 1_800_000_000_000;
-    t.same(await store.listOverrides(T0), []);
-    const a = await store.addOverride({ team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0 });
-    t.same(await store.listOverrides(T0), [a], 'its own write');
-    t.same(await store.listOverrides(T0 + 60_000), [], 'ended by a later time');
-    t.same(await store.listOverrides(T0), [a], 'an earlier time after a later one reads again');
+    t.same(await store.overridesAt(T0), []);
+    const a = (await store.addOverride(
+      { team: null, contact: 'alice', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0, covers: null },
+      500,
+      T0,
+    ))!;
+    const later = (await store.addOverride(
+      { team: null, contact: 'carol', from: T0 + 30_000, to: T0 + 90_000, by: 'api', createdAt: T0, covers: null },
+      500,
+      T0,
+    ))!;
+    t.same(await store.overridesAt(T0), [a], 'its own write');
+    t.same(await store.overridesAt(T0 + 10_000), [a], 'the same until the next start');
+    t.same(await store.overridesAt(T0 + 30_000), [a, later], 'one that starts is read, not the copy');
+    t.same(await store.overridesAt(T0 + 60_000), [later], 'one that ends is gone');
+    t.same(await store.overridesAt(T0 + 90_000), [], 'ended by a later time');
+    t.equal(await store.deleteOverride(later.id, 'api', T0), true);
+    t.same(await store.overridesAt(T0), [a], 'an earlier time after a later one reads again');
     // Another process writing to the same file (the database is shared on disk, not only through this store).
     const other = new Database(path);
     t.teardown(() => other.close());
@@ -477,15 +494,52 @@ t.test(
       .run(T0, T0 + 120_000, T0);
     await new Promise((r) => setTimeout(r, 1100));
     t.same(
-      (await store.listOverrides(T0)).map((o) => o.contact),
+      (await store.overridesAt(T0)).map((o) => o.contact),
       ['alice', 'bob'],
       "another connection's commit, within a second",
     );
-    t.equal(await store.deleteOverride(a.id), true);
+    t.equal(await store.deleteOverride(a.id, 'api', T0), true);
     t.same(
-      (await store.listOverrides(T0)).map((o) => o.contact),
+      (await store.overridesAt(T0)).map((o) => o.contact),
       ['bob'],
       'its own delete',
     );
+  },
+);
+
+t.test(
+  "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
+  async (t) => {
+    const path = join(tempDir(t), 'before-bounded.db');
+    const old = new Database(path);
+    // Every migration before the bounded-reads one (later ones may follow it).
+    const bounded = SQLITE_MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE checklist_steps'));
+    for (const m of SQLITE_MIGRATIONS.slice(0, bounded)) {
+      if (typeof m === 'string') old.exec(m);
+      else m(old);
+    }
+    old.pragma(`user_version = ${bounded}`);
+    old
+      .prepare(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+     VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
+      )
+      .run();
+    const entry = old.prepare(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (1, ?, 'checklist', ?, ?)`);
+    entry.run(3000, 'lee', JSON.stringify({ step: 'STOP', state: 'done' }));
+    entry.run(4000, 'carol', JSON.stringify({ step: 'STOP', state: 'problem', note: 'remote' }));
+    entry.run(4000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'done' }));
+    entry.run(5000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'undone' }));
+    old.close();
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    t.same(
+      await store.checklistState(1),
+      new Map([
+        ['STOP', { state: 'problem', actor: 'carol', at: 4000, note: 'remote' }],
+        ['PRESERVE', { state: 'undone', actor: 'lee', at: 5000 }],
+      ]),
+    );
+    t.equal(await store.incidentVersion(1), 1);
   },
 );

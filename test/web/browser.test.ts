@@ -120,6 +120,10 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
     await page.locator('#timeline', { hasText: 'Done: PRESERVE: save all logs before anything else changes' }).waitFor();
     t.match(await page.locator('#timeline li.kind-checklist').textContent(), /\d{4}-\d\d-\d\d \d\d:\d\d UTC carol Done: PRESERVE/);
     t.ok(await page.getByLabel('PRESERVE: save all logs before anything else changes').isChecked());
+    // With the script, the whole checklist's button (for pages without it) is hidden; its steps and the review's are told apart.
+    t.notOk(await page.getByRole('button', { name: 'Save checklist' }).isVisible());
+    t.equal(await page.getByLabel('Root cause identified').count(), 1);
+    t.equal(await page.getByLabel('Root cause of the incident').count(), 1);
     t.match(await page.locator('li.step.done .by').textContent(), /✅ done by carol/);
   });
 
@@ -127,11 +131,11 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
     await page.getByLabel('Note', { exact: true }).fill('Logs copied to /srv/incident-1');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.locator('#note-list', { hasText: 'Logs copied to /srv/incident-1' }).waitFor();
-    await page.getByLabel('Root cause', { exact: true }).fill('A botnet hit the login endpoint');
+    await page.getByLabel('Root cause of the incident').fill('A botnet hit the login endpoint');
     await page.getByLabel('Impact').fill('Checkout slow for 20 minutes');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save review' }).click();
     await page.locator('#review-saved', { hasText: 'Saved by carol' }).waitFor();
-    t.equal(await page.getByLabel('Root cause', { exact: true }).inputValue(), 'A botnet hit the login endpoint');
+    t.equal(await page.getByLabel('Root cause of the incident').inputValue(), 'A botnet hit the login endpoint');
     const report = await api('GET', '/api/incidents/1/report');
     t.match(report.text, /### Root Cause\nA botnet hit the login endpoint/);
     t.match(report.text, /Note: Logs copied to \/srv\/incident-1/);
@@ -203,7 +207,7 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
 
   await t.test('on a phone: 375 px wide, no sideways scrolling; the screenshot', async (t) => {
     await page.setViewportSize({ width: 375, height: 812 });
-    for (const path of ['/incidents', '/incidents/1', '/incidents/4', '/sign-in']) {
+    for (const path of ['/incidents', '/incidents/1', '/incidents/4', '/incidents/1/report', '/sign-in']) {
       await page.goto(`${base}${path}`);
       t.ok(
         await page.evaluate(() => document.documentElement.scrollWidth <= 375),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import * as oidc from 'openid-client';
+import type * as OidcClient from 'openid-client';
 import { contactByEmail, identityOfContact, roleOf } from '../../people/people-config.js';
 import type { Identity } from '../../people/person.js';
 import { localPath } from '../local-path.js';
@@ -31,12 +31,14 @@ interface Flow {
 const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const settings = opts.oidc;
   if (!settings) return;
+  // Loaded only when OIDC is configured: the Quick start does not pay for it at startup.
+  const oidc: typeof OidcClient = await import('openid-client');
   if (!opts.publicUrl) throw new Error('OIDC needs PUBLIC_URL: the redirect is PUBLIC_URL/auth/callback');
   const redirectUri = new URL('/auth/callback', opts.publicUrl).href;
   const scope = settings.scopes ?? 'openid email profile';
   const cookieOpts = { ...cookieBase(opts), maxAge: FLOW_TTL_S };
 
-  let discovered: Promise<oidc.Configuration> | undefined;
+  let discovered: Promise<OidcClient.Configuration> | undefined;
   const configuration = () => {
     discovered ??= oidc
       .discovery(
@@ -58,7 +60,7 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
     sendHtml(reply, errorPage(pageContext(req, reply, opts), status, message), status);
 
   app.get('/auth/sign-in', { schema: { querystring: SignInQuerystring } }, async (req, reply) => {
-    let config: oidc.Configuration;
+    let config: OidcClient.Configuration;
     try {
       config = await configuration();
     } catch (err) {
@@ -110,7 +112,7 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
         expectedNonce: flow.n,
         idTokenExpected: true,
       });
-      claims = (tokens.claims() ?? {}) as Record<string, unknown>;
+      claims = tokens.claims() ?? {};
     } catch (err) {
       opts.limiters.signInByAddress.fail(req.ip);
       const refusedByProvider = err instanceof oidc.AuthorizationResponseError;

@@ -20,9 +20,9 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(cookie, { secret: opts.sessionSecret });
   // Room for three 10,000-character review fields even when every character is percent-encoded UTF-8.
   await app.register(formbody, { bodyLimit: FORM_LIMIT });
-  // The pages take forms only: JSON (which the root would parse up to server.bodyLimit, 10 MiB, on
+  // The pages take forms only: JSON and plain text (which the root would parse up to server.bodyLimit, 10 MiB, on
   // the main thread, before sign-in too) is refused here without reading it.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,

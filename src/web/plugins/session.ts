@@ -34,7 +34,7 @@ const PRE_COOKIE = 'triage_pre';
 const DEFAULT_TTL = 12 * 3600_000;
 
 /** Paths open without a role: signing in and out, the assets, and one's own page. */
-const OPEN = (path: string) => path === '/sign-in' || path.startsWith('/static/') || path.startsWith('/auth/');
+const OPEN = (path: string) => path === '/sign-in' || path === '/favicon.ico' || path.startsWith('/static/') || path.startsWith('/auth/');
 const NO_ROLE_NEEDED = (path: string) => path === '/me' || path.startsWith('/me/') || path === '/sign-out';
 
 export const sessionHashOf = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
@@ -147,7 +147,9 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     reply.setCookie(SESSION_COOKIE, id, { ...cookieOpts, maxAge: Math.floor(ttl / 1000) });
     reply.clearCookie(PRE_COOKIE, cookieOpts);
     const p = person(who, via);
-    req.log.info({ audit: 'sign-in', person: p.key, contact: p.contact, role: p.role, via }, 'signed in');
+    // A name typed into the form that is no contact is never logged: it may be a token typed in the wrong field.
+    const logged = via === 'form' && p.contact === null ? '[a name that is no contact]' : p.key;
+    req.log.info({ audit: 'sign-in', person: logged, contact: p.contact, role: p.role, via }, 'signed in');
   }
   app.decorate('startSession', startSession);
 

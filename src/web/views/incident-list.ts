@@ -22,14 +22,22 @@ export function listSearch(q: ListQuery, page = q.page): string {
 }
 
 /** /incidents: newest first, filters, pages. */
-export function listPage(ctx: PageContext, incidents: Incident[], q: ListQuery, hasNext: boolean, version: string): string {
+export function listPage(
+  ctx: PageContext,
+  incidents: Incident[],
+  q: ListQuery,
+  hasNext: boolean,
+  version: string,
+  /** Team names by id, for the teams of the config in force. */
+  teamNames: ReadonlyMap<string, string> = new Map(),
+): string {
   const option = (value: string, label: string, current: string | undefined) =>
     html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
   const rows = incidents.map(
     (
       i,
-    ) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="sev">${SEVERITY_LABEL[i.severity]}</span> <span class="title">${i.title}</span></a>
-<span class="meta"><span class="status">${STATUS_LABEL[i.status]}</span> · opened <time datetime="${iso(i.openedAt)}">${relative(i.openedAt, ctx.now)}</time> · deadline ${deadline(i, ctx.now)}</span></li>`,
+    ) => html`<li class="incident sev-${i.severity}"><a href="/incidents/${i.id}"><span class="badge sev-${i.severity}">${SEVERITY_LABEL[i.severity]}</span> <span class="number">#${i.id}</span> <span class="title">${i.title}</span></a>
+<span class="meta"><span class="status">${STATUS_LABEL[i.status]}</span>${i.team !== null ? html` · team ${teamNames.get(i.team) ?? i.team}` : ''} · opened <time datetime="${iso(i.openedAt)}">${relative(i.openedAt, ctx.now)}</time> · deadline ${deadline(i, ctx.now)}</span></li>`,
   );
   const body = html`<h1>Incidents</h1>
 <form method="get" action="/incidents" class="filters">

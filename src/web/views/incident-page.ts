@@ -1,6 +1,9 @@
-import { checklistStatus, latestReview, type ChecklistSection } from '../../incidents/checklist.js';
-import type { Alert, IncidentWithDetails } from '../../incidents/model.js';
+import type { ChecklistSection, Review, StepStatus } from '../../incidents/checklist.js';
+import type { Alert } from '../../incidents/model.js';
 import type { TimelineEntry } from '../../incidents/timeline.js';
+import type { IncidentHead, TimelinePage } from '../../store/store.js';
+import { formatCursor } from '../../http/timeline-cursor.js';
+import { ALERTS_SHOWN } from '../incident-reads.js';
 import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from '../html.js';
 import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
@@ -33,58 +36,80 @@ function alertItem(a: Alert, externalUrl: string, now: number): Html {
   }</p></li>`;
 }
 
-const PAGING_KINDS = new Set<TimelineEntry['kind']>(['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder']);
-
 function pagingItem(e: TimelineEntry): Html {
   let outcome = '';
   if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
   else if (e.kind === 'page_failed') outcome = e.outcome === 'skipped' ? 'not sent' : 'failed';
   else if (e.kind === 'page_retrying') outcome = 'retrying';
+  else if (e.kind === 'unpaged') outcome = 'not sent';
   else outcome = 'paging';
   const who =
     e.kind === 'paged' || e.kind === 'page_failed' || e.kind === 'page_retrying'
       ? `${channelLabel(e.channel)} ${e.target}${e.recipients.length && e.recipients.join(', ') !== e.target ? ` (${e.recipients.join(', ')})` : ''}`
       : e.kind === 'escalated' || e.kind === 'reminder'
         ? e.paged.map((p) => p.name).join(', ') || 'nobody'
-        : '';
+        : e.kind === 'unpaged'
+          ? 'Nobody'
+          : '';
   return html`<li class="page-${outcome.replace(' ', '-')}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${who}</strong>: ${outcome}<br><span class="muted">${describeEntry(e)}</span></li>`;
 }
 
 const STATE_MARK = { done: '✅', problem: '⚠️', undone: '' } as const;
 
-function checklistBlock(incident: IncidentWithDetails, sections: ChecklistSection[], csrf: string): Html {
-  const status = checklistStatus(incident.timeline);
+/**
+ * The checklist, one <details> per section with only the current one open: the first section with
+ * a step not done yet (none once all are done). The boxes belong to one form and its one "Save
+ * checklist" button, which saves only what the viewer changed since the page was rendered (`was`),
+ * so that it never undoes a tick someone else made meanwhile. With the script, a box is sent as
+ * soon as it changes and the button is hidden. "Report a problem" is a form of its own per step.
+ */
+function checklistBlock(incident: IncidentHead, status: ReadonlyMap<string, StepStatus>, sections: ChecklistSection[], csrf: string): Html {
+  const current = sections.findIndex((s) => s.steps.some((step) => status.get(step)?.state !== 'done'));
+  const formId = 'checklist-save';
   let n = 0;
-  return html`${sections.map(
-    (s) =>
-      html`<h3>${s.section}</h3><ul class="checklist">${s.steps.map((step) => {
+  return html`${sections.map((s, k) => {
+    const done = s.steps.filter((step) => status.get(step)?.state === 'done').length;
+    return html`<details class="section"${k === current ? html` open` : ''}><summary><span class="section-name">${s.section}</span> <span class="muted">${done} of ${s.steps.length} done</span></summary><ul class="checklist">${s.steps.map(
+      (step) => {
         n += 1;
         const st = status.get(step);
-        const done = st?.state === 'done';
+        const ticked = st?.state === 'done';
         const id = `step-${n}`;
-        return html`<li class="step ${st?.state ?? 'undone'}"><form method="post" action="/incidents/${incident.id}/checklist" class="step-form">${hidden(csrf)}<input type="hidden" name="step" value="${step}">
-<input type="checkbox" id="${id}" name="done" value="on"${done ? html` checked` : ''} data-autosubmit><label for="${id}">${step}</label> <button type="submit" class="small">Update</button></form>
+        return html`<li class="step ${st?.state ?? 'undone'}"><div class="step-row"><input type="hidden" form="${formId}" name="shown" value="${step}">${ticked ? html`<input type="hidden" form="${formId}" name="was" value="${step}">` : ''}<input type="checkbox" id="${id}" form="${formId}" name="done" value="${step}"${ticked ? html` checked` : ''} data-step="${step}"><label for="${id}">${step}</label></div>
 ${st && st.state !== 'undone' ? html`<p class="by">${STATE_MARK[st.state]} ${st.state === 'done' ? 'done' : 'problem'} by ${st.actor}, <time datetime="${iso(st.at)}">${utc(st.at)}</time>${st.note ? html`: ${st.note}` : ''}</p>` : ''}
-<details><summary>Report a problem</summary><form method="post" action="/incidents/${incident.id}/checklist" class="stack">${hidden(csrf)}<input type="hidden" name="step" value="${step}"><input type="hidden" name="problem" value="on">
+<details class="problem"><summary>Report a problem</summary><form method="post" action="/incidents/${incident.id}/checklist" class="stack">${hidden(csrf)}<input type="hidden" name="step" value="${step}"><input type="hidden" name="problem" value="on">
 <label for="${id}-problem">Problem with this step</label><input id="${id}-problem" name="note" required maxlength="2000"><button type="submit">Mark as a problem</button></form></details></li>`;
-      })}</ul>`,
-  )}`;
+      },
+    )}</ul></details>`;
+  })}<form id="${formId}" method="post" action="/incidents/${incident.id}/checklist/save" class="nojs" data-step-action="/incidents/${incident.id}/checklist">${hidden(csrf)}<button type="submit">Save checklist</button></form>`;
 }
 
-/** Everything /incidents/:id shows. */
+/** Everything /incidents/:id shows: each part bounded, whatever the length of the timeline (web/incident-reads.ts). */
 export interface IncidentView {
-  incident: IncidentWithDetails & { alertCount: number };
+  incident: IncidentHead;
+  /** The first alert shown (incident.alerts starts there), from 0. */
+  alertsFrom: number;
+  /** One page of the timeline: the newest, or the one before the cursor `before`. */
+  timeline: TimelinePage;
+  before?: string | undefined;
+  /** The newest notes and pages sent. */
+  notes: TimelinePage;
+  paging: TimelinePage;
+  review: (Review & { actor: string; at: number }) | null;
+  /** Each checklist step's latest mark. */
+  steps: ReadonlyMap<string, StepStatus>;
   checklist: ChecklistSection[];
   /** The team's name, when a team's matchers selected the incident. */
   team?: string | undefined;
+  /** The on-call page of the incident's team (its own rotation's, else the top level's). */
+  oncallHref?: string | undefined;
 }
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
 export function incidentPage(ctx: PageContext, view: IncidentView, version: string): string {
-  const { incident: i, checklist } = view;
-  const review = latestReview(i.timeline);
-  const notes = i.timeline.filter((e) => e.kind === 'note');
-  const paging = i.timeline.filter((e) => PAGING_KINDS.has(e.kind));
+  const { incident: i, checklist, review } = view;
+  const notes = view.notes.entries;
+  const paging = view.paging.entries;
   const csrf = ctx.csrf;
   const actions = html`${i.status === 'open' ? html`<form method="post" action="/incidents/${i.id}/ack" class="inline">${hidden(csrf)}<button type="submit" class="primary">Acknowledge</button></form>` : ''}${
     i.status !== 'resolved'
@@ -93,17 +118,20 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
-<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''}</p>
+<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · <a href="${view.oncallHref ?? '/oncall'}">who is on call for ${view.team ? 'this team' : 'incidents'}</a></p>
 <p><span class="status">${STATUS_LABEL[i.status]}</span>${i.acknowledgedBy ? html` · acknowledged by ${i.acknowledgedBy} ${relative(i.acknowledgedAt!, ctx.now)}` : ''}${
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
-<div class="actions">${actions}</div></header>
-<section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
-<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, checklist, csrf)}</div></section>
+<div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div></header>
+<section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>${view.paging.older ? html`<p class="muted">The latest ${paging.length}; earlier pages are in the timeline.</p>` : ''}` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
+<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
-      ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>`
+      ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>${
+          view.notes.older ? html`<p class="muted">The newest ${notes.length} notes; older ones are in the timeline.</p>` : ''
+        }`
       : html`<p class="muted">No notes yet.</p>`
   }</div>
 <form method="post" action="/incidents/${i.id}/notes" class="stack">${hidden(csrf)}<label for="note">Note</label><textarea id="note" name="text" required maxlength="4000" rows="3"></textarea><button type="submit">Add note</button></form></section>
@@ -111,18 +139,59 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     review ? html`<p class="muted">Saved by ${review.actor}, ${utc(review.at)}</p>` : html`<p class="muted">Not written yet.</p>`
   }</div>
 <form method="post" action="/incidents/${i.id}/review" class="stack">${hidden(csrf)}
-<label for="root-cause">Root cause</label><textarea id="root-cause" name="rootCause" maxlength="10000" rows="3">${review?.rootCause ?? ''}</textarea>
+<label for="root-cause">Root cause of the incident</label><textarea id="root-cause" name="rootCause" maxlength="10000" rows="3">${review?.rootCause ?? ''}</textarea>
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
-<button type="submit">Save</button></form></section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${
-    i.alertCount > i.alerts.length
-      ? html`<p class="muted">Showing the first ${i.alerts.length} of ${i.alertCount}; the API has them all.</p>`
-      : ''
-  }</section>
-<section id="timeline" data-live><h2>Timeline</h2><ol class="timeline">${i.timeline.map(
-    (e) =>
-      html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
-  )}</ol></section>`;
+<button type="submit">Save review</button></form></section>
+<section id="timeline" data-live><h2>Timeline</h2><p class="muted">${view.before === undefined ? 'Newest first.' : 'Older entries, newest first.'}</p>${timelineBlock(view)}</section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
+}
+
+/** An incident page's address with its windows: `before` (the timeline's cursor) and `alerts` (the first alert shown). */
+function pageUrl(id: number, q: { before?: string | null; alerts?: number }, anchor: string): string {
+  const params = new URLSearchParams();
+  if (q.before) params.set('before', q.before);
+  if (q.alerts) params.set('alerts', String(q.alerts));
+  const query = params.toString();
+  return `/incidents/${id}${query ? `?${query}` : ''}#${anchor}`;
+}
+
+/** Which alerts are shown of how many, when not all of them. */
+function alertRange(view: IncidentView): Html {
+  const { incident: i, alertsFrom } = view;
+  if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
+  const shown = i.alerts.length ? `${alertsFrom + 1}–${alertsFrom + i.alerts.length}` : 'none';
+  return html`<p class="muted">Showing alerts ${shown} of ${i.alertCount}.</p>`;
+}
+
+/** Links to the next and previous alerts, the timeline's page kept. */
+function alertPages(view: IncidentView): Html {
+  const { incident: i, alertsFrom } = view;
+  if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
+  const before = view.before ?? null;
+  const previous = alertsFrom > 0 ? Math.max(0, alertsFrom - ALERTS_SHOWN) : undefined;
+  const next = alertsFrom + i.alerts.length < i.alertCount ? alertsFrom + ALERTS_SHOWN : undefined;
+  return html`<p class="pages">${
+    previous !== undefined
+      ? html`<a href="${pageUrl(i.id, { before, alerts: previous }, 'alerts')}" rel="prev">Previous ${ALERTS_SHOWN} alerts</a>`
+      : ''
+  }${next !== undefined ? html`<a href="${pageUrl(i.id, { before, alerts: next }, 'alerts')}" rel="next">Next ${Math.min(ALERTS_SHOWN, i.alertCount - next)} alerts</a>` : ''}</p>`;
+}
+
+/** The timeline's page, newest first, with "Show older" while older entries exist and "Newest" on an older page. */
+function timelineBlock(view: IncidentView): Html {
+  const { incident: i, timeline, alertsFrom } = view;
+  const newest = view.before === undefined;
+  const entries = [...timeline.entries].reverse();
+  const older = formatCursor(timeline.older);
+  return html`${
+    entries.length
+      ? html`<ol class="timeline">${entries.map(
+          (e) =>
+            html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
+        )}</ol>`
+      : html`<p class="muted">No entries.</p>`
+  }<p class="pages">${
+    newest ? '' : html`<a href="${pageUrl(i.id, { alerts: alertsFrom }, 'timeline')}">Newest entries</a>`
+  }${older ? html`<a href="${pageUrl(i.id, { before: older, alerts: alertsFrom }, 'timeline')}" rel="next" data-older>Show older entries</a>` : ''}</p>`;
 }

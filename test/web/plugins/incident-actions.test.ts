@@ -1,4 +1,6 @@
 import t from 'tap';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { countingStore, largestRead } from '../../store/counting-store.js';
 import { api } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
 
@@ -107,4 +109,88 @@ t.test('a bad form gets a clear 4xx', async (t) => {
   const conflict = await c.post('/incidents/1/ack', {});
   t.equal(conflict.statusCode, 409);
   t.match(conflict.headers['content-type'], /text\/html/);
+});
+
+t.test('Save checklist (without the script): records what the viewer changed, never undoes what someone else did meanwhile', async (t) => {
+  const { app } = await seeded(t);
+  const carol = new WebClient(app);
+  await carol.signIn();
+  const page = (await carol.get('/incidents/1')).body;
+  const shown = [...page.matchAll(/name="shown" value="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+  const [a, b, c] = shown as [string, string, string];
+  t.ok(shown.length >= 3);
+
+  // Meanwhile dan ticks the third step with the page's own single-step form.
+  const dan = new WebClient(app);
+  await dan.signIn('Dan');
+  await dan.get('/incidents/1');
+  t.equal((await dan.post('/incidents/1/checklist', { step: c, done: 'on' })).statusCode, 303);
+
+  // Carol's page was rendered before: she ticks the first two and saves; the third is unticked on her page.
+  const form = new URLSearchParams({ _csrf: carol.csrf });
+  for (const step of shown) form.append('shown', step);
+  form.append('done', a);
+  form.append('done', b);
+  const save = (f: URLSearchParams) =>
+    app.inject({
+      method: 'POST',
+      url: '/incidents/1/checklist/save',
+      payload: f.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...carol.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+  const res = await save(form);
+  t.equal(res.statusCode, 303);
+  t.equal(res.headers.location, '/incidents/1#checklist');
+  const steps = () =>
+    api(app, 'GET', '/api/incidents/1').then(({ body }) =>
+      (body.timeline as { kind: string; actor: string; step?: string; state?: string }[])
+        .filter((e) => e.kind === 'checklist')
+        .map((e) => [e.actor, e.step, e.state]),
+    );
+  t.same(await steps(), [
+    ['dan', c, 'done'],
+    ['carol', a, 'done'],
+    ['carol', b, 'done'],
+  ]);
+
+  // Unticking one that was ticked when her page was rendered records only that.
+  const again = new URLSearchParams({ _csrf: carol.csrf });
+  for (const step of shown) again.append('shown', step);
+  again.append('was', a);
+  again.append('was', b);
+  again.append('done', b);
+  t.equal((await save(again)).statusCode, 303);
+  t.same((await steps()).slice(3), [['carol', a, 'undone']]);
+
+  const bad = new URLSearchParams({ _csrf: carol.csrf, shown: 'Not a step of this incident' });
+  const refused = await save(bad);
+  t.equal(refused.statusCode, 400);
+  t.match(refused.body, /&quot;Not a step of this incident&quot; is not a step of this incident&#39;s checklist/);
+});
+
+t.test('a checklist tick reads the same at the 10th and the 1,000th: the incident row, never the timeline', async (t) => {
+  const counted = countingStore(new SqliteStore({ path: ':memory:' }));
+  const { app } = await seeded(t, { store: counted.store });
+  const c = new WebClient(app);
+  await c.signIn('carol@example.com');
+  await c.get('/incidents/1');
+  const step = 'PRESERVE: save all logs before anything else changes';
+  const tick = async (n: number) => {
+    counted.reset();
+    const res = await c.post('/incidents/1/checklist', { step, ...(n % 2 ? { done: 'on' } : {}) });
+    t.equal(res.statusCode, 303);
+    return counted.calls.map((call) => call.method);
+  };
+  const reads: string[][] = [];
+  for (let n = 1; n <= 1000; n++) {
+    const methods = await tick(n);
+    if (n === 10 || n === 1000) reads.push(methods);
+  }
+  t.same(reads[0], ['incident'], 'the 10th tick reads the incident row alone');
+  t.same(reads[1], reads[0], 'so does the 1,000th');
+  counted.reset();
+  const page = (await c.get('/incidents/1')).body;
+  t.ok(largestRead(counted.calls) <= 100, 'the page after it reads bounded pages');
+  t.match(page, /<li class="step undone">[\s\S]*?PRESERVE: save all logs/, 'the 1,000th tick (an untick) stands');
+  t.equal((await counted.store.checklistState(1)).size, 1, 'one row for the step');
 });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { shippedConfig } from '../../helpers.js';
+import { API_TOKEN, shippedConfig } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
 
 /** The shipped config with Dan a viewer and Alice an admin. */
@@ -118,3 +118,50 @@ t.test('/me lists the sessions; ending another one signs that browser out, endin
   t.equal(own.headers.location, '/sign-in', 'ending this browser’s session is signing out');
   t.equal((await laptop.get('/incidents')).statusCode, 303);
 });
+
+t.test(
+  'review findings: a found personal token is never locked out by guesses; bare requests count for nothing; HEAD needs a role; an admin token names only its maker',
+  async (t) => {
+    let withoutCarol = false;
+    const loadConfig = () =>
+      withoutCarol ? { ...triage, paging: { ...triage.paging, contacts: triage.paging.contacts.filter((c) => c.id !== 'carol') } } : triage;
+    const { app } = await seeded(t, { config: { triage, web, loadConfig } });
+    const alice = proxied(app, 'alice@example.com');
+    await alice.get('/me');
+    const made = await alice.post('/me/tokens', { label: 'automation' });
+    const token = /<code class="secret">(tri_[0-9a-f]{8}_[A-Za-z0-9_-]{43})<\/code>/.exec(made.body)![1]!;
+    const prefix = token.slice(0, 'tri_'.length + 8);
+    const from = (address: string, authorization?: string) =>
+      app.inject({ method: 'GET', url: '/api/incidents', headers: authorization ? { authorization } : {}, remoteAddress: address });
+    // Eleven guesses under Alice's (public) prefix, then 50 bare requests, all from one address.
+    for (let i = 0; i < 11; i++) await from('10.1.1.1', `Bearer ${prefix}_${String(i).padStart(43, 'x')}`);
+    t.equal((await from('10.1.1.1', `Bearer ${prefix}_${'z'.repeat(43)}`)).statusCode, 429, 'guesses under the prefix are limited');
+    t.equal((await from('10.1.1.1', `Bearer ${token}`)).statusCode, 200, 'but the real token still gets in, from that address too');
+    const bare: number[] = [];
+    for (let i = 0; i < 50; i++) bare.push((await from('10.2.2.2')).statusCode);
+    t.same([...new Set(bare)], [401], 'fifty requests without a token are each a 401');
+    t.equal((await from('10.2.2.2', 'Bearer ' + API_TOKEN)).statusCode, 200, 'and lock nobody out behind that address');
+
+    // An admin acting by personal token is recorded as themself: `by` is believed from API_TOKEN only.
+    const ack = await app.inject({ method: 'POST', url: '/api/incidents/2/ack', headers: bearer(token), payload: { by: 'Mallory' } });
+    t.equal(ack.statusCode, 200);
+    const incident = (await app.inject({ method: 'GET', url: '/api/incidents/2', headers: bearer(token) })).json();
+    t.match(
+      incident.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+      { by: 'Alice Martin' },
+    );
+
+    // A token whose maker is no longer a contact has no role: it learns nothing, not even by HEAD
+    // (which Fastify answers with the GET handler).
+    const carol = proxied(app, 'carol@example.com');
+    await carol.get('/me');
+    const carolToken = /<code class="secret">(tri_[0-9a-f]{8}_[A-Za-z0-9_-]{43})<\/code>/.exec(
+      (await carol.post('/me/tokens', { label: 'x' })).body,
+    )![1]!;
+    t.equal((await app.inject({ method: 'HEAD', url: '/api/incidents/2', headers: bearer(carolToken) })).statusCode, 200);
+    withoutCarol = true;
+    app.triage.config.reload();
+    const head = await app.inject({ method: 'HEAD', url: '/api/incidents/2', headers: bearer(carolToken) });
+    t.equal(head.statusCode, 403, 'HEAD is refused like GET');
+  },
+);

@@ -11,6 +11,9 @@ import { needs } from '../../monitoring/tools.js';
 // whole redirect flow: by fetch here for each case, and in real Chromium for the walk a responder
 // takes from a Slack link.
 
+// Four providers and a browser: on a busy machine this takes longer than the default 120 s.
+t.setTimeout(400_000);
+
 const USERS: FakeUser[] = [
   { id: 'carol', email: 'Carol@Example.com', name: 'Carol (IdP)' },
   { id: 'eve', email: 'eve@example.org', name: 'Eve Stranger' },

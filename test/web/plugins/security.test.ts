@@ -103,6 +103,14 @@ t.test('bodies: forms up to 512 KiB, no JSON at all; a large body is refused bef
   });
   t.equal(small.statusCode, 415, 'the pages take no JSON at all');
   t.match(small.body, /take forms only/);
+  // Fastify's own text/plain parser would read up to server.bodyLimit (10 MiB), chunked too.
+  const text = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+    payload: Readable.from([Buffer.alloc(2 * 1024 * 1024, 'a')]),
+  });
+  t.equal(text.statusCode, 415, 'nor plain text, chunked or not');
   const chunked = await app.inject({
     method: 'POST',
     url: '/sign-in',

@@ -243,6 +243,10 @@ t.test('a token typed into "Your name" is never logged, also when the sign-in is
   );
   t.notOk(log.text().includes(secret), 'not the text typed as a name');
   t.notOk(log.text().includes('test-api-token'), 'nor the API token typed as a name');
+  // Signed in with the right token, a name that is no contact is not logged either.
+  await c.get('/sign-in');
+  t.equal((await c.post('/sign-in', { name: secret, token: 'test-api-token' })).statusCode, 303);
+  t.notOk(log.text().includes(secret), 'nor a name that signed in');
 });
 
 t.test('behind the proxy, two identity headers are refused, not joined into one', async (t) => {

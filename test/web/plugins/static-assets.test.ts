@@ -12,3 +12,14 @@ t.test('the stylesheet and the script: served to anyone, cached briefly', async 
   t.match(css.headers['content-type'], /text\/css/);
   t.equal(css.headers['cache-control'], 'public, max-age=300');
 });
+
+t.test('/favicon.ico: an icon for anyone, not a 404 (nor a redirect to sign in)', async (t) => {
+  const { app } = await makeApp(t);
+  const res = await new WebClient(app).get('/favicon.ico');
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-type'], 'image/x-icon');
+  const ico = res.rawPayload;
+  t.same([...ico.subarray(0, 6)], [0, 0, 1, 0, 1, 0], 'an ICO header with one image');
+  t.same([...ico.subarray(22, 30)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'holding a PNG');
+  t.match((await new WebClient(app).get('/sign-in')).body, '<link rel="icon" href="/favicon.ico">');
+});
