@@ -153,6 +153,16 @@ export class Dispatcher {
     return pages;
   }
 
+  /** The incidents of a batch's pages, as they are now. */
+  private async incidentsOf(batch: readonly OutboxEntry[]): Promise<Map<number, IncidentWithDetails>> {
+    const incidents = new Map<number, IncidentWithDetails>();
+    for (const id of new Set(batch.map((p) => p.incidentId))) {
+      const incident = await this.store.getIncident(id);
+      if (incident) incidents.set(id, incident);
+    }
+    return incidents;
+  }
+
   /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */
   private async claim(): Promise<{ pages: number; deliveries: Promise<void>[] }> {
     const now = this.clock.now();
@@ -162,28 +172,24 @@ export class Dispatcher {
       ...this.pacer.paused(now),
     ]);
     if (!pages.length) return { pages: 0, deliveries: [] };
-    const incidents = new Map<number, IncidentWithDetails>();
-    try {
-      for (const id of new Set(pages.map((p) => p.incidentId))) {
-        const incident = await this.store.getIncident(id);
-        if (incident) incidents.set(id, incident);
-      }
-    } catch (err) {
-      // Claimed, but nothing will be sent: the pages are handed over rather than held for a lease.
-      await this.leases.handOver(pages.map((p) => p.id));
-      throw err;
-    }
+    // Each target's delivery reads its own incidents and runs on its own; the pass ends once they
+    // are started, so a Critical committed meanwhile is claimed by the next pass at once instead of
+    // waiting for the incidents of the 500 Lows claimed before it to be read.
     const byTarget = new Map<string, OutboxEntry[]>();
-    for (const p of pages) byTarget.set(targetKey(p), [...(byTarget.get(targetKey(p)) ?? []), p]);
+    for (const p of pages) {
+      const batch = byTarget.get(targetKey(p));
+      if (batch) batch.push(p);
+      else byTarget.set(targetKey(p), [p]);
+    }
     const deliveries: Promise<void>[] = [];
     for (const [key, batch] of byTarget) {
       const ids = batch.map((p) => p.id);
-      const delivery = this.delivery
-        .batch(batch, incidents, now)
+      const delivery = this.incidentsOf(batch)
+        .then((incidents) => this.delivery.batch(batch, incidents, now))
         .catch(async (err: unknown) => {
-          // Most likely the store failed mid-batch: pages without a recorded outcome may have been
-          // sent, so they are handed over (a page already recorded is not `sending` any more) and
-          // taken again as unknown outcomes, looked up before any resend.
+          // Most likely the store failed (reading the incidents, or mid-batch): pages without a
+          // recorded outcome may have been sent, so they are handed over (a page already recorded is
+          // not `sending` any more) and taken again as unknown outcomes, looked up before any resend.
           this.log.error({ err, target: batch[0]!.target }, 'outbox delivery failed; its pages are looked up and retried');
           this.leases.letGo(key);
           await this.leases.handOver(ids);

@@ -220,13 +220,21 @@ export class PostgresStore implements IncidentStore {
   private readonly pageListeners: (() => void)[] = [];
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
   private readonly arrivals: Arrival[] = [];
+  private flushScheduled = false;
+  private batchesInFlight = 0;
+  /** The groups of the batches in flight. */
+  private readonly keysInFlight = new Set<string>();
+  /** Batches at once, at most: half the pool, the rest for the dispatcher, the API and the sweeps. */
+  private readonly maxBatches: number;
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly config: pg.PoolConfig,
-  ) {}
+  ) {
+    this.maxBatches = Math.max(1, Math.floor((config.max ?? PG_DEFAULTS.poolSize) / 2));
+  }
 
   /** Connects, migrates the schema (under an advisory lock, so replicas may start together) and returns the store. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -283,48 +291,51 @@ export class PostgresStore implements IncidentStore {
   }
 
   /**
-   * Group commit, as on SQLite (docs/adr/0004-postgres-group-commit.md): the notifications that
-   * arrive during one turn of the event loop are applied in one transaction, in a few round trips
-   * whatever their number (one lock statement, one read, a write per change, COMMIT) instead of six
-   * each. Two of the same group in one turn go in turns, the second deciding on what the first wrote.
+   * Group commit, as on SQLite (docs/adr/0002-sqlite-group-commit.md): the notifications that
+   * arrive together are applied in one transaction, in a few round trips whatever their number (one
+   * lock statement, one read, a write per change, COMMIT) instead of six each. At most half the pool
+   * runs batches at once; under load the others wait and join bigger batches instead of waiting for
+   * a connection (and timing out). A group with a batch in flight waits for it: its notifications
+   * are applied in the order they came.
    */
   applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
     return new Promise((resolve, reject) => {
       // As PostgreSQL stores it (NUL and lone surrogates mended), so that it finds its own rows.
       this.arrivals.push({ n, key: wellFormedText(incidentKey(n.receiver, n.groupKey)), decide, resolve, reject });
-      if (this.arrivals.length === 1) setImmediate(() => this.flushArrivals());
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushArrivals());
+      }
     });
   }
 
-  /** Splits this turn's notifications into batches (one per group each, at most GROUP_COMMIT_MAX) and runs them. */
+  /** Starts batches of the waiting notifications while fewer than maxBatches run; the end of one starts the next. */
   private flushArrivals(): void {
-    let rest = this.arrivals.splice(0);
-    const rounds: Arrival[][] = [];
-    while (rest.length) {
+    this.flushScheduled = false;
+    while (this.arrivals.length && this.batchesInFlight < this.maxBatches) {
+      const batch: Arrival[] = [];
       const keys = new Set<string>();
-      const round: Arrival[] = [];
-      const later: Arrival[] = [];
-      for (const a of rest) {
-        if (keys.has(a.key)) later.push(a);
-        else {
+      const left: Arrival[] = [];
+      for (const a of this.arrivals) {
+        if (batch.length < GROUP_COMMIT_MAX && !keys.has(a.key) && !this.keysInFlight.has(a.key)) {
+          batch.push(a);
           keys.add(a.key);
-          round.push(a);
+        } else {
+          // Its group is in this batch or one in flight (or the batch is full): the next one.
+          keys.add(a.key);
+          left.push(a);
         }
       }
-      rounds.push(round);
-      rest = later;
+      if (!batch.length) break;
+      this.arrivals.splice(0, this.arrivals.length, ...left);
+      this.batchesInFlight++;
+      for (const a of batch) this.keysInFlight.add(a.key);
+      void this.applyBatch(batch).finally(() => {
+        this.batchesInFlight--;
+        for (const a of batch) this.keysInFlight.delete(a.key);
+        if (this.arrivals.length) this.flushArrivals();
+      });
     }
-    // Rounds one after the other (a group's second notification after its first); the batches of a
-    // round together, each on its own connection.
-    void rounds.reduce(
-      (previous, round) =>
-        previous.then(() => {
-          const batches: Promise<void>[] = [];
-          for (let i = 0; i < round.length; i += GROUP_COMMIT_MAX) batches.push(this.applyBatch(round.slice(i, i + GROUP_COMMIT_MAX)));
-          return Promise.all(batches).then(() => undefined);
-        }),
-      Promise.resolve(),
-    );
   }
 
   /**

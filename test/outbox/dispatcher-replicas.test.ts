@@ -3,7 +3,7 @@
 // and the stalled replica's late outcome is not recorded; Slack's pace is shared by both.
 import t, { type Test } from 'tap';
 import { PostgresStore } from '../../src/store/postgres-store.js';
-import { StoreUnavailableError, type IncidentStore } from '../../src/store/store.js';
+import type { IncidentStore } from '../../src/store/store.js';
 import { alert, api, failingOnce, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
 import { pagingApp, SLACK_TOKEN } from '../notify/paging-helpers.js';
 import { testDatabase } from '../store/postgres-test-db.js';
@@ -141,7 +141,9 @@ if ('skip' in db) {
   t.test('pages claimed but never delivered (reading the incident failed) are handed over, not held by the heartbeat', async (t) => {
     const { a, b } = await twoReplicas(t, (store) => failingOnce(store, 'getIncident'));
     await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
-    await t.rejects(a.app.triage.dispatcher.tick(), StoreUnavailableError);
+    // The failed read ends that target's delivery (logged), not the pass: other targets go on.
+    t.ok((await a.app.triage.dispatcher.tick()) >= 1, 'A claimed the pages');
+    t.equal(a.slack.postedTo('#incidents').length, 0, 'and sent nothing');
     t.ok((await b.app.triage.dispatcher.tick()) >= 1, 'the other replica takes them at once');
     t.equal(a.slack.postedTo('#incidents').length, 1, 'and delivers once');
   });
