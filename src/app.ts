@@ -140,7 +140,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
 
-  app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
+  app.register(webhookRoute, { service, metrics, clock, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
   app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });

@@ -26,6 +26,7 @@ export function incidentJson(i: Incident) {
     groupKey: i.groupKey,
     groupLabels: i.groupLabels,
     externalUrl: i.externalUrl,
+    source: i.source,
   };
 }
 
@@ -40,6 +41,8 @@ function alertJson(a: Alert) {
     startsAt: iso(a.startsAt),
     endsAt: iso(a.endsAt),
     generatorUrl: a.generatorUrl,
+    // Grafana's silence, dashboard and panel URLs and its values, when the sender gave them.
+    links: a.links ?? {},
   };
 }
 

@@ -58,6 +58,7 @@ function openIncident(previous: IncidentState | null, n: GroupNotification, ctx:
     groupKey: n.groupKey,
     groupLabels: n.groupLabels,
     externalUrl: n.externalUrl,
+    source: n.source ?? 'alertmanager',
     title: titleOf(n, firing),
     severity: worst.severity,
     rule: worst.rule,
@@ -111,7 +112,7 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
     } else if (known.status === 'firing' && a.status === 'resolved' && a.startsAt >= known.startsAt) {
       next = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
       alertEntries.push(next);
-    } else if (a.status === 'firing' && a.startsAt > known.startsAt) {
+    } else if (a.status === 'firing' && a.startsAt > known.startsAt && !(a.startsAtReceived && known.status === 'firing')) {
       // A new active period for the same series: a re-fire (or a newer startsAt for a firing one).
       next = { ...classified(a, ctx) };
       if (known.status === 'resolved') {
@@ -279,7 +280,10 @@ export function saveReview(
 
 function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {
   const old = previous?.alerts.get(a.fingerprint);
-  return old !== undefined && a.startsAt <= old.startsAt;
+  // Without a startsAt of its own, an alert still firing in the resolved incident is the same one again.
+  return (
+    old !== undefined && (a.startsAt <= old.startsAt || (a.startsAtReceived === true && a.status === 'firing' && old.status === 'firing'))
+  );
 }
 
 function classified(a: IncomingAlert, ctx: DecisionContext): Alert {
@@ -293,6 +297,7 @@ function classified(a: IncomingAlert, ctx: DecisionContext): Alert {
     startsAt: a.startsAt,
     endsAt: a.status === 'resolved' ? (a.endsAt ?? ctx.now) : null,
     generatorUrl: a.generatorUrl,
+    ...(a.links ? { links: a.links } : {}),
     severity,
     rule,
   };

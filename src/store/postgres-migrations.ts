@@ -129,4 +129,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     next_free BIGINT NOT NULL
   );
   `,
+  `
+  -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
+  -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
+  ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));
+  ALTER TABLE alerts ADD COLUMN links JSON NOT NULL DEFAULT '{}';
+  `,
 ];

@@ -483,6 +483,7 @@ export class PostgresStore implements IncidentStore {
           generator_url: a.generatorUrl,
           severity: a.severity,
           rule: a.rule,
+          links: a.links ?? {},
         })),
       ),
       timelineJson(change.timeline),
@@ -610,7 +611,7 @@ function writeStatement(incident: string): string {
            ${ALERT_INSERT}
            SELECT incident.id, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
            FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-             generator_url text, severity text, rule text)
+             generator_url text, severity text, rule text, links json)
            ${ALERT_UPSERT}
            RETURNING 1
          ), timeline_written AS (

@@ -7,7 +7,7 @@
  */
 import { toLabels } from '../classify/labels.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
-import type { Alert, Incident, IncidentState } from '../incidents/model.js';
+import type { Alert, AlertLinks, Incident, IncidentState } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import type { OutboxEntry } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
@@ -70,6 +70,7 @@ export const INCIDENT_COLUMNS = [
   ['reminders', 'reminders'],
   ['next_escalation_at', 'nextEscalationAt'],
   ['team', 'team', ONCE],
+  ['source', 'source', ONCE],
 ] as const satisfies readonly IncidentColumn[];
 
 type ListedColumn = (typeof INCIDENT_COLUMNS)[number];
@@ -136,6 +137,8 @@ export interface AlertRow {
   generator_url: string;
   severity: Severity;
   rule: string;
+  /** AlertLinks, {} when there are none. */
+  links: JsonColumn;
 }
 
 export interface TimelineRow {
@@ -221,18 +224,23 @@ export function rowMappers(e: Engine): RowMappers {
     reminders: r.reminders,
     nextEscalationAt: r.next_escalation_at,
     team: r.team,
+    source: r.source,
   });
-  const toAlert = (r: AlertRow): Alert => ({
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(e.json(r.labels)),
-    annotations: toLabels(e.json(r.annotations)),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
-  });
+  const toAlert = (r: AlertRow): Alert => {
+    const links = alertLinks(e.json(r.links));
+    return {
+      fingerprint: r.fingerprint,
+      status: r.status,
+      labels: toLabels(e.json(r.labels)),
+      annotations: toLabels(e.json(r.annotations)),
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      generatorUrl: r.generator_url,
+      ...(links ? { links } : {}),
+      severity: r.severity,
+      rule: r.rule,
+    };
+  };
   return {
     toIncident,
     toAlert,
@@ -269,6 +277,16 @@ export function rowMappers(e: Engine): RowMappers {
     toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
     unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
   };
+}
+
+/** An alert's links column as read; undefined for none ({}, or a row from before the column). */
+function alertLinks(value: unknown): AlertLinks | undefined {
+  return value && typeof value === 'object' && Object.keys(value).length > 0 ? value : undefined;
+}
+
+/** An alert's links as written: {} for none. */
+export function linksJson(a: Alert): string {
+  return wellFormedJson(a.links ?? {});
 }
 
 /** A count by channel, a row of SharedSql's queueDepth and retrying. */
@@ -313,6 +331,7 @@ export const ALERT_COLUMNS = [
   'generator_url',
   'severity',
   'rule',
+  'links',
 ] as const;
 /** The head of both engines' insert of alerts (VALUES in SQLite, a SELECT in PostgreSQL follows), ALERT_UPSERT its tail. */
 export const ALERT_INSERT = `INSERT INTO alerts (incident_id, ${ALERT_COLUMNS.join(', ')})`;

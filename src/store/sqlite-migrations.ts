@@ -137,6 +137,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     next_free INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
+  -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
+  ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));
+  ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

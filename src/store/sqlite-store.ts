@@ -18,6 +18,7 @@ import {
   byChannel,
   incidentList,
   incidentWrites,
+  linksJson,
   overrideValues,
   pagePayload,
   pageStatus,
@@ -505,6 +506,7 @@ export class SqliteStore implements IncidentStore {
         a.generatorUrl,
         a.severity,
         a.rule,
+        linksJson(a),
       );
     }
     this.insertRows(ALERT_ROWS, alerts);

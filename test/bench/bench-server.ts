@@ -68,6 +68,7 @@ function floorChange(n: GroupNotification): IncidentChange {
       groupKey: n.groupKey,
       groupLabels: n.groupLabels,
       externalUrl: n.externalUrl,
+      source: 'alertmanager',
       title: n.commonLabels['alertname'] ?? n.groupKey,
       severity: 'medium',
       rule: 'floor',
@@ -117,8 +118,9 @@ if (mode === 'bare' || mode === 'floor') {
   app.setValidatorCompiler(validatorCompiler);
   app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async (req) => {
     if (mode === 'bare' || !store) return { status: 'ok' };
-    const { change, incident } = await store.applyNotification(normalize(req.body as WebhookPayload), (active, _last, n) =>
-      active ? null : floorChange(n),
+    const { change, incident } = await store.applyNotification(
+      normalize(req.body as WebhookPayload, { at: Date.now() }),
+      (active, _last, n) => (active ? null : floorChange(n)),
     );
     return { status: 'ok', changed: change !== null, incident: incident ? { id: incident.id } : null };
   });

@@ -23,6 +23,7 @@ const INCIDENT_FIELDS = [
   'groupKey',
   'groupLabels',
   'externalUrl',
+  'source',
   'title',
   'severity',
   'rule',
@@ -354,6 +355,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const opening = {
       title: 'first title',
       externalUrl: 'http://am/1',
+      source: 'grafana' as const,
       team: 'payments',
       respondBy: T0 + 5 * MIN,
       escalationStep: 1,
@@ -401,6 +403,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       groupKey: 'other',
       groupLabels: toLabels({ other: 'y' }),
       externalUrl: 'http://other',
+      source: 'other' as const,
       openedAt: T0 - MIN,
       team: 'other',
     };
@@ -420,6 +423,26 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const got = (await store.getIncident(c!.incident.id))!;
     t.equal(Object.getPrototypeOf(got.alerts[0]!.labels), null);
     t.equal(Object.getPrototypeOf(got.groupLabels), null);
+  });
+
+  t.test("an alert's links and values (Grafana's) are stored and read back; an alert without them has none", async (t) => {
+    const store = await makeStore(t);
+    const links = {
+      silenceUrl: 'https://grafana.example/alerting/silence/new?matcher=a%3Db',
+      dashboardUrl: 'https://grafana.example/d/x',
+      panelUrl: 'https://grafana.example/d/x?viewPanel=2',
+      values: { A: 2.5, B: null },
+    };
+    const n = group('links', [{ ...incoming('a', 'ServiceDown'), links }, incoming('b', 'ServiceDown')]);
+    const c = await apply(store, { ...n, source: 'grafana' }, decide(T0));
+    const got = (await store.getIncident(c!.incident.id))!;
+    t.equal(got.source, 'grafana');
+    const byFp = new Map(got.alerts.map((a) => [a.fingerprint, a]));
+    t.same(byFp.get('a')!.links, links);
+    t.notOk('links' in byFp.get('b')!, 'no links: no field');
+    // A later notification without links replaces them: the alert is as last sent.
+    await apply(store, group('links', [{ ...incoming('a', 'ServiceDown', 'firing', T0) }]), decide(T0 + MIN));
+    t.notOk('links' in (await store.getIncident(c!.incident.id))!.alerts.find((a) => a.fingerprint === 'a')!);
   });
 
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {

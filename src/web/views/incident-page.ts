@@ -1,5 +1,5 @@
 import { checklistStatus, latestReview, type ChecklistSection } from '../../incidents/checklist.js';
-import type { Alert, IncidentWithDetails } from '../../incidents/model.js';
+import type { Alert, AlertSource, IncidentWithDetails } from '../../incidents/model.js';
 import type { TimelineEntry } from '../../incidents/timeline.js';
 import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from '../html.js';
@@ -23,13 +23,29 @@ function labelList(labels: Record<string, string>): Html {
   return html`<dl class="labels">${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${k.endsWith('_url') ? link(v, v) : v}</dd>`)}</dl>`;
 }
 
-function alertItem(a: Alert, externalUrl: string, now: number): Html {
+/** Grafana's values of the alert's queries and expressions when it was evaluated. */
+function valuesList(a: Alert): Html {
+  const values = Object.entries(a.links?.values ?? {});
+  if (!values.length) return html``;
+  return html`<h4>Values</h4><dl class="labels">${values.map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? 'no value' : String(v)}</dd>`)}</dl>`;
+}
+
+/** Who sent the incident's first notification, in words. */
+export const SOURCE_LABEL: Record<AlertSource, string> = { alertmanager: 'Alertmanager', grafana: 'Grafana Alerting', other: 'a webhook' };
+
+function alertItem(a: Alert, externalUrl: string, now: number, source: AlertSource): Html {
   const silence = silenceUrl(externalUrl, a.labels);
   return html`<li class="alert"><h3>${a.labels['alertname'] ?? a.fingerprint} <span class="status">${a.status}</span></h3>
 <p>Started <time datetime="${iso(a.startsAt)}">${utc(a.startsAt)}</time> (${relative(a.startsAt, now)})${a.endsAt !== null ? html`, ended ${utc(a.endsAt)}` : ''}; ${SEVERITY_LABEL[a.severity]} by ${decidedBy(a.rule)}</p>
 <h4>Labels</h4>${labelList(a.labels)}<h4>Annotations</h4>${labelList(a.annotations)}
-<p class="links">${a.generatorUrl ? html`Source: ${link(a.generatorUrl, 'generator URL')}` : ''}${safeHref(a.generatorUrl) ? '' : a.generatorUrl ? html` <code>${a.generatorUrl}</code>` : ''}${
-    silence ? html` · <a href="${silence}" rel="noopener noreferrer">Silence in Alertmanager</a>` : ''
+${valuesList(a)}<p class="links">${a.generatorUrl ? html`Source: ${link(a.generatorUrl, 'generator URL')}` : ''}${safeHref(a.generatorUrl) ? '' : a.generatorUrl ? html` <code>${a.generatorUrl}</code>` : ''}${
+    a.links?.dashboardUrl ? html` · ${link(a.links.dashboardUrl, 'Dashboard')}` : ''
+  }${a.links?.panelUrl ? html` · ${link(a.links.panelUrl, 'Panel')}` : ''}${
+    a.links?.silenceUrl
+      ? html` · ${link(a.links.silenceUrl, source === 'grafana' ? 'Silence in Grafana' : 'Silence')}`
+      : silence
+        ? html` · <a href="${silence}" rel="noopener noreferrer">Silence in Alertmanager</a>`
+        : ''
   }</p></li>`;
 }
 
@@ -93,7 +109,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
-<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''}</p>
+<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · from ${SOURCE_LABEL[i.source]}</p>
 <p><span class="status">${STATUS_LABEL[i.status]}</span>${i.acknowledgedBy ? html` · acknowledged by ${i.acknowledgedBy} ${relative(i.acknowledgedAt!, ctx.now)}` : ''}${
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
@@ -115,7 +131,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
 <button type="submit">Save</button></form></section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${
     i.alertCount > i.alerts.length
       ? html`<p class="muted">Showing the first ${i.alerts.length} of ${i.alertCount}; the API has them all.</p>`
       : ''
