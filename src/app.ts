@@ -19,6 +19,8 @@ import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
+import { HeartbeatService } from './service/heartbeat-service.js';
+import { heartbeatsRoute } from './api/heartbeats-route.js';
 import type { WebAuth } from './web/session.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
@@ -35,6 +37,8 @@ export interface AppConfig {
   dispatch?: DispatcherOptions;
   /** The incident pages' sign-in; without it, the built-in form with a session secret made up at start. */
   web?: WebConfig;
+  /** Each heartbeat monitor's token, by its variable's name (HEARTBEAT_TOKEN_<NAME>, from the environment). */
+  heartbeatTokens?: Readonly<Record<string, string>>;
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -58,6 +62,7 @@ export interface AppDeps {
 export interface Triage {
   service: IncidentService;
   scheduler: SlaScheduler;
+  heartbeats: HeartbeatService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -101,6 +106,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     readCounts: () => store.counts(clock.now()),
     queueDepth: () => store.queueDepth(),
     retrying: () => store.retryingPages(),
+    heartbeats: () => store.listHeartbeats(),
   });
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
   // The notifiers read the checklists in force at each send, so a reload applies.
@@ -132,18 +138,21 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
   store.onPagesCommitted?.(() => dispatcher.wake());
-  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log);
-  app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
+  // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
+  const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
+  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log, heartbeats);
+  app.decorate('triage', { service, scheduler, heartbeats, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
 
-  app.register(webhookRoute, { service, metrics, clock, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
+  app.register(webhookRoute, { service, heartbeats, metrics, clock, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
   app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, token: config.apiToken });
   app.register(webRoutes, {
     service,

@@ -30,6 +30,8 @@ export interface EnvSettings {
   sessionTtlMs: number | undefined;
   /** AUTH_PROXY_HEADER and AUTH_PROXY_TRUSTED: sign-in by an authenticating proxy's header, believed only from those addresses. */
   authProxy: { header: string; trusted: string[] } | undefined;
+  /** HEARTBEAT_TOKEN_<NAME>: each heartbeat monitor's own token, by the variable's name (server.ts maps them to monitors). */
+  heartbeatTokens: Record<string, string>;
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -81,6 +83,9 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     sessionSecret,
     sessionTtlMs,
     authProxy,
+    heartbeatTokens: Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HEARTBEAT_TOKEN_') && Boolean(e[1])),
+    ),
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IncidentService } from '../service/incident-service.js';
+import type { HeartbeatService } from '../service/heartbeat-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Clock } from '../clock.js';
 import { PayloadError } from '../http/payload-error.js';
@@ -10,6 +11,7 @@ import { WebhookSchema } from './webhook-schema.js';
 /** What the webhook route needs. */
 export interface WebhookRouteOptions {
   service: IncidentService;
+  heartbeats: HeartbeatService;
   metrics: Metrics;
   clock: Clock;
   token: string | undefined;
@@ -18,7 +20,7 @@ export interface WebhookRouteOptions {
 
 /** POST /webhook/alertmanager: answers 200 only once the notification's changes are committed. */
 export const webhookRoute: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app, opts) => {
-  const { service, metrics, clock } = opts;
+  const { service, heartbeats, metrics, clock } = opts;
   app.post(
     '/webhook/alertmanager',
     {
@@ -38,12 +40,17 @@ export const webhookRoute: FastifyPluginAsyncTypebox<WebhookRouteOptions> = asyn
       if (firing > 0) metrics.alertsReceived.inc({ status: 'firing' }, firing);
       if (notification.alerts.length > firing) metrics.alertsReceived.inc({ status: 'resolved' }, notification.alerts.length - firing);
       if (notification.truncatedAlerts > 0) metrics.alertsTruncated.inc(notification.truncatedAlerts);
-      const { change, incident } = await service.ingest(notification);
+      // A Watchdog is a beat of the pipeline's dead man's switch, never an incident of its own.
+      const { rest, beats } = await heartbeats.takeWatchdogs(notification);
+      const heartbeat = beats.length ? { heartbeats: beats.map((b) => b.source) } : {};
+      if (beats.length && rest.alerts.length === 0) return { status: 'ok', changed: false, incident: null, ...heartbeat };
+      const { change, incident } = await service.ingest(rest);
       return {
         status: 'ok',
         changed: change !== null,
         // A re-delivery changes nothing but still names its incident.
         incident: incident ? { id: incident.id, status: incident.status, severity: incident.severity } : null,
+        ...heartbeat,
       };
     },
   );

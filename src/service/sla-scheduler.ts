@@ -20,6 +20,8 @@ export class SlaScheduler {
     /** Read before each wait, so a reload's new interval applies from the next pass. */
     private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
+    /** The heartbeats' deadlines, checked after the incidents' (service/heartbeat-service.ts). */
+    private readonly heartbeats?: { sweep(): Promise<number> },
   ) {
     this.loop = new TimedLoop(
       () => this.tick(),
@@ -51,6 +53,7 @@ export class SlaScheduler {
       const entry = c.timeline[0];
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
+    await this.heartbeats?.sweep();
     return breached;
   }
 }

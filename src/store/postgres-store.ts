@@ -33,7 +33,10 @@ import {
   type OutboxRow,
   type OverrideRow,
   type TimelineRow,
+  type HeartbeatRow,
+  toHeartbeat,
 } from './rows.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -46,6 +49,7 @@ import {
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
+  type HeartbeatRecord,
 } from './store.js';
 
 /** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
@@ -445,6 +449,23 @@ export class PostgresStore implements IncidentStore {
 
   async deleteOverride(id: number): Promise<boolean> {
     return (await this.statement(SQL.deleteOverride, [id])).length > 0;
+  }
+
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
+    // The row is locked while it is read and moved, so two replicas taking beats at once each see the deadline the other left.
+    return this.tx(async (c) => {
+      const [before] = (await c.query<HeartbeatRow>(`${SQL.heartbeat} FOR UPDATE`, [kind, name])).rows;
+      await c.query(SQL.beat, [kind, name, at, at + timeoutMs]);
+      return before ? Number(before.deadline) : undefined;
+    });
+  }
+
+  async expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void> {
+    for (const e of expected) await this.statement(SQL.expectHeartbeat, [e.kind, e.name, e.deadline]);
+  }
+
+  async listHeartbeats(): Promise<HeartbeatRecord[]> {
+    return (await this.query<HeartbeatRow>(SQL.heartbeats)).map(toHeartbeat);
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */

@@ -13,7 +13,7 @@ import type { OutboxEntry } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
+import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
 
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
@@ -375,7 +375,30 @@ export interface SharedSql {
   addOverride: string;
   /** Deletes override $1, RETURNING id. */
   deleteOverride: string;
+  /** HeartbeatRow of heartbeat kind $1, name $2. */
+  heartbeat: string;
+  /** Records a beat of kind $1, name $2 at $3 with the deadline $4. */
+  beat: string;
+  /** Adds heartbeat kind $1, name $2 with the deadline $3 unless it is known. */
+  expectHeartbeat: string;
+  /** Every HeartbeatRow. */
+  heartbeats: string;
 }
+
+/** A row of the heartbeats table. */
+export interface HeartbeatRow {
+  kind: HeartbeatRecord['kind'];
+  name: string;
+  last_beat_at: number | null;
+  deadline: number;
+}
+
+export const toHeartbeat = (r: HeartbeatRow): HeartbeatRecord => ({
+  kind: r.kind,
+  name: r.name,
+  lastBeatAt: r.last_beat_at === null ? null : Number(r.last_beat_at),
+  deadline: Number(r.deadline),
+});
 
 export function sharedSql(e: Engine): SharedSql {
   const p = e.param;
@@ -391,6 +414,11 @@ export function sharedSql(e: Engine): SharedSql {
     addOverride: `INSERT INTO oncall_overrides (team, contact, from_ms, until_ms, created_by, created_at)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) RETURNING id`,
     deleteOverride: `DELETE FROM oncall_overrides WHERE id = ${p(1)} RETURNING id`,
+    heartbeat: `SELECT * FROM heartbeats WHERE kind = ${p(1)} AND name = ${p(2)}`,
+    beat: `INSERT INTO heartbeats (kind, name, last_beat_at, deadline) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+       ON CONFLICT (kind, name) DO UPDATE SET last_beat_at = excluded.last_beat_at, deadline = excluded.deadline`,
+    expectHeartbeat: `INSERT INTO heartbeats (kind, name, last_beat_at, deadline) VALUES (${p(1)}, ${p(2)}, NULL, ${p(3)}) ON CONFLICT DO NOTHING`,
+    heartbeats: `SELECT * FROM heartbeats ORDER BY kind, name`,
   };
 }
 

@@ -143,6 +143,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));
   ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '{}';
   `,
+  `
+  -- Issue 22: heartbeats (an Alertmanager's Watchdog, a cron job's POST) and their deadlines, shared
+  -- by every replica; the scheduler opens a pipeline-silent incident for a deadline that passed.
+  CREATE TABLE heartbeats (
+    kind         TEXT    NOT NULL CHECK (kind IN ('watchdog', 'monitor')),
+    name         TEXT    NOT NULL,
+    last_beat_at INTEGER,
+    deadline     INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+  );
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

@@ -33,7 +33,10 @@ import {
   type OutboxRow,
   type OverrideRow,
   type TimelineRow,
+  type HeartbeatRow,
+  toHeartbeat,
 } from './rows.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import {
   StoreUnavailableError,
@@ -47,6 +50,7 @@ import {
   type PaceDecider,
   type NotificationOutcome,
   type AlertWindow,
+  type HeartbeatRecord,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -243,6 +247,10 @@ export class SqliteStore implements IncidentStore {
       overridesEndingAfter: db.prepare<[number], OverrideRow>(SQL.overridesEndingAfter),
       addOverride: db.prepare<unknown[], { id: number }>(SQL.addOverride),
       deleteOverride: db.prepare<[number], { id: number }>(SQL.deleteOverride),
+      heartbeat: db.prepare<[string, string], HeartbeatRow>(SQL.heartbeat),
+      beat: db.prepare<[string, string, number, number]>(SQL.beat),
+      expectHeartbeat: db.prepare<[string, string, number]>(SQL.expectHeartbeat),
+      heartbeats: db.prepare<[], HeartbeatRow>(SQL.heartbeats),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
@@ -459,6 +467,24 @@ export class SqliteStore implements IncidentStore {
       this.overrides = undefined;
       return this.stmt.deleteOverride.get(id) !== undefined;
     });
+  }
+
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
+    return this.run(() => {
+      const before = this.stmt.heartbeat.get(kind, name);
+      this.stmt.beat.run(kind, name, at, at + timeoutMs);
+      return before?.deadline;
+    });
+  }
+
+  expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void> {
+    return this.run(() => {
+      for (const e of expected) this.stmt.expectHeartbeat.run(e.kind, e.name, e.deadline);
+    });
+  }
+
+  listHeartbeats(): Promise<HeartbeatRecord[]> {
+    return this.read(() => this.stmt.heartbeats.all().map(toHeartbeat));
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {

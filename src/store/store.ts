@@ -60,6 +60,7 @@ export type NotificationDecider = (
 ) => IncidentChange | null;
 
 export type { Lease } from '../outbox/page.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 export type { PaceDecider } from '../outbox/ports.js';
 
 /** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
@@ -162,7 +163,25 @@ export interface OverrideStore {
  * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
  * for a failure that a retry may cure.
  */
-export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore {
+/** A heartbeat the service expects: an Alertmanager's Watchdog or a monitor's POST, with its next deadline. */
+export interface HeartbeatRecord {
+  kind: HeartbeatKind;
+  name: string;
+  /** The last beat; null while none has come (the deadline then counts from when it was first expected). */
+  lastBeatAt: number | null;
+  deadline: number;
+}
+
+/** The deadlines of heartbeats, shared by every replica so that a missed one is noticed once. */
+export interface HeartbeatStore {
+  /** Records a beat at `at`: the deadline becomes at + timeoutMs. Returns the deadline it had before (undefined if it was unknown). */
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined>;
+  /** Adds heartbeats not known yet with their first deadline; known ones keep theirs. */
+  expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void>;
+  listHeartbeats(): Promise<HeartbeatRecord[]>;
+}
+
+export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, HeartbeatStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
