@@ -2,8 +2,12 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load-config.js';
-import { api, postWebhook, shippedConfigText } from '../helpers.js';
-import { pagingApp } from '../notify/paging-helpers.js';
+import { api, makeApp, postWebhook, shippedConfigText, T0 } from '../helpers.js';
+import { pagingApp, SLACK_TOKEN } from '../notify/paging-helpers.js';
+import { testDatabase } from '../store/postgres-test-db.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { ManualClock } from '../../src/clock.js';
 
 const MIN = 60_000;
 const HEARTBEATS = `
@@ -168,4 +172,38 @@ t.test('the config: defaults, per-source timeouts, and names that are refused', 
     /heartbeats.monitors: "a" is listed twice/,
   );
   t.ok(parse(HEARTBEATS));
+});
+
+t.test('two replicas on PostgreSQL: a missed Watchdog opens exactly one incident, paged once', async (t) => {
+  const db = await testDatabase(t);
+  if ('skip' in db) return t.plan(0, db.skip);
+  const slack = await new SlackApiServer(SLACK_TOKEN).start();
+  t.teardown(() => slack.stop());
+  const clock = new ManualClock(T0);
+  const triage = parseConfig(shippedConfigText(HEARTBEATS), 'triage.yml');
+  const replica = async () =>
+    (
+      await makeApp(t, {
+        clock,
+        store: await PostgresStore.open({ url: db.url }),
+        config: { triage, channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url }, dispatch: { autoStart: false, random: () => 0.5 } },
+      })
+    ).app;
+  const [a, b] = [await replica(), await replica()];
+  t.equal((await postWebhook(a, watchdog('http://am-1:9093'))).statusCode, 200);
+  clock.advance(6 * MIN);
+  // Both replicas' scheduler passes, at the same moment, several times over; then both dispatchers.
+  for (let i = 0; i < 3; i++) await Promise.all([a.triage.scheduler.tick(), b.triage.scheduler.tick()]);
+  for (let i = 0; i < 5; i++) await Promise.all([a.triage.dispatcher.tick(), b.triage.dispatcher.tick()]);
+  const list = (await api(b, 'GET', '/api/incidents')).body.incidents as { title: string }[];
+  t.same(
+    list.map((i) => i.title),
+    ['Alerting pipeline silent: am-main'],
+  );
+  const posted = slack.messages.filter((m) => /Alerting pipeline silent: am-main/.test(m.text) && m.channel === SlackApiServer.channelId('#security-incident'));
+  t.equal(posted.length, 1, 'one Slack message');
+  // The Watchdog comes back, through either replica: resolved once.
+  t.equal((await postWebhook(b, watchdog('http://am-2:9093'))).statusCode, 200);
+  await Promise.all([a.triage.scheduler.tick(), b.triage.scheduler.tick()]);
+  t.match((await api(a, 'GET', '/api/incidents')).body.incidents, [{ status: 'resolved' }]);
 });
