@@ -186,7 +186,11 @@ t.test('two replicas on PostgreSQL: a missed Watchdog opens exactly one incident
       await makeApp(t, {
         clock,
         store: await PostgresStore.open({ url: db.url }),
-        config: { triage, channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url }, dispatch: { autoStart: false, random: () => 0.5 } },
+        config: {
+          triage,
+          channels: { slackBotToken: SLACK_TOKEN, slackApiUrl: slack.url },
+          dispatch: { autoStart: false, random: () => 0.5 },
+        },
       })
     ).app;
   const [a, b] = [await replica(), await replica()];
@@ -200,7 +204,9 @@ t.test('two replicas on PostgreSQL: a missed Watchdog opens exactly one incident
     list.map((i) => i.title),
     ['Alerting pipeline silent: am-main'],
   );
-  const posted = slack.messages.filter((m) => /Alerting pipeline silent: am-main/.test(m.text) && m.channel === SlackApiServer.channelId('#security-incident'));
+  const posted = slack.messages.filter(
+    (m) => /Alerting pipeline silent: am-main/.test(m.text) && m.channel === SlackApiServer.channelId('#security-incident'),
+  );
   t.equal(posted.length, 1, 'one Slack message');
   // The Watchdog comes back, through either replica: resolved once.
   t.equal((await postWebhook(b, watchdog('http://am-2:9093'))).statusCode, 200);
