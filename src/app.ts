@@ -21,6 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
 import { HeartbeatService } from './service/heartbeat-service.js';
 import { heartbeatsRoute } from './api/heartbeats-route.js';
+import { SilenceService } from './service/silence-service.js';
+import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
+import { silencesRoutes } from './api/silences-routes.js';
 import type { WebAuth } from './web/session.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
@@ -39,6 +42,8 @@ export interface AppConfig {
   web?: WebConfig;
   /** Each heartbeat monitor's token, by its variable's name (HEARTBEAT_TOKEN_<NAME>, from the environment). */
   heartbeatTokens?: Readonly<Record<string, string>>;
+  /** Alertmanager's API credentials, for silences (ALERTMANAGER_BEARER_TOKEN, or _USERNAME and _PASSWORD). */
+  alertmanagerAuth?: AlertmanagerAuth;
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -63,6 +68,7 @@ export interface Triage {
   service: IncidentService;
   scheduler: SlaScheduler;
   heartbeats: HeartbeatService;
+  silences: SilenceService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -140,8 +146,17 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   store.onPagesCommitted?.(() => dispatcher.wake());
   // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
   const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
-  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log, heartbeats);
-  app.decorate('triage', { service, scheduler, heartbeats, dispatcher, metrics, store, config: live });
+  // Silences in Alertmanager from the incident page and the API, and the pass that expires and announces them.
+  const silences = new SilenceService({
+    store,
+    incidents: service,
+    client: new SilencesClient({ auth: config.alertmanagerAuth }),
+    clock,
+    config: live,
+    publicUrl: config.channels?.publicUrl,
+  });
+  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log, [heartbeats, silences]);
+  app.decorate('triage', { service, scheduler, heartbeats, silences, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -152,6 +167,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
   app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(silencesRoutes, { prefix: '/api', silences, store, token: config.apiToken });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, token: config.apiToken });
   app.register(webRoutes, {
@@ -160,6 +176,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     settings: () => live.current,
     // A secret made up here signs everyone out at each restart; server.ts warns about it.
+    silences,
     sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
     apiToken: config.apiToken,
     auth: config.web?.auth ?? { mode: 'form' },

@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       apiToken: env.apiToken,
       slackSigningSecret: env.slackSigningSecret,
       heartbeatTokens: env.heartbeatTokens,
+      alertmanagerAuth: env.alertmanagerAuth,
       channels: {
         slackBotToken: env.slackBotToken,
         slackApiUrl: env.slackApiUrl,

@@ -58,6 +58,10 @@ export const TriageConfigSchema = Type.Object(
     ...PagingSections,
     checklists: Type.Optional(ChecklistsSchema),
     heartbeats: Type.Optional(HeartbeatsSchema),
+    // Where silences are made (docs/alertmanager.md, "Silences"): every peer of the HA cluster, tried in order.
+    alertmanager: Type.Optional(
+      Type.Object({ urls: Type.Optional(Type.Array(Type.String({ pattern: '^https?://' }))) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );

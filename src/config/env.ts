@@ -32,6 +32,8 @@ export interface EnvSettings {
   authProxy: { header: string; trusted: string[] } | undefined;
   /** HEARTBEAT_TOKEN_<NAME>: each heartbeat monitor's own token, by the variable's name (server.ts maps them to monitors). */
   heartbeatTokens: Record<string, string>;
+  /** ALERTMANAGER_BEARER_TOKEN, or ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: how silences are made in Alertmanager. */
+  alertmanagerAuth: { bearer: string } | { username: string; password: string } | undefined;
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -83,6 +85,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     sessionSecret,
     sessionTtlMs,
     authProxy,
+    alertmanagerAuth: readAlertmanagerAuth(env),
     heartbeatTokens: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HEARTBEAT_TOKEN_') && Boolean(e[1])),
     ),
@@ -184,4 +187,21 @@ function isSmtpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Alertmanager's credentials: a bearer token, or basic auth with both halves. Never echoed. */
+function readAlertmanagerAuth(env: NodeJS.ProcessEnv): EnvSettings['alertmanagerAuth'] {
+  const bearer = env['ALERTMANAGER_BEARER_TOKEN'] || undefined;
+  const username = env['ALERTMANAGER_USERNAME'] || undefined;
+  const password = env['ALERTMANAGER_PASSWORD'] || undefined;
+  if (bearer && (username || password))
+    throw new ConfigError(
+      'ALERTMANAGER_BEARER_TOKEN and ALERTMANAGER_USERNAME/ALERTMANAGER_PASSWORD: set one way to sign in to Alertmanager, not both',
+    );
+  if (bearer) return { bearer };
+  if (username || password) {
+    if (!username || !password) throw new ConfigError('ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: basic auth needs both');
+    return { username, password };
+  }
+  return undefined;
 }

@@ -24,6 +24,8 @@ export interface TriageConfig {
   checklists: ChecklistConfig;
   /** The heartbeats expected: each Alertmanager's Watchdog and the monitors' POSTs. */
   heartbeats: HeartbeatConfig;
+  /** The Alertmanager peers silences are made on, in order; none: the incident's externalURL. */
+  alertmanager: { urls: string[] };
 }
 
 /** heartbeats: in the config file, with durations in ms and defaults filled in. */
@@ -112,6 +114,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
     classification,
     classify,
     heartbeats: heartbeatsOf(file, raw.heartbeats),
+    alertmanager: { urls: (raw.alertmanager?.urls ?? []).map((u) => u.replace(/\/+$/, '')) },
   };
 }
 

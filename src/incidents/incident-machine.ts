@@ -4,7 +4,7 @@ import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
 import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
 import { incidentKey } from './model.js';
-import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type Responder, type TimelineEntry } from './timeline.js';
+import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type EntryOf, type Responder, type TimelineEntry } from './timeline.js';
 import type { Review } from './checklist.js';
 
 /** Response time promised for each severity, in milliseconds. */
@@ -251,6 +251,19 @@ export function resolve(incident: Incident, who: Responder, note: string | undef
 /** A note by a person; notes, ticks and reviews are allowed after resolution too (the plan's post-incident steps). */
 export function addNote(incident: Incident, who: Responder, text: string, now: number): IncidentChange {
   return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'note', text }] };
+}
+
+/** A silence made, expired or ending soon, as a timeline entry (the silence itself lives in Alertmanager). */
+export function noteSilence(
+  incident: Incident,
+  who: Responder | typeof SYSTEM,
+  entry:
+    | Omit<EntryOf<'silenced'>, 'at' | 'actor'>
+    | Omit<EntryOf<'silence_expired'>, 'at' | 'actor'>
+    | Omit<EntryOf<'silence_ending'>, 'at' | 'actor'>,
+  now: number,
+): IncidentChange {
+  return { incident, alerts: [], timeline: [{ ...entry, at: now, actor: who === SYSTEM ? SYSTEM : actorOf(who) }] };
 }
 
 /** A checklist step ticked, unticked or marked a problem; each is kept, so the timeline is the Verification Log. */

@@ -135,6 +135,7 @@ export function withPages(
   const resolved = entryOf(change.timeline, 'resolved');
   const acknowledged = entryOf(change.timeline, 'acknowledged');
   const breached = entryOf(change.timeline, 'sla_breached');
+  const silenceEnding = entryOf(change.timeline, 'silence_ending');
 
   if (entryOf(change.timeline, 'opened')) {
     out.push(...pages(now, 'opened', incident, route, routed(), null));
@@ -157,6 +158,8 @@ export function withPages(
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
+  // Told to the incident's channels as an update, mentioning nobody.
+  if (silenceEnding && incident.status !== 'resolved') out.push(...pages(now, 'silence_ending', incident, route, [], silenceEnding, false));
   return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, facts.unconfigured ?? NONE, now);
 }
 

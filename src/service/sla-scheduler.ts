@@ -20,8 +20,8 @@ export class SlaScheduler {
     /** Read before each wait, so a reload's new interval applies from the next pass. */
     private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
-    /** The heartbeats' deadlines, checked after the incidents' (service/heartbeat-service.ts). */
-    private readonly heartbeats?: { sweep(): Promise<number> },
+    /** Passes run after the incidents' own, in order: the heartbeats' deadlines, the silences made here. */
+    private readonly also: readonly { sweep(): Promise<unknown> }[] = [],
   ) {
     this.loop = new TimedLoop(
       () => this.tick(),
@@ -53,7 +53,7 @@ export class SlaScheduler {
       const entry = c.timeline[0];
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
-    await this.heartbeats?.sweep();
+    for (const pass of this.also) await pass.sweep();
     return breached;
   }
 }

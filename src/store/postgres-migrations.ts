@@ -146,4 +146,20 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, name)
   );
   `,
+  `
+  -- Issue 22: silences made in Alertmanager from an incident page, so that the service can expire
+  -- them when the incident resolves and tell the channel once before one ends.
+  CREATE TABLE silences (
+    silence_id         TEXT    PRIMARY KEY,
+    incident_id        BIGINT  NOT NULL REFERENCES incidents (id),
+    created_by         TEXT    NOT NULL,
+    ends_at            BIGINT  NOT NULL,
+    until_resolved     BOOLEAN NOT NULL,
+    keep_after_resolve BOOLEAN NOT NULL,
+    notified_at        BIGINT ,
+    expired_at         BIGINT 
+  );
+  CREATE INDEX silences_incident ON silences (incident_id);
+  CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
+  `,
 ];

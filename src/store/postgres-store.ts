@@ -35,6 +35,9 @@ import {
   type TimelineRow,
   type HeartbeatRow,
   toHeartbeat,
+  type SilenceRow,
+  toSilence,
+  silenceValues,
 } from './rows.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
@@ -50,6 +53,7 @@ import {
   type PaceDecider,
   type NotificationOutcome,
   type HeartbeatRecord,
+  type SilenceRecord,
 } from './store.js';
 
 /** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
@@ -462,6 +466,29 @@ export class PostgresStore implements IncidentStore {
 
   async expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void> {
     for (const e of expected) await this.statement(SQL.expectHeartbeat, [e.kind, e.name, e.deadline]);
+  }
+
+  async addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void> {
+    await this.statement(SQL.addSilence, silenceValues(POSTGRES, s));
+  }
+
+  async silencesOf(incidentId: number): Promise<SilenceRecord[]> {
+    return (await this.query<SilenceRow>(SQL.silencesOf, [incidentId])).map((r) => toSilence(POSTGRES, r));
+  }
+
+  async silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]> {
+    return (await this.query<SilenceRow & { incident_status: string }>(SQL.silencesDue, [noticeBy])).map((r) => ({
+      ...toSilence(POSTGRES, r),
+      incidentResolved: r.incident_status === 'resolved',
+    }));
+  }
+
+  async claimSilenceNotice(id: string, at: number): Promise<boolean> {
+    return (await this.statement(SQL.claimSilenceNotice, [at, id])).length > 0;
+  }
+
+  async markSilenceExpired(id: string, at: number): Promise<boolean> {
+    return (await this.statement(SQL.markSilenceExpired, [at, id])).length > 0;
   }
 
   async listHeartbeats(): Promise<HeartbeatRecord[]> {

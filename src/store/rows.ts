@@ -13,7 +13,7 @@ import type { OutboxEntry } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome } from './store.js';
+import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome, SilenceRecord } from './store.js';
 
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
@@ -383,6 +383,45 @@ export interface SharedSql {
   expectHeartbeat: string;
   /** Every HeartbeatRow. */
   heartbeats: string;
+  addSilence: string;
+  /** SilenceRow of incident $1. */
+  silencesOf: string;
+  /** SilenceRow plus incident_status of the silences not expired whose incident resolved, or ending by $1 untold. */
+  silencesDue: string;
+  /** Sets notified_at = $1 of silence $2 if unset, RETURNING silence_id (the time first: SQLite's ? are in order). */
+  claimSilenceNotice: string;
+  /** Sets expired_at = $1 of silence $2 if unset, RETURNING silence_id. */
+  markSilenceExpired: string;
+}
+
+/** A row of the silences table. */
+export interface SilenceRow {
+  silence_id: string;
+  incident_id: number;
+  created_by: string;
+  ends_at: number;
+  until_resolved: BoolColumn;
+  keep_after_resolve: BoolColumn;
+  notified_at: number | null;
+  expired_at: number | null;
+}
+
+export function toSilence(e: Engine, r: SilenceRow): SilenceRecord {
+  return {
+    silenceId: r.silence_id,
+    incidentId: Number(r.incident_id),
+    createdBy: r.created_by,
+    endsAt: Number(r.ends_at),
+    untilResolved: e.bool(r.until_resolved),
+    keepAfterResolve: e.bool(r.keep_after_resolve),
+    notifiedAt: r.notified_at === null ? null : Number(r.notified_at),
+    expiredAt: r.expired_at === null ? null : Number(r.expired_at),
+  };
+}
+
+/** addSilence's values. */
+export function silenceValues(e: Engine, s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): unknown[] {
+  return [s.silenceId, s.incidentId, s.createdBy, s.endsAt, e.boolParam(s.untilResolved), e.boolParam(s.keepAfterResolve)];
 }
 
 /** A row of the heartbeats table. */
@@ -419,6 +458,16 @@ export function sharedSql(e: Engine): SharedSql {
        ON CONFLICT (kind, name) DO UPDATE SET last_beat_at = excluded.last_beat_at, deadline = excluded.deadline`,
     expectHeartbeat: `INSERT INTO heartbeats (kind, name, last_beat_at, deadline) VALUES (${p(1)}, ${p(2)}, NULL, ${p(3)}) ON CONFLICT DO NOTHING`,
     heartbeats: `SELECT * FROM heartbeats ORDER BY kind, name`,
+    addSilence: `INSERT INTO silences (silence_id, incident_id, created_by, ends_at, until_resolved, keep_after_resolve)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) ON CONFLICT DO NOTHING`,
+    silencesOf: `SELECT * FROM silences WHERE incident_id = ${p(1)} ORDER BY ends_at, silence_id`,
+    silencesDue: `SELECT s.*, i.status AS incident_status FROM silences s JOIN incidents i ON i.id = s.incident_id
+       WHERE s.expired_at IS NULL
+         AND ((i.status = 'resolved' AND (s.until_resolved OR NOT s.keep_after_resolve))
+           OR (i.status <> 'resolved' AND s.notified_at IS NULL AND NOT s.until_resolved AND s.ends_at <= ${p(1)}))
+       ORDER BY s.ends_at, s.silence_id`,
+    claimSilenceNotice: `UPDATE silences SET notified_at = ${p(1)} WHERE silence_id = ${p(2)} AND notified_at IS NULL RETURNING silence_id`,
+    markSilenceExpired: `UPDATE silences SET expired_at = ${p(1)} WHERE silence_id = ${p(2)} AND expired_at IS NULL RETURNING silence_id`,
   };
 }
 

@@ -154,6 +154,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (kind, name)
   );
   `,
+  `
+  -- Issue 22: silences made in Alertmanager from an incident page, so that the service can expire
+  -- them when the incident resolves and tell the channel once before one ends.
+  CREATE TABLE silences (
+    silence_id         TEXT    PRIMARY KEY,
+    incident_id        INTEGER NOT NULL REFERENCES incidents (id),
+    created_by         TEXT    NOT NULL,
+    ends_at            INTEGER NOT NULL,
+    until_resolved     INTEGER NOT NULL,
+    keep_after_resolve INTEGER NOT NULL,
+    notified_at        INTEGER,
+    expired_at         INTEGER
+  );
+  CREATE INDEX silences_incident ON silences (incident_id);
+  CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

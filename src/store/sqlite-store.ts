@@ -35,6 +35,9 @@ import {
   type TimelineRow,
   type HeartbeatRow,
   toHeartbeat,
+  type SilenceRow,
+  toSilence,
+  silenceValues,
 } from './rows.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -51,6 +54,7 @@ import {
   type NotificationOutcome,
   type AlertWindow,
   type HeartbeatRecord,
+  type SilenceRecord,
 } from './store.js';
 
 /** Options of the SQLite store. */
@@ -251,6 +255,11 @@ export class SqliteStore implements IncidentStore {
       beat: db.prepare<[string, string, number, number]>(SQL.beat),
       expectHeartbeat: db.prepare<[string, string, number]>(SQL.expectHeartbeat),
       heartbeats: db.prepare<[], HeartbeatRow>(SQL.heartbeats),
+      addSilence: db.prepare<unknown[]>(SQL.addSilence),
+      silencesOf: db.prepare<[number], SilenceRow>(SQL.silencesOf),
+      silencesDue: db.prepare<[number], SilenceRow & { incident_status: string }>(SQL.silencesDue),
+      claimSilenceNotice: db.prepare<[number, string], { silence_id: string }>(SQL.claimSilenceNotice),
+      markSilenceExpired: db.prepare<[number, string], { silence_id: string }>(SQL.markSilenceExpired),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
@@ -481,6 +490,30 @@ export class SqliteStore implements IncidentStore {
     return this.run(() => {
       for (const e of expected) this.stmt.expectHeartbeat.run(e.kind, e.name, e.deadline);
     });
+  }
+
+  addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void> {
+    return this.run(() => {
+      this.stmt.addSilence.run(silenceValues(SQLITE, s));
+    });
+  }
+
+  silencesOf(incidentId: number): Promise<SilenceRecord[]> {
+    return this.read(() => this.stmt.silencesOf.all(incidentId).map((r) => toSilence(SQLITE, r)));
+  }
+
+  silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]> {
+    return this.read(() =>
+      this.stmt.silencesDue.all(noticeBy).map((r) => ({ ...toSilence(SQLITE, r), incidentResolved: r.incident_status === 'resolved' })),
+    );
+  }
+
+  claimSilenceNotice(id: string, at: number): Promise<boolean> {
+    return this.run(() => this.stmt.claimSilenceNotice.get(at, id) !== undefined);
+  }
+
+  markSilenceExpired(id: string, at: number): Promise<boolean> {
+    return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
   }
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {

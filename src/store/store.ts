@@ -181,7 +181,37 @@ export interface HeartbeatStore {
   listHeartbeats(): Promise<HeartbeatRecord[]>;
 }
 
-export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, HeartbeatStore {
+/** A silence made in Alertmanager from an incident page, as this service remembers it. */
+export interface SilenceRecord {
+  silenceId: string;
+  incidentId: number;
+  createdBy: string;
+  endsAt: number;
+  untilResolved: boolean;
+  keepAfterResolve: boolean;
+  /** When its incident's channel was told it ends soon; null until then. */
+  notifiedAt: number | null;
+  /** When the service or a person expired it; null while it may still be active. */
+  expiredAt: number | null;
+}
+
+/** The silences made here: what is expired when the incident resolves, and told about before it ends. */
+export interface SilenceStore {
+  addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void>;
+  silencesOf(incidentId: number): Promise<SilenceRecord[]>;
+  /**
+   * The silences not yet expired that need the service now, with their incident's status: those of
+   * a resolved incident that are to go with it (until resolved, or not kept on purpose), and timed
+   * ones of an unresolved incident ending by `noticeBy` and not yet told about.
+   */
+  silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]>;
+  /** Claims the notice of silence `id`: true for the one caller that sets notifiedAt. */
+  claimSilenceNotice(id: string, at: number): Promise<boolean>;
+  /** Records silence `id` as expired: true for the one caller that sets expiredAt. */
+  markSilenceExpired(id: string, at: number): Promise<boolean>;
+}
+
+export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, HeartbeatStore, SilenceStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
+import type { SilenceService } from '../service/silence-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { WebAuth } from './session.js';
 
@@ -9,6 +10,8 @@ import type { WebAuth } from './session.js';
 export interface WebRoutesOptions {
   service: IncidentService;
   store: IncidentStore;
+  /** Silences in Alertmanager from the page. */
+  silences?: SilenceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
   settings: () => { paging: PagingConfig; checklists: ChecklistConfig };

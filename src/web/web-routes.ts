@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import errorPages from './plugins/error-pages.js';
 import incidentActions from './plugins/incident-actions.js';
 import incidentPages from './plugins/incident-pages.js';
+import incidentSilences from './plugins/incident-silences.js';
 import liveUpdates from './plugins/live-updates.js';
 import security from './plugins/security.js';
 import session from './plugins/session.js';
@@ -25,5 +26,6 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(staticAssets);
   await app.register(incidentPages, opts);
   await app.register(incidentActions, opts);
+  await app.register(incidentSilences, opts);
   await app.register(liveUpdates, opts);
 }

@@ -445,6 +445,60 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.notOk('links' in (await store.getIncident(c!.incident.id))!.alerts.find((a) => a.fingerprint === 'a')!);
   });
 
+  t.test('heartbeats: a beat moves the deadline and says the one before; expected ones keep theirs', async (t) => {
+    const store = await makeStore(t);
+    t.equal(await store.beat('watchdog', 'am', T0, 5 * MIN), undefined, 'unknown before its first beat');
+    t.equal(await store.beat('watchdog', 'am', T0 + MIN, 5 * MIN), T0 + 5 * MIN);
+    await store.expectHeartbeats([
+      { kind: 'watchdog', name: 'am', deadline: T0 + 99 * MIN },
+      { kind: 'monitor', name: 'am', deadline: T0 + 60 * MIN },
+    ]);
+    t.same(await store.listHeartbeats(), [
+      { kind: 'monitor', name: 'am', lastBeatAt: null, deadline: T0 + 60 * MIN },
+      { kind: 'watchdog', name: 'am', lastBeatAt: T0 + MIN, deadline: T0 + 6 * MIN },
+    ]);
+  });
+
+  t.test('silences made here: due when their incident resolves or they end soon; a notice and an expiry are claimed once', async (t) => {
+    const store = await makeStore(t);
+    const open = (await apply(store, group('s1', [incoming('a', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const other = (await apply(store, group('s2', [incoming('b', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const base = { createdBy: 'carol', untilResolved: false, keepAfterResolve: false };
+    await store.addSilence({ ...base, silenceId: 'soon', incidentId: open, endsAt: T0 + 10 * MIN });
+    await store.addSilence({ ...base, silenceId: 'later', incidentId: open, endsAt: T0 + 60 * MIN });
+    await store.addSilence({ ...base, silenceId: 'until', incidentId: open, endsAt: T0 + 999 * MIN, untilResolved: true });
+    await store.addSilence({ ...base, silenceId: 'kept', incidentId: other, endsAt: T0 + 60 * MIN, keepAfterResolve: true });
+    await store.addSilence({ ...base, silenceId: 'goes', incidentId: other, endsAt: T0 + 60 * MIN });
+    t.same(
+      (await store.silencesDue(T0 + 15 * MIN)).map((s) => s.silenceId),
+      ['soon'],
+    );
+    t.equal(await store.claimSilenceNotice('soon', T0), true);
+    t.equal(await store.claimSilenceNotice('soon', T0 + 1), false, 'told once');
+    t.same(await store.silencesDue(T0 + 15 * MIN), []);
+    await store.updateIncident(other, (i) => ({
+      incident: { ...i, status: 'resolved', resolvedAt: T0, resolvedBy: 'x' },
+      alerts: [],
+      timeline: [],
+    }));
+    t.same(
+      (await store.silencesDue(T0 + 15 * MIN)).map((s) => [s.silenceId, s.incidentResolved]),
+      [['goes', true]],
+      "the resolved incident's silence, not the one kept on purpose",
+    );
+    t.equal(await store.markSilenceExpired('goes', T0 + 2), true);
+    t.equal(await store.markSilenceExpired('goes', T0 + 3), false, 'expired once');
+    t.match(await store.silencesOf(open), [
+      { silenceId: 'soon', notifiedAt: T0, expiredAt: null, untilResolved: false },
+      { silenceId: 'later', notifiedAt: null },
+      { silenceId: 'until', untilResolved: true },
+    ]);
+    t.match(await store.silencesOf(other), [
+      { silenceId: 'goes', expiredAt: T0 + 2 },
+      { silenceId: 'kept', keepAfterResolve: true },
+    ]);
+  });
+
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {
     const store = await makeStore(t);
     const page = (target: string) => ({

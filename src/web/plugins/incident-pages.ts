@@ -7,6 +7,7 @@ import { errorPage } from '../views/error-page.js';
 import { listPage } from '../views/incident-list.js';
 import { incidentPage } from '../views/incident-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
+import { maySilence } from '../permissions.js';
 
 const ALERTS_SHOWN = 100;
 
@@ -27,11 +28,18 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
     if (!incident) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
+    const may = maySilence(req.viewer);
+    const silences = opts.silences
+      ? await opts.silences.silencesFor(incident).then(
+          (list) => ({ list, maySilence: may }),
+          (err: unknown) => ({ error: (err as Error).message, maySilence: may }),
+        )
+      : undefined;
     return sendHtml(
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { incident, checklist: checklistFor(checklists, incident), team },
+        { incident, checklist: checklistFor(checklists, incident), team, silences },
         incidentVersion(incident),
       ),
     );

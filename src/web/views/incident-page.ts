@@ -5,6 +5,7 @@ import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from '../html.js';
 import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
 import { hidden, layout, type PageContext } from './layout.js';
+import type { IncidentSilence } from '../../service/silence-service.js';
 
 /**
  * The address of Alertmanager's silence form for one alert, with its labels as equality matchers;
@@ -93,6 +94,58 @@ export interface IncidentView {
   checklist: ChecklistSection[];
   /** The team's name, when a team's matchers selected the incident. */
   team?: string | undefined;
+  /** Its silences in Alertmanager, or why they could not be read; absent when silences are not offered. */
+  silences?: { list: IncidentSilence[]; maySilence: boolean } | { error: string; maySilence: boolean } | undefined;
+}
+
+/** What happens to a silence when the incident resolves, in words (only those made here are expired then). */
+function whenResolved(s: IncidentSilence): string {
+  if (!s.madeHere) return 'made in Alertmanager, not from this page: it stays until its end';
+  if (s.madeHere.untilResolved) return 'until the incident resolves: expired then';
+  return s.madeHere.keepAfterResolve ? 'kept after the incident resolves (chosen when it was made)' : 'expired when the incident resolves';
+}
+
+function silencesBlock(i: IncidentWithDetails, view: NonNullable<IncidentView['silences']>, csrf: string, now: number): Html {
+  const list =
+    'error' in view
+      ? html`<p class="problem" role="status">Alertmanager did not answer, so the silences cannot be shown: ${view.error}</p>`
+      : view.list.length
+        ? html`<ul class="silences">${view.list.map(
+            (s) =>
+              html`<li class="silence"><code>${s.matchers}</code><br>${s.state === 'pending' ? 'starts ' : ''}by <strong>${s.createdBy}</strong>, until ${
+                s.madeHere?.untilResolved
+                  ? 'the incident resolves'
+                  : html`<time datetime="${iso(s.endsAt)}">${utc(s.endsAt)}</time> (${relative(s.endsAt, now)})`
+              }<br><span class="muted">${whenResolved(s)}</span>${
+                view.maySilence
+                  ? html`<form method="post" action="/incidents/${i.id}/silences/${s.id}/expire" class="inline">${hidden(csrf)}<button type="submit" class="small">Expire now</button></form>`
+                  : ''
+              }</li>`,
+          )}</ul>`
+        : html`<p class="muted">No silence in Alertmanager matches this incident's alerts.</p>`;
+  if (!view.maySilence || i.status === 'resolved') return list;
+  const groupText = Object.entries(i.groupLabels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
+  const firing = i.alerts.filter((a) => a.status === 'firing');
+  return html`${list}<form method="post" action="/incidents/${i.id}/silences" class="stack silence-form">${hidden(csrf)}
+<fieldset><legend>Silence in Alertmanager</legend>
+<div class="choice"><input type="radio" id="silence-group" name="scope" value="group" checked${groupText ? '' : html` disabled`}><label for="silence-group">The whole group${groupText ? html` <code>{${groupText}}</code>` : ' (it has no group labels)'}</label></div>
+${
+  firing.length
+    ? html`<div class="choice"><input type="radio" id="silence-one" name="scope" value="alert"${groupText ? '' : html` checked`}><label for="silence-one">One alert:</label></div>
+<label for="silence-alert" class="visually-hidden">Alert to silence</label><select id="silence-alert" name="fingerprint">${firing.map(
+        (a) =>
+          html`<option value="${a.fingerprint}">${a.labels['alertname'] ?? a.fingerprint} ${Object.entries(a.labels)
+            .filter(([k]) => k !== 'alertname')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}</option>`,
+      )}</select>`
+    : ''
+}
+<div class="choice"><input type="checkbox" id="silence-keep" name="keep" value="on"><label for="silence-keep">Keep it after the incident resolves (otherwise it is expired when the incident resolves)</label></div>
+<p class="silence-buttons">Silence for <button type="submit" name="length" value="1h">1 h</button> <button type="submit" name="length" value="4h">4 h</button> <button type="submit" name="length" value="24h">24 h</button> <button type="submit" name="length" value="resolved">until resolved</button></p>
+</fieldset></form>`;
 }
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
@@ -116,6 +169,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
 <div class="actions">${actions}</div></header>
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
+${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i, view.silences, csrf, ctx.now)}</section>` : ''}
 <section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
