@@ -25,6 +25,11 @@ import { SilenceService } from './service/silence-service.js';
 import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
 import { silencesRoutes } from './api/silences-routes.js';
 import type { WebAuth } from './web/session.js';
+import type { OidcSettings } from './web/web-options.js';
+import { actingPerson } from './http/acting-person.js';
+import { attemptLimiters } from './http/attempt-limiter.js';
+import { bearerAuth } from './http/bearer-auth.js';
+import { peopleRoutes } from './api/people-routes.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
@@ -52,6 +57,10 @@ export interface WebConfig {
   sessionSecret: string;
   auth: WebAuth;
   sessionTtlMs?: number | undefined;
+  /** The built-in form with the shared API_TOKEN (a local trial); off in production unless WEB_TOKEN_SIGN_IN=on. */
+  tokenForm?: boolean | undefined;
+  /** OpenID Connect sign-in (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET). */
+  oidc?: OidcSettings | undefined;
 }
 
 /** The adapters the app is built from; tests pass their own. */
@@ -120,6 +129,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     {
       ...config.channels,
       checklists: () => live.current.checklists,
+      now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
     },
     store,
@@ -135,6 +145,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     config: live,
     unconfigured,
+    takesReviews: (channel) => channels.some((c) => c.name === channel && c.takesReviews === true),
     onCommitted: (change) => {
       metrics.observeChange(change);
       // The pages are committed: the dispatcher claims them now instead of at its next poll.
@@ -155,21 +166,41 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     config: live,
     publicUrl: config.channels?.publicUrl,
   });
-  const scheduler = new SlaScheduler(service, () => live.current.scheduler.intervalMs, app.log, [heartbeats, silences]);
+  // Expired web sessions are deleted by the scheduler's loop, never inside a request.
+  const scheduler = new SlaScheduler(
+    service,
+    () => live.current.scheduler.intervalMs,
+    app.log,
+    () => store.sweepSessions(clock.now()),
+    [heartbeats, silences],
+  );
   app.decorate('triage', { service, scheduler, heartbeats, silences, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);
+  actingPerson(app);
+
+  // Who is acting on the API: a personal token's maker, or API_TOKEN's admin (docs/people.md).
+  const limiters = attemptLimiters(clock);
+  const apiAuth = bearerAuth({
+    apiToken: config.apiToken,
+    store,
+    people: () => ({ people: live.current.people, contacts: live.current.paging.contacts }),
+    clock,
+    limiters,
+    realm: 'api',
+  });
 
   app.register(webhookRoute, { service, heartbeats, metrics, clock, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
-  app.register(incidentsRoutes, { prefix: '/api', service, store, token: config.apiToken, config: live, clock });
-  app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, token: config.apiToken });
+  app.register(incidentsRoutes, { prefix: '/api', service, store, auth: apiAuth, config: live, clock });
+  app.register(oncallRoutes, { prefix: '/api', config: live, store, clock, auth: apiAuth });
+  app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
-  app.register(silencesRoutes, { prefix: '/api', silences, store, token: config.apiToken });
+  app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
-  app.register(reloadRoute, { config: live, token: config.apiToken });
+  app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(webRoutes, {
     service,
     store,
@@ -182,6 +213,9 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     auth: config.web?.auth ?? { mode: 'form' },
     publicUrl: config.channels?.publicUrl,
     ...(config.web?.sessionTtlMs ? { sessionTtlMs: config.web.sessionTtlMs } : {}),
+    limiters,
+    tokenForm: config.web?.tokenForm ?? true,
+    oidc: config.web?.oidc,
   });
 
   // Probes and scrapes arrive every few seconds and would bury the request log: their request lines

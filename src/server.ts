@@ -20,7 +20,14 @@ export const REDACT_PATHS = [
   '*.slackBotToken',
   '*.slackSigningSecret',
   '*.smtpUrl',
+  '*.teamsWebhookUrls',
+  '*.mattermostWebhookUrl',
+  '*.mattermostBotToken',
+  '*.ntfyToken',
+  '*.outgoingWebhooks',
   '*.sessionSecret',
+  '*.clientSecret',
+  'clientSecret',
   'sessionSecret',
   'req.headers.cookie',
   'headers.cookie',
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
       'SESSION_SECRET is not set: a secret was made up for this run, so web sign-ins end at every restart and work on this replica only. Set it (NODE_ENV=production requires it).',
     );
   }
+  if (env.oidc) logger.info({ issuer: env.oidc.issuer, clientId: env.oidc.clientId }, 'web sign-in by OpenID Connect');
   if (env.authProxy)
     logger.info({ header: env.authProxy.header, trusted: env.authProxy.trusted }, 'web sign-in by an authenticating proxy');
   for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);
@@ -100,11 +108,20 @@ async function main(): Promise<void> {
         smtpUrl: env.smtpUrl,
         emailFrom: env.emailFrom,
         publicUrl: env.publicUrl,
+        teamsWebhookUrls: env.teamsWebhookUrls,
+        mattermostWebhookUrl: env.mattermostWebhookUrl,
+        mattermostUrl: env.mattermostUrl,
+        mattermostBotToken: env.mattermostBotToken,
+        ntfyUrl: env.ntfyUrl,
+        ntfyToken: env.ntfyToken,
+        outgoingWebhooks: env.outgoingWebhooks,
       },
       web: {
         sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),
         auth: env.authProxy ? { mode: 'proxy', ...env.authProxy } : { mode: 'form' },
         sessionTtlMs: env.sessionTtlMs,
+        tokenForm: env.tokenForm,
+        oidc: env.oidc,
       },
     },
     { store, logger },

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -46,7 +48,14 @@ export interface TestApp {
 /** Builds the app on a SQLite file in a temp dir (or `dbPath`), with a manual clock at T0. */
 export async function makeApp(
   t: Teardown,
-  opts: { dbPath?: string; clock?: Clock; config?: Partial<AppConfig>; store?: IncidentStore; channels?: AppDeps['channels'] } = {},
+  opts: {
+    dbPath?: string;
+    clock?: Clock;
+    config?: Partial<AppConfig>;
+    store?: IncidentStore;
+    channels?: AppDeps['channels'];
+    logger?: AppDeps['logger'];
+  } = {},
 ): Promise<TestApp> {
   const dbPath = opts.dbPath ?? join(tempDir(t), 'triage.db');
   // Tests that pass the system clock never call advance().
@@ -55,7 +64,7 @@ export async function makeApp(
   const app = buildApp(
     // The outbox loop is driven by the tests that page (dispatcher.tick() under the manual clock).
     { triage: shippedConfig, webhookToken: WEBHOOK_TOKEN, apiToken: API_TOKEN, dispatch: { autoStart: false }, ...opts.config },
-    { store, clock, ...(opts.channels ? { channels: opts.channels } : {}) },
+    { store, clock, ...(opts.channels ? { channels: opts.channels } : {}), ...(opts.logger ? { logger: opts.logger } : {}) },
   );
   t.teardown(() => app.close());
   await app.ready();
@@ -120,7 +129,7 @@ export function postWebhook(app: FastifyInstance, body: unknown, headers: Record
 }
 
 /** Calls the API with the right token. */
-export async function api(app: FastifyInstance, method: 'GET' | 'POST', url: string, body?: object) {
+export async function api(app: FastifyInstance, method: 'GET' | 'POST' | 'DELETE', url: string, body?: object) {
   const res = await app.inject({ method, url, headers: { authorization: `Bearer ${API_TOKEN}` }, ...(body ? { payload: body } : {}) });
   return { status: res.statusCode, body: res.json() };
 }
@@ -229,4 +238,26 @@ export function failingOnce(
       };
     },
   });
+}
+
+/** A logger that keeps every line (trace and up) as text, for tests that read the log. */
+export function capturedLog(): { logger: NonNullable<AppDeps['logger']>; text: () => string; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level: 'trace' }, sink) as unknown as NonNullable<AppDeps['logger']>;
+  const text = () => chunks.join('');
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

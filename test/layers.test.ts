@@ -13,6 +13,7 @@ const LAYERS: string[][] = [
   ['store'],
   ['config'],
   ['paging', 'notify'],
+  ['people'],
   ['outbox'],
   ['incidents'],
   ['classify', 'clock.ts', 'well-formed.ts', 'timed-loop.ts'],

@@ -4,7 +4,8 @@ import type { IncidentService } from '../service/incident-service.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { IncidentStore } from '../store/store.js';
-import { requireToken } from '../http/require-token.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assertRole, requireRole } from '../http/acting-person.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';
 import type { Clock } from '../clock.js';
 import { renderReport } from '../incidents/report.js';
@@ -14,7 +15,8 @@ import { checklistFor } from '../incidents/checklist.js';
 export interface IncidentsRoutesOptions {
   service: IncidentService;
   store: IncidentStore;
-  token: string | undefined;
+  /** Sets `req.person` from the bearer token (http/bearer-auth.ts), or answers 401. */
+  auth: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   /** The config in force (a reload applies at once): the report's SLA and checklists. */
   config: CurrentConfig;
   clock: Clock;
@@ -41,10 +43,16 @@ const actionBody = {
 
 type ActionBody = { by?: string; note?: string } | null | undefined;
 
-/** /api: list, read, report on, acknowledge and resolve incidents. Every route needs the API token. */
+/**
+ * /api: list, read, report on, acknowledge and resolve incidents. Every route needs a bearer token
+ * (a personal one or API_TOKEN); reading needs the viewer role, acting the responder role.
+ */
 export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoutesOptions) {
   const { service, store } = opts;
-  app.addHook('onRequest', requireToken(opts.token, 'api', false));
+  app.addHook('onRequest', opts.auth);
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'GET') assertRole(req, 'viewer');
+  });
 
   app.get<{ Querystring: { status?: IncidentStatus; severity?: Severity; limit: number } }>(
     '/incidents',
@@ -105,9 +113,14 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
   ] as const) {
     app.post<{ Params: { id: number }; Body: ActionBody }>(
       `/incidents/:id/${action}`,
-      { schema: { params: idParams, body: actionBody } },
+      { schema: { params: idParams, body: actionBody }, preHandler: requireRole('responder') },
       async (req, reply) => {
-        const result = await run(req.params.id, { name: req.body?.by ?? 'api', via: 'api' }, req.body?.note);
+        // The person acting is who the timeline names. `by` is for automation on API_TOKEN (an admin
+        // recording whom it acts for); anyone else's `by` is ignored rather than believed.
+        const p = req.person!;
+        const by = p.role === 'admin' && p.contact === null ? req.body?.by : undefined;
+        const who = { name: by ?? p.name, contact: by === undefined ? (p.contact ?? undefined) : undefined, via: 'api' as const };
+        const result = await run(req.params.id, who, req.body?.note);
         if (!result.found) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
         return { ...incidentJson(result.incident), changed: result.changed };
       },

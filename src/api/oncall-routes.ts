@@ -2,7 +2,8 @@ import type { CurrentConfig } from '../service/live-config.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Clock } from '../clock.js';
-import { requireToken } from '../http/require-token.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assertRole } from '../http/acting-person.js';
 import { oncallNow, overridesOf, type RuntimeOverride, type Shift } from '../paging/oncall.js';
 import { parseOffsetDateTime } from '../paging/zoned-time.js';
 import type { PagingConfig, PagingPolicy } from '../paging/paging-config.js';
@@ -15,7 +16,8 @@ export interface OncallRoutesOptions {
   config: CurrentConfig;
   store: IncidentStore;
   clock: Clock;
-  token: string | undefined;
+  /** Sets `req.person` from the bearer token, or answers 401. */
+  auth: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -30,7 +32,7 @@ const OverrideBody = Type.Object(
     contact: Id,
     from: Instant,
     until: Instant,
-    /** Who makes it, for the log and the answer; "api" when left out. */
+    /** Whom automation on API_TOKEN makes it for; anyone else is recorded as themselves. */
     by: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   { additionalProperties: false },
@@ -43,7 +45,19 @@ const OverrideBody = Type.Object(
  */
 export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = async (app, opts) => {
   const { store, clock } = opts;
-  app.addHook('onRequest', requireToken(opts.token, 'api', false));
+  app.addHook('onRequest', opts.auth);
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'GET') assertRole(req, 'viewer');
+  });
+  /** Who is recorded as making a change: the person acting; automation on API_TOKEN may name someone. */
+  const byOf = (req: FastifyRequest, by: string | undefined) => {
+    const p = req.person!;
+    return p.via === 'api-token' ? (by ?? p.name) : p.name;
+  };
+  /** A responder takes overrides for themselves; for anyone else it is an admin's. */
+  const assertMayOverride = (req: FastifyRequest, contact: string) => {
+    assertRole(req, req.person?.contact === contact ? 'responder' : 'admin');
+  };
 
   const contactJson = (paging: PagingConfig, id: string) => {
     const c = paging.contacts.find((x) => x.id === id);
@@ -101,7 +115,9 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
 
   app.post('/oncall/overrides', { schema: { body: OverrideBody } }, async (req, reply) => {
     const paging = opts.config.current.paging;
-    const { team = null, contact, by = 'api' } = req.body;
+    const { team = null, contact } = req.body;
+    assertMayOverride(req, contact);
+    const by = byOf(req, req.body.by);
     const policy = team === null ? paging : paging.teams.find((t) => t.id === team);
     if (!policy) return reply.code(400).send(badRequest(`team: no team "${team}" in the config`));
     if (!policy.rotation)
@@ -127,7 +143,20 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
     if (until === undefined) return reply.code(400).send(badRequest(`until: "${req.body.until}" is not a time that exists`));
     if (!(until > from)) return reply.code(400).send(badRequest('until: must be after from'));
     const stored = await store.addOverride({ team: owner, contact, from, to: until, by, createdAt: clock.now() });
-    req.log.info({ override: stored.id, team: owner, contact, from: iso(from), until: iso(until), by }, 'on-call override added');
+    req.log.info(
+      {
+        audit: req.person?.role === 'admin' ? 'admin' : 'override',
+        action: 'override-added',
+        person: req.person?.key,
+        override: stored.id,
+        team: owner,
+        contact,
+        from: iso(from),
+        until: iso(until),
+        by,
+      },
+      'on-call override added',
+    );
     return reply.code(201).send(overrideJson(stored));
   });
 
@@ -140,9 +169,15 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<OncallRoutesOptions> = asyn
       },
     },
     async (req, reply) => {
+      const override = (await store.listOverrides(0)).find((o) => o.id === req.params.id);
+      if (!override) return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
+      assertMayOverride(req, override.contact);
       if (!(await store.deleteOverride(req.params.id)))
         return reply.code(404).send({ error: 'Not Found', message: `no override ${req.params.id}` });
-      req.log.info({ override: req.params.id, by: req.query.by ?? 'api' }, 'on-call override removed');
+      req.log.info(
+        { audit: 'override', action: 'override-removed', person: req.person?.key, override: req.params.id, by: byOf(req, req.query.by) },
+        'on-call override removed',
+      );
       return reply.code(204).send();
     },
   );

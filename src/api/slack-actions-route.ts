@@ -7,13 +7,14 @@ import type { Clock } from '../clock.js';
 import type { IncidentService } from '../service/incident-service.js';
 import { TransitionConflict } from '../incidents/incident-machine.js';
 import { compileExact } from '../http/validator-compiler.js';
+import { identityOfContact, personOf } from '../people/people-config.js';
+import { refusal } from '../people/person.js';
 
 /** What the Slack interactivity route needs. */
 export interface SlackActionsOptions {
   signingSecret: string | undefined;
   service: IncidentService;
-  /** The contacts in force, to act as the Slack user's contact. */
-  /** The config in force: its contacts, who a Slack user is. */
+  /** The config in force: its contacts (who a Slack user is) and their roles. */
   config: CurrentConfig;
   clock: Clock;
 }
@@ -111,12 +112,22 @@ export async function slackActionsRoute(app: FastifyInstance, opts: SlackActions
     if (id === undefined)
       return reply.code(200).send({ ok: false, message: `${JSON.stringify((action.value ?? '').slice(0, 40))} is not an incident id` });
     const slackId = payload.user?.id;
-    const contact = opts.config.current.paging.contacts.find((c) => c.slack && c.slack === slackId);
-    const who = {
-      name: contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`,
-      contact: contact?.id,
-      via: 'slack' as const,
-    };
+    const { paging, people } = opts.config.current;
+    const contact = paging.contacts.find((c) => c.slack && c.slack === slackId);
+    const name = contact?.name ?? `@${payload.user?.username ?? payload.user?.name ?? slackId ?? 'slack-user'}`;
+    // The Slack user acts as their contact, with the contact's role; someone who is no contact has
+    // the role people.unknown gives (none by default), like anyone the config does not know.
+    const identity = contact ? identityOfContact(contact) : { key: `slack:${slackId ?? ''}`, contact: null, name, email: null, groups: [] };
+    const person = personOf(people, paging.contacts, identity, 'slack');
+    const why = refusal(person, 'responder');
+    if (why) {
+      req.log.warn(
+        { audit: 'role-refused', person: person.key, role: person.role, need: 'responder', via: 'slack' },
+        'refused for want of a role',
+      );
+      return reply.code(200).send({ ok: false, message: why });
+    }
+    const who = { name, contact: contact?.id, via: 'slack' as const };
     try {
       const result = await (action.action_id === 'ack' ? opts.service.acknowledge(id, who) : opts.service.resolve(id, who));
       if (!result.found) return reply.code(200).send({ ok: false, message: `no incident ${id}` });

@@ -3,6 +3,7 @@ import { ClassificationSchema } from '../classify/classification-schema.js';
 import { DurationText } from '../incidents/duration.js';
 import { PagingSections } from '../paging/paging-schema.js';
 import { ChecklistsSchema } from '../incidents/checklist-schema.js';
+import { PeopleSchema } from '../people/people-schema.js';
 
 const Size = Type.Union([Type.Integer({ minimum: 1024 }), Type.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|kB|MB|GB)?$' })]);
 
@@ -62,6 +63,7 @@ export const TriageConfigSchema = Type.Object(
     alertmanager: Type.Optional(
       Type.Object({ urls: Type.Optional(Type.Array(Type.String({ pattern: '^https?://' }))) }, { additionalProperties: false }),
     ),
+    people: Type.Optional(PeopleSchema),
   },
   { additionalProperties: false },
 );

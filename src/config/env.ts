@@ -3,9 +3,11 @@ import type { PagingConfig, Route } from '../paging/paging-config.js';
 import { parseDuration } from '../incidents/duration.js';
 import { isIP } from 'node:net';
 import { ConfigError } from './load-config.js';
+import { channelProblems, readChannelEnv, type ChannelEnv } from './channel-env.js';
 
 /** Settings that come from the environment; the secrets live only here. */
-export interface EnvSettings {
+/** Teams, Mattermost, ntfy and outgoing webhooks have their own variables (config/channel-env.ts). */
+export interface EnvSettings extends ChannelEnv {
   port: number;
   host: string;
   databaseUrl: string | undefined;
@@ -34,6 +36,10 @@ export interface EnvSettings {
   heartbeatTokens: Record<string, string>;
   /** ALERTMANAGER_BEARER_TOKEN, or ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: how silences are made in Alertmanager. */
   alertmanagerAuth: { bearer: string } | { username: string; password: string } | undefined;
+  /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES: OpenID Connect sign-in. */
+  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string | undefined; allowInsecureIssuer: boolean } | undefined;
+  /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
+  tokenForm: boolean;
 }
 
 /** The demo stack's tokens (docker-compose.yml) end in CHANGE-ME: fine for a demo, refused in production. */
@@ -65,6 +71,15 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (sessionSecret !== undefined && sessionSecret.length < 32)
     throw new ConfigError('SESSION_SECRET: must be at least 32 characters (for example `openssl rand -base64 32`)');
   const authProxy = readAuthProxy(env);
+  const oidc = readOidc(env, production);
+  if (oidc && !env['PUBLIC_URL'])
+    throw new ConfigError('PUBLIC_URL: required with OIDC_ISSUER (the identity provider sends people back to PUBLIC_URL/auth/callback)');
+  if (oidc && authProxy) throw new ConfigError('OIDC_ISSUER and AUTH_PROXY_HEADER: choose one way of signing people in');
+  const tokenFormText = env['WEB_TOKEN_SIGN_IN'];
+  if (tokenFormText !== undefined && tokenFormText !== '' && !['on', 'off'].includes(tokenFormText))
+    throw new ConfigError(`WEB_TOKEN_SIGN_IN: "${tokenFormText}" is not on or off`);
+  // The shared-token form is for a local trial: in production, or once people sign in as themselves, only if asked for.
+  const tokenForm = tokenFormText ? tokenFormText === 'on' : !production && !oidc;
   const settings: EnvSettings = {
     port,
     host: env['HOST'] ?? '0.0.0.0',
@@ -89,6 +104,9 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     heartbeatTokens: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HEARTBEAT_TOKEN_') && Boolean(e[1])),
     ),
+    oidc,
+    tokenForm,
+    ...readChannelEnv(env),
   };
   if (production) {
     const missing = (['WEBHOOK_TOKEN', 'API_TOKEN'] as const).filter((k) => !env[k]);
@@ -177,6 +195,7 @@ export function pagingProblems(env: EnvSettings, paging: PagingConfig): string[]
     problems.push('SMTP_URL: not set, but the config routes pages to e-mail: they would not be sent');
   if (env.smtpUrl && !isSmtpUrl(env.smtpUrl)) problems.push('SMTP_URL: not a URL such as smtp://user:pass@host:587 or smtps://host:465');
   if (env.smtpUrl && !env.emailFrom) problems.push('EMAIL_FROM: not set, but SMTP_URL is: e-mail needs a sender address');
+  problems.push(...channelProblems(env, paging));
   return problems;
 }
 
@@ -204,4 +223,27 @@ function readAlertmanagerAuth(env: NodeJS.ProcessEnv): EnvSettings['alertmanager
     return { username, password };
   }
   return undefined;
+}
+
+function readOidc(env: NodeJS.ProcessEnv, production: boolean): EnvSettings['oidc'] {
+  const issuer = env['OIDC_ISSUER']?.trim();
+  const clientId = env['OIDC_CLIENT_ID']?.trim();
+  const clientSecret = env['OIDC_CLIENT_SECRET'];
+  if (!issuer) {
+    if (clientId || clientSecret)
+      throw new ConfigError("OIDC_ISSUER: required with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (the provider's issuer URL)");
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`OIDC_ISSUER: "${issuer}" is not a URL such as https://accounts.google.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`OIDC_ISSUER: "${issuer}" is not an https URL`);
+  // Plain http only for a provider on this machine or a trial: tokens would cross the network in the clear.
+  if (url.protocol === 'http:' && production) throw new ConfigError('OIDC_ISSUER: must be https when NODE_ENV=production');
+  if (!clientId) throw new ConfigError('OIDC_CLIENT_ID: required with OIDC_ISSUER');
+  if (!clientSecret) throw new ConfigError('OIDC_CLIENT_SECRET: required with OIDC_ISSUER');
+  return { issuer, clientId, clientSecret, scopes: env['OIDC_SCOPES']?.trim() || undefined, allowInsecureIssuer: url.protocol === 'http:' };
 }

@@ -9,6 +9,7 @@ import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { TriageConfigSchema, type RawConfig } from './config-schema.js';
 import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
 import { parseChecklists, type ChecklistConfig } from '../incidents/checklist.js';
+import { parsePeople, type PeopleConfig } from '../people/people-config.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -26,6 +27,8 @@ export interface TriageConfig {
   heartbeats: HeartbeatConfig;
   /** The Alertmanager peers silences are made on, in order; none: the incident's externalURL. */
   alertmanager: { urls: string[] };
+  /** Who may do what: the default role, people unknown to the config, roles from identity-provider groups. */
+  people: PeopleConfig;
 }
 
 /** heartbeats: in the config file, with durations in ms and defaults filled in. */
@@ -104,6 +107,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
     file,
     paging,
     checklists,
+    people: parsePeople(raw.people),
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),

@@ -39,11 +39,13 @@ function httpReason(status: number): string {
     {
       400: 'Bad Request',
       401: 'Unauthorized',
+      403: 'Forbidden',
       404: 'Not Found',
       405: 'Method Not Allowed',
       408: 'Request Timeout',
       413: 'Payload Too Large',
       415: 'Unsupported Media Type',
+      429: 'Too Many Requests',
     }[status] ?? 'Client Error'
   );
 }

@@ -33,9 +33,12 @@ const sentence = (text: string) => {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
-/** How words name a channel: "E-mail", else its name capitalised ("Slack", "Mattermost"). */
+// Names written their own way; any other channel's name is capitalised ("Slack", "Mattermost", "Teams").
+const CHANNEL_LABELS: Record<string, string> = { email: 'E-mail', ntfy: 'ntfy' };
+
+/** How words name a channel: "E-mail", "ntfy", else its name capitalised ("Slack", "Mattermost"). */
 export function channelLabel(channel: string): string {
-  return channel === 'email' ? 'E-mail' : channel.charAt(0).toUpperCase() + channel.slice(1);
+  return CHANNEL_LABELS[channel] ?? channel.charAt(0).toUpperCase() + channel.slice(1);
 }
 
 /** "Slack #incidents" or "E-mail to a@x, b@y": how the timeline and the log name a page's destination. */
@@ -140,6 +143,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
   silence_ending: 'Silence ending soon',
+  review: 'Post-incident review saved',
 };
 
 /**

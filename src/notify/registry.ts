@@ -2,7 +2,11 @@ import type { ChannelName } from '../incidents/timeline.js';
 import type { Notifier } from '../outbox/channel.js';
 import type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 import { emailChannel } from './email/index.js';
+import { mattermostChannel } from './mattermost/index.js';
+import { ntfyChannel } from './ntfy/index.js';
 import { slackChannel } from './slack/index.js';
+import { teamsChannel } from './teams/index.js';
+import { webhookChannel } from './webhook/index.js';
 
 export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
@@ -11,7 +15,14 @@ export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel
  * and its definition) and one line here; the outbox, the store, the metrics and the pages take the
  * list from here.
  */
-export const CHANNELS: readonly ChannelDefinition[] = [slackChannel, emailChannel];
+export const CHANNELS: readonly ChannelDefinition[] = [
+  slackChannel,
+  emailChannel,
+  teamsChannel,
+  mattermostChannel,
+  ntfyChannel,
+  webhookChannel,
+];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */
 export function createNotifiers(

@@ -75,6 +75,11 @@ export interface Notifier {
   readonly pace?: Pace | undefined;
   /** Why this channel cannot send (e.g. "SLACK_BOT_TOKEN unset"), or undefined when it can. */
   readonly notConfigured: string | undefined;
+  /**
+   * Every failed attempt gets its own `page_retrying` entry in the timeline, not only the first
+   * three and every fifth (outgoing webhooks: the receiver's owner reads there why it got nothing).
+   */
+  readonly recordsEveryRetry?: boolean | undefined;
   send(ctx: PageContext): Promise<Delivery>;
   /**
    * After a crash during a send: the delivery if the channel already has this page (found by its

@@ -115,10 +115,16 @@ export function foldedOutcome(page: OutboxEntry, digestRef: string, size: number
 }
 
 /** A failed attempt, retried or not, as `decideRetry` decided. */
-export function failedOutcome(page: OutboxEntry, failure: SendFailure, decision: RetryDecision, now: number): PageOutcome {
+export function failedOutcome(
+  page: OutboxEntry,
+  failure: SendFailure,
+  decision: RetryDecision,
+  now: number,
+  everyRetry = false,
+): PageOutcome {
   if (decision.retry) {
     const outcome: PageOutcome = { status: 'retry', nextAttemptAt: decision.at, error: failure.message, maybeSent: decision.lookUp };
-    if (!recordsRetry(page.attempts)) return outcome;
+    if (!everyRetry && !recordsRetry(page.attempts)) return outcome;
     const entry: TimelineEntry = {
       at: now,
       actor: SYSTEM,

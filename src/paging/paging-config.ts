@@ -1,3 +1,4 @@
+import type { Role } from '../people/role.js';
 import { matchAll, parseMatcher, type Labels, type Matcher } from '../classify/matcher.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import { parseDuration } from '../incidents/duration.js';
@@ -14,6 +15,8 @@ export interface Contact {
   /** Addresses on other channels, by channel name. */
   addresses?: Readonly<Record<string, string>> | undefined;
   roles: string[];
+  /** What this person may do on the pages and the API (default: people.defaultRole). */
+  access?: Role | undefined;
 }
 
 /** A room on some channel that a route announces incidents in. */
@@ -38,6 +41,8 @@ export interface Route {
   /** Contact ids, roles, or `oncall` (whoever is on call at that moment). */
   notify: string[];
   email: boolean;
+  /** Push each paged person's own ntfy topic (contact `addresses: { ntfy: topic }`), one page each. */
+  ntfy: boolean;
 }
 
 /** What happens while nobody acknowledges. */
@@ -72,14 +77,14 @@ export interface PagingConfig extends PagingPolicy {
 }
 
 /** Without a drill section, a drill pages nobody but the person running it (fire --to). */
-const DEFAULT_DRILL_ROUTE: Route = { channels: [], to: [], notify: [], email: true };
+const DEFAULT_DRILL_ROUTE: Route = { channels: [], to: [], notify: [], email: true, ntfy: false };
 
 /** The plan's defaults: who is told about each severity when the config does not say. */
 const DEFAULT_ROUTING: Record<Severity, Route> = {
-  critical: { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true },
-  high: { channels: ['#incidents'], to: [], notify: ['oncall', 'devops'], email: true },
-  medium: { channels: ['#incidents'], to: [], notify: ['oncall'], email: false },
-  low: { channels: ['#alerts'], to: [], notify: [], email: false },
+  critical: { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true, ntfy: false },
+  high: { channels: ['#incidents'], to: [], notify: ['oncall', 'devops'], email: true, ntfy: false },
+  medium: { channels: ['#incidents'], to: [], notify: ['oncall'], email: false, ntfy: false },
+  low: { channels: ['#alerts'], to: [], notify: [], email: false, ntfy: false },
 };
 
 /** Without an escalation section: no steps, three reminders fifteen minutes apart. */
@@ -118,6 +123,7 @@ export function parsePaging(raw: RawPaging, fail: Fail): PagingConfig {
     slack: c.slack,
     ...(c.addresses ? { addresses: c.addresses } : {}),
     roles: c.roles ?? [],
+    ...(c.access ? { access: c.access } : {}),
   }));
   const ids = new Set<string>();
   contacts.forEach((c, i) => {
@@ -235,7 +241,13 @@ function parseRoute(
     checkTargets(`${key}.notify`, r.notify, known, fail);
     if (r.notify.includes(ONCALL) && !rotation) fail(`${key}.notify`, '"oncall" needs an oncall rotation');
   }
-  return { channels: r.channels ?? base.channels, to: to ?? base.to, notify: r.notify ?? base.notify, email: r.email ?? base.email };
+  return {
+    channels: r.channels ?? base.channels,
+    to: to ?? base.to,
+    notify: r.notify ?? base.notify,
+    email: r.email ?? base.email,
+    ntfy: r.ntfy ?? base.ntfy,
+  };
 }
 
 /** Escalation per severity; what a severity leaves out comes from `base`. */

@@ -21,6 +21,8 @@ export interface PagingFacts {
   unconfigured?: Unconfigured;
   /** On-call overrides made at run time (any rotation's; each rotation picks its own). */
   overrides?: readonly RuntimeOverride[];
+  /** Channels that are told of a saved post-incident review too (outgoing webhooks); none unless told. */
+  takesReviews?: (channel: PageRequest['channel']) => boolean;
 }
 
 /**
@@ -52,8 +54,8 @@ export function resolveTargets(
 
 /**
  * The pages of one event: one to each room of the route (Slack's channels, then the `to:` rooms),
- * mentioning the people paged by their address on that channel, and, when `email`, one e-mail to
- * all of them.
+ * mentioning the people paged by their address on that channel; when `email`, one e-mail to all of
+ * them; when `push`, one ntfy push to each one's own topic.
  */
 function pages(
   at: number,
@@ -63,6 +65,7 @@ function pages(
   people: Contact[],
   cause: TimelineEntry | null,
   email = route.email,
+  push = route.ntfy,
 ): PageRequest[] {
   const addresses = (channel: string) => people.flatMap((p) => addressOn(p, channel) ?? []);
   const rooms = [...route.channels.map((target) => ({ channel: 'slack', target })), ...route.to];
@@ -79,6 +82,13 @@ function pages(
   const recipients = addresses('email');
   if (email && recipients.length)
     out.push({ channel: 'email', target: recipients.join(', '), event, severity: incident.severity, mentions: [], recipients, cause, at });
+  // A topic is one person's phone: one push each, the person named as its recipient.
+  if (push)
+    for (const p of people) {
+      const topic = addressOn(p, 'ntfy');
+      if (topic)
+        out.push({ channel: 'ntfy', target: topic, event, severity: incident.severity, mentions: [], recipients: [p.id], cause, at });
+    }
   return out;
 }
 
@@ -136,6 +146,7 @@ export function withPages(
   const acknowledged = entryOf(change.timeline, 'acknowledged');
   const breached = entryOf(change.timeline, 'sla_breached');
   const silenceEnding = entryOf(change.timeline, 'silence_ending');
+  const review = entryOf(change.timeline, 'review');
 
   if (entryOf(change.timeline, 'opened')) {
     out.push(...pages(now, 'opened', incident, route, routed(), null));
@@ -160,6 +171,20 @@ export function withPages(
   }
   // Told to the incident's channels as an update, mentioning nobody.
   if (silenceEnding && incident.status !== 'resolved') out.push(...pages(now, 'silence_ending', incident, route, [], silenceEnding, false));
+  // A saved review interests systems (a status page, a ticket), not people: only the rooms whose channel takes it.
+  if (review && facts.takesReviews)
+    out.push(
+      ...pages(
+        now,
+        'review',
+        incident,
+        { ...route, channels: [], to: route.to.filter((r) => facts.takesReviews!(r.channel)) },
+        [],
+        review,
+        false,
+        false,
+      ),
+    );
   return recordUnconfigured({ ...change, incident, pages: [...(change.pages ?? []), ...out] }, facts.unconfigured ?? NONE, now);
 }
 
@@ -188,7 +213,7 @@ export function escalate(incident: Incident, paging: PagingConfig, now: number, 
       paged: paged(people),
     };
     timeline.push(entry);
-    out.push(...pages(now, 'escalated', next, route, people, entry, true));
+    out.push(...pages(now, 'escalated', next, route, people, entry, true, true));
     next.escalationStep += 1;
   } else if (incident.reminders < policy.maxReminders) {
     const people = resolveTargets([...route.notify, ...policy.steps.flatMap((s) => s.notify)], paging, now, team, facts.overrides);

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { DurationText } from '../incidents/duration.js';
+import { RoleText } from '../people/people-schema.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' });
 const Targets = Type.Array(Id);
@@ -21,6 +22,8 @@ const ContactSchema = Type.Object(
     /** The contact's address on any other channel, by channel name (e.g. a Mattermost user). */
     addresses: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.String({ minLength: 1 }))),
     roles: Type.Optional(Targets),
+    /** What this person may do: viewer, responder or admin (people.defaultRole when left out). */
+    access: Type.Optional(RoleText),
   },
   { additionalProperties: false },
 );
@@ -46,6 +49,8 @@ const RouteSchema = Type.Object(
     to: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]*:.+$' }))),
     notify: Type.Optional(Targets),
     email: Type.Optional(Type.Boolean()),
+    /** Push each paged person's own ntfy topic (their `addresses: { ntfy: … }`). */
+    ntfy: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -34,6 +34,8 @@ export interface IncidentServiceDeps {
   config: { readonly current: DecisionSettings };
   /** Channels that cannot send and why; their pages are recorded as not sent. */
   unconfigured?: Unconfigured;
+  /** Channels told of a saved review too (the channel definitions' `takesReviews`). */
+  takesReviews?: PagingFacts['takesReviews'];
   /** Called once for every committed change, after the commit (metrics). */
   onCommitted?: (change: CommittedChange) => void;
 }
@@ -160,7 +162,11 @@ export class IncidentService {
 
   /** What paging reads besides the config: the channels that cannot send, and the run-time overrides in force. */
   private async facts(): Promise<PagingFacts> {
-    return { unconfigured: this.deps.unconfigured, overrides: await this.deps.store.listOverrides(this.deps.clock.now()) };
+    return {
+      unconfigured: this.deps.unconfigured,
+      overrides: await this.deps.store.listOverrides(this.deps.clock.now()),
+      ...(this.deps.takesReviews ? { takesReviews: this.deps.takesReviews } : {}),
+    };
   }
 
   /** A name given through the API is recorded as the contact it names (by id or by name), when it names one. */

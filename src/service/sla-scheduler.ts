@@ -20,6 +20,8 @@ export class SlaScheduler {
     /** Read before each wait, so a reload's new interval applies from the next pass. */
     private readonly intervalMs: () => number,
     private readonly log: SchedulerLogger,
+    /** Housekeeping each pass also does (the app deletes expired web sessions): never inside a request. */
+    private readonly chores?: () => Promise<unknown>,
     /** Passes run after the incidents' own, in order: the heartbeats' deadlines, the silences made here. */
     private readonly also: readonly { sweep(): Promise<unknown> }[] = [],
   ) {
@@ -53,6 +55,7 @@ export class SlaScheduler {
       const entry = c.timeline[0];
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
+    if (this.chores) await this.chores().catch((err: unknown) => this.log.warn({ err }, 'housekeeping failed; will retry'));
     for (const pass of this.also) await pass.sweep();
     return breached;
   }

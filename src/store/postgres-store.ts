@@ -1,8 +1,9 @@
-import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
+import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
+import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parse as parseConnectionString, toClientConfig } from 'pg-connection-string';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
@@ -17,6 +18,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   overrideValues,
@@ -54,7 +56,12 @@ import {
   type NotificationOutcome,
   type HeartbeatRecord,
   type SilenceRecord,
+  type ApiTokenRecord,
+  type SessionRecord,
 } from './store.js';
+
+/** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
+const SEVERITY_RANKS = SEVERITIES.map(severityRank);
 
 /** Pool settings of the PostgreSQL store; each has a default (DATABASE_POOL_SIZE and friends in docs/configuration.md). */
 export interface PostgresPoolSettings {
@@ -133,6 +140,35 @@ const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
 /** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
 const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
 
+/**
+ * The state each group of $1 is decided on, in one read: its active incident, locked for the write,
+ * or else its most recently resolved one (for late re-deliveries, and resolved alerts that settle a
+ * manually resolved incident), each with its alerts.
+ */
+const READ_GROUPS = `WITH active AS (
+    SELECT * FROM incidents WHERE key = ANY ($1::text[]) AND status <> 'resolved' FOR NO KEY UPDATE
+  ), last AS (
+    SELECT DISTINCT ON (key) * FROM incidents
+    WHERE key = ANY ($1::text[]) AND status = 'resolved' AND key NOT IN (SELECT key FROM active)
+    ORDER BY key, id DESC
+  )
+  SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM (SELECT * FROM active UNION ALL SELECT * FROM last) i`;
+
+/** How stale the overrides may be after another replica changed them. */
+const OVERRIDES_RECHECK_MS = 1000;
+
+/** At most this many notifications in one group commit. */
+const GROUP_COMMIT_MAX = 64;
+
+/** A notification waiting for its group commit. */
+interface Arrival {
+  n: GroupNotification;
+  key: string;
+  decide: NotificationDecider;
+  resolve: (outcome: NotificationOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
 /** An incident row with its alerts (ALERTS_OF_I). */
 interface IncidentWithAlertsRow extends IncidentRow {
   alert_rows: AlertRow[];
@@ -142,6 +178,7 @@ interface IncidentWithAlertsRow extends IncidentRow {
 const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
 const SQL = sharedSql(POSTGRES);
+const PEOPLE = peopleSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -160,6 +197,11 @@ function stateOf(row: IncidentWithAlertsRow): IncidentState {
 export class PostgresStore implements IncidentStore {
   private closed = false;
   private readonly pageListeners: (() => void)[] = [];
+  /** The run-time overrides ending after `endingAfter`, as read at `at` (performance.now(); see listOverrides). */
+  private overrides: { endingAfter: number; rows: RuntimeOverride[]; at: number } | undefined;
+  private overridesGeneration = 0;
+  /** The notifications of this turn of the event loop, committed together (applyNotification). */
+  private readonly arrivals: Arrival[] = [];
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
 
@@ -222,37 +264,104 @@ export class PostgresStore implements IncidentStore {
     }
   }
 
+  /**
+   * Group commit, as on SQLite (docs/adr/0004-postgres-group-commit.md): the notifications that
+   * arrive during one turn of the event loop are applied in one transaction, in a few round trips
+   * whatever their number (one lock statement, one read, a write per change, COMMIT) instead of six
+   * each. Two of the same group in one turn go in turns, the second deciding on what the first wrote.
+   */
   applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
-    const key = incidentKey(n.receiver, n.groupKey);
-    return this.tx(async (c) => {
-      // Notifications of one group queue here, across replicas: the second reads what the first committed.
-      await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [GROUP_LOCK_NAMESPACE, key]);
-      // Each incident is read with its alerts, in one round trip.
-      const active = (
-        await c.query<IncidentWithAlertsRow>(
-          `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status <> 'resolved' FOR NO KEY UPDATE OF i`,
-          [key],
-        )
-      ).rows[0];
-      // The last resolved incident is only consulted when a notification could open a new one.
-      // As in SQLite: without an active incident the last resolved one is consulted, for late firing
-      // re-deliveries and for resolved alerts that settle a manually resolved incident.
-      const last = active
-        ? undefined
-        : (
-            await c.query<IncidentWithAlertsRow>(
-              `SELECT i.*, ${ALERTS_OF_I} AS alert_rows FROM incidents i WHERE key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1`,
-              [key],
-            )
-          ).rows[0];
-      const change = decide(active ? stateOf(active) : null, last ? stateOf(last) : null, n);
-      if (change) {
-        const committed = await this.write(c, change);
-        return { change: committed, incident: committed.incident };
-      }
-      // Nothing changed (a re-delivery): still say which incident the notification is about.
-      return unchanged(active ?? last);
+    return new Promise((resolve, reject) => {
+      // As PostgreSQL stores it (NUL and lone surrogates mended), so that it finds its own rows.
+      this.arrivals.push({ n, key: wellFormedText(incidentKey(n.receiver, n.groupKey)), decide, resolve, reject });
+      if (this.arrivals.length === 1) setImmediate(() => this.flushArrivals());
     });
+  }
+
+  /** Splits this turn's notifications into batches (one per group each, at most GROUP_COMMIT_MAX) and runs them. */
+  private flushArrivals(): void {
+    let rest = this.arrivals.splice(0);
+    const rounds: Arrival[][] = [];
+    while (rest.length) {
+      const keys = new Set<string>();
+      const round: Arrival[] = [];
+      const later: Arrival[] = [];
+      for (const a of rest) {
+        if (keys.has(a.key)) later.push(a);
+        else {
+          keys.add(a.key);
+          round.push(a);
+        }
+      }
+      rounds.push(round);
+      rest = later;
+    }
+    // Rounds one after the other (a group's second notification after its first); the batches of a
+    // round together, each on its own connection.
+    void rounds.reduce(
+      (previous, round) =>
+        previous.then(() => {
+          const batches: Promise<void>[] = [];
+          for (let i = 0; i < round.length; i += GROUP_COMMIT_MAX) batches.push(this.applyBatch(round.slice(i, i + GROUP_COMMIT_MAX)));
+          return Promise.all(batches).then(() => undefined);
+        }),
+      Promise.resolve(),
+    );
+  }
+
+  /**
+   * One transaction for the batch: every group's lock, in key order (two replicas' batches take
+   * them in the same order), then every group's active incident (locked) or last resolved one in one
+   * read, each decision, and each change's one-statement write. A decider that throws fails its own
+   * notification only; a write that fails rolls the batch back, and its notifications run again one
+   * by one, so that only the failing one fails.
+   */
+  private async applyBatch(batch: Arrival[]): Promise<void> {
+    const failed = new Map<Arrival, unknown>();
+    try {
+      const outcomes = await this.tx(async (c) => {
+        failed.clear();
+        const keys = batch.map((a) => a.key);
+        // Notifications of one group queue here, across replicas: the second reads what the first committed.
+        // In the order of the locks' own numbers, so that two batches never wait for each other in a cycle.
+        await c.query(
+          `SELECT count(pg_advisory_xact_lock($1, h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) l`,
+          [GROUP_LOCK_NAMESPACE, keys],
+        );
+        const states = new Map<string, IncidentWithAlertsRow>();
+        for (const row of (await c.query<IncidentWithAlertsRow>(READ_GROUPS, [keys])).rows) states.set(row.key, row);
+        const out = new Map<Arrival, NotificationOutcome>();
+        for (const a of batch) {
+          const row = states.get(a.key);
+          const active = row && row.status !== 'resolved' ? row : undefined;
+          const last = active ? undefined : row;
+          let change;
+          try {
+            change = a.decide(active ? stateOf(active) : null, last ? stateOf(last) : null, a.n);
+          } catch (err) {
+            failed.set(a, err);
+            continue;
+          }
+          if (change) {
+            const committed = await this.write(c, change);
+            out.set(a, { change: committed, incident: committed.incident });
+          } else {
+            // Nothing changed (a re-delivery): still say which incident the notification is about.
+            out.set(a, unchanged(active ?? last));
+          }
+        }
+        return out;
+      });
+      for (const a of batch) {
+        const outcome = outcomes.get(a);
+        if (outcome) a.resolve(outcome);
+        else a.reject(failed.get(a));
+      }
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else if (err instanceof StoreUnavailableError) for (const a of batch) a.reject(err);
+      else await Promise.all(batch.map((a) => this.applyBatch([a])));
+    }
   }
 
   updateIncident(id: number, decide: IncidentDecider) {
@@ -337,18 +446,27 @@ export class PostgresStore implements IncidentStore {
     // SET reads the row as it was, so `o.status = 'sending'` tells a take-over. One statement: no BEGIN.
     // A page a replica of a release before leases is sending has no lease: it gets one from the first
     // claim that sees it, so it is taken over one lease later if that replica never records it.
+    // Most severe first across the whole queue, then the longest due: each severity's due pages are
+    // one range of the index outbox_claim, read in order and cut at the limit (the LATERAL), so a
+    // claim reads about as many rows as it takes however deep the queue. The candidates are then
+    // locked in that order; one a replica claimed meanwhile is skipped or re-checked by FOR UPDATE.
+    const notBusy = `NOT (channel || E'\\n' || target = ANY ($2::text[]))`;
     const rows = await this.statement<OutboxRow>(
       `WITH unleased AS (UPDATE outbox SET lease_until = $5 WHERE status = 'sending' AND lease_until IS NULL RETURNING 1)
        UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1, maybe_sent = o.maybe_sent OR o.status = 'sending',
          claimed_by = $4, lease_until = $5
        FROM (SELECT id FROM outbox
-             WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
-               AND NOT (channel || E'\\n' || target = ANY ($2::text[]))
-             ORDER BY priority, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+             WHERE id IN (SELECT c.id FROM unnest($6::int[]) AS r (rank) CROSS JOIN LATERAL (
+                            SELECT id FROM outbox WHERE status = 'pending' AND priority = r.rank AND next_attempt_at <= $1 AND ${notBusy}
+                            ORDER BY next_attempt_at, id LIMIT $3) c
+                          UNION ALL
+                          SELECT id FROM outbox WHERE status = 'sending' AND lease_until <= $1 AND ${notBusy})
+               AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+             ORDER BY priority, next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
        WHERE o.id = due.id RETURNING o.*`,
-      [now, [...busy], limit, lease.owner, lease.until],
+      [now, [...busy], limit, lease.owner, lease.until, SEVERITY_RANKS],
     );
-    return rows.sort((a, b) => a.priority - b.priority || a.id - b.id).map(toOutboxEntry);
+    return rows.sort(claimOrder).map(toOutboxEntry);
   }
 
   async renewLeases(owner: string, until: number, ids?: readonly number[]): Promise<number> {
@@ -442,17 +560,44 @@ export class PostgresStore implements IncidentStore {
     return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
+  /**
+   * Every paging decision asks (once per webhook); the answer changes only by this store's own writes,
+   * which drop the copy, or another replica's, seen within OVERRIDES_RECHECK_MS (as on SQLite).
+   */
   async listOverrides(endingAfter: number): Promise<RuntimeOverride[]> {
-    return (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
+    const cached = this.overrides;
+    const at = performance.now();
+    if (cached && endingAfter >= cached.endingAfter && at - cached.at < OVERRIDES_RECHECK_MS)
+      return cached.rows.filter((o) => o.to > endingAfter);
+    const generation = this.overridesGeneration;
+    const rows = (await this.query<OverrideRow>(SQL.overridesEndingAfter, [endingAfter])).map(toOverride);
+    // A write of this store's since the read began: the rows read may be older than it.
+    if (generation === this.overridesGeneration) this.overrides = { endingAfter, rows, at };
+    return [...rows];
   }
 
   async addOverride(o: Omit<RuntimeOverride, 'id'>): Promise<RuntimeOverride> {
-    const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
-    return { ...o, id: r!.id };
+    this.dropOverrides();
+    try {
+      const [r] = await this.query<{ id: number }>(SQL.addOverride, overrideValues(o));
+      return { ...o, id: r!.id };
+    } finally {
+      this.dropOverrides();
+    }
   }
 
   async deleteOverride(id: number): Promise<boolean> {
-    return (await this.statement(SQL.deleteOverride, [id])).length > 0;
+    this.dropOverrides();
+    try {
+      return (await this.statement(SQL.deleteOverride, [id])).length > 0;
+    } finally {
+      this.dropOverrides();
+    }
+  }
+
+  private dropOverrides(): void {
+    this.overrides = undefined;
+    this.overridesGeneration++;
   }
 
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
@@ -496,6 +641,61 @@ export class PostgresStore implements IncidentStore {
   }
 
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.statement(PEOPLE.createSession, sessionValues(session));
+  }
+
+  async getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    const [r] = await this.query<SessionRow>(PEOPLE.session, [idHash, now]);
+    return r ? toSession(r) : undefined;
+  }
+
+  async endSession(idHash: string, personKey?: string): Promise<boolean> {
+    const rows =
+      personKey === undefined
+        ? await this.statement(PEOPLE.endSession, [idHash])
+        : await this.statement(PEOPLE.endSessionOf, [idHash, personKey]);
+    return rows.length > 0;
+  }
+
+  async listSessions(personKey: string, now: number): Promise<SessionRecord[]> {
+    return (await this.query<SessionRow>(PEOPLE.sessionsOf, [personKey, now])).map(toSession);
+  }
+
+  async endSessionsOf(personKey: string): Promise<number> {
+    return (await this.statement(PEOPLE.endSessionsOf, [personKey])).length;
+  }
+
+  async sweepSessions(now: number): Promise<number> {
+    return (await this.statement(PEOPLE.sweepSessions, [now])).length;
+  }
+
+  async createApiToken(token: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): Promise<ApiTokenRecord> {
+    const [r] = await this.statement<{ id: number }>(PEOPLE.createApiToken, apiTokenValues(token));
+    return { ...token, id: Number(r!.id), lastUsedAt: null };
+  }
+
+  async apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+    const [r] = await this.query<ApiTokenRow>(PEOPLE.apiTokenByHash, [hash]);
+    return r ? toApiToken(r) : undefined;
+  }
+
+  async listApiTokens(personKey: string): Promise<ApiTokenRecord[]> {
+    return (await this.query<ApiTokenRow>(PEOPLE.apiTokensOf, [personKey])).map(toApiToken);
+  }
+
+  async revokeApiToken(id: number, personKey?: string): Promise<boolean> {
+    const rows =
+      personKey === undefined
+        ? await this.statement(PEOPLE.revokeApiToken, [id])
+        : await this.statement(PEOPLE.revokeApiTokenOf, [id, personKey]);
+    return rows.length > 0;
+  }
+
+  async touchApiToken(id: number, at: number): Promise<void> {
+    await this.statement(PEOPLE.touchApiToken, [at, id]);
+  }
+
   async ping(): Promise<void> {
     const [r] = await this.query<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`);
     if (r?.ro === 'on') throw new StoreUnavailableError('PostgreSQL store is read-only (a hot standby?): writes would fail');

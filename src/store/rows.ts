@@ -177,6 +177,10 @@ export interface OverrideRow {
   created_at: number;
 }
 
+/** The order pages are claimed in (RETURNING promises none): most severe first, then the longest due, then the oldest. */
+export const claimOrder = (a: OutboxRow, b: OutboxRow): number =>
+  a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.id - b.id;
+
 /** What a page's payload column holds. */
 export interface PagePayload {
   mentions: string[];

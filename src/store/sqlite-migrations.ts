@@ -138,6 +138,44 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   `,
   `
+  -- People (issue 20): web sessions and personal API tokens. Only SHA-256 digests of the secrets.
+  CREATE TABLE web_sessions (
+    id_hash    TEXT    PRIMARY KEY,
+    person     TEXT    NOT NULL,
+    contact    TEXT,
+    name       TEXT    NOT NULL,
+    email      TEXT,
+    groups     TEXT    NOT NULL,
+    via        TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    user_agent TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX web_sessions_person ON web_sessions (person);
+  CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+
+  CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    prefix       TEXT    NOT NULL,
+    hash         TEXT    NOT NULL UNIQUE,
+    person       TEXT    NOT NULL,
+    contact      TEXT,
+    name         TEXT    NOT NULL,
+    email        TEXT,
+    groups       TEXT    NOT NULL,
+    label        TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX api_tokens_person ON api_tokens (person);
+  `,
+  `
+  -- Claims take the most severe pages first across the whole queue, then the longest due: each
+  -- severity's due pages are one range of this index, read in order, however deep the queue.
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
+  `,
+  `
   -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
   -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
   ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));

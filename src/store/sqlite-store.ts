@@ -7,7 +7,7 @@ import type { GroupNotification, Incident, IncidentChange, IncidentState, Incide
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { incidentKey } from '../incidents/model.js';
-import { severityRank } from '../classify/severity.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import {
   ALERT_COLUMNS,
@@ -16,6 +16,7 @@ import {
   OUTBOX_INSERT,
   TIMELINE_INSERT,
   byChannel,
+  claimOrder,
   incidentList,
   incidentWrites,
   linksJson,
@@ -41,6 +42,7 @@ import {
 } from './rows.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
   StoreUnavailableError,
   type CommittedChange,
@@ -55,7 +57,32 @@ import {
   type AlertWindow,
   type HeartbeatRecord,
   type SilenceRecord,
+  type ApiTokenRecord,
+  type SessionRecord,
 } from './store.js';
+
+/**
+ * The claim: most severe first across the whole queue, then the longest due, then the oldest; at
+ * most @limit pages, in one statement. Each severity's due pages are a range of the index
+ * outbox_claim (priority, next_attempt_at, id), read in order and cut at @limit, so a claim reads
+ * about as many rows as it takes however deep the queue (a Critical behind 5,000 waiting Lows is
+ * found at once, and Lows retrying later are never read). Pages whose sender's lease ran out are
+ * taken over, as maybe sent (their lookup comes first). busy: a JSON array of "channel\ntarget"
+ * keys whose pages are not claimed (a send to them is in flight).
+ */
+function claimSql(): string {
+  const notBusy = `channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))`;
+  const due = SEVERITIES.map(
+    (s) => `SELECT * FROM (SELECT id, priority, next_attempt_at FROM outbox
+        WHERE status = 'pending' AND priority = ${severityRank(s)} AND next_attempt_at <= @now AND ${notBusy}
+        ORDER BY next_attempt_at, id LIMIT @limit)`,
+  );
+  const expired = `SELECT id, priority, next_attempt_at FROM outbox WHERE status = 'sending' AND lease_until <= @now AND ${notBusy}`;
+  return `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
+       claimed_by = @owner, lease_until = @until
+     WHERE id IN (SELECT id FROM (${[...due, expired].join('\n UNION ALL ')}) ORDER BY priority, next_attempt_at, id LIMIT @limit)
+     RETURNING *`;
+}
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -96,6 +123,7 @@ const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchan
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
+const PEOPLE = peopleSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -111,6 +139,8 @@ const SQL = sharedSql(SQLITE);
 export class SqliteStore implements IncidentStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** The sessions' and tokens' statements (people-rows.ts). */
+  private readonly people;
   private readonly queue: PendingWrite[] = [];
   private readonly lockWaitMs: number;
   /** A batch is waiting for another process's lock; new writes join its next attempt. */
@@ -189,21 +219,7 @@ export class SqliteStore implements IncidentStore {
       timeline: db.prepare<[number], TimelineRow>(`SELECT at, kind, actor, data FROM timeline WHERE incident_id = ? ORDER BY at, id`),
       insertIncident: db.prepare<unknown[]>(INCIDENT.insert),
       updateIncident: db.prepare<unknown[]>(INCIDENT.update),
-      // busy: a JSON array of "channel\ntarget" keys whose pages are not claimed (a send to them is in flight).
-      // Due pending pages, and pages whose sender's lease ran out (a UNION, so each side uses its index),
-      // claimed in one statement. A page taken over from an expired lease was maybe sent: its lookup comes first.
-      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(
-        `UPDATE outbox SET maybe_sent = maybe_sent OR status = 'sending', status = 'sending', attempts = attempts + 1,
-           claimed_by = @owner, lease_until = @until
-         WHERE id IN (SELECT id FROM (
-           SELECT id, priority FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy))
-           UNION ALL
-           SELECT id, priority FROM outbox WHERE status = 'sending' AND lease_until <= @now
-             AND channel || char(10) || target NOT IN (SELECT value FROM json_each(@busy)))
-         ORDER BY priority, id LIMIT @limit)
-         RETURNING *`,
-      ),
+      claimPages: db.prepare<[{ now: number; busy: string; limit: number; owner: string; until: number }], OutboxRow>(claimSql()),
       renewLeases: db.prepare(`UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?`),
       renewLeasesOf: db.prepare(
         `UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))`,
@@ -264,6 +280,22 @@ export class SqliteStore implements IncidentStore {
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     };
     for (const statement of Object.values(this.stmt)) mendingArguments(statement);
+    this.people = {
+      createSession: db.prepare<unknown[]>(PEOPLE.createSession),
+      session: db.prepare<[string, number], SessionRow>(PEOPLE.session),
+      endSession: db.prepare<[string], { id_hash: string }>(PEOPLE.endSession),
+      endSessionOf: db.prepare<[string, string], { id_hash: string }>(PEOPLE.endSessionOf),
+      sessionsOf: db.prepare<[string, number], SessionRow>(PEOPLE.sessionsOf),
+      endSessionsOf: db.prepare<[string], { id_hash: string }>(PEOPLE.endSessionsOf),
+      sweepSessions: db.prepare<[number], { id_hash: string }>(PEOPLE.sweepSessions),
+      createApiToken: db.prepare<unknown[], { id: number }>(PEOPLE.createApiToken),
+      apiTokenByHash: db.prepare<[string], ApiTokenRow>(PEOPLE.apiTokenByHash),
+      apiTokensOf: db.prepare<[string], ApiTokenRow>(PEOPLE.apiTokensOf),
+      revokeApiTokenOf: db.prepare<[number, string], { id: number }>(PEOPLE.revokeApiTokenOf),
+      revokeApiToken: db.prepare<[number], { id: number }>(PEOPLE.revokeApiToken),
+      touchApiToken: db.prepare<[number, number]>(PEOPLE.touchApiToken),
+    };
+    for (const statement of Object.values(this.people)) mendingArguments(statement as Database.Statement<unknown[]>);
   }
 
   private migrate(): void {
@@ -374,10 +406,9 @@ export class SqliteStore implements IncidentStore {
 
   claimPages(now: number, limit: number, lease: Lease, busy: readonly string[] = []): Promise<OutboxEntry[]> {
     return this.run(() =>
-      // RETURNING gives the rows in no promised order: most severe first, then oldest.
       this.stmt.claimPages
         .all({ now, busy: wellFormedJson(busy), limit, owner: lease.owner, until: lease.until })
-        .sort((a, b) => a.priority - b.priority || a.id - b.id)
+        .sort(claimOrder)
         .map(toOutboxEntry),
     );
   }
@@ -518,6 +549,64 @@ export class SqliteStore implements IncidentStore {
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {
     return this.read(() => this.stmt.heartbeats.all().map(toHeartbeat));
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.run(() => {
+      this.people.createSession.run(sessionValues(session));
+    });
+  }
+
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    return this.read(() => {
+      const r = this.people.session.get(idHash, now);
+      return r ? toSession(r) : undefined;
+    });
+  }
+
+  endSession(idHash: string, personKey?: string): Promise<boolean> {
+    return this.run(() =>
+      personKey === undefined ? this.people.endSession.all(idHash).length > 0 : this.people.endSessionOf.all(idHash, personKey).length > 0,
+    );
+  }
+
+  listSessions(personKey: string, now: number): Promise<SessionRecord[]> {
+    return this.read(() => this.people.sessionsOf.all(personKey, now).map(toSession));
+  }
+
+  endSessionsOf(personKey: string): Promise<number> {
+    return this.run(() => this.people.endSessionsOf.all(personKey).length);
+  }
+
+  sweepSessions(now: number): Promise<number> {
+    return this.run(() => this.people.sweepSessions.all(now).length);
+  }
+
+  createApiToken(token: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): Promise<ApiTokenRecord> {
+    return this.run(() => ({ ...token, id: this.people.createApiToken.get(apiTokenValues(token))!.id, lastUsedAt: null }));
+  }
+
+  apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+    return this.read(() => {
+      const r = this.people.apiTokenByHash.get(hash);
+      return r ? toApiToken(r) : undefined;
+    });
+  }
+
+  listApiTokens(personKey: string): Promise<ApiTokenRecord[]> {
+    return this.read(() => this.people.apiTokensOf.all(personKey).map(toApiToken));
+  }
+
+  revokeApiToken(id: number, personKey?: string): Promise<boolean> {
+    return this.run(() =>
+      personKey === undefined ? this.people.revokeApiToken.all(id).length > 0 : this.people.revokeApiTokenOf.all(id, personKey).length > 0,
+    );
+  }
+
+  touchApiToken(id: number, at: number): Promise<void> {
+    return this.run(() => {
+      this.people.touchApiToken.run(at, id);
+    });
   }
 
   retryingPages(): Promise<Record<OutboxEntry['channel'], number>> {

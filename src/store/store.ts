@@ -11,6 +11,7 @@ import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
+import type { Identity, SignInMethod } from '../people/person.js';
 
 /** Filters of GET /api/incidents. */
 export interface IncidentFilter {
@@ -155,6 +156,53 @@ export interface OverrideStore {
   deleteOverride(id: number): Promise<boolean>;
 }
 
+/** A signed-in browser: the cookie holds a random id, the store only its SHA-256 (`idHash`). */
+export interface SessionRecord {
+  idHash: string;
+  person: Identity;
+  via: SignInMethod;
+  createdAt: number;
+  expiresAt: number;
+  /** The browser that signed in, for the person's list of sessions. */
+  userAgent: string | null;
+}
+
+/** A personal API token: only its SHA-256 is kept; `prefix` (its public start) names it on /me. */
+export interface ApiTokenRecord {
+  id: number;
+  prefix: string;
+  hash: string;
+  person: Identity;
+  /** What its maker called it ("laptop CLI"). */
+  label: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/**
+ * Web sessions and personal API tokens, in the store so that every replica sees a sign-out, an
+ * expiry and a revocation at once.
+ */
+export interface PeopleStore {
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session, unless it has ended or expired by `now`. */
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined>;
+  /** Ends one session (of `personKey` only, when given); false when there was none. */
+  endSession(idHash: string, personKey?: string): Promise<boolean>;
+  /** A person's sessions not expired by `now`, newest first. */
+  listSessions(personKey: string, now: number): Promise<SessionRecord[]>;
+  /** Ends every session of a person; how many. */
+  endSessionsOf(personKey: string): Promise<number>;
+  /** Deletes the sessions expired by `now`; how many. */
+  sweepSessions(now: number): Promise<number>;
+  createApiToken(token: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): Promise<ApiTokenRecord>;
+  apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(personKey: string): Promise<ApiTokenRecord[]>;
+  /** Deletes a token (of `personKey` only, when given); false when there was none. */
+  revokeApiToken(id: number, personKey?: string): Promise<boolean>;
+  touchApiToken(id: number, at: number): Promise<void>;
+}
+
 /**
  * Durable storage of incidents, their alerts and their append-only timeline, the outbox, the
  * channels' state and the overrides: one object per engine, since a change and the pages it asks
@@ -211,7 +259,8 @@ export interface SilenceStore {
   markSilenceExpired(id: string, at: number): Promise<boolean>;
 }
 
-export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, HeartbeatStore, SilenceStore {
+export interface IncidentStore
+  extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore, HeartbeatStore, SilenceStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

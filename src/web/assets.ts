@@ -60,6 +60,11 @@ li.silence form{margin-top:.4rem}
 .silence-buttons button{margin:.2rem .2rem .2rem 0}
 .problem{background:#fff4e0;padding:.5rem .75rem;border-radius:4px}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+ul.rows{list-style:none;padding:0}
+ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px}
+.notice{background:#eef4ff;border:1px solid #0b57d0;border-radius:4px;padding:.25rem .75rem;margin:.5rem 0}
+code.secret{display:block;padding:.5rem;background:#fff;border:1px dashed #57606a;user-select:all}
+a.button{display:inline-block;padding:.6rem 1rem;border-radius:4px;background:#0b57d0;color:#fff;text-decoration:none;font-weight:600}
 `;
 
 /**

@@ -11,6 +11,7 @@ export const sendHtml = (reply: FastifyReply, body: string, code = 200) =>
 /** What a page rendered for this request shares: the viewer (set by the session plugin), a fresh CSRF token, the time. */
 export const pageContext = (req: FastifyRequest, reply: FastifyReply, opts: Pick<WebRoutesOptions, 'clock' | 'auth'>): PageContext => ({
   viewer: req.viewer,
+  person: req.person,
   csrf: reply.generateCsrf(),
   now: opts.clock.now(),
   canSignOut: opts.auth.mode === 'form',

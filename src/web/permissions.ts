@@ -1,10 +1,11 @@
-import type { Viewer } from './session.js';
+import type { FastifyRequest } from 'fastify';
+import { refusal } from '../people/person.js';
 
 /**
  * Who may silence alerts in Alertmanager from an incident (and expire those silences): the one
- * place that decides it. Until people have roles, every signed-in viewer is a responder; when they
- * do, this is where the responder role is required, and the page hides the forms for everyone else.
+ * place that decides it, for the page's forms and for whether the page shows them. Responders
+ * may; viewers may not.
  */
-export function maySilence(viewer: Viewer | undefined): boolean {
-  return viewer !== undefined;
+export function maySilence(req: FastifyRequest): boolean {
+  return refusal(req.person, 'responder') === undefined;
 }

@@ -4,6 +4,8 @@ import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { SilenceService } from '../service/silence-service.js';
 import type { IncidentStore } from '../store/store.js';
+import type { AttemptLimiters } from '../http/attempt-limiter.js';
+import type { PeopleConfig } from '../people/people-config.js';
 import type { WebAuth } from './session.js';
 
 /** What the incident pages need; every plugin of src/web/plugins/ gets the same options. */
@@ -14,7 +16,7 @@ export interface WebRoutesOptions {
   silences?: SilenceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
-  settings: () => { paging: PagingConfig; checklists: ChecklistConfig };
+  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig };
   /** Signs the session and CSRF cookies (SESSION_SECRET); never logged or shown. */
   sessionSecret: string;
   /** The built-in sign-in checks this token (API_TOKEN); without it any token signs in (local trial). */
@@ -22,8 +24,25 @@ export interface WebRoutesOptions {
   auth: WebAuth;
   /** PUBLIC_URL: https makes the cookies Secure, and its origin is the one state-changing requests may come from. */
   publicUrl: string | undefined;
-  /** How long a built-in session lasts. */
+  /** How long a session lasts (every way of signing in). */
   sessionTtlMs?: number;
+  /** The failed sign-in counters (shared with the API's bearer tokens' in one app). */
+  limiters: AttemptLimiters;
+  /** The built-in form with the shared API_TOKEN; false in production unless WEB_TOKEN_SIGN_IN=on. */
+  tokenForm?: boolean;
+  /** OpenID Connect sign-in, when OIDC_ISSUER is set. */
+  oidc?: OidcSettings | undefined;
+}
+
+/** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET; the redirect is PUBLIC_URL/auth/callback. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Scopes asked for (default `openid email profile`; add `groups` where the provider wants it). */
+  scopes?: string | undefined;
+  /** Plain-http issuers (a test or a local provider): openid-client refuses them unless told. */
+  allowInsecureIssuer?: boolean | undefined;
 }
 
 /** True when the pages are served over https (PUBLIC_URL says so): Secure cookies, HSTS. */

@@ -4,6 +4,8 @@ import incidentActions from './plugins/incident-actions.js';
 import incidentPages from './plugins/incident-pages.js';
 import incidentSilences from './plugins/incident-silences.js';
 import liveUpdates from './plugins/live-updates.js';
+import me from './plugins/me.js';
+import oidcSignIn from './plugins/oidc.js';
 import security from './plugins/security.js';
 import session from './plugins/session.js';
 import staticAssets from './plugins/static-assets.js';
@@ -24,8 +26,10 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(security, opts);
   await app.register(session, opts);
   await app.register(staticAssets);
+  await app.register(oidcSignIn, opts);
   await app.register(incidentPages, opts);
   await app.register(incidentActions, opts);
   await app.register(incidentSilences, opts);
   await app.register(liveUpdates, opts);
+  await app.register(me, opts);
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
 import { parseIncidentId } from '../../src/api/slack-actions-route.js';
-import { alert, api, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { alert, api, makeApp, payload, postWebhook, shippedConfig, uniqueGroup } from '../helpers.js';
 
 const SECRET = 'slack-signing-secret';
 
@@ -22,7 +22,7 @@ t.test('signed payloads of odd shapes get a 400 or a 200 that says no, never a 5
   const form = (p: unknown) => `payload=${encodeURIComponent(typeof p === 'string' ? p : JSON.stringify(p))}`;
   const button = (value: unknown, extra: object = {}) => ({
     type: 'block_actions',
-    user: { id: 'U9' },
+    user: { id: 'U0000000C03' },
     actions: [{ action_id: 'resolve', value, ...extra }],
     ...extra,
   });
@@ -87,4 +87,43 @@ t.test('incident ids are digits only', async (t) => {
     ['١', undefined],
   ];
   for (const [value, want] of table) t.equal(parseIncidentId(value), want, JSON.stringify(value));
+});
+
+t.test('a Slack press acts as the Slack user’s contact, with its role; a viewer or a stranger is told which role is needed', async (t) => {
+  const triage = {
+    ...shippedConfig,
+    paging: {
+      ...shippedConfig.paging,
+      contacts: shippedConfig.paging.contacts.map((c) => (c.id === 'dan' ? { ...c, access: 'viewer' as const } : c)),
+    },
+  };
+  const { app, clock } = await makeApp(t, { config: { slackSigningSecret: SECRET, triage } });
+  await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
+  const press = (user: string) => {
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: user, username: 'someone' }, actions: [{ action_id: 'ack', value: '1' }] }))}`;
+    const ts = String(Math.floor(clock.now() / 1000));
+    const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+    return app.inject({
+      method: 'POST',
+      url: '/slack/actions',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig },
+      payload: body,
+    });
+  };
+  t.match((await press('U0000000D04')).json(), { ok: false, message: /needs the responder role .*Dan Okafor has the viewer role/ });
+  t.match(
+    (await press('U9')).json(),
+    { ok: false, message: /needs the responder role .*@someone has no role/ },
+    'someone who is no contact',
+  );
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.status, 'open', 'neither acknowledged');
+  t.match((await press('U0000000C03')).json(), { ok: true, status: 'acknowledged' });
+  t.match(
+    (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+    {
+      actor: 'carol',
+      by: 'Carol Diaz',
+      via: 'slack',
+    },
+  );
 });

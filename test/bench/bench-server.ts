@@ -8,7 +8,8 @@
 // paging policy, and no dispatcher. What the service cannot beat while it stores what it stores.
 // BENCH_SQLITE_MEMORY=1 puts that database in memory (not durable: for analysis only).
 // With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead (one replica per
-// process: start two on one database for two replicas).
+// process: start two on one database for two replicas). BENCH_ANNOUNCE=<alertname>: the bare route
+// prints {"seen":…} when a group of that alertname arrives (the storm benchmark times it).
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -22,7 +23,8 @@ import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const [mode, dir] = process.argv.slice(2);
-const TOKEN = 'bench-token';
+const TOKEN = process.env['BENCH_TOKEN'] ?? 'bench-token';
+const announce = process.env['BENCH_ANNOUNCE'];
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 
 const postgresUrl = process.env['BENCH_DATABASE_URL'];
@@ -117,6 +119,8 @@ function floorChange(n: GroupNotification): IncidentChange {
 if (mode === 'bare' || mode === 'floor') {
   app.setValidatorCompiler(validatorCompiler);
   app.post('/webhook/alertmanager', { schema: { body: WebhookSchema }, onRequest: requireToken(TOKEN, 'webhook', true) }, async (req) => {
+    if (announce && (req.body as WebhookPayload).commonLabels?.['alertname'] === announce)
+      process.stdout.write(`${JSON.stringify({ seen: announce })}\n`);
     if (mode === 'bare' || !store) return { status: 'ok' };
     const { change, incident } = await store.applyNotification(
       normalize(req.body as WebhookPayload, { at: Date.now() }),

@@ -7,9 +7,13 @@
 // In the same run, when a PostgreSQL answers at TEST_DATABASE_URL: one replica on PostgreSQL and two
 // replicas on one PostgreSQL database (the same total connections, half to each), against the one
 // SQLite replica, as ratios. Each PostgreSQL measurement gets a fresh database, dropped after.
+// With each service measurement, the CPU time per webhook (user + system, from /proc) of the service
+// processes and of the PostgreSQL backends serving its database. BENCH_SECONDS, BENCH_CONNECTIONS
+// (16,64) and BENCH_ALERTS (5,100) make a quicker run.
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,7 +25,34 @@ import { benchBody } from './bench-payload.js';
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
 // 16 concurrent groups is a busy Alertmanager; 64 is an alert storm.
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '16,64').split(',').map(Number);
+const ALERTS = (process.env['BENCH_ALERTS'] ?? '5,100').split(',').map(Number);
 const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** CPU seconds (user + system) of a process so far, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    // utime and stime are fields 14 and 15 of stat: 12 and 13 after the command's ") ".
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The server processes (backends) connected to the database at `url`, from pg_stat_activity. */
+async function backends(url: string): Promise<number[]> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [
+      name,
+    ]);
+    return rows.map((r) => r.pid);
+  } finally {
+    await admin.end();
+  }
+}
 
 // The channels the service pages through live here, in the load generator's process, not the service's.
 const slack = await new SlackApiServer('xoxb-bench').start();
@@ -54,6 +85,10 @@ interface Result {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Answers with a 2xx. */
+  ok: number;
+  /** CPU time per answered webhook, ms: the service processes, and PostgreSQL's backends serving them. */
+  cpu?: { service: number; postgres: number };
 }
 
 async function load(port: number, alerts: number, connections: number, duration: number): Promise<Result> {
@@ -67,7 +102,7 @@ async function load(port: number, alerts: number, connections: number, duration:
     duration,
     requests: [{ setupRequest: (req) => ({ ...req, body: benchBody(alerts, next++) }) }],
   });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, ok: r['2xx'] };
 }
 
 /**
@@ -83,6 +118,7 @@ async function loadSplit(ports: number[], alerts: number, connections: number, d
     p99: Math.max(...parts.map((r) => r.p99)),
     errors: parts.reduce((n, r) => n + r.errors, 0),
     non2xx: parts.reduce((n, r) => n + r.non2xx, 0),
+    ok: parts.reduce((n, r) => n + r.ok, 0),
   };
 }
 
@@ -106,7 +142,13 @@ async function measure(replicas: number, alerts: number, connections: number, se
       ports.push(port);
     }
     await loadSplit(ports, alerts, connections, Math.min(3, DURATION)); // warm-up, discarded
-    return await loadSplit(ports, alerts, connections, DURATION);
+    // The pools are warm: the backends now connected are the ones that serve the measured load.
+    const pgPids = databaseUrl && !databaseUrl.startsWith('sqlite:') ? await backends(databaseUrl) : [];
+    const cpu = () => [servers.reduce((n, s) => n + cpuSeconds(s.pid), 0), pgPids.reduce((n, pid) => n + cpuSeconds(pid), 0)];
+    const [service0, postgres0] = cpu();
+    const r = await loadSplit(ports, alerts, connections, DURATION);
+    const [service1, postgres1] = cpu();
+    return { ...r, cpu: { service: ((service1! - service0!) * 1000) / r.ok, postgres: ((postgres1! - postgres0!) * 1000) / r.ok } };
   } finally {
     await Promise.all(servers.map(stop));
   }
@@ -131,10 +173,11 @@ const fmt = (r: Result) => [r.rps.toFixed(0), `${r.p99.toFixed(1)} ms`];
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-bench-'));
 const rows: string[] = [];
 const pgRows: string[] = [];
+const cpuRows: string[] = [];
 const notes: string[] = [];
 try {
   for (const connections of CONNECTIONS) {
-    for (const alerts of [5, 100]) {
+    for (const alerts of ALERTS) {
       const results: Record<string, Result> = {};
       for (const mode of ['bare', 'floor'] as const) {
         const server = await startServer(mode, join(dir, `${mode}-${alerts}-${connections}`));
@@ -158,6 +201,16 @@ try {
           notes.push(note);
           console.log(`! ${note}`);
         }
+      }
+      for (const mode of ['service', 'postgres, 1 replica', 'postgres, 2 replicas']) {
+        const cpu = results[mode]?.cpu;
+        if (!cpu) continue;
+        cpuRows.push(
+          `| ${alerts} alerts | ${connections} | ${mode === 'service' ? 'SQLite' : mode} | ${cpu.service.toFixed(2)} ms | ${
+            mode === 'service' ? '-' : `${cpu.postgres.toFixed(2)} ms`
+          } | ${(cpu.service + cpu.postgres).toFixed(2)} ms | ${((cpu.service + cpu.postgres) / results['service'].cpu!.service).toFixed(1)} |`,
+        );
+        console.log(cpuRows.at(-1));
       }
       const a = results['bare']!;
       const b = results['service'];
@@ -213,4 +266,10 @@ if (postgres) {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of pgRows) console.log(r);
 }
+console.log(
+  "\nCPU time per webhook (user + system, from /proc): the service's processes, and the PostgreSQL backends connected to its database; the ratio is to SQLite's\n",
+);
+console.log('| payload | connections | store | service | PostgreSQL backends | total | ratio to SQLite |');
+console.log('|---|---:|---|---:|---:|---:|---:|');
+for (const r of cpuRows) console.log(r);
 if (notes.length) console.log(`\nNot clean:\n${notes.map((n) => `- ${n}`).join('\n')}`);

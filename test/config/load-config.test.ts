@@ -147,3 +147,61 @@ t.test('a YAML alias bomb is a ConfigError naming the file, not a crash', async 
   const shared = shipped + 'teams:\n  - {id: a, name: A, match: [\'team="a"\'], routing: {critical: &r {channels: ["#a"]}, high: *r}}\n';
   t.ok(parseConfig(shared, 'ok.yml'));
 });
+
+t.test('OpenID Connect and the shared-token form from the environment; the client secret never in a message', async (t) => {
+  const oidc = {
+    OIDC_ISSUER: 'https://accounts.google.com',
+    OIDC_CLIENT_ID: 'id',
+    OIDC_CLIENT_SECRET: 'very-secret',
+    PUBLIC_URL: 'https://t.example',
+  };
+  t.same(readEnv(oidc).oidc, {
+    issuer: 'https://accounts.google.com',
+    clientId: 'id',
+    clientSecret: 'very-secret',
+    scopes: undefined,
+    allowInsecureIssuer: false,
+  });
+  t.equal(readEnv(oidc).tokenForm, false, 'with OIDC the shared-token form is off');
+  t.equal(readEnv({ ...oidc, WEB_TOKEN_SIGN_IN: 'on' }).tokenForm, true, 'unless asked for');
+  t.equal(readEnv({}).tokenForm, true, 'the Quick start keeps its form');
+  const prod = { NODE_ENV: 'production', WEBHOOK_TOKEN: 'w'.repeat(32), API_TOKEN: 'a'.repeat(32), SESSION_SECRET: 's'.repeat(32) };
+  t.equal(readEnv(prod).tokenForm, false, 'off in production');
+  t.equal(readEnv({ ...prod, WEB_TOKEN_SIGN_IN: 'on' }).tokenForm, true, 'unless explicitly enabled');
+  t.throws(() => readEnv({ WEB_TOKEN_SIGN_IN: 'yes' }), { message: /^WEB_TOKEN_SIGN_IN: "yes" is not on or off/ });
+  t.throws(() => readEnv({ ...oidc, PUBLIC_URL: '' }), { message: /^PUBLIC_URL: required with OIDC_ISSUER/ });
+  t.throws(() => readEnv({ ...oidc, OIDC_CLIENT_SECRET: '' }), { message: /^OIDC_CLIENT_SECRET: required/ });
+  t.throws(() => readEnv({ OIDC_CLIENT_SECRET: 'very-secret' }), { message: /^OIDC_ISSUER: required/ });
+  t.throws(() => readEnv({ ...prod, ...oidc, OIDC_ISSUER: 'http://idp.local' }), {
+    message: /^OIDC_ISSUER: must be https when NODE_ENV=production/,
+  });
+  t.equal(readEnv({ ...oidc, OIDC_ISSUER: 'http://127.0.0.1:8080' }).oidc?.allowInsecureIssuer, true, 'plain http outside production');
+  for (const bad of [
+    { ...oidc, OIDC_ISSUER: 'not a url' },
+    { ...oidc, PUBLIC_URL: '' },
+    { ...oidc, AUTH_PROXY_HEADER: 'X-Email', AUTH_PROXY_TRUSTED: '10.0.0.1' },
+  ]) {
+    let message = '';
+    try {
+      readEnv(bad);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    t.ok(message, 'refused');
+    t.notMatch(message, 'very-secret');
+  }
+});
+
+t.test('roles in the config: a contact’s access and the people section', async (t) => {
+  const people = parseConfig(
+    shipped.replace('    roles: [security-lead]', '    roles: [security-lead]\n    access: admin') +
+      '\npeople:\n  unknown: refuse\n  groups: { sre: responder }\n',
+    'roles.yml',
+  );
+  t.equal(people.paging.contacts.find((c) => c.id === 'alice')?.access, 'admin');
+  t.match(people.people, { defaultRole: 'responder', unknown: 'refuse', emailClaim: 'email', groups: { sre: 'responder' } });
+  t.throws(() => parseConfig(shipped + '\npeople:\n  unknown: superuser\n', 'bad.yml'), {
+    name: 'ConfigError',
+    message: /^bad\.yml: people/,
+  });
+});

@@ -10,6 +10,8 @@ export type CutMode = 'reset' | 'blackhole';
 /**
  * A TCP proxy on loopback in front of a real server (PostgreSQL in the tests), which a test can cut
  * and restore, so the service loses its database without anyone stopping the database itself.
+ * Given several ports, it is a round-robin balancer: each new connection goes to the next one
+ * (the storm benchmark's two replicas behind one address).
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -19,10 +21,14 @@ export class TcpProxy {
   accepted = 0;
   port = 0;
 
+  private readonly targets: readonly number[];
+
   constructor(
-    private readonly targetPort: number,
+    targetPort: number | readonly number[],
     private readonly targetHost = '127.0.0.1',
-  ) {}
+  ) {
+    this.targets = typeof targetPort === 'number' ? [targetPort] : targetPort;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((client) => this.accept(client));
@@ -65,7 +71,7 @@ export class TcpProxy {
       client.on('data', () => {});
       return;
     }
-    const upstream = connect(this.targetPort, this.targetHost);
+    const upstream = connect(this.targets[(this.accepted - 1) % this.targets.length]!, this.targetHost);
     this.open.add(upstream);
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => {

@@ -167,7 +167,7 @@ t.test('escalation under a fake clock: breach, steps, reminders, all delivered; 
 t.test('Slack actions: bad, missing and stale signatures are refused before anything happens', async (t) => {
   const { app, clock } = await pagingApp(t);
   await postWebhook(app, payload(uniqueGroup(), [alert('ServiceDown')]));
-  const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U9' }, actions: [{ action_id: 'resolve', value: '1' }] }))}`;
+  const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U0000000B02' }, actions: [{ action_id: 'resolve', value: '1' }] }))}`;
   const sign = (ts: string, secret = SIGNING_SECRET, b = body) =>
     `v0=${createHmac('sha256', secret).update(`v0:${ts}:${b}`).digest('hex')}`;
   // The route reads the app's clock, so signed times are the manual clock's, not the wall clock's.
@@ -197,7 +197,7 @@ t.test('Slack actions: bad, missing and stale signatures are refused before anyt
     payload: body,
   });
   t.equal(ok.statusCode, 200);
-  t.equal((await api(app, 'GET', '/api/incidents/1')).body.resolvedBy, '@U9');
+  t.equal((await api(app, 'GET', '/api/incidents/1')).body.resolvedBy, 'Bob Chen');
 });
 
 t.test('429 with Retry-After, then success: delivered once, after the wait', async (t) => {

@@ -16,8 +16,14 @@ t.test('the shipped paging config: contacts, a weekly rotation, the plan routing
   const p = shippedConfig.paging;
   t.equal(p.contacts.length, 4);
   t.match(p.rotation, { timeZone: 'Europe/Paris', lengthDays: 7, handoff: { hour: 9, minute: 0 }, members: ['carol', 'dan', 'alice'] });
-  t.same(p.routing.critical, { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true });
-  t.same(p.routing.low, { channels: ['#alerts'], to: [], notify: [], email: false });
+  t.same(p.routing.critical, {
+    channels: ['#security-incident'],
+    to: [],
+    notify: ['oncall', 'security-lead', 'cto'],
+    email: true,
+    ntfy: false,
+  });
+  t.same(p.routing.low, { channels: ['#alerts'], to: [], notify: [], email: false, ntfy: false });
   t.same(p.escalation.critical.steps, [
     { afterMs: 5 * 60_000, notify: ['security-lead', 'cto'] },
     { afterMs: 15 * 60_000, notify: ['cto', 'devops'] },
@@ -58,7 +64,13 @@ t.test('routing to rooms of any channel ("channel:target") and contacts\' addres
 t.test('without paging sections: the plan defaults, no rotation', async (t) => {
   const p = parseConfig(base, 'f.yml').paging;
   t.equal(p.rotation, null);
-  t.same(p.routing.critical, { channels: ['#security-incident'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true });
+  t.same(p.routing.critical, {
+    channels: ['#security-incident'],
+    to: [],
+    notify: ['oncall', 'security-lead', 'cto'],
+    email: true,
+    ntfy: false,
+  });
   t.same(p.routing.high.notify, ['oncall'], 'no contact has the devops role, so it is left out');
 });
 
@@ -130,10 +142,10 @@ t.test('teams: their own rotation, and routing and escalation that inherit what 
   t.equal(payments!.rotationOwner, 'payments');
   t.same(
     payments!.routing.critical,
-    { channels: ['#payments'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true },
+    { channels: ['#payments'], to: [], notify: ['oncall', 'security-lead', 'cto'], email: true, ntfy: false },
     'a severity given in part takes the rest from the top level',
   );
-  t.same(payments!.routing.high, { channels: ['#payments'], to: [], notify: ['oncall'], email: true });
+  t.same(payments!.routing.high, { channels: ['#payments'], to: [], notify: ['oncall'], email: true, ntfy: false });
   t.same(payments!.routing.low, p.routing.low, "a severity left out is the top level's");
   t.same(payments!.escalation, p.escalation, "no escalation section: the top level's");
   t.same(platform!.escalation.high, { steps: [{ afterMs: 10 * 60_000, notify: ['cto'] }], repeatMs: 30 * 60_000, maxReminders: 2 });

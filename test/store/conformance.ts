@@ -184,6 +184,39 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal((await store.getIncident(c!.incident.id))!.status, 'open');
   });
 
+  t.test(
+    'notifications arriving together (a group commit): each group once, repeats in turn, a throwing decision fails alone',
+    async (t) => {
+      const store = await makeStore(t);
+      // 30 groups, each notified twice at once (as two Alertmanagers of a pair do), the second with one
+      // more alert; and one whose decision throws, among them.
+      const first = Array.from({ length: 30 }, (_, i) => apply(store, group(`g${i}`, [incoming('a', 'ServiceDown')]), decide(T0)));
+      const second = Array.from({ length: 30 }, (_, i) =>
+        apply(store, group(`g${i}`, [incoming('a', 'ServiceDown'), incoming('b', 'SlowAPI')]), decide(T0 + MIN)),
+      );
+      const throwing = apply(store, group('boom', [incoming('a', 'ServiceDown')]), () => {
+        throw new Error('boom');
+      });
+      const [opened, updated] = await Promise.all([Promise.all(first), Promise.all(second), t.rejects(throwing, /boom/)]);
+      t.ok(
+        opened.every((c) => c?.incident.id),
+        'every first notification opened its group',
+      );
+      t.same(
+        updated.map((c) => c?.incident.id),
+        opened.map((c) => c!.incident.id),
+        'every second one updated the incident the first opened',
+      );
+      const listed = await store.listIncidents({ limit: 100 });
+      t.equal(listed.length, 30, 'one incident per group, none for the one that threw');
+      const one = (await store.getIncident(opened[7]!.incident.id))!;
+      t.same(
+        one.alerts.map((a) => a.fingerprint),
+        ['a', 'b'],
+      );
+    },
+  );
+
   t.test('updateIncident applies and reports; unknown ids are undefined', async (t) => {
     const store = await makeStore(t);
     const c = await apply(store, group('g1', [incoming('a', 'ServiceDown')]), decide(T0));
@@ -672,6 +705,79 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
   });
 
+  t.test('the outbox: a Critical committed after 5,000 waiting Lows is claimed first; then by severity, then by due time', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'high' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    // 5,000 Lows waiting, each to its own channel (so none waits for another's send), due over the
+    // last 5 s; the oldest is the first Low written.
+    const lows = Array.from({ length: 5000 }, (_, i) => page('low', `#low-${i}`, T0 - 5000 + i));
+    await apply(store, group('lows', [incoming('a', 'SlowAPI')]), (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: lows }));
+    // Two Highs: the one written later was due earlier, and goes first.
+    await apply(store, group('high-1', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-late', T0)],
+    }));
+    await apply(store, group('high-2', [incoming('a', 'ServiceDown')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('high', '#high-early', T0 - 9000)],
+    }));
+    const crit = await apply(store, group('crit', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#sec', T0)],
+    }));
+
+    const [first] = await store.claimPages(T0, 1, lease(T0));
+    t.match(first, { incidentId: crit!.incident.id, severity: 'critical', target: '#sec' }, 'the Critical, with a claim of one');
+    const next = await store.claimPages(T0, 4, lease(T0));
+    t.same(
+      next.map((p) => p.target),
+      ['#high-early', '#high-late', '#low-0', '#low-1'],
+      'then the Highs, the longest due first, then the Lows in the order they fell due',
+    );
+    const rest = await store.claimPages(T0, 10_000, lease(T0));
+    t.equal(rest.length, 4998, 'every other Low once');
+    t.same(
+      rest.slice(0, 2).map((p) => p.target),
+      ['#low-2', '#low-3'],
+    );
+  });
+
+  t.test('the outbox: a page not due yet is not claimed however severe; a busy target is passed over in the severity scan', async (t) => {
+    const store = await makeStore(t);
+    const page = (severity: 'critical' | 'low', target: string, at: number) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at,
+    });
+    await apply(store, group('g', [incoming('a', 'DDoSAttack')]), (a, p, n) => ({
+      ...decide(T0)(a, p, n)!,
+      pages: [page('critical', '#later', T0 + 1000), page('critical', '#busy', T0), page('low', '#free', T0)],
+    }));
+    t.same(
+      (await store.claimPages(T0, 10, lease(T0), ['slack\n#busy'])).map((p) => p.target),
+      ['#free'],
+    );
+    t.same(
+      (await store.claimPages(T0 + 1000, 10, lease(T0 + 1000))).map((p) => p.target),
+      ['#busy', '#later'],
+      'both Criticals once due and free, the longest due first',
+    );
+  });
+
   t.test(
     'leases: a live one is never taken; one that ran out is taken over as maybe sent, and only the holder records an outcome',
     async (t) => {
@@ -874,6 +980,57 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
     await store.saveSlackMessage(id, `#${bad}`, bad, bad);
     t.same(await store.slackMessage(id, `#${bad}`), { channelId: good, ts: good }, 'a Slack message, found by the target as it was sent');
+  });
+
+  t.test('web sessions: read until they expire or end, listed per person, ended all at once, swept', async (t) => {
+    const store = await makeStore(t);
+    const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: 'carol@example.com', groups: ['sre'] };
+    const dave = { key: 'email:dave@example.com', contact: null, name: 'Dave', email: 'dave@example.com', groups: [] };
+    const session = (idHash: string, person: typeof carol | typeof dave, createdAt: number, ttl = 60 * MIN) =>
+      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox' }) as const;
+    await store.createSession(session('c1', carol, T0));
+    await store.createSession(session('c2', carol, T0 + MIN));
+    await store.createSession(session('d1', dave, T0, 5 * MIN));
+    t.same(await store.getSession('c1', T0 + 1), session('c1', carol, T0), 'read back whole');
+    t.equal(await store.getSession('nope', T0), undefined);
+    t.equal(await store.getSession('d1', T0 + 5 * MIN), undefined, 'expired at its expiry, even before a sweep');
+    t.same(
+      (await store.listSessions('carol', T0 + 2 * MIN)).map((s) => s.idHash),
+      ['c2', 'c1'],
+      'newest first',
+    );
+    t.equal(await store.endSession('c1', 'email:dave@example.com'), false, "one person cannot end another's session");
+    t.equal(await store.endSession('c1', 'carol'), true);
+    t.equal(await store.getSession('c1', T0 + 1), undefined, 'ended');
+    t.equal(await store.endSession('c1'), false, 'ended once');
+    await store.createSession(session('c3', carol, T0 + 2 * MIN));
+    t.equal(await store.endSessionsOf('carol'), 2, "an admin ends all of a person's sessions");
+    t.same(await store.listSessions('carol', T0), []);
+    t.equal(await store.sweepSessions(T0 + 5 * MIN), 1, 'the expired one is swept');
+    t.equal(await store.sweepSessions(T0 + 5 * MIN), 0);
+    t.same(dave.groups, [], 'an empty group list round-trips');
+  });
+
+  t.test('personal API tokens: found by hash, listed, touched, revoked by their owner only', async (t) => {
+    const store = await makeStore(t);
+    const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: null, groups: [] };
+    const made = await store.createApiToken({ prefix: 'tri_abc', hash: 'h1', person: carol, label: 'laptop', createdAt: T0 });
+    t.ok(made.id > 0);
+    t.equal(made.lastUsedAt, null);
+    t.same(await store.apiTokenByHash('h1'), made);
+    t.equal(await store.apiTokenByHash('h2'), undefined);
+    await store.touchApiToken(made.id, T0 + MIN);
+    t.equal((await store.apiTokenByHash('h1'))!.lastUsedAt, T0 + MIN, 'last used');
+    const other = await store.createApiToken({ prefix: 'tri_def', hash: 'h2', person: carol, label: 'ci', createdAt: T0 + 1 });
+    t.same(
+      (await store.listApiTokens('carol')).map((x) => x.label),
+      ['laptop', 'ci'],
+    );
+    t.equal(await store.revokeApiToken(made.id, 'dave'), false, "not someone else's");
+    t.equal(await store.revokeApiToken(made.id, 'carol'), true);
+    t.equal(await store.apiTokenByHash('h1'), undefined, 'a revoked token is gone');
+    t.equal(await store.revokeApiToken(other.id), true, 'an admin revokes any');
+    t.same(await store.listApiTokens('carol'), []);
   });
 
   t.test('ping answers', async (t) => {

@@ -50,6 +50,21 @@ if ('skip' in db) {
     );
   });
 
+  t.test('two replicas share sessions: a sign-in on one is seen by the other, and a sign-out on either ends it on both', async (t) => {
+    const schema = freshSchema();
+    const a = await open(t, { schema });
+    const b = await open(t, { schema });
+    const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: null, groups: [] };
+    await a.createSession({ idHash: 'x', person: carol, via: 'oidc', createdAt: T0, expiresAt: T0 + 3600_000, userAgent: null });
+    t.equal((await b.getSession('x', T0 + 1))?.person.name, 'Carol', 'seen by the other replica');
+    t.equal(await b.endSession('x'), true, 'signed out on the other replica');
+    t.equal(await a.getSession('x', T0 + 1), undefined, 'and ended on the first');
+    const token = await b.createApiToken({ prefix: 'tri_1', hash: 'hh', person: carol, label: 'cli', createdAt: T0 });
+    t.equal((await a.apiTokenByHash('hh'))?.id, token.id, 'a token made on one replica works on the other');
+    await a.revokeApiToken(token.id);
+    t.equal(await b.apiTokenByHash('hh'), undefined, 'and its revocation too');
+  });
+
   t.test('replicas starting together on an empty database all come up', async (t) => {
     const schema = freshSchema();
     const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresStore.open({ url, schema, poolSize: 2 })));

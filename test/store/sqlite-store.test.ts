@@ -36,6 +36,22 @@ t.test('durable settings: WAL, migrations recorded', async (t) => {
   t.equal((await again.listIncidents({ limit: 5 })).length, 1);
 });
 
+t.test('the claim reads each severity as one range of the index outbox_claim, never the whole queue', async (t) => {
+  const store = new SqliteStore({ path: ':memory:' });
+  t.teardown(() => store.close());
+  const { db, stmt } = store as unknown as { db: Database.Database; stmt: { claimPages: Database.Statement } };
+  const plan = (
+    db.prepare(`EXPLAIN QUERY PLAN ${stmt.claimPages.source}`).all({ now: 1, busy: '[]', limit: 500, owner: 'x', until: 2 }) as {
+      detail: string;
+    }[]
+  ).map((r) => r.detail);
+  t.equal(plan.filter((d) => d === 'SEARCH outbox USING INDEX outbox_claim (priority=? AND next_attempt_at<?)').length, 4, plan.join('\n'));
+  t.notOk(
+    plan.some((d) => /^SCAN outbox\b/.test(d)),
+    'no scan of the table',
+  );
+});
+
 t.test('durability: the WAL is synced off the event loop, and no write is reported before its sync', async (t) => {
   const path = join(tempDir(t), 's.db');
   const store = new SqliteStore({ path });

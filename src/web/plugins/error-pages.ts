@@ -15,7 +15,11 @@ async function errorPages(app: FastifyInstance, opts: WebRoutesOptions) {
     const status = err instanceof TransitionConflict ? 409 : (err.statusCode ?? (err.validation ? 400 : 500));
     if (status >= 500 || status < 400) return errorHandler(err, req, reply);
     const message =
-      status === 403 ? 'This form has expired or did not come from this site. Go back, reload the page and try again.' : err.message;
+      status === 415
+        ? 'The pages take forms only (application/x-www-form-urlencoded); the API is at /api.'
+        : status === 413
+          ? 'The form is larger than 512 KiB.'
+          : err.message;
     return sendHtml(reply, errorPage({ viewer: req.viewer, csrf: '', now: opts.clock.now(), canSignOut: false }, status, message), status);
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checklistFor } from '../../incidents/checklist.js';
+import { requireRole } from '../../http/acting-person.js';
 import type { ActionResult } from '../../service/incident-service.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { ButtonBody, IdParams, NoteBody, ReviewBody, StepBody } from '../schemas.js';
@@ -10,6 +11,8 @@ import type { WebRoutesOptions } from '../web-options.js';
 /** The incident page's forms: acknowledge, resolve, a note, a checklist step, the review; each as the signed-in viewer. */
 const incidentActions: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { service, store } = opts;
+  // Every form here changes an incident: a responder's.
+  app.addHook('preHandler', requireRole('responder'));
   const ctx = (req: FastifyRequest, reply: FastifyReply) => pageContext(req, reply, opts);
   const notFound = (req: FastifyRequest, reply: FastifyReply, id: number) =>
     sendHtml(reply, errorPage(ctx(req, reply), 404, `There is no incident ${id}.`), 404);

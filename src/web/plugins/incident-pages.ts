@@ -28,7 +28,7 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
     if (!incident) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
-    const may = maySilence(req.viewer);
+    const may = maySilence(req);
     const silences = opts.silences
       ? await opts.silences.silencesFor(incident).then(
           (list) => ({ list, maySilence: may }),

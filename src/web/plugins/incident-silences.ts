@@ -15,7 +15,7 @@ const incidentSilences: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
   const fail = (req: FastifyRequest, reply: FastifyReply, code: number, message: string) =>
     sendHtml(reply, errorPage(pageContext(req, reply, opts), code, message), code);
   const act = async (req: FastifyRequest, reply: FastifyReply, id: number, work: () => Promise<{ found: boolean }>) => {
-    if (!maySilence(req.viewer)) return fail(req, reply, 403, 'Only responders may silence alerts.');
+    if (!maySilence(req)) return fail(req, reply, 403, 'This needs the responder role: viewers may not silence alerts.');
     try {
       if (!(await work()).found) return fail(req, reply, 404, `There is no incident ${id}.`);
     } catch (err) {

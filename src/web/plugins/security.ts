@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fp from 'fastify-plugin';
-import { cookieBase, servedOverHttps, type WebRoutesOptions } from '../web-options.js';
+import { servedOverHttps, type WebRoutesOptions } from '../web-options.js';
+
+/** The largest form body the pages take. */
+export const FORM_LIMIT = 512 * 1024;
 
 /**
  * Cookies, form bodies, security headers (CSP with no inline script or style) and the two checks
@@ -17,12 +19,10 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
 
   await app.register(cookie, { secret: opts.sessionSecret });
   // Room for three 10,000-character review fields even when every character is percent-encoded UTF-8.
-  await app.register(formbody, { bodyLimit: 512 * 1024 });
-  await app.register(csrf, {
-    sessionPlugin: '@fastify/cookie',
-    cookieOpts: cookieBase(opts),
-    getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf,
-  });
+  await app.register(formbody, { bodyLimit: FORM_LIMIT });
+  // The pages take forms only: JSON (which the root would parse up to server.bodyLimit, 10 MiB, on
+  // the main thread, before sign-in too) is refused here without reading it.
+  app.removeContentTypeParser('application/json');
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -51,6 +51,12 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
   // cross-site post may not even carry the session cookie.
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
+    // A body announced larger than any form is refused before a byte of it is read.
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > FORM_LIMIT) {
+      req.log.warn({ length }, 'web request body too large');
+      return reply.send(Object.assign(new Error('The form is larger than 512 KiB.'), { statusCode: 413 }));
+    }
     const origin = req.headers.origin;
     const expected = ownOrigin ?? `${req.protocol}://${req.headers.host}`;
     if ((origin !== undefined && origin !== expected) || req.headers['sec-fetch-site'] === 'cross-site') {
@@ -59,14 +65,8 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
     }
   });
 
-  // Then every state-changing request needs the CSRF token of its form (checked after the body is
-  // parsed, where the token is): a request without a browser's Origin header needs it all the same.
-  app.addHook('preValidation', async (req, reply) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return;
-    await new Promise<void>((resolve) => app.csrfProtection(req, reply, () => resolve()));
-    // csrfProtection answered 403 itself when the token is wrong; the handler must not run then.
-    if (reply.sent) return reply;
-  });
+  // Then every state-changing request needs the CSRF token of its form, bound to its session: the
+  // session plugin checks it (src/web/csrf.ts), after the body is parsed.
 }
 
 export default fp(security, { name: 'web-security', fastify: '5.x' });

@@ -1,4 +1,5 @@
 import { html, type Html } from '../html.js';
+import type { Person } from '../../people/person.js';
 import type { Viewer } from '../session.js';
 
 // The pages, as functions of their data: no I/O here, so tests can render them directly.
@@ -6,6 +7,8 @@ import type { Viewer } from '../session.js';
 /** What every page shares: where the page is, who is signed in, and the CSRF token for its forms. */
 export interface PageContext {
   viewer?: Viewer | undefined;
+  /** The person acting (their role decides which forms a page offers). */
+  person?: Person | undefined;
   csrf: string;
   now: number;
   /** Sign-out is offered only with the built-in sign-in; behind a proxy it is the proxy's. */
@@ -21,7 +24,7 @@ export interface LiveCheck {
 /** The page around a body: the head (stylesheet and script from /static/, no inline code), the navigation, and the live check. */
 export function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck): string {
   const nav = ctx.viewer
-    ? html`<nav><a href="/incidents">Incidents</a><span class="who">Signed in as ${ctx.viewer.name}</span>${
+    ? html`<nav><a href="/incidents">Incidents</a><span class="who">Signed in as <a href="/me">${ctx.viewer.name}</a></span>${
         ctx.canSignOut
           ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>`
           : ''

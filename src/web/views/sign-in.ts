@@ -4,7 +4,7 @@ import { hidden, layout, type PageContext } from './layout.js';
 /** The sign-in page: the built-in form, or a word about the proxy. */
 export function signInPage(
   ctx: PageContext,
-  opts: { proxy: boolean; next: string; error?: string; name?: string; openTrial?: boolean },
+  opts: { proxy: boolean; next: string; error?: string; name?: string; openTrial?: boolean; oidc?: boolean; form?: boolean },
 ): string {
   if (opts.proxy) {
     return layout(
@@ -13,11 +13,21 @@ export function signInPage(
       html`<h1>Sign in</h1><p>This service signs people in through an authenticating proxy. Open it through the proxy's address.</p>`,
     );
   }
+  const oidc = opts.oidc
+    ? html`<p><a class="button" href="/auth/sign-in?next=${encodeURIComponent(opts.next)}">Sign in with your identity provider</a></p>`
+    : html``;
+  if (opts.form === false)
+    return layout(
+      'Sign in',
+      ctx,
+      html`<h1>Sign in</h1>
+${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}${oidc}`,
+    );
   return layout(
     'Sign in',
     ctx,
     html`<h1>Sign in</h1>
-${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}
+${opts.error ? html`<p class="error" role="alert">${opts.error}</p>` : ''}${oidc}
 ${opts.openTrial ? html`<p class="warn">API_TOKEN is not set: any token signs in (a local trial).</p>` : ''}
 <form method="post" action="/sign-in" class="stack">${hidden(ctx.csrf)}<input type="hidden" name="next" value="${opts.next}">
 <label for="name">Your name</label><input id="name" name="name" required maxlength="200" autocomplete="name" value="${opts.name ?? ''}">

@@ -1,0 +1,522 @@
+// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres]: an alert storm
+// from a real Alertmanager (Debian's 0.25). N distinct groups (10,000 by default) are posted to it at
+// once and flushed together after group_wait 1s; in the middle of the storm one more Critical, in a
+// group of its own, is posted. Receivers, one after the other in each repetition:
+// - bare: a Fastify route with the service's schema and auth that answers 200 (bench-server.ts);
+// - sqlite: the service on a SQLite file, Slack and e-mail pointed at the fakes;
+// - postgres: two replicas on one fresh PostgreSQL database behind one address (a round-robin TCP
+//   proxy), posted to by two clustered Alertmanagers, as an HA pair does.
+// Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
+// delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
+// once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
+// (to its arrival, for the bare route), (e) peak RSS of the receiver processes. Not a test: it
+// prints and asserts nothing. Every process it starts is stopped by its pid.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { MailServer } from '../fakes/mail-server.js';
+import { start, waitFor, type Running } from '../fakes/server-process.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
+import { TcpProxy } from '../fakes/tcp-proxy.js';
+import { freePort } from '../helpers.js';
+import { scratchDatabase } from '../store/postgres-test-db.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    groups: { type: 'string', default: '10000' },
+    repeat: { type: 'string', default: '1' },
+    receivers: { type: 'string', default: 'bare,sqlite,postgres' },
+  },
+});
+const GROUPS = Number(opts.groups);
+const REPEAT = Number(opts.repeat);
+const RECEIVERS = opts.receivers.split(',') as ReceiverKind[];
+const AM_BIN = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
+const WEBHOOK = 'storm-bench-webhook-token';
+const SLACK_TOKEN = 'xoxb-storm';
+const CRITICAL = 'DDoSAttack';
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+type ReceiverKind = 'bare' | 'sqlite' | 'postgres';
+
+interface Result {
+  kind: ReceiverKind;
+  /** (a) from posting the storm to Alertmanager's last successful notification of it, ms. */
+  deliveredMs: number;
+  /** (b) failed notification attempts, summed over the Alertmanagers (each one is retried), and notifications given up. */
+  failed: number;
+  gaveUp: number;
+  /** Successful notifications, summed over the Alertmanagers. */
+  sent: number;
+  /** (c) incidents stored and distinct groups among them (undefined for the bare route). */
+  stored?: { incidents: number; keys: number };
+  /** (d) the Critical from Alertmanager's receipt to its Slack post (bare: its arrival), ms. */
+  criticalMs: number | undefined;
+  /** (e) peak RSS (VmHWM) of each receiver process, MiB. */
+  rssMiB: number[];
+  /** CPU seconds of the receiver processes during the storm (until every group was delivered). */
+  cpuS: number;
+  /** Slack messages in the storm's channel, how many were digests, and the most in any 1 s. */
+  slack?: { messages: number; digests: number; folded: number; maxPerSecond: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The sum of every series of `name` whose labels include all of `labels`. */
+function total(text: string, name: string, ...labels: string[]): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`).exec(line);
+    if (m && labels.every((l) => (m[1] ?? '').includes(l))) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+/** Peak resident set of a process, from /proc (MiB); 0 once it is gone. */
+function peakRssMiB(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command's ") ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Stops a child by its pid and waits for it (SIGKILL after 10 s). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Alertmanagers (one, or a cluster of two) whose one receiver posts every group to `webhookUrl`. */
+async function alertmanagers(dir: string, webhookUrl: string, count: 1 | 2) {
+  const config = join(dir, 'alertmanager.yml');
+  // The storm is grouped by `storm`, one group per alert, flushed after 1 s. A Critical is routed
+  // on its own with no group_wait, as a paging route is: what is timed is Alertmanager and the
+  // receiver under the storm, not the wait Alertmanager is told to make.
+  writeFileSync(
+    config,
+    `route:
+  receiver: triage
+  group_by: [storm]
+  group_wait: 1s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - receiver: triage
+      matchers: ['severity="critical"']
+      group_wait: 0s
+receivers:
+  - name: triage
+    webhook_configs:
+      - url: ${webhookUrl}
+        send_resolved: false
+        max_alerts: 0
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: ${WEBHOOK}
+`,
+  );
+  const web = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const cluster = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const children = web.map((port, i) => {
+    const args = [
+      `--config.file=${config}`,
+      `--storage.path=${join(dir, `am-${i}`)}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ];
+    if (count === 2) {
+      // As in test/e2e/replicas.test.ts: slow gossip, so both peers post (nearly) every group, as
+      // an HA pair does when gossip lags: the receiver absorbs the duplicates.
+      args.push(
+        `--cluster.listen-address=127.0.0.1:${cluster[i]}`,
+        `--cluster.advertise-address=127.0.0.1:${cluster[i]}`,
+        `--cluster.peer=127.0.0.1:${cluster[1 - i]}`,
+        '--cluster.gossip-interval=10s',
+        '--cluster.pushpull-interval=1m',
+        '--cluster.peer-timeout=10ms',
+        '--cluster.settle-timeout=2s',
+      );
+    } else {
+      args.push('--cluster.listen-address=');
+    }
+    const child = spawn(AM_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', () => {});
+    return child;
+  });
+  const urls = web.map((p) => `http://127.0.0.1:${p}`);
+  for (const url of urls) await until(async () => (await fetch(`${url}/-/ready`)).ok, `${url} ready`, 30_000);
+  if (count === 2) {
+    for (const url of urls)
+      await until(
+        async () =>
+          ((await (await fetch(`${url}/api/v2/status`)).json()) as { cluster: { peers?: unknown[] } }).cluster.peers?.length === 2,
+        `${url} to see both peers`,
+        30_000,
+      );
+  }
+  /**
+   * Webhook notifications, summed over the Alertmanagers: attempts finished (requests_total counts
+   * an attempt once it has an answer; notifications_total counts at the start, in flight included),
+   * failed attempts (each retried), and notifications given up.
+   */
+  const counts = async () => {
+    let sent = 0;
+    let failed = 0;
+    let gaveUp = 0;
+    for (const url of urls) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const bad = total(text, 'alertmanager_notification_requests_failed_total', 'integration="webhook"');
+      sent += total(text, 'alertmanager_notification_requests_total', 'integration="webhook"') - bad;
+      failed += bad;
+      gaveUp += total(text, 'alertmanager_notifications_failed_total', 'integration="webhook"');
+    }
+    return { sent, failed, gaveUp };
+  };
+  /** Posts alerts to every Alertmanager at once, as Prometheus does; resolves when all took them. */
+  const post = async (alerts: object[]) => {
+    const body = JSON.stringify(alerts);
+    const res = await Promise.all(
+      urls.map((url) => fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })),
+    );
+    for (const r of res) if (r.status !== 200) throw new Error(`Alertmanager answered ${r.status}: ${await r.text()}`);
+  };
+  return { children, counts, post, count };
+}
+
+function stormAlerts(rep: number): object[] {
+  const startsAt = new Date().toISOString();
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+  return Array.from({ length: GROUPS }, (_, i) => ({
+    labels: { alertname: 'StormDiskFilling', severity: 'info', storm: `r${rep}-g${i}`, instance: `node-${i % 500}:9100` },
+    annotations: { summary: `Disk filling on node-${i % 500}` },
+    startsAt,
+    endsAt,
+    generatorURL: 'http://prometheus:9090/graph',
+  }));
+}
+
+function criticalAlert(rep: number): object {
+  return {
+    labels: { alertname: CRITICAL, severity: 'critical', storm: `r${rep}-critical`, instance: 'edge-1:443' },
+    annotations: { summary: 'Traffic flood on the edge' },
+    startsAt: new Date().toISOString(),
+    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    generatorURL: 'http://prometheus:9090/graph',
+  };
+}
+
+/** The receiver processes of one kind, started and ready, with how to stop them and read what they stored. */
+interface Receiver {
+  url: string;
+  pids: () => (number | undefined)[];
+  /** performance.now() when the Critical reached its destination (Slack, or the bare route). */
+  criticalAt: () => number | undefined;
+  stored?: () => Promise<{ incidents: number; keys: number }>;
+  slack?: SlackApiServer;
+  /** The service's /metrics (the first replica's). */
+  metricsUrl?: string;
+  stop: () => Promise<void>;
+}
+
+function serviceEnv(slack: SlackApiServer, mail: MailServer, databaseUrl: string, port: number): Record<string, string> {
+  return {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    WEBHOOK_TOKEN: WEBHOOK,
+    API_TOKEN: 'storm-bench-api-token',
+    SLACK_BOT_TOKEN: SLACK_TOKEN,
+    SLACK_API_URL: slack.url,
+    SMTP_URL: mail.url,
+    EMAIL_FROM: 'alert-triage@example.com',
+    // As deployed: a line per request, which the parent keeps in memory.
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** When the first chat.postMessage to the Critical's channel arrived at the fake. */
+function slackCriticalAt(slack: SlackApiServer): number | undefined {
+  return slack.calls.find((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
+}
+
+async function bare(): Promise<Receiver> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', 'bare'], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_TOKEN: WEBHOOK, BENCH_ANNOUNCE: CRITICAL },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let seenAt: number | undefined;
+  let buffered = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; seen?: string };
+        buffered = buffered.slice(nl + 1);
+        if (line.port) resolve(line.port);
+        if (line.seen && seenAt === undefined) seenAt = performance.now();
+      }
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+    pids: () => [child.pid],
+    criticalAt: () => seenAt,
+    stop: () => stop(child),
+  };
+}
+
+async function sqlite(dir: string): Promise<Receiver> {
+  const slack = await new SlackApiServer(SLACK_TOKEN).start();
+  const mail = await new MailServer().start();
+  const port = await freePort();
+  const path = join(dir, 'storm.db');
+  const service = start(serviceEnv(slack, mail, `sqlite:${path}`, port));
+  await waitFor(service, 'alert-triage ready', 60_000);
+  return {
+    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+    pids: () => [service.child.pid],
+    criticalAt: () => slackCriticalAt(slack),
+    slack,
+    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    stored: async () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(`SELECT count(*) AS incidents, count(DISTINCT key) AS keys FROM incidents`).get() as {
+          incidents: number;
+          keys: number;
+        };
+      } finally {
+        db.close();
+      }
+    },
+    stop: async () => {
+      await stop(service.child);
+      await slack.stop();
+      await mail.stop();
+    },
+  };
+}
+
+async function postgres(): Promise<Receiver | string> {
+  const db = await scratchDatabase('alert_triage_storm');
+  if ('unavailable' in db) return db.unavailable;
+  const slack = await new SlackApiServer(SLACK_TOKEN).start();
+  const mail = await new MailServer().start();
+  const ports = [await freePort(), await freePort()];
+  const replicas: Running[] = [];
+  // One at a time: the first runs the migrations.
+  for (const port of ports) {
+    const r = start(serviceEnv(slack, mail, db.url, port));
+    replicas.push(r);
+    await waitFor(r, 'alert-triage ready', 60_000);
+  }
+  const proxy = await new TcpProxy(ports).start();
+  return {
+    url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
+    pids: () => replicas.map((r) => r.child.pid),
+    criticalAt: () => slackCriticalAt(slack),
+    slack,
+    stored: async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ incidents: number; keys: number }>(
+          `SELECT count(*)::int AS incidents, count(DISTINCT key)::int AS keys FROM incidents`,
+        );
+        return rows[0]!;
+      } finally {
+        await client.end();
+      }
+    },
+    stop: async () => {
+      await proxy.stop();
+      await Promise.all(replicas.map((r) => stop(r.child)));
+      await slack.stop();
+      await mail.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** Slack's side of the storm: messages to the storm's channel, digests among them, pages folded, the most in any second. */
+function slackSummary(slack: SlackApiServer): Result['slack'] {
+  const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#alerts');
+  let folded = 0;
+  let digests = 0;
+  for (const p of posts) {
+    const m = /^(\d+) incident updates/.exec(String(p.args['text']));
+    if (m) {
+      digests++;
+      folded += Number(m[1]);
+    }
+  }
+  let maxPerSecond = 0;
+  for (let i = 0, j = 0; i < posts.length; i++) {
+    while (posts[i]!.at - posts[j]!.at >= 1000) j++;
+    maxPerSecond = Math.max(maxPerSecond, i - j + 1);
+  }
+  return { messages: posts.length, digests, folded, maxPerSecond };
+}
+
+async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
+  const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
+  let receiver: Receiver | undefined;
+  let am: Awaited<ReturnType<typeof alertmanagers>> | undefined;
+  try {
+    const r = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres();
+    if (typeof r === 'string') return r;
+    receiver = r;
+    am = await alertmanagers(dir, receiver.url, kind === 'postgres' ? 2 : 1);
+    const expected = (GROUPS + 1) * am.count;
+
+    const cpuBefore = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
+    const began = performance.now();
+    await am.post(stormAlerts(rep));
+    // The Critical goes in once half the storm is delivered.
+    let criticalPostedAt: number | undefined;
+    let last = { sent: 0, failed: 0, gaveUp: 0 };
+    let lastChange = performance.now();
+    for (;;) {
+      const now = await am.counts();
+      if (now.sent !== last.sent) lastChange = performance.now();
+      last = now;
+      if (criticalPostedAt === undefined && now.sent >= (GROUPS * am.count) / 2) {
+        await am.post([criticalAlert(rep)]);
+        criticalPostedAt = performance.now();
+      }
+      if (criticalPostedAt !== undefined && now.sent >= expected) break;
+      // An HA peer may skip a group its peer's gossip says is sent: then the count stops short.
+      if (criticalPostedAt !== undefined && performance.now() - lastChange > 10_000) break;
+      if (performance.now() - began > 600_000) throw new Error(`storm not delivered in 10 minutes: ${JSON.stringify(now)}`);
+      await sleep(20);
+    }
+    const deliveredMs = lastChange - began;
+    const cpuS = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore;
+    // The Critical's Slack post (or arrival), waited for a little longer if need be.
+    await until(() => receiver!.criticalAt() !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
+    const criticalAt = receiver.criticalAt();
+    const result: Result = {
+      kind,
+      deliveredMs,
+      failed: last.failed,
+      gaveUp: last.gaveUp,
+      sent: last.sent,
+      criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
+      rssMiB: receiver.pids().map(peakRssMiB),
+      cpuS,
+    };
+    if (receiver.stored) result.stored = await receiver.stored();
+    if (process.env['STORM_DEBUG'] && receiver.metricsUrl)
+      console.log(
+        (await (await fetch(receiver.metricsUrl)).text())
+          .split('\n')
+          .filter((l) => /^triage_(webhook_requests|incidents_opened|alerts_received)/.test(l))
+          .join('\n'),
+      );
+    if (receiver.slack) {
+      // Slack's side once the outbox has folded every storm page into a message (60 s at most).
+      const slack = receiver.slack;
+      await until(
+        () => {
+          const s = slackSummary(slack)!;
+          return s.folded + s.messages - s.digests >= GROUPS;
+        },
+        'the outbox to drain',
+        60_000,
+      ).catch(() => {});
+      result.slack = slackSummary(slack);
+    }
+    return result;
+  } finally {
+    if (am) await Promise.all(am.children.map(stop));
+    if (receiver) await receiver.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+const results: Result[][] = [];
+for (let rep = 0; rep < REPEAT; rep++) {
+  const round: Result[] = [];
+  for (const kind of RECEIVERS) {
+    const r = await run(kind, rep);
+    if (typeof r === 'string') console.log(`${kind}: skipped: ${r}`);
+    else round.push(r);
+  }
+  results.push(round);
+  const base = round.find((r) => r.kind === 'bare');
+  console.log(
+    `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
+  console.log(
+    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of round) {
+    console.log(
+      `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${
+        r.stored ? `${r.stored.incidents} (${r.stored.keys})` : '-'
+      } | ${r.criticalMs === undefined ? 'never' : `${fmt(r.criticalMs, 0)} ms`} | ${
+        base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
+      } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')} | ${fmt(r.cpuS, 1)} s | ${
+        r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
+      } |`,
+    );
+  }
+}
+
+if (REPEAT > 1) {
+  console.log(`\nover ${REPEAT} repetitions (min-max; the Critical's p99 is the worst of them):`);
+  for (const kind of RECEIVERS) {
+    const rs = results.flatMap((round) => round.filter((r) => r.kind === kind));
+    if (!rs.length) continue;
+    const ratios = results
+      .map((round) => {
+        const b = round.find((r) => r.kind === 'bare');
+        const r = round.find((x) => x.kind === kind);
+        return b && r ? r.deliveredMs / b.deliveredMs : undefined;
+      })
+      .filter((x): x is number => x !== undefined);
+    const crit = rs.map((r) => r.criticalMs ?? Infinity).sort((a, b) => a - b);
+    const rss = rs.flatMap((r) => r.rssMiB);
+    console.log(
+      `${kind}: (a) ratio ${fmt(Math.min(...ratios))}-${fmt(Math.max(...ratios))}; (b) failed ${Math.max(...rs.map((r) => r.failed))} at most, gave up ${Math.max(...rs.map((r) => r.gaveUp))}; ` +
+        `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
+    );
+  }
+}

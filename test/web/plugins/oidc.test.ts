@@ -1,0 +1,191 @@
+import { createServer, type AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { chromium } from 'playwright-core';
+import { systemClock } from '../../../src/clock.js';
+import type { PeopleConfig } from '../../../src/people/people-config.js';
+import { startOidcProvider, type FakeUser } from '../../fakes/oidc-provider.js';
+import { alert, api, capturedLog, makeApp, payload, postWebhook, shippedConfig, uniqueGroup } from '../../helpers.js';
+import { needs } from '../../monitoring/tools.js';
+
+// OpenID Connect sign-in against a real provider (oidc-provider in a child process), through the
+// whole redirect flow: by fetch here for each case, and in real Chromium for the walk a responder
+// takes from a Slack link.
+
+const USERS: FakeUser[] = [
+  { id: 'carol', email: 'Carol@Example.com', name: 'Carol (IdP)' },
+  { id: 'eve', email: 'eve@example.org', name: 'Eve Stranger' },
+  { id: 'sam', email: 'sam@example.org', name: 'Sam Admin', groups: ['sre-admins'] },
+  { id: 'una', email: 'una@example.org', name: 'Una Verified', emailVerified: false },
+];
+const CLIENT = { clientId: 'alert-triage', clientSecret: 'fake-client-secret-0123456789' };
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** The app with OIDC sign-in in front of a real provider, listening on PUBLIC_URL. */
+async function oidcApp(t: Test, people: Partial<PeopleConfig> = {}) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const provider = await startOidcProvider({ ...CLIENT, redirectUri: `${base}/auth/callback`, users: USERS });
+  t.teardown(() => provider.stop());
+  const log = capturedLog();
+  const triage = { ...shippedConfig, people: { ...shippedConfig.people, groups: { 'sre-admins': 'admin' as const }, ...people } };
+  const ctx = await makeApp(t, {
+    clock: systemClock,
+    logger: log.logger,
+    config: {
+      triage,
+      channels: { publicUrl: base },
+      web: {
+        sessionSecret: 'o'.repeat(32),
+        auth: { mode: 'form' },
+        tokenForm: false,
+        oidc: { issuer: provider.issuer, ...CLIENT, scopes: 'openid email profile groups', allowInsecureIssuer: true },
+      },
+    },
+  });
+  await ctx.app.listen({ port, host: '127.0.0.1' });
+  await postWebhook(ctx.app, payload(uniqueGroup(), [alert('ServiceDown', { startsAt: new Date().toISOString() })]));
+  return { ...ctx, base, provider, log };
+}
+
+/** A browser made of fetch: one cookie jar, redirects followed by hand, the provider's forms filled in. */
+async function signInByFetch(base: string, login: string, next = '/incidents/1') {
+  const jar = new Map<string, string>();
+  const send = async (url: string, init: RequestInit = {}) => {
+    const res = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (!value || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return res;
+  };
+  let res = await send(`${base}/auth/sign-in?next=${encodeURIComponent(next)}`);
+  let url = `${base}/auth/sign-in`;
+  for (let hops = 0; hops < 20; hops++) {
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location')!, url).href;
+      res = await send(url);
+      continue;
+    }
+    const body = await res.text();
+    const form = /<form[^>]*action="([^"]+)"[^>]*method="post"/.exec(body);
+    if (res.status !== 200 || !form || url.startsWith(base)) return { res, body, url, jar };
+    const fields = new URLSearchParams();
+    for (const m of body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!);
+    if (/name="login"/.test(body)) {
+      fields.set('login', login);
+      fields.set('password', 'any');
+    }
+    url = new URL(form[1]!, url).href;
+    res = await send(url, { method: 'POST', body: fields, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  }
+  throw new Error('the sign-in never ended');
+}
+
+t.test('a contact signs in through the provider: matched by verified e-mail, kept next, their own name', async (t) => {
+  const { base, log } = await oidcApp(t);
+  const { res, url, jar } = await signInByFetch(base, 'carol');
+  t.equal(url, `${base}/incidents/1`, 'landed on the page asked for');
+  t.equal(res.status, 200);
+  const body = await res.text().catch(() => '');
+  void body;
+  t.ok(jar.has('triage_session'));
+  const me = await fetch(`${base}/me`, { headers: { cookie: `triage_session=${jar.get('triage_session')}` } });
+  const text = await me.text();
+  t.match(text, '<h1>Carol Diaz</h1>', 'the contact’s name, matched case-insensitively by e-mail');
+  t.match(text, 'your identity provider');
+  t.ok(
+    log.lines().some((l) => l['audit'] === 'sign-in' && l['person'] === 'carol' && l['via'] === 'oidc'),
+    'the sign-in is an audit line naming the person',
+  );
+});
+
+t.test('someone the config does not know: no role by default, a role from a mapped group, or refused when configured', async (t) => {
+  const { base } = await oidcApp(t);
+  const eve = await signInByFetch(base, 'eve');
+  t.equal(eve.res.status, 403, 'signed in, but no role to read incidents');
+  t.match(eve.body, /This needs the viewer role \(read incidents\); Eve Stranger has no role/);
+  const sam = await signInByFetch(base, 'sam');
+  t.equal(sam.res.status, 200, 'the sre-admins group maps to admin');
+  const una = await signInByFetch(base, 'una');
+  t.equal(una.res.status, 403);
+  t.match(una.body, /says una@example.org is not verified/);
+  t.notOk(una.jar.has('triage_session'), 'no session');
+
+  const strict = await oidcApp(t, { unknown: 'refuse' });
+  const refused = await signInByFetch(strict.base, 'eve');
+  t.equal(refused.res.status, 403);
+  t.match(refused.body, /eve@example.org is not a contact in this service&#39;s config, and it lets no one else in/);
+  t.notOk(refused.jar.has('triage_session'));
+});
+
+t.test('a callback without the flow’s cookie, or with a state that is not its own, signs nobody in', async (t) => {
+  const { base } = await oidcApp(t);
+  const bare = await fetch(`${base}/auth/callback?code=abc&state=xyz`, { redirect: 'manual' });
+  t.equal(bare.status, 400);
+  t.match(await bare.text(), /began in another browser/);
+  // A real flow's cookie with another state (an attacker's callback URL replayed into a victim's browser).
+  const start = await fetch(`${base}/auth/sign-in`, { redirect: 'manual' });
+  const flow = start.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('triage_oidc='))!
+    .split(';')[0]!;
+  const forged = await fetch(`${base}/auth/callback?code=abc&state=not-the-state`, { redirect: 'manual', headers: { cookie: flow } });
+  t.equal(forged.status, 401);
+  t.match(await forged.text(), /could not be verified, so nobody is signed in/);
+  t.notOk(forged.headers.getSetCookie().some((c) => c.startsWith('triage_session=') && !/max-age=0/i.test(c)));
+});
+
+const skip = needs('/usr/bin/chromium', 'chromium');
+
+t.test(
+  'in Chromium: from a Slack link through the provider to the incident, acknowledge, sign out; the old cookie is refused',
+  { skip },
+  async (t) => {
+    const { app, base } = await oidcApp(t);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    t.teardown(() => browser.close());
+    const page = await (await browser.newContext({ viewport: { width: 375, height: 800 } })).newPage();
+    await page.goto(`${base}/incidents/1`);
+    t.match(new URL(page.url()).pathname, '/sign-in', 'a link from Slack asks for sign-in');
+    await page.screenshot({ path: '/tmp/people-sign-in-375.png', fullPage: true });
+    await page.getByRole('link', { name: 'Sign in with your identity provider' }).click();
+    await page.locator('input[name=login]').fill('carol');
+    await page.locator('input[name=password]').fill('any');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${base}/incidents/1`);
+    t.equal(new URL(page.url()).pathname, '/incidents/1', 'next kept through the provider');
+    t.match(await page.locator('nav .who').textContent(), 'Signed in as Carol Diaz');
+    await page.getByRole('button', { name: 'Acknowledge' }).first().click();
+    await page.waitForURL(`${base}/incidents/1`);
+    const incident = (await api(app, 'GET', '/api/incidents/1')).body;
+    t.match(
+      incident.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
+      { actor: 'carol', by: 'Carol Diaz', via: 'web' },
+      'the timeline names the contact',
+    );
+    await page.goto(`${base}/me`);
+    await page.screenshot({ path: '/tmp/people-me-375.png', fullPage: true });
+    const old = (await page.context().cookies()).find((c) => c.name === 'triage_session')!.value;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in/);
+    const replay = await fetch(`${base}/incidents/1`, { redirect: 'manual', headers: { cookie: `triage_session=${old}` } });
+    t.equal(replay.status, 303, 'the cookie from before sign-out is refused');
+    t.match(replay.headers.get('location'), /^\/sign-in/);
+  },
+);
