@@ -62,7 +62,7 @@ export function incidentDetailsJson(i: IncidentWithDetails & { alertCount: numbe
 }
 
 // Entry fields that are instants; they are shown as ISO 8601 like every other time.
-const INSTANTS = new Set(['respondBy', 'nextAttemptAt']);
+const INSTANTS = new Set(['respondBy', 'nextAttemptAt', 'endsAt']);
 
 /** One timeline entry: its kind, actor and typed fields, plus `detail`, the entry in words (what clients read before). */
 export function timelineJson(t: TimelineEntry) {

@@ -118,7 +118,7 @@ function silencesBlock(i: IncidentWithDetails, view: NonNullable<IncidentView['s
                   : html`<time datetime="${iso(s.endsAt)}">${utc(s.endsAt)}</time> (${relative(s.endsAt, now)})`
               }<br><span class="muted">${whenResolved(s)}</span>${
                 view.maySilence
-                  ? html`<form method="post" action="/incidents/${i.id}/silences/${s.id}/expire" class="inline">${hidden(csrf)}<button type="submit" class="small">Expire now</button></form>`
+                  ? html`<form method="post" action="/incidents/${i.id}/silences/${s.id}/expire">${hidden(csrf)}<button type="submit" class="small">Expire now</button></form>`
                   : ''
               }</li>`,
           )}</ul>`
