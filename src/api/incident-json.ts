@@ -1,4 +1,6 @@
-import type { Alert, Incident, IncidentWithDetails } from '../incidents/model.js';
+import type { Alert, Incident } from '../incidents/model.js';
+import type { IncidentHead, TimelinePage } from '../store/store.js';
+import { formatCursor } from '../http/timeline-cursor.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import { describeEntry } from '../incidents/timeline-text.js';
 
@@ -47,18 +49,30 @@ function alertJson(a: Alert) {
 }
 
 /**
- * An incident with its timeline and one page of its alerts, for GET /api/incidents/:id:
- * `alertCount` is the whole count and `alertsPage.nextOffset` the next page's alertsOffset (null on the last).
+ * An incident with one page of its alerts and the newest page of its timeline, for GET /api/incidents/:id:
+ * `alertCount` is the whole count and `alertsPage.nextOffset` the next page's alertsOffset (null on the last);
+ * `timelinePage.older` the cursor of the older entries (GET /api/incidents/:id/timeline?before=…; null when none).
  */
-export function incidentDetailsJson(i: IncidentWithDetails & { alertCount: number }, page: { offset: number; limit: number }) {
+export function incidentDetailsJson(
+  i: IncidentHead,
+  page: { offset: number; limit: number },
+  timeline: TimelinePage,
+  timelineLimit: number,
+) {
   const next = page.offset + i.alerts.length;
   return {
     ...incidentJson(i),
+    version: i.version,
     alertCount: i.alertCount,
     alertsPage: { offset: page.offset, limit: page.limit, nextOffset: next < i.alertCount ? next : null },
     alerts: i.alerts.map(alertJson),
-    timeline: i.timeline.map(timelineJson),
+    ...timelinePageJson(timeline, timelineLimit),
   };
+}
+
+/** A page of the timeline, its entries in time order, and the cursor of the older ones (null when none). */
+export function timelinePageJson(page: TimelinePage, limit: number) {
+  return { timelinePage: { limit, older: formatCursor(page.older) }, timeline: page.entries.map(timelineJson) };
 }
 
 // Entry fields that are instants; they are shown as ISO 8601 like every other time.

@@ -7,8 +7,11 @@ import type { IncidentStore } from '../store/store.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertRole, requireRole } from '../http/acting-person.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';
+import { timelinePageJson } from './incident-json.js';
+import { CURSOR_PATTERN, parseCursor } from '../http/timeline-cursor.js';
 import type { Clock } from '../clock.js';
 import { renderReport } from '../incidents/report.js';
+import { readReportInput } from '../service/report-reads.js';
 import { checklistFor } from '../incidents/checklist.js';
 
 /** What the incident API needs. */
@@ -22,6 +25,10 @@ export interface IncidentsRoutesOptions {
   clock: Clock;
 }
 
+/** Timeline entries in one answer of GET /api/incidents/:id and of its /timeline, unless timelineLimit asks otherwise. */
+export const DEFAULT_TIMELINE_PAGE = 100;
+export const MAX_TIMELINE_PAGE = 1000;
+
 /** Alerts in one answer of GET /api/incidents/:id, unless alertsLimit asks otherwise (at most MAX_ALERTS_PAGE). */
 export const DEFAULT_ALERTS_PAGE = 500;
 export const MAX_ALERTS_PAGE = 5000;
@@ -31,6 +38,8 @@ const idParams = {
   required: ['id'],
   properties: { id: { type: 'integer', minimum: 1 } },
 } as const;
+
+const timelineLimit = { type: 'integer', minimum: 1, maximum: MAX_TIMELINE_PAGE, default: DEFAULT_TIMELINE_PAGE } as const;
 
 const actionBody = {
   type: ['object', 'null'],
@@ -75,8 +84,9 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
     },
   );
 
-  // An incident can hold 100,000 alerts: the answer carries one page of them.
-  app.get<{ Params: { id: number }; Querystring: { alertsOffset: number; alertsLimit: number } }>(
+  // An incident can hold 100,000 alerts and a timeline of any length: the answer carries one page
+  // of its alerts and the newest page of its timeline, with what to ask for the next ones.
+  app.get<{ Params: { id: number }; Querystring: { alertsOffset: number; alertsLimit: number; timelineLimit: number } }>(
     '/incidents/:id',
     {
       schema: {
@@ -87,24 +97,49 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
           properties: {
             alertsOffset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
             alertsLimit: { type: 'integer', minimum: 1, maximum: MAX_ALERTS_PAGE, default: DEFAULT_ALERTS_PAGE },
+            timelineLimit: timelineLimit,
           },
         },
       },
     },
     async (req, reply) => {
       const page = { offset: req.query.alertsOffset, limit: req.query.alertsLimit };
-      const incident = await store.getIncident(req.params.id, page);
+      const incident = await store.incidentHead(req.params.id, page);
       if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
-      return incidentDetailsJson(incident, page);
+      const timeline = await store.timelinePage(req.params.id, { limit: req.query.timelineLimit });
+      return incidentDetailsJson(incident, page, timeline, req.query.timelineLimit);
+    },
+  );
+
+  // Older pages of the timeline: `before` is the cursor the last answer gave (timelinePage.older).
+  app.get<{ Params: { id: number }; Querystring: { before?: string; limit: number } }>(
+    '/incidents/:id/timeline',
+    {
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { before: { type: 'string', pattern: CURSOR_PATTERN }, limit: timelineLimit },
+        },
+      },
+    },
+    async (req, reply) => {
+      const version = await store.incidentVersion(req.params.id);
+      if (version === undefined) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+      const page = await store.timelinePage(req.params.id, { before: parseCursor(req.query.before), limit: req.query.limit });
+      return timelinePageJson(page, req.query.limit);
     },
   );
 
   app.get<{ Params: { id: number } }>('/incidents/:id/report', { schema: { params: idParams } }, async (req, reply) => {
-    const incident = await store.getIncident(req.params.id);
-    if (!incident) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    // Bounded reads, and a report that summarises beyond REPORT_LIMITS, whatever the incident holds.
+    const input = await readReportInput(store, req.params.id);
+    if (!input) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
+    const { sla, checklists } = opts.config.current;
     return reply
       .type('text/markdown; charset=utf-8')
-      .send(renderReport(incident, opts.config.current.sla, opts.clock.now(), checklistFor(opts.config.current.checklists, incident)));
+      .send(renderReport(input, sla, opts.clock.now(), checklistFor(checklists, input.incident)));
   });
 
   for (const [action, run] of [

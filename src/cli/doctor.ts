@@ -11,6 +11,7 @@ import { SEVERITIES } from '../classify/severity.js';
 import { describeDatabaseUrl, isPostgresUrl, openStore, passwordOf } from '../store/open-store.js';
 import { inspectPostgres, type PostgresInspection } from '../store/postgres-inspect.js';
 import { PG_DEFAULTS } from '../store/postgres-store.js';
+import { channelChecks } from './doctor-channels.js';
 import { describeFetchError, receiverUrl, type Output } from './output.js';
 
 /** Options of `alert-triage doctor`. */
@@ -60,6 +61,8 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
     ['slack', withEnv(checkSlack)],
     ['smtp', withEnv(checkSmtp)],
+    // Teams, Mattermost, ntfy and webhooks: a line each when configured or routed to.
+    ...(settings ? channelChecks(settings) : []),
     ['rules', async () => checkRules(opts.monitoringDir ?? 'monitoring')],
     ['receiver', () => checkReceiver(receiverUrl(opts.url, env))],
   ];

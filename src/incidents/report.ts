@@ -1,10 +1,69 @@
 import { showBidiControls } from '../well-formed.js';
 import { formatDuration } from './duration.js';
-import type { IncidentWithDetails } from './model.js';
-import type { TimelineKind } from './timeline.js';
+import type { Alert, Incident, IncidentWithDetails } from './model.js';
+import type { TimelineEntry, TimelineKind } from './timeline.js';
 import { describeEntry } from './timeline-text.js';
 import type { SlaPolicy } from './incident-machine.js';
-import { checklistStatus, latestReview, type ChecklistSection } from './checklist.js';
+import { checklistStatus, latestReview, type ChecklistSection, type Review, type StepStatus } from './checklist.js';
+
+/** Beyond these, the report summarises (issue 19: a report of 120,000 alerts was 15.6 MB): the first and the last entries, the first alerts. */
+export const REPORT_LIMITS = { timelineFirst: 50, timelineLast: 150, alerts: 100, alertNames: 20 } as const;
+
+/**
+ * What a report is made from, each part bounded: the timeline's first and last entries with how
+ * many were left out between them, the first alerts with their counts and most frequent names, the
+ * checklist's marks and the latest review. A store fills it with bounded reads (service/report-reads.ts).
+ */
+export interface ReportInput {
+  incident: Incident & { id: number };
+  timeline: { first: TimelineEntry[]; omitted: number; last: TimelineEntry[] };
+  alerts: {
+    /** The first alerts by start, at most REPORT_LIMITS.alerts. */
+    shown: Alert[];
+    count: number;
+    firing: number;
+    /** When Prometheus first saw a problem: the earliest positive start; null when no alert has one. */
+    earliestStart: number | null;
+    /** The most frequent alertnames, most frequent first. */
+    byName: { alertname: string; count: number; firing: number }[];
+  };
+  steps: ReadonlyMap<string, StepStatus>;
+  review: (Review & { actor: string; at: number }) | null;
+}
+
+/** The report's input from a whole incident, summarised as the store's bounded reads would (tests, small incidents). */
+export function reportInputOf(i: IncidentWithDetails): ReportInput {
+  const { timelineFirst, timelineLast, alerts: shown, alertNames } = REPORT_LIMITS;
+  const long = i.timeline.length > timelineFirst + timelineLast;
+  const names = new Map<string, { alertname: string; count: number; firing: number }>();
+  for (const a of i.alerts) {
+    const alertname = a.labels['alertname'] ?? a.fingerprint;
+    const n = names.get(alertname) ?? { alertname, count: 0, firing: 0 };
+    n.count += 1;
+    if (a.status === 'firing') n.firing += 1;
+    names.set(alertname, n);
+  }
+  const starts = i.alerts.map((a) => a.startsAt).filter((s) => s > 0);
+  return {
+    incident: i as Incident & { id: number },
+    timeline: long
+      ? {
+          first: i.timeline.slice(0, timelineFirst),
+          omitted: i.timeline.length - timelineFirst - timelineLast,
+          last: i.timeline.slice(-timelineLast),
+        }
+      : { first: i.timeline, omitted: 0, last: [] },
+    alerts: {
+      shown: i.alerts.slice(0, shown),
+      count: i.alerts.length,
+      firing: i.alerts.filter((a) => a.status === 'firing').length,
+      earliestStart: starts.length ? Math.min(...starts) : null,
+      byName: [...names.values()].sort((a, b) => b.count - a.count || (a.alertname < b.alertname ? -1 : 1)).slice(0, alertNames),
+    },
+    steps: checklistStatus(i.timeline),
+    review: latestReview(i.timeline),
+  };
+}
 
 // The plan's report headings ("DOCUMENT" step) name each step of the response.
 const STEP: Record<TimelineKind, string> = {
@@ -152,9 +211,16 @@ function code(text: string): string {
  * timeline, the severity and the rule that chose it, whether the deadline was kept, the times to
  * acknowledge and resolve, the alerts, and headings for the team to fill in.
  */
-export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now: number, checklist: ChecklistSection[] = []): string {
-  const i = incident;
-  const detected = detectedAt(i);
+export function renderReport(
+  source: IncidentWithDetails | ReportInput,
+  sla: SlaPolicy,
+  now: number,
+  checklist: ChecklistSection[] = [],
+): string {
+  const input =
+    'timeline' in source && Array.isArray(source.timeline) ? reportInputOf(source as IncidentWithDetails) : (source as ReportInput);
+  const i = input.incident;
+  const detected = detectedAt(i, input.alerts.earliestStart);
   const out: string[] = [];
   out.push(`## Incident Report - ${when(i.openedAt).slice(0, 10)}: ${escapeHeading(i.title)}`, '');
   out.push('| | |', '|---|---|');
@@ -174,18 +240,37 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
 
   out.push('### Timeline');
   let day = '';
-  for (const t of i.timeline) {
+  const entry = (t: TimelineEntry) => {
     const d = when(t.at).slice(0, 10);
     // Times alone read best; the date is repeated only when the incident crosses midnight.
     const stamp = d === day ? clock(t.at) : `${d} ${clock(t.at)}`;
     day = d;
     out.push(`- ${stamp} - ${STEP[t.kind]}: ${escapeMarkdown(describeEntry(t))}`);
+  };
+  input.timeline.first.forEach(entry);
+  if (input.timeline.omitted > 0) {
+    out.push(`- … ${count(input.timeline.omitted)} entries omitted (GET /api/incidents/${i.id}/timeline has them all) …`);
+    day = '';
   }
+  input.timeline.last.forEach(entry);
   out.push('');
 
   out.push('### Alerts');
+  const { alerts } = input;
+  if (alerts.count > alerts.shown.length) {
+    out.push(
+      `${count(alerts.count)} alerts, ${count(alerts.firing)} firing. By name${alerts.byName.reduce((sum, n) => sum + n.count, 0) < alerts.count ? ' (the most frequent)' : ''}:`,
+      '',
+      '| Alert | Alerts | Firing |',
+      '|---|---|---|',
+      ...alerts.byName.map((n) => `| ${escapeMarkdown(n.alertname)} | ${count(n.count)} | ${count(n.firing)} |`),
+      '',
+      `The first ${alerts.shown.length} by start (GET /api/incidents/${i.id} pages them all):`,
+      '',
+    );
+  }
   out.push('| Alert | Labels | Severity (rule) | Status | Started | Ended |', '|---|---|---|---|---|---|');
-  for (const a of i.alerts) {
+  for (const a of alerts.shown) {
     const labels = Object.entries(a.labels)
       .filter(([k]) => k !== 'alertname')
       .map(([k, v]) => `${k}=${v}`)
@@ -201,7 +286,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
 
   if (checklist.length) {
     // The Verification Log: each step as it stands, who marked it and when, ⚠️ with the problem.
-    const status = checklistStatus(i.timeline);
+    const status = input.steps;
     out.push('### Checklist');
     for (const section of checklist) {
       out.push(`#### ${escapeHeading(section.section)}`);
@@ -222,7 +307,7 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
   }
 
   // The post-incident fields as the team last saved them; the plan's placeholders until then.
-  const review = latestReview(i.timeline);
+  const review = input.review;
   const block = (text: string | undefined, placeholder: string[]) => (text ? escapeBlock(text) : placeholder);
   out.push('### Root Cause', ...block(review?.rootCause, ['[Describe what happened]']), '');
   out.push('### Impact', ...block(review?.impact, ['- X users affected', '- Y data records accessed', '- Z hours of downtime']), '');
@@ -232,11 +317,14 @@ export function renderReport(incident: IncidentWithDetails, sla: SlaPolicy, now:
 }
 
 /** When the problem was detected: the earliest alert's start (Prometheus saw it then), never after the incident opened. */
-export function detectedAt(i: IncidentWithDetails): number {
-  return i.alerts.reduce((d, a) => (a.startsAt > 0 && a.startsAt < d ? a.startsAt : d), i.openedAt);
+export function detectedAt(i: Incident, earliestStart: number | null): number {
+  return earliestStart !== null && earliestStart < i.openedAt ? earliestStart : i.openedAt;
 }
 
-function slaVerdict(i: IncidentWithDetails, now: number): string {
+/** A count with thousands separators, as the report's prose shows it. */
+const count = (n: number) => n.toLocaleString('en-US');
+
+function slaVerdict(i: Incident, now: number): string {
   if (i.slaBreached) return '**missed**';
   if (i.acknowledgedAt !== null) return 'kept';
   if (i.status === 'resolved') return 'kept (resolved before the deadline)';

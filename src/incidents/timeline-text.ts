@@ -112,7 +112,11 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
     case 'page_retrying':
       return (
         `${describeTarget(e)}: attempt ${e.attempt} failed (${e.reason})` +
-        (e.unknownOutcome ? '; the outcome is unknown, so the channel is checked for the page first' : '') +
+        (e.unknownOutcome
+          ? e.noLookup
+            ? '; the outcome is unknown and the channel cannot be asked, so it is sent again and may arrive twice'
+            : '; the outcome is unknown, so the channel is checked for the page first'
+          : '') +
         `; retrying at ${time(e.nextAttemptAt)}`
       );
     case 'note':

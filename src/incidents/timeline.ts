@@ -80,6 +80,8 @@ export type TimelineEntry = {
       nextAttemptAt: number;
       reason: string;
       unknownOutcome?: boolean;
+      /** With unknownOutcome: the channel keeps no history to search (Teams, e-mail, webhooks), so the page is sent again. */
+      noLookup?: boolean;
     }
   | { kind: 'note'; text: string }
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }

@@ -158,7 +158,11 @@ export class PageDelivery {
         { page: page.id, incident: page.incidentId, channel: page.channel, target: page.target, reason: failure.message },
         'page failed',
       );
-    return this.record(page, failedOutcome(page, failure, decision, now, notifier.recordsEveryRetry === true), now);
+    return this.record(
+      page,
+      failedOutcome(page, failure, decision, now, notifier.recordsEveryRetry === true, notifier.findSent !== undefined),
+      now,
+    );
   }
 
   /**

@@ -121,6 +121,7 @@ export function failedOutcome(
   decision: RetryDecision,
   now: number,
   everyRetry = false,
+  canLookUp = true,
 ): PageOutcome {
   if (decision.retry) {
     const outcome: PageOutcome = { status: 'retry', nextAttemptAt: decision.at, error: failure.message, maybeSent: decision.lookUp };
@@ -133,7 +134,7 @@ export function failedOutcome(
       attempt: page.attempts,
       nextAttemptAt: decision.at,
       reason: failure.message,
-      ...(decision.lookUp ? { unknownOutcome: true } : {}),
+      ...(decision.lookUp ? { unknownOutcome: true, ...(canLookUp ? {} : { noLookup: true }) } : {}),
     };
     return { ...outcome, timeline: [entry] };
   }

@@ -99,9 +99,9 @@ export class IncidentService {
   /** Saves the post-incident fields; saving what already stands records nothing. */
   async saveReview(id: number, who: Responder, review: Review): Promise<ActionResult> {
     const responder = this.identify(who);
-    const current = await this.deps.store.getIncident(id, { offset: 0, limit: 1 });
-    if (!current) return { found: false };
-    const previous = latestReview(current.timeline);
+    // The latest review alone, not the timeline it is in.
+    const current = await this.deps.store.timelinePage(id, { limit: 1, kinds: ['review'] });
+    const previous = latestReview(current.entries);
     return this.act(id, (incident, now) => saveReview(incident, responder, review, previous, now));
   }
 

@@ -108,7 +108,7 @@ export class SilenceService {
   }
 
   /** The silences in Alertmanager, active or pending, that match one of the incident's alerts (or were made from it). */
-  async silencesFor(incident: IncidentWithDetails): Promise<IncidentSilence[]> {
+  async silencesFor(incident: Pick<IncidentWithDetails, 'id' | 'externalUrl' | 'alerts'>): Promise<IncidentSilence[]> {
     const [listed, made] = await Promise.all([this.deps.client.list(this.peersFor(incident)), this.deps.store.silencesOf(incident.id!)]);
     const mine = new Map(made.map((s) => [s.silenceId, s]));
     return listed

@@ -169,6 +169,27 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
   `,
   `
+  -- Bounded reads of a long incident (docs/performance.md): a version that moves on every change,
+  -- so that a live page polls one row; each checklist step's latest mark, one row a step, so that
+  -- a tick neither reads nor grows what a page reads; and the timeline by kind, newest first, so
+  -- that the notes, the pages sent and the latest review are read without the rest.
+  ALTER TABLE incidents ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+  CREATE TABLE checklist_steps (
+    incident_id BIGINT NOT NULL REFERENCES incidents (id),
+    step        TEXT   NOT NULL,
+    state       TEXT   NOT NULL,
+    actor       TEXT   NOT NULL,
+    at          BIGINT NOT NULL,
+    note        TEXT,
+    PRIMARY KEY (incident_id, step)
+  );
+  INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT DISTINCT ON (incident_id, data->>'step') incident_id, data->>'step', data->>'state', actor, at, data->>'note'
+    FROM timeline WHERE kind = 'checklist'
+    ORDER BY incident_id, data->>'step', at DESC, id DESC;
+  CREATE INDEX timeline_kind ON timeline (incident_id, kind, at, id);
+  `,
+  `
   -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
   -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
   ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));

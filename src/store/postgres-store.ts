@@ -40,7 +40,12 @@ import {
   type SilenceRow,
   toSilence,
   silenceValues,
+  type StepRow,
+  type AlertNameRow,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
   StoreUnavailableError,
@@ -58,6 +63,10 @@ import {
   type SilenceRecord,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
 
 /** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
@@ -175,7 +184,14 @@ interface IncidentWithAlertsRow extends IncidentRow {
 }
 
 /** What node-postgres hands over: JSON parsed (json_agg and row_to_json too), booleans as booleans, BIGINT as numbers (poolConfig). */
-const POSTGRES: Engine = { json: (v) => v, bool: (v) => v === true, boolParam: (b) => b, param: (n) => `$${n}` };
+const POSTGRES: Engine = {
+  json: (v) => v,
+  bool: (v) => v === true,
+  boolParam: (b) => b,
+  param: (n) => `$${n}`,
+  oneOf: (expr, n) => `${expr} = ANY ($${n}::text[])`,
+  listParam: (values) => [...values],
+};
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(POSTGRES);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
@@ -431,6 +447,64 @@ export class PostgresStore implements IncidentStore {
     };
   }
 
+  async incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    // One statement, so one snapshot: the incident, its count and the window of its alerts.
+    const [r] = await this.query<{ incident: IncidentRow & { version: number }; alerts: AlertRow[]; alert_count: number }>(
+      `SELECT row_to_json(i) AS incident,
+         (SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]')
+            FROM (SELECT * FROM alerts WHERE incident_id = $1 ${ALERTS_ORDER} LIMIT $2 OFFSET $3) a) AS alerts,
+         (SELECT count(*) FROM alerts WHERE incident_id = $1) AS alert_count
+       FROM incidents i WHERE i.id = $1`,
+      [id, window.limit, window.offset],
+    );
+    if (!r) return undefined;
+    return {
+      ...(toIncident(r.incident) as Incident & { id: number }),
+      version: r.incident.version,
+      alertCount: r.alert_count,
+      alerts: r.alerts.map(toAlert),
+    };
+  }
+
+  async incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    const [row] = await this.query<IncidentRow & { version: number }>(`SELECT * FROM incidents WHERE id = $1`, [id]);
+    return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+  }
+
+  async incidentVersion(id: number): Promise<number | undefined> {
+    return (await this.query<{ version: number }>(SQL.version, [id]))[0]?.version;
+  }
+
+  async timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    const params: unknown[] = [id, q.before?.at ?? Number.MAX_SAFE_INTEGER, q.before?.id ?? Number.MAX_SAFE_INTEGER, q.limit + 1];
+    if (q.kinds) params.push(POSTGRES.listParam(q.kinds));
+    return timelinePageOf(await this.query<Required<TimelineRow>>(SQL.timelinePage(q.kinds !== undefined), params), q.limit, toEntry);
+  }
+
+  async timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return (await this.query<TimelineRow>(SQL.timelineHead, [id, limit])).map(toEntry);
+  }
+
+  async timelineCount(id: number): Promise<number> {
+    return (await this.query<{ n: number }>(SQL.timelineCount, [id]))[0]!.n;
+  }
+
+  async checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return toSteps(await this.query<StepRow>(SQL.steps, [id]));
+  }
+
+  async alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    const [[totals], byName] = await Promise.all([
+      this.query<{ count: number; firing: number; earliest: number | null }>(SQL.alertTotals, [id]),
+      this.query<AlertNameRow>(
+        `SELECT coalesce(labels->>'alertname', fingerprint) AS alertname, count(*) AS count, count(*) FILTER (WHERE status = 'firing') AS firing
+         FROM alerts WHERE incident_id = $1 GROUP BY 1 ORDER BY count(*) DESC, coalesce(labels->>'alertname', fingerprint) COLLATE "C" LIMIT $2`,
+        [id, limit],
+      ),
+    ]);
+    return { count: totals!.count, firing: totals!.firing, earliestStart: totals!.earliest, byName };
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     const { sql, params } = incidentList(POSTGRES, filter);
     return this.query<IncidentRow>(sql, params).then((rows) => rows.map(toIncident));
@@ -514,6 +588,8 @@ export class PostgresStore implements IncidentStore {
          WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
        ), entries AS (
          ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
+       ), versioned AS (
+         UPDATE incidents SET version = version + 1 FROM page WHERE incidents.id = page.incident_id RETURNING 1
        )
        SELECT count(*)::int AS done FROM page`,
       params,
@@ -864,6 +940,15 @@ function writeStatement(incident: string): string {
            RETURNING 1
          ), timeline_written AS (
            ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
+         ), steps_written AS (
+           -- Each step's latest mark (one per step and change: the last one of the change wins).
+           INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+           SELECT DISTINCT ON (x.data->>'step') incident.id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
+           FROM incident, json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
+           WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
+           ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+             WHERE excluded.at >= checklist_steps.at
+           RETURNING 1
          ), pages_written AS (
            ${OUTBOX_INSERT}
            SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error

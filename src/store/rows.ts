@@ -10,10 +10,11 @@ import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { Alert, AlertLinks, Incident, IncidentState } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import type { OutboxEntry } from '../outbox/page.js';
-import type { TimelineEntry } from '../incidents/timeline.js';
+import type { ChecklistState, TimelineEntry } from '../incidents/timeline.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome, SilenceRecord } from './store.js';
+import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome, SilenceRecord, TimelinePage } from './store.js';
 
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
@@ -25,6 +26,10 @@ export interface Engine {
   boolParam: (value: boolean) => unknown;
   /** The placeholder of the `n`th parameter of a statement, from 1: `?` in SQLite, `$n` in PostgreSQL. */
   param: (n: number) => string;
+  /** `expr` is one of the texts of the `n`th parameter, bound with listParam. */
+  oneOf: (expr: string, n: number) => string;
+  /** A list of texts as oneOf binds it: JSON text in SQLite (json_each), an array in PostgreSQL. */
+  listParam: (values: readonly string[]) => unknown;
 }
 
 /** A JSON column as the driver hands it over; Engine.json reads it. */
@@ -103,7 +108,8 @@ export function incidentWrites(e: Engine, first = 1): IncidentWrites {
   const updateValues = valuesOf(e, updated);
   return {
     insert: `INSERT INTO incidents (${inserted.map(([column]) => column).join(', ')}) VALUES (${inserted.map((_, n) => e.param(first + n)).join(', ')})`,
-    update: `UPDATE incidents SET ${updated.map(([column], n) => `${column} = ${e.param(first + n)}`).join(', ')} WHERE id = ${e.param(first + updated.length)}`,
+    // Every update moves the version on (docs/api.md): the live pages poll it instead of the timeline.
+    update: `UPDATE incidents SET ${updated.map(([column], n) => `${column} = ${e.param(first + n)}`).join(', ')}, version = version + 1 WHERE id = ${e.param(first + updated.length)}`,
     insertValues: (i) => insertValues(i, []),
     updateValues: (i, id) => {
       const out = updateValues(i, []);
@@ -142,6 +148,8 @@ export interface AlertRow {
 }
 
 export interface TimelineRow {
+  /** Read by the timeline's pages only: their cursor. */
+  id?: number;
   at: number;
   kind: TimelineEntry['kind'];
   actor: string;
@@ -177,6 +185,46 @@ export interface OverrideRow {
   created_at: number;
 }
 
+/** A row of checklist_steps: a step's latest mark. */
+export interface StepRow {
+  step: string;
+  state: ChecklistState;
+  actor: string;
+  at: number;
+  note: string | null;
+}
+
+/** The checklist state from its rows. */
+export function toSteps(rows: readonly StepRow[]): Map<string, StepStatus> {
+  return new Map(rows.map((r) => [r.step, { state: r.state, actor: r.actor, at: r.at, ...(r.note ? { note: r.note } : {}) }]));
+}
+
+/** The values of checklist_steps' upsert (STEP_UPSERT) for the checklist entries of a change, in order, 6 a row. */
+export function stepValues(incidentId: number, entries: readonly TimelineEntry[]): unknown[] {
+  const out: unknown[] = [];
+  for (const e of entries) if (e.kind === 'checklist') out.push(incidentId, e.step, e.state, e.actor, e.at, e.note ?? null);
+  return out;
+}
+
+/** A page of the timeline from its rows, newest first, read `limit` + 1 (the one more says an older page exists). */
+export function timelinePageOf(
+  rows: readonly Required<TimelineRow>[],
+  limit: number,
+  toEntry: (r: TimelineRow) => TimelineEntry,
+): TimelinePage {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  const entries: TimelineEntry[] = [];
+  for (let n = shown.length - 1; n >= 0; n--) entries.push(toEntry(shown[n]!));
+  return { entries, older: rows.length > limit && last ? { at: last.at, id: last.id } : null };
+}
+
+/** A row of the alert summary's names. */
+export interface AlertNameRow {
+  alertname: string;
+  count: number;
+  firing: number;
+}
 /** The order pages are claimed in (RETURNING promises none): most severe first, then the longest due, then the oldest. */
 export const claimOrder = (a: OutboxRow, b: OutboxRow): number =>
   a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.id - b.id;
@@ -396,6 +444,22 @@ export interface SharedSql {
   claimSilenceNotice: string;
   /** Sets expired_at = $1 of silence $2 if unset, RETURNING silence_id. */
   markSilenceExpired: string;
+  /** The version of incident $1. */
+  version: string;
+  /** Moves the version of incident $1 on (a change written without an update of the incident: a page's outcome). */
+  bumpVersion: string;
+  /** StepRow of incident $1. */
+  steps: string;
+  /** Upserts a step's mark: incident, step, state, actor, at, note; a mark older than the one kept is ignored. */
+  stepUpsert: string;
+  /** TimelineRow with id of incident $1 older than ($2 at, $3 id), newest first, at most $4; `kinds`: of the kinds in $5. */
+  timelinePage: (kinds: boolean) => string;
+  /** TimelineRow of incident $1, the oldest $2. */
+  timelineHead: string;
+  /** n: the entries of incident $1. */
+  timelineCount: string;
+  /** count, firing and earliest (positive) start of the alerts of incident $1. */
+  alertTotals: string;
 }
 
 /** A row of the silences table. */
@@ -472,6 +536,21 @@ export function sharedSql(e: Engine): SharedSql {
        ORDER BY s.ends_at, s.silence_id`,
     claimSilenceNotice: `UPDATE silences SET notified_at = ${p(1)} WHERE silence_id = ${p(2)} AND notified_at IS NULL RETURNING silence_id`,
     markSilenceExpired: `UPDATE silences SET expired_at = ${p(1)} WHERE silence_id = ${p(2)} AND expired_at IS NULL RETURNING silence_id`,
+    version: `SELECT version FROM incidents WHERE id = ${p(1)}`,
+    bumpVersion: `UPDATE incidents SET version = version + 1 WHERE id = ${p(1)}`,
+    steps: `SELECT step, state, actor, at, note FROM checklist_steps WHERE incident_id = ${p(1)}`,
+    stepUpsert: `INSERT INTO checklist_steps (incident_id, step, state, actor, at, note) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})
+       ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+       WHERE excluded.at >= checklist_steps.at`,
+    // (at, id) as a row value: the index timeline_incident (or timeline_kind) is walked backwards from the cursor.
+    timelinePage: (kinds) =>
+      `SELECT id, at, kind, actor, data FROM timeline WHERE incident_id = ${p(1)} AND (at, id) < (${p(2)}, ${p(3)})${
+        kinds ? ` AND ${e.oneOf('kind', 5)}` : ''
+      } ORDER BY at DESC, id DESC LIMIT ${p(4)}`,
+    timelineHead: `SELECT at, kind, actor, data FROM timeline WHERE incident_id = ${p(1)} ORDER BY at, id LIMIT ${p(2)}`,
+    timelineCount: `SELECT count(*) AS n FROM timeline WHERE incident_id = ${p(1)}`,
+    alertTotals: `SELECT count(*) AS count, count(*) FILTER (WHERE status = 'firing') AS firing, min(starts_at) FILTER (WHERE starts_at > 0) AS earliest
+       FROM alerts WHERE incident_id = ${p(1)}`,
   };
 }
 

@@ -176,6 +176,32 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
   `,
   `
+  -- Bounded reads of a long incident (docs/performance.md): a version that moves on every change,
+  -- so that a live page polls one row; each checklist step's latest mark, one row a step, so that
+  -- a tick neither reads nor grows what a page reads; and the timeline by kind, newest first, so
+  -- that the notes, the pages sent and the latest review are read without the rest.
+  ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE checklist_steps (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    step        TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    note        TEXT,
+    PRIMARY KEY (incident_id, step)
+  ) WITHOUT ROWID;
+  INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT incident_id, step, state, actor, at, note FROM (
+      SELECT incident_id, json_extract(data, '$.step') AS step, json_extract(data, '$.state') AS state, actor, at,
+        json_extract(data, '$.note') AS note,
+        row_number() OVER (PARTITION BY incident_id, json_extract(data, '$.step') ORDER BY at DESC, id DESC) AS latest
+      FROM timeline WHERE kind = 'checklist')
+    WHERE latest = 1;
+  CREATE INDEX timeline_kind ON timeline (incident_id, kind, at, id);
+  -- A window of the alerts in start order without sorting them all (PostgreSQL has had it from the start).
+  CREATE INDEX alerts_window ON alerts (incident_id, starts_at, fingerprint);
+  `,
+  `
   -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
   -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
   ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));

@@ -39,7 +39,13 @@ import {
   type SilenceRow,
   toSilence,
   silenceValues,
+  type StepRow,
+  type AlertNameRow,
+  stepValues,
+  timelinePageOf,
+  toSteps,
 } from './rows.js';
+import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
@@ -59,6 +65,10 @@ import {
   type SilenceRecord,
   type ApiTokenRecord,
   type SessionRecord,
+  type AlertSummary,
+  type IncidentHead,
+  type TimelinePage,
+  type TimelineQuery,
 } from './store.js';
 
 /**
@@ -118,7 +128,14 @@ interface PendingWrite {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** What better-sqlite3 hands over: JSON as text, booleans as 0 and 1. */
-const SQLITE: Engine = { json: (v) => JSON.parse(v as string), bool: (v) => v === 1, boolParam: (b) => (b ? 1 : 0), param: () => '?' };
+const SQLITE: Engine = {
+  json: (v) => JSON.parse(v as string),
+  bool: (v) => v === 1,
+  boolParam: (b) => (b ? 1 : 0),
+  param: () => '?',
+  oneOf: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  listParam: (values) => JSON.stringify(values),
+};
 const { toIncident, toAlert, toEntry, toOutboxEntry, toOverride, toState, unchanged } = rowMappers(SQLITE);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
@@ -278,6 +295,20 @@ export class SqliteStore implements IncidentStore {
       markSilenceExpired: db.prepare<[number, string], { silence_id: string }>(SQL.markSilenceExpired),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
+      version: db.prepare<[number], number>(SQL.version).pluck(),
+      bumpVersion: db.prepare<[number]>(SQL.bumpVersion),
+      steps: db.prepare<[number], StepRow>(SQL.steps),
+      stepUpsert: db.prepare<unknown[]>(SQL.stepUpsert),
+      timelinePage: db.prepare<[number, number, number, number], Required<TimelineRow>>(SQL.timelinePage(false)),
+      // SQLite numbers `?` as they appear: the kinds come before the limit.
+      timelinePageOf: db.prepare<[number, number, number, string, number], Required<TimelineRow>>(SQL.timelinePage(true)),
+      timelineHead: db.prepare<[number, number], TimelineRow>(SQL.timelineHead),
+      timelineCount: db.prepare<[number], number>(SQL.timelineCount).pluck(),
+      alertTotals: db.prepare<[number], { count: number; firing: number; earliest: number | null }>(SQL.alertTotals),
+      alertNames: db.prepare<[number, number], AlertNameRow>(
+        `SELECT coalesce(json_extract(labels, '$.alertname'), fingerprint) AS alertname, count(*) AS count, sum(status = 'firing') AS firing
+         FROM alerts WHERE incident_id = ? GROUP BY 1 ORDER BY count DESC, alertname LIMIT ?`,
+      ),
     };
     for (const statement of Object.values(this.stmt)) mendingArguments(statement);
     this.people = {
@@ -369,6 +400,61 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      if (!row) return undefined;
+      return {
+        ...(toIncident(row) as Incident & { id: number }),
+        version: row.version,
+        alertCount: this.stmt.alertCount.get(id)!.n,
+        alerts: this.stmt.alertsWindow.all(id, window.limit, window.offset).map(toAlert),
+      };
+    });
+  }
+
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined> {
+    return this.read(() => {
+      const row = this.stmt.byId.get(id) as (IncidentRow & { version: number }) | undefined;
+      return row ? { ...(toIncident(row) as Incident & { id: number }), version: row.version } : undefined;
+    });
+  }
+
+  incidentVersion(id: number): Promise<number | undefined> {
+    return this.read(() => this.stmt.version.get(id));
+  }
+
+  timelinePage(id: number, q: TimelineQuery): Promise<TimelinePage> {
+    return this.read(() => {
+      const at = q.before?.at ?? Number.MAX_SAFE_INTEGER;
+      const before = q.before?.id ?? Number.MAX_SAFE_INTEGER;
+      // One more than a page says whether an older one exists.
+      const rows = q.kinds
+        ? this.stmt.timelinePageOf.all(id, at, before, SQLITE.listParam(q.kinds) as string, q.limit + 1)
+        : this.stmt.timelinePage.all(id, at, before, q.limit + 1);
+      return timelinePageOf(rows, q.limit, toEntry);
+    });
+  }
+
+  timelineHead(id: number, limit: number): Promise<TimelineEntry[]> {
+    return this.read(() => this.stmt.timelineHead.all(id, limit).map(toEntry));
+  }
+
+  timelineCount(id: number): Promise<number> {
+    return this.read(() => this.stmt.timelineCount.get(id)!);
+  }
+
+  checklistState(id: number): Promise<Map<string, StepStatus>> {
+    return this.read(() => toSteps(this.stmt.steps.all(id)));
+  }
+
+  alertSummary(id: number, limit: number): Promise<AlertSummary> {
+    return this.read(() => {
+      const totals = this.stmt.alertTotals.get(id)!;
+      return { count: totals.count, firing: totals.firing, earliestStart: totals.earliest, byName: this.stmt.alertNames.all(id, limit) };
+    });
+  }
+
   listIncidents(filter: IncidentFilter): Promise<Incident[]> {
     return this.read(() => {
       const { sql, params } = incidentList(SQLITE, filter);
@@ -429,6 +515,7 @@ export class SqliteStore implements IncidentStore {
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
+      this.stmt.bumpVersion.run(page.incident_id);
       return true;
     });
   }
@@ -659,6 +746,8 @@ export class SqliteStore implements IncidentStore {
     }
     this.insertRows(ALERT_ROWS, alerts);
     this.insertTimeline(id, change.timeline);
+    const steps = stepValues(id, change.timeline);
+    for (let n = 0; n < steps.length; n += 6) this.stmt.stepUpsert.run(...steps.slice(n, n + 6));
     const pages: unknown[] = [];
     for (const p of change.pages ?? []) {
       pages.push(

@@ -12,6 +12,9 @@ import type { ChannelName } from '../incidents/timeline.js';
 import type { RuntimeOverride } from '../paging/oncall.js';
 import type { Severity } from '../classify/severity.js';
 import type { Identity, SignInMethod } from '../people/person.js';
+import type { Alert } from '../incidents/model.js';
+import type { StepStatus } from '../incidents/checklist.js';
+import type { TimelineEntry, TimelineKind } from '../incidents/timeline.js';
 
 /** Filters of GET /api/incidents. */
 export interface IncidentFilter {
@@ -26,6 +29,44 @@ export interface IncidentFilter {
 export interface AlertWindow {
   offset: number;
   limit: number;
+}
+
+/** Where a page of the timeline ends: the oldest entry shown (its time and its row id); the next page is older. */
+export interface TimelineCursor {
+  at: number;
+  id: number;
+}
+
+/** A page of an incident's timeline, newest first: at most `limit` entries older than `before` (the newest when left out), of `kinds` only if given. */
+export interface TimelineQuery {
+  before?: TimelineCursor | undefined;
+  limit: number;
+  kinds?: readonly TimelineKind[] | undefined;
+}
+
+/** The entries of a TimelineQuery in time order (oldest first), and the cursor of the next older page, null when there is none. */
+export interface TimelinePage {
+  entries: TimelineEntry[];
+  older: TimelineCursor | null;
+}
+
+/** An incident without its timeline, as the pages and the API read it: one window of its alerts, their count, and its version. */
+export type IncidentHead = Incident & {
+  id: number;
+  /** Moves on every committed change to the incident, its alerts, its timeline or its checklist: the live pages poll it. */
+  version: number;
+  alertCount: number;
+  alerts: Alert[];
+};
+
+/** What a bounded report reads of an incident's alerts: counts, the earliest start, and the most frequent names. */
+export interface AlertSummary {
+  count: number;
+  firing: number;
+  /** The earliest positive startsAt, null when no alert has one. */
+  earliestStart: number | null;
+  /** The `limit` most frequent alertnames (the fingerprint where an alert has none), most frequent first. */
+  byName: { alertname: string; count: number; firing: number }[];
 }
 
 /** Counts by severity that the gauges are rebuilt from on every scrape. */
@@ -88,6 +129,22 @@ export interface IncidentRecords {
    * for, so that an incident of 100,000 alerts can be read in pages), and how many alerts it has.
    */
   getIncident(id: number, alerts?: AlertWindow): Promise<(IncidentWithDetails & { alertCount: number }) | undefined>;
+  /** One incident without its timeline: a window of its alerts, their count and its version; reads no timeline entry. */
+  incidentHead(id: number, alerts: AlertWindow): Promise<IncidentHead | undefined>;
+  /** The incident's row alone, with its version: no alert, no timeline entry. */
+  incident(id: number): Promise<(Incident & { id: number; version: number }) | undefined>;
+  /** The incident's version alone (IncidentHead.version), one row: what a live page polls. Undefined when there is no such incident. */
+  incidentVersion(id: number): Promise<number | undefined>;
+  /** A page of the timeline, newest first (see TimelineQuery); reads at most `limit` + 1 entries. */
+  timelinePage(id: number, query: TimelineQuery): Promise<TimelinePage>;
+  /** The oldest `limit` entries, in time order. */
+  timelineHead(id: number, limit: number): Promise<TimelineEntry[]>;
+  /** How many entries the timeline holds. */
+  timelineCount(id: number): Promise<number>;
+  /** Where each checklist step that was ever marked stands (its latest mark), kept as marks are written: one row a step. */
+  checklistState(id: number): Promise<Map<string, StepStatus>>;
+  /** The alerts' counts and their `limit` most frequent names. */
+  alertSummary(id: number, limit: number): Promise<AlertSummary>;
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   counts(now: number): Promise<IncidentCounts>;
 }

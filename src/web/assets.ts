@@ -65,6 +65,7 @@ ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-i
 .notice{background:#eef4ff;border:1px solid #0b57d0;border-radius:4px;padding:.25rem .75rem;margin:.5rem 0}
 code.secret{display:block;padding:.5rem;background:#fff;border:1px dashed #57606a;user-select:all}
 a.button{display:inline-block;padding:.6rem 1rem;border-radius:4px;background:#0b57d0;color:#fff;text-decoration:none;font-weight:600}
+ol.timeline{list-style:none;padding-left:0}
 `;
 
 /**
@@ -117,10 +118,11 @@ export const APP_JS = `
   function poll() {
     if (busy || document.hidden) return;
     busy = true;
-    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
+    // The version this page has: an incident's live URL answers 304, no body, while it stands.
+    fetch(liveUrl, { credentials: 'same-origin', headers: { accept: 'application/json', 'if-none-match': '"' + version + '"' } })
+      .then(function (r) { if (r.status === 304) return null; if (!r.ok) throw new Error('live ' + r.status); return r.json(); })
       .then(function (body) {
-        return body.version !== version ? refresh() : null;
+        return body && body.version !== version ? refresh() : null;
       })
       .catch(function () {})
       .then(function () { busy = false; });

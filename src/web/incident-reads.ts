@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Incident, IncidentWithDetails } from '../incidents/model.js';
+import type { Incident } from '../incidents/model.js';
+import { latestReview } from '../incidents/checklist.js';
+import { parseCursor } from '../http/timeline-cursor.js';
 import type { IncidentStore } from '../store/store.js';
 import type { ListQuery } from './views/incident-list.js';
 import type { ListQs } from './schemas.js';
@@ -32,8 +34,30 @@ const stamp = (parts: unknown) => createHash('sha256').update(JSON.stringify(par
 export const listVersion = (incidents: Incident[], hasNext: boolean) =>
   stamp([hasNext, incidents.map((i) => [i.id, i.status, i.severity, i.slaBreached, i.title])]);
 
-/** The version of an incident page. */
-export const incidentVersion = (i: IncidentWithDetails & { alertCount: number }) => {
-  const last = i.timeline.at(-1);
-  return stamp([i.status, i.severity, i.slaBreached, i.alertCount, i.timeline.length, last?.at, last?.kind]);
-};
+/** The timeline entries an incident page shows at a time, and the notes and pages sent it lists. */
+export const TIMELINE_SHOWN = 50;
+export const NOTES_SHOWN = 20;
+export const PAGING_SHOWN = 20;
+export const ALERTS_SHOWN = 100;
+
+const PAGING_KINDS = ['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder'] as const;
+
+/**
+ * What an incident page shows, each part read on its own and bounded, whatever the length of the
+ * timeline: the incident with one window of alerts, one page of the timeline (the newest, or the
+ * one before `before`), the newest notes and pages sent, the latest review and the checklist's
+ * marks. Its version is the store's (IncidentHead.version), which the live poll reads alone.
+ */
+export async function fetchIncident(store: IncidentStore, id: number, q: { before?: string | undefined; alerts?: number | undefined }) {
+  const alertsFrom = q.alerts ?? 0;
+  const incident = await store.incidentHead(id, { offset: alertsFrom, limit: ALERTS_SHOWN });
+  if (!incident) return undefined;
+  const [timeline, notes, paging, review, steps] = await Promise.all([
+    store.timelinePage(id, { before: parseCursor(q.before), limit: TIMELINE_SHOWN }),
+    store.timelinePage(id, { limit: NOTES_SHOWN, kinds: ['note'] }),
+    store.timelinePage(id, { limit: PAGING_SHOWN, kinds: PAGING_KINDS }),
+    store.timelinePage(id, { limit: 1, kinds: ['review'] }),
+    store.checklistState(id),
+  ]);
+  return { incident, alertsFrom, timeline, notes, paging, review: latestReview(review.entries), steps, before: q.before };
+}

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { SEVERITIES } from '../classify/severity.js';
 import { INCIDENT_STATUSES } from '../incidents/model.js';
+import { CURSOR_PATTERN } from '../http/timeline-cursor.js';
 
 // The pages' path parameters, query strings and form bodies: one definition gives both the JSON
 // schema a route validates with and the type its handler reads.
@@ -25,6 +26,16 @@ export const ListQuerystring = Type.Object(
   { additionalProperties: false },
 );
 export type ListQs = Static<typeof ListQuerystring>;
+
+/** An incident page's windows: `before`, the timeline's cursor (older entries); `alerts`, the first alert shown (from 0). */
+export const IncidentQuerystring = Type.Object(
+  {
+    before: Type.Optional(Type.String({ pattern: CURSOR_PATTERN })),
+    alerts: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type IncidentQs = Static<typeof IncidentQuerystring>;
 
 /** Where to go after signing in. */
 export const SignInQuerystring = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) });

@@ -1,5 +1,8 @@
 import t from 'tap';
-import { alert, API_TOKEN, api, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { addNote } from '../../src/incidents/incident-machine.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { alert, API_TOKEN, api, makeApp, payload, postWebhook, T0, uniqueGroup } from '../helpers.js';
+import { countingStore, largestRead } from '../store/counting-store.js';
 
 const MIN = 60_000;
 
@@ -93,3 +96,43 @@ t.test("after a manual resolve, Alertmanager's later resolved settles the alerts
   // The same firing alert delivered late (an HA peer) changes nothing either.
   t.match((await postWebhook(app, payload(key, [firing]))).json(), { changed: false, incident: { id: 1 } });
 });
+
+t.test(
+  'the report of a huge incident summarises: the first and last entries, the alerts by name; its size and its reads are bounded',
+  async (t) => {
+    const counted = countingStore(new SqliteStore({ path: ':memory:' }));
+    const { app, store } = await makeApp(t, { store: counted.store });
+    const key = uniqueGroup();
+    const alerts = Array.from({ length: 1500 }, (_, i) =>
+      alert(i % 3 ? 'InstanceDown' : 'DiskFull', { fingerprint: `fp${i}`, labels: { instance: `host-${i}` } }),
+    );
+    await postWebhook(app, payload(key, alerts));
+    const lee = { name: 'Lee', via: 'api' } as const;
+    for (let n = 1; n <= 400; n++) await store.updateIncident(1, (i) => addNote(i, lee, `note ${n}`, T0 + n * 1000));
+    const whole = (await store.getIncident(1))!.timeline.length;
+
+    counted.reset();
+    const res = await app.inject({ method: 'GET', url: '/api/incidents/1/report', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    t.equal(res.statusCode, 200);
+    t.ok(largestRead(counted.calls) <= 150, 'no read returns more than 150 entries or alerts');
+    const md = res.body;
+    t.ok(md.length < 80_000, `bounded: ${md.length} characters`);
+    const timeline = md.slice(md.indexOf('### Timeline'), md.indexOf('### Alerts'));
+    const lines = timeline.split('\n').filter((l) => l.startsWith('- '));
+    t.equal(lines.length, 50 + 1 + 150, 'the first 50, a line for the omitted ones, the last 150');
+    t.match(lines[0], /Detection: Opened/);
+    t.equal(lines[50], `- … ${whole - 200} entries omitted (GET /api/incidents/1/timeline has them all) …`);
+    t.match(lines.at(-1), /note 400/);
+    t.match(lines[51], new RegExp(`note ${400 - 149}$`));
+    const alertPart = md.slice(md.indexOf('### Alerts'), md.indexOf('### Checklist'));
+    t.match(alertPart, '1,500 alerts, 1,500 firing. By name:');
+    t.match(alertPart, '| InstanceDown | 1,000 | 1,000 |');
+    t.match(alertPart, '| DiskFull | 500 | 500 |');
+    t.match(alertPart, 'The first 100 by start');
+    t.equal(
+      alertPart.split('\n').filter((l) => /^\| (InstanceDown|DiskFull): /.test(l)).length,
+      100,
+      'a row for each of the first 100 alerts',
+    );
+  },
+);

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { alert, api, API_TOKEN, makeApp, metric, payload, postWebhook, uniqueGroup } from '../helpers.js';
+import { alert, api, API_TOKEN, makeApp, metric, payload, postWebhook, T0, uniqueGroup } from '../helpers.js';
+import { addNote } from '../../src/incidents/incident-machine.js';
 
 async function seeded(t: Parameters<typeof makeApp>[0]) {
   const ctx = await makeApp(t);
@@ -209,4 +210,36 @@ t.test('a large incident answers one page of its alerts, with the count and the 
   for (const q of ['alertsLimit=0', 'alertsLimit=5001', 'alertsOffset=-1', 'alertsOffset=x', 'alerts=1']) {
     t.equal((await api(app, 'GET', `/api/incidents/1?${q}`)).status, 400, q);
   }
+});
+
+t.test('a long timeline answers its newest page, with a cursor to the older ones; the pages reach every entry once', async (t) => {
+  const { app, store } = await makeApp(t);
+  await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+  const lee = { name: 'Lee', via: 'api' } as const;
+  for (let n = 1; n <= 250; n++) await store.updateIncident(1, (i) => addNote(i, lee, `note ${n}`, T0 + n * 1000));
+  const whole = (await store.getIncident(1))!.timeline.length;
+
+  const first = (await api(app, 'GET', '/api/incidents/1')).body;
+  t.equal(first.timeline.length, 100, 'the newest 100 by default, not all of them');
+  t.match(first.timeline.at(-1), { kind: 'note', text: 'note 250' }, 'the newest last: the page is in time order');
+  t.match(first.timeline[0], { kind: 'note', text: 'note 151' });
+  t.match(first.timelinePage, { limit: 100, older: /^\d+-\d+$/ });
+  t.type(first.version, 'number');
+
+  const seen: string[] = first.timeline.map((e: { detail: string }) => e.detail);
+  let older: string | null = first.timelinePage.older;
+  while (older !== null) {
+    const page = (await api(app, 'GET', `/api/incidents/1/timeline?before=${older}&limit=70`)).body;
+    t.ok(page.timeline.length <= 70);
+    seen.unshift(...page.timeline.map((e: { detail: string }) => e.detail));
+    older = page.timelinePage.older;
+  }
+  t.equal(seen.length, whole, 'every entry once');
+  t.match(seen[0], /Opened/);
+  t.equal((await api(app, 'GET', '/api/incidents/1?timelineLimit=1000')).body.timeline.length, whole);
+  for (const q of ['timelineLimit=0', 'timelineLimit=1001']) t.equal((await api(app, 'GET', `/api/incidents/1?${q}`)).status, 400, q);
+  for (const q of ['before=x', 'before=1-', 'before=-1-2', 'limit=0', 'other=1']) {
+    t.equal((await api(app, 'GET', `/api/incidents/1/timeline?${q}`)).status, 400, q);
+  }
+  t.equal((await api(app, 'GET', '/api/incidents/9/timeline')).status, 404);
 });

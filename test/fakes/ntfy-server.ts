@@ -78,6 +78,13 @@ export class NtfyServer extends HttpStandIn {
       const cached = this.opts.cache === false ? [] : this.topic(topic).filter((m) => m.time >= since);
       return this.send(res, seen, 200, cached.map((m) => JSON.stringify(m) + '\n').join(''), { 'content-type': 'application/x-ndjson' });
     }
+    if (req.method === 'GET' && url.pathname === '/v1/health') return this.send(res, seen, 200, { healthy: true });
+    if (req.method === 'GET' && url.pathname === '/v1/account') {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (token === undefined) return this.send(res, seen, 200, { username: '*', role: 'anonymous' });
+      if (!this.opts.tokens?.[token]) return this.error(res, seen, 401, 40101, 'unauthorized');
+      return this.send(res, seen, 200, { username: 'alert-triage', role: 'user' });
+    }
     if (req.method !== 'POST' && req.method !== 'PUT') return this.error(res, seen, 404, 40401, 'page not found');
     if (url.pathname !== '/') return this.error(res, seen, 400, 40000, 'stand-in: publish JSON to /');
     const wait = this.limit.take(req.socket.remoteAddress ?? 'visitor');

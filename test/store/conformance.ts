@@ -310,6 +310,140 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.match(got.timeline.at(-2), { step: 'PRESERVE: save all logs', state: 'done' });
   });
 
+  t.test('the timeline is read a page at a time, newest first, by a cursor; the whole of it only on purpose', async (t) => {
+    const store = await makeStore(t);
+    const id = (await apply(store, group('long', [incoming('x', 'DDoSAttack')]), decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    // Two entries at one instant: the row id orders them, and the cursor must not lose either.
+    for (let n = 1; n <= 24; n++) await store.updateIncident(id, (i) => addNote(i, carol, `note ${n}`, T0 + Math.ceil(n / 2) * MIN));
+    await store.updateIncident(id, (i) => acknowledge(i, carol, undefined, T0 + 13 * MIN));
+    const all = (await store.getIncident(id))!.timeline;
+    t.ok(all.length > 25 && all.length <= 30);
+    t.equal(await store.timelineCount(id), all.length);
+
+    const newest = await store.timelinePage(id, { limit: 10 });
+    t.same(newest.entries, all.slice(-10), 'the newest ten, in time order');
+    t.ok(newest.older, 'a cursor to the older ones');
+    const pages = [newest.entries];
+    for (let older = newest.older; older;) {
+      const page = await store.timelinePage(id, { before: older, limit: 10 });
+      t.ok(page.entries.length <= 10);
+      pages.unshift(page.entries);
+      older = page.older;
+    }
+    t.equal(pages.length, 3);
+    t.same(pages.flat(), all, 'every entry once, in order, when the cursors are followed');
+    t.same(await store.timelinePage(id, { limit: all.length }), { entries: all, older: null }, 'no cursor when nothing is older');
+
+    const notes = await store.timelinePage(id, { limit: 5, kinds: ['note'] });
+    t.same(
+      notes.entries.map((e) => (e.kind === 'note' ? e.text : e.kind)),
+      ['note 20', 'note 21', 'note 22', 'note 23', 'note 24'],
+      'of some kinds only',
+    );
+    const olderNotes = await store.timelinePage(id, { limit: 30, kinds: ['note'], before: notes.older! });
+    t.equal(olderNotes.entries.length, 19);
+    t.equal(olderNotes.older, null);
+    t.same((await store.timelinePage(id, { limit: 1, kinds: ['review'] })).entries, [], 'a kind never written: nothing');
+
+    t.same(await store.timelineHead(id, 2), all.slice(0, 2), 'the oldest entries');
+    t.same(await store.timelinePage(id + 1000, { limit: 10 }), { entries: [], older: null });
+  });
+
+  t.test('the version moves on with every committed change and only then; the head reads no timeline', async (t) => {
+    const store = await makeStore(t);
+    const n = group('versioned', [incoming('x', 'DDoSAttack')]);
+    const id = (await apply(store, n, decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    const versions = [(await store.incidentVersion(id))!];
+    const moved = async (what: string) => {
+      const v = (await store.incidentVersion(id))!;
+      t.ok(v > versions.at(-1)!, `${what} moves the version on`);
+      versions.push(v);
+    };
+    await store.applyNotification(n, decide(T0 + MIN));
+    t.equal(await store.incidentVersion(id), versions[0], 'a re-delivery that changes nothing leaves it');
+    await apply(store, group('versioned', [incoming('y', 'SlowAPI')]), decide(T0 + MIN));
+    await moved('a new alert');
+    await store.updateIncident(id, (i) => addNote(i, carol, 'looking', T0 + 2 * MIN));
+    await moved('a note');
+    await store.updateIncident(id, (i) => markStep(i, carol, 'STOP', 'done', undefined, T0 + 3 * MIN));
+    await moved('a tick');
+    await store.updateIncident(id, () => null);
+    t.equal(await store.incidentVersion(id), versions.at(-1), 'a decision that changes nothing leaves it');
+
+    await store.updateIncident(id, (i) => ({
+      ...addNote(i, carol, 'paging', T0 + 4 * MIN),
+      pages: [
+        { channel: 'slack', target: '#sec', event: 'opened', severity: 'critical', mentions: [], recipients: [], cause: null, at: T0 },
+      ],
+    }));
+    await moved('a change with a page');
+    const [page] = await store.claimPages(T0 + 4 * MIN, 10, lease(T0 + 4 * MIN));
+    await store.completePage(page!.id, { status: 'sent', externalRef: 'C1:1.0', timeline: [] }, T0 + 4 * MIN, ME);
+    await moved("a page's outcome");
+
+    const head = (await store.incidentHead(id, { offset: 0, limit: 1 }))!;
+    t.equal(head.version, versions.at(-1));
+    t.equal(head.alertCount, 2);
+    t.same(
+      head.alerts.map((a) => a.fingerprint),
+      ['x'],
+    );
+    t.notOk('timeline' in head, 'no timeline');
+    const row = (await store.incident(id))!;
+    t.equal(row.version, head.version);
+    t.equal(row.title, head.title);
+    t.notOk('alerts' in row || 'timeline' in row, 'the row alone');
+    t.equal(await store.incident(id + 1000), undefined);
+    t.equal(await store.incidentVersion(id + 1000), undefined);
+    t.equal(await store.incidentHead(id + 1000, { offset: 0, limit: 1 }), undefined);
+  });
+
+  t.test("each checklist step's latest mark is kept as it is written, one row a step", async (t) => {
+    const store = await makeStore(t);
+    const id = (await apply(store, group('steps', [incoming('x', 'DDoSAttack')]), decide(T0)))!.incident.id;
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    const lee = { name: 'Lee', via: 'api' } as const;
+    t.same(await store.checklistState(id), new Map());
+    await store.updateIncident(id, (i) => markStep(i, carol, 'STOP', 'done', undefined, T0 + MIN));
+    await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE', 'done', undefined, T0 + 2 * MIN));
+    await store.updateIncident(id, (i) => markStep(i, lee, 'STOP', 'problem', 'the switch is remote', T0 + 3 * MIN));
+    await store.updateIncident(id, (i) => markStep(i, carol, 'PRESERVE', 'undone', undefined, T0 + 4 * MIN));
+    t.same(
+      await store.checklistState(id),
+      new Map([
+        ['STOP', { state: 'problem', actor: 'Lee', at: T0 + 3 * MIN, note: 'the switch is remote' }],
+        ['PRESERVE', { state: 'undone', actor: 'carol', at: T0 + 4 * MIN }],
+      ]),
+    );
+    t.equal((await store.timelinePage(id, { limit: 10, kinds: ['checklist'] })).entries.length, 4, 'every mark stays in the timeline');
+    t.same(await store.checklistState(id + 1000), new Map());
+  });
+
+  t.test('the alerts summarised: counts, the earliest start, the most frequent names', async (t) => {
+    const store = await makeStore(t);
+    const alerts = [
+      ...Array.from({ length: 5 }, (_, n) => incoming(`d${n}`, 'DiskFull', 'firing', T0 - (n + 1) * MIN)),
+      ...Array.from({ length: 3 }, (_, n) => incoming(`s${n}`, 'SlowAPI', n === 0 ? 'resolved' : 'firing')),
+      incoming('c', 'CpuHigh'),
+    ];
+    const id = (await apply(store, group('summary', alerts), decide(T0)))!.incident.id;
+    t.same(await store.alertSummary(id, 2), {
+      count: 9,
+      firing: alerts.filter((a) => a.status === 'firing').length,
+      earliestStart: T0 - 5 * MIN,
+      byName: [
+        { alertname: 'DiskFull', count: 5, firing: 5 },
+        {
+          alertname: 'SlowAPI',
+          count: 3,
+          firing: alerts.filter((a) => a.labels['alertname'] === 'SlowAPI' && a.status === 'firing').length,
+        },
+      ],
+    });
+  });
+
   t.test('lists newest first with filters and a limit; counts by severity', async (t) => {
     const store = await makeStore(t);
     const ids: number[] = [];

@@ -50,6 +50,42 @@ if ('skip' in db) {
     );
   });
 
+  t.test(
+    "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
+    async (t) => {
+      const schema = freshSchema();
+      const c = await raw(t, schema);
+      await c.query(`CREATE SCHEMA ${schema}`);
+      await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      // Every migration before the bounded-reads one (later ones, such as issue 22's, come after it).
+      const bounded = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE INDEX timeline_kind'));
+      for (const [v, m] of PG_MIGRATIONS.slice(0, bounded).entries()) {
+        await c.query(m);
+        await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
+      }
+      await c.query(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+       VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
+      );
+      for (const [at, actor, data] of [
+        [3000, 'lee', { step: 'STOP', state: 'done' }],
+        [4000, 'carol', { step: 'STOP', state: 'problem', note: 'remote' }],
+        [4000, 'lee', { step: 'PRESERVE', state: 'done' }],
+        [5000, 'lee', { step: 'PRESERVE', state: 'undone' }],
+      ] as const) {
+        await c.query(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (1, $1, 'checklist', $2, $3)`, [at, actor, data]);
+      }
+      const store = await open(t, { schema });
+      t.same(
+        await store.checklistState(1),
+        new Map([
+          ['STOP', { state: 'problem', actor: 'carol', at: 4000, note: 'remote' }],
+          ['PRESERVE', { state: 'undone', actor: 'lee', at: 5000 }],
+        ]),
+      );
+      t.equal(await store.incidentVersion(1), 1);
+    },
+  );
   t.test('two replicas share sessions: a sign-in on one is seen by the other, and a sign-out on either ends it on both', async (t) => {
     const schema = freshSchema();
     const a = await open(t, { schema });

@@ -489,3 +489,40 @@ t.test(
     );
   },
 );
+
+t.test(
+  "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
+  async (t) => {
+    const path = join(tempDir(t), 'before-bounded.db');
+    const old = new Database(path);
+    // Every migration before the bounded-reads one (later ones, such as issue 22's, come after it).
+    const bounded = SQLITE_MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE INDEX alerts_window'));
+    for (const m of SQLITE_MIGRATIONS.slice(0, bounded)) {
+      if (typeof m === 'string') old.exec(m);
+      else m(old);
+    }
+    old.pragma(`user_version = ${bounded}`);
+    old
+      .prepare(
+        `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
+     VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
+      )
+      .run();
+    const entry = old.prepare(`INSERT INTO timeline (incident_id, at, kind, actor, data) VALUES (1, ?, 'checklist', ?, ?)`);
+    entry.run(3000, 'lee', JSON.stringify({ step: 'STOP', state: 'done' }));
+    entry.run(4000, 'carol', JSON.stringify({ step: 'STOP', state: 'problem', note: 'remote' }));
+    entry.run(4000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'done' }));
+    entry.run(5000, 'lee', JSON.stringify({ step: 'PRESERVE', state: 'undone' }));
+    old.close();
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    t.same(
+      await store.checklistState(1),
+      new Map([
+        ['STOP', { state: 'problem', actor: 'carol', at: 4000, note: 'remote' }],
+        ['PRESERVE', { state: 'undone', actor: 'lee', at: 5000 }],
+      ]),
+    );
+    t.equal(await store.incidentVersion(1), 1);
+  },
+);

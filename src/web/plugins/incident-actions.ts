@@ -42,7 +42,8 @@ const incidentActions: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app,
   });
 
   app.post('/incidents/:id/checklist', { schema: { params: IdParams, body: StepBody } }, async (req, reply) => {
-    const incident = await store.getIncident(req.params.id, { offset: 0, limit: 1 });
+    // The incident's row alone: a tick costs the same at the 10th and the 10,000th.
+    const incident = await store.incident(req.params.id);
     if (!incident) return notFound(req, reply, req.params.id);
     const steps = checklistFor(opts.settings().checklists, incident).flatMap((s) => s.steps);
     if (!steps.includes(req.body.step))

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checklistFor } from '../../incidents/checklist.js';
-import { fetchList, incidentVersion, listArgs, listVersion } from '../incident-reads.js';
+import { fetchIncident, fetchList, listArgs, listVersion } from '../incident-reads.js';
 import { pageContext, sendHtml } from '../page-reply.js';
-import { IdParams, ListQuerystring } from '../schemas.js';
+import { IdParams, IncidentQuerystring, ListQuerystring } from '../schemas.js';
 import { errorPage } from '../views/error-page.js';
 import { listPage } from '../views/incident-list.js';
 import { incidentPage } from '../views/incident-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
 import { maySilence } from '../permissions.js';
-
-const ALERTS_SHOWN = 100;
 
 /** What a person reads: / (to the list), /incidents (newest first, filters, pages) and /incidents/:id. */
 const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
@@ -23,9 +21,10 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
     return sendHtml(reply, listPage(pageContext(req, reply, opts), incidents, q, hasNext, listVersion(incidents, hasNext)));
   });
 
-  app.get('/incidents/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    const incident = await store.getIncident(req.params.id, { offset: 0, limit: ALERTS_SHOWN });
-    if (!incident) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+  app.get('/incidents/:id', { schema: { params: IdParams, querystring: IncidentQuerystring } }, async (req, reply) => {
+    const read = await fetchIncident(store, req.params.id, req.query);
+    if (!read) return sendHtml(reply, errorPage(pageContext(req, reply, opts), 404, `There is no incident ${req.params.id}.`), 404);
+    const { incident } = read;
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
     const may = maySilence(req);
@@ -39,8 +38,8 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { incident, checklist: checklistFor(checklists, incident), team, silences },
-        incidentVersion(incident),
+        { ...read, checklist: checklistFor(checklists, incident), team, silences },
+        String(incident.version),
       ),
     );
   });

@@ -1,6 +1,9 @@
-import { checklistStatus, latestReview, type ChecklistSection } from '../../incidents/checklist.js';
-import type { Alert, AlertSource, IncidentWithDetails } from '../../incidents/model.js';
+import type { ChecklistSection, Review, StepStatus } from '../../incidents/checklist.js';
+import type { Alert, AlertSource } from '../../incidents/model.js';
 import type { TimelineEntry } from '../../incidents/timeline.js';
+import type { IncidentHead, TimelinePage } from '../../store/store.js';
+import { formatCursor } from '../../http/timeline-cursor.js';
+import { ALERTS_SHOWN } from '../incident-reads.js';
 import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from '../html.js';
 import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
@@ -50,8 +53,6 @@ ${valuesList(a)}<p class="links">${a.generatorUrl ? html`Source: ${link(a.genera
   }</p></li>`;
 }
 
-const PAGING_KINDS = new Set<TimelineEntry['kind']>(['paged', 'page_failed', 'page_retrying', 'escalated', 'reminder']);
-
 function pagingItem(e: TimelineEntry): Html {
   let outcome = '';
   if (e.kind === 'paged') outcome = e.outcome === 'folded' ? 'in a digest' : 'delivered';
@@ -69,8 +70,7 @@ function pagingItem(e: TimelineEntry): Html {
 
 const STATE_MARK = { done: '✅', problem: '⚠️', undone: '' } as const;
 
-function checklistBlock(incident: IncidentWithDetails, sections: ChecklistSection[], csrf: string): Html {
-  const status = checklistStatus(incident.timeline);
+function checklistBlock(incident: IncidentHead, status: ReadonlyMap<string, StepStatus>, sections: ChecklistSection[], csrf: string): Html {
   let n = 0;
   return html`${sections.map(
     (s) =>
@@ -88,9 +88,20 @@ ${st && st.state !== 'undone' ? html`<p class="by">${STATE_MARK[st.state]} ${st.
   )}`;
 }
 
-/** Everything /incidents/:id shows. */
+/** Everything /incidents/:id shows: each part bounded, whatever the length of the timeline (web/incident-reads.ts). */
 export interface IncidentView {
-  incident: IncidentWithDetails & { alertCount: number };
+  incident: IncidentHead;
+  /** The first alert shown (incident.alerts starts there), from 0. */
+  alertsFrom: number;
+  /** One page of the timeline: the newest, or the one before the cursor `before`. */
+  timeline: TimelinePage;
+  before?: string | undefined;
+  /** The newest notes and pages sent. */
+  notes: TimelinePage;
+  paging: TimelinePage;
+  review: (Review & { actor: string; at: number }) | null;
+  /** Each checklist step's latest mark. */
+  steps: ReadonlyMap<string, StepStatus>;
   checklist: ChecklistSection[];
   /** The team's name, when a team's matchers selected the incident. */
   team?: string | undefined;
@@ -105,7 +116,7 @@ function whenResolved(s: IncidentSilence): string {
   return s.madeHere.keepAfterResolve ? 'kept after the incident resolves (chosen when it was made)' : 'expired when the incident resolves';
 }
 
-function silencesBlock(i: IncidentWithDetails, view: NonNullable<IncidentView['silences']>, csrf: string, now: number): Html {
+function silencesBlock(i: IncidentHead, view: NonNullable<IncidentView['silences']>, csrf: string, now: number): Html {
   const list =
     'error' in view
       ? html`<p class="problem" role="status">Alertmanager did not answer, so the silences cannot be shown: ${view.error}</p>`
@@ -129,12 +140,12 @@ function silencesBlock(i: IncidentWithDetails, view: NonNullable<IncidentView['s
     .join(', ');
   const firing = i.alerts.filter((a) => a.status === 'firing');
   return html`${list}<form method="post" action="/incidents/${i.id}/silences" class="stack silence-form">${hidden(csrf)}
-<fieldset><legend>Silence in Alertmanager</legend>
+<fieldset><legend>Make a silence (in Alertmanager)</legend>
 <div class="choice"><input type="radio" id="silence-group" name="scope" value="group" checked${groupText ? '' : html` disabled`}><label for="silence-group">The whole group${groupText ? html` <code>{${groupText}}</code>` : ' (it has no group labels)'}</label></div>
 ${
   firing.length
     ? html`<div class="choice"><input type="radio" id="silence-one" name="scope" value="alert"${groupText ? '' : html` checked`}><label for="silence-one">One alert:</label></div>
-<label for="silence-alert" class="visually-hidden">Alert to silence</label><select id="silence-alert" name="fingerprint">${firing.map(
+<label for="silence-alert">Which alert</label><select id="silence-alert" name="fingerprint">${firing.map(
         (a) =>
           html`<option value="${a.fingerprint}">${a.labels['alertname'] ?? a.fingerprint} ${Object.entries(a.labels)
             .filter(([k]) => k !== 'alertname')
@@ -150,10 +161,9 @@ ${
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
 export function incidentPage(ctx: PageContext, view: IncidentView, version: string): string {
-  const { incident: i, checklist } = view;
-  const review = latestReview(i.timeline);
-  const notes = i.timeline.filter((e) => e.kind === 'note');
-  const paging = i.timeline.filter((e) => PAGING_KINDS.has(e.kind));
+  const { incident: i, checklist, review } = view;
+  const notes = view.notes.entries;
+  const paging = view.paging.entries;
   const csrf = ctx.csrf;
   const actions = html`${i.status === 'open' ? html`<form method="post" action="/incidents/${i.id}/ack" class="inline">${hidden(csrf)}<button type="submit" class="primary">Acknowledge</button></form>` : ''}${
     i.status !== 'resolved'
@@ -168,12 +178,14 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
 <div class="actions">${actions}</div></header>
-<section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
+<section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>${view.paging.older ? html`<p class="muted">The latest ${paging.length}; earlier pages are in the timeline.</p>` : ''}` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
 ${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i, view.silences, csrf, ctx.now)}</section>` : ''}
-<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, checklist, csrf)}</div></section>
+<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
-      ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>`
+      ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>${
+          view.notes.older ? html`<p class="muted">The newest ${notes.length} notes; older ones are in the timeline.</p>` : ''
+        }`
       : html`<p class="muted">No notes yet.</p>`
   }</div>
 <form method="post" action="/incidents/${i.id}/notes" class="stack">${hidden(csrf)}<label for="note">Note</label><textarea id="note" name="text" required maxlength="4000" rows="3"></textarea><button type="submit">Add note</button></form></section>
@@ -185,14 +197,56 @@ ${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
 <button type="submit">Save</button></form></section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2><ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${
-    i.alertCount > i.alerts.length
-      ? html`<p class="muted">Showing the first ${i.alerts.length} of ${i.alertCount}; the API has them all.</p>`
-      : ''
-  }</section>
-<section id="timeline" data-live><h2>Timeline</h2><ol class="timeline">${i.timeline.map(
-    (e) =>
-      html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
-  )}</ol></section>`;
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${alertPages(view)}</section>
+<section id="timeline" data-live><h2>Timeline</h2><p class="muted">${view.before === undefined ? 'Newest first.' : 'Older entries, newest first.'}</p>${timelineBlock(view)}</section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
+}
+
+/** An incident page's address with its windows: `before` (the timeline's cursor) and `alerts` (the first alert shown). */
+function pageUrl(id: number, q: { before?: string | null; alerts?: number }, anchor: string): string {
+  const params = new URLSearchParams();
+  if (q.before) params.set('before', q.before);
+  if (q.alerts) params.set('alerts', String(q.alerts));
+  const query = params.toString();
+  return `/incidents/${id}${query ? `?${query}` : ''}#${anchor}`;
+}
+
+/** Which alerts are shown of how many, when not all of them. */
+function alertRange(view: IncidentView): Html {
+  const { incident: i, alertsFrom } = view;
+  if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
+  const shown = i.alerts.length ? `${alertsFrom + 1}–${alertsFrom + i.alerts.length}` : 'none';
+  return html`<p class="muted">Showing alerts ${shown} of ${i.alertCount}.</p>`;
+}
+
+/** Links to the next and previous alerts, the timeline's page kept. */
+function alertPages(view: IncidentView): Html {
+  const { incident: i, alertsFrom } = view;
+  if (i.alertCount <= i.alerts.length && alertsFrom === 0) return html``;
+  const before = view.before ?? null;
+  const previous = alertsFrom > 0 ? Math.max(0, alertsFrom - ALERTS_SHOWN) : undefined;
+  const next = alertsFrom + i.alerts.length < i.alertCount ? alertsFrom + ALERTS_SHOWN : undefined;
+  return html`<p class="pages">${
+    previous !== undefined
+      ? html`<a href="${pageUrl(i.id, { before, alerts: previous }, 'alerts')}" rel="prev">Previous ${ALERTS_SHOWN} alerts</a>`
+      : ''
+  }${next !== undefined ? html`<a href="${pageUrl(i.id, { before, alerts: next }, 'alerts')}" rel="next">Next ${Math.min(ALERTS_SHOWN, i.alertCount - next)} alerts</a>` : ''}</p>`;
+}
+
+/** The timeline's page, newest first, with "Show older" while older entries exist and "Newest" on an older page. */
+function timelineBlock(view: IncidentView): Html {
+  const { incident: i, timeline, alertsFrom } = view;
+  const newest = view.before === undefined;
+  const entries = [...timeline.entries].reverse();
+  const older = formatCursor(timeline.older);
+  return html`${
+    entries.length
+      ? html`<ol class="timeline">${entries.map(
+          (e) =>
+            html`<li class="kind-${e.kind}"><time datetime="${iso(e.at)}">${utc(e.at)}</time> <strong>${e.actor}</strong> ${describeEntry(e)}</li>`,
+        )}</ol>`
+      : html`<p class="muted">No entries.</p>`
+  }<p class="pages">${
+    newest ? '' : html`<a href="${pageUrl(i.id, { alerts: alertsFrom }, 'timeline')}">Newest entries</a>`
+  }${older ? html`<a href="${pageUrl(i.id, { before: older, alerts: alertsFrom }, 'timeline')}" rel="next" data-older>Show older entries</a>` : ''}</p>`;
 }

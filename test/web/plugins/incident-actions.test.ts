@@ -1,4 +1,6 @@
 import t from 'tap';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { countingStore, largestRead } from '../../store/counting-store.js';
 import { api } from '../../helpers.js';
 import { seeded, WebClient } from '../web-client.js';
 
@@ -107,4 +109,31 @@ t.test('a bad form gets a clear 4xx', async (t) => {
   const conflict = await c.post('/incidents/1/ack', {});
   t.equal(conflict.statusCode, 409);
   t.match(conflict.headers['content-type'], /text\/html/);
+});
+
+t.test('a checklist tick reads the same at the 10th and the 1,000th: the incident row, never the timeline', async (t) => {
+  const counted = countingStore(new SqliteStore({ path: ':memory:' }));
+  const { app } = await seeded(t, { store: counted.store });
+  const c = new WebClient(app);
+  await c.signIn('carol@example.com');
+  await c.get('/incidents/1');
+  const step = 'PRESERVE: save all logs before anything else changes';
+  const tick = async (n: number) => {
+    counted.reset();
+    const res = await c.post('/incidents/1/checklist', { step, ...(n % 2 ? { done: 'on' } : {}) });
+    t.equal(res.statusCode, 303);
+    return counted.calls.map((call) => call.method);
+  };
+  const reads: string[][] = [];
+  for (let n = 1; n <= 1000; n++) {
+    const methods = await tick(n);
+    if (n === 10 || n === 1000) reads.push(methods);
+  }
+  t.same(reads[0], ['incident'], 'the 10th tick reads the incident row alone');
+  t.same(reads[1], reads[0], 'so does the 1,000th');
+  counted.reset();
+  const page = (await c.get('/incidents/1')).body;
+  t.ok(largestRead(counted.calls) <= 100, 'the page after it reads bounded pages');
+  t.match(page, /<li class="step undone">[\s\S]*?PRESERVE: save all logs/, 'the 1,000th tick (an untick) stands');
+  t.equal((await counted.store.checklistState(1)).size, 1, 'one row for the step');
 });

@@ -1,5 +1,8 @@
 import t from 'tap';
-import { alert, makeApp, payload, postWebhook, uniqueGroup } from '../../helpers.js';
+import { addNote } from '../../../src/incidents/incident-machine.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { alert, makeApp, payload, postWebhook, T0, uniqueGroup } from '../../helpers.js';
+import { countingStore, largestRead } from '../../store/counting-store.js';
 import { seeded, WebClient } from '../web-client.js';
 
 t.test('a wrong address or filter gets a clear 4xx', async (t) => {
@@ -113,4 +116,78 @@ t.test('hostile labels and annotations stay inert', async (t) => {
   t.match(page, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
   t.match(page, /<code>javascript:alert\(5\)<\/code>/, 'the generator URL is shown as text');
   t.notOk(page.includes('Silence in Alertmanager'), 'no silence link to a javascript: externalURL');
+});
+
+/** The text of each timeline entry of a page, in the order shown. */
+const timelineItems = (body: string) => {
+  const section = /<section id="timeline"[\s\S]*?<\/section>/.exec(body)![0];
+  return [...section.matchAll(/<li class="kind-[a-z_]+">([\s\S]*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+};
+const olderLink = (body: string) =>
+  /<a href="([^"]+)" rel="next" data-older>Show older entries<\/a>/.exec(body)?.[1]?.replace(/&amp;/g, '&');
+
+t.test(
+  'a long timeline: the newest 50 entries first, "Show older entries" without JavaScript reaches every one once; the reads are bounded',
+  async (t) => {
+    const counted = countingStore(new SqliteStore({ path: ':memory:' }));
+    const { app, store } = await makeApp(t, { store: counted.store });
+    await postWebhook(app, payload(uniqueGroup(), [alert('DDoSAttack')]));
+    const lee = { name: 'Lee', via: 'api' } as const;
+    for (let n = 1; n <= 130; n++) await store.updateIncident(1, (i) => addNote(i, lee, `note ${n}`, T0 + n * 1000));
+    const whole = (await store.getIncident(1))!.timeline.length;
+    const c = new WebClient(app);
+    await c.signIn();
+
+    counted.reset();
+    const first = (await c.get('/incidents/1')).body;
+    t.equal(largestRead(counted.calls), 100, 'no read of the page returns more than its alerts window (100) or a page of entries');
+    const items = timelineItems(first);
+    t.equal(items.length, 50, 'the newest 50');
+    t.match(items[0], /Lee.*note 130/, 'newest first');
+    t.match(items[49], /note 81/);
+    const notes = /<div id="note-list"[\s\S]*?<\/div>/.exec(first)![0];
+    t.equal([...notes.matchAll(/<li>/g)].length, 20, 'the newest 20 notes');
+    t.match(notes, 'older ones are in the timeline');
+    t.notMatch(first, 'Newest entries', 'already the newest');
+
+    const seen = [...items];
+    let next = olderLink(first);
+    let pages = 1;
+    while (next) {
+      t.match(next, /^\/incidents\/1\?before=\d+-\d+#timeline$/);
+      const body = (await c.get(next)).body;
+      t.match(body, '<a href="/incidents/1#timeline">Newest entries</a>');
+      seen.push(...timelineItems(body));
+      next = olderLink(body);
+      pages += 1;
+    }
+    t.equal(pages, 3);
+    t.equal(seen.length, whole, 'every entry once');
+    t.equal(new Set(seen).size, whole);
+    t.match(seen.at(-1), /Opened/, 'the oldest last');
+    t.equal((await c.get('/incidents/1?before=nonsense')).statusCode, 400);
+  },
+);
+
+t.test('many alerts: 100 at a time, with the count and links to the next and previous ones', async (t) => {
+  const { app } = await makeApp(t);
+  const alerts = Array.from({ length: 250 }, (_, i) =>
+    alert('InstanceDown', { fingerprint: `fp${String(i).padStart(4, '0')}`, labels: { instance: `host-${i}` } }),
+  );
+  await postWebhook(app, payload(uniqueGroup(), alerts));
+  const c = new WebClient(app);
+  await c.signIn();
+  const alertsOf = (body: string) => [...body.matchAll(/<li class="alert">/g)].length;
+  const first = (await c.get('/incidents/1')).body;
+  t.equal(alertsOf(first), 100);
+  t.match(first, 'Alerts (250)');
+  t.match(first, 'Showing alerts 1–100 of 250.');
+  t.match(first, '<a href="/incidents/1?alerts=100#alerts" rel="next">Next 100 alerts</a>');
+  const third = (await c.get('/incidents/1?alerts=200')).body;
+  t.equal(alertsOf(third), 50);
+  t.match(third, 'Showing alerts 201–250 of 250.');
+  t.match(third, '<a href="/incidents/1?alerts=100#alerts" rel="prev">Previous 100 alerts</a>');
+  t.notMatch(third, 'Next');
+  t.match(third, 'host-249');
+  t.equal((await c.get('/incidents/1?alerts=-1')).statusCode, 400);
 });
