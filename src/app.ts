@@ -24,6 +24,11 @@ import { twilioRoutes } from './api/twilio-routes.js';
 import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
+import { HeartbeatService } from './service/heartbeat-service.js';
+import { heartbeatsRoute } from './api/heartbeats-route.js';
+import { SilenceService } from './service/silence-service.js';
+import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
+import { silencesRoutes } from './api/silences-routes.js';
 import type { WebAuth } from './web/session.js';
 import type { OidcSettings } from './web/web-options.js';
 import { actingPerson } from './http/acting-person.js';
@@ -45,6 +50,10 @@ export interface AppConfig {
   dispatch?: DispatcherOptions;
   /** The incident pages' sign-in; without it, the built-in form with a session secret made up at start. */
   web?: WebConfig;
+  /** Each heartbeat monitor's token, by its variable's name (HEARTBEAT_TOKEN_<NAME>, from the environment). */
+  heartbeatTokens?: Readonly<Record<string, string>>;
+  /** Alertmanager's API credentials, for silences (ALERTMANAGER_BEARER_TOKEN, or _USERNAME and _PASSWORD). */
+  alertmanagerAuth?: AlertmanagerAuth;
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -72,6 +81,8 @@ export interface AppDeps {
 export interface Triage {
   service: IncidentService;
   scheduler: SlaScheduler;
+  heartbeats: HeartbeatService;
+  silences: SilenceService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -115,6 +126,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     readCounts: () => store.counts(clock.now()),
     queueDepth: () => store.queueDepth(),
     retrying: () => store.retryingPages(),
+    heartbeats: () => store.listHeartbeats(),
   });
   const live = new LiveConfig(triage, config.loadConfig, clock, (ok, at) => metrics.observeReload(ok, at));
   // The notifiers read the checklists in force at each send, so a reload applies.
@@ -159,14 +171,26 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       (err: unknown) => app.log.warn({ err }, 'could not make the overrides of removed contacts void; they are ignored all the same'),
     );
   live.onReload(() => void voidRemoved());
+  // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
+  const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
+  // Silences in Alertmanager from the incident page and the API, and the pass that expires and announces them.
+  const silences = new SilenceService({
+    store,
+    incidents: service,
+    client: new SilencesClient({ auth: config.alertmanagerAuth }),
+    clock,
+    config: live,
+    publicUrl: config.channels?.publicUrl,
+  });
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
     () => live.current.scheduler.intervalMs,
     app.log,
     () => store.sweepSessions(clock.now()),
+    [heartbeats, silences],
   );
-  app.decorate('triage', { service, scheduler, dispatcher, metrics, store, config: live });
+  app.decorate('triage', { service, scheduler, heartbeats, silences, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -186,12 +210,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     realm: 'api',
   });
 
-  app.register(webhookRoute, { service, metrics, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
+  app.register(webhookRoute, { service, heartbeats, metrics, clock, token: config.webhookToken, bodyLimit: triage.server.bodyLimit });
   app.register(incidentsRoutes, { prefix: '/api', service, store, auth: apiAuth, config: live, clock });
   app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, auth: apiAuth });
   app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
   app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
   app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
+  app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(twilioRoutes, {
     authToken: config.channels?.twilioAuthToken,
@@ -209,6 +235,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     clock,
     settings: () => live.current,
     // A secret made up here signs everyone out at each restart; server.ts warns about it.
+    silences,
     sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
     apiToken: config.apiToken,
     auth: config.web?.auth ?? { mode: 'form' },

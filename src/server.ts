@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
+import { heartbeatTokenVariable } from './api/heartbeats-route.js';
 import { isPlaceholderToken, pagingProblems, readEnv, type EnvSettings } from './config/env.js';
 import { logSerializers } from './http/log-serializers.js';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
@@ -87,6 +88,11 @@ async function main(): Promise<void> {
   if (env.authProxy)
     logger.info({ header: env.authProxy.header, trusted: env.authProxy.trusted }, 'web sign-in by an authenticating proxy');
   for (const problem of problems) logger.warn(`${problem} (NODE_ENV=production refuses to start like this)`);
+  for (const m of triage.heartbeats.monitors)
+    if (!env.heartbeatTokens[heartbeatTokenVariable(m.name)])
+      logger.warn(
+        `heartbeat monitor "${m.name}" has no token: set ${heartbeatTokenVariable(m.name)}, or its beats are refused (401) and it will be reported silent`,
+      );
   const app = buildApp(
     {
       triage,
@@ -98,6 +104,8 @@ async function main(): Promise<void> {
       webhookToken: env.webhookToken,
       apiToken: env.apiToken,
       slackSigningSecret: env.slackSigningSecret,
+      heartbeatTokens: env.heartbeatTokens,
+      alertmanagerAuth: env.alertmanagerAuth,
       channels: {
         slackBotToken: env.slackBotToken,
         slackApiUrl: env.slackApiUrl,

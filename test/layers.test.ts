@@ -9,7 +9,7 @@ const LAYERS: string[][] = [
   ['app.ts'],
   ['api', 'ingest', 'web'],
   ['service'],
-  ['http', 'metrics', 'cli'],
+  ['http', 'metrics', 'cli', 'alertmanager'],
   ['store'],
   ['config'],
   ['paging', 'notify'],

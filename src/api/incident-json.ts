@@ -28,6 +28,7 @@ export function incidentJson(i: Incident) {
     groupKey: i.groupKey,
     groupLabels: i.groupLabels,
     externalUrl: i.externalUrl,
+    source: i.source,
   };
 }
 
@@ -42,6 +43,8 @@ function alertJson(a: Alert) {
     startsAt: iso(a.startsAt),
     endsAt: iso(a.endsAt),
     generatorUrl: a.generatorUrl,
+    // Grafana's silence, dashboard and panel URLs and its values, when the sender gave them.
+    links: a.links ?? {},
   };
 }
 
@@ -73,7 +76,7 @@ export function timelinePageJson(page: TimelinePage, limit: number) {
 }
 
 // Entry fields that are instants; they are shown as ISO 8601 like every other time.
-const INSTANTS = new Set(['respondBy', 'nextAttemptAt']);
+const INSTANTS = new Set(['respondBy', 'nextAttemptAt', 'endsAt']);
 
 /** One timeline entry: its kind, actor and typed fields, plus `detail`, the entry in words (what clients read before). */
 export function timelineJson(t: TimelineEntry) {

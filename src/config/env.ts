@@ -42,6 +42,10 @@ export interface EnvSettings extends ChannelEnv {
   sessionTtlMs: number | undefined;
   /** AUTH_PROXY_HEADER and AUTH_PROXY_TRUSTED: sign-in by an authenticating proxy's header, believed only from those addresses. */
   authProxy: { header: string; trusted: string[] } | undefined;
+  /** HEARTBEAT_TOKEN_<NAME>: each heartbeat monitor's own token, by the variable's name (server.ts maps them to monitors). */
+  heartbeatTokens: Record<string, string>;
+  /** ALERTMANAGER_BEARER_TOKEN, or ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: how silences are made in Alertmanager. */
+  alertmanagerAuth: { bearer: string } | { username: string; password: string } | undefined;
   /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES: OpenID Connect sign-in. */
   oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string | undefined; allowInsecureIssuer: boolean } | undefined;
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
@@ -120,6 +124,10 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     sessionSecret,
     sessionTtlMs,
     authProxy,
+    alertmanagerAuth: readAlertmanagerAuth(env),
+    heartbeatTokens: Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HEARTBEAT_TOKEN_') && Boolean(e[1])),
+    ),
     oidc,
     tokenForm,
     ...readChannelEnv(env),
@@ -230,6 +238,23 @@ function isSmtpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Alertmanager's credentials: a bearer token, or basic auth with both halves. Never echoed. */
+function readAlertmanagerAuth(env: NodeJS.ProcessEnv): EnvSettings['alertmanagerAuth'] {
+  const bearer = env['ALERTMANAGER_BEARER_TOKEN'] || undefined;
+  const username = env['ALERTMANAGER_USERNAME'] || undefined;
+  const password = env['ALERTMANAGER_PASSWORD'] || undefined;
+  if (bearer && (username || password))
+    throw new ConfigError(
+      'ALERTMANAGER_BEARER_TOKEN and ALERTMANAGER_USERNAME/ALERTMANAGER_PASSWORD: set one way to sign in to Alertmanager, not both',
+    );
+  if (bearer) return { bearer };
+  if (username || password) {
+    if (!username || !password) throw new ConfigError('ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: basic auth needs both');
+    return { username, password };
+  }
+  return undefined;
 }
 
 function readOidc(env: NodeJS.ProcessEnv, production: boolean): EnvSettings['oidc'] {

@@ -23,8 +23,18 @@ export interface TriageConfig {
   paging: PagingConfig;
   /** The checklists responders tick on the incident page; the first section is the pages' first response. */
   checklists: ChecklistConfig;
+  /** The heartbeats expected: each Alertmanager's Watchdog and the monitors' POSTs. */
+  heartbeats: HeartbeatConfig;
+  /** The Alertmanager peers silences are made on, in order; none: the incident's externalURL. */
+  alertmanager: { urls: string[] };
   /** Who may do what: the default role, people unknown to the config, roles from identity-provider groups. */
   people: PeopleConfig;
+}
+
+/** heartbeats: in the config file, with durations in ms and defaults filled in. */
+export interface HeartbeatConfig {
+  watchdog: { alertname: string; sources: { name: string; externalUrls: string[]; timeoutMs: number }[] };
+  monitors: { name: string; timeoutMs: number }[];
 }
 
 /** A configuration problem; the message names the file (or variable) and the key at fault. */
@@ -107,6 +117,34 @@ export function parseConfig(text: string, file: string): TriageConfig {
     scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },
     classification,
     classify,
+    heartbeats: heartbeatsOf(file, raw.heartbeats),
+    alertmanager: { urls: (raw.alertmanager?.urls ?? []).map((u) => u.replace(/\/+$/, '')) },
+  };
+}
+
+function heartbeatsOf(file: string, raw: RawConfig['heartbeats']): HeartbeatConfig {
+  const defaultMs = positiveDurationAt(file, 'heartbeats.watchdog.timeout', raw?.watchdog?.timeout ?? '5m');
+  const seen = new Set<string>();
+  const once = (key: string, name: string) => {
+    if (seen.has(key + name)) throw new ConfigError(`${file}: ${key}: "${name}" is listed twice`);
+    seen.add(key + name);
+  };
+  return {
+    watchdog: {
+      alertname: raw?.watchdog?.alertname ?? 'Watchdog',
+      sources: (raw?.watchdog?.sources ?? []).map((s, i) => {
+        once('heartbeats.watchdog.sources', s.name);
+        return {
+          name: s.name,
+          externalUrls: (s.externalUrls ?? []).map((u) => u.replace(/\/+$/, '')),
+          timeoutMs: s.timeout ? positiveDurationAt(file, `heartbeats.watchdog.sources[${i}].timeout`, s.timeout) : defaultMs,
+        };
+      }),
+    },
+    monitors: (raw?.monitors ?? []).map((m, i) => {
+      once('heartbeats.monitors', m.name);
+      return { name: m.name, timeoutMs: positiveDurationAt(file, `heartbeats.monitors[${i}].timeout`, m.timeout) };
+    }),
   };
 }
 

@@ -4,7 +4,7 @@ import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
 import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
 import { incidentKey } from './model.js';
-import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type Responder, type TimelineEntry } from './timeline.js';
+import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type EntryOf, type Responder, type TimelineEntry } from './timeline.js';
 import type { Review } from './checklist.js';
 
 /** Response time promised for each severity, in milliseconds. */
@@ -58,6 +58,7 @@ function openIncident(previous: IncidentState | null, n: GroupNotification, ctx:
     groupKey: n.groupKey,
     groupLabels: n.groupLabels,
     externalUrl: n.externalUrl,
+    source: n.source ?? 'alertmanager',
     title: titleOf(n, firing),
     severity: worst.severity,
     rule: worst.rule,
@@ -111,7 +112,7 @@ function updateIncident(state: IncidentState, n: GroupNotification, ctx: Decisio
     } else if (known.status === 'firing' && a.status === 'resolved' && a.startsAt >= known.startsAt) {
       next = { ...known, status: 'resolved', endsAt: a.endsAt ?? now };
       alertEntries.push(next);
-    } else if (a.status === 'firing' && a.startsAt > known.startsAt) {
+    } else if (a.status === 'firing' && a.startsAt > known.startsAt && !(a.startsAtReceived && known.status === 'firing')) {
       // A new active period for the same series: a re-fire (or a newer startsAt for a firing one).
       next = { ...classified(a, ctx) };
       if (known.status === 'resolved') {
@@ -252,6 +253,19 @@ export function addNote(incident: Incident, who: Responder, text: string, now: n
   return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'note', text }] };
 }
 
+/** A silence made, expired or ending soon, as a timeline entry (the silence itself lives in Alertmanager). */
+export function noteSilence(
+  incident: Incident,
+  who: Responder | typeof SYSTEM,
+  entry:
+    | Omit<EntryOf<'silenced'>, 'at' | 'actor'>
+    | Omit<EntryOf<'silence_expired'>, 'at' | 'actor'>
+    | Omit<EntryOf<'silence_ending'>, 'at' | 'actor'>,
+  now: number,
+): IncidentChange {
+  return { incident, alerts: [], timeline: [{ ...entry, at: now, actor: who === SYSTEM ? SYSTEM : actorOf(who) }] };
+}
+
 /** A checklist step ticked, unticked or marked a problem; each is kept, so the timeline is the Verification Log. */
 export function markStep(
   incident: Incident,
@@ -279,7 +293,10 @@ export function saveReview(
 
 function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {
   const old = previous?.alerts.get(a.fingerprint);
-  return old !== undefined && a.startsAt <= old.startsAt;
+  // Without a startsAt of its own, an alert still firing in the resolved incident is the same one again.
+  return (
+    old !== undefined && (a.startsAt <= old.startsAt || (a.startsAtReceived === true && a.status === 'firing' && old.status === 'firing'))
+  );
 }
 
 function classified(a: IncomingAlert, ctx: DecisionContext): Alert {
@@ -293,6 +310,7 @@ function classified(a: IncomingAlert, ctx: DecisionContext): Alert {
     startsAt: a.startsAt,
     endsAt: a.status === 'resolved' ? (a.endsAt ?? ctx.now) : null,
     generatorUrl: a.generatorUrl,
+    ...(a.links ? { links: a.links } : {}),
     severity,
     rule,
   };

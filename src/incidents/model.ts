@@ -4,6 +4,9 @@ import type { TimelineEntry } from './timeline.js';
 import type { Severity } from '../classify/severity.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+/** Who sent an incident's first notification: Alertmanager, Grafana Alerting, or anything else posting the same shape. */
+export type AlertSource = 'alertmanager' | 'grafana' | 'other';
+export const ALERT_SOURCES: readonly AlertSource[] = ['alertmanager', 'grafana', 'other'];
 export type AlertStatus = 'firing' | 'resolved';
 
 export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -23,6 +26,8 @@ export interface Incident {
   groupKey: string;
   groupLabels: Labels;
   externalUrl: string;
+  /** The sender of the notification that opened it. */
+  source: AlertSource;
   title: string;
   severity: Severity;
   rule: string;
@@ -76,6 +81,19 @@ export interface IncomingAlert {
   startsAt: number;
   endsAt: number | null;
   generatorUrl: string;
+  /** Links and values the sender gave (Grafana's); absent when there are none. */
+  links?: AlertLinks;
+  /** The sender gave no startsAt: startsAt is when it was received, and a re-delivery must not read as a re-fire. */
+  startsAtReceived?: true;
+}
+
+/** What Grafana Alerting sends with each alert besides Alertmanager's fields: http(s) links only, finite values. */
+export interface AlertLinks {
+  silenceUrl?: string;
+  dashboardUrl?: string;
+  panelUrl?: string;
+  /** The value of each query or expression (by its ref ID) when the alert was evaluated. */
+  values?: Record<string, number | null>;
 }
 
 /** One Alertmanager notification for one group, as the domain sees it. */
@@ -87,6 +105,8 @@ export interface GroupNotification {
   commonLabels: Labels;
   commonAnnotations: Labels;
   externalUrl: string;
+  /** Who sent it; Alertmanager when not said. */
+  source?: AlertSource;
   truncatedAlerts: number;
   alerts: IncomingAlert[];
 }

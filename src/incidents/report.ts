@@ -86,6 +86,9 @@ const STEP: Record<TimelineKind, string> = {
   note: 'Note',
   checklist: 'Checklist',
   review: 'Review',
+  silenced: 'Silence',
+  silence_expired: 'Silence',
+  silence_ending: 'Silence',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;

@@ -155,6 +155,14 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
     case 'review':
       // Each field as a sentence of its own, so that its own punctuation ("cache).") does not run into the next label.
       return `Post-incident review saved. Root cause: ${sentence(e.rootCause)} Impact: ${sentence(e.impact)} Prevention: ${sentence(e.prevention)}`.trimEnd();
+    case 'silenced':
+      return `Silenced ${e.scope === 'group' ? 'the whole group' : 'one alert'} in Alertmanager (${e.matchers}) ${
+        e.untilResolved ? 'until the incident resolves' : `until ${time(e.endsAt)}`
+      }${e.untilResolved ? '' : e.keepAfterResolve ? ', kept after the incident resolves' : ', expired when the incident resolves'}; silence ${e.silenceId}`;
+    case 'silence_expired':
+      return `Silence ${e.silenceId} expired ${e.reason === 'by_hand' ? 'by hand' : 'because the incident resolved'}`;
+    case 'silence_ending':
+      return `Silence ${e.silenceId} (${e.matchers}) ends at ${time(e.endsAt)} while the incident is still open`;
   }
   return '';
 }
@@ -167,6 +175,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  silence_ending: 'Silence ending soon',
   review: 'Post-incident review saved',
 };
 

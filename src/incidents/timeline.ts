@@ -105,6 +105,24 @@ export type TimelineEntry = {
   | { kind: 'checklist'; step: string; state: ChecklistState; note?: string }
   /** The post-incident fields as saved (the whole set each time: the latest entry is what stands). */
   | { kind: 'review'; rootCause: string; impact: string; prevention: string }
+  /**
+   * A silence made in Alertmanager from the incident: the whole group (its group labels) or one
+   * alert (its labels), until `endsAt`; `untilResolved` ends it when the incident resolves, and
+   * `keepAfterResolve` keeps a timed one past the resolution (chosen on purpose).
+   */
+  | {
+      kind: 'silenced';
+      silenceId: string;
+      scope: 'group' | 'alert';
+      matchers: string;
+      endsAt: number;
+      untilResolved: boolean;
+      keepAfterResolve: boolean;
+    }
+  /** A silence expired: by a person ("Expire now"), or by the service when the incident resolved. */
+  | { kind: 'silence_expired'; silenceId: string; reason: 'by_hand' | 'incident_resolved' }
+  /** A silence made here ends soon while the incident is still open: the channel is told once. */
+  | { kind: 'silence_ending'; silenceId: string; endsAt: number; matchers: string }
 );
 
 /** What an entry records; each kind has its own fields. */
@@ -116,7 +134,7 @@ export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }
 /** What happened to an incident that a page tells people about. */
 export type PageEvent = Extract<
   TimelineKind,
-  'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved' | 'review'
+  'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved' | 'review' | 'silence_ending'
 >;
 
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */

@@ -3,7 +3,7 @@ import type { IncidentChange } from '../incidents/model.js';
 import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
 import { SEVERITIES } from '../classify/severity.js';
 import { drillOf } from '../incidents/drill.js';
-import type { IncidentCounts } from '../store/store.js';
+import type { HeartbeatRecord, IncidentCounts } from '../store/store.js';
 import type { ChannelName, PhoneOutcome } from '../incidents/timeline.js';
 
 /** Every metric the service exports, on its own registry (so tests and apps never share state). */
@@ -50,10 +50,12 @@ export interface MetricsSources {
   queueDepth: () => Promise<Partial<Record<ChannelName, number>>>;
   /** Pages whose last attempt failed, by channel; a channel left out has none. */
   retrying?: () => Promise<Partial<Record<ChannelName, number>>>;
+  /** The heartbeats and their deadlines (the Watchdog of each Alertmanager, the monitors), from the store. */
+  heartbeats?: () => Promise<HeartbeatRecord[]>;
 }
 
 /** Builds the metrics. */
-export function createMetrics({ channels, readCounts, queueDepth, retrying = async () => ({}) }: MetricsSources): Metrics {
+export function createMetrics({ channels, readCounts, queueDepth, retrying = async () => ({}), heartbeats }: MetricsSources): Metrics {
   const counts = shared(readCounts);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -118,6 +120,29 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     async collect() {
       const c = await counts();
       for (const s of SEVERITIES) this.set({ severity: s }, c.breachedOpen[s]);
+    },
+  });
+
+  // The same for every replica (read from the store): aggregate with max, never sum.
+  const beats = heartbeats ? shared(heartbeats) : undefined;
+  new Gauge({
+    name: 'triage_heartbeat_last_seen_timestamp_seconds',
+    help: 'When each heartbeat (an Alertmanager Watchdog, a monitor) last came, Unix time; absent until the first',
+    labelNames: ['kind', 'source'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const h of (await beats?.()) ?? []) if (h.lastBeatAt !== null) this.set({ kind: h.kind, source: h.name }, h.lastBeatAt / 1000);
+    },
+  });
+  new Gauge({
+    name: 'triage_heartbeat_deadline_timestamp_seconds',
+    help: 'When each heartbeat is due by, Unix time; past it, a pipeline-silent incident opens',
+    labelNames: ['kind', 'source'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const h of (await beats?.()) ?? []) this.set({ kind: h.kind, source: h.name }, h.deadline / 1000);
     },
   });
 

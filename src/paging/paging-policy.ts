@@ -189,6 +189,7 @@ export function withPages(
   const resolved = entryOf(change.timeline, 'resolved');
   const acknowledged = entryOf(change.timeline, 'acknowledged');
   const breached = entryOf(change.timeline, 'sla_breached');
+  const silenceEnding = entryOf(change.timeline, 'silence_ending');
   const review = entryOf(change.timeline, 'review');
 
   const timeline = [...change.timeline];
@@ -229,6 +230,8 @@ export function withPages(
     // A missed deadline always takes the next escalation step, now.
     incident.nextEscalationAt = now;
   }
+  // Told to the incident's channels as an update, mentioning nobody.
+  if (silenceEnding && incident.status !== 'resolved') out.push(...pages(now, 'silence_ending', incident, route, [], silenceEnding, false));
   // A saved review interests systems (a status page, a ticket), not people: only the rooms whose channel takes it.
   if (review && facts.takesReviews)
     out.push(

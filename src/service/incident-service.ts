@@ -6,6 +6,7 @@ import {
   addNote,
   applyNotification,
   markStep,
+  noteSilence,
   resolve,
   saveReview,
   sweepBreach,
@@ -16,7 +17,7 @@ import { teamFor, type PagingConfig } from '../paging/paging-config.js';
 import { escalate, phoneOutcome, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
 import type { Contact } from '../paging/paging-config.js';
 import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
-import type { ChecklistState, EntryOf, Responder } from '../incidents/timeline.js';
+import { SYSTEM, type ChecklistState, type EntryOf, type Responder } from '../incidents/timeline.js';
 import { latestReview, type Review } from '../incidents/checklist.js';
 
 /** The parts of the config a decision reads. */
@@ -82,6 +83,12 @@ export class IncidentService {
   note(id: number, who: Responder, text: string): Promise<ActionResult> {
     const responder = this.identify(who);
     return this.act(id, (incident, now) => addNote(incident, responder, text, now));
+  }
+
+  /** Records a silence made, expired or ending soon on the incident's timeline (and, for one ending, tells its channels). */
+  recordSilence(id: number, who: Responder | typeof SYSTEM, entry: Parameters<typeof noteSilence>[2]): Promise<ActionResult> {
+    const actor = who === SYSTEM ? SYSTEM : this.identify(who);
+    return this.act(id, (incident, now) => noteSilence(incident, actor, entry, now));
   }
 
   /** Ticks, unticks or marks a problem on a checklist step. */

@@ -22,6 +22,8 @@ export class SlaScheduler {
     private readonly log: SchedulerLogger,
     /** Housekeeping each pass also does (the app deletes expired web sessions): never inside a request. */
     private readonly chores?: () => Promise<unknown>,
+    /** Passes run after the incidents' own, in order: the heartbeats' deadlines, the silences made here. */
+    private readonly also: readonly { sweep(): Promise<unknown> }[] = [],
   ) {
     this.loop = new TimedLoop(
       () => this.tick(),
@@ -54,6 +56,7 @@ export class SlaScheduler {
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
     if (this.chores) await this.chores().catch((err: unknown) => this.log.warn({ err }, 'housekeeping failed; will retry'));
+    for (const pass of this.also) await pass.sweep();
     return breached;
   }
 }

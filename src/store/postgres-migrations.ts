@@ -260,4 +260,37 @@ export const PG_MIGRATIONS: readonly string[] = [
     version  BIGINT NOT NULL
   );
   `,
+  `
+  -- Issue 22: who sent the notification that opened an incident (Alertmanager, Grafana, other), and
+  -- the links and values a sender gives with an alert (Grafana's silence, dashboard and panel URLs).
+  ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'alertmanager' CHECK (source IN ('alertmanager', 'grafana', 'other'));
+  ALTER TABLE alerts ADD COLUMN links JSON NOT NULL DEFAULT '{}';
+  `,
+  `
+  -- Issue 22: heartbeats (an Alertmanager's Watchdog, a cron job's POST) and their deadlines, shared
+  -- by every replica; the scheduler opens a pipeline-silent incident for a deadline that passed.
+  CREATE TABLE heartbeats (
+    kind         TEXT    NOT NULL CHECK (kind IN ('watchdog', 'monitor')),
+    name         TEXT    NOT NULL,
+    last_beat_at BIGINT ,
+    deadline     BIGINT  NOT NULL,
+    PRIMARY KEY (kind, name)
+  );
+  `,
+  `
+  -- Issue 22: silences made in Alertmanager from an incident page, so that the service can expire
+  -- them when the incident resolves and tell the channel once before one ends.
+  CREATE TABLE silences (
+    silence_id         TEXT    PRIMARY KEY,
+    incident_id        BIGINT  NOT NULL REFERENCES incidents (id),
+    created_by         TEXT    NOT NULL,
+    ends_at            BIGINT  NOT NULL,
+    until_resolved     BOOLEAN NOT NULL,
+    keep_after_resolve BOOLEAN NOT NULL,
+    notified_at        BIGINT ,
+    expired_at         BIGINT 
+  );
+  CREATE INDEX silences_incident ON silences (incident_id);
+  CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
+  `,
 ];

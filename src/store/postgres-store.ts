@@ -45,12 +45,18 @@ import {
   type IncidentRow,
   type OutboxRow,
   type TimelineRow,
+  type HeartbeatRow,
+  toHeartbeat,
+  type SilenceRow,
+  toSilence,
+  silenceValues,
   type StepRow,
   type AlertNameRow,
   timelinePageOf,
   toSteps,
 } from './rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
   StoreUnavailableError,
   type AlertWindow,
@@ -67,6 +73,8 @@ import {
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
+  type HeartbeatRecord,
+  type SilenceRecord,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -754,6 +762,46 @@ export class PostgresStore implements IncidentStore {
     });
   }
 
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
+    // The row is locked while it is read and moved, so two replicas taking beats at once each see the deadline the other left.
+    return this.tx(async (c) => {
+      const [before] = (await c.query<HeartbeatRow>(`${SQL.heartbeat} FOR UPDATE`, [kind, name])).rows;
+      await c.query(SQL.beat, [kind, name, at, at + timeoutMs]);
+      return before ? Number(before.deadline) : undefined;
+    });
+  }
+
+  async expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void> {
+    for (const e of expected) await this.statement(SQL.expectHeartbeat, [e.kind, e.name, e.deadline]);
+  }
+
+  async addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void> {
+    await this.statement(SQL.addSilence, silenceValues(POSTGRES, s));
+  }
+
+  async silencesOf(incidentId: number): Promise<SilenceRecord[]> {
+    return (await this.query<SilenceRow>(SQL.silencesOf, [incidentId])).map((r) => toSilence(POSTGRES, r));
+  }
+
+  async silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]> {
+    return (await this.query<SilenceRow & { incident_status: string }>(SQL.silencesDue, [noticeBy])).map((r) => ({
+      ...toSilence(POSTGRES, r),
+      incidentResolved: r.incident_status === 'resolved',
+    }));
+  }
+
+  async claimSilenceNotice(id: string, at: number): Promise<boolean> {
+    return (await this.statement(SQL.claimSilenceNotice, [at, id])).length > 0;
+  }
+
+  async markSilenceExpired(id: string, at: number): Promise<boolean> {
+    return (await this.statement(SQL.markSilenceExpired, [at, id])).length > 0;
+  }
+
+  async listHeartbeats(): Promise<HeartbeatRecord[]> {
+    return (await this.query<HeartbeatRow>(SQL.heartbeats)).map(toHeartbeat);
+  }
+
   /** Answers only when the store can also write: a hot standby (after a failover) is as good as no database. */
   async createSession(session: SessionRecord): Promise<void> {
     await this.statement(PEOPLE.createSession, sessionValues(session));
@@ -845,6 +893,7 @@ export class PostgresStore implements IncidentStore {
           generator_url: a.generatorUrl,
           severity: a.severity,
           rule: a.rule,
+          links: a.links ?? {},
         })),
       ),
       timelineJson(change.timeline),
@@ -972,7 +1021,7 @@ function writeStatement(incident: string): string {
            ${ALERT_INSERT}
            SELECT incident.id, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
            FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-             generator_url text, severity text, rule text)
+             generator_url text, severity text, rule text, links json)
            ${ALERT_UPSERT}
            RETURNING 1
          ), timeline_written AS (

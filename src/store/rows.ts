@@ -7,13 +7,13 @@
  */
 import { toLabels } from '../classify/labels.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
-import type { Alert, Incident, IncidentState } from '../incidents/model.js';
+import type { Alert, AlertLinks, Incident, IncidentState } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
 import type { OutboxEntry } from '../outbox/page.js';
 import type { ChecklistState, TimelineEntry } from '../incidents/timeline.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { IncidentCounts, IncidentFilter, NotificationOutcome, TimelinePage } from './store.js';
+import type { HeartbeatRecord, IncidentCounts, IncidentFilter, NotificationOutcome, SilenceRecord, TimelinePage } from './store.js';
 
 /** How one engine's driver hands over what SQLite and PostgreSQL store differently. */
 export interface Engine {
@@ -74,6 +74,7 @@ export const INCIDENT_COLUMNS = [
   ['reminders', 'reminders'],
   ['next_escalation_at', 'nextEscalationAt'],
   ['team', 'team', ONCE],
+  ['source', 'source', ONCE],
 ] as const satisfies readonly IncidentColumn[];
 
 type ListedColumn = (typeof INCIDENT_COLUMNS)[number];
@@ -141,6 +142,8 @@ export interface AlertRow {
   generator_url: string;
   severity: Severity;
   rule: string;
+  /** AlertLinks, {} when there are none. */
+  links: JsonColumn;
 }
 
 export interface TimelineRow {
@@ -263,18 +266,23 @@ export function rowMappers(e: Engine): RowMappers {
     reminders: r.reminders,
     nextEscalationAt: r.next_escalation_at,
     team: r.team,
+    source: r.source,
   });
-  const toAlert = (r: AlertRow): Alert => ({
-    fingerprint: r.fingerprint,
-    status: r.status,
-    labels: toLabels(e.json(r.labels)),
-    annotations: toLabels(e.json(r.annotations)),
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    generatorUrl: r.generator_url,
-    severity: r.severity,
-    rule: r.rule,
-  });
+  const toAlert = (r: AlertRow): Alert => {
+    const links = alertLinks(e.json(r.links));
+    return {
+      fingerprint: r.fingerprint,
+      status: r.status,
+      labels: toLabels(e.json(r.labels)),
+      annotations: toLabels(e.json(r.annotations)),
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      generatorUrl: r.generator_url,
+      ...(links ? { links } : {}),
+      severity: r.severity,
+      rule: r.rule,
+    };
+  };
   return {
     toIncident,
     toAlert,
@@ -303,6 +311,16 @@ export function rowMappers(e: Engine): RowMappers {
     toState: (r, alerts) => ({ incident: toIncident(r), alerts: new Map(alerts.map((a) => [a.fingerprint, toAlert(a)])) }),
     unchanged: (concerned) => ({ change: null, incident: concerned ? (toIncident(concerned) as Incident & { id: number }) : null }),
   };
+}
+
+/** An alert's links column as read; undefined for none ({}, or a row from before the column). */
+function alertLinks(value: unknown): AlertLinks | undefined {
+  return value && typeof value === 'object' && Object.keys(value).length > 0 ? value : undefined;
+}
+
+/** An alert's links as written: {} for none. */
+export function linksJson(a: Alert): string {
+  return wellFormedJson(a.links ?? {});
 }
 
 /** A count by channel, a row of SharedSql's queueDepth and retrying. */
@@ -347,6 +365,7 @@ export const ALERT_COLUMNS = [
   'generator_url',
   'severity',
   'rule',
+  'links',
 ] as const;
 /** The head of both engines' insert of alerts (VALUES in SQLite, a SELECT in PostgreSQL follows), ALERT_UPSERT its tail. */
 export const ALERT_INSERT = `INSERT INTO alerts (incident_id, ${ALERT_COLUMNS.join(', ')})`;
@@ -384,6 +403,23 @@ export interface SharedSql {
   saveSlackMessage: string;
   /** next_free of Slack target $1. */
   paceOf: string;
+  /** HeartbeatRow of heartbeat kind $1, name $2. */
+  heartbeat: string;
+  /** Records a beat of kind $1, name $2 at $3 with the deadline $4. */
+  beat: string;
+  /** Adds heartbeat kind $1, name $2 with the deadline $3 unless it is known. */
+  expectHeartbeat: string;
+  /** Every HeartbeatRow. */
+  heartbeats: string;
+  addSilence: string;
+  /** SilenceRow of incident $1. */
+  silencesOf: string;
+  /** SilenceRow plus incident_status of the silences not expired whose incident resolved, or ending by $1 untold. */
+  silencesDue: string;
+  /** Sets notified_at = $1 of silence $2 if unset, RETURNING silence_id (the time first: SQLite's ? are in order). */
+  claimSilenceNotice: string;
+  /** Sets expired_at = $1 of silence $2 if unset, RETURNING silence_id. */
+  markSilenceExpired: string;
   /** The version of incident $1. */
   version: string;
   /** Moves the version of incident $1 on (a change written without an update of the incident: a page's outcome). */
@@ -402,6 +438,51 @@ export interface SharedSql {
   alertTotals: string;
 }
 
+/** A row of the silences table. */
+export interface SilenceRow {
+  silence_id: string;
+  incident_id: number;
+  created_by: string;
+  ends_at: number;
+  until_resolved: BoolColumn;
+  keep_after_resolve: BoolColumn;
+  notified_at: number | null;
+  expired_at: number | null;
+}
+
+export function toSilence(e: Engine, r: SilenceRow): SilenceRecord {
+  return {
+    silenceId: r.silence_id,
+    incidentId: Number(r.incident_id),
+    createdBy: r.created_by,
+    endsAt: Number(r.ends_at),
+    untilResolved: e.bool(r.until_resolved),
+    keepAfterResolve: e.bool(r.keep_after_resolve),
+    notifiedAt: r.notified_at === null ? null : Number(r.notified_at),
+    expiredAt: r.expired_at === null ? null : Number(r.expired_at),
+  };
+}
+
+/** addSilence's values. */
+export function silenceValues(e: Engine, s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): unknown[] {
+  return [s.silenceId, s.incidentId, s.createdBy, s.endsAt, e.boolParam(s.untilResolved), e.boolParam(s.keepAfterResolve)];
+}
+
+/** A row of the heartbeats table. */
+export interface HeartbeatRow {
+  kind: HeartbeatRecord['kind'];
+  name: string;
+  last_beat_at: number | null;
+  deadline: number;
+}
+
+export const toHeartbeat = (r: HeartbeatRow): HeartbeatRecord => ({
+  kind: r.kind,
+  name: r.name,
+  lastBeatAt: r.last_beat_at === null ? null : Number(r.last_beat_at),
+  deadline: Number(r.deadline),
+});
+
 export function sharedSql(e: Engine): SharedSql {
   const p = e.param;
   return {
@@ -412,6 +493,21 @@ export function sharedSql(e: Engine): SharedSql {
     slackMessage: `SELECT channel_id, ts FROM slack_messages WHERE incident_id = ${p(1)} AND target = ${p(2)}`,
     saveSlackMessage: `INSERT INTO slack_messages (incident_id, target, channel_id, ts) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}) ON CONFLICT DO NOTHING`,
     paceOf: `SELECT next_free FROM slack_pace WHERE target = ${p(1)}`,
+    heartbeat: `SELECT * FROM heartbeats WHERE kind = ${p(1)} AND name = ${p(2)}`,
+    beat: `INSERT INTO heartbeats (kind, name, last_beat_at, deadline) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+       ON CONFLICT (kind, name) DO UPDATE SET last_beat_at = excluded.last_beat_at, deadline = excluded.deadline`,
+    expectHeartbeat: `INSERT INTO heartbeats (kind, name, last_beat_at, deadline) VALUES (${p(1)}, ${p(2)}, NULL, ${p(3)}) ON CONFLICT DO NOTHING`,
+    heartbeats: `SELECT * FROM heartbeats ORDER BY kind, name`,
+    addSilence: `INSERT INTO silences (silence_id, incident_id, created_by, ends_at, until_resolved, keep_after_resolve)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) ON CONFLICT DO NOTHING`,
+    silencesOf: `SELECT * FROM silences WHERE incident_id = ${p(1)} ORDER BY ends_at, silence_id`,
+    silencesDue: `SELECT s.*, i.status AS incident_status FROM silences s JOIN incidents i ON i.id = s.incident_id
+       WHERE s.expired_at IS NULL
+         AND ((i.status = 'resolved' AND (s.until_resolved OR NOT s.keep_after_resolve))
+           OR (i.status <> 'resolved' AND s.notified_at IS NULL AND NOT s.until_resolved AND s.ends_at <= ${p(1)}))
+       ORDER BY s.ends_at, s.silence_id`,
+    claimSilenceNotice: `UPDATE silences SET notified_at = ${p(1)} WHERE silence_id = ${p(2)} AND notified_at IS NULL RETURNING silence_id`,
+    markSilenceExpired: `UPDATE silences SET expired_at = ${p(1)} WHERE silence_id = ${p(2)} AND expired_at IS NULL RETURNING silence_id`,
     version: `SELECT version FROM incidents WHERE id = ${p(1)}`,
     bumpVersion: `UPDATE incidents SET version = version + 1 WHERE id = ${p(1)}`,
     steps: `SELECT step, state, actor, at, note FROM checklist_steps WHERE incident_id = ${p(1)}`,

@@ -20,6 +20,7 @@ import {
   claimOrder,
   incidentList,
   incidentWrites,
+  linksJson,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -32,6 +33,11 @@ import {
   type IncidentRow,
   type OutboxRow,
   type TimelineRow,
+  type HeartbeatRow,
+  toHeartbeat,
+  type SilenceRow,
+  toSilence,
+  silenceValues,
   type StepRow,
   type AlertNameRow,
   stepValues,
@@ -39,6 +45,7 @@ import {
   toSteps,
 } from './rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
@@ -68,6 +75,8 @@ import {
   type PaceDecider,
   type NotificationOutcome,
   type AlertWindow,
+  type HeartbeatRecord,
+  type SilenceRecord,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -294,6 +303,15 @@ export class SqliteStore implements IncidentStore {
       ),
       counts: db.prepare<[number], CountsRow>(SQL.counts),
       probe: db.prepare(`INSERT INTO probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1`),
+      heartbeat: db.prepare<[string, string], HeartbeatRow>(SQL.heartbeat),
+      beat: db.prepare<[string, string, number, number]>(SQL.beat),
+      expectHeartbeat: db.prepare<[string, string, number]>(SQL.expectHeartbeat),
+      heartbeats: db.prepare<[], HeartbeatRow>(SQL.heartbeats),
+      addSilence: db.prepare<unknown[]>(SQL.addSilence),
+      silencesOf: db.prepare<[number], SilenceRow>(SQL.silencesOf),
+      silencesDue: db.prepare<[number], SilenceRow & { incident_status: string }>(SQL.silencesDue),
+      claimSilenceNotice: db.prepare<[number, string], { silence_id: string }>(SQL.claimSilenceNotice),
+      markSilenceExpired: db.prepare<[number, string], { silence_id: string }>(SQL.markSilenceExpired),
       // Changes when another connection (another process on this file) commits; not for this one's own commits.
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
       version: db.prepare<[number], number>(SQL.version).pluck(),
@@ -657,6 +675,48 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
+    return this.run(() => {
+      const before = this.stmt.heartbeat.get(kind, name);
+      this.stmt.beat.run(kind, name, at, at + timeoutMs);
+      return before?.deadline;
+    });
+  }
+
+  expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void> {
+    return this.run(() => {
+      for (const e of expected) this.stmt.expectHeartbeat.run(e.kind, e.name, e.deadline);
+    });
+  }
+
+  addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void> {
+    return this.run(() => {
+      this.stmt.addSilence.run(silenceValues(SQLITE, s));
+    });
+  }
+
+  silencesOf(incidentId: number): Promise<SilenceRecord[]> {
+    return this.read(() => this.stmt.silencesOf.all(incidentId).map((r) => toSilence(SQLITE, r)));
+  }
+
+  silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]> {
+    return this.read(() =>
+      this.stmt.silencesDue.all(noticeBy).map((r) => ({ ...toSilence(SQLITE, r), incidentResolved: r.incident_status === 'resolved' })),
+    );
+  }
+
+  claimSilenceNotice(id: string, at: number): Promise<boolean> {
+    return this.run(() => this.stmt.claimSilenceNotice.get(at, id) !== undefined);
+  }
+
+  markSilenceExpired(id: string, at: number): Promise<boolean> {
+    return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
+  }
+
+  listHeartbeats(): Promise<HeartbeatRecord[]> {
+    return this.read(() => this.stmt.heartbeats.all().map(toHeartbeat));
+  }
+
   createSession(session: SessionRecord): Promise<void> {
     return this.run(() => {
       this.people.createSession.run(sessionValues(session));
@@ -814,6 +874,7 @@ export class SqliteStore implements IncidentStore {
         a.generatorUrl,
         a.severity,
         a.rule,
+        linksJson(a),
       );
     }
     this.insertRows(ALERT_ROWS, alerts);

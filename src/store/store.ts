@@ -104,6 +104,7 @@ export type NotificationDecider = (
 ) => IncidentChange | null;
 
 export type { Lease } from '../outbox/page.js';
+import type { HeartbeatKind } from '../incidents/heartbeat.js';
 export type { PaceDecider } from '../outbox/ports.js';
 
 /** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
@@ -332,6 +333,54 @@ export interface PeopleStore {
   touchApiToken(id: number, at: number): Promise<void>;
 }
 
+/** A heartbeat the service expects: an Alertmanager's Watchdog or a monitor's POST, with its next deadline. */
+export interface HeartbeatRecord {
+  kind: HeartbeatKind;
+  name: string;
+  /** The last beat; null while none has come (the deadline then counts from when it was first expected). */
+  lastBeatAt: number | null;
+  deadline: number;
+}
+
+/** The deadlines of heartbeats, shared by every replica so that a missed one is noticed once. */
+export interface HeartbeatStore {
+  /** Records a beat at `at`: the deadline becomes at + timeoutMs. Returns the deadline it had before (undefined if it was unknown). */
+  beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined>;
+  /** Adds heartbeats not known yet with their first deadline; known ones keep theirs. */
+  expectHeartbeats(expected: readonly { kind: HeartbeatKind; name: string; deadline: number }[]): Promise<void>;
+  listHeartbeats(): Promise<HeartbeatRecord[]>;
+}
+
+/** A silence made in Alertmanager from an incident page, as this service remembers it. */
+export interface SilenceRecord {
+  silenceId: string;
+  incidentId: number;
+  createdBy: string;
+  endsAt: number;
+  untilResolved: boolean;
+  keepAfterResolve: boolean;
+  /** When its incident's channel was told it ends soon; null until then. */
+  notifiedAt: number | null;
+  /** When the service or a person expired it; null while it may still be active. */
+  expiredAt: number | null;
+}
+
+/** The silences made here: what is expired when the incident resolves, and told about before it ends. */
+export interface SilenceStore {
+  addSilence(s: Omit<SilenceRecord, 'notifiedAt' | 'expiredAt'>): Promise<void>;
+  silencesOf(incidentId: number): Promise<SilenceRecord[]>;
+  /**
+   * The silences not yet expired that need the service now, with their incident's status: those of
+   * a resolved incident that are to go with it (until resolved, or not kept on purpose), and timed
+   * ones of an unresolved incident ending by `noticeBy` and not yet told about.
+   */
+  silencesDue(noticeBy: number): Promise<(SilenceRecord & { incidentResolved: boolean })[]>;
+  /** Claims the notice of silence `id`: true for the one caller that sets notifiedAt. */
+  claimSilenceNotice(id: string, at: number): Promise<boolean>;
+  /** Records silence `id` as expired: true for the one caller that sets expiredAt. */
+  markSilenceExpired(id: string, at: number): Promise<boolean>;
+}
+
 /**
  * Durable storage of incidents, their alerts and their append-only timeline, the outbox, the
  * channels' state and the overrides: one object per engine, since a change and the pages it asks
@@ -340,7 +389,8 @@ export interface PeopleStore {
  * Every method that writes commits before its promise resolves, and throws StoreUnavailableError
  * for a failure that a retry may cure.
  */
-export interface IncidentStore extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore, ContactStore {
+export interface IncidentStore
+  extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore, ContactStore, HeartbeatStore, SilenceStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -66,6 +66,16 @@ li.alert{background:#fff;padding:.5rem .75rem;margin:.5rem 0;border-radius:4px}
 ol.timeline li,ul.paging li,ul.notes li{margin:.3rem 0}
 code{font-size:.85rem}
 .pages{margin:1rem 0;display:flex;gap:1rem}
+ul.silences{list-style:none;padding:0}
+li.silence{background:#fff;padding:.5rem .75rem;margin:.5rem 0;border-radius:4px;overflow-wrap:anywhere}
+li.silence form{margin-top:.4rem}
+.silence-form fieldset{border:1px solid #d0d7de;border-radius:4px;padding:.5rem .75rem;margin:0}
+.silence-form .choice{display:flex;align-items:flex-start;gap:.5rem;margin:.35rem 0;overflow-wrap:anywhere}
+.silence-form .choice input{width:1.3rem;height:1.3rem;flex:0 0 auto;margin-top:.1rem}
+.silence-form select{width:100%}
+.silence-buttons button{margin:.2rem .2rem .2rem 0}
+.problem{background:#fff4e0;padding:.5rem .75rem;border-radius:4px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 ul.rows{list-style:none;padding:0}
 ul.rows li.row{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px}
 .notice{background:#eef4ff;border:1px solid #0b57d0;border-radius:4px;padding:.25rem .75rem;margin:.5rem 0}

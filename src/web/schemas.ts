@@ -88,3 +88,18 @@ export const ReviewBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** "Silence 1 h / 4 h / 24 h / until resolved", the whole group or one alert (its fingerprint). */
+export const SilenceBody = Type.Object(
+  {
+    length: OneOf(['1h', '4h', '24h', 'resolved']),
+    scope: OneOf(['group', 'alert']),
+    fingerprint: Type.Optional(Type.String({ maxLength: 200 })),
+    keep: Type.Optional(OneOf(['on'])),
+    _csrf: Csrf,
+  },
+  { additionalProperties: false },
+);
+
+/** A silence of the incident's, for "Expire now". */
+export const SilenceParams = Type.Object({ id: Type.Integer({ minimum: 1 }), silenceId: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }) });

@@ -4,6 +4,7 @@ import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
+import type { SilenceService } from '../service/silence-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -15,6 +16,8 @@ export interface WebRoutesOptions {
   /** The rotations' schedules and changes (the /oncall pages). */
   oncall: OncallService;
   store: IncidentStore;
+  /** Silences in Alertmanager from the page. */
+  silences?: SilenceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
   settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import errorPages from './plugins/error-pages.js';
 import incidentActions from './plugins/incident-actions.js';
 import incidentPages from './plugins/incident-pages.js';
+import incidentSilences from './plugins/incident-silences.js';
 import liveUpdates from './plugins/live-updates.js';
 import me from './plugins/me.js';
 import oidcSignIn from './plugins/oidc.js';
@@ -29,6 +30,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(oidcSignIn, opts);
   await app.register(incidentPages, opts);
   await app.register(incidentActions, opts);
+  await app.register(incidentSilences, opts);
   await app.register(liveUpdates, opts);
   await app.register(me, opts);
   await app.register(oncallPages, opts);

@@ -70,6 +70,7 @@ function floorChange(n: GroupNotification): IncidentChange {
       groupKey: n.groupKey,
       groupLabels: n.groupLabels,
       externalUrl: n.externalUrl,
+      source: 'alertmanager',
       title: n.commonLabels['alertname'] ?? n.groupKey,
       severity: 'medium',
       rule: 'floor',
@@ -121,8 +122,9 @@ if (mode === 'bare' || mode === 'floor') {
     if (announce && (req.body as WebhookPayload).commonLabels?.['alertname'] === announce)
       process.stdout.write(`${JSON.stringify({ seen: announce })}\n`);
     if (mode === 'bare' || !store) return { status: 'ok' };
-    const { change, incident } = await store.applyNotification(normalize(req.body as WebhookPayload), (active, _last, n) =>
-      active ? null : floorChange(n),
+    const { change, incident } = await store.applyNotification(
+      normalize(req.body as WebhookPayload, { at: Date.now() }),
+      (active, _last, n) => (active ? null : floorChange(n)),
     );
     return { status: 'ok', changed: change !== null, incident: incident ? { id: incident.id } : null };
   });

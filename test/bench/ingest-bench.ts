@@ -45,7 +45,7 @@ let next = Math.floor(Math.random() * 1e9);
 async function one(): Promise<void> {
   const body = benchBody(alerts, next++);
   if (!inject) {
-    await app.triage.service.ingest(normalize(JSON.parse(body)));
+    await app.triage.service.ingest(normalize(JSON.parse(body), { at: Date.now() }));
     return;
   }
   const res = await app.inject({

@@ -157,15 +157,16 @@ t.test('400 with a clear message for payloads that fail the schema', async (t) =
   const { app } = await makeApp(t);
   const good = payload(uniqueGroup(), [alert('ServiceDown')]);
   const cases: [unknown, RegExp][] = [
-    [{ ...good, alerts: undefined }, /must have required property 'alerts'/],
-    [{ ...good, version: '3' }, /version must be equal to constant/],
-    [{ ...good, groupKey: 42 }, /groupKey must be string/],
+    [{ ...good, alerts: undefined }, /has no "alerts" array/],
+    [{ ...good, groupKey: 4.5 }, /groupKey must be string/],
+    [{ ...good, groupKey: '' }, /groupKey must NOT have fewer than 1 characters/],
     [{ ...good, alerts: [{ ...good.alerts[0], labels: { a: 1 } }] }, /alerts\/0\/labels\/a must be string/],
     [{ ...good, alerts: [{ ...good.alerts[0], status: 'pending' }] }, /alerts\/0\/status must be equal to one of the allowed values/],
-    [{ ...good, alerts: [{ ...good.alerts[0], fingerprint: undefined }] }, /fingerprint/],
+    [{ ...good, alerts: [{ ...good.alerts[0], fingerprint: 7 }] }, /fingerprint must be string/],
+    [{ ...good, alerts: [{ ...good.alerts[0], labels: undefined }] }, /alerts\[0\]\) has no labels/],
     [{ ...good, alerts: [{ ...good.alerts[0], startsAt: 'yesterday' }] }, /alerts\/0\/startsAt is not an RFC 3339 time/],
-    [{ ...good, alerts: 'many' }, /alerts must be array/],
-    [[good], /body must be object/],
+    [{ ...good, alerts: 'many' }, /has no "alerts" array/],
+    [[good], /The body is not a JSON object/],
   ];
   for (const [body, message] of cases) {
     const res = await postWebhook(app, body);
@@ -304,7 +305,8 @@ t.test('hostile and malformed input never yields a 500 and never pollutes protot
     t.ok(r.statusCode < 500, `no 5xx for ${JSON.stringify(body)?.slice(0, 80)}: ${r.statusCode} ${r.body.slice(0, 200)}`);
     if (r.statusCode >= 400) t.type(r.json().message, 'string', 'a message says why');
   }
-  t.same(codes, [400, 400, 400, 400, 400, 400, 400, 200, 200, 200, 200, 200, 400, 400, 400, 400, 400, 400, 200, 400, 400, 200]);
+  // An empty endsAt (17) is "not said", as senders other than Alertmanager write it.
+  t.same(codes, [400, 400, 400, 400, 400, 400, 400, 200, 200, 200, 200, 200, 400, 400, 400, 400, 400, 200, 200, 400, 400, 200]);
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
   const dup = (await api(app, 'GET', '/api/incidents?limit=1000')).body.incidents.find((i: { title: string }) => i.title.startsWith('Dup'));
   t.notOk(dup, 'a payload whose only alert (listed twice) ends resolved opens nothing');

@@ -118,6 +118,8 @@ t.test(
     await api(app, 'POST', '/api/incidents/2/ack', { by: 'bob' });
     await api(app, 'POST', '/api/incidents/3/resolve', { by: 'carol' });
     await app.inject({ method: 'POST', url: '/webhook/alertmanager', payload: {} });
+    // A Watchdog: the last-beat panel's series.
+    await postWebhook(app, { ...payload('{}:{alertname="Watchdog"}', [alert('Watchdog')]), externalURL: 'http://am-1:9093' });
     await settle();
 
     const expand = (expr: string, job = 'alert-triage') => expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', job);

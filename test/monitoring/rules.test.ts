@@ -60,7 +60,7 @@ t.test('promtool: rules and config load, and the rule unit tests pass', { skip: 
   t.equal(check.code, 0, check.output);
   const config = run('promtool', ['check', 'config', 'monitoring/prometheus.yml']);
   t.equal(config.code, 0, config.output);
-  t.match(config.output, /SUCCESS: 2 rule files found/);
+  t.match(config.output, /SUCCESS: 3 rule files found/);
   const tests = run('promtool', [
     'test',
     'rules',

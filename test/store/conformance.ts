@@ -23,6 +23,7 @@ const INCIDENT_FIELDS = [
   'groupKey',
   'groupLabels',
   'externalUrl',
+  'source',
   'title',
   'severity',
   'rule',
@@ -521,6 +522,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const opening = {
       title: 'first title',
       externalUrl: 'http://am/1',
+      source: 'grafana' as const,
       team: 'payments',
       respondBy: T0 + 5 * MIN,
       escalationStep: 1,
@@ -568,6 +570,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       groupKey: 'other',
       groupLabels: toLabels({ other: 'y' }),
       externalUrl: 'http://other',
+      source: 'other' as const,
       openedAt: T0 - MIN,
       team: 'other',
     };
@@ -587,6 +590,80 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const got = (await store.getIncident(c!.incident.id))!;
     t.equal(Object.getPrototypeOf(got.alerts[0]!.labels), null);
     t.equal(Object.getPrototypeOf(got.groupLabels), null);
+  });
+
+  t.test("an alert's links and values (Grafana's) are stored and read back; an alert without them has none", async (t) => {
+    const store = await makeStore(t);
+    const links = {
+      silenceUrl: 'https://grafana.example/alerting/silence/new?matcher=a%3Db',
+      dashboardUrl: 'https://grafana.example/d/x',
+      panelUrl: 'https://grafana.example/d/x?viewPanel=2',
+      values: { A: 2.5, B: null },
+    };
+    const n = group('links', [{ ...incoming('a', 'ServiceDown'), links }, incoming('b', 'ServiceDown')]);
+    const c = await apply(store, { ...n, source: 'grafana' }, decide(T0));
+    const got = (await store.getIncident(c!.incident.id))!;
+    t.equal(got.source, 'grafana');
+    const byFp = new Map(got.alerts.map((a) => [a.fingerprint, a]));
+    t.same(byFp.get('a')!.links, links);
+    t.notOk('links' in byFp.get('b')!, 'no links: no field');
+    // A later notification without links replaces them: the alert is as last sent.
+    await apply(store, group('links', [{ ...incoming('a', 'ServiceDown', 'firing', T0) }]), decide(T0 + MIN));
+    t.notOk('links' in (await store.getIncident(c!.incident.id))!.alerts.find((a) => a.fingerprint === 'a')!);
+  });
+
+  t.test('heartbeats: a beat moves the deadline and says the one before; expected ones keep theirs', async (t) => {
+    const store = await makeStore(t);
+    t.equal(await store.beat('watchdog', 'am', T0, 5 * MIN), undefined, 'unknown before its first beat');
+    t.equal(await store.beat('watchdog', 'am', T0 + MIN, 5 * MIN), T0 + 5 * MIN);
+    await store.expectHeartbeats([
+      { kind: 'watchdog', name: 'am', deadline: T0 + 99 * MIN },
+      { kind: 'monitor', name: 'am', deadline: T0 + 60 * MIN },
+    ]);
+    t.same(await store.listHeartbeats(), [
+      { kind: 'monitor', name: 'am', lastBeatAt: null, deadline: T0 + 60 * MIN },
+      { kind: 'watchdog', name: 'am', lastBeatAt: T0 + MIN, deadline: T0 + 6 * MIN },
+    ]);
+  });
+
+  t.test('silences made here: due when their incident resolves or they end soon; a notice and an expiry are claimed once', async (t) => {
+    const store = await makeStore(t);
+    const open = (await apply(store, group('s1', [incoming('a', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const other = (await apply(store, group('s2', [incoming('b', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const base = { createdBy: 'carol', untilResolved: false, keepAfterResolve: false };
+    await store.addSilence({ ...base, silenceId: 'soon', incidentId: open, endsAt: T0 + 10 * MIN });
+    await store.addSilence({ ...base, silenceId: 'later', incidentId: open, endsAt: T0 + 60 * MIN });
+    await store.addSilence({ ...base, silenceId: 'until', incidentId: open, endsAt: T0 + 999 * MIN, untilResolved: true });
+    await store.addSilence({ ...base, silenceId: 'kept', incidentId: other, endsAt: T0 + 60 * MIN, keepAfterResolve: true });
+    await store.addSilence({ ...base, silenceId: 'goes', incidentId: other, endsAt: T0 + 60 * MIN });
+    t.same(
+      (await store.silencesDue(T0 + 15 * MIN)).map((s) => s.silenceId),
+      ['soon'],
+    );
+    t.equal(await store.claimSilenceNotice('soon', T0), true);
+    t.equal(await store.claimSilenceNotice('soon', T0 + 1), false, 'told once');
+    t.same(await store.silencesDue(T0 + 15 * MIN), []);
+    await store.updateIncident(other, (i) => ({
+      incident: { ...i, status: 'resolved', resolvedAt: T0, resolvedBy: 'x' },
+      alerts: [],
+      timeline: [],
+    }));
+    t.same(
+      (await store.silencesDue(T0 + 15 * MIN)).map((s) => [s.silenceId, s.incidentResolved]),
+      [['goes', true]],
+      "the resolved incident's silence, not the one kept on purpose",
+    );
+    t.equal(await store.markSilenceExpired('goes', T0 + 2), true);
+    t.equal(await store.markSilenceExpired('goes', T0 + 3), false, 'expired once');
+    t.match(await store.silencesOf(open), [
+      { silenceId: 'soon', notifiedAt: T0, expiredAt: null, untilResolved: false },
+      { silenceId: 'later', notifiedAt: null },
+      { silenceId: 'until', untilResolved: true },
+    ]);
+    t.match(await store.silencesOf(other), [
+      { silenceId: 'goes', expiredAt: T0 + 2 },
+      { silenceId: 'kept', keepAfterResolve: true },
+    ]);
   });
 
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {

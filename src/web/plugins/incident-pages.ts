@@ -10,6 +10,7 @@ import { renderReport } from '../../incidents/report.js';
 import { readReportInput } from '../../service/report-reads.js';
 import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
+import { maySilence } from '../permissions.js';
 
 /**
  * What a person reads: / (to the list), /incidents (newest first, filters, pages), /incidents/:id,
@@ -33,11 +34,18 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
     const { incident } = read;
     const { paging, checklists } = opts.settings();
     const team = incident.team ? (paging.teams.find((t) => t.id === incident.team)?.name ?? incident.team) : undefined;
+    const may = maySilence(req);
+    const silences = opts.silences
+      ? await opts.silences.silencesFor(incident).then(
+          (list) => ({ list, maySilence: may }),
+          (err: unknown) => ({ error: (err as Error).message, maySilence: may }),
+        )
+      : undefined;
     return sendHtml(
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { ...read, checklist: checklistFor(checklists, incident), team, oncallHref: oncallHref(paging, incident.team) },
+        { ...read, checklist: checklistFor(checklists, incident), team, oncallHref: oncallHref(paging, incident.team), silences },
         String(incident.version),
       ),
     );

@@ -1,5 +1,5 @@
 import type { ChecklistSection, Review, StepStatus } from '../../incidents/checklist.js';
-import type { Alert } from '../../incidents/model.js';
+import type { Alert, AlertSource } from '../../incidents/model.js';
 import type { TimelineEntry } from '../../incidents/timeline.js';
 import type { IncidentHead, TimelinePage } from '../../store/store.js';
 import { formatCursor } from '../../http/timeline-cursor.js';
@@ -8,6 +8,7 @@ import { channelLabel, describeEntry } from '../../incidents/timeline-text.js';
 import { html, link, safeHref, type Html } from '../html.js';
 import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
 import { hidden, layout, type PageContext } from './layout.js';
+import type { IncidentSilence } from '../../service/silence-service.js';
 
 /**
  * The address of Alertmanager's silence form for one alert, with its labels as equality matchers;
@@ -26,13 +27,29 @@ function labelList(labels: Record<string, string>): Html {
   return html`<dl class="labels">${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${k.endsWith('_url') ? link(v, v) : v}</dd>`)}</dl>`;
 }
 
-function alertItem(a: Alert, externalUrl: string, now: number): Html {
+/** Grafana's values of the alert's queries and expressions when it was evaluated. */
+function valuesList(a: Alert): Html {
+  const values = Object.entries(a.links?.values ?? {});
+  if (!values.length) return html``;
+  return html`<h4>Values</h4><dl class="labels">${values.map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? 'no value' : String(v)}</dd>`)}</dl>`;
+}
+
+/** Who sent the incident's first notification, in words. */
+export const SOURCE_LABEL: Record<AlertSource, string> = { alertmanager: 'Alertmanager', grafana: 'Grafana Alerting', other: 'a webhook' };
+
+function alertItem(a: Alert, externalUrl: string, now: number, source: AlertSource): Html {
   const silence = silenceUrl(externalUrl, a.labels);
   return html`<li class="alert"><h3>${a.labels['alertname'] ?? a.fingerprint} <span class="status">${a.status}</span></h3>
 <p>Started <time datetime="${iso(a.startsAt)}">${utc(a.startsAt)}</time> (${relative(a.startsAt, now)})${a.endsAt !== null ? html`, ended ${utc(a.endsAt)}` : ''}; ${SEVERITY_LABEL[a.severity]} by ${decidedBy(a.rule)}</p>
 <h4>Labels</h4>${labelList(a.labels)}<h4>Annotations</h4>${labelList(a.annotations)}
-<p class="links">${a.generatorUrl ? html`Source: ${link(a.generatorUrl, 'generator URL')}` : ''}${safeHref(a.generatorUrl) ? '' : a.generatorUrl ? html` <code>${a.generatorUrl}</code>` : ''}${
-    silence ? html` · <a href="${silence}" rel="noopener noreferrer">Silence in Alertmanager</a>` : ''
+${valuesList(a)}<p class="links">${a.generatorUrl ? html`Source: ${link(a.generatorUrl, 'generator URL')}` : ''}${safeHref(a.generatorUrl) ? '' : a.generatorUrl ? html` <code>${a.generatorUrl}</code>` : ''}${
+    a.links?.dashboardUrl ? html` · ${link(a.links.dashboardUrl, 'Dashboard')}` : ''
+  }${a.links?.panelUrl ? html` · ${link(a.links.panelUrl, 'Panel')}` : ''}${
+    a.links?.silenceUrl
+      ? html` · ${link(a.links.silenceUrl, source === 'grafana' ? 'Silence in Grafana' : 'Silence')}`
+      : silence
+        ? html` · <a href="${silence}" rel="noopener noreferrer">Silence in Alertmanager</a>`
+        : ''
   }</p></li>`;
 }
 
@@ -107,6 +124,58 @@ export interface IncidentView {
   team?: string | undefined;
   /** The on-call page of the incident's team (its own rotation's, else the top level's). */
   oncallHref?: string | undefined;
+  /** Its silences in Alertmanager, or why they could not be read; absent when silences are not offered. */
+  silences?: { list: IncidentSilence[]; maySilence: boolean } | { error: string; maySilence: boolean } | undefined;
+}
+
+/** What happens to a silence when the incident resolves, in words (only those made here are expired then). */
+function whenResolved(s: IncidentSilence): string {
+  if (!s.madeHere) return 'made in Alertmanager, not from this page: it stays until its end';
+  if (s.madeHere.untilResolved) return 'until the incident resolves: expired then';
+  return s.madeHere.keepAfterResolve ? 'kept after the incident resolves (chosen when it was made)' : 'expired when the incident resolves';
+}
+
+function silencesBlock(i: IncidentHead, view: NonNullable<IncidentView['silences']>, csrf: string, now: number): Html {
+  const list =
+    'error' in view
+      ? html`<p class="problem" role="status">Alertmanager did not answer, so the silences cannot be shown: ${view.error}</p>`
+      : view.list.length
+        ? html`<ul class="silences">${view.list.map(
+            (s) =>
+              html`<li class="silence"><code>${s.matchers}</code><br>${s.state === 'pending' ? 'starts ' : ''}by <strong>${s.createdBy}</strong>, until ${
+                s.madeHere?.untilResolved
+                  ? 'the incident resolves'
+                  : html`<time datetime="${iso(s.endsAt)}">${utc(s.endsAt)}</time> (${relative(s.endsAt, now)})`
+              }<br><span class="muted">${whenResolved(s)}</span>${
+                view.maySilence
+                  ? html`<form method="post" action="/incidents/${i.id}/silences/${s.id}/expire">${hidden(csrf)}<button type="submit" class="small">Expire now</button></form>`
+                  : ''
+              }</li>`,
+          )}</ul>`
+        : html`<p class="muted">No silence in Alertmanager matches this incident's alerts.</p>`;
+  if (!view.maySilence || i.status === 'resolved') return list;
+  const groupText = Object.entries(i.groupLabels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
+  const firing = i.alerts.filter((a) => a.status === 'firing');
+  return html`${list}<form method="post" action="/incidents/${i.id}/silences" class="stack silence-form">${hidden(csrf)}
+<fieldset><legend>Make a silence (in Alertmanager)</legend>
+<div class="choice"><input type="radio" id="silence-group" name="scope" value="group" checked${groupText ? '' : html` disabled`}><label for="silence-group">The whole group${groupText ? html` <code>{${groupText}}</code>` : ' (it has no group labels)'}</label></div>
+${
+  firing.length
+    ? html`<div class="choice"><input type="radio" id="silence-one" name="scope" value="alert"${groupText ? '' : html` checked`}><label for="silence-one">One alert:</label></div>
+<label for="silence-alert">Which alert</label><select id="silence-alert" name="fingerprint">${firing.map(
+        (a) =>
+          html`<option value="${a.fingerprint}">${a.labels['alertname'] ?? a.fingerprint} ${Object.entries(a.labels)
+            .filter(([k]) => k !== 'alertname')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}</option>`,
+      )}</select>`
+    : ''
+}
+<div class="choice"><input type="checkbox" id="silence-keep" name="keep" value="on"><label for="silence-keep">Keep it after the incident resolves (otherwise it is expired when the incident resolves)</label></div>
+<p class="silence-buttons">Silence for <button type="submit" name="length" value="1h">1 h</button> <button type="submit" name="length" value="4h">4 h</button> <button type="submit" name="length" value="24h">24 h</button> <button type="submit" name="length" value="resolved">until resolved</button></p>
+</fieldset></form>`;
 }
 
 /** /incidents/:id: what fired, the deadline, who was paged, the alerts, the timeline, the checklist, the notes, the review. */
@@ -122,14 +191,15 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
-<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · <a href="${view.oncallHref ?? '/oncall'}">who is on call for ${view.team ? 'this team' : 'incidents'}</a></p>
+<p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · <a href="${view.oncallHref ?? '/oncall'}">who is on call for ${view.team ? 'this team' : 'incidents'}</a> · from ${SOURCE_LABEL[i.source]}</p>
 <p><span class="status">${STATUS_LABEL[i.status]}</span>${i.acknowledgedBy ? html` · acknowledged by ${i.acknowledgedBy} ${relative(i.acknowledgedAt!, ctx.now)}` : ''}${
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
 <div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div></header>
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>${view.paging.older ? html`<p class="muted">The latest ${paging.length}; earlier pages are in the timeline.</p>` : ''}` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
-<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now))}</ul>${alertPages(view)}</section>
+<section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${alertPages(view)}</section>
+${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i, view.silences, csrf, ctx.now)}</section>` : ''}
 <section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf)}</div></section>
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
