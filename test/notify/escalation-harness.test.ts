@@ -19,7 +19,8 @@ t.test(
     await settle(); // Slack's pace: the messages of one step go 1.1 s apart
     expect.slack('#security-incident', /Response deadline missed/);
     expect.slack('#security-incident', /Escalated \(step 1 of 2/);
-    expect.email(['alice@example.com', 'bob@example.com'], /\[CRITICAL\] DDoSAttack/);
+    // The step's Security Lead and CTO, and whoever is on call then (the route pages the on-call).
+    expect.email(['alice@example.com', 'bob@example.com', 'dan@example.com'], /\[CRITICAL\] DDoSAttack/);
 
     await fastForward(10 * MIN, MIN);
     await settle(); // Slack's pace: the messages of one step go 1.1 s apart
