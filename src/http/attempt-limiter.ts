@@ -21,6 +21,7 @@ export class AttemptLimiter {
   constructor(
     private readonly clock: Clock,
     private readonly rule: AttemptRule,
+    private readonly maxKeys = MAX_KEYS,
   ) {}
 
   /** Seconds to wait when `key` has used up its failures, else undefined. */
@@ -39,7 +40,7 @@ export class AttemptLimiter {
       c.n++;
       return;
     }
-    if (this.counts.size >= MAX_KEYS) this.prune(now);
+    if (this.counts.size >= this.maxKeys) this.prune(now);
     this.counts.set(key, { n: 1, until: now + this.rule.windowMs });
   }
 
@@ -50,8 +51,18 @@ export class AttemptLimiter {
 
   private prune(now: number): void {
     for (const [k, c] of this.counts) if (c.until <= now) this.counts.delete(k);
-    // Still full of live keys: an attack from very many addresses; starting over is safer than growing.
-    if (this.counts.size >= MAX_KEYS) this.counts.clear();
+    // Still full of live keys: a flood from very many addresses. Make room by forgetting keys that are
+    // not held, oldest first (a Map keeps insertion order), and only then held ones: clearing all
+    // would let the flood free every key it wants to guess from.
+    const room = Math.floor(this.maxKeys * 0.9);
+    for (const [k, c] of this.counts) {
+      if (this.counts.size < room) return;
+      if (c.n < this.rule.max) this.counts.delete(k);
+    }
+    for (const k of this.counts.keys()) {
+      if (this.counts.size < room) return;
+      this.counts.delete(k);
+    }
   }
 }
 
