@@ -49,7 +49,9 @@ const me: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
       const label = req.body.label.trim() || 'token';
       const { token, prefix, hash } = makePersonalToken();
       const { role: _role, via: _via, ...identity } = person;
-      await store.createApiToken({ prefix, hash, person: identity, label, createdAt: clock.now() });
+      // No identity-provider groups: a token never expires, and groups read at one sign-in would give it
+      // that role for good after the provider took it away. Its role comes from the config alone.
+      await store.createApiToken({ prefix, hash, person: { ...identity, groups: [] }, label, createdAt: clock.now() });
       req.log.info({ audit: 'token-made', person: person.key, token: prefix, label }, 'personal API token made');
       // Shown in this answer only (no redirect: the token would have to be kept somewhere to show it again).
       return render(req, reply, { newToken: { label, token } });

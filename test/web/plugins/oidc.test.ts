@@ -124,6 +124,19 @@ t.test('someone the config does not know: no role by default, a role from a mapp
   t.match(eve.body, /This needs the viewer role \(read incidents\); Eve Stranger has no role/);
   const sam = await signInByFetch(base, 'sam');
   t.equal(sam.res.status, 200, 'the sre-admins group maps to admin');
+  // Sam's personal token keeps no group: its role comes from the config alone (Sam is no contact).
+  const cookie = [...sam.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const me = await (await fetch(`${base}/me`, { headers: { cookie } })).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(me)![1]!;
+  const made = await fetch(`${base}/me/tokens`, {
+    method: 'POST',
+    headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ label: 'cli', _csrf: csrf }),
+  });
+  const token = /<code class="secret">(tri_[^<]+)<\/code>/.exec(await made.text())?.[1];
+  t.ok(token, 'Sam, an admin by group, makes a token');
+  const who = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  t.not(((await who.json()) as { role?: string }).role, 'admin', 'the token is not an admin: groups read at sign-in do not outlive it');
   const una = await signInByFetch(base, 'una');
   t.equal(una.res.status, 403);
   t.match(una.body, /says una@example.org is not verified/);
