@@ -71,8 +71,14 @@ t.test('CI installs every Debian package a test needs, so none of them skips the
 
 t.test('CI runs the suite on Node 22 LTS as well, with better-sqlite3 built against its headers', async (t) => {
   t.ok(
-    commands.indexOf('.ci/node22') > commands.indexOf('npm ci && npm test'),
+    commands.findIndex((l) => /^\.ci\/node22( |$)/.test(l)) > commands.indexOf('npm ci && npm test'),
     '.ci/run calls .ci/node22 after the suite on the host Node',
+  );
+  // Until the whole suite has passed on Node 22 here, CI runs the runtime-bound tests on it (docs/development.md).
+  t.match(
+    commands.find((l) => l.startsWith('.ci/node22')),
+    /test\/store\/\*\.test\.ts/,
+    'the stores and the native binding at least',
   );
   const node22 = readFileSync(join(ROOT, '.ci/node22'), 'utf8');
   t.ok(statSync(join(ROOT, '.ci/node22')).mode & 0o111, 'executable');
