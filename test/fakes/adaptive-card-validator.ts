@@ -1,4 +1,9 @@
-import * as AC from 'adaptivecards';
+import { createRequire } from 'node:module';
+
+// The package's `main` (lib/) is ES modules in .js files of a CommonJS package: Node 20.19+ loads it
+// through require(esm) and fails on its extensionless imports, and what tsx makes of it depends on
+// the Node version. Its own UMD bundle is one CommonJS file that loads alike everywhere.
+const AC = createRequire(import.meta.url)('adaptivecards/dist/adaptivecards.js') as typeof import('adaptivecards');
 
 /**
  * Validates an Adaptive Card against version `version` with Microsoft's own reference library
