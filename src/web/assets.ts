@@ -97,6 +97,9 @@ li.shift.mine{background:#f1f8ff}
 .shift-actions select{width:auto;max-width:100%;padding:.2rem}
 code.feed-url{display:block;background:#fff;padding:.4rem;border:1px solid #d0d4da;border-radius:4px}
 ol.log li{margin:.25rem 0}
+p.read-only{background:#f1f3f5;border-left:4px solid #57606a;padding:.4rem .6rem;margin:.25rem 0 .5rem;font-size:.9rem}
+.step-state{font-weight:600;flex:0 0 auto}
+p.review-text{white-space:pre-wrap;background:#fff;padding:.4rem .6rem;border-radius:4px;margin:.25rem 0}
 `;
 
 /**
