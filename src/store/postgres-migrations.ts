@@ -293,4 +293,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX silences_incident ON silences (incident_id);
   CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
   `,
+  `
+  -- Issue 20: an OpenID Connect session keeps the provider's ID token, so that sign-out can end the
+  -- provider's session too (RP-initiated logout's id_token_hint).
+  ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
+  `,
 ];
