@@ -57,8 +57,19 @@ t.test('/me: make a personal token, shown once; it acts as its maker with their 
   const incident = (await app.inject({ method: 'GET', url: '/api/incidents/2', headers: bearer(token!) })).json();
   t.match(
     incident.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
-    { actor: 'carol', by: 'Carol Diaz', via: 'api' },
-    '`by` from a person is not believed',
+    { actor: 'carol', by: 'Carol Diaz', via: 'api', recordedBy: undefined },
+    '`by` from a person is not believed; Carol acted as herself',
+  );
+  // API_TOKEN naming Carol is an admin acting for her: the timeline tells the two apart.
+  await app.inject({ method: 'POST', url: '/api/incidents/3/ack', headers: bearer(API_TOKEN), payload: { by: 'Carol Diaz' } });
+  const named = (await app.inject({ method: 'GET', url: '/api/incidents/3', headers: bearer(token!) }))
+    .json()
+    .timeline.find((e: { kind: string }) => e.kind === 'acknowledged');
+  t.match(named, { actor: 'carol', by: 'Carol Diaz', recordedBy: 'API_TOKEN', detail: /recorded with API_TOKEN for this name/ });
+  const onPage = (await carol.get('/incidents/3')).body;
+  t.match(
+    onPage,
+    /<strong>carol<\/strong> Acknowledged by Carol Diaz \(recorded with API_TOKEN for this name, not by that person signed in\)/,
   );
   t.match((await carol.get('/me')).body, /last used <time/);
 
