@@ -3,7 +3,7 @@ import t from 'tap';
 import { ManualClock } from '../../../src/clock.js';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { tonight } from '../../../src/web/plugins/oncall-pages.js';
-import { api, makeApp, shippedConfigText, TEAMS_YAML } from '../../helpers.js';
+import { api, capturedLog, makeApp, shippedConfigText, TEAMS_YAML } from '../../helpers.js';
 import { WebClient } from '../web-client.js';
 
 // At T0 (Mon 2026-11-23 22:08Z, 23:08 in Paris) payments (weekly, Paris, alice then bob) has alice
@@ -167,7 +167,8 @@ t.test('a viewer sees the rotation but may not change it; an admin puts anyone o
       ),
     },
   };
-  const { app } = await makeApp(t, { config: { triage, web } });
+  const log = capturedLog();
+  const { app } = await makeApp(t, { config: { triage, web }, logger: log.logger });
   const dan = await as(app, 'Dan Okafor');
   const page = await dan.get('/oncall/payments');
   t.equal(page.statusCode, 200, 'a viewer reads');
@@ -179,6 +180,10 @@ t.test('a viewer sees the rotation but may not change it; an admin puts anyone o
   const carol = await as(app, 'Carol Diaz');
   const cover = await carol.post('/oncall/cover', { rotation: 'payments', from, until, covers: 'alice', contact: 'bob' });
   t.equal(cover.statusCode, 303, 'an admin decides at once');
+  t.ok(
+    log.lines().some((l) => l['audit'] === 'admin' && l['action'] === '/oncall/cover' && l['person'] === 'carol'),
+    "an admin's change from the pages is an audit line with who",
+  );
   t.match((await api(app, 'GET', '/api/oncall?team=payments')).body, {
     current: { contact: { id: 'bob' }, overrideBy: 'Carol Diaz', covers: 'alice' },
   });
