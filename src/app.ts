@@ -27,6 +27,7 @@ import { webRoutes } from './web/web-routes.js';
 import { HeartbeatService } from './service/heartbeat-service.js';
 import { heartbeatsRoute } from './api/heartbeats-route.js';
 import { SilenceService } from './service/silence-service.js';
+import { MaintenanceService } from './service/maintenance-service.js';
 import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
 import { silencesRoutes } from './api/silences-routes.js';
 import type { WebAuth } from './web/session.js';
@@ -83,6 +84,8 @@ export interface Triage {
   scheduler: SlaScheduler;
   heartbeats: HeartbeatService;
   silences: SilenceService;
+  /** Maintenance windows; `publicMaintenance(now)` is what the status page shows of them. */
+  maintenance: MaintenanceService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -174,14 +177,17 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
   const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
   // Silences in Alertmanager from the incident page and the API, and the pass that expires and announces them.
+  const silencesClient = new SilencesClient({ auth: config.alertmanagerAuth });
   const silences = new SilenceService({
     store,
     incidents: service,
-    client: new SilencesClient({ auth: config.alertmanagerAuth }),
+    client: silencesClient,
     clock,
     config: live,
     publicUrl: config.channels?.publicUrl,
   });
+  // Maintenance windows: silences for times to come, from the /maintenance page.
+  const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
@@ -190,7 +196,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     () => store.sweepSessions(clock.now()),
     [heartbeats, silences],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, dispatcher, metrics, store, config: live });
+  app.decorate('triage', { service, scheduler, heartbeats, silences, maintenance, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -236,6 +242,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     settings: () => live.current,
     // A secret made up here signs everyone out at each restart; server.ts warns about it.
     silences,
+    maintenance,
     sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
     apiToken: config.apiToken,
     auth: config.web?.auth ?? { mode: 'form' },
