@@ -91,7 +91,7 @@ function newForm(ctx: PageContext, v: MaintenanceView): Html {
 <label for="w-description">Description (internal)</label><textarea id="w-description" name="description" rows="2" maxlength="2000">${f.description}</textarea>
 <div class="choice"><input type="checkbox" id="w-public" name="public" value="on"${f.public ? html` checked` : ''}><label for="w-public">Show on the public status page (its title and the words below; never the matchers, the description or who planned it)</label></div>
 <label for="w-public-text">Public text</label><textarea id="w-public-text" name="publicText" rows="2" maxlength="1000">${f.publicText}</textarea>
-<div class="actions"><button type="submit" name="intent" value="preview">Preview what it matches</button><button type="submit" name="intent" value="create" class="primary">Plan window</button></div>
+<div class="actions"><button type="submit" name="intent" value="preview" formaction="/maintenance#preview">Preview what it matches</button><button type="submit" name="intent" value="create" class="primary">Plan window</button></div>
 </form>${v.preview ? previewBlock(v.preview) : ''}`;
 }
 
