@@ -221,7 +221,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, auth: apiAuth });
   app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
   app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(slackActionsRoute, {
+    signingSecret: config.slackSigningSecret,
+    service,
+    config: live,
+    clock,
+    silences,
+    responseOrigins: config.channels?.slackApiUrl ? [config.channels.slackApiUrl] : [],
+  });
   app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, auth: apiAuth });
