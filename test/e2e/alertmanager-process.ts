@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,8 +6,17 @@ import { freePort, tempDir, type Teardown } from '../helpers.js';
 import { needs } from '../monitoring/tools.js';
 
 export const AM_BIN = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
-/** false when a real Alertmanager can run here, else the skip message (a failure under CI). */
-export const skipWithoutAlertmanager = () => needs(AM_BIN, 'prometheus-alertmanager (or set ALERTMANAGER_BIN)');
+export const AMTOOL = '/usr/bin/amtool';
+/** false when a real Alertmanager (and amtool) can run here, else the skip message (a failure under CI). */
+export const skipWithoutAlertmanager = () =>
+  needs(AM_BIN, 'prometheus-alertmanager (or set ALERTMANAGER_BIN)') || needs(AMTOOL, 'prometheus-alertmanager');
+
+/** `amtool silence query` against one peer: the active silences, as amtool reads them. */
+export function amtoolQuery(url: string): { id: string; matchers: { name: string; value: string }[]; createdBy: string }[] {
+  const r = spawnSync(AMTOOL, ['silence', 'query', '-o', 'json', `--alertmanager.url=${url}`], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`amtool failed: ${r.stderr}`);
+  return JSON.parse(r.stdout || '[]') as never;
+}
 
 /** A real Alertmanager on a free port, alone (no cluster), stopped by its pid at teardown. */
 export interface AlertmanagerProcess {
@@ -17,7 +26,7 @@ export interface AlertmanagerProcess {
   stop: () => Promise<void>;
 }
 
-export async function startAlertmanager(t: Teardown): Promise<AlertmanagerProcess> {
+export async function startAlertmanager(t: Teardown, cluster?: { listen: number; peer: number }): Promise<AlertmanagerProcess> {
   const dir = tempDir(t);
   const port = await freePort();
   writeFileSync(join(dir, 'alertmanager.yml'), 'route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n');
@@ -26,7 +35,16 @@ export async function startAlertmanager(t: Teardown): Promise<AlertmanagerProces
     `--config.file=${join(dir, 'alertmanager.yml')}`,
     `--storage.path=${join(dir, 'am')}`,
     `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
+    ...(cluster
+      ? [
+          `--cluster.listen-address=127.0.0.1:${cluster.listen}`,
+          `--cluster.advertise-address=127.0.0.1:${cluster.listen}`,
+          `--cluster.peer=127.0.0.1:${cluster.peer}`,
+          '--cluster.settle-timeout=1s',
+          '--cluster.pushpull-interval=1s',
+          '--cluster.gossip-interval=50ms',
+        ]
+      : ['--cluster.listen-address=']),
     '--log.level=warn',
   ]);
   am.stderr.on('data', (d) => (logs += d));
@@ -43,6 +61,19 @@ export async function startAlertmanager(t: Teardown): Promise<AlertmanagerProces
     () => logs,
   );
   return { url, process: am, logs: () => logs, stop };
+}
+
+/** Two clustered peers (an HA pair) that gossip silences to each other, once each sees both. */
+export async function startAlertmanagerPair(t: Teardown): Promise<[AlertmanagerProcess, AlertmanagerProcess]> {
+  const [g1, g2] = [await freePort(), await freePort()];
+  const pair = [await startAlertmanager(t, { listen: g1, peer: g2 }), await startAlertmanager(t, { listen: g2, peer: g1 })] as const;
+  for (const am of pair)
+    await until(
+      async () => ((await (await fetch(`${am.url}/api/v2/status`)).json()) as { cluster: { peers: unknown[] } }).cluster.peers.length === 2,
+      `${am.url} to see both peers`,
+      am.logs,
+    );
+  return [pair[0], pair[1]];
 }
 
 /** Waits until `check` holds, polling; the error carries the end of `log`. */

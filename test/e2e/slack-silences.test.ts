@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { api, postWebhook, shippedConfigText } from '../helpers.js';
 import { pagingApp, SIGNING_SECRET } from '../notify/paging-helpers.js';
-import { amSilences, pushAlerts, skipWithoutAlertmanager, startAlertmanager, until } from './alertmanager-process.js';
+import { amSilences, amtoolQuery, pushAlerts, skipWithoutAlertmanager, startAlertmanagerPair, until } from './alertmanager-process.js';
 
 const CAROL = 'U0000000C03';
 const DAN = 'U0000000D04';
@@ -44,9 +44,10 @@ t.test(
   "Slack's Silence buttons: a signed press makes the silence in a real Alertmanager as the Slack user's contact, mutes the alert, is on the timeline, told in the thread and to the person; viewers, strangers and a down Alertmanager are answered in words",
   { skip: skipWithoutAlertmanager() },
   async (t) => {
-    const am = await startAlertmanager(t);
+    // A real HA pair: the silence is made on the first peer that answers and gossiped to the other.
+    const [am, am2] = await startAlertmanagerPair(t);
     const clock = new ManualClock(Date.now());
-    const base = parseConfig(shippedConfigText(`\nalertmanager:\n  urls: ["${am.url}"]\n`), 'triage.yml');
+    const base = parseConfig(shippedConfigText(`\nalertmanager:\n  urls: ["${am.url}", "${am2.url}"]\n`), 'triage.yml');
     const triage = {
       ...base,
       paging: { ...base.paging, contacts: base.paging.contacts.map((c) => (c.id === 'dan' ? { ...c, access: 'viewer' as const } : c)) },
@@ -93,6 +94,7 @@ t.test(
     t.match(made, { id: silenceId, createdBy: 'Carol Diaz', status: { state: 'active' }, comment: /^alert-triage incident #1: / });
     t.same(made!.matchers, [{ name: 'service', value: hostile, isRegex: false, isEqual: true }], 'the hostile value, exactly');
     t.equal(Date.parse(made!.endsAt) - clock.now(), 3_600_000);
+    await until(async () => amtoolQuery(am2.url).some((s) => s.id === silenceId), 'amtool to list it on the other peer', am2.logs);
 
     // It mutes: the same alert sent to Alertmanager is suppressed by that silence.
     await pushAlerts(am.url, [{ labels }]);
@@ -161,8 +163,28 @@ t.test(
     );
     t.match(slack.responses[1]!.body, { response_type: 'ephemeral', text: /^:no_entry: .*responder/ });
 
-    // 5. Alertmanager down: answered in words, nothing recorded.
+    // 5. The first peer down: the next press goes to the other.
     await am.stop();
+    res = await press(app, clock.now(), {
+      type: 'block_actions',
+      user: { id: CAROL },
+      response_url: slack.responseUrl(),
+      actions: [{ action_id: 'silence_4h', value: '1' }],
+    });
+    t.match(res.json(), { ok: true });
+    const second = res.json<{ silenceId: string }>().silenceId;
+    t.ok(
+      amtoolQuery(am2.url).some((s) => s.id === second && s.createdBy === 'Carol Diaz'),
+      'made on peer 2, as amtool lists it',
+    );
+    await until(
+      async () => slack.responses.length === 3,
+      'the answer to the second press',
+      () => '',
+    );
+
+    // 6. Both down: answered in words, nothing recorded.
+    await am2.stop();
     res = await press(app, clock.now(), {
       type: 'block_actions',
       user: { id: CAROL },
@@ -174,10 +196,11 @@ t.test(
     t.equal(
       ((await api(app, 'GET', '/api/incidents/1')).body as { timeline: { kind: string }[] }).timeline.filter((e) => e.kind === 'silenced')
         .length,
-      1,
+      2,
+      'nothing recorded for the press that failed',
     );
     await until(
-      async () => slack.responses.length === 3,
+      async () => slack.responses.length === 4,
       'the answer about Alertmanager',
       () => '',
     );
