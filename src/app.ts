@@ -30,6 +30,7 @@ import { SilenceService } from './service/silence-service.js';
 import { MaintenanceService } from './service/maintenance-service.js';
 import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
 import { silencesRoutes } from './api/silences-routes.js';
+import { maintenanceRoutes } from './api/maintenance-routes.js';
 import type { WebAuth } from './web/session.js';
 import type { OidcSettings } from './web/web-options.js';
 import { actingPerson } from './http/acting-person.js';
@@ -230,6 +231,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     responseOrigins: config.channels?.slackApiUrl ? [config.channels.slackApiUrl] : [],
   });
   app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
+  app.register(maintenanceRoutes, { prefix: '/api', maintenance, auth: apiAuth });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(twilioRoutes, {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { localTimeValue, parseLocalTime } from '../../src/web/plugins/maintenance-pages.js';
-import { makeApp, payload, postWebhook, shippedConfigText } from '../helpers.js';
+import { api, makeApp, payload, postWebhook, shippedConfigText } from '../helpers.js';
 import { WebClient } from '../web/web-client.js';
 import { amSilences, pushAlerts, skipWithoutAlertmanager, startAlertmanager, until } from './alertmanager-process.js';
 
@@ -215,6 +215,57 @@ t.test(
     t.same(await maintenance.publicMaintenance(clock.now()), []);
     t.match(await app.triage.store.getMaintenanceWindow(w!.id), { cancelledBy: 'Carol Diaz' });
     t.equal((await carol.post(`/maintenance/999/cancel`, {})).statusCode, 404);
+
+    // The API: a deploy pipeline plans and cancels its own window; refusals in words.
+    const byApi = await api(app, 'POST', '/api/maintenance', {
+      title: 'Deploy 4.2',
+      startsAt: new Date(start).toISOString().replace('Z', '+00:00'),
+      endsAt: new Date(start + HOUR).toISOString(),
+      matchers: ['service="web"', 'env!~"dev|test"'],
+    });
+    t.equal(byApi.status, 201, JSON.stringify(byApi.body));
+    t.match(byApi.body, { title: 'Deploy 4.2', public: false, matchers: [['service="web"', 'env!~"dev|test"']], createdBy: /./ });
+    t.ok(
+      (await amSilences(am.url)).some((s) => s.id === byApi.body.silenceIds[0] && s.status.state === 'pending'),
+      'pending in Alertmanager',
+    );
+    const listed = await api(app, 'GET', '/api/maintenance');
+    t.same(
+      listed.body.windows.map((x: { title: string; state: string }) => [x.title, x.state]),
+      [
+        ['Private', 'upcoming'],
+        ['Deploy 4.2', 'upcoming'],
+      ],
+    );
+    for (const [body, words] of [
+      [
+        { title: 'x', startsAt: 'tomorrow', endsAt: new Date(start).toISOString(), matchers: ['a="b"'] },
+        /startsAt must be an RFC 3339 time/,
+      ],
+      [
+        { title: 'x', startsAt: new Date(start).toISOString(), endsAt: new Date(start + HOUR).toISOString(), matchers: ['a=~".*"'] },
+        /matches every alert/,
+      ],
+      [
+        {
+          title: 'x',
+          startsAt: new Date(start).toISOString(),
+          endsAt: new Date(start + HOUR).toISOString(),
+          matchers: ['a="b"\n\nc=~".*"'],
+        },
+        /line break/,
+      ],
+      [{ title: 'x', startsAt: new Date(start).toISOString(), endsAt: new Date(start + HOUR).toISOString(), matchers: [] }, /matchers/],
+    ] as const) {
+      const r = await api(app, 'POST', '/api/maintenance', body);
+      t.equal(r.status, 400, String(words));
+      t.match(r.body.message, words);
+    }
+    const gone = await api(app, 'DELETE', `/api/maintenance/${byApi.body.id}`);
+    t.equal(gone.status, 200);
+    t.match(gone.body, { cancelledAt: /Z$/ });
+    t.equal((await api(app, 'DELETE', '/api/maintenance/99999')).status, 404);
+    t.equal((await app.inject({ method: 'GET', url: '/api/maintenance' })).statusCode, 401, 'no token, no list');
 
     // 8. Alertmanager down: nothing is planned, and the page says why.
     await am.stop();
