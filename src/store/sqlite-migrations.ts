@@ -305,6 +305,27 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX silences_incident ON silences (incident_id);
   CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
   `,
+  `
+  -- Issue 22: maintenance windows, silences in Alertmanager for times to come, as this service
+  -- remembers them: what they are for, who made them, the silences underneath, and whether the
+  -- status page shows them (with the words it shows).
+  CREATE TABLE maintenance_windows (
+    id           INTEGER PRIMARY KEY,
+    title        TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    starts_at    INTEGER NOT NULL,
+    ends_at      INTEGER NOT NULL,
+    matchers     TEXT    NOT NULL,
+    silence_ids  TEXT    NOT NULL,
+    created_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    public       INTEGER NOT NULL,
+    public_text  TEXT    NOT NULL,
+    cancelled_at INTEGER,
+    cancelled_by TEXT
+  );
+  CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at) WHERE cancelled_at IS NULL;
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

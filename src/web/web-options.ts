@@ -5,6 +5,7 @@ import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
+import type { MaintenanceService } from '../service/maintenance-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -18,6 +19,8 @@ export interface WebRoutesOptions {
   store: IncidentStore;
   /** Silences in Alertmanager from the page. */
   silences?: SilenceService;
+  /** Maintenance windows (the /maintenance page). */
+  maintenance?: MaintenanceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
   settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };
