@@ -75,6 +75,12 @@ function names(people: PagedPerson[]): string {
 
 /** One timeline entry in words, e.g. "Acknowledged by Alice Martin: on it". */
 export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc): string {
+  const text = describeKind(e, time);
+  // An admin credential acting for someone says so: the name is a claim, not a sign-in.
+  return e.recordedBy ? `${text} (recorded with ${e.recordedBy} for this name, not by that person signed in)` : text;
+}
+
+function describeKind(e: TimelineEntry, time: TimeFormat): string {
   switch (e.kind) {
     case 'opened':
       return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;

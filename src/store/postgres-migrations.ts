@@ -314,4 +314,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at) WHERE cancelled_at IS NULL;
   `,
+  `
+  -- Issue 20: an OpenID Connect session keeps the provider's ID token, so that sign-out can end the
+  -- provider's session too (RP-initiated logout's id_token_hint).
+  ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
+  `,
 ];

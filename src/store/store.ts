@@ -295,6 +295,12 @@ export interface SessionRecord {
   expiresAt: number;
   /** The browser that signed in, for the person's list of sessions. */
   userAgent: string | null;
+  /**
+   * The identity provider's ID token of an OpenID Connect sign-in, kept only when the provider
+   * advertises an end_session_endpoint: sign-out sends it back as id_token_hint to end the
+   * provider's session too. Never logged; deleted with the session.
+   */
+  idToken?: string | null | undefined;
 }
 
 /** A personal API token: only its SHA-256 is kept; `prefix` (its public start) names it on /me. */

@@ -109,6 +109,9 @@ li.window form{margin-top:.35rem}
 .window-form .choice input{width:1.3rem;height:1.3rem;flex:0 0 auto;margin-top:.1rem}
 .preview{background:#fff;padding:.5rem .75rem;border-radius:4px;margin:.75rem 0}
 .preview li{margin:.25rem 0}
+p.read-only{background:#f1f3f5;border-left:4px solid #57606a;padding:.4rem .6rem;margin:.25rem 0 .5rem;font-size:.9rem}
+.step-state{font-weight:600;flex:0 0 auto}
+p.review-text{white-space:pre-wrap;background:#fff;padding:.4rem .6rem;border-radius:4px;margin:.25rem 0}
 `;
 
 /**

@@ -50,6 +50,11 @@ export interface OidcSettings {
   scopes?: string | undefined;
   /** Plain-http issuers (a test or a local provider): openid-client refuses them unless told. */
   allowInsecureIssuer?: boolean | undefined;
+  /**
+   * OIDC_END_SESSION (default on): sign-out also ends the provider's session when the provider
+   * advertises an end_session_endpoint (RP-initiated logout), so that the next sign-in asks again.
+   */
+  endSession?: boolean | undefined;
 }
 
 /** True when the pages are served over https (PUBLIC_URL says so): Secure cookies, HSTS. */

@@ -161,6 +161,7 @@ t.test('OpenID Connect and the shared-token form from the environment; the clien
     clientSecret: 'very-secret',
     scopes: undefined,
     allowInsecureIssuer: false,
+    endSession: true,
   });
   t.equal(readEnv(oidc).tokenForm, false, 'with OIDC the shared-token form is off');
   t.equal(readEnv({ ...oidc, WEB_TOKEN_SIGN_IN: 'on' }).tokenForm, true, 'unless asked for');

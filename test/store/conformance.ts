@@ -1408,7 +1408,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: 'carol@example.com', groups: ['sre'] };
     const dave = { key: 'email:dave@example.com', contact: null, name: 'Dave', email: 'dave@example.com', groups: [] };
     const session = (idHash: string, person: typeof carol | typeof dave, createdAt: number, ttl = 60 * MIN) =>
-      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox' }) as const;
+      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox', idToken: null }) as const;
     await store.createSession(session('c1', carol, T0));
     await store.createSession(session('c2', carol, T0 + MIN));
     await store.createSession(session('d1', dave, T0, 5 * MIN));
@@ -1430,6 +1430,22 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.sweepSessions(T0 + 5 * MIN), 1, 'the expired one is swept');
     t.equal(await store.sweepSessions(T0 + 5 * MIN), 0);
     t.same(dave.groups, [], 'an empty group list round-trips');
+    await store.createSession(session('c5', carol, T0));
+    t.equal((await store.getSession('c5', T0))!.idToken, null, 'no ID token unless kept');
+    const idToken = `eyJhbGciOiJSUzI1NiJ9.${'x'.repeat(3000)}.sig`;
+    await store.createSession({ ...session('c4', carol, T0), idToken });
+    t.equal(
+      (await store.getSession('c4', T0 + 1))!.idToken,
+      idToken,
+      "an OpenID Connect session's ID token (for sign-out at the provider)",
+    );
+    t.same(
+      (await store.listSessions('carol', T0)).map((x) => [x.idHash, x.idToken]),
+      [
+        ['c4', idToken],
+        ['c5', null],
+      ],
+    );
   });
 
   t.test('personal API tokens: found by hash, listed, touched, revoked by their owner only', async (t) => {
