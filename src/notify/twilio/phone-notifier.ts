@@ -224,22 +224,32 @@ export class PhoneNotifier implements Notifier {
     return this.state.savePhoneMessage(m);
   }
 
-  /** Waits for the from-number's next slot, shared by every replica through the store. */
-  private async paceFrom(): Promise<void> {
-    const interval = this.s.fromIntervalMs ?? 1000;
-    if (interval <= 0) return;
-    const now = this.now();
-    const slot = await this.state.paceChannel(`twilio-from\n${this.from!}`, (nextFree) => {
-      const at = Math.max(now, nextFree);
-      return { nextFree: at + interval, result: at };
-    });
-    if (slot > now) await sleep(slot - now);
+  private paceFrom(): Promise<void> {
+    return waitForFromSlot(this.state, this.from!, this.s.fromIntervalMs ?? 1000, this.now());
   }
 
   private requireApi(): TwilioApi {
     if (!this.api) throw new NotifyError(this.notConfigured ?? 'Twilio is not configured', false);
     return this.api;
   }
+}
+
+/**
+ * Waits for a from-number's next slot (Twilio's one request a second on a long code), shared by
+ * every replica through the store: pages and verification codes from one number take turns.
+ */
+export async function waitForFromSlot(
+  state: Pick<PhoneRecords, 'paceChannel'>,
+  from: string,
+  intervalMs: number,
+  now: number,
+): Promise<void> {
+  if (intervalMs <= 0) return;
+  const slot = await state.paceChannel(`twilio-from\n${from}`, (nextFree) => {
+    const at = Math.max(now, nextFree);
+    return { nextFree: at + intervalMs, result: at };
+  });
+  if (slot > now) await sleep(slot - now);
 }
 
 /** Whose phone a page rings: the person of its rule step. */
