@@ -81,14 +81,14 @@ function numberRow(ctx: PageContext, v: MeContactView, n: NumberView, when: (ms:
         : html`<p class="meta">Set by an admin in the config.</p>`
       : html`${
           waiting
-            ? html`<form method="post" action="/me/numbers/verify" class="stack me-code">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}">
+            ? html`<form method="post" action="/me/numbers/verify#phone" class="stack me-code">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}">
 <label for="code-${id}">Code texted to ${n.address}</label><input id="code-${id}" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required><button type="submit" class="primary">Verify</button></form>`
             : ''
         }<div class="actions">${
           waiting || failed
-            ? html`<form method="post" action="/me/numbers/resend" class="inline">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}"><button type="submit" class="small"${n.resendAt ? ' disabled' : ''}>Send a new code</button></form>`
+            ? html`<form method="post" action="/me/numbers/resend#phone" class="inline">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}"><button type="submit" class="small"${n.resendAt ? ' disabled' : ''}>Send a new code</button></form>`
             : ''
-        }<form method="post" action="/me/numbers/remove" class="inline">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}"><button type="submit" class="small">Remove</button></form></div>${
+        }<form method="post" action="/me/numbers/remove#phone" class="inline">${hidden(ctx.csrf)}<input type="hidden" name="number" value="${n.address}"><button type="submit" class="small">Remove</button></form></div>${
           n.resendAt ? html`<p class="meta">A new code can be sent ${when(n.resendAt)}.</p>` : ''
         }`;
   return html`<li class="row me-number"><div><strong>${n.address}</strong> <span class="meta">${n.source === 'config' ? '(from the config)' : '(yours)'}</span><ul>${methods}</ul>${forms}</div></li>`;
@@ -96,7 +96,7 @@ function numberRow(ctx: PageContext, v: MeContactView, n: NumberView, when: (ms:
 
 function addForm(ctx: PageContext, v: MeContactView): Html {
   if (v.view?.noCodes) return html`<p class="muted">No number can be added: ${v.view.noCodes}.</p>`;
-  return html`<form method="post" action="/me/numbers" class="stack me-add">${hidden(ctx.csrf)}
+  return html`<form method="post" action="/me/numbers#phone" class="stack me-add">${hidden(ctx.csrf)}
 <label for="number">Add a phone number</label>
 <input id="number" name="number" type="tel" inputmode="tel" autocomplete="tel" required maxlength="40" placeholder="+33612345678" aria-describedby="number-help" value="${v.typed ?? ''}">
 <span class="meta" id="number-help">With + and the country code. A code is texted to it.</span>
@@ -139,7 +139,7 @@ ${shown.map(
 <label for="${s}-a${i}">after</label><input id="${s}-a${i}" name="${s}_after_${i}" value="${step ? formatDuration(step.afterMs) : ''}" maxlength="12" placeholder="0s" inputmode="text"></div>`,
 )}</fieldset>`;
   };
-  return html`${summary}<form method="post" action="/me/rules" class="me-rules">${hidden(ctx.csrf)}
+  return html`${summary}<form method="post" action="/me/rules#rules" class="me-rules">${hidden(ctx.csrf)}
 ${SEVERITIES.map(fieldset)}
 <p class="meta">A time such as 0s (at once), 30s, 1m or 5m. Leave a step's method at — to drop it.</p>
 <button type="submit" class="primary">Save my rules</button></form>`;

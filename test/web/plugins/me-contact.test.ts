@@ -245,7 +245,7 @@ t.test('a viewer sees but cannot change; the routes refuse without the responder
   const dan = s.as('dan@example.com');
   const page = await dan.get('/me');
   t.match(text(page.body), /Adding a number needs the responder role/);
-  t.notOk(page.body.includes('action="/me/rules"'));
+  t.notOk(page.body.includes('action="/me/rules'), 'no rules form');
   t.equal((await dan.post('/me/numbers', { number: '+33611111111', sms: 'on' })).statusCode, 403);
   t.equal((await dan.post('/me/rules', { high_use: 'team' })).statusCode, 403);
   t.equal(s.twilio.messages.length, 0);
