@@ -21,6 +21,8 @@ import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { twilioRoutes } from './api/twilio-routes.js';
+import { codeSender } from './notify/twilio/verification-text.js';
+import { ContactService } from './service/contact-service.js';
 import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
@@ -168,6 +170,13 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
   store.onPagesCommitted?.(() => dispatcher.wake());
   const oncall = new OncallService({ store, clock, config: live });
+  // Each person's own numbers (verified by a texted code) and notification rules, for /me.
+  const contacts = new ContactService({
+    store,
+    clock,
+    config: live,
+    codes: codeSender({ ...config.channels, now: () => clock.now() }, store),
+  });
   // Removed contacts are never on call: their overrides are void from the reload on (and the log says so).
   const voidRemoved = () =>
     oncall.voidRemovedContacts().then(
@@ -246,6 +255,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webRoutes, {
     service,
     oncall,
+    contacts,
     store,
     clock,
     settings: () => live.current,

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
+import type { ContactService } from '../service/contact-service.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
@@ -17,6 +18,8 @@ export interface WebRoutesOptions {
   /** The rotations' schedules and changes (the /oncall pages). */
   oncall: OncallService;
   store: IncidentStore;
+  /** Each person's own numbers and notification rules (the /me sections about being reached). */
+  contacts?: ContactService;
   /** Silences in Alertmanager from the page. */
   silences?: SilenceService;
   /** Maintenance windows (the /maintenance page). */
