@@ -33,6 +33,8 @@ export interface EnvSettings extends ChannelEnv {
     apiUrl: string | undefined;
     from: string | undefined;
     voiceFrom: string | undefined;
+    /** TWILIO_LIST_WAIT: how long a lookup after a lost answer keeps looking (default 10s; Twilio's lists lag). */
+    listWaitMs: number | undefined;
   };
   /** PostgreSQL pool: DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT (unset: the store's defaults). */
   database: { poolSize: number | undefined; connectTimeoutMs: number | undefined; statementTimeoutMs: number | undefined };
@@ -98,7 +100,11 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     apiUrl: env['TWILIO_API_URL'] || undefined,
     from: env['TWILIO_FROM'] || undefined,
     voiceFrom: env['TWILIO_VOICE_FROM'] || undefined,
+    listWaitMs: env['TWILIO_LIST_WAIT'] ? parseDuration(env['TWILIO_LIST_WAIT']) : undefined,
   };
+  const listWait = twilio.listWaitMs;
+  if (env['TWILIO_LIST_WAIT'] && (listWait === undefined || listWait > 120_000))
+    throw new ConfigError(`TWILIO_LIST_WAIT: "${env['TWILIO_LIST_WAIT']}" is not a duration between 0s and 2m, such as 10s`);
   for (const key of ['TWILIO_FROM', 'TWILIO_VOICE_FROM'] as const) {
     const n = env[key];
     if (n && !/^\+[1-9][0-9]{6,14}$/.test(n)) throw new ConfigError(`${key}: "${n}" is not an E.164 number such as +15017122661`);

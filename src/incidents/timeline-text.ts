@@ -181,6 +181,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  silenced: 'Silenced',
   silence_ending: 'Silence ending soon',
   review: 'Post-incident review saved',
 };

@@ -140,7 +140,16 @@ export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }
 /** What happened to an incident that a page tells people about. */
 export type PageEvent = Extract<
   TimelineKind,
-  'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved' | 'review' | 'silence_ending'
+  | 'opened'
+  | 'severity_raised'
+  | 'sla_breached'
+  | 'escalated'
+  | 'reminder'
+  | 'acknowledged'
+  | 'resolved'
+  | 'review'
+  | 'silenced'
+  | 'silence_ending'
 >;
 
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */

@@ -55,6 +55,7 @@ import {
   timelinePageOf,
   toSteps,
 } from './rows.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
@@ -75,6 +76,8 @@ import {
   type NotificationOutcome,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -208,6 +211,7 @@ const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowM
 const ONCALL = oncallRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
+const MAINTENANCE = maintenanceSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -788,6 +792,29 @@ export class PostgresStore implements IncidentStore {
       ...toSilence(POSTGRES, r),
       incidentResolved: r.incident_status === 'resolved',
     }));
+  }
+
+  async addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.add, maintenanceValues(POSTGRES, w));
+    return toMaintenanceWindow(POSTGRES, row!);
+  }
+
+  async getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.query<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.byId, [id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
+  }
+
+  async maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    const rows = await this.query<MaintenanceRow & pg.QueryResultRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list, [
+      q.endingAfter,
+      q.limit,
+    ]);
+    return rows.map((r) => toMaintenanceWindow(POSTGRES, r));
+  }
+
+  async cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.cancel, [at, by, id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
   }
 
   async claimSilenceNotice(id: string, at: number): Promise<boolean> {

@@ -306,6 +306,27 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
   `,
   `
+  -- Issue 22: maintenance windows, silences in Alertmanager for times to come, as this service
+  -- remembers them: what they are for, who made them, the silences underneath, and whether the
+  -- status page shows them (with the words it shows).
+  CREATE TABLE maintenance_windows (
+    id           INTEGER PRIMARY KEY,
+    title        TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    starts_at    INTEGER NOT NULL,
+    ends_at      INTEGER NOT NULL,
+    matchers     TEXT    NOT NULL,
+    silence_ids  TEXT    NOT NULL,
+    created_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    public       INTEGER NOT NULL,
+    public_text  TEXT    NOT NULL,
+    cancelled_at INTEGER,
+    cancelled_by TEXT
+  );
+  CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at) WHERE cancelled_at IS NULL;
+  `,
+  `
   -- Issue 20: an OpenID Connect session keeps the provider's ID token, so that sign-out can end the
   -- provider's session too (RP-initiated logout's id_token_hint).
   ALTER TABLE web_sessions ADD COLUMN id_token TEXT;

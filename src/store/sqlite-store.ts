@@ -58,6 +58,7 @@ import {
   type PhoneMessageRow,
 } from './contact-rows.js';
 import type { PhoneMessage } from '../notify/channel-definition.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
 import {
   StoreUnavailableError,
@@ -77,6 +78,8 @@ import {
   type AlertWindow,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -157,6 +160,7 @@ const ONCALL = oncallRecords((n) => `$p${n}`);
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
 const PEOPLE = peopleSql(SQLITE);
+const MAINTENANCE = maintenanceSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -711,6 +715,35 @@ export class SqliteStore implements IncidentStore {
 
   markSilenceExpired(id: string, at: number): Promise<boolean> {
     return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
+  }
+
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    return this.run(() =>
+      toMaintenanceWindow(SQLITE, this.db.prepare<unknown[], MaintenanceRow>(MAINTENANCE.add).get(maintenanceValues(SQLITE, w))!),
+    );
+  }
+
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    return this.read(() => {
+      const row = this.db.prepare<[number], MaintenanceRow>(MAINTENANCE.byId).get(id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
+  }
+
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    return this.read(() =>
+      this.db
+        .prepare<[number, number], MaintenanceRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list)
+        .all(q.endingAfter, q.limit)
+        .map((r) => toMaintenanceWindow(SQLITE, r)),
+    );
+  }
+
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare<[number, string, number], MaintenanceRow>(MAINTENANCE.cancel).get(at, by, id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
   }
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {

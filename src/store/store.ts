@@ -387,6 +387,49 @@ export interface SilenceStore {
   markSilenceExpired(id: string, at: number): Promise<boolean>;
 }
 
+/** One matcher of a maintenance window, as Alertmanager's API v2 writes it. */
+export interface WindowMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual: boolean;
+}
+
+/** A maintenance window: Alertmanager silences for a time to come, as this service remembers them. */
+export interface MaintenanceWindow {
+  id: number;
+  title: string;
+  /** Internal: never shown on the status page. */
+  description: string;
+  startsAt: number;
+  endsAt: number;
+  /** Groups of matchers: each group is one silence (its matchers all hold), in the order of silenceIds. */
+  matchers: WindowMatcher[][];
+  silenceIds: string[];
+  createdBy: string;
+  createdAt: number;
+  /** Shown on the status page (its title and publicText, nothing else). */
+  public: boolean;
+  publicText: string;
+  cancelledAt: number | null;
+  cancelledBy: string | null;
+}
+
+export type NewMaintenanceWindow = Omit<MaintenanceWindow, 'id' | 'cancelledAt' | 'cancelledBy'>;
+
+/** The maintenance windows. */
+export interface MaintenanceStore {
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow>;
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined>;
+  /**
+   * The windows not cancelled that end after `endingAfter`, the soonest start first, at most
+   * `limit`; with `publicOnly`, those marked public alone.
+   */
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]>;
+  /** Cancels window `id` (once): the window as cancelled, undefined when it was not there or already cancelled. */
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined>;
+}
+
 /**
  * Durable storage of incidents, their alerts and their append-only timeline, the outbox, the
  * channels' state and the overrides: one object per engine, since a change and the pages it asks
@@ -396,7 +439,16 @@ export interface SilenceStore {
  * for a failure that a retry may cure.
  */
 export interface IncidentStore
-  extends IncidentRecords, OutboxStore, ChannelStateStore, OverrideStore, PeopleStore, ContactStore, HeartbeatStore, SilenceStore {
+  extends
+    IncidentRecords,
+    OutboxStore,
+    ChannelStateStore,
+    OverrideStore,
+    PeopleStore,
+    ContactStore,
+    HeartbeatStore,
+    SilenceStore,
+    MaintenanceStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

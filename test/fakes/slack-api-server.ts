@@ -37,7 +37,7 @@ export type Failure =
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
  * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage,
- * chat.update, conversations.history, conversations.replies and conversations.list, records every call, keeps the
+ * chat.update, conversations.history, conversations.replies and conversations.list, and response_url answers, records every call, keeps the
  * messages, and can answer 429 with Retry-After, 500, a Slack error, or not at all, on demand.
  */
 export class SlackApiServer {
@@ -105,7 +105,23 @@ export class SlackApiServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** What was posted to a response_url of this server (responseUrl()), as Slack keeps it for the user who pressed. */
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
+
+  /** A response_url as Slack puts in an interaction payload, on this server (POSTs to it land in `responses`). */
+  responseUrl(id = String(++this.seq)): string {
+    return this.url.replace(/\/api\/$/, `/actions/${id}`);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/actions/')) {
+      // Slack's response_url: JSON in, a plain "ok" out (a 404 for one that was never handed out is not modelled).
+      const body = await readArgs(req);
+      this.responses.push({ path: req.url!, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
     const args = await readArgs(req);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);

@@ -666,6 +666,89 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     ]);
   });
 
+  t.test(
+    'maintenance windows: kept with their matchers, silences and public text; listed by end, public ones alone; cancelled once',
+    async (t) => {
+      const store = await makeStore(t);
+      const hostile = 'x"}<script>\u202e\\n';
+      const base = {
+        description: 'Internal: failover of db-1',
+        matchers: [
+          [
+            { name: 'service', value: hostile, isRegex: false, isEqual: true },
+            { name: 'env', value: 'prod|staging', isRegex: true, isEqual: false },
+          ],
+        ],
+        createdBy: 'Carol Diaz',
+        createdAt: T0,
+        publicText: '',
+      };
+      const later = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Later',
+        startsAt: T0 + 120 * MIN,
+        endsAt: T0 + 180 * MIN,
+        silenceIds: ['s-2', 's-3'],
+        public: true,
+        publicText: 'Short interruptions of the API.',
+      });
+      const soon = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Soon',
+        startsAt: T0 + 10 * MIN,
+        endsAt: T0 + 70 * MIN,
+        silenceIds: ['s-1'],
+        public: false,
+      });
+      const past = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Past',
+        startsAt: T0 - 120 * MIN,
+        endsAt: T0 - MIN,
+        silenceIds: ['s-0'],
+        public: true,
+      });
+      t.ok(later.id > 0 && soon.id > later.id && past.id > soon.id, 'ids grow');
+      t.same(await store.getMaintenanceWindow(later.id), {
+        ...base,
+        id: later.id,
+        title: 'Later',
+        startsAt: T0 + 120 * MIN,
+        endsAt: T0 + 180 * MIN,
+        silenceIds: ['s-2', 's-3'],
+        public: true,
+        publicText: 'Short interruptions of the API.',
+        cancelledAt: null,
+        cancelledBy: null,
+      });
+      t.equal((await store.getMaintenanceWindow(later.id))!.matchers[0]![0]!.value, hostile, 'a hostile value comes back as written');
+      t.equal(await store.getMaintenanceWindow(999_999), undefined);
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10 })).map((w) => w.title),
+        ['Soon', 'Later'],
+        'not the past one, the soonest start first',
+      );
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0 - 200 * MIN, limit: 2 })).map((w) => w.title),
+        ['Past', 'Soon'],
+        'at most the limit',
+      );
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10, publicOnly: true })).map((w) => w.title),
+        ['Later'],
+      );
+      const cancelled = await store.cancelMaintenanceWindow(later.id, 'Dan', T0 + 5);
+      t.match(cancelled, { id: later.id, cancelledAt: T0 + 5, cancelledBy: 'Dan' });
+      t.equal(await store.cancelMaintenanceWindow(later.id, 'Eve', T0 + 6), undefined, 'cancelled once');
+      t.match(await store.getMaintenanceWindow(later.id), { cancelledBy: 'Dan' });
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10 })).map((w) => w.title),
+        ['Soon'],
+      );
+      t.same(await store.maintenanceWindows({ endingAfter: T0, limit: 10, publicOnly: true }), []);
+    },
+  );
+
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {
     const store = await makeStore(t);
     const page = (target: string) => ({
