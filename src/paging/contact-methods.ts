@@ -24,6 +24,8 @@ export interface ContactMethod {
 export interface PersonSettings {
   methods: ContactMethod[];
   rules?: PersonalRules | undefined;
+  /** The person's own IANA time zone: schedule pages, notices and feeds' display show times in it. */
+  timeZone?: string | undefined;
 }
 
 export const NO_SETTINGS: PersonSettings = { methods: [] };

@@ -235,7 +235,8 @@ export class SlackApiServer {
           .map((u) => u.trim())
           .filter(Boolean);
         if (!users.length) return { ok: false, error: 'no_users_provided' };
-        if (users.some((u) => !/^[UW][A-Z0-9]+$/.test(u) || (this.members && !this.members.has(u)))) return { ok: false, error: 'invalid_users' };
+        if (users.some((u) => !/^[UW][A-Z0-9]+$/.test(u) || (this.members && !this.members.has(u))))
+          return { ok: false, error: 'invalid_users' };
         g.users = users;
         g.updates++;
         return { ok: true, usergroup: { id: args['usergroup'], handle: g.handle, users } };

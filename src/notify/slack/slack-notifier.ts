@@ -9,7 +9,15 @@ import {
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../../classify/severity.js';
-import { NotifyError, type Delivery, type DigestItem, type NoticePage, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
+import {
+  NotifyError,
+  type Delivery,
+  type DigestItem,
+  type NoticePage,
+  type Notifier,
+  type Pace,
+  type PageContext,
+} from '../../outbox/channel.js';
 import type { OutboxEntry } from '../../outbox/page.js';
 import { randomBytes } from 'node:crypto';
 import { describePage, readableUtc, type TimeFormat } from '../../incidents/timeline-text.js';
@@ -190,7 +198,9 @@ export class SlackNotifier implements Notifier {
   async sendNotice(page: NoticePage): Promise<Delivery> {
     const client = this.requireClient();
     const { title, lines, url } = page.notice;
-    const body = [`*${slackText(title)}*`, ...lines.map(slackText), ...(url ? [`<${slackUrl(url)}|Open the on-call page>`] : [])].join('\n');
+    const body = [`*${slackText(title)}*`, ...lines.map(slackText), ...(url ? [`<${slackUrl(url)}|Open the on-call page>`] : [])].join(
+      '\n',
+    );
     const r = await call(() =>
       client.chat.postMessage(
         showBidiControlsDeep({
