@@ -18,7 +18,7 @@ import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
@@ -70,6 +70,7 @@ import {
   type NewCalendarFeed,
   type OverridePage,
   type RequestDecision,
+  type HandoffClaim,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -208,7 +209,7 @@ const POSTGRES: Engine = {
 };
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
-const ONCALL = oncallRecords((n) => `$${n}`);
+const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 const MAINTENANCE = maintenanceSql(POSTGRES);
@@ -689,8 +690,8 @@ export class PostgresStore implements IncidentStore {
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
     return this.oncallRead(ONCALL.oncallLog(q));
   }
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
-    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices: NewNotice[] = []): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r, notices));
   }
   getOncallRequest(id: number): Promise<OncallRequest | undefined> {
     return this.oncallRead(ONCALL.getOncallRequest(id));
@@ -709,6 +710,9 @@ export class PostgresStore implements IncidentStore {
   }
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
     return this.oncallRead(ONCALL.calendarFeeds(createdBy));
+  }
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean> {
+    return this.oncallWrite(ONCALL.claimHandoff(h, notices));
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
