@@ -130,7 +130,8 @@ if (mode === 'bare' || mode === 'floor') {
   });
 }
 
-await app.listen({ port: 0, host: '127.0.0.1' });
+// The service's listen backlog (src/config/load-config.ts, DEFAULT_BACKLOG), so that both queue connections alike.
+await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
 const address = app.server.address() as { port: number };
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
