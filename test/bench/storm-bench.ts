@@ -387,7 +387,7 @@ async function postgres(): Promise<Receiver | string> {
             `replica ${i}: ${r
               .output()
               .split('\n')
-              .filter((l) => /"level":(40|50)/.test(l))
+              .filter((l) => /"level":(40|50)/.test(l) && !/is not set|not set, so/.test(l))
               .slice(0, 3)
               .join('\n  ')}`,
         )
