@@ -319,4 +319,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- provider's session too (RP-initiated logout's id_token_hint).
   ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
   `,
+  `
+  -- Issue 23: notices (a handoff, a swap or cover request) go through the outbox with its leases,
+  -- pacing and lookups, but belong to no incident.
+  ALTER TABLE outbox ALTER COLUMN incident_id DROP NOT NULL;
+
+  -- Each handoff announced, once: the scheduler of one replica claims a rotation's shift start and
+  -- queues its notices in the same transaction.
+  CREATE TABLE oncall_handoffs (
+    rotation    TEXT   NOT NULL,
+    shift_start BIGINT NOT NULL,
+    contact     TEXT   NOT NULL,
+    claimed_at  BIGINT NOT NULL,
+    PRIMARY KEY (rotation, shift_start)
+  );
+  `,
 ];

@@ -6,7 +6,7 @@ import type {
   IncidentStatus,
   IncidentWithDetails,
 } from '../incidents/model.js';
-import type { Lease, OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { Lease, NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
@@ -224,6 +224,16 @@ export interface RequestDecision {
   overrides: NewOverride[];
   /** The per-rotation bound on open overrides (an override beyond it is not made). */
   maxOpen: number;
+  /** Notices of the answer (to whoever asked), queued with it. */
+  notices?: NewNotice[];
+}
+
+/** A handoff to announce: a rotation ('' for the top level's) whose shift starts at `shiftStart` with `contact`. */
+export interface HandoffClaim {
+  rotation: string;
+  shiftStart: number;
+  contact: string;
+  at: number;
 }
 
 /** A calendar feed's secret URL: only the SHA-256 of its token is stored. */
@@ -262,11 +272,17 @@ export interface OverrideStore {
   voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]>;
   /** The newest entries of the on-call log, newest first: one rotation's, or all. */
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]>;
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest>;
+  /** Stores a request with its log entry and the notices that tell the person asked, in one transaction. */
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices?: NewNotice[]): Promise<OncallRequest>;
   getOncallRequest(id: number): Promise<OncallRequest | undefined>;
   pendingOncallRequests(contact: string): Promise<OncallRequest[]>;
   /** Answers a pending request (once: undefined when it was answered already). */
   decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined>;
+  /**
+   * Claims the announcement of a handoff and queues its notices (pages of no incident) in the same
+   * transaction: true for the one caller, on any replica, that claims that rotation's shift start.
+   */
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean>;
   addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed>;
   calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined>;
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]>;

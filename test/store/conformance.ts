@@ -3,6 +3,7 @@ import { toLabels } from '../../src/classify/labels.js';
 import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { GroupNotification, Incident, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
+import type { NewNotice } from '../../src/outbox/page.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
 const MIN = 60_000;
@@ -1214,6 +1215,87 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       ['request_accepted', 'override_added', 'override_added', 'request_made'],
     );
   });
+
+  t.test(
+    'notices: pages of no incident, queued with a request, its answer or a handoff claimed once; leased, paced and completed like pages',
+    async (t) => {
+      const store = await makeStore(t);
+      const notice = (target: string, title: string): NewNotice => ({
+        channel: 'slack',
+        target,
+        recipients: [],
+        notice: { kind: 'oncall_request', title, lines: ['line <b>&'], url: 'https://triage.example/oncall' },
+        at: T0,
+      });
+      const q = await store.addOncallRequest(
+        {
+          team: null,
+          kind: 'cover',
+          contact: 'alice',
+          asked: 'bob',
+          from: T0,
+          to: T0 + 60 * MIN,
+          swapFrom: null,
+          swapTo: null,
+          requestedBy: 'Alice Martin',
+          createdAt: T0,
+        },
+        [notice('U0BOB', 'Alice asks you to cover')],
+      );
+      const claimed = await store.claimPages(T0, 10, lease(T0));
+      t.match(claimed, [
+        {
+          incidentId: null,
+          event: 'notice',
+          channel: 'slack',
+          target: 'U0BOB',
+          maybeSent: false,
+          attempts: 1,
+          notice: { kind: 'oncall_request', title: 'Alice asks you to cover', lines: ['line <b>&'], url: 'https://triage.example/oncall' },
+        },
+      ]);
+      t.same(await store.claimPages(T0, 10, lease(T0, 'replica-b')), [], 'leased: another dispatcher does not take it');
+      t.same(await store.queueDepth(), { slack: 1 });
+      t.equal(
+        await store.completePage(
+          claimed[0]!.id,
+          { status: 'retry', nextAttemptAt: T0 + 1000, error: 'timed out', maybeSent: true },
+          T0,
+          ME,
+        ),
+        true,
+      );
+      const again = await store.claimPages(T0 + 1000, 10, lease(T0 + 1000));
+      t.match(again, [{ incidentId: null, maybeSent: true, attempts: 2 }], 'an unknown outcome: looked up before it is sent again');
+      t.equal(await store.completePage(again[0]!.id, { status: 'sent', externalRef: 'D1:1.1' }, T0 + 1000, ME), true);
+      t.same(await store.queueDepth(), {});
+
+      // The answer's notice is queued only by the one answer that counts.
+      const answer = { status: 'declined' as const, by: 'Bob Chen', at: T0 + MIN, overrides: [], maxOpen: 500 };
+      t.ok(await store.decideOncallRequest(q.id, { ...answer, notices: [notice('U0ALICE', 'Bob declined')] }));
+      t.equal(await store.decideOncallRequest(q.id, { ...answer, notices: [notice('U0ALICE', 'Bob declined twice')] }), undefined);
+      const declined = await store.claimPages(T0 + MIN, 10, lease(T0 + MIN));
+      t.match(declined, [{ target: 'U0ALICE', notice: { title: 'Bob declined' } }]);
+      t.equal(await store.completePage(declined[0]!.id, { status: 'sent', externalRef: 'D2:1.2' }, T0 + MIN, ME), true);
+
+      // A handoff: claimed by one caller with its notices; a second claim of the same shift start queues nothing.
+      const h = { rotation: 'payments', shiftStart: T0 + 60 * MIN, contact: 'dan', at: T0 + 60 * MIN };
+      const [one, two] = await Promise.all([
+        store.claimHandoff(h, [notice('U0DAN', 'You are on call')]),
+        store.claimHandoff({ ...h, at: h.at + 1 }, [notice('U0DAN', 'You are on call (again)')]),
+      ]);
+      t.same([one, two].sort(), [false, true], 'one claim of a shift start, whoever asks');
+      t.equal(await store.claimHandoff(h, [notice('U0DAN', 'later')]), false);
+      t.ok(await store.claimHandoff({ ...h, rotation: '' }, []), "another rotation's shift of the same start is its own");
+      const handoffs = await store.claimPages(h.at, 10, lease(h.at));
+      t.same(
+        handoffs.map((p) => p.notice?.title),
+        ['You are on call'],
+      );
+      t.equal(await store.completePage(handoffs[0]!.id, { status: 'failed', error: 'Slack: channel_not_found' }, h.at, ME), true);
+      t.same(await store.queueDepth(), {});
+    },
+  );
 
   t.test('calendar feeds: found by the hash of their token until revoked, by whoever made them', async (t) => {
     const store = await makeStore(t);
