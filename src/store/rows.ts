@@ -225,6 +225,8 @@ export interface PagePayload {
   cause: TimelineEntry | null;
   /** A step of a person's notification rules (PageRequest.personal). */
   personal?: { contact: string; lastOfMethod: boolean };
+  /** A status page subscriber's id (PageRequest.subscriber). */
+  subscriber?: number;
 }
 
 /** The mappers from rows to the domain's objects, for one engine. */
@@ -301,6 +303,7 @@ export function rowMappers(e: Engine): RowMappers {
         // Pages settled before SQLite's migration 3 kept their words in `note`; only waiting ones were converted.
         cause: payload.cause ?? null,
         ...(payload.personal ? { personal: payload.personal } : {}),
+        ...(payload.subscriber !== undefined ? { subscriber: payload.subscriber } : {}),
         status: r.status,
         attempts: r.attempts,
         nextAttemptAt: r.next_attempt_at,
@@ -381,7 +384,13 @@ export const OUTBOX_INSERT =
 
 /** What a page's payload column holds (as JSON: wellFormedJson). */
 export function pagePayload(p: PageRequest): PagePayload {
-  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause, ...(p.personal ? { personal: p.personal } : {}) };
+  return {
+    mentions: p.mentions,
+    recipients: p.recipients,
+    cause: p.cause,
+    ...(p.personal ? { personal: p.personal } : {}),
+    ...(p.subscriber !== undefined ? { subscriber: p.subscriber } : {}),
+  };
 }
 
 /** A page for a channel that is not configured is recorded as failed at once, never queued. */
