@@ -191,6 +191,10 @@ function describeKind(e: TimelineEntry, time: TimeFormat): string {
       return `Silence ${e.silenceId} expired ${e.reason === 'by_hand' ? 'by hand' : 'because the incident resolved'}`;
     case 'silence_ending':
       return `Silence ${e.silenceId} (${e.matchers}) ends at ${time(e.endsAt)} while the incident is still open`;
+    case 'status_update':
+      return `Status page update (${e.state}): ${e.title}: ${e.message}${e.components.length ? ` [${e.components.map((c) => `${c.id}: ${c.status.replace(/_/g, ' ')}`).join(', ')}]` : ''}${
+        e.subscribers ? `; e-mailed to ${e.subscribers} subscriber${e.subscribers === 1 ? '' : 's'}` : ''
+      }`;
   }
   return '';
 }
@@ -206,6 +210,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   silenced: 'Silenced',
   silence_ending: 'Silence ending soon',
   review: 'Post-incident review saved',
+  status_update: 'Status page update',
 };
 
 /**

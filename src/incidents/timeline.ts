@@ -1,4 +1,5 @@
 import type { Severity } from '../classify/severity.js';
+import type { ComponentState, UpdateState } from './status-page.js';
 
 /** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
 /** A channel's name, as notify/registry.ts lists them ('slack', 'email', ...). */
@@ -129,6 +130,18 @@ export type TimelineEntry = {
   | { kind: 'silence_expired'; silenceId: string; reason: 'by_hand' | 'incident_resolved' }
   /** A silence made here ends soon while the incident is still open: the channel is told once. */
   | { kind: 'silence_ending'; silenceId: string; endsAt: number; matchers: string }
+  /**
+   * A public update posted to the status page (docs/status-page.md): only what the person wrote for
+   * the public and the components' statuses they confirmed; `subscribers`: how many were to be e-mailed.
+   */
+  | {
+      kind: 'status_update';
+      state: UpdateState;
+      title: string;
+      message: string;
+      components: ComponentState[];
+      subscribers: number;
+    }
 );
 
 /** What an entry records; each kind has its own fields. */
@@ -150,6 +163,7 @@ export type PageEvent = Extract<
   | 'review'
   | 'silenced'
   | 'silence_ending'
+  | 'status_update'
 >;
 
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */

@@ -334,4 +334,26 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (rotation, shift_start)
   );
   `,
+  `
+  -- Issue 24: the status page. Public updates are timeline entries of kind status_update, read
+  -- across incidents by /status through these partial indexes. Subscribers are personal data: the
+  -- address, the components they chose, the secrets of their confirmation and unsubscribe links,
+  -- and when confirmation e-mails were due and sent (the bound on e-mails to one address).
+  CREATE INDEX timeline_status_at ON timeline (at) WHERE kind = 'status_update';
+  CREATE INDEX timeline_status_incident ON timeline (incident_id, at) WHERE kind = 'status_update';
+  CREATE TABLE status_subscribers (
+    id                BIGSERIAL PRIMARY KEY,
+    email             TEXT    NOT NULL UNIQUE,
+    components        TEXT,
+    confirm_token     TEXT    UNIQUE,
+    unsubscribe_token TEXT    NOT NULL UNIQUE,
+    created_at        BIGINT  NOT NULL,
+    confirmed_at      BIGINT ,
+    confirm_due_at    BIGINT ,
+    confirm_sent_at   BIGINT ,
+    confirm_count     INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX status_subscribers_due ON status_subscribers (confirm_due_at) WHERE confirm_due_at IS NOT NULL;
+  CREATE INDEX status_subscribers_unconfirmed ON status_subscribers (created_at) WHERE confirmed_at IS NULL;
+  `,
 ];

@@ -1,3 +1,6 @@
+import { statusRecords } from './status-records.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
 import {
@@ -222,6 +225,7 @@ const POSTGRES: Engine = {
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
 const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
+const STATUS = statusRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 const MAINTENANCE = maintenanceSql(POSTGRES);
@@ -870,6 +874,38 @@ export class PostgresStore implements IncidentStore {
       // A read that began before the COMMIT may hold the old rows: not kept.
       this.factsGeneration++;
     }
+  }
+
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
+    return this.oncallRead(STATUS.statusUpdates(since, limit));
+  }
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
+    // One address at a time: two requests at once for a new address must not both insert it.
+    return this.oncallWrite(STATUS.subscribe(s), `status-subscriber:${s.email}`);
+  }
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
+    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  }
+  confirmSubscription(token: string, now: number): Promise<boolean> {
+    return this.oncallWrite(STATUS.confirmSubscription(token, now));
+  }
+  unsubscribe(token: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.unsubscribe(token));
+  }
+  subscriber(id: number): Promise<StatusSubscriber | undefined> {
+    return this.oncallRead(STATUS.subscriber(id));
+  }
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]> {
+    return this.oncallRead(STATUS.confirmedSubscribers());
+  }
+  listSubscribers(): Promise<StatusSubscriber[]> {
+    return this.oncallRead(STATUS.listSubscribers());
+  }
+  deleteSubscriber(email: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.deleteSubscriber(email));
+  }
+  sweepUnconfirmed(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepUnconfirmed(before));
   }
 
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {

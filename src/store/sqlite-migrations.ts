@@ -374,6 +374,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (rotation, shift_start)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Issue 24: the status page. Public updates are timeline entries of kind status_update, read
+  -- across incidents by /status through these partial indexes. Subscribers are personal data: the
+  -- address, the components they chose, the secrets of their confirmation and unsubscribe links,
+  -- and when confirmation e-mails were due and sent (the bound on e-mails to one address).
+  CREATE INDEX timeline_status_at ON timeline (at) WHERE kind = 'status_update';
+  CREATE INDEX timeline_status_incident ON timeline (incident_id, at) WHERE kind = 'status_update';
+  CREATE TABLE status_subscribers (
+    id                INTEGER PRIMARY KEY,
+    email             TEXT    NOT NULL UNIQUE,
+    components        TEXT,
+    confirm_token     TEXT    UNIQUE,
+    unsubscribe_token TEXT    NOT NULL UNIQUE,
+    created_at        INTEGER NOT NULL,
+    confirmed_at      INTEGER,
+    confirm_due_at    INTEGER,
+    confirm_sent_at   INTEGER,
+    confirm_count     INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX status_subscribers_due ON status_subscribers (confirm_due_at) WHERE confirm_due_at IS NOT NULL;
+  CREATE INDEX status_subscribers_unconfirmed ON status_subscribers (created_at) WHERE confirmed_at IS NULL;
+  `,
 ];
 
 const TIMELINE_SCHEMA = `

@@ -47,6 +47,9 @@ import {
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { statusRecords } from './status-records.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
   contactSql,
@@ -157,6 +160,7 @@ const SQLITE: Engine = {
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
 /** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
 const ONCALL = oncallRecords((n) => `$p${n}`);
+const STATUS = statusRecords((n) => `$p${n}`);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
@@ -683,6 +687,37 @@ export class SqliteStore implements IncidentStore {
       this.overrides = undefined;
       return this.oncall(op);
     });
+  }
+
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
+    return this.read(() => this.oncall(STATUS.statusUpdates(since, limit)));
+  }
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
+    return this.oncallWrite(STATUS.subscribe(s));
+  }
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
+    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  }
+  confirmSubscription(token: string, now: number): Promise<boolean> {
+    return this.oncallWrite(STATUS.confirmSubscription(token, now));
+  }
+  unsubscribe(token: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.unsubscribe(token));
+  }
+  subscriber(id: number): Promise<StatusSubscriber | undefined> {
+    return this.read(() => this.oncall(STATUS.subscriber(id)));
+  }
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]> {
+    return this.read(() => this.oncall(STATUS.confirmedSubscribers()));
+  }
+  listSubscribers(): Promise<StatusSubscriber[]> {
+    return this.read(() => this.oncall(STATUS.listSubscribers()));
+  }
+  deleteSubscriber(email: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.deleteSubscriber(email));
+  }
+  sweepUnconfirmed(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepUnconfirmed(before));
   }
 
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {

@@ -17,6 +17,7 @@ import type { Identity, SignInMethod } from '../people/person.js';
 import type { Alert } from '../incidents/model.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import type { TimelineEntry, TimelineKind } from '../incidents/timeline.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 
 /** Filters of GET /api/incidents. */
 export interface IncidentFilter {
@@ -446,6 +447,52 @@ export interface MaintenanceStore {
   cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined>;
 }
 
+/** A status page subscriber (docs/status-page.md): personal data, never shown on a page. */
+export interface StatusSubscriber {
+  id: number;
+  /** Lower-cased. */
+  email: string;
+  /** Only these components' updates; null: every update. */
+  components: string[] | null;
+  /** The secret of the confirmation link; null once confirmed. */
+  confirmToken: string | null;
+  /** The secret of the one-click unsubscribe link in every e-mail. */
+  unsubscribeToken: string;
+  createdAt: number;
+  confirmedAt: number | null;
+  /** When the last confirmation e-mail was claimed for sending. */
+  confirmSentAt: number | null;
+}
+
+/** A request to subscribe, with the bounds on confirmation e-mails to one address. */
+export interface NewSubscription {
+  email: string;
+  components: string[] | null;
+  confirmToken: string;
+  unsubscribeToken: string;
+  at: number;
+  minIntervalMs: number;
+  maxMails: number;
+}
+
+/** queued: a confirmation e-mail is due; limited: one went too recently (or too many); subscribed: confirmed already. */
+export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed';
+
+/** The status page's records: public updates (from the timeline) and subscribers (store/status-records.ts). */
+export interface StatusStore {
+  /** The public updates of incidents updated publicly at or after `since`, or not resolved; oldest first, at most `limit`. */
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]>;
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome>;
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]>;
+  confirmSubscription(token: string, now: number): Promise<boolean>;
+  unsubscribe(token: string): Promise<boolean>;
+  subscriber(id: number): Promise<StatusSubscriber | undefined>;
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]>;
+  listSubscribers(): Promise<StatusSubscriber[]>;
+  deleteSubscriber(email: string): Promise<boolean>;
+  sweepUnconfirmed(before: number): Promise<number>;
+}
+
 /**
  * Durable storage of incidents, their alerts and their append-only timeline, the outbox, the
  * channels' state and the overrides: one object per engine, since a change and the pages it asks
@@ -464,7 +511,8 @@ export interface IncidentStore
     ContactStore,
     HeartbeatStore,
     SilenceStore,
-    MaintenanceStore {
+    MaintenanceStore,
+    StatusStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { Test } from 'tap';
 import { toLabels } from '../../src/classify/labels.js';
 import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from '../../src/incidents/incident-machine.js';
+import { postStatusUpdate } from '../../src/incidents/status-page.js';
 import type { GroupNotification, Incident, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
 import type { NewNotice } from '../../src/outbox/page.js';
@@ -625,6 +626,111 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       { kind: 'monitor', name: 'am', lastBeatAt: null, deadline: T0 + 60 * MIN },
       { kind: 'watchdog', name: 'am', lastBeatAt: T0 + MIN, deadline: T0 + 6 * MIN },
     ]);
+  });
+
+  t.test('status page: public updates are read across incidents, with their pages to subscribers in the outbox', async (t) => {
+    const store = await makeStore(t);
+    const carol = { name: 'Carol Diaz', contact: 'carol', via: 'web' } as const;
+    const a = (await apply(store, group('p1', [incoming('a', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const b = (await apply(store, group('p2', [incoming('b', 'ServiceDown')]), decide(T0)))!.incident.id;
+    const update = {
+      state: 'investigating',
+      title: 'API errors',
+      message: 'Looking into it.',
+      components: [{ id: 'api', status: 'major_outage' }],
+    } as const;
+    await store.updateIncident(a, (i) =>
+      postStatusUpdate(
+        i,
+        carol,
+        { ...update, components: [...update.components] },
+        {
+          recipients: [
+            { id: 7, components: null },
+            { id: 8, components: ['web'] },
+          ],
+          updatedStep: 'Status page updated',
+          notify: true,
+        },
+        T0 + MIN,
+      ),
+    );
+    await store.updateIncident(a, (i) =>
+      postStatusUpdate(
+        i,
+        carol,
+        { state: 'resolved', title: 'API errors', message: 'Fixed.', components: [] },
+        { recipients: [], updatedStep: null, notify: true },
+        T0 + 2 * MIN,
+      ),
+    );
+    await store.updateIncident(b, (i) => resolve(i, carol, undefined, T0 + 3 * MIN));
+    t.same(
+      (await store.statusUpdates(T0 + 3 * MIN, 100)).map((u) => u.state),
+      ['investigating', 'resolved'],
+      'an incident not resolved is read whenever it was updated',
+    );
+    await store.updateIncident(a, (i) => resolve(i, carol, undefined, T0 + 3 * MIN));
+    t.same(
+      (await store.statusUpdates(T0, 100)).map((u) => [u.incidentId, u.at, u.state, u.components]),
+      [
+        [a, T0 + MIN, 'investigating', [{ id: 'api', status: 'major_outage' }]],
+        [a, T0 + 2 * MIN, 'resolved', []],
+      ],
+      'the updates alone, oldest first, with nothing of the incident',
+    );
+    t.same(await store.statusUpdates(T0 + 3 * MIN, 100), [], 'an incident resolved before the window is left out');
+    t.equal((await store.checklistState(a)).get('Status page updated')?.state, 'done', 'posting ticks the step');
+    const pages = await store.claimPages(T0 + 10 * MIN, 10, lease(T0 + 10 * MIN));
+    t.match(
+      pages.filter((p) => p.channel === 'status-email'),
+      [{ target: 'subscribers', event: 'status_update', subscriber: 7, severity: 'low', recipients: [] }],
+      'one page for the subscriber of every component; none for the one of another component',
+    );
+  });
+
+  t.test('status page subscribers: confirmation e-mails bounded per address, confirmed once, unsubscribed, swept', async (t) => {
+    const store = await makeStore(t);
+    const ask = (email: string, at: number, confirmToken = `c-${email}-${at}`) =>
+      store.subscribe({ email, components: null, confirmToken, unsubscribeToken: `u-${email}`, at, minIntervalMs: 60 * MIN, maxMails: 2 });
+    t.equal(await ask('a@example.com', T0), 'queued');
+    t.equal(await ask('a@example.com', T0 + 1), 'limited', 'one is due already');
+    const claimed = await store.claimConfirmations(T0 + 2, 10);
+    t.match(claimed, [{ email: 'a@example.com', confirmToken: `c-a@example.com-${T0}`, confirmedAt: null, confirmSentAt: T0 + 2 }]);
+    t.same(await store.claimConfirmations(T0 + 3, 10), [], 'claimed once');
+    t.equal(await ask('a@example.com', T0 + 30 * MIN), 'limited', 'not within the interval');
+    t.equal(await ask('a@example.com', T0 + 61 * MIN), 'queued');
+    t.equal((await store.claimConfirmations(T0 + 61 * MIN, 10)).length, 1);
+    t.equal(await ask('a@example.com', T0 + 200 * MIN), 'limited', 'at most maxMails to one address');
+    t.equal(await store.confirmSubscription('wrong', T0), false);
+    t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 300 * MIN), true);
+    t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 301 * MIN), false, 'a link confirms once');
+    t.equal(await ask('a@example.com', T0 + 400 * MIN), 'subscribed');
+    t.equal(await ask('b@example.com', T0), 'queued');
+    await store.subscribe({
+      email: 'c@example.com',
+      components: ['api'],
+      confirmToken: 'cc',
+      unsubscribeToken: 'uc',
+      at: T0,
+      minIntervalMs: 0,
+      maxMails: 3,
+    });
+    await store.confirmSubscription('cc', T0);
+    t.same(await store.confirmedSubscribers(), [
+      { id: claimed[0]!.id, components: null },
+      { id: (await store.listSubscribers()).find((s) => s.email === 'c@example.com')!.id, components: ['api'] },
+    ]);
+    t.equal(await store.sweepUnconfirmed(T0 + 1), 1, 'the unconfirmed one is swept');
+    t.same(
+      (await store.listSubscribers()).map((s) => s.email),
+      ['a@example.com', 'c@example.com'],
+    );
+    t.equal(await store.unsubscribe('uc'), true);
+    t.equal(await store.unsubscribe('uc'), false);
+    t.equal(await store.deleteSubscriber('a@example.com'), true);
+    t.same(await store.listSubscribers(), []);
+    t.equal(await store.subscriber(claimed[0]!.id), undefined);
   });
 
   t.test('silences made here: due when their incident resolves or they end soon; a notice and an expiry are claimed once', async (t) => {
