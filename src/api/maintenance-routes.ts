@@ -75,13 +75,11 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
     const startsAt = parseOffsetDateTime(b.startsAt);
     const endsAt = parseOffsetDateTime(b.endsAt);
     if (startsAt === undefined || endsAt === undefined)
-      return reply
-        .code(400)
-        .send({
-          error: 'Bad Request',
-          message: `${startsAt === undefined ? 'startsAt' : 'endsAt'} must be an RFC 3339 time with its offset`,
-        });
-    const groups = (b.matchers.every((m) => typeof m === 'string') ? [b.matchers] : b.matchers) as string[][];
+      return reply.code(400).send({
+        error: 'Bad Request',
+        message: `${startsAt === undefined ? 'startsAt' : 'endsAt'} must be an RFC 3339 time with its offset`,
+      });
+    const groups = b.matchers.every((m) => typeof m === 'string') ? [b.matchers] : b.matchers;
     // A matcher is one line of the form's text; a line break inside one would split it.
     if (groups.some((g) => g.some((m) => /[\r\n]/.test(m))))
       return reply.code(400).send({ error: 'Bad Request', message: 'a matcher cannot hold a line break: write \\n inside its quotes' });
