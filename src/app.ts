@@ -3,6 +3,9 @@ import { incidentsRoutes } from './api/incidents-routes.js';
 import { calendarFeedRoute } from './api/calendar-feed-route.js';
 import { oncallRoutes } from './api/oncall-routes.js';
 import { OncallService } from './service/oncall-service.js';
+import { OncallNotices } from './service/oncall-notices.js';
+import { HandoffService } from './service/handoff-service.js';
+import { SlackUsergroups } from './notify/slack/slack-usergroups.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -21,6 +24,8 @@ import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { twilioRoutes } from './api/twilio-routes.js';
+import { codeSender } from './notify/twilio/verification-text.js';
+import { ContactService } from './service/contact-service.js';
 import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
@@ -87,6 +92,8 @@ export interface Triage {
   silences: SilenceService;
   /** Maintenance windows; `publicMaintenance(now)` is what the status page shows of them. */
   maintenance: MaintenanceService;
+  /** The on-call pass: handoff notices and Slack user groups. */
+  handoffs: HandoffService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -167,7 +174,37 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
   store.onPagesCommitted?.(() => dispatcher.wake());
-  const oncall = new OncallService({ store, clock, config: live });
+  // Notices of on-call (requests, their answers, handoffs) reach a person by Slack DM, else e-mail.
+  const oncallNotices = new OncallNotices({
+    store,
+    config: live,
+    canSend: (channel) => notifiers.has(channel) && !notifiers.get(channel)!.notConfigured,
+    publicUrl: config.channels?.publicUrl,
+  });
+  const oncall = new OncallService({ store, clock, config: live, notices: oncallNotices, wake: () => dispatcher.wake() });
+  // Handoff notices and Slack user groups: the scheduler's pass, never a request.
+  const handoffs = new HandoffService({
+    store,
+    clock,
+    config: live,
+    oncall,
+    notices: oncallNotices,
+    wake: () => dispatcher.wake(),
+    usergroups: new SlackUsergroups({
+      token: config.channels?.slackBotToken,
+      apiUrl: config.channels?.slackApiUrl,
+      timeoutMs: config.channels?.slackTimeoutMs,
+    }),
+    observeUsergroupSync: (group, ok, at) => metrics.observeUsergroupSync(group, ok, at),
+    log: app.log,
+  });
+  // Each person's own numbers (verified by a texted code) and notification rules, for /me.
+  const contacts = new ContactService({
+    store,
+    clock,
+    config: live,
+    codes: codeSender({ ...config.channels, now: () => clock.now() }, store),
+  });
   // Removed contacts are never on call: their overrides are void from the reload on (and the log says so).
   const voidRemoved = () =>
     oncall.voidRemovedContacts().then(
@@ -195,9 +232,9 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     () => live.current.scheduler.intervalMs,
     app.log,
     () => store.sweepSessions(clock.now()),
-    [heartbeats, silences],
+    [heartbeats, silences, handoffs],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, maintenance, dispatcher, metrics, store, config: live });
+  app.decorate('triage', { service, scheduler, heartbeats, silences, maintenance, handoffs, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -246,6 +283,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webRoutes, {
     service,
     oncall,
+    contacts,
     store,
     clock,
     settings: () => live.current,

@@ -314,4 +314,46 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at) WHERE cancelled_at IS NULL;
   `,
+  `
+  -- Issue 20: an OpenID Connect session keeps the provider's ID token, so that sign-out can end the
+  -- provider's session too (RP-initiated logout's id_token_hint).
+  ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
+  `,
+  `
+  -- Issue 23: notices (a handoff, a swap or cover request) go through the outbox with its leases,
+  -- pacing and lookups, but belong to no incident.
+  ALTER TABLE outbox ALTER COLUMN incident_id DROP NOT NULL;
+
+  -- Each handoff announced, once: the scheduler of one replica claims a rotation's shift start and
+  -- queues its notices in the same transaction.
+  CREATE TABLE oncall_handoffs (
+    rotation    TEXT   NOT NULL,
+    shift_start BIGINT NOT NULL,
+    contact     TEXT   NOT NULL,
+    claimed_at  BIGINT NOT NULL,
+    PRIMARY KEY (rotation, shift_start)
+  );
+  `,
+  `
+  -- Issue 24: the status page. Public updates are timeline entries of kind status_update, read
+  -- across incidents by /status through these partial indexes. Subscribers are personal data: the
+  -- address, the components they chose, the secrets of their confirmation and unsubscribe links,
+  -- and when confirmation e-mails were due and sent (the bound on e-mails to one address).
+  CREATE INDEX timeline_status_at ON timeline (at) WHERE kind = 'status_update';
+  CREATE INDEX timeline_status_incident ON timeline (incident_id, at) WHERE kind = 'status_update';
+  CREATE TABLE status_subscribers (
+    id                BIGSERIAL PRIMARY KEY,
+    email             TEXT    NOT NULL UNIQUE,
+    components        TEXT,
+    confirm_token     TEXT    UNIQUE,
+    unsubscribe_token TEXT    NOT NULL UNIQUE,
+    created_at        BIGINT  NOT NULL,
+    confirmed_at      BIGINT ,
+    confirm_due_at    BIGINT ,
+    confirm_sent_at   BIGINT ,
+    confirm_count     INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX status_subscribers_due ON status_subscribers (confirm_due_at) WHERE confirm_due_at IS NOT NULL;
+  CREATE INDEX status_subscribers_unconfirmed ON status_subscribers (created_at) WHERE confirmed_at IS NULL;
+  `,
 ];

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
+import type { ContactService } from '../service/contact-service.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
@@ -17,6 +18,8 @@ export interface WebRoutesOptions {
   /** The rotations' schedules and changes (the /oncall pages). */
   oncall: OncallService;
   store: IncidentStore;
+  /** Each person's own numbers and notification rules (the /me sections about being reached). */
+  contacts?: ContactService;
   /** Silences in Alertmanager from the page. */
   silences?: SilenceService;
   /** Maintenance windows (the /maintenance page). */
@@ -50,6 +53,11 @@ export interface OidcSettings {
   scopes?: string | undefined;
   /** Plain-http issuers (a test or a local provider): openid-client refuses them unless told. */
   allowInsecureIssuer?: boolean | undefined;
+  /**
+   * OIDC_END_SESSION (default on): sign-out also ends the provider's session when the provider
+   * advertises an end_session_endpoint (RP-initiated logout), so that the next sign-in asks again.
+   */
+  endSession?: boolean | undefined;
 }
 
 /** True when the pages are served over https (PUBLIC_URL says so): Secure cookies, HSTS. */
