@@ -28,6 +28,8 @@ const CreateBody = Type.Object(
     ]),
     public: Type.Optional(Type.Boolean()),
     publicText: Type.Optional(Type.String({ maxLength: 1000 })),
+    /** The status page's components it affects (ids of statusPage.components). */
+    components: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +49,7 @@ export function windowJson(w: MaintenanceWindow | WindowView) {
     createdAt: new Date(w.createdAt).toISOString(),
     public: w.public,
     publicText: w.publicText,
+    components: w.components,
     cancelledAt: w.cancelledAt === null ? null : new Date(w.cancelledAt).toISOString(),
     cancelledBy: w.cancelledBy,
     ...('state' in w ? { state: w.state, expiredInAlertmanager: w.expiredInAlertmanager } : {}),
@@ -94,6 +97,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
           matchers: groups.map((g) => g.join('\n')).join('\n\n'),
           public: b.public ?? false,
           publicText: b.publicText ?? '',
+          components: b.components ?? [],
         },
       );
       req.log.info(
