@@ -28,6 +28,8 @@ const CreateBody = Type.Object(
     ]),
     public: Type.Optional(Type.Boolean()),
     publicText: Type.Optional(Type.String({ maxLength: 1000 })),
+    /** The status page's components it affects (ids of statusPage.components). */
+    components: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +49,7 @@ export function windowJson(w: MaintenanceWindow | WindowView) {
     createdAt: new Date(w.createdAt).toISOString(),
     public: w.public,
     publicText: w.publicText,
+    components: w.components,
     cancelledAt: w.cancelledAt === null ? null : new Date(w.cancelledAt).toISOString(),
     cancelledBy: w.cancelledBy,
     ...('state' in w ? { state: w.state, expiredInAlertmanager: w.expiredInAlertmanager } : {}),
@@ -75,13 +78,11 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
     const startsAt = parseOffsetDateTime(b.startsAt);
     const endsAt = parseOffsetDateTime(b.endsAt);
     if (startsAt === undefined || endsAt === undefined)
-      return reply
-        .code(400)
-        .send({
-          error: 'Bad Request',
-          message: `${startsAt === undefined ? 'startsAt' : 'endsAt'} must be an RFC 3339 time with its offset`,
-        });
-    const groups = (b.matchers.every((m) => typeof m === 'string') ? [b.matchers] : b.matchers) as string[][];
+      return reply.code(400).send({
+        error: 'Bad Request',
+        message: `${startsAt === undefined ? 'startsAt' : 'endsAt'} must be an RFC 3339 time with its offset`,
+      });
+    const groups = b.matchers.every((m) => typeof m === 'string') ? [b.matchers] : b.matchers;
     // A matcher is one line of the form's text; a line break inside one would split it.
     if (groups.some((g) => g.some((m) => /[\r\n]/.test(m))))
       return reply.code(400).send({ error: 'Bad Request', message: 'a matcher cannot hold a line break: write \\n inside its quotes' });
@@ -96,6 +97,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
           matchers: groups.map((g) => g.join('\n')).join('\n\n'),
           public: b.public ?? false,
           publicText: b.publicText ?? '',
+          components: b.components ?? [],
         },
       );
       req.log.info(

@@ -23,6 +23,8 @@ export interface MaintenanceRequest {
   matchers: string;
   public: boolean;
   publicText: string;
+  /** The status page's components it affects (ids of statusPage.components). */
+  components?: readonly string[] | undefined;
 }
 
 /** A window as the page lists it: upcoming or active, and what Alertmanager says of its silences. */
@@ -40,6 +42,8 @@ export interface PublicMaintenance {
   startsAt: number;
   endsAt: number;
   state: 'upcoming' | 'active';
+  /** The status page's components under maintenance (ids); empty: not tied to any. */
+  components: string[];
 }
 
 /** What the matchers would match now: Alertmanager's alerts (firing, silenced or not) and our unresolved incidents. */
@@ -62,7 +66,7 @@ export interface MaintenanceServiceDeps {
   store: MaintenanceStore & Pick<IncidentRecords, 'listIncidents' | 'incidentHead'>;
   client: SilencesClient;
   clock: Clock;
-  config: { readonly current: { alertmanager: { urls: string[] } } };
+  config: { readonly current: { alertmanager: { urls: string[] }; statusPage?: { components: readonly { id: string }[] } } };
   /** PUBLIC_URL: the silences' comment links the maintenance page. */
   publicUrl?: string | undefined;
 }
@@ -109,7 +113,8 @@ export class MaintenanceService {
 
   /**
    * For the status page: the public windows that have not ended at `now` and are not cancelled, the
-   * soonest first, with their title, public words and times only (never matchers, description or who).
+   * soonest first, with their title, public words, times and components only (never matchers,
+   * description or who).
    * Reads the store alone, so the status page does not depend on Alertmanager.
    */
   async publicMaintenance(now: number): Promise<PublicMaintenance[]> {
@@ -121,6 +126,7 @@ export class MaintenanceService {
       startsAt: w.startsAt,
       endsAt: w.endsAt,
       state: w.startsAt <= now ? 'active' : 'upcoming',
+      components: w.components,
     }));
   }
 
@@ -162,6 +168,13 @@ export class MaintenanceService {
     if (req.endsAt - req.startsAt > MAX_WINDOW_MS) throw new MaintenanceRequestError('A window lasts at most 31 days.');
     if (req.public && !req.publicText.trim())
       throw new MaintenanceRequestError('A public window needs the words the status page shows (what users will notice).');
+    const known = new Set((this.deps.config.current.statusPage?.components ?? []).map((c) => c.id));
+    const components = [...new Set(req.components ?? [])];
+    const unknown = components.filter((c) => !known.has(c));
+    if (unknown.length)
+      throw new MaintenanceRequestError(
+        `No status page component ${unknown.map((c) => JSON.stringify(c)).join(', ')} (statusPage.components).`,
+      );
     const groups = parseWindowMatchers(req.matchers);
     // A start already past is now: Alertmanager would start it now anyway.
     const startsAt = Math.max(req.startsAt, now);
@@ -190,6 +203,7 @@ export class MaintenanceService {
         createdAt: now,
         public: req.public,
         publicText: req.public ? req.publicText.trim() : '',
+        components,
       });
     } catch (err) {
       for (const id of made) await this.deps.client.expire(peers, id).catch(() => undefined);

@@ -18,6 +18,7 @@ export interface MaintenanceRow {
   created_at: number;
   public: unknown;
   public_text: string;
+  components: string;
   cancelled_at: number | null;
   cancelled_by: string | null;
 }
@@ -42,8 +43,8 @@ export function maintenanceSql(e: Engine): MaintenanceSql {
        ORDER BY starts_at, id LIMIT ${p(2)}`;
   return {
     add: `INSERT INTO maintenance_windows
-       (title, description, starts_at, ends_at, matchers, silence_ids, created_by, created_at, public, public_text)
-       VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(', ')}) RETURNING *`,
+       (title, description, starts_at, ends_at, matchers, silence_ids, created_by, created_at, public, public_text, components)
+       VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(p).join(', ')}) RETURNING *`,
     byId: `SELECT * FROM maintenance_windows WHERE id = ${p(1)}`,
     list: list(false),
     listPublic: list(true),
@@ -65,6 +66,7 @@ export function maintenanceValues(e: Engine, w: NewMaintenanceWindow): unknown[]
     w.createdAt,
     e.boolParam(w.public),
     w.publicText,
+    wellFormedJson(w.components),
   ];
 }
 
@@ -81,6 +83,7 @@ export function toMaintenanceWindow(e: Engine, r: MaintenanceRow): MaintenanceWi
     createdAt: Number(r.created_at),
     public: e.bool(r.public),
     publicText: r.public_text,
+    components: JSON.parse(r.components) as string[],
     cancelledAt: r.cancelled_at === null ? null : Number(r.cancelled_at),
     cancelledBy: r.cancelled_by,
   };

@@ -356,4 +356,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX status_subscribers_due ON status_subscribers (confirm_due_at) WHERE confirm_due_at IS NOT NULL;
   CREATE INDEX status_subscribers_unconfirmed ON status_subscribers (created_at) WHERE confirmed_at IS NULL;
   `,
+  `
+  -- Issue 22: the status page's components a maintenance window affects (ids of statusPage.components).
+  ALTER TABLE maintenance_windows ADD COLUMN components TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -425,7 +425,9 @@ export interface MaintenanceWindow {
   silenceIds: string[];
   createdBy: string;
   createdAt: number;
-  /** Shown on the status page (its title and publicText, nothing else). */
+  /** The status page's components it affects (ids of statusPage.components); may be empty. */
+  components: string[];
+  /** Shown on the status page (its title, publicText and components, nothing else). */
   public: boolean;
   publicText: string;
   cancelledAt: number | null;

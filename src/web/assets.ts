@@ -105,6 +105,7 @@ li.window form{margin-top:.35rem}
 .badge.public{background:#e6f0ff;color:#0b3d91}
 .window-form .when{display:flex;flex-wrap:wrap;gap:.35rem 1rem}
 .window-form .when>div{flex:1 1 14rem}
+.window-form fieldset{border:1px solid #d0d7de;border-radius:4px;padding:.5rem .75rem;margin:0}
 .window-form .choice{display:flex;align-items:flex-start;gap:.5rem}
 .window-form .choice input{width:1.3rem;height:1.3rem;flex:0 0 auto;margin-top:.1rem}
 .preview{background:#fff;padding:.5rem .75rem;border-radius:4px;margin:.75rem 0}

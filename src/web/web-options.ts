@@ -26,7 +26,14 @@ export interface WebRoutesOptions {
   maintenance?: MaintenanceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
-  settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };
+  settings: () => {
+    paging: PagingConfig;
+    checklists: ChecklistConfig;
+    people: PeopleConfig;
+    sla: SlaPolicy;
+    /** The status page's components (maintenance windows name those they affect). */
+    statusPage?: { components: readonly { id: string; name: string }[] };
+  };
   /** Signs the session and CSRF cookies (SESSION_SECRET); never logged or shown. */
   sessionSecret: string;
   /** The built-in sign-in checks this token (API_TOKEN); without it any token signs in (local trial). */

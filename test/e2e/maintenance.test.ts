@@ -34,7 +34,12 @@ t.test(
     const am = await startAlertmanager(t);
     // A clock at the real time: Alertmanager refuses silences that ended by its own clock.
     const clock = new ManualClock(Date.now());
-    const base = parseConfig(shippedConfigText(`\nalertmanager:\n  urls: ["${am.url}"]\n`), 'triage.yml');
+    const base = parseConfig(
+      shippedConfigText(
+        `\nalertmanager:\n  urls: ["${am.url}"]\nstatusPage:\n  components:\n    - { id: api, name: Public API }\n    - { id: db, name: "Database <b>" }\n`,
+      ),
+      'triage.yml',
+    );
     const triage = {
       ...base,
       paging: { ...base.paging, contacts: base.paging.contacts.map((c) => (c.id === 'dan' ? { ...c, access: 'viewer' as const } : c)) },
@@ -81,6 +86,7 @@ t.test(
       matchers: `service="db"\ninstance=~".+"`,
       public: 'on',
       publicText: 'The API may answer slowly <i>for a minute</i>.',
+      components: 'db',
     };
 
     // 1. The preview: Alertmanager's alert and our incident, the hostile value escaped.
@@ -106,6 +112,7 @@ t.test(
       [{ zone: 'Mars/Olympus' }, /is not a time zone/],
       [{ title: '   ' }, /Give the window a title/],
       [{ publicText: '' }, /A public window needs the words/],
+      [{ components: 'nope' }, /No status page component &quot;nope&quot;/],
       [{ starts: localTimeValue(start, 'UTC'), ends: localTimeValue(start + 40 * 24 * HOUR, 'UTC') }, /at most 31 days/],
     ] as const) {
       const res = await carol.post('/maintenance', { ...form, ...fields, intent: 'create' });
@@ -165,6 +172,8 @@ t.test(
     t.match(page.body, /Planned by <strong>Carol Diaz<\/strong>: Internal: ticket OPS-12/);
     t.match(page.body, /<code>\{service=&quot;db&quot;, instance=~&quot;\.\+&quot;\}<\/code>/);
     t.match(page.body, />Cancel<\/button>/);
+    t.match(page.body, /Components: Database &lt;b&gt;/);
+    t.match(page.body, /<label for="w-c-db">Database &lt;b&gt;<\/label>/, 'the components offered, escaped');
 
     // 5. The status page's read: the public window's title, words and times, nothing internal.
     t.same(await maintenance.publicMaintenance(clock.now()), [
@@ -175,6 +184,7 @@ t.test(
         startsAt: start,
         endsAt: start + 2 * HOUR,
         state: 'upcoming',
+        components: ['db'],
       },
     ]);
     t.match(await maintenance.publicMaintenance(start + HOUR), [{ state: 'active' }]);
@@ -222,9 +232,16 @@ t.test(
       startsAt: new Date(start).toISOString().replace('Z', '+00:00'),
       endsAt: new Date(start + HOUR).toISOString(),
       matchers: ['service="web"', 'env!~"dev|test"'],
+      components: ['api'],
     });
     t.equal(byApi.status, 201, JSON.stringify(byApi.body));
-    t.match(byApi.body, { title: 'Deploy 4.2', public: false, matchers: [['service="web"', 'env!~"dev|test"']], createdBy: /./ });
+    t.match(byApi.body, {
+      title: 'Deploy 4.2',
+      components: ['api'],
+      public: false,
+      matchers: [['service="web"', 'env!~"dev|test"']],
+      createdBy: /./,
+    });
     t.ok(
       (await amSilences(am.url)).some((s) => s.id === byApi.body.silenceIds[0] && s.status.state === 'pending'),
       'pending in Alertmanager',

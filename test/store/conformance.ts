@@ -789,6 +789,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
         createdBy: 'Carol Diaz',
         createdAt: T0,
         publicText: '',
+        components: [] as string[],
       };
       const later = await store.addMaintenanceWindow({
         ...base,
@@ -798,6 +799,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
         silenceIds: ['s-2', 's-3'],
         public: true,
         publicText: 'Short interruptions of the API.',
+        components: ['api', 'db'],
       });
       const soon = await store.addMaintenanceWindow({
         ...base,
@@ -825,6 +827,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
         silenceIds: ['s-2', 's-3'],
         public: true,
         publicText: 'Short interruptions of the API.',
+        components: ['api', 'db'],
         cancelledAt: null,
         cancelledBy: null,
       });

@@ -23,6 +23,10 @@ const WindowBody = Type.Object(
     matchers: Type.String({ maxLength: 20_000 }),
     public: Type.Optional(Type.Literal('on')),
     publicText: Type.Optional(Type.String({ maxLength: 1000 })),
+    // One box ticked is a string, several an array (how forms encode repeated fields).
+    components: Type.Optional(
+      Type.Union([Type.String({ maxLength: 100 }), Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 })]),
+    ),
     intent: Type.Union([Type.Literal('preview'), Type.Literal('create')]),
   },
   { additionalProperties: false },
@@ -76,6 +80,7 @@ const maintenancePages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
       matchers: '',
       public: false,
       publicText: '',
+      components: [],
     };
   };
   const fail = (req: FastifyRequest, reply: FastifyReply, code: number, message: string) =>
@@ -95,6 +100,7 @@ const maintenancePages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
         alertmanagerError,
         mayChange: maySilence(req),
         form: extra.form ?? blankForm(),
+        components: opts.settings().statusPage?.components ?? [],
         zones: ZONES,
         timeZone: zoneOf(),
         preview: extra.preview,
@@ -121,6 +127,7 @@ const maintenancePages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
       matchers: b.matchers,
       public: b.public === 'on',
       publicText: b.publicText ?? '',
+      components: b.components === undefined ? [] : typeof b.components === 'string' ? [b.components] : b.components,
     };
     const refuse = (code: number, error: string) => render(req, reply, { form, error }, code);
     try {
@@ -141,6 +148,7 @@ const maintenancePages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
           matchers: form.matchers,
           public: form.public,
           publicText: form.publicText,
+          components: form.components,
         },
       );
       req.log.info(

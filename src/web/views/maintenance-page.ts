@@ -15,6 +15,7 @@ export interface WindowForm {
   matchers: string;
   public: boolean;
   publicText: string;
+  components: string[];
 }
 
 /** What /maintenance shows. */
@@ -25,6 +26,8 @@ export interface MaintenanceView {
   /** Whether the viewer may make and cancel windows (the responder role). */
   mayChange: boolean;
   form: WindowForm;
+  /** The status page's components a window may affect (none: the choice is not offered). */
+  components: readonly { id: string; name: string }[];
   /** The zones the form offers. */
   zones: readonly string[];
   /** The zone times are shown in. */
@@ -48,6 +51,10 @@ export function maintenancePage(ctx: PageContext, v: MaintenanceView): string {
 <div class="matchers">${w.matchers.map((g) => html`<code>${matcherText(g)}</code> `)}</div>
 <div class="muted">Planned by <strong>${w.createdBy}</strong>${w.description ? html`: ${w.description}` : ''}</div>${
       w.public && w.publicText ? html`<div class="public-text"><span class="muted">On the status page:</span> ${w.publicText}</div>` : ''
+    }${
+      w.components.length
+        ? html`<div class="muted">Components: ${w.components.map((id) => v.components.find((c) => c.id === id)?.name ?? id).join(', ')}</div>`
+        : ''
     }${
       w.expiredInAlertmanager.length
         ? html`<p class="warn">Expired in Alertmanager by someone else (silence ${w.expiredInAlertmanager.join(', ')}): these alerts are not muted.</p>`
@@ -90,7 +97,16 @@ function newForm(ctx: PageContext, v: MaintenanceView): Html {
 <p id="w-matchers-help" class="muted">One a line, as in Alertmanager: <code>service="db"</code>, <code>instance=~"db-[12]"</code>. An alert is muted when all the lines hold; a blank line starts another group (another silence).</p>
 <label for="w-description">Description (internal)</label><textarea id="w-description" name="description" rows="2" maxlength="2000">${f.description}</textarea>
 <div class="choice"><input type="checkbox" id="w-public" name="public" value="on"${f.public ? html` checked` : ''}><label for="w-public">Show on the public status page (its title and the words below; never the matchers, the description or who planned it)</label></div>
-<label for="w-public-text">Public text</label><textarea id="w-public-text" name="publicText" rows="2" maxlength="1000">${f.publicText}</textarea>
+<label for="w-public-text">Public text</label><textarea id="w-public-text" name="publicText" rows="2" maxlength="1000">${f.publicText}</textarea>${
+    v.components.length
+      ? html`<fieldset class="components"><legend>Components under maintenance (status page)</legend>${v.components.map(
+          (c) =>
+            html`<div class="choice"><input type="checkbox" id="w-c-${c.id}" name="components" value="${c.id}"${
+              f.components.includes(c.id) ? html` checked` : ''
+            }><label for="w-c-${c.id}">${c.name}</label></div>`,
+        )}</fieldset>`
+      : ''
+  }
 <div class="actions"><button type="submit" name="intent" value="preview" formaction="/maintenance#preview">Preview what it matches</button><button type="submit" name="intent" value="create" class="primary">Plan window</button></div>
 </form>${v.preview ? previewBlock(v.preview) : ''}`;
 }
