@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ port: env.port, host: env.host });
+  await app.listen({ port: env.port, host: env.host, backlog: triage.server.backlog });
   logger.info({ config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl }, 'alert-triage ready');
 }
 

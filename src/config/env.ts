@@ -48,8 +48,17 @@ export interface EnvSettings extends ChannelEnv {
   heartbeatTokens: Record<string, string>;
   /** ALERTMANAGER_BEARER_TOKEN, or ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: how silences are made in Alertmanager. */
   alertmanagerAuth: { bearer: string } | { username: string; password: string } | undefined;
-  /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES: OpenID Connect sign-in. */
-  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string | undefined; allowInsecureIssuer: boolean } | undefined;
+  /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES, OIDC_END_SESSION: OpenID Connect sign-in. */
+  oidc:
+    | {
+        issuer: string;
+        clientId: string;
+        clientSecret: string;
+        scopes: string | undefined;
+        allowInsecureIssuer: boolean;
+        endSession: boolean;
+      }
+    | undefined;
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
   tokenForm: boolean;
 }
@@ -283,5 +292,15 @@ function readOidc(env: NodeJS.ProcessEnv, production: boolean): EnvSettings['oid
   if (url.protocol === 'http:' && production) throw new ConfigError('OIDC_ISSUER: must be https when NODE_ENV=production');
   if (!clientId) throw new ConfigError('OIDC_CLIENT_ID: required with OIDC_ISSUER');
   if (!clientSecret) throw new ConfigError('OIDC_CLIENT_SECRET: required with OIDC_ISSUER');
-  return { issuer, clientId, clientSecret, scopes: env['OIDC_SCOPES']?.trim() || undefined, allowInsecureIssuer: url.protocol === 'http:' };
+  const endSession = (env['OIDC_END_SESSION']?.trim() || 'on').toLowerCase();
+  if (endSession !== 'on' && endSession !== 'off')
+    throw new ConfigError(`OIDC_END_SESSION: "${endSession}" is neither on nor off (whether sign-out also signs out at the provider)`);
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    scopes: env['OIDC_SCOPES']?.trim() || undefined,
+    allowInsecureIssuer: url.protocol === 'http:',
+    endSession: endSession === 'on',
+  };
 }

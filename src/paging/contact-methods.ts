@@ -30,6 +30,8 @@ export interface PersonSettings {
   rules?: PersonalRules | undefined;
   /** When verification codes were sent to this person's numbers in the last hour (resend pacing). */
   codesSent?: number[] | undefined;
+  /** The person's own IANA time zone: schedule pages, notices and feeds' display show times in it. */
+  timeZone?: string | undefined;
 }
 
 export const NO_SETTINGS: PersonSettings = { methods: [] };
