@@ -120,6 +120,7 @@ p.review-text{white-space:pre-wrap;background:#fff;padding:.4rem .6rem;border-ra
 .me-code{margin:.5rem 0}
 .me-code input{max-width:10rem;letter-spacing:.2em}
 .me-add,.me-rules{margin-top:.75rem}
+.me-rules-edit>summary{cursor:pointer;font-weight:600;padding:.5rem .25rem;min-height:44px}
 .me-uses,.me-severity{border:1px solid #d0d7de;border-radius:4px;padding:.5rem .75rem;margin:0 0 .75rem}
 .me-uses legend,.me-severity legend{font-weight:600}
 .me-uses .choice,.me-severity .choice{display:flex;align-items:center;gap:.5rem;margin:.35rem 0}

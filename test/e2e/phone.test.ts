@@ -193,3 +193,27 @@ t.test('real Alertmanager → Critical → "4 <id>" by text acknowledges; a forg
     'both calls recorded as stopped',
   );
 });
+
+t.test('real Alertmanager → Critical → both calls ring out → the next escalation step is taken at once', { skip }, async (t) => {
+  const p = await setUp(t);
+  const id = await p.fire('LedgerStalled');
+  await p.drain();
+  await p.fastForward(60_000);
+  t.equal(p.twilio.calls.length, 1, 'the first call');
+  await p.twilio.ringOut(p.twilio.calls[0]!);
+  t.equal((await p.store.getIncident(id))!.escalationStep, 0, 'not the last call: no escalation yet');
+  await p.fastForward(4 * 60_000);
+  t.equal(p.twilio.calls.length, 2, 'the second call at five minutes');
+  await p.twilio.ringOut(p.twilio.calls[1]!, 'no-answer');
+  const incident = (await p.store.getIncident(id))!;
+  t.equal(incident.escalationStep, 1, 'the last call unanswered: step 1 (due at 10 minutes) is taken now');
+  t.match(
+    incident.timeline.find((e) => e.kind === 'escalated'),
+    { step: 1, paged: [{ id: 'bob' }] },
+  );
+  await p.drain();
+  t.ok(
+    p.twilio.messages.some((m) => m.to === PHONES.bob && m.body.includes(`#${id} `)),
+    'the next person (Bob) is texted at once',
+  );
+});

@@ -139,8 +139,9 @@ ${shown.map(
 <label for="${s}-a${i}">after</label><input id="${s}-a${i}" name="${s}_after_${i}" value="${step ? formatDuration(step.afterMs) : ''}" maxlength="12" placeholder="0s" inputmode="text"></div>`,
 )}</fieldset>`;
   };
-  return html`${summary}<form method="post" action="/me/rules#rules" class="me-rules">${hidden(ctx.csrf)}
+  // Folded: four severities of steps make a long form; opened again after a refusal.
+  return html`${summary}<details class="me-rules-edit"${v.error ? ' open' : ''}><summary>Change my rules</summary><form method="post" action="/me/rules#rules" class="me-rules">${hidden(ctx.csrf)}
 ${SEVERITIES.map(fieldset)}
 <p class="meta">A time such as 0s (at once), 30s, 1m or 5m. Leave a step's method at — to drop it.</p>
-<button type="submit" class="primary">Save my rules</button></form>`;
+<button type="submit" class="primary">Save my rules</button></form></details>`;
 }

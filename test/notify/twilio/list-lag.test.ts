@@ -3,6 +3,8 @@
 // empty list: it looks again for a while, and counts the status callback Twilio posts for the call
 // (its URL names the page) as proof that it was placed. One call, not two.
 import t from 'tap';
+import { PostgresStore } from '../../../src/store/postgres-store.js';
+import { testDatabase } from '../../store/postgres-test-db.js';
 import { alert, payload, postWebhook, uniqueGroup } from '../../helpers.js';
 import { PHONES, phoneApp } from './phone-helpers.js';
 
@@ -64,4 +66,24 @@ t.test('a call Twilio never took is placed after the wait, once', async (t) => {
   await p.fastForward(5_000);
   t.equal(p.twilio.calls.length, 1, 'placed once after the lookup found nothing');
   t.ok(Date.now() - started >= 800, 'not before the list could have shown it');
+});
+
+t.test('on PostgreSQL too: a call listed late, or never within the wait but told by its callback, rings once', async (t) => {
+  const db = await testDatabase(t);
+  if ('skip' in db) return t.plan(0, db.skip);
+  let schemas = 0;
+  for (const [lag, initiated, wait] of [
+    [2500, false, 6000],
+    [600_000, true, 1500],
+  ] as const) {
+    const store = await PostgresStore.open({ url: db.url, schema: `lag${++schemas}` });
+    const p = await phoneApp(t, { edit: only('voice'), timeoutMs: 300, store, channels: { twilioListWaitMs: wait, phoneIntervalMs: 0 } });
+    p.twilio.listLagMs = lag;
+    p.twilio.initiatedCallback = initiated;
+    p.twilio.failNext('Calls', { hang: true });
+    await postWebhook(p.app, critical());
+    await p.drain();
+    await p.fastForward(5_000);
+    t.equal(p.twilio.calls.length, 1, `one call (list lag ${lag} ms${initiated ? ', its initiated callback' : ''})`);
+  }
 });

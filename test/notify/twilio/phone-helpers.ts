@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import type { ChannelSettings } from '../../../src/notify/registry.js';
+import type { IncidentStore } from '../../../src/store/store.js';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { shippedConfigText } from '../../helpers.js';
 import { pagingApp, type PagingApp } from '../paging-helpers.js';
@@ -40,26 +41,21 @@ export interface PhoneApp extends PagingApp {
 /** The app with Slack, SMTP and a Twilio stand-in whose webhooks reach the app (through inject), under a manual clock. */
 export async function phoneApp(
   t: Test,
-  opts: { edit?: (text: string) => string; timeoutMs?: number; channels?: Partial<ChannelSettings> } = {},
+  opts: { edit?: (text: string) => string; timeoutMs?: number; channels?: Partial<ChannelSettings>; store?: IncidentStore } = {},
 ): Promise<PhoneApp> {
   const twilio = await new TwilioApiServer(ACCOUNT_SID, AUTH_TOKEN, [FROM]).start();
   t.teardown(() => twilio.stop());
   const triage = parseConfig(phoneConfigText(opts.edit), 'triage.yml');
-  const app = await pagingApp(
-    t,
-    { triage },
-    {},
-    {
-      twilioAccountSid: ACCOUNT_SID,
-      twilioAuthToken: AUTH_TOKEN,
-      twilioApiUrl: twilio.url,
-      twilioFrom: FROM,
-      twilioFromIntervalMs: 0,
-      twilioTimeoutMs: opts.timeoutMs ?? 2000,
-      publicUrl: PUBLIC_URL,
-      ...opts.channels,
-    },
-  );
+  const app = await pagingApp(t, { triage }, opts.store ? { store: opts.store } : {}, {
+    twilioAccountSid: ACCOUNT_SID,
+    twilioAuthToken: AUTH_TOKEN,
+    twilioApiUrl: twilio.url,
+    twilioFrom: FROM,
+    twilioFromIntervalMs: 0,
+    twilioTimeoutMs: opts.timeoutMs ?? 2000,
+    publicUrl: PUBLIC_URL,
+    ...opts.channels,
+  });
   twilio.now = () => app.clock.now();
   twilio.smsUrl = `${PUBLIC_URL}/twilio/sms`;
   twilio.transport = injectTransport(app);

@@ -129,6 +129,10 @@ t.test('bad numbers get clear refusals; the code expires, has five tries, and ne
     t.match(text(r.body), message, number);
     if (number) t.match(r.body, `value="${number}"`, 'what was typed is shown again');
   }
+  const hostile = await bob.post('/me/numbers', { number: '<img src=x onerror=alert(1)>', sms: 'on' });
+  t.equal(hostile.statusCode, 400);
+  t.notOk(hostile.body.includes('<img src=x'), 'what was typed is escaped, in the message and the field');
+  t.ok(hostile.body.includes('&lt;img src=x onerror=alert(1)&gt;'));
   t.match(text((await bob.post('/me/numbers', { number: '+33611111111' })).body), /Choose texts, calls, or both/);
   t.equal(s.twilio.messages.length, 0, 'no text for a refused number');
   t.equal((await bob.post('/me/numbers', { number: 'x'.repeat(41), sms: 'on' })).statusCode, 400, 'too long');
