@@ -24,14 +24,18 @@ import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { twilioRoutes } from './api/twilio-routes.js';
+import { codeSender } from './notify/twilio/verification-text.js';
+import { ContactService } from './service/contact-service.js';
 import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
 import { HeartbeatService } from './service/heartbeat-service.js';
 import { heartbeatsRoute } from './api/heartbeats-route.js';
 import { SilenceService } from './service/silence-service.js';
+import { MaintenanceService } from './service/maintenance-service.js';
 import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
 import { silencesRoutes } from './api/silences-routes.js';
+import { maintenanceRoutes } from './api/maintenance-routes.js';
 import type { WebAuth } from './web/session.js';
 import type { OidcSettings } from './web/web-options.js';
 import { actingPerson } from './http/acting-person.js';
@@ -86,6 +90,8 @@ export interface Triage {
   scheduler: SlaScheduler;
   heartbeats: HeartbeatService;
   silences: SilenceService;
+  /** Maintenance windows; `publicMaintenance(now)` is what the status page shows of them. */
+  maintenance: MaintenanceService;
   /** The on-call pass: handoff notices and Slack user groups. */
   handoffs: HandoffService;
   dispatcher: Dispatcher;
@@ -192,6 +198,13 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     observeUsergroupSync: (group, ok, at) => metrics.observeUsergroupSync(group, ok, at),
     log: app.log,
   });
+  // Each person's own numbers (verified by a texted code) and notification rules, for /me.
+  const contacts = new ContactService({
+    store,
+    clock,
+    config: live,
+    codes: codeSender({ ...config.channels, now: () => clock.now() }, store),
+  });
   // Removed contacts are never on call: their overrides are void from the reload on (and the log says so).
   const voidRemoved = () =>
     oncall.voidRemovedContacts().then(
@@ -202,14 +215,17 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
   const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
   // Silences in Alertmanager from the incident page and the API, and the pass that expires and announces them.
+  const silencesClient = new SilencesClient({ auth: config.alertmanagerAuth });
   const silences = new SilenceService({
     store,
     incidents: service,
-    client: new SilencesClient({ auth: config.alertmanagerAuth }),
+    client: silencesClient,
     clock,
     config: live,
     publicUrl: config.channels?.publicUrl,
   });
+  // Maintenance windows: silences for times to come, from the /maintenance page.
+  const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
@@ -218,7 +234,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     () => store.sweepSessions(clock.now()),
     [heartbeats, silences, handoffs],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, handoffs, dispatcher, metrics, store, config: live });
+  app.decorate('triage', { service, scheduler, heartbeats, silences, maintenance, handoffs, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -243,8 +259,16 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, auth: apiAuth });
   app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
   app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(slackActionsRoute, {
+    signingSecret: config.slackSigningSecret,
+    service,
+    config: live,
+    clock,
+    silences,
+    responseOrigins: config.channels?.slackApiUrl ? [config.channels.slackApiUrl] : [],
+  });
   app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
+  app.register(maintenanceRoutes, { prefix: '/api', maintenance, auth: apiAuth });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(twilioRoutes, {
@@ -259,11 +283,13 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(webRoutes, {
     service,
     oncall,
+    contacts,
     store,
     clock,
     settings: () => live.current,
     // A secret made up here signs everyone out at each restart; server.ts warns about it.
     silences,
+    maintenance,
     sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
     apiToken: config.apiToken,
     auth: config.web?.auth ?? { mode: 'form' },

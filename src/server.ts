@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         twilioApiUrl: env.twilio.apiUrl,
         twilioFrom: env.twilio.from,
         twilioVoiceFrom: env.twilio.voiceFrom,
+        twilioListWaitMs: env.twilio.listWaitMs,
       },
       web: {
         sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ port: env.port, host: env.host });
+  await app.listen({ port: env.port, host: env.host, backlog: triage.server.backlog });
   logger.info({ config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl }, 'alert-triage ready');
 }
 

@@ -10,12 +10,13 @@ import { TriageConfigSchema, type RawConfig } from './config-schema.js';
 import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
 import { parseChecklists, type ChecklistConfig } from '../incidents/checklist.js';
 import { parsePeople, type PeopleConfig } from '../people/people-config.js';
+import { parseStatusPage, type StatusPageConfig } from '../incidents/status-page.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
   /** Where it was read from, for messages. */
   file: string;
-  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number };
+  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number; backlog: number };
   sla: SlaPolicy;
   scheduler: { intervalMs: number };
   classification: ClassificationSpec;
@@ -29,6 +30,8 @@ export interface TriageConfig {
   alertmanager: { urls: string[] };
   /** Who may do what: the default role, people unknown to the config, roles from identity-provider groups. */
   people: PeopleConfig;
+  /** The public status page: its title and components (docs/status-page.md). */
+  statusPage: StatusPageConfig;
 }
 
 /** heartbeats: in the config file, with durations in ms and defaults filled in. */
@@ -47,6 +50,14 @@ const validate = ajv.compile<RawConfig>(TriageConfigSchema);
 
 /** yaml's default, said here: a config shares a route or two by alias, never thousands of nodes. */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Connections the kernel holds for the service until its event loop accepts them (listen(2)'s
+ * backlog; Linux caps it at net.core.somaxconn, 4096 by default since 5.4). Node's own 511 was too
+ * few in a storm: Alertmanager opens a connection per group at once, and while the event loop was
+ * busy the queue overflowed and the kernel reset connections (SYN cookies failing), which
+ * Alertmanager counts as failed notifications and sends again (docs/performance.md).
+ */
+export const DEFAULT_BACKLOG = 4096;
 
 const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -108,10 +119,14 @@ export function parseConfig(text: string, file: string): TriageConfig {
     paging,
     checklists,
     people: parsePeople(raw.people),
+    statusPage: parseStatusPage(raw.statusPage, (key, message) => {
+      throw new ConfigError(`${file}: ${key}: ${message}`);
+    }),
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
       connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
+      backlog: raw.server?.backlog ?? DEFAULT_BACKLOG,
     },
     sla,
     scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },

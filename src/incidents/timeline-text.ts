@@ -97,6 +97,12 @@ function names(people: PagedPerson[]): string {
 
 /** One timeline entry in words, e.g. "Acknowledged by Alice Martin: on it". */
 export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc): string {
+  const text = describeKind(e, time);
+  // An admin credential acting for someone says so: the name is a claim, not a sign-in.
+  return e.recordedBy ? `${text} (recorded with ${e.recordedBy} for this name, not by that person signed in)` : text;
+}
+
+function describeKind(e: TimelineEntry, time: TimeFormat): string {
   switch (e.kind) {
     case 'opened':
       return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
@@ -185,6 +191,10 @@ export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc):
       return `Silence ${e.silenceId} expired ${e.reason === 'by_hand' ? 'by hand' : 'because the incident resolved'}`;
     case 'silence_ending':
       return `Silence ${e.silenceId} (${e.matchers}) ends at ${time(e.endsAt)} while the incident is still open`;
+    case 'status_update':
+      return `Status page update (${e.state}): ${e.title}: ${e.message}${e.components.length ? ` [${e.components.map((c) => `${c.id}: ${c.status.replace(/_/g, ' ')}`).join(', ')}]` : ''}${
+        e.subscribers ? `; e-mailed to ${e.subscribers} subscriber${e.subscribers === 1 ? '' : 's'}` : ''
+      }`;
   }
   return '';
 }
@@ -197,8 +207,10 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  silenced: 'Silenced',
   silence_ending: 'Silence ending soon',
   review: 'Post-incident review saved',
+  status_update: 'Status page update',
 };
 
 /**

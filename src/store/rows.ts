@@ -228,6 +228,8 @@ export interface PagePayload {
   personal?: { contact: string; lastOfMethod: boolean };
   /** A notice's words (a page of no incident). */
   notice?: Notice;
+  /** A status page subscriber's id (PageRequest.subscriber). */
+  subscriber?: number;
 }
 
 /** The mappers from rows to the domain's objects, for one engine. */
@@ -305,6 +307,7 @@ export function rowMappers(e: Engine): RowMappers {
         cause: payload.cause ?? null,
         ...(payload.personal ? { personal: payload.personal } : {}),
         ...(payload.notice ? { notice: payload.notice } : {}),
+        ...(payload.subscriber !== undefined ? { subscriber: payload.subscriber } : {}),
         status: r.status,
         attempts: r.attempts,
         nextAttemptAt: r.next_attempt_at,
@@ -385,7 +388,13 @@ export const OUTBOX_INSERT =
 
 /** What a page's payload column holds (as JSON: wellFormedJson). */
 export function pagePayload(p: PageRequest): PagePayload {
-  return { mentions: p.mentions, recipients: p.recipients, cause: p.cause, ...(p.personal ? { personal: p.personal } : {}) };
+  return {
+    mentions: p.mentions,
+    recipients: p.recipients,
+    cause: p.cause,
+    ...(p.personal ? { personal: p.personal } : {}),
+    ...(p.subscriber !== undefined ? { subscriber: p.subscriber } : {}),
+  };
 }
 
 /** A page for a channel that is not configured is recorded as failed at once, never queued. */

@@ -47,6 +47,9 @@ import {
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { statusRecords } from './status-records.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
   contactSql,
@@ -58,6 +61,7 @@ import {
   type PhoneMessageRow,
 } from './contact-rows.js';
 import type { PhoneMessage } from '../notify/channel-definition.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
 import {
   StoreUnavailableError,
@@ -78,6 +82,8 @@ import {
   type AlertWindow,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -154,10 +160,12 @@ const SQLITE: Engine = {
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
 /** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
 const ONCALL = oncallRecords((n) => `$p${n}`);
+const STATUS = statusRecords((n) => `$p${n}`);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
 const PEOPLE = peopleSql(SQLITE);
+const MAINTENANCE = maintenanceSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -681,6 +689,37 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
+    return this.read(() => this.oncall(STATUS.statusUpdates(since, limit)));
+  }
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
+    return this.oncallWrite(STATUS.subscribe(s));
+  }
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
+    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  }
+  confirmSubscription(token: string, now: number): Promise<boolean> {
+    return this.oncallWrite(STATUS.confirmSubscription(token, now));
+  }
+  unsubscribe(token: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.unsubscribe(token));
+  }
+  subscriber(id: number): Promise<StatusSubscriber | undefined> {
+    return this.read(() => this.oncall(STATUS.subscriber(id)));
+  }
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]> {
+    return this.read(() => this.oncall(STATUS.confirmedSubscribers()));
+  }
+  listSubscribers(): Promise<StatusSubscriber[]> {
+    return this.read(() => this.oncall(STATUS.listSubscribers()));
+  }
+  deleteSubscriber(email: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.deleteSubscriber(email));
+  }
+  sweepUnconfirmed(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepUnconfirmed(before));
+  }
+
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
     return this.run(() => {
       const before = this.stmt.heartbeat.get(kind, name);
@@ -717,6 +756,35 @@ export class SqliteStore implements IncidentStore {
 
   markSilenceExpired(id: string, at: number): Promise<boolean> {
     return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
+  }
+
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    return this.run(() =>
+      toMaintenanceWindow(SQLITE, this.db.prepare<unknown[], MaintenanceRow>(MAINTENANCE.add).get(maintenanceValues(SQLITE, w))!),
+    );
+  }
+
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    return this.read(() => {
+      const row = this.db.prepare<[number], MaintenanceRow>(MAINTENANCE.byId).get(id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
+  }
+
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    return this.read(() =>
+      this.db
+        .prepare<[number, number], MaintenanceRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list)
+        .all(q.endingAfter, q.limit)
+        .map((r) => toMaintenanceWindow(SQLITE, r)),
+    );
+  }
+
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare<[number, string, number], MaintenanceRow>(MAINTENANCE.cancel).get(at, by, id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
   }
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {

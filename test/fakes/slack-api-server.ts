@@ -39,7 +39,7 @@ export type Failure =
  * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage (to a
  * member ID: the app's direct message with them, as Slack does), chat.update, conversations.open,
  * conversations.history, conversations.replies, conversations.list, usergroups.list and
- * usergroups.users.update, records every call, keeps the messages and user groups, and can answer
+ * usergroups.users.update, and response_url answers, records every call, keeps the messages and user groups, and can answer
  * 429 with Retry-After, 500, a Slack error, or not at all, on demand. Each answer carries the
  * token's scopes (x-oauth-scopes), and a method the scopes do not allow answers missing_scope.
  */
@@ -129,7 +129,23 @@ export class SlackApiServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** What was posted to a response_url of this server (responseUrl()), as Slack keeps it for the user who pressed. */
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
+
+  /** A response_url as Slack puts in an interaction payload, on this server (POSTs to it land in `responses`). */
+  responseUrl(id = String(++this.seq)): string {
+    return this.url.replace(/\/api\/$/, `/actions/${id}`);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/actions/')) {
+      // Slack's response_url: JSON in, a plain "ok" out (a 404 for one that was never handed out is not modelled).
+      const body = await readArgs(req);
+      this.responses.push({ path: req.url!, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
     const args = await readArgs(req);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);

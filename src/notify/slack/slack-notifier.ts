@@ -392,6 +392,8 @@ export class SlackNotifier implements Notifier {
               ]
             : []),
           { type: 'button', action_id: 'resolve', text: { type: 'plain_text', text: 'Resolve' }, style: 'danger', value: String(i.id) },
+          // Silencing the group needs its group labels (a group of nothing would silence every alert).
+          ...(Object.keys(i.groupLabels).length ? SILENCE_BUTTONS.map((b) => silenceButton(i.id!, b.length, b.label)) : []),
         ],
       });
     }
@@ -477,4 +479,26 @@ function toNotifyError(err: unknown): NotifyError {
         ? 'aborted'
         : (cause ?? original?.message ?? e.message);
   return new NotifyError(`Slack unreachable: ${reason}`, true, { maybeDelivered: !(cause && NEVER_SENT.has(cause)) });
+}
+
+/** The Silence buttons of an open incident's message: the whole group, in Alertmanager, for this long. */
+export const SILENCE_BUTTONS = [
+  { length: '1h', label: 'Silence 1 h' },
+  { length: '4h', label: 'Silence 4 h' },
+] as const;
+
+function silenceButton(id: number, length: string, label: string) {
+  return {
+    type: 'button',
+    action_id: `silence_${length}`,
+    text: { type: 'plain_text', text: label },
+    value: String(id),
+    // A silence mutes alerts for everyone: asked once more, as Slack does for destructive buttons.
+    confirm: {
+      title: { type: 'plain_text', text: 'Silence in Alertmanager?' },
+      text: { type: 'plain_text', text: `Silence the whole group of incident #${id} in Alertmanager for ${length.replace('h', ' h')}?` },
+      confirm: { type: 'plain_text', text: label },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
 }
