@@ -166,7 +166,7 @@ function zoneForm(v: OncallView, csrf: string, rotationField: Html): Html {
 <input id="time-zone" name="timeZone" list="time-zones" value="${v.myZone ?? ''}" maxlength="64" autocomplete="off">
 <datalist id="time-zones">${v.zones.map((z) => html`<option value="${z}">`)}</datalist>
 <button type="submit" class="small">Save</button></form>
-<p class="muted">Used on these pages, in the notices you get (handoffs, requests) and in your calendar feeds' names.</p></section>`;
+<p class="muted">Used on these pages and in the notices you get (handoffs, requests). Calendar feeds carry the rotation's zone; your calendar app shows them in yours.</p></section>`;
 }
 
 function feedsBlock(v: OncallView, csrf: string, rotationField: Html): Html {
