@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
+import { SlackUsergroups } from '../notify/slack/slack-usergroups.js';
 import nodemailer from 'nodemailer';
 import { parse } from 'yaml';
 import { readEnv, type EnvSettings } from '../config/env.js';
@@ -62,6 +63,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv, io: Ou
         ] as [string, () => Promise<Outcome>][])
       : ([['store', withEnv(checkStore)]] as [string, () => Promise<Outcome>][])),
     ['slack', withEnv((e) => unconfiguredButRouted(e, 'slack', 'SLACK_BOT_TOKEN') ?? checkSlack(e))],
+    ['slack user groups', withEnv(checkUsergroups)],
     ['smtp', withEnv((e) => unconfiguredButRouted(e, 'email', 'SMTP_URL') ?? checkSmtp(e))],
     // Teams, Mattermost, ntfy and webhooks: a line each when configured or routed to.
     ...(settings ? channelChecks(settings) : []),
@@ -193,6 +195,31 @@ async function checkSlack({ slackBotToken: token, slackApiUrl }: EnvSettings): P
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
     return { ok: false, detail: `auth.test failed: ${code ?? (err as Error).message}` };
+  }
+}
+
+/**
+ * The rotations' Slack user groups (slackUsergroup): the bot's scopes (usergroups:write, and
+ * usergroups:read for a handle) and that each group exists. Read-only: nothing is updated.
+ */
+async function checkUsergroups(e: EnvSettings): Promise<Outcome> {
+  let groups: string[];
+  try {
+    const paging = loadConfigFile(e.configPath).paging;
+    groups = [paging.rotation, ...paging.teams.map((t) => t.rotation)].flatMap((r) => (r?.slackUsergroup ? [r.slackUsergroup] : []));
+  } catch {
+    return { skipped: 'not checked: the config is invalid (see "config")' };
+  }
+  groups = [...new Set(groups)];
+  if (!groups.length) return { skipped: 'no rotation names a slackUsergroup' };
+  if (!e.slackBotToken) return { ok: false, detail: `${groups.map((g) => `@${g}`).join(', ')} named, but SLACK_BOT_TOKEN is unset` };
+  try {
+    const problems = await new SlackUsergroups({ token: e.slackBotToken, apiUrl: e.slackApiUrl, timeoutMs: TIMEOUT_MS }).check(groups);
+    return problems.length
+      ? { ok: false, detail: problems.join('; ') }
+      : { ok: true, detail: `${groups.map((g) => `@${g}`).join(', ')} found; the bot may update them` };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
   }
 }
 

@@ -210,7 +210,7 @@ export class PageDelivery {
         decision,
         now,
         notifier.recordsEveryRetry === true,
-        (page.incidentId === null ? notifier.findNotice : notifier.findSent) !== undefined,
+        page.incidentId === null ? notifier.findNotice !== undefined : notifier.findSent !== undefined,
       ),
       now,
     );

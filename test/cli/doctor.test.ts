@@ -53,6 +53,7 @@ t.test('everything healthy: one ✓ line per check, exit 0', async (t) => {
     /^✓ environment: tokens set$/,
     /^✓ store: sqlite:.*d\.db answers; 0 open incidents$/,
     /^✓ slack: auth\.test ok: alert-triage in Acme$/,
+    /^- slack user groups: no rotation names a slackUsergroup$/,
     /^✓ smtp: 127\.0\.0\.1:\d+ accepts connections$/,
     /^- twilio: not configured \(TWILIO_ACCOUNT_SID unset\)$/,
     /^✓ rules: /,
@@ -126,6 +127,7 @@ t.test('an invalid environment fails one check and holds back those that read it
     /^✗ environment: WEBHOOK_TOKEN and API_TOKEN: required when NODE_ENV=production$/,
     /^- store: not checked/,
     /^- slack: not checked/,
+    /^- slack user groups: not checked/,
     /^- smtp: not checked/,
   ]);
   t.notOk(
@@ -153,6 +155,7 @@ t.test('a channel the routing sends to but that is not configured is a ✗ line 
     /^✓ environment/,
     /^✓ store/,
     /^✗ slack: not configured \(SLACK_BOT_TOKEN unset\), but routing\.critical, routing\.high, routing\.medium and routing\.low send to it: those pages will not be delivered$/,
+    /^- slack user groups: no rotation names a slackUsergroup$/,
     /^✗ smtp: not configured \(SMTP_URL unset\), but routing\.critical, escalation\.critical\.steps\[0\], escalation\.critical\.steps\[1\], routing\.high, escalation\.high\.steps\[0\] .*send to it: those pages will not be delivered$/,
   ]);
 
@@ -179,4 +182,43 @@ teams:
   writeFileSync(file, readFileSync(file, 'utf8').replace('channels: ["#payments"]', 'channels: []'));
   const none = await run({ TRIAGE_CONFIG: file, SMTP_URL: 'smtp://127.0.0.1:1' });
   t.match(none.lines.join('\n'), /^- slack: not configured \(SLACK_BOT_TOKEN unset\)$/m);
+});
+
+t.test("slack user groups: the bot's scopes and each group named by a rotation, read-only", async (t) => {
+  const dir = tempDir(t);
+  const config = join(dir, 'groups.yml');
+  writeFileSync(
+    config,
+    readFileSync('config/triage.yml', 'utf8').replace(
+      '  members: [carol, dan, alice]',
+      '  members: [carol, dan, alice]\n  slackUsergroup: oncall-top',
+    ),
+  );
+  const slack = await new SlackApiServer('xoxb-good').start();
+  t.teardown(() => slack.stop());
+  const run = async () => {
+    const { lines, io } = capture();
+    await main(
+      ['doctor', '--url', 'http://127.0.0.1:1'],
+      {
+        TRIAGE_CONFIG: config,
+        DATABASE_URL: `sqlite:${join(dir, 'd.db')}`,
+        WEBHOOK_TOKEN: 'w',
+        API_TOKEN: 'a',
+        SLACK_BOT_TOKEN: 'xoxb-good',
+        SLACK_API_URL: slack.url,
+      },
+      io,
+    );
+    return lines.find((l) => l.includes('slack user groups'));
+  };
+  t.equal(await run(), '✗ slack user groups: @oncall-top: no Slack user group @oncall-top (create it in Slack first)');
+  slack.usergroup('oncall-top');
+  t.equal(await run(), '✓ slack user groups: @oncall-top found; the bot may update them');
+  slack.scopes.delete('usergroups:write');
+  t.equal(await run(), '✗ slack user groups: the bot token lacks the usergroups:write scope');
+  t.notOk(
+    slack.calls.some((c) => c.method === 'usergroups.users.update'),
+    'nothing is changed',
+  );
 });

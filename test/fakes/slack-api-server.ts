@@ -228,7 +228,7 @@ export class SlackApiServer {
         return { ok: true, channels: items, response_metadata: { next_cursor: next } };
       }
       case 'conversations.open': {
-        const users = String(args['users'] ?? '');
+        const users = text(args['users']);
         if (!/^[UW][A-Z0-9]+$/.test(users)) return { ok: false, error: 'user_not_found' };
         return { ok: true, channel: { id: this.channel(dmOf(users)) } };
       }
@@ -243,10 +243,10 @@ export class SlackApiServer {
           })),
         };
       case 'usergroups.users.update': {
-        const g = this.usergroups.get(String(args['usergroup'] ?? ''));
+        const g = this.usergroups.get(text(args['usergroup']));
         if (!g) return { ok: false, error: 'no_such_subteam' };
         // Slack wants at least one member: an empty list is refused, never a group emptied.
-        const users = String(args['users'] ?? '')
+        const users = text(args['users'])
           .split(',')
           .map((u) => u.trim())
           .filter(Boolean);
@@ -281,6 +281,11 @@ const SCOPES: Record<string, string[]> = {
   'usergroups.list': ['usergroups:read'],
   'usergroups.users.update': ['usergroups:write'],
 };
+
+/** An argument as text ('' when absent or not text). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
 
 /** The direct-message conversation of a member ID (Slack's D…), else the channel as given. */
 function dmOf(channel: string): string {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { Shift } from '../../paging/oncall.js';
-import { addDays, instantOf, wallTime } from '../../paging/zoned-time.js';
+import { addDays, instantOf, isTimeZone, wallTime } from '../../paging/zoned-time.js';
 import { newFeedToken, type Actor, type Outcome, type RotationView } from '../../service/oncall-service.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { assertRole } from '../../http/acting-person.js';
@@ -39,6 +39,10 @@ const FeedBody = Type.Object(
   { _csrf: Csrf, rotation: RotationField, scope: Type.Union([Type.Literal('contact'), Type.Literal('team')]) },
   { additionalProperties: false },
 );
+const ZoneBody = Type.Object(
+  { _csrf: Csrf, rotation: RotationField, timeZone: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9/_+-]*$' }) },
+  { additionalProperties: false },
+);
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const AnswerParams = Type.Object({
   id: Type.Integer({ minimum: 1 }),
@@ -50,6 +54,8 @@ const PageQuery = Type.Object(
 );
 
 const WEEK = 7 * 86_400_000;
+/** The zones the time-zone setting offers: the runtime's IANA names. */
+const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 const DONE: Record<string, string> = {
   taken: 'Done: the shift is yours. Paging follows it from now.',
   handed: 'Done: the shift is handed over.',
@@ -59,6 +65,7 @@ const DONE: Record<string, string> = {
   cancel: 'Cancelled.',
   ended: 'The override has ended; the rotation is back.',
   revoked: 'The feed is revoked: its address no longer answers.',
+  zone: 'Your time zone is saved.',
 };
 
 /** The person acting as the on-call service sees them: an admin may change anyone's shifts (see mayActFor). */
@@ -76,7 +83,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
   const { oncall, store, clock } = opts;
   // Changing who is on call needs the responder role; reading, and one's own calendar feeds, the viewer role.
   app.addHook('preHandler', async (req) => {
-    if (req.method === 'POST' && !req.url.startsWith('/oncall/feeds')) assertRole(req, 'responder');
+    if (req.method === 'POST' && !req.url.startsWith('/oncall/feeds') && req.url !== '/oncall/zone') assertRole(req, 'responder');
   });
   // Each change made from these pages is an audit line with who (the API's routes log theirs); the
   // on-call log in the store keeps what changed.
@@ -129,6 +136,7 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
       label: f.scope === 'contact' ? `${oncall.nameOf(f.subject)}'s shifts` : `${oncall.rotation(f.subject)?.name ?? f.subject}'s shifts`,
     }));
     const paging = opts.settings().paging;
+    const own = viewer.contact ? (await store.contactSettings(viewer.contact))?.timeZone : undefined;
     return sendHtml(
       reply,
       oncallPage(pageContext(req, reply, opts), {
@@ -147,6 +155,8 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
         feeds,
         newFeedUrl: extra.newFeedUrl,
         notice: extra.done ? DONE[extra.done] : undefined,
+        myZone: own && isTimeZone(own) ? own : undefined,
+        zones: ZONES,
       }),
     );
   }
@@ -248,6 +258,18 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
     const r = rotationOr404(req, reply, req.body.rotation);
     if (!r) return reply;
     return after(req, reply, r, await oncall.endOverride(webActor(req), req.params.id), 'ended');
+  });
+
+  app.post('/oncall/zone', { schema: { body: ZoneBody } }, async (req, reply) => {
+    const r = rotationOr404(req, reply, req.body.rotation);
+    if (!r) return reply;
+    const me = req.viewer!.contact;
+    if (!me) return fail(req, reply, 403, 'Only a contact of the config keeps settings; sign in with your contact name.');
+    const zone = req.body.timeZone.trim();
+    if (zone && !isTimeZone(zone))
+      return fail(req, reply, 400, `"${zone}" is not a time zone: use an IANA name such as Europe/Paris or America/New_York.`);
+    await store.updateContactSettings(me, (s) => ({ settings: { ...s, timeZone: zone || undefined }, result: undefined }));
+    return reply.redirect(`${hrefOf(r)}?done=zone`, 303);
   });
 
   app.post('/oncall/feeds', { schema: { body: FeedBody } }, async (req, reply) => {

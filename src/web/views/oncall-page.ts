@@ -56,6 +56,10 @@ export interface OncallView {
   newFeedUrl?: string | undefined;
   /** A change just made or refused, said at the top. */
   notice?: string | undefined;
+  /** The viewer's own time zone (their setting), shown beside the rotation's; the browser's when unset. */
+  myZone?: string | undefined;
+  /** The zones the setting offers (the runtime's IANA names). */
+  zones: readonly string[];
 }
 
 /** "Mon 30 Nov, 09:00" in `timeZone` (the page names the zone). */
@@ -66,8 +70,13 @@ export function zoned(timeZone: string): (ms: number) => string {
 /** /oncall and /oncall/:team: who is on call now and until when, the next shifts, the changes, the feeds. */
 export function oncallPage(ctx: PageContext, v: OncallView): string {
   const at = zoned(v.timeZone);
-  // The browser's own time is added beside each by /static/app.js when its zone differs.
-  const time = (ms: number) => html`<time datetime="${iso(ms)}" data-zone="${v.timeZone}">${at(ms)}</time>`;
+  // The viewer's own zone, when they set one, beside each time; else the browser's, added by
+  // /static/app.js when its zone differs (data-zone).
+  const mine = v.myZone && v.myZone !== v.timeZone ? zoned(v.myZone) : undefined;
+  const time = (ms: number) =>
+    v.myZone
+      ? html`<time datetime="${iso(ms)}">${at(ms)}</time>${mine ? html`<span class="yours"> (yours: ${mine(ms)})</span>` : ''}`
+      : html`<time datetime="${iso(ms)}" data-zone="${v.timeZone}">${at(ms)}</time>`;
   const csrf = ctx.csrf;
   const rotationField = html`<input type="hidden" name="rotation" value="${v.rotationId}">`;
   const shiftFields = (s: ShiftView) =>
@@ -76,7 +85,7 @@ export function oncallPage(ctx: PageContext, v: OncallView): string {
     s.override
       ? html` <span class="badge">override${s.by ? html`, taken by ${s.by}` : ''}${s.coversName ? html` for ${s.coversName}` : ''}</span>`
       : '';
-  const mine = v.me ? v.shifts.filter((s) => s.contact === v.me && s.from > ctx.now) : [];
+  const myShifts = v.me ? v.shifts.filter((s) => s.contact === v.me && s.from > ctx.now) : [];
 
   const actions = (s: ShiftView, isCurrent: boolean): Html => {
     const out: Html[] = [];
@@ -88,9 +97,9 @@ export function oncallPage(ctx: PageContext, v: OncallView): string {
         out.push(
           html`<form method="post" action="/oncall/tonight" class="inline">${hidden(csrf)}${rotationField}<input type="hidden" name="covers" value="${s.contact}"><button type="submit" class="small">I'll take tonight</button></form>`,
         );
-      if (mine.length)
+      if (myShifts.length)
         out.push(
-          html`<form method="post" action="/oncall/swap" class="inline swap">${hidden(csrf)}${rotationField}<input type="hidden" name="asked" value="${s.contact}"><input type="hidden" name="swapFrom" value="${s.from}"><input type="hidden" name="swapUntil" value="${s.until}"><label>Swap for my shift <select name="mine">${mine.map(
+          html`<form method="post" action="/oncall/swap" class="inline swap">${hidden(csrf)}${rotationField}<input type="hidden" name="asked" value="${s.contact}"><input type="hidden" name="swapFrom" value="${s.from}"><input type="hidden" name="swapUntil" value="${s.until}"><label>Swap for my shift <select name="mine">${myShifts.map(
             (m) => html`<option value="${m.from}-${m.until}">${at(m.from)} – ${at(m.until)}</option>`,
           )}</select></label><button type="submit" class="small">Ask ${s.name} to swap</button></form>`,
         );
@@ -129,11 +138,18 @@ export function oncallPage(ctx: PageContext, v: OncallView): string {
   const body = html`<h1>On call: ${v.name}</h1>
 ${v.rotations.length > 1 ? html`<nav class="rotations" aria-label="Rotations">${v.rotations.map((r) => (r.current ? html`<strong>${r.name}</strong>` : html`<a href="${r.href}">${r.name}</a>`))}</nav>` : ''}
 ${v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : ''}
-<p class="muted">Times in ${v.timeZone}, the rotation's zone. <span id="viewer-zone"></span></p>
+<p class="muted">Times in ${v.timeZone}, the rotation's zone. ${
+    v.myZone
+      ? v.myZone === v.timeZone
+        ? 'Your own zone is the same.'
+        : html`Yours, in ${v.myZone} (your setting), in brackets.`
+      : html`<span id="viewer-zone"></span>`
+  }</p>
 <section id="now"><h2>On call now</h2><p class="now"><strong>${v.current.name}</strong>${taken(v.current)} until ${time(v.current.until)} <span class="muted">(${relative(v.current.until, ctx.now)})</span></p></section>
 <section id="requests"><h2>Requests</h2>${v.requests.length ? html`<ul class="requests">${v.requests.map(requestItem)}</ul>` : html`<p class="muted">No request waits for you.</p>`}</section>
 <section id="shifts"><h2>Next ${v.weeks} weeks</h2><ul class="shifts">${v.shifts.map(shiftItem)}</ul>
 <p><a href="?weeks=${Math.min(26, v.weeks + 4)}">Show four more weeks</a></p></section>
+${v.me ? zoneForm(v, csrf, rotationField) : ''}
 <section id="feeds"><h2>Calendar feeds</h2>${feedsBlock(v, csrf, rotationField)}</section>
 <section id="log"><h2>Changes</h2>${
     v.log.length
@@ -141,6 +157,16 @@ ${v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : ''}
       : html`<p class="muted">No change made here yet.</p>`
   }</section>`;
   return layout(`On call: ${v.name}`, ctx, body);
+}
+
+/** The viewer's own time zone: schedule pages, their notices and their calendar feeds use it. */
+function zoneForm(v: OncallView, csrf: string, rotationField: Html): Html {
+  return html`<section id="zone"><h2>Your time zone</h2>
+<form method="post" action="/oncall/zone" class="zone-form">${hidden(csrf)}${rotationField}<label for="time-zone">Time zone (an IANA name such as Europe/Paris; empty: your browser's)</label>
+<input id="time-zone" name="timeZone" list="time-zones" value="${v.myZone ?? ''}" maxlength="64" autocomplete="off">
+<datalist id="time-zones">${v.zones.map((z) => html`<option value="${z}">`)}</datalist>
+<button type="submit" class="small">Save</button></form>
+<p class="muted">Used on these pages and in the notices you get (handoffs, requests). Calendar feeds carry the rotation's zone; your calendar app shows them in yours.</p></section>`;
 }
 
 function feedsBlock(v: OncallView, csrf: string, rotationField: Html): Html {

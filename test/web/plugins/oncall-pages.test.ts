@@ -188,3 +188,27 @@ t.test('a viewer sees the rotation but may not change it; an admin puts anyone o
     current: { contact: { id: 'bob' }, overrideBy: 'Carol Diaz', covers: 'alice' },
   });
 });
+
+t.test("a person's own time zone: set on /oncall, shown beside the rotation's, refused in words when it is none", async (t) => {
+  const { app, web } = await signedIn(t, 'Bob Chen');
+  const saved = await web.post('/oncall/zone', { rotation: 'payments', timeZone: 'America/New_York' });
+  t.equal(saved.statusCode, 303);
+  const page = await web.get('/oncall/payments');
+  t.match(page.body, /Yours, in America\/New_York \(your setting\), in brackets\./);
+  // Mon 30 Nov 09:00 in Paris is 03:00 in New York.
+  t.match(
+    page.body,
+    /<time datetime="2026-11-30T08:00:00.000Z">Mon 30 Nov 09:00<\/time><span class="yours"> \(yours: Mon 30 Nov 03:00\)<\/span>/,
+  );
+  t.notMatch(page.body, /data-zone=/, "the browser's zone is not added beside the person's own");
+  t.match(page.body, /value="America\/New_York"/);
+  t.equal((await app.triage.store.contactSettings('bob'))?.timeZone, 'America/New_York');
+
+  const bad = await web.post('/oncall/zone', { rotation: 'payments', timeZone: 'Mars/Olympus' });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.body, /&quot;Mars\/Olympus&quot; is not a time zone: use an IANA name such as Europe\/Paris/);
+  t.equal((await web.post('/oncall/zone', { rotation: 'payments', timeZone: '<script>' })).statusCode, 400);
+
+  t.equal((await web.post('/oncall/zone', { rotation: 'payments', timeZone: '' })).statusCode, 303, 'empty: the browser again');
+  t.match((await web.get('/oncall/payments')).body, /data-zone="Europe\/Paris"/);
+});
