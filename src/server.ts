@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         twilioApiUrl: env.twilio.apiUrl,
         twilioFrom: env.twilio.from,
         twilioVoiceFrom: env.twilio.voiceFrom,
+        twilioListWaitMs: env.twilio.listWaitMs,
       },
       web: {
         sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),

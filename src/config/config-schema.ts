@@ -4,6 +4,7 @@ import { DurationText } from '../incidents/duration.js';
 import { PagingSections } from '../paging/paging-schema.js';
 import { ChecklistsSchema } from '../incidents/checklist-schema.js';
 import { PeopleSchema } from '../people/people-schema.js';
+import { StatusPageSchema } from '../incidents/status-schema.js';
 
 const Size = Type.Union([Type.Integer({ minimum: 1024 }), Type.String({ pattern: '^[0-9]+(B|KiB|MiB|GiB|kB|MB|GB)?$' })]);
 
@@ -69,6 +70,8 @@ export const TriageConfigSchema = Type.Object(
       Type.Object({ urls: Type.Optional(Type.Array(Type.String({ pattern: '^https?://' }))) }, { additionalProperties: false }),
     ),
     people: Type.Optional(PeopleSchema),
+    // The public status page's components (docs/status-page.md).
+    statusPage: Type.Optional(StatusPageSchema),
   },
   { additionalProperties: false },
 );

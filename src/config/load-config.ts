@@ -10,6 +10,7 @@ import { TriageConfigSchema, type RawConfig } from './config-schema.js';
 import { parsePaging, type PagingConfig } from '../paging/paging-config.js';
 import { parseChecklists, type ChecklistConfig } from '../incidents/checklist.js';
 import { parsePeople, type PeopleConfig } from '../people/people-config.js';
+import { parseStatusPage, type StatusPageConfig } from '../incidents/status-page.js';
 
 /** The validated contents of config/triage.yml. */
 export interface TriageConfig {
@@ -29,6 +30,8 @@ export interface TriageConfig {
   alertmanager: { urls: string[] };
   /** Who may do what: the default role, people unknown to the config, roles from identity-provider groups. */
   people: PeopleConfig;
+  /** The public status page: its title and components (docs/status-page.md). */
+  statusPage: StatusPageConfig;
 }
 
 /** heartbeats: in the config file, with durations in ms and defaults filled in. */
@@ -116,6 +119,9 @@ export function parseConfig(text: string, file: string): TriageConfig {
     paging,
     checklists,
     people: parsePeople(raw.people),
+    statusPage: parseStatusPage(raw.statusPage, (key, message) => {
+      throw new ConfigError(`${file}: ${key}: ${message}`);
+    }),
     server: {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),

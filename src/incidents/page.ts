@@ -27,6 +27,8 @@ export interface PageRequest {
    * whether it is the last step on its method, after which an unanswered call moves the escalation on.
    */
   personal?: { contact: string; lastOfMethod: boolean } | undefined;
+  /** A status page subscriber's id (the status-email channel): the address is read at send time, never copied here. */
+  subscriber?: number | undefined;
   /** Set when the channel is not configured: the page is recorded as not sent, with this reason. */
   notSent?: string;
 }

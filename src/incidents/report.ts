@@ -1,13 +1,14 @@
 import { showBidiControls } from '../well-formed.js';
 import { formatDuration } from './duration.js';
 import type { Alert, Incident, IncidentWithDetails } from './model.js';
-import type { TimelineEntry, TimelineKind } from './timeline.js';
+import type { EntryOf, TimelineEntry, TimelineKind } from './timeline.js';
+import { STATE_LABEL, STATUS_LABEL } from './status-page.js';
 import { describeEntry } from './timeline-text.js';
 import type { SlaPolicy } from './incident-machine.js';
 import { checklistStatus, latestReview, type ChecklistSection, type Review, type StepStatus } from './checklist.js';
 
 /** Beyond these, the report summarises (issue 19: a report of 120,000 alerts was 15.6 MB): the first and the last entries, the first alerts. */
-export const REPORT_LIMITS = { timelineFirst: 50, timelineLast: 150, alerts: 100, alertNames: 20 } as const;
+export const REPORT_LIMITS = { timelineFirst: 50, timelineLast: 150, alerts: 100, alertNames: 20, publicUpdates: 100 } as const;
 
 /**
  * What a report is made from, each part bounded: the timeline's first and last entries with how
@@ -29,6 +30,8 @@ export interface ReportInput {
   };
   steps: ReadonlyMap<string, StepStatus>;
   review: (Review & { actor: string; at: number }) | null;
+  /** The updates posted to the status page, oldest first (at most REPORT_LIMITS.publicUpdates, the newest). */
+  publicUpdates?: EntryOf<'status_update'>[];
 }
 
 /** The report's input from a whole incident, summarised as the store's bounded reads would (tests, small incidents). */
@@ -62,6 +65,7 @@ export function reportInputOf(i: IncidentWithDetails): ReportInput {
     },
     steps: checklistStatus(i.timeline),
     review: latestReview(i.timeline),
+    publicUpdates: i.timeline.filter((e): e is EntryOf<'status_update'> => e.kind === 'status_update').slice(-REPORT_LIMITS.publicUpdates),
   };
 }
 
@@ -89,6 +93,7 @@ const STEP: Record<TimelineKind, string> = {
   silenced: 'Silence',
   silence_expired: 'Silence',
   silence_ending: 'Silence',
+  status_update: 'Status page',
 };
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -304,6 +309,21 @@ export function renderReport(
             : `- [${st?.state === 'done' ? 'x' : ' '}] ${escapeMarkdown(step)}${by}`,
         );
       }
+    }
+    out.push('');
+  }
+
+  // What users were told, word for word: the plan's "Status page updated" and "Users notified".
+  const updates = input.publicUpdates ?? [];
+  if (updates.length) {
+    out.push('### Public updates');
+    for (const u of updates) {
+      const parts = u.components.map((c) => `${c.id}: ${STATUS_LABEL[c.status]}`).join(', ');
+      out.push(
+        `- ${when(u.at)} - **${STATE_LABEL[u.state]}** (${escapeMarkdown(u.actor)}): ${escapeMarkdown(u.title)}: ${escapeMarkdown(u.message)}${
+          parts ? ` (${escapeMarkdown(parts)})` : ''
+        }${u.subscribers ? `; e-mailed to ${count(u.subscribers)} subscriber(s)` : ''}`,
+      );
     }
     out.push('');
   }

@@ -1,4 +1,5 @@
 import type { Severity } from '../classify/severity.js';
+import type { ComponentState, UpdateState } from './status-page.js';
 
 /** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
 /** A channel's name, as notify/registry.ts lists them ('slack', 'email', ...). */
@@ -28,6 +29,12 @@ export type TimelineEntry = {
   actor: string;
   /** Read back from the prose an earlier version wrote (store/legacy-timeline.ts): some fields are approximate. */
   legacy?: true;
+  /**
+   * The admin credential that recorded this entry for the actor, when the actor did not sign in as
+   * themselves: API_TOKEN's automation naming whom it acts for (`by`), or the built-in form's sign-in
+   * (API_TOKEN and a name typed). The actor is then a name given, not a person proved.
+   */
+  recordedBy?: string;
 } & (
   | { kind: 'opened'; severity: Severity; rule: string; firing: number; respondBy: number; slaMs: number }
   | { kind: 'alert_firing'; fingerprint: string; alertname: string; severity: Severity; rule: string }
@@ -123,6 +130,18 @@ export type TimelineEntry = {
   | { kind: 'silence_expired'; silenceId: string; reason: 'by_hand' | 'incident_resolved' }
   /** A silence made here ends soon while the incident is still open: the channel is told once. */
   | { kind: 'silence_ending'; silenceId: string; endsAt: number; matchers: string }
+  /**
+   * A public update posted to the status page (docs/status-page.md): only what the person wrote for
+   * the public and the components' statuses they confirmed; `subscribers`: how many were to be e-mailed.
+   */
+  | {
+      kind: 'status_update';
+      state: UpdateState;
+      title: string;
+      message: string;
+      components: ComponentState[];
+      subscribers: number;
+    }
 );
 
 /** What an entry records; each kind has its own fields. */
@@ -134,7 +153,17 @@ export type EntryOf<K extends TimelineKind> = Extract<TimelineEntry, { kind: K }
 /** What happened to an incident that a page tells people about. */
 export type PageEvent = Extract<
   TimelineKind,
-  'opened' | 'severity_raised' | 'sla_breached' | 'escalated' | 'reminder' | 'acknowledged' | 'resolved' | 'review' | 'silence_ending'
+  | 'opened'
+  | 'severity_raised'
+  | 'sla_breached'
+  | 'escalated'
+  | 'reminder'
+  | 'acknowledged'
+  | 'resolved'
+  | 'review'
+  | 'silenced'
+  | 'silence_ending'
+  | 'status_update'
 >;
 
 /** sent; found already delivered (after an unknown outcome: a crash, a timeout, a lease taken over); folded into a digest. */
@@ -173,9 +202,16 @@ export interface Responder {
   name: string;
   contact?: string | undefined;
   via: Via;
+  /** The admin credential that acts for this person, when they did not sign in as themselves (TimelineEntry.recordedBy). */
+  recordedBy?: string | undefined;
 }
 
 /** The actor a responder is recorded as. */
 export function actorOf(r: Responder): string {
   return r.contact ?? r.name;
+}
+
+/** The fields of a timeline entry that say who made it: the actor, and what recorded it for them when not themselves. */
+export function actorFields(r: Responder): { actor: string; recordedBy?: string } {
+  return r.recordedBy ? { actor: actorOf(r), recordedBy: r.recordedBy } : { actor: actorOf(r) };
 }

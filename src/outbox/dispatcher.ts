@@ -155,7 +155,9 @@ export class Dispatcher {
 
   /** The incidents of a batch's pages, as they are now, in one read (one statement on PostgreSQL, not one per incident). */
   private incidentsOf(batch: readonly OutboxEntry[]): Promise<Map<number, IncidentWithDetails>> {
-    return this.store.getIncidents([...new Set(batch.map((p) => p.incidentId))]);
+    // A notice (no incident) has nothing to read.
+    const ids = new Set(batch.map((p) => p.incidentId).filter((id): id is number => id !== null));
+    return this.store.getIncidents([...ids]);
   }
 
   /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */

@@ -1,3 +1,6 @@
+import { statusRecords } from './status-records.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
 import {
@@ -18,7 +21,7 @@ import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
@@ -56,6 +59,7 @@ import {
   toSteps,
   lazy,
 } from './rows.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
@@ -70,12 +74,15 @@ import {
   type NewCalendarFeed,
   type OverridePage,
   type RequestDecision,
+  type HandoffClaim,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -218,9 +225,11 @@ const POSTGRES: Engine = {
 };
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
-const ONCALL = oncallRecords((n) => `$${n}`);
+const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
+const STATUS = statusRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
+const MAINTENANCE = maintenanceSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -769,8 +778,8 @@ export class PostgresStore implements IncidentStore {
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
     return this.oncallRead(ONCALL.oncallLog(q));
   }
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
-    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices: NewNotice[] = []): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r, notices));
   }
   getOncallRequest(id: number): Promise<OncallRequest | undefined> {
     return this.oncallRead(ONCALL.getOncallRequest(id));
@@ -789,6 +798,9 @@ export class PostgresStore implements IncidentStore {
   }
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
     return this.oncallRead(ONCALL.calendarFeeds(createdBy));
+  }
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean> {
+    return this.oncallWrite(ONCALL.claimHandoff(h, notices));
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
@@ -885,6 +897,38 @@ export class PostgresStore implements IncidentStore {
     }
   }
 
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
+    return this.oncallRead(STATUS.statusUpdates(since, limit));
+  }
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
+    // One address at a time: two requests at once for a new address must not both insert it.
+    return this.oncallWrite(STATUS.subscribe(s), `status-subscriber:${s.email}`);
+  }
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
+    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  }
+  confirmSubscription(token: string, now: number): Promise<boolean> {
+    return this.oncallWrite(STATUS.confirmSubscription(token, now));
+  }
+  unsubscribe(token: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.unsubscribe(token));
+  }
+  subscriber(id: number): Promise<StatusSubscriber | undefined> {
+    return this.oncallRead(STATUS.subscriber(id));
+  }
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]> {
+    return this.oncallRead(STATUS.confirmedSubscribers());
+  }
+  listSubscribers(): Promise<StatusSubscriber[]> {
+    return this.oncallRead(STATUS.listSubscribers());
+  }
+  deleteSubscriber(email: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.deleteSubscriber(email));
+  }
+  sweepUnconfirmed(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepUnconfirmed(before));
+  }
+
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
     // The row is locked while it is read and moved, so two replicas taking beats at once each see the deadline the other left.
     return this.tx(async (c) => {
@@ -911,6 +955,29 @@ export class PostgresStore implements IncidentStore {
       ...toSilence(POSTGRES, r),
       incidentResolved: r.incident_status === 'resolved',
     }));
+  }
+
+  async addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.add, maintenanceValues(POSTGRES, w));
+    return toMaintenanceWindow(POSTGRES, row!);
+  }
+
+  async getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.query<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.byId, [id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
+  }
+
+  async maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    const rows = await this.query<MaintenanceRow & pg.QueryResultRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list, [
+      q.endingAfter,
+      q.limit,
+    ]);
+    return rows.map((r) => toMaintenanceWindow(POSTGRES, r));
+  }
+
+  async cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.cancel, [at, by, id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
   }
 
   async claimSilenceNotice(id: string, at: number): Promise<boolean> {

@@ -9,7 +9,7 @@ import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from
 import { driveSync, oncallRecords, type Op } from './oncall-records.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
-import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import {
   ALERT_COLUMNS,
   ALERT_INSERT,
@@ -48,6 +48,9 @@ import {
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { statusRecords } from './status-records.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
   contactSql,
@@ -59,6 +62,7 @@ import {
   type PhoneMessageRow,
 } from './contact-rows.js';
 import type { PhoneMessage } from '../notify/channel-definition.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
 import {
   StoreUnavailableError,
@@ -71,6 +75,7 @@ import {
   type NewCalendarFeed,
   type OverridePage,
   type RequestDecision,
+  type HandoffClaim,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -78,6 +83,8 @@ import {
   type AlertWindow,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -154,10 +161,12 @@ const SQLITE: Engine = {
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(SQLITE);
 /** The on-call records' operations, with named parameters ($p1…): a statement may use one twice. */
 const ONCALL = oncallRecords((n) => `$p${n}`);
+const STATUS = statusRecords((n) => `$p${n}`);
 /** The incident's INSERT and UPDATE, positional, made from INCIDENT_COLUMNS. */
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
 const PEOPLE = peopleSql(SQLITE);
+const MAINTENANCE = maintenanceSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -270,20 +279,20 @@ export class SqliteStore implements IncidentStore {
       ),
       // An outcome is recorded only by the page's holder (its lease may have run out and another taken
       // it over): each UPDATE checks that itself and says which incident it was for, or nothing.
-      pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number }>(
+      pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
       // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-      pageRetry: db.prepare<[number, string, number, number, string], { incident_id: number }>(
+      pageRetry: db.prepare<[number, string, number, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?), claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      pageRelease: db.prepare<[number, number, string], { incident_id: number }>(
+      pageRelease: db.prepare<[number, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      pageFailed: db.prepare<[string, number, string], { incident_id: number }>(
+      pageFailed: db.prepare<[string, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
@@ -544,6 +553,8 @@ export class SqliteStore implements IncidentStore {
       const page = this.recordOutcome(id, outcome, now, owner);
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
+      // A notice belongs to no incident: no timeline, no version to move.
+      if (page.incident_id === null) return true;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
       this.stmt.bumpVersion.run(page.incident_id);
       return true;
@@ -551,7 +562,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   /** Writes the outcome if `owner` still holds the page; says which incident the page is for, or undefined. */
-  private recordOutcome(id: number, outcome: PageOutcome, now: number, owner: string): { incident_id: number } | undefined {
+  private recordOutcome(id: number, outcome: PageOutcome, now: number, owner: string): { incident_id: number | null } | undefined {
     switch (outcome.status) {
       case 'sent':
       case 'folded':
@@ -638,8 +649,8 @@ export class SqliteStore implements IncidentStore {
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
     return this.read(() => this.oncall(ONCALL.oncallLog(q)));
   }
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
-    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices: NewNotice[] = []): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r, notices));
   }
   getOncallRequest(id: number): Promise<OncallRequest | undefined> {
     return this.read(() => this.oncall(ONCALL.getOncallRequest(id)));
@@ -658,6 +669,9 @@ export class SqliteStore implements IncidentStore {
   }
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
     return this.read(() => this.oncall(ONCALL.calendarFeeds(createdBy)));
+  }
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean> {
+    return this.oncallWrite(ONCALL.claimHandoff(h, notices));
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
@@ -684,6 +698,37 @@ export class SqliteStore implements IncidentStore {
       this.overrides = undefined;
       return this.oncall(op);
     });
+  }
+
+  statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
+    return this.read(() => this.oncall(STATUS.statusUpdates(since, limit)));
+  }
+  subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
+    return this.oncallWrite(STATUS.subscribe(s));
+  }
+  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
+    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  }
+  confirmSubscription(token: string, now: number): Promise<boolean> {
+    return this.oncallWrite(STATUS.confirmSubscription(token, now));
+  }
+  unsubscribe(token: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.unsubscribe(token));
+  }
+  subscriber(id: number): Promise<StatusSubscriber | undefined> {
+    return this.read(() => this.oncall(STATUS.subscriber(id)));
+  }
+  confirmedSubscribers(): Promise<{ id: number; components: string[] | null }[]> {
+    return this.read(() => this.oncall(STATUS.confirmedSubscribers()));
+  }
+  listSubscribers(): Promise<StatusSubscriber[]> {
+    return this.read(() => this.oncall(STATUS.listSubscribers()));
+  }
+  deleteSubscriber(email: string): Promise<boolean> {
+    return this.oncallWrite(STATUS.deleteSubscriber(email));
+  }
+  sweepUnconfirmed(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepUnconfirmed(before));
   }
 
   beat(kind: HeartbeatKind, name: string, at: number, timeoutMs: number): Promise<number | undefined> {
@@ -722,6 +767,35 @@ export class SqliteStore implements IncidentStore {
 
   markSilenceExpired(id: string, at: number): Promise<boolean> {
     return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
+  }
+
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    return this.run(() =>
+      toMaintenanceWindow(SQLITE, this.db.prepare<unknown[], MaintenanceRow>(MAINTENANCE.add).get(maintenanceValues(SQLITE, w))!),
+    );
+  }
+
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    return this.read(() => {
+      const row = this.db.prepare<[number], MaintenanceRow>(MAINTENANCE.byId).get(id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
+  }
+
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    return this.read(() =>
+      this.db
+        .prepare<[number, number], MaintenanceRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list)
+        .all(q.endingAfter, q.limit)
+        .map((r) => toMaintenanceWindow(SQLITE, r)),
+    );
+  }
+
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare<[number, string, number], MaintenanceRow>(MAINTENANCE.cancel).get(at, by, id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
   }
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {

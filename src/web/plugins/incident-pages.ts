@@ -10,7 +10,7 @@ import { renderReport } from '../../incidents/report.js';
 import { readReportInput } from '../../service/report-reads.js';
 import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
-import { maySilence } from '../permissions.js';
+import { maySilence, readOnlyReason } from '../permissions.js';
 
 /**
  * What a person reads: / (to the list), /incidents (newest first, filters, pages), /incidents/:id,
@@ -45,7 +45,14 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
       reply,
       incidentPage(
         pageContext(req, reply, opts),
-        { ...read, checklist: checklistFor(checklists, incident), team, oncallHref: oncallHref(paging, incident.team), silences },
+        {
+          ...read,
+          checklist: checklistFor(checklists, incident),
+          team,
+          oncallHref: oncallHref(paging, incident.team),
+          silences,
+          readOnly: readOnlyReason(req),
+        },
         String(incident.version),
       ),
     );
