@@ -153,15 +153,11 @@ export class Dispatcher {
     return pages;
   }
 
-  /** The incidents of a batch's pages, as they are now. */
-  private async incidentsOf(batch: readonly OutboxEntry[]): Promise<Map<number, IncidentWithDetails>> {
-    const incidents = new Map<number, IncidentWithDetails>();
-    for (const id of new Set(batch.map((p) => p.incidentId))) {
-      if (id === null) continue; // a notice
-      const incident = await this.store.getIncident(id);
-      if (incident) incidents.set(id, incident);
-    }
-    return incidents;
+  /** The incidents of a batch's pages, as they are now, in one read (one statement on PostgreSQL, not one per incident). */
+  private incidentsOf(batch: readonly OutboxEntry[]): Promise<Map<number, IncidentWithDetails>> {
+    // A notice (no incident) has nothing to read.
+    const ids = new Set(batch.map((p) => p.incidentId).filter((id): id is number => id !== null));
+    return this.store.getIncidents([...ids]);
   }
 
   /** Claims the due pages of every target with nothing in flight and starts their delivery, without waiting for it. */

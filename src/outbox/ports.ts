@@ -15,7 +15,7 @@ export interface OutboxStore {
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
   /** Paces one target (its targetKey) across every process, atomically. */
   paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T>;
-  getIncident(id: number): Promise<IncidentWithDetails | undefined>;
+  getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>>;
 }
 
 /** Counts each recorded outcome (metrics/metrics.ts). */

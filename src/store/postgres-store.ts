@@ -57,6 +57,7 @@ import {
   type AlertNameRow,
   timelinePageOf,
   toSteps,
+  lazy,
 } from './rows.js';
 import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
@@ -514,6 +515,26 @@ export class PostgresStore implements IncidentStore {
       alerts: r.alerts.map(toAlert),
       timeline: r.timeline.map(toEntry),
     };
+  }
+
+  async getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>> {
+    // One statement for the whole batch. The alerts and the timeline come as JSON text, parsed when
+    // first used: a digest of 500 pages reads titles only.
+    const rows = await this.query<{ incident: IncidentRow; alerts: string; timeline: string }>(
+      `SELECT row_to_json(i) AS incident, ${ALERTS_OF_I}::text AS alerts,
+         (SELECT coalesce(json_agg(json_build_object('at', t.at, 'kind', t.kind, 'actor', t.actor, 'data', t.data) ORDER BY t.at, t.id), '[]')
+            FROM timeline t WHERE t.incident_id = i.id)::text AS timeline
+       FROM incidents i WHERE i.id = ANY ($1::bigint[])`,
+      [[...ids]],
+    );
+    const out = new Map<number, IncidentWithDetails>();
+    for (const r of rows) {
+      const incident = toIncident(r.incident) as IncidentWithDetails;
+      lazy(incident, 'alerts', () => (JSON.parse(r.alerts) as AlertRow[]).map(toAlert));
+      lazy(incident, 'timeline', () => (JSON.parse(r.timeline) as TimelineRow[]).map(toEntry));
+      out.set(incident.id!, incident);
+    }
+    return out;
   }
 
   async incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {

@@ -549,3 +549,29 @@ export function incidentList(e: Engine, filter: IncidentFilter): { sql: string; 
   const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${p(filter.limit)} OFFSET ${p(filter.offset ?? 0)}`;
   return { sql, params };
 }
+
+/**
+ * Defines `key` on `target` as a value computed by `load` on first read (and kept); an ordinary
+ * enumerable property to spreads, JSON and assignment. Returns the reader.
+ */
+export function lazy<T extends object, K extends keyof T & string>(target: T, key: K, load: () => T[K]): () => T[K] {
+  let value: T[K];
+  let loaded = false;
+  const get = () => {
+    if (!loaded) {
+      value = load();
+      loaded = true;
+    }
+    return value;
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get,
+    set: (v: T[K]) => {
+      value = v;
+      loaded = true;
+    },
+  });
+  return get;
+}

@@ -43,6 +43,7 @@ import {
   stepValues,
   timelinePageOf,
   toSteps,
+  lazy,
 } from './rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
@@ -426,6 +427,16 @@ export class SqliteStore implements IncidentStore {
         timeline: this.stmt.timeline.all(id).map(toEntry),
       };
     });
+  }
+
+  async getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>> {
+    // A read of a local file costs no round trip: each as getIncident reads it, alerts decoded when first used.
+    const out = new Map<number, IncidentWithDetails>();
+    for (const id of ids) {
+      const incident = await this.getIncident(id);
+      if (incident) out.set(id, incident);
+    }
+    return out;
   }
 
   incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
@@ -1211,30 +1222,4 @@ function translate(err: unknown): unknown {
     return new StoreUnavailableError('SQLite store is closed', { cause: err });
   }
   return err;
-}
-
-/**
- * Defines `key` on `target` as a value computed by `load` on first read (and kept); an ordinary
- * enumerable property to spreads, JSON and assignment. Returns the reader.
- */
-function lazy<T extends object, K extends keyof T & string>(target: T, key: K, load: () => T[K]): () => T[K] {
-  let value: T[K];
-  let loaded = false;
-  const get = () => {
-    if (!loaded) {
-      value = load();
-      loaded = true;
-    }
-    return value;
-  };
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get,
-    set: (v: T[K]) => {
-      value = v;
-      loaded = true;
-    },
-  });
-  return get;
 }

@@ -181,6 +181,13 @@ export interface OutboxStore {
    * the page; false (and nothing written) when its lease ran out and another dispatcher took it over.
    */
   completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean>;
+  /**
+   * The incidents of claimed pages, each with every alert and its timeline as getIncident gives them,
+   * in one read whatever their number (the dispatcher read them one statement each); an id with no
+   * incident is left out. Alerts and timeline may be decoded only when first used: a digest names
+   * each incident by its title and never looks at them.
+   */
+  getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>>;
   /** Pages waiting or being sent, by channel; a channel with none is left out. */
   queueDepth(): Promise<Record<ChannelName, number>>;
   /** Pages still to be delivered whose last attempt failed, by channel; a channel with none is left out. */

@@ -139,7 +139,7 @@ if ('skip' in db) {
   });
 
   t.test('pages claimed but never delivered (reading the incident failed) are handed over, not held by the heartbeat', async (t) => {
-    const { a, b } = await twoReplicas(t, (store) => failingOnce(store, 'getIncident'));
+    const { a, b } = await twoReplicas(t, (store) => failingOnce(store, 'getIncidents'));
     await postWebhook(a.app, payload(uniqueGroup(), [alert('RateLimitSpike')]));
     // The failed read ends that target's delivery (logged), not the pass: other targets go on.
     t.ok((await a.app.triage.dispatcher.tick()) >= 1, 'A claimed the pages');

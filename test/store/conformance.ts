@@ -505,9 +505,13 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const store = await makeStore(t);
     const fieldsOf = (i: Incident): Incident =>
       Object.fromEntries(INCIDENT_FIELDS.map((k) => [k, k === 'groupLabels' ? { ...i[k] } : i[k]])) as unknown as Incident;
-    /** The incident as getIncident, listIncidents, the sweeps and the deciders of updateIncident and applyNotification see it. */
+    /** The incident as getIncident, getIncidents, listIncidents, the sweeps and the deciders of updateIncident and applyNotification see it. */
     const reads = async (id: number, now: number) => {
-      const seen: Incident[] = [fieldsOf((await store.getIncident(id))!), fieldsOf((await store.listIncidents({ limit: 1 }))[0]!)];
+      const seen: Incident[] = [
+        fieldsOf((await store.getIncident(id))!),
+        fieldsOf((await store.getIncidents([id])).get(id)!),
+        fieldsOf((await store.listIncidents({ limit: 1 }))[0]!),
+      ];
       await store.updateIncident(id, (i) => (seen.push(fieldsOf(i)), null));
       await store.applyNotification(n, (active, previous) => (seen.push(fieldsOf((active ?? previous)!.incident)), null));
       const swept = async (sweep: 'sweepOverdue' | 'sweepEscalations') => (
@@ -545,7 +549,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const firstReads = await reads(id, T0 + 6 * MIN);
     t.same(
       firstReads,
-      Array.from({ length: 6 }, () => first),
+      Array.from({ length: 7 }, () => first),
       'as opened, by every read',
     );
 
@@ -581,9 +585,31 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const secondReads = await reads(id, T0 + 60 * MIN);
     t.same(
       secondReads,
-      Array.from({ length: 4 }, () => second),
+      Array.from({ length: 5 }, () => second),
       'as updated, by every read (a resolved incident is swept by neither sweep)',
     );
+  });
+
+  t.test("the outbox's read of many incidents at once gives each as getIncident does, and leaves out an id with none", async (t) => {
+    const store = await makeStore(t);
+    const a = await apply(store, group('many-a', [incoming('a1', 'ServiceDown'), incoming('a2', 'DiskFull')]), decide(T0));
+    const b = await apply(store, group('many-b', [incoming('b1', 'HighLatency')]), decide(T0 + MIN));
+    await store.updateIncident(a!.incident.id, (i) => acknowledge(i, { name: 'ann', via: 'api' }, 'on it', T0 + 2 * MIN));
+    const ids = [a!.incident.id, b!.incident.id];
+    const many = await store.getIncidents([...ids, 999_999]);
+    t.same([...many.keys()].sort(), [...ids].sort(), 'both, and nothing for an id with no incident');
+    for (const id of ids) {
+      const { alertCount: _count, ...one } = (await store.getIncident(id))!;
+      // alertCount is getIncident's; the outbox counts the alerts it reads.
+      const { alertCount: _also, ...got } = many.get(id)! as typeof many extends Map<number, infer I> ? I & { alertCount?: number } : never;
+      t.same(got, one, `incident ${id}: fields, alerts and timeline`);
+    }
+    t.same(
+      many.get(a!.incident.id)!.alerts.map((x) => x.fingerprint),
+      ['a1', 'a2'],
+    );
+    t.match(many.get(a!.incident.id)!.timeline.at(-1), { kind: 'acknowledged', by: 'ann' });
+    t.same(await store.getIncidents([]), new Map(), 'none asked, none read');
   });
 
   t.test('label maps come back without a prototype', async (t) => {
