@@ -35,6 +35,12 @@ import { actingPerson } from './http/acting-person.js';
 import { attemptLimiters } from './http/attempt-limiter.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { peopleRoutes } from './api/people-routes.js';
+import { StatusService, type MaintenanceSource } from './service/status-service.js';
+import { ConfirmationMailer } from './notify/status-email/status-email.js';
+import { STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
+import { statusRoutes } from './web/status-routes.js';
+import { statusAdminRoutes } from './api/status-admin-routes.js';
+import { AttemptLimiter } from './http/attempt-limiter.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
@@ -54,6 +60,10 @@ export interface AppConfig {
   heartbeatTokens?: Readonly<Record<string, string>>;
   /** Alertmanager's API credentials, for silences (ALERTMANAGER_BEARER_TOKEN, or _USERNAME and _PASSWORD). */
   alertmanagerAuth?: AlertmanagerAuth;
+  /** The public maintenance windows the status page shows (issue 22's, once they exist); none without it. */
+  maintenance?: MaintenanceSource;
+  /** How long /status serves one snapshot of the store (default 5 s; tests 0). */
+  statusCacheMs?: number;
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -83,6 +93,7 @@ export interface Triage {
   scheduler: SlaScheduler;
   heartbeats: HeartbeatService;
   silences: SilenceService;
+  status: StatusService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -134,6 +145,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     {
       ...config.channels,
       checklists: () => live.current.checklists,
+      statusPage: () => live.current.statusPage,
       now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
       // A number that will never take a page (a STOP, an invalid number) is skipped until fixed.
@@ -182,15 +194,36 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     config: live,
     publicUrl: config.channels?.publicUrl,
   });
+  // The status page: public updates from the incident page, /status, its feeds and its subscribers.
+  const statusSettings = {
+    url: config.channels?.smtpUrl,
+    from: config.channels?.statusEmailFrom ?? config.channels?.emailFrom,
+    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
+    timeoutMs: config.channels?.smtpTimeoutMs,
+    statusPage: () => live.current.statusPage,
+  };
+  const confirmations = new ConfirmationMailer(statusSettings);
+  const status = new StatusService({
+    store,
+    incidents: service,
+    clock,
+    config: live,
+    mailer: confirmations,
+    canEmailUpdates: notifiers.has(STATUS_EMAIL_CHANNEL) && notifiers.get(STATUS_EMAIL_CHANNEL)!.notConfigured === undefined,
+    publicUrl: statusSettings.publicUrl,
+    maintenance: config.maintenance,
+    cacheMs: config.statusCacheMs,
+    log: app.log,
+  });
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
     () => live.current.scheduler.intervalMs,
     app.log,
     () => store.sweepSessions(clock.now()),
-    [heartbeats, silences],
+    [heartbeats, silences, status],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, dispatcher, metrics, store, config: live });
+  app.decorate('triage', { service, scheduler, heartbeats, silences, status, dispatcher, metrics, store, config: live });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -198,6 +231,19 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   wellFormedInput(app);
   drainRefusedBodies(app, triage.server.bodyLimit);
   actingPerson(app);
+  const statusOrigin = config.channels?.statusPublicUrl ? new URL(config.channels.statusPublicUrl).origin : undefined;
+  if (statusOrigin) {
+    // On the status page's own host name only the public page answers: the incident pages, the API
+    // and the webhook are not reachable through it, whatever the proxy in front lets through.
+    const statusHost = new URL(statusOrigin).host;
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.headers.host !== statusHost) return;
+      const path = req.url.split('?')[0]!;
+      if (path === '/') return reply.redirect('/status', 302);
+      if (path === '/status' || path.startsWith('/status/') || path === '/favicon.ico') return;
+      return reply.code(404).type('text/plain; charset=utf-8').send('Not found: this host serves the status page only.');
+    });
+  }
 
   // Who is acting on the API: a personal token's maker, or API_TOKEN's admin (docs/people.md).
   const limiters = attemptLimiters(clock);
@@ -228,8 +274,20 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     contacts: () => live.current.paging.contacts,
     observe: (channel, outcome) => metrics.observePhone(channel, outcome),
   });
+  // /status is public: its own scope, outside the pages' sign-in (docs/status-page.md).
+  const serviceOrigin = config.channels?.publicUrl ? new URL(config.channels.publicUrl).origin : undefined;
+  app.register(statusRoutes, {
+    status,
+    limiters: {
+      byClient: new AttemptLimiter(clock, { max: 10, windowMs: 10 * 60_000 }),
+      byEmail: new AttemptLimiter(clock, { max: 3, windowMs: 60 * 60_000 }),
+    },
+    origins: [statusOrigin, serviceOrigin].filter((o): o is string => o !== undefined),
+  });
+  app.register(statusAdminRoutes, { prefix: '/api', store, auth: apiAuth });
   app.register(webRoutes, {
     service,
+    status,
     oncall,
     store,
     clock,

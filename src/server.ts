@@ -127,6 +127,9 @@ async function main(): Promise<void> {
         twilioApiUrl: env.twilio.apiUrl,
         twilioFrom: env.twilio.from,
         twilioVoiceFrom: env.twilio.voiceFrom,
+        statusPublicUrl: env.status.publicUrl,
+        statusEmailFrom: env.status.emailFrom,
+        statusEmailIntervalMs: env.status.emailIntervalMs,
       },
       web: {
         sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),

@@ -8,6 +8,7 @@ import {
   decideRetry,
   failedOutcome,
   foldedOutcome,
+  quietOutcome,
   sentOutcome,
   skippedOutcome,
   stoppedBy,
@@ -186,7 +187,8 @@ export class PageDelivery {
    * to. False when the page was no longer this process's to record.
    */
   record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<boolean> {
-    return this.store.completePage(page.id, outcome, this.clock.now(), this.owner).then((held) => {
+    const recorded = this.notifiers.get(page.channel)?.quiet ? quietOutcome(outcome) : outcome;
+    return this.store.completePage(page.id, recorded, this.clock.now(), this.owner).then((held) => {
       if (held) {
         this.observer.observePage(page, outcome, attemptedAt);
         return true;

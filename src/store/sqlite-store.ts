@@ -538,6 +538,9 @@ export class SqliteStore implements IncidentStore {
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
+      // A delivery may complete a checklist step (the status page's "Users notified").
+      const steps = stepValues(page.incident_id, outcome.timeline ?? []);
+      for (let n = 0; n < steps.length; n += 6) this.stmt.stepUpsert.run(...steps.slice(n, n + 6));
       this.stmt.bumpVersion.run(page.incident_id);
       return true;
     });

@@ -5,6 +5,7 @@ import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
+import type { StatusService } from '../service/status-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -16,6 +17,8 @@ export interface WebRoutesOptions {
   /** The rotations' schedules and changes (the /oncall pages). */
   oncall: OncallService;
   store: IncidentStore;
+  /** The status page: public updates posted from the incident page. */
+  status?: StatusService;
   /** Silences in Alertmanager from the page. */
   silences?: SilenceService;
   clock: Clock;
