@@ -3,6 +3,9 @@ import { incidentsRoutes } from './api/incidents-routes.js';
 import { calendarFeedRoute } from './api/calendar-feed-route.js';
 import { oncallRoutes } from './api/oncall-routes.js';
 import { OncallService } from './service/oncall-service.js';
+import { OncallNotices } from './service/oncall-notices.js';
+import { HandoffService } from './service/handoff-service.js';
+import { SlackUsergroups } from './notify/slack/slack-usergroups.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -21,14 +24,18 @@ import { LiveConfig } from './service/live-config.js';
 import { policyFor } from './paging/paging-config.js';
 import { reloadRoute } from './api/reload-route.js';
 import { twilioRoutes } from './api/twilio-routes.js';
+import { codeSender } from './notify/twilio/verification-text.js';
+import { ContactService } from './service/contact-service.js';
 import { markFailed } from './paging/contact-methods.js';
 import { randomBytes } from 'node:crypto';
 import { webRoutes } from './web/web-routes.js';
 import { HeartbeatService } from './service/heartbeat-service.js';
 import { heartbeatsRoute } from './api/heartbeats-route.js';
 import { SilenceService } from './service/silence-service.js';
+import { MaintenanceService } from './service/maintenance-service.js';
 import { SilencesClient, type AlertmanagerAuth } from './alertmanager/silences-client.js';
 import { silencesRoutes } from './api/silences-routes.js';
+import { maintenanceRoutes } from './api/maintenance-routes.js';
 import type { WebAuth } from './web/session.js';
 import type { OidcSettings } from './web/web-options.js';
 import { actingPerson } from './http/acting-person.js';
@@ -94,6 +101,10 @@ export interface Triage {
   heartbeats: HeartbeatService;
   silences: SilenceService;
   status: StatusService;
+  /** Maintenance windows; `publicMaintenance(now)` is what the status page shows of them. */
+  maintenance: MaintenanceService;
+  /** The on-call pass: handoff notices and Slack user groups. */
+  handoffs: HandoffService;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -175,7 +186,37 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
   store.onPagesCommitted?.(() => dispatcher.wake());
-  const oncall = new OncallService({ store, clock, config: live });
+  // Notices of on-call (requests, their answers, handoffs) reach a person by Slack DM, else e-mail.
+  const oncallNotices = new OncallNotices({
+    store,
+    config: live,
+    canSend: (channel) => notifiers.has(channel) && !notifiers.get(channel)!.notConfigured,
+    publicUrl: config.channels?.publicUrl,
+  });
+  const oncall = new OncallService({ store, clock, config: live, notices: oncallNotices, wake: () => dispatcher.wake() });
+  // Handoff notices and Slack user groups: the scheduler's pass, never a request.
+  const handoffs = new HandoffService({
+    store,
+    clock,
+    config: live,
+    oncall,
+    notices: oncallNotices,
+    wake: () => dispatcher.wake(),
+    usergroups: new SlackUsergroups({
+      token: config.channels?.slackBotToken,
+      apiUrl: config.channels?.slackApiUrl,
+      timeoutMs: config.channels?.slackTimeoutMs,
+    }),
+    observeUsergroupSync: (group, ok, at) => metrics.observeUsergroupSync(group, ok, at),
+    log: app.log,
+  });
+  // Each person's own numbers (verified by a texted code) and notification rules, for /me.
+  const contacts = new ContactService({
+    store,
+    clock,
+    config: live,
+    codes: codeSender({ ...config.channels, now: () => clock.now() }, store),
+  });
   // Removed contacts are never on call: their overrides are void from the reload on (and the log says so).
   const voidRemoved = () =>
     oncall.voidRemovedContacts().then(
@@ -186,14 +227,17 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // The Watchdog of each Alertmanager and the monitors: deadlines in the store, checked by the scheduler's pass.
   const heartbeats = new HeartbeatService({ store, incidents: service, clock, config: live });
   // Silences in Alertmanager from the incident page and the API, and the pass that expires and announces them.
+  const silencesClient = new SilencesClient({ auth: config.alertmanagerAuth });
   const silences = new SilenceService({
     store,
     incidents: service,
-    client: new SilencesClient({ auth: config.alertmanagerAuth }),
+    client: silencesClient,
     clock,
     config: live,
     publicUrl: config.channels?.publicUrl,
   });
+  // Maintenance windows: silences for times to come, from the /maintenance page.
+  const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
   // The status page: public updates from the incident page, /status, its feeds and its subscribers.
   const statusSettings = {
     url: config.channels?.smtpUrl,
@@ -211,7 +255,13 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     mailer: confirmations,
     canEmailUpdates: notifiers.has(STATUS_EMAIL_CHANNEL) && notifiers.get(STATUS_EMAIL_CHANNEL)!.notConfigured === undefined,
     publicUrl: statusSettings.publicUrl,
-    maintenance: config.maintenance,
+    // Issue 22's windows marked public: their title, public words and times (they name no component).
+    maintenance:
+      config.maintenance ??
+      ((now) =>
+        maintenance
+          .publicMaintenance(now)
+          .then((list) => list.map((w) => ({ title: w.title, text: w.text, startsAt: w.startsAt, endsAt: w.endsAt, components: [] })))),
     cacheMs: config.statusCacheMs,
     log: app.log,
   });
@@ -221,9 +271,21 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     () => live.current.scheduler.intervalMs,
     app.log,
     () => store.sweepSessions(clock.now()),
-    [heartbeats, silences, status],
+    [heartbeats, silences, handoffs, status],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, status, dispatcher, metrics, store, config: live });
+  app.decorate('triage', {
+    service,
+    scheduler,
+    heartbeats,
+    silences,
+    status,
+    maintenance,
+    handoffs,
+    dispatcher,
+    metrics,
+    store,
+    config: live,
+  });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -261,8 +323,16 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(oncallRoutes, { prefix: '/api', config: live, store, oncall, clock, auth: apiAuth });
   app.register(peopleRoutes, { prefix: '/api', store, auth: apiAuth, clock });
   app.register(calendarFeedRoute, { config: live, store, oncall, clock, publicUrl: config.channels?.publicUrl });
-  app.register(slackActionsRoute, { signingSecret: config.slackSigningSecret, service, config: live, clock });
+  app.register(slackActionsRoute, {
+    signingSecret: config.slackSigningSecret,
+    service,
+    config: live,
+    clock,
+    silences,
+    responseOrigins: config.channels?.slackApiUrl ? [config.channels.slackApiUrl] : [],
+  });
   app.register(silencesRoutes, { prefix: '/api', silences, store, auth: apiAuth });
+  app.register(maintenanceRoutes, { prefix: '/api', maintenance, auth: apiAuth });
   app.register(heartbeatsRoute, { prefix: '/api', heartbeats, tokens: config.heartbeatTokens ?? {} });
   app.register(reloadRoute, { config: live, auth: apiAuth });
   app.register(twilioRoutes, {
@@ -289,11 +359,13 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     service,
     status,
     oncall,
+    contacts,
     store,
     clock,
     settings: () => live.current,
     // A secret made up here signs everyone out at each restart; server.ts warns about it.
     silences,
+    maintenance,
     sessionSecret: config.web?.sessionSecret ?? randomBytes(32).toString('base64url'),
     apiToken: config.apiToken,
     auth: config.web?.auth ?? { mode: 'form' },

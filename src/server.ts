@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         twilioApiUrl: env.twilio.apiUrl,
         twilioFrom: env.twilio.from,
         twilioVoiceFrom: env.twilio.voiceFrom,
+        twilioListWaitMs: env.twilio.listWaitMs,
         statusPublicUrl: env.status.publicUrl,
         statusEmailFrom: env.status.emailFrom,
         statusEmailIntervalMs: env.status.emailIntervalMs,
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ port: env.port, host: env.host });
+  await app.listen({ port: env.port, host: env.host, backlog: triage.server.backlog });
   logger.info({ config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl }, 'alert-triage ready');
 }
 

@@ -1,6 +1,7 @@
 // The process and its configuration: SIGHUP reloads, refusing a pager that cannot page, an
 // unopenable database, tokens in URLs kept out of the log.
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort, shippedConfigText, TEAMS_YAML, tempDir } from './helpers.js';
@@ -98,4 +99,33 @@ t.test('a token put in the URL is refused and never reaches the log', async (t) 
   t.notMatch(run.output(), SECRET);
   run.child.kill('SIGTERM');
   await run.exited;
+});
+
+t.test('the listen backlog: 4096 by default (capped by somaxconn), server.backlog when set', async (t) => {
+  // A storm opens a connection per alert group at once; with Node's 511 the queue overflowed while
+  // the event loop was busy, and the kernel reset connections that Alertmanager then counted as failed.
+  const dir = tempDir(t);
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  /** listen(2)'s backlog of the socket on `port`: ss shows it as a listener's Send-Q. */
+  const backlogOf = (port: number) =>
+    Number(
+      execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)[2],
+    );
+  const run = async (config: string, expected: number, what: string) => {
+    const file = join(dir, `${expected}.yml`);
+    writeFileSync(file, config);
+    const port = await freePort();
+    const r = start({ TRIAGE_CONFIG: file, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `${expected}.db`)}` });
+    t.teardown(() => r.child.kill('SIGKILL'));
+    // A service may take a minute to start on a busy machine.
+    await waitFor(r, 'alert-triage ready', 90_000);
+    t.equal(backlogOf(port), expected, what);
+    r.child.kill('SIGTERM');
+    await r.exited;
+  };
+  const shipped = shippedConfigText().replace(/^ {2}backlog: .*\n/m, '');
+  await run(shipped, Math.min(4096, somaxconn), "the default, not Node's 511");
+  await run(shipped.replace('server:\n', 'server:\n  backlog: 1000\n'), Math.min(1000, somaxconn), 'as configured');
 });

@@ -17,6 +17,13 @@ export interface Silence {
   comment: string;
 }
 
+/** An alert as Alertmanager's GET /api/v2/alerts lists it (the fields read here). */
+export interface AmAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  status: { state: 'active' | 'suppressed' | 'unprocessed' };
+}
+
 /** A new silence for POST /api/v2/silences. */
 export interface NewSilence {
   matchers: SilenceMatcher[];
@@ -71,6 +78,23 @@ export class SilencesClient {
   async list(peers: readonly string[]): Promise<Silence[]> {
     const { body } = await this.call(peers, 'GET', '/api/v2/silences');
     return Array.isArray(body) ? (body as Silence[]) : [];
+  }
+
+  /** Every alert Alertmanager holds now (active, silenced and inhibited alike). */
+  async alerts(peers: readonly string[]): Promise<AmAlert[]> {
+    const { body } = await this.call(peers, 'GET', '/api/v2/alerts');
+    if (!Array.isArray(body)) return [];
+    // Labels are hostile: kept as text in null-prototype objects, so a matcher on "constructor" reads no inherited member.
+    return (body as Partial<AmAlert>[])
+      .filter((a) => a && typeof a.labels === 'object' && a.labels !== null)
+      .map((a) => ({
+        fingerprint: String(a.fingerprint ?? ''),
+        status: { state: a.status?.state ?? 'active' },
+        labels: Object.assign(
+          Object.create(null) as Record<string, string>,
+          Object.fromEntries(Object.entries(a.labels!).filter(([, v]) => typeof v === 'string')),
+        ),
+      }));
   }
 
   /** Expires a silence; one already expired counts as expired. */

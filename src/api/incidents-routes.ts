@@ -5,7 +5,7 @@ import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/model.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { IncidentStore } from '../store/store.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertRole, requireRole } from '../http/acting-person.js';
+import { assertRole, requireRole, responderOf } from '../http/acting-person.js';
 import { incidentDetailsJson, incidentJson } from './incident-json.js';
 import { timelinePageJson } from './incident-json.js';
 import { CURSOR_PATTERN, parseCursor } from '../http/timeline-cursor.js';
@@ -153,10 +153,7 @@ export async function incidentsRoutes(app: FastifyInstance, opts: IncidentsRoute
       async (req, reply) => {
         // The person acting is who the timeline names. `by` is for automation on API_TOKEN (an admin
         // recording whom it acts for); anyone else's `by` is ignored rather than believed.
-        const p = req.person!;
-        const by = p.via === 'api-token' ? req.body?.by : undefined;
-        const who = { name: by ?? p.name, contact: by === undefined ? (p.contact ?? undefined) : undefined, via: 'api' as const };
-        const result = await run(req.params.id, who, req.body?.note);
+        const result = await run(req.params.id, responderOf(req.person!, 'api', req.body?.by), req.body?.note);
         if (!result.found) return reply.code(404).send({ error: 'Not Found', message: `no incident ${req.params.id}` });
         return { ...incidentJson(result.incident), changed: result.changed };
       },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { AlertmanagerRefused, AlertmanagerUnavailable } from '../alertmanager/silences-client.js';
-import { assertRole, requireRole } from '../http/acting-person.js';
+import { assertRole, requireRole, responderOf } from '../http/acting-person.js';
 import { SILENCE_LENGTHS, SilenceRequestError, type IncidentSilence, type SilenceService } from '../service/silence-service.js';
 import type { IncidentStore } from '../store/store.js';
 
@@ -60,11 +60,7 @@ export const silencesRoutes: FastifyPluginAsyncTypebox<SilencesRoutesOptions> = 
     if (req.method === 'GET') assertRole(req, 'viewer');
   });
   // As the incidents API does: `by` is believed only from API_TOKEN (automation acting for someone).
-  const responder = (req: FastifyRequest, by: string | undefined) => {
-    const p = req.person!;
-    const named = p.role === 'admin' && p.contact === null ? by : undefined;
-    return { name: named ?? p.name, contact: named === undefined ? (p.contact ?? undefined) : undefined, via: 'api' as const };
-  };
+  const responder = (req: FastifyRequest, by: string | undefined) => responderOf(req.person!, 'api', by);
   const notFound = (reply: FastifyReply, id: number) => reply.code(404).send({ error: 'Not Found', message: `no incident ${id}` });
 
   app.get('/incidents/:id/silences', { schema: { params: Params } }, async (req, reply) => {

@@ -78,6 +78,29 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   const query = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
   const contactOf = (id: string | undefined) => opts.contacts().find((c) => c.id === id);
 
+  /**
+   * A call or text we do not know yet by sid: its request's answer was lost (a timeout, a crash),
+   * but Twilio took it and now tells its status. Recorded by sid with the page its URL names, so
+   * that the lookup before a resend finds it even while Twilio's lists do not show it yet.
+   */
+  const remember = async (channel: 'sms' | 'voice', sid: string, to: string, q: Record<string, string | undefined>, status: string) => {
+    const ids = idsOf(q['incidents']);
+    if (!sid || !ids.length) return;
+    const page = /^[1-9][0-9]{0,15}$/.test(q['page'] ?? '') ? Number(q['page']) : null;
+    const now = clock.now();
+    await store.savePhoneMessage({
+      sid,
+      channel,
+      to,
+      contact: q['contact'] ?? '',
+      pageId: page,
+      incidentIds: ids,
+      at: now,
+      status,
+      updatedAt: now,
+    });
+  };
+
   const phoneIncidents = async (ids: number[]): Promise<(PhoneIncident & { status: Incident['status']; by: string | null })[]> => {
     const out = [];
     for (const id of ids.slice(0, 20)) {
@@ -205,6 +228,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     const status = form['CallStatus'] ?? '';
     const known = sid ? await store.phoneMessage(sid) : undefined;
     const to = form['To'] ?? known?.to ?? '';
+    if (!known) await remember('voice', sid, to, q, status);
     const contact = q['contact'] ?? known?.contact ?? '';
     const ids = idsOf(q['incidents']).length ? idsOf(q['incidents']) : (known?.incidentIds ?? []);
     let o = CALL_OUTCOME[status];
@@ -227,6 +251,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     const sid = form['MessageSid'] ?? form['SmsSid'] ?? '';
     const status = form['MessageStatus'] ?? form['SmsStatus'] ?? '';
     const known = sid ? await store.phoneMessage(sid) : undefined;
+    if (!known) await remember('sms', sid, form['To'] ?? '', q, status);
     const o = SMS_OUTCOME[status];
     if (sid && known?.status !== status) await store.setPhoneStatus(sid, status, clock.now());
     if (o && known?.status !== status) {

@@ -1,3 +1,4 @@
+import { zonedTime } from '../incidents/timeline-text.js';
 import { describeFetchError, receiverUrl, UsageError, type Output } from './output.js';
 
 /** Options of `alert-triage oncall`. */
@@ -51,26 +52,12 @@ export async function oncall(opts: OncallOptions, env: NodeJS.ProcessEnv, io: Ou
   for (const r of rotations) {
     io.out(`${r.team ?? '(top level)'} — ${r.timeZone ?? 'no rotation'}`);
     // Times in the rotation's zone, which the heading names.
-    const at = r.timeZone ? wallClock(r.timeZone) : (iso: string) => iso;
+    const zoned = r.timeZone ? zonedTime(r.timeZone, { zone: false }) : undefined;
+    const at = (iso: string) => (zoned ? zoned(Date.parse(iso)) : iso);
     if (r.current) io.out(`  now:  ${describe(r.current, at)}`);
     if (r.next) io.out(`  next: ${describe(r.next, at)}`);
   }
   return 0;
-}
-
-/** "Mon 23 Nov 2026, 09:00", the wall time in `timeZone`. */
-function wallClock(timeZone: string): (iso: string) => string {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  return (iso) => f.format(Date.parse(iso));
 }
 
 function describe(s: ShiftJson, at: (iso: string) => string): string {

@@ -47,7 +47,12 @@ export const TriageConfigSchema = Type.Object(
   {
     server: Type.Optional(
       Type.Object(
-        { bodyLimit: Type.Optional(Size), requestTimeout: Type.Optional(DurationText), connectionTimeout: Type.Optional(DurationText) },
+        {
+          bodyLimit: Type.Optional(Size),
+          requestTimeout: Type.Optional(DurationText),
+          connectionTimeout: Type.Optional(DurationText),
+          backlog: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        },
         { additionalProperties: false },
       ),
     ),

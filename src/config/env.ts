@@ -33,6 +33,8 @@ export interface EnvSettings extends ChannelEnv {
     apiUrl: string | undefined;
     from: string | undefined;
     voiceFrom: string | undefined;
+    /** TWILIO_LIST_WAIT: how long a lookup after a lost answer keeps looking (default 10s; Twilio's lists lag). */
+    listWaitMs: number | undefined;
   };
   /** PostgreSQL pool: DATABASE_POOL_SIZE, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT (unset: the store's defaults). */
   database: { poolSize: number | undefined; connectTimeoutMs: number | undefined; statementTimeoutMs: number | undefined };
@@ -46,8 +48,17 @@ export interface EnvSettings extends ChannelEnv {
   heartbeatTokens: Record<string, string>;
   /** ALERTMANAGER_BEARER_TOKEN, or ALERTMANAGER_USERNAME and ALERTMANAGER_PASSWORD: how silences are made in Alertmanager. */
   alertmanagerAuth: { bearer: string } | { username: string; password: string } | undefined;
-  /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES: OpenID Connect sign-in. */
-  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string | undefined; allowInsecureIssuer: boolean } | undefined;
+  /** OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (secret), OIDC_SCOPES, OIDC_END_SESSION: OpenID Connect sign-in. */
+  oidc:
+    | {
+        issuer: string;
+        clientId: string;
+        clientSecret: string;
+        scopes: string | undefined;
+        allowInsecureIssuer: boolean;
+        endSession: boolean;
+      }
+    | undefined;
   /** The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM, STATUS_EMAIL_INTERVAL. */
   status: { publicUrl: string | undefined; emailFrom: string | undefined; emailIntervalMs: number | undefined };
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
@@ -91,7 +102,11 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     apiUrl: env['TWILIO_API_URL'] || undefined,
     from: env['TWILIO_FROM'] || undefined,
     voiceFrom: env['TWILIO_VOICE_FROM'] || undefined,
+    listWaitMs: env['TWILIO_LIST_WAIT'] ? parseDuration(env['TWILIO_LIST_WAIT']) : undefined,
   };
+  const listWait = twilio.listWaitMs;
+  if (env['TWILIO_LIST_WAIT'] && (listWait === undefined || listWait > 120_000))
+    throw new ConfigError(`TWILIO_LIST_WAIT: "${env['TWILIO_LIST_WAIT']}" is not a duration between 0s and 2m, such as 10s`);
   for (const key of ['TWILIO_FROM', 'TWILIO_VOICE_FROM'] as const) {
     const n = env[key];
     if (n && !/^\+[1-9][0-9]{6,14}$/.test(n)) throw new ConfigError(`${key}: "${n}" is not an E.164 number such as +15017122661`);
@@ -299,5 +314,15 @@ function readOidc(env: NodeJS.ProcessEnv, production: boolean): EnvSettings['oid
   if (url.protocol === 'http:' && production) throw new ConfigError('OIDC_ISSUER: must be https when NODE_ENV=production');
   if (!clientId) throw new ConfigError('OIDC_CLIENT_ID: required with OIDC_ISSUER');
   if (!clientSecret) throw new ConfigError('OIDC_CLIENT_SECRET: required with OIDC_ISSUER');
-  return { issuer, clientId, clientSecret, scopes: env['OIDC_SCOPES']?.trim() || undefined, allowInsecureIssuer: url.protocol === 'http:' };
+  const endSession = (env['OIDC_END_SESSION']?.trim() || 'on').toLowerCase();
+  if (endSession !== 'on' && endSession !== 'off')
+    throw new ConfigError(`OIDC_END_SESSION: "${endSession}" is neither on nor off (whether sign-out also signs out at the provider)`);
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    scopes: env['OIDC_SCOPES']?.trim() || undefined,
+    allowInsecureIssuer: url.protocol === 'http:',
+    endSession: endSession === 'on',
+  };
 }

@@ -16,7 +16,7 @@ import { parseStatusPage, type StatusPageConfig } from '../incidents/status-page
 export interface TriageConfig {
   /** Where it was read from, for messages. */
   file: string;
-  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number };
+  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number; backlog: number };
   sla: SlaPolicy;
   scheduler: { intervalMs: number };
   classification: ClassificationSpec;
@@ -50,6 +50,14 @@ const validate = ajv.compile<RawConfig>(TriageConfigSchema);
 
 /** yaml's default, said here: a config shares a route or two by alias, never thousands of nodes. */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Connections the kernel holds for the service until its event loop accepts them (listen(2)'s
+ * backlog; Linux caps it at net.core.somaxconn, 4096 by default since 5.4). Node's own 511 was too
+ * few in a storm: Alertmanager opens a connection per group at once, and while the event loop was
+ * busy the queue overflowed and the kernel reset connections (SYN cookies failing), which
+ * Alertmanager counts as failed notifications and sends again (docs/performance.md).
+ */
+export const DEFAULT_BACKLOG = 4096;
 
 const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
@@ -118,6 +126,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
       bodyLimit: sizeAt(raw.server?.bodyLimit ?? '10MiB'),
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
       connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
+      backlog: raw.server?.backlog ?? DEFAULT_BACKLOG,
     },
     sla,
     scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Responder, Via } from '../incidents/timeline.js';
 import { refusal, type Person } from '../people/person.js';
 import type { Role } from '../people/role.js';
 
@@ -43,4 +44,16 @@ export function requireRole(need: Role) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     assertRole(req, need);
   };
+}
+
+/**
+ * Who an action on an incident is recorded as: the person acting. API_TOKEN's automation may name
+ * whom it acts for (`by`; anyone else's is ignored), and the built-in form signs in with API_TOKEN
+ * and a name typed: both are recorded with `recordedBy: 'API_TOKEN'`, so that the timeline tells a
+ * name given by the admin token from a person who signed in as themselves.
+ */
+export function responderOf(person: Person, via: Via, by?: string): Responder {
+  if (person.via === 'api-token' && by !== undefined) return { name: by, via, recordedBy: 'API_TOKEN' };
+  const self = { name: person.name, contact: person.contact ?? undefined, via };
+  return person.via === 'form' ? { ...self, recordedBy: 'API_TOKEN' } : self;
 }

@@ -4,7 +4,7 @@ import type { Labels } from '../classify/matcher.js';
 import { isMoreSevere, type Severity } from '../classify/severity.js';
 import type { Alert, GroupNotification, IncidentState, IncidentChange, IncomingAlert, Incident } from './model.js';
 import { incidentKey } from './model.js';
-import { actorOf, ALERTMANAGER, SYSTEM, type ChecklistState, type EntryOf, type Responder, type TimelineEntry } from './timeline.js';
+import { actorFields, ALERTMANAGER, SYSTEM, type ChecklistState, type EntryOf, type Responder, type TimelineEntry } from './timeline.js';
 import type { Review } from './checklist.js';
 
 /** Response time promised for each severity, in milliseconds. */
@@ -224,7 +224,7 @@ export function acknowledge(incident: Incident, who: Responder, note: string | u
   next.status = 'acknowledged';
   next.acknowledgedAt = now;
   next.acknowledgedBy = who.name;
-  timeline.push({ at: now, actor: actorOf(who), kind: 'acknowledged', by: who.name, via: who.via, ...(note ? { note } : {}) });
+  timeline.push({ at: now, ...actorFields(who), kind: 'acknowledged', by: who.name, via: who.via, ...(note ? { note } : {}) });
   return { incident: next, alerts: [], timeline };
 }
 
@@ -239,18 +239,18 @@ export function resolve(incident: Incident, who: Responder, note: string | undef
   if (next.acknowledgedAt === null) {
     next.acknowledgedAt = now;
     next.acknowledgedBy = who.name;
-    timeline.push({ at: now, actor: actorOf(who), kind: 'acknowledged', by: who.name, via: who.via, whenResolving: true });
+    timeline.push({ at: now, ...actorFields(who), kind: 'acknowledged', by: who.name, via: who.via, whenResolving: true });
   }
   next.status = 'resolved';
   next.resolvedAt = now;
   next.resolvedBy = who.name;
-  timeline.push({ at: now, actor: actorOf(who), kind: 'resolved', by: who.name, via: who.via, ...(note ? { note } : {}) });
+  timeline.push({ at: now, ...actorFields(who), kind: 'resolved', by: who.name, via: who.via, ...(note ? { note } : {}) });
   return { incident: next, alerts: [], timeline };
 }
 
 /** A note by a person; notes, ticks and reviews are allowed after resolution too (the plan's post-incident steps). */
 export function addNote(incident: Incident, who: Responder, text: string, now: number): IncidentChange {
-  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'note', text }] };
+  return { incident, alerts: [], timeline: [{ at: now, ...actorFields(who), kind: 'note', text }] };
 }
 
 /** A silence made, expired or ending soon, as a timeline entry (the silence itself lives in Alertmanager). */
@@ -263,7 +263,7 @@ export function noteSilence(
     | Omit<EntryOf<'silence_ending'>, 'at' | 'actor'>,
   now: number,
 ): IncidentChange {
-  return { incident, alerts: [], timeline: [{ ...entry, at: now, actor: who === SYSTEM ? SYSTEM : actorOf(who) }] };
+  return { incident, alerts: [], timeline: [{ ...entry, at: now, ...(who === SYSTEM ? { actor: SYSTEM } : actorFields(who)) }] };
 }
 
 /** A checklist step ticked, unticked or marked a problem; each is kept, so the timeline is the Verification Log. */
@@ -275,7 +275,7 @@ export function markStep(
   note: string | undefined,
   now: number,
 ): IncidentChange {
-  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'checklist', step, state, ...(note ? { note } : {}) }] };
+  return { incident, alerts: [], timeline: [{ at: now, ...actorFields(who), kind: 'checklist', step, state, ...(note ? { note } : {}) }] };
 }
 
 /** The post-incident fields saved; null when they are what the last save already said. */
@@ -288,7 +288,7 @@ export function saveReview(
 ): IncidentChange | null {
   if (previous && previous.rootCause === review.rootCause && previous.impact === review.impact && previous.prevention === review.prevention)
     return null;
-  return { incident, alerts: [], timeline: [{ at: now, actor: actorOf(who), kind: 'review', ...review }] };
+  return { incident, alerts: [], timeline: [{ at: now, ...actorFields(who), kind: 'review', ...review }] };
 }
 
 function seenBefore(previous: IncidentState | null, a: IncomingAlert): boolean {

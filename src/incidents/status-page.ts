@@ -252,6 +252,8 @@ export function publicIncidents(records: readonly StatusUpdateRecord[]): PublicI
 /** A window of scheduled maintenance the public may see (issue 22's windows, when marked public). */
 export interface PublicMaintenance {
   title: string;
+  /** What users are told of it, when anything. */
+  text?: string | undefined;
   startsAt: number;
   endsAt: number;
   /** The components under maintenance; empty: not tied to any. */

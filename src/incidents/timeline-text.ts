@@ -11,19 +11,41 @@ export type TimeFormat = (ms: number) => string;
 /** "2026-12-04 21:22 UTC": readable, with its zone; the default where no reader's zone is known. */
 export const readableUtc: TimeFormat = (ms) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-/** "Fri, 4 Dec 2026, 22:22 CET": a time in `timeZone` (an IANA name), with its zone. */
-export function zonedTime(timeZone: string): TimeFormat {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  });
-  return (ms) => f.format(ms);
+/** What zonedTime shows besides the weekday, day, month and time: the year, and the zone's abbreviation (both by default). */
+export interface ZonedTimeParts {
+  year?: boolean;
+  zone?: boolean;
+}
+
+const zonedFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "Fri, 4 Dec 2026, 22:22 CET": a time in `timeZone` (an IANA name), 24-hour, with its zone; the one
+ * way words show a zoned time (e-mails, the CLI, the on-call pages, notices). `parts` leaves out the
+ * year ("Fri 4 Dec, 22:22", where a heading names the zone) or the zone.
+ */
+export function zonedTime(timeZone: string, parts: ZonedTimeParts = {}): TimeFormat {
+  const year = parts.year ?? true;
+  const zone = parts.zone ?? true;
+  const key = `${timeZone}\n${year}\n${zone}`;
+  let f = zonedFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      ...(year ? { year: 'numeric' } : {}),
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      ...(zone ? { timeZoneName: 'short' } : {}),
+    });
+    zonedFormats.set(key, f);
+  }
+  const format = f;
+  // Without the year, "Mon 30 Nov, 09:00" reads better than en-GB's "Mon, 30 Nov, 09:00".
+  return year ? (ms) => format.format(ms) : (ms) => format.format(ms).replace(',', '');
 }
 /** A review field as a sentence: "(empty)" when blank, and a full stop unless it ends with one already. */
 const sentence = (text: string) => {
@@ -75,6 +97,12 @@ function names(people: PagedPerson[]): string {
 
 /** One timeline entry in words, e.g. "Acknowledged by Alice Martin: on it". */
 export function describeEntry(e: TimelineEntry, time: TimeFormat = readableUtc): string {
+  const text = describeKind(e, time);
+  // An admin credential acting for someone says so: the name is a claim, not a sign-in.
+  return e.recordedBy ? `${text} (recorded with ${e.recordedBy} for this name, not by that person signed in)` : text;
+}
+
+function describeKind(e: TimelineEntry, time: TimeFormat): string {
   switch (e.kind) {
     case 'opened':
       return `Opened as ${e.severity} by rule ${e.rule} with ${plural(e.firing, 'firing alert')}; respond by ${time(e.respondBy)} (${formatDuration(e.slaMs)} SLA)`;
@@ -179,6 +207,7 @@ const EVENT_TEXT: Record<PageEvent, string> = {
   reminder: 'Still unacknowledged',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+  silenced: 'Silenced',
   silence_ending: 'Silence ending soon',
   review: 'Post-incident review saved',
   status_update: 'Status page update',

@@ -29,6 +29,12 @@ export type TimelineEntry = {
   actor: string;
   /** Read back from the prose an earlier version wrote (store/legacy-timeline.ts): some fields are approximate. */
   legacy?: true;
+  /**
+   * The admin credential that recorded this entry for the actor, when the actor did not sign in as
+   * themselves: API_TOKEN's automation naming whom it acts for (`by`), or the built-in form's sign-in
+   * (API_TOKEN and a name typed). The actor is then a name given, not a person proved.
+   */
+  recordedBy?: string;
 } & (
   | { kind: 'opened'; severity: Severity; rule: string; firing: number; respondBy: number; slaMs: number }
   | { kind: 'alert_firing'; fingerprint: string; alertname: string; severity: Severity; rule: string }
@@ -155,6 +161,7 @@ export type PageEvent = Extract<
   | 'acknowledged'
   | 'resolved'
   | 'review'
+  | 'silenced'
   | 'silence_ending'
   | 'status_update'
 >;
@@ -195,9 +202,16 @@ export interface Responder {
   name: string;
   contact?: string | undefined;
   via: Via;
+  /** The admin credential that acts for this person, when they did not sign in as themselves (TimelineEntry.recordedBy). */
+  recordedBy?: string | undefined;
 }
 
 /** The actor a responder is recorded as. */
 export function actorOf(r: Responder): string {
   return r.contact ?? r.name;
+}
+
+/** The fields of a timeline entry that say who made it: the actor, and what recorded it for them when not themselves. */
+export function actorFields(r: Responder): { actor: string; recordedBy?: string } {
+  return r.recordedBy ? { actor: actorOf(r), recordedBy: r.recordedBy } : { actor: actorOf(r) };
 }

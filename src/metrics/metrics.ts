@@ -23,6 +23,8 @@ export interface Metrics {
   observeReload(ok: boolean, now: number): void;
   /** Counts what came of a call or text (answered, key_pressed, no_answer, delivered, stop, ...). */
   observePhone(channel: ChannelName, outcome: PhoneOutcome): void;
+  /** Records a sync of a Slack user group to who is on call: done or failed, and when. */
+  observeUsergroupSync(usergroup: string, ok: boolean, now: number): void;
 }
 
 /** Every known channel's value (0 when the store has none), and any other channel the store names. */
@@ -243,11 +245,34 @@ export function createMetrics({ channels, readCounts, queueDepth, retrying = asy
     registers,
   });
 
+  const usergroupSyncs = new Counter({
+    name: 'triage_slack_usergroup_syncs_total',
+    help: 'Updates of a Slack user group to who is on call (usergroups.users.update), by user group and outcome: ok, failed',
+    labelNames: ['usergroup', 'outcome'],
+    registers,
+  });
+  const usergroupLast = new Gauge({
+    name: 'triage_slack_usergroup_last_sync_timestamp_seconds',
+    help: 'When each Slack user group was last set to who is on call, Unix time; absent until the first',
+    labelNames: ['usergroup'],
+    registers,
+  });
+  const usergroupFailed = new Gauge({
+    name: 'triage_slack_usergroup_last_failure_timestamp_seconds',
+    help: 'When the last update of each Slack user group failed, Unix time; absent until one fails',
+    labelNames: ['usergroup'],
+    registers,
+  });
+
   return {
     registry,
     alertsReceived,
     observePhone(channel, outcome) {
       phoneOutcomes.inc({ channel, outcome });
+    },
+    observeUsergroupSync(usergroup, ok, now) {
+      usergroupSyncs.inc({ usergroup, outcome: ok ? 'ok' : 'failed' });
+      (ok ? usergroupLast : usergroupFailed).set({ usergroup }, now / 1000);
     },
     alertsTruncated: new Counter({
       name: 'triage_alerts_truncated_total',

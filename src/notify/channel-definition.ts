@@ -29,6 +29,11 @@ export interface ChannelSettings {
   twilioTimeoutMs?: number | undefined;
   /** Another pace per from-number than one request a second (tests: 0). */
   twilioFromIntervalMs?: number | undefined;
+  /**
+   * How long a lookup after a lost answer keeps looking for the call or text before it concludes
+   * that Twilio never took it (its lists lag behind; default 10 s).
+   */
+  twilioListWaitMs?: number | undefined;
   /** Another pace per person than a text every 30 s and a call a minute (tests). */
   phoneIntervalMs?: number | undefined;
   /** Marks a person's number failed for good (a STOP, an invalid number): wired by app.ts to the store. */

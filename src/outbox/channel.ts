@@ -1,10 +1,13 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { ChannelName, TimelineEntry } from '../incidents/timeline.js';
-import type { OutboxEntry } from './page.js';
+import type { IncidentPage, Notice, OutboxEntry } from './page.js';
+
+/** A notice as the outbox hands it to a notifier: a page with its words and no incident. */
+export type NoticePage = OutboxEntry & { notice: Notice };
 
 /** What a notifier needs to send one page: the page and the incident as it is now. */
 export interface PageContext {
-  page: OutboxEntry;
+  page: IncidentPage;
   incident: IncidentWithDetails;
 }
 
@@ -51,7 +54,7 @@ export class NotifyError extends Error {
 
 /** One incident of a digest, with the page that was folded into it. */
 export interface DigestItem {
-  page: OutboxEntry;
+  page: IncidentPage;
   incident: IncidentWithDetails;
 }
 
@@ -99,6 +102,13 @@ export interface Notifier {
    * outbox id), undefined if it does not or cannot tell.
    */
   findSent?(ctx: PageContext): Promise<Delivery | undefined>;
+  /**
+   * Sends a notice (a page of no incident: a handoff, a swap request); a channel without it skips
+   * notices. The target is the page's (a Slack member ID or channel, e-mail recipients).
+   */
+  sendNotice?(page: NoticePage): Promise<Delivery>;
+  /** As findSent, for a notice whose last send had an unknown outcome. */
+  findNotice?(page: NoticePage): Promise<Delivery | undefined>;
   /** One message for many pages to the same target, when sending each would break the rate limit. */
   sendDigest?(target: string, items: DigestItem[]): Promise<Delivery>;
   /**

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { IncidentWithDetails } from '../incidents/model.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import { NotifyError, type Delivery, type DigestItem, type Notifier } from './channel.js';
-import { targetKey, type OutboxEntry, type PageOutcome } from './page.js';
+import { isIncidentPage, targetKey, type IncidentPage, type OutboxEntry, type PageOutcome } from './page.js';
 import type { Pacer } from './pacing.js';
 import {
   decideRetry,
@@ -56,7 +56,7 @@ export class PageDelivery {
     const notifier = this.notifiers.get(all[0]!.channel);
     const pages: OutboxEntry[] = [];
     for (const p of all) {
-      const stop = notifier?.wakes ? stoppedBy(p, incidents.get(p.incidentId)) : undefined;
+      const stop = notifier?.wakes && p.incidentId !== null ? stoppedBy(p, incidents.get(p.incidentId)) : undefined;
       if (stop) await this.record(p, stoppedOutcome(p, stop, now), now);
       else pages.push(p);
     }
@@ -95,13 +95,19 @@ export class PageDelivery {
    * again, it is looked for in the channel: the delivery found, or undefined. Throws when the
    * lookup fails, so that the page waits for a later try rather than risk a second copy.
    */
-  private async lookUp(notifier: Notifier, page: OutboxEntry, incident: IncidentWithDetails): Promise<Delivery | undefined> {
+  private async lookUp(notifier: Notifier, page: IncidentPage, incident: IncidentWithDetails): Promise<Delivery | undefined> {
     return page.maybeSent && notifier.findSent ? notifier.findSent({ page, incident }) : undefined;
   }
 
   private async digest(notifier: Notifier, pages: OutboxEntry[], incidents: Map<number, IncidentWithDetails>, now: number): Promise<void> {
     const items: DigestItem[] = [];
+    let notices = 0;
     for (const page of pages) {
+      if (!isIncidentPage(page)) {
+        // A notice is never folded: it takes the next free turns after the digest.
+        await this.record(page, { status: 'release', nextAttemptAt: now + ++notices * notifier.pace!.intervalMs }, now);
+        continue;
+      }
       const incident = incidents.get(page.incidentId);
       if (!incident) {
         await this.record(page, skippedOutcome(page, `incident ${page.incidentId} is gone`, now), now);
@@ -139,6 +145,7 @@ export class PageDelivery {
     if (this.aborted) return false; // shutting down: left `sending`, settled at the next start
     const now = this.clock.now();
     const notifier = this.notifiers.get(page.channel);
+    if (!isIncidentPage(page)) return this.deliverNotice(notifier, page, now);
     const incident = incidents.get(page.incidentId);
     if (!notifier || notifier.notConfigured || !incident) {
       const reason = notifier?.notConfigured ?? (incident ? `no notifier for ${page.channel}` : `incident ${page.incidentId} is gone`);
@@ -154,6 +161,27 @@ export class PageDelivery {
     for (const r of delivery.rejected ?? []) this.log.warn({ page: page.id, recipient: r }, 'recipient rejected by the server');
     // Outside the try: if the store fails now, the page was delivered; the batch hands its lease over
     // and it is looked up, never sent again blindly.
+    return this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
+  }
+
+  /**
+   * Delivers a notice (a page of no incident) as a page is delivered: looked up first after an
+   * unknown outcome, retried, paced, recorded only while this process holds it.
+   */
+  private async deliverNotice(notifier: Notifier | undefined, page: OutboxEntry, now: number): Promise<boolean> {
+    const notice = page.notice;
+    if (!notifier || notifier.notConfigured || !notifier.sendNotice || !notice) {
+      const reason = notifier?.notConfigured ?? (notice ? `${page.channel} takes no notices` : 'a page of no incident and no notice');
+      return this.record(page, skippedOutcome(page, reason, now), now);
+    }
+    const p = { ...page, notice };
+    let found, delivery;
+    try {
+      found = page.maybeSent && notifier.findNotice ? await notifier.findNotice(p) : undefined;
+      delivery = found ?? (await notifier.sendNotice(p));
+    } catch (err) {
+      return this.failed(notifier, page, err, this.clock.now());
+    }
     return this.record(page, sentOutcome(page, delivery, now, found !== undefined), now);
   }
 
@@ -177,7 +205,14 @@ export class PageDelivery {
       );
     return this.record(
       page,
-      failedOutcome(page, failure, decision, now, notifier.recordsEveryRetry === true, notifier.findSent !== undefined),
+      failedOutcome(
+        page,
+        failure,
+        decision,
+        now,
+        notifier.recordsEveryRetry === true,
+        (page.incidentId === null ? notifier.findNotice : notifier.findSent) !== undefined,
+      ),
       now,
     );
   }
@@ -187,8 +222,11 @@ export class PageDelivery {
    * to. False when the page was no longer this process's to record.
    */
   record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<boolean> {
-    const recorded = this.notifiers.get(page.channel)?.quiet ? quietOutcome(outcome) : outcome;
-    return this.store.completePage(page.id, recorded, this.clock.now(), this.owner).then((held) => {
+    // A notice has no incident, so no timeline: the outbox row and the metrics say what came of it.
+    // A quiet channel's pages (the status page's subscribers) write no delivery entry either.
+    const quiet = this.notifiers.get(page.channel)?.quiet ? quietOutcome(outcome) : outcome;
+    const stored: PageOutcome = page.incidentId === null ? { ...outcome, timeline: [] } : quiet;
+    return this.store.completePage(page.id, stored, this.clock.now(), this.owner).then((held) => {
       if (held) {
         this.observer.observePage(page, outcome, attemptedAt);
         return true;

@@ -157,6 +157,7 @@ export class Dispatcher {
   private async incidentsOf(batch: readonly OutboxEntry[]): Promise<Map<number, IncidentWithDetails>> {
     const incidents = new Map<number, IncidentWithDetails>();
     for (const id of new Set(batch.map((p) => p.incidentId))) {
+      if (id === null) continue; // a notice
       const incident = await this.store.getIncident(id);
       if (incident) incidents.set(id, incident);
     }

@@ -1,10 +1,38 @@
 import type { PageRequest } from '../incidents/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 
-/** A page as stored in the outbox. */
-export interface OutboxEntry extends Omit<PageRequest, 'at' | 'notSent'> {
+/**
+ * A message about on-call rather than about an incident (a handoff, a swap or cover request and its
+ * answer): plain text that each channel escapes its own way, so that names and titles it quotes are
+ * never markup.
+ */
+export interface Notice {
+  kind: 'handoff' | 'shift_summary' | 'oncall_request' | 'oncall_answer';
+  /** One line: an e-mail's subject, a chat message's first line. */
+  title: string;
+  /** The rest, a line each. */
+  lines: string[];
+  /** The page it is about (the rotation's /oncall page), when PUBLIC_URL is known. */
+  url?: string | undefined;
+}
+
+/** A notice to queue: its destination on one channel (a Slack member ID or channel, e-mail recipients) and when it was decided. */
+export interface NewNotice {
+  channel: PageRequest['channel'];
+  target: string;
+  recipients: string[];
+  notice: Notice;
+  at: number;
+}
+
+/** A page as stored in the outbox; a notice (`notice` set) belongs to no incident. */
+export interface OutboxEntry extends Omit<PageRequest, 'at' | 'notSent' | 'event'> {
   id: number;
-  incidentId: number;
+  /** What the page tells of its incident; 'notice' for a notice. */
+  event: PageRequest['event'] | 'notice';
+  /** The incident the page is about; null for a notice. */
+  incidentId: number | null;
+  notice?: Notice | undefined;
   status: 'pending' | 'sending' | 'sent' | 'failed' | 'folded';
   attempts: number;
   nextAttemptAt: number;
@@ -12,6 +40,14 @@ export interface OutboxEntry extends Omit<PageRequest, 'at' | 'notSent'> {
   createdAt: number;
   /** The process died while this was being sent: look for it in the channel before sending again. */
   maybeSent: boolean;
+}
+
+/** A page about an incident: what notifiers' send and digests take. */
+export type IncidentPage = OutboxEntry & { incidentId: number; event: PageRequest['event']; notice?: undefined };
+
+/** Whether a page is about an incident (not a notice). */
+export function isIncidentPage(page: OutboxEntry): page is IncidentPage {
+  return page.incidentId !== null && page.event !== 'notice';
 }
 
 /** How one attempt to deliver a page ended, with the timeline entries that record it. */
@@ -43,11 +79,12 @@ export function targetKey(p: Pick<PageRequest, 'channel' | 'target'>): string {
 }
 
 /** The fields a timeline entry about a page names it by: mentioned people in a room, or the recipients. */
-export function pageTarget(page: Pick<PageRequest, 'channel' | 'target' | 'event' | 'mentions' | 'recipients'>) {
+export function pageTarget(page: Pick<OutboxEntry, 'channel' | 'target' | 'event' | 'mentions' | 'recipients'>) {
   return {
     channel: page.channel,
     target: page.target,
-    event: page.event,
+    // A notice's outcome is written to no timeline (PageDelivery.record drops it): its event never reaches one.
+    event: page.event as PageRequest['event'],
     recipients: page.mentions.length ? page.mentions : page.recipients,
   };
 }

@@ -91,6 +91,12 @@ export interface Rotation {
   /** The local date of the first handoff; members[0] starts then. */
   start: { year: number; month: number; day: number };
   overrides: OncallOverride[];
+  /** Whether the incoming and outgoing person are told at each handoff (unless false). */
+  handoffNotices?: boolean | undefined;
+  /** A Slack channel told of each handoff too. */
+  handoffChannel?: string | undefined;
+  /** A Slack user group (handle or S… ID) kept equal to who is on call. */
+  slackUsergroup?: string | undefined;
 }
 
 /** One stretch of on-call duty. */

@@ -217,6 +217,9 @@ function parseRotation(o: RawOncall, key: string, ids: Set<string>, fail: Fail):
     handoff: { hour, minute },
     timeZone: o.timeZone,
     start: { year: y, month: mo, day: d },
+    handoffNotices: o.handoffNotices ?? true,
+    ...(o.handoffChannel ? { handoffChannel: o.handoffChannel } : {}),
+    ...(o.slackUsergroup ? { slackUsergroup: o.slackUsergroup.replace(/^@/, '') } : {}),
     overrides: (o.overrides ?? []).map((ov, i) => {
       if (!ids.has(ov.contact)) fail(`${key}.overrides[${i}].contact`, `no contact "${ov.contact}"`);
       const from =

@@ -190,6 +190,7 @@ export function withPages(
   const acknowledged = entryOf(change.timeline, 'acknowledged');
   const breached = entryOf(change.timeline, 'sla_breached');
   const silenceEnding = entryOf(change.timeline, 'silence_ending');
+  const silenced = entryOf(change.timeline, 'silenced');
   const review = entryOf(change.timeline, 'review');
 
   const timeline = [...change.timeline];
@@ -232,6 +233,8 @@ export function withPages(
   }
   // Told to the incident's channels as an update, mentioning nobody.
   if (silenceEnding && incident.status !== 'resolved') out.push(...pages(now, 'silence_ending', incident, route, [], silenceEnding, false));
+  // A silence made (from the page, the API or a Slack button) is told the same way: who, what and until when.
+  if (silenced && incident.status !== 'resolved') out.push(...pages(now, 'silenced', incident, route, [], silenced, false));
   // A saved review interests systems (a status page, a ticket), not people: only the rooms whose channel takes it.
   if (review && facts.takesReviews)
     out.push(

@@ -40,6 +40,12 @@ const OncallSchema = Type.Object(
     overrides: Type.Optional(
       Type.Array(Type.Object({ from: Type.String(), to: Type.String(), contact: Id }, { additionalProperties: false })),
     ),
+    /** Tell the incoming and outgoing person at each handoff (a Slack DM, else an e-mail); default true. */
+    handoffNotices: Type.Optional(Type.Boolean()),
+    /** A Slack channel (#name or ID) that is told of each handoff too. */
+    handoffChannel: Type.Optional(Type.String({ pattern: '^[#CG]', maxLength: 100 })),
+    /** A Slack user group (its handle, e.g. oncall-payments, or its ID S…) kept equal to who is on call. */
+    slackUsergroup: Type.Optional(Type.String({ pattern: '^@?[a-z0-9][a-z0-9._-]*$|^S[A-Z0-9]+$', maxLength: 80 })),
   },
   { additionalProperties: false },
 );

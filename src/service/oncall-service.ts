@@ -14,6 +14,7 @@ import {
 } from '../paging/oncall.js';
 import type { PagingConfig } from '../paging/paging-config.js';
 import type { IncidentStore } from '../store/store.js';
+import type { OncallNotices } from './oncall-notices.js';
 
 /** A rotation people can see and plan: the top level's (id '') or a team's own. */
 export interface RotationView {
@@ -52,6 +53,10 @@ export interface OncallServiceDeps {
   store: IncidentStore;
   clock: Clock;
   config: { readonly current: { paging: PagingConfig } };
+  /** Words and addresses of the notices a request and its answer queue; none without it. */
+  notices?: OncallNotices | undefined;
+  /** Notices were committed: the dispatcher claims them now rather than at its next poll. */
+  wake?: (() => void) | undefined;
 }
 
 /**
@@ -171,7 +176,15 @@ export class OncallService {
     const coverer = q.kind === 'cover' ? q.asked : q.contact;
     if ((await holder(q.from)) !== coverer) return refuse(400, `${this.nameOf(coverer)} is not on call then`);
     if (q.kind === 'swap' && (await holder(q.swapFrom ?? 0)) !== q.asked) return refuse(400, `${this.nameOf(q.asked)} is not on call then`);
-    const made = await this.deps.store.addOncallRequest({ team: r.owner, ...q, requestedBy: actor.name, createdAt: now });
+    const request = { team: r.owner, ...q, requestedBy: actor.name, createdAt: now };
+    // The person asked is told (Slack or e-mail), queued with the request itself.
+    const notices =
+      (await this.deps.notices?.requestMade(
+        { ...request, id: 0, status: 'pending', decidedAt: null, decidedBy: null },
+        { id: r.id, name: r.name, zone: r.rotation.timeZone },
+      )) ?? [];
+    const made = await this.deps.store.addOncallRequest(request, notices);
+    if (notices.length) this.deps.wake?.();
     return { ok: true, value: made };
   }
 
@@ -193,13 +206,24 @@ export class OncallService {
             { ...base, contact: q.asked, from: q.from, to: q.to, covers: q.contact },
             { ...base, contact: q.contact, from: q.swapFrom!, to: q.swapTo!, covers: q.asked },
           ];
+    const r = this.rotation(q.team ?? '');
+    const notices =
+      r && this.deps.notices
+        ? await this.deps.notices.requestAnswered({ ...q, status, decidedAt: now, decidedBy: actor.name }, actor, {
+            id: r.id,
+            name: r.name,
+            zone: r.rotation.timeZone,
+          })
+        : [];
     const decided = await this.deps.store.decideOncallRequest(id, {
       status,
       by: actor.name,
       at: now,
       overrides,
       maxOpen: MAX_OPEN_OVERRIDES,
+      notices,
     });
+    if (decided && notices.length) this.deps.wake?.();
     return decided ? { ok: true, value: decided.request } : refuse(409, `request ${id} was answered already`);
   }
 

@@ -70,7 +70,11 @@ export class SilenceService {
     return /^https?:\/\//.test(incident.externalUrl) ? [incident.externalUrl.replace(/\/+$/, '')] : [];
   }
 
-  async silence(id: number, who: Responder, req: SilenceRequest): Promise<{ found: false } | { found: true; silenceId: string }> {
+  async silence(
+    id: number,
+    who: Responder,
+    req: SilenceRequest,
+  ): Promise<{ found: false } | { found: true; silenceId: string; matchers: string; endsAt: number }> {
     const incident = await this.deps.store.getIncident(id, { offset: 0, limit: 10_000 });
     if (!incident) return { found: false };
     if (incident.status === 'resolved') throw new SilenceRequestError('The incident is resolved: there is nothing left to silence.');
@@ -104,7 +108,7 @@ export class SilenceService {
       untilResolved,
       keepAfterResolve,
     });
-    return { found: true, silenceId };
+    return { found: true, silenceId, matchers: matcherText(matchers), endsAt };
   }
 
   /** The silences in Alertmanager, active or pending, that match one of the incident's alerts (or were made from it). */

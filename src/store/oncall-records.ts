@@ -1,6 +1,8 @@
 import type { NewOverride, OncallLogEntry, OncallLogKind, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { wellFormedJson } from '../well-formed.js';
-import type { CalendarFeed, NewCalendarFeed, OverridePage, RequestDecision } from './store.js';
+import type { NewNotice } from '../outbox/page.js';
+import { severityRank } from '../classify/severity.js';
+import type { CalendarFeed, HandoffClaim, NewCalendarFeed, OverridePage, RequestDecision } from './store.js';
 
 /**
  * The on-call records (overrides, their log, requests, calendar feeds), written once for both
@@ -118,11 +120,31 @@ const toFeed = (r: FeedRow): CalendarFeed => ({
 /** A rotation's key in the statements: the team, or '' for the top level's (NULL never equals NULL). */
 const ownerKey = (team: string | null) => team ?? '';
 
-/** The operations, with the engine's placeholder (`?` or `$n`). */
-export function oncallRecords(param: (n: number) => string) {
+/**
+ * The operations, with the engine's placeholder (`?` or `$n`); `wake`, a statement that tells the
+ * other replicas' dispatchers that pages were committed (PostgreSQL's NOTIFY), run after notices are queued.
+ */
+export function oncallRecords(param: (n: number) => string, wake?: Statement) {
   const p = param;
   const S = (sql: string, params: unknown[]): Statement => ({ sql, params });
   const LIVE = `void_reason IS NULL`;
+
+  /** Queues notices in the outbox, in the transaction of the change they tell about: a notice belongs to no incident. */
+  function* enqueue(notices: readonly NewNotice[]): Op<void> {
+    for (const n of notices)
+      yield S(
+        `INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
+         VALUES (NULL, ${p(1)}, ${p(2)}, 'notice', 'low', ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(5)})`,
+        [
+          n.channel,
+          n.target,
+          severityRank('low'),
+          wellFormedJson({ mentions: [], recipients: n.recipients, cause: null, notice: n.notice }),
+          n.at,
+        ],
+      );
+    if (notices.length && wake) yield wake;
+  }
 
   function* log(e: Omit<OncallLogEntry, 'id'>): Op<void> {
     yield S(
@@ -153,7 +175,10 @@ export function oncallRecords(param: (n: number) => string) {
     return row ? toOverride(row as unknown as OverrideRow) : undefined;
   }
 
-  function* insertRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Op<OncallRequest> {
+  function* insertRequest(
+    r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>,
+    notices: readonly NewNotice[] = [],
+  ): Op<OncallRequest> {
     const [row] = yield S(
       `INSERT INTO oncall_requests (team, kind, contact, asked, from_ms, until_ms, swap_from_ms, swap_until_ms, requested_by, status, created_at)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, 'pending', ${p(10)}) RETURNING id`,
@@ -168,6 +193,7 @@ export function oncallRecords(param: (n: number) => string) {
       overrideId: null,
       data: { request: stored.id, kind: r.kind, contact: r.contact, asked: r.asked, from: r.from, to: r.to },
     });
+    yield* enqueue(notices);
     return stored;
   }
 
@@ -275,7 +301,22 @@ export function oncallRecords(param: (n: number) => string) {
         overrideId: overrides[0]?.id ?? null,
         data: { request: id, kind: request.kind, contact: request.contact, asked: request.asked },
       });
+      yield* enqueue(d.notices ?? []);
       return { request, overrides };
+    },
+    /**
+     * Claims the announcement of a handoff (a rotation's shift that starts at `shiftStart`) and queues
+     * its notices with it, in one transaction: true for the one caller that claims it, on any replica.
+     */
+    *claimHandoff(h: HandoffClaim, notices: readonly NewNotice[]): Op<boolean> {
+      const rows = yield S(
+        `INSERT INTO oncall_handoffs (rotation, shift_start, contact, claimed_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+         ON CONFLICT (rotation, shift_start) DO NOTHING RETURNING shift_start`,
+        [h.rotation, h.shiftStart, h.contact, h.at],
+      );
+      if (!rows.length) return false;
+      yield* enqueue(notices);
+      return true;
     },
     *addCalendarFeed(f: NewCalendarFeed): Op<CalendarFeed> {
       const [row] = yield S(

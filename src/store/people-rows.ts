@@ -16,6 +16,7 @@ export interface SessionRow {
   created_at: number | string;
   expires_at: number | string;
   user_agent: string | null;
+  id_token: string | null;
 }
 
 export interface ApiTokenRow {
@@ -47,6 +48,7 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   createdAt: Number(r.created_at),
   expiresAt: Number(r.expires_at),
   userAgent: r.user_agent,
+  idToken: r.id_token,
 });
 
 export const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
@@ -61,7 +63,19 @@ export const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
 
 export function sessionValues(s: SessionRecord): unknown[] {
   const p = s.person;
-  return [s.idHash, p.key, p.contact, p.name, p.email, JSON.stringify(p.groups), s.via, s.createdAt, s.expiresAt, s.userAgent];
+  return [
+    s.idHash,
+    p.key,
+    p.contact,
+    p.name,
+    p.email,
+    JSON.stringify(p.groups),
+    s.via,
+    s.createdAt,
+    s.expiresAt,
+    s.userAgent,
+    s.idToken ?? null,
+  ];
 }
 
 export function apiTokenValues(t: Omit<ApiTokenRecord, 'id' | 'lastUsedAt'>): unknown[] {
@@ -75,8 +89,8 @@ export function peopleSql(e: Engine) {
   const list = (from: number, n: number) => Array.from({ length: n }, (_, i) => p(from + i)).join(', ');
   return {
     /** Inserts a session (sessionValues). */
-    createSession: `INSERT INTO web_sessions (id_hash, person, contact, name, email, groups, via, created_at, expires_at, user_agent)
-       VALUES (${list(1, 10)})`,
+    createSession: `INSERT INTO web_sessions (id_hash, person, contact, name, email, groups, via, created_at, expires_at, user_agent, id_token)
+       VALUES (${list(1, 11)})`,
     /** SessionRow $1 if it has not expired by $2. */
     session: `SELECT * FROM web_sessions WHERE id_hash = ${p(1)} AND expires_at > ${p(2)}`,
     /** Deletes session $1, RETURNING it. */

@@ -21,7 +21,7 @@ import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
@@ -58,6 +58,7 @@ import {
   timelinePageOf,
   toSteps,
 } from './rows.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import {
@@ -72,12 +73,15 @@ import {
   type NewCalendarFeed,
   type OverridePage,
   type RequestDecision,
+  type HandoffClaim,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
   type NotificationOutcome,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -105,6 +109,8 @@ export interface PostgresStoreOptions extends PostgresPoolSettings {
   url: string;
   /** Keep the tables in this schema (created if missing) instead of the search_path's first; tests use one per case. */
   schema?: string | undefined;
+  /** How long a copy of the contact settings and overrides in force may be used at most (FACTS_MAX_AGE_MS); tests lengthen it. */
+  factsMaxAgeMs?: number | undefined;
 }
 
 export const PG_DEFAULTS = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 5_000 } as const;
@@ -127,6 +133,16 @@ const GROUP_LOCK_NAMESPACE = 4715;
 const INT8_OID = 20;
 /** NOTIFY channel of committed pages: every replica's dispatcher LISTENs on it. */
 const PAGES_CHANNEL = 'alert_triage_pages';
+/** NOTIFY channel of changes to what every decision reads (contact settings, on-call overrides): replicas drop their copies. */
+const FACTS_CHANNEL = 'alert_triage_facts';
+/**
+ * How long a replica uses its copy of the contact settings and of the overrides in force, at most.
+ * Every webhook's decision reads both: one statement each per webhook was a third of PostgreSQL's
+ * statements in a storm (docs/performance.md). A write on any replica drops every copy at once
+ * (NOTIFY); this bounds how stale a copy can be when a notification is missed or a row is written
+ * by hand, as OVERRIDES_RECHECK_MS does on SQLite.
+ */
+const FACTS_MAX_AGE_MS = 1_000;
 // A deadlock or serialization failure says nothing about the data: run the transaction again.
 const MAX_ATTEMPTS = 8;
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -208,10 +224,11 @@ const POSTGRES: Engine = {
 };
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
-const ONCALL = oncallRecords((n) => `$${n}`);
+const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
 const STATUS = statusRecords((n) => `$${n}`);
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
+const MAINTENANCE = maintenanceSql(POSTGRES);
 
 function stateOf(row: IncidentWithAlertsRow): IncidentState {
   return toState(row, row.alert_rows);
@@ -240,10 +257,21 @@ export class PostgresStore implements IncidentStore {
   private readonly maxBatches: number;
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
+  /**
+   * Copies of what decisions read are used only while the listening connection hears FACTS_CHANNEL;
+   * every notification, own write, and loss or return of that connection moves the generation on,
+   * which drops them (a read that started before the move is not kept).
+   */
+  private factsListening = false;
+  private factsGeneration = 0;
+  private settingsCopy: { generation: number; readAt: number; value: Promise<Map<string, PersonSettings>> } | undefined;
+  private overridesCopy:
+    { generation: number; readAt: number; from: number; value: Promise<{ rows: RuntimeOverride[]; until: number }> } | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly config: pg.PoolConfig,
+    private readonly factsMaxAgeMs = FACTS_MAX_AGE_MS,
   ) {
     this.maxBatches = Math.max(1, Math.floor((config.max ?? PG_DEFAULTS.poolSize) / 2));
   }
@@ -263,7 +291,7 @@ export class PostgresStore implements IncidentStore {
       await pool.end().catch(() => {});
       throw err instanceof ConfigError ? err : translate(err);
     }
-    return new PostgresStore(pool, poolConfig(options));
+    return new PostgresStore(pool, poolConfig(options), options.factsMaxAgeMs);
   }
 
   /**
@@ -273,7 +301,11 @@ export class PostgresStore implements IncidentStore {
    */
   onPagesCommitted(listener: () => void): void {
     this.pageListeners.push(listener);
-    if (this.pageListeners.length === 1) void this.listen();
+    this.ensureListening();
+  }
+
+  private ensureListening(): void {
+    if (!this.closed && !this.listener && !this.relisten) void this.listen();
   }
 
   private async listen(): Promise<void> {
@@ -284,17 +316,29 @@ export class PostgresStore implements IncidentStore {
     const retry = () => {
       if (this.listener !== client) return;
       this.listener = undefined;
+      // Changes made meanwhile would go unheard: no copies until listening again.
+      this.factsListening = false;
+      this.factsGeneration++;
       client.end().catch(() => {});
-      if (!this.closed) this.relisten = setTimeout(() => void this.listen(), 1_000).unref();
+      if (!this.closed)
+        this.relisten = setTimeout(() => {
+          this.relisten = undefined;
+          void this.listen();
+        }, 1_000).unref();
     };
     client.on('error', retry);
     client.on('end', retry);
-    client.on('notification', () => {
-      for (const l of this.pageListeners) l();
+    client.on('notification', (msg) => {
+      if (msg.channel === FACTS_CHANNEL) this.factsGeneration++;
+      else for (const l of this.pageListeners) l();
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${PAGES_CHANNEL}`);
+      await client.query(`LISTEN ${PAGES_CHANNEL}; LISTEN ${FACTS_CHANNEL}`);
+      if (this.listener === client) {
+        this.factsListening = true;
+        this.factsGeneration++;
+      }
       // Pages committed while the connection was down are not announced again: claim now.
       for (const l of this.pageListeners) l();
     } catch {
@@ -670,8 +714,32 @@ export class PostgresStore implements IncidentStore {
     return byChannel(await this.query<ChannelCount>(SQL.retrying));
   }
 
-  overridesAt(at: number): Promise<RuntimeOverride[]> {
-    return this.oncallRead(ONCALL.overridesAt(at));
+  /**
+   * The overrides in force at `at`. Every decision asks, so a copy is kept until the next start or
+   * end of one, a change on any replica (FACTS_CHANNEL), or FACTS_MAX_AGE_MS.
+   */
+  async overridesAt(at: number): Promise<RuntimeOverride[]> {
+    const copy = this.overridesCopy;
+    if (copy && this.fresh(copy) && at >= copy.from) {
+      const kept = await copy.value.catch(() => undefined);
+      if (kept && at < kept.until) return [...kept.rows];
+    }
+    this.ensureListening();
+    const value = this.oncallRead(
+      (function* () {
+        const rows = yield* ONCALL.overridesAt(at);
+        const next = (yield* ONCALL.nextOverrideStart(at)) ?? Infinity;
+        return { rows, until: Math.min(next, ...rows.map((o) => o.to)) };
+      })(),
+    );
+    const fresh = { generation: this.factsGeneration, readAt: performance.now(), from: at, value };
+    this.overridesCopy = fresh;
+    try {
+      return [...(await value).rows];
+    } catch (err) {
+      if (this.overridesCopy === fresh) this.overridesCopy = undefined;
+      throw err;
+    }
   }
   overridesBetween(from: number, to: number): Promise<RuntimeOverride[]> {
     return this.oncallRead(ONCALL.overridesBetween(from, to));
@@ -698,8 +766,8 @@ export class PostgresStore implements IncidentStore {
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
     return this.oncallRead(ONCALL.oncallLog(q));
   }
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
-    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices: NewNotice[] = []): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r, notices));
   }
   getOncallRequest(id: number): Promise<OncallRequest | undefined> {
     return this.oncallRead(ONCALL.getOncallRequest(id));
@@ -718,6 +786,9 @@ export class PostgresStore implements IncidentStore {
   }
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
     return this.oncallRead(ONCALL.calendarFeeds(createdBy));
+  }
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean> {
+    return this.oncallWrite(ONCALL.claimHandoff(h, notices));
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
@@ -745,8 +816,36 @@ export class PostgresStore implements IncidentStore {
     return r ? toSettings(r) : undefined;
   }
 
+  /** Every person's settings. Every decision asks, so a copy is kept until a change on any replica (FACTS_CHANNEL) or FACTS_MAX_AGE_MS. */
   async allContactSettings(): Promise<Map<string, PersonSettings>> {
-    return new Map((await this.query<ContactSettingsRow>(CONTACT_SQL.allSettings)).map((r) => [r.contact, toSettings(r)]));
+    const copy = this.settingsCopy;
+    if (copy && this.fresh(copy)) {
+      const kept = await copy.value.catch(() => undefined);
+      if (kept) return new Map(kept);
+    }
+    this.ensureListening();
+    const value = this.query<ContactSettingsRow>(CONTACT_SQL.allSettings).then(
+      (rows) => new Map(rows.map((r) => [r.contact, toSettings(r)])),
+    );
+    const fresh = { generation: this.factsGeneration, readAt: performance.now(), value };
+    this.settingsCopy = fresh;
+    try {
+      return new Map(await value);
+    } catch (err) {
+      if (this.settingsCopy === fresh) this.settingsCopy = undefined;
+      throw err;
+    }
+  }
+
+  /** A copy of a read is good while the listener hears every change and none came since it began, for FACTS_MAX_AGE_MS at most. */
+  private fresh(copy: { generation: number; readAt: number }): boolean {
+    return this.factsListening && copy.generation === this.factsGeneration && performance.now() - copy.readAt < this.factsMaxAgeMs;
+  }
+
+  /** This replica changed what decisions read: its copies go now, every other replica's at the notification (sent at COMMIT). */
+  private async factsChanged(c: Queryable): Promise<void> {
+    this.factsGeneration++;
+    await c.query(`SELECT pg_notify('${FACTS_CHANNEL}', '')`);
   }
 
   async updateContactSettings<T>(contact: string, change: (s: PersonSettings) => { settings?: PersonSettings; result: T }): Promise<T> {
@@ -758,7 +857,10 @@ export class PostgresStore implements IncidentStore {
       const written = r
         ? await this.statement(CONTACT_SQL.updateSettings, [settingsText(settings), contact, r.version])
         : await this.statement(CONTACT_SQL.insertSettings, [contact, settingsText(settings)]);
-      if (written.length > 0) return result;
+      if (written.length > 0) {
+        await this.onConnection((c) => this.factsChanged(c));
+        return result;
+      }
     }
   }
 
@@ -768,11 +870,19 @@ export class PostgresStore implements IncidentStore {
   }
 
   /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
-  private oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
-    return this.tx(async (c) => {
-      if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
-      return driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
-    });
+  private async oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
+    try {
+      return await this.tx(async (c) => {
+        if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
+        const result = await driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
+        // Heard by every replica at COMMIT: their copies of the overrides in force go.
+        await this.factsChanged(c);
+        return result;
+      });
+    } finally {
+      // A read that began before the COMMIT may hold the old rows: not kept.
+      this.factsGeneration++;
+    }
   }
 
   statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]> {
@@ -833,6 +943,29 @@ export class PostgresStore implements IncidentStore {
       ...toSilence(POSTGRES, r),
       incidentResolved: r.incident_status === 'resolved',
     }));
+  }
+
+  async addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.add, maintenanceValues(POSTGRES, w));
+    return toMaintenanceWindow(POSTGRES, row!);
+  }
+
+  async getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.query<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.byId, [id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
+  }
+
+  async maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    const rows = await this.query<MaintenanceRow & pg.QueryResultRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list, [
+      q.endingAfter,
+      q.limit,
+    ]);
+    return rows.map((r) => toMaintenanceWindow(POSTGRES, r));
+  }
+
+  async cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    const [row] = await this.statement<MaintenanceRow & pg.QueryResultRow>(MAINTENANCE.cancel, [at, by, id]);
+    return row && toMaintenanceWindow(POSTGRES, row);
   }
 
   async claimSilenceNotice(id: string, at: number): Promise<boolean> {
@@ -912,6 +1045,7 @@ export class PostgresStore implements IncidentStore {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.relisten);
+    this.factsListening = false;
     const listener = this.listener;
     this.listener = undefined;
     await Promise.all([this.pool.end(), listener?.end().catch(() => {})]);

@@ -9,7 +9,7 @@ import { toLabels } from '../classify/labels.js';
 import { SEVERITIES, type Severity } from '../classify/severity.js';
 import type { Alert, AlertLinks, Incident, IncidentState } from '../incidents/model.js';
 import type { PageRequest } from '../incidents/page.js';
-import type { OutboxEntry } from '../outbox/page.js';
+import type { Notice, OutboxEntry } from '../outbox/page.js';
 import type { ChecklistState, TimelineEntry } from '../incidents/timeline.js';
 import type { StepStatus } from '../incidents/checklist.js';
 import { wellFormedJson } from '../well-formed.js';
@@ -158,7 +158,8 @@ export interface TimelineRow {
 
 export interface OutboxRow {
   id: number;
-  incident_id: number;
+  /** Null for a notice. */
+  incident_id: number | null;
   channel: OutboxEntry['channel'];
   target: string;
   event: OutboxEntry['event'];
@@ -225,6 +226,8 @@ export interface PagePayload {
   cause: TimelineEntry | null;
   /** A step of a person's notification rules (PageRequest.personal). */
   personal?: { contact: string; lastOfMethod: boolean };
+  /** A notice's words (a page of no incident). */
+  notice?: Notice;
   /** A status page subscriber's id (PageRequest.subscriber). */
   subscriber?: number;
 }
@@ -303,6 +306,7 @@ export function rowMappers(e: Engine): RowMappers {
         // Pages settled before SQLite's migration 3 kept their words in `note`; only waiting ones were converted.
         cause: payload.cause ?? null,
         ...(payload.personal ? { personal: payload.personal } : {}),
+        ...(payload.notice ? { notice: payload.notice } : {}),
         ...(payload.subscriber !== undefined ? { subscriber: payload.subscriber } : {}),
         status: r.status,
         attempts: r.attempts,

@@ -306,6 +306,75 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX silences_active ON silences (ends_at) WHERE expired_at IS NULL;
   `,
   `
+  -- Issue 22: maintenance windows, silences in Alertmanager for times to come, as this service
+  -- remembers them: what they are for, who made them, the silences underneath, and whether the
+  -- status page shows them (with the words it shows).
+  CREATE TABLE maintenance_windows (
+    id           INTEGER PRIMARY KEY,
+    title        TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    starts_at    INTEGER NOT NULL,
+    ends_at      INTEGER NOT NULL,
+    matchers     TEXT    NOT NULL,
+    silence_ids  TEXT    NOT NULL,
+    created_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    public       INTEGER NOT NULL,
+    public_text  TEXT    NOT NULL,
+    cancelled_at INTEGER,
+    cancelled_by TEXT
+  );
+  CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at) WHERE cancelled_at IS NULL;
+  `,
+  `
+  -- Issue 20: an OpenID Connect session keeps the provider's ID token, so that sign-out can end the
+  -- provider's session too (RP-initiated logout's id_token_hint).
+  ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
+  `,
+  `
+  -- Issue 23: notices (a handoff, a swap or cover request) go through the outbox with its leases,
+  -- pacing and lookups, but belong to no incident: incident_id may be NULL. SQLite cannot drop a NOT
+  -- NULL, so the table is rebuilt, ids and all, with its indexes.
+  CREATE TABLE outbox_notices (
+    id              INTEGER PRIMARY KEY,
+    incident_id     INTEGER REFERENCES incidents (id),
+    channel         TEXT    NOT NULL,
+    target          TEXT    NOT NULL,
+    event           TEXT    NOT NULL,
+    severity        TEXT    NOT NULL,
+    priority        INTEGER NOT NULL,
+    payload         TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'folded')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    maybe_sent      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    external_ref    TEXT,
+    last_error      TEXT,
+    claimed_by      TEXT,
+    lease_until     INTEGER
+  );
+  INSERT INTO outbox_notices (id, incident_id, channel, target, event, severity, priority, payload, status, attempts, maybe_sent,
+      next_attempt_at, created_at, sent_at, external_ref, last_error, claimed_by, lease_until)
+    SELECT id, incident_id, channel, target, event, severity, priority, payload, status, attempts, maybe_sent,
+      next_attempt_at, created_at, sent_at, external_ref, last_error, claimed_by, lease_until FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_notices RENAME TO outbox;
+  CREATE INDEX outbox_lease ON outbox (lease_until, priority, id) WHERE status = 'sending';
+  CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE status = 'pending';
+
+  -- Each handoff announced, once: the scheduler of one replica claims a rotation's shift start and
+  -- queues its notices in the same transaction.
+  CREATE TABLE oncall_handoffs (
+    rotation    TEXT    NOT NULL,
+    shift_start INTEGER NOT NULL,
+    contact     TEXT    NOT NULL,
+    claimed_at  INTEGER NOT NULL,
+    PRIMARY KEY (rotation, shift_start)
+  ) WITHOUT ROWID;
+  `,
+  `
   -- Issue 24: the status page. Public updates are timeline entries of kind status_update, read
   -- across incidents by /status through these partial indexes. Subscribers are personal data: the
   -- address, the components they chose, the secrets of their confirmation and unsubscribe links,

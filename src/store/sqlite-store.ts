@@ -9,7 +9,7 @@ import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from
 import { driveSync, oncallRecords, type Op } from './oncall-records.js';
 import { incidentKey } from '../incidents/model.js';
 import { SEVERITIES, severityRank } from '../classify/severity.js';
-import type { OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import {
   ALERT_COLUMNS,
   ALERT_INSERT,
@@ -61,6 +61,7 @@ import {
   type PhoneMessageRow,
 } from './contact-rows.js';
 import type { PhoneMessage } from '../notify/channel-definition.js';
+import { maintenanceSql, maintenanceValues, toMaintenanceWindow, type MaintenanceRow } from './maintenance-rows.js';
 import { NO_SETTINGS, type PersonSettings } from '../paging/contact-methods.js';
 import {
   StoreUnavailableError,
@@ -73,6 +74,7 @@ import {
   type NewCalendarFeed,
   type OverridePage,
   type RequestDecision,
+  type HandoffClaim,
   type Lease,
   type NotificationDecider,
   type PaceDecider,
@@ -80,6 +82,8 @@ import {
   type AlertWindow,
   type HeartbeatRecord,
   type SilenceRecord,
+  type MaintenanceWindow,
+  type NewMaintenanceWindow,
   type ApiTokenRecord,
   type SessionRecord,
   type AlertSummary,
@@ -161,6 +165,7 @@ const STATUS = statusRecords((n) => `$p${n}`);
 const INCIDENT = incidentWrites(SQLITE);
 const SQL = sharedSql(SQLITE);
 const PEOPLE = peopleSql(SQLITE);
+const MAINTENANCE = maintenanceSql(SQLITE);
 
 /**
  * The embedded default store: SQLite in WAL mode through better-sqlite3.
@@ -273,20 +278,20 @@ export class SqliteStore implements IncidentStore {
       ),
       // An outcome is recorded only by the page's holder (its lease may have run out and another taken
       // it over): each UPDATE checks that itself and says which incident it was for, or nothing.
-      pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number }>(
+      pageSent: db.prepare<[string, number, string | null, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = ?, sent_at = ?, external_ref = ?, last_error = NULL, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
       // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-      pageRetry: db.prepare<[number, string, number, number, string], { incident_id: number }>(
+      pageRetry: db.prepare<[number, string, number, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, maybe_sent = max(maybe_sent, ?), claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      pageRelease: db.prepare<[number, number, string], { incident_id: number }>(
+      pageRelease: db.prepare<[number, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = attempts - 1, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
-      pageFailed: db.prepare<[string, number, string], { incident_id: number }>(
+      pageFailed: db.prepare<[string, number, string], { incident_id: number | null }>(
         `UPDATE outbox SET status = 'failed', last_error = ?, claimed_by = NULL, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND claimed_by = ? RETURNING incident_id`,
       ),
@@ -537,6 +542,8 @@ export class SqliteStore implements IncidentStore {
       const page = this.recordOutcome(id, outcome, now, owner);
       // Its lease ran out and another dispatcher took it over: that one records the outcome.
       if (!page) return false;
+      // A notice belongs to no incident: no timeline, no version to move.
+      if (page.incident_id === null) return true;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
       // A delivery may complete a checklist step (the status page's "Users notified").
       const steps = stepValues(page.incident_id, outcome.timeline ?? []);
@@ -547,7 +554,7 @@ export class SqliteStore implements IncidentStore {
   }
 
   /** Writes the outcome if `owner` still holds the page; says which incident the page is for, or undefined. */
-  private recordOutcome(id: number, outcome: PageOutcome, now: number, owner: string): { incident_id: number } | undefined {
+  private recordOutcome(id: number, outcome: PageOutcome, now: number, owner: string): { incident_id: number | null } | undefined {
     switch (outcome.status) {
       case 'sent':
       case 'folded':
@@ -634,8 +641,8 @@ export class SqliteStore implements IncidentStore {
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]> {
     return this.read(() => this.oncall(ONCALL.oncallLog(q)));
   }
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest> {
-    return this.oncallWrite(ONCALL.addOncallRequest(r));
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices: NewNotice[] = []): Promise<OncallRequest> {
+    return this.oncallWrite(ONCALL.addOncallRequest(r, notices));
   }
   getOncallRequest(id: number): Promise<OncallRequest | undefined> {
     return this.read(() => this.oncall(ONCALL.getOncallRequest(id)));
@@ -654,6 +661,9 @@ export class SqliteStore implements IncidentStore {
   }
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]> {
     return this.read(() => this.oncall(ONCALL.calendarFeeds(createdBy)));
+  }
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean> {
+    return this.oncallWrite(ONCALL.claimHandoff(h, notices));
   }
   revokeCalendarFeed(id: number, createdBy: string, at: number): Promise<boolean> {
     return this.oncallWrite(ONCALL.revokeCalendarFeed(id, createdBy, at));
@@ -749,6 +759,35 @@ export class SqliteStore implements IncidentStore {
 
   markSilenceExpired(id: string, at: number): Promise<boolean> {
     return this.run(() => this.stmt.markSilenceExpired.get(at, id) !== undefined);
+  }
+
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+    return this.run(() =>
+      toMaintenanceWindow(SQLITE, this.db.prepare<unknown[], MaintenanceRow>(MAINTENANCE.add).get(maintenanceValues(SQLITE, w))!),
+    );
+  }
+
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined> {
+    return this.read(() => {
+      const row = this.db.prepare<[number], MaintenanceRow>(MAINTENANCE.byId).get(id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
+  }
+
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]> {
+    return this.read(() =>
+      this.db
+        .prepare<[number, number], MaintenanceRow>(q.publicOnly ? MAINTENANCE.listPublic : MAINTENANCE.list)
+        .all(q.endingAfter, q.limit)
+        .map((r) => toMaintenanceWindow(SQLITE, r)),
+    );
+  }
+
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined> {
+    return this.run(() => {
+      const row = this.db.prepare<[number, string, number], MaintenanceRow>(MAINTENANCE.cancel).get(at, by, id);
+      return row && toMaintenanceWindow(SQLITE, row);
+    });
   }
 
   listHeartbeats(): Promise<HeartbeatRecord[]> {

@@ -6,7 +6,7 @@ import type {
   IncidentStatus,
   IncidentWithDetails,
 } from '../incidents/model.js';
-import type { Lease, OutboxEntry, PageOutcome } from '../outbox/page.js';
+import type { Lease, NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
 import type { PaceDecider } from '../outbox/ports.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
@@ -225,6 +225,16 @@ export interface RequestDecision {
   overrides: NewOverride[];
   /** The per-rotation bound on open overrides (an override beyond it is not made). */
   maxOpen: number;
+  /** Notices of the answer (to whoever asked), queued with it. */
+  notices?: NewNotice[];
+}
+
+/** A handoff to announce: a rotation ('' for the top level's) whose shift starts at `shiftStart` with `contact`. */
+export interface HandoffClaim {
+  rotation: string;
+  shiftStart: number;
+  contact: string;
+  at: number;
 }
 
 /** A calendar feed's secret URL: only the SHA-256 of its token is stored. */
@@ -263,11 +273,17 @@ export interface OverrideStore {
   voidOverrides(keep: readonly string[], at: number, reason: string): Promise<RuntimeOverride[]>;
   /** The newest entries of the on-call log, newest first: one rotation's, or all. */
   oncallLog(q: { team?: string | null; limit: number }): Promise<OncallLogEntry[]>;
-  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>): Promise<OncallRequest>;
+  /** Stores a request with its log entry and the notices that tell the person asked, in one transaction. */
+  addOncallRequest(r: Omit<OncallRequest, 'id' | 'status' | 'decidedAt' | 'decidedBy'>, notices?: NewNotice[]): Promise<OncallRequest>;
   getOncallRequest(id: number): Promise<OncallRequest | undefined>;
   pendingOncallRequests(contact: string): Promise<OncallRequest[]>;
   /** Answers a pending request (once: undefined when it was answered already). */
   decideOncallRequest(id: number, d: RequestDecision): Promise<{ request: OncallRequest; overrides: RuntimeOverride[] } | undefined>;
+  /**
+   * Claims the announcement of a handoff and queues its notices (pages of no incident) in the same
+   * transaction: true for the one caller, on any replica, that claims that rotation's shift start.
+   */
+  claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean>;
   addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed>;
   calendarFeedByHash(hash: string): Promise<CalendarFeed | undefined>;
   calendarFeeds(createdBy: string): Promise<CalendarFeed[]>;
@@ -296,6 +312,12 @@ export interface SessionRecord {
   expiresAt: number;
   /** The browser that signed in, for the person's list of sessions. */
   userAgent: string | null;
+  /**
+   * The identity provider's ID token of an OpenID Connect sign-in, kept only when the provider
+   * advertises an end_session_endpoint: sign-out sends it back as id_token_hint to end the
+   * provider's session too. Never logged; deleted with the session.
+   */
+  idToken?: string | null | undefined;
 }
 
 /** A personal API token: only its SHA-256 is kept; `prefix` (its public start) names it on /me. */
@@ -382,6 +404,49 @@ export interface SilenceStore {
   markSilenceExpired(id: string, at: number): Promise<boolean>;
 }
 
+/** One matcher of a maintenance window, as Alertmanager's API v2 writes it. */
+export interface WindowMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual: boolean;
+}
+
+/** A maintenance window: Alertmanager silences for a time to come, as this service remembers them. */
+export interface MaintenanceWindow {
+  id: number;
+  title: string;
+  /** Internal: never shown on the status page. */
+  description: string;
+  startsAt: number;
+  endsAt: number;
+  /** Groups of matchers: each group is one silence (its matchers all hold), in the order of silenceIds. */
+  matchers: WindowMatcher[][];
+  silenceIds: string[];
+  createdBy: string;
+  createdAt: number;
+  /** Shown on the status page (its title and publicText, nothing else). */
+  public: boolean;
+  publicText: string;
+  cancelledAt: number | null;
+  cancelledBy: string | null;
+}
+
+export type NewMaintenanceWindow = Omit<MaintenanceWindow, 'id' | 'cancelledAt' | 'cancelledBy'>;
+
+/** The maintenance windows. */
+export interface MaintenanceStore {
+  addMaintenanceWindow(w: NewMaintenanceWindow): Promise<MaintenanceWindow>;
+  getMaintenanceWindow(id: number): Promise<MaintenanceWindow | undefined>;
+  /**
+   * The windows not cancelled that end after `endingAfter`, the soonest start first, at most
+   * `limit`; with `publicOnly`, those marked public alone.
+   */
+  maintenanceWindows(q: { endingAfter: number; limit: number; publicOnly?: boolean }): Promise<MaintenanceWindow[]>;
+  /** Cancels window `id` (once): the window as cancelled, undefined when it was not there or already cancelled. */
+  cancelMaintenanceWindow(id: number, by: string, at: number): Promise<MaintenanceWindow | undefined>;
+}
+
 /** A status page subscriber (docs/status-page.md): personal data, never shown on a page. */
 export interface StatusSubscriber {
   id: number;
@@ -446,6 +511,7 @@ export interface IncidentStore
     ContactStore,
     HeartbeatStore,
     SilenceStore,
+    MaintenanceStore,
     StatusStore {
   /** Resolves when the store can answer a query; for /readyz. */
   ping(): Promise<void>;

@@ -97,6 +97,36 @@ li.shift.mine{background:#f1f8ff}
 .shift-actions select{width:auto;max-width:100%;padding:.2rem}
 code.feed-url{display:block;background:#fff;padding:.4rem;border:1px solid #d0d4da;border-radius:4px}
 ol.log li{margin:.25rem 0}
+ul.windows,ul.preview-alerts,ul.preview-incidents{list-style:none;padding:0}
+li.window{background:#fff;margin:.4rem 0;padding:.5rem .75rem;border-radius:4px;border-left:6px solid #8c959f}
+li.window.active{border-left-color:#0b57d0}
+li.window .matchers code{display:inline-block;margin:.15rem .35rem .15rem 0}
+li.window form{margin-top:.35rem}
+.badge.public{background:#e6f0ff;color:#0b3d91}
+.window-form .when{display:flex;flex-wrap:wrap;gap:.35rem 1rem}
+.window-form .when>div{flex:1 1 14rem}
+.window-form .choice{display:flex;align-items:flex-start;gap:.5rem}
+.window-form .choice input{width:1.3rem;height:1.3rem;flex:0 0 auto;margin-top:.1rem}
+.preview{background:#fff;padding:.5rem .75rem;border-radius:4px;margin:.75rem 0}
+.preview li{margin:.25rem 0}
+p.read-only{background:#f1f3f5;border-left:4px solid #57606a;padding:.4rem .6rem;margin:.25rem 0 .5rem;font-size:.9rem}
+.step-state{font-weight:600;flex:0 0 auto}
+p.review-text{white-space:pre-wrap;background:#fff;padding:.4rem .6rem;border-radius:4px;margin:.25rem 0}
+/* /me: your numbers, rules, failed pages (views/me-contact.ts) */
+.me-number>div{flex:1 1 100%}
+.me-number ul{list-style:none;padding:0;margin:.25rem 0}
+.me-number .ok{color:#2c6e2f;font-weight:600}
+.me-code{margin:.5rem 0}
+.me-code input{max-width:10rem;letter-spacing:.2em}
+.me-add,.me-rules{margin-top:.75rem}
+.me-uses,.me-severity{border:1px solid #d0d7de;border-radius:4px;padding:.5rem .75rem;margin:0 0 .75rem}
+.me-uses legend,.me-severity legend{font-weight:600}
+.me-uses .choice,.me-severity .choice{display:flex;align-items:center;gap:.5rem;margin:.35rem 0}
+.me-uses .choice input,.me-severity .choice input{width:1.3rem;height:1.3rem;flex:0 0 auto}
+.me-step{display:grid;grid-template-columns:3.5rem 1fr;gap:.25rem .5rem;align-items:center;margin:.35rem 0}
+.me-step label{font-size:.85rem;color:#57606a}
+@media (min-width:40rem){.me-step{grid-template-columns:3.5rem 1fr 2.5rem 6rem}}
+
 `;
 
 /**

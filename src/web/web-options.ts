@@ -2,10 +2,12 @@ import type { Clock } from '../clock.js';
 import type { ChecklistConfig } from '../incidents/checklist.js';
 import type { SlaPolicy } from '../incidents/incident-machine.js';
 import type { PagingConfig } from '../paging/paging-config.js';
+import type { ContactService } from '../service/contact-service.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
 import type { StatusService } from '../service/status-service.js';
+import type { MaintenanceService } from '../service/maintenance-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
 import type { PeopleConfig } from '../people/people-config.js';
@@ -19,8 +21,12 @@ export interface WebRoutesOptions {
   store: IncidentStore;
   /** The status page: public updates posted from the incident page. */
   status?: StatusService;
+  /** Each person's own numbers and notification rules (the /me sections about being reached). */
+  contacts?: ContactService;
   /** Silences in Alertmanager from the page. */
   silences?: SilenceService;
+  /** Maintenance windows (the /maintenance page). */
+  maintenance?: MaintenanceService;
   clock: Clock;
   /** The config in force, read per request so a reload applies at once. */
   settings: () => { paging: PagingConfig; checklists: ChecklistConfig; people: PeopleConfig; sla: SlaPolicy };
@@ -50,6 +56,11 @@ export interface OidcSettings {
   scopes?: string | undefined;
   /** Plain-http issuers (a test or a local provider): openid-client refuses them unless told. */
   allowInsecureIssuer?: boolean | undefined;
+  /**
+   * OIDC_END_SESSION (default on): sign-out also ends the provider's session when the provider
+   * advertises an end_session_endpoint (RP-initiated logout), so that the next sign-in asks again.
+   */
+  endSession?: boolean | undefined;
 }
 
 /** True when the pages are served over https (PUBLIC_URL says so): Secure cookies, HSTS. */

@@ -4,7 +4,9 @@ import incidentActions from './plugins/incident-actions.js';
 import incidentPages from './plugins/incident-pages.js';
 import incidentSilences from './plugins/incident-silences.js';
 import liveUpdates from './plugins/live-updates.js';
+import maintenancePages from './plugins/maintenance-pages.js';
 import me from './plugins/me.js';
+import meContact from './plugins/me-contact.js';
 import oidcSignIn from './plugins/oidc.js';
 import oncallPages from './plugins/oncall-pages.js';
 import security from './plugins/security.js';
@@ -35,5 +37,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(statusUpdates, opts);
   await app.register(liveUpdates, opts);
   await app.register(me, opts);
+  await app.register(meContact, opts);
   await app.register(oncallPages, opts);
+  await app.register(maintenancePages, opts);
 }

@@ -124,24 +124,27 @@ t.test('acknowledge and resolve are idempotent and recorded', async (t) => {
       slaMs: 300_000,
       detail: 'Opened as critical by rule critical-by-name with 1 firing alert; respond by 2026-11-23 22:13 UTC (5m SLA)',
     },
-    // "alice" is a contact's id in the shipped config, so the actor is that contact.
+    // "alice" is a contact's id in the shipped config, so the actor is that contact; API_TOKEN named
+    // her, and the entry says so (she did not sign in).
     {
       at: '2026-11-23T22:09:30.000Z',
       kind: 'acknowledged',
       actor: 'alice',
+      recordedBy: 'API_TOKEN',
       by: 'alice',
       via: 'api',
       note: 'looking',
-      detail: 'Acknowledged by alice: looking',
+      detail: 'Acknowledged by alice: looking (recorded with API_TOKEN for this name, not by that person signed in)',
     },
     {
       at: '2026-11-23T22:09:31.000Z',
       kind: 'resolved',
       actor: 'alice',
+      recordedBy: 'API_TOKEN',
       by: 'alice',
       via: 'api',
       note: 'blocked at the edge',
-      detail: 'Resolved by alice: blocked at the edge',
+      detail: 'Resolved by alice: blocked at the edge (recorded with API_TOKEN for this name, not by that person signed in)',
     },
   ]);
   const skipped = (await api(app, 'GET', '/api/incidents/1')).body.timeline.find((e: { kind: string }) => e.kind === 'page_failed');
@@ -165,13 +168,13 @@ t.test('ack without a body, bad bodies, unknown incidents', async (t) => {
   t.equal(bare.json().acknowledgedBy, 'api');
   t.match(
     (await api(app, 'GET', '/api/incidents/2')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
-    { actor: 'api', by: 'api', via: 'api' },
+    { actor: 'api', by: 'api', via: 'api', recordedBy: undefined },
   );
   await api(app, 'POST', '/api/incidents/3/ack', { by: 'Carol Diaz' });
   t.match(
     (await api(app, 'GET', '/api/incidents/3')).body.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
-    { actor: 'carol', by: 'Carol Diaz' },
-    "a contact's name is recorded as that contact",
+    { actor: 'carol', by: 'Carol Diaz', recordedBy: 'API_TOKEN' },
+    "a contact's name is recorded as that contact, and as given by API_TOKEN",
   );
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: '' })).status, 400);
   t.equal((await api(app, 'POST', '/api/incidents/3/ack', { by: 42 })).status, 400);

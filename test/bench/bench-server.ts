@@ -19,6 +19,7 @@ import { requireToken } from '../../src/http/require-token.js';
 import { WebhookSchema, type WebhookPayload } from '../../src/ingest/webhook-schema.js';
 import { normalize } from '../../src/ingest/normalize.js';
 import type { GroupNotification, IncidentChange } from '../../src/incidents/model.js';
+import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -28,6 +29,20 @@ const announce = process.env['BENCH_ANNOUNCE'];
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 
 const postgresUrl = process.env['BENCH_DATABASE_URL'];
+// BENCH_COUNT_STATEMENTS=1: count PostgreSQL statements by their first words and the webhooks
+// answered, printed to stderr at SIGTERM (which statements a webhook costs).
+const statements = new Map<string, number>();
+let webhooks = 0;
+if (process.env['BENCH_COUNT_STATEMENTS']) {
+  const proto = pg.Client.prototype as unknown as { query: (this: pg.Client, ...args: unknown[]) => unknown };
+  const query = proto.query;
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    const text = (typeof q === 'string' ? q : (q.text ?? '')).replace(/\s+/g, ' ').slice(0, 70);
+    statements.set(text, (statements.get(text) ?? 0) + 1);
+    return query.apply(this, args);
+  };
+}
 const store =
   mode === 'bare'
     ? undefined
@@ -130,7 +145,23 @@ if (mode === 'bare' || mode === 'floor') {
   });
 }
 
-await app.listen({ port: 0, host: '127.0.0.1' });
+if (process.env['BENCH_COUNT_STATEMENTS'])
+  app.addHook('onResponse', async (req) => {
+    if (req.url === '/webhook/alertmanager') webhooks++;
+  });
+// The service's listen backlog (src/config/load-config.ts, DEFAULT_BACKLOG), so that both queue connections alike.
+await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
 const address = app.server.address() as { port: number };
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  if (statements.size) {
+    const rows = [...statements].sort((a, b) => b[1] - a[1]);
+    const all = rows.reduce((n, [, c]) => n + c, 0);
+    process.stderr.write(
+      `${webhooks} webhooks, ${(all / webhooks).toFixed(2)} statements each:\n` +
+        rows.map(([text, c]) => `  ${(c / webhooks).toFixed(3)}  ${text}`).join('\n') +
+        '\n',
+    );
+  }
+  void app.close().then(() => process.exit(0));
+});

@@ -153,6 +153,7 @@ receivers:
   );
   const web = await Promise.all(Array.from({ length: count }, () => freePort()));
   const cluster = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const warnings = new Map<string, { count: number; first: string[] }>();
   const children = web.map((port, i) => {
     const args = [
       `--config.file=${config}`,
@@ -176,7 +177,17 @@ receivers:
       args.push('--cluster.listen-address=');
     }
     const child = spawn(AM_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.on('data', () => {});
+    // Its warnings (a failed notification says why), kept for STORM_DEBUG: the first 20 of each kind.
+    child.stderr.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) {
+        const kind = /err="?([^"]{0,120})/.exec(line)?.[1]?.replace(/\d+/g, 'N') ?? line.slice(0, 80);
+        if (!line.trim()) continue;
+        const seen = warnings.get(kind) ?? { count: 0, first: [] as string[] };
+        seen.count++;
+        if (seen.first.length < 3) seen.first.push(`am${i}: ${line.slice(0, 600)}`);
+        warnings.set(kind, seen);
+      }
+    });
     return child;
   });
   const urls = web.map((p) => `http://127.0.0.1:${p}`);
@@ -216,7 +227,7 @@ receivers:
     );
     for (const r of res) if (r.status !== 200) throw new Error(`Alertmanager answered ${r.status}: ${await r.text()}`);
   };
-  return { children, counts, post, count };
+  return { children, counts, post, count, warnings };
 }
 
 function stormAlerts(rep: number): object[] {
@@ -249,8 +260,10 @@ interface Receiver {
   criticalAt: () => number | undefined;
   stored?: () => Promise<{ incidents: number; keys: number }>;
   slack?: SlackApiServer;
-  /** The service's /metrics (the first replica's). */
-  metricsUrl?: string;
+  /** What went wrong on the way (the proxy's socket errors), for STORM_DEBUG. */
+  debug?: () => string;
+  /** The service's /metrics, each replica's. */
+  metricsUrls?: string[];
   /** When the service opened the Critical's incident, as performance.now(). */
   criticalOpenedAt?: () => Promise<number | undefined>;
   stop: () => Promise<void>;
@@ -325,7 +338,7 @@ async function sqlite(dir: string): Promise<Receiver> {
     pids: () => [service.child.pid],
     criticalAt: () => slackCriticalAt(slack),
     slack,
-    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    metricsUrls: [`http://127.0.0.1:${port}/metrics`],
     criticalOpenedAt: () => openedAt(`http://127.0.0.1:${port}`),
     stored: async () => {
       const db = new Database(path, { readonly: true });
@@ -365,7 +378,20 @@ async function postgres(): Promise<Receiver | string> {
     pids: () => replicas.map((r) => r.child.pid),
     criticalAt: () => slackCriticalAt(slack),
     slack,
-    metricsUrl: `http://127.0.0.1:${ports[0]}/metrics`,
+    metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
+    debug: () =>
+      `proxy: ${proxy.accepted} connections, errors ${JSON.stringify(Object.fromEntries(proxy.errors))}\n` +
+      replicas
+        .map(
+          (r, i) =>
+            `replica ${i}: ${r
+              .output()
+              .split('\n')
+              .filter((l) => /"level":(40|50)/.test(l) && !/is not set|not set, so/.test(l))
+              .slice(0, 3)
+              .join('\n  ')}`,
+        )
+        .join('\n'),
     criticalOpenedAt: () => openedAt(`http://127.0.0.1:${ports[0]}`),
     stored: async () => {
       const client = new pg.Client({ connectionString: db.url });
@@ -460,13 +486,18 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
     if (receiver.stored) result.stored = await receiver.stored();
     const opened = await receiver.criticalOpenedAt?.();
     if (opened !== undefined && criticalPostedAt !== undefined) result.criticalOpenedMs = opened - criticalPostedAt;
-    if (process.env['STORM_DEBUG'] && receiver.metricsUrl)
-      console.log(
-        (await (await fetch(receiver.metricsUrl)).text())
-          .split('\n')
-          .filter((l) => /^triage_(webhook_requests|incidents_opened|alerts_received)/.test(l))
-          .join('\n'),
-      );
+    if (process.env['STORM_DEBUG']) {
+      for (const url of receiver.metricsUrls ?? [])
+        console.log(
+          `${url}:\n` +
+            (await (await fetch(url)).text())
+              .split('\n')
+              .filter((l) => /^triage_(webhook_requests|incidents_opened|alerts_received)/.test(l))
+              .join('\n'),
+        );
+      if (receiver.debug) console.log(receiver.debug());
+      for (const [kind, w] of am.warnings) console.log(`Alertmanager, ${w.count}x: ${kind}\n  ${w.first.join('\n  ')}`);
+    }
     if (receiver.slack) {
       // Slack's side once the outbox has folded every storm page into a message (60 s at most).
       const slack = receiver.slack;

@@ -64,3 +64,11 @@ t.test('routes to rooms whose variables are unset are reported; production refus
   );
   t.match(channelProblems(readEnv({}), perPerson.paging), [/^NTFY_URL: not set/]);
 });
+
+t.test("TWILIO_LIST_WAIT: a duration up to 2m, how long the lookup after a lost answer waits for Twilio's lists", async (t) => {
+  t.equal(readEnv({ TWILIO_LIST_WAIT: '15s' }).twilio.listWaitMs, 15_000);
+  t.equal(readEnv({ TWILIO_LIST_WAIT: '0s' }).twilio.listWaitMs, 0);
+  t.equal(readEnv({}).twilio.listWaitMs, undefined, 'unset: the notifier default (10 s)');
+  for (const bad of ['ten', '5m'])
+    t.throws(() => readEnv({ TWILIO_LIST_WAIT: bad }), { message: /^TWILIO_LIST_WAIT: .* between 0s and 2m/ });
+});

@@ -161,6 +161,7 @@ t.test('OpenID Connect and the shared-token form from the environment; the clien
     clientSecret: 'very-secret',
     scopes: undefined,
     allowInsecureIssuer: false,
+    endSession: true,
   });
   t.equal(readEnv(oidc).tokenForm, false, 'with OIDC the shared-token form is off');
   t.equal(readEnv({ ...oidc, WEB_TOKEN_SIGN_IN: 'on' }).tokenForm, true, 'unless asked for');
@@ -176,6 +177,9 @@ t.test('OpenID Connect and the shared-token form from the environment; the clien
     message: /^OIDC_ISSUER: must be https when NODE_ENV=production/,
   });
   t.equal(readEnv({ ...oidc, OIDC_ISSUER: 'http://127.0.0.1:8080' }).oidc?.allowInsecureIssuer, true, 'plain http outside production');
+  t.equal(readEnv(oidc).oidc?.endSession, true, 'sign-out at the provider too, by default');
+  t.equal(readEnv({ ...oidc, OIDC_END_SESSION: 'off' }).oidc?.endSession, false);
+  t.throws(() => readEnv({ ...oidc, OIDC_END_SESSION: 'maybe' }), { message: /^OIDC_END_SESSION: "maybe" is neither on nor off/ });
   for (const bad of [
     { ...oidc, OIDC_ISSUER: 'not a url' },
     { ...oidc, PUBLIC_URL: '' },

@@ -93,6 +93,7 @@ t.test(
       externalURL: am1,
       alerts: [disk('db-1'), disk('db-2')],
     });
+    await p.settle();
     const browser = new WebClient(p.app);
     await browser.signIn('Carol Diaz');
     let page = (await browser.get('/incidents/1')).body;
@@ -167,6 +168,7 @@ t.test(
     t.ok(kept, 'made on peer 2');
     t.match((await browser.get('/incidents/1')).body, /kept after the incident resolves \(chosen when it was made\)/);
 
+    await p.settle();
     // 5. 15 minutes before the 4-hour silence ends, with the incident still open, its channel is told once.
     t.equal((await api(p.app, 'POST', '/api/incidents/1/ack', { by: 'carol' })).status, 200);
     await p.fastForward(4 * 60 * MIN - 16 * MIN, 30 * MIN);
@@ -183,6 +185,10 @@ t.test(
       /^Silence .* \(\{alertname="DiskFull", instance="db-1", severity="high"\}\) ends at .* while the incident is still open$/,
     );
     p.expect.slack('#incidents', /DiskFull/);
+    // Each silence made is told in the incident's thread.
+    p.expect.slack('#incidents', /^Silenced the whole group in Alertmanager \(\{alertname="DiskFull"\}\) until /);
+    p.expect.slack('#incidents', /^Silenced one alert in Alertmanager \(\{.*db-2.*\}\) until the incident resolves/);
+    p.expect.slack('#incidents', /^Silenced one alert in Alertmanager \(\{.*db-1.*\}\) until .*, kept after the incident resolves/);
     p.expect.slack('#incidents', /Acknowledged by carol/);
     p.expect.slack('#incidents', /Silence ending soon/);
 

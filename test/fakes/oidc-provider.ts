@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 // A real OpenID provider for the tests: oidc-provider (the certified server library), in a child
 // process on a free port, with one client and a few users. Its development sign-in form takes any
 // user id listed below (the password is not checked); the ID token carries the e-mail, whether it
-// is verified, the name and the groups.
+// is verified, the name and the groups. It advertises an end_session_endpoint (RP-initiated logout,
+// with its "Do you want to sign-out" prompt), as Keycloak, Okta and Entra ID do.
 
 /** A user of the fake provider. */
 export interface FakeUser {
@@ -21,6 +22,8 @@ export interface FakeProviderConfig {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
+  /** Where RP-initiated logout may send the browser back to (the service's PUBLIC_URL/sign-in). */
+  postLogoutRedirectUri?: string;
   users: FakeUser[];
 }
 
@@ -81,6 +84,7 @@ async function main(config: FakeProviderConfig): Promise<void> {
         client_id: config.clientId,
         client_secret: config.clientSecret,
         redirect_uris: [config.redirectUri],
+        post_logout_redirect_uris: config.postLogoutRedirectUri ? [config.postLogoutRedirectUri] : [],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',

@@ -23,8 +23,11 @@ export function start(env: Record<string, string>): Running {
   return { child, output: () => out, exited };
 }
 
-/** Waits until the process has printed `text`. */
-export async function waitFor(r: Running, text: string, ms = 20_000): Promise<void> {
+/**
+ * Waits until the process has printed `text`. The bound is generous: tsx compiles every source file
+ * on a cold start, which took over 20 s on a shared machine under load (a bound, never a speed check).
+ */
+export async function waitFor(r: Running, text: string, ms = 90_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!r.output().includes(text)) {
     if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`never saw "${text}" in:\n${r.output()}`);

@@ -36,9 +36,12 @@ export type Failure =
 
 /**
  * A Slack-Web-API-compatible HTTP server on loopback, for the real @slack/web-api client
- * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage,
- * chat.update, conversations.history, conversations.replies and conversations.list, records every call, keeps the
- * messages, and can answer 429 with Retry-After, 500, a Slack error, or not at all, on demand.
+ * (point slackApiUrl / SLACK_API_URL at `url`). It implements auth.test, chat.postMessage (to a
+ * member ID: the app's direct message with them, as Slack does), chat.update, conversations.open,
+ * conversations.history, conversations.replies, conversations.list, usergroups.list and
+ * usergroups.users.update, and response_url answers, records every call, keeps the messages and user groups, and can answer
+ * 429 with Retry-After, 500, a Slack error, or not at all, on demand. Each answer carries the
+ * token's scopes (x-oauth-scopes), and a method the scopes do not allow answers missing_scope.
  */
 export class SlackApiServer {
   readonly calls: SlackCall[] = [];
@@ -52,6 +55,22 @@ export class SlackApiServer {
 
   /** Hears each message posted, with the channel's #name when it was posted by name. */
   onMessage: ((m: SlackMessage, channel: string) => void) | undefined;
+
+  /** The bot token's scopes, as Slack sends them in x-oauth-scopes; every method's is there unless a test takes it away. */
+  scopes = new Set(Object.values(SCOPES).flat());
+
+  /** User groups by ID ("S…"): handle (the @mention without @), members. */
+  readonly usergroups = new Map<string, { handle: string; name: string; users: string[]; updates: number }>();
+
+  /** Makes a user group exist, as an admin would in Slack, and gives its ID. */
+  usergroup(handle: string, users: string[] = []): string {
+    const id = `S${createHash('sha1').update(handle).digest('hex').slice(0, 8).toUpperCase()}`;
+    this.usergroups.set(id, { handle, name: handle, users, updates: 0 });
+    return id;
+  }
+
+  /** The members of workspace: user IDs usergroups.users.update accepts (every well-formed one unless set). */
+  members: Set<string> | undefined;
 
   constructor(readonly validToken: string) {}
 
@@ -85,6 +104,11 @@ export class SlackApiServer {
     return id;
   }
 
+  /** The messages the app sent a member (by member ID) as direct messages. */
+  directMessagesTo(user: string): SlackMessage[] {
+    return this.messages.filter((m) => m.channel === dmOf(user));
+  }
+
   /** Top-level messages and replies posted to a channel (by #name or ID). */
   postedTo(channel: string): SlackMessage[] {
     const id = SlackApiServer.channelId(channel);
@@ -105,7 +129,23 @@ export class SlackApiServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** What was posted to a response_url of this server (responseUrl()), as Slack keeps it for the user who pressed. */
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
+
+  /** A response_url as Slack puts in an interaction payload, on this server (POSTs to it land in `responses`). */
+  responseUrl(id = String(++this.seq)): string {
+    return this.url.replace(/\/api\/$/, `/actions/${id}`);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url ?? '').startsWith('/actions/')) {
+      // Slack's response_url: JSON in, a plain "ok" out (a 404 for one that was never handed out is not modelled).
+      const body = await readArgs(req);
+      this.responses.push({ path: req.url!, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
     const args = await readArgs(req);
     const token = req.headers.authorization?.replace(/^Bearer /, '') ?? (args['token'] as string | undefined);
@@ -137,7 +177,11 @@ export class SlackApiServer {
       return send(200, { ok: false, error: failure.error });
     }
     if (token !== this.validToken) return send(200, { ok: false, error: 'invalid_auth' });
-    send(200, this.apply(method, args));
+    const scopes = { 'x-oauth-scopes': [...this.scopes].join(',') };
+    const needed = SCOPES[method];
+    if (needed && !needed.some((n) => this.scopes.has(n)))
+      return send(200, { ok: false, error: 'missing_scope', needed: needed.join(','), provided: [...this.scopes].join(',') }, scopes);
+    send(200, this.apply(method, args), scopes);
   }
 
   private apply(method: string, args: Record<string, unknown>): object {
@@ -145,7 +189,8 @@ export class SlackApiServer {
       case 'auth.test':
         return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'alert-triage', team_id: 'T1', user_id: 'U1', bot_id: 'B1' };
       case 'chat.postMessage': {
-        const channel = this.channel(String(args['channel']));
+        // To a member ID: Slack posts in the app's direct message with them, whose ID starts with D.
+        const channel = this.channel(dmOf(String(args['channel'])));
         const ts = `${1_800_000_000 + ++this.seq}.000100`;
         const m: SlackMessage = {
           channel,
@@ -182,6 +227,36 @@ export class SlackApiServer {
         const { items, next } = this.page(all, args);
         return { ok: true, channels: items, response_metadata: { next_cursor: next } };
       }
+      case 'conversations.open': {
+        const users = String(args['users'] ?? '');
+        if (!/^[UW][A-Z0-9]+$/.test(users)) return { ok: false, error: 'user_not_found' };
+        return { ok: true, channel: { id: this.channel(dmOf(users)) } };
+      }
+      case 'usergroups.list':
+        return {
+          ok: true,
+          usergroups: [...this.usergroups].map(([id, g]) => ({
+            id,
+            handle: g.handle,
+            name: g.name,
+            ...(args['include_users'] === 'true' || args['include_users'] === true ? { users: g.users } : {}),
+          })),
+        };
+      case 'usergroups.users.update': {
+        const g = this.usergroups.get(String(args['usergroup'] ?? ''));
+        if (!g) return { ok: false, error: 'no_such_subteam' };
+        // Slack wants at least one member: an empty list is refused, never a group emptied.
+        const users = String(args['users'] ?? '')
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean);
+        if (!users.length) return { ok: false, error: 'no_users_provided' };
+        if (users.some((u) => !/^[UW][A-Z0-9]+$/.test(u) || (this.members && !this.members.has(u))))
+          return { ok: false, error: 'invalid_users' };
+        g.users = users;
+        g.updates++;
+        return { ok: true, usergroup: { id: args['usergroup'], handle: g.handle, users } };
+      }
       case 'conversations.replies': {
         const channel = String(args['channel']);
         return {
@@ -193,6 +268,23 @@ export class SlackApiServer {
         return { ok: false, error: 'unknown_method' };
     }
   }
+}
+
+/** The scopes each method needs (any one of them), as Slack documents them for a bot token. */
+const SCOPES: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'conversations.history': ['channels:history', 'groups:history', 'im:history'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history'],
+  'conversations.list': ['channels:read', 'groups:read'],
+  'conversations.open': ['im:write'],
+  'usergroups.list': ['usergroups:read'],
+  'usergroups.users.update': ['usergroups:write'],
+};
+
+/** The direct-message conversation of a member ID (Slack's D…), else the channel as given. */
+function dmOf(channel: string): string {
+  return /^[UW][A-Z0-9]+$/.test(channel) ? `D${createHash('sha1').update(channel).digest('hex').slice(0, 8).toUpperCase()}` : channel;
 }
 
 async function readArgs(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -19,6 +19,8 @@ export class TcpProxy {
   private mode: CutMode | undefined;
   /** Connections accepted so far, for the tests' comments. */
   accepted = 0;
+  /** Socket errors seen, by side and code (the storm benchmark's STORM_DEBUG prints them). */
+  readonly errors = new Map<string, number>();
   port = 0;
 
   private readonly targets: readonly number[];
@@ -32,7 +34,7 @@ export class TcpProxy {
 
   async start(): Promise<this> {
     this.server = createServer((client) => this.accept(client));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this;
   }
@@ -57,9 +59,13 @@ export class TcpProxy {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  private note(what: string): void {
+    this.errors.set(what, (this.errors.get(what) ?? 0) + 1);
+  }
+
   private accept(client: Socket): void {
     this.accepted++;
-    client.on('error', () => {});
+    client.on('error', (e: NodeJS.ErrnoException) => this.note(`client ${e.code ?? e.message}`));
     if (this.mode === 'reset') {
       client.destroy();
       return;
@@ -73,7 +79,10 @@ export class TcpProxy {
     }
     const upstream = connect(this.targets[(this.accepted - 1) % this.targets.length]!, this.targetHost);
     this.open.add(upstream);
-    upstream.on('error', () => client.destroy());
+    upstream.on('error', (e: NodeJS.ErrnoException) => {
+      this.note(`upstream ${e.code ?? e.message}`);
+      client.destroy();
+    });
     upstream.on('close', () => {
       this.open.delete(upstream);
       client.destroy();

@@ -43,6 +43,8 @@ export interface FakeMessage {
   status: string;
   statusCallback: string | undefined;
   dateCreated: number;
+  /** Real time (Date.now) from which the list endpoint shows it (listLagMs). */
+  listedFrom: number;
 }
 
 export interface FakeCall {
@@ -53,6 +55,8 @@ export interface FakeCall {
   statusCallback: string | undefined;
   status: string;
   dateCreated: number;
+  /** Real time (Date.now) from which the list endpoint shows it (listLagMs). */
+  listedFrom: number;
   /** What the call said, each TwiML answer's <Say> texts in order. */
   heard: string[];
   /** The current <Gather>'s action, while it waits for a key. */
@@ -114,6 +118,17 @@ export class TwilioApiServer {
   transport: Transport = httpTransport;
   /** The time a resource is created at, for the lookups (the service's clock in tests). */
   now: () => number = Date.now;
+  /**
+   * Twilio's lists are eventually consistent: a call or message it took may be missing from
+   * GET Calls.json / Messages.json for a while (usually under a second). Each resource is listed
+   * only this many milliseconds of real time after it was created.
+   */
+  listLagMs = 0;
+  /**
+   * Posts the `initiated` status of each call as soon as it is created, as Twilio does when the
+   * request asks for it (the service's does): the first word of a call Twilio took, list or not.
+   */
+  initiatedCallback = false;
   /** Hears each text and call as it is created. */
   onMessage: ((m: FakeMessage) => void) | undefined;
   onCall: ((c: FakeCall) => void) | undefined;
@@ -266,7 +281,10 @@ export class TwilioApiServer {
       const to = url.searchParams.get('To');
       const from = url.searchParams.get('From');
       const size = Number(url.searchParams.get('PageSize') ?? 50);
-      const all = (kind === 'Messages' ? this.messages : this.calls).filter((r) => (!to || r.to === to) && (!from || r.from === from));
+      const listed = Date.now();
+      const all = (kind === 'Messages' ? this.messages : this.calls).filter(
+        (r) => (!to || r.to === to) && (!from || r.from === from) && r.listedFrom <= listed,
+      );
       const page = [...all]
         .sort((a, b) => b.dateCreated - a.dateCreated)
         .slice(0, size)
@@ -316,6 +334,7 @@ export class TwilioApiServer {
       status: 'queued',
       statusCallback: form['StatusCallback'],
       dateCreated: this.now(),
+      listedFrom: Date.now() + this.listLagMs,
     };
     this.messages.push(m);
     this.onMessage?.(m);
@@ -331,12 +350,14 @@ export class TwilioApiServer {
       statusCallback: form['StatusCallback'],
       status: 'queued',
       dateCreated: this.now(),
+      listedFrom: Date.now() + this.listLagMs,
       heard: [],
       gatherAction: undefined,
       ended: false,
     };
     this.calls.push(c);
     this.onCall?.(c);
+    if (this.initiatedCallback) setImmediate(() => void this.callStatus(c, 'initiated').catch(() => undefined));
     return c;
   }
 

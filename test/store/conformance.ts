@@ -4,6 +4,7 @@ import { acknowledge, addNote, markStep, resolve, saveReview, sweepBreach } from
 import { postStatusUpdate } from '../../src/incidents/status-page.js';
 import type { GroupNotification, Incident, IncomingAlert } from '../../src/incidents/model.js';
 import type { IncidentStore, NotificationDecider } from '../../src/store/store.js';
+import type { NewNotice } from '../../src/outbox/page.js';
 import { decider, groupNotification, incomingAlert, T0 } from '../helpers.js';
 
 const MIN = 60_000;
@@ -772,6 +773,89 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     ]);
   });
 
+  t.test(
+    'maintenance windows: kept with their matchers, silences and public text; listed by end, public ones alone; cancelled once',
+    async (t) => {
+      const store = await makeStore(t);
+      const hostile = 'x"}<script>\u202e\\n';
+      const base = {
+        description: 'Internal: failover of db-1',
+        matchers: [
+          [
+            { name: 'service', value: hostile, isRegex: false, isEqual: true },
+            { name: 'env', value: 'prod|staging', isRegex: true, isEqual: false },
+          ],
+        ],
+        createdBy: 'Carol Diaz',
+        createdAt: T0,
+        publicText: '',
+      };
+      const later = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Later',
+        startsAt: T0 + 120 * MIN,
+        endsAt: T0 + 180 * MIN,
+        silenceIds: ['s-2', 's-3'],
+        public: true,
+        publicText: 'Short interruptions of the API.',
+      });
+      const soon = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Soon',
+        startsAt: T0 + 10 * MIN,
+        endsAt: T0 + 70 * MIN,
+        silenceIds: ['s-1'],
+        public: false,
+      });
+      const past = await store.addMaintenanceWindow({
+        ...base,
+        title: 'Past',
+        startsAt: T0 - 120 * MIN,
+        endsAt: T0 - MIN,
+        silenceIds: ['s-0'],
+        public: true,
+      });
+      t.ok(later.id > 0 && soon.id > later.id && past.id > soon.id, 'ids grow');
+      t.same(await store.getMaintenanceWindow(later.id), {
+        ...base,
+        id: later.id,
+        title: 'Later',
+        startsAt: T0 + 120 * MIN,
+        endsAt: T0 + 180 * MIN,
+        silenceIds: ['s-2', 's-3'],
+        public: true,
+        publicText: 'Short interruptions of the API.',
+        cancelledAt: null,
+        cancelledBy: null,
+      });
+      t.equal((await store.getMaintenanceWindow(later.id))!.matchers[0]![0]!.value, hostile, 'a hostile value comes back as written');
+      t.equal(await store.getMaintenanceWindow(999_999), undefined);
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10 })).map((w) => w.title),
+        ['Soon', 'Later'],
+        'not the past one, the soonest start first',
+      );
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0 - 200 * MIN, limit: 2 })).map((w) => w.title),
+        ['Past', 'Soon'],
+        'at most the limit',
+      );
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10, publicOnly: true })).map((w) => w.title),
+        ['Later'],
+      );
+      const cancelled = await store.cancelMaintenanceWindow(later.id, 'Dan', T0 + 5);
+      t.match(cancelled, { id: later.id, cancelledAt: T0 + 5, cancelledBy: 'Dan' });
+      t.equal(await store.cancelMaintenanceWindow(later.id, 'Eve', T0 + 6), undefined, 'cancelled once');
+      t.match(await store.getMaintenanceWindow(later.id), { cancelledBy: 'Dan' });
+      t.same(
+        (await store.maintenanceWindows({ endingAfter: T0, limit: 10 })).map((w) => w.title),
+        ['Soon'],
+      );
+      t.same(await store.maintenanceWindows({ endingAfter: T0, limit: 10, publicOnly: true }), []);
+    },
+  );
+
   t.test('the outbox: a busy target is not claimed; an unknown outcome keeps the page maybeSent; retrying pages are counted', async (t) => {
     const store = await makeStore(t);
     const page = (target: string) => ({
@@ -1238,6 +1322,87 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
   });
 
+  t.test(
+    'notices: pages of no incident, queued with a request, its answer or a handoff claimed once; leased, paced and completed like pages',
+    async (t) => {
+      const store = await makeStore(t);
+      const notice = (target: string, title: string): NewNotice => ({
+        channel: 'slack',
+        target,
+        recipients: [],
+        notice: { kind: 'oncall_request', title, lines: ['line <b>&'], url: 'https://triage.example/oncall' },
+        at: T0,
+      });
+      const q = await store.addOncallRequest(
+        {
+          team: null,
+          kind: 'cover',
+          contact: 'alice',
+          asked: 'bob',
+          from: T0,
+          to: T0 + 60 * MIN,
+          swapFrom: null,
+          swapTo: null,
+          requestedBy: 'Alice Martin',
+          createdAt: T0,
+        },
+        [notice('U0BOB', 'Alice asks you to cover')],
+      );
+      const claimed = await store.claimPages(T0, 10, lease(T0));
+      t.match(claimed, [
+        {
+          incidentId: null,
+          event: 'notice',
+          channel: 'slack',
+          target: 'U0BOB',
+          maybeSent: false,
+          attempts: 1,
+          notice: { kind: 'oncall_request', title: 'Alice asks you to cover', lines: ['line <b>&'], url: 'https://triage.example/oncall' },
+        },
+      ]);
+      t.same(await store.claimPages(T0, 10, lease(T0, 'replica-b')), [], 'leased: another dispatcher does not take it');
+      t.same(await store.queueDepth(), { slack: 1 });
+      t.equal(
+        await store.completePage(
+          claimed[0]!.id,
+          { status: 'retry', nextAttemptAt: T0 + 1000, error: 'timed out', maybeSent: true },
+          T0,
+          ME,
+        ),
+        true,
+      );
+      const again = await store.claimPages(T0 + 1000, 10, lease(T0 + 1000));
+      t.match(again, [{ incidentId: null, maybeSent: true, attempts: 2 }], 'an unknown outcome: looked up before it is sent again');
+      t.equal(await store.completePage(again[0]!.id, { status: 'sent', externalRef: 'D1:1.1' }, T0 + 1000, ME), true);
+      t.same(await store.queueDepth(), {});
+
+      // The answer's notice is queued only by the one answer that counts.
+      const answer = { status: 'declined' as const, by: 'Bob Chen', at: T0 + MIN, overrides: [], maxOpen: 500 };
+      t.ok(await store.decideOncallRequest(q.id, { ...answer, notices: [notice('U0ALICE', 'Bob declined')] }));
+      t.equal(await store.decideOncallRequest(q.id, { ...answer, notices: [notice('U0ALICE', 'Bob declined twice')] }), undefined);
+      const declined = await store.claimPages(T0 + MIN, 10, lease(T0 + MIN));
+      t.match(declined, [{ target: 'U0ALICE', notice: { title: 'Bob declined' } }]);
+      t.equal(await store.completePage(declined[0]!.id, { status: 'sent', externalRef: 'D2:1.2' }, T0 + MIN, ME), true);
+
+      // A handoff: claimed by one caller with its notices; a second claim of the same shift start queues nothing.
+      const h = { rotation: 'payments', shiftStart: T0 + 60 * MIN, contact: 'dan', at: T0 + 60 * MIN };
+      const [one, two] = await Promise.all([
+        store.claimHandoff(h, [notice('U0DAN', 'You are on call')]),
+        store.claimHandoff({ ...h, at: h.at + 1 }, [notice('U0DAN', 'You are on call (again)')]),
+      ]);
+      t.same([one, two].sort(), [false, true], 'one claim of a shift start, whoever asks');
+      t.equal(await store.claimHandoff(h, [notice('U0DAN', 'later')]), false);
+      t.ok(await store.claimHandoff({ ...h, rotation: '' }, []), "another rotation's shift of the same start is its own");
+      const handoffs = await store.claimPages(h.at, 10, lease(h.at));
+      t.same(
+        handoffs.map((p) => p.notice?.title),
+        ['You are on call'],
+      );
+      t.equal(await store.completePage(handoffs[0]!.id, { status: 'failed', error: 'Slack: channel_not_found' }, h.at, ME), true);
+      t.same(await store.queueDepth(), {});
+    },
+  );
+
   t.test('calendar feeds: found by the hash of their token until revoked, by whoever made them', async (t) => {
     const store = await makeStore(t);
     const f = await store.addCalendarFeed({ tokenHash: 'h1', scope: 'contact', subject: 'bob', createdBy: 'Bob Chen', createdAt: T0 });
@@ -1431,7 +1596,7 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     const carol = { key: 'carol', contact: 'carol', name: 'Carol', email: 'carol@example.com', groups: ['sre'] };
     const dave = { key: 'email:dave@example.com', contact: null, name: 'Dave', email: 'dave@example.com', groups: [] };
     const session = (idHash: string, person: typeof carol | typeof dave, createdAt: number, ttl = 60 * MIN) =>
-      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox' }) as const;
+      ({ idHash, person, via: 'oidc', createdAt, expiresAt: createdAt + ttl, userAgent: 'Firefox', idToken: null }) as const;
     await store.createSession(session('c1', carol, T0));
     await store.createSession(session('c2', carol, T0 + MIN));
     await store.createSession(session('d1', dave, T0, 5 * MIN));
@@ -1453,6 +1618,22 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     t.equal(await store.sweepSessions(T0 + 5 * MIN), 1, 'the expired one is swept');
     t.equal(await store.sweepSessions(T0 + 5 * MIN), 0);
     t.same(dave.groups, [], 'an empty group list round-trips');
+    await store.createSession(session('c5', carol, T0));
+    t.equal((await store.getSession('c5', T0))!.idToken, null, 'no ID token unless kept');
+    const idToken = `eyJhbGciOiJSUzI1NiJ9.${'x'.repeat(3000)}.sig`;
+    await store.createSession({ ...session('c4', carol, T0), idToken });
+    t.equal(
+      (await store.getSession('c4', T0 + 1))!.idToken,
+      idToken,
+      "an OpenID Connect session's ID token (for sign-out at the provider)",
+    );
+    t.same(
+      (await store.listSessions('carol', T0)).map((x) => [x.idHash, x.idToken]),
+      [
+        ['c4', idToken],
+        ['c5', null],
+      ],
+    );
   });
 
   t.test('personal API tokens: found by hash, listed, touched, revoked by their owner only', async (t) => {

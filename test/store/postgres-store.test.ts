@@ -402,6 +402,47 @@ if ('skip' in db) {
     t.equal(woken, 4, 'a page not to send, and a rolled-back one, woke nobody');
   });
 
+  t.test(
+    "what every decision reads is a copy: dropped by any replica's change at once (NOTIFY), read afresh while not listening",
+    async (t) => {
+      const schema = freshSchema();
+      // Copies that would last a minute: whatever is seen sooner came by the notification.
+      const a = await open(t, { schema });
+      const b = await open(t, { schema, factsMaxAgeMs: 60_000 });
+      const c = await raw(t, schema);
+      const until = async (what: string, ok: () => Promise<boolean>) => {
+        for (const deadline = Date.now() + 5_000; !(await ok()); await new Promise((r) => setTimeout(r, 20))) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        }
+      };
+      const contacts = async (s: PostgresStore) => [...(await s.allContactSettings()).keys()];
+      const onCall = async (s: PostgresStore) => (await s.overridesAt(T0)).map((o) => o.contact);
+      const listening = () =>
+        c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+      t.same(await contacts(b), []);
+      t.same(await onCall(b), []);
+      await until('b to listen', async () => (await listening()).rows[0].n >= 1);
+      t.same(await contacts(b), []);
+      // Written by hand, with no notification: b keeps its copy (this is what saves a statement per webhook).
+      await c.query(`INSERT INTO contact_settings (contact, settings, version) VALUES ('zed', '{"methods":[]}', 1)`);
+      t.same(await contacts(b), [], 'a copy');
+      const settings = { methods: [] };
+      await a.updateContactSettings('alice', () => ({ settings, result: undefined }));
+      await until("a's change of settings at b", async () => (await contacts(b)).includes('alice'));
+      t.same(await contacts(b), ['alice', 'zed'], "another replica's change drops the copy");
+      await a.addOverride({ team: null, contact: 'bob', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0, covers: null }, 500, T0);
+      await until("a's override at b", async () => (await onCall(b)).includes('bob'));
+      await b.addOverride({ team: null, contact: 'carol', from: T0, to: T0 + 60_000, by: 'api', createdAt: T0, covers: null }, 500, T0);
+      t.same(await onCall(b), ['bob', 'carol'], 'its own write at once');
+      // Its listening connection dropped: no copy is trusted until it listens again.
+      await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+      await until('the listener to go', async () => (await listening()).rows[0].n === 0);
+      await c.query(`INSERT INTO contact_settings (contact, settings, version) VALUES ('yan', '{"methods":[]}', 1)`);
+      await until('a fresh read after the listener was lost', async () => (await contacts(b)).includes('yan'));
+      await until('b to listen again', async () => (await listening()).rows[0].n >= 1);
+    },
+  );
+
   t.test('no server: 503 at run time, a clear start-up error without the password', async (t) => {
     const nowhere = 'postgres://triage:hunter2@127.0.0.1:1/x';
     await t.rejects(PostgresStore.open({ url: nowhere, connectTimeoutMs: 1000 }), {

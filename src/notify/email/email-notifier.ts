@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import { NotifyError, type Delivery, type Notifier, type PageContext } from '../../outbox/channel.js';
+import { NotifyError, type Delivery, type NoticePage, type Notifier, type PageContext } from '../../outbox/channel.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { describePage, readableUtc, zonedTime } from '../../incidents/timeline-text.js';
 import { showBidiControls } from '../../well-formed.js';
@@ -98,19 +98,51 @@ ${f.runbook ? `<p><a href="${htmlEscape(f.runbook)}">Runbook</a></p>` : ''}
 ${steps.length ? `<h3>First response</h3><ol>${steps.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ol>` : ''}
 ${link ? `<p><a href="${htmlEscape(link)}">Open the incident</a></p>` : ''}
 </div>`;
+    return this.mail({
+      to: page.recipients,
+      // Bidirectional controls from labels are shown, not obeyed: nothing displays reversed.
+      subject: showBidiControls(subject(incident)),
+      messageId,
+      ...(first ? {} : { inReplyTo: this.threadId(incident.id!), references: [this.threadId(incident.id!)] }),
+      headers: { 'X-Alert-Triage-Incident': String(incident.id), 'X-Alert-Triage-Page': String(page.id) },
+      text: showBidiControls(text),
+      html: showBidiControls(html),
+    });
+  }
+
+  /** A notice (a handoff, a swap or cover request): its title as the subject, its lines as text, escaped in the HTML part. */
+  async sendNotice(page: NoticePage): Promise<Delivery> {
+    if (!this.transport) throw new NotifyError(this.notConfigured!, false);
+    const { title, lines, url } = page.notice;
+    const text = [...lines, ...(url ? ['', url] : [])].join('\n');
+    const html = `<p><strong>${htmlEscape(title)}</strong></p>
+${lines.map((l) => `<p>${htmlEscape(l)}</p>`).join('\n')}
+${url ? `<p><a href="${htmlEscape(url)}">Open the on-call page</a></p>` : ''}`;
+    return this.mail({
+      to: page.recipients,
+      subject: showBidiControls(title),
+      // Stable per notice: a resend after an unknown outcome keeps its identity.
+      messageId: `<notice-${page.id}@${this.domain}>`,
+      headers: { 'X-Alert-Triage-Notice': page.notice.kind, 'X-Alert-Triage-Page': String(page.id) },
+      text: showBidiControls(text),
+      html: showBidiControls(html),
+    });
+  }
+
+  /** Sends one message, its failure as a NotifyError that says whether to retry. */
+  private async mail(m: {
+    to: string[];
+    subject: string;
+    messageId: string;
+    inReplyTo?: string;
+    references?: string[];
+    headers: Record<string, string>;
+    text: string;
+    html: string;
+  }): Promise<Delivery> {
+    const messageId = m.messageId;
     try {
-      const info = await this.transport.sendMail({
-        from: this.settings.from,
-        to: page.recipients,
-        // Bidirectional controls from labels are shown, not obeyed: nothing displays reversed.
-        subject: showBidiControls(subject(incident)),
-        messageId,
-        ...(first ? {} : { inReplyTo: this.threadId(incident.id!), references: [this.threadId(incident.id!)] }),
-        headers: { 'X-Alert-Triage-Incident': String(incident.id), 'X-Alert-Triage-Page': String(page.id) },
-        text: showBidiControls(text),
-        html: showBidiControls(html),
-        signal: this.closing.signal,
-      });
+      const info = await this.transport!.sendMail({ from: this.settings.from, ...m, signal: this.closing.signal });
       const rejected = ((info.rejected ?? []) as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address));
       return { externalRef: messageId, ...(rejected.length ? { rejected } : {}) };
     } catch (err) {

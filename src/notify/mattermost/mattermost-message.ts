@@ -1,6 +1,6 @@
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import { describePage, type TimeFormat } from '../../incidents/timeline-text.js';
-import type { OutboxEntry } from '../../outbox/page.js';
+import type { IncidentPage } from '../../outbox/page.js';
 import { facts, SEVERITY_STYLE, subject } from '../render.js';
 
 /**
@@ -20,7 +20,7 @@ function linkUrl(url: string): string {
 }
 
 /** How each paged person is mentioned: @username (their `addresses: { mattermost: … }`). */
-export function mentions(page: OutboxEntry): string {
+export function mentions(page: IncidentPage): string {
   return page.mentions.map((m) => `@${m.replace(/[^A-Za-z0-9._-]/g, '')}`).join(' ');
 }
 
@@ -32,7 +32,7 @@ export function mentions(page: OutboxEntry): string {
  */
 export function announcement(
   i: IncidentWithDetails,
-  page: OutboxEntry,
+  page: IncidentPage,
   opts: { url: string | undefined; steps: string[]; time: TimeFormat },
 ): { message: string; attachments: object[] } {
   const style = SEVERITY_STYLE[i.severity];
@@ -70,7 +70,7 @@ export function announcement(
 }
 
 /** A thread reply: what happened, mentioning whom it pages. */
-export function threadReply(page: OutboxEntry, time: TimeFormat): string {
+export function threadReply(page: IncidentPage, time: TimeFormat): string {
   const who = mentions(page);
   return `${who ? `${who} ` : ''}${mattermostText(describePage(page, time))}`;
 }

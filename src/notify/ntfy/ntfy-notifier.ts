@@ -22,10 +22,10 @@ export interface NtfySettings {
 
 /**
  * ntfy's priorities: 5 ("max", urgent) rings through Do Not Disturb on the phone apps, 1 is silent.
- * News that nobody has to act on (acknowledged, resolved, a review) goes out at 2 whatever the severity.
+ * News that nobody has to act on (acknowledged, resolved, a review, a silence made) goes out at 2 whatever the severity.
  */
 export const NTFY_PRIORITY: Record<Severity, number> = { critical: 5, high: 4, medium: 3, low: 2 };
-const QUIET_EVENTS = new Set<OutboxEntry['event']>(['acknowledged', 'resolved', 'review']);
+const QUIET_EVENTS = new Set<OutboxEntry['event']>(['acknowledged', 'resolved', 'review', 'silenced']);
 // Emoji shortcodes ntfy shows before the title, then the severity as a plain tag.
 const TAGS: Record<Severity, string[]> = {
   critical: ['rotating_light', 'critical'],

@@ -9,7 +9,15 @@ import {
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import type { ChecklistConfig } from '../../incidents/checklist.js';
 import { SEVERITIES, severityRank } from '../../classify/severity.js';
-import { NotifyError, type Delivery, type DigestItem, type Notifier, type Pace, type PageContext } from '../../outbox/channel.js';
+import {
+  NotifyError,
+  type Delivery,
+  type DigestItem,
+  type NoticePage,
+  type Notifier,
+  type Pace,
+  type PageContext,
+} from '../../outbox/channel.js';
 import type { OutboxEntry } from '../../outbox/page.js';
 import { randomBytes } from 'node:crypto';
 import { describePage, readableUtc, type TimeFormat } from '../../incidents/timeline-text.js';
@@ -183,6 +191,49 @@ export class SlackNotifier implements Notifier {
     }
   }
 
+  /**
+   * A notice: to a member ID (a direct message from the app) or a channel. Its words are escaped for
+   * mrkdwn, so a name or title it quotes is never markup or a mention.
+   */
+  async sendNotice(page: NoticePage): Promise<Delivery> {
+    const client = this.requireClient();
+    const { title, lines, url } = page.notice;
+    const body = [`*${slackText(title)}*`, ...lines.map(slackText), ...(url ? [`<${slackUrl(url)}|Open the on-call page>`] : [])].join(
+      '\n',
+    );
+    const r = await call(() =>
+      client.chat.postMessage(
+        showBidiControlsDeep({
+          channel: page.target,
+          text: body,
+          // Not unfurled: the on-call page's link would add a preview to every notice.
+          unfurl_links: false,
+          metadata: { event_type: METADATA_TYPE, event_payload: { outbox_id: page.id, notice: page.notice.kind } },
+        }),
+      ),
+    );
+    this.conversationIds.set(page.target, String(r.channel));
+    return { externalRef: `${String(r.channel)}:${String(r.ts)}` };
+  }
+
+  /** After an unknown outcome: the notice in its conversation's history (a direct message's too), by its outbox id. */
+  async findNotice(page: NoticePage): Promise<Delivery | undefined> {
+    const oldest = String(Math.floor(page.createdAt / 1000) - 60);
+    try {
+      const channelId = await this.conversationId(page.target);
+      if (!channelId) return undefined;
+      const found = await this.searchHistory(channelId, oldest, page.id);
+      return found ? { externalRef: `${channelId}:${String(found.ts)}` } : undefined;
+    } catch (err) {
+      // As findSent: unreachable or rate-limited, ask again later; refused (no im:history scope), send.
+      if (!isRefusal(err)) {
+        const e = toNotifyError(err);
+        throw e.retryable ? e : new NotifyError(`${e.message} (looking the notice up)`, true, { retryAfterMs: e.retryAfterMs });
+      }
+      return undefined;
+    }
+  }
+
   /** The top-level message since `oldest` that carries page `id` (alone or in a digest), reading every page of the answer. */
   private async searchHistory(channel: string, oldest: string, id: number): Promise<SlackMessage | undefined> {
     for await (const r of this.pages('conversations.history', { channel, oldest, include_all_metadata: true, limit: 200 })) {
@@ -196,6 +247,13 @@ export class SlackNotifier implements Notifier {
   private async conversationId(target: string): Promise<string | undefined> {
     const known = this.conversationIds.get(target);
     if (known) return known;
+    // A member ID: the app's direct-message conversation with that person (im:write).
+    if (/^[UW][A-Z0-9]+$/.test(target)) {
+      const r = await this.requireClient().conversations.open({ users: target });
+      const id = r.channel?.id;
+      if (id) this.conversationIds.set(target, id);
+      return id;
+    }
     if (!target.startsWith('#')) return target;
     for await (const r of this.pages('conversations.list', {
       types: 'public_channel,private_channel',
@@ -334,6 +392,8 @@ export class SlackNotifier implements Notifier {
               ]
             : []),
           { type: 'button', action_id: 'resolve', text: { type: 'plain_text', text: 'Resolve' }, style: 'danger', value: String(i.id) },
+          // Silencing the group needs its group labels (a group of nothing would silence every alert).
+          ...(Object.keys(i.groupLabels).length ? SILENCE_BUTTONS.map((b) => silenceButton(i.id!, b.length, b.label)) : []),
         ],
       });
     }
@@ -419,4 +479,26 @@ function toNotifyError(err: unknown): NotifyError {
         ? 'aborted'
         : (cause ?? original?.message ?? e.message);
   return new NotifyError(`Slack unreachable: ${reason}`, true, { maybeDelivered: !(cause && NEVER_SENT.has(cause)) });
+}
+
+/** The Silence buttons of an open incident's message: the whole group, in Alertmanager, for this long. */
+export const SILENCE_BUTTONS = [
+  { length: '1h', label: 'Silence 1 h' },
+  { length: '4h', label: 'Silence 4 h' },
+] as const;
+
+function silenceButton(id: number, length: string, label: string) {
+  return {
+    type: 'button',
+    action_id: `silence_${length}`,
+    text: { type: 'plain_text', text: label },
+    value: String(id),
+    // A silence mutes alerts for everyone: asked once more, as Slack does for destructive buttons.
+    confirm: {
+      title: { type: 'plain_text', text: 'Silence in Alertmanager?' },
+      text: { type: 'plain_text', text: `Silence the whole group of incident #${id} in Alertmanager for ${length.replace('h', ' h')}?` },
+      confirm: { type: 'plain_text', text: label },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { SEVERITIES, severityRank, type Severity } from '../../classify/severity
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import { describePage, type TimeFormat } from '../../incidents/timeline-text.js';
 import type { DigestItem } from '../../outbox/channel.js';
-import type { OutboxEntry } from '../../outbox/page.js';
+import type { IncidentPage } from '../../outbox/page.js';
 import { facts, SEVERITY_STYLE } from '../render.js';
 
 /**
@@ -41,7 +41,7 @@ function plain(text: string, extra: Record<string, unknown> = {}): object {
 }
 
 /** Who a page mentions in Teams: their addresses there (a UPN or Entra user ID), as `<at>` text and entities. */
-function mentionsOf(page: OutboxEntry): { text: string; entities: object[] } {
+function mentionsOf(page: IncidentPage): { text: string; entities: object[] } {
   const entities = page.mentions.map((id) => ({ type: 'mention', text: `<at>${id}</at>`, mentioned: { id, name: id } }));
   return { text: page.mentions.map((id) => `<at>${id}</at>`).join(' '), entities };
 }
@@ -49,7 +49,7 @@ function mentionsOf(page: OutboxEntry): { text: string; entities: object[] } {
 /** The card for one page: severity in colour, title, what happened, the facts, the deadline, the first response, the links. */
 export function incidentCard(
   i: IncidentWithDetails,
-  page: OutboxEntry,
+  page: IncidentPage,
   opts: { url: string | undefined; steps: string[]; time: TimeFormat },
 ): object {
   const style = SEVERITY_STYLE[i.severity];

@@ -15,6 +15,7 @@ function phone(channel: PhoneChannel, s: ChannelSettings, state: ChannelState): 
       voiceFrom: s.twilioVoiceFrom,
       publicUrl: s.publicUrl,
       fromIntervalMs: s.twilioFromIntervalMs,
+      listWaitMs: s.twilioListWaitMs,
       now: s.now,
       ...(s.phoneIntervalMs !== undefined ? { pace: { intervalMs: s.phoneIntervalMs } } : {}),
     },

@@ -17,6 +17,12 @@ export interface PhoneSettings extends Partial<TwilioCredentials> {
   publicUrl?: string | undefined;
   /** At most one request a from-number per this many ms, across every replica (Twilio's 1 a second on a long code). */
   fromIntervalMs?: number | undefined;
+  /**
+   * How long the lookup after a lost answer keeps looking before it concludes that Twilio never
+   * took the request: its lists are eventually consistent, and a call it took may be missing from
+   * them for a while (LIST_WAIT_MS by default).
+   */
+  listWaitMs?: number | undefined;
   /** Another pace per person than the channel's (tests). */
   pace?: Partial<Pace> | undefined;
   capPerHour?: number | undefined;
@@ -40,6 +46,11 @@ export const PHONE_PACE: Record<PhoneChannel, Pace> = {
   sms: { intervalMs: 30_000, foldAfterMs: 0 },
   voice: { intervalMs: 60_000, foldAfterMs: 0 },
 };
+
+/** Twilio lists a call or message it took usually within a second; ten leaves room for a slow day. */
+export const LIST_WAIT_MS = 10_000;
+/** How often the lookup looks again while it waits. */
+const LIST_POLL_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -92,7 +103,30 @@ export class PhoneNotifier implements Notifier {
     );
   }
 
-  async findSent({ page, incident }: PageContext): Promise<Delivery | undefined> {
+  /**
+   * Finds the call or text of a page whose last request had an unknown outcome, or undefined when
+   * Twilio never took it. One empty list proves nothing (Twilio's lists lag behind what it took),
+   * so the lookup keeps looking for listWaitMs of real time before it concludes "not sent". Each
+   * look also reads the store: the status callback Twilio posts for a call or text it took names
+   * its page in its URL and is recorded by sid, listed or not.
+   */
+  async findSent(ctx: PageContext): Promise<Delivery | undefined> {
+    const deadline = Date.now() + (this.s.listWaitMs ?? LIST_WAIT_MS);
+    for (;;) {
+      const found = await this.lookOnce(ctx);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(LIST_POLL_MS, left));
+    }
+  }
+
+  private async lookOnce({ page, incident }: PageContext): Promise<Delivery | undefined> {
+    // The page became due at createdAt; a minute of slack for clocks that disagree.
+    const since = page.createdAt - 60_000;
+    const recorded = await this.state.phoneMessagesTo(this.channel, page.target, since);
+    const mine = recorded.find((m) => m.pageId === page.id);
+    if (mine) return { externalRef: mine.sid };
     const api = this.requireApi();
     let recent;
     try {
@@ -102,8 +136,6 @@ export class PhoneNotifier implements Notifier {
       const e = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
       throw new NotifyError(`${e.message} (looking the page up)`, true, { retryAfterMs: e.retryAfterMs });
     }
-    // The page became due at createdAt; a minute of slack for clocks that disagree.
-    const since = page.createdAt - 60_000;
     for (const r of recent) {
       const created = r.date_created ? Date.parse(r.date_created) : NaN;
       if (!(created >= since)) continue;
@@ -192,22 +224,32 @@ export class PhoneNotifier implements Notifier {
     return this.state.savePhoneMessage(m);
   }
 
-  /** Waits for the from-number's next slot, shared by every replica through the store. */
-  private async paceFrom(): Promise<void> {
-    const interval = this.s.fromIntervalMs ?? 1000;
-    if (interval <= 0) return;
-    const now = this.now();
-    const slot = await this.state.paceChannel(`twilio-from\n${this.from!}`, (nextFree) => {
-      const at = Math.max(now, nextFree);
-      return { nextFree: at + interval, result: at };
-    });
-    if (slot > now) await sleep(slot - now);
+  private paceFrom(): Promise<void> {
+    return waitForFromSlot(this.state, this.from!, this.s.fromIntervalMs ?? 1000, this.now());
   }
 
   private requireApi(): TwilioApi {
     if (!this.api) throw new NotifyError(this.notConfigured ?? 'Twilio is not configured', false);
     return this.api;
   }
+}
+
+/**
+ * Waits for a from-number's next slot (Twilio's one request a second on a long code), shared by
+ * every replica through the store: pages and verification codes from one number take turns.
+ */
+export async function waitForFromSlot(
+  state: Pick<PhoneRecords, 'paceChannel'>,
+  from: string,
+  intervalMs: number,
+  now: number,
+): Promise<void> {
+  if (intervalMs <= 0) return;
+  const slot = await state.paceChannel(`twilio-from\n${from}`, (nextFree) => {
+    const at = Math.max(now, nextFree);
+    return { nextFree: at + intervalMs, result: at };
+  });
+  if (slot > now) await sleep(slot - now);
 }
 
 /** Whose phone a page rings: the person of its rule step. */

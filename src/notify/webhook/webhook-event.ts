@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { IncidentWithDetails } from '../../incidents/model.js';
 import { describePage } from '../../incidents/timeline-text.js';
-import type { OutboxEntry } from '../../outbox/page.js';
+import type { IncidentPage, OutboxEntry } from '../../outbox/page.js';
 import { incidentUrl } from '../render.js';
 
 /** The version of the event's shape; a change that is not a pure addition gets a new one (docs/outgoing-webhooks.md). */
@@ -27,12 +27,12 @@ export function eventId(page: Pick<OutboxEntry, 'id' | 'incidentId' | 'createdAt
 }
 
 /** `incident.opened`, `incident.review_saved`, …: the event's type. */
-export function eventType(event: OutboxEntry['event']): string {
+export function eventType(event: IncidentPage['event']): string {
   return `incident.${event === 'review' ? 'review_saved' : event}`;
 }
 
 /** The JSON event of one page, as documented in docs/outgoing-webhooks.md. */
-export function webhookEvent(page: OutboxEntry, i: IncidentWithDetails, publicUrl: string | undefined): object {
+export function webhookEvent(page: IncidentPage, i: IncidentWithDetails, publicUrl: string | undefined): object {
   const firing = i.alerts.filter((a) => a.status === 'firing').length;
   return {
     version: EVENT_VERSION,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checklistFor } from '../../incidents/checklist.js';
-import { requireRole } from '../../http/acting-person.js';
+import { requireRole, responderOf } from '../../http/acting-person.js';
 import type { ActionResult } from '../../service/incident-service.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { ButtonBody, ChecklistBody, IdParams, NoteBody, ReviewBody, StepBody } from '../schemas.js';
@@ -17,11 +17,8 @@ const incidentActions: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app,
   const notFound = (req: FastifyRequest, reply: FastifyReply, id: number) =>
     sendHtml(reply, errorPage(ctx(req, reply), 404, `There is no incident ${id}.`), 404);
 
-  const responder = (req: FastifyRequest) => {
-    // The session plugin let no request without a viewer this far.
-    const v = req.viewer!;
-    return { name: v.name, contact: v.contact, via: 'web' as const };
-  };
+  // The session plugin let no request without a person this far.
+  const responder = (req: FastifyRequest) => responderOf(req.person!, 'web');
   const answer = (req: FastifyRequest, reply: FastifyReply, id: number, result: ActionResult, anchor = '') => {
     if (!result.found) return notFound(req, reply, id);
     // Post/redirect/get: a reload does not send the form again.

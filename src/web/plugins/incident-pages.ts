@@ -10,7 +10,7 @@ import { renderReport } from '../../incidents/report.js';
 import { readReportInput } from '../../service/report-reads.js';
 import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
-import { maySilence } from '../permissions.js';
+import { maySilence, readOnlyReason } from '../permissions.js';
 import { PUBLIC_UPDATES_SHOWN, publicUpdateView } from '../public-updates.js';
 
 /**
@@ -63,6 +63,7 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
           oncallHref: oncallHref(paging, incident.team),
           silences,
           publicUpdates,
+          readOnly: readOnlyReason(req),
         },
         String(incident.version),
       ),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AlertmanagerRefused, AlertmanagerUnavailable } from '../../alertmanager/silences-client.js';
+import { responderOf } from '../../http/acting-person.js';
 import { SilenceRequestError } from '../../service/silence-service.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { maySilence } from '../permissions.js';
@@ -27,7 +28,7 @@ const incidentSilences: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
     }
     return reply.redirect(`/incidents/${id}#silences`, 303);
   };
-  const responder = (req: FastifyRequest) => ({ name: req.viewer!.name, contact: req.viewer!.contact, via: 'web' as const });
+  const responder = (req: FastifyRequest) => responderOf(req.person!, 'web');
 
   app.post('/incidents/:id/silences', { schema: { params: IdParams, body: SilenceBody } }, async (req, reply) => {
     const { length, scope, fingerprint, keep } = req.body;

@@ -6,18 +6,39 @@ import { makePersonalToken } from '../../http/personal-tokens.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { mePage, type MeView } from '../views/me-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
+import { contactSection, type PhoneNotice } from '../me-contact-section.js';
 
 const Csrf = Type.Optional(Type.String({ maxLength: 500 }));
+
+/** Renders /me for the person signed in; `phone` says what the last change to their numbers or rules did. */
+export async function renderMe(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  opts: WebRoutesOptions,
+  extra: Pick<MeView, 'newToken' | 'message'> & { phone?: PhoneNotice } = {},
+  status = 200,
+) {
+  const { store, clock } = opts;
+  const person = req.person!;
+  const { phone: notice, ...rest } = extra;
+  const [sessions, tokens, phone] = await Promise.all([
+    store.listSessions(person.key, clock.now()),
+    store.listApiTokens(person.key),
+    contactSection(req, opts, notice),
+  ]);
+  return sendHtml(
+    reply,
+    mePage(pageContext(req, reply, opts), { person, sessions, current: req.sessionHash, tokens, phone, ...rest }),
+    status,
+  );
+}
 
 /** /me: who you are, your role, your sessions and your personal API tokens. Open without a role. */
 const me: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) => {
   const { store, clock } = opts;
 
-  const render = async (req: FastifyRequest, reply: FastifyReply, extra: Pick<MeView, 'newToken' | 'message'> = {}) => {
-    const person = req.person!;
-    const [sessions, tokens] = await Promise.all([store.listSessions(person.key, clock.now()), store.listApiTokens(person.key)]);
-    return sendHtml(reply, mePage(pageContext(req, reply, opts), { person, sessions, current: req.sessionHash, tokens, ...extra }));
-  };
+  const render = (req: FastifyRequest, reply: FastifyReply, extra: Pick<MeView, 'newToken' | 'message'> = {}) =>
+    renderMe(req, reply, opts, extra);
 
   app.get('/me', async (req, reply) => render(req, reply));
 

@@ -7,6 +7,7 @@ import { localPath } from '../local-path.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { SignInQuerystring } from '../schemas.js';
 import { errorPage } from '../views/error-page.js';
+import { signedOutPage } from '../views/sign-in.js';
 import { cookieBase, type WebRoutesOptions } from '../web-options.js';
 
 /** The flow's state between the redirect to the provider and its return: signed, HttpOnly, 10 minutes. */
@@ -37,6 +38,11 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
   const redirectUri = new URL('/auth/callback', opts.publicUrl).href;
   const scope = settings.scopes ?? 'openid email profile';
   const cookieOpts = { ...cookieBase(opts), maxAge: FLOW_TTL_S };
+  const postLogoutUri = new URL('/sign-in', opts.publicUrl).href;
+  const issuerOrigin = new URL(settings.issuer).origin;
+  /** Whether sign-out ends the provider's session too: it advertises where, and OIDC_END_SESSION is not off. */
+  const endsAtProvider = (config: OidcClient.Configuration) =>
+    settings.endSession !== false && typeof config.serverMetadata().end_session_endpoint === 'string';
 
   let discovered: Promise<OidcClient.Configuration> | undefined;
   const configuration = () => {
@@ -104,6 +110,7 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
     }
 
     let claims: Record<string, unknown>;
+    let idToken: string | undefined;
     try {
       const config = await configuration();
       const tokens = await oidc.authorizationCodeGrant(config, new URL(req.url, opts.publicUrl), {
@@ -113,6 +120,8 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
         idTokenExpected: true,
       });
       claims = tokens.claims() ?? {};
+      // Kept with the session only when sign-out will send it back to end the provider's session.
+      if (endsAtProvider(config)) idToken = tokens.id_token;
     } catch (err) {
       opts.limiters.signInByAddress.fail(req.ip);
       const refusedByProvider = err instanceof oidc.AuthorizationResponseError;
@@ -153,8 +162,31 @@ const oidcSignIn: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts
         reply,
         `${email} is not a contact in this service's config, and it lets no one else in. Ask an admin to add your address to a contact (or your group under people.groups).`,
       );
-    await app.startSession(req, reply, identity, 'oidc');
+    await app.startSession(req, reply, identity, 'oidc', idToken);
     return reply.redirect(flow.next, 303);
+  });
+
+  // RP-initiated logout: the session here ends first, whatever happens next; then, for a session that
+  // began at a provider advertising end_session_endpoint, the browser goes there to end the
+  // provider's session too (so that the next sign-in, or a shared computer's next user, is asked
+  // again), and comes back to the sign-in page (PUBLIC_URL/sign-in, registered at the provider).
+  app.post('/sign-out', async (req, reply) => {
+    const ended = await app.endWebSession(req, reply);
+    if (ended?.via !== 'oidc' || !ended.idToken) return reply.redirect('/sign-in', 303);
+    let config: OidcClient.Configuration;
+    try {
+      config = await configuration();
+    } catch (err) {
+      req.log.warn({ err, issuer: settings.issuer }, 'the identity provider cannot be reached: signed out here only');
+      return reply.redirect('/sign-in', 303);
+    }
+    if (!endsAtProvider(config)) return reply.redirect('/sign-in', 303);
+    const url = oidc.buildEndSessionUrl(config, { id_token_hint: ended.idToken, post_logout_redirect_uri: postLogoutUri });
+    req.log.info({ audit: 'sign-out-provider', person: ended.person.key }, 'sent to the identity provider to sign out there too');
+    // The form's redirect may only go to the issuer's origin (the pages' form-action); an endpoint
+    // elsewhere is offered as a link instead, which the browser follows as a plain navigation.
+    if (url.origin !== issuerOrigin) return sendHtml(reply, signedOutPage(pageContext(req, reply, opts), url.href));
+    return reply.redirect(url.href, 303);
   });
 
   function refuse(req: FastifyRequest, reply: FastifyReply, why: string) {

@@ -78,6 +78,15 @@ const oncallPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opt
   app.addHook('preHandler', async (req) => {
     if (req.method === 'POST' && !req.url.startsWith('/oncall/feeds')) assertRole(req, 'responder');
   });
+  // Each change made from these pages is an audit line with who (the API's routes log theirs); the
+  // on-call log in the store keeps what changed.
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method !== 'POST' || reply.statusCode !== 303) return;
+    req.log.info(
+      { audit: req.person?.role === 'admin' ? 'admin' : 'oncall', action: req.routeOptions.url, person: req.person?.key, via: 'web' },
+      'on-call changed from the pages',
+    );
+  });
   const hrefOf = (r: RotationView) => (r.id ? `/oncall/${encodeURIComponent(r.id)}` : '/oncall');
   const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
     sendHtml(reply, errorPage(pageContext(req, reply, opts), status, message), status);

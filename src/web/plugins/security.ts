@@ -32,7 +32,9 @@ async function security(app: FastifyInstance, opts: WebRoutesOptions) {
         'style-src': ["'self'"],
         'img-src': ["'self'", 'data:'],
         'connect-src': ["'self'"],
-        'form-action': ["'self'"],
+        // Sign-out (a form) is redirected to the identity provider's end_session_endpoint, which
+        // Chromium checks against form-action: the provider's origin is allowed too.
+        'form-action': ["'self'", ...(opts.oidc ? [new URL(opts.oidc.issuer).origin] : [])],
         'frame-ancestors': ["'none'"],
         'base-uri': ["'none'"],
         'object-src': ["'none'"],

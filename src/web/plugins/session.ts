@@ -11,6 +11,7 @@ import { localPath } from '../local-path.js';
 import { pageContext, sendHtml } from '../page-reply.js';
 import { SignInBody, SignInQuerystring } from '../schemas.js';
 import { matchContact, trustedProxies, type Viewer } from '../session.js';
+import type { SessionRecord } from '../../store/store.js';
 import { errorPage } from '../views/error-page.js';
 import { signInPage } from '../views/sign-in.js';
 import { cookieBase, type WebRoutesOptions } from '../web-options.js';
@@ -21,6 +22,8 @@ declare module 'fastify' {
     viewer: Viewer | undefined;
     /** The digest of this request's web session id, when it has one. */
     sessionHash: string | undefined;
+    /** This request's web session as the store has it, when it has one. */
+    webSession: SessionRecord | undefined;
   }
   interface FastifyReply {
     /** The CSRF token for this request's forms, bound to its session (or its pre-session cookie). */
@@ -80,11 +83,13 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     const found = await store.getSession(hash, clock.now());
     if (!found) return undefined;
     req.sessionHash = hash;
+    req.webSession = found;
     return person(found.person, found.via);
   }
 
   app.decorateRequest('viewer', undefined);
   app.decorateRequest('sessionHash', undefined);
+  app.decorateRequest('webSession', undefined);
 
   const preValue = (req: FastifyRequest) => {
     const raw = req.cookies[PRE_COOKIE];
@@ -130,8 +135,11 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     }
   });
 
-  /** Signs `who` in: a new session in the store, its random id in the cookie. */
-  async function startSession(req: FastifyRequest, reply: FastifyReply, who: Identity, via: SignInMethod): Promise<void> {
+  /**
+   * Signs `who` in: a new session in the store, its random id in the cookie. `idToken` is the
+   * identity provider's, kept for sign-out at the provider (OpenID Connect only).
+   */
+  async function startSession(req: FastifyRequest, reply: FastifyReply, who: Identity, via: SignInMethod, idToken?: string): Promise<void> {
     if (req.sessionHash) await store.endSession(req.sessionHash);
     const id = randomBytes(32).toString('base64url');
     const now = clock.now();
@@ -143,6 +151,7 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
       createdAt: now,
       expiresAt: now + ttl,
       userAgent: typeof ua === 'string' ? ua.slice(0, 300) : null,
+      idToken: idToken ?? null,
     });
     reply.setCookie(SESSION_COOKIE, id, { ...cookieOpts, maxAge: Math.floor(ttl / 1000) });
     reply.clearCookie(PRE_COOKIE, cookieOpts);
@@ -236,18 +245,35 @@ const session: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, opts) =
     return reply.redirect(next, 303);
   });
 
-  app.post('/sign-out', async (req, reply) => {
+  /** Ends this request's session here (the row, then the cookie), whichever way it signed in; the session ended, if any. */
+  async function endWebSession(req: FastifyRequest, reply: FastifyReply): Promise<SessionRecord | undefined> {
+    const ended = req.webSession;
     if (req.sessionHash) await store.endSession(req.sessionHash);
     req.log.info({ audit: 'sign-out', person: req.person?.key }, 'signed out');
     reply.clearCookie(SESSION_COOKIE, cookieOpts);
-    return reply.redirect('/sign-in', 303);
-  });
+    // Nobody is signed in for the rest of this request (a page it renders shows no one).
+    req.person = undefined;
+    req.viewer = undefined;
+    req.sessionHash = undefined;
+    req.webSession = undefined;
+    return ended;
+  }
+  app.decorate('endWebSession', endWebSession);
+
+  // With OpenID Connect, sign-out is the OIDC plugin's: it also ends the provider's session.
+  if (!opts.oidc)
+    app.post('/sign-out', async (req, reply) => {
+      await endWebSession(req, reply);
+      return reply.redirect('/sign-in', 303);
+    });
 };
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Signs a person in on the pages (a new session); every way of signing in ends with it. */
-    startSession(req: FastifyRequest, reply: FastifyReply, who: Identity, via: SignInMethod): Promise<void>;
+    startSession(req: FastifyRequest, reply: FastifyReply, who: Identity, via: SignInMethod, idToken?: string): Promise<void>;
+    /** Signs this request's session out on the pages (the row and the cookie); the session ended, if any. */
+    endWebSession(req: FastifyRequest, reply: FastifyReply): Promise<SessionRecord | undefined>;
   }
 }
 

@@ -85,8 +85,15 @@ const STATE_MARK = { done: '✅', problem: '⚠️', undone: '' } as const;
  * so that it never undoes a tick someone else made meanwhile. With the script, a box is sent as
  * soon as it changes and the button is hidden. "Report a problem" is a form of its own per step.
  */
-function checklistBlock(incident: IncidentHead, status: ReadonlyMap<string, StepStatus>, sections: ChecklistSection[], csrf: string): Html {
+function checklistBlock(
+  incident: IncidentHead,
+  status: ReadonlyMap<string, StepStatus>,
+  sections: ChecklistSection[],
+  csrf: string,
+  readOnly: boolean,
+): Html {
   const current = sections.findIndex((s) => s.steps.some((step) => status.get(step)?.state !== 'done'));
+  if (readOnly) return checklistReadOnly(status, sections, current);
   const formId = 'checklist-save';
   let n = 0;
   return html`${sections.map((s, k) => {
@@ -104,6 +111,21 @@ ${st && st.state !== 'undone' ? html`<p class="by">${STATE_MARK[st.state]} ${st.
       },
     )}</ul></details>`;
   })}<form id="${formId}" method="post" action="/incidents/${incident.id}/checklist/save" class="nojs" data-step-action="/incidents/${incident.id}/checklist">${hidden(csrf)}<button type="submit">Save checklist</button></form>`;
+}
+
+/** The checklist for someone who may not tick it: each step's state in words, no box, no form. */
+function checklistReadOnly(status: ReadonlyMap<string, StepStatus>, sections: ChecklistSection[], current: number): Html {
+  return html`${sections.map((s, k) => {
+    const done = s.steps.filter((step) => status.get(step)?.state === 'done').length;
+    return html`<details class="section"${k === current ? html` open` : ''}><summary><span class="section-name">${s.section}</span> <span class="muted">${done} of ${s.steps.length} done</span></summary><ul class="checklist">${s.steps.map(
+      (step) => {
+        const st = status.get(step);
+        const state = st?.state ?? 'undone';
+        return html`<li class="step ${state}"><div class="step-row"><span class="step-state">${state === 'undone' ? 'Not done' : state === 'done' ? '✅ Done' : '⚠️ Problem'}:</span> <span>${step}</span></div>
+${st && st.state !== 'undone' ? html`<p class="by">by ${st.actor}, <time datetime="${iso(st.at)}">${utc(st.at)}</time>${st.note ? html`: ${st.note}` : ''}</p>` : ''}</li>`;
+      },
+    )}</ul></details>`;
+  })}`;
 }
 
 /** Everything /incidents/:id shows: each part bounded, whatever the length of the timeline (web/incident-reads.ts). */
@@ -129,6 +151,11 @@ export interface IncidentView {
   silences?: { list: IncidentSilence[]; maySilence: boolean } | { error: string; maySilence: boolean } | undefined;
   /** The status page section: what was posted publicly, and the form; absent when the service has no status page. */
   publicUpdates?: PublicUpdateView | undefined;
+  /**
+   * Why the person reading may not act on the incident (web/permissions.ts), when they may not: the
+   * page is then read-only, saying so in this line, with no button that would only answer 403.
+   */
+  readOnly?: string | undefined;
 }
 
 /** What happens to a silence when the incident resolves, in words (only those made here are expired then). */
@@ -187,11 +214,14 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
   const notes = view.notes.entries;
   const paging = view.paging.entries;
   const csrf = ctx.csrf;
-  const actions = html`${i.status === 'open' ? html`<form method="post" action="/incidents/${i.id}/ack" class="inline">${hidden(csrf)}<button type="submit" class="primary">Acknowledge</button></form>` : ''}${
-    i.status !== 'resolved'
-      ? html`<form method="post" action="/incidents/${i.id}/resolve" class="inline">${hidden(csrf)}<button type="submit">Resolve</button></form>`
-      : ''
-  }`;
+  const readOnly = view.readOnly !== undefined;
+  const actions = readOnly
+    ? html``
+    : html`${i.status === 'open' ? html`<form method="post" action="/incidents/${i.id}/ack" class="inline">${hidden(csrf)}<button type="submit" class="primary">Acknowledge</button></form>` : ''}${
+        i.status !== 'resolved'
+          ? html`<form method="post" action="/incidents/${i.id}/resolve" class="inline">${hidden(csrf)}<button type="submit">Resolve</button></form>`
+          : ''
+      }`;
   const body = html`<p><a href="/incidents">← All incidents</a></p>
 <header id="summary" data-live class="sev-${i.severity}"><h1>${i.title}</h1>
 <p class="sev">${SEVERITY_LABEL[i.severity]} <span class="muted">decided by ${decidedBy(i.rule)}</span>${view.team ? html` · team ${view.team}` : ''} · <a href="${view.oncallHref ?? '/oncall'}">who is on call for ${view.team ? 'this team' : 'incidents'}</a> · from ${SOURCE_LABEL[i.source]}</p>
@@ -199,11 +229,13 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
     i.resolvedBy ? html` · resolved by ${i.resolvedBy} ${relative(i.resolvedAt!, ctx.now)}` : ''
   }</p>
 <p>Opened <time datetime="${iso(i.openedAt)}">${utc(i.openedAt)}</time> (${relative(i.openedAt, ctx.now)}). Respond by <time datetime="${iso(i.respondBy)}">${utc(i.respondBy)}</time>: ${deadline(i, ctx.now)}</p>
-<div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div></header>
+<div class="actions">${actions}<a class="link-button" href="/incidents/${i.id}/report">Report</a></div>${
+    readOnly ? html`<p class="read-only" role="note">${view.readOnly} <a href="/me">Your role</a></p>` : ''
+  }</header>
 <section id="paging" data-live><h2>Who was paged</h2>${paging.length ? html`<ul class="paging">${paging.map(pagingItem)}</ul>${view.paging.older ? html`<p class="muted">The latest ${paging.length}; earlier pages are in the timeline.</p>` : ''}` : html`<p class="muted">Nobody has been paged yet.</p>`}</section>
 <section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${alertPages(view)}</section>
 ${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i, view.silences, csrf, ctx.now)}</section>` : ''}
-<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf)}</div></section>
+<section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf, readOnly)}</div></section>
 ${view.publicUpdates ? publicUpdateSection(i.id, csrf, view.publicUpdates) : ''}
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
@@ -212,17 +244,31 @@ ${view.publicUpdates ? publicUpdateSection(i.id, csrf, view.publicUpdates) : ''}
         }`
       : html`<p class="muted">No notes yet.</p>`
   }</div>
-<form method="post" action="/incidents/${i.id}/notes" class="stack">${hidden(csrf)}<label for="note">Note</label><textarea id="note" name="text" required maxlength="4000" rows="3"></textarea><button type="submit">Add note</button></form></section>
+${
+  readOnly
+    ? ''
+    : html`<form method="post" action="/incidents/${i.id}/notes" class="stack">${hidden(csrf)}<label for="note">Note</label><textarea id="note" name="text" required maxlength="4000" rows="3"></textarea><button type="submit">Add note</button></form>`
+}</section>
 <section id="review"><h2>Post-incident review</h2><div id="review-saved" data-live>${
     review ? html`<p class="muted">Saved by ${review.actor}, ${utc(review.at)}</p>` : html`<p class="muted">Not written yet.</p>`
-  }</div>
-<form method="post" action="/incidents/${i.id}/review" class="stack">${hidden(csrf)}
+  }${readOnly && review ? reviewText(review) : ''}</div>
+${
+  readOnly
+    ? ''
+    : html`<form method="post" action="/incidents/${i.id}/review" class="stack">${hidden(csrf)}
 <label for="root-cause">Root cause of the incident</label><textarea id="root-cause" name="rootCause" maxlength="10000" rows="3">${review?.rootCause ?? ''}</textarea>
 <label for="impact">Impact</label><textarea id="impact" name="impact" maxlength="10000" rows="3">${review?.impact ?? ''}</textarea>
 <label for="prevention">Lessons and prevention</label><textarea id="prevention" name="prevention" maxlength="10000" rows="3">${review?.prevention ?? ''}</textarea>
-<button type="submit">Save review</button></form></section>
+<button type="submit">Save review</button></form>`
+}</section>
 <section id="timeline" data-live><h2>Timeline</h2><p class="muted">${view.before === undefined ? 'Newest first.' : 'Older entries, newest first.'}</p>${timelineBlock(view)}</section>`;
   return layout(i.title, ctx, body, { url: `/incidents/${i.id}/live`, version });
+}
+
+/** A saved review as text, for someone who may not edit it. */
+function reviewText(review: Review): Html {
+  const part = (title: string, text: string) => html`<h3>${title}</h3><p class="review-text">${text || '—'}</p>`;
+  return html`${part('Root cause of the incident', review.rootCause)}${part('Impact', review.impact)}${part('Lessons and prevention', review.prevention)}`;
 }
 
 /** An incident page's address with its windows: `before` (the timeline's cursor) and `alerts` (the first alert shown). */

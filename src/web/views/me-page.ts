@@ -4,6 +4,7 @@ import type { ApiTokenRecord, SessionRecord } from '../../store/store.js';
 import { html } from '../html.js';
 import { iso, relative } from './format.js';
 import { hidden, layout, type PageContext } from './layout.js';
+import { meContactSections, type MeContactView } from './me-contact.js';
 
 /** What /me shows. */
 export interface MeView {
@@ -15,6 +16,8 @@ export interface MeView {
   /** A token just made: shown this once. */
   newToken?: { label: string; token: string } | undefined;
   message?: string | undefined;
+  /** Your numbers, rules, failed pages and the vCard (me-contact.ts). */
+  phone?: MeContactView | undefined;
 }
 
 const VIA: Record<Person['via'], string> = {
@@ -57,6 +60,7 @@ export function mePage(ctx: PageContext, v: MeView): string {
 ${v.message ? html`<p class="kept" role="status">${v.message}</p>` : ''}
 <dl class="labels"><dt>E-mail</dt><dd>${p.email ?? '—'}</dd><dt>Contact</dt><dd>${p.contact ?? 'not a contact of the config'}</dd><dt>Signed in through</dt><dd>${VIA[p.via]}</dd></dl>
 <p>Role: ${role}</p>
+${v.phone ? meContactSections(ctx, v.phone) : ''}
 <h2 id="sessions">Sessions</h2>
 ${sessions.length ? html`<ul class="rows">${sessions}</ul>` : html`<p class="muted">No sessions in the store${p.via === 'proxy' ? ': the authenticating proxy keeps yours' : ''}.</p>`}
 <h2 id="tokens">Personal API tokens</h2>

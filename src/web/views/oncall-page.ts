@@ -1,3 +1,4 @@
+import { zonedTime } from '../../incidents/timeline-text.js';
 import type { OncallLogEntry, OncallRequest } from '../../paging/oncall.js';
 import type { CalendarFeed } from '../../store/store.js';
 import { html, type Html } from '../html.js';
@@ -57,18 +58,9 @@ export interface OncallView {
   notice?: string | undefined;
 }
 
-/** "Mon 30 Nov, 09:00" in `timeZone`. */
+/** "Mon 30 Nov, 09:00" in `timeZone` (the page names the zone). */
 export function zoned(timeZone: string): (ms: number) => string {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  return (ms) => f.format(ms).replace(',', '');
+  return zonedTime(timeZone, { year: false, zone: false });
 }
 
 /** /oncall and /oncall/:team: who is on call now and until when, the next shifts, the changes, the feeds. */

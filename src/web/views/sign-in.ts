@@ -35,3 +35,15 @@ ${opts.openTrial ? html`<p class="warn">API_TOKEN is not set: any token signs in
 <button type="submit">Sign in</button></form>`,
   );
 }
+
+/** After sign-out here, when the identity provider's sign-out is on another origin than its issuer: a link to it. */
+export function signedOutPage(ctx: PageContext, providerSignOut: string): string {
+  return layout(
+    'Signed out',
+    ctx,
+    html`<h1>Signed out</h1><p>You are signed out of alert-triage.</p>
+<p><a class="button" href="${providerSignOut}">Sign out at your identity provider too</a></p>
+<p class="meta">Until you do, the next sign-in here may go through without asking for your password.</p>
+<p><a href="/sign-in">Sign in again</a></p>`,
+  );
+}

@@ -105,7 +105,9 @@ function maintenanceList(list: readonly PublicMaintenance[], components: readonl
   const names = new Map(components.map((c) => [c.id, c.name]));
   return html`<ul class="maintenance">${list.map(
     (m) =>
-      html`<li><strong>${m.title}</strong> ${m.startsAt <= now && m.endsAt > now ? html`<span class="s-maintenance">under way</span>` : ''}<br><time datetime="${iso(m.startsAt)}">${when(m.startsAt)}</time> – <time datetime="${iso(m.endsAt)}">${when(m.endsAt)}</time>${
+      html`<li><strong>${m.title}</strong> ${m.startsAt <= now && m.endsAt > now ? html`<span class="s-maintenance">under way</span>` : ''}${
+        m.text ? html`<br>${m.text}` : ''
+      }<br><time datetime="${iso(m.startsAt)}">${when(m.startsAt)}</time> – <time datetime="${iso(m.endsAt)}">${when(m.endsAt)}</time>${
         m.components.length ? html`<br>Affects: ${m.components.map((c) => names.get(c) ?? c).join(', ')}` : ''
       }</li>`,
   )}</ul>`;

@@ -1,4 +1,5 @@
 import type { Test } from 'tap';
+import type { ChannelSettings } from '../../../src/notify/registry.js';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { shippedConfigText } from '../../helpers.js';
 import { pagingApp, type PagingApp } from '../paging-helpers.js';
@@ -37,7 +38,10 @@ export interface PhoneApp extends PagingApp {
 }
 
 /** The app with Slack, SMTP and a Twilio stand-in whose webhooks reach the app (through inject), under a manual clock. */
-export async function phoneApp(t: Test, opts: { edit?: (text: string) => string; timeoutMs?: number } = {}): Promise<PhoneApp> {
+export async function phoneApp(
+  t: Test,
+  opts: { edit?: (text: string) => string; timeoutMs?: number; channels?: Partial<ChannelSettings> } = {},
+): Promise<PhoneApp> {
   const twilio = await new TwilioApiServer(ACCOUNT_SID, AUTH_TOKEN, [FROM]).start();
   t.teardown(() => twilio.stop());
   const triage = parseConfig(phoneConfigText(opts.edit), 'triage.yml');
@@ -53,6 +57,7 @@ export async function phoneApp(t: Test, opts: { edit?: (text: string) => string;
       twilioFromIntervalMs: 0,
       twilioTimeoutMs: opts.timeoutMs ?? 2000,
       publicUrl: PUBLIC_URL,
+      ...opts.channels,
     },
   );
   twilio.now = () => app.clock.now();

@@ -57,8 +57,19 @@ t.test('/me: make a personal token, shown once; it acts as its maker with their 
   const incident = (await app.inject({ method: 'GET', url: '/api/incidents/2', headers: bearer(token!) })).json();
   t.match(
     incident.timeline.find((e: { kind: string }) => e.kind === 'acknowledged'),
-    { actor: 'carol', by: 'Carol Diaz', via: 'api' },
-    '`by` from a person is not believed',
+    { actor: 'carol', by: 'Carol Diaz', via: 'api', recordedBy: undefined },
+    '`by` from a person is not believed; Carol acted as herself',
+  );
+  // API_TOKEN naming Carol is an admin acting for her: the timeline tells the two apart.
+  await app.inject({ method: 'POST', url: '/api/incidents/3/ack', headers: bearer(API_TOKEN), payload: { by: 'Carol Diaz' } });
+  const named = (await app.inject({ method: 'GET', url: '/api/incidents/3', headers: bearer(token!) }))
+    .json()
+    .timeline.find((e: { kind: string }) => e.kind === 'acknowledged');
+  t.match(named, { actor: 'carol', by: 'Carol Diaz', recordedBy: 'API_TOKEN', detail: /recorded with API_TOKEN for this name/ });
+  const onPage = (await carol.get('/incidents/3')).body;
+  t.match(
+    onPage,
+    /<strong>carol<\/strong> Acknowledged by Carol Diaz \(recorded with API_TOKEN for this name, not by that person signed in\)/,
   );
   t.match((await carol.get('/me')).body, /last used <time/);
 
@@ -85,7 +96,30 @@ t.test('/me: make a personal token, shown once; it acts as its maker with their 
 t.test('roles on the pages: a viewer reads but is refused the forms, in words; a stranger has no role and sees /me', async (t) => {
   const { app } = await seeded(t, { config: { triage, web } });
   const dan = proxied(app, 'dan@example.com');
-  t.equal((await dan.get('/incidents/1')).statusCode, 200, 'a viewer reads');
+  const carol = proxied(app, 'carol@example.com');
+  await carol.get('/incidents/1');
+  await carol.post('/incidents/1/notes', { text: 'logs <saved>' });
+  await carol.post('/incidents/1/checklist', { step: 'PRESERVE: save all logs before anything else changes', done: 'on' });
+  await carol.post('/incidents/1/review', { rootCause: 'expired <cert>', impact: 'checkout down', prevention: '' });
+  const read = await dan.get('/incidents/1');
+  t.equal(read.statusCode, 200, 'a viewer reads');
+  // The page is read-only for a viewer: no button that would only answer 403, and a line saying why.
+  for (const action of ['/ack', '/resolve', '/notes', '/checklist', '/checklist/save', '/review', '/silences'])
+    t.notOk(read.body.includes(`action="/incidents/1${action}"`), `no ${action} form for a viewer`);
+  t.notMatch(read.body, /<button|<textarea|type="checkbox"/, 'no button, text area or box at all but sign-out');
+  t.match(
+    read.body,
+    /<p class="read-only" role="note">You have the viewer role, so this page is read-only: acknowledging, resolving, notes, the checklist, the review and silences need the responder role\. An admin gives it/,
+  );
+  t.match(read.body, /✅ Done:<\/span> <span>PRESERVE: save all logs before anything else changes<\/span>/, 'the checklist as text');
+  t.match(read.body, /logs &lt;saved&gt;/, 'the notes');
+  t.match(read.body, /<p class="review-text">expired &lt;cert&gt;<\/p>/, 'the review as text, escaped');
+  const own = (await carol.get('/incidents/1')).body;
+  for (const action of ['/resolve', '/notes', '/checklist/save', '/review'])
+    t.ok(own.includes(`action="/incidents/1${action}"`), `a responder has the ${action} form`);
+  t.notMatch(own, /class="read-only"/);
+  // The server still refuses a viewer who posts the form anyway (with a CSRF token from /me's forms).
+  await dan.get('/me');
   const ack = await dan.post('/incidents/1/ack', {});
   t.equal(ack.statusCode, 403);
   t.match(ack.body, /This needs the responder role \(acknowledge, resolve/);

@@ -31,10 +31,15 @@ const freePort = () =>
   });
 
 /** The app with OIDC sign-in in front of a real provider, listening on PUBLIC_URL. */
-async function oidcApp(t: Test, people: Partial<PeopleConfig> = {}) {
+async function oidcApp(t: Test, people: Partial<PeopleConfig> = {}, oidc: { endSession?: boolean } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const provider = await startOidcProvider({ ...CLIENT, redirectUri: `${base}/auth/callback`, users: USERS });
+  const provider = await startOidcProvider({
+    ...CLIENT,
+    redirectUri: `${base}/auth/callback`,
+    postLogoutRedirectUri: `${base}/sign-in`,
+    users: USERS,
+  });
   t.teardown(() => provider.stop());
   const log = capturedLog();
   const triage = { ...shippedConfig, people: { ...shippedConfig.people, groups: { 'sre-admins': 'admin' as const }, ...people } };
@@ -48,7 +53,7 @@ async function oidcApp(t: Test, people: Partial<PeopleConfig> = {}) {
         sessionSecret: 'o'.repeat(32),
         auth: { mode: 'form' },
         tokenForm: false,
-        oidc: { issuer: provider.issuer, ...CLIENT, scopes: 'openid email profile groups', allowInsecureIssuer: true },
+        oidc: { issuer: provider.issuer, ...CLIENT, scopes: 'openid email profile groups', allowInsecureIssuer: true, ...oidc },
       },
     },
   });
@@ -57,10 +62,9 @@ async function oidcApp(t: Test, people: Partial<PeopleConfig> = {}) {
   return { ...ctx, base, provider, log };
 }
 
-/** A browser made of fetch: one cookie jar, redirects followed by hand, the provider's forms filled in. */
-async function signInByFetch(base: string, login: string, next = '/incidents/1') {
-  const jar = new Map<string, string>();
-  const send = async (url: string, init: RequestInit = {}) => {
+/** A browser made of fetch: one cookie jar, redirects followed by hand. */
+function fetchBrowser(jar = new Map<string, string>()) {
+  return async (url: string, init: RequestInit = {}) => {
     const res = await fetch(url, {
       ...init,
       redirect: 'manual',
@@ -76,6 +80,15 @@ async function signInByFetch(base: string, login: string, next = '/incidents/1')
     }
     return res;
   };
+}
+
+/**
+ * Signs in through the provider with a fetch browser, its forms filled in; `askedToSignIn` says
+ * whether the provider asked for the login (no provider session) or let the browser straight through.
+ */
+async function signInByFetch(base: string, login: string, next = '/incidents/1', jar = new Map<string, string>()) {
+  const send = fetchBrowser(jar);
+  let askedToSignIn = false;
   let res = await send(`${base}/auth/sign-in?next=${encodeURIComponent(next)}`);
   let url = `${base}/auth/sign-in`;
   for (let hops = 0; hops < 20; hops++) {
@@ -86,10 +99,11 @@ async function signInByFetch(base: string, login: string, next = '/incidents/1')
     }
     const body = await res.text();
     const form = /<form[^>]*action="([^"]+)"[^>]*method="post"/.exec(body);
-    if (res.status !== 200 || !form || url.startsWith(base)) return { res, body, url, jar };
+    if (res.status !== 200 || !form || url.startsWith(base)) return { res, body, url, jar, askedToSignIn };
     const fields = new URLSearchParams();
     for (const m of body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields.set(m[1]!, m[2]!);
     if (/name="login"/.test(body)) {
+      askedToSignIn = true;
       fields.set('login', login);
       fields.set('password', 'any');
     }
@@ -166,10 +180,83 @@ t.test('a callback without the flow’s cookie, or with a state that is not its 
   t.notOk(forged.headers.getSetCookie().some((c) => c.startsWith('triage_session=') && !/max-age=0/i.test(c)));
 });
 
+t.test(
+  'sign-out ends the provider’s session too (RP-initiated logout): the next sign-in asks again; OIDC_END_SESSION=off keeps it',
+  async (t) => {
+    const { base, provider, log } = await oidcApp(t);
+    const jar = new Map<string, string>();
+    const first = await signInByFetch(base, 'carol', '/incidents/1', jar);
+    t.ok(first.askedToSignIn);
+    const send = fetchBrowser(jar);
+    const me = await (await send(`${base}/me`)).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(me)![1]!;
+    const session = jar.get('triage_session')!;
+    const out = await send(`${base}/sign-out`, {
+      method: 'POST',
+      headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf }),
+    });
+    t.equal(out.status, 303);
+    const to = new URL(out.headers.get('location')!);
+    const metadata = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as {
+      end_session_endpoint: string;
+    };
+    t.equal(`${to.origin}${to.pathname}`, metadata.end_session_endpoint, 'to the provider’s end_session_endpoint');
+    t.equal(to.searchParams.get('post_logout_redirect_uri'), `${base}/sign-in`);
+    t.equal(to.searchParams.get('client_id'), CLIENT.clientId);
+    t.match(to.searchParams.get('id_token_hint'), /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the session’s ID token as the hint');
+    const replay = await fetch(`${base}/incidents/1`, { redirect: 'manual', headers: { cookie: `triage_session=${session}` } });
+    t.equal(replay.status, 303, 'the session here ended before the browser left for the provider');
+    t.notOk(
+      log.lines().some((l) => JSON.stringify(l).includes(to.searchParams.get('id_token_hint')!)),
+      'the ID token is never logged',
+    );
+
+    // The provider asks "Do you want to sign-out?"; yes sends the browser back to the sign-in page.
+    const prompt = await send(to.href);
+    const body = await prompt.text();
+    t.match(body, /Do you want to sign-out/);
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="([^"]+)"/.exec(body)!;
+    const confirmed = await send(new URL(action[1]!, to).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf: action[2]!, logout: 'yes' }),
+    });
+    t.equal(confirmed.status, 303);
+    t.equal(confirmed.headers.get('location'), `${base}/sign-in`, 'back to the sign-in page');
+    const again = await signInByFetch(base, 'carol', '/incidents/1', jar);
+    t.equal(again.res.status, 200);
+    t.ok(again.askedToSignIn, 'the provider’s session ended too: the next sign-in asks for the login again');
+
+    // Turned off: sign-out ends the session here only, the provider's stays and lets the next one straight in.
+    const local = await oidcApp(t, {}, { endSession: false });
+    const localJar = new Map<string, string>();
+    await signInByFetch(local.base, 'carol', '/incidents/1', localJar);
+    const rows = await local.store.listSessions('carol', Date.now());
+    t.same(
+      rows.map((r) => r.idToken),
+      [null],
+      'no ID token kept when it will not be used',
+    );
+    const localSend = fetchBrowser(localJar);
+    const token = /name="_csrf" value="([^"]+)"/.exec(await (await localSend(`${local.base}/me`)).text())![1]!;
+    const localOut = await localSend(`${local.base}/sign-out`, {
+      method: 'POST',
+      headers: { origin: local.base, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token }),
+    });
+    t.equal(localOut.headers.get('location'), '/sign-in', 'signed out here only');
+    t.notOk(localJar.has('triage_session'));
+    const straight = await signInByFetch(local.base, 'carol', '/incidents/1', localJar);
+    t.equal(straight.res.status, 200);
+    t.notOk(straight.askedToSignIn, 'the provider still had a session: nobody was asked');
+  },
+);
+
 const skip = needs('/usr/bin/chromium', 'chromium');
 
 t.test(
-  'in Chromium: from a Slack link through the provider to the incident, acknowledge, sign out; the old cookie is refused',
+  'in Chromium: from a Slack link through the provider to the incident, acknowledge, sign out here and at the provider; the old cookie is refused',
   { skip },
   async (t) => {
     const { app, base } = await oidcApp(t);
@@ -199,9 +286,14 @@ t.test(
     await page.screenshot({ path: '/tmp/people-me-375.png', fullPage: true });
     const old = (await page.context().cookies()).find((c) => c.name === 'triage_session')!.value;
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(/\/sign-in/);
+    // The provider asks whether to sign out there too (oidc-provider's prompt), then sends the browser back.
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(`${base}/sign-in`);
     const replay = await fetch(`${base}/incidents/1`, { redirect: 'manual', headers: { cookie: `triage_session=${old}` } });
     t.equal(replay.status, 303, 'the cookie from before sign-out is refused');
     t.match(replay.headers.get('location'), /^\/sign-in/);
+    await page.getByRole('link', { name: 'Sign in with your identity provider' }).click();
+    await page.locator('input[name=login]').waitFor();
+    t.pass('the next sign-in asks for the login again: the provider’s session ended too');
   },
 );
