@@ -176,6 +176,7 @@ h3{font-size:1rem;margin:.75rem 0 .25rem}
 a{color:#0a58ca}
 .overall{padding:.75rem 1rem;border-radius:6px;font-weight:700;color:#fff;background:#2c6e2f}
 .overall.s-degraded-performance{background:#8a5300}.overall.s-partial-outage{background:#c25400}.overall.s-major-outage{background:#b00020}.overall.s-maintenance{background:#1f5fa8}
+.status-header .overall{color:#fff}
 .stale{color:#8a5300;font-weight:600}
 ul.components,ul.maintenance{list-style:none;padding:0}
 li.component,article.public-incident,ul.maintenance li{background:#fff;border:1px solid #d0d4da;border-radius:6px;padding:.6rem .75rem;margin:.5rem 0}
