@@ -29,7 +29,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-serv
 });
 const line = await new Promise<string>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  createInterface({ input: child.stdout! }).once('line', resolve);
+  createInterface({ input: child.stdout }).once('line', resolve);
 });
 const port = (JSON.parse(line) as { port: number }).port;
 
