@@ -42,6 +42,12 @@ import { actingPerson } from './http/acting-person.js';
 import { attemptLimiters } from './http/attempt-limiter.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { peopleRoutes } from './api/people-routes.js';
+import { StatusService, type MaintenanceSource } from './service/status-service.js';
+import { ConfirmationMailer } from './notify/status-email/status-email.js';
+import { STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
+import { statusRoutes } from './web/status-routes.js';
+import { statusAdminRoutes } from './api/status-admin-routes.js';
+import { AttemptLimiter } from './http/attempt-limiter.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
@@ -61,6 +67,10 @@ export interface AppConfig {
   heartbeatTokens?: Readonly<Record<string, string>>;
   /** Alertmanager's API credentials, for silences (ALERTMANAGER_BEARER_TOKEN, or _USERNAME and _PASSWORD). */
   alertmanagerAuth?: AlertmanagerAuth;
+  /** The public maintenance windows the status page shows (issue 22's, once they exist); none without it. */
+  maintenance?: MaintenanceSource;
+  /** How long /status serves one snapshot of the store (default 5 s; tests 0). */
+  statusCacheMs?: number;
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -90,6 +100,7 @@ export interface Triage {
   scheduler: SlaScheduler;
   heartbeats: HeartbeatService;
   silences: SilenceService;
+  status: StatusService;
   /** Maintenance windows; `publicMaintenance(now)` is what the status page shows of them. */
   maintenance: MaintenanceService;
   /** The on-call pass: handoff notices and Slack user groups. */
@@ -145,6 +156,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     {
       ...config.channels,
       checklists: () => live.current.checklists,
+      statusPage: () => live.current.statusPage,
       now: () => clock.now(),
       timeZoneOf: (team) => policyFor(live.current.paging, team).rotation?.timeZone,
       // A number that will never take a page (a STOP, an invalid number) is skipped until fixed.
@@ -226,15 +238,54 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
   // Maintenance windows: silences for times to come, from the /maintenance page.
   const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
+  // The status page: public updates from the incident page, /status, its feeds and its subscribers.
+  const statusSettings = {
+    url: config.channels?.smtpUrl,
+    from: config.channels?.statusEmailFrom ?? config.channels?.emailFrom,
+    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
+    timeoutMs: config.channels?.smtpTimeoutMs,
+    statusPage: () => live.current.statusPage,
+  };
+  const confirmations = new ConfirmationMailer(statusSettings);
+  const status = new StatusService({
+    store,
+    incidents: service,
+    clock,
+    config: live,
+    mailer: confirmations,
+    canEmailUpdates: notifiers.has(STATUS_EMAIL_CHANNEL) && notifiers.get(STATUS_EMAIL_CHANNEL)!.notConfigured === undefined,
+    publicUrl: statusSettings.publicUrl,
+    // Issue 22's windows marked public: their title, public words and times (they name no component).
+    maintenance:
+      config.maintenance ??
+      ((now) =>
+        maintenance
+          .publicMaintenance(now)
+          .then((list) => list.map((w) => ({ title: w.title, text: w.text, startsAt: w.startsAt, endsAt: w.endsAt, components: [] })))),
+    cacheMs: config.statusCacheMs,
+    log: app.log,
+  });
   // Expired web sessions are deleted by the scheduler's loop, never inside a request.
   const scheduler = new SlaScheduler(
     service,
     () => live.current.scheduler.intervalMs,
     app.log,
     () => store.sweepSessions(clock.now()),
-    [heartbeats, silences, handoffs],
+    [heartbeats, silences, handoffs, status],
   );
-  app.decorate('triage', { service, scheduler, heartbeats, silences, maintenance, handoffs, dispatcher, metrics, store, config: live });
+  app.decorate('triage', {
+    service,
+    scheduler,
+    heartbeats,
+    silences,
+    status,
+    maintenance,
+    handoffs,
+    dispatcher,
+    metrics,
+    store,
+    config: live,
+  });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -242,6 +293,19 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   wellFormedInput(app);
   drainRefusedBodies(app, triage.server.bodyLimit);
   actingPerson(app);
+  const statusOrigin = config.channels?.statusPublicUrl ? new URL(config.channels.statusPublicUrl).origin : undefined;
+  if (statusOrigin) {
+    // On the status page's own host name only the public page answers: the incident pages, the API
+    // and the webhook are not reachable through it, whatever the proxy in front lets through.
+    const statusHost = new URL(statusOrigin).host;
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.headers.host !== statusHost) return;
+      const path = req.url.split('?')[0]!;
+      if (path === '/') return reply.redirect('/status', 302);
+      if (path === '/status' || path.startsWith('/status/') || path === '/favicon.ico') return;
+      return reply.code(404).type('text/plain; charset=utf-8').send('Not found: this host serves the status page only.');
+    });
+  }
 
   // Who is acting on the API: a personal token's maker, or API_TOKEN's admin (docs/people.md).
   const limiters = attemptLimiters(clock);
@@ -280,8 +344,20 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     contacts: () => live.current.paging.contacts,
     observe: (channel, outcome) => metrics.observePhone(channel, outcome),
   });
+  // /status is public: its own scope, outside the pages' sign-in (docs/status-page.md).
+  const serviceOrigin = config.channels?.publicUrl ? new URL(config.channels.publicUrl).origin : undefined;
+  app.register(statusRoutes, {
+    status,
+    limiters: {
+      byClient: new AttemptLimiter(clock, { max: 10, windowMs: 10 * 60_000 }),
+      byEmail: new AttemptLimiter(clock, { max: 3, windowMs: 60 * 60_000 }),
+    },
+    origins: [statusOrigin, serviceOrigin].filter((o): o is string => o !== undefined),
+  });
+  app.register(statusAdminRoutes, { prefix: '/api', store, auth: apiAuth });
   app.register(webRoutes, {
     service,
+    status,
     oncall,
     contacts,
     store,

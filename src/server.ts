@@ -128,6 +128,9 @@ async function main(): Promise<void> {
         twilioFrom: env.twilio.from,
         twilioVoiceFrom: env.twilio.voiceFrom,
         twilioListWaitMs: env.twilio.listWaitMs,
+        statusPublicUrl: env.status.publicUrl,
+        statusEmailFrom: env.status.emailFrom,
+        statusEmailIntervalMs: env.status.emailIntervalMs,
       },
       web: {
         sessionSecret: env.sessionSecret ?? randomBytes(32).toString('base64url'),

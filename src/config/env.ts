@@ -59,6 +59,8 @@ export interface EnvSettings extends ChannelEnv {
         endSession: boolean;
       }
     | undefined;
+  /** The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM, STATUS_EMAIL_INTERVAL. */
+  status: { publicUrl: string | undefined; emailFrom: string | undefined; emailIntervalMs: number | undefined };
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
   tokenForm: boolean;
 }
@@ -145,6 +147,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     ),
     oidc,
     tokenForm,
+    status: readStatusEnv(env),
     ...readChannelEnv(env),
   };
   if (production) {
@@ -167,6 +170,25 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       );
   }
   return settings;
+}
+
+function readStatusEnv(env: NodeJS.ProcessEnv): EnvSettings['status'] {
+  const url = env['STATUS_PUBLIC_URL'] || undefined;
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.pathname.replace(/\/+$/, '') !== '' || parsed.search || parsed.username)
+      throw new ConfigError(`STATUS_PUBLIC_URL: "${url}" is not an http(s) origin such as https://status.example.com`);
+  }
+  return {
+    publicUrl: url?.replace(/\/+$/, ''),
+    emailFrom: env['STATUS_EMAIL_FROM'] || undefined,
+    emailIntervalMs: duration(env, 'STATUS_EMAIL_INTERVAL'),
+  };
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {

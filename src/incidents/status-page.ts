@@ -252,6 +252,8 @@ export function publicIncidents(records: readonly StatusUpdateRecord[]): PublicI
 /** A window of scheduled maintenance the public may see (issue 22's windows, when marked public). */
 export interface PublicMaintenance {
   title: string;
+  /** What users are told of it, when anything. */
+  text?: string | undefined;
   startsAt: number;
   endsAt: number;
   /** The components under maintenance; empty: not tied to any. */
@@ -302,22 +304,23 @@ export function componentViews(
     const ups = [...inc.updates].reverse();
     ups.forEach((u, i) => {
       if (u.state === 'resolved') return;
-      const end = ups[i + 1]?.at ?? now;
+      // The latest update of an active incident holds until a later one: open-ended.
+      const end = ups[i + 1]?.at ?? Infinity;
       for (const c of u.components) add(c.id, u.at, end, c.status);
     });
   }
-  for (const m of maintenance) for (const id of m.components) add(id, m.startsAt, Math.min(m.endsAt, now), 'maintenance');
+  for (const m of maintenance) for (const id of m.components) add(id, m.startsAt, m.endsAt, 'maintenance');
   return components.map((component) => {
     const list = spans.get(component.id) ?? [];
     let status: ComponentStatus = 'operational';
-    for (const s of list) if (s.to >= now && s.from <= now) status = worse(status, s.status);
+    for (const s of list) if (s.from <= now && now < s.to) status = worse(status, s.status);
     const bars: ComponentDay[] = [];
     for (let d = from; d <= today; d += DAY) {
       let worst: ComponentStatus = 'operational';
       const down: [number, number][] = [];
       for (const s of list) {
         const a = Math.max(s.from, d);
-        const b = Math.min(s.to, d + DAY);
+        const b = Math.min(s.to, d + DAY, now);
         if (b <= a) continue;
         worst = worse(worst, s.status);
         if (DOWN.has(s.status)) down.push([a, b]);

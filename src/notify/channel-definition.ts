@@ -1,4 +1,5 @@
 import type { ChecklistConfig } from '../incidents/checklist.js';
+import type { StatusPageConfig } from '../incidents/status-page.js';
 import type { ChannelName } from '../incidents/timeline.js';
 import type { Notifier, Pace } from '../outbox/channel.js';
 
@@ -55,6 +56,14 @@ export interface ChannelSettings {
   httpTimeoutMs?: number | undefined;
   /** The service's clock (signatures' timestamps, when a text went). */
   now?: (() => number) | undefined;
+  /** STATUS_EMAIL_FROM: the sender of the status page's e-mails (EMAIL_FROM when unset). */
+  statusEmailFrom?: string | undefined;
+  /** STATUS_PUBLIC_URL: the status page's own address, for the links in its e-mails. */
+  statusPublicUrl?: string | undefined;
+  /** STATUS_EMAIL_INTERVAL: one subscriber e-mail per interval, across replicas (default 200 ms). */
+  statusEmailIntervalMs?: number | undefined;
+  /** The status page's config in force (its title, components and "Users notified" step). */
+  statusPage?: (() => StatusPageConfig) | undefined;
   /** Other paces for those channels (tests), by channel name. */
   paces?: Readonly<Record<string, Partial<Pace>>> | undefined;
 }
@@ -64,6 +73,8 @@ export interface ChannelSettings {
  * room (Slack's thread root), found again by incident and target. A store meets it as it is.
  */
 export interface ChannelState extends PhoneRecords {
+  /** A status page subscriber, read when an update is e-mailed to them. */
+  subscriber?(id: number): Promise<{ email: string; unsubscribeToken: string; confirmedAt: number | null } | undefined>;
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
 }

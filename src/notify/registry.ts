@@ -8,6 +8,7 @@ import { slackChannel } from './slack/index.js';
 import { teamsChannel } from './teams/index.js';
 import { webhookChannel } from './webhook/index.js';
 import { smsChannel, voiceChannel } from './twilio/index.js';
+import { statusEmailChannel } from './status-email/index.js';
 
 export type { ChannelDefinition, ChannelSettings, ChannelState } from './channel-definition.js';
 
@@ -25,6 +26,7 @@ export const CHANNELS: readonly ChannelDefinition[] = [
   webhookChannel,
   smsChannel,
   voiceChannel,
+  statusEmailChannel,
 ];
 
 /** The notifiers of `channels` (the shipped ones unless told), by channel name. */

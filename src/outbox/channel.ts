@@ -1,5 +1,5 @@
 import type { IncidentWithDetails } from '../incidents/model.js';
-import type { ChannelName } from '../incidents/timeline.js';
+import type { ChannelName, TimelineEntry } from '../incidents/timeline.js';
 import type { IncidentPage, Notice, OutboxEntry } from './page.js';
 
 /** A notice as the outbox hands it to a notifier: a page with its words and no incident. */
@@ -17,6 +17,8 @@ export interface Delivery {
   externalRef: string;
   /** Recipients the server refused while accepting the rest (e-mail). */
   rejected?: string[];
+  /** Entries the channel adds to the incident's timeline with the outcome (a checklist step the delivery completes). */
+  entries?: TimelineEntry[];
 }
 
 /** What else a NotifyError knows about the failed call. */
@@ -89,6 +91,11 @@ export interface Notifier {
    * three and every fifth (outgoing webhooks: the receiver's owner reads there why it got nothing).
    */
   readonly recordsEveryRetry?: boolean | undefined;
+  /**
+   * Its pages write no delivery entry of their own in the timeline (a status page's subscribers: one
+   * page each, hundreds per update); outcomes are still counted in the metrics and logged on failure.
+   */
+  readonly quiet?: boolean | undefined;
   send(ctx: PageContext): Promise<Delivery>;
   /**
    * After a crash during a send: the delivery if the channel already has this page (found by its

@@ -8,6 +8,7 @@ import {
   decideRetry,
   failedOutcome,
   foldedOutcome,
+  quietOutcome,
   sentOutcome,
   skippedOutcome,
   stoppedBy,
@@ -222,7 +223,9 @@ export class PageDelivery {
    */
   record(page: OutboxEntry, outcome: PageOutcome, attemptedAt: number): Promise<boolean> {
     // A notice has no incident, so no timeline: the outbox row and the metrics say what came of it.
-    const stored: PageOutcome = page.incidentId === null ? { ...outcome, timeline: [] } : outcome;
+    // A quiet channel's pages (the status page's subscribers) write no delivery entry either.
+    const quiet = this.notifiers.get(page.channel)?.quiet ? quietOutcome(outcome) : outcome;
+    const stored: PageOutcome = page.incidentId === null ? { ...outcome, timeline: [] } : quiet;
     return this.store.completePage(page.id, stored, this.clock.now(), this.owner).then((held) => {
       if (held) {
         this.observer.observePage(page, outcome, attemptedAt);

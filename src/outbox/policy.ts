@@ -87,7 +87,7 @@ export function recordsRetry(attempt: number): boolean {
 /** A delivery: `found` when a page left mid-send by a crash turned out to be delivered already. */
 export function sentOutcome(
   page: OutboxEntry,
-  delivery: { externalRef: string; rejected?: string[] | undefined },
+  delivery: { externalRef: string; rejected?: string[] | undefined; entries?: TimelineEntry[] | undefined },
   now: number,
   found: boolean,
 ): PageOutcome {
@@ -103,7 +103,15 @@ export function sentOutcome(
       reason: 'rejected by the mail server',
     });
   }
+  timeline.push(...(delivery.entries ?? []));
   return { status: 'sent', externalRef: delivery.externalRef, timeline };
+}
+
+const DELIVERY_KINDS: ReadonlySet<string> = new Set(['paged', 'page_failed', 'page_retrying']);
+
+/** An outcome of a quiet channel's page: the channel's own entries alone, none about the delivery. */
+export function quietOutcome(outcome: PageOutcome): PageOutcome {
+  return outcome.timeline ? { ...outcome, timeline: outcome.timeline.filter((e) => !DELIVERY_KINDS.has(e.kind)) } : outcome;
 }
 
 /** A page delivered inside a digest of `size` pages. */

@@ -19,6 +19,7 @@ import type { Contact } from '../paging/paging-config.js';
 import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
 import { SYSTEM, type ChecklistState, type EntryOf, type Responder } from '../incidents/timeline.js';
 import { latestReview, type Review } from '../incidents/checklist.js';
+import { postStatusUpdate, type PublicUpdate, type UpdateRecipient } from '../incidents/status-page.js';
 
 /** The parts of the config a decision reads. */
 export interface DecisionSettings {
@@ -104,6 +105,21 @@ export class IncidentService {
     const current = await this.deps.store.timelinePage(id, { limit: 1, kinds: ['review'] });
     const previous = latestReview(current.entries);
     return this.act(id, (incident, now) => saveReview(incident, responder, review, previous, now));
+  }
+
+  /**
+   * Posts a public update (docs/status-page.md): its timeline entry, the tick of `updatedStep`
+   * (null when the incident's checklist has no such step) and, with `notify`, the e-mails to the
+   * subscribers who want it, in one transaction.
+   */
+  postStatusUpdate(
+    id: number,
+    who: Responder,
+    update: PublicUpdate,
+    opts: { recipients: readonly UpdateRecipient[]; updatedStep: string | null; notify: boolean },
+  ): Promise<ActionResult> {
+    const responder = this.identify(who);
+    return this.act(id, (incident, now) => postStatusUpdate(incident, responder, update, opts, now));
   }
 
   /**

@@ -678,6 +678,15 @@ export class PostgresStore implements IncidentStore {
          WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
        ), entries AS (
          ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
+       ), steps_written AS (
+         -- A delivery may complete a checklist step (the status page's "Users notified").
+         INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+         SELECT DISTINCT ON (x.data->>'step') page.incident_id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
+         FROM page, json_to_recordset($3::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
+         WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
+         ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+           WHERE excluded.at >= checklist_steps.at
+         RETURNING 1
        ), versioned AS (
          UPDATE incidents SET version = version + 1 FROM page WHERE incidents.id = page.incident_id RETURNING 1
        )

@@ -556,6 +556,9 @@ export class SqliteStore implements IncidentStore {
       // A notice belongs to no incident: no timeline, no version to move.
       if (page.incident_id === null) return true;
       this.insertTimeline(page.incident_id, outcome.timeline ?? []);
+      // A delivery may complete a checklist step (the status page's "Users notified").
+      const steps = stepValues(page.incident_id, outcome.timeline ?? []);
+      for (let n = 0; n < steps.length; n += 6) this.stmt.stepUpsert.run(...steps.slice(n, n + 6));
       this.stmt.bumpVersion.run(page.incident_id);
       return true;
     });

@@ -6,6 +6,7 @@ import type { ContactService } from '../service/contact-service.js';
 import type { IncidentService } from '../service/incident-service.js';
 import type { OncallService } from '../service/oncall-service.js';
 import type { SilenceService } from '../service/silence-service.js';
+import type { StatusService } from '../service/status-service.js';
 import type { MaintenanceService } from '../service/maintenance-service.js';
 import type { IncidentStore } from '../store/store.js';
 import type { AttemptLimiters } from '../http/attempt-limiter.js';
@@ -18,6 +19,8 @@ export interface WebRoutesOptions {
   /** The rotations' schedules and changes (the /oncall pages). */
   oncall: OncallService;
   store: IncidentStore;
+  /** The status page: public updates posted from the incident page. */
+  status?: StatusService;
   /** Each person's own numbers and notification rules (the /me sections about being reached). */
   contacts?: ContactService;
   /** Silences in Alertmanager from the page. */

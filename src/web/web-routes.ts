@@ -12,6 +12,7 @@ import oncallPages from './plugins/oncall-pages.js';
 import security from './plugins/security.js';
 import session from './plugins/session.js';
 import staticAssets from './plugins/static-assets.js';
+import statusUpdates from './plugins/status-updates.js';
 import type { WebRoutesOptions } from './web-options.js';
 
 export type { WebRoutesOptions } from './web-options.js';
@@ -33,6 +34,7 @@ export async function webRoutes(app: FastifyInstance, opts: WebRoutesOptions) {
   await app.register(incidentPages, opts);
   await app.register(incidentActions, opts);
   await app.register(incidentSilences, opts);
+  await app.register(statusUpdates, opts);
   await app.register(liveUpdates, opts);
   await app.register(me, opts);
   await app.register(meContact, opts);

@@ -11,6 +11,7 @@ import { readReportInput } from '../../service/report-reads.js';
 import { reportFileName, reportPage } from '../views/report-page.js';
 import type { WebRoutesOptions } from '../web-options.js';
 import { maySilence, readOnlyReason } from '../permissions.js';
+import { PUBLIC_UPDATES_SHOWN, publicUpdateView } from '../public-updates.js';
 
 /**
  * What a person reads: / (to the list), /incidents (newest first, filters, pages), /incidents/:id,
@@ -41,6 +42,16 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
           (err: unknown) => ({ error: (err as Error).message, maySilence: may }),
         )
       : undefined;
+    const publicUpdates = opts.status
+      ? publicUpdateView(
+          opts.status,
+          req,
+          incident,
+          (await store.timelinePage(incident.id, { limit: PUBLIC_UPDATES_SHOWN, kinds: ['status_update'] })).entries
+            .flatMap((e) => (e.kind === 'status_update' ? [e] : []))
+            .reverse(),
+        )
+      : undefined;
     return sendHtml(
       reply,
       incidentPage(
@@ -51,6 +62,7 @@ const incidentPages: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, o
           team,
           oncallHref: oncallHref(paging, incident.team),
           silences,
+          publicUpdates,
           readOnly: readOnlyReason(req),
         },
         String(incident.version),

@@ -9,6 +9,7 @@ import { html, link, safeHref, type Html } from '../html.js';
 import { decidedBy, deadline, iso, relative, SEVERITY_LABEL, STATUS_LABEL, utc } from './format.js';
 import { hidden, layout, type PageContext } from './layout.js';
 import type { IncidentSilence } from '../../service/silence-service.js';
+import { publicUpdateSection, type PublicUpdateView } from './public-update-form.js';
 
 /**
  * The address of Alertmanager's silence form for one alert, with its labels as equality matchers;
@@ -148,6 +149,8 @@ export interface IncidentView {
   oncallHref?: string | undefined;
   /** Its silences in Alertmanager, or why they could not be read; absent when silences are not offered. */
   silences?: { list: IncidentSilence[]; maySilence: boolean } | { error: string; maySilence: boolean } | undefined;
+  /** The status page section: what was posted publicly, and the form; absent when the service has no status page. */
+  publicUpdates?: PublicUpdateView | undefined;
   /**
    * Why the person reading may not act on the incident (web/permissions.ts), when they may not: the
    * page is then read-only, saying so in this line, with no button that would only answer 403.
@@ -233,6 +236,7 @@ export function incidentPage(ctx: PageContext, view: IncidentView, version: stri
 <section id="alerts" data-live><h2>Alerts (${i.alertCount})</h2>${alertRange(view)}<ul class="alerts">${i.alerts.map((a) => alertItem(a, i.externalUrl, ctx.now, i.source))}</ul>${alertPages(view)}</section>
 ${view.silences ? html`<section id="silences"><h2>Silences</h2>${silencesBlock(i, view.silences, csrf, ctx.now)}</section>` : ''}
 <section id="checklist"><h2>Checklist</h2><div id="checklist-steps" data-live>${checklistBlock(i, view.steps, checklist, csrf, readOnly)}</div></section>
+${view.publicUpdates ? publicUpdateSection(i.id, csrf, view.publicUpdates) : ''}
 <section id="notes"><h2>Notes</h2><div id="note-list" data-live>${
     notes.length
       ? html`<ul class="notes">${notes.map((n) => html`<li><time datetime="${iso(n.at)}">${utc(n.at)}</time> <strong>${n.actor}</strong>: ${n.kind === 'note' ? n.text : ''}</li>`)}</ul>${

@@ -22,7 +22,7 @@ export interface LiveCheck {
 }
 
 /** The page around a body: the head (stylesheet and script from /static/, no inline code), the navigation, and the live check. */
-export function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck): string {
+export function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck, styles: readonly string[] = []): string {
   const nav = ctx.viewer
     ? html`<nav><a href="/incidents">Incidents</a><a href="/oncall">On call</a><a href="/maintenance">Maintenance</a><span class="who">Signed in as <a href="/me">${ctx.viewer.name}</a></span>${
         ctx.canSignOut
@@ -32,7 +32,7 @@ export function layout(title: string, ctx: PageContext, body: Html, live?: LiveC
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · alert-triage</title><link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+<title>${title} · alert-triage</title><link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="/static/app.css">${styles.map((s) => html`<link rel="stylesheet" href="${s}">`)}<script src="/static/app.js" defer></script></head>
 <body${live ? html` data-live-url="${live.url}" data-live-version="${live.version}"` : ''}>${nav}<main>${body}</main></body></html>`.value;
 }
 

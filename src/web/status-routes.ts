@@ -1,0 +1,200 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import Type from 'typebox';
+import type { AttemptLimiter } from '../http/attempt-limiter.js';
+import { StatusInputError, type StatusService, type StatusSnapshot } from '../service/status-service.js';
+import { atomFeed, jsonSummary, rssFeed } from './status-feeds.js';
+import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-page.js';
+
+/** What the public status page needs. */
+export interface StatusRoutesOptions {
+  status: StatusService;
+  /** Subscribe requests per client address, and per e-mail address (in memory, per replica; the store bounds e-mails per address for all). */
+  limiters: { byClient: AttemptLimiter; byEmail: AttemptLimiter };
+  /** The status page's own origin (STATUS_PUBLIC_URL), which its forms may come from as well as the service's. */
+  origins: readonly string[];
+}
+
+/** How long a browser or a proxy may keep /status and its feeds: short, so an update shows within a minute. */
+export const STATUS_MAX_AGE_S = 15;
+
+const Token = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{20,64}$' }) });
+const SubscribeBody = Type.Object(
+  {
+    email: Type.String({ maxLength: 320 }),
+    components: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })])),
+  },
+  { additionalProperties: false },
+);
+
+type Rendered = { body: string; etag: string; type: string };
+
+/**
+ * /status and what hangs below it, public and read-only (docs/status-page.md): no sign-in, no
+ * session, no cookie. Each answer is rendered once per snapshot and carries an ETag and a short
+ * max-age, so a crowd during an outage costs one store read every few seconds and mostly 304s.
+ * The subscription forms are the only writes, bounded per client and per address, and their
+ * answers never say whether an address was known.
+ */
+export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = async (app, opts) => {
+  const { status } = opts;
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  // RFC 8058: a mail provider's one-click POST may come as multipart/form-data; its body says nothing the URL does not.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, _body, done) => done(null, {}));
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'none'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'base-uri': ["'none'"],
+      },
+    },
+    hsts: false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  // A form posted from another site is refused (a browser always says where it came from); a mail
+  // provider's one-click POST has no Origin at all.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    const origin = req.headers.origin;
+    const own = `${req.protocol}://${req.headers.host}`;
+    if ((origin !== undefined && origin !== own && !opts.origins.includes(origin)) || req.headers['sec-fetch-site'] === 'cross-site') {
+      req.log.warn({ origin }, 'status page: a form from another origin refused');
+      return reply.code(403).type('text/plain; charset=utf-8').send('request from another origin');
+    }
+  });
+
+  const rendered = new WeakMap<StatusSnapshot, Map<string, Rendered>>();
+  const render = (s: StatusSnapshot, kind: string, type: string, make: () => string): Rendered => {
+    let byKind = rendered.get(s);
+    if (!byKind) rendered.set(s, (byKind = new Map()));
+    let r = byKind.get(kind);
+    if (!r) {
+      const body = make();
+      r = { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      byKind.set(kind, r);
+    }
+    return r;
+  };
+  const send = (req: FastifyRequest, reply: FastifyReply, r: Rendered) => {
+    reply
+      .header('etag', r.etag)
+      .header('cache-control', `public, max-age=${STATUS_MAX_AGE_S}`)
+      .header('vary', 'accept-encoding')
+      .header('x-robots-tag', 'noarchive');
+    if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(r.etag)) return reply.code(304).send();
+    return reply.type(r.type).send(r.body);
+  };
+  const offer = () => ({ open: status.subscriptionsOpen, components: status.config.components });
+  const base = () => status.base();
+  const page = (reply: FastifyReply, code: number, heading: string, text: string, form?: { action: string; button: string }) =>
+    reply
+      .code(code)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-robots-tag', 'noindex')
+      .send(statusMessagePage(status.config.title, heading, text, form));
+
+  app.get('/status', async (req, reply) => {
+    const s = await status.snapshot();
+    // The subscribe form's offer is part of the page: it is in the key, so a change shows.
+    return send(
+      req,
+      reply,
+      render(s, `html:${offer().open}`, 'text/html; charset=utf-8', () => statusPageHtml(s, offer())),
+    );
+  });
+  app.get('/status/status.css', async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STATUS_CSS),
+  );
+  app.get('/status/feed.atom', async (req, reply) => {
+    const s = await status.snapshot();
+    return send(
+      req,
+      reply,
+      render(s, 'atom', 'application/atom+xml; charset=utf-8', () => atomFeed(s, base())),
+    );
+  });
+  app.get('/status/feed.rss', async (req, reply) => {
+    const s = await status.snapshot();
+    return send(
+      req,
+      reply,
+      render(s, 'rss', 'application/rss+xml; charset=utf-8', () => rssFeed(s, base())),
+    );
+  });
+  app.get('/status/summary.json', async (req, reply) => {
+    const s = await status.snapshot();
+    return send(
+      req,
+      reply,
+      render(s, 'json', 'application/json; charset=utf-8', () => JSON.stringify(jsonSummary(s, base()))),
+    );
+  });
+
+  app.post('/status/subscribe', { schema: { body: SubscribeBody } }, async (req, reply) => {
+    if (!status.subscriptionsOpen) return page(reply, 404, 'Subscriptions are off', 'This status page does not send e-mail.');
+    const { byClient, byEmail } = opts.limiters;
+    const email = req.body.email.trim().toLowerCase();
+    const wait = byClient.retryAfter(req.ip) ?? byEmail.retryAfter(email);
+    if (wait !== undefined) {
+      req.log.warn({ audit: 'status-subscribe-limited', address: req.ip }, 'status page: too many subscribe requests');
+      reply.header('retry-after', String(wait));
+      return page(reply, 429, 'Too many requests', `Try again in ${Math.ceil(wait / 60)} minute(s).`);
+    }
+    // Every request counts, good or bad: the limits bound the e-mails one client can cause.
+    byClient.fail(req.ip);
+    byEmail.fail(email);
+    const c = req.body.components;
+    try {
+      await status.subscribe(req.body.email, c === undefined ? null : Array.isArray(c) ? c : [c]);
+    } catch (err) {
+      if (err instanceof StatusInputError) return page(reply, 400, 'Not subscribed', err.message);
+      throw err;
+    }
+    // The same answer whether the address is new, waiting or subscribed: nobody learns which.
+    return page(
+      reply,
+      200,
+      'Check your inbox',
+      'If this address can be subscribed, an e-mail with a confirmation link is on its way. Nothing is sent before you confirm.',
+    );
+  });
+
+  // A GET only shows the button: mail scanners follow links, and must not confirm or unsubscribe anyone.
+  app.get('/status/confirm/:token', { schema: { params: Token } }, async (req, reply) =>
+    page(reply, 200, 'Confirm your subscription', 'Press the button to receive this status page’s updates by e-mail.', {
+      action: `/status/confirm/${req.params.token}`,
+      button: 'Confirm',
+    }),
+  );
+  app.post('/status/confirm/:token', { schema: { params: Token } }, async (req, reply) =>
+    (await status.confirm(req.params.token))
+      ? page(reply, 200, 'Subscribed', 'You will receive an e-mail with every update. Each one has a link to unsubscribe.')
+      : page(
+          reply,
+          404,
+          'This link has expired',
+          'It was used already, or it is more than a week old. Subscribe again from the status page.',
+        ),
+  );
+  app.get('/status/unsubscribe/:token', { schema: { params: Token } }, async (req, reply) =>
+    page(reply, 200, 'Unsubscribe', 'Press the button to stop receiving this status page’s updates.', {
+      action: `/status/unsubscribe/${req.params.token}`,
+      button: 'Unsubscribe',
+    }),
+  );
+  // RFC 8058's one-click POST (body "List-Unsubscribe=One-Click") and the page's button alike.
+  app.post('/status/unsubscribe/:token', { schema: { params: Token } }, async (req, reply) => {
+    await status.unsubscribe(req.params.token);
+    return page(reply, 200, 'Unsubscribed', 'You will receive no more e-mail from this status page.');
+  });
+};
