@@ -123,6 +123,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const range = (xs: number[], d: number) => `${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}`;
 console.log(`\nover ${rounds} rounds (min-max): ratio to bare req/s, CPU per request (µs)`);
-for (const [label, xs] of Object.entries(cpuSums)) console.log(`${label}: ${sums[label] ? range(sums[label], 3) : '1'}, ${range(xs, 0)} µs`);
+for (const [label, xs] of Object.entries(cpuSums))
+  console.log(`${label}: ${sums[label] ? range(sums[label], 3) : '1'}, ${range(xs, 0)} µs`);
 await slack.stop();
 await mail.stop();

@@ -75,7 +75,11 @@ t.test('CI runs the suite on Node 22 LTS as well, with better-sqlite3 built agai
     '.ci/run calls .ci/node22 after the suite on the host Node',
   );
   // The whole suite: it passed whole on Node 22 on these machines (docs/development.md).
-  t.equal(commands.find((l) => l.startsWith('.ci/node22')), '.ci/node22', 'the whole suite, not a subset');
+  t.equal(
+    commands.find((l) => l.startsWith('.ci/node22')),
+    '.ci/node22',
+    'the whole suite, not a subset',
+  );
   const node22 = readFileSync(join(ROOT, '.ci/node22'), 'utf8');
   t.ok(statSync(join(ROOT, '.ci/node22')).mode & 0o111, 'executable');
   t.match(node22, /npm install --no-save [^\n]*"node@\$NODE22_VERSION"/, "the npm registry's node package");
