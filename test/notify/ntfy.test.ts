@@ -95,7 +95,11 @@ t.test('priorities follow severity (High 4, Medium 3, Low 2); acknowledgements a
   });
   await settle();
   const ack = ntfy.topic('ops-alerts').at(-1)!;
-  t.match(ack, { priority: 2, message: /^Acknowledged by carol\nStatus: acknowledged by carol\n/ });
+  t.match(ack, {
+    priority: 2,
+    message:
+      /^Acknowledged by carol \(recorded with API_TOKEN for this name, not by that person signed in\)\nStatus: acknowledged by carol\n/,
+  });
 });
 
 t.test('a 429 pauses the topic and the push goes out once after it; a refusal is not retried', async (t) => {
