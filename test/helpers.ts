@@ -212,9 +212,12 @@ teams:
       high: { steps: [{ after: 10m, notify: [cto] }], repeat: 30m, maxReminders: 2 }
 `;
 
-/** The shipped config file's text, with `extra` appended. */
-export function shippedConfigText(extra = ''): string {
-  return readFileSync(new URL('../config/triage.yml', import.meta.url), 'utf8') + extra;
+/** The shipped config file's text without the top-level keys `without`, with `extra` appended. */
+export function shippedConfigText(extra = '', without: string[] = []): string {
+  let text = readFileSync(new URL('../config/triage.yml', import.meta.url), 'utf8');
+  // A top-level key's block (`without`) is taken out, so that `extra` can give the key anew.
+  for (const key of without) text = text.replace(new RegExp(`^${key}:\\n(?:(?:[ #].*)?\\n)*`, 'm'), '');
+  return text + extra;
 }
 
 /** `store`, whose `method` fails once (503-style: the database went away) the first time `when` says so. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AlertmanagerRefused, AlertmanagerUnavailable } from '../alertmanager/silences-client.js';
+import { alertmanagerError } from './alertmanager-error.js';
 import { assertRole, requireRole } from '../http/acting-person.js';
 import { parseOffsetDateTime } from '../paging/zoned-time.js';
 import { MaintenanceRequestError, windowMatcherText, type MaintenanceService, type WindowView } from '../service/maintenance-service.js';
@@ -106,7 +106,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
       );
       return await reply.code(201).send(windowJson(w));
     } catch (err) {
-      return alertmanagerError(reply, err);
+      return alertmanagerError(reply, err, MaintenanceRequestError);
     }
   });
 
@@ -117,19 +117,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<MaintenanceRoutesOptio
       req.log.info({ audit: 'maintenance-cancelled', person: req.person!.key, window: w.id }, 'maintenance window cancelled');
       return await reply.send(windowJson(w));
     } catch (err) {
-      return alertmanagerError(reply, err);
+      return alertmanagerError(reply, err, MaintenanceRequestError);
     }
   });
 };
-
-/** 400 for a window that cannot be made, 502 when Alertmanager said no, 503 when no peer answered. */
-function alertmanagerError(reply: FastifyReply, err: unknown) {
-  if (err instanceof MaintenanceRequestError) return reply.code(400).send({ error: 'Bad Request', message: err.message });
-  if (err instanceof AlertmanagerRefused) return reply.code(502).send({ error: 'Bad Gateway', message: `Alertmanager: ${err.message}` });
-  if (err instanceof AlertmanagerUnavailable)
-    return reply
-      .header('retry-after', '10')
-      .code(503)
-      .send({ error: 'Service Unavailable', message: `Alertmanager: ${err.message}` });
-  throw err;
-}

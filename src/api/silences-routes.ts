@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { AlertmanagerRefused, AlertmanagerUnavailable } from '../alertmanager/silences-client.js';
+import { alertmanagerError } from './alertmanager-error.js';
 import { assertRole, requireRole, responderOf } from '../http/acting-person.js';
 import { SILENCE_LENGTHS, SilenceRequestError, type IncidentSilence, type SilenceService } from '../service/silence-service.js';
 import type { IncidentStore } from '../store/store.js';
@@ -69,7 +69,7 @@ export const silencesRoutes: FastifyPluginAsyncTypebox<SilencesRoutesOptions> = 
     try {
       return { silences: (await silences.silencesFor(incident)).map(silenceJson) };
     } catch (err) {
-      return alertmanagerError(reply, err);
+      return alertmanagerError(reply, err, SilenceRequestError);
     }
   });
 
@@ -85,7 +85,7 @@ export const silencesRoutes: FastifyPluginAsyncTypebox<SilencesRoutesOptions> = 
         if (!made.found) return notFound(reply, req.params.id);
         return reply.code(201).send({ status: 'ok', silenceId: made.silenceId });
       } catch (err) {
-        return alertmanagerError(reply, err);
+        return alertmanagerError(reply, err, SilenceRequestError);
       }
     },
   );
@@ -99,20 +99,8 @@ export const silencesRoutes: FastifyPluginAsyncTypebox<SilencesRoutesOptions> = 
         if (!done.found) return notFound(reply, req.params.id);
         return { status: 'ok', silenceId: req.params.silenceId };
       } catch (err) {
-        return alertmanagerError(reply, err);
+        return alertmanagerError(reply, err, SilenceRequestError);
       }
     },
   );
 };
-
-/** 400 for a request that cannot be made, 502 when Alertmanager said no, 503 when no peer answered; the words say which. */
-function alertmanagerError(reply: FastifyReply, err: unknown) {
-  if (err instanceof SilenceRequestError) return reply.code(400).send({ error: 'Bad Request', message: err.message });
-  if (err instanceof AlertmanagerRefused) return reply.code(502).send({ error: 'Bad Gateway', message: `Alertmanager: ${err.message}` });
-  if (err instanceof AlertmanagerUnavailable)
-    return reply
-      .header('retry-after', '10')
-      .code(503)
-      .send({ error: 'Service Unavailable', message: `Alertmanager: ${err.message}` });
-  throw err;
-}

@@ -37,6 +37,7 @@ t.test(
     const base = parseConfig(
       shippedConfigText(
         `\nalertmanager:\n  urls: ["${am.url}"]\nstatusPage:\n  components:\n    - { id: api, name: Public API }\n    - { id: db, name: "Database <b>" }\n`,
+        ['statusPage'],
       ),
       'triage.yml',
     );

@@ -1,7 +1,6 @@
 import {
   ErrorCode,
-  LogLevel,
-  WebClient,
+  type WebClient,
   type ConversationsHistoryResponse,
   type ConversationsListResponse,
   type WebAPICallResult,
@@ -20,6 +19,7 @@ import {
 } from '../../outbox/channel.js';
 import type { OutboxEntry } from '../../outbox/page.js';
 import { randomBytes } from 'node:crypto';
+import { slackWebClient } from './web-client.js';
 import { describePage, readableUtc, type TimeFormat } from '../../incidents/timeline-text.js';
 import { showBidiControls, showBidiControlsDeep } from '../../well-formed.js';
 import { facts, firstSteps, incidentUrl, SEVERITY_STYLE, slackEscape, slackText, slackUrl, subject } from '../render.js';
@@ -106,16 +106,13 @@ export class SlackNotifier implements Notifier {
     this.notConfigured = settings.token ? undefined : 'Slack is not configured (SLACK_BOT_TOKEN unset)';
     this.pace = { ...SLACK_PACE, ...settings.pace };
     this.client = settings.token
-      ? new WebClient(settings.token, {
-          ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
-          retryConfig: { retries: 0 },
-          rejectRateLimitedCalls: true,
-          timeout: settings.timeoutMs ?? 10_000,
+      ? slackWebClient({
+          token: settings.token,
+          apiUrl: settings.apiUrl,
+          timeoutMs: settings.timeoutMs,
           // The client has no per-call signal; this fetch adds ours to its timeout so shutdown can cut calls short.
           fetch: (url, init) =>
             fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, this.closing.signal]) : this.closing.signal }),
-          // Failures are reported by the dispatcher, in the service's own log and the incident's timeline.
-          logLevel: LogLevel.ERROR,
         })
       : undefined;
   }

@@ -1,4 +1,5 @@
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import { slackWebClient } from './web-client.js';
 
 /** Settings of the user-group sync: the bot token of the Slack channel (SLACK_BOT_TOKEN), SLACK_API_URL. */
 export interface SlackUsergroupSettings {
@@ -35,13 +36,7 @@ export class SlackUsergroups {
   constructor(settings: SlackUsergroupSettings) {
     this.notConfigured = settings.token ? undefined : 'Slack is not configured (SLACK_BOT_TOKEN unset)';
     this.client = settings.token
-      ? new WebClient(settings.token, {
-          ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
-          retryConfig: { retries: 0 },
-          rejectRateLimitedCalls: true,
-          timeout: settings.timeoutMs ?? 10_000,
-          logLevel: LogLevel.ERROR,
-        })
+      ? slackWebClient({ token: settings.token, apiUrl: settings.apiUrl, timeoutMs: settings.timeoutMs })
       : undefined;
   }
 
