@@ -75,11 +75,19 @@ function overall(s: StatusSnapshot): { status: ComponentStatus; text: string } {
   return { status: worst, text: text[worst] };
 }
 
+/**
+ * Uptime with two decimals, rounded down: a minute of outage in 90 days is 99.99%, never "100.00%"
+ * beside a red bar.
+ */
+export function uptimePercent(uptime: number): string {
+  return `${(Math.floor(uptime * 10_000) / 100).toFixed(2)}%`;
+}
+
 function bars(v: ComponentView): Html {
-  return html`<div class="bars" role="img" aria-label="${`${v.component.name}: ${(v.uptime * 100).toFixed(2)}% uptime over ${v.days.length} days`}">${v.days.map(
+  return html`<div class="bars" role="img" aria-label="${`${v.component.name}: ${uptimePercent(v.uptime)} uptime over ${v.days.length} days`}">${v.days.map(
     (d) =>
       html`<span class="bar ${statusClass(d.worst)}" title="${`${day(d.day)}: ${STATUS_LABEL[d.worst]}${d.downMs ? `, ${Math.round(d.downMs / 60_000)} min down` : ''}`}"></span>`,
-  )}</div><p class="bars-legend"><span>${v.days.length} days ago</span><span>${(v.uptime * 100).toFixed(2)}% uptime</span><span>Today</span></p>`;
+  )}</div><p class="bars-legend"><span>${v.days.length} days ago</span><span>${uptimePercent(v.uptime)} uptime</span><span>Today</span></p>`;
 }
 
 function componentList(views: readonly ComponentView[]): Html {
