@@ -67,11 +67,14 @@ export class HandoffService {
     await this.syncUsergroup(r, current.contact, now);
     if (r.rotation.handoffNotices === false && !r.rotation.handoffChannel) return;
     const { start, before } = await this.stretchStart(r, current);
-    if (!before || now - start > HANDOFF_WINDOW_MS || this.done.get(r.id) === start) return;
-    const notices = await this.compose(r, current.contact, before, start, next, now);
+    if (this.done.get(r.id) === start) return;
+    // A shift that began too long ago (or with nobody before) is still claimed, with no notice: the
+    // store's baseline, so that the rotation's next handoff is announced (store.claimHandoff).
+    const late = !before || now - start > HANDOFF_WINDOW_MS;
+    const notices = late ? [] : await this.compose(r, current.contact, before, start, next, now);
     const claimed = await this.deps.store.claimHandoff({ rotation: r.id, shiftStart: start, contact: current.contact, at: now }, notices);
     this.done.set(r.id, start);
-    if (!claimed) return;
+    if (!claimed || late || !before) return;
     this.deps.log.info(
       { rotation: r.id || '(top level)', incoming: current.contact, outgoing: before.contact, notices: notices.length },
       'on-call handoff announced',

@@ -315,6 +315,13 @@ export function oncallRecords(param: (n: number) => string, wake?: Statement) {
         [h.rotation, h.shiftStart, h.contact, h.at],
       );
       if (!rows.length) return false;
+      // The first shift this store sees of a rotation is a baseline, not announced: a service set up
+      // (or a database made) in the hour after a handoff does not tell people what they knew already.
+      const earlier = yield S(`SELECT 1 FROM oncall_handoffs WHERE rotation = ${p(1)} AND shift_start < ${p(2)} LIMIT 1`, [
+        h.rotation,
+        h.shiftStart,
+      ]);
+      if (!earlier.length) return false;
       yield* enqueue(notices);
       return true;
     },

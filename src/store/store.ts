@@ -289,6 +289,7 @@ export interface OverrideStore {
   /**
    * Claims the announcement of a handoff and queues its notices (pages of no incident) in the same
    * transaction: true for the one caller, on any replica, that claims that rotation's shift start.
+   * The first shift start the store holds of a rotation is a baseline: claimed, its notices not queued, false.
    */
   claimHandoff(h: HandoffClaim, notices: NewNotice[]): Promise<boolean>;
   addCalendarFeed(f: NewCalendarFeed): Promise<CalendarFeed>;

@@ -1413,6 +1413,12 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       t.match(declined, [{ target: 'U0ALICE', notice: { title: 'Bob declined' } }]);
       t.equal(await store.completePage(declined[0]!.id, { status: 'sent', externalRef: 'D2:1.2' }, T0 + MIN, ME), true);
 
+      // The first shift the store sees of a rotation is a baseline: claimed, never announced.
+      t.equal(
+        await store.claimHandoff({ rotation: 'payments', shiftStart: T0, contact: 'carol', at: T0 + MIN }, [notice('U0CAROL', 'baseline')]),
+        false,
+      );
+      t.same(await store.queueDepth(), {}, 'the baseline queues no notice');
       // A handoff: claimed by one caller with its notices; a second claim of the same shift start queues nothing.
       const h = { rotation: 'payments', shiftStart: T0 + 60 * MIN, contact: 'dan', at: T0 + 60 * MIN };
       const [one, two] = await Promise.all([
@@ -1421,7 +1427,11 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
       ]);
       t.same([one, two].sort(), [false, true], 'one claim of a shift start, whoever asks');
       t.equal(await store.claimHandoff(h, [notice('U0DAN', 'later')]), false);
-      t.ok(await store.claimHandoff({ ...h, rotation: '' }, []), "another rotation's shift of the same start is its own");
+      t.equal(
+        await store.claimHandoff({ ...h, rotation: '' }, [notice('U0DAN', 'top level')]),
+        false,
+        "another rotation's shift is its own: its baseline",
+      );
       const handoffs = await store.claimPages(h.at, 10, lease(h.at));
       t.same(
         handoffs.map((p) => p.notice?.title),
