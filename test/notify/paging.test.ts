@@ -104,7 +104,11 @@ t.test('acknowledge from the API updates the message, replies in its thread and 
   t.match(slackText(root!), 'acknowledged by alice');
   t.notMatch(slackText(root!), '"action_id":"ack"', 'no Acknowledge button once acknowledged');
   t.equal(reply!.thread_ts, root!.ts);
-  t.equal(reply!.text, 'Acknowledged by alice: on it', 'the event is said once');
+  t.equal(
+    reply!.text,
+    'Acknowledged by alice: on it (recorded with API\u02cdTOKEN for this name, not by that person signed in)',
+    'the event is said once, and that API_TOKEN recorded it for that name',
+  );
 
   clock.advance(60 * MIN);
   await app.triage.scheduler.tick();
