@@ -84,6 +84,11 @@ export class SlackApiServer {
     return nameOrId.startsWith('#') ? `C${createHash('sha1').update(nameOrId).digest('hex').slice(0, 8).toUpperCase()}` : nameOrId;
   }
 
+  /** The direct-message conversation's ID of a member ID (U…), as chat.postMessage to that member lands in it. */
+  static dmId(member: string): string {
+    return dmOf(member);
+  }
+
   /** At most this many items a page of a listing (history, channel list), whatever the client's `limit`: Slack may give fewer than asked. */
   pageSize = Infinity;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { alert, api, metric, payload, postWebhook, shippedConfigText, TEAMS_YAML, tempDir, uniqueGroup } from '../helpers.js';
+import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { pagingApp } from '../notify/paging-helpers.js';
 
 // At T0 (Monday 2026-11-23 22:08Z) payments has alice on call, platform carol, the top level dan.
@@ -127,6 +128,9 @@ t.test("whoever an override puts on call gets the escalation's e-mail too, not o
   await drain();
   expect.slack('#incidents', /^<@U0000000B02> \[MEDIUM\] CacheSlow/);
   await fastForward(4 * 3600_000 + 60_000, 60_000);
+  // The override is a handoff: Bob is told he is on call, Dan (on call that week) that his shift ended (issue 23 point 5).
+  expect.slack(SlackApiServer.dmId('U0000000B02'), /^\*You are on call for Top level until /);
+  expect.slack(SlackApiServer.dmId('U0000000D04'), /^\*Your Top level on-call shift has ended: Bob Chen is on call now\*/);
   expect.slack('#incidents', /<@U0000000B02> Response deadline missed/);
   expect.slack('#incidents', /Escalated \(step 1 of 1/);
   expect.email(['bob@example.com', 'carol@example.com', 'dan@example.com'], /\[MEDIUM\] CacheSlow/);
