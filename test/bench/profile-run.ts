@@ -2,9 +2,11 @@
 // (test/bench/bench-server.ts) under `node --cpu-prof` with Slack and SMTP stand-ins, loads it like
 // `npm run bench` does, and leaves the .cpuprofile in PROFILE_DIR (default /tmp/prof) for
 // test/bench/profile-summary.ts. For finding where the webhook path spends its time. BENCH_MODE=floor
-// profiles the storage floor instead (see bench-server.ts).
+// profiles the storage floor instead (see bench-server.ts). BENCH_PG=1 runs the service on a fresh
+// PostgreSQL database at TEST_DATABASE_URL (dropped after).
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { benchBody } from './bench-payload.js';
+import { scratchDatabase } from '../store/postgres-test-db.js';
 
 const [alerts = 5, connections = 16, seconds = 10] = process.argv.slice(2).map(Number);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -20,6 +23,8 @@ const profileDir = process.env['PROFILE_DIR'] ?? '/tmp/prof';
 const slack = await new SlackApiServer('xoxb-bench').start();
 const mail = await new MailServer().start();
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-prof-'));
+const db = process.env['BENCH_PG'] ? await scratchDatabase('alert_triage_prof') : undefined;
+if (db && 'unavailable' in db) throw new Error(db.unavailable);
 const child = spawn(
   process.execPath,
   [
@@ -34,7 +39,7 @@ const child = spawn(
   {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url },
+    env: { ...process.env, BENCH_SLACK_URL: slack.url, BENCH_SMTP_URL: mail.url, ...(db ? { BENCH_DATABASE_URL: db.url } : {}) },
   },
 );
 const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
@@ -56,9 +61,17 @@ console.log(`${r.requests.average} req/s, p99 ${r.latency.p99} ms, ${r.non2xx} n
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 // What the outbox looks like after the run: a backlog of pending pages makes every claim slower.
-const db = new Database(join(dir, 'bench.db'), { readonly: true });
-console.log(JSON.stringify(db.prepare(`SELECT status, count(*) AS n FROM outbox GROUP BY status`).all()));
-db.close();
+if (db) {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  console.log(JSON.stringify((await client.query(`SELECT status, count(*)::int AS n FROM outbox GROUP BY status`)).rows));
+  await client.end();
+  await db.drop();
+} else {
+  const sqlite = new Database(join(dir, 'bench.db'), { readonly: true });
+  console.log(JSON.stringify(sqlite.prepare(`SELECT status, count(*) AS n FROM outbox GROUP BY status`).all()));
+  sqlite.close();
+}
 rmSync(dir, { recursive: true, force: true });
 await slack.stop();
 await mail.stop();
