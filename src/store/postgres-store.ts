@@ -27,6 +27,7 @@ import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from
 import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
 import {
+  INCIDENT_COLUMNS,
   ALERT_COLUMNS,
   ALERT_INSERT,
   ALERT_UPSERT,
@@ -35,7 +36,6 @@ import {
   byChannel,
   claimOrder,
   incidentList,
-  incidentWrites,
   pagePayload,
   pageStatus,
   rowMappers,
@@ -417,6 +417,8 @@ export class PostgresStore implements IncidentStore {
         const states = new Map<string, IncidentWithAlertsRow>();
         for (const row of (await c.query<IncidentWithAlertsRow>(READ_GROUPS, [keys])).rows) states.set(row.key, row);
         const out = new Map<Arrival, NotificationOutcome>();
+        const changed: Arrival[] = [];
+        const changes: IncidentChange[] = [];
         for (const a of batch) {
           const row = states.get(a.key);
           const active = row && row.status !== 'resolved' ? row : undefined;
@@ -429,13 +431,15 @@ export class PostgresStore implements IncidentStore {
             continue;
           }
           if (change) {
-            const committed = await this.write(c, change);
-            out.set(a, { change: committed, incident: committed.incident });
+            changed.push(a);
+            changes.push(change);
           } else {
             // Nothing changed (a re-delivery): still say which incident the notification is about.
             out.set(a, unchanged(active ?? last));
           }
         }
+        // Every change of the batch in one statement.
+        (await this.write(c, changes)).forEach((committed, n) => out.set(changed[n]!, { change: committed, incident: committed.incident }));
         return out;
       });
       for (const a of batch) {
@@ -456,7 +460,7 @@ export class PostgresStore implements IncidentStore {
       if (!row) return undefined;
       const incident = toIncident(row);
       const change = decide(incident);
-      return change ? { incident: change.incident, change: await this.write(c, change) } : { incident, change: null };
+      return change ? { incident: change.incident, change: (await this.write(c, [change]))[0]! } : { incident, change: null };
     });
   }
 
@@ -485,13 +489,13 @@ export class PostgresStore implements IncidentStore {
    */
   private sweep(due: string, now: number, decide: IncidentDecider, limit: number | undefined): Promise<CommittedChange[]> {
     return this.tx(async (c) => {
-      const out: CommittedChange[] = [];
+      const changes: IncidentChange[] = [];
       // LIMIT NULL is no limit.
       for (const row of (await c.query<IncidentRow>(`${due} LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`, [now, limit ?? null])).rows) {
         const change = decide(toIncident(row));
-        if (change) out.push(await this.write(c, change));
+        if (change) changes.push(change);
       }
-      return out;
+      return this.write(c, changes);
     });
   }
 
@@ -1072,18 +1076,46 @@ export class PostgresStore implements IncidentStore {
     await Promise.all([this.pool.end(), listener?.end().catch(() => {})]);
   }
 
-  /** Writes one change: the incident, its alerts, its timeline and its pages, each in one statement. */
-  private async write(c: Queryable, change: IncidentChange): Promise<CommittedChange> {
-    const i = change.incident;
-    // The incident, its alerts, its timeline entries and its pages in one statement (one round trip):
-    // data-modifying CTEs all run, referenced or not, and the children take the id from `incident`.
-    // $1-$4 are the children; the incident's fields follow. A fingerprint twice in one change: the
-    // last one wins, as in SQLite.
-    const alerts = new Map(change.alerts.map((a) => [a.fingerprint, a]));
-    const pages = change.pages ?? [];
-    const params: unknown[] = [
-      wellFormedJson(
-        [...alerts.values()].map((a) => ({
+  /**
+   * Writes changes, each incident with its alerts, timeline entries, checklist marks and pages, in
+   * one statement for them all (one round trip however many): each kind of row is one multi-row
+   * write from a JSON parameter, and each child row names its incident by the change it belongs to.
+   * The ids of opened incidents are drawn from their sequence first, so the children know them.
+   * Changes of one incident twice (a row cannot be upserted twice in one statement) go in turns.
+   */
+  private async write(c: Queryable, changes: readonly IncidentChange[]): Promise<CommittedChange[]> {
+    const out: CommittedChange[] = [];
+    for (let from = 0; from < changes.length; ) {
+      const ids = new Set<number>();
+      let to = from;
+      for (; to < changes.length; to++) {
+        const id = changes[to]!.incident.id;
+        if (id !== null && ids.has(id)) break;
+        if (id !== null) ids.add(id);
+      }
+      out.push(...(await this.writeDistinct(c, changes.slice(from, to))));
+      from = to;
+    }
+    return out;
+  }
+
+  /** write() for changes of distinct incidents: one statement (WRITE_CHANGES). */
+  private async writeDistinct(c: Queryable, changes: readonly IncidentChange[]): Promise<CommittedChange[]> {
+    const opened: Record<string, unknown>[] = [];
+    const updated: Record<string, unknown>[] = [];
+    const alerts: Record<string, unknown>[] = [];
+    const timeline: Record<string, unknown>[] = [];
+    const pages: Record<string, unknown>[] = [];
+    let notify = false;
+    changes.forEach((change, n) => {
+      const i = change.incident;
+      // A child's incident: an existing one by its id, an opened one by its place in `opened` (from 1).
+      const of = i.id === null ? { c: n, id: null, o: opened.push(incidentRecord(i, null)) } : { c: n, id: i.id, o: null };
+      if (i.id !== null) updated.push(incidentRecord(i, i.id));
+      // A fingerprint twice in one change: the last one wins, as in SQLite.
+      for (const a of new Map(change.alerts.map((a) => [a.fingerprint, a])).values())
+        alerts.push({
+          ...of,
           fingerprint: a.fingerprint,
           status: a.status,
           labels: a.labels,
@@ -1094,12 +1126,13 @@ export class PostgresStore implements IncidentStore {
           severity: a.severity,
           rule: a.rule,
           links: a.links ?? {},
-        })),
-      ),
-      timelineJson(change.timeline),
-      wellFormedJson(
-        pages.map((p, n) => ({
-          n,
+        });
+      change.timeline.forEach(({ at, kind, actor, ...data }, k) => timeline.push({ ...of, n: k, at, kind, actor, data }));
+      (change.pages ?? []).forEach((p, k) => {
+        if (!p.notSent) notify = true;
+        pages.push({
+          ...of,
+          n: k,
           channel: p.channel,
           target: p.target,
           event: p.event,
@@ -1109,14 +1142,24 @@ export class PostgresStore implements IncidentStore {
           status: pageStatus(p),
           at: p.at,
           last_error: p.notSent ?? null,
-        })),
-      ),
-      pages.some((p) => !p.notSent),
-    ];
-    if (i.id === null) params.push(...INCIDENT.insertValues(i));
-    else params.push(...INCIDENT.updateValues(i, i.id));
-    const [row] = (await c.query<{ id: number }>(i.id === null ? WRITE_OPENED : WRITE_UPDATED, params)).rows;
-    return { ...change, incident: { ...i, id: row!.id } };
+        });
+      });
+    });
+    const [row] = (
+      await c.query<{ ids: number[] }>(WRITE_CHANGES, [
+        wellFormedJson(opened),
+        wellFormedJson(updated),
+        wellFormedJson(alerts),
+        wellFormedJson(timeline),
+        wellFormedJson(pages),
+        notify,
+      ])
+    ).rows;
+    let o = 0;
+    return changes.map((change) => ({
+      ...change,
+      incident: { ...change.incident, id: change.incident.id ?? row!.ids[o++]! },
+    }));
   }
 
   /** One statement on any pooled connection. */
@@ -1209,45 +1252,76 @@ function timelineJson(entries: readonly TimelineEntry[]): string {
   return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
 }
 
-/** The incident's INSERT and UPDATE in write(), made from INCIDENT_COLUMNS: $1-$4 are the children, the incident's values follow. */
-const INCIDENT = incidentWrites(POSTGRES, 5);
+/** The incident's columns as json_populate_record reads them (into the incidents row type), with its id when it has one. */
+function incidentRecord(i: Incident, id: number | null): Record<string, unknown> {
+  const r: Record<string, unknown> = { id };
+  for (const [column, field] of INCIDENT_COLUMNS) r[column] = i[field];
+  return r;
+}
+const ALL_COLUMNS = INCIDENT_COLUMNS.map(([column]) => column);
+const UPDATED_COLUMNS = INCIDENT_COLUMNS.filter(([, , traits]) => !(traits && 'once' in traits)).map(([column]) => column);
+
+/** A child row's incident in WRITE_CHANGES: its own id, or the id drawn for the opened incident it names. */
+const CHILD_INCIDENT = 'coalesce(x.id, opened.new_id)';
+const CHILD_OF = 'x(c int, id bigint, o int';
 
 /**
- * write()'s one statement, around `incident` (the incident's INSERT or UPDATE … RETURNING id): its
- * alerts ($1), timeline entries ($2) and pages ($3) take the id from it; $4 says whether to NOTIFY.
+ * write()'s one statement for a batch of changes of distinct incidents: the opened incidents ($1,
+ * the incidents' columns), the updated ones ($2, with their ids), and the alerts ($3), timeline
+ * entries ($4) and pages ($5) of all of them, each row naming its incident by id or by its place
+ * among the opened ones (`o`); $6 says whether to NOTIFY. Data-modifying CTEs all run, referenced
+ * or not; the foreign keys are checked at the end of the statement, once the incidents are in.
+ * Returns the ids of the opened incidents, in their order.
  */
-function writeStatement(incident: string): string {
-  return `WITH incident AS (${incident} RETURNING id), alerts_written AS (
-           ${ALERT_INSERT}
-           SELECT incident.id, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
-           FROM incident, json_to_recordset($1::json) AS x(fingerprint text, status text, labels json, annotations json, starts_at bigint, ends_at bigint,
-             generator_url text, severity text, rule text, links json)
-           ${ALERT_UPSERT}
-           RETURNING 1
-         ), timeline_written AS (
-           ${timelineInsert('incident.id', '$2', 'incident')} RETURNING 1
-         ), steps_written AS (
-           -- Each step's latest mark (one per step and change: the last one of the change wins).
-           INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
-           SELECT DISTINCT ON (x.data->>'step') incident.id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
-           FROM incident, json_to_recordset($2::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
-           WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
-           ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
-             WHERE excluded.at >= checklist_steps.at
-           RETURNING 1
-         ), pages_written AS (
-           ${OUTBOX_INSERT}
-           SELECT incident.id, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
-           FROM incident, json_to_recordset($3::json) AS x(n int, channel text, target text, event text, severity text, priority int, payload json,
-             status text, at bigint, last_error text)
-           ORDER BY x.n
-           RETURNING 1
-         )
-         -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
-         SELECT id, CASE WHEN $4::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END FROM incident`;
-}
-const WRITE_OPENED = writeStatement(INCIDENT.insert);
-const WRITE_UPDATED = writeStatement(INCIDENT.update);
+const WRITE_CHANGES = `WITH opened AS (
+    -- nextval is volatile: the CTE is computed once, so each opened incident has one id.
+    SELECT x.ordinality AS o, nextval(pg_get_serial_sequence('incidents', 'id')) AS new_id, x.*
+    FROM json_populate_recordset(NULL::incidents, $1::json) WITH ORDINALITY AS x
+  ), inserted AS (
+    INSERT INTO incidents (id, ${ALL_COLUMNS.join(', ')})
+    SELECT new_id, ${ALL_COLUMNS.map((c) => `x.${c}`).join(', ')} FROM opened x ORDER BY o
+    RETURNING 1
+  ), updated AS (
+    -- Every update moves the version on (docs/api.md): the live pages poll it instead of the timeline.
+    UPDATE incidents i SET ${UPDATED_COLUMNS.map((c) => `${c} = x.${c}`).join(', ')}, version = i.version + 1
+    FROM json_populate_recordset(NULL::incidents, $2::json) x WHERE i.id = x.id
+    RETURNING 1
+  ), alerts_written AS (
+    ${ALERT_INSERT}
+    SELECT ${CHILD_INCIDENT}, ${ALERT_COLUMNS.map((c) => `x.${c}`).join(', ')}
+    FROM json_to_recordset($3::json) AS ${CHILD_OF}, fingerprint text, status text, labels json, annotations json, starts_at bigint,
+      ends_at bigint, generator_url text, severity text, rule text, links json)
+    LEFT JOIN opened ON opened.o = x.o
+    ${ALERT_UPSERT}
+    RETURNING 1
+  ), entries AS (
+    SELECT ${CHILD_INCIDENT} AS incident_id, x.c, x.n, x.at, x.kind, x.actor, x.data
+    FROM json_to_recordset($4::json) AS ${CHILD_OF}, n int, at bigint, kind text, actor text, data jsonb)
+    LEFT JOIN opened ON opened.o = x.o
+  ), timeline_written AS (
+    -- Ids follow the order of the entries, which is how entries at the same time are ordered.
+    ${TIMELINE_INSERT} SELECT incident_id, at, kind, actor, data FROM entries ORDER BY c, n
+    RETURNING 1
+  ), steps_written AS (
+    -- Each step's latest mark (one per step and incident: the last one of the change wins).
+    INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT DISTINCT ON (incident_id, data->>'step') incident_id, data->>'step', data->>'state', actor, at, data->>'note'
+    FROM entries WHERE kind = 'checklist' ORDER BY incident_id, data->>'step', c DESC, n DESC
+    ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+      WHERE excluded.at >= checklist_steps.at
+    RETURNING 1
+  ), pages_written AS (
+    ${OUTBOX_INSERT}
+    SELECT ${CHILD_INCIDENT}, x.channel, x.target, x.event, x.severity, x.priority, x.payload, x.status, x.at, x.at, x.last_error
+    FROM json_to_recordset($5::json) AS ${CHILD_OF}, n int, channel text, target text, event text, severity text, priority int,
+      payload json, status text, at bigint, last_error text)
+    LEFT JOIN opened ON opened.o = x.o
+    ORDER BY x.c, x.n
+    RETURNING 1
+  )
+  -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
+  SELECT coalesce((SELECT json_agg(new_id ORDER BY o) FROM opened), '[]') AS ids,
+    CASE WHEN $6::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END AS notified`;
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const base = postgresClientConfig(options.url);
