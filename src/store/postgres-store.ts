@@ -1085,7 +1085,7 @@ export class PostgresStore implements IncidentStore {
    */
   private async write(c: Queryable, changes: readonly IncidentChange[]): Promise<CommittedChange[]> {
     const out: CommittedChange[] = [];
-    for (let from = 0; from < changes.length; ) {
+    for (let from = 0; from < changes.length;) {
       const ids = new Set<number>();
       let to = from;
       for (; to < changes.length; to++) {
