@@ -209,6 +209,18 @@ interface Arrival {
   reject: (err: unknown) => void;
 }
 
+/** A page outcome waiting for its statement (completePage). */
+interface PendingOutcome {
+  id: number;
+  outcome: PageOutcome;
+  now: number;
+  owner: string;
+  resolve: (held: boolean) => void;
+  reject: (err: unknown) => void;
+}
+/** At most this many outcomes in one statement. */
+const COMPLETE_MAX = 500;
+
 /** An incident row with its alerts (ALERTS_OF_I). */
 interface IncidentWithAlertsRow extends IncidentRow {
   alert_rows: AlertRow[];
@@ -251,6 +263,9 @@ export class PostgresStore implements IncidentStore {
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
   private readonly arrivals: Arrival[] = [];
   private flushScheduled = false;
+  /** The page outcomes of this turn of the event loop, recorded together (completePage). */
+  private readonly outcomes: PendingOutcome[] = [];
+  private outcomesScheduled = false;
   private batchesInFlight = 0;
   /** The groups of the batches in flight. */
   private readonly keysInFlight = new Set<string>();
@@ -660,44 +675,68 @@ export class PostgresStore implements IncidentStore {
     );
   }
 
-  async completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
-    // The outcome and its timeline entries in one statement. A page whose lease ran out and that
-    // another replica took over matches nothing: that one records the outcome.
-    const params: unknown[] = [id, owner, timelineJson(outcome.timeline ?? [])];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    let set: string;
-    if (outcome.status === 'sent' || outcome.status === 'folded') {
-      set = `status = ${p(outcome.status)}, sent_at = ${p(now)}, external_ref = ${p(outcome.externalRef)}, last_error = NULL`;
-    } else if (outcome.status === 'retry') {
-      // Once an outcome was unknown the page stays maybeSent: every later attempt looks it up first.
-      set = `status = 'pending', next_attempt_at = ${p(outcome.nextAttemptAt)}, last_error = ${p(outcome.error)}, maybe_sent = maybe_sent OR ${p(outcome.maybeSent === true)}`;
-    } else if (outcome.status === 'release') {
-      set = `status = 'pending', next_attempt_at = ${p(outcome.nextAttemptAt)}, attempts = attempts - 1`;
-    } else {
-      set = `status = 'failed', last_error = ${p(outcome.error)}`;
+  /**
+   * The outcomes recorded in one turn of the event loop go in one statement (COMPLETE_PAGES): a
+   * digest's pages were one statement each, most of PostgreSQL's statements in a storm. A page whose
+   * lease ran out and that another replica took over matches nothing: that one records the outcome.
+   */
+  completePage(id: number, outcome: PageOutcome, now: number, owner: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.outcomes.push({ id, outcome, now, owner, resolve, reject });
+      if (!this.outcomesScheduled) {
+        this.outcomesScheduled = true;
+        setImmediate(() => this.flushOutcomes());
+      }
+    });
+  }
+
+  private flushOutcomes(): void {
+    this.outcomesScheduled = false;
+    while (this.outcomes.length) {
+      // A page twice (never in practice: one claim, one outcome) waits for the next statement, which then finds it recorded.
+      const ids = new Set<number>();
+      const batch: PendingOutcome[] = [];
+      const left: PendingOutcome[] = [];
+      for (const o of this.outcomes) {
+        if (ids.has(o.id) || batch.length >= COMPLETE_MAX) left.push(o);
+        else {
+          ids.add(o.id);
+          batch.push(o);
+        }
+      }
+      this.outcomes.splice(0, this.outcomes.length, ...left);
+      void this.completeBatch(batch);
     }
-    const [row] = await this.statement<{ done: number }>(
-      `WITH page AS (
-         UPDATE outbox SET ${set}, claimed_by = NULL, lease_until = NULL
-         WHERE id = $1 AND status = 'sending' AND claimed_by = $2 RETURNING incident_id
-       ), entries AS (
-         ${timelineInsert('page.incident_id', '$3', 'page')} RETURNING 1
-       ), steps_written AS (
-         -- A delivery may complete a checklist step (the status page's "Users notified").
-         INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
-         SELECT DISTINCT ON (x.data->>'step') page.incident_id, x.data->>'step', x.data->>'state', x.actor, x.at, x.data->>'note'
-         FROM page, json_to_recordset($3::json) AS x(n int, at bigint, kind text, actor text, data jsonb)
-         WHERE x.kind = 'checklist' ORDER BY x.data->>'step', x.n DESC
-         ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
-           WHERE excluded.at >= checklist_steps.at
-         RETURNING 1
-       ), versioned AS (
-         UPDATE incidents SET version = version + 1 FROM page WHERE incidents.id = page.incident_id RETURNING 1
-       )
-       SELECT count(*)::int AS done FROM page`,
-      params,
-    );
-    return row!.done > 0;
+  }
+
+  /** One statement for the batch; if it fails, each outcome alone, so that only a failing one fails. */
+  private async completeBatch(batch: PendingOutcome[]): Promise<void> {
+    const pages: Record<string, unknown>[] = [];
+    const entries: Record<string, unknown>[] = [];
+    batch.forEach(({ id, outcome, now, owner }, k) => {
+      const o = outcome as PageOutcome & Partial<{ externalRef: string; nextAttemptAt: number; error: string; maybeSent: boolean }>;
+      pages.push({
+        k,
+        id,
+        owner,
+        kind: o.status,
+        at: now,
+        external_ref: o.externalRef ?? null,
+        next_attempt_at: o.nextAttemptAt ?? null,
+        error: o.error ?? null,
+        maybe_sent: o.maybeSent === true,
+      });
+      (outcome.timeline ?? []).forEach(({ at, kind, actor, ...data }, n) => entries.push({ k, n, at, kind, actor, data }));
+    });
+    try {
+      const rows = await this.statement<{ k: number }>(COMPLETE_PAGES, [wellFormedJson(pages), wellFormedJson(entries)]);
+      const held = new Set(rows.map((r) => r.k));
+      batch.forEach((o, k) => o.resolve(held.has(k)));
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else if (err instanceof StoreUnavailableError) for (const o of batch) o.reject(err);
+      else await Promise.all(batch.map((o) => this.completeBatch([o])));
+    }
   }
 
   async paceChannel<T>(target: string, decide: PaceDecider<T>): Promise<T> {
@@ -1238,19 +1277,48 @@ export class PostgresStore implements IncidentStore {
 }
 
 /**
- * Inserts the timeline entries of the JSON parameter `json` (see timelineJson) for `incident`, an
- * expression, taken from `from` when given (a CTE: no row there, nothing inserted). ORDER BY n: ids
- * follow the order of the entries, which is how entries at the same time are ordered.
+ * completePage()'s one statement for a batch of outcomes ($1: the page, its owner and what to set;
+ * $2: the timeline entries of each, by its place `k`), each written only while its owner holds the
+ * page. Returns the places of the pages written. A release takes the attempt back; a retry keeps a
+ * page maybeSent once it was; every outcome ends the lease.
  */
-function timelineInsert(incident: string, json: string, from?: string): string {
-  return `${TIMELINE_INSERT}
-    SELECT ${incident}, x.at, x.kind, x.actor, x.data
-    FROM ${from ? `${from}, ` : ''}json_to_recordset(${json}::json) AS x(n int, at bigint, kind text, actor text, data jsonb) ORDER BY x.n`;
-}
-
-function timelineJson(entries: readonly TimelineEntry[]): string {
-  return wellFormedJson(entries.map(({ at, kind, actor, ...data }, n) => ({ n, at, kind, actor, data })));
-}
+const COMPLETE_PAGES = `WITH x AS (
+    SELECT * FROM json_to_recordset($1::json) AS x(k int, id bigint, owner text, kind text, at bigint, external_ref text,
+      next_attempt_at bigint, error text, maybe_sent boolean)
+  ), page AS (
+    UPDATE outbox o SET
+      status = CASE x.kind WHEN 'sent' THEN 'sent' WHEN 'folded' THEN 'folded' WHEN 'retry' THEN 'pending' WHEN 'release' THEN 'pending'
+        ELSE 'failed' END,
+      sent_at = CASE WHEN x.kind IN ('sent', 'folded') THEN x.at ELSE o.sent_at END,
+      external_ref = CASE WHEN x.kind IN ('sent', 'folded') THEN x.external_ref ELSE o.external_ref END,
+      last_error = CASE WHEN x.kind IN ('sent', 'folded') THEN NULL WHEN x.kind = 'release' THEN o.last_error ELSE x.error END,
+      next_attempt_at = CASE WHEN x.kind IN ('retry', 'release') THEN x.next_attempt_at ELSE o.next_attempt_at END,
+      maybe_sent = o.maybe_sent OR (x.kind = 'retry' AND x.maybe_sent),
+      attempts = CASE WHEN x.kind = 'release' THEN o.attempts - 1 ELSE o.attempts END,
+      claimed_by = NULL, lease_until = NULL
+    FROM x WHERE o.id = x.id AND o.status = 'sending' AND o.claimed_by = x.owner
+    RETURNING x.k, o.incident_id
+  ), entries AS (
+    -- A notice (no incident) has no timeline.
+    SELECT page.incident_id, e.k, e.n, e.at, e.kind, e.actor, e.data
+    FROM page JOIN json_to_recordset($2::json) AS e(k int, n int, at bigint, kind text, actor text, data jsonb) ON e.k = page.k
+    WHERE page.incident_id IS NOT NULL
+  ), entries_written AS (
+    -- Ids follow the order of the entries, which is how entries at the same time are ordered.
+    ${TIMELINE_INSERT} SELECT incident_id, at, kind, actor, data FROM entries ORDER BY k, n
+    RETURNING 1
+  ), steps_written AS (
+    -- A delivery may complete a checklist step (the status page's "Users notified"): each step's latest mark.
+    INSERT INTO checklist_steps (incident_id, step, state, actor, at, note)
+    SELECT DISTINCT ON (incident_id, data->>'step') incident_id, data->>'step', data->>'state', actor, at, data->>'note'
+    FROM entries WHERE kind = 'checklist' ORDER BY incident_id, data->>'step', k DESC, n DESC
+    ON CONFLICT (incident_id, step) DO UPDATE SET state = excluded.state, actor = excluded.actor, at = excluded.at, note = excluded.note
+      WHERE excluded.at >= checklist_steps.at
+    RETURNING 1
+  ), versioned AS (
+    UPDATE incidents SET version = version + 1 WHERE id IN (SELECT incident_id FROM page) RETURNING 1
+  )
+  SELECT k FROM page`;
 
 /** The incident's columns as json_populate_record reads them (into the incidents row type), with its id when it has one. */
 function incidentRecord(i: Incident, id: number | null): Record<string, unknown> {

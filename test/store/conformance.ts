@@ -1202,6 +1202,66 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     },
   );
 
+  t.test('outcomes recorded together (a digest) are each recorded as alone: kinds, owners, entries, a page once', async (t) => {
+    const store = await makeStore(t);
+    const page = (target: string) => ({
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      severity: 'high' as const,
+      mentions: [],
+      recipients: [],
+      cause: null,
+      at: T0,
+    });
+    const withPages =
+      (...targets: string[]): NotificationDecider =>
+      (a, p, n) => ({ ...decide(T0)(a, p, n)!, pages: targets.map(page) });
+    // Two groups opened together, with four pages between them.
+    const [one, two] = await Promise.all([
+      apply(store, group('g1', [incoming('a', 'ServiceDown')]), withPages('#a', '#b', '#c')),
+      apply(store, group('g2', [incoming('b', 'ServiceDown')]), withPages('#d')),
+    ]);
+    const claimed = new Map((await store.claimPages(T0, 10, lease(T0))).map((p) => [p.target, p]));
+    t.equal(claimed.size, 4);
+    const paged = (target: string, outcome: 'sent' | 'found') => ({
+      at: T0 + 1,
+      actor: 'system',
+      kind: 'paged' as const,
+      channel: 'slack' as const,
+      target,
+      event: 'opened' as const,
+      recipients: [],
+      outcome,
+    });
+    const id = (target: string) => claimed.get(target)!.id;
+    const held = await Promise.all([
+      store.completePage(id('#a'), { status: 'sent', externalRef: 'C1:1.0', timeline: [paged('#a', 'sent')] }, T0 + 1, ME),
+      store.completePage(id('#b'), { status: 'retry', nextAttemptAt: T0 + 5000, error: 'Slack HTTP 500', maybeSent: true }, T0 + 1, ME),
+      store.completePage(id('#c'), { status: 'release', nextAttemptAt: T0 + 6000 }, T0 + 1, ME),
+      store.completePage(id('#d'), { status: 'folded', externalRef: 'C1:2.0', timeline: [paged('#d', 'sent')] }, T0 + 1, 'replica-b'),
+      store.completePage(id('#a'), { status: 'sent', externalRef: 'C1:1.0', timeline: [paged('#a', 'found')] }, T0 + 1, ME),
+    ]);
+    t.same(held, [true, true, true, false, false], "each as alone: another replica's lease is not this one's, a page is recorded once");
+    t.same(
+      (await store.getIncident(one!.incident.id))!.timeline.map((e) => (e.kind === 'paged' ? `${e.target} ${e.outcome}` : e.kind)),
+      ['opened', '#a sent'],
+    );
+    t.same(
+      (await store.getIncident(two!.incident.id))!.timeline.map((e) => e.kind),
+      ['opened'],
+      'no entry for an outcome not recorded',
+    );
+    t.match(
+      await store.claimPages(T0 + 6000, 10, lease(T0 + 6000)),
+      [
+        { target: '#b', maybeSent: true, attempts: 2 },
+        { target: '#c', maybeSent: false, attempts: 1 },
+      ],
+      'the retry and the release come back, the release not counted as an attempt; #d stays with its holder',
+    );
+  });
+
   t.test('Slack pace: each channel has its own next-free time, read and written in one step', async (t) => {
     const store = await makeStore(t);
     t.equal(
