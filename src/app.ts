@@ -185,7 +185,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     },
   });
   // Pages committed by another replica wake this dispatcher too (LISTEN/NOTIFY on PostgreSQL).
-  store.onPagesCommitted?.(() => dispatcher.wake());
+  store.onPagesCommitted?.((targets) => dispatcher.wake(targets));
   // Notices of on-call (requests, their answers, handoffs) reach a person by Slack DM, else e-mail.
   const oncallNotices = new OncallNotices({
     store,

@@ -21,7 +21,7 @@ import { SEVERITIES, severityRank } from '../classify/severity.js';
 import { ConfigError } from '../config/load-config.js';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import { incidentKey } from '../incidents/model.js';
-import type { NewNotice, OutboxEntry, PageOutcome } from '../outbox/page.js';
+import { targetKey, type NewNotice, type OutboxEntry, type PageOutcome } from '../outbox/page.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
 import type { NewOverride, OncallLogEntry, OncallRequest, RuntimeOverride } from '../paging/oncall.js';
 import { driveAsync, oncallRecords, type Op } from './oncall-records.js';
@@ -89,6 +89,7 @@ import {
   type IncidentHead,
   type TimelinePage,
   type TimelineQuery,
+  type PageTarget,
 } from './store.js';
 
 /** Every severity's rank (the outbox's priority column), most severe first: the claim reads each in turn. */
@@ -179,6 +180,25 @@ interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+/** A pooled connection's statements, and a way to send several at once. */
+interface Pipelined extends Queryable {
+  /**
+   * Runs `send`, which starts statements without awaiting them: they go out in one write (the
+   * connection is pipelined, poolConfig), so they cost one round trip instead of one each.
+   */
+  together<T>(send: () => T): T;
+}
+
+/**
+ * The values of `promises`, once all have settled; the first failure, in their order, if any (a
+ * failed statement in a transaction fails the ones after it too: the first says why).
+ */
+async function inOrder<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 const ALERTS_ORDER = `ORDER BY starts_at, fingerprint COLLATE "C"`;
 /** The alerts of the incident `i` of the enclosing query, as a JSON array in ALERTS_ORDER. */
 const ALERTS_OF_I = `(SELECT coalesce(json_agg(a ORDER BY a.starts_at, a.fingerprint COLLATE "C"), '[]') FROM alerts a WHERE a.incident_id = i.id)`;
@@ -259,7 +279,7 @@ function stateOf(row: IncidentWithAlertsRow): IncidentState {
  */
 export class PostgresStore implements IncidentStore {
   private closed = false;
-  private readonly pageListeners: (() => void)[] = [];
+  private readonly pageListeners: ((targets?: PageTarget[]) => void)[] = [];
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
   private readonly arrivals: Arrival[] = [];
   private flushScheduled = false;
@@ -315,7 +335,7 @@ export class PostgresStore implements IncidentStore {
    * queries). A lost connection is opened again after a second; notifications sent meanwhile are
    * missed, which the dispatcher's polling covers.
    */
-  onPagesCommitted(listener: () => void): void {
+  onPagesCommitted(listener: (targets?: PageTarget[]) => void): void {
     this.pageListeners.push(listener);
     this.ensureListening();
   }
@@ -346,7 +366,10 @@ export class PostgresStore implements IncidentStore {
     client.on('end', retry);
     client.on('notification', (msg) => {
       if (msg.channel === FACTS_CHANNEL) this.factsGeneration++;
-      else for (const l of this.pageListeners) l();
+      else {
+        const targets = pageTargets(msg.payload);
+        for (const l of this.pageListeners) l(targets);
+      }
     });
     try {
       await client.connect();
@@ -420,42 +443,61 @@ export class PostgresStore implements IncidentStore {
   private async applyBatch(batch: Arrival[]): Promise<void> {
     const failed = new Map<Arrival, unknown>();
     try {
-      const outcomes = await this.tx(async (c) => {
+      const outcomes = await this.onConnection(async (c, client, discard) => {
         failed.clear();
         const keys = batch.map((a) => a.key);
-        // Notifications of one group queue here, across replicas: the second reads what the first committed.
-        // In the order of the locks' own numbers, so that two batches never wait for each other in a cycle.
-        await c.query(
-          `SELECT count(pg_advisory_xact_lock($1, h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) l`,
-          [GROUP_LOCK_NAMESPACE, keys],
-        );
-        const states = new Map<string, IncidentWithAlertsRow>();
-        for (const row of (await c.query<IncidentWithAlertsRow>(READ_GROUPS, [keys])).rows) states.set(row.key, row);
-        const out = new Map<Arrival, NotificationOutcome>();
-        const changed: Arrival[] = [];
-        const changes: IncidentChange[] = [];
-        for (const a of batch) {
-          const row = states.get(a.key);
-          const active = row && row.status !== 'resolved' ? row : undefined;
-          const last = active ? undefined : row;
-          let change;
-          try {
-            change = a.decide(active ? stateOf(active) : null, last ? stateOf(last) : null, a.n);
-          } catch (err) {
-            failed.set(a, err);
-            continue;
+        try {
+          // BEGIN, the locks and the read go out together (pipelined: one round trip, not three). The
+          // read is its own statement after the lock's, so its snapshot holds what the lock waited for.
+          // Notifications of one group queue here, across replicas: the second reads what the first committed.
+          // In the order of the locks' own numbers, so that two batches never wait for each other in a cycle.
+          const [, , read] = await inOrder(
+            c.together(
+              () =>
+                [
+                  client.query('BEGIN'),
+                  c.query(
+                    `SELECT count(pg_advisory_xact_lock($1, h)) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) l`,
+                    [GROUP_LOCK_NAMESPACE, keys],
+                  ),
+                  c.query<IncidentWithAlertsRow>(READ_GROUPS, [keys]),
+                ] as const,
+            ),
+          );
+          const states = new Map<string, IncidentWithAlertsRow>();
+          for (const row of read.rows) states.set(row.key, row);
+          const out = new Map<Arrival, NotificationOutcome>();
+          const changed: Arrival[] = [];
+          const changes: IncidentChange[] = [];
+          for (const a of batch) {
+            const row = states.get(a.key);
+            const active = row && row.status !== 'resolved' ? row : undefined;
+            const last = active ? undefined : row;
+            let change;
+            try {
+              change = a.decide(active ? stateOf(active) : null, last ? stateOf(last) : null, a.n);
+            } catch (err) {
+              failed.set(a, err);
+              continue;
+            }
+            if (change) {
+              changed.push(a);
+              changes.push(change);
+            } else {
+              // Nothing changed (a re-delivery): still say which incident the notification is about.
+              out.set(a, unchanged(active ?? last));
+            }
           }
-          if (change) {
-            changed.push(a);
-            changes.push(change);
-          } else {
-            // Nothing changed (a re-delivery): still say which incident the notification is about.
-            out.set(a, unchanged(active ?? last));
-          }
+          // Every change of the batch in one statement, and COMMIT behind it (after a failed write
+          // PostgreSQL answers that COMMIT with a rollback).
+          const [written] = await inOrder(c.together(() => [this.write(c, changes), client.query('COMMIT')] as const));
+          written.forEach((committed, n) => out.set(changed[n]!, { change: committed, incident: committed.incident }));
+          return out;
+        } catch (err) {
+          // A connection that cannot even roll back is not given back to the pool.
+          await client.query('ROLLBACK').catch(discard);
+          throw err;
         }
-        // Every change of the batch in one statement.
-        (await this.write(c, changes)).forEach((committed, n) => out.set(changed[n]!, { change: committed, incident: committed.incident }));
-        return out;
       });
       for (const a of batch) {
         const outcome = outcomes.get(a);
@@ -1123,7 +1165,8 @@ export class PostgresStore implements IncidentStore {
    * Changes of one incident twice (a row cannot be upserted twice in one statement) go in turns.
    */
   private async write(c: Queryable, changes: readonly IncidentChange[]): Promise<CommittedChange[]> {
-    const out: CommittedChange[] = [];
+    // Every statement is sent before any answer is awaited (one round trip when pipelined).
+    const runs: Promise<CommittedChange[]>[] = [];
     for (let from = 0; from < changes.length;) {
       const ids = new Set<number>();
       let to = from;
@@ -1132,10 +1175,10 @@ export class PostgresStore implements IncidentStore {
         if (id !== null && ids.has(id)) break;
         if (id !== null) ids.add(id);
       }
-      out.push(...(await this.writeDistinct(c, changes.slice(from, to))));
+      runs.push(this.writeDistinct(c, changes.slice(from, to)));
       from = to;
     }
-    return out;
+    return (await inOrder(runs)).flat();
   }
 
   /** write() for changes of distinct incidents: one statement (WRITE_CHANGES). */
@@ -1145,7 +1188,8 @@ export class PostgresStore implements IncidentStore {
     const alerts: Record<string, unknown>[] = [];
     const timeline: Record<string, unknown>[] = [];
     const pages: Record<string, unknown>[] = [];
-    let notify = false;
+    // The targets of the pages to send, for the NOTIFY's payload.
+    const waiting = new Map<string, [string, string]>();
     changes.forEach((change, n) => {
       const i = change.incident;
       // A child's incident: an existing one by its id, an opened one by its place in `opened` (from 1).
@@ -1168,7 +1212,7 @@ export class PostgresStore implements IncidentStore {
         });
       change.timeline.forEach(({ at, kind, actor, ...data }, k) => timeline.push({ ...of, n: k, at, kind, actor, data }));
       (change.pages ?? []).forEach((p, k) => {
-        if (!p.notSent) notify = true;
+        if (!p.notSent) waiting.set(targetKey(p), [p.channel, p.target]);
         pages.push({
           ...of,
           n: k,
@@ -1191,7 +1235,7 @@ export class PostgresStore implements IncidentStore {
         wellFormedJson(alerts),
         wellFormedJson(timeline),
         wellFormedJson(pages),
-        notify,
+        notifyPayload(waiting),
       ])
     ).rows;
     let o = 0;
@@ -1238,7 +1282,7 @@ export class PostgresStore implements IncidentStore {
    * and runs it again on a fresh start after a deadlock, a serialization failure, or a prepared plan
    * that a newer release's migration made stale; anything else is thrown, translated.
    */
-  private async onConnection<T>(work: (c: Queryable, client: pg.PoolClient, discard: (reason: Error) => void) => Promise<T>): Promise<T> {
+  private async onConnection<T>(work: (c: Pipelined, client: pg.PoolClient, discard: (reason: Error) => void) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
       try {
@@ -1246,8 +1290,18 @@ export class PostgresStore implements IncidentStore {
       } catch (err) {
         throw translate(err);
       }
-      const c: Queryable = {
+      // node-postgres has no public handle on the socket: `connection.stream` is what it writes to.
+      const stream = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+      const c: Pipelined = {
         query: (text, values) => (values ? client.query(prepared(text, wellFormedDeep(values))) : client.query(text)),
+        together: (send) => {
+          stream.cork();
+          try {
+            return send();
+          } finally {
+            stream.uncork();
+          }
+        },
       };
       // Every parameter passes here: text PostgreSQL refuses for good (a NUL, a lone surrogate: 22021,
       // 22P05) is mended (src/well-formed.ts). JSON parameters are written with wellFormedJson.
@@ -1320,6 +1374,34 @@ const COMPLETE_PAGES = `WITH x AS (
   )
   SELECT k FROM page`;
 
+/**
+ * The NOTIFY payload of committed pages: their targets as JSON, so that a dispatcher busy with all
+ * of them need not claim (Dispatcher.wake); empty (anything may be due) when too long for a payload
+ * (8000 bytes); null when there is nothing to send.
+ */
+function notifyPayload(waiting: Map<string, [string, string]>): string | null {
+  if (!waiting.size) return null;
+  const json = wellFormedJson([...waiting.values()]);
+  return json.length <= 2_000 ? json : '';
+}
+
+/** The targets a NOTIFY of committed pages names; undefined (wake for any) when it names none. */
+function pageTargets(payload: string | undefined): PageTarget[] | undefined {
+  if (!payload) return undefined;
+  try {
+    const pairs = JSON.parse(payload) as unknown;
+    if (!Array.isArray(pairs) || !pairs.length) return undefined;
+    const out: PageTarget[] = [];
+    for (const p of pairs) {
+      if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
+      out.push({ channel: p[0], target: p[1] });
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The incident's columns as json_populate_record reads them (into the incidents row type), with its id when it has one. */
 function incidentRecord(i: Incident, id: number | null): Record<string, unknown> {
   const r: Record<string, unknown> = { id };
@@ -1389,7 +1471,7 @@ const WRITE_CHANGES = `WITH opened AS (
   )
   -- NOTIFY is delivered at COMMIT, and not at all on a rollback: listeners hear only committed pages.
   SELECT coalesce((SELECT json_agg(new_id ORDER BY o) FROM opened), '[]') AS ids,
-    CASE WHEN $6::boolean THEN pg_notify('${PAGES_CHANNEL}', '') END AS notified`;
+    CASE WHEN $6::text IS NOT NULL THEN pg_notify('${PAGES_CHANNEL}', $6) END AS notified`;
 
 function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const base = postgresClientConfig(options.url);
@@ -1406,6 +1488,9 @@ function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
     // A replica that stalls mid-transaction must not hold its row locks for long.
     idle_in_transaction_session_timeout: Math.max(10_000, 2 * statementTimeoutMs),
     keepAlive: true,
+    // A statement is sent without waiting for the one before it to be answered: several sent at once
+    // (Pipelined.together) cost one round trip. Statements awaited one by one run as before.
+    pipeline: true,
     application_name: base.application_name ?? 'alert-triage',
     // BIGINT (epoch milliseconds, ids, counts) as numbers: all of them stay far below 2^53.
     types: {

@@ -196,10 +196,14 @@ export interface OutboxStore {
    * Calls `listener` soon after any process (another replica too) commits pages to send, so that its
    * dispatcher claims them at once instead of at its next poll. Optional: a store only one process
    * uses (SQLite) leaves it out, and the in-process wake-up on commit is enough. Best effort: the
-   * dispatcher's polling stays the safety net.
+   * dispatcher's polling stays the safety net. `targets`, when known, are where the pages go (a
+   * dispatcher whose sends to all of them are under way need not claim now).
    */
-  onPagesCommitted?(listener: () => void): void;
+  onPagesCommitted?(listener: (targets?: PageTarget[]) => void): void;
 }
+
+/** Where a page goes: a dispatcher sends to one target at a time. */
+export type PageTarget = Pick<OutboxEntry, 'channel' | 'target'>;
 
 /** What the channels keep between sends: the pace of each paced target and the message that announced an incident. */
 export interface ChannelStateStore {

@@ -367,7 +367,11 @@ if ('skip' in db) {
     const schema = freshSchema();
     const [a, b] = [await open(t, { schema }), await open(t, { schema })];
     let woken = 0;
-    b.onPagesCommitted(() => woken++);
+    const told: unknown[] = [];
+    b.onPagesCommitted((targets) => {
+      woken++;
+      told.push(targets);
+    });
     const until = async (what: string, ok: () => boolean) => {
       for (const deadline = Date.now() + 5_000; !ok(); await new Promise((r) => setTimeout(r, 10))) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -388,6 +392,7 @@ if ('skip' in db) {
     await a.applyNotification(n('a', 'quiet'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page('not configured')] }));
     await a.applyNotification(n('a', 'loud'), (x, p, m) => ({ ...decider(T0)(x, p, m)!, pages: [page()] }));
     await until('the notification', () => woken === 2);
+    t.same(told[1], [{ channel: 'slack', target: '#x' }], 'naming where the pages go (a dispatcher busy with them need not claim)');
     await a
       .applyNotification(n('a', 'boom'), () => {
         throw new Error('rolled back');
