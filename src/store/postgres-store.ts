@@ -289,7 +289,7 @@ export class PostgresStore implements IncidentStore {
   private batchesInFlight = 0;
   /** The groups of the batches in flight. */
   private readonly keysInFlight = new Set<string>();
-  /** Batches at once, at most: half the pool, the rest for the dispatcher, the API and the sweeps. */
+  /** Batches at once, at most (full ones: see flushArrivals): half the pool, the rest for the dispatcher, the API and the sweeps. */
   private readonly maxBatches: number;
   private listener: pg.Client | undefined;
   private relisten: NodeJS.Timeout | undefined;
@@ -387,10 +387,11 @@ export class PostgresStore implements IncidentStore {
 
   /**
    * Group commit, as on SQLite (docs/adr/0002-sqlite-group-commit.md): the notifications that
-   * arrive together are applied in one transaction, in a few round trips whatever their number (one
-   * lock statement, one read, a write per change, COMMIT) instead of six each. At most half the pool
-   * runs batches at once; under load the others wait and join bigger batches instead of waiting for
-   * a connection (and timing out). A group with a batch in flight waits for it: its notifications
+   * arrive together are applied in one transaction, in two round trips whatever their number (BEGIN,
+   * the locks and the read; the write of every change and COMMIT) instead of six each. One batch
+   * runs at a time unless a full one waits: what arrives meanwhile joins the next, bigger batch (the
+   * cost of a batch is mostly its round trips, so the bigger the cheaper per webhook), and a storm
+   * still gets up to half the pool. A group with a batch in flight waits for it: its notifications
    * are applied in the order they came.
    */
   applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
@@ -404,10 +405,17 @@ export class PostgresStore implements IncidentStore {
     });
   }
 
-  /** Starts batches of the waiting notifications while fewer than maxBatches run; the end of one starts the next. */
+  /**
+   * Starts a batch of the waiting notifications when none runs, or another while a full one waits
+   * and fewer than maxBatches run; the end of one starts the next.
+   */
   private flushArrivals(): void {
     this.flushScheduled = false;
-    while (this.arrivals.length && this.batchesInFlight < this.maxBatches) {
+    while (
+      this.arrivals.length &&
+      this.batchesInFlight < this.maxBatches &&
+      (this.batchesInFlight === 0 || this.arrivals.length >= GROUP_COMMIT_MAX)
+    ) {
       const batch: Arrival[] = [];
       const keys = new Set<string>();
       const left: Arrival[] = [];
