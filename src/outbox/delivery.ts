@@ -17,8 +17,12 @@ import {
 } from './policy.js';
 import type { OutboxLogger, OutboxStore, PageObserver } from './ports.js';
 
-/** How many outcomes of one batch are recorded at once. */
-const RECORD_CONCURRENCY = 16;
+/**
+ * How many outcomes of one batch are recorded at once: a whole claim's (CLAIM_LIMIT). Each store
+ * records the outcomes asked in one turn together (one transaction on SQLite, one statement on
+ * PostgreSQL), so a digest of 500 pages is one write, not 32 of 16.
+ */
+const RECORD_CONCURRENCY = 500;
 
 /** Runs `fn` on every item, at most `limit` at a time. */
 async function inTurns<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
@@ -134,8 +138,7 @@ export class PageDelivery {
       return;
     }
     // Outside the try: a store failure now must not turn a delivered digest into a resend.
-    // Recorded several at a time, so a group commit holds many (one by one, 500 pages took 500
-    // commits) while a pool of database connections is not flooded.
+    // Recorded together, so one group commit holds them all (one by one, 500 pages took 500 commits).
     const ref = d.externalRef;
     await inTurns(items, RECORD_CONCURRENCY, ({ page }) => this.record(page, foldedOutcome(page, ref, items.length, now), now));
   }
