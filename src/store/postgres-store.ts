@@ -785,7 +785,7 @@ export class PostgresStore implements IncidentStore {
     } catch (err) {
       if (batch.length === 1) batch[0]!.reject(err);
       else if (err instanceof StoreUnavailableError) for (const o of batch) o.reject(err);
-      else await Promise.all(batch.map((o) => this.completeBatch([o])));
+      else for (const o of batch) await this.completeBatch([o]); // in turns: 500 at once would queue for the pool's 10 connections
     }
   }
 
