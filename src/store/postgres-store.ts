@@ -444,7 +444,7 @@ export class PostgresStore implements IncidentStore {
   /**
    * One transaction for the batch: every group's lock, in key order (two replicas' batches take
    * them in the same order), then every group's active incident (locked) or last resolved one in one
-   * read, each decision, and each change's one-statement write. A decider that throws fails its own
+   * read, each decision, and one statement writing every change. A decider that throws fails its own
    * notification only; a write that fails rolls the batch back, and its notifications run again one
    * by one, so that only the failing one fails.
    */
