@@ -59,8 +59,11 @@ export interface EnvSettings extends ChannelEnv {
         endSession: boolean;
       }
     | undefined;
-  /** The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM, STATUS_EMAIL_INTERVAL. */
-  status: { publicUrl: string | undefined; emailFrom: string | undefined; emailIntervalMs: number | undefined };
+  /**
+   * The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM,
+   * STATUS_EMAIL_INTERVAL, and STATUS_PORT (a listener of its own, on a thread of its own, at HOST).
+   */
+  status: { publicUrl: string | undefined; emailFrom: string | undefined; emailIntervalMs: number | undefined; port: number | undefined };
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
   tokenForm: boolean;
 }
@@ -188,7 +191,18 @@ function readStatusEnv(env: NodeJS.ProcessEnv): EnvSettings['status'] {
     publicUrl: url?.replace(/\/+$/, ''),
     emailFrom: env['STATUS_EMAIL_FROM'] || undefined,
     emailIntervalMs: duration(env, 'STATUS_EMAIL_INTERVAL'),
+    port: statusPort(env),
   };
+}
+
+function statusPort(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env['STATUS_PORT'];
+  if (!text) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new ConfigError(`STATUS_PORT: "${text}" is not a port number`);
+  if (port !== 0 && port === Number(env['PORT'] ?? 9095))
+    throw new ConfigError(`STATUS_PORT: ${port} is PORT; give the status page a port of its own`);
+  return port;
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {
