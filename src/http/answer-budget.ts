@@ -80,6 +80,5 @@ export class AnswerBudget {
       }
       if (this.waiting.length) this.schedule();
     }, wait);
-    this.timer.unref();
   }
 }
