@@ -154,6 +154,19 @@ t.test("the listener's forms write through the service: subscribe, confirm, unsu
   t.equal((await app.triage.store.confirmedSubscribers()).length, 0);
 });
 
+t.test('the store failing after a read: the listener serves the last snapshot, marked stale', async (t) => {
+  const { store, base } = await withListener(t);
+  t.equal((await fetch(`${base}/status`)).status, 200);
+  const original = store.statusUpdates.bind(store);
+  store.statusUpdates = () => Promise.reject(new Error('database gone'));
+  t.teardown(() => (store.statusUpdates = original));
+  const body = await until(
+    async () => (await fetch(`${base}/status`)).text(),
+    (b) => b.includes('This page could not be refreshed'),
+  );
+  t.match(body, /This page could not be refreshed/);
+});
+
 t.test('the listener stops with the app, and a taken port stops the app from starting', async (t) => {
   const { app, base } = await withListener(t);
   t.equal((await fetch(`${base}/status`)).status, 200);
