@@ -72,6 +72,8 @@ export class StatusListener {
   private posted: StatusSnapshot | undefined;
   private stopping = false;
   private boundPort: number | undefined;
+  /** Whether the current thread has not exited yet. */
+  private running = false;
 
   constructor(private readonly opts: StatusListenerOptions) {}
 
@@ -96,6 +98,8 @@ export class StatusListener {
     };
     const worker = startWorker(data);
     this.worker = worker;
+    this.running = true;
+    worker.once('exit', () => (this.running = false));
     this.posted = undefined;
     const listening = new Promise<number>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
@@ -126,7 +130,8 @@ export class StatusListener {
     this.stopping = true;
     clearInterval(this.feeder);
     const worker = this.worker;
-    if (!worker) return;
+    // A thread that never listened (its port was taken) or died has ended already.
+    if (!worker || !this.running) return;
     const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'close' } satisfies ToWorker);
     const deadline = setTimeout(() => void worker.terminate(), 5000);

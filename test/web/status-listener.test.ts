@@ -167,6 +167,23 @@ t.test('the store failing after a read: the listener serves the last snapshot, m
   t.match(body, /This page could not be refreshed/);
 });
 
+t.test('a thread that dies is started again on the same port', async (t) => {
+  const { app, base } = await withListener(t);
+  t.equal((await fetch(`${base}/status`)).status, 200);
+  // Reached through the private field: nothing outside should end the thread.
+  const worker = (app.triage.statusListener as unknown as { worker: { terminate(): Promise<number> } }).worker;
+  await worker.terminate();
+  const again = await until(
+    () =>
+      fetch(`${base}/status`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (code) => code === 200,
+  );
+  t.equal(again, 200, 'serving again');
+});
+
 t.test('the listener stops with the app, and a taken port stops the app from starting', async (t) => {
   const { app, base } = await withListener(t);
   t.equal((await fetch(`${base}/status`)).status, 200);
