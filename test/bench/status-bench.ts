@@ -8,9 +8,9 @@
 // - `unbudgeted`: a second service process whose budget is out of reach (BENCH_STATUS_RATE), the
 //   crowd on its own port: what the budget spares the webhooks.
 // Each measure is taken BENCH_ROUNDS times, interleaved (alone, under the crowd, alone, ...), and
-// averaged: on a shared machine the neighbours' load drifts within a minute. Beside each, the
-// service process's CPU (user + system, all threads, from /proc) per second of the run.
-// tsx test/bench/status-bench.ts; BENCH_SECONDS (10), BENCH_ROUNDS (2), BENCH_CONNECTIONS (16), STATUS_CONNECTIONS (200).
+// the median of each kept: on a shared machine the neighbours' load drifts within a minute. Beside
+// each, the service process's CPU (user + system, all threads, from /proc) per second of the run.
+// tsx test/bench/status-bench.ts; BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16), STATUS_CONNECTIONS (200).
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { benchBody } from './bench-payload.js';
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const VISITORS = Number(process.env['STATUS_CONNECTIONS'] ?? 200);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const slack = await new SlackApiServer('xoxb-bench').start();
@@ -90,9 +90,14 @@ async function crowd(port: number): Promise<Record<string, number>> {
 
 type Webhooks = Awaited<ReturnType<typeof webhooks>>;
 type Crowd = Record<string, number>;
-const mean = (xs: number[]) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
+/** The median, not the mean: one round hit by a neighbour's burst should not move the result. */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return +(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2).toFixed(2);
+};
 const average = <T extends Record<string, number>>(runs: T[]): T =>
-  Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, mean(runs.map((r) => r[k]!))])) as T;
+  Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((r) => r[k]!))])) as T;
 const ratio = (under: Webhooks, alone: Webhooks) => ({
   rps: +(under.rps / alone.rps).toFixed(2),
   p99: +(under.p99 / alone.p99).toFixed(2),
