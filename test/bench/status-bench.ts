@@ -74,18 +74,23 @@ async function webhooks(svc: Service) {
   return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, serviceCpu: (cpuSeconds(svc.pid) - cpu) / DURATION };
 }
 
-async function crowd(port: number): Promise<Record<string, number>> {
+/** Starts the crowd; resolves once it is loaded and asking, with the promise of its result. */
+async function crowd(port: number): Promise<{ done: Promise<Crowd> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/bench/status-crowd.ts', `http://127.0.0.1:${port}`, String(DURATION), String(VISITORS)],
+    // A second longer than the webhooks' run, which starts half a second after it.
+    ['--import', 'tsx', 'test/bench/status-crowd.ts', `http://127.0.0.1:${port}`, String(DURATION + 1), String(VISITORS)],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => code && reject(new Error(`crowd exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', resolve);
-  });
-  return JSON.parse(line) as Record<string, number>;
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('the crowd exited without a result');
+    return JSON.parse(value) as Crowd;
+  };
+  await next(); // {"ready":true}
+  return { done: next() };
 }
 
 type Webhooks = Awaited<ReturnType<typeof webhooks>>;
@@ -105,9 +110,9 @@ const ratio = (under: Webhooks, alone: Webhooks) => ({
 
 /** Webhooks under the crowd on `crowdPort`; the crowd starts first, so that it is at full speed throughout. */
 async function underCrowd(svc: Service, crowdPort: number): Promise<{ webhooks: Webhooks; crowd: Crowd }> {
-  const visitors = crowd(crowdPort);
+  const visitors = await crowd(crowdPort);
   await new Promise((r) => setTimeout(r, 500));
-  const [burst, status] = await Promise.all([webhooks(svc), visitors]);
+  const [burst, status] = await Promise.all([webhooks(svc), visitors.done]);
   return { webhooks: burst, crowd: status };
 }
 
