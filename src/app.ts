@@ -296,6 +296,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
         requestTimeoutMs: triage.server.requestTimeoutMs,
         connectionTimeoutMs: triage.server.connectionTimeoutMs,
         origins: statusFormOrigins,
+        answersPerSecond: triage.server.statusPortAnswersPerSecond,
       })
     : undefined;
   // On the webhook's own loop, the public page gets a budget: beyond it visitors wait, then get a 503.

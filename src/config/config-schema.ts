@@ -53,6 +53,7 @@ export const TriageConfigSchema = Type.Object(
           connectionTimeout: Type.Optional(DurationText),
           backlog: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
           statusAnswersPerSecond: Type.Optional(Type.Integer({ minimum: 1 })),
+          statusPortAnswersPerSecond: Type.Optional(Type.Integer({ minimum: 1 })),
         },
         { additionalProperties: false },
       ),

@@ -23,6 +23,8 @@ export interface TriageConfig {
     backlog: number;
     /** The public status page's cached answers per second on the service's own port (docs/adr/0007). */
     statusAnswersPerSecond: number;
+    /** The same on the status listener's thread (STATUS_PORT); none: as many as it can. */
+    statusPortAnswersPerSecond: number | undefined;
   };
   sla: SlaPolicy;
   scheduler: { intervalMs: number };
@@ -140,6 +142,7 @@ export function parseConfig(text: string, file: string): TriageConfig {
       connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
       backlog: raw.server?.backlog ?? DEFAULT_BACKLOG,
       statusAnswersPerSecond: raw.server?.statusAnswersPerSecond ?? DEFAULT_STATUS_ANSWERS_PER_SECOND,
+      statusPortAnswersPerSecond: raw.server?.statusPortAnswersPerSecond,
     },
     sla,
     scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },

@@ -16,6 +16,8 @@ export interface StatusWorkerData {
   origins: string[];
   /** Pino's level for its own log; none without. */
   logLevel: string | undefined;
+  /** Its answers per second (a host without a core to spare); none: as many as it can. */
+  answersPerSecond: number | undefined;
 }
 
 /** Messages to the thread: the snapshot to serve, a write's outcome, the end. */
@@ -95,6 +97,7 @@ export class StatusListener {
       connectionTimeoutMs: o.connectionTimeoutMs,
       origins: o.origins,
       logLevel,
+      answersPerSecond: o.answersPerSecond,
     };
     const worker = startWorker(data);
     this.worker = worker;

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../clock.js';
+import { AnswerBudget } from '../http/answer-budget.js';
 import { AttemptLimiter } from '../http/attempt-limiter.js';
 import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { logSerializers } from '../http/log-serializers.js';
@@ -69,6 +70,8 @@ app.setValidatorCompiler(validatorCompiler);
 wellFormedInput(app);
 // This port serves the status page only, as STATUS_PUBLIC_URL's host does on the service's port.
 app.get('/', { logLevel: 'warn' }, async (_req, reply) => reply.redirect('/status', 302));
+// Only on a host without a core to spare (server.statusPortAnswersPerSecond): by default this thread answers all it can.
+const budget = data.answersPerSecond ? new AnswerBudget({ perSecond: data.answersPerSecond }) : undefined;
 app.register(statusRoutes, {
   status: source,
   limiters: {
@@ -76,6 +79,7 @@ app.register(statusRoutes, {
     byEmail: new AttemptLimiter(systemClock, { max: 3, windowMs: 60 * 60_000 }),
   },
   origins: data.origins,
+  budget,
 });
 
 port.on('message', (m: ToWorker) => {
@@ -92,6 +96,7 @@ port.on('message', (m: ToWorker) => {
     else c.resolve(m.value ?? false);
   } else if (m.type === 'close') {
     // Requests in flight finish (their writes are answered before the main thread closes the store).
+    budget?.close();
     void app.close().then(() => {
       post({ type: 'closed' });
       port.close();

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { MailServer } from '../fakes/mail-server.js';
 import { start, waitFor } from '../fakes/server-process.js';
-import { alert, freePort, makeApp, payload, postWebhook, tempDir, uniqueGroup } from '../helpers.js';
+import { alert, freePort, makeApp, payload, postWebhook, shippedConfig, tempDir, uniqueGroup } from '../helpers.js';
 
 // The status listener (STATUS_PORT; docs/adr/0007-status-page-off-the-webhook-loop.md): the public
 // page on a port and a thread of its own, fed with snapshots by the main thread, started and
@@ -165,6 +165,14 @@ t.test('the store failing after a read: the listener serves the last snapshot, m
     (b) => b.includes('This page could not be refreshed'),
   );
   t.match(body, /This page could not be refreshed/);
+});
+
+t.test('server.statusPortAnswersPerSecond: a budget on the thread too, for a host without a core to spare', async (t) => {
+  const triage = { ...shippedConfig, server: { ...shippedConfig.server, statusPortAnswersPerSecond: 1 } };
+  const { app } = await makeApp(t, { config: { triage, statusListener: { port: 0, host: '127.0.0.1' } } });
+  const base = `http://127.0.0.1:${app.triage.statusListener!.port!}`;
+  const codes = (await Promise.all(Array.from({ length: 6 }, () => fetch(`${base}/status`).then((r) => r.status)))).sort();
+  t.same(codes, [200, 200, 200, 503, 503, 503], 'one at once, two in line, three refused');
 });
 
 t.test('a thread that dies is started again on the same port', async (t) => {
