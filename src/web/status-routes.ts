@@ -33,7 +33,7 @@ export interface StatusRoutesOptions {
   limiters: { byClient: AttemptLimiter; byEmail: AttemptLimiter };
   /** The status page's own origin (STATUS_PUBLIC_URL), which its forms may come from as well as the service's. */
   origins: readonly string[];
-  /** The cached answers' share of this event loop (the webhook's): beyond it they wait, then get a quick 503. None on the status listener's own thread. */
+  /** The cached answers' share of this event loop (on the service's port, the webhooks'): beyond it they wait, then get a quick 503. */
   budget?: AnswerBudget | undefined;
 }
 
