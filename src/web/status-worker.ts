@@ -12,7 +12,7 @@ import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { logSerializers } from '../http/log-serializers.js';
 import { validatorCompiler } from '../http/validator-compiler.js';
 import { wellFormedInput } from '../http/well-formed-input.js';
-import type { StatusPageConfig } from '../incidents/status-page.js';
+import { DEFAULT_STATUS_PAGE, type StatusPageConfig } from '../incidents/status-page.js';
 import { StatusInputError, type StatusSnapshot } from '../service/status-service.js';
 import type { ToWorker, FromWorker, StatusWorkerData } from './status-listener.js';
 import { statusRoutes, type StatusSource } from './status-routes.js';
@@ -38,7 +38,7 @@ function call(op: 'subscribe' | 'confirm' | 'unsubscribe', args: unknown[]): Pro
 
 const source: StatusSource = {
   get config() {
-    return current?.config ?? { title: 'Status', components: [], updatedStep: '', notifiedStep: '' };
+    return current?.config ?? DEFAULT_STATUS_PAGE;
   },
   get subscriptionsOpen() {
     return current?.open ?? false;
