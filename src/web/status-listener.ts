@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusComponent, StatusPageConfig } from '../incidents/status-page.js';
 import { StatusInputError, type StatusService, type StatusSnapshot } from '../service/status-service.js';
+import type { StatusWrite } from './status-routes.js';
 
 /** What the status listener's thread is started with. */
 export interface StatusWorkerData {
@@ -23,13 +24,13 @@ export interface StatusWorkerData {
 /** Messages to the thread: the snapshot to serve, a write's outcome, the end. */
 export type ToWorker =
   | { type: 'snapshot'; snapshot: StatusSnapshot; config: StatusPageConfig; open: boolean; base: string }
-  | { type: 'result'; id: number; value?: boolean; inputError?: string; error?: string }
+  | { type: 'result'; id: number; value?: unknown; inputError?: string; error?: string }
   | { type: 'close' };
 /** Messages from the thread: listening (or not), a subscription form's write, closed. */
 export type FromWorker =
   | { type: 'listening'; port: number }
   | { type: 'failed'; error: string }
-  | { type: 'call'; id: number; op: 'subscribe' | 'confirm' | 'unsubscribe'; args: unknown[] }
+  | { type: 'call'; id: number; op: StatusWrite; args: unknown[] }
   | { type: 'closed' };
 
 export interface StatusListenerOptions extends Omit<StatusWorkerData, 'logLevel'> {
@@ -167,13 +168,9 @@ export class StatusListener {
     const { status, log } = this.opts;
     let reply: ToWorker;
     try {
-      const value =
-        m.op === 'subscribe'
-          ? (await status.subscribe(m.args[0] as string, m.args[1] as string[] | null), true)
-          : m.op === 'confirm'
-            ? await status.confirm(m.args[0] as string)
-            : await status.unsubscribe(m.args[0] as string);
-      reply = { type: 'result', id: m.id, value };
+      // The route's own call, made here: the arguments and the result as they are (strings, booleans, numbers).
+      const write = status[m.op].bind(status) as (...args: unknown[]) => Promise<unknown>;
+      reply = { type: 'result', id: m.id, value: await write(...m.args) };
     } catch (err) {
       if (err instanceof StatusInputError) reply = { type: 'result', id: m.id, inputError: err.message };
       else {

@@ -4,8 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { AnswerBudget } from '../http/answer-budget.js';
 import type { AttemptLimiter } from '../http/attempt-limiter.js';
-import type { StatusPageConfig } from '../incidents/status-page.js';
-import { StatusInputError, type StatusSnapshot } from '../service/status-service.js';
+import { StatusInputError, type StatusService, type StatusSnapshot } from '../service/status-service.js';
 import { prepareAnswer, STATUS_SECURITY_HEADERS, writeAnswer, type PreparedAnswer } from './status-answers.js';
 import { atomFeed, jsonSummary, rssFeed } from './status-feeds.js';
 import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-page.js';
@@ -13,18 +12,12 @@ import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-pa
 /**
  * Where the status page's answers come from: the StatusService on the service's own port, or the
  * snapshots the main thread posts to the status listener's worker (status-listener.ts), whose
- * writes go back to the StatusService.
+ * writes (subscribe, confirm, unsubscribe) go back to the StatusService, arguments and results as
+ * they are.
  */
-export interface StatusSource {
-  readonly config: StatusPageConfig;
-  readonly subscriptionsOpen: boolean;
-  snapshot(): Promise<StatusSnapshot>;
-  /** The status page's own base URL, without a trailing slash. */
-  base(): string;
-  subscribe(email: string, components: string[] | null): Promise<void>;
-  confirm(token: string): Promise<boolean>;
-  unsubscribe(token: string): Promise<boolean>;
-}
+export type StatusSource = Pick<StatusService, 'config' | 'subscriptionsOpen' | 'snapshot' | 'base' | StatusWrite>;
+/** The StatusService's methods the forms call: the status listener's thread posts them to the main thread. */
+export type StatusWrite = 'subscribe' | 'confirm' | 'unsubscribe';
 
 /** What the public status page needs. */
 export interface StatusRoutesOptions {

@@ -15,7 +15,7 @@ import { wellFormedInput } from '../http/well-formed-input.js';
 import { DEFAULT_STATUS_PAGE, type StatusPageConfig } from '../incidents/status-page.js';
 import { StatusInputError, type StatusSnapshot } from '../service/status-service.js';
 import type { ToWorker, FromWorker, StatusWorkerData } from './status-listener.js';
-import { statusRoutes, type StatusSource } from './status-routes.js';
+import { statusRoutes, type StatusSource, type StatusWrite } from './status-routes.js';
 
 const port = parentPort!;
 const data = workerData as StatusWorkerData;
@@ -25,16 +25,18 @@ const post = (m: FromWorker) => port.postMessage(m);
 let current: { snapshot: StatusSnapshot; config: StatusPageConfig; open: boolean; base: string } | undefined;
 let first: (() => void) | undefined;
 const arrived = new Promise<void>((resolve) => (first = resolve));
-const calls = new Map<number, { resolve: (v: boolean) => void; reject: (e: Error) => void }>();
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 let nextCall = 1;
 
-function call(op: 'subscribe' | 'confirm' | 'unsubscribe', args: unknown[]): Promise<boolean> {
+/** A form's write, done by the main thread's StatusService with these arguments; resolves with what it returned. */
+function call(op: StatusWrite, args: unknown[]): Promise<unknown> {
   const id = nextCall++;
   return new Promise((resolve, reject) => {
     calls.set(id, { resolve, reject });
     post({ type: 'call', id, op, args });
   });
 }
+const remote = <K extends StatusWrite>(op: K) => ((...args: unknown[]) => call(op, args)) as unknown as StatusSource[K];
 
 const source: StatusSource = {
   get config() {
@@ -49,9 +51,9 @@ const source: StatusSource = {
     return current.snapshot;
   },
   base: () => current?.base ?? 'http://localhost',
-  subscribe: async (email, components) => void (await call('subscribe', [email, components])),
-  confirm: (token) => call('confirm', [token]),
-  unsubscribe: (token) => call('unsubscribe', [token]),
+  subscribe: remote('subscribe'),
+  confirm: remote('confirm'),
+  unsubscribe: remote('unsubscribe'),
 };
 
 const app = Fastify({
@@ -93,7 +95,7 @@ port.on('message', (m: ToWorker) => {
     if (!c) return;
     if (m.inputError !== undefined) c.reject(new StatusInputError(m.inputError));
     else if (m.error !== undefined) c.reject(new Error(m.error));
-    else c.resolve(m.value ?? false);
+    else c.resolve(m.value);
   } else if (m.type === 'close') {
     // Requests in flight finish (their writes are answered before the main thread closes the store).
     budget?.close();
