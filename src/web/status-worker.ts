@@ -57,7 +57,9 @@ const source: StatusSource = {
 };
 
 const app = Fastify({
-  ...(data.logLevel ? { loggerInstance: pino({ level: data.logLevel, serializers: logSerializers }) } : { logger: false }),
+  ...(data.logLevel
+    ? { loggerInstance: pino({ level: data.logLevel, serializers: logSerializers }).child({ thread: 'status-listener' }) }
+    : { logger: false }),
   bodyLimit: 16 * 1024,
   onProtoPoisoning: 'remove',
   onConstructorPoisoning: 'remove',
