@@ -1,5 +1,5 @@
 import { statusRecords } from './status-records.js';
-import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { NewSubscription, StatusSubscriber, SubscribeAttemptRule, SubscribeOutcome } from './store.js';
 import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
@@ -226,7 +226,7 @@ const POSTGRES: Engine = {
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
 const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
-const STATUS = statusRecords((n) => `$${n}`);
+const STATUS = statusRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 const MAINTENANCE = maintenanceSql(POSTGRES);
@@ -913,8 +913,12 @@ export class PostgresStore implements IncidentStore {
     // One address at a time: two requests at once for a new address must not both insert it.
     return this.oncallWrite(STATUS.subscribe(s), `status-subscriber:${s.email}`);
   }
-  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
-    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Promise<number | undefined> {
+    // One client at a time, so that two replicas counting at once cannot both take the last place.
+    return this.oncallWrite(STATUS.subscribeAttempt(client, at, rule), `status-client:${client}`);
+  }
+  sweepSubscribeAttempts(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepSubscribeAttempts(before));
   }
   confirmSubscription(token: string, now: number): Promise<boolean> {
     return this.oncallWrite(STATUS.confirmSubscription(token, now));

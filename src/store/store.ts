@@ -470,7 +470,7 @@ export interface StatusSubscriber {
   unsubscribeToken: string;
   createdAt: number;
   confirmedAt: number | null;
-  /** When the last confirmation e-mail was claimed for sending. */
+  /** When the last confirmation e-mail was queued (in the outbox, with the request). */
   confirmSentAt: number | null;
 }
 
@@ -485,15 +485,24 @@ export interface NewSubscription {
   maxMails: number;
 }
 
-/** queued: a confirmation e-mail is due; limited: one went too recently (or too many); subscribed: confirmed already. */
+/** queued: a confirmation e-mail is in the outbox; limited: one was queued too recently (or too many); subscribed: confirmed already. */
 export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed';
+
+/** How many subscribe requests one client may make in a sliding window, counted for every replica. */
+export interface SubscribeAttemptRule {
+  max: number;
+  windowMs: number;
+}
 
 /** The status page's records: public updates (from the timeline) and subscribers (store/status-records.ts). */
 export interface StatusStore {
   /** The public updates of incidents updated publicly at or after `since`, or not resolved; oldest first, at most `limit`. */
   statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]>;
+  /** Writes or refreshes the subscription and, when due, queues its confirmation e-mail in the outbox, in one transaction. */
   subscribe(s: NewSubscription): Promise<SubscribeOutcome>;
-  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]>;
+  /** Counts a subscribe request of `client` (a hash of its address): undefined when taken, else when it may ask again. */
+  subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Promise<number | undefined>;
+  sweepSubscribeAttempts(before: number): Promise<number>;
   confirmSubscription(token: string, now: number): Promise<boolean>;
   unsubscribe(token: string): Promise<boolean>;
   subscriber(id: number): Promise<StatusSubscriber | undefined>;

@@ -12,7 +12,11 @@ import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-pa
 /** What the public status page needs. */
 export interface StatusRoutesOptions {
   status: StatusService;
-  /** Subscribe requests per client address, and per e-mail address (in memory, per replica; the store bounds e-mails per address for all). */
+  /**
+   * Subscribe requests per client and per e-mail address, in memory on this replica: checked first, so
+   * that a flood is refused without a write. The store bounds requests per client and e-mails per
+   * address for every replica (service/status-service.ts).
+   */
   limiters: { byClient: AttemptLimiter; byEmail: AttemptLimiter };
   /** The status page's own origin (STATUS_PUBLIC_URL), which its forms may come from as well as the service's. */
   origins: readonly string[];
@@ -31,6 +35,24 @@ const SubscribeBody = Type.Object(
 );
 
 type Rendered = { body: string; etag: string; type: string };
+
+/**
+ * Who a subscribe request comes from, for its limits: the IPv4 address, or the /64 of an IPv6 one
+ * (what one host or one customer line is given: counting each of its addresses would count nothing).
+ */
+export function subscribeClient(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head, tail] = ip.split('%')[0]!.toLowerCase().split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 /**
  * /status and what hangs below it, public and read-only (docs/status-page.md): no sign-in, no
@@ -143,19 +165,23 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   app.post('/status/subscribe', { schema: { body: SubscribeBody } }, async (req, reply) => {
     if (!status.subscriptionsOpen) return page(reply, 404, 'Subscriptions are off', 'This status page does not send e-mail.');
     const { byClient, byEmail } = opts.limiters;
+    const client = subscribeClient(req.ip);
     const email = req.body.email.trim().toLowerCase();
-    const wait = byClient.retryAfter(req.ip) ?? byEmail.retryAfter(email);
-    if (wait !== undefined) {
+    const limited = (wait: number) => {
       req.log.warn({ audit: 'status-subscribe-limited', address: req.ip }, 'status page: too many subscribe requests');
       reply.header('retry-after', String(wait));
       return page(reply, 429, 'Too many requests', `Try again in ${Math.ceil(wait / 60)} minute(s).`);
-    }
+    };
+    const wait = byClient.retryAfter(client) ?? byEmail.retryAfter(email);
+    if (wait !== undefined) return limited(wait);
     // Every request counts, good or bad: the limits bound the e-mails one client can cause.
-    byClient.fail(req.ip);
+    byClient.fail(client);
     byEmail.fail(email);
     const c = req.body.components;
     try {
-      await status.subscribe(req.body.email, c === undefined ? null : Array.isArray(c) ? c : [c]);
+      // The store counts the client's requests for every replica; the e-mails per address too.
+      const shared = await status.subscribe(req.body.email, c === undefined ? null : Array.isArray(c) ? c : [c], client);
+      if (shared !== undefined) return limited(shared);
     } catch (err) {
       if (err instanceof StatusInputError) return page(reply, 400, 'Not subscribed', err.message);
       throw err;
