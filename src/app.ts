@@ -70,6 +70,8 @@ export interface AppConfig {
   maintenance?: MaintenanceSource;
   /** How long /status serves one snapshot of the store (default 5 s; tests 0). */
   statusCacheMs?: number;
+  /** STATUS_TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client of a subscribe request. */
+  statusTrustedProxies?: readonly string[];
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -344,6 +346,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
       byEmail: new AttemptLimiter(clock, SUBSCRIBE_LIMITS.byEmail),
     },
     origins: [statusOrigin, serviceOrigin].filter((o): o is string => o !== undefined),
+    trustedProxies: config.statusTrustedProxies ?? [],
   });
   app.register(statusAdminRoutes, { prefix: '/api', store, auth: apiAuth });
   app.register(webRoutes, {

@@ -3,10 +3,12 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import Type from 'typebox';
 import type { AttemptLimiter } from '../http/attempt-limiter.js';
 import { StatusInputError, type StatusService, type StatusSnapshot } from '../service/status-service.js';
 import { atomFeed, jsonSummary, rssFeed } from './status-feeds.js';
+import { trustedProxies } from './session.js';
 import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-page.js';
 
 /** What the public status page needs. */
@@ -20,6 +22,8 @@ export interface StatusRoutesOptions {
   limiters: { byClient: AttemptLimiter; byEmail: AttemptLimiter };
   /** The status page's own origin (STATUS_PUBLIC_URL), which its forms may come from as well as the service's. */
   origins: readonly string[];
+  /** STATUS_TRUSTED_PROXIES: the proxies or CDN in front, whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
 }
 
 /** How long a browser or a proxy may keep /status and its feeds: short, so an update shows within a minute. */
@@ -35,6 +39,21 @@ const SubscribeBody = Type.Object(
 );
 
 type Rendered = { body: string; etag: string; type: string };
+
+/**
+ * The address a request comes from: the peer's, or, when the peer is a trusted proxy, the last
+ * address in X-Forwarded-For that is not one (each proxy appends the address it was reached from;
+ * what a client wrote itself stands to the left and is not believed).
+ */
+export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: (a: string) => boolean) {
+  if (!peer || !trusted(peer) || forwardedFor === undefined) return peer ?? '';
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => isIP(h));
+  for (let i = hops.length - 1; i >= 0; i--) if (!trusted(hops[i]!)) return hops[i]!;
+  return hops[0] ?? peer;
+}
 
 /**
  * Who a subscribe request comes from, for its limits: the IPv4 address, or the /64 of an IPv6 one
@@ -63,6 +82,7 @@ export function subscribeClient(ip: string): string {
  */
 export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = async (app, opts) => {
   const { status } = opts;
+  const trusted = trustedProxies(opts.trustedProxies ?? []);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   app.removeContentTypeParser(['application/json', 'text/plain']);
   // RFC 8058: a mail provider's one-click POST may come as multipart/form-data; its body says nothing the URL does not.
@@ -165,10 +185,10 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   app.post('/status/subscribe', { schema: { body: SubscribeBody } }, async (req, reply) => {
     if (!status.subscriptionsOpen) return page(reply, 404, 'Subscriptions are off', 'This status page does not send e-mail.');
     const { byClient, byEmail } = opts.limiters;
-    const client = subscribeClient(req.ip);
+    const client = subscribeClient(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted));
     const email = req.body.email.trim().toLowerCase();
     const limited = (wait: number) => {
-      req.log.warn({ audit: 'status-subscribe-limited', address: req.ip }, 'status page: too many subscribe requests');
+      req.log.warn({ audit: 'status-subscribe-limited', address: client }, 'status page: too many subscribe requests');
       reply.header('retry-after', String(wait));
       return page(reply, 429, 'Too many requests', `Try again in ${Math.ceil(wait / 60)} minute(s).`);
     };
