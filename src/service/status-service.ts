@@ -215,8 +215,7 @@ export class StatusService {
     const unknown = components?.find((c) => !known.has(c));
     if (unknown !== undefined) throw new StatusInputError(`There is no component "${unknown}".`);
     const at = this.deps.clock.now();
-    const until = await this.deps.store.subscribeAttempt(clientHash(client), at, SUBSCRIBE_LIMITS.byClient);
-    if (until !== undefined) return Math.max(1, Math.ceil((until - at) / 1000));
+    // One transaction whatever the address: its time does not tell a new address from a subscribed one.
     const outcome = await this.deps.store.subscribe({
       email,
       components: components && components.length ? [...new Set(components)] : null,
@@ -224,7 +223,9 @@ export class StatusService {
       unsubscribeToken: token(),
       at,
       ...CONFIRMATIONS,
+      client: { key: clientHash(client), rule: SUBSCRIBE_LIMITS.byClient },
     });
+    if (typeof outcome === 'object') return Math.max(1, Math.ceil((outcome.clientLimitedUntil - at) / 1000));
     if (outcome === 'queued') this.deps.wake?.();
     return undefined;
   }

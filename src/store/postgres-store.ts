@@ -1,5 +1,5 @@
 import { statusRecords } from './status-records.js';
-import type { NewSubscription, StatusSubscriber, SubscribeAttemptRule, SubscribeOutcome } from './store.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
 import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
@@ -891,10 +891,11 @@ export class PostgresStore implements IncidentStore {
   }
 
   /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
-  private async oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
+  private async oncallWrite<T>(op: Op<T>, locks: string | readonly string[] = []): Promise<T> {
     try {
       return await this.tx(async (c) => {
-        if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
+        for (const lock of typeof locks === 'string' ? [locks] : locks)
+          await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
         const result = await driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
         // Heard by every replica at COMMIT: their copies of the overrides in force go.
         await this.factsChanged(c);
@@ -910,12 +911,9 @@ export class PostgresStore implements IncidentStore {
     return this.oncallRead(STATUS.statusUpdates(since, limit));
   }
   subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
-    // One address at a time: two requests at once for a new address must not both insert it.
-    return this.oncallWrite(STATUS.subscribe(s), `status-subscriber:${s.email}`);
-  }
-  subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Promise<number | undefined> {
-    // One client at a time, so that two replicas counting at once cannot both take the last place.
-    return this.oncallWrite(STATUS.subscribeAttempt(client, at, rule), `status-client:${client}`);
+    // One client and one address at a time (always in this order): two requests at once for a new
+    // address must not both insert it, and two from one client must not both take its last place.
+    return this.oncallWrite(STATUS.subscribe(s), [...(s.client ? [`status-client:${s.client.key}`] : []), `status-subscriber:${s.email}`]);
   }
   sweepSubscribeAttempts(before: number): Promise<number> {
     return this.oncallWrite(STATUS.sweepSubscribeAttempts(before));

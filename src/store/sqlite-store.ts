@@ -49,7 +49,7 @@ import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { statusRecords } from './status-records.js';
-import type { NewSubscription, StatusSubscriber, SubscribeAttemptRule, SubscribeOutcome } from './store.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
 import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
@@ -708,9 +708,6 @@ export class SqliteStore implements IncidentStore {
   }
   subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
     return this.oncallWrite(STATUS.subscribe(s));
-  }
-  subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Promise<number | undefined> {
-    return this.oncallWrite(STATUS.subscribeAttempt(client, at, rule));
   }
   sweepSubscribeAttempts(before: number): Promise<number> {
     return this.oncallWrite(STATUS.sweepSubscribeAttempts(before));

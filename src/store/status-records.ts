@@ -71,6 +71,19 @@ export function statusRecords(param: (n: number) => string, wake?: Statement) {
     if (wake) yield wake;
   }
 
+  /**
+   * Counts a subscribe request of `client` at `at` against `rule` (a sliding window), for every
+   * replica at once: undefined when it is taken (and counted), else when the client may ask again.
+   * A refused request is not counted, so a client keeps at most `max` rows.
+   */
+  function* countRequest(client: string, at: number, rule: SubscribeAttemptRule): Op<number | undefined> {
+    yield S(`DELETE FROM status_subscribe_attempts WHERE client = ${p(1)} AND at <= ${p(2)}`, [client, at - rule.windowMs]);
+    const rows = yield S(`SELECT at FROM status_subscribe_attempts WHERE client = ${p(1)} ORDER BY at LIMIT ${p(2)}`, [client, rule.max]);
+    if (rows.length >= rule.max) return Number(rows[0]!['at']) + rule.windowMs;
+    yield S(`INSERT INTO status_subscribe_attempts (client, at) VALUES (${p(1)}, ${p(2)})`, [client, at]);
+    return undefined;
+  }
+
   return {
     /**
      * The public updates of every incident that had one at or after `since`, or that is not resolved,
@@ -102,10 +115,16 @@ export function statusRecords(param: (n: number) => string, wake?: Statement) {
     /**
      * Asks for a subscription: a new address gets its confirmation e-mail queued in the outbox, in
      * this transaction; an address waiting already gets another only `minIntervalMs` after the last
-     * and at most `maxMails` in all; a confirmed one is left as it is. The caller answers alike
-     * whatever this says.
+     * and at most `maxMails` in all; a confirmed one is left as it is. With `client`, the request is
+     * first counted against the client's rule, in the same transaction: whatever the address, a
+     * request that is taken writes and commits once. The caller answers alike whatever this says,
+     * but for a client over its rule.
      */
     *subscribe(s: NewSubscription): Op<SubscribeOutcome> {
+      if (s.client) {
+        const until = yield* countRequest(s.client.key, s.at, s.client.rule);
+        if (until !== undefined) return { clientLimitedUntil: until };
+      }
       const [row] = (yield S(`SELECT * FROM status_subscribers WHERE email = ${p(1)}`, [s.email])) as unknown as SubscriberRow[];
       const components = s.components === null ? null : wellFormedJson(s.components);
       if (!row) {
@@ -123,19 +142,6 @@ export function statusRecords(param: (n: number) => string, wake?: Statement) {
       yield S(`UPDATE status_subscribers SET components = ${p(1)} WHERE id = ${p(2)}`, [components, row.id]);
       yield* queueConfirmation(Number(row.id), s.at);
       return 'queued';
-    },
-
-    /**
-     * Counts a subscribe request of `client` at `at` against `rule` (a sliding window), for every
-     * replica at once: undefined when it is taken (and counted), else when the client may ask again.
-     * A refused request is not counted, so a client keeps at most `max` rows.
-     */
-    *subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Op<number | undefined> {
-      yield S(`DELETE FROM status_subscribe_attempts WHERE client = ${p(1)} AND at <= ${p(2)}`, [client, at - rule.windowMs]);
-      const rows = yield S(`SELECT at FROM status_subscribe_attempts WHERE client = ${p(1)} ORDER BY at LIMIT ${p(2)}`, [client, rule.max]);
-      if (rows.length >= rule.max) return Number(rows[0]!['at']) + rule.windowMs;
-      yield S(`INSERT INTO status_subscribe_attempts (client, at) VALUES (${p(1)}, ${p(2)})`, [client, at]);
-      return undefined;
     },
 
     /** Deletes the subscribe requests counted before `before` (out of every window); how many. */

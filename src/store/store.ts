@@ -483,10 +483,16 @@ export interface NewSubscription {
   at: number;
   minIntervalMs: number;
   maxMails: number;
+  /** Who asks (a hash of the client's address) and how many requests it may make, counted in the same transaction. */
+  client?: { key: string; rule: SubscribeAttemptRule };
 }
 
-/** queued: a confirmation e-mail is in the outbox; limited: one was queued too recently (or too many); subscribed: confirmed already. */
-export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed';
+/**
+ * queued: a confirmation e-mail is in the outbox; limited: one was queued too recently (or too many);
+ * subscribed: confirmed already; clientLimitedUntil: the client made too many requests, nothing was
+ * done, and it may ask again then.
+ */
+export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed' | { clientLimitedUntil: number };
 
 /** How many subscribe requests one client may make in a sliding window, counted for every replica. */
 export interface SubscribeAttemptRule {
@@ -498,10 +504,9 @@ export interface SubscribeAttemptRule {
 export interface StatusStore {
   /** The public updates of incidents updated publicly at or after `since`, or not resolved; oldest first, at most `limit`. */
   statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]>;
-  /** Writes or refreshes the subscription and, when due, queues its confirmation e-mail in the outbox, in one transaction. */
+  /** Counts the client's request, writes or refreshes the subscription and, when due, queues its confirmation e-mail in the outbox: one transaction. */
   subscribe(s: NewSubscription): Promise<SubscribeOutcome>;
-  /** Counts a subscribe request of `client` (a hash of its address): undefined when taken, else when it may ask again. */
-  subscribeAttempt(client: string, at: number, rule: SubscribeAttemptRule): Promise<number | undefined>;
+  /** Deletes the subscribe requests counted before `before` (out of every client's window). */
   sweepSubscribeAttempts(before: number): Promise<number>;
   confirmSubscription(token: string, now: number): Promise<boolean>;
   unsubscribe(token: string): Promise<boolean>;

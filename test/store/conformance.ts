@@ -797,27 +797,51 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     },
   );
 
-  t.test('status page subscribe requests: counted per client for every replica, in a sliding window, swept', async (t) => {
-    const store = await makeStore(t);
-    const rule = { max: 3, windowMs: 10 * MIN };
-    t.equal(await store.subscribeAttempt('client-a', T0, rule), undefined);
-    t.equal(await store.subscribeAttempt('client-a', T0 + MIN, rule), undefined);
-    t.equal(await store.subscribeAttempt('client-a', T0 + 2 * MIN, rule), undefined);
-    t.equal(await store.subscribeAttempt('client-a', T0 + 3 * MIN, rule), T0 + 10 * MIN, 'refused until the oldest leaves the window');
-    t.equal(await store.subscribeAttempt('client-b', T0 + 3 * MIN, rule), undefined, 'another client is counted apart');
-    t.equal(await store.subscribeAttempt('client-a', T0 + 9 * MIN, rule), T0 + 10 * MIN, 'a refused request is not counted');
-    t.equal(await store.subscribeAttempt('client-a', T0 + 10 * MIN, rule), undefined, 'the oldest has left');
-    t.equal(await store.subscribeAttempt('client-a', T0 + 10 * MIN + 1, rule), T0 + 11 * MIN);
-    const many = await Promise.all(Array.from({ length: 8 }, () => store.subscribeAttempt('client-c', T0, rule)));
-    t.equal(many.filter((w) => w === undefined).length, 3, 'requests at once: no more than the rule takes');
-    t.equal(
-      await store.sweepSubscribeAttempts(T0 + 3 * MIN),
-      5,
-      "client-c's three and client-a's two left (its first went as it left the window)",
-    );
-    t.equal(await store.sweepSubscribeAttempts(T0 + 30 * MIN), 2);
-    t.equal(await store.subscribeAttempt('client-a', T0 + 30 * MIN, rule), undefined);
-  });
+  t.test(
+    'status page subscribe requests: counted per client for every replica, in a sliding window, in the transaction of the request; swept',
+    async (t) => {
+      const store = await makeStore(t);
+      const rule = { max: 3, windowMs: 10 * MIN };
+      let n = 0;
+      /** A request from `client` for a new address: undefined when taken, else when the client may ask again. */
+      const attempt = async (client: string, at: number, email = `r${++n}@example.com`) => {
+        const outcome = await store.subscribe({
+          email,
+          components: null,
+          confirmToken: `c${n}-${client}`,
+          unsubscribeToken: `u${n}-${client}`,
+          at,
+          minIntervalMs: 0,
+          maxMails: 3,
+          client: { key: client, rule },
+        });
+        return typeof outcome === 'object' ? outcome.clientLimitedUntil : (t.equal(outcome, 'queued'), undefined);
+      };
+      t.equal(await attempt('client-a', T0), undefined);
+      t.equal(await attempt('client-a', T0 + MIN), undefined);
+      t.equal(await attempt('client-a', T0 + 2 * MIN), undefined);
+      t.equal(await attempt('client-a', T0 + 3 * MIN, 'refused@example.com'), T0 + 10 * MIN, 'refused until the oldest leaves the window');
+      t.notOk(
+        (await store.listSubscribers()).some((s) => s.email === 'refused@example.com'),
+        'a refused request writes no subscription',
+      );
+      t.equal(await attempt('client-b', T0 + 3 * MIN), undefined, 'another client is counted apart');
+      t.equal(await attempt('client-a', T0 + 9 * MIN), T0 + 10 * MIN, 'a refused request is not counted');
+      t.equal(await attempt('client-a', T0 + 10 * MIN), undefined, 'the oldest has left');
+      t.equal(await attempt('client-a', T0 + 10 * MIN + 1), T0 + 11 * MIN);
+      const many = await Promise.all(Array.from({ length: 8 }, () => attempt('client-c', T0)));
+      t.equal(many.filter((w) => w === undefined).length, 3, 'requests at once: no more than the rule takes');
+      const pages = await store.claimPages(T0 + 20 * MIN, 100, lease(T0 + 20 * MIN));
+      t.equal(pages.length, 3 + 1 + 1 + 3, 'one confirmation e-mail per request taken, none for a refused one');
+      t.equal(
+        await store.sweepSubscribeAttempts(T0 + 3 * MIN),
+        5,
+        "client-c's three and client-a's two left (its first went as it left the window)",
+      );
+      t.equal(await store.sweepSubscribeAttempts(T0 + 30 * MIN), 2);
+      t.equal(await attempt('client-a', T0 + 30 * MIN), undefined);
+    },
+  );
 
   t.test('silences made here: due when their incident resolves or they end soon; a notice and an expiry are claimed once', async (t) => {
     const store = await makeStore(t);
