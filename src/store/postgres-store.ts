@@ -890,7 +890,7 @@ export class PostgresStore implements IncidentStore {
     return this.onConnection((c) => driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows));
   }
 
-  /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
+  /** An on-call write in one transaction; `locks` name transaction-scoped advisory locks taken first, in that order. */
   private async oncallWrite<T>(op: Op<T>, locks: string | readonly string[] = []): Promise<T> {
     try {
       return await this.tx(async (c) => {
