@@ -4,6 +4,7 @@
 // once, RFC 8058's one-click unsubscribe, nothing after it, and the plan's "Users notified" once the
 // closing update went out; the subscribe limits shared by the replicas; unconfirmed subscriptions
 // deleted by the scheduler's pass a week on; no link in the log.
+import { createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
@@ -38,7 +39,7 @@ function serviceLog() {
   return { logger: pino({ level: 'trace', serializers: logSerializers }, sink), text: () => chunks.join('') };
 }
 
-const appOf = async (t: Test, store: IncidentStore, mail: MailServer, clock: ManualClock, owner: string) => {
+const appOf = async (t: Test, store: IncidentStore, mail: { url: string }, clock: ManualClock, owner: string, smtpTimeoutMs?: number) => {
   const log = serviceLog();
   const app = await makeApp(t, {
     store,
@@ -52,6 +53,7 @@ const appOf = async (t: Test, store: IncidentStore, mail: MailServer, clock: Man
         emailFrom: 'status@example.com',
         statusPublicUrl: 'https://status.example.com',
         statusEmailIntervalMs: 1,
+        ...(smtpTimeoutMs ? { smtpTimeoutMs } : {}),
       },
     },
   });
@@ -297,3 +299,34 @@ for (const setup of SETUPS) {
     },
   );
 }
+
+if (!('skip' in db))
+  t.test('PostgreSQL, two replicas: a replica that stalls mid-send loses the confirmation to the other, and records nothing', async (t) => {
+    const mail = await new MailServer().start();
+    t.teardown(() => mail.stop());
+    // Replica A's mail server takes the connection and never greets: its send hangs until its timeout.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    });
+    const clock = new ManualClock(T0);
+    const schema = `status${++schemas}_${process.pid}`;
+    const open = () => PostgresStore.open({ url: db.url, schema, poolSize: 4 });
+    const port = (silent.address() as { port: number }).port;
+    const a = await appOf(t, await open(), { url: `smtp://127.0.0.1:${port}` }, clock, 'replica-a', 1500);
+    const b = await appOf(t, await open(), mail, clock, 'replica-b');
+    await a.app.inject({ url: '/status/subscribe', ...form({ email: 'stall@example.com' }) });
+    const stalled = a.app.triage.dispatcher.tick(); // claims the confirmation; the send hangs
+    while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    clock.advance(31_000); // A's lease (30 s) has run out
+    await b.app.triage.dispatcher.tick();
+    t.equal(mail.received.filter(isConfirmation).length, 1, 'B took the confirmation over and sent it');
+    await stalled; // A's send times out: its outcome is not its to record any more
+    t.match(a.log(), /taken over by another replica/);
+    clock.advance(60_000);
+    await Promise.all([a.app.triage.dispatcher.tick(), b.app.triage.dispatcher.tick()]);
+    t.equal(mail.received.length, 1, 'sent once: A recorded no failure that would send it again');
+  });
