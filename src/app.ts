@@ -42,9 +42,8 @@ import { actingPerson } from './http/acting-person.js';
 import { attemptLimiters } from './http/attempt-limiter.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { peopleRoutes } from './api/people-routes.js';
-import { StatusService, type MaintenanceSource } from './service/status-service.js';
-import { ConfirmationMailer } from './notify/status-email/status-email.js';
-import { STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
+import { StatusService, SUBSCRIBE_LIMITS, type MaintenanceSource } from './service/status-service.js';
+import { CONFIRMATIONS_TARGET, STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
 import { statusRoutes } from './web/status-routes.js';
 import { statusAdminRoutes } from './api/status-admin-routes.js';
 import { AttemptLimiter } from './http/attempt-limiter.js';
@@ -78,6 +77,8 @@ export interface AppConfig {
    * started and stopped with the app; `logLevel` is the thread's (LOG_LEVEL), none: it logs nothing.
    */
   statusListener?: { port: number; host: string; logLevel?: string | undefined };
+  /** STATUS_TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client of a subscribe request. */
+  statusTrustedProxies?: readonly string[];
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -248,22 +249,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // Maintenance windows: silences for times to come, from the /maintenance page.
   const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
   // The status page: public updates from the incident page, /status, its feeds and its subscribers.
-  const statusSettings = {
-    url: config.channels?.smtpUrl,
-    from: config.channels?.statusEmailFrom ?? config.channels?.emailFrom,
-    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
-    timeoutMs: config.channels?.smtpTimeoutMs,
-    statusPage: () => live.current.statusPage,
-  };
-  const confirmations = new ConfirmationMailer(statusSettings);
   const status = new StatusService({
     store,
     incidents: service,
     clock,
     config: live,
-    mailer: confirmations,
+    wake: () => dispatcher.wake([{ channel: STATUS_EMAIL_CHANNEL, target: CONFIRMATIONS_TARGET }]),
     canEmailUpdates: notifiers.has(STATUS_EMAIL_CHANNEL) && notifiers.get(STATUS_EMAIL_CHANNEL)!.notConfigured === undefined,
-    publicUrl: statusSettings.publicUrl,
+    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
     // Issue 22's windows marked public: their title, public words and times (they name no component).
     maintenance:
       config.maintenance ??
@@ -296,6 +289,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
         requestTimeoutMs: triage.server.requestTimeoutMs,
         connectionTimeoutMs: triage.server.connectionTimeoutMs,
         origins: statusFormOrigins,
+        trustedProxies: config.statusTrustedProxies ?? [],
         answersPerSecond: triage.server.statusPortAnswersPerSecond,
       })
     : undefined;
@@ -376,10 +370,11 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   app.register(statusRoutes, {
     status,
     limiters: {
-      byClient: new AttemptLimiter(clock, { max: 10, windowMs: 10 * 60_000 }),
-      byEmail: new AttemptLimiter(clock, { max: 3, windowMs: 60 * 60_000 }),
+      byClient: new AttemptLimiter(clock, SUBSCRIBE_LIMITS.byClient),
+      byEmail: new AttemptLimiter(clock, SUBSCRIBE_LIMITS.byEmail),
     },
     origins: statusFormOrigins,
+    trustedProxies: config.statusTrustedProxies ?? [],
     budget: statusBudget,
   });
   app.register(statusAdminRoutes, { prefix: '/api', store, auth: apiAuth });

@@ -106,6 +106,7 @@ async function main(): Promise<void> {
       slackSigningSecret: env.slackSigningSecret,
       heartbeatTokens: env.heartbeatTokens,
       alertmanagerAuth: env.alertmanagerAuth,
+      statusTrustedProxies: env.status.trustedProxies,
       channels: {
         slackBotToken: env.slackBotToken,
         slackApiUrl: env.slackApiUrl,

@@ -15,6 +15,8 @@ export interface StatusWorkerData {
   connectionTimeoutMs: number;
   /** The origins its forms may come from besides its own. */
   origins: string[];
+  /** STATUS_TRUSTED_PROXIES: the proxies or CDN in front, whose X-Forwarded-For names a subscribe request's client. */
+  trustedProxies: readonly string[];
   /** Pino's level for its own log; none without. */
   logLevel: string | undefined;
   /** Its answers per second (a host without a core to spare); none: as many as it can. */
@@ -97,6 +99,7 @@ export class StatusListener {
       requestTimeoutMs: o.requestTimeoutMs,
       connectionTimeoutMs: o.connectionTimeoutMs,
       origins: o.origins,
+      trustedProxies: o.trustedProxies,
       logLevel,
       answersPerSecond: o.answersPerSecond,
     };

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import formbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isIP } from 'node:net';
 import Type from 'typebox';
 import type { AnswerBudget } from '../http/answer-budget.js';
 import type { AttemptLimiter } from '../http/attempt-limiter.js';
 import { StatusInputError, type StatusService, type StatusSnapshot } from '../service/status-service.js';
 import { prepareAnswer, STATUS_SECURITY_HEADERS, writeAnswer, type PreparedAnswer } from './status-answers.js';
 import { atomFeed, jsonSummary, rssFeed } from './status-feeds.js';
+import { trustedProxies } from './session.js';
 import { STATUS_CSS, statusMessagePage, statusPageHtml } from './views/status-page.js';
 
 /**
@@ -22,10 +24,16 @@ export type StatusWrite = 'subscribe' | 'confirm' | 'unsubscribe';
 /** What the public status page needs. */
 export interface StatusRoutesOptions {
   status: StatusSource;
-  /** Subscribe requests per client address, and per e-mail address (in memory, per listener; the store bounds e-mails per address for all). */
+  /**
+   * Subscribe requests per client and per e-mail address, in memory on this listener: checked first,
+   * so that a flood is refused without a write. The store bounds requests per client and e-mails per
+   * address for every replica and listener (service/status-service.ts).
+   */
   limiters: { byClient: AttemptLimiter; byEmail: AttemptLimiter };
   /** The status page's own origin (STATUS_PUBLIC_URL), which its forms may come from as well as the service's. */
   origins: readonly string[];
+  /** STATUS_TRUSTED_PROXIES: the proxies or CDN in front, whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
   /** The cached answers' share of this event loop (on the service's port, the webhooks'): beyond it they wait, then get a quick 503. */
   budget?: AnswerBudget | undefined;
 }
@@ -51,6 +59,39 @@ const BUSY_HEADERS = Object.entries({
   'content-type': 'text/plain; charset=utf-8',
   'content-length': String(BUSY_BODY.length),
 }).flat();
+
+/**
+ * The address a request comes from: the peer's, or, when the peer is a trusted proxy, the last
+ * address in X-Forwarded-For that is not one (each proxy appends the address it was reached from;
+ * what a client wrote itself stands to the left and is not believed).
+ */
+export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: (a: string) => boolean) {
+  if (!peer || !trusted(peer) || forwardedFor === undefined) return peer ?? '';
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => isIP(h));
+  for (let i = hops.length - 1; i >= 0; i--) if (!trusted(hops[i]!)) return hops[i]!;
+  return hops[0] ?? peer;
+}
+
+/**
+ * Who a subscribe request comes from, for its limits: the IPv4 address, or the /64 of an IPv6 one
+ * (what one host or one customer line is given: counting each of its addresses would count nothing).
+ */
+export function subscribeClient(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head, tail] = ip.split('%')[0]!.toLowerCase().split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 /**
  * /status and what hangs below it, public and read-only (docs/status-page.md): no sign-in, no
@@ -134,6 +175,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
 
 const forms: FastifyPluginAsyncTypebox<StatusRoutesOptions> = async (app, opts) => {
   const { status } = opts;
+  const trusted = trustedProxies(opts.trustedProxies ?? []);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   app.removeContentTypeParser(['application/json', 'text/plain']);
   // RFC 8058: a mail provider's one-click POST may come as multipart/form-data; its body says nothing the URL does not.
@@ -165,19 +207,23 @@ const forms: FastifyPluginAsyncTypebox<StatusRoutesOptions> = async (app, opts) 
   app.post('/status/subscribe', { schema: { body: SubscribeBody } }, async (req, reply) => {
     if (!status.subscriptionsOpen) return page(reply, 404, 'Subscriptions are off', 'This status page does not send e-mail.');
     const { byClient, byEmail } = opts.limiters;
+    const client = subscribeClient(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted));
     const email = req.body.email.trim().toLowerCase();
-    const wait = byClient.retryAfter(req.ip) ?? byEmail.retryAfter(email);
-    if (wait !== undefined) {
-      req.log.warn({ audit: 'status-subscribe-limited', address: req.ip }, 'status page: too many subscribe requests');
+    const limited = (wait: number) => {
+      req.log.warn({ audit: 'status-subscribe-limited', address: client }, 'status page: too many subscribe requests');
       reply.header('retry-after', String(wait));
       return page(reply, 429, 'Too many requests', `Try again in ${Math.ceil(wait / 60)} minute(s).`);
-    }
+    };
+    const wait = byClient.retryAfter(client) ?? byEmail.retryAfter(email);
+    if (wait !== undefined) return limited(wait);
     // Every request counts, good or bad: the limits bound the e-mails one client can cause.
-    byClient.fail(req.ip);
+    byClient.fail(client);
     byEmail.fail(email);
     const c = req.body.components;
     try {
-      await status.subscribe(req.body.email, c === undefined ? null : Array.isArray(c) ? c : [c]);
+      // The store counts the client's requests for every replica; the e-mails per address too.
+      const shared = await status.subscribe(req.body.email, c === undefined ? null : Array.isArray(c) ? c : [c], client);
+      if (shared !== undefined) return limited(shared);
     } catch (err) {
       if (err instanceof StatusInputError) return page(reply, 400, 'Not subscribed', err.message);
       throw err;

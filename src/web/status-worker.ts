@@ -83,6 +83,7 @@ app.register(statusRoutes, {
     byEmail: new AttemptLimiter(systemClock, { max: 3, windowMs: 60 * 60_000 }),
   },
   origins: data.origins,
+  trustedProxies: data.trustedProxies,
   budget,
 });
 

@@ -145,6 +145,11 @@ t.test('the web settings from the environment: session secret, its lifetime, the
     message: /not an IP address or a CIDR range/,
   });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X Email', AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_HEADER: / });
+  t.same(readEnv({}).status.trustedProxies, []);
+  t.same(readEnv({ STATUS_TRUSTED_PROXIES: '10.0.0.5, 2001:db8::/32' }).status.trustedProxies, ['10.0.0.5', '2001:db8::/32']);
+  t.throws(() => readEnv({ STATUS_TRUSTED_PROXIES: 'cdn.example.com' }), {
+    message: /^STATUS_TRUSTED_PROXIES: "cdn.example.com" is not an IP address or a CIDR range/,
+  });
 });
 
 t.test('a YAML alias bomb is a ConfigError naming the file, not a crash', async (t) => {
