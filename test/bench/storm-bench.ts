@@ -1,4 +1,4 @@
-// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres]: an alert storm
+// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres --soak]: an alert storm
 // from a real Alertmanager (Debian's 0.25). N distinct groups (10,000 by default) are posted to it at
 // once and flushed together after group_wait 1s; in the middle of the storm one more Critical, in a
 // group of its own, is posted. Receivers, one after the other in each repetition:
@@ -9,11 +9,14 @@
 // Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
 // delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
 // once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
-// (to its arrival, for the bare route), (e) peak RSS of the receiver processes. Not a test: it
-// prints and asserts nothing. Every process it starts is stopped by its pid.
+// (to its arrival, for the bare route), (e) peak RSS of the receiver processes. After each repetition
+// it prints each receiver process's RSS and open file descriptors (/proc/<pid>/fd) once the outbox has
+// drained. --soak keeps the receivers running through every repetition (each a new storm of new
+// groups, from new Alertmanagers), so that what grows from one repetition to the next shows. Not a
+// test: it prints and asserts nothing. Every process it starts is stopped by its pid.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,11 +33,13 @@ const { values: opts } = parseArgs({
     groups: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '1' },
     receivers: { type: 'string', default: 'bare,sqlite,postgres' },
+    soak: { type: 'boolean', default: false },
   },
 });
 const GROUPS = Number(opts.groups);
 const REPEAT = Number(opts.repeat);
 const RECEIVERS = opts.receivers.split(',') as ReceiverKind[];
+const SOAK = opts.soak;
 const AM_BIN = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
 const WEBHOOK = 'storm-bench-webhook-token';
 const SLACK_TOKEN = 'xoxb-storm';
@@ -64,6 +69,8 @@ interface Result {
   cpuS: number;
   /** Slack messages in the storm's channel, how many were digests, and the most in any 1 s. */
   slack?: { messages: number; digests: number; folded: number; maxPerSecond: number };
+  /** Each receiver process after the repetition (the outbox drained): resident set (MiB) and open file descriptors. */
+  after: { rssMiB: number; fds: number }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,6 +92,16 @@ function peakRssMiB(pid: number | undefined): number {
     return m ? Number(m[1]) / 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** A process's resident set now (MiB) and its open file descriptors, from /proc; zeros once it is gone. */
+function residentAndFds(pid: number | undefined): { rssMiB: number; fds: number } {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { rssMiB: m ? Number(m[1]) / 1024 : 0, fds: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return { rssMiB: 0, fds: 0 };
   }
 }
 
@@ -256,8 +273,8 @@ function criticalAlert(rep: number): object {
 interface Receiver {
   url: string;
   pids: () => (number | undefined)[];
-  /** performance.now() when the Critical reached its destination (Slack, or the bare route). */
-  criticalAt: () => number | undefined;
+  /** performance.now() when the Critical reached its destination (Slack, or the bare route), the first time after `since`. */
+  criticalAt: (since: number) => number | undefined;
   stored?: () => Promise<{ incidents: number; keys: number }>;
   slack?: SlackApiServer;
   /** What went wrong on the way (the proxy's socket errors), for STORM_DEBUG. */
@@ -293,9 +310,9 @@ async function openedAt(base: string): Promise<number | undefined> {
   return incident ? Date.parse(incident.openedAt) - performance.timeOrigin : undefined;
 }
 
-/** When the first chat.postMessage to the Critical's channel arrived at the fake. */
-function slackCriticalAt(slack: SlackApiServer): number | undefined {
-  return slack.calls.find((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
+/** When the first chat.postMessage to the Critical's channel after `since` arrived at the fake. */
+function slackCriticalAt(slack: SlackApiServer, since: number): number | undefined {
+  return slack.calls.find((c) => c.at >= since && c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
 }
 
 async function bare(): Promise<Receiver> {
@@ -304,7 +321,7 @@ async function bare(): Promise<Receiver> {
     env: { ...process.env, BENCH_TOKEN: WEBHOOK, BENCH_ANNOUNCE: CRITICAL },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let seenAt: number | undefined;
+  const seen: number[] = [];
   let buffered = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
@@ -314,14 +331,14 @@ async function bare(): Promise<Receiver> {
         const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; seen?: string };
         buffered = buffered.slice(nl + 1);
         if (line.port) resolve(line.port);
-        if (line.seen && seenAt === undefined) seenAt = performance.now();
+        if (line.seen) seen.push(performance.now());
       }
     });
   });
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
     pids: () => [child.pid],
-    criticalAt: () => seenAt,
+    criticalAt: (since) => seen.find((at) => at >= since),
     stop: () => stop(child),
   };
 }
@@ -336,7 +353,7 @@ async function sqlite(dir: string): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
     pids: () => [service.child.pid],
-    criticalAt: () => slackCriticalAt(slack),
+    criticalAt: (since) => slackCriticalAt(slack, since),
     slack,
     metricsUrls: [`http://127.0.0.1:${port}/metrics`],
     criticalOpenedAt: () => openedAt(`http://127.0.0.1:${port}`),
@@ -376,7 +393,7 @@ async function postgres(): Promise<Receiver | string> {
   return {
     url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
     pids: () => replicas.map((r) => r.child.pid),
-    criticalAt: () => slackCriticalAt(slack),
+    criticalAt: (since) => slackCriticalAt(slack, since),
     slack,
     metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
     debug: () =>
@@ -415,9 +432,9 @@ async function postgres(): Promise<Receiver | string> {
   };
 }
 
-/** Slack's side of the storm: messages to the storm's channel, digests among them, pages folded, the most in any second. */
-function slackSummary(slack: SlackApiServer): Result['slack'] {
-  const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#alerts');
+/** Slack's side of the storm since `since`: messages to the storm's channel, digests among them, pages folded, the most in any second. */
+function slackSummary(slack: SlackApiServer, since: number): Result['slack'] {
+  const posts = slack.calls.filter((c) => c.at >= since && c.method === 'chat.postMessage' && c.args['channel'] === '#alerts');
   let folded = 0;
   let digests = 0;
   for (const p of posts) {
@@ -435,14 +452,31 @@ function slackSummary(slack: SlackApiServer): Result['slack'] {
   return { messages: posts.length, digests, folded, maxPerSecond };
 }
 
-async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
+/** A receiver of each kind, started for one repetition, or (--soak) once for all of them. */
+interface Started {
+  receiver: Receiver | string;
+  dir: string;
+  /** The incidents, and distinct groups among them, it had stored before this repetition. */
+  storedBefore: { incidents: number; keys: number };
+}
+
+async function startReceiver(kind: ReceiverKind): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
-  let receiver: Receiver | undefined;
+  const receiver = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres();
+  return { receiver, dir, storedBefore: { incidents: 0, keys: 0 } };
+}
+
+async function stopReceiver(started: Started): Promise<void> {
+  if (typeof started.receiver !== 'string') await started.receiver.stop();
+  rmSync(started.dir, { recursive: true, force: true });
+}
+
+async function run(kind: ReceiverKind, rep: number, started: Started): Promise<Result | string> {
+  const receiver = started.receiver;
+  if (typeof receiver === 'string') return receiver;
+  const dir = mkdtempSync(join(started.dir, `am-${rep}-`));
   let am: Awaited<ReturnType<typeof alertmanagers>> | undefined;
   try {
-    const r = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres();
-    if (typeof r === 'string') return r;
-    receiver = r;
     am = await alertmanagers(dir, receiver.url, kind === 'postgres' ? 2 : 1);
     const expected = (GROUPS + 1) * am.count;
 
@@ -465,14 +499,14 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       // An HA peer may skip a group its peer's gossip says is sent: then the count stops short. A
       // single Alertmanager is waited for to the end (a slow receiver holds its notifications open).
       if (am.count === 2 && criticalPostedAt !== undefined && performance.now() - lastChange > 30_000) break;
-      if (performance.now() - began > 600_000) throw new Error(`storm not delivered in 10 minutes: ${JSON.stringify(now)}`);
+      if (performance.now() - began > 1_200_000) throw new Error(`storm not delivered in 20 minutes: ${JSON.stringify(now)}`);
       await sleep(20);
     }
     const deliveredMs = lastChange - began;
     const cpuS = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore;
     // The Critical's Slack post (or arrival), waited for a little longer if need be.
-    await until(() => receiver!.criticalAt() !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
-    const criticalAt = receiver.criticalAt();
+    await until(() => receiver.criticalAt(began) !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
+    const criticalAt = receiver.criticalAt(began);
     const result: Result = {
       kind,
       deliveredMs,
@@ -482,8 +516,14 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
       rssMiB: receiver.pids().map(peakRssMiB),
       cpuS,
+      after: [],
     };
-    if (receiver.stored) result.stored = await receiver.stored();
+    if (receiver.stored) {
+      // This repetition's: a soak's receiver keeps the incidents of the ones before.
+      const stored = await receiver.stored();
+      result.stored = { incidents: stored.incidents - started.storedBefore.incidents, keys: stored.keys - started.storedBefore.keys };
+      started.storedBefore = stored;
+    }
     const opened = await receiver.criticalOpenedAt?.();
     if (opened !== undefined && criticalPostedAt !== undefined) result.criticalOpenedMs = opened - criticalPostedAt;
     if (process.env['STORM_DEBUG']) {
@@ -503,30 +543,45 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       const slack = receiver.slack;
       await until(
         () => {
-          const s = slackSummary(slack)!;
+          const s = slackSummary(slack, began)!;
           return s.folded + s.messages - s.digests >= GROUPS;
         },
         'the outbox to drain',
         60_000,
       ).catch(() => {});
-      result.slack = slackSummary(slack);
+      result.slack = slackSummary(slack, began);
     }
+    // What the receiver holds once the storm is over (the outbox drained, Alertmanager's connections
+    // closed): what a soak watches grow.
+    await Promise.all(am.children.map(stop));
+    am = undefined;
+    await sleep(1000);
+    result.after = receiver.pids().map(residentAndFds);
     return result;
   } finally {
     if (am) await Promise.all(am.children.map(stop));
-    if (receiver) await receiver.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const results: Result[][] = [];
+const soaking = new Map<ReceiverKind, Started>();
 for (let rep = 0; rep < REPEAT; rep++) {
   const round: Result[] = [];
   for (const kind of RECEIVERS) {
-    const r = await run(kind, rep);
-    if (typeof r === 'string') console.log(`${kind}: skipped: ${r}`);
-    else round.push(r);
+    let started = soaking.get(kind);
+    if (!started) {
+      started = await startReceiver(kind);
+      if (SOAK) soaking.set(kind, started);
+    }
+    try {
+      const r = await run(kind, rep, started);
+      if (typeof r === 'string') console.log(`${kind}: skipped: ${r}`);
+      else round.push(r);
+    } finally {
+      if (!SOAK || rep === REPEAT - 1) await stopReceiver(started);
+    }
   }
   results.push(round);
   const base = round.find((r) => r.kind === 'bare');
@@ -534,9 +589,9 @@ for (let rep = 0; rep < REPEAT; rep++) {
     `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s |',
+    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const r of round) {
     console.log(
       `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${
@@ -547,7 +602,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
         base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
       } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')} | ${fmt(r.cpuS, 1)} s | ${
         r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
-      } |`,
+      } | ${r.after.map((a) => `${fmt(a.rssMiB, 0)} MiB, ${a.fds}`).join('; ')} |`,
     );
   }
 }
@@ -569,6 +624,20 @@ if (REPEAT > 1) {
     console.log(
       `${kind}: (a) ratio ${fmt(Math.min(...ratios))}-${fmt(Math.max(...ratios))}; (b) failed ${Math.max(...rs.map((r) => r.failed))} at most, gave up ${Math.max(...rs.map((r) => r.gaveUp))}; ` +
         `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
+    );
+  }
+}
+
+if (SOAK && REPEAT > 1) {
+  console.log('\nsoak: each receiver process after each repetition (RSS MiB / open fds), and the growth from the second-last to the last:');
+  for (const kind of RECEIVERS) {
+    const rs = results.flatMap((round) => round.filter((r) => r.kind === kind));
+    if (rs.length < 2) continue;
+    const [prev, last] = [rs.at(-2)!, rs.at(-1)!];
+    console.log(
+      `${kind}: ${rs.map((r) => r.after.map((a) => `${fmt(a.rssMiB, 0)}/${a.fds}`).join(' + ')).join(' -> ')}; last growth ${last.after
+        .map((a, i) => `${fmt(a.rssMiB - (prev.after[i]?.rssMiB ?? 0), 1)} MiB, ${a.fds - (prev.after[i]?.fds ?? 0)} fds`)
+        .join('; ')}`,
     );
   }
 }
