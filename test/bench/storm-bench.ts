@@ -69,8 +69,11 @@ interface Result {
   cpuS: number;
   /** Slack messages in the storm's channel, how many were digests, and the most in any 1 s. */
   slack?: { messages: number; digests: number; folded: number; maxPerSecond: number };
-  /** Each receiver process after the repetition (the outbox drained): resident set (MiB) and open file descriptors. */
-  after: { rssMiB: number; fds: number }[];
+  /**
+   * Each receiver process after the repetition (the outbox drained): resident set (MiB), open file
+   * descriptors and, for the service (its /metrics), the V8 heap in use (MiB) and Node's active handles.
+   */
+  after: { rssMiB: number; fds: number; heapMiB?: number; handles?: number }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -557,6 +560,13 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
     am = undefined;
     await sleep(1000);
     result.after = receiver.pids().map(residentAndFds);
+    for (const [i, url] of (receiver.metricsUrls ?? []).entries()) {
+      const text = await (await fetch(url)).text();
+      Object.assign(result.after[i] ?? {}, {
+        heapMiB: total(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+        handles: total(text, 'nodejs_active_handles'),
+      });
+    }
     return result;
   } finally {
     if (am) await Promise.all(am.children.map(stop));
@@ -565,6 +575,8 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
+const afterText = (a: Result['after'][number]) =>
+  `${fmt(a.rssMiB, 0)} MiB, ${a.fds}${a.heapMiB === undefined ? '' : `, ${fmt(a.heapMiB, 0)} MiB, ${a.handles}`}`;
 const results: Result[][] = [];
 const soaking = new Map<ReceiverKind, Started>();
 for (let rep = 0; rep < REPEAT; rep++) {
@@ -589,7 +601,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
     `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds |',
+    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds, heap used, active handles |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const r of round) {
@@ -602,7 +614,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
         base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
       } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')} | ${fmt(r.cpuS, 1)} s | ${
         r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
-      } | ${r.after.map((a) => `${fmt(a.rssMiB, 0)} MiB, ${a.fds}`).join('; ')} |`,
+      } | ${r.after.map(afterText).join('; ')} |`,
     );
   }
 }
@@ -629,14 +641,23 @@ if (REPEAT > 1) {
 }
 
 if (SOAK && REPEAT > 1) {
-  console.log('\nsoak: each receiver process after each repetition (RSS MiB / open fds), and the growth from the second-last to the last:');
+  console.log(
+    '\nsoak: each receiver process after each repetition (RSS MiB / open fds / heap used MiB / active handles), and the growth from the second-last to the last:',
+  );
   for (const kind of RECEIVERS) {
     const rs = results.flatMap((round) => round.filter((r) => r.kind === kind));
     if (rs.length < 2) continue;
     const [prev, last] = [rs.at(-2)!, rs.at(-1)!];
     console.log(
-      `${kind}: ${rs.map((r) => r.after.map((a) => `${fmt(a.rssMiB, 0)}/${a.fds}`).join(' + ')).join(' -> ')}; last growth ${last.after
-        .map((a, i) => `${fmt(a.rssMiB - (prev.after[i]?.rssMiB ?? 0), 1)} MiB, ${a.fds - (prev.after[i]?.fds ?? 0)} fds`)
+      `${kind}: ${rs.map((r) => r.after.map((a) => [fmt(a.rssMiB, 0), a.fds, a.heapMiB && fmt(a.heapMiB, 0), a.handles].filter((x) => x !== undefined).join('/')).join(' + ')).join(' -> ')}; last growth ${last.after
+        .map((a, i) => {
+          const b = prev.after[i];
+          const heap =
+            a.heapMiB !== undefined && b?.heapMiB !== undefined
+              ? `, heap ${fmt(a.heapMiB - b.heapMiB, 1)} MiB, ${a.handles! - b.handles!} handles`
+              : '';
+          return `RSS ${fmt(a.rssMiB - (b?.rssMiB ?? 0), 1)} MiB, ${a.fds - (b?.fds ?? 0)} fds${heap}`;
+        })
         .join('; ')}`,
     );
   }
