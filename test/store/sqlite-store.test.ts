@@ -508,6 +508,30 @@ t.test(
 );
 
 t.test(
+  "every person's settings are read once per change: an own write at the next read, another connection's commit within a second",
+  async (t) => {
+    const path = join(tempDir(t), 's.db');
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    t.same([...(await store.allContactSettings()).keys()], []);
+    await store.updateContactSettings('carol', (s) => ({ settings: { ...s, methods: [{ method: 'sms', address: '+331' }] }, result: 0 }));
+    t.same(
+      (await store.allContactSettings()).get('carol')?.methods.map((m) => m.address),
+      ['+331'],
+      'its own write',
+    );
+    const copy = await store.allContactSettings();
+    copy.delete('carol');
+    t.same([...(await store.allContactSettings()).keys()], ['carol'], "a caller's change to the map it got is its own");
+    const other = new Database(path);
+    t.teardown(() => other.close());
+    other.prepare(`INSERT INTO contact_settings (contact, settings, version) VALUES ('dan', ?, 1)`).run(JSON.stringify({ methods: [] }));
+    await new Promise((r) => setTimeout(r, 1100));
+    t.same([...(await store.allContactSettings()).keys()], ['carol', 'dan'], "another connection's commit, within a second");
+  },
+);
+
+t.test(
   "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
   async (t) => {
     const path = join(tempDir(t), 'before-bounded.db');
