@@ -1,7 +1,9 @@
 import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
@@ -136,6 +138,8 @@ export interface SqliteStoreOptions {
    * event loop, before failing with StoreUnavailableError (503).
    */
   lockWaitMs?: number;
+  /** WAL frames (pages) between checkpoints (CHECKPOINT_FRAMES); tests make it small. */
+  checkpointFrames?: number;
 }
 
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
@@ -205,6 +209,14 @@ export class SqliteStore implements IncidentStore {
   private readonly oncallStatements = new Map<string, Database.Statement<unknown[], Record<string, unknown>>>();
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
+  /** Checkpoints the WAL off the event loop (a file database); undefined in memory. */
+  private readonly checkpointer: Checkpointer | undefined;
+  /** Commits since the last checkpoint, and how many make the next one due. */
+  private commitsSinceCheckpoint = 0;
+  private checkpointEvery: number;
+  private readonly checkpointFrames: number;
+  /** A checkpoint is running: the group commit waits for it (writes queue, the event loop goes on). */
+  private checkpointing = false;
   /** listIncidents' statements, by text. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
   private readonly contactStatements = new Map<string, Database.Statement<unknown[]>>();
@@ -223,6 +235,13 @@ export class SqliteStore implements IncidentStore {
     // asynchronously in flush(), so /healthz and reads keep answering while another process holds a lock.
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
     this.lockWaitMs = options.lockWaitMs ?? 3000;
+    this.checkpointFrames = options.checkpointFrames ?? CHECKPOINT_FRAMES;
+    this.checkpointEvery = Math.min(CHECKPOINT_FIRST_AFTER, this.checkpointFrames);
+    if (options.path !== ':memory:') {
+      // No automatic checkpoints inside COMMIT, on the event loop: checkpoint() runs them in a worker.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(options.path);
+    }
     this.migrate();
     const db = this.db;
     // A nested better-sqlite3 transaction is a savepoint: a throw undoes that one write only.
@@ -949,6 +968,8 @@ export class SqliteStore implements IncidentStore {
 
   async close(): Promise<void> {
     this.closing = true;
+    await this.checkpointer?.close();
+    this.checkpointing = false;
     if (this.queue.length > 0 && !this.retrying) this.flush();
     await this.wal?.close();
     if (this.db.open) this.db.close();
@@ -1047,7 +1068,7 @@ export class SqliteStore implements IncidentStore {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.length === 0 && !this.retrying) setImmediate(() => this.flush());
+      if (this.queue.length === 0 && !this.retrying && !this.checkpointing) setImmediate(() => this.flush());
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
   }
@@ -1079,6 +1100,7 @@ export class SqliteStore implements IncidentStore {
       for (const w of batch) w.reject(failure);
       return;
     }
+    this.afterCommit();
     if (!this.wal) {
       settle(outcomes);
       return;
@@ -1094,6 +1116,35 @@ export class SqliteStore implements IncidentStore {
         for (const w of batch) w.reject(failure);
       },
     );
+  }
+
+  /**
+   * Every CHECKPOINT_FRAMES frames or so of WAL, a checkpoint in the worker, with the group commit
+   * paused until it ends: SQLite starts the WAL over only when a writer finds it wholly checkpointed,
+   * which never happens while commits go on during the checkpoint (the WAL grew to 176 MB in 15 s).
+   * Writes asked for meanwhile queue and commit together after it. Automatic checkpoints ran inside
+   * COMMIT on the event loop, with their syncs: docs/performance.md.
+   */
+  private afterCommit(): void {
+    if (!this.checkpointer || ++this.commitsSinceCheckpoint < this.checkpointEvery || this.closing) return;
+    this.checkpointing = true;
+    const commits = this.commitsSinceCheckpoint;
+    void this.checkpointer.checkpoint().then((result) => {
+      this.checkpointing = false;
+      if (result === 'unavailable') {
+        // No worker (it failed to start, or died): SQLite's own checkpoints again.
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.checkpointFrames}`);
+        this.checkpointEvery = Infinity;
+      } else if (result) {
+        this.commitsSinceCheckpoint = 0;
+        // The WAL's frames per commit vary with what is written: the next checkpoint is due after
+        // about CHECKPOINT_FRAMES more.
+        const perCommit = Math.max(1, result.log / commits);
+        this.checkpointEvery = Math.max(1, Math.round(this.checkpointFrames / perCommit));
+      }
+      // A failed checkpoint (another process's lock) is tried again after the next commit.
+      if (this.queue.length > 0 && !this.retrying && !this.closing) this.flush();
+    });
   }
 
   /**
@@ -1154,6 +1205,97 @@ const PAGE_ROWS: RowsInsert = { head: OUTBOX_INSERT, width: 11, tail: '' };
 const CONTACT_SQL = contactSql(SQLITE);
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
+
+/** WAL frames (pages) between checkpoints: 16 MiB of 4 KiB pages, so a page written many times is copied once. */
+const CHECKPOINT_FRAMES = 4000;
+/** The first checkpoint, before the WAL's frames per commit are known. */
+const CHECKPOINT_FIRST_AFTER = 200;
+
+// The worker's own code: a connection of its own to the file, running PASSIVE checkpoints when told.
+// Plain JavaScript (eval), so it runs the same from src under tsx and from dist.
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 100');
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    parentPort.postMessage({ ok: db.pragma('wal_checkpoint(PASSIVE)')[0] });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  }
+});
+`;
+
+/**
+ * WAL checkpoints in a worker thread with its own connection, so that copying the WAL into the
+ * database file and syncing both happen off the event loop. Started at the first checkpoint.
+ */
+class Checkpointer {
+  private worker: Worker | undefined;
+  private failed = false;
+  private pending: ((result: { log: number } | undefined | 'unavailable') => void) | undefined;
+
+  constructor(private readonly path: string) {}
+
+  /** The WAL's frames when a checkpoint ended; undefined when it failed; 'unavailable' with no worker. */
+  checkpoint(): Promise<{ log: number } | undefined | 'unavailable'> {
+    if (this.failed) return Promise.resolve('unavailable');
+    const worker = this.start();
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      worker.postMessage('checkpoint');
+    });
+  }
+
+  /** Waits for a checkpoint under way, then closes the worker's connection. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    this.failed = true;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Unreferenced, it would not keep the process alive until it has closed.
+    worker.ref();
+    worker.postMessage('close');
+    await exited;
+    this.settle('unavailable');
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(CHECKPOINT_WORKER, {
+      eval: true,
+      // Plain JavaScript: no loader (tsx) in the worker.
+      execArgv: [],
+      workerData: { path: this.path, module: createRequire(import.meta.url).resolve('better-sqlite3') },
+    });
+    worker.unref();
+    worker.on('message', (m: { ok?: { busy: number; log: number; checkpointed: number }; error?: string }) =>
+      this.settle(m.ok && m.ok.busy === 0 ? { log: m.ok.log } : undefined),
+    );
+    const fail = () => {
+      this.failed = true;
+      this.worker = undefined;
+      this.settle('unavailable');
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(result: { log: number } | undefined | 'unavailable'): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.(result);
+  }
+}
 
 /**
  * fdatasync of the WAL file in libuv's thread pool, shared: a caller's promise resolves after a

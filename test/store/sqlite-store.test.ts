@@ -507,6 +507,43 @@ t.test(
   },
 );
 
+t.test('WAL checkpoints run in a worker between commits, not inside them: the WAL starts over instead of growing', async (t) => {
+  const path = join(tempDir(t), 'ck.db');
+  const store = new SqliteStore({ path, checkpointFrames: 50 });
+  const probe = new Database(path, { readonly: true });
+  t.teardown(() => probe.close());
+  t.equal(probe.pragma('wal_autocheckpoint', { simple: true }), 1000, "another connection's own setting");
+  const T0 = 1_800_000_000_000;
+  const added: number[] = [];
+  for (let i = 0; i < 150; i++) {
+    // Eight writes a commit, as webhooks arriving together are.
+    const batch = await Promise.all(
+      Array.from({ length: 8 }, (_, j) =>
+        store.addOverride(
+          { team: null, contact: `c${i}-${j}`, from: T0, to: T0 + 60_000, by: 'test', createdAt: T0, covers: null },
+          1_000_000,
+          T0,
+        ),
+      ),
+    );
+    added.push(...batch.map((o) => o!.id));
+  }
+  // The WAL header's checkpoint sequence number (bytes 12-15) counts the times the WAL started over.
+  const header = Buffer.alloc(32);
+  const wal = await open(`${path}-wal`, 'r');
+  await wal.read(header, 0, 32, 0);
+  const { size } = await wal.stat();
+  await wal.close();
+  t.ok(header.readUInt32BE(12) >= 3, `the WAL started over ${header.readUInt32BE(12)} times`);
+  // Without checkpoints, 150 commits of several pages each: about 5 MB of WAL.
+  t.ok(size < 3_000_000, `the WAL stayed small (${size} bytes)`);
+  t.equal(new Set(added).size, 1200, 'every write committed once');
+  await store.close();
+  const again = new SqliteStore({ path });
+  t.teardown(() => again.close());
+  t.equal((await again.overridesBetween(T0, T0 + 1)).length, 1200, 'all of them on disk after a restart');
+});
+
 t.test(
   "every person's settings are read once per change: an own write at the next read, another connection's commit within a second",
   async (t) => {
