@@ -65,6 +65,8 @@ interface Result {
   criticalOpenedMs?: number | undefined;
   /** (e) peak RSS (VmHWM) of each receiver process, MiB. */
   rssMiB: number[];
+  /** The largest V8 heap (total) of the service seen during the storm (sampled each second), MiB. */
+  peakHeapMiB?: number;
   /** CPU seconds of the receiver processes during the storm (until every group was delivered). */
   cpuS: number;
   /** Slack messages in the storm's channel, how many were digests, and the most in any 1 s. */
@@ -479,12 +481,22 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
   if (typeof receiver === 'string') return receiver;
   const dir = mkdtempSync(join(started.dir, `am-${rep}-`));
   let am: Awaited<ReturnType<typeof alertmanagers>> | undefined;
+  let sampling: NodeJS.Timeout | undefined;
   try {
     am = await alertmanagers(dir, receiver.url, kind === 'postgres' ? 2 : 1);
     const expected = (GROUPS + 1) * am.count;
 
     const cpuBefore = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
     const began = performance.now();
+    // The service's V8 heap during the storm, each second (its /metrics): what the peak RSS is made of.
+    let peakHeapMiB = 0;
+    sampling = setInterval(() => {
+      for (const url of receiver.metricsUrls ?? [])
+        void fetch(url)
+          .then((r) => r.text())
+          .then((text) => (peakHeapMiB = Math.max(peakHeapMiB, total(text, 'nodejs_heap_size_total_bytes') / 2 ** 20)))
+          .catch(() => {});
+    }, 1000);
     await am.post(stormAlerts(rep));
     // The Critical goes in once half the storm is delivered.
     let criticalPostedAt: number | undefined;
@@ -506,6 +518,7 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
       await sleep(20);
     }
     const deliveredMs = lastChange - began;
+    clearInterval(sampling);
     const cpuS = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore;
     // The Critical's Slack post (or arrival), waited for a little longer if need be.
     await until(() => receiver.criticalAt(began) !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
@@ -518,6 +531,7 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
       sent: last.sent,
       criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
       rssMiB: receiver.pids().map(peakRssMiB),
+      ...(receiver.metricsUrls ? { peakHeapMiB } : {}),
       cpuS,
       after: [],
     };
@@ -569,6 +583,7 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
     }
     return result;
   } finally {
+    clearInterval(sampling);
     if (am) await Promise.all(am.children.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
@@ -612,7 +627,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
         r.criticalOpenedMs === undefined ? '' : ` (opened at ${fmt(r.criticalOpenedMs, 0)} ms)`
       } | ${
         base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
-      } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')} | ${fmt(r.cpuS, 1)} s | ${
+      } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')}${r.peakHeapMiB ? ` (heap ${fmt(r.peakHeapMiB, 0)} MiB)` : ''} | ${fmt(r.cpuS, 1)} s | ${
         r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
       } | ${r.after.map(afterText).join('; ')} |`,
     );
