@@ -75,7 +75,7 @@ interface Result {
    * Each receiver process after the repetition (the outbox drained): resident set (MiB), open file
    * descriptors and, for the service (its /metrics), the V8 heap in use (MiB) and Node's active handles.
    */
-  after: { rssMiB: number; fds: number; heapMiB?: number; handles?: number }[];
+  after: { rssMiB: number; fds: number; heapMiB?: number; handles?: number; liveHeapMiB?: number }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,6 +108,27 @@ function residentAndFds(pid: number | undefined): { rssMiB: number; fds: number 
   } catch {
     return { rssMiB: 0, fds: 0 };
   }
+}
+
+/**
+ * The V8 heap a service process holds on to, MiB: a full garbage collection asked for through its
+ * inspector (a soak starts the service with --inspect on `inspectPort`), then its /metrics. The
+ * client is a child node with a WebSocket (global in Node 22, behind a flag in 20).
+ */
+async function liveHeap(inspectPort: number, metricsUrl: string): Promise<number | undefined> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  if (!target) return undefined;
+  const client = `const ws = new WebSocket(${JSON.stringify(target.webSocketDebuggerUrl)});
+ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+ws.onmessage = (m) => { if (JSON.parse(m.data).id === 1) { ws.close(); process.exit(0); } };
+ws.onerror = () => process.exit(1);
+setTimeout(() => process.exit(2), 60000);`;
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, ['--experimental-websocket', '-e', client], { stdio: 'ignore' }).once('exit', resolve),
+  );
+  if (code !== 0) return undefined;
+  const text = await (await fetch(metricsUrl)).text();
+  return total(text, 'nodejs_heap_size_used_bytes') / 2 ** 20;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
@@ -286,13 +307,24 @@ interface Receiver {
   debug?: () => string;
   /** The service's /metrics, each replica's. */
   metricsUrls?: string[];
+  /** Each replica's inspector port (--soak). */
+  inspectPorts?: number[];
   /** When the service opened the Critical's incident, as performance.now(). */
   criticalOpenedAt?: () => Promise<number | undefined>;
   stop: () => Promise<void>;
 }
 
-function serviceEnv(slack: SlackApiServer, mail: MailServer, databaseUrl: string, port: number): Record<string, string> {
+function serviceEnv(
+  slack: SlackApiServer,
+  mail: MailServer,
+  databaseUrl: string,
+  port: number,
+  inspectPort: number | undefined,
+): Record<string, string> {
   return {
+    // A soak collects the garbage of each service process after each repetition through its
+    // inspector, so that the heap in use then is what the process holds on to (see liveHeap).
+    ...(inspectPort ? { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` } : {}),
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     WEBHOOK_TOKEN: WEBHOOK,
@@ -353,7 +385,8 @@ async function sqlite(dir: string): Promise<Receiver> {
   const mail = await new MailServer().start();
   const port = await freePort();
   const path = join(dir, 'storm.db');
-  const service = start(serviceEnv(slack, mail, `sqlite:${path}`, port));
+  const inspectPort = SOAK ? await freePort() : undefined;
+  const service = start(serviceEnv(slack, mail, `sqlite:${path}`, port, inspectPort));
   await waitFor(service, 'alert-triage ready', 60_000);
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
@@ -361,6 +394,7 @@ async function sqlite(dir: string): Promise<Receiver> {
     criticalAt: (since) => slackCriticalAt(slack, since),
     slack,
     metricsUrls: [`http://127.0.0.1:${port}/metrics`],
+    ...(inspectPort ? { inspectPorts: [inspectPort] } : {}),
     criticalOpenedAt: () => openedAt(`http://127.0.0.1:${port}`),
     stored: async () => {
       const db = new Database(path, { readonly: true });
@@ -388,9 +422,12 @@ async function postgres(): Promise<Receiver | string> {
   const mail = await new MailServer().start();
   const ports = [await freePort(), await freePort()];
   const replicas: Running[] = [];
+  const inspectPorts: number[] = [];
   // One at a time: the first runs the migrations.
   for (const port of ports) {
-    const r = start(serviceEnv(slack, mail, db.url, port));
+    const inspectPort = SOAK ? await freePort() : undefined;
+    if (inspectPort) inspectPorts.push(inspectPort);
+    const r = start(serviceEnv(slack, mail, db.url, port, inspectPort));
     replicas.push(r);
     await waitFor(r, 'alert-triage ready', 60_000);
   }
@@ -401,6 +438,7 @@ async function postgres(): Promise<Receiver | string> {
     criticalAt: (since) => slackCriticalAt(slack, since),
     slack,
     metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
+    inspectPorts,
     debug: () =>
       `proxy: ${proxy.accepted} connections, errors ${JSON.stringify(Object.fromEntries(proxy.errors))}\n` +
       replicas
@@ -580,6 +618,8 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
         heapMiB: total(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
         handles: total(text, 'nodejs_active_handles'),
       });
+      const inspectPort = receiver.inspectPorts?.[i];
+      if (inspectPort) Object.assign(result.after[i] ?? {}, { liveHeapMiB: await liveHeap(inspectPort, url) });
     }
     return result;
   } finally {
@@ -591,7 +631,9 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const afterText = (a: Result['after'][number]) =>
-  `${fmt(a.rssMiB, 0)} MiB, ${a.fds}${a.heapMiB === undefined ? '' : `, ${fmt(a.heapMiB, 0)} MiB, ${a.handles}`}`;
+  `${fmt(a.rssMiB, 0)} MiB, ${a.fds}${a.heapMiB === undefined ? '' : `, ${fmt(a.heapMiB, 0)} MiB, ${a.handles}`}${
+    a.liveHeapMiB === undefined ? '' : `, live heap ${fmt(a.liveHeapMiB, 0)} MiB`
+  }`;
 const results: Result[][] = [];
 const soaking = new Map<ReceiverKind, Started>();
 for (let rep = 0; rep < REPEAT; rep++) {
@@ -657,23 +699,41 @@ if (REPEAT > 1) {
 
 if (SOAK && REPEAT > 1) {
   console.log(
-    '\nsoak: each receiver process after each repetition (RSS MiB / open fds / heap used MiB / active handles), and the growth from the second-last to the last:',
+    '\nsoak: each receiver process after each repetition (RSS MiB / open fds / heap used MiB / active handles / heap in use after a full GC MiB), and the growth from the second-last to the last:',
   );
   for (const kind of RECEIVERS) {
     const rs = results.flatMap((round) => round.filter((r) => r.kind === kind));
     if (rs.length < 2) continue;
     const [prev, last] = [rs.at(-2)!, rs.at(-1)!];
-    console.log(
-      `${kind}: ${rs.map((r) => r.after.map((a) => [fmt(a.rssMiB, 0), a.fds, a.heapMiB && fmt(a.heapMiB, 0), a.handles].filter((x) => x !== undefined).join('/')).join(' + ')).join(' -> ')}; last growth ${last.after
-        .map((a, i) => {
-          const b = prev.after[i];
-          const heap =
-            a.heapMiB !== undefined && b?.heapMiB !== undefined
-              ? `, heap ${fmt(a.heapMiB - b.heapMiB, 1)} MiB, ${a.handles! - b.handles!} handles`
-              : '';
-          return `RSS ${fmt(a.rssMiB - (b?.rssMiB ?? 0), 1)} MiB, ${a.fds - (b?.fds ?? 0)} fds${heap}`;
-        })
-        .join('; ')}`,
-    );
+    const series = rs
+      .map((r) =>
+        r.after
+          .map((a) =>
+            [
+              fmt(a.rssMiB, 0),
+              a.fds,
+              a.heapMiB === undefined ? undefined : fmt(a.heapMiB, 0),
+              a.handles,
+              a.liveHeapMiB === undefined ? undefined : fmt(a.liveHeapMiB, 0),
+            ]
+              .filter((x) => x !== undefined)
+              .join('/'),
+          )
+          .join(' + '),
+      )
+      .join(' -> ');
+    const growth = last.after
+      .map((a, i) => {
+        const b = prev.after[i];
+        const heap =
+          a.heapMiB !== undefined && b?.heapMiB !== undefined
+            ? `, heap ${fmt(a.heapMiB - b.heapMiB, 1)} MiB, ${a.handles! - b.handles!} handles`
+            : '';
+        const live =
+          a.liveHeapMiB !== undefined && b?.liveHeapMiB !== undefined ? `, live heap ${fmt(a.liveHeapMiB - b.liveHeapMiB, 1)} MiB` : '';
+        return `RSS ${fmt(a.rssMiB - (b?.rssMiB ?? 0), 1)} MiB, ${a.fds - (b?.fds ?? 0)} fds${heap}${live}`;
+      })
+      .join('; ');
+    console.log(`${kind}: ${series}; last growth ${growth}`);
   }
 }
