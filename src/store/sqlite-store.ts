@@ -140,6 +140,8 @@ export interface SqliteStoreOptions {
   lockWaitMs?: number;
   /** WAL frames (pages) between checkpoints (CHECKPOINT_FRAMES); tests make it small. */
   checkpointFrames?: number;
+  /** How long the group commit waits for a checkpoint, at most (CHECKPOINT_PAUSE_MS). */
+  checkpointPauseMs?: number;
 }
 
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
@@ -215,8 +217,13 @@ export class SqliteStore implements IncidentStore {
   private commitsSinceCheckpoint = 0;
   private checkpointEvery: number;
   private readonly checkpointFrames: number;
-  /** A checkpoint is running: the group commit waits for it (writes queue, the event loop goes on). */
+  private readonly checkpointPauseMs: number;
+  /** The group commit waits for a checkpoint (writes queue, the event loop goes on). */
   private checkpointing = false;
+  /** The worker runs a checkpoint (the commits may have stopped waiting for it). */
+  private inCheckpoint = false;
+  /** The WAL did not start over for a while: the next checkpoint is waited for to its end. */
+  private walTooLong = false;
   /** listIncidents' statements, by text. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
   private readonly contactStatements = new Map<string, Database.Statement<unknown[]>>();
@@ -236,7 +243,9 @@ export class SqliteStore implements IncidentStore {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
     this.lockWaitMs = options.lockWaitMs ?? 3000;
     this.checkpointFrames = options.checkpointFrames ?? CHECKPOINT_FRAMES;
-    this.checkpointEvery = Math.min(CHECKPOINT_FIRST_AFTER, this.checkpointFrames);
+    this.checkpointPauseMs = options.checkpointPauseMs ?? CHECKPOINT_PAUSE_MS;
+    // Frames per commit unknown yet: a commit of a few webhooks writes about eight.
+    this.checkpointEvery = Math.min(CHECKPOINT_FIRST_AFTER, Math.ceil(this.checkpointFrames / 8));
     if (options.path !== ':memory:') {
       // No automatic checkpoints inside COMMIT, on the event loop: checkpoint() runs them in a worker.
       this.db.pragma('wal_autocheckpoint = 0');
@@ -1127,17 +1136,28 @@ export class SqliteStore implements IncidentStore {
 
   /**
    * Every CHECKPOINT_FRAMES frames or so of WAL, a checkpoint in the worker, with the group commit
-   * paused until it ends: SQLite starts the WAL over only when a writer finds it wholly checkpointed,
-   * which never happens while commits go on during the checkpoint (the WAL grew to 176 MB in 15 s).
-   * Writes asked for meanwhile queue and commit together after it. Automatic checkpoints ran inside
-   * COMMIT on the event loop, with their syncs: docs/performance.md.
+   * paused while it runs (writes queue, the event loop goes on): SQLite starts the WAL over only
+   * when a writer finds it wholly checkpointed, which never happens while commits go on during the
+   * checkpoint (the WAL grew to 176 MB in 15 s). The pause lasts CHECKPOINT_PAUSE_MS at most, so a
+   * slow disk's sync never holds webhooks back long; the WAL then starts over at a later one, and
+   * once it holds four times CHECKPOINT_FRAMES the pause lasts until the checkpoint ends.
+   * Automatic checkpoints ran inside COMMIT on the event loop, with their syncs: docs/performance.md.
    */
   private afterCommit(): void {
-    if (!this.checkpointer || ++this.commitsSinceCheckpoint < this.checkpointEvery || this.closing) return;
+    const checkpointer = this.checkpointer;
+    if (!checkpointer || ++this.commitsSinceCheckpoint < this.checkpointEvery || this.closing || this.inCheckpoint) return;
     this.checkpointing = true;
+    this.inCheckpoint = true;
     const commits = this.commitsSinceCheckpoint;
-    void this.checkpointer.checkpoint().then((result) => {
+    const resume = () => {
+      clearTimeout(timer);
+      if (!this.checkpointing) return;
       this.checkpointing = false;
+      if (this.queue.length > 0 && !this.retrying && !this.closing) this.flush();
+    };
+    const timer = this.walTooLong ? undefined : setTimeout(resume, this.checkpointPauseMs);
+    void checkpointer.checkpoint().then((result) => {
+      this.inCheckpoint = false;
       if (result === 'unavailable') {
         // No worker (it failed to start, or died): SQLite's own checkpoints again.
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.checkpointFrames}`);
@@ -1145,12 +1165,14 @@ export class SqliteStore implements IncidentStore {
       } else if (result) {
         this.commitsSinceCheckpoint = 0;
         // The WAL's frames per commit vary with what is written: the next checkpoint is due after
-        // about CHECKPOINT_FRAMES more.
-        const perCommit = Math.max(1, result.log / commits);
+        // about CHECKPOINT_FRAMES more (counted from a WAL that started over: the log's frames were
+        // all written since the last one when it did).
+        const perCommit = Math.max(1, Math.min(result.log, this.checkpointFrames * 4) / commits);
         this.checkpointEvery = Math.max(1, Math.round(this.checkpointFrames / perCommit));
+        this.walTooLong = result.log > this.checkpointFrames * 4;
       }
       // A failed checkpoint (another process's lock) is tried again after the next commit.
-      if (this.queue.length > 0 && !this.retrying && !this.closing) this.flush();
+      resume();
     });
   }
 
@@ -1215,6 +1237,8 @@ const OVERRIDES_RECHECK_MS = 1000;
 
 /** WAL frames (pages) between checkpoints: 16 MiB of 4 KiB pages, so a page written many times is copied once. */
 const CHECKPOINT_FRAMES = 4000;
+/** How long the group commit waits for a checkpoint, at most (unless the WAL has grown long). */
+const CHECKPOINT_PAUSE_MS = 50;
 /** The first checkpoint, before the WAL's frames per commit are known. */
 const CHECKPOINT_FIRST_AFTER = 200;
 
