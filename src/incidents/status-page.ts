@@ -3,6 +3,7 @@ import { parseMatcher, type Labels, type Matcher } from '../classify/matcher.js'
 import type { Severity } from '../classify/severity.js';
 import type { Incident, IncidentChange } from './model.js';
 import type { PageRequest } from './page.js';
+import { STATE_LABEL, type ComponentState, type ComponentStatus, type UpdateState, worse } from './public-status.js';
 import type { RawStatusPage } from './status-schema.js';
 import { actorOf, type EntryOf, type Responder, type TimelineEntry } from './timeline.js';
 
@@ -12,32 +13,17 @@ import { actorOf, type EntryOf, type Responder, type TimelineEntry } from './tim
 // updates alone. Nothing here reads labels, annotations, notes or names into what is public: the
 // public text is only what a person wrote in the update form.
 
-/** A component's status, from best to worst; `maintenance` comes from scheduled maintenance only. */
-export const COMPONENT_STATUSES = ['operational', 'maintenance', 'degraded_performance', 'partial_outage', 'major_outage'] as const;
-export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
-/** What a person may set a component to in an update. */
-export const SETTABLE_STATUSES: readonly ComponentStatus[] = ['operational', 'degraded_performance', 'partial_outage', 'major_outage'];
-
-/** Where an incident stands for the public (Statuspage's and Cachet's words). */
-export const UPDATE_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type UpdateState = (typeof UPDATE_STATES)[number];
-
-export const STATUS_LABEL: Record<ComponentStatus, string> = {
-  operational: 'Operational',
-  maintenance: 'Under maintenance',
-  degraded_performance: 'Degraded performance',
-  partial_outage: 'Partial outage',
-  major_outage: 'Major outage',
-};
-export const STATE_LABEL: Record<UpdateState, string> = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
-};
-
-const rank = (s: ComponentStatus) => COMPONENT_STATUSES.indexOf(s);
-export const worse = (a: ComponentStatus, b: ComponentStatus): ComponentStatus => (rank(b) > rank(a) ? b : a);
+export {
+  COMPONENT_STATUSES,
+  SETTABLE_STATUSES,
+  STATE_LABEL,
+  STATUS_LABEL,
+  UPDATE_STATES,
+  worse,
+  type ComponentState,
+  type ComponentStatus,
+  type UpdateState,
+} from './public-status.js';
 
 export interface StatusComponent {
   id: string;
@@ -83,12 +69,6 @@ export function parseStatusPage(raw: RawStatusPage | undefined, fail: (key: stri
     updatedStep: raw?.updatedStep ?? DEFAULT_STATUS_PAGE.updatedStep,
     notifiedStep: raw?.notifiedStep ?? DEFAULT_STATUS_PAGE.notifiedStep,
   };
-}
-
-/** One component's status in an update. */
-export interface ComponentState {
-  id: string;
-  status: ComponentStatus;
 }
 
 /** How bad an incident of each severity is for the components it touches: a proposal, never applied by itself. */

@@ -1,5 +1,5 @@
 import type { Severity } from '../classify/severity.js';
-import type { ComponentState, UpdateState } from './status-page.js';
+import type { ComponentState, UpdateState } from './public-status.js';
 
 /** The channels the service can page through; the registry (notify/registry.ts) has one notifier each. */
 /** A channel's name, as notify/registry.ts lists them ('slack', 'email', ...). */

@@ -8,12 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freePort } from '../helpers.js';
 import { MailServer } from '../fakes/mail-server.js';
 import { start, waitFor } from '../fakes/server-process.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
-import { TEST_DATABASE_URL } from '../store/postgres-test-db.js';
+import { postGroup, quantile, until, withPostgres } from './latency-tools.js';
 
 const N = Number(process.env['PAGES'] ?? 50);
 // The first pages pay for cold code paths (module loading, the first connections): not counted.
@@ -21,39 +20,6 @@ const WARMUP = 3;
 const TOKEN = 'xoxb-bench';
 // Slack takes one message per second per channel: isolated incidents are spaced beyond that.
 const SPACING_MS = 1200;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a page');
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-/** Runs `fn` with the URL of a fresh PostgreSQL database, dropped after; undefined when none answers. */
-async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T | undefined> {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    console.log(`PostgreSQL rows skipped: none answers at TEST_DATABASE_URL (${(err as Error).message})`);
-    return undefined;
-  }
-  const name = `alert_triage_latency_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${name}`;
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** Times pages with `replicas` service processes on `databaseUrl`; every webhook goes to the first. */
 async function measure(label: string, databaseUrl: string, replicas = 1): Promise<void> {
@@ -79,35 +45,7 @@ async function measure(label: string, databaseUrl: string, replicas = 1): Promis
     for (let n = 0; n < N + WARMUP; n++) {
       const posts = slack.calls.filter((c) => c.method === 'chat.postMessage').length;
       const mails = mail.received.length;
-      const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
-        body: JSON.stringify({
-          receiver: 'bench',
-          status: 'firing',
-          version: '4',
-          groupKey: `{}:{alertname="DDoSAttack",n="${n}"}`,
-          truncatedAlerts: 0,
-          groupLabels: { alertname: 'DDoSAttack', n: String(n) },
-          commonLabels: {},
-          commonAnnotations: {},
-          externalURL: 'http://alertmanager:9093',
-          alerts: [
-            {
-              status: 'firing',
-              labels: { alertname: 'DDoSAttack', n: String(n) },
-              annotations: { summary: 'flood' },
-              startsAt: new Date().toISOString(),
-              endsAt: '0001-01-01T00:00:00Z',
-              generatorURL: 'http://p',
-              fingerprint: `fp${n}`,
-            },
-          ],
-        }),
-      });
-      const answered = performance.now();
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-      await res.arrayBuffer();
+      const answered = await postGroup(port, 'DDoSAttack', n, {}, 'flood');
       await until(() => slack.calls.filter((c) => c.method === 'chat.postMessage').length > posts && mail.received.length > mails);
       if (n >= WARMUP) {
         slackMs.push(Math.max(0, slack.calls.filter((c) => c.method === 'chat.postMessage')[posts]!.at - answered));
@@ -138,5 +76,5 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-await withPostgres((url) => measure('PostgreSQL, 1 replica', url));
-await withPostgres((url) => measure('PostgreSQL, 2 replicas', url, 2));
+await withPostgres('alert_triage_latency', (url) => measure('PostgreSQL, 1 replica', url));
+await withPostgres('alert_triage_latency', (url) => measure('PostgreSQL, 2 replicas', url, 2));

@@ -10,12 +10,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freePort, shippedConfigText } from '../helpers.js';
 import { start, waitFor } from '../fakes/server-process.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { TwilioApiServer } from '../fakes/twilio-api-server.js';
-import { TEST_DATABASE_URL } from '../store/postgres-test-db.js';
+import { postGroup, quantile, until, withPostgres } from './latency-tools.js';
 
 const N = Number(process.env['PAGES'] ?? 50);
 const WARMUP = 3;
@@ -26,16 +25,6 @@ const SMS_FROM = '+15005550006';
 const VOICE_FROM = '+15005550007';
 // Slack takes a message a second per channel, and each from-number a request a second.
 const SPACING_MS = 1200;
-
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a page');
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** The shipped config with one person per incident: team pN matches n="N" and has pN alone on call. */
 function config(people: number): string {
@@ -58,26 +47,6 @@ function config(people: number): string {
       ) +
     `\nnotificationRules:\n  critical: [{ method: slack, after: 0s }, { method: sms, after: 0s }, { method: voice, after: 0s }]\nteams:\n${teams}`
   );
-}
-
-async function withPostgres<T>(fn: (url: string) => Promise<T>): Promise<T | undefined> {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    console.log(`PostgreSQL rows skipped: none answers at TEST_DATABASE_URL (${(err as Error).message})`);
-    return undefined;
-  }
-  const name = `alert_triage_phone_latency_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${name}`;
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
 }
 
 async function measure(label: string, databaseUrl: string, dir: string): Promise<void> {
@@ -107,35 +76,7 @@ async function measure(label: string, databaseUrl: string, dir: string): Promise
     const ms: Record<'slack' | 'sms' | 'voice', number[]> = { slack: [], sms: [], voice: [] };
     for (let n = 0; n < N + WARMUP; n++) {
       const before = { slack: posts().length, sms: creates('Messages').length, voice: creates('Calls').length };
-      const res = await fetch(`http://127.0.0.1:${port}/webhook/alertmanager`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
-        body: JSON.stringify({
-          receiver: 'bench',
-          status: 'firing',
-          version: '4',
-          groupKey: `{}:{alertname="PaymentsApiDown",n="${n}"}`,
-          truncatedAlerts: 0,
-          groupLabels: { alertname: 'PaymentsApiDown', n: String(n) },
-          commonLabels: {},
-          commonAnnotations: {},
-          externalURL: 'http://alertmanager:9093',
-          alerts: [
-            {
-              status: 'firing',
-              labels: { alertname: 'PaymentsApiDown', severity: 'critical', n: String(n) },
-              annotations: { summary: 'error rate 34%' },
-              startsAt: new Date().toISOString(),
-              endsAt: '0001-01-01T00:00:00Z',
-              generatorURL: 'http://p',
-              fingerprint: `fp${n}`,
-            },
-          ],
-        }),
-      });
-      const answered = performance.now();
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-      await res.arrayBuffer();
+      const answered = await postGroup(port, 'PaymentsApiDown', n, { severity: 'critical' }, 'error rate 34%');
       await until(() => posts().length > before.slack && creates('Messages').length > before.sms && creates('Calls').length > before.voice);
       if (n >= WARMUP) {
         ms.slack.push(Math.max(0, posts()[before.slack]!.at - answered));
@@ -170,7 +111,7 @@ async function measure(label: string, databaseUrl: string, dir: string): Promise
 const dir = mkdtempSync(join(tmpdir(), 'phone-latency-'));
 try {
   await measure('SQLite', `sqlite:${join(dir, 'db.sqlite')}`, dir);
-  await withPostgres((url) => measure('PostgreSQL', url, dir));
+  await withPostgres('alert_triage_phone_latency', (url) => measure('PostgreSQL', url, dir));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

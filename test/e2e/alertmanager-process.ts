@@ -18,7 +18,7 @@ export function amtoolQuery(url: string): { id: string; matchers: { name: string
   return JSON.parse(r.stdout || '[]') as never;
 }
 
-/** A real Alertmanager on a free port, alone (no cluster), stopped by its pid at teardown. */
+/** A real Alertmanager on a free port, alone or one of a cluster, stopped by its pid at teardown. */
 export interface AlertmanagerProcess {
   url: string;
   process: ChildProcess;
@@ -26,10 +26,44 @@ export interface AlertmanagerProcess {
   stop: () => Promise<void>;
 }
 
-export async function startAlertmanager(t: Teardown, cluster?: { listen: number; peer: number }): Promise<AlertmanagerProcess> {
+/** Where a started Alertmanager sends its notifications: one webhook receiver, as the README's setup has it. */
+export interface WebhookReceiverConfig {
+  url: string;
+  token: string;
+  /** Alertmanager's `max_alerts` (0, the default, sends every alert of a group). */
+  maxAlerts?: number;
+}
+
+/** Alertmanager's config: every alert grouped by name to `webhook` after 1 s, or to a receiver with no integrations. */
+export function alertmanagerConfig(webhook?: WebhookReceiverConfig): string {
+  if (!webhook) return 'route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n';
+  return `route:
+  receiver: triage
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: triage
+    webhook_configs:
+      - url: ${webhook.url}
+        send_resolved: true
+        max_alerts: ${webhook.maxAlerts ?? 0}
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: ${webhook.token}
+`;
+}
+
+export async function startAlertmanager(
+  t: Teardown,
+  opts: { cluster?: { listen: number; peer: number }; webhook?: WebhookReceiverConfig } = {},
+): Promise<AlertmanagerProcess> {
+  const { cluster } = opts;
   const dir = tempDir(t);
   const port = await freePort();
-  writeFileSync(join(dir, 'alertmanager.yml'), 'route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n');
+  writeFileSync(join(dir, 'alertmanager.yml'), alertmanagerConfig(opts.webhook));
   let logs = '';
   const am = spawn(AM_BIN, [
     `--config.file=${join(dir, 'alertmanager.yml')}`,
@@ -66,7 +100,10 @@ export async function startAlertmanager(t: Teardown, cluster?: { listen: number;
 /** Two clustered peers (an HA pair) that gossip silences to each other, once each sees both. */
 export async function startAlertmanagerPair(t: Teardown): Promise<[AlertmanagerProcess, AlertmanagerProcess]> {
   const [g1, g2] = [await freePort(), await freePort()];
-  const pair = [await startAlertmanager(t, { listen: g1, peer: g2 }), await startAlertmanager(t, { listen: g2, peer: g1 })] as const;
+  const pair = [
+    await startAlertmanager(t, { cluster: { listen: g1, peer: g2 } }),
+    await startAlertmanager(t, { cluster: { listen: g2, peer: g1 } }),
+  ] as const;
   for (const am of pair)
     await until(
       async () => ((await (await fetch(`${am.url}/api/v2/status`)).json()) as { cluster: { peers: unknown[] } }).cluster.peers.length === 2,
@@ -77,9 +114,18 @@ export async function startAlertmanagerPair(t: Teardown): Promise<[AlertmanagerP
 }
 
 /** Waits until `check` holds, polling; the error carries the end of `log`. */
-export async function until(check: () => Promise<boolean>, what: string, log: () => string, ms = 30_000): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  log: () => string = () => '',
+  ms = 30_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}\n${log().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -8,13 +6,11 @@ import { API_TOKEN, freePort, makeApp, tempDir, WEBHOOK_TOKEN } from '../helpers
 import { MailServer } from '../fakes/mail-server.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { SLACK_TOKEN } from '../notify/paging-helpers.js';
-import { needs } from '../monitoring/tools.js';
+import { skipWithoutAlertmanager, startAlertmanager, until } from './alertmanager-process.js';
 import { systemClock } from '../../src/clock.js';
 
-const AM = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
-
-// Skipped with that message when missing, failed under CI (see needs()).
-const skip = needs(AM, 'prometheus-alertmanager (or set ALERTMANAGER_BIN)');
+// Skipped with a message saying how to get Alertmanager when it is missing, failed under CI.
+const skip = skipWithoutAlertmanager();
 
 t.test('a real Alertmanager posts to the receiver: group, retry on 503, resolve', { skip }, async (t) => {
   const dir = tempDir(t);
@@ -48,46 +44,8 @@ t.test('a real Alertmanager posts to the receiver: group, retry on 503, resolve'
   const port = await freePort();
   await app.listen({ port, host: '127.0.0.1' });
 
-  const amPort = await freePort();
-  const config = join(dir, 'alertmanager.yml');
-  writeFileSync(
-    config,
-    `route:
-  receiver: triage
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: triage
-    webhook_configs:
-      - url: http://127.0.0.1:${port}/webhook/alertmanager
-        send_resolved: true
-        max_alerts: 0
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: ${WEBHOOK_TOKEN}
-`,
-  );
-  const am = spawn(AM, [
-    `--config.file=${config}`,
-    `--storage.path=${join(dir, 'am-data')}`,
-    `--web.listen-address=127.0.0.1:${amPort}`,
-    '--cluster.listen-address=',
-    '--log.level=warn',
-  ]);
-  let amLog = '';
-  am.stderr.on('data', (d) => (amLog += d));
-  t.teardown(() => {
-    am.kill('SIGKILL');
-  });
-  const amUrl = `http://127.0.0.1:${amPort}`;
-  await until(
-    async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true,
-    'Alertmanager ready',
-    () => amLog,
-  );
+  const am = await startAlertmanager(t, { webhook: { url: `http://127.0.0.1:${port}/webhook/alertmanager`, token: WEBHOOK_TOKEN } });
+  const amUrl = am.url;
 
   const startsAt = new Date().toISOString();
   const post = async (alerts: object[]) => {
@@ -119,11 +77,7 @@ receivers:
   const details = async (id: number) =>
     (await app.inject({ method: 'GET', url: `/api/incidents/${id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
 
-  await until(
-    async () => (await incidents()).length === 2,
-    'two incidents, one per group',
-    () => amLog,
-  );
+  await until(async () => (await incidents()).length === 2, 'two incidents, one per group', am.logs);
   t.ok(failures < 0, 'the simulated 503s happened and Alertmanager retried past them');
   const list = await incidents();
   const d = list.find((i) => i.title.startsWith('DDoSAttack'))!;
@@ -169,11 +123,3 @@ receivers:
   t.match(metrics, /triage_webhook_requests_total\{code="503"\} 2/);
   t.match(metrics, /triage_incidents_opened_total\{severity="critical"\} 1/);
 });
-
-async function until(check: () => Promise<boolean>, what: string, log: () => string = () => '', ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
