@@ -25,10 +25,16 @@ t.test('wellFormedDeep mends strings at any depth, keys included, and copies onl
 
   const table: [unknown, unknown][] = [
     ['a\0', `a${REPLACEMENT}`],
-    [['ok', 'b\0', 3], ['ok', `b${REPLACEMENT}`, 3]],
+    [
+      ['ok', 'b\0', 3],
+      ['ok', `b${REPLACEMENT}`, 3],
+    ],
     [{ k: `v${LONE}` }, { k: `v${REPLACEMENT}` }],
     [{ [`k${LONE}`]: 'v' }, { [`k${REPLACEMENT}`]: 'v' }],
-    [{ first: 1, second: 'x', bad: ['\0'], last: 'z' }, { first: 1, second: 'x', bad: [REPLACEMENT], last: 'z' }],
+    [
+      { first: 1, second: 'x', bad: ['\0'], last: 'z' },
+      { first: 1, second: 'x', bad: [REPLACEMENT], last: 'z' },
+    ],
     [[[['deep\0']]], [[[`deep${REPLACEMENT}`]]]],
     [42, 42],
     [null, null],
