@@ -42,12 +42,13 @@ import { actingPerson } from './http/acting-person.js';
 import { attemptLimiters } from './http/attempt-limiter.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { peopleRoutes } from './api/people-routes.js';
-import { StatusService, type MaintenanceSource } from './service/status-service.js';
-import { ConfirmationMailer } from './notify/status-email/status-email.js';
-import { STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
+import { StatusService, SUBSCRIBE_LIMITS, type MaintenanceSource } from './service/status-service.js';
+import { CONFIRMATIONS_TARGET, STATUS_EMAIL_CHANNEL } from './incidents/status-page.js';
 import { statusRoutes } from './web/status-routes.js';
 import { statusAdminRoutes } from './api/status-admin-routes.js';
 import { AttemptLimiter } from './http/attempt-limiter.js';
+import { AnswerBudget } from './http/answer-budget.js';
+import { StatusListener } from './web/status-listener.js';
 
 /** Settings of one app instance; secrets arrive here from the environment, never from files. */
 export interface AppConfig {
@@ -71,6 +72,13 @@ export interface AppConfig {
   maintenance?: MaintenanceSource;
   /** How long /status serves one snapshot of the store (default 5 s; tests 0). */
   statusCacheMs?: number;
+  /**
+   * The status page on a port and a thread of its own as well (STATUS_PORT at HOST; docs/adr/0007),
+   * started and stopped with the app; `logLevel` is the thread's (LOG_LEVEL), none: it logs nothing.
+   */
+  statusListener?: { port: number; host: string; logLevel?: string | undefined };
+  /** STATUS_TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client of a subscribe request. */
+  statusTrustedProxies?: readonly string[];
 }
 
 /** How people sign in to the incident pages (SESSION_SECRET, AUTH_PROXY_HEADER, ...). */
@@ -105,6 +113,8 @@ export interface Triage {
   maintenance: MaintenanceService;
   /** The on-call pass: handoff notices and Slack user groups. */
   handoffs: HandoffService;
+  /** The status page's own listener (STATUS_PORT), when configured; its `port` once the app is ready. */
+  statusListener: StatusListener | undefined;
   dispatcher: Dispatcher;
   metrics: Metrics;
   store: IncidentStore;
@@ -239,22 +249,14 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   // Maintenance windows: silences for times to come, from the /maintenance page.
   const maintenance = new MaintenanceService({ store, client: silencesClient, clock, config: live, publicUrl: config.channels?.publicUrl });
   // The status page: public updates from the incident page, /status, its feeds and its subscribers.
-  const statusSettings = {
-    url: config.channels?.smtpUrl,
-    from: config.channels?.statusEmailFrom ?? config.channels?.emailFrom,
-    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
-    timeoutMs: config.channels?.smtpTimeoutMs,
-    statusPage: () => live.current.statusPage,
-  };
-  const confirmations = new ConfirmationMailer(statusSettings);
   const status = new StatusService({
     store,
     incidents: service,
     clock,
     config: live,
-    mailer: confirmations,
+    wake: () => dispatcher.wake([{ channel: STATUS_EMAIL_CHANNEL, target: CONFIRMATIONS_TARGET }]),
     canEmailUpdates: notifiers.has(STATUS_EMAIL_CHANNEL) && notifiers.get(STATUS_EMAIL_CHANNEL)!.notConfigured === undefined,
-    publicUrl: statusSettings.publicUrl,
+    publicUrl: config.channels?.statusPublicUrl ?? config.channels?.publicUrl,
     // Issue 22's windows marked public: their title, public words and times (they name no component).
     maintenance:
       config.maintenance ??
@@ -273,6 +275,26 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     () => store.sweepSessions(clock.now()),
     [heartbeats, silences, handoffs, status],
   );
+  const serviceOrigin = config.channels?.publicUrl ? new URL(config.channels.publicUrl).origin : undefined;
+  const statusOrigin = config.channels?.statusPublicUrl ? new URL(config.channels.statusPublicUrl).origin : undefined;
+  const statusFormOrigins = [statusOrigin, serviceOrigin].filter((o): o is string => o !== undefined);
+  const statusListener = config.statusListener
+    ? new StatusListener({
+        status,
+        log: app.log,
+        port: config.statusListener.port,
+        host: config.statusListener.host,
+        logLevel: config.statusListener.logLevel,
+        backlog: triage.server.backlog,
+        requestTimeoutMs: triage.server.requestTimeoutMs,
+        connectionTimeoutMs: triage.server.connectionTimeoutMs,
+        origins: statusFormOrigins,
+        trustedProxies: config.statusTrustedProxies ?? [],
+        answersPerSecond: triage.server.statusPortAnswersPerSecond,
+      })
+    : undefined;
+  // On the webhook's own loop, the public page gets a budget: beyond it visitors wait, then get a 503.
+  const statusBudget = new AnswerBudget({ perSecond: triage.server.statusAnswersPerSecond });
   app.decorate('triage', {
     service,
     scheduler,
@@ -281,6 +303,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     status,
     maintenance,
     handoffs,
+    statusListener,
     dispatcher,
     metrics,
     store,
@@ -293,7 +316,6 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   wellFormedInput(app);
   drainRefusedBodies(app, triage.server.bodyLimit);
   actingPerson(app);
-  const statusOrigin = config.channels?.statusPublicUrl ? new URL(config.channels.statusPublicUrl).origin : undefined;
   if (statusOrigin) {
     // On the status page's own host name only the public page answers: the incident pages, the API
     // and the webhook are not reachable through it, whatever the proxy in front lets through.
@@ -345,14 +367,15 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     observe: (channel, outcome) => metrics.observePhone(channel, outcome),
   });
   // /status is public: its own scope, outside the pages' sign-in (docs/status-page.md).
-  const serviceOrigin = config.channels?.publicUrl ? new URL(config.channels.publicUrl).origin : undefined;
   app.register(statusRoutes, {
     status,
     limiters: {
-      byClient: new AttemptLimiter(clock, { max: 10, windowMs: 10 * 60_000 }),
-      byEmail: new AttemptLimiter(clock, { max: 3, windowMs: 60 * 60_000 }),
+      byClient: new AttemptLimiter(clock, SUBSCRIBE_LIMITS.byClient),
+      byEmail: new AttemptLimiter(clock, SUBSCRIBE_LIMITS.byEmail),
     },
-    origins: [statusOrigin, serviceOrigin].filter((o): o is string => o !== undefined),
+    origins: statusFormOrigins,
+    trustedProxies: config.statusTrustedProxies ?? [],
+    budget: statusBudget,
   });
   app.register(statusAdminRoutes, { prefix: '/api', store, auth: apiAuth });
   app.register(webRoutes, {
@@ -401,8 +424,12 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
     scheduler.start();
     if (config.dispatch?.autoStart === false) await dispatcher.recover();
     else await dispatcher.start();
+    await statusListener?.start();
   });
   app.addHook('onClose', async () => {
+    // The status listener's forms write through the store: it ends before the store closes.
+    statusBudget.close();
+    await statusListener?.stop();
     await scheduler.stop();
     await dispatcher.stop();
     for (const n of notifiers.values()) n.close?.();

@@ -106,6 +106,7 @@ async function main(): Promise<void> {
       slackSigningSecret: env.slackSigningSecret,
       heartbeatTokens: env.heartbeatTokens,
       alertmanagerAuth: env.alertmanagerAuth,
+      statusTrustedProxies: env.status.trustedProxies,
       channels: {
         slackBotToken: env.slackBotToken,
         slackApiUrl: env.slackApiUrl,
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
         tokenForm: env.tokenForm,
         oidc: env.oidc,
       },
+      // STATUS_PORT: the public status page on a thread of its own, at the same HOST (docs/adr/0007).
+      ...(env.status.port !== undefined ? { statusListener: { port: env.status.port, host: env.host, logLevel: env.logLevel } } : {}),
     },
     { store, logger },
   );
@@ -175,7 +178,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ port: env.port, host: env.host, backlog: triage.server.backlog });
-  logger.info({ config: triage.file, store: describeDatabaseUrl(env.databaseUrl), publicUrl: env.publicUrl }, 'alert-triage ready');
+  logger.info(
+    {
+      config: triage.file,
+      store: describeDatabaseUrl(env.databaseUrl),
+      publicUrl: env.publicUrl,
+      ...(app.triage.statusListener ? { statusPort: app.triage.statusListener.port } : {}),
+    },
+    'alert-triage ready',
+  );
 }
 
 main().catch((err: unknown) => {

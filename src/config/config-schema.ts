@@ -52,6 +52,8 @@ export const TriageConfigSchema = Type.Object(
           requestTimeout: Type.Optional(DurationText),
           connectionTimeout: Type.Optional(DurationText),
           backlog: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+          statusAnswersPerSecond: Type.Optional(Type.Integer({ minimum: 1 })),
+          statusPortAnswersPerSecond: Type.Optional(Type.Integer({ minimum: 1 })),
         },
         { additionalProperties: false },
       ),

@@ -59,8 +59,19 @@ export interface EnvSettings extends ChannelEnv {
         endSession: boolean;
       }
     | undefined;
-  /** The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM, STATUS_EMAIL_INTERVAL. */
-  status: { publicUrl: string | undefined; emailFrom: string | undefined; emailIntervalMs: number | undefined };
+  /**
+   * The status page (docs/status-page.md): STATUS_PUBLIC_URL (its own host name), STATUS_EMAIL_FROM,
+   * STATUS_EMAIL_INTERVAL, STATUS_TRUSTED_PROXIES (the proxies or CDN whose X-Forwarded-For names the
+   * client a subscribe request is counted for), and STATUS_PORT (a listener of its own, on a thread
+   * of its own, at HOST).
+   */
+  status: {
+    publicUrl: string | undefined;
+    emailFrom: string | undefined;
+    emailIntervalMs: number | undefined;
+    trustedProxies: string[];
+    port: number | undefined;
+  };
   /** WEB_TOKEN_SIGN_IN: the built-in form with the shared API_TOKEN (on by default outside production without OIDC). */
   tokenForm: boolean;
 }
@@ -188,7 +199,35 @@ function readStatusEnv(env: NodeJS.ProcessEnv): EnvSettings['status'] {
     publicUrl: url?.replace(/\/+$/, ''),
     emailFrom: env['STATUS_EMAIL_FROM'] || undefined,
     emailIntervalMs: duration(env, 'STATUS_EMAIL_INTERVAL'),
+    trustedProxies: addressList(env, 'STATUS_TRUSTED_PROXIES'),
+    port: statusPort(env),
   };
+}
+
+/** A comma-separated list of IP addresses and CIDR ranges. */
+function addressList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max)))
+      throw new ConfigError(`${name}: "${entry}" is not an IP address or a CIDR range`);
+  }
+  return entries;
+}
+
+function statusPort(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env['STATUS_PORT'];
+  if (!text) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new ConfigError(`STATUS_PORT: "${text}" is not a port number`);
+  if (port !== 0 && port === Number(env['PORT'] ?? 9095))
+    throw new ConfigError(`STATUS_PORT: ${port} is PORT; give the status page a port of its own`);
+  return port;
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -16,7 +16,16 @@ import { parseStatusPage, type StatusPageConfig } from '../incidents/status-page
 export interface TriageConfig {
   /** Where it was read from, for messages. */
   file: string;
-  server: { bodyLimit: number; requestTimeoutMs: number; connectionTimeoutMs: number; backlog: number };
+  server: {
+    bodyLimit: number;
+    requestTimeoutMs: number;
+    connectionTimeoutMs: number;
+    backlog: number;
+    /** The public status page's cached answers per second on the service's own port (docs/adr/0007). */
+    statusAnswersPerSecond: number;
+    /** The same on the status listener's thread (STATUS_PORT); none: as many as it can. */
+    statusPortAnswersPerSecond: number | undefined;
+  };
   sla: SlaPolicy;
   scheduler: { intervalMs: number };
   classification: ClassificationSpec;
@@ -48,6 +57,11 @@ export class ConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<RawConfig>(TriageConfigSchema);
 
+/**
+ * /status answers per second on the webhook's port (its event loop): about 5% of a core at some
+ * 90 µs an answer, and 7,500 visitors revalidating every 15 s (docs/status-page.md "Load").
+ */
+export const DEFAULT_STATUS_ANSWERS_PER_SECOND = 500;
 /** yaml's default, said here: a config shares a route or two by alias, never thousands of nodes. */
 const MAX_ALIAS_COUNT = 100;
 /**
@@ -127,6 +141,8 @@ export function parseConfig(text: string, file: string): TriageConfig {
       requestTimeoutMs: positiveDurationAt(file, 'server.requestTimeout', raw.server?.requestTimeout ?? '30s'),
       connectionTimeoutMs: durationAt(file, 'server.connectionTimeout', raw.server?.connectionTimeout ?? '60s'),
       backlog: raw.server?.backlog ?? DEFAULT_BACKLOG,
+      statusAnswersPerSecond: raw.server?.statusAnswersPerSecond ?? DEFAULT_STATUS_ANSWERS_PER_SECOND,
+      statusPortAnswersPerSecond: raw.server?.statusPortAnswersPerSecond,
     },
     sla,
     scheduler: { intervalMs: Math.max(100, durationAt(file, 'scheduler.interval', raw.scheduler?.interval ?? '5s')) },

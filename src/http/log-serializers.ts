@@ -1,9 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 
-/** A URL for the log: the path, and each query parameter's name with its value blanked, since a token may have been put there; a calendar feed's path blanked. */
+/**
+ * A URL for the log: the path, and each query parameter's name with its value blanked, since a token
+ * may have been put there; a path that is a secret (a calendar feed, a status page subscription's
+ * confirmation or unsubscribe link) blanked.
+ */
 export function redactUrl(url: string): string {
   // A calendar feed's secret is its path (calendar apps send no header).
   if (url.startsWith('/calendar/')) return '/calendar/[redacted]';
+  // So are the links in a subscriber's e-mails: whoever reads the log must not confirm or unsubscribe them.
+  const link = /^\/status\/(confirm|unsubscribe)\//.exec(url);
+  if (link) return `/status/${link[1]}/[redacted]`;
   const q = url.indexOf('?');
   if (q < 0) return url;
   const names = url

@@ -114,6 +114,11 @@ export interface UpdateRecipient {
 export const STATUS_EMAIL_CHANNEL = 'status-email';
 /** One target for every subscriber: the channel's pace is the pace of the whole list, across replicas. */
 export const SUBSCRIBERS_TARGET = 'subscribers';
+/**
+ * The confirmation e-mails' own target, paced as the list is: during an outage, when people come to
+ * subscribe, a confirmation does not wait behind an update to thousands of subscribers.
+ */
+export const CONFIRMATIONS_TARGET = 'confirmations';
 
 /** Whether a subscriber is told of an update: one for every component, or one naming a component the update names. */
 export function wantsUpdate(r: UpdateRecipient, update: Pick<PublicUpdate, 'components'>): boolean {

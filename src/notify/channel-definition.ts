@@ -74,7 +74,12 @@ export interface ChannelSettings {
  */
 export interface ChannelState extends PhoneRecords {
   /** A status page subscriber, read when an update is e-mailed to them. */
-  subscriber?(id: number): Promise<{ email: string; unsubscribeToken: string; confirmedAt: number | null } | undefined>;
+  subscriber?(
+    id: number,
+  ): Promise<
+    | { email: string; unsubscribeToken: string; confirmedAt: number | null; confirmToken: string | null; components: string[] | null }
+    | undefined
+  >;
   slackMessage(incidentId: number, target: string): Promise<{ channelId: string; ts: string } | undefined>;
   saveSlackMessage(incidentId: number, target: string, channelId: string, ts: string): Promise<void>;
 }

@@ -3,11 +3,12 @@ import type { TimelineEntry } from '../incidents/timeline.js';
 
 /**
  * A message about on-call rather than about an incident (a handoff, a swap or cover request and its
- * answer): plain text that each channel escapes its own way, so that names and titles it quotes are
- * never markup.
+ * answer), or a status page subscription's confirmation e-mail (whose words the status-email channel
+ * makes when it sends, from the subscriber's row): plain text that each channel escapes its own way,
+ * so that names and titles it quotes are never markup.
  */
 export interface Notice {
-  kind: 'handoff' | 'shift_summary' | 'oncall_request' | 'oncall_answer';
+  kind: 'handoff' | 'shift_summary' | 'oncall_request' | 'oncall_answer' | 'status_confirmation';
   /** One line: an e-mail's subject, a chat message's first line. */
   title: string;
   /** The rest, a line each. */

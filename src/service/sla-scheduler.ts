@@ -56,7 +56,10 @@ export class SlaScheduler {
       if (entry) this.log.warn({ incident: c.incident.id, severity: c.incident.severity, kind: entry.kind }, describeEntry(entry));
     });
     if (this.chores) await this.chores().catch((err: unknown) => this.log.warn({ err }, 'housekeeping failed; will retry'));
-    for (const pass of this.also) await pass.sweep();
+    // Each pass on its own: one that keeps failing (a bug in it, a peer it calls) must not stop the
+    // ones after it, such as the deletion of unconfirmed status page subscriptions.
+    for (const pass of this.also)
+      await pass.sweep().catch((err: unknown) => this.log.warn({ err, pass: pass.constructor.name }, 'scheduler pass failed; will retry'));
     return breached;
   }
 }

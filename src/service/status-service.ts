@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { checklistFor, type ChecklistConfig } from '../incidents/checklist.js';
 import type { Incident } from '../incidents/model.js';
@@ -32,12 +32,6 @@ export interface StatusSnapshot {
   stale: boolean;
 }
 
-/** Sends the confirmation e-mail of a subscription (notify/status-email/); undefined `notConfigured` when it can. */
-export interface ConfirmationMailer {
-  readonly notConfigured: string | undefined;
-  sendConfirmation(to: string, confirmUrl: string, components: string[]): Promise<void>;
-}
-
 /**
  * Scheduled maintenance the public may see. Issue 22's maintenance windows plug in here when they
  * land ("Close the loop"); until then the status page has none.
@@ -49,9 +43,10 @@ export interface StatusServiceDeps {
   incidents: IncidentService;
   clock: Clock;
   config: { readonly current: { statusPage: StatusPageConfig; checklists: ChecklistConfig } };
-  mailer?: ConfirmationMailer | undefined;
-  /** Whether subscribers can be e-mailed updates (the status-email channel is configured). */
+  /** Whether subscribers can be e-mailed, confirmations and updates (the status-email channel is configured). */
   canEmailUpdates: boolean;
+  /** Tells this replica's dispatcher that a confirmation e-mail was queued (the others hear the store's NOTIFY). */
+  wake?: () => void;
   /** The status page's own address (STATUS_PUBLIC_URL, else PUBLIC_URL); its pages are under /status, for links in e-mails and feeds. */
   publicUrl: string | undefined;
   maintenance?: MaintenanceSource;
@@ -67,8 +62,17 @@ export const STATUS_DAYS = 90;
 const UPDATES_READ = 5000;
 /** Unconfirmed subscriptions are deleted after a week. */
 export const UNCONFIRMED_TTL_MS = 7 * DAY;
-/** Confirmation e-mails to one address: at most this many, an hour apart, while it is unconfirmed. */
+/** Confirmation e-mails to one address: at most this many, an hour apart, while it is unconfirmed (in the store: every replica). */
 export const CONFIRMATIONS = { maxMails: 3, minIntervalMs: 3600_000 } as const;
+/**
+ * Subscribe requests: per client address for every replica together (counted in the store), and per
+ * client and per e-mail address on each replica (in memory, checked first, so that a flood is
+ * refused without a write).
+ */
+export const SUBSCRIBE_LIMITS = {
+  byClient: { max: 10, windowMs: 10 * 60_000 },
+  byEmail: { max: 3, windowMs: 60 * 60_000 },
+} as const;
 const EMAIL =
   /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
@@ -85,10 +89,14 @@ export function normalizeEmail(raw: string): string | undefined {
 
 const token = () => randomBytes(24).toString('base64url');
 
+/** What the store keeps of a client's address: a hash, never the address itself. */
+export const clientHash = (client: string) => createHash('sha256').update(`status-subscribe\n${client}`).digest('base64url').slice(0, 32);
+
 /**
  * The status page (docs/status-page.md): public updates posted from an incident, the snapshot
- * /status and its feeds are rendered from, and the subscribers' life (ask, confirm, leave), with
- * the confirmation e-mails and the sweep of unconfirmed subscriptions in the scheduler's pass.
+ * /status and its feeds are rendered from, and the subscribers' life (ask, confirm, leave). A
+ * confirmation e-mail is an outbox notice queued with the request; the scheduler's pass deletes the
+ * subscriptions left unconfirmed for a week.
  */
 export class StatusService {
   private cached: StatusSnapshot | undefined;
@@ -100,9 +108,9 @@ export class StatusService {
     return this.deps.config.current.statusPage;
   }
 
-  /** Whether the subscribe form is offered: confirmation e-mails and update e-mails can both be sent. */
+  /** Whether the subscribe form is offered: the status-email channel, which sends confirmations and updates, is configured. */
   get subscriptionsOpen(): boolean {
-    return this.deps.canEmailUpdates && this.deps.mailer !== undefined && this.deps.mailer.notConfigured === undefined;
+    return this.deps.canEmailUpdates;
   }
 
   get publicUrl(): string | undefined {
@@ -193,24 +201,33 @@ export class StatusService {
   }
 
   /**
-   * Asks for a subscription. The answer never says whether the address was known: a confirmation
-   * e-mail is sent by the scheduler's pass for a new or waiting address (bounded per address), and
-   * nothing for a confirmed one. Throws StatusInputError for a bad address or component.
+   * Asks for a subscription for `client` (the requester's address, as web/status-routes.ts keys it).
+   * The answer never says whether the address was known: for a new or waiting address (bounded per
+   * address) a confirmation e-mail is queued in the outbox in the same transaction, for a confirmed
+   * one nothing, and nothing is sent during the request. Returns the seconds to wait when the client
+   * made too many requests (counted for every replica), else undefined. Throws StatusInputError for
+   * a bad address or component.
    */
-  async subscribe(rawEmail: string, components: string[] | null): Promise<void> {
+  async subscribe(rawEmail: string, components: string[] | null, client: string): Promise<number | undefined> {
     const email = normalizeEmail(rawEmail);
     if (!email) throw new StatusInputError('That is not an e-mail address.');
     const known = new Set(this.config.components.map((c) => c.id));
     const unknown = components?.find((c) => !known.has(c));
     if (unknown !== undefined) throw new StatusInputError(`There is no component "${unknown}".`);
-    await this.deps.store.subscribe({
+    const at = this.deps.clock.now();
+    // One transaction whatever the address: its time does not tell a new address from a subscribed one.
+    const outcome = await this.deps.store.subscribe({
       email,
       components: components && components.length ? [...new Set(components)] : null,
       confirmToken: token(),
       unsubscribeToken: token(),
-      at: this.deps.clock.now(),
+      at,
       ...CONFIRMATIONS,
+      client: { key: clientHash(client), rule: SUBSCRIBE_LIMITS.byClient },
     });
+    if (typeof outcome === 'object') return Math.max(1, Math.ceil((outcome.clientLimitedUntil - at) / 1000));
+    if (outcome === 'queued') this.deps.wake?.();
+    return undefined;
   }
 
   confirm(token: string): Promise<boolean> {
@@ -222,30 +239,13 @@ export class StatusService {
   }
 
   /**
-   * The scheduler's pass: sends the confirmation e-mails due (each claimed once before it is sent:
-   * at most once, and one lost to a crash is asked for again) and deletes the subscriptions left
-   * unconfirmed for a week.
+   * The scheduler's pass (driven by the store, on every replica): deletes the subscriptions left
+   * unconfirmed for a week, and the subscribe requests counted before the client window.
    */
   async sweep(): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.store.sweepUnconfirmed(now - UNCONFIRMED_TTL_MS);
-    const mailer = this.deps.mailer;
-    if (!mailer || mailer.notConfigured) return;
-    const due = await this.deps.store.claimConfirmations(now, 100);
-    const names = new Map(this.config.components.map((c) => [c.id, c.name]));
-    for (const s of due) {
-      if (!s.confirmToken) continue;
-      try {
-        await mailer.sendConfirmation(
-          s.email,
-          `${this.base()}/status/confirm/${s.confirmToken}`,
-          (s.components ?? []).map((c) => names.get(c) ?? c),
-        );
-      } catch (err) {
-        // Never the address: it is personal data, and logs are kept longer than subscriptions.
-        this.deps.log?.warn({ err: (err as Error).message, subscriber: s.id }, 'status page: a confirmation e-mail could not be sent');
-      }
-    }
+    await this.deps.store.sweepSubscribeAttempts(now - SUBSCRIBE_LIMITS.byClient.windowMs);
   }
 
   /** The status page's own base URL, without a trailing slash. */

@@ -360,4 +360,27 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- Issue 22: the status page's components a maintenance window affects (ids of statusPage.components).
   ALTER TABLE maintenance_windows ADD COLUMN components TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  -- Issue 24: confirmation e-mails go through the outbox, as notices of the status-email channel
+  -- queued in the transaction that asks for the subscription; those waiting for the scheduler's
+  -- pass are queued now. Subscribe requests are counted per client for every replica (a hash of
+  -- the client's address and when, kept for the window only).
+  INSERT INTO outbox (incident_id, channel, target, event, severity, priority, payload, status, next_attempt_at, created_at)
+    SELECT NULL, 'status-email', 'confirmations', 'notice', 'low', 3 /* low's rank */,
+      json_build_object('mentions', json_build_array(), 'recipients', json_build_array(), 'cause', NULL,
+        'notice', json_build_object('kind', 'status_confirmation', 'title', 'Confirm your subscription', 'lines', json_build_array()),
+        'subscriber', id),
+      'pending', confirm_due_at, confirm_due_at
+    FROM status_subscribers WHERE confirm_due_at IS NOT NULL AND confirmed_at IS NULL;
+  UPDATE status_subscribers SET confirm_sent_at = confirm_due_at, confirm_count = confirm_count + 1
+    WHERE confirm_due_at IS NOT NULL AND confirmed_at IS NULL;
+  DROP INDEX status_subscribers_due;
+  ALTER TABLE status_subscribers DROP COLUMN confirm_due_at;
+  CREATE TABLE status_subscribe_attempts (
+    client TEXT   NOT NULL,
+    at     BIGINT NOT NULL
+  );
+  CREATE INDEX status_subscribe_attempts_client ON status_subscribe_attempts (client, at);
+  CREATE INDEX status_subscribe_attempts_at ON status_subscribe_attempts (at);
+  `,
 ];

@@ -226,7 +226,7 @@ const POSTGRES: Engine = {
 const CONTACT_SQL = contactSql(POSTGRES);
 const { toIncident, toAlert, toEntry, toOutboxEntry, toState, unchanged } = rowMappers(POSTGRES);
 const ONCALL = oncallRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
-const STATUS = statusRecords((n) => `$${n}`);
+const STATUS = statusRecords((n) => `$${n}`, { sql: `SELECT pg_notify('${PAGES_CHANNEL}', '')`, params: [] });
 const SQL = sharedSql(POSTGRES);
 const PEOPLE = peopleSql(POSTGRES);
 const MAINTENANCE = maintenanceSql(POSTGRES);
@@ -890,11 +890,12 @@ export class PostgresStore implements IncidentStore {
     return this.onConnection((c) => driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows));
   }
 
-  /** An on-call write in one transaction; `lock` names a transaction-scoped advisory lock taken first. */
-  private async oncallWrite<T>(op: Op<T>, lock?: string): Promise<T> {
+  /** An on-call write in one transaction; `locks` name transaction-scoped advisory locks taken first, in that order. */
+  private async oncallWrite<T>(op: Op<T>, locks: string | readonly string[] = []): Promise<T> {
     try {
       return await this.tx(async (c) => {
-        if (lock) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
+        for (const lock of typeof locks === 'string' ? [locks] : locks)
+          await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [lock]);
         const result = await driveAsync(op, async ({ sql, params }) => (await c.query<Record<string, unknown>>(sql, params)).rows);
         // Heard by every replica at COMMIT: their copies of the overrides in force go.
         await this.factsChanged(c);
@@ -910,11 +911,12 @@ export class PostgresStore implements IncidentStore {
     return this.oncallRead(STATUS.statusUpdates(since, limit));
   }
   subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
-    // One address at a time: two requests at once for a new address must not both insert it.
-    return this.oncallWrite(STATUS.subscribe(s), `status-subscriber:${s.email}`);
+    // One client and one address at a time (always in this order): two requests at once for a new
+    // address must not both insert it, and two from one client must not both take its last place.
+    return this.oncallWrite(STATUS.subscribe(s), [...(s.client ? [`status-client:${s.client.key}`] : []), `status-subscriber:${s.email}`]);
   }
-  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
-    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  sweepSubscribeAttempts(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepSubscribeAttempts(before));
   }
   confirmSubscription(token: string, now: number): Promise<boolean> {
     return this.oncallWrite(STATUS.confirmSubscription(token, now));

@@ -746,8 +746,8 @@ export class SqliteStore implements IncidentStore {
   subscribe(s: NewSubscription): Promise<SubscribeOutcome> {
     return this.oncallWrite(STATUS.subscribe(s));
   }
-  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]> {
-    return this.oncallWrite(STATUS.claimConfirmations(now, limit));
+  sweepSubscribeAttempts(before: number): Promise<number> {
+    return this.oncallWrite(STATUS.sweepSubscribeAttempts(before));
   }
   confirmSubscription(token: string, now: number): Promise<boolean> {
     return this.oncallWrite(STATUS.confirmSubscription(token, now));

@@ -470,7 +470,7 @@ export interface StatusSubscriber {
   unsubscribeToken: string;
   createdAt: number;
   confirmedAt: number | null;
-  /** When the last confirmation e-mail was claimed for sending. */
+  /** When the last confirmation e-mail was queued (in the outbox, with the request). */
   confirmSentAt: number | null;
 }
 
@@ -483,17 +483,31 @@ export interface NewSubscription {
   at: number;
   minIntervalMs: number;
   maxMails: number;
+  /** Who asks (a hash of the client's address) and how many requests it may make, counted in the same transaction. */
+  client?: { key: string; rule: SubscribeAttemptRule };
 }
 
-/** queued: a confirmation e-mail is due; limited: one went too recently (or too many); subscribed: confirmed already. */
-export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed';
+/**
+ * queued: a confirmation e-mail is in the outbox; limited: one was queued too recently (or too many);
+ * subscribed: confirmed already; clientLimitedUntil: the client made too many requests, nothing was
+ * done, and it may ask again then.
+ */
+export type SubscribeOutcome = 'queued' | 'limited' | 'subscribed' | { clientLimitedUntil: number };
+
+/** How many subscribe requests one client may make in a sliding window, counted for every replica. */
+export interface SubscribeAttemptRule {
+  max: number;
+  windowMs: number;
+}
 
 /** The status page's records: public updates (from the timeline) and subscribers (store/status-records.ts). */
 export interface StatusStore {
   /** The public updates of incidents updated publicly at or after `since`, or not resolved; oldest first, at most `limit`. */
   statusUpdates(since: number, limit: number): Promise<StatusUpdateRecord[]>;
+  /** Counts the client's request, writes or refreshes the subscription and, when due, queues its confirmation e-mail in the outbox: one transaction. */
   subscribe(s: NewSubscription): Promise<SubscribeOutcome>;
-  claimConfirmations(now: number, limit: number): Promise<StatusSubscriber[]>;
+  /** Deletes the subscribe requests counted before `before` (out of every client's window). */
+  sweepSubscribeAttempts(before: number): Promise<number>;
   confirmSubscription(token: string, now: number): Promise<boolean>;
   unsubscribe(token: string): Promise<boolean>;
   subscriber(id: number): Promise<StatusSubscriber | undefined>;

@@ -8,7 +8,9 @@
 // paging policy, and no dispatcher. What the service cannot beat while it stores what it stores.
 // BENCH_SQLITE_MEMORY=1 puts that database in memory (not durable: for analysis only).
 // With BENCH_DATABASE_URL=postgres://… the service runs on PostgreSQL instead (one replica per
-// process: start two on one database for two replicas). BENCH_ANNOUNCE=<alertname>: the bare route
+// process: start two on one database for two replicas). BENCH_STATUS_PORT=1: the status page's own
+// listener too (STATUS_PORT, on a port the system chooses: printed as statusPort); BENCH_STATUS_RATE:
+// server.statusAnswersPerSecond on the service's port. BENCH_ANNOUNCE=<alertname>: the bare route
 // prints {"seen":…} when a group of that alertname arrives (the storm benchmark times it).
 import Fastify from 'fastify';
 import { join } from 'node:path';
@@ -26,7 +28,9 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 const [mode, dir] = process.argv.slice(2);
 const TOKEN = process.env['BENCH_TOKEN'] ?? 'bench-token';
 const announce = process.env['BENCH_ANNOUNCE'];
-const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
+const shipped = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
+const statusRate = Number(process.env['BENCH_STATUS_RATE'] ?? shipped.server.statusAnswersPerSecond);
+const triage = { ...shipped, server: { ...shipped.server, statusAnswersPerSecond: statusRate } };
 
 const postgresUrl = process.env['BENCH_DATABASE_URL'];
 // BENCH_COUNT_STATEMENTS=1: count PostgreSQL statements by their first words and the webhooks
@@ -61,6 +65,7 @@ const app =
         {
           triage,
           webhookToken: TOKEN,
+          ...(process.env['BENCH_STATUS_PORT'] ? { statusListener: { port: 0, host: '127.0.0.1' } } : {}),
           // BENCH_NO_DISPATCH=1: the outbox loop does not run, to see what delivery costs the webhook path.
           ...(process.env['BENCH_NO_DISPATCH'] ? { dispatch: { autoStart: false } } : {}),
           channels: {
@@ -94,7 +99,8 @@ if (process.env['BENCH_COUNT_STATEMENTS'])
 // The service's listen backlog (src/config/load-config.ts, DEFAULT_BACKLOG), so that both queue connections alike.
 await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
 const address = app.server.address() as { port: number };
-process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+const statusPort = mode === 'service' ? app.triage.statusListener?.port : undefined;
+process.stdout.write(`${JSON.stringify({ port: address.port, ...(statusPort ? { statusPort } : {}) })}\n`);
 process.on('SIGTERM', () => {
   if (statements.size) {
     const rows = [...statements].sort((a, b) => b[1] - a[1]);

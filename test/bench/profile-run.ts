@@ -2,7 +2,8 @@
 // (test/bench/bench-server.ts) under `node --cpu-prof` with Slack and SMTP stand-ins, loads it like
 // `npm run bench` does, and leaves the .cpuprofile in PROFILE_DIR (default /tmp/prof) for
 // test/bench/profile-summary.ts. For finding where the webhook path spends its time. BENCH_MODE=floor
-// profiles the storage floor instead (see bench-server.ts).
+// profiles the storage floor instead (see bench-server.ts). PROFILE_LOAD=status loads /status and its
+// summary instead of the webhook (where a visitor's answer spends its time), half of them revalidating.
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -41,15 +42,30 @@ const line = await new Promise<string>((resolve) => createInterface({ input: chi
 const { port } = JSON.parse(line) as { port: number };
 let next = Math.floor(Math.random() * 1e9);
 const body = (n: number) => benchBody(alerts, n);
-const load = (duration: number) =>
-  autocannon({
-    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+const statusLoad = async (duration: number) => {
+  const etag = (await fetch(`http://127.0.0.1:${port}/status`)).headers.get('etag') ?? '';
+  return autocannon({
+    url: `http://127.0.0.1:${port}/status`,
     connections,
     duration,
-    requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
+    requests: [
+      { method: 'GET', path: '/status', headers: { 'accept-encoding': 'gzip, deflate, br' } },
+      { method: 'GET', path: '/status', headers: { 'if-none-match': etag } },
+      { method: 'GET', path: '/status/summary.json', headers: { 'accept-encoding': 'gzip, deflate, br' } },
+    ],
   });
+};
+const load = (duration: number) =>
+  process.env['PROFILE_LOAD'] === 'status'
+    ? statusLoad(duration)
+    : autocannon({
+        url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+        connections,
+        duration,
+        requests: [{ setupRequest: (req) => ({ ...req, body: body(next++) }) }],
+      });
 await load(2); // warm-up
 const r = await load(seconds);
 console.log(`${r.requests.average} req/s, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx, ${r.errors} errors`);

@@ -12,6 +12,7 @@ t.test('the shipped config loads with the plan defaults', async (t) => {
   const c = parseConfig(shipped, 'config/triage.yml');
   t.same(c.sla, { critical: 5 * 60_000, high: 3_600_000, medium: 4 * 3_600_000, low: 24 * 3_600_000 });
   t.equal(c.server.bodyLimit, 10 * 1024 * 1024);
+  t.equal(c.server.statusAnswersPerSecond, 500);
   t.equal(c.classification.defaultSeverity, 'medium');
   t.equal(c.classification.severityLabel, 'triage_severity');
   t.ok(c.classification.rules.length > 10);
@@ -64,6 +65,7 @@ t.test('a bad file names the file and the key at fault', async (t) => {
       /^bad\.yml: classification\.rules\[1\]\.name: "a" is used by an earlier rule$/,
     ],
     [minimal + 'server: {bodyLimit: huge}\n', /^bad\.yml: server\.bodyLimit/],
+    [minimal + 'server: {statusAnswersPerSecond: 0}\n', /^bad\.yml: server\.statusAnswersPerSecond: must be >= 1/],
     [
       'sla: {critical: 5m, critical: 6m, high: 1h, medium: 4h, low: 1d}\nclassification: {defaultSeverity: low, rules: []}',
       /^bad\.yml: invalid YAML.*[Mm]ap keys must be unique/,
@@ -102,6 +104,10 @@ t.test('environment', async (t) => {
     databaseUrl: 'sqlite:x.db',
   });
   t.throws(() => readEnv({ PORT: 'eighty' }), { name: 'ConfigError', message: /^PORT:/ });
+  t.equal(readEnv({}).status.port, undefined, 'no status listener unless asked');
+  t.equal(readEnv({ STATUS_PORT: '9096' }).status.port, 9096);
+  t.throws(() => readEnv({ STATUS_PORT: '90 96' }), { name: 'ConfigError', message: /^STATUS_PORT:/ });
+  t.throws(() => readEnv({ PORT: '8080', STATUS_PORT: '8080' }), { name: 'ConfigError', message: /^STATUS_PORT: 8080 is PORT/ });
   t.throws(() => readEnv({ LOG_LEVEL: 'loud' }), { name: 'ConfigError', message: /^LOG_LEVEL:/ });
   t.throws(() => readEnv({ NODE_ENV: 'production', API_TOKEN: 'a' }), {
     name: 'ConfigError',
@@ -139,6 +145,11 @@ t.test('the web settings from the environment: session secret, its lifetime, the
     message: /not an IP address or a CIDR range/,
   });
   t.throws(() => readEnv({ AUTH_PROXY_HEADER: 'X Email', AUTH_PROXY_TRUSTED: '10.0.0.1' }), { message: /^AUTH_PROXY_HEADER: / });
+  t.same(readEnv({}).status.trustedProxies, []);
+  t.same(readEnv({ STATUS_TRUSTED_PROXIES: '10.0.0.5, 2001:db8::/32' }).status.trustedProxies, ['10.0.0.5', '2001:db8::/32']);
+  t.throws(() => readEnv({ STATUS_TRUSTED_PROXIES: 'cdn.example.com' }), {
+    message: /^STATUS_TRUSTED_PROXIES: "cdn.example.com" is not an IP address or a CIDR range/,
+  });
 });
 
 t.test('a YAML alias bomb is a ConfigError naming the file, not a crash', async (t) => {

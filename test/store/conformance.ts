@@ -715,49 +715,133 @@ export function storeConformance(t: Test, makeStore: (t: Test) => Promise<Incide
     );
   });
 
-  t.test('status page subscribers: confirmation e-mails bounded per address, confirmed once, unsubscribed, swept', async (t) => {
-    const store = await makeStore(t);
-    const ask = (email: string, at: number, confirmToken = `c-${email}-${at}`) =>
-      store.subscribe({ email, components: null, confirmToken, unsubscribeToken: `u-${email}`, at, minIntervalMs: 60 * MIN, maxMails: 2 });
-    t.equal(await ask('a@example.com', T0), 'queued');
-    t.equal(await ask('a@example.com', T0 + 1), 'limited', 'one is due already');
-    const claimed = await store.claimConfirmations(T0 + 2, 10);
-    t.match(claimed, [{ email: 'a@example.com', confirmToken: `c-a@example.com-${T0}`, confirmedAt: null, confirmSentAt: T0 + 2 }]);
-    t.same(await store.claimConfirmations(T0 + 3, 10), [], 'claimed once');
-    t.equal(await ask('a@example.com', T0 + 30 * MIN), 'limited', 'not within the interval');
-    t.equal(await ask('a@example.com', T0 + 61 * MIN), 'queued');
-    t.equal((await store.claimConfirmations(T0 + 61 * MIN, 10)).length, 1);
-    t.equal(await ask('a@example.com', T0 + 200 * MIN), 'limited', 'at most maxMails to one address');
-    t.equal(await store.confirmSubscription('wrong', T0), false);
-    t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 300 * MIN), true);
-    t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 301 * MIN), false, 'a link confirms once');
-    t.equal(await ask('a@example.com', T0 + 400 * MIN), 'subscribed');
-    t.equal(await ask('b@example.com', T0), 'queued');
-    await store.subscribe({
-      email: 'c@example.com',
-      components: ['api'],
-      confirmToken: 'cc',
-      unsubscribeToken: 'uc',
-      at: T0,
-      minIntervalMs: 0,
-      maxMails: 3,
-    });
-    await store.confirmSubscription('cc', T0);
-    t.same(await store.confirmedSubscribers(), [
-      { id: claimed[0]!.id, components: null },
-      { id: (await store.listSubscribers()).find((s) => s.email === 'c@example.com')!.id, components: ['api'] },
-    ]);
-    t.equal(await store.sweepUnconfirmed(T0 + 1), 1, 'the unconfirmed one is swept');
-    t.same(
-      (await store.listSubscribers()).map((s) => s.email),
-      ['a@example.com', 'c@example.com'],
-    );
-    t.equal(await store.unsubscribe('uc'), true);
-    t.equal(await store.unsubscribe('uc'), false);
-    t.equal(await store.deleteSubscriber('a@example.com'), true);
-    t.same(await store.listSubscribers(), []);
-    t.equal(await store.subscriber(claimed[0]!.id), undefined);
-  });
+  t.test(
+    'status page subscribers: each confirmation e-mail queued in the outbox with its request, bounded per address; confirmed once, unsubscribed, swept',
+    async (t) => {
+      const store = await makeStore(t);
+      const ask = (email: string, at: number, confirmToken = `c-${email}-${at}`) =>
+        store.subscribe({
+          email,
+          components: null,
+          confirmToken,
+          unsubscribeToken: `u-${email}`,
+          at,
+          minIntervalMs: 60 * MIN,
+          maxMails: 2,
+        });
+      const confirmations = async (now: number) => {
+        const pages = await store.claimPages(now, 10, lease(now));
+        for (const p of pages) await store.completePage(p.id, { status: 'sent', externalRef: `m${p.id}`, timeline: [] }, now, ME);
+        return pages;
+      };
+      t.equal(await ask('a@example.com', T0), 'queued');
+      const a = (await store.listSubscribers())[0]!;
+      t.match(a, { email: 'a@example.com', confirmToken: `c-a@example.com-${T0}`, confirmedAt: null, confirmSentAt: T0 });
+      t.equal(await ask('a@example.com', T0 + 1), 'limited', 'not within the interval');
+      const queued = await confirmations(T0 + 2);
+      t.match(
+        queued,
+        [
+          {
+            incidentId: null,
+            channel: 'status-email',
+            target: 'confirmations',
+            event: 'notice',
+            severity: 'low',
+            recipients: [],
+            subscriber: a.id,
+            notice: { kind: 'status_confirmation' },
+            createdAt: T0,
+          },
+        ],
+        'one notice, naming the subscriber only',
+      );
+      t.notMatch(JSON.stringify(queued), /a@example\.com|c-a@/, 'neither the address nor the link is copied into the outbox');
+      t.same(await confirmations(T0 + 3), [], 'queued once');
+      t.equal(await ask('a@example.com', T0 + 30 * MIN), 'limited', 'still within the interval');
+      t.equal(await ask('a@example.com', T0 + 61 * MIN), 'queued');
+      t.equal((await confirmations(T0 + 61 * MIN)).length, 1, 'the second confirmation');
+      t.equal(await ask('a@example.com', T0 + 200 * MIN), 'limited', 'at most maxMails to one address');
+      t.same(await confirmations(T0 + 200 * MIN), []);
+      t.equal(await store.confirmSubscription('wrong', T0), false);
+      t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 300 * MIN), true, 'the link of every e-mail is the same');
+      t.equal(await store.confirmSubscription(`c-a@example.com-${T0}`, T0 + 301 * MIN), false, 'a link confirms once');
+      t.equal(await ask('a@example.com', T0 + 400 * MIN), 'subscribed');
+      t.same(await confirmations(T0 + 400 * MIN), [], 'nothing for a confirmed address');
+      t.equal(await ask('b@example.com', T0), 'queued');
+      await store.subscribe({
+        email: 'c@example.com',
+        components: ['api'],
+        confirmToken: 'cc',
+        unsubscribeToken: 'uc',
+        at: T0,
+        minIntervalMs: 0,
+        maxMails: 3,
+      });
+      await store.confirmSubscription('cc', T0);
+      t.match(await store.subscriber(a.id), { email: 'a@example.com', confirmToken: null, confirmedAt: T0 + 300 * MIN });
+      t.same(await store.confirmedSubscribers(), [
+        { id: a.id, components: null },
+        { id: (await store.listSubscribers()).find((s) => s.email === 'c@example.com')!.id, components: ['api'] },
+      ]);
+      t.equal(await store.sweepUnconfirmed(T0 + 1), 1, 'the unconfirmed one is swept');
+      t.same(
+        (await store.listSubscribers()).map((s) => s.email),
+        ['a@example.com', 'c@example.com'],
+      );
+      t.equal(await store.unsubscribe('uc'), true);
+      t.equal(await store.unsubscribe('uc'), false);
+      t.equal(await store.deleteSubscriber('a@example.com'), true);
+      t.same(await store.listSubscribers(), []);
+      t.equal(await store.subscriber(a.id), undefined);
+    },
+  );
+
+  t.test(
+    'status page subscribe requests: counted per client for every replica, in a sliding window, in the transaction of the request; swept',
+    async (t) => {
+      const store = await makeStore(t);
+      const rule = { max: 3, windowMs: 10 * MIN };
+      let n = 0;
+      /** A request from `client` for a new address: undefined when taken, else when the client may ask again. */
+      const attempt = async (client: string, at: number, email = `r${++n}@example.com`) => {
+        const outcome = await store.subscribe({
+          email,
+          components: null,
+          confirmToken: `c${n}-${client}`,
+          unsubscribeToken: `u${n}-${client}`,
+          at,
+          minIntervalMs: 0,
+          maxMails: 3,
+          client: { key: client, rule },
+        });
+        return typeof outcome === 'object' ? outcome.clientLimitedUntil : (t.equal(outcome, 'queued'), undefined);
+      };
+      t.equal(await attempt('client-a', T0), undefined);
+      t.equal(await attempt('client-a', T0 + MIN), undefined);
+      t.equal(await attempt('client-a', T0 + 2 * MIN), undefined);
+      t.equal(await attempt('client-a', T0 + 3 * MIN, 'refused@example.com'), T0 + 10 * MIN, 'refused until the oldest leaves the window');
+      t.notOk(
+        (await store.listSubscribers()).some((s) => s.email === 'refused@example.com'),
+        'a refused request writes no subscription',
+      );
+      t.equal(await attempt('client-b', T0 + 3 * MIN), undefined, 'another client is counted apart');
+      t.equal(await attempt('client-a', T0 + 9 * MIN), T0 + 10 * MIN, 'a refused request is not counted');
+      t.equal(await attempt('client-a', T0 + 10 * MIN), undefined, 'the oldest has left');
+      t.equal(await attempt('client-a', T0 + 10 * MIN + 1), T0 + 11 * MIN);
+      const many = await Promise.all(Array.from({ length: 8 }, () => attempt('client-c', T0)));
+      t.equal(many.filter((w) => w === undefined).length, 3, 'requests at once: no more than the rule takes');
+      const pages = await store.claimPages(T0 + 20 * MIN, 100, lease(T0 + 20 * MIN));
+      t.equal(pages.length, 3 + 1 + 1 + 3, 'one confirmation e-mail per request taken, none for a refused one');
+      t.equal(
+        await store.sweepSubscribeAttempts(T0 + 3 * MIN),
+        5,
+        "client-c's three and client-a's two left (its first went as it left the window)",
+      );
+      t.equal(await store.sweepSubscribeAttempts(T0 + 30 * MIN), 2);
+      t.equal(await attempt('client-a', T0 + 30 * MIN), undefined);
+    },
+  );
 
   t.test('silences made here: due when their incident resolves or they end soon; a notice and an expiry are claimed once', async (t) => {
     const store = await makeStore(t);

@@ -72,6 +72,35 @@ if ('skip' in db) {
     );
   });
 
+  t.test('the confirmations migration queues in the outbox the confirmation e-mails a scheduler pass was still to send', async (t) => {
+    const schema = freshSchema();
+    const c = await raw(t, schema);
+    await c.query(`CREATE SCHEMA ${schema}`);
+    await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    // Every migration before the one that puts confirmations in the outbox (later ones may follow it).
+    const outboxed = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE status_subscribe_attempts'));
+    for (const [v, m] of PG_MIGRATIONS.slice(0, outboxed).entries()) {
+      await c.query(m);
+      await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
+    }
+    const add = (row: unknown[]) =>
+      c.query(
+        `INSERT INTO status_subscribers (email, confirm_token, unsubscribe_token, created_at, confirmed_at, confirm_due_at, confirm_sent_at, confirm_count)
+         VALUES ($1, $2, $3, 1000, $4, $5, $6, $7)`,
+        row,
+      );
+    await add(['due@example.com', 'c1', 'u1', null, 2000, null, 0]);
+    await add(['sent@example.com', 'c2', 'u2', null, null, 1500, 1]);
+    await add(['confirmed@example.com', null, 'u3', 3000, null, 1500, 1]);
+    const store = await open(t, { schema });
+    const pages = await store.claimPages(5000, 10, { owner: 'a', until: 35_000 });
+    t.match(pages, [
+      { channel: 'status-email', target: 'confirmations', event: 'notice', subscriber: 1, notice: { kind: 'status_confirmation' } },
+    ]);
+    t.equal(pages.length, 1, 'only the one that was due');
+    t.match(await store.subscriber(1), { confirmSentAt: 2000 });
+  });
+
   t.test(
     "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
     async (t) => {

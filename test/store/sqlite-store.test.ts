@@ -602,3 +602,44 @@ t.test(
     t.equal(await store.incidentVersion(1), 1);
   },
 );
+
+t.test('the confirmations migration queues in the outbox the confirmation e-mails a scheduler pass was still to send', async (t) => {
+  const path = join(tempDir(t), 'before-confirmations.db');
+  const old = new Database(path);
+  // Every migration before the one that puts confirmations in the outbox (later ones may follow it).
+  const outboxed = SQLITE_MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE status_subscribe_attempts'));
+  for (const m of SQLITE_MIGRATIONS.slice(0, outboxed)) {
+    if (typeof m === 'string') old.exec(m);
+    else m(old);
+  }
+  old.pragma(`user_version = ${outboxed}`);
+  const add = old.prepare(
+    `INSERT INTO status_subscribers (email, confirm_token, unsubscribe_token, created_at, confirmed_at, confirm_due_at, confirm_sent_at, confirm_count)
+     VALUES (?, ?, ?, 1000, ?, ?, ?, ?)`,
+  );
+  add.run('due@example.com', 'c1', 'u1', null, 2000, null, 0);
+  add.run('sent@example.com', 'c2', 'u2', null, null, 1500, 1);
+  add.run('confirmed@example.com', null, 'u3', 3000, null, 1500, 1);
+  old.close();
+  const store = new SqliteStore({ path });
+  t.teardown(() => store.close());
+  const pages = await store.claimPages(5000, 10, { owner: 'a', until: 35_000 });
+  t.match(pages, [
+    { channel: 'status-email', target: 'confirmations', event: 'notice', subscriber: 1, notice: { kind: 'status_confirmation' } },
+  ]);
+  t.equal(pages.length, 1, 'only the one that was due');
+  t.match(await store.subscriber(1), { confirmSentAt: 2000 });
+  t.equal(
+    await store.subscribe({
+      email: 'due@example.com',
+      components: null,
+      confirmToken: 'x',
+      unsubscribeToken: 'y',
+      at: 2001,
+      minIntervalMs: 3600_000,
+      maxMails: 3,
+    }),
+    'limited',
+    'counted as sent',
+  );
+});

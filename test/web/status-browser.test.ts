@@ -61,10 +61,16 @@ t.test('the status page in Chromium', { skip }, async (t) => {
   await page.getByRole('button', { name: 'Add note' }).click();
   await page.goto(`${base}/incidents/${id}#status-page`);
   t.equal(await page.locator('#pc-api').inputValue(), 'partial_outage', 'the matching component is proposed');
+  t.equal(
+    await page.locator('nav').getByRole('link', { name: 'Status page' }).getAttribute('href'),
+    '/status',
+    'responders find the public page from the navigation',
+  );
   if (SHOTS) {
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 900 });
       await page.locator('#status-page').screenshot({ path: join(SHOTS, `incident-form-${width}.png`) });
+      await page.locator('nav').screenshot({ path: join(SHOTS, `nav-${width}.png`) });
     }
     await page.setViewportSize({ width: 1280, height: 900 });
   }

@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { checklistStatus } from '../../incidents/checklist.js';
 import { STATE_LABEL, STATUS_LABEL, STATUS_EMAIL_CHANNEL, type StatusPageConfig } from '../../incidents/status-page.js';
 import { SYSTEM, type EntryOf } from '../../incidents/timeline.js';
-import { NotifyError, type Delivery, type Notifier, type PageContext, type Pace } from '../../outbox/channel.js';
+import { NotifyError, type Delivery, type Notifier, type NoticePage, type PageContext, type Pace } from '../../outbox/channel.js';
 import { showBidiControls } from '../../well-formed.js';
 import { htmlEscape } from '../render.js';
 
@@ -23,9 +23,20 @@ export interface StatusEmailSettings {
   now?: (() => number) | undefined;
 }
 
-/** What the notifier reads of a subscriber at send time: the address is never copied into the outbox. */
+/** A subscriber as the notifier reads them at send time: the address and the links' secrets are never copied into the outbox. */
+export interface SubscriberRecord {
+  email: string;
+  unsubscribeToken: string;
+  confirmedAt: number | null;
+  /** The secret of the confirmation link; null once confirmed. */
+  confirmToken: string | null;
+  /** Only these components' updates; null: every update. */
+  components: string[] | null;
+}
+
+/** What the notifier reads of a subscriber at send time. */
 export interface SubscriberLookup {
-  subscriber?(id: number): Promise<{ email: string; unsubscribeToken: string; confirmedAt: number | null } | undefined>;
+  subscriber?(id: number): Promise<SubscriberRecord | undefined>;
 }
 
 /** The transport both the confirmation e-mails and the updates go through: pooled, with timeouts in seconds. */
@@ -64,11 +75,13 @@ function smtpError(err: unknown): NotifyError {
 }
 
 /**
- * Public updates e-mailed to the status page's subscribers, one outbox page each (docs/status-page.md).
- * Every message carries RFC 8058's one-click unsubscribe (List-Unsubscribe with an https URL and
- * List-Unsubscribe-Post), and a Message-ID made from the outbox id, so a resend after an unknown
- * outcome keeps its identity. The whole list is paced as one target across replicas. The text is
- * only what the person wrote for the public: no label, annotation, note or name.
+ * Public updates e-mailed to the status page's subscribers, one outbox page each, and the
+ * confirmation e-mails of new subscriptions, one outbox notice each (docs/status-page.md).
+ * Every update carries RFC 8058's one-click unsubscribe (List-Unsubscribe with an https URL and
+ * List-Unsubscribe-Post), and every message a Message-ID made from the outbox id, so a resend after
+ * an unknown outcome keeps its identity. The whole list is paced as one target across replicas, the
+ * confirmations as another. The text is only what the person wrote for the public: no label,
+ * annotation, note or name.
  */
 export class StatusEmailNotifier implements Notifier {
   readonly channel = STATUS_EMAIL_CHANNEL;
@@ -139,6 +152,44 @@ export class StatusEmailNotifier implements Notifier {
     return { externalRef: messageId, ...(entries.length ? { entries } : {}) };
   }
 
+  /**
+   * The confirmation e-mail of a subscription (the only notice this channel takes). The address, the
+   * link's secret and the components are read from the subscriber's row now: a subscription
+   * confirmed, swept or deleted since it was queued gets nothing. The link is never in an error or
+   * a log line: only in the message handed to the SMTP server.
+   */
+  async sendNotice(page: NoticePage): Promise<Delivery> {
+    if (!this.transport) throw new NotifyError(this.notConfigured!, false);
+    if (page.notice.kind !== 'status_confirmation' || page.subscriber === undefined)
+      throw new NotifyError('not a confirmation e-mail to a subscriber', false);
+    const who = await this.lookup.subscriber!(page.subscriber);
+    if (!who || who.confirmedAt !== null || !who.confirmToken)
+      throw new NotifyError('the subscription was confirmed or deleted before its confirmation e-mail was sent', false);
+    const config = this.settings.statusPage();
+    const names = new Map(config.components.map((c) => [c.id, c.name]));
+    const messageId = `<status-confirm-${page.id}@${domainOf(this.settings.from)}>`;
+    const message = confirmationMessage(
+      config.title,
+      `${base(this.settings)}/status/confirm/${who.confirmToken}`,
+      (who.components ?? []).map((c) => names.get(c) ?? c),
+    );
+    try {
+      await this.transport.sendMail({
+        from: this.settings.from,
+        to: who.email,
+        subject: message.subject,
+        messageId,
+        headers: { 'Auto-Submitted': 'auto-generated' },
+        text: message.text,
+        html: message.html,
+        signal: this.closing.signal,
+      });
+    } catch (err) {
+      throw smtpError(err);
+    }
+    return { externalRef: messageId };
+  }
+
   abort(): void {
     this.closing.abort(new Error('shutting down'));
   }
@@ -185,31 +236,18 @@ ${parts.length ? `<p>Affected: ${htmlEscape(parts.join(', '))}</p>` : ''}
   return { subject, text, html };
 }
 
-/** The confirmation e-mails of new subscriptions (sent by the scheduler's pass, service/status-service.ts). */
-export class ConfirmationMailer {
-  readonly notConfigured: string | undefined;
-  private readonly transport: Transporter | undefined;
-
-  constructor(private readonly settings: StatusEmailSettings) {
-    this.notConfigured = notConfiguredOf(settings);
-    this.transport = this.notConfigured ? undefined : transport(settings);
-  }
-
-  async sendConfirmation(to: string, confirmUrl: string, components: string[]): Promise<void> {
-    if (!this.transport) throw new Error(this.notConfigured);
-    const title = this.settings.statusPage().title;
-    const what = components.length ? `updates about ${components.join(', ')}` : 'every update';
-    await this.transport.sendMail({
-      from: this.settings.from,
-      to,
-      subject: `[${title}] Confirm your subscription`,
-      headers: { 'Auto-Submitted': 'auto-generated' },
-      text: `Someone, probably you, asked to receive ${what} of ${title} at this address.\n\nConfirm: ${confirmUrl}\n\nIf it was not you, ignore this e-mail: nothing is sent without the confirmation, and the request is deleted within a week.`,
-      html: `<p>Someone, probably you, asked to receive ${htmlEscape(what)} of ${htmlEscape(title)} at this address.</p><p><a href="${htmlEscape(confirmUrl)}">Confirm the subscription</a></p><p>If it was not you, ignore this e-mail: nothing is sent without the confirmation, and the request is deleted within a week.</p>`,
-    });
-  }
-
-  close(): void {
-    this.transport?.close();
-  }
+/** The confirmation e-mail of a subscription: subject, text and HTML. */
+export function confirmationMessage(title: string, confirmUrl: string, components: readonly string[]) {
+  const what = components.length ? `updates about ${components.join(', ')}` : 'every update';
+  const after =
+    'If it was not you, ignore this e-mail: nothing is sent without the confirmation, and the request is deleted within a week.';
+  return {
+    subject: showBidiControls(`[${title}] Confirm your subscription`).replace(/[\r\n]+/g, ' '),
+    text: showBidiControls(
+      `Someone, probably you, asked to receive ${what} of ${title} at this address.\n\nConfirm: ${confirmUrl}\n\n${after}`,
+    ),
+    html: showBidiControls(
+      `<p>Someone, probably you, asked to receive ${htmlEscape(what)} of ${htmlEscape(title)} at this address.</p><p><a href="${htmlEscape(confirmUrl)}">Confirm the subscription</a></p><p>${after}</p>`,
+    ),
+  };
 }

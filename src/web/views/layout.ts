@@ -24,7 +24,7 @@ export interface LiveCheck {
 /** The page around a body: the head (stylesheet and script from /static/, no inline code), the navigation, and the live check. */
 export function layout(title: string, ctx: PageContext, body: Html, live?: LiveCheck, styles: readonly string[] = []): string {
   const nav = ctx.viewer
-    ? html`<nav><a href="/incidents">Incidents</a><a href="/oncall">On call</a><a href="/maintenance">Maintenance</a><span class="who">Signed in as <a href="/me">${ctx.viewer.name}</a></span>${
+    ? html`<nav><a href="/incidents">Incidents</a><a href="/oncall">On call</a><a href="/maintenance">Maintenance</a><a href="/status">Status page</a><span class="who">Signed in as <a href="/me">${ctx.viewer.name}</a></span>${
         ctx.canSignOut
           ? html`<form method="post" action="/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>`
           : ''
