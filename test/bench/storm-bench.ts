@@ -9,7 +9,7 @@
 // Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
 // delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
 // once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
-// (to its arrival, for the bare route), (e) peak RSS of the receiver processes. After each repetition
+// (to its arrival, for the bare route) and to its first text at the Twilio stand-in, (e) peak RSS of the receiver processes. After each repetition
 // it prints each receiver process's RSS and open file descriptors (/proc/<pid>/fd) once the outbox has
 // drained. --soak keeps the receivers running through every repetition (each a new storm of new
 // groups, from new Alertmanagers), so that what grows from one repetition to the next shows. Not a
@@ -25,7 +25,8 @@ import { MailServer } from '../fakes/mail-server.js';
 import { start, waitFor, type Running } from '../fakes/server-process.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { TcpProxy } from '../fakes/tcp-proxy.js';
-import { freePort } from '../helpers.js';
+import { TwilioApiServer } from '../fakes/twilio-api-server.js';
+import { freePort, shippedConfigText } from '../helpers.js';
 import { scratchDatabase } from '../store/postgres-test-db.js';
 
 const { values: opts } = parseArgs({
@@ -45,6 +46,22 @@ const WEBHOOK = 'storm-bench-webhook-token';
 const SLACK_TOKEN = 'xoxb-storm';
 const CRITICAL = 'DDoSAttack';
 const ROOT = new URL('../..', import.meta.url).pathname;
+const TWILIO = { sid: 'AC00000000000000000000000000000s01', token: 'storm-bench-twilio', from: '+15005550006' };
+
+/**
+ * The shipped config, each person given a phone and a Critical texted at once as well as posted to
+ * Slack ("Wake a human"): (d) times the text too. No call: it would only repeat the text's path.
+ */
+function stormConfig(dir: string): string {
+  let n = 0;
+  const text = shippedConfigText('\nnotificationRules:\n  critical: [{ method: slack, after: 0s }, { method: sms, after: 0s }]\n').replace(
+    /^( {4})slack: (U\w+)$/gm,
+    (line, indent: string) => `${line}\n${indent}phone: "+3361000000${n++}"`,
+  );
+  const file = join(dir, 'triage.yml');
+  writeFileSync(file, text);
+  return file;
+}
 
 type ReceiverKind = 'bare' | 'sqlite' | 'postgres';
 
@@ -61,6 +78,8 @@ interface Result {
   stored?: { incidents: number; keys: number };
   /** (d) the Critical from Alertmanager's receipt to its Slack post (bare: its arrival), ms. */
   criticalMs: number | undefined;
+  /** (d) the same to its first text at the Twilio stand-in, ms (the service only). */
+  criticalSmsMs?: number | undefined;
   /** The part of it until the service opened the incident (the rest is the outbox's), ms. */
   criticalOpenedMs?: number | undefined;
   /** (e) peak RSS (VmHWM) of each receiver process, MiB. */
@@ -301,6 +320,8 @@ interface Receiver {
   pids: () => (number | undefined)[];
   /** performance.now() when the Critical reached its destination (Slack, or the bare route), the first time after `since`. */
   criticalAt: (since: number) => number | undefined;
+  /** performance.now() when the Critical's first text reached the Twilio stand-in after `since`. */
+  smsAt?: (since: number) => number | undefined;
   stored?: () => Promise<{ incidents: number; keys: number }>;
   slack?: SlackApiServer;
   /** What went wrong on the way (the proxy's socket errors), for STORM_DEBUG. */
@@ -317,6 +338,8 @@ interface Receiver {
 function serviceEnv(
   slack: SlackApiServer,
   mail: MailServer,
+  twilio: TwilioApiServer,
+  config: string,
   databaseUrl: string,
   port: number,
   inspectPort: number | undefined,
@@ -333,6 +356,12 @@ function serviceEnv(
     SLACK_API_URL: slack.url,
     SMTP_URL: mail.url,
     EMAIL_FROM: 'alert-triage@example.com',
+    TRIAGE_CONFIG: config,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    TWILIO_ACCOUNT_SID: TWILIO.sid,
+    TWILIO_AUTH_TOKEN: TWILIO.token,
+    TWILIO_API_URL: twilio.url,
+    TWILIO_FROM: TWILIO.from,
     // As deployed: a line per request, which the parent keeps in memory.
     LOG_LEVEL: 'info',
   };
@@ -345,6 +374,11 @@ async function openedAt(base: string): Promise<number | undefined> {
   });
   const [incident] = ((await res.json()) as { incidents: { openedAt: string }[] }).incidents;
   return incident ? Date.parse(incident.openedAt) - performance.timeOrigin : undefined;
+}
+
+/** When the first text after `since` reached the Twilio stand-in (the storm's Lows text nobody). */
+function twilioSmsAt(twilio: TwilioApiServer, since: number): number | undefined {
+  return twilio.requests.find((r) => r.at >= since && r.method === 'POST' && r.path.endsWith('/Messages.json'))?.at;
 }
 
 /** When the first chat.postMessage to the Critical's channel after `since` arrived at the fake. */
@@ -383,15 +417,17 @@ async function bare(): Promise<Receiver> {
 async function sqlite(dir: string): Promise<Receiver> {
   const slack = await new SlackApiServer(SLACK_TOKEN).start();
   const mail = await new MailServer().start();
+  const twilio = await new TwilioApiServer(TWILIO.sid, TWILIO.token, [TWILIO.from]).start();
   const port = await freePort();
   const path = join(dir, 'storm.db');
   const inspectPort = SOAK ? await freePort() : undefined;
-  const service = start(serviceEnv(slack, mail, `sqlite:${path}`, port, inspectPort));
+  const service = start(serviceEnv(slack, mail, twilio, stormConfig(dir), `sqlite:${path}`, port, inspectPort));
   await waitFor(service, 'alert-triage ready', 60_000);
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
     pids: () => [service.child.pid],
     criticalAt: (since) => slackCriticalAt(slack, since),
+    smsAt: (since) => twilioSmsAt(twilio, since),
     slack,
     metricsUrls: [`http://127.0.0.1:${port}/metrics`],
     ...(inspectPort ? { inspectPorts: [inspectPort] } : {}),
@@ -411,15 +447,18 @@ async function sqlite(dir: string): Promise<Receiver> {
       await stop(service.child);
       await slack.stop();
       await mail.stop();
+      await twilio.stop();
     },
   };
 }
 
-async function postgres(): Promise<Receiver | string> {
+async function postgres(dir: string): Promise<Receiver | string> {
   const db = await scratchDatabase('alert_triage_storm');
   if ('unavailable' in db) return db.unavailable;
   const slack = await new SlackApiServer(SLACK_TOKEN).start();
   const mail = await new MailServer().start();
+  const twilio = await new TwilioApiServer(TWILIO.sid, TWILIO.token, [TWILIO.from]).start();
+  const config = stormConfig(dir);
   const ports = [await freePort(), await freePort()];
   const replicas: Running[] = [];
   const inspectPorts: number[] = [];
@@ -427,7 +466,7 @@ async function postgres(): Promise<Receiver | string> {
   for (const port of ports) {
     const inspectPort = SOAK ? await freePort() : undefined;
     if (inspectPort) inspectPorts.push(inspectPort);
-    const r = start(serviceEnv(slack, mail, db.url, port, inspectPort));
+    const r = start(serviceEnv(slack, mail, twilio, config, db.url, port, inspectPort));
     replicas.push(r);
     await waitFor(r, 'alert-triage ready', 60_000);
   }
@@ -436,6 +475,7 @@ async function postgres(): Promise<Receiver | string> {
     url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
     pids: () => replicas.map((r) => r.child.pid),
     criticalAt: (since) => slackCriticalAt(slack, since),
+    smsAt: (since) => twilioSmsAt(twilio, since),
     slack,
     metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
     inspectPorts,
@@ -470,6 +510,7 @@ async function postgres(): Promise<Receiver | string> {
       await Promise.all(replicas.map((r) => stop(r.child)));
       await slack.stop();
       await mail.stop();
+      await twilio.stop();
       await db.drop();
     },
   };
@@ -505,7 +546,7 @@ interface Started {
 
 async function startReceiver(kind: ReceiverKind): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
-  const receiver = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres();
+  const receiver = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres(dir);
   return { receiver, dir, storedBefore: { incidents: 0, keys: 0 } };
 }
 
@@ -561,6 +602,7 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
     // The Critical's Slack post (or arrival), waited for a little longer if need be.
     await until(() => receiver.criticalAt(began) !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
     const criticalAt = receiver.criticalAt(began);
+    const smsAt = receiver.smsAt?.(began);
     const result: Result = {
       kind,
       deliveredMs,
@@ -568,6 +610,9 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
       gaveUp: last.gaveUp,
       sent: last.sent,
       criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
+      ...(receiver.smsAt
+        ? { criticalSmsMs: smsAt !== undefined && criticalPostedAt !== undefined ? smsAt - criticalPostedAt : undefined }
+        : {}),
       rssMiB: receiver.pids().map(peakRssMiB),
       ...(receiver.metricsUrls ? { peakHeapMiB } : {}),
       cpuS,
@@ -667,7 +712,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
         r.stored ? `${r.stored.incidents} (${r.stored.keys})` : '-'
       } | ${r.criticalMs === undefined ? 'never' : `${fmt(r.criticalMs, 0)} ms`}${
         r.criticalOpenedMs === undefined ? '' : ` (opened at ${fmt(r.criticalOpenedMs, 0)} ms)`
-      } | ${
+      }${'criticalSmsMs' in r ? `, text ${r.criticalSmsMs === undefined ? 'never' : `${fmt(r.criticalSmsMs, 0)} ms`}` : ''} | ${
         base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
       } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')}${r.peakHeapMiB ? ` (heap ${fmt(r.peakHeapMiB, 0)} MiB)` : ''} | ${fmt(r.cpuS, 1)} s | ${
         r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
@@ -689,10 +734,13 @@ if (REPEAT > 1) {
       })
       .filter((x): x is number => x !== undefined);
     const crit = rs.map((r) => r.criticalMs ?? Infinity).sort((a, b) => a - b);
+    const texts = rs.filter((r) => 'criticalSmsMs' in r).map((r) => r.criticalSmsMs ?? Infinity);
     const rss = rs.flatMap((r) => r.rssMiB);
     console.log(
       `${kind}: (a) ratio ${fmt(Math.min(...ratios))}-${fmt(Math.max(...ratios))}; (b) failed ${Math.max(...rs.map((r) => r.failed))} at most, gave up ${Math.max(...rs.map((r) => r.gaveUp))}; ` +
-        `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
+        `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms${
+          texts.length ? `, its text p99 ${fmt(Math.max(...texts), 0)} ms` : ''
+        }; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
     );
   }
 }
