@@ -33,16 +33,18 @@ export function wellFormedDeep<T>(value: T): T {
   return mapStrings(value, wellFormedText) as T;
 }
 
-/** `value` with `fn` applied to every string in it, keys included; copies only what changes. */
+/**
+ * `value` with `fn` applied to every string in it, keys included; copies only what changes. Loops,
+ * with no closure or entry array made per call: every statement's arguments pass through here.
+ */
 function mapStrings(value: unknown, fn: (s: string) => string): unknown {
-  const mend = (v: unknown) => mapStrings(v, fn);
   if (typeof value === 'string') return fn(value);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      const m = mend(v);
+      const v: unknown = value[i];
+      const m = typeof v === 'string' ? fn(v) : v === null || typeof v !== 'object' ? v : mapStrings(v, fn);
       if (m !== v) (out ??= value.slice())[i] = m;
     }
     return out ?? value;
@@ -50,18 +52,21 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   const proto = Object.getPrototypeOf(value) as unknown;
   // Only plain records: a Buffer, a Date or a Map is not text.
   if (proto !== Object.prototype && proto !== null) return value;
-  const entries = Object.entries(value as Record<string, unknown>);
-  let changed = false;
-  const mended = entries.map(([k, v]) => {
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = record[k];
     const mk = fn(k);
-    const mv = mend(v);
-    if (mk !== k || mv !== v) changed = true;
-    return [mk, mv] as const;
-  });
-  if (!changed) return value;
-  const out = Object.create(proto) as Record<string, unknown>;
-  for (const [k, v] of mended) out[k] = v;
-  return out;
+    const mv = mapStrings(v, fn);
+    if (!out && (mk !== k || mv !== v)) {
+      out = Object.create(proto) as Record<string, unknown>;
+      for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
+    }
+    if (out) out[mk] = mv;
+  }
+  return out ?? value;
 }
 
 // In JSON text (JSON.stringify's output, where both arrive as escapes): \u0000, and a \uD800-\uDFFF

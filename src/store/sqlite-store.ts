@@ -1,7 +1,9 @@
 import { wellFormedDeep, wellFormedJson } from '../well-formed.js';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { GroupNotification, Incident, IncidentChange, IncidentState, IncidentWithDetails } from '../incidents/model.js';
 import type { TimelineEntry } from '../incidents/timeline.js';
@@ -136,6 +138,10 @@ export interface SqliteStoreOptions {
    * event loop, before failing with StoreUnavailableError (503).
    */
   lockWaitMs?: number;
+  /** WAL frames (pages) between checkpoints (CHECKPOINT_FRAMES); tests make it small. */
+  checkpointFrames?: number;
+  /** How long the group commit waits for a checkpoint, at most (CHECKPOINT_PAUSE_MS). */
+  checkpointPauseMs?: number;
 }
 
 // SQLite result codes that describe the environment (locks, disk, I/O), not our data: worth a retry.
@@ -199,10 +205,25 @@ export class SqliteStore implements IncidentStore {
    * `version` of the database (see overridesAt).
    */
   private overrides: { version: number; from: number; until: number; rows: RuntimeOverride[]; checkedAt: number } | undefined;
+  /** Every person's settings as read at `version` of the database (see allContactSettings). */
+  private settings: { version: number; map: Map<string, PersonSettings>; checkedAt: number } | undefined;
   /** The on-call records' statements, by text. */
   private readonly oncallStatements = new Map<string, Database.Statement<unknown[], Record<string, unknown>>>();
   /** Syncs the WAL when durability is offloaded; undefined otherwise. */
   private readonly wal: WalSync | undefined;
+  /** Checkpoints the WAL off the event loop (a file database); undefined in memory. */
+  private readonly checkpointer: Checkpointer | undefined;
+  /** Commits since the last checkpoint, and how many make the next one due. */
+  private commitsSinceCheckpoint = 0;
+  private checkpointEvery: number;
+  private readonly checkpointFrames: number;
+  private readonly checkpointPauseMs: number;
+  /** The group commit waits for a checkpoint (writes queue, the event loop goes on). */
+  private checkpointing = false;
+  /** The worker runs a checkpoint (the commits may have stopped waiting for it). */
+  private inCheckpoint = false;
+  /** The WAL did not start over for a while: the next checkpoint is waited for to its end. */
+  private walTooLong = false;
   /** listIncidents' statements, by text. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[], IncidentRow>>();
   private readonly contactStatements = new Map<string, Database.Statement<unknown[]>>();
@@ -221,6 +242,15 @@ export class SqliteStore implements IncidentStore {
     // asynchronously in flush(), so /healthz and reads keep answering while another process holds a lock.
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
     this.lockWaitMs = options.lockWaitMs ?? 3000;
+    this.checkpointFrames = options.checkpointFrames ?? CHECKPOINT_FRAMES;
+    this.checkpointPauseMs = options.checkpointPauseMs ?? CHECKPOINT_PAUSE_MS;
+    // Frames per commit unknown yet: a commit of a few webhooks writes about eight.
+    this.checkpointEvery = Math.min(CHECKPOINT_FIRST_AFTER, Math.ceil(this.checkpointFrames / 8));
+    if (options.path !== ':memory:') {
+      // No automatic checkpoints inside COMMIT, on the event loop: checkpoint() runs them in a worker.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(options.path);
+    }
     this.migrate();
     const db = this.db;
     // A nested better-sqlite3 transaction is a savepoint: a throw undoes that one write only.
@@ -260,6 +290,7 @@ export class SqliteStore implements IncidentStore {
         `SELECT * FROM incidents WHERE key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`,
       ),
       byId: db.prepare<[number], IncidentRow>(`SELECT * FROM incidents WHERE id = ?`),
+      byIds: db.prepare<[string], IncidentRow>(`SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?))`),
       alerts: db.prepare<[number], AlertRow>(`SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint`),
       alertsWindow: db.prepare<[number, number, number], AlertRow>(
         `SELECT * FROM alerts WHERE incident_id = ? ORDER BY starts_at, fingerprint LIMIT ? OFFSET ?`,
@@ -408,16 +439,7 @@ export class SqliteStore implements IncidentStore {
     return this.read(() => {
       const row = this.stmt.byId.get(id);
       if (!row) return undefined;
-      if (!window) {
-        // Every alert (the dispatcher, the report): read and decoded when first used, not before. A
-        // digest of 500 pages names each incident by its title and never looks at its alerts, which
-        // are costly to read and decode (docs/performance.md).
-        const incident = toIncident(row) as IncidentWithDetails & { alertCount: number };
-        const alerts = lazy(incident, 'alerts', () => this.stmt.alerts.all(id).map(toAlert));
-        lazy(incident, 'alertCount', () => alerts().length);
-        lazy(incident, 'timeline', () => this.stmt.timeline.all(id).map(toEntry));
-        return incident;
-      }
+      if (!window) return this.withLazyDetails(row);
       // Only the window's rows are decoded (labels and annotations are JSON text).
       const alerts = this.stmt.alertsWindow.all(id, window.limit, window.offset);
       return {
@@ -429,14 +451,29 @@ export class SqliteStore implements IncidentStore {
     });
   }
 
-  async getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>> {
-    // A read of a local file costs no round trip: each as getIncident reads it, alerts decoded when first used.
-    const out = new Map<number, IncidentWithDetails>();
-    for (const id of ids) {
-      const incident = await this.getIncident(id);
-      if (incident) out.set(id, incident);
-    }
-    return out;
+  getIncidents(ids: readonly number[]): Promise<Map<number, IncidentWithDetails>> {
+    // One statement for a digest's 500 incidents (a statement each was 2.5% of the service's CPU in
+    // a storm); alerts decoded when first used, as getIncident's.
+    return this.read(() => {
+      const out = new Map<number, IncidentWithDetails>();
+      if (ids.length === 0) return out;
+      for (const row of this.stmt.byIds.all(JSON.stringify(ids))) out.set(row.id, this.withLazyDetails(row));
+      return out;
+    });
+  }
+
+  /**
+   * The incident of `row` with every alert and its timeline (the dispatcher, the report), read and
+   * decoded when first used, not before. A digest of 500 pages names each incident by its title and
+   * never looks at its alerts, which are costly to read and decode (docs/performance.md).
+   */
+  private withLazyDetails(row: IncidentRow): IncidentWithDetails & { alertCount: number } {
+    const id = row.id;
+    const incident = toIncident(row) as IncidentWithDetails & { alertCount: number };
+    const alerts = lazy(incident, 'alerts', () => this.stmt.alerts.all(id).map(toAlert));
+    lazy(incident, 'alertCount', () => alerts().length);
+    lazy(incident, 'timeline', () => this.stmt.timeline.all(id).map(toEntry));
+    return incident;
   }
 
   incidentHead(id: number, window: AlertWindow): Promise<IncidentHead | undefined> {
@@ -898,12 +935,29 @@ export class SqliteStore implements IncidentStore {
   }
 
   allContactSettings(): Promise<Map<string, PersonSettings>> {
-    return this.read(() => new Map((this.contactStmt('allSettings').all() as ContactSettingsRow[]).map((r) => [r.contact, toSettings(r)])));
+    return this.read(() => {
+      // Every paging decision asks (every webhook): a copy, kept as the overrides' is (overridesAt).
+      // A read of even an empty table took WAL read locks: 2-3% of a webhook's CPU.
+      const cached = this.settings;
+      const now = performance.now();
+      if (cached) {
+        if (now - cached.checkedAt < OVERRIDES_RECHECK_MS) return new Map(cached.map);
+        if (this.stmt.dataVersion.get() === cached.version) {
+          cached.checkedAt = now;
+          return new Map(cached.map);
+        }
+      }
+      const version = this.stmt.dataVersion.get() as number;
+      const map = new Map((this.contactStmt('allSettings').all() as ContactSettingsRow[]).map((r) => [r.contact, toSettings(r)]));
+      this.settings = { version, map, checkedAt: now };
+      return new Map(map);
+    });
   }
 
   updateContactSettings<T>(contact: string, change: (s: PersonSettings) => { settings?: PersonSettings; result: T }): Promise<T> {
     // Writes here are serialised in one transaction each: the read and the write cannot be split.
     return this.run(() => {
+      this.settings = undefined;
       const r = this.contactStmt('settingsOf').get(contact) as ContactSettingsRow | undefined;
       const { settings, result } = change(r ? toSettings(r) : NO_SETTINGS);
       if (settings) {
@@ -930,6 +984,8 @@ export class SqliteStore implements IncidentStore {
 
   async close(): Promise<void> {
     this.closing = true;
+    await this.checkpointer?.close();
+    this.checkpointing = false;
     if (this.queue.length > 0 && !this.retrying) this.flush();
     await this.wal?.close();
     if (this.db.open) this.db.close();
@@ -1028,7 +1084,7 @@ export class SqliteStore implements IncidentStore {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.length === 0 && !this.retrying) setImmediate(() => this.flush());
+      if (this.queue.length === 0 && !this.retrying && !this.checkpointing) setImmediate(() => this.flush());
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
     });
   }
@@ -1060,6 +1116,7 @@ export class SqliteStore implements IncidentStore {
       for (const w of batch) w.reject(failure);
       return;
     }
+    this.afterCommit();
     if (!this.wal) {
       settle(outcomes);
       return;
@@ -1075,6 +1132,48 @@ export class SqliteStore implements IncidentStore {
         for (const w of batch) w.reject(failure);
       },
     );
+  }
+
+  /**
+   * Every CHECKPOINT_FRAMES frames or so of WAL, a checkpoint in the worker, with the group commit
+   * paused while it runs (writes queue, the event loop goes on): SQLite starts the WAL over only
+   * when a writer finds it wholly checkpointed, which never happens while commits go on during the
+   * checkpoint (the WAL grew to 176 MB in 15 s). The pause lasts CHECKPOINT_PAUSE_MS at most, so a
+   * slow disk's sync never holds webhooks back long; the WAL then starts over at a later one, and
+   * once it holds four times CHECKPOINT_FRAMES the pause lasts until the checkpoint ends.
+   * Automatic checkpoints ran inside COMMIT on the event loop, with their syncs: docs/performance.md.
+   */
+  private afterCommit(): void {
+    const checkpointer = this.checkpointer;
+    if (!checkpointer || ++this.commitsSinceCheckpoint < this.checkpointEvery || this.closing || this.inCheckpoint) return;
+    this.checkpointing = true;
+    this.inCheckpoint = true;
+    const commits = this.commitsSinceCheckpoint;
+    const resume = () => {
+      clearTimeout(timer);
+      if (!this.checkpointing) return;
+      this.checkpointing = false;
+      if (this.queue.length > 0 && !this.retrying && !this.closing) this.flush();
+    };
+    const timer = this.walTooLong ? undefined : setTimeout(resume, this.checkpointPauseMs);
+    void checkpointer.checkpoint().then((result) => {
+      this.inCheckpoint = false;
+      if (result === 'unavailable') {
+        // No worker (it failed to start, or died): SQLite's own checkpoints again.
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.checkpointFrames}`);
+        this.checkpointEvery = Infinity;
+      } else if (result) {
+        this.commitsSinceCheckpoint = 0;
+        // The WAL's frames per commit vary with what is written: the next checkpoint is due after
+        // about CHECKPOINT_FRAMES more (counted from a WAL that started over: the log's frames were
+        // all written since the last one when it did).
+        const perCommit = Math.max(1, Math.min(result.log, this.checkpointFrames * 4) / commits);
+        this.checkpointEvery = Math.max(1, Math.round(this.checkpointFrames / perCommit));
+        this.walTooLong = result.log > this.checkpointFrames * 4;
+      }
+      // A failed checkpoint (another process's lock) is tried again after the next commit.
+      resume();
+    });
   }
 
   /**
@@ -1135,6 +1234,99 @@ const PAGE_ROWS: RowsInsert = { head: OUTBOX_INSERT, width: 11, tail: '' };
 const CONTACT_SQL = contactSql(SQLITE);
 /** How stale the overrides may be after another process (not this store) changed them. */
 const OVERRIDES_RECHECK_MS = 1000;
+
+/** WAL frames (pages) between checkpoints: 16 MiB of 4 KiB pages, so a page written many times is copied once. */
+const CHECKPOINT_FRAMES = 4000;
+/** How long the group commit waits for a checkpoint, at most (unless the WAL has grown long). */
+const CHECKPOINT_PAUSE_MS = 50;
+/** The first checkpoint, before the WAL's frames per commit are known. */
+const CHECKPOINT_FIRST_AFTER = 200;
+
+// The worker's own code: a connection of its own to the file, running PASSIVE checkpoints when told.
+// Plain JavaScript (eval), so it runs the same from src under tsx and from dist.
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 100');
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    parentPort.postMessage({ ok: db.pragma('wal_checkpoint(PASSIVE)')[0] });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  }
+});
+`;
+
+/**
+ * WAL checkpoints in a worker thread with its own connection, so that copying the WAL into the
+ * database file and syncing both happen off the event loop. Started at the first checkpoint.
+ */
+class Checkpointer {
+  private worker: Worker | undefined;
+  private failed = false;
+  private pending: ((result: { log: number } | undefined | 'unavailable') => void) | undefined;
+
+  constructor(private readonly path: string) {}
+
+  /** The WAL's frames when a checkpoint ended; undefined when it failed; 'unavailable' with no worker. */
+  checkpoint(): Promise<{ log: number } | undefined | 'unavailable'> {
+    if (this.failed) return Promise.resolve('unavailable');
+    const worker = this.start();
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      worker.postMessage('checkpoint');
+    });
+  }
+
+  /** Waits for a checkpoint under way, then closes the worker's connection. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    this.failed = true;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Unreferenced, it would not keep the process alive until it has closed.
+    worker.ref();
+    worker.postMessage('close');
+    await exited;
+    this.settle('unavailable');
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(CHECKPOINT_WORKER, {
+      eval: true,
+      // Plain JavaScript: no loader (tsx) in the worker.
+      execArgv: [],
+      workerData: { path: this.path, module: createRequire(import.meta.url).resolve('better-sqlite3') },
+    });
+    worker.unref();
+    worker.on('message', (m: { ok?: { busy: number; log: number; checkpointed: number }; error?: string }) =>
+      this.settle(m.ok && m.ok.busy === 0 ? { log: m.ok.log } : undefined),
+    );
+    const fail = () => {
+      this.failed = true;
+      this.worker = undefined;
+      this.settle('unavailable');
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(result: { log: number } | undefined | 'unavailable'): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.(result);
+  }
+}
 
 /**
  * fdatasync of the WAL file in libuv's thread pool, shared: a caller's promise resolves after a

@@ -20,7 +20,7 @@ import { validatorCompiler } from '../../src/http/validator-compiler.js';
 import { requireToken } from '../../src/http/require-token.js';
 import { WebhookSchema, type WebhookPayload } from '../../src/ingest/webhook-schema.js';
 import { normalize } from '../../src/ingest/normalize.js';
-import type { GroupNotification, IncidentChange } from '../../src/incidents/model.js';
+import { floorChange } from './floor-change.js';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -77,64 +77,6 @@ const app =
         },
         { store },
       );
-
-/** The rows the service writes for a group it has not seen, without classifying or paging. */
-function floorChange(n: GroupNotification): IncidentChange {
-  const now = Date.now();
-  const respondBy = now + 3_600_000;
-  return {
-    incident: {
-      id: null,
-      key: `${n.receiver}/${n.groupKey}`,
-      receiver: n.receiver,
-      groupKey: n.groupKey,
-      groupLabels: n.groupLabels,
-      externalUrl: n.externalUrl,
-      source: 'alertmanager',
-      title: n.commonLabels['alertname'] ?? n.groupKey,
-      severity: 'medium',
-      rule: 'floor',
-      team: null,
-      status: 'open',
-      openedAt: now,
-      respondBy,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      resolvedAt: null,
-      resolvedBy: null,
-      slaBreached: false,
-      breachedAt: null,
-      escalationStep: 0,
-      reminders: 0,
-      nextEscalationAt: null,
-    },
-    // Field by field, as the domain builds them: a spread of each alert cost the floor about 5 µs an alert.
-    alerts: n.alerts.map((a) => ({
-      fingerprint: a.fingerprint,
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: a.startsAt,
-      endsAt: a.endsAt,
-      generatorUrl: a.generatorUrl,
-      severity: 'medium',
-      rule: 'floor',
-    })),
-    timeline: [
-      {
-        at: now,
-        kind: 'opened',
-        actor: 'alertmanager',
-        severity: 'medium',
-        rule: 'floor',
-        firing: n.alerts.length,
-        respondBy,
-        slaMs: respondBy - now,
-      },
-    ],
-    pages: [{ channel: 'slack', target: '#ops', event: 'opened', severity: 'medium', mentions: [], recipients: [], cause: null, at: now }],
-  };
-}
 
 if (mode === 'bare' || mode === 'floor') {
   app.setValidatorCompiler(validatorCompiler);

@@ -2,7 +2,9 @@
 // the network: CLIENTS loops (16; like autocannon's connections) each hand the service one new
 // group after another, on a durable SQLite file, and the store group-commits what arrives together.
 // INJECT=1 goes through Fastify (app.inject: routing, parsing, validation, auth); without it, straight
-// to normalize and service.ingest. ALERTS per webhook (5). Prints three rounds of process CPU time
+// to normalize and service.ingest. FLOOR=1: the storage floor instead (bench-server.ts `floor`):
+// normalize and the store's write of the same rows, decided by a fixed function (floor-change.ts),
+// no domain. ALERTS per webhook (5). Prints three rounds of process CPU time
 // (all threads: the WAL sync runs in libuv's pool) per webhook. Far steadier than req/s under HTTP
 // load on a shared machine, and tells the store and the domain apart from HTTP. Not a test.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,11 +15,13 @@ import { loadConfigFile } from '../../src/config/load-config.js';
 import { normalize } from '../../src/ingest/normalize.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { benchBody } from './bench-payload.js';
+import { floorChange } from './floor-change.js';
 
 const alerts = Number(process.env['ALERTS'] ?? 5);
 const clients = Number(process.env['CLIENTS'] ?? 16);
 const seconds = Number(process.env['SECS'] ?? 3);
 const inject = Boolean(process.env['INJECT']);
+const floor = Boolean(process.env['FLOOR']);
 const TOKEN = 'bench-token';
 
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
@@ -44,6 +48,10 @@ await app.ready();
 let next = Math.floor(Math.random() * 1e9);
 async function one(): Promise<void> {
   const body = benchBody(alerts, next++);
+  if (floor) {
+    await store.applyNotification(normalize(JSON.parse(body), { at: Date.now() }), (active, _last, n) => (active ? null : floorChange(n)));
+    return;
+  }
   if (!inject) {
     await app.triage.service.ingest(normalize(JSON.parse(body), { at: Date.now() }));
     return;
@@ -78,7 +86,7 @@ try {
   const rounds: number[] = [];
   for (let i = 0; i < 3; i++) rounds.push(await round((seconds * 1000) / 3));
   console.log(
-    `${alerts} alerts, ${clients} clients${inject ? ', through Fastify' : ''}: CPU µs per webhook ${rounds.map((r) => r.toFixed(0)).join(', ')}`,
+    `${alerts} alerts, ${clients} clients${floor ? ', the storage floor' : inject ? ', through Fastify' : ''}: CPU µs per webhook ${rounds.map((r) => r.toFixed(0)).join(', ')}`,
   );
 } finally {
   await app.close();

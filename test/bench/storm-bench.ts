@@ -1,4 +1,4 @@
-// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres]: an alert storm
+// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres --soak]: an alert storm
 // from a real Alertmanager (Debian's 0.25). N distinct groups (10,000 by default) are posted to it at
 // once and flushed together after group_wait 1s; in the middle of the storm one more Critical, in a
 // group of its own, is posted. Receivers, one after the other in each repetition:
@@ -9,11 +9,14 @@
 // Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
 // delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
 // once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
-// (to its arrival, for the bare route), (e) peak RSS of the receiver processes. Not a test: it
-// prints and asserts nothing. Every process it starts is stopped by its pid.
+// (to its arrival, for the bare route) and to its first text at the Twilio stand-in, (e) peak RSS of the receiver processes. After each repetition
+// it prints each receiver process's RSS and open file descriptors (/proc/<pid>/fd) once the outbox has
+// drained. --soak keeps the receivers running through every repetition (each a new storm of new
+// groups, from new Alertmanagers), so that what grows from one repetition to the next shows. Not a
+// test: it prints and asserts nothing. Every process it starts is stopped by its pid.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +25,8 @@ import { MailServer } from '../fakes/mail-server.js';
 import { start, waitFor, type Running } from '../fakes/server-process.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
 import { TcpProxy } from '../fakes/tcp-proxy.js';
-import { freePort } from '../helpers.js';
+import { TwilioApiServer } from '../fakes/twilio-api-server.js';
+import { freePort, shippedConfigText } from '../helpers.js';
 import { scratchDatabase } from '../store/postgres-test-db.js';
 
 const { values: opts } = parseArgs({
@@ -30,16 +34,34 @@ const { values: opts } = parseArgs({
     groups: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '1' },
     receivers: { type: 'string', default: 'bare,sqlite,postgres' },
+    soak: { type: 'boolean', default: false },
   },
 });
 const GROUPS = Number(opts.groups);
 const REPEAT = Number(opts.repeat);
 const RECEIVERS = opts.receivers.split(',') as ReceiverKind[];
+const SOAK = opts.soak;
 const AM_BIN = process.env['ALERTMANAGER_BIN'] ?? '/usr/bin/prometheus-alertmanager';
 const WEBHOOK = 'storm-bench-webhook-token';
 const SLACK_TOKEN = 'xoxb-storm';
 const CRITICAL = 'DDoSAttack';
 const ROOT = new URL('../..', import.meta.url).pathname;
+const TWILIO = { sid: 'AC00000000000000000000000000000s01', token: 'storm-bench-twilio', from: '+15005550006' };
+
+/**
+ * The shipped config, each person given a phone and a Critical texted at once as well as posted to
+ * Slack ("Wake a human"): (d) times the text too. No call: it would only repeat the text's path.
+ */
+function stormConfig(dir: string): string {
+  let n = 0;
+  const text = shippedConfigText('\nnotificationRules:\n  critical: [{ method: slack, after: 0s }, { method: sms, after: 0s }]\n').replace(
+    /^( {4})slack: (U\w+)$/gm,
+    (line, indent: string) => `${line}\n${indent}phone: "+3361000000${n++}"`,
+  );
+  const file = join(dir, 'triage.yml');
+  writeFileSync(file, text);
+  return file;
+}
 
 type ReceiverKind = 'bare' | 'sqlite' | 'postgres';
 
@@ -56,14 +78,23 @@ interface Result {
   stored?: { incidents: number; keys: number };
   /** (d) the Critical from Alertmanager's receipt to its Slack post (bare: its arrival), ms. */
   criticalMs: number | undefined;
+  /** (d) the same to its first text at the Twilio stand-in, ms (the service only). */
+  criticalSmsMs?: number | undefined;
   /** The part of it until the service opened the incident (the rest is the outbox's), ms. */
   criticalOpenedMs?: number | undefined;
   /** (e) peak RSS (VmHWM) of each receiver process, MiB. */
   rssMiB: number[];
+  /** The largest V8 heap (total) of the service seen during the storm (sampled each second), MiB. */
+  peakHeapMiB?: number;
   /** CPU seconds of the receiver processes during the storm (until every group was delivered). */
   cpuS: number;
   /** Slack messages in the storm's channel, how many were digests, and the most in any 1 s. */
   slack?: { messages: number; digests: number; folded: number; maxPerSecond: number };
+  /**
+   * Each receiver process after the repetition (the outbox drained): resident set (MiB), open file
+   * descriptors and, for the service (its /metrics), the V8 heap in use (MiB) and Node's active handles.
+   */
+  after: { rssMiB: number; fds: number; heapMiB?: number; handles?: number; liveHeapMiB?: number }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,6 +117,37 @@ function peakRssMiB(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** A process's resident set now (MiB) and its open file descriptors, from /proc; zeros once it is gone. */
+function residentAndFds(pid: number | undefined): { rssMiB: number; fds: number } {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { rssMiB: m ? Number(m[1]) / 1024 : 0, fds: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return { rssMiB: 0, fds: 0 };
+  }
+}
+
+/**
+ * The V8 heap a service process holds on to, MiB: a full garbage collection asked for through its
+ * inspector (a soak starts the service with --inspect on `inspectPort`), then its /metrics. The
+ * client is a child node with a WebSocket (global in Node 22, behind a flag in 20).
+ */
+async function liveHeap(inspectPort: number, metricsUrl: string): Promise<number | undefined> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  if (!target) return undefined;
+  const client = `const ws = new WebSocket(${JSON.stringify(target.webSocketDebuggerUrl)});
+ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+ws.onmessage = (m) => { if (JSON.parse(m.data).id === 1) { ws.close(); process.exit(0); } };
+ws.onerror = () => process.exit(1);
+setTimeout(() => process.exit(2), 60000);`;
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, ['--experimental-websocket', '-e', client], { stdio: 'ignore' }).once('exit', resolve),
+  );
+  if (code !== 0) return undefined;
+  const text = await (await fetch(metricsUrl)).text();
+  return total(text, 'nodejs_heap_size_used_bytes') / 2 ** 20;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
@@ -256,21 +318,36 @@ function criticalAlert(rep: number): object {
 interface Receiver {
   url: string;
   pids: () => (number | undefined)[];
-  /** performance.now() when the Critical reached its destination (Slack, or the bare route). */
-  criticalAt: () => number | undefined;
+  /** performance.now() when the Critical reached its destination (Slack, or the bare route), the first time after `since`. */
+  criticalAt: (since: number) => number | undefined;
+  /** performance.now() when the Critical's first text reached the Twilio stand-in after `since`. */
+  smsAt?: (since: number) => number | undefined;
   stored?: () => Promise<{ incidents: number; keys: number }>;
   slack?: SlackApiServer;
   /** What went wrong on the way (the proxy's socket errors), for STORM_DEBUG. */
   debug?: () => string;
   /** The service's /metrics, each replica's. */
   metricsUrls?: string[];
+  /** Each replica's inspector port (--soak). */
+  inspectPorts?: number[];
   /** When the service opened the Critical's incident, as performance.now(). */
   criticalOpenedAt?: () => Promise<number | undefined>;
   stop: () => Promise<void>;
 }
 
-function serviceEnv(slack: SlackApiServer, mail: MailServer, databaseUrl: string, port: number): Record<string, string> {
+function serviceEnv(
+  slack: SlackApiServer,
+  mail: MailServer,
+  twilio: TwilioApiServer,
+  config: string,
+  databaseUrl: string,
+  port: number,
+  inspectPort: number | undefined,
+): Record<string, string> {
   return {
+    // A soak collects the garbage of each service process after each repetition through its
+    // inspector, so that the heap in use then is what the process holds on to (see liveHeap).
+    ...(inspectPort ? { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` } : {}),
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     WEBHOOK_TOKEN: WEBHOOK,
@@ -279,6 +356,12 @@ function serviceEnv(slack: SlackApiServer, mail: MailServer, databaseUrl: string
     SLACK_API_URL: slack.url,
     SMTP_URL: mail.url,
     EMAIL_FROM: 'alert-triage@example.com',
+    TRIAGE_CONFIG: config,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    TWILIO_ACCOUNT_SID: TWILIO.sid,
+    TWILIO_AUTH_TOKEN: TWILIO.token,
+    TWILIO_API_URL: twilio.url,
+    TWILIO_FROM: TWILIO.from,
     // As deployed: a line per request, which the parent keeps in memory.
     LOG_LEVEL: 'info',
   };
@@ -293,9 +376,14 @@ async function openedAt(base: string): Promise<number | undefined> {
   return incident ? Date.parse(incident.openedAt) - performance.timeOrigin : undefined;
 }
 
-/** When the first chat.postMessage to the Critical's channel arrived at the fake. */
-function slackCriticalAt(slack: SlackApiServer): number | undefined {
-  return slack.calls.find((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
+/** When the first text after `since` reached the Twilio stand-in (the storm's Lows text nobody). */
+function twilioSmsAt(twilio: TwilioApiServer, since: number): number | undefined {
+  return twilio.requests.find((r) => r.at >= since && r.method === 'POST' && r.path.endsWith('/Messages.json'))?.at;
+}
+
+/** When the first chat.postMessage to the Critical's channel after `since` arrived at the fake. */
+function slackCriticalAt(slack: SlackApiServer, since: number): number | undefined {
+  return slack.calls.find((c) => c.at >= since && c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
 }
 
 async function bare(): Promise<Receiver> {
@@ -304,7 +392,7 @@ async function bare(): Promise<Receiver> {
     env: { ...process.env, BENCH_TOKEN: WEBHOOK, BENCH_ANNOUNCE: CRITICAL },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let seenAt: number | undefined;
+  const seen: number[] = [];
   let buffered = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
@@ -314,14 +402,14 @@ async function bare(): Promise<Receiver> {
         const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; seen?: string };
         buffered = buffered.slice(nl + 1);
         if (line.port) resolve(line.port);
-        if (line.seen && seenAt === undefined) seenAt = performance.now();
+        if (line.seen) seen.push(performance.now());
       }
     });
   });
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
     pids: () => [child.pid],
-    criticalAt: () => seenAt,
+    criticalAt: (since) => seen.find((at) => at >= since),
     stop: () => stop(child),
   };
 }
@@ -329,16 +417,20 @@ async function bare(): Promise<Receiver> {
 async function sqlite(dir: string): Promise<Receiver> {
   const slack = await new SlackApiServer(SLACK_TOKEN).start();
   const mail = await new MailServer().start();
+  const twilio = await new TwilioApiServer(TWILIO.sid, TWILIO.token, [TWILIO.from]).start();
   const port = await freePort();
   const path = join(dir, 'storm.db');
-  const service = start(serviceEnv(slack, mail, `sqlite:${path}`, port));
+  const inspectPort = SOAK ? await freePort() : undefined;
+  const service = start(serviceEnv(slack, mail, twilio, stormConfig(dir), `sqlite:${path}`, port, inspectPort));
   await waitFor(service, 'alert-triage ready', 60_000);
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
     pids: () => [service.child.pid],
-    criticalAt: () => slackCriticalAt(slack),
+    criticalAt: (since) => slackCriticalAt(slack, since),
+    smsAt: (since) => twilioSmsAt(twilio, since),
     slack,
     metricsUrls: [`http://127.0.0.1:${port}/metrics`],
+    ...(inspectPort ? { inspectPorts: [inspectPort] } : {}),
     criticalOpenedAt: () => openedAt(`http://127.0.0.1:${port}`),
     stored: async () => {
       const db = new Database(path, { readonly: true });
@@ -355,20 +447,26 @@ async function sqlite(dir: string): Promise<Receiver> {
       await stop(service.child);
       await slack.stop();
       await mail.stop();
+      await twilio.stop();
     },
   };
 }
 
-async function postgres(): Promise<Receiver | string> {
+async function postgres(dir: string): Promise<Receiver | string> {
   const db = await scratchDatabase('alert_triage_storm');
   if ('unavailable' in db) return db.unavailable;
   const slack = await new SlackApiServer(SLACK_TOKEN).start();
   const mail = await new MailServer().start();
+  const twilio = await new TwilioApiServer(TWILIO.sid, TWILIO.token, [TWILIO.from]).start();
+  const config = stormConfig(dir);
   const ports = [await freePort(), await freePort()];
   const replicas: Running[] = [];
+  const inspectPorts: number[] = [];
   // One at a time: the first runs the migrations.
   for (const port of ports) {
-    const r = start(serviceEnv(slack, mail, db.url, port));
+    const inspectPort = SOAK ? await freePort() : undefined;
+    if (inspectPort) inspectPorts.push(inspectPort);
+    const r = start(serviceEnv(slack, mail, twilio, config, db.url, port, inspectPort));
     replicas.push(r);
     await waitFor(r, 'alert-triage ready', 60_000);
   }
@@ -376,9 +474,11 @@ async function postgres(): Promise<Receiver | string> {
   return {
     url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
     pids: () => replicas.map((r) => r.child.pid),
-    criticalAt: () => slackCriticalAt(slack),
+    criticalAt: (since) => slackCriticalAt(slack, since),
+    smsAt: (since) => twilioSmsAt(twilio, since),
     slack,
     metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
+    inspectPorts,
     debug: () =>
       `proxy: ${proxy.accepted} connections, errors ${JSON.stringify(Object.fromEntries(proxy.errors))}\n` +
       replicas
@@ -410,14 +510,15 @@ async function postgres(): Promise<Receiver | string> {
       await Promise.all(replicas.map((r) => stop(r.child)));
       await slack.stop();
       await mail.stop();
+      await twilio.stop();
       await db.drop();
     },
   };
 }
 
-/** Slack's side of the storm: messages to the storm's channel, digests among them, pages folded, the most in any second. */
-function slackSummary(slack: SlackApiServer): Result['slack'] {
-  const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === '#alerts');
+/** Slack's side of the storm since `since`: messages to the storm's channel, digests among them, pages folded, the most in any second. */
+function slackSummary(slack: SlackApiServer, since: number): Result['slack'] {
+  const posts = slack.calls.filter((c) => c.at >= since && c.method === 'chat.postMessage' && c.args['channel'] === '#alerts');
   let folded = 0;
   let digests = 0;
   for (const p of posts) {
@@ -435,19 +536,46 @@ function slackSummary(slack: SlackApiServer): Result['slack'] {
   return { messages: posts.length, digests, folded, maxPerSecond };
 }
 
-async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
+/** A receiver of each kind, started for one repetition, or (--soak) once for all of them. */
+interface Started {
+  receiver: Receiver | string;
+  dir: string;
+  /** The incidents, and distinct groups among them, it had stored before this repetition. */
+  storedBefore: { incidents: number; keys: number };
+}
+
+async function startReceiver(kind: ReceiverKind): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
-  let receiver: Receiver | undefined;
+  const receiver = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres(dir);
+  return { receiver, dir, storedBefore: { incidents: 0, keys: 0 } };
+}
+
+async function stopReceiver(started: Started): Promise<void> {
+  if (typeof started.receiver !== 'string') await started.receiver.stop();
+  rmSync(started.dir, { recursive: true, force: true });
+}
+
+async function run(kind: ReceiverKind, rep: number, started: Started): Promise<Result | string> {
+  const receiver = started.receiver;
+  if (typeof receiver === 'string') return receiver;
+  const dir = mkdtempSync(join(started.dir, `am-${rep}-`));
   let am: Awaited<ReturnType<typeof alertmanagers>> | undefined;
+  let sampling: NodeJS.Timeout | undefined;
   try {
-    const r = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres();
-    if (typeof r === 'string') return r;
-    receiver = r;
     am = await alertmanagers(dir, receiver.url, kind === 'postgres' ? 2 : 1);
     const expected = (GROUPS + 1) * am.count;
 
     const cpuBefore = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
     const began = performance.now();
+    // The service's V8 heap during the storm, each second (its /metrics): what the peak RSS is made of.
+    let peakHeapMiB = 0;
+    sampling = setInterval(() => {
+      for (const url of receiver.metricsUrls ?? [])
+        void fetch(url)
+          .then((r) => r.text())
+          .then((text) => (peakHeapMiB = Math.max(peakHeapMiB, total(text, 'nodejs_heap_size_total_bytes') / 2 ** 20)))
+          .catch(() => {});
+    }, 1000);
     await am.post(stormAlerts(rep));
     // The Critical goes in once half the storm is delivered.
     let criticalPostedAt: number | undefined;
@@ -465,14 +593,16 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       // An HA peer may skip a group its peer's gossip says is sent: then the count stops short. A
       // single Alertmanager is waited for to the end (a slow receiver holds its notifications open).
       if (am.count === 2 && criticalPostedAt !== undefined && performance.now() - lastChange > 30_000) break;
-      if (performance.now() - began > 600_000) throw new Error(`storm not delivered in 10 minutes: ${JSON.stringify(now)}`);
+      if (performance.now() - began > 1_200_000) throw new Error(`storm not delivered in 20 minutes: ${JSON.stringify(now)}`);
       await sleep(20);
     }
     const deliveredMs = lastChange - began;
+    clearInterval(sampling);
     const cpuS = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore;
     // The Critical's Slack post (or arrival), waited for a little longer if need be.
-    await until(() => receiver!.criticalAt() !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
-    const criticalAt = receiver.criticalAt();
+    await until(() => receiver.criticalAt(began) !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
+    const criticalAt = receiver.criticalAt(began);
+    const smsAt = receiver.smsAt?.(began);
     const result: Result = {
       kind,
       deliveredMs,
@@ -480,10 +610,20 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       gaveUp: last.gaveUp,
       sent: last.sent,
       criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
+      ...(receiver.smsAt
+        ? { criticalSmsMs: smsAt !== undefined && criticalPostedAt !== undefined ? smsAt - criticalPostedAt : undefined }
+        : {}),
       rssMiB: receiver.pids().map(peakRssMiB),
+      ...(receiver.metricsUrls ? { peakHeapMiB } : {}),
       cpuS,
+      after: [],
     };
-    if (receiver.stored) result.stored = await receiver.stored();
+    if (receiver.stored) {
+      // This repetition's: a soak's receiver keeps the incidents of the ones before.
+      const stored = await receiver.stored();
+      result.stored = { incidents: stored.incidents - started.storedBefore.incidents, keys: stored.keys - started.storedBefore.keys };
+      started.storedBefore = stored;
+    }
     const opened = await receiver.criticalOpenedAt?.();
     if (opened !== undefined && criticalPostedAt !== undefined) result.criticalOpenedMs = opened - criticalPostedAt;
     if (process.env['STORM_DEBUG']) {
@@ -503,30 +643,59 @@ async function run(kind: ReceiverKind, rep: number): Promise<Result | string> {
       const slack = receiver.slack;
       await until(
         () => {
-          const s = slackSummary(slack)!;
+          const s = slackSummary(slack, began)!;
           return s.folded + s.messages - s.digests >= GROUPS;
         },
         'the outbox to drain',
         60_000,
       ).catch(() => {});
-      result.slack = slackSummary(slack);
+      result.slack = slackSummary(slack, began);
+    }
+    // What the receiver holds once the storm is over (the outbox drained, Alertmanager's connections
+    // closed): what a soak watches grow.
+    await Promise.all(am.children.map(stop));
+    am = undefined;
+    await sleep(1000);
+    result.after = receiver.pids().map(residentAndFds);
+    for (const [i, url] of (receiver.metricsUrls ?? []).entries()) {
+      const text = await (await fetch(url)).text();
+      Object.assign(result.after[i] ?? {}, {
+        heapMiB: total(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+        handles: total(text, 'nodejs_active_handles'),
+      });
+      const inspectPort = receiver.inspectPorts?.[i];
+      if (inspectPort) Object.assign(result.after[i] ?? {}, { liveHeapMiB: await liveHeap(inspectPort, url) });
     }
     return result;
   } finally {
+    clearInterval(sampling);
     if (am) await Promise.all(am.children.map(stop));
-    if (receiver) await receiver.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
+const afterText = (a: Result['after'][number]) =>
+  `${fmt(a.rssMiB, 0)} MiB, ${a.fds}${a.heapMiB === undefined ? '' : `, ${fmt(a.heapMiB, 0)} MiB, ${a.handles}`}${
+    a.liveHeapMiB === undefined ? '' : `, live heap ${fmt(a.liveHeapMiB, 0)} MiB`
+  }`;
 const results: Result[][] = [];
+const soaking = new Map<ReceiverKind, Started>();
 for (let rep = 0; rep < REPEAT; rep++) {
   const round: Result[] = [];
   for (const kind of RECEIVERS) {
-    const r = await run(kind, rep);
-    if (typeof r === 'string') console.log(`${kind}: skipped: ${r}`);
-    else round.push(r);
+    let started = soaking.get(kind);
+    if (!started) {
+      started = await startReceiver(kind);
+      if (SOAK) soaking.set(kind, started);
+    }
+    try {
+      const r = await run(kind, rep, started);
+      if (typeof r === 'string') console.log(`${kind}: skipped: ${r}`);
+      else round.push(r);
+    } finally {
+      if (!SOAK || rep === REPEAT - 1) await stopReceiver(started);
+    }
   }
   results.push(round);
   const base = round.find((r) => r.kind === 'bare');
@@ -534,20 +703,20 @@ for (let rep = 0; rep < REPEAT; rep++) {
     `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s |',
+    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds, heap used, active handles |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const r of round) {
     console.log(
       `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${
         r.stored ? `${r.stored.incidents} (${r.stored.keys})` : '-'
       } | ${r.criticalMs === undefined ? 'never' : `${fmt(r.criticalMs, 0)} ms`}${
         r.criticalOpenedMs === undefined ? '' : ` (opened at ${fmt(r.criticalOpenedMs, 0)} ms)`
-      } | ${
+      }${'criticalSmsMs' in r ? `, text ${r.criticalSmsMs === undefined ? 'never' : `${fmt(r.criticalSmsMs, 0)} ms`}` : ''} | ${
         base?.criticalMs && r.criticalMs !== undefined ? fmt(r.criticalMs / base.criticalMs, 1) : '-'
-      } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')} | ${fmt(r.cpuS, 1)} s | ${
+      } | ${r.rssMiB.map((m) => `${fmt(m, 0)} MiB`).join(', ')}${r.peakHeapMiB ? ` (heap ${fmt(r.peakHeapMiB, 0)} MiB)` : ''} | ${fmt(r.cpuS, 1)} s | ${
         r.slack ? `${r.slack.messages}, ${r.slack.digests}, ${r.slack.folded}, ${r.slack.maxPerSecond}` : '-'
-      } |`,
+      } | ${r.after.map(afterText).join('; ')} |`,
     );
   }
 }
@@ -565,10 +734,54 @@ if (REPEAT > 1) {
       })
       .filter((x): x is number => x !== undefined);
     const crit = rs.map((r) => r.criticalMs ?? Infinity).sort((a, b) => a - b);
+    const texts = rs.filter((r) => 'criticalSmsMs' in r).map((r) => r.criticalSmsMs ?? Infinity);
     const rss = rs.flatMap((r) => r.rssMiB);
     console.log(
       `${kind}: (a) ratio ${fmt(Math.min(...ratios))}-${fmt(Math.max(...ratios))}; (b) failed ${Math.max(...rs.map((r) => r.failed))} at most, gave up ${Math.max(...rs.map((r) => r.gaveUp))}; ` +
-        `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
+        `(d) Critical p50 ${fmt(crit[Math.floor((crit.length - 1) / 2)]!, 0)} ms, p99 ${fmt(crit.at(-1)!, 0)} ms${
+          texts.length ? `, its text p99 ${fmt(Math.max(...texts), 0)} ms` : ''
+        }; (e) peak RSS ${fmt(Math.min(...rss), 0)}-${fmt(Math.max(...rss), 0)} MiB`,
     );
+  }
+}
+
+if (SOAK && REPEAT > 1) {
+  console.log(
+    '\nsoak: each receiver process after each repetition (RSS MiB / open fds / heap used MiB / active handles / heap in use after a full GC MiB), and the growth from the second-last to the last:',
+  );
+  for (const kind of RECEIVERS) {
+    const rs = results.flatMap((round) => round.filter((r) => r.kind === kind));
+    if (rs.length < 2) continue;
+    const [prev, last] = [rs.at(-2)!, rs.at(-1)!];
+    const series = rs
+      .map((r) =>
+        r.after
+          .map((a) =>
+            [
+              fmt(a.rssMiB, 0),
+              a.fds,
+              a.heapMiB === undefined ? undefined : fmt(a.heapMiB, 0),
+              a.handles,
+              a.liveHeapMiB === undefined ? undefined : fmt(a.liveHeapMiB, 0),
+            ]
+              .filter((x) => x !== undefined)
+              .join('/'),
+          )
+          .join(' + '),
+      )
+      .join(' -> ');
+    const growth = last.after
+      .map((a, i) => {
+        const b = prev.after[i];
+        const heap =
+          a.heapMiB !== undefined && b?.heapMiB !== undefined
+            ? `, heap ${fmt(a.heapMiB - b.heapMiB, 1)} MiB, ${a.handles! - b.handles!} handles`
+            : '';
+        const live =
+          a.liveHeapMiB !== undefined && b?.liveHeapMiB !== undefined ? `, live heap ${fmt(a.liveHeapMiB - b.liveHeapMiB, 1)} MiB` : '';
+        return `RSS ${fmt(a.rssMiB - (b?.rssMiB ?? 0), 1)} MiB, ${a.fds - (b?.fds ?? 0)} fds${heap}${live}`;
+      })
+      .join('; ');
+    console.log(`${kind}: ${series}; last growth ${growth}`);
   }
 }

@@ -3,7 +3,8 @@
 // Every request is a new Alertmanager group, so the service opens (and commits) an incident each time.
 // (c), the storage floor: the bare route plus the same store's durable write of the same rows, decided
 // by a fixed function (no classifier, paging policy or dispatcher), as the ratio c/a: what the
-// service could reach if everything but storing its rows were free.
+// service could reach if everything but storing its rows were free; b/c is how close the service
+// comes to it (issue 26's goal: 0.9).
 // In the same run, when a PostgreSQL answers at TEST_DATABASE_URL: one replica on PostgreSQL and two
 // replicas on one PostgreSQL database (the same total connections, half to each), against the one
 // SQLite replica, as ratios. Each PostgreSQL measurement gets a fresh database, dropped after.
@@ -223,6 +224,7 @@ try {
         (b.rps / a.rps).toFixed(2),
         c.rps.toFixed(0),
         (c.rps / a.rps).toFixed(2),
+        (b.rps / c.rps).toFixed(2),
       ];
       rows.push(`| ${cells.join(' | ')} |`);
       console.log(rows.at(-1));
@@ -252,9 +254,9 @@ console.log(
   `\n${DURATION}s per run after a warm-up; every request is a new group (an incident opened, committed and synced to disk), Slack and SMTP configured\n`,
 );
 console.log(
-  '| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a | (c) storage floor req/s | ratio c/a |',
+  '| payload | connections | (a) bare req/s | (a) p99 | (b) service req/s | (b) p99 | ratio b/a | (c) storage floor req/s | ratio c/a | service/floor b/c |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
 if (postgres) {
   console.log(

@@ -507,6 +507,65 @@ t.test(
   },
 );
 
+t.test('WAL checkpoints run in a worker between commits, not inside them: the WAL starts over instead of growing', async (t) => {
+  const path = join(tempDir(t), 'ck.db');
+  // Each checkpoint waited for to its end, however slow the disk: the WAL starts over at each.
+  const store = new SqliteStore({ path, checkpointFrames: 50, checkpointPauseMs: 60_000 });
+  const probe = new Database(path, { readonly: true });
+  t.teardown(() => probe.close());
+  t.equal(probe.pragma('wal_autocheckpoint', { simple: true }), 1000, "another connection's own setting");
+  const T0 = 1_800_000_000_000;
+  const added: number[] = [];
+  for (let i = 0; i < 150; i++) {
+    // Eight writes a commit, as webhooks arriving together are.
+    const batch = await Promise.all(
+      Array.from({ length: 8 }, (_, j) =>
+        store.addOverride(
+          { team: null, contact: `c${i}-${j}`, from: T0, to: T0 + 60_000, by: 'test', createdAt: T0, covers: null },
+          1_000_000,
+          T0,
+        ),
+      ),
+    );
+    added.push(...batch.map((o) => o!.id));
+  }
+  const wal = await open(`${path}-wal`, 'r');
+  const { size } = await wal.stat();
+  await wal.close();
+  // Without checkpoints, 150 commits of several pages each: about 4.7 MB of WAL (1,000-frame
+  // automatic checkpoints: up to 4 MB). Started over every ~50 frames: well under a megabyte.
+  t.ok(size < 1_200_000, `the WAL started over and stayed small (${size} bytes)`);
+  t.equal(new Set(added).size, 1200, 'every write committed once');
+  await store.close();
+  const again = new SqliteStore({ path });
+  t.teardown(() => again.close());
+  t.equal((await again.overridesBetween(T0, T0 + 1)).length, 1200, 'all of them on disk after a restart');
+});
+
+t.test(
+  "every person's settings are read once per change: an own write at the next read, another connection's commit within a second",
+  async (t) => {
+    const path = join(tempDir(t), 's.db');
+    const store = new SqliteStore({ path });
+    t.teardown(() => store.close());
+    t.same([...(await store.allContactSettings()).keys()], []);
+    await store.updateContactSettings('carol', (s) => ({ settings: { ...s, methods: [{ method: 'sms', address: '+331' }] }, result: 0 }));
+    t.same(
+      (await store.allContactSettings()).get('carol')?.methods.map((m) => m.address),
+      ['+331'],
+      'its own write',
+    );
+    const copy = await store.allContactSettings();
+    copy.delete('carol');
+    t.same([...(await store.allContactSettings()).keys()], ['carol'], "a caller's change to the map it got is its own");
+    const other = new Database(path);
+    t.teardown(() => other.close());
+    other.prepare(`INSERT INTO contact_settings (contact, settings, version) VALUES ('dan', ?, 1)`).run(JSON.stringify({ methods: [] }));
+    await new Promise((r) => setTimeout(r, 1100));
+    t.same([...(await store.allContactSettings()).keys()], ['carol', 'dan'], "another connection's commit, within a second");
+  },
+);
+
 t.test(
   "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
   async (t) => {
