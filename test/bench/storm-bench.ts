@@ -5,7 +5,8 @@
 // - bare: a Fastify route with the service's schema and auth that answers 200 (bench-server.ts);
 // - sqlite: the service on a SQLite file, Slack and e-mail pointed at the fakes;
 // - postgres: two replicas on one fresh PostgreSQL database behind one address (a round-robin TCP
-//   proxy), posted to by two clustered Alertmanagers, as an HA pair does.
+//   balancer in processes of its own, balancer-process.ts), posted to by two clustered
+//   Alertmanagers, as an HA pair does.
 // Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
 // delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
 // once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
@@ -19,12 +20,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { MailServer } from '../fakes/mail-server.js';
 import { start, waitFor, type Running } from '../fakes/server-process.js';
 import { SlackApiServer } from '../fakes/slack-api-server.js';
-import { TcpProxy } from '../fakes/tcp-proxy.js';
 import { TwilioApiServer } from '../fakes/twilio-api-server.js';
 import { freePort, shippedConfigText } from '../helpers.js';
 import { scratchDatabase } from '../store/postgres-test-db.js';
@@ -46,6 +47,8 @@ const WEBHOOK = 'storm-bench-webhook-token';
 const SLACK_TOKEN = 'xoxb-storm';
 const CRITICAL = 'DDoSAttack';
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** Processes of the balancer in front of the PostgreSQL replicas: enough that 2 × N connections fit each one's open files. */
+const BALANCER_WORKERS = Math.max(2, Math.ceil((4 * GROUPS) / 15_000));
 const TWILIO = { sid: 'AC00000000000000000000000000000s01', token: 'storm-bench-twilio', from: '+15005550006' };
 
 /**
@@ -386,6 +389,32 @@ function slackCriticalAt(slack: SlackApiServer, since: number): number | undefin
   return slack.calls.find((c) => c.at >= since && c.method === 'chat.postMessage' && c.args['channel'] === '#security-incident')?.at;
 }
 
+/**
+ * One address in front of the replicas: a round-robin TCP balancer in BALANCER_WORKERS processes
+ * (balancer-process.ts), each holding its share of the storm's connections within its own limit of
+ * open files.
+ */
+async function balancer(
+  upstreams: number[],
+): Promise<{ port: number; stats: { accepted: number; errors: Record<string, number> }; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/bench/balancer-process.ts', String(port), String(BALANCER_WORKERS), upstreams.join(',')],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const stats = { accepted: 0, errors: {} as Record<string, number> };
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the balancer exited with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = JSON.parse(line) as { ready?: boolean; accepted?: number; errors?: Record<string, number> };
+      if (m.ready) resolve();
+      if (m.accepted !== undefined) Object.assign(stats, m);
+    });
+  });
+  return { port, stats, stop: () => stop(child) };
+}
+
 async function bare(): Promise<Receiver> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', 'bare'], {
     cwd: ROOT,
@@ -470,7 +499,7 @@ async function postgres(dir: string): Promise<Receiver | string> {
     replicas.push(r);
     await waitFor(r, 'alert-triage ready', 60_000);
   }
-  const proxy = await new TcpProxy(ports).start();
+  const proxy = await balancer(ports);
   return {
     url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
     pids: () => replicas.map((r) => r.child.pid),
@@ -480,7 +509,7 @@ async function postgres(dir: string): Promise<Receiver | string> {
     metricsUrls: ports.map((p) => `http://127.0.0.1:${p}/metrics`),
     inspectPorts,
     debug: () =>
-      `proxy: ${proxy.accepted} connections, errors ${JSON.stringify(Object.fromEntries(proxy.errors))}\n` +
+      `balancer: ${proxy.stats.accepted} connections, errors ${JSON.stringify(proxy.stats.errors)}\n` +
       replicas
         .map(
           (r, i) =>

@@ -32,9 +32,10 @@ export class TcpProxy {
     this.targets = typeof targetPort === 'number' ? [targetPort] : targetPort;
   }
 
-  async start(): Promise<this> {
+  /** Listens on `port` (a free one by default) on loopback. */
+  async start(port = 0): Promise<this> {
     this.server = createServer((client) => this.accept(client));
-    await new Promise<void>((resolve) => this.server!.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+    await new Promise<void>((resolve) => this.server!.listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this;
   }
