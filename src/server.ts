@@ -145,6 +145,10 @@ async function main(): Promise<void> {
     },
     { store, logger },
   );
+  if (app.triage.status.subscriptionsOpen && env.status.trustedProxies.length === 0)
+    logger.warn(
+      'STATUS_TRUSTED_PROXIES is not set: status page subscribe requests are counted by the address they come from, for every replica. Behind a proxy or load balancer every visitor is that one address, and its 10 requests in 10 minutes close the form for all: list the proxies (docs/status-page.md).',
+    );
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -124,12 +124,21 @@ export class StatusListener {
       if (this.stopping || this.worker !== worker) return;
       log.error({ code }, 'status listener: the thread ended; starting it again in a second');
       clearInterval(this.feeder);
-      setTimeout(() => {
-        if (!this.stopping) this.start().catch((err: unknown) => log.error({ err }, 'status listener: could not start again'));
-      }, 1000).unref();
+      this.restartSoon();
     });
     this.feeder = setInterval(() => void this.feed(), feedMs ?? 1000);
     this.feeder.unref();
+  }
+
+  /** Starts the thread again in a second, and again after each failed try (a port still held, say), until it listens or the app stops. */
+  private restartSoon(): void {
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().catch((err: unknown) => {
+        this.opts.log.error({ err }, 'status listener: could not start again; trying again in a second');
+        this.restartSoon();
+      });
+    }, 1000).unref();
   }
 
   /** Stops taking visitors, lets the answers in flight finish, and ends the thread (at most 5 s). */
