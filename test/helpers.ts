@@ -144,7 +144,40 @@ export async function metric(app: FastifyInstance, series: string): Promise<numb
 }
 
 /** A TCP port that was free a moment ago, for processes the tests start. */
-export function freePort(): Promise<number> {
+/**
+ * A port on loopback that nothing listens on, for a server a test starts later. Chosen below the
+ * kernel's ephemeral range: a port from that range (what listen(0) gives) can be taken meanwhile by
+ * any outgoing connection of any process (Alertmanager's, PostgreSQL clients'), and the test's
+ * listen then fails with EADDRINUSE, seen in a full run. Random, so parallel test files rarely meet.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await canListen(port)) return port;
+  }
+  return listenZero();
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (a && b && a > 11_000) return [a, b];
+  } catch {
+    // Not Linux: the IANA range.
+  }
+  return [49_152, 65_535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function listenZero(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
