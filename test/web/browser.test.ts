@@ -1,18 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { alert, API_TOKEN, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
-import { needs, ROOT } from '../monitoring/tools.js';
+import { openChromium, skipWithoutChromium } from './chromium.js';
+import { ROOT } from '../monitoring/tools.js';
 
 // Real Chromium (Debian's) driven by playwright-core: the pages as a responder's browser sees them,
 // with the Content-Security-Policy, the cookies and the script in force.
-const CHROMIUM = '/usr/bin/chromium';
-const skip = needs(CHROMIUM, 'chromium');
+const skip = skipWithoutChromium();
 const SCREENSHOT = join(ROOT, 'docs', 'incident-page.png');
 
 t.test('the incident pages in Chromium', { skip }, async (t) => {
@@ -60,31 +58,7 @@ t.test('the incident pages in Chromium', { skip }, async (t) => {
   hostile.generatorURL = 'javascript:window.__xss=5';
   await postWebhook(app, payload(uniqueGroup(), [hostile], { externalURL: 'http://alertmanager:9093' }));
 
-  const profile = mkdtempSync(join(tmpdir(), 'alert-triage-chromium-'));
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1024, height: 900 },
-    });
-  } catch (err) {
-    throw new Error(`cannot start ${CHROMIUM} with playwright-core: ${(err as Error).message}`);
-  }
-  t.teardown(() => context.close());
-  context.setDefaultTimeout(10_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { context, page } = await openChromium(t, { width: 1024, height: 900 });
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());

@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { alert, API_TOKEN, makeApp, payload, postWebhook, uniqueGroup } from '../helpers.js';
-import { needs } from '../monitoring/tools.js';
+import { openChromium, skipWithoutChromium } from './chromium.js';
 
 // Real Chromium: a responder previews and posts a public update from the incident page; /status
 // shows it and the component's status, the preview matches the public page, and hostile labels and
 // notes (HTML, links, bidi controls) never reach /status. STATUS_SHOTS=dir keeps screenshots at
 // 375 and 1280 px of both pages.
-const CHROMIUM = '/usr/bin/chromium';
-const skip = needs(CHROMIUM, 'chromium');
+const skip = skipWithoutChromium();
 const SHOTS = process.env['STATUS_SHOTS'];
 
 t.test('the status page in Chromium', { skip }, async (t) => {
@@ -33,22 +29,7 @@ t.test('the status page in Chromium', { skip }, async (t) => {
   );
   const id = r.json().incident.id as number;
 
-  const profile = mkdtempSync(join(tmpdir(), 'alert-triage-status-'));
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-  } catch (err) {
-    throw new Error(`cannot start ${CHROMIUM} with playwright-core: ${(err as Error).message}`);
-  }
-  t.teardown(() => context.close());
-  context.setDefaultTimeout(10_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { context, page } = await openChromium(t, { width: 1280, height: 900 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
