@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
-import type { Classifier } from '../classify/classifier.js';
+import type { Classification, Classifier } from '../classify/classifier.js';
+import type { Labels } from '../classify/matcher.js';
+import { SEVERITIES, severityRank } from '../classify/severity.js';
 import type { GroupNotification, Incident } from '../incidents/model.js';
 import {
   acknowledge,
@@ -16,7 +18,7 @@ import {
 import { teamFor, type PagingConfig } from '../paging/paging-config.js';
 import { escalate, phoneOutcome, withPages, type PagingFacts, type Unconfigured } from '../paging/paging-policy.js';
 import type { Contact } from '../paging/paging-config.js';
-import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome } from '../store/store.js';
+import type { CommittedChange, IncidentDecider, IncidentStore, NotificationOutcome, Urgency } from '../store/store.js';
 import { SYSTEM, type ChecklistState, type EntryOf, type Responder } from '../incidents/timeline.js';
 import { latestReview, type Review } from '../incidents/checklist.js';
 import { postStatusUpdate, type PublicUpdate, type UpdateRecipient } from '../incidents/status-page.js';
@@ -62,10 +64,21 @@ export class IncidentService {
     const { classify, sla, paging } = this.deps.config.current;
     const facts = await this.facts();
     const teamOf: TeamRouter = (labelSets) => teamFor(paging.teams, labelSets)?.id ?? null;
-    const outcome = await store.applyNotification(n, (active, previous, notification) => {
-      const now = clock.now();
-      return withPages(applyNotification(active, previous, notification, { now, classify, sla, teamOf }), paging, now, facts);
-    });
+    // Classified once, whether the store asks for the urgency in a storm or not.
+    const { urgency, classifyOnce } = classifiedOnce(classify, n);
+    const outcome = await store.applyNotification(
+      n,
+      (active, previous, notification) => {
+        const now = clock.now();
+        return withPages(
+          applyNotification(active, previous, notification, { now, classify: classifyOnce, sla, teamOf }),
+          paging,
+          now,
+          facts,
+        );
+      },
+      urgency,
+    );
     if (outcome.change) this.committed(outcome.change);
     return outcome;
   }
@@ -230,4 +243,26 @@ export class IncidentService {
   private committed(change: CommittedChange): void {
     this.deps.onCommitted?.(change);
   }
+}
+
+/**
+ * The notification's urgency (its most severe alert's rank), which the store asks for only when
+ * notifications queue for it, and a classifier that reuses what the urgency found: outside a storm
+ * nothing is remembered (no cost on the common path), in one nothing is classified twice.
+ */
+function classifiedOnce(classify: Classifier, n: GroupNotification): { urgency: Urgency; classifyOnce: Classifier } {
+  let seen: Map<Labels, Classification> | undefined;
+  return {
+    urgency: () => {
+      seen = new Map();
+      let most: number = SEVERITIES.length;
+      for (const a of n.alerts) {
+        const c = classify(a.labels);
+        seen.set(a.labels, c);
+        most = Math.min(most, severityRank(c.severity));
+      }
+      return most;
+    },
+    classifyOnce: (labels) => seen?.get(labels) ?? classify(labels),
+  };
 }

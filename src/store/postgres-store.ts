@@ -1,5 +1,6 @@
 import { statusRecords } from './status-records.js';
-import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome, Urgency } from './store.js';
+import { takeBatch, type Waiting } from './urgent-first.js';
 import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import { wellFormedDeep, wellFormedJson, wellFormedText } from '../well-formed.js';
@@ -221,9 +222,8 @@ const READ_GROUPS = `WITH active AS (
 const GROUP_COMMIT_MAX = 64;
 
 /** A notification waiting for its group commit. */
-interface Arrival {
+interface Arrival extends Waiting {
   n: GroupNotification;
-  key: string;
   decide: NotificationDecider;
   resolve: (outcome: NotificationOutcome) => void;
   reject: (err: unknown) => void;
@@ -281,7 +281,7 @@ export class PostgresStore implements IncidentStore {
   private closed = false;
   private readonly pageListeners: ((targets?: PageTarget[]) => void)[] = [];
   /** The notifications of this turn of the event loop, committed together (applyNotification). */
-  private readonly arrivals: Arrival[] = [];
+  private arrivals: Arrival[] = [];
   private flushScheduled = false;
   /** The page outcomes of this turn of the event loop, recorded together (completePage). */
   private readonly outcomes: PendingOutcome[] = [];
@@ -394,10 +394,10 @@ export class PostgresStore implements IncidentStore {
    * still gets up to half the pool. A group with a batch in flight waits for it: its notifications
    * are applied in the order they came.
    */
-  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
+  applyNotification(n: GroupNotification, decide: NotificationDecider, urgency?: Urgency): Promise<NotificationOutcome> {
     return new Promise((resolve, reject) => {
       // As PostgreSQL stores it (NUL and lone surrogates mended), so that it finds its own rows.
-      this.arrivals.push({ n, key: wellFormedText(incidentKey(n.receiver, n.groupKey)), decide, resolve, reject });
+      this.arrivals.push({ n, key: wellFormedText(incidentKey(n.receiver, n.groupKey)), decide, urgency, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flushArrivals());
@@ -416,21 +416,10 @@ export class PostgresStore implements IncidentStore {
       this.batchesInFlight < this.maxBatches &&
       (this.batchesInFlight === 0 || this.arrivals.length >= GROUP_COMMIT_MAX)
     ) {
-      const batch: Arrival[] = [];
-      const keys = new Set<string>();
-      const left: Arrival[] = [];
-      for (const a of this.arrivals) {
-        if (batch.length < GROUP_COMMIT_MAX && !keys.has(a.key) && !this.keysInFlight.has(a.key)) {
-          batch.push(a);
-          keys.add(a.key);
-        } else {
-          // Its group is in this batch or one in flight (or the batch is full): the next one.
-          keys.add(a.key);
-          left.push(a);
-        }
-      }
+      // One of each group not in flight, the most urgent first when they do not all fit.
+      const { batch, left } = takeBatch(this.arrivals, this.keysInFlight, GROUP_COMMIT_MAX);
       if (!batch.length) break;
-      this.arrivals.splice(0, this.arrivals.length, ...left);
+      this.arrivals = left;
       this.batchesInFlight++;
       for (const a of batch) this.keysInFlight.add(a.key);
       void this.applyBatch(batch).finally(() => {

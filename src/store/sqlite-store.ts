@@ -51,7 +51,7 @@ import type { StepStatus } from '../incidents/checklist.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { statusRecords } from './status-records.js';
-import type { NewSubscription, StatusSubscriber, SubscribeOutcome } from './store.js';
+import type { NewSubscription, StatusSubscriber, SubscribeOutcome, Urgency } from './store.js';
 import type { StatusUpdateRecord } from '../incidents/status-page.js';
 import { apiTokenValues, peopleSql, sessionValues, toApiToken, toSession, type ApiTokenRow, type SessionRow } from './people-rows.js';
 import {
@@ -403,7 +403,8 @@ export class SqliteStore implements IncidentStore {
     }
   }
 
-  applyNotification(n: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome> {
+  // No urgency here: what waits for the store goes in its next transaction, all of it together.
+  applyNotification(n: GroupNotification, decide: NotificationDecider, _urgency?: Urgency): Promise<NotificationOutcome> {
     return this.run(() => {
       const key = incidentKey(n.receiver, n.groupKey);
       const active = this.stmt.active.get(key);

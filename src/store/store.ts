@@ -108,6 +108,14 @@ export type { Lease } from '../outbox/page.js';
 import type { HeartbeatKind } from '../incidents/heartbeat.js';
 export type { PaceDecider } from '../outbox/ports.js';
 
+/**
+ * How urgent a notification is, 0 the most (a severity's rank). Asked for only when more
+ * notifications wait for the store than its next transaction takes: those go most urgent first, so
+ * that in a storm a Critical is not queued behind thousands of Lows. Each group's own notifications
+ * keep their order.
+ */
+export type Urgency = () => number;
+
 /** Decides the change for one existing incident (acknowledge, resolve, SLA sweep). */
 export type IncidentDecider = (incident: Incident) => IncidentChange | null;
 
@@ -116,8 +124,8 @@ export type IncidentDecider = (incident: Incident) => IncidentChange | null;
  * change, and what the API and the metrics read.
  */
 export interface IncidentRecords {
-  /** Applies one notification in one transaction. */
-  applyNotification(notification: GroupNotification, decide: NotificationDecider): Promise<NotificationOutcome>;
+  /** Applies one notification in one transaction; `urgency` orders the ones waiting (a store may apply all at once). */
+  applyNotification(notification: GroupNotification, decide: NotificationDecider, urgency?: Urgency): Promise<NotificationOutcome>;
   /** Applies a decision to one incident in one transaction; undefined when there is no such incident. */
   updateIncident(id: number, decide: IncidentDecider): Promise<{ incident: Incident; change: CommittedChange | null } | undefined>;
   /**

@@ -2,6 +2,7 @@ import pg from 'pg';
 import t, { type Test } from 'tap';
 import { acknowledge, sweepBreach } from '../../src/incidents/incident-machine.js';
 import type { PageRequest } from '../../src/incidents/page.js';
+import { severityRank, type Severity } from '../../src/classify/severity.js';
 import { openStore } from '../../src/store/open-store.js';
 import { oncallRecords, type Statement } from '../../src/store/oncall-records.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.js';
@@ -194,6 +195,39 @@ if ('skip' in db) {
     const got = (await b.getIncident([...ids][0]!))!;
     t.equal(got.alertCount, 24, 'no alert lost');
     t.equal(got.timeline.filter((e) => e.kind === 'opened').length, 1, 'opened once');
+  });
+
+  t.test('a Critical that arrives behind 500 waiting Lows is in the first batch; a group keeps its order', async (t) => {
+    // poolSize 4: two batches of 64 in flight at once, so "first" is among the first 128 stored.
+    const store = await open(t, { schema: freshSchema() });
+    const decided: string[] = [];
+    const stored: string[] = [];
+    const apply = (name: string, fp: string, key: string, severity: Severity) => {
+      const decide = decider(T0);
+      return store
+        .applyNotification(
+          n(fp, key),
+          (active, previous, notification) => {
+            decided.push(name);
+            return decide(active, previous, notification);
+          },
+          () => severityRank(severity),
+        )
+        .then((r) => {
+          stored.push(name);
+          return r;
+        });
+    };
+    // All in one turn, as a storm's webhooks reach the group commit: 500 Lows, then a Critical, then
+    // a Critical for the first Low's group, which must not overtake that group's Low.
+    const lows = Array.from({ length: 500 }, (_, i) => apply(`low-${i}`, `l${i}`, `low-${i}`, 'low'));
+    const critical = apply('critical', 'c1', 'edge', 'critical');
+    const sameGroup = apply('low-0 critical', 'l0-again', 'low-0', 'critical');
+    const results = await Promise.all([...lows, critical, sameGroup]);
+    t.ok(stored.indexOf('critical') < 128, `the Critical stored with the first batches (number ${stored.indexOf('critical') + 1} of 502)`);
+    t.ok(decided.indexOf('low-0 critical') > decided.indexOf('low-0'), "the group's Critical decided after its Low");
+    t.equal(decided.length, 502, 'every notification decided once');
+    t.equal(new Set(results.map((r) => r.incident!.id)).size, 501, 'every group stored');
   });
 
   t.test('an acknowledgement racing notifications on another replica is not lost, nor are the alerts', async (t) => {
