@@ -1,4 +1,4 @@
-// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,postgres --soak]: an alert storm
+// npm run bench:storm [-- --groups N --repeat K --receivers bare,sqlite,bare-ha,postgres --soak]: an alert storm
 // from a real Alertmanager (Debian's 0.25). N distinct groups (10,000 by default) are posted to it at
 // once and flushed together after group_wait 1s; in the middle of the storm one more Critical, in a
 // group of its own, is posted. Receivers, one after the other in each repetition:
@@ -6,8 +6,12 @@
 // - sqlite: the service on a SQLite file, Slack and e-mail pointed at the fakes;
 // - postgres: two replicas on one fresh PostgreSQL database behind one address (a round-robin TCP
 //   balancer in processes of its own, balancer-process.ts), posted to by two clustered
-//   Alertmanagers, as an HA pair does.
-// Reported as ratios to the bare route of the same repetition: (a) the time until Alertmanager has
+//   Alertmanagers, as an HA pair does;
+// - bare-ha: the bare route in the postgres receiver's setting: two processes behind the same
+//   balancer, posted to by two clustered Alertmanagers (twice the notifications, and the balancer's
+//   and the second Alertmanager's CPU on the same cores).
+// Reported as ratios to the bare route of the same repetition and setting (postgres to bare-ha when
+// it ran, else to bare): (a) the time until Alertmanager has
 // delivered every group, (b) its failed notifications (each retried), (c) the incidents stored (all,
 // once), (d) the Critical from Alertmanager's receipt to its Slack post at the Slack-compatible fake
 // (to its arrival, for the bare route) and to its first text at the Twilio stand-in, (e) peak RSS of the receiver processes. After each repetition
@@ -34,7 +38,7 @@ const { values: opts } = parseArgs({
   options: {
     groups: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '1' },
-    receivers: { type: 'string', default: 'bare,sqlite,postgres' },
+    receivers: { type: 'string', default: 'bare,sqlite,bare-ha,postgres' },
     soak: { type: 'boolean', default: false },
   },
 });
@@ -66,7 +70,17 @@ function stormConfig(dir: string): string {
   return file;
 }
 
-type ReceiverKind = 'bare' | 'sqlite' | 'postgres';
+type ReceiverKind = 'bare' | 'sqlite' | 'bare-ha' | 'postgres';
+/** Receivers posted to by two clustered Alertmanagers through the balancer (twice the notifications). */
+const HA = new Set<ReceiverKind>(['bare-ha', 'postgres']);
+/**
+ * What a receiver's ratios are to: the bare route in the same setting (one Alertmanager posting to
+ * one process, or two clustered ones posting through the balancer to two), else the single bare route.
+ */
+function baseOf(round: Result[], kind: ReceiverKind): Result | undefined {
+  const same = HA.has(kind) ? round.find((r) => r.kind === 'bare-ha') : undefined;
+  return same ?? round.find((r) => r.kind === 'bare');
+}
 
 interface Result {
   kind: ReceiverKind;
@@ -415,31 +429,41 @@ async function balancer(
   return { port, stats, stop: () => stop(child) };
 }
 
-async function bare(): Promise<Receiver> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', 'bare'], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_TOKEN: WEBHOOK, BENCH_ANNOUNCE: CRITICAL },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** The bare route: one process, or (`replicas` 2) two behind the balancer, as the PostgreSQL replicas are. */
+async function bare(replicas: 1 | 2): Promise<Receiver> {
   const seen: number[] = [];
-  let buffered = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; seen?: string };
-        buffered = buffered.slice(nl + 1);
-        if (line.port) resolve(line.port);
-        if (line.seen) seen.push(performance.now());
-      }
-    });
-  });
+  const routes = await Promise.all(
+    Array.from({ length: replicas }, async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-server.ts', 'bare'], {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_TOKEN: WEBHOOK, BENCH_ANNOUNCE: CRITICAL },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let buffered = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
+        child.stdout.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = JSON.parse(buffered.slice(0, nl)) as { port?: number; seen?: string };
+            buffered = buffered.slice(nl + 1);
+            if (line.port) resolve(line.port);
+            if (line.seen) seen.push(performance.now());
+          }
+        });
+      });
+      return { child, port };
+    }),
+  );
+  const proxy = replicas === 2 ? await balancer(routes.map((r) => r.port)) : undefined;
   return {
-    url: `http://127.0.0.1:${port}/webhook/alertmanager`,
-    pids: () => [child.pid],
-    criticalAt: (since) => seen.find((at) => at >= since),
-    stop: () => stop(child),
+    url: `http://127.0.0.1:${proxy?.port ?? routes[0]!.port}/webhook/alertmanager`,
+    pids: () => routes.map((r) => r.child.pid),
+    criticalAt: (since) => seen.filter((at) => at >= since).sort((a, b) => a - b)[0],
+    stop: async () => {
+      await proxy?.stop();
+      await Promise.all(routes.map((r) => stop(r.child)));
+    },
   };
 }
 
@@ -575,7 +599,8 @@ interface Started {
 
 async function startReceiver(kind: ReceiverKind): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
-  const receiver = kind === 'bare' ? await bare() : kind === 'sqlite' ? await sqlite(dir) : await postgres(dir);
+  const receiver =
+    kind === 'bare' ? await bare(1) : kind === 'bare-ha' ? await bare(2) : kind === 'sqlite' ? await sqlite(dir) : await postgres(dir);
   return { receiver, dir, storedBefore: { incidents: 0, keys: 0 } };
 }
 
@@ -591,7 +616,7 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
   let am: Awaited<ReturnType<typeof alertmanagers>> | undefined;
   let sampling: NodeJS.Timeout | undefined;
   try {
-    am = await alertmanagers(dir, receiver.url, kind === 'postgres' ? 2 : 1);
+    am = await alertmanagers(dir, receiver.url, HA.has(kind) ? 2 : 1);
     const expected = (GROUPS + 1) * am.count;
 
     const cpuBefore = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
@@ -727,7 +752,6 @@ for (let rep = 0; rep < REPEAT; rep++) {
     }
   }
   results.push(round);
-  const base = round.find((r) => r.kind === 'bare');
   console.log(
     `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
@@ -736,6 +760,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const r of round) {
+    const base = baseOf(round, r.kind);
     console.log(
       `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${
         r.stored ? `${r.stored.incidents} (${r.stored.keys})` : '-'
@@ -757,7 +782,7 @@ if (REPEAT > 1) {
     if (!rs.length) continue;
     const ratios = results
       .map((round) => {
-        const b = round.find((r) => r.kind === 'bare');
+        const b = baseOf(round, kind);
         const r = round.find((x) => x.kind === kind);
         return b && r ? r.deliveredMs / b.deliveredMs : undefined;
       })
