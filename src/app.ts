@@ -8,6 +8,7 @@ import { HandoffService } from './service/handoff-service.js';
 import { SlackUsergroups } from './notify/slack/slack-usergroups.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
+import { RequestLog } from './http/request-log.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { wellFormedInput } from './http/well-formed-input.js';
@@ -136,7 +137,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   const { triage } = config;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger ? { loggerInstance: deps.logger, logController: new RequestLog() } : { logger: false }),
     // A 4xx for a hostile key would make Alertmanager drop the group for good: strip, don't reject.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',

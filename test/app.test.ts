@@ -23,12 +23,15 @@ t.test('probes and scrapes are not written to the request log; other requests ar
   for (const url of ['/healthz', '/readyz', '/metrics', '/healthz'])
     t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode, 200);
-  const requestLines = lines.filter((l) => l.msg === 'incoming request');
+  const requestLines = lines.filter((l) => l.msg === 'request completed');
   t.same(
     requestLines.map((l) => l.req?.url),
     ['/api/incidents'],
     'only the API request is logged',
   );
+  // One line a request, on its answer: what was asked, by whom, the status and the time taken.
+  t.equal(lines.filter((l) => l.msg === 'incoming request').length, 0, 'no line on arrival');
+  t.match(requestLines[0], { req: { method: 'GET', url: '/api/incidents' }, res: { statusCode: 200 }, responseTime: Number });
 });
 
 t.test('the request timeout holds against a body that trickles in', async (t) => {

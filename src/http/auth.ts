@@ -1,6 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const digest = (s: string) => hash('sha256', s, 'buffer');
+/** The configured tokens' digests, made once: every webhook is checked against the same one. */
+const tokenDigests = new Map<string, Buffer>();
+const tokenDigest = (token: string): Buffer => {
+  let d = tokenDigests.get(token);
+  if (!d) tokenDigests.set(token, (d = digest(token)));
+  return d;
+};
 
 /**
  * Checks an Authorization header against a token in constant time: `Bearer <token>`, or, when
@@ -21,5 +28,5 @@ export function authorizationMatches(header: string | undefined, token: string, 
     const colon = decoded.indexOf(':');
     presented = colon >= 0 ? decoded.slice(colon + 1) : undefined;
   }
-  return presented !== undefined && timingSafeEqual(digest(presented), digest(token));
+  return presented !== undefined && timingSafeEqual(digest(presented), tokenDigest(token));
 }

@@ -20,7 +20,7 @@
 // groups, from new Alertmanagers), so that what grows from one repetition to the next shows. Not a
 // test: it prints and asserts nothing. Every process it starts is stopped by its pid.
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,8 @@ const CRITICAL = 'DDoSAttack';
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** Processes of the balancer in front of the PostgreSQL replicas: enough that 2 × N connections fit each one's open files. */
 const BALANCER_WORKERS = Math.max(2, Math.ceil((4 * GROUPS) / 15_000));
+/** STORM_PROFILE=<dir>: a CPU profile of each service process, written when it stops (read it with profile-summary.ts). */
+const PROFILING = process.env['STORM_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['STORM_PROFILE']}`] : [];
 const TWILIO = { sid: 'AC00000000000000000000000000000s01', token: 'storm-bench-twilio', from: '+15005550006' };
 
 /**
@@ -91,6 +93,13 @@ interface Result {
   gaveUp: number;
   /** Successful notifications, summed over the Alertmanagers. */
   sent: number;
+  /**
+   * Connections dropped at a full listen queue during the storm (the kernel's ListenOverflows, for
+   * the whole machine): each is a SYN Alertmanager sends again 1, 3, 7, 15 s later. And the longest
+   * accept queue seen at each listener (ss, every 100 ms).
+   */
+  listenDrops: number;
+  acceptQueue: Record<string, number>;
   /** (c) incidents stored and distinct groups among them (undefined for the bare route). */
   stored?: { incidents: number; keys: number };
   /** (d) the Critical from Alertmanager's receipt to its Slack post (bare: its arrival), ms. */
@@ -198,6 +207,42 @@ async function until(check: () => Promise<boolean> | boolean, what: string, ms: 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** The kernel's count of connections dropped at a full listen queue (TcpExt ListenOverflows), machine-wide. */
+function listenOverflows(): number {
+  const [names, values] = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'))
+    .map((l) => l.split(/\s+/));
+  const i = names?.indexOf('ListenOverflows') ?? -1;
+  return i > 0 ? Number(values?.[i]) : 0;
+}
+
+/** Samples the accept queue of each listener (ss's Recv-Q of a listening socket) every 100 ms; stop() gives the longest seen. */
+function acceptQueues(listeners: Record<string, number>): { stop: () => Record<string, number> } {
+  const longest: Record<string, number> = Object.fromEntries(Object.keys(listeners).map((name) => [name, 0]));
+  const byPort = new Map(Object.entries(listeners).map(([name, port]) => [port, name]));
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    execFile('ss', ['-ltnH'], (err, out) => {
+      busy = false;
+      if (err) return;
+      for (const line of out.split('\n')) {
+        const [, recvQ, , local] = line.trim().split(/\s+/);
+        const name = byPort.get(Number(local?.slice(local.lastIndexOf(':') + 1)));
+        if (name !== undefined) longest[name] = Math.max(longest[name]!, Number(recvQ));
+      }
+    });
+  }, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return longest;
+    },
+  };
 }
 
 /** Alertmanagers (one, or a cluster of two) whose one receiver posts every group to `webhookUrl`. */
@@ -334,6 +379,8 @@ function criticalAlert(rep: number): object {
 /** The receiver processes of one kind, started and ready, with how to stop them and read what they stored. */
 interface Receiver {
   url: string;
+  /** The listening sockets Alertmanager's connections queue at (the balancer's, each replica's), by name. */
+  listeners: Record<string, number>;
   pids: () => (number | undefined)[];
   /** performance.now() when the Critical reached its destination (Slack, or the bare route), the first time after `since`. */
   criticalAt: (since: number) => number | undefined;
@@ -458,6 +505,7 @@ async function bare(replicas: 1 | 2): Promise<Receiver> {
   const proxy = replicas === 2 ? await balancer(routes.map((r) => r.port)) : undefined;
   return {
     url: `http://127.0.0.1:${proxy?.port ?? routes[0]!.port}/webhook/alertmanager`,
+    listeners: Object.fromEntries([...(proxy ? [['balancer', proxy.port]] : []), ...routes.map((r, i) => [`route ${i}`, r.port])]),
     pids: () => routes.map((r) => r.child.pid),
     criticalAt: (since) => seen.filter((at) => at >= since).sort((a, b) => a - b)[0],
     stop: async () => {
@@ -474,10 +522,11 @@ async function sqlite(dir: string): Promise<Receiver> {
   const port = await freePort();
   const path = join(dir, 'storm.db');
   const inspectPort = SOAK ? await freePort() : undefined;
-  const service = start(serviceEnv(slack, mail, twilio, stormConfig(dir), `sqlite:${path}`, port, inspectPort));
+  const service = start(serviceEnv(slack, mail, twilio, stormConfig(dir), `sqlite:${path}`, port, inspectPort), PROFILING);
   await waitFor(service, 'alert-triage ready', 60_000);
   return {
     url: `http://127.0.0.1:${port}/webhook/alertmanager`,
+    listeners: { service: port },
     pids: () => [service.child.pid],
     criticalAt: (since) => slackCriticalAt(slack, since),
     smsAt: (since) => twilioSmsAt(twilio, since),
@@ -519,13 +568,14 @@ async function postgres(dir: string): Promise<Receiver | string> {
   for (const port of ports) {
     const inspectPort = SOAK ? await freePort() : undefined;
     if (inspectPort) inspectPorts.push(inspectPort);
-    const r = start(serviceEnv(slack, mail, twilio, config, db.url, port, inspectPort));
+    const r = start(serviceEnv(slack, mail, twilio, config, db.url, port, inspectPort), PROFILING);
     replicas.push(r);
     await waitFor(r, 'alert-triage ready', 60_000);
   }
   const proxy = await balancer(ports);
   return {
     url: `http://127.0.0.1:${proxy.port}/webhook/alertmanager`,
+    listeners: { balancer: proxy.port, ...Object.fromEntries(ports.map((p, i) => [`replica ${i}`, p])) },
     pids: () => replicas.map((r) => r.child.pid),
     criticalAt: (since) => slackCriticalAt(slack, since),
     smsAt: (since) => twilioSmsAt(twilio, since),
@@ -620,6 +670,8 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
     const expected = (GROUPS + 1) * am.count;
 
     const cpuBefore = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
+    const dropsBefore = listenOverflows();
+    const queues = acceptQueues(receiver.listeners);
     const began = performance.now();
     // The service's V8 heap during the storm, each second (its /metrics): what the peak RSS is made of.
     let peakHeapMiB = 0;
@@ -652,6 +704,8 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
     }
     const deliveredMs = lastChange - began;
     clearInterval(sampling);
+    const acceptQueue = queues.stop();
+    const listenDrops = listenOverflows() - dropsBefore;
     const cpuS = receiver.pids().reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore;
     // The Critical's Slack post (or arrival), waited for a little longer if need be.
     await until(() => receiver.criticalAt(began) !== undefined, 'the Critical to arrive', 60_000).catch(() => {});
@@ -663,6 +717,8 @@ async function run(kind: ReceiverKind, rep: number, started: Started): Promise<R
       failed: last.failed,
       gaveUp: last.gaveUp,
       sent: last.sent,
+      listenDrops,
+      acceptQueue,
       criticalMs: criticalAt !== undefined && criticalPostedAt !== undefined ? criticalAt - criticalPostedAt : undefined,
       ...(receiver.smsAt
         ? { criticalSmsMs: smsAt !== undefined && criticalPostedAt !== undefined ? smsAt - criticalPostedAt : undefined }
@@ -756,13 +812,17 @@ for (let rep = 0; rep < REPEAT; rep++) {
     `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(
-    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds, heap used, active handles |',
+    '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | SYNs dropped (longest accept queue) | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds, heap used, active handles |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|');
   for (const r of round) {
     const base = baseOf(round, r.kind);
     console.log(
-      `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${
+      `| ${r.kind} | ${fmt(r.deliveredMs / 1000)} s | ${base ? fmt(r.deliveredMs / base.deliveredMs) : '-'} | ${r.failed} (${r.gaveUp}) | ${r.sent} | ${r.listenDrops} (${Object.entries(
+        r.acceptQueue,
+      )
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ')}) | ${
         r.stored ? `${r.stored.incidents} (${r.stored.keys})` : '-'
       } | ${r.criticalMs === undefined ? 'never' : `${fmt(r.criticalMs, 0)} ms`}${
         r.criticalOpenedMs === undefined ? '' : ` (opened at ${fmt(r.criticalOpenedMs, 0)} ms)`

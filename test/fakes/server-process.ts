@@ -9,9 +9,9 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-/** Starts `node src/server.ts` with only the given environment (and PATH). */
-export function start(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/** Starts `node src/server.ts` with only the given environment (and PATH), and node's own `nodeArgs` (--cpu-prof, say). */
+export function start(env: Record<string, string>, nodeArgs: string[] = []): Running {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

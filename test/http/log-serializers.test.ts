@@ -1,5 +1,7 @@
 import t from 'tap';
-import { redactUrl } from '../../src/http/log-serializers.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { logOptions, redactSecrets, redactUrl } from '../../src/http/log-serializers.js';
 
 t.test('a URL is logged without its secrets: query values, a calendar feed, the links of a status page e-mail', async (t) => {
   t.equal(redactUrl('/api/incidents?token=abc&limit=5'), '/api/incidents?token=[redacted]&limit=[redacted]');
@@ -7,4 +9,46 @@ t.test('a URL is logged without its secrets: query values, a calendar feed, the 
   t.equal(redactUrl('/status/confirm/AbCdEfGhIjKlMnOpQrStUvWx'), '/status/confirm/[redacted]');
   t.equal(redactUrl('/status/unsubscribe/AbCdEfGhIjKlMnOpQrStUvWx?x=1'), '/status/unsubscribe/[redacted]');
   t.equal(redactUrl('/status/feed.atom'), '/status/feed.atom', 'the public pages as they are');
+});
+
+t.test("no secret reaches a log line: top level, one level down, and a request's headers", async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = pino(logOptions('info'), sink);
+  const config = {
+    webhookToken: 'SECRET-1',
+    channels: { slackBotToken: 'SECRET-2', smtpUrl: 'smtp://u:SECRET-3@mail', emailFrom: 'a@example.com' },
+    web: { sessionSecret: 'SECRET-4', oidc: { clientSecret: 'SECRET-10' } },
+    outgoing: [{ name: 'audit', authToken: 'SECRET-11' }],
+  };
+  const err = Object.assign(new Error('the call failed'), { twilioAuthToken: 'SECRET-5', status: 401 });
+  log.info({ config, apiToken: 'SECRET-6', headers: { authorization: 'Bearer SECRET-7', accept: 'text/html' } }, 'one');
+  log.info({ request: { headers: { cookie: 'SECRET-8', host: 'x' } }, err }, 'two');
+  log.info({ authorization: 'Basic SECRET-9', count: 3, name: 'plain' }, 'three');
+  const text = JSON.stringify(lines);
+  for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) t.notMatch(text, `SECRET-${n}`, `secret ${n} blanked`);
+  t.match(lines[0], { config: { webhookToken: '[Redacted]', channels: { slackBotToken: '[Redacted]', emailFrom: 'a@example.com' } } });
+  t.match(lines[0], { headers: { authorization: '[Redacted]', accept: 'text/html' } }, 'other headers kept');
+  t.match(
+    lines[1],
+    { err: { message: 'the call failed', status: 401, twilioAuthToken: '[Redacted]' } },
+    'an error keeps its message and the rest',
+  );
+  t.match(lines[2], { authorization: '[Redacted]', count: 3, name: 'plain' });
+  // What was logged is not changed: it may be the live config.
+  t.equal(config.webhookToken, 'SECRET-1');
+  t.equal(config.channels.slackBotToken, 'SECRET-2');
+  t.equal(err.twilioAuthToken, 'SECRET-5');
+});
+
+t.test('an object with nothing secret is logged as it is, not copied', async (t) => {
+  const plain = { incident: { id: 4, severity: 'critical' }, pages: 2 };
+  t.equal(redactSecrets(plain), plain);
+  const secret = { incident: { id: 4 }, apiToken: 'x' };
+  t.not(redactSecrets(secret), secret);
 });
