@@ -12,6 +12,7 @@
 // listener too (STATUS_PORT, on a port the system chooses: printed as statusPort); BENCH_STATUS_RATE:
 // server.statusAnswersPerSecond on the service's port. BENCH_ANNOUNCE=<alertname>: the bare route
 // prints {"seen":…} when a group of that alertname arrives (the storm benchmark times it).
+import { DEFAULT_BACKLOG } from '../../src/config/load-config.js';
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -97,7 +98,7 @@ if (process.env['BENCH_COUNT_STATEMENTS'])
     if (req.url === '/webhook/alertmanager') webhooks++;
   });
 // The service's listen backlog (src/config/load-config.ts, DEFAULT_BACKLOG), so that both queue connections alike.
-await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
+await app.listen({ port: 0, host: '127.0.0.1', backlog: DEFAULT_BACKLOG });
 const address = app.server.address() as { port: number };
 const statusPort = mode === 'service' ? app.triage.statusListener?.port : undefined;
 process.stdout.write(`${JSON.stringify({ port: address.port, ...(statusPort ? { statusPort } : {}) })}\n`);

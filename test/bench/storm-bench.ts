@@ -809,7 +809,7 @@ for (let rep = 0; rep < REPEAT; rep++) {
   }
   results.push(round);
   console.log(
-    `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `\nrepetition ${rep + 1}/${REPEAT}: ${GROUPS} groups, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, listen queues capped at ${readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim()} (net.core.somaxconn)`,
   );
   console.log(
     '| receiver | (a) delivered | ratio | (b) failed (gave up) | sent | SYNs dropped (longest accept queue) | (c) incidents (distinct) | (d) Critical | ratio | (e) peak RSS | CPU | Slack #alerts: messages, digests, folded, max/s | after: RSS, open fds, heap used, active handles |',

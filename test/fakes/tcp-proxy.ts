@@ -1,3 +1,4 @@
+import { DEFAULT_BACKLOG } from '../../src/config/load-config.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
@@ -35,7 +36,7 @@ export class TcpProxy {
   /** Listens on `port` (a free one by default) on loopback. */
   async start(port = 0): Promise<this> {
     this.server = createServer((client) => this.accept(client));
-    await new Promise<void>((resolve) => this.server!.listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve));
+    await new Promise<void>((resolve) => this.server!.listen({ port, host: '127.0.0.1', backlog: DEFAULT_BACKLOG }, resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this;
   }
