@@ -8,7 +8,7 @@ import { HandoffService } from './service/handoff-service.js';
 import { SlackUsergroups } from './notify/slack/slack-usergroups.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TriageConfig } from './config/load-config.js';
-import { RequestLog } from './http/request-log.js';
+import { logClosedRequests, RequestLog } from './http/request-log.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator-compiler.js';
 import { wellFormedInput } from './http/well-formed-input.js';
@@ -312,6 +312,7 @@ export function buildApp(config: AppConfig, deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler(errorHandler);
+  if (deps.logger) logClosedRequests(app);
   app.setNotFoundHandler(notFoundHandler);
   app.setValidatorCompiler(validatorCompiler);
   wellFormedInput(app);

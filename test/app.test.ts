@@ -4,8 +4,9 @@ import t from 'tap';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { API_TOKEN, shippedConfig, tempDir } from './helpers.js';
+import { API_TOKEN, freePort, shippedConfig, tempDir } from './helpers.js';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 
 t.test('probes and scrapes are not written to the request log; other requests are', async (t) => {
   const lines: { msg: string; req?: { url: string }; level: number }[] = [];
@@ -31,6 +32,7 @@ t.test('probes and scrapes are not written to the request log; other requests ar
   );
   // One line a request, on its answer: what was asked, by whom, the status and the time taken.
   t.equal(lines.filter((l) => l.msg === 'incoming request').length, 0, 'no line on arrival');
+  t.equal(lines.filter((l) => l.msg.startsWith('request closed')).length, 0, 'none for a request that was answered');
   t.match(requestLines[0], { req: { method: 'GET', url: '/api/incidents' }, res: { statusCode: 200 }, responseTime: Number });
 });
 
@@ -82,4 +84,57 @@ t.test('readiness says whether a write would succeed: another process holding th
   t.equal(hook.headers['retry-after'], '5', 'Alertmanager is told to retry');
   other.exec('ROLLBACK');
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready again, no restart');
+});
+
+t.test('a webhook whose sender hangs up before the answer is logged too', async (t) => {
+  const lines: { msg: string; req?: { url: string } }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink) as unknown as FastifyBaseLogger;
+  const real = new SqliteStore({ path: join(tempDir(t), 'triage.db') });
+  // The commit waits until the sender has gone, as in a storm where Alertmanager gives up.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const waiting = new Promise<void>((resolve) => (entered = resolve));
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'applyNotification')
+        return async (...args: Parameters<SqliteStore['applyNotification']>) => {
+          entered();
+          await held;
+          return target.applyNotification(...args);
+        };
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const app = buildApp({ triage: shippedConfig, webhookToken: 'hook', dispatch: { autoStart: false } }, { store, logger });
+  t.teardown(() => app.close());
+  const port = await freePort();
+  await app.listen({ port, host: '127.0.0.1' });
+  const body = JSON.stringify({
+    receiver: 'r',
+    status: 'firing',
+    groupKey: 'g',
+    alerts: [{ status: 'firing', labels: { alertname: 'A' } }],
+  });
+  const socket = connect(port, '127.0.0.1');
+  socket.write(
+    `POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer hook\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  await waiting;
+  socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.match(
+    lines.find((l) => l.msg === 'request closed by the client before its answer'),
+    { req: { method: 'POST', url: '/webhook/alertmanager' } },
+    'one line says the sender went away',
+  );
 });

@@ -30,82 +30,113 @@ export const logSerializers = {
 };
 
 /**
- * Names whose values never reach a log line: a token, a password, a secret, a URL with credentials
- * in it, a request's Authorization and Cookie headers.
+ * Names whose values never reach a log line, compared without case: a token, a password, a secret,
+ * a URL with credentials in it, a request's Authorization and Cookie headers.
  */
-export const SECRET_NAMES: ReadonlySet<string> = new Set([
-  'authorization',
-  'cookie',
-  'password',
-  'webhookToken',
-  'apiToken',
-  'authToken',
-  'apiSecret',
-  'sessionSecret',
-  'clientSecret',
-  'slackBotToken',
-  'slackSigningSecret',
-  'smtpUrl',
-  'teamsWebhookUrls',
-  'mattermostWebhookUrl',
-  'mattermostBotToken',
-  'ntfyToken',
-  'outgoingWebhooks',
-  'twilioAuthToken',
-  'twilioApiSecret',
-]);
+export const SECRET_NAMES: ReadonlySet<string> = new Set(
+  [
+    'authorization',
+    'cookie',
+    'password',
+    'bearer',
+    'webhookToken',
+    'apiToken',
+    'authToken',
+    'apiSecret',
+    'sessionSecret',
+    'clientSecret',
+    'heartbeatTokens',
+    'alertmanagerAuth',
+    'databaseUrl',
+    'slackBotToken',
+    'slackSigningSecret',
+    'smtpUrl',
+    'teamsWebhookUrls',
+    'mattermostWebhookUrl',
+    'mattermostBotToken',
+    'ntfyToken',
+    'outgoingWebhooks',
+    'twilioAuthToken',
+    'twilioApiSecret',
+  ].map((name) => name.toLowerCase()),
+);
 
 const CENSOR = '[Redacted]';
 /** How deep plain objects and arrays are searched (a config section's section's key is at 3). */
 const MAX_DEPTH = 6;
+const isSecret = (key: string) => SECRET_NAMES.has(key.toLowerCase());
 
 /**
  * The logged object with every SECRET_NAMES value blanked, for pino's `formatters.log` (it runs
- * before the serializers): the object itself when nothing is secret, else copies of the parts that
- * are, so that what was logged (a live config, say) is never changed. Searched: plain objects and
- * arrays to MAX_DEPTH; any other object (an Error, a request) for its own keys and its `headers`,
- * since its serializer decides what else of it is written. Pino's own `redact` did less (a list of
- * paths, two levels deep) at more cost: it parsed every path for every key of every line, 4-5% of
- * the event loop in a storm of webhooks.
+ * before the serializers; a child logger's bindings are formatted once, by pino, and the service
+ * binds only a request id and a thread's name): the object itself when nothing is secret, else
+ * copies of the parts that are, so that what was logged (a live config, say) is never changed.
+ * Searched: plain objects and arrays to MAX_DEPTH, each once; any other object (an Error, a request)
+ * for its own keys and its `headers`, since its serializer decides what else of it is written. A
+ * log call never throws for it: an object it cannot read (a getter that throws, a revoked proxy) is
+ * logged as `[Unreadable]`. Pino's own `redact` did less (a list of paths, two levels deep) at more
+ * cost: it parsed every path for every key of every line, 4-5% of the event loop in a storm.
  */
 export function redactSecrets(obj: Record<string, unknown>): Record<string, unknown> {
-  return withoutSecrets(obj, 0) as Record<string, unknown>;
+  try {
+    return withoutSecrets(obj, 0, new Map()) as Record<string, unknown>;
+  } catch {
+    return { unreadable: UNREADABLE };
+  }
 }
 
-function withoutSecrets(value: unknown, depth: number): unknown {
+const UNREADABLE = '[Unreadable]';
+/** Marks an object being searched: met again below itself, it is a cycle. */
+const SEARCHING = Symbol('searching');
+
+/** `value` cleaned; `done` holds what each object searched so far became (the same object, or its copy). */
+function withoutSecrets(value: unknown, depth: number, done: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  const before = done.get(value);
+  // A cycle is written as the serializer would write it; an object met twice is cleaned alike.
+  if (before === SEARCHING) return '[Circular]';
+  if (before !== undefined) return before;
+  done.set(value, SEARCHING);
+  let clean: unknown = value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
-      const clean = withoutSecrets(item, depth + 1);
-      if (clean !== item) (copy ??= [...value])[i] = clean;
+      const c = withoutSecrets(item, depth + 1, done);
+      if (c !== item) (copy ??= [...value])[i] = c;
     });
-    return copy ?? value;
-  }
-  const o = value as Record<string, unknown>;
-  const proto = Object.getPrototypeOf(o) as unknown;
-  const plain = proto === Object.prototype || proto === null;
-  let copy: Record<string, unknown> | undefined;
-  if (plain) {
-    for (const key in o) {
-      const v = o[key];
-      const clean = SECRET_NAMES.has(key) ? (v === undefined ? v : CENSOR) : withoutSecrets(v, depth + 1);
-      if (clean !== v) (copy ??= copyOf(o))[key] = clean;
+    clean = copy ?? value;
+  } else {
+    const o = value as Record<string, unknown>;
+    const proto = Object.getPrototypeOf(o) as unknown;
+    const plain = proto === Object.prototype || proto === null;
+    let copy: Record<string, unknown> | undefined;
+    const set = (key: string, v: unknown) =>
+      Object.defineProperty((copy ??= copyOf(o)), key, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const key of Object.keys(o)) {
+      if (isSecret(key)) {
+        set(key, CENSOR);
+      } else if (plain || key === 'headers') {
+        let v: unknown;
+        try {
+          v = o[key];
+        } catch {
+          set(key, UNREADABLE);
+          continue;
+        }
+        const c = withoutSecrets(v, depth + 1, done);
+        if (c !== v) set(key, c);
+      }
     }
-    return copy ?? value;
+    clean = copy ?? value;
   }
-  for (const name of SECRET_NAMES) if (Object.hasOwn(o, name) && o[name] !== undefined) (copy ??= copyOf(o))[name] = CENSOR;
-  if (Object.hasOwn(o, 'headers')) {
-    const headers = withoutSecrets(o['headers'], depth + 1);
-    if (headers !== o['headers']) (copy ??= copyOf(o))['headers'] = headers;
-  }
-  return copy ?? value;
+  done.set(value, clean);
+  return clean;
 }
 
-/** A copy with the same prototype and every own property, an Error's message and stack included. */
+/** A copy with the same prototype and every own property (an Error's message and stack too), each one redefinable. */
 function copyOf(o: Record<string, unknown>): Record<string, unknown> {
   const descriptors = Object.getOwnPropertyDescriptors(o);
-  for (const d of Object.values(descriptors)) if ('value' in d) d.writable = true;
+  for (const d of Object.values(descriptors)) d.configurable = true;
   return Object.create(Object.getPrototypeOf(o) as object, descriptors) as Record<string, unknown>;
 }
 

@@ -10,6 +10,7 @@ import { AnswerBudget } from '../http/answer-budget.js';
 import { AttemptLimiter } from '../http/attempt-limiter.js';
 import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { logOptions } from '../http/log-serializers.js';
+import { RequestLog } from '../http/request-log.js';
 import { validatorCompiler } from '../http/validator-compiler.js';
 import { wellFormedInput } from '../http/well-formed-input.js';
 import { DEFAULT_STATUS_PAGE, type StatusPageConfig } from '../incidents/status-page.js';
@@ -57,7 +58,9 @@ const source: StatusSource = {
 };
 
 const app = Fastify({
-  ...(data.logLevel ? { loggerInstance: pino(logOptions(data.logLevel)).child({ thread: 'status-listener' }) } : { logger: false }),
+  ...(data.logLevel
+    ? { loggerInstance: pino(logOptions(data.logLevel)).child({ thread: 'status-listener' }), logController: new RequestLog() }
+    : { logger: false }),
   bodyLimit: 16 * 1024,
   onProtoPoisoning: 'remove',
   onConstructorPoisoning: 'remove',

@@ -52,3 +52,30 @@ t.test('an object with nothing secret is logged as it is, not copied', async (t)
   const secret = { incident: { id: 4 }, apiToken: 'x' };
   t.not(redactSecrets(secret), secret);
 });
+
+t.test('redaction never throws and never lets a secret through a shared object, a cycle, a getter or a proxy', async (t) => {
+  const shared = { apiToken: 'SECRET-a' };
+  const cyclic: Record<string, unknown> = { password: 'SECRET-b', name: 'loop' };
+  cyclic['self'] = cyclic;
+  const throwing = Object.defineProperty({ ok: 1 }, 'boom', {
+    enumerable: true,
+    get() {
+      throw new Error('no');
+    },
+  });
+  const getterSecret = Object.defineProperty(new Error('x'), 'authToken', { enumerable: true, get: () => 'SECRET-c' });
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const out = JSON.stringify([
+    redactSecrets({ first: shared, second: shared }),
+    redactSecrets({ cyclic }),
+    redactSecrets({ throwing }),
+    redactSecrets({ err: getterSecret }),
+    redactSecrets({ headers: { Authorization: 'Bearer SECRET-d' } }),
+  ]);
+  t.notMatch(out, /SECRET/, 'no secret in any of them');
+  t.match(out, '"second":{"apiToken":"[Redacted]"}', 'a shared object is cleaned wherever it is');
+  t.match(out, '"self":"[Circular]"');
+  t.match(out, '"boom":"[Unreadable]"', 'a getter that throws');
+  t.same(redactSecrets({ revoked: proxy as object }), { unreadable: '[Unreadable]' }, 'a revoked proxy: the line says so');
+});
