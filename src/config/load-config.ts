@@ -66,15 +66,14 @@ export const DEFAULT_STATUS_ANSWERS_PER_SECOND = 500;
 const MAX_ALIAS_COUNT = 100;
 /**
  * Connections the kernel holds for the service until its event loop accepts them (listen(2)'s
- * backlog): as many as the host allows, since Linux caps it at net.core.somaxconn (4096 by default
- * since 5.4). Alertmanager opens a connection per group at once in a storm. With Node's own 511 the
- * queue overflowed and the kernel reset connections, which Alertmanager counted as failed; at the
- * host's cap a 10,000-group storm still overflows it while the event loop is busy, and the kernel
- * drops the connections it cannot queue: Alertmanager's SYN is sent again 1, 3, 7 and 15 s later,
- * which is the Critical's delay when its connection is among them. Raise net.core.somaxconn for
- * storms that large (docs/operations.md, "Storms").
+ * backlog; Linux caps it at net.core.somaxconn, 4096 by default since 5.4). Node's own 511 was too
+ * few in a storm: Alertmanager opens a connection per group at once, and while the event loop was
+ * busy the queue overflowed and the kernel reset connections (SYN cookies failing), which
+ * Alertmanager counts as failed notifications and sends again. Not more: the queue is first come,
+ * first served, and a Critical behind 9,000 queued connections waited 11 s in a storm benchmark,
+ * where one dropped at a full queue of 4,096 is sent again after a second (docs/operations.md "Storms").
  */
-export const DEFAULT_BACKLOG = 65535;
+export const DEFAULT_BACKLOG = 4096;
 
 const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
