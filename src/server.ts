@@ -1,4 +1,4 @@
-import { destination, pino } from 'pino';
+import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { heartbeatTokenVariable } from './api/heartbeats-route.js';
@@ -34,9 +34,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  // Written asynchronously: under load the lines that come while one write runs go out together in
-  // the next, instead of a write call each on the event loop (pino flushes what is left on exit).
-  const logger = pino(logOptions(env.logLevel), destination({ dest: process.stdout.fd, sync: false }));
+  // To stdout, asynchronously (pino's default; what is buffered is flushed on exit).
+  const logger = pino(logOptions(env.logLevel));
   for (const [name, value] of [
     ['WEBHOOK_TOKEN', env.webhookToken],
     ['API_TOKEN', env.apiToken],

@@ -1,22 +1,13 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t from 'tap';
-import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { API_TOKEN, freePort, shippedConfig, tempDir } from './helpers.js';
+import { API_TOKEN, capturedLog, freePort, shippedConfig, tempDir } from './helpers.js';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 
 t.test('probes and scrapes are not written to the request log; other requests are', async (t) => {
-  const lines: { msg: string; req?: { url: string }; level: number }[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink) as unknown as FastifyBaseLogger;
+  const log = capturedLog<{ msg: string; req?: { url: string }; level: number }>({ level: 'info' });
+  const logger = log.logger;
   const store = new SqliteStore({ path: join(tempDir(t), 'triage.db') });
   const app = buildApp({ triage: shippedConfig, apiToken: API_TOKEN, dispatch: { autoStart: false } }, { store, logger });
   t.teardown(() => app.close());
@@ -24,6 +15,7 @@ t.test('probes and scrapes are not written to the request log; other requests ar
   for (const url of ['/healthz', '/readyz', '/metrics', '/healthz'])
     t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
   t.equal((await app.inject({ method: 'GET', url: '/api/incidents', headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode, 200);
+  const lines = log.lines();
   const requestLines = lines.filter((l) => l.msg === 'request completed');
   t.same(
     requestLines.map((l) => l.req?.url),
@@ -87,14 +79,7 @@ t.test('readiness says whether a write would succeed: another process holding th
 });
 
 t.test('a webhook whose sender hangs up before the answer is logged too', async (t) => {
-  const lines: { msg: string; req?: { url: string } }[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink) as unknown as FastifyBaseLogger;
+  const { logger, lines } = capturedLog<{ msg: string; req?: { url: string } }>({ level: 'info' });
   const real = new SqliteStore({ path: join(tempDir(t), 'triage.db') });
   // The commit waits until the sender has gone, as in a storm where Alertmanager gives up.
   let release!: () => void;
@@ -133,7 +118,7 @@ t.test('a webhook whose sender hangs up before the answer is logged too', async 
   release();
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.match(
-    lines.find((l) => l.msg === 'request closed by the client before its answer'),
+    lines().find((l) => l.msg === 'request closed by the client before its answer'),
     { req: { method: 'POST', url: '/webhook/alertmanager' } },
     'one line says the sender went away',
   );

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type LoggerOptions } from 'pino';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -276,8 +276,10 @@ export function failingOnce(
   });
 }
 
-/** A logger that keeps every line (trace and up) as text, for tests that read the log. */
-export function capturedLog(): { logger: NonNullable<AppDeps['logger']>; text: () => string; lines: () => Record<string, unknown>[] } {
+/** A logger that keeps every line (trace and up, unless `options` say otherwise) as text, for tests that read the log. */
+export function capturedLog<Line = Record<string, unknown>>(
+  options: LoggerOptions = { level: 'trace' },
+): { logger: NonNullable<AppDeps['logger']>; text: () => string; lines: () => Line[] } {
   const chunks: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -285,7 +287,7 @@ export function capturedLog(): { logger: NonNullable<AppDeps['logger']>; text: (
       done();
     },
   });
-  const logger = pino({ level: 'trace' }, sink) as unknown as NonNullable<AppDeps['logger']>;
+  const logger = pino(options, sink) as unknown as NonNullable<AppDeps['logger']>;
   const text = () => chunks.join('');
   return {
     logger,
@@ -294,6 +296,6 @@ export function capturedLog(): { logger: NonNullable<AppDeps['logger']>; text: (
       text()
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
+        .map((l) => JSON.parse(l) as Line),
   };
 }

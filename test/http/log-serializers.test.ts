@@ -1,7 +1,6 @@
 import t from 'tap';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { logOptions, redactSecrets, redactUrl } from '../../src/http/log-serializers.js';
+import { capturedLog } from '../helpers.js';
 
 t.test('a URL is logged without its secrets: query values, a calendar feed, the links of a status page e-mail', async (t) => {
   t.equal(redactUrl('/api/incidents?token=abc&limit=5'), '/api/incidents?token=[redacted]&limit=[redacted]');
@@ -12,14 +11,8 @@ t.test('a URL is logged without its secrets: query values, a calendar feed, the 
 });
 
 t.test("no secret reaches a log line: top level, one level down, and a request's headers", async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = pino(logOptions('info'), sink);
+  const captured = capturedLog(logOptions('info'));
+  const log = captured.logger;
   const config = {
     webhookToken: 'SECRET-1',
     channels: { slackBotToken: 'SECRET-2', smtpUrl: 'smtp://u:SECRET-3@mail', emailFrom: 'a@example.com' },
@@ -30,6 +23,7 @@ t.test("no secret reaches a log line: top level, one level down, and a request's
   log.info({ config, apiToken: 'SECRET-6', headers: { authorization: 'Bearer SECRET-7', accept: 'text/html' } }, 'one');
   log.info({ request: { headers: { cookie: 'SECRET-8', host: 'x' } }, err }, 'two');
   log.info({ authorization: 'Basic SECRET-9', count: 3, name: 'plain' }, 'three');
+  const lines = captured.lines();
   const text = JSON.stringify(lines);
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) t.notMatch(text, `SECRET-${n}`, `secret ${n} blanked`);
   t.match(lines[0], { config: { webhookToken: '[Redacted]', channels: { slackBotToken: '[Redacted]', emailFrom: 'a@example.com' } } });
