@@ -110,27 +110,30 @@ function withoutSecrets(value: unknown, depth: number, done: Map<object, unknown
     const proto = Object.getPrototypeOf(o) as unknown;
     const plain = proto === Object.prototype || proto === null;
     let copy: Record<string, unknown> | undefined;
-    const set = (key: string, v: unknown) =>
-      Object.defineProperty((copy ??= copyOf(o)), key, { value: v, enumerable: true, writable: true, configurable: true });
     for (const key of Object.keys(o)) {
       if (isSecret(key)) {
-        set(key, CENSOR);
+        copy = withValue(copy ?? copyOf(o), key, CENSOR);
       } else if (plain || key === 'headers') {
         let v: unknown;
         try {
           v = o[key];
         } catch {
-          set(key, UNREADABLE);
+          copy = withValue(copy ?? copyOf(o), key, UNREADABLE);
           continue;
         }
         const c = withoutSecrets(v, depth + 1, done);
-        if (c !== v) set(key, c);
+        if (c !== v) copy = withValue(copy ?? copyOf(o), key, c);
       }
     }
     clean = copy ?? value;
   }
   done.set(value, clean);
   return clean;
+}
+
+/** `copy` with `key` set to `value`, whatever the property was (an accessor, read-only). */
+function withValue(copy: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  return Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** A copy with the same prototype and every own property (an Error's message and stack too), each one redefinable. */
