@@ -96,7 +96,7 @@ interface Result {
   /**
    * Connections dropped at a full listen queue during the storm (the kernel's ListenOverflows, for
    * the whole machine): each is a SYN Alertmanager sends again 1, 3, 7, 15 s later. And the longest
-   * accept queue seen at each listener (ss, every 100 ms).
+   * accept queue seen at each listener (ss, every 250 ms).
    */
   listenDrops: number;
   acceptQueue: Record<string, number>;
@@ -219,7 +219,7 @@ function listenOverflows(): number {
   return i > 0 ? Number(values?.[i]) : 0;
 }
 
-/** Samples the accept queue of each listener (ss's Recv-Q of a listening socket) every 100 ms; stop() gives the longest seen. */
+/** Samples the accept queue of each listener (ss's Recv-Q of a listening socket) every 250 ms; stop() gives the longest seen (NaN: no ss). */
 function acceptQueues(listeners: Record<string, number>): { stop: () => Record<string, number> } {
   const longest: Record<string, number> = Object.fromEntries(Object.keys(listeners).map((name) => [name, 0]));
   const byPort = new Map(Object.entries(listeners).map(([name, port]) => [port, name]));
@@ -229,6 +229,8 @@ function acceptQueues(listeners: Record<string, number>): { stop: () => Record<s
     busy = true;
     execFile('ss', ['-ltnH'], (err, out) => {
       busy = false;
+      // No ss (iproute2): unknown, not zero.
+      if (err) for (const name of Object.keys(longest)) longest[name] = Number.NaN;
       if (err) return;
       for (const line of out.split('\n')) {
         const [, recvQ, , local] = line.trim().split(/\s+/);
@@ -236,7 +238,8 @@ function acceptQueues(listeners: Record<string, number>): { stop: () => Record<s
         if (name !== undefined) longest[name] = Math.max(longest[name]!, Number(recvQ));
       }
     });
-  }, 100);
+    // Four times a second: a process spawned each time is load of its own on the cores measured.
+  }, 250);
   return {
     stop: () => {
       clearInterval(timer);
