@@ -113,26 +113,12 @@ export class StatusEmailNotifier implements Notifier {
     const messageId = `<status-${page.id}.incident-${incident.id}@${domainOf(this.settings.from)}>`;
     const unsubscribe = `${base(this.settings)}/status/unsubscribe/${who.unsubscribeToken}`;
     const message = statusUpdateMessage(update, config, `${base(this.settings)}/status`, unsubscribe);
-    try {
-      await this.transport.sendMail({
-        from: this.settings.from,
-        to: who.email,
-        subject: message.subject,
-        messageId,
-        headers: {
-          'List-Unsubscribe': `<${unsubscribe}>`,
-          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-          'List-Id': `${config.title.replace(/[<>"\r\n]/g, '')} <status.${domainOf(this.settings.from)}>`,
-          Precedence: 'bulk',
-          'Auto-Submitted': 'auto-generated',
-        },
-        text: message.text,
-        html: message.html,
-        signal: this.closing.signal,
-      });
-    } catch (err) {
-      throw smtpError(err);
-    }
+    await this.mail(this.transport, who.email, messageId, message, {
+      'List-Unsubscribe': `<${unsubscribe}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${config.title.replace(/[<>"\r\n]/g, '')} <status.${domainOf(this.settings.from)}>`,
+      Precedence: 'bulk',
+    });
     // The closing update reached a subscriber: the plan's "Users notified", ticked once.
     const step = config.notifiedStep;
     const ticked = checklistStatus(incident.timeline).get(step)?.state === 'done';
@@ -173,13 +159,25 @@ export class StatusEmailNotifier implements Notifier {
       `${base(this.settings)}/status/confirm/${who.confirmToken}`,
       (who.components ?? []).map((c) => names.get(c) ?? c),
     );
+    await this.mail(this.transport, who.email, messageId, message);
+    return { externalRef: messageId };
+  }
+
+  /** Hands one message to the SMTP server, marked as sent by a machine; an SMTP failure says whether it is worth retrying. */
+  private async mail(
+    transport: Transporter,
+    to: string,
+    messageId: string,
+    message: { subject: string; text: string; html: string },
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     try {
-      await this.transport.sendMail({
+      await transport.sendMail({
         from: this.settings.from,
-        to: who.email,
+        to,
         subject: message.subject,
         messageId,
-        headers: { 'Auto-Submitted': 'auto-generated' },
+        headers: { ...headers, 'Auto-Submitted': 'auto-generated' },
         text: message.text,
         html: message.html,
         signal: this.closing.signal,
@@ -187,7 +185,6 @@ export class StatusEmailNotifier implements Notifier {
     } catch (err) {
       throw smtpError(err);
     }
-    return { externalRef: messageId };
   }
 
   abort(): void {
