@@ -12,7 +12,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { requireToken } from '../../src/http/require-token.js';
 import { validatorCompiler } from '../../src/http/validator-compiler.js';
@@ -20,6 +19,7 @@ import { normalize } from '../../src/ingest/normalize.js';
 import { WebhookSchema, type WebhookPayload } from '../../src/ingest/webhook-schema.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { benchBody } from './bench-payload.js';
+import { benchService } from './bench-service.js';
 import { floorChange } from './floor-change.js';
 
 const alerts = Number(process.env['ALERTS'] ?? 5);
@@ -31,15 +31,7 @@ const TOKEN = 'bench-token';
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-floor-ratio-'));
 const serviceStore = new SqliteStore({ path: join(dir, 'service.db') });
-const service = buildApp(
-  {
-    triage,
-    webhookToken: TOKEN,
-    dispatch: { autoStart: false },
-    channels: { slackBotToken: 'xoxb-bench', slackApiUrl: 'http://127.0.0.1:9/api/', emailFrom: 'bench@example.com' },
-  },
-  { store: serviceStore },
-);
+const service = benchService(triage, serviceStore, TOKEN);
 const floorStore = new SqliteStore({ path: join(dir, 'floor.db') });
 const floor: FastifyInstance = Fastify({
   bodyLimit: triage.server.bodyLimit,

@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import { normalize } from '../../src/ingest/normalize.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { benchBody } from './bench-payload.js';
+import { benchService } from './bench-service.js';
 import { floorChange } from './floor-change.js';
 
 const alerts = Number(process.env['ALERTS'] ?? 5);
@@ -27,22 +27,7 @@ const TOKEN = 'bench-token';
 const triage = loadConfigFile(new URL('../../config/triage.yml', import.meta.url).pathname);
 const dir = mkdtempSync(join(tmpdir(), 'alert-triage-ingest-'));
 const store = new SqliteStore({ path: join(dir, 'bench.db') });
-// Channels configured (so pages are queued as in production) but the dispatcher does not run: this
-// measures the webhook's own path.
-const app = buildApp(
-  {
-    triage,
-    webhookToken: TOKEN,
-    dispatch: { autoStart: false },
-    channels: {
-      slackBotToken: 'xoxb-bench',
-      slackApiUrl: 'http://127.0.0.1:9/api/',
-      smtpUrl: 'smtp://127.0.0.1:9',
-      emailFrom: 'bench@example.com',
-    },
-  },
-  { store },
-);
+const app = benchService(triage, store, TOKEN);
 await app.ready();
 
 let next = Math.floor(Math.random() * 1e9);
