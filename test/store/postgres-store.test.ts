@@ -31,6 +31,20 @@ if ('skip' in db) {
     tt.teardown(() => c.end());
     return c;
   };
+  /** A fresh schema with every migration before the first whose text contains `marker`, and a plain client in it. */
+  const migratedUpTo = async (tt: Test, marker: string) => {
+    const schema = freshSchema();
+    const c = await raw(tt, schema);
+    await c.query(`CREATE SCHEMA ${schema}`);
+    await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const upTo = PG_MIGRATIONS.findIndex((m) => m.includes(marker));
+    if (upTo < 0) throw new Error(`no migration contains ${marker}`);
+    for (const [v, m] of PG_MIGRATIONS.slice(0, upTo).entries()) {
+      await c.query(m);
+      await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
+    }
+    return { schema, c };
+  };
   const n = (fp: string, key = 'g') => groupNotification([incomingAlert(fp, 'ServiceDown')], { groupKey: key });
 
   t.test('conformance', async (t) => {
@@ -74,16 +88,8 @@ if ('skip' in db) {
   });
 
   t.test('the confirmations migration queues in the outbox the confirmation e-mails a scheduler pass was still to send', async (t) => {
-    const schema = freshSchema();
-    const c = await raw(t, schema);
-    await c.query(`CREATE SCHEMA ${schema}`);
-    await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     // Every migration before the one that puts confirmations in the outbox (later ones may follow it).
-    const outboxed = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE status_subscribe_attempts'));
-    for (const [v, m] of PG_MIGRATIONS.slice(0, outboxed).entries()) {
-      await c.query(m);
-      await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
-    }
+    const { schema, c } = await migratedUpTo(t, 'CREATE TABLE status_subscribe_attempts');
     const add = (row: unknown[]) =>
       c.query(
         `INSERT INTO status_subscribers (email, confirm_token, unsubscribe_token, created_at, confirmed_at, confirm_due_at, confirm_sent_at, confirm_count)
@@ -105,16 +111,8 @@ if ('skip' in db) {
   t.test(
     "the bounded-reads migration keeps each checklist step's latest mark from the timeline, and starts every version at 1",
     async (t) => {
-      const schema = freshSchema();
-      const c = await raw(t, schema);
-      await c.query(`CREATE SCHEMA ${schema}`);
-      await c.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
       // Every migration before the bounded-reads one (later ones may follow it).
-      const bounded = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE checklist_steps'));
-      for (const [v, m] of PG_MIGRATIONS.slice(0, bounded).entries()) {
-        await c.query(m);
-        await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1]);
-      }
+      const { schema, c } = await migratedUpTo(t, 'CREATE TABLE checklist_steps');
       await c.query(
         `INSERT INTO incidents (key, receiver, group_key, group_labels, external_url, title, severity, rule, status, opened_at, respond_by)
        VALUES ('r/g', 'r', 'g', '{}', '', 'Old one', 'critical', 'x', 'open', 1000, 2000)`,
